@@ -49,6 +49,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .ppa.fetch import OSU018_PACKAGE, OSU018_SHA256, fetch_debian_member, locate_liberty
+
 __all__ = [
     "LIBERTY_ENV_VAR", "DEFAULT_LIBERTY", "GE_REFERENCE_CELL",
     "SynthesisError", "LibertyCell", "ModuleArea", "AreaReport",
@@ -75,54 +77,28 @@ class SynthesisError(RuntimeError):
         self.log = log
 
 
-#: Debian package holding the OSU 0.18 µm Liberty file, and the file's sha256 as unpacked from
-#: Debian 12's qflow-tech-osu018 (what ``make setup`` installs into .tools/lib).
-OSU018_PACKAGE = "qflow-tech-osu018"
-OSU018_SHA256 = "86f79b2000f1ac46715a9f6dfd5f5a596906418e9ee8a8611077bbaaad3de4e9"
-
-
 def fetch_osu018_liberty(dest: Path) -> Path:
     """Fetch the OSU 0.18 µm Liberty file into ``dest`` (a file path): ``apt-get download``
     of :data:`OSU018_PACKAGE` (no root, nothing installed), ``dpkg-deb -x`` into a temporary
-    folder, the sha256 checked against :data:`OSU018_SHA256`, then moved into place.
+    folder, the sha256 checked against :data:`OSU018_SHA256`, then moved into place
+    (:func:`mram_macro.ppa.fetch.fetch_debian_member`).
 
     Raises:
         FileNotFoundError: it could not be fetched or its hash differs; the message says why
             and what to do instead.
     """
-    import hashlib
-
-    hint = (f"set ${LIBERTY_ENV_VAR} to a Liberty file, or run `make setup` in a checkout")
-    with tempfile.TemporaryDirectory(prefix="mram-liberty-") as tmp:
-        try:
-            subprocess.run(["apt-get", "download", "-qq", OSU018_PACKAGE], cwd=tmp,
-                           check=True, capture_output=True, text=True, timeout=300)
-            deb = next(Path(tmp).glob(f"{OSU018_PACKAGE}_*.deb"))
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "root")], check=True,
-                           capture_output=True, text=True, timeout=300)
-            src = next((Path(tmp) / "root").rglob("osu018_stdcells.lib"))
-        except (OSError, subprocess.SubprocessError, StopIteration) as exc:
-            detail = getattr(exc, "stderr", None) or str(exc) or type(exc).__name__
-            raise FileNotFoundError(f"could not fetch the OSU 0.18 um Liberty file (Debian "
-                                    f"package {OSU018_PACKAGE}): {detail.strip()[-300:]}; "
-                                    f"{hint}") from None
-        got = hashlib.sha256(src.read_bytes()).hexdigest()
-        if got != OSU018_SHA256:
-            raise FileNotFoundError(f"the fetched OSU 0.18 um Liberty file has sha256 {got}, "
-                                    f"expected {OSU018_SHA256}; not used. {hint}")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        part = dest.with_suffix(".part")
-        shutil.copyfile(src, part)
-        os.replace(part, dest)
-    return dest
+    return fetch_debian_member(
+        OSU018_PACKAGE, DEFAULT_LIBERTY.name, dest, OSU018_SHA256,
+        what="OSU 0.18 um Liberty file",
+        hint=f"set ${LIBERTY_ENV_VAR} to a Liberty file, or run `make setup` in a checkout")
 
 
 def find_liberty() -> Path:
     """Return the Liberty file to synthesise against.
 
     ``$MRAM_LIBERTY`` wins if set; otherwise ``<repo>/.tools/lib/osu018_stdcells.lib`` (a
-    checkout after ``make setup``); otherwise the copy in the user's cache, fetched there on
-    first use (:func:`fetch_osu018_liberty`, hash checked).
+    checkout after ``make setup``); otherwise the copy in the user's cache (hash checked),
+    fetched there on first use (:func:`fetch_osu018_liberty`, hash checked).
 
     Raises:
         FileNotFoundError: the file does not exist or cannot be fetched; the message says how
@@ -137,14 +113,8 @@ def find_liberty() -> Path:
                 f"unset {LIBERTY_ENV_VAR} to use the one installed by `make setup`"
             )
         return path
-    if DEFAULT_LIBERTY.is_file():
-        return DEFAULT_LIBERTY
-    from .paths import user_cache_dir
-
-    cached = user_cache_dir("lib") / DEFAULT_LIBERTY.name
-    if cached.is_file():
-        return cached
-    return fetch_osu018_liberty(cached)
+    return locate_liberty(DEFAULT_LIBERTY, OSU018_SHA256, fetch_osu018_liberty,
+                          what="OSU 0.18 um Liberty file")
 
 
 @dataclass(frozen=True)

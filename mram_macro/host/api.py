@@ -14,6 +14,13 @@ turns that ±1-weighted sum into the product with {0,1} weights by one affine co
 :meth:`Macro.vmm_int`; :func:`bits_product` is the same identity for a single pass).
 Multi-bit weights are bit-sliced across columns by the layer mapper (:mod:`mram_macro.nn`).
 
+Settings. The clock (``t_clk_ns``) and the coarse window (``window_ns``) are chosen when the
+macro is made, since the readout is designed for them; a running macro takes
+:meth:`Macro.set_tdc_start_delay`, :meth:`Macro.set_verify_read`, :meth:`Macro.set_write_verify`,
+:meth:`Macro.set_temperature`, :meth:`Macro.set_track_ref` / :meth:`Macro.set_tracking` and the
+calibration registers. Each refuses (:class:`HostError`, nothing written) a value of the wrong
+type or range, and a setting at which the codes cannot resolve what they must, with the reason.
+
 Example::
 
     from mram_macro.host import Macro
@@ -42,7 +49,7 @@ from sim_models.die import Die
 
 from ..config import CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
 from .backend import T_CLK_NS, Backend, Status
-from .die_setup import DieSetup
+from .die_setup import DieSetup, check_write_pulse
 
 __all__ = ["Macro", "HostError", "ENCODINGS", "to_bits", "bits_product"]
 
@@ -136,6 +143,18 @@ class Macro:
         #: TRACK_INTERVAL and TRACK_REF as the host wrote them (reset: off, design value).
         self.track_interval = 0
         self.track_ref = REPLICA_COLS * c.rows
+        #: TDC_START_DELAY as the host wrote it (reset: the readout's design value).
+        self.tdc_start_delay = int(setup.regmap["TDC_START_DELAY"].field("CYCLES").reset)
+        #: WV_CTRL and WRITE_PULSE_CYCLES as the host wrote them (:meth:`set_write_verify`).
+        rm = setup.regmap
+        self.write_verify = dict(
+            enable=bool(rm["WV_CTRL"].field("ENABLE").reset),
+            pulse_doubling=bool(rm["WV_CTRL"].field("PULSE_DOUBLING").reset),
+            max_retries=int(rm["WV_CTRL"].field("MAX_RETRIES").reset),
+            pulse_cycles=int(rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset))
+        #: WV_READ as the host wrote it (:meth:`set_verify_read`).
+        self.verify_read = dict(delay=int(rm["WV_READ"].field("DELAY").reset),
+                                threshold=int(rm["WV_READ"].field("THRESHOLD").reset))
         #: The die's operating temperature (:meth:`set_temperature`).
         self.temperature_C = float(setup.device.temperature_C)
         #: THRESHOLD values of the activation mode, or None when it is off.
@@ -387,6 +406,94 @@ class Macro:
                             f"{TEMPERATURE_RANGE_C[1]:g} C, not {t!r}")
         self.backend.set_temperature(float(t))
         self.temperature_C = float(t)
+
+    def set_tdc_start_delay(self, cycles: int) -> None:
+        """Write TDC_START_DELAY: the clock cycles after evaluation start before the TDC counts
+        (code 0 begins ``cycles * fine_taps`` TDC steps in). Each cycle moves every code by
+        ``fine_taps``; CAL_OFFSET is not changed, so :meth:`calibrate` again afterwards.
+
+        Refused (:class:`HostError`, nothing written): a value that is not an integer in the
+        register's range, or one at which the codes cannot resolve the dot product (counter /
+        two-step: the nominal column's trips leave the TDC's codes, see
+        :meth:`DieSetup.start_delay_range`; coarse: under half of the codes used)."""
+        field = self.setup.regmap["TDC_START_DELAY"].field("CYCLES")
+        hi = (1 << field.width) - 1
+        if isinstance(cycles, bool) or not isinstance(cycles, (int, np.integer)) \
+                or not 0 <= cycles <= hi:
+            raise HostError(f"the TDC start delay must be an integer number of clock cycles in "
+                            f"0..{hi}, not {cycles!r}")
+        try:
+            self.setup.check_start_delay(int(cycles))
+        except ValueError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_start_delay(int(cycles))
+        self.tdc_start_delay = int(cycles)
+
+    def set_verify_read(self, *, delay: int | None = None, threshold: int | None = None) -> None:
+        """Set the write-verify single-MTJ read (WV_READ): its TDC start ``delay`` in cycles and
+        the code ``threshold`` below which an MTJ reads low. ``None`` keeps a setting;
+        :attr:`verify_read` holds them.
+
+        Refused (:class:`HostError`, nothing written): a value that is not an integer in its
+        field's range, a coarse build (no verify read), or a pair at which a nominal low MTJ
+        and a high one read alike (:meth:`DieSetup.check_verify_read`)."""
+        field = self.setup.regmap["WV_READ"].field
+        new = dict(self.verify_read)
+        for name, value in (("delay", delay), ("threshold", threshold)):
+            if value is None:
+                continue
+            hi = (1 << field(name.upper()).width) - 1
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or not 0 <= value <= hi:
+                raise HostError(f"the verify read's {name} must be an integer in 0..{hi}, "
+                                f"not {value!r}")
+            new[name] = int(value)
+        try:
+            self.setup.check_verify_read(new["delay"], new["threshold"])
+        except ValueError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_verify_read(new["delay"], new["threshold"])
+        self.verify_read = new
+
+    def set_write_verify(self, *, enable: bool | None = None, pulse_doubling: bool | None = None,
+                         max_retries: int | None = None, pulse_cycles: int | None = None) -> None:
+        """Set how later :meth:`write_weights` calls write: WV_CTRL (``enable`` the verify
+        read, ``pulse_doubling`` of a retry's pulse, ``max_retries`` per side) and
+        WRITE_PULSE_CYCLES (``pulse_cycles``, the first pulse's length in clock cycles).
+        ``None`` keeps a setting; :attr:`write_verify` holds them.
+
+        Refused (:class:`HostError`, nothing written): a flag that is not a bool, a count that
+        is not an integer in its register field's range, ``enable=True`` on a coarse build (it
+        has no single-MTJ verify read), or, with the device's deterministic write model, a pulse
+        shorter than its switching time (no weight would be written)."""
+        rm = self.setup.regmap
+        new = dict(self.write_verify)
+        for name, value in (("enable", enable), ("pulse_doubling", pulse_doubling)):
+            if value is None:
+                continue
+            if not isinstance(value, (bool, np.bool_)):
+                raise HostError(f"{name} must be True or False, not {value!r}")
+            new[name] = bool(value)
+        for name, value, field in (
+                ("max_retries", max_retries, rm["WV_CTRL"].field("MAX_RETRIES")),
+                ("pulse_cycles", pulse_cycles, rm["WRITE_PULSE_CYCLES"].field("CYCLES"))):
+            if value is None:
+                continue
+            lo, hi = (1 if name == "pulse_cycles" else 0), (1 << field.width) - 1
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or not lo <= value <= hi:
+                raise HostError(f"{name} must be an integer in {lo}..{hi}, not {value!r}")
+            new[name] = int(value)
+        if new["enable"] and self.config.tdc_mode == "coarse":
+            raise HostError("write-verify cannot be enabled on a tdc_mode='coarse' build: it has "
+                            "no single-MTJ verify read (check the weights by reading them back)")
+        try:
+            check_write_pulse(self.setup.device, new["pulse_cycles"], self.setup.t_clk_ns)
+        except ValueError as exc:
+            raise HostError(str(exc)) from None
+        self.backend.write_verify_settings(new["enable"], new["pulse_doubling"],
+                                           new["max_retries"], new["pulse_cycles"])
+        self.write_verify = new
 
     def tracking(self) -> dict[str, int]:
         """The tracker's state: ``code`` (last replica sum), ``gain`` (TRACK_GAIN, fixed

@@ -21,6 +21,12 @@ Operations:
 ``tracking_state()``
     The tracker's registers as a dict: ``code`` (TRACK_CODE), ``gain`` (TRACK_GAIN),
     ``retrims``, ``invalid``, ``clamped`` (TRACK_STATUS).
+``write_verify_settings(enable, pulse_doubling, max_retries, pulse_cycles)``
+    WV_CTRL (ENABLE, PULSE_DOUBLING, MAX_RETRIES) and WRITE_PULSE_CYCLES, for later row writes.
+``write_verify_read(delay, threshold)``
+    WV_READ (DELAY, THRESHOLD) of the write-verify single-MTJ read.
+``write_start_delay(cycles)``
+    TDC_START_DELAY (the host checked that its codes resolve the dot product).
 ``set_mode(raw_codes, activation)``
     MODE.RAW_CODES and MODE.ACTIVATION.
 ``write_thresholds(thresholds)``
@@ -139,6 +145,16 @@ class Backend:
         raise NotImplementedError
 
     def tracking_state(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    def write_start_delay(self, cycles: int) -> None:
+        raise NotImplementedError
+
+    def write_verify_read(self, delay: int, threshold: int) -> None:
+        raise NotImplementedError
+
+    def write_verify_settings(self, enable: bool, pulse_doubling: bool, max_retries: int,
+                              pulse_cycles: int) -> None:
         raise NotImplementedError
 
     def set_mode(self, raw_codes: bool, activation: bool) -> None:

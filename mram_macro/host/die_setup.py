@@ -14,7 +14,7 @@ from ..config import MacroConfig
 from ..regmap import RegisterMap
 from .backend import T_CLK_NS
 
-__all__ = ["DieSetup"]
+__all__ = ["DieSetup", "check_write_pulse"]
 
 
 @dataclass(frozen=True)
@@ -87,28 +87,118 @@ class DieSetup:
         else:
             readout = design_readout(config.rows, nominal, t_clk_ns=float(t_clk_ns),
                                      fine_taps=config.fine_taps)
-        pulse_ns = config.write_pulse_cycles * readout.t_clk_ns
-        if device.write_model == "deterministic" and pulse_ns < device.t_switch_ns:
-            need = -(-device.t_switch_ns // readout.t_clk_ns)
-            raise ValueError(f"a write pulse of {config.write_pulse_cycles} cycles (the "
-                             f"WRITE_PULSE_CYCLES reset) lasts {pulse_ns:g} ns at a "
-                             f"{readout.t_clk_ns:g} ns clock, shorter than the device's "
-                             f"{device.t_switch_ns:g} ns switching time: no weight would be "
-                             f"written; build with write_pulse_cycles >= {need:.0f}")
+        check_write_pulse(device, config.write_pulse_cycles, readout.t_clk_ns,
+                          what=" (the WRITE_PULSE_CYCLES reset)",
+                          fix="build with write_pulse_cycles")
         return cls(config=config, device=device, die=die, readout=readout,
                    regmap=macro_regmap(config, nominal, readout))
 
+    @property
+    def _nominal(self) -> DeviceParams:
+        return self.device.replace(temperature_C=self.device.temperature_ref_C)
+
+    def start_delay_range(self) -> tuple[int, int]:
+        """``tdc_mode`` "counter" / "two_step": the TDC_START_DELAY values (cycles) at which the
+        nominal column's trip times for every dot product fall inside the TDC's codes (none
+        reads below code 0 and none overflows); the design value is the largest."""
+        c, ro = self.config, self.readout
+        if c.tdc_mode == "coarse":
+            raise ValueError("the coarse TDC's start delay is checked by the codes it resolves "
+                             "(check_start_delay), not by a range")
+        n = np.arange(c.rows + 1)
+        r = c.rows * self._nominal.r_cell_high_ohm - n * self._nominal.delta_r_ohm
+        m = np.ceil(trip_time_ns(r, c.rows, self._nominal, ro) / ro.t_fine_ns).astype(np.int64)
+        k = ro.fine_taps
+        lo = max(0, -(-(int(m.max()) - 1 - c.tdc_max_code) // k))
+        hi = (int(m.min()) - 1) // k
+        return lo, hi
+
+    def check_verify_read(self, delay: int, threshold: int) -> None:
+        """Refuse a write-verify read (WV_READ DELAY, THRESHOLD) that cannot tell a nominal low
+        MTJ from a high one: it reads low iff its code is below the threshold, so the threshold
+        must lie above the low MTJ's code (clipped at 0) and at or below the high one's.
+
+        Raises:
+            ValueError: the reason and the thresholds that work at that delay; or a coarse
+                build, which has no single-MTJ verify read.
+        """
+        from sim_models.write_model import single_read_delay_and_threshold
+
+        c, ro = self.config, self.readout
+        if c.tdc_mode == "coarse":
+            raise ValueError("a tdc_mode='coarse' build has no single-MTJ verify read")
+        design = single_read_delay_and_threshold(c.rows, self._nominal, ro, c.tdc_bits)
+        shift = (delay - design.start_delay_cycles) * ro.fine_taps
+        low, high = design.code_low - shift, design.code_high - shift
+        if max(low, 0) < threshold <= high:
+            return
+        works = (f"use a threshold in {max(low, 0) + 1}..{high}" if max(low, 0) < high else
+                 f"no threshold works at that delay (use {design.start_delay_cycles})")
+        raise ValueError(f"WV_READ DELAY = {delay}, THRESHOLD = {threshold}: a nominal low MTJ "
+                         f"reads code {low} and a high one {high}, so the verify read cannot "
+                         f"tell them apart; {works} (design {design.start_delay_cycles}, "
+                         f"{design.threshold_code})")
+
+    def check_start_delay(self, cycles: int) -> None:
+        """Refuse a TDC_START_DELAY (cycles) at which the codes cannot resolve the dot product:
+        counter / two-step, a nominal column whose fastest trip reads below code 0 or whose
+        slowest overflows (:meth:`start_delay_range`); coarse, a window that covers under half
+        of the codes (as :meth:`create` refuses a clock).
+
+        Raises:
+            ValueError: the reason, and the values that work.
+        """
+        from sim_models.coarse import nominal_transfer
+
+        c, ro = self.config, self.readout
+        if c.tdc_mode == "coarse":
+            _check_coarse_resolution(c, self._nominal, ro, nominal_transfer,
+                                     start_delay_cycles=cycles)
+            return
+        lo, hi = self.start_delay_range()
+        if lo <= cycles <= hi:
+            return
+        side = (f"the fastest trips (largest dot products) would read below code 0, "
+                f"{ro.fine_taps * (cycles - hi)} TDC steps early" if cycles > hi else
+                f"the slowest trips (smallest dot products) would overflow the "
+                f"{c.tdc_bits}-bit TDC, {ro.fine_taps * (lo - cycles)} TDC steps late")
+        raise ValueError(f"TDC_START_DELAY = {cycles} cycles at a {ro.t_clk_ns:g} ns clock: "
+                         f"{side}, so their codes cannot resolve the dot product; use "
+                         f"{lo}..{hi} cycles (design value {ro.start_delay_cycles})")
+
+
+def check_write_pulse(device: DeviceParams, pulse_cycles: int, t_clk_ns: float, *,
+                      what: str = "", fix: str = "use pulse_cycles") -> None:
+    """Refuse, with the device's deterministic write model, a write pulse of ``pulse_cycles``
+    clock cycles shorter than the switching time (no weight would be written)."""
+    pulse_ns = pulse_cycles * t_clk_ns
+    if device.write_model == "deterministic" and pulse_ns < device.t_switch_ns:
+        need = -(-device.t_switch_ns // t_clk_ns)
+        raise ValueError(f"a write pulse of {pulse_cycles} cycles{what} lasts {pulse_ns:g} ns "
+                         f"at a {t_clk_ns:g} ns clock, shorter than the device's "
+                         f"{device.t_switch_ns:g} ns switching time: no weight would be "
+                         f"written; {fix} >= {need:.0f}")
+
 
 def _check_coarse_resolution(config: MacroConfig, nominal: DeviceParams,
-                             readout: ReadoutParams, nominal_transfer) -> None:
+                             readout: ReadoutParams, nominal_transfer, *,
+                             start_delay_cycles: int | None = None) -> None:
     """Refuse a coarse readout whose window covers under half of the non-saturating codes:
     its code cannot resolve a dot product (at a 5 ns clock a 64-row column uses 3 of a 4-bit
-    TDC's 15 codes, 22 counts per code, and a network on it sits at chance)."""
-    codes = nominal_transfer(config.rows, nominal, readout, tdc_bits=config.tdc_bits)
+    TDC's 15 codes, 22 counts per code, and a network on it sits at chance).
+    ``start_delay_cycles``: a TDC_START_DELAY other than the design's."""
+    codes = nominal_transfer(config.rows, nominal, readout, tdc_bits=config.tdc_bits,
+                             start_delay_cycles=start_delay_cycles)
     used = len(np.unique(codes))
     usable = min(config.rows + 1, config.tdc_max_code)     # the all-ones code saturates
     if 2 * used >= usable:
         return
+    if start_delay_cycles is not None:
+        raise ValueError(
+            f"TDC_START_DELAY = {start_delay_cycles} cycles at a {readout.t_clk_ns:g} ns "
+            f"clock puts the {config.rows}-row column's trips into {used} of the {usable} "
+            f"codes of a {config.tdc_bits}-bit TDC: the code cannot resolve a dot product; "
+            f"keep the window on the trips (design value {readout.start_delay_cycles})")
     span_ns = (float(trip_time_ns(config.rows * nominal.r_cell_high_ohm, config.rows, nominal,
                                   readout))
                - float(trip_time_ns(config.rows * nominal.r_cell_low_ohm, config.rows,

@@ -93,6 +93,18 @@ class GoldenBackend(Backend):
     def set_temperature(self, temperature_C: float) -> None:
         self.golden.array.set_temperature(float(temperature_C))
 
+    def write_verify_settings(self, enable: bool, pulse_doubling: bool, max_retries: int,
+                              pulse_cycles: int) -> None:
+        self._wv = dict(verify=bool(enable), double_pulse=bool(pulse_doubling),
+                        max_retries=int(max_retries), pulse_cycles=int(pulse_cycles))
+
+    def write_verify_read(self, delay: int, threshold: int) -> None:
+        self._verify_setup = replace(self._verify_setup, start_delay_cycles=int(delay),
+                                     threshold_code=int(threshold))
+
+    def write_start_delay(self, cycles: int) -> None:
+        self.golden.start_delay_cycles = int(cycles)
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         if activation and not self.config.activation:
             # the RTL answers SLVERR: MODE.ACTIVATION's field only takes 0 in this build

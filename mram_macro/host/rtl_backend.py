@@ -136,6 +136,18 @@ class RtlBackend(Backend):
     def set_temperature(self, temperature_C: float) -> None:
         self._call("set_temperature", temperature_C=float(temperature_C))
 
+    def write_verify_settings(self, enable: bool, pulse_doubling: bool, max_retries: int,
+                              pulse_cycles: int) -> None:
+        self._call("write_verify_settings", enable=bool(enable),
+                   pulse_doubling=bool(pulse_doubling), max_retries=int(max_retries),
+                   pulse_cycles=int(pulse_cycles))
+
+    def write_verify_read(self, delay: int, threshold: int) -> None:
+        self._call("write_verify_read", delay=int(delay), threshold=int(threshold))
+
+    def write_start_delay(self, cycles: int) -> None:
+        self._call("write_start_delay", cycles=int(cycles))
+
     def set_mode(self, raw_codes: bool, activation: bool) -> None:
         self._call("set_mode", raw_codes=bool(raw_codes), activation=bool(activation))
 

