@@ -62,19 +62,21 @@ class ReadControl(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         max_code = (1 << self.tdc_bits) - 1
-        timer = Signal(16 + 2)
         precharge_left = Signal(8)
-        code_base = Signal(17)   # D + S latched at the start: where code 0 begins
-        rel = Signal(range(-(1 << 17), 1 << 18))
+        # rel = t - (D + S): the code the current edge stands for (code 0 begins at t = D + S).
+        # One register, set to -(D + S) at the start (D as it is then) and counted up from E,
+        # instead of a timer t and a latched D + S with a subtractor between them.
+        rel = Signal(range(-(1 << 17), 1 << 17))
+        # min(t, S): the edges since E, as far as the capture rule needs them
+        settled = Signal(range(SYNC_STAGES + 1))
         # t >= D - 1 (the front end is on), i.e. rel >= -S - 1; and on the next cycle
         on_after = -SYNC_STAGES - 2
         m.d.comb += [
-            rel.eq(timer - code_base),
             self.tdc_code_now.eq(Mux(rel < 0, 0, rel)),
             self.tdc_early.eq(rel < 0),
-            self.tdc_window_end.eq(self.arr_eval & (timer == code_base + max_code)),
+            self.tdc_window_end.eq(self.arr_eval & (rel == max_code)),
             # S edges after the synchronisers start (rel >= -1), and never before t = S
-            self.tdc_capture.eq(self.arr_eval & (timer >= SYNC_STAGES) & (rel >= -1)),
+            self.tdc_capture.eq(self.arr_eval & (settled == SYNC_STAGES) & (rel >= -1)),
         ]
 
         def accept_start():
@@ -83,7 +85,7 @@ class ReadControl(wiring.Component):
                 m.d.sync += [
                     self.arr_pre.eq(1),
                     precharge_left.eq(self.precharge_cycles - 1),
-                    code_base.eq(self.start_delay + SYNC_STAGES),
+                    rel.eq(-(self.start_delay + SYNC_STAGES)),
                 ]
                 m.next = "Precharge"
 
@@ -92,14 +94,16 @@ class ReadControl(wiring.Component):
                 accept_start()
             with m.State("Precharge"):
                 with m.If(precharge_left == 0):
-                    m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), timer.eq(0),
-                                 self.arr_tdc_en.eq(code_base <= SYNC_STAGES + 1)]
+                    m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), settled.eq(0),
+                                 self.arr_tdc_en.eq(rel >= -(SYNC_STAGES + 1))]
                     m.d.comb += self.tdc_clear.eq(1)
                     m.next = "Evaluate"
                 with m.Else():
                     m.d.sync += precharge_left.eq(precharge_left - 1)
             with m.State("Evaluate"):
-                m.d.sync += [timer.eq(timer + 1), self.arr_tdc_en.eq(rel >= on_after)]
+                m.d.sync += [rel.eq(rel + 1), self.arr_tdc_en.eq(rel >= on_after)]
+                with m.If(settled != SYNC_STAGES):
+                    m.d.sync += settled.eq(settled + 1)
                 with m.If(self.tdc_all_fired | self.tdc_window_end):
                     m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0)]
                     m.next = "Convert_Done"
