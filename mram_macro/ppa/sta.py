@@ -335,8 +335,9 @@ def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str
                         ) -> tuple[list[str], list[str], list[Port], list[Port]]:
     """I/O delays and exceptions for ``ports`` at ``period_ns``: (Tcl lines, one description
     line per constraint, asynchronous input ports, held input ports). The false path on the
-    asynchronous ports is **not** in the Tcl: :func:`run_sta` adds it after checking their
-    synchronisers."""
+    asynchronous ports is **not** in the Tcl: the SDC adds it last
+    (:func:`mram_macro.sdc.sdc_text`), and :func:`run_sta` applies it only after checking
+    their synchronisers."""
     io = IO_DELAY_FRACTION * period_ns
     ref = f" -reference_pin [get_pins {{{reference_pin}}}]" if reference_pin else ""
     where = (f"relative to the clock at the registers (reference pin {reference_pin}, a "
