@@ -162,8 +162,9 @@ def staged_dir(out: Path) -> Iterator[Path]:
 def write_outputs(config: MacroConfig, out_dir: str | Path, *,
                   prefix: str = "") -> dict[str, Path]:
     """Write the Verilog with its Verilator waivers (``.vlt``) and timing constraints
-    (``.sdc``, :mod:`mram_macro.sdc`), the register map (C header, JSON, Markdown, SystemRDL,
-    IP-XACT) and the configuration.
+    (``.sdc``, :mod:`mram_macro.sdc`), a behavioural stand-in for the analogue array
+    (``<prefix>mram_array_model.v``, :mod:`mram_macro.array_model`), the register map (C
+    header, JSON, Markdown, SystemRDL, IP-XACT) and the configuration.
 
     All files are produced in a temporary folder and moved into ``out_dir`` at the end, so a
     failure leaves ``out_dir`` as it was. ``prefix`` goes in front of every module name and
@@ -173,6 +174,7 @@ def write_outputs(config: MacroConfig, out_dir: str | Path, *,
     Raises:
         UsageError: ``out_dir`` is a file or not writable, or ``prefix`` is not usable.
     """
+    from .array_model import MODEL_NAME, render_array_model
     from .lint import render_vlt
     from .rdl import compile_systemrdl, to_ipxact, to_systemrdl
     from .sdc import render_sdc
@@ -192,12 +194,15 @@ def write_outputs(config: MacroConfig, out_dir: str | Path, *,
         "systemrdl": f"{top}.rdl",
         "ipxact": f"{top}.xml",
         "sdc": f"{top}.sdc",
+        "array_model": f"{prefix}{MODEL_NAME}.v",
         "config": f"{prefix}config.json",
     }
     with staged_dir(out) as tmp:
         regmap = macro_regmap(config)
         verilog = generate_verilog(config, tmp / names["verilog"], prefix=prefix)
         (tmp / names["sdc"]).write_text(render_sdc(config, verilog, top=top))
+        (tmp / names["array_model"]).write_text(render_array_model(
+            config, start_delay=regmap["TDC_START_DELAY"].reset, prefix=prefix))
         (tmp / names["vlt"]).write_text(render_vlt(top))
         (tmp / names["c_header"]).write_text(regmap.to_c_header(prefix=top.upper()))
         (tmp / names["json"]).write_text(regmap.to_json())
@@ -213,7 +218,7 @@ def _cmd_generate(args) -> int:
     files = write_outputs(_config(args), check_out_dir(args.output, "-o/--output"),
                           prefix=args.prefix)
     for kind, path in files.items():
-        print(f"{kind:9s} {path}")
+        print(f"{kind:11s} {path}")
     return 0
 
 

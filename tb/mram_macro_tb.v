@@ -2,9 +2,11 @@
 // (the FuseSoC `sim` target runs it on Icarus). No cocotb, no Python.
 //
 // It programs random ±1 weights into every row through AXI4-Lite (write-verify off), streams
-// NVEC random ±1 input vectors, and checks every result against sum_r x_r * w_rc. A small
-// behavioural array stands in for the analogue crossbar, following the pin contract of the
-// datasheet (docs/datasheet.md, "Array pin timing"). With the two-step TDC (the default,
+// NVEC random ±1 input vectors, and checks every result against sum_r x_r * w_rc. The kit's
+// behavioural array, hdl/mram_array_model.v (mram_macro/array_model.py), stands in for the
+// analogue crossbar, following the pin contract of the datasheet (docs/datasheet.md, "Array
+// pin timing"); its START_DELAY must equal TDC_START_DELAY (both default to the reset value,
+// and the test checks). With the two-step TDC (the default,
 // FINE_TAPS = K phases) a column with k mismatching cells is first seen high at edge
 // E + D + 1 + k / K (integer division) and holds K - 1 - (k mod K) ones, the low bits, on its
 // K - 1 bits of arr_fine, so that coarse K + FINE_TABLE[ones] (ideal table) is k. With the
@@ -55,10 +57,10 @@ module mram_macro_tb;
   wire [0:0] m_tuser;
   // array pins
   wire [ROWS-1:0] bypass_l, bypass_r, wr_row;
-  wire pre, eval_, wr_side, wr_pulse;
   wire [COLS-1:0] wr_data;
-  reg [COLS-1:0] cmp = 0;
-  reg [COLS*(FINE_TAPS > 1 ? FINE_TAPS - 1 : 1)-1:0] fine = 0;
+  wire pre, eval_, tdc_en, wr_side, wr_pulse;
+  wire [COLS-1:0] cmp;
+  wire [COLS*(FINE_TAPS > 1 ? FINE_TAPS - 1 : 1)-1:0] fine;
 
   mram_macro dut (
     .clk(clk), .rst(rst),
@@ -74,6 +76,7 @@ module mram_macro_tb;
     .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(1'b1),
     .m_axis_tlast(m_tlast), .m_axis_tuser(m_tuser),
     .arr_bypass_l(bypass_l), .arr_bypass_r(bypass_r), .arr_pre(pre), .arr_eval(eval_),
+    .arr_tdc_en(tdc_en),
 `ifndef MRAM_COUNTER_TDC
     .arr_fine(fine),
 `endif
@@ -81,48 +84,18 @@ module mram_macro_tb;
     .arr_wr_pulse(wr_pulse)
   );
 
-  // ---- behavioural array: MTJ states, written by pulses, read as series strings ----------
-  reg [COLS-1:0] left_low [0:ROWS-1];   // 1 = low resistance
-  reg [COLS-1:0] right_low [0:ROWS-1];
+  // ---- the analogue array: the kit's behavioural stand-in (hdl/mram_array_model.v) -------
   integer start_delay;                   // TDC_START_DELAY, read from the macro
-  integer edge_count;                    // rising edges since E (the edge that raised eval)
-  integer mismatches [0:COLS-1];
-  integer ar, ac, af;                    // loop variables of the array model
-  integer r, c;                          // ... and of the test
+  integer r, c;                          // loop variables of the test
 
-  always @(posedge clk) begin
-    if (wr_pulse)
-      for (ar = 0; ar < ROWS; ar = ar + 1)
-        if (wr_row[ar]) begin
-          if (wr_side) right_low[ar] <= wr_data;
-          else left_low[ar] <= wr_data;
-        end
-    if (pre) begin
-      cmp <= 0;
-      fine <= 0;
-      edge_count <= 0;
-    end else if (eval_) begin
-      if (edge_count == 0)
-        // First edge after E: the strings are set; count the high-resistance MTJs kept.
-        for (ac = 0; ac < COLS; ac = ac + 1) begin
-          mismatches[ac] = 0;
-          for (ar = 0; ar < ROWS; ar = ar + 1) begin
-            if (!bypass_l[ar] && !left_low[ar][ac]) mismatches[ac] = mismatches[ac] + 1;
-            if (!bypass_r[ar] && !right_low[ar][ac]) mismatches[ac] = mismatches[ac] + 1;
-          end
-        end
-      // Driven at edge E + j, seen by the macro at edge E + j + 1: trip at
-      // m = D + 1 + k / K, with the sampler bits of the residue K - 1 - (k mod K) held from then.
-      for (ac = 0; ac < COLS; ac = ac + 1)
-        if (edge_count + 1 == start_delay + mismatches[ac] / FINE_TAPS) begin
-          cmp[ac] <= 1'b1;
-          if (FINE_TAPS > 1)
-            for (af = 0; af < FINE_TAPS - 1; af = af + 1)
-              fine[ac * (FINE_TAPS - 1) + af] <= (af < FINE_TAPS - 1 - mismatches[ac] % FINE_TAPS);
-        end
-      edge_count <= edge_count + 1;
-    end
-  end
+  mram_array_model array (
+    .clk(clk), .arr_bypass_l(bypass_l), .arr_bypass_r(bypass_r), .arr_pre(pre),
+    .arr_eval(eval_), .arr_tdc_en(tdc_en), .arr_cmp(cmp),
+`ifndef MRAM_COUNTER_TDC
+    .arr_fine(fine),
+`endif
+    .arr_wr_row(wr_row), .arr_wr_side(wr_side), .arr_wr_data(wr_data), .arr_wr_pulse(wr_pulse)
+  );
 
   // ---- AXI4-Lite tasks ------------------------------------------------------------------
   task axil_write(input [11:0] addr, input [31:0] data, output [1:0] resp);
@@ -186,14 +159,11 @@ module mram_macro_tb;
 
   initial begin
     seed = SEED;
-    for (r = 0; r < ROWS; r = r + 1) begin
-      left_low[r] = 0; right_low[r] = 0;
+    for (r = 0; r < ROWS; r = r + 1)
       for (i = 0; i < WEIGHT_WORDS; i = i + 1)
         weights[r][i * 32 +: 32] = $random(seed);
-    end
     for (v = 0; v < NVEC; v = v + 1)
       for (i = 0; i < ROWS; i = i + 32) x[v][i +: 32] = $random(seed);
-    edge_count = 0;
     repeat (4) @(posedge clk);
     @(negedge clk) rst = 0;
 
@@ -208,6 +178,8 @@ module mram_macro_tb;
     end
     axil_read(TDC_START_DELAY, word);
     start_delay = word;
+    expect_equal("TDC_START_DELAY = model's", start_delay,
+                 array.START_DELAY);
 
     // Signed CAL_OFFSET: sign-extended words only.
     write_ok(CAL_OFFSET + 4 * 3, 32'hFFFFFFFD);

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -14,12 +15,33 @@ from mram_macro.cli import write_outputs
 from mram_macro.config import MacroConfig
 from mram_macro.periphery.tdc import SYNC_STAGES
 from mram_macro.ppa.libraries import LIBRARIES, STA_BINARY
-from mram_macro.ppa.sta import IO_DELAY_FRACTION
+from mram_macro.ppa.sta import IO_DELAY_FRACTION, write_sdc
 from mram_macro.sdc import render_sdc
+from mram_macro.sim.harness import top_ports
 from mram_macro.synth import synthesize_flat
 
 CONFIG = MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5, stream_width=8)
 PERIOD_NS = 5.0
+
+
+HDL = Path(__file__).resolve().parents[1] / "hdl"
+
+
+def test_shipped_sdc_is_what_the_sign_off_reads(tmp_path):
+    """``hdl/mram_macro.sdc`` (default configuration) is, to the byte, the SDC ``make sta``
+    writes and reads (:func:`mram_macro.ppa.sta.write_sdc`) for a netlist with the macro's
+    ports at the readout's clock: the integrator's constraints and the sign-off's cannot
+    diverge. (That a flat netlist has the RTL's ports is checked on the small macro in
+    verif/unit/test_sta.py.)"""
+    from sim_models.readout import T_CLK_NS
+
+    shipped = (HDL / "mram_macro.sdc").read_text()
+    ports = top_ports((HDL / "mram_macro.v").read_text())
+    stub = tmp_path / "ports.v"     # the module header a flat netlist of the macro has
+    stub.write_text("\n".join(["module mram_macro(" + ", ".join(n for _, n, _ in ports) + ");",
+                               *(f"  {d} {f'[{w - 1}:0] ' if w > 1 else ''}{n};"
+                                 for d, n, w in ports), "endmodule", ""]))
+    assert write_sdc(stub, T_CLK_NS, tmp_path, "mram_macro").read_text() == shipped
 
 
 def test_sdc_refuses_a_bad_period():

@@ -54,6 +54,7 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
     """Flat, timing-driven netlist of ``verilog`` for ``lib``'s target clock, hold-fixed under
     the sign-off constraints unless ``hold_fix`` is false (:mod:`mram_macro.ppa.hold_fix`;
     what it did is in ``hold_fix.json`` beside the netlist); cached."""
+    from .. import sdc as sdc_module
     from . import hold_fix as hold_fix_module
     from .hold_fix import fix_hold
     from .sta import CLOCK_UNCERTAINTY_NS, IO_DELAY_FRACTION
@@ -64,6 +65,7 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
                          + f"{period_ps}{lib.driving_cell}{lib.output_load}{top}".encode()
                          + f"{lib.clock_buffer}{lib.clock_max_fanout}{TREE_VERSION}".encode()
                          + (Path(hold_fix_module.__file__).read_bytes()
+                            + Path(sdc_module.__file__).read_bytes()
                             + f"{CLOCK_UNCERTAINTY_NS}{IO_DELAY_FRACTION}{lib.hold_buffer}"
                             .encode() if hold_fix else b"no hold fix")
                          ).hexdigest()

@@ -82,20 +82,21 @@ def _endpoint_slacks(text: str) -> dict[tuple[str, str | None], float]:
     return out
 
 
-def _signoff_tcl(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float) -> list[str]:
-    """The design under the sign-off constraints, the false path from the asynchronous inputs
-    included (run_sta adds it only after checking their synchronisers; so does sign-off)."""
-    setup = signoff_setup(netlist, lib, period_ns)
-    asyncs = " ".join(p.name for p in setup.asyncs)
-    return [*design_tcl(netlist, top, lib, period_ns, setup.tcl),
-            *([f"set_false_path -from [get_ports {{{asyncs}}}]"] if asyncs else [])]
+def _signoff_tcl(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
+                 workdir: Path) -> list[str]:
+    """The design under the sign-off constraints: the shipped SDC written for ``netlist`` into
+    ``workdir`` and read, its false path from the asynchronous inputs included (run_sta applies
+    it only after checking their synchronisers; so does sign-off), and the flow's additions
+    (:func:`mram_macro.ppa.sta.signoff_setup`)."""
+    setup = signoff_setup(netlist, lib, period_ns, top=top, workdir=workdir)
+    return design_tcl(netlist, top, lib, period_ns, setup.tcl, sdc=setup.sdc)
 
 
 def _timing(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float, workdir: Path,
             name: str) -> tuple[dict, dict]:
     """(hold slack, setup slack) of every endpoint whose hold slack is below the target."""
     script = "\n".join([
-        *_signoff_tcl(netlist, top, lib, period_ns),
+        *_signoff_tcl(netlist, top, lib, period_ns, workdir),
         "puts \"@@HOLD\"",
         "report_checks -path_delay min -format end -group_count 1000000 -endpoint_count 1 "
         f"-slack_max {HOLD_TARGET_NS} -digits 4",
@@ -113,7 +114,7 @@ def _pin_reports(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
                  name: str, pins: list[tuple[str, str]], select: str, fields: str) -> list[str]:
     """One ``report_checks {select} [get_pins inst/pin] {fields}`` per pin, in one OpenSTA run
     under the sign-off constraints: the report of each, in order ("" where none)."""
-    script = _signoff_tcl(netlist, top, lib, period_ns)
+    script = _signoff_tcl(netlist, top, lib, period_ns, workdir)
     for i, (inst, pin) in enumerate(pins):
         script += [f"puts \"@@P{i}\"",
                    f"report_checks {select} [get_pins {{{inst}/{pin}}}] {fields}"]

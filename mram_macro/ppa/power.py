@@ -43,7 +43,7 @@ from ..clock_tree import is_tree_cell
 from .activity import Activity
 from .libraries import StdCellLibrary
 from .netlist import Instance, block_of, read_instances
-from .sta import _FLOAT, constraints_tcl, run_tcl
+from .sta import _FLOAT, design_tcl, run_tcl, write_sdc
 
 __all__ = ["InstancePower", "PowerResult", "liberty_output_pins", "analyse_power",
            "attribute_blocks", "liberty_clock_pins", "clock_network"]
@@ -229,11 +229,11 @@ def liberty_clock_pins(liberty: Path, cap_unit_F: float) -> dict[str, dict[str, 
 
 def _run(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float, lines: list[str],
          workdir: Path, name: str) -> dict[str, tuple[float, float, float]]:
+    # The sign-off's constraints (the shipped SDC, mram_macro/sdc.py, and the flow's driving
+    # cells, loads and propagated clock): the slews and the clock that scales the activities.
+    sdc = write_sdc(netlist, period_ns, workdir, top)
     script = "\n".join([
-        f"read_liberty {lib.require()}",
-        f"read_verilog {netlist.resolve()}",
-        f"link_design {top}",
-        constraints_tcl(lib, period_ns),
+        *design_tcl(netlist, top, lib, period_ns, [], sdc=sdc),
         "set corner [sta::cmd_corner]",
         # Let OpenSTA propagate its default activities first; the annotation then overrides
         # them pin by pin (annotating before this is overwritten by the propagation).

@@ -1,14 +1,18 @@
 """Static timing sign-off of a flat gate-level netlist with OpenSTA.
 
 Constraints (:func:`signoff_constraints`; docs/ppa.md, "Timing constraints", lists every one with
-its reason):
+its reason), written as the SDC that ``mram-macro generate`` ships (:mod:`mram_macro.sdc`) for the
+netlist's ports into the work folder and read with ``read_sdc`` (:func:`signoff_setup`), plus
+what only the flow's own netlist and library have (:data:`mram_macro.sdc.FLOW_ADDITIONS`):
 
 * one clock ``clk`` at the library's target period, **propagated** through the clock trees the
   flat synthesis builds (:mod:`mram_macro.clock_tree`), so skew and insertion delay are in every
   check, with :data:`CLOCK_UNCERTAINTY_NS` on every setup and every hold check;
 * ports to the integrator (the AXI buses, ``rst``): input and output delays of
-  :data:`IO_DELAY_FRACTION` of the period for setup and 0 for hold, relative to the clock as
-  the macro's registers see it (``-reference_pin``: a clock-tree leaf);
+  :data:`IO_DELAY_FRACTION` of the period for setup and 0 for hold; the SDC states them
+  relative to the clock port, the flow declares them again relative to the clock as the
+  macro's registers see it (``-reference_pin``: a clock-tree leaf of the flat netlist, which
+  the shipped SDC cannot name);
 * the array's outputs (``arr_*``) settle within the cycle (output delay 0);
 * exceptions: a false path from the asynchronous comparator outputs ``arr_cmp``/``arr_ref_cmp``
   (only after :func:`run_sta` has checked on the netlist that every path from them ends in the
@@ -37,7 +41,8 @@ from .libraries import STA_BINARY, StdCellLibrary
 from .netlist import Instance, block_of, read_instances
 
 __all__ = ["StaError", "StaReport", "GroupTiming", "PathTiming", "Port", "run_sta",
-           "sta_binary", "signoff_constraints", "read_ports", "CLOCK_UNCERTAINTY_NS",
+           "sta_binary", "signoff_constraints", "signoff_setup", "design_tcl", "write_sdc",
+           "read_ports", "CLOCK_UNCERTAINTY_NS",
            "IO_DELAY_FRACTION", "ASYNC_INPUTS", "HELD_INPUTS", "GROUP_ORDER"]
 
 #: Clock uncertainty (ns) on every setup and hold check. The clock trees have no placement and
@@ -252,9 +257,11 @@ def sta_binary() -> Path:
     return STA_BINARY
 
 
-def _clock_tcl(lib: StdCellLibrary, period_ns: float, top_clock: str) -> list[str]:
+def _environment_tcl(lib: StdCellLibrary, top_clock: str) -> list[str]:
+    """What the flow adds to the SDC for its own flat netlist: the library's driving cell on
+    the inputs (``$inputs``: every input but the clock), its load on the outputs, and the clock
+    propagated through the netlist's clock trees."""
     return [
-        f"create_clock -name clk -period {period_ns:g} [get_ports {top_clock}]",
         f"set inputs [delete_from_list [all_inputs] [get_ports {top_clock}]]",
         f"set_driving_cell -lib_cell {lib.driving_cell} -pin {lib.driving_pin} $inputs",
         f"set_load {lib.output_load:g} [all_outputs]",
@@ -262,12 +269,15 @@ def _clock_tcl(lib: StdCellLibrary, period_ns: float, top_clock: str) -> list[st
     ]
 
 
-def constraints_tcl(lib: StdCellLibrary, period_ns: float, top_clock: str = "clk") -> str:
-    """Clock, driving cell and load, with every port at the clock edge: the constraints power
-    analysis needs (timing sign-off adds :func:`signoff_constraints`)."""
-    return "\n".join([*_clock_tcl(lib, period_ns, top_clock),
-                      "set_input_delay 0 -clock clk $inputs",
-                      "set_output_delay 0 -clock clk [all_outputs]"])
+def write_sdc(netlist: Path, period_ns: float, workdir: Path, top: str) -> Path:
+    """``<workdir>/<top>.sdc``: the shipped SDC (:func:`mram_macro.sdc.sdc_text`) for the ports
+    of ``netlist`` at ``period_ns``."""
+    from ..sdc import sdc_text
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir.resolve() / f"{top}.sdc"
+    path.write_text(sdc_text(read_ports(netlist), period_ns, top=top))
+    return path
 
 
 def run_tcl(script: str, workdir: Path, name: str) -> str:
@@ -325,8 +335,9 @@ def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str
                         ) -> tuple[list[str], list[str], list[Port], list[Port]]:
     """I/O delays and exceptions for ``ports`` at ``period_ns``: (Tcl lines, one description
     line per constraint, asynchronous input ports, held input ports). The false path on the
-    asynchronous ports is **not** in the Tcl: :func:`run_sta` adds it after checking their
-    synchronisers."""
+    asynchronous ports is **not** in the Tcl: the SDC adds it last
+    (:func:`mram_macro.sdc.sdc_text`), and :func:`run_sta` applies it only after checking
+    their synchronisers."""
     io = IO_DELAY_FRACTION * period_ns
     ref = f" -reference_pin [get_pins {{{reference_pin}}}]" if reference_pin else ""
     where = (f"relative to the clock at the registers (reference pin {reference_pin}, a "
@@ -509,8 +520,9 @@ def _stage(net: str | None) -> int | None:
 @dataclass(frozen=True)
 class SignoffSetup:
     """What sign-off reads off a netlist before timing it: the cells' pins, the instances, the
-    net naming each instance, the ports, and the constraints (Tcl lines, their descriptions,
-    the asynchronous inputs whose false path the caller adds)."""
+    net naming each instance, the ports, the SDC written for them (None: not written), the Tcl
+    the flow adds on top of it (the I/O delays re-referenced to a clock-tree leaf), the
+    constraints' descriptions and the asynchronous inputs."""
 
     pins: dict
     instances: list
@@ -519,25 +531,57 @@ class SignoffSetup:
     tcl: list[str]
     text: tuple[str, ...]
     asyncs: list
+    sdc: Path | None = None
 
 
-def signoff_setup(netlist: Path, lib: StdCellLibrary, period_ns: float) -> SignoffSetup:
+def signoff_setup(netlist: Path, lib: StdCellLibrary, period_ns: float, *,
+                  top: str = "mram_macro", workdir: Path | None = None) -> SignoffSetup:
+    """The sign-off constraints of ``netlist``: the shipped SDC (:mod:`mram_macro.sdc`) for its
+    ports, written to ``<workdir>/<top>.sdc`` if ``workdir`` is given, and the flow's addition:
+    the same input and output delays with ``-reference_pin`` at a clock-tree leaf (OpenSTA
+    2.0.17 replaces a port's delay for the same clock, see verif/unit/test_sta.py)."""
     pins = liberty_pins(lib.require())
     instances = read_instances(netlist)
     ports = read_ports(netlist)
     reference = _reference_clock_pin(instances, pins, "clk")
-    tcl, text, asyncs, _ = signoff_constraints(ports, period_ns, reference_pin=reference)
+    ordered = tuple(sorted(ports, key=lambda p: p.name))     # as in the SDC
+    tcl, text, asyncs, _ = signoff_constraints(ordered, period_ns, reference_pin=reference)
+    sdc = None if workdir is None else write_sdc(netlist, period_ns, workdir, top)
+    if sdc is not None:
+        text = [text[0], f"read from {sdc.name} (mram_macro/sdc.py, the SDC mram-macro "
+                f"generate ships)", *text[1:]]
+    redeclared = ([t for t in tcl if t.startswith(("set_input_delay", "set_output_delay"))]
+                  if reference else [])
     return SignoffSetup(pins=pins, instances=instances, names=_output_nets(instances, pins),
-                        ports=ports, tcl=tcl, text=tuple(text), asyncs=asyncs)
+                        ports=ports, tcl=redeclared, text=tuple(text), asyncs=asyncs, sdc=sdc)
 
 
 def design_tcl(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
-               constraints: list[str], spef: Path | None = None) -> list[str]:
+               constraints: list[str], spef: Path | None = None, *, sdc: Path | None = None,
+               defer_false_paths: bool = False) -> list[str]:
     """Tcl that reads the library and ``netlist``, links ``top``, reads the parasitics of
-    the routed wires from ``spef`` if given, and applies the clock and ``constraints``."""
+    the routed wires from ``spef`` if given, reads ``sdc`` (else only declares the clock at
+    ``period_ns``), adds the flow's environment (driving cell, load, propagated clock) and
+    ``constraints``. ``defer_false_paths``: the SDC's ``set_false_path`` commands are kept in
+    the Tcl list ``$sdc_false_paths`` instead of applied (:data:`APPLY_FALSE_PATHS`)."""
+    from ..sdc import clock_tcl
+
+    if sdc is None:
+        read = [clock_tcl(period_ns)]
+    elif defer_false_paths:
+        read = ["set sdc_false_paths {}", "rename set_false_path sdc_set_false_path",
+                "proc set_false_path {args} { lappend ::sdc_false_paths $args }",
+                f"read_sdc {sdc.resolve()}",
+                "rename set_false_path {}", "rename sdc_set_false_path set_false_path"]
+    else:
+        read = [f"read_sdc {sdc.resolve()}"]
     return [f"read_liberty {lib.require()}", f"read_verilog {netlist.resolve()}",
             f"link_design {top}", *([f"read_spef {spef.resolve()}"] if spef else []),
-            *_clock_tcl(lib, period_ns, "clk"), *constraints]
+            *read, *_environment_tcl(lib, "clk"), *constraints]
+
+
+#: Applies the false paths :func:`design_tcl` deferred.
+APPLY_FALSE_PATHS = "foreach args $sdc_false_paths { set_false_path {*}$args }"
 
 
 def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | None = None,
@@ -548,7 +592,7 @@ def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | 
     if not (isinstance(period, int | float) and period > 0):
         raise ValueError(f"period_ns must be positive, not {period!r}")
     workdir.mkdir(parents=True, exist_ok=True)
-    setup_ = signoff_setup(netlist, lib, period)
+    setup_ = signoff_setup(netlist, lib, period, top=top, workdir=workdir)
     pins, instances, names, ports = setup_.pins, setup_.instances, setup_.names, setup_.ports
     tcl, text, asyncs = setup_.tcl, list(setup_.text), setup_.asyncs
 
@@ -578,9 +622,11 @@ def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | 
         checks += ["puts \"@@INPUTS\"",
                    f"report_checks -path_delay max -from {_ports(sync_in)} -format end"]
     script = "\n".join([
-        *design_tcl(netlist, top, lib, period, tcl, spef),
+        # The SDC's false path (from the asynchronous inputs) waits for the checks above.
+        *design_tcl(netlist, top, lib, period, tcl, spef, sdc=setup_.sdc,
+                    defer_false_paths=True),
         *checks,
-        *([f"set_false_path -from {_ports(asyncs)}"] if asyncs else []),
+        APPLY_FALSE_PATHS,
         "set ff_pins [all_registers -edge_triggered -data_pins]",
         "set latch_pins [all_registers -level_sensitive -data_pins]",
         "if {[llength $ff_pins]} {",

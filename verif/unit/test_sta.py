@@ -23,9 +23,14 @@ from mram_macro.ppa.sta import (
     CLOCK_UNCERTAINTY_NS,
     IO_DELAY_FRACTION,
     Port,
+    design_tcl,
+    read_ports,
     run_sta,
+    run_tcl,
     signoff_constraints,
+    signoff_setup,
 )
+from mram_macro.sdc import render_sdc, sdc_text
 
 
 @pytest.fixture(scope="module", params=list(LIBRARIES))
@@ -50,6 +55,20 @@ def test_small_macro_meets_setup(small_macro):
     assert f"multicycle path {SYNC_STAGES}" in text and "arr_fine[27:0]" in text
     assert "4 asynchronous input bits reach 4 endpoints, 4 of them cmp_sync0" in text
     assert not [f for f in small_macro.failures if "setup" in f], small_macro.failures
+
+
+def test_small_macro_signs_off_with_the_shipped_sdc(small_macro):
+    """Sign-off and hold fixing read the SDC ``mram-macro generate`` ships, written for the flat
+    netlist's ports at the library's clock: the same text as from the RTL's ports (issue 22)."""
+    lib = small_macro.library
+    workdir = small_macro.netlist.netlist.parent
+    rtl = (workdir / "rtl" / "mram_macro.v").read_text()
+    shipped = render_sdc(STA_CONFIGS["small"], rtl, period_ns=lib.target_period_ns)
+    for folder in (workdir, workdir / "hold_fix"):
+        sdc = folder / "mram_macro.sdc"
+        assert sdc.read_text() == shipped, folder
+    assert f"read_sdc {(workdir / 'mram_macro.sdc').resolve()}" in (workdir / "sta.tcl").read_text()
+    assert any("read from mram_macro.sdc" in c for c in small_macro.sta.constraints)
 
 
 def test_small_macro_meets_hold(small_macro):
@@ -403,3 +422,44 @@ def test_flat_synthesis_rejects_bad_constraints(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         synthesize_flat(tmp_path / "nope.v", "short_path", period_ps=2000, output_load=1.0,
                         **common)
+
+
+def _leaf_clocked() -> str:
+    """Registers on a buffered clock (so the flow has a clock-tree leaf to reference): ``rst``
+    and ``arr_fine`` into registers, ``arr_cmp`` through a synchroniser, registers on a bus
+    output and on an array output."""
+    cells = ["BUF_X1 ck_b (.A(clk), .Z(ck));",
+             "DFF_X1 r_ff (.CK(ck), .D(rst), .Q(r), .QN());",
+             "AND2_X1 g (.A1(r), .A2(arr_fine), .ZN(d));",
+             "DFF_X1 d_ff (.CK(ck), .D(d), .Q(s_axil_rdata), .QN());",
+             "DFF_X1 s0 (.CK(ck), .D(arr_cmp), .Q(cmp_sync0), .QN());",
+             "DFF_X1 s1 (.CK(ck), .D(cmp_sync0), .Q(arr_pre), .QN());"]
+    return _netlist("leaf", {"clk": "input", "rst": "input", "arr_fine": "input",
+                             "arr_cmp": "input", "s_axil_rdata": "output",
+                             "arr_pre": "output"}, cells)
+
+
+def test_flow_adds_only_the_reference_pin_to_the_shipped_sdc(tmp_path):
+    """The flow reads the shipped SDC and declares its input/output delays again with
+    ``-reference_pin`` at a clock-tree leaf: OpenSTA 2.0.17 replaces each port's delay (it
+    does not keep the one relative to the clock port beside it), and keeps the SDC's false and
+    multicycle paths (read back with ``write_sdc``)."""
+    lib = library("nangate45")
+    net = tmp_path / "leaf.v"
+    net.write_text(_leaf_clocked())
+    setup = signoff_setup(net, lib, 2.0, top="leaf", workdir=tmp_path)
+    assert setup.sdc.read_text() == sdc_text(read_ports(net), 2.0, top="leaf")
+    assert setup.tcl and all("-reference_pin" in line for line in setup.tcl)
+    applied = tmp_path / "applied.sdc"
+    out = run_tcl("\n".join([*design_tcl(net, "leaf", lib, 2.0, setup.tcl, sdc=setup.sdc),
+                             f"write_sdc {applied}", ""]), tmp_path, "applied")
+    assert "Warning" not in out, out
+    lines = " ".join(applied.read_text().split("\\\n")).splitlines()
+    delays = [line for line in lines if line.startswith(("set_input_delay", "set_output_delay"))]
+    for port in ("rst", "arr_fine", "arr_cmp", "s_axil_rdata", "arr_pre"):
+        mine = [line for line in delays if f"{{{port}}}" in line]
+        assert mine and all("-reference_pin" in line for line in mine), (port, delays)
+    text = " ".join(lines)
+    assert re.search(r"set_false_path\s+-from \[get_ports \{arr_cmp\}\]", text), text
+    assert re.search(rf"set_multicycle_path -setup\s+-from \[get_ports \{{arr_fine\}}\] "
+                     rf"{SYNC_STAGES}", text), text
