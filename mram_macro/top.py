@@ -243,7 +243,11 @@ class MramMacro(wiring.Component):
                 # A tracking pass also waits for the replica columns.
                 reader.tdc_all_fired.eq(tdc.all_fired & (ref_tdc.all_fired | ~tracker.tracking)),
                 ref_tdc.cmp.eq(self.arr_ref_cmp),
-                ref_tdc.clear.eq(reader.tdc_clear), ref_tdc.capture.eq(reader.tdc_capture),
+                # Cleared on tracking passes only: on the others the evaluation may end (all
+                # array columns fired) before the replicas fire, and a column that misses a
+                # cleared evaluation would alias the next one's one-bit epoch (tdc.py).
+                ref_tdc.clear.eq(reader.tdc_clear & tracker.tracking),
+                ref_tdc.capture.eq(reader.tdc_capture),
                 ref_tdc.window_end.eq(reader.tdc_window_end),
                 ref_tdc.code_now.eq(reader.tdc_code_now),
             ]

@@ -40,9 +40,12 @@ class Tdc(wiring.Component):
       ``arr_eval`` is low) forgets the previous conversion: from the next edge on no column
       has fired. ``codes[c]`` and ``overflow[c]`` keep the previous
       conversion's values until the column takes its new ones (below), so both are valid
-      only once the evaluation is over; every evaluation ends with every column holding a
-      new code and overflow bit (it ends when all have fired or on ``window_end``), and
-      nothing reads them before. Not clearing the codes halves their toggles (and those of
+      only once the evaluation is over; every evaluation that ``clear`` starts must end with
+      every column holding a new code and overflow bit (it ends when all have fired or on
+      ``window_end``), and nothing reads them before. A column that misses a cleared
+      evaluation would look fired in the one after (the epoch is one bit), so a TDC whose
+      columns may miss an evaluation (the replicas' TDC on a pass that does not wait for
+      them) must not be cleared for it. Not clearing the codes halves their toggles (and those of
       the accumulator behind them).
     * On an edge with ``capture`` high, a column seen tripped for the first time takes
       ``code_now`` and clears ``overflow[c]``.
