@@ -74,6 +74,39 @@ def objcache_env() -> dict[str, str]:
             "CCACHE_DIR": os.environ.get("CCACHE_DIR", str(ROOT / "build" / "ccache"))}
 
 
+#: The stamp file in a build directory naming the toolchain that built it.
+TOOLCHAIN_STAMP = ".toolchain"
+
+
+def toolchain_identity(sim: str) -> str:
+    """Where ``sim`` and cocotb's libraries are: a build made by another toolchain (another
+    checkout's venv, a moved one) keeps absolute paths to it in its make dependency files, so
+    a later ``make`` fails with "No rule to make target .../verilator.cpp" once they are gone."""
+    import sys
+
+    import cocotb_tools
+
+    return json.dumps({"sim": shutil.which(SIMULATORS[sim]) or SIMULATORS[sim],
+                       "cocotb_tools": str(Path(cocotb_tools.__file__).resolve().parent),
+                       "python": sys.prefix}, sort_keys=True)
+
+
+def _forget_other_toolchain(sim: str, build_dir: Path) -> None:
+    """Empty ``build_dir`` (all but its lock) when another toolchain built it, or no stamp
+    says which did; then stamp it with this one. Called under the build lock."""
+    stamp, identity = build_dir / TOOLCHAIN_STAMP, toolchain_identity(sim)
+    if stamp.is_file() and stamp.read_text() == identity:
+        return
+    for entry in build_dir.iterdir():
+        if entry.name == ".build.lock":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    stamp.write_text(identity)
+
+
 def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
                all_public: bool = False) -> list[str]:
     """Simulator build flags. Lint waivers are not among them: Verilator reads them from the
@@ -205,7 +238,9 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
     to run, for runs too short to pay the compile back (``make props``); Icarus ignores it.
 
     Runs of one configuration may overlap (xdist workers, a regression next to a demo): the
-    build is serialised by a lock file in the build directory.
+    build is serialised by a lock file in the build directory. A directory another toolchain
+    built (another checkout's venv sharing the user cache) is emptied first
+    (:func:`toolchain_identity`).
     """
     from cocotb_tools.runner import get_runner
 
@@ -216,6 +251,7 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
     with (open(build_dir / ".build.lock", "w") as lock,
           scoped_environ(objcache_env() if sim == "verilator" else {})):
         fcntl.flock(lock, fcntl.LOCK_EX)
+        _forget_other_toolchain(sim, build_dir)
         verilog = generate(config, build_dir)
         top = HARNESS_TOP if harness else TOP
         harness_file = build_dir / f"{HARNESS_TOP}.v"
