@@ -334,10 +334,10 @@ def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str
                         reference_pin: str | None = None
                         ) -> tuple[list[str], list[str], list[Port], list[Port]]:
     """I/O delays and exceptions for ``ports`` at ``period_ns``: (Tcl lines, one description
-    line per constraint, asynchronous input ports, held input ports). The false path on the
-    asynchronous ports is **not** in the Tcl: the SDC adds it last
-    (:func:`mram_macro.sdc.sdc_text`), and :func:`run_sta` applies it only after checking
-    their synchronisers."""
+    line per constraint, asynchronous input ports, held input ports). The false paths (from
+    the asynchronous ports; for hold from the held ones) are **not** in the Tcl: the SDC adds
+    them last (:func:`mram_macro.sdc.sdc_text`), and :func:`run_sta` applies them only after
+    checking the asynchronous ports' synchronisers."""
     io = IO_DELAY_FRACTION * period_ns
     ref = f" -reference_pin [get_pins {{{reference_pin}}}]" if reference_pin else ""
     where = (f"relative to the clock at the registers (reference pin {reference_pin}, a "
@@ -374,17 +374,18 @@ def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str
             f"({SYNC_NET}0 .. {SYNC_NET}{SYNC_STAGES - 1}, mram_macro/periphery/tdc.py), "
             f"which the code capture reads at the last stage (checked on the netlist, below)")
     if held:
-        tcl += [f"set_multicycle_path -setup {SYNC_STAGES} -from {_ports(held)}",
-                f"set_multicycle_path -hold {SYNC_STAGES - 1} -from {_ports(held)}"]
+        tcl += [f"set_multicycle_path -setup {SYNC_STAGES} -from {_ports(held)}"]
         text.append(
-            f"multicycle path {SYNC_STAGES} (setup; hold at the launch edge) from "
-            f"{_names(held)}: the interpolator's sampler bits, frozen at the edge that first "
-            f"sees the comparator high and held until the next precharge "
+            f"multicycle path {SYNC_STAGES} for setup, and no hold check (false path -hold), "
+            f"from {_names(held)}: the interpolator's sampler bits, frozen at the edge that "
+            f"first sees the comparator high and held until the next precharge "
             f"(sim_models/interpolator.py); the TDC uses them only on the edge that captures "
             f"the column's code, when the comparator has come through the {SYNC_STAGES} "
             f"synchroniser flip-flops, at least {SYNC_STAGES} cycles after they froze "
             f"(assumes the samplers freeze no later than the edge at which {SYNC_NET}0 first "
-            f"takes the 1)")
+            f"takes the 1); on no other edge does a register take them (its D input does not "
+            f"select them, and a gated column is not clocked), and they change again only in "
+            f"precharge, when no code is captured")
     return tcl, text, asyncs, held
 
 
