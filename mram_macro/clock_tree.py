@@ -42,7 +42,7 @@ __all__ = ["ClockTreeReport", "liberty_pins", "insert_clock_trees", "is_tree_cel
 
 TREE_PREFIX = "ctree_"
 #: Bumped whenever the tree shape changes (the flow's netlist cache key includes it).
-TREE_VERSION = 2
+TREE_VERSION = 3
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CELL = re.compile(r"\bcell\s*\(\s*\"?([^\s\")]+)\"?\s*\)\s*\{")
@@ -105,6 +105,8 @@ class ClockTreeReport:
     nets: Mapping[str, tuple[int, int, int]]
     buffer: str
     max_fanout: int
+    #: Single buffers added above the trees' roots to balance their delay (:func:`_pads`).
+    padding: int = 0
 
     @property
     def buffers(self) -> int:
@@ -112,8 +114,9 @@ class ClockTreeReport:
 
     def line(self) -> str:
         deepest = max((d for _, d, _ in self.nets.values()), default=0)
-        return (f"clock trees: {len(self.nets)} nets, {self.buffers} {self.buffer} buffers, "
-                f"fanout <= {self.max_fanout}, up to {deepest} levels")
+        return (f"clock trees: {len(self.nets)} nets, {self.buffers} {self.buffer} buffers "
+                f"({self.padding} of them delay padding), fanout <= {self.max_fanout}, up to "
+                f"{deepest} levels")
 
 
 def _depth(n: int, fanout: int) -> int:
@@ -199,11 +202,31 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
                            depth_gate + 1 + depth_g if gated else 0)
             plan.append((clock_port, ck_ff, depth_ff))
 
-    # Build: rewire each sink pin to its leaf net; new buffers and wires at the module's end.
+    # Balance by delay (the levels alone leave the gate's AND and unequal loads as skew): build,
+    # estimate every flip-flop's clock arrival from the Liberty tables, and pad each tree
+    # with single buffers at its root up to the latest one (:func:`_pads`).
+    leaves = [[insts[k].group(3) for k, _ in group if insts[k].group(2) in flops]
+              for _, group, _ in plan]
+    pads = [0] * len(plan)
+    built, summary, _ = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
+    pads = _pads(built, liberty, leaves, buffer, clock_port)
+    if any(pads):
+        built, summary, _ = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
+    text = built
+    netlist.write_text(text)
+    return ClockTreeReport(nets={n: tuple(v) for n, v in summary.items()}, buffer=cell,
+                           max_fanout=max_fanout, padding=sum(pads))
+
+
+def _build(text: str, insts: list, plan: list, pads: list[int], cell: str, pin_in: str,
+           pin_out: str, max_fanout: int) -> tuple[str, dict[str, list[int]], list[str]]:
+    """``text`` with the trees of ``plan`` built, each with ``pads[i]`` single buffers above
+    its root: (new text, per net [sinks, depth, buffers], the root buffers' input nets)."""
     rewire: dict[int, dict[str, str]] = {}
     new_lines: list[str] = []
     counter = 0
     summary: dict[str, list[int]] = {}
+    roots: list[str] = []
 
     def buffer_inst(src: str) -> str:
         nonlocal counter
@@ -214,29 +237,28 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
                          f".{pin_out}({out}) );\n")
         return out
 
-    def raw_name(net: str) -> str:
-        return net if re.fullmatch(r"[A-Za-z_][\w$]*", net) else "\\" + _bracket(net)
-
-    for net, group, depth in plan:
+    for (net, group, depth), pad in zip(plan, pads, strict=True):
         before = counter
         # Buffers per level, leaves first: each drives at most max_fanout of the level below.
         widths = [math.ceil(len(group) / max_fanout)]
         for _ in range(depth - 1):
             widths.append(math.ceil(widths[-1] / max_fanout))
         widths.reverse()                          # root level first
-        level_nets = [raw_name(net)]
+        widths = [1] * pad + widths
+        level_nets = [_raw_name(net)]
         for width in widths:
             this_level = []
             per_parent = _split(list(range(width)), len(level_nets))
             for parent, kids in zip(level_nets, per_parent, strict=True):
                 this_level += [buffer_inst(parent) for _ in kids]
             level_nets = this_level
+        roots.append(f"{TREE_PREFIX}{before}")
         for leaf, chunk in zip(level_nets, _split(group, len(level_nets)), strict=True):
             for idx, pin in chunk:
                 rewire.setdefault(idx, {})[pin] = leaf
         s = summary.setdefault(net, [0, 0, 0])
         s[0] += len(group)
-        s[1] = max(s[1], depth)
+        s[1] = max(s[1], depth + pad)
         s[2] += counter - before
 
     # Rewrite the instances' connections (from the end, so offsets stay valid).
@@ -253,11 +275,96 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
     text = "".join(pieces)
     end = text.rfind("endmodule")
     if end < 0:
-        raise ValueError(f"{netlist} has no endmodule")
-    text = text[:end] + "".join(new_lines) + text[end:]
-    netlist.write_text(text)
-    return ClockTreeReport(nets={n: tuple(v) for n, v in summary.items()}, buffer=cell,
-                           max_fanout=max_fanout)
+        raise ValueError("the netlist has no endmodule")
+    return text[:end] + "".join(new_lines) + text[end:], summary, roots
+
+
+def _raw_name(net: str) -> str:
+    return net if re.fullmatch(r"[A-Za-z_][\w$]*", net) else "\\" + _bracket(net)
+
+
+def clock_arrivals(text: str, liberty: Path, clock_port: str = "clk") -> dict[str, float]:
+    """Estimated clock arrival (library time unit) at every flip-flop's clock pin of the flat
+    netlist ``text``, by instance name: from ``clock_port`` (ideal, the table's smallest slew)
+    through the buffers and gates on the way (not through latches), each delay and output slew
+    looked up in the Liberty tables at its load (the pins it drives plus the wire-load model
+    at that fanout). Rising edges: the mean of the rise and fall tables. No parasitics beyond
+    the wire-load model (there is no placement), as in the STA."""
+    from .ppa.liberty import read_library
+
+    lib = read_library(liberty)
+    insts = [m for m in _INSTANCE.finditer(text) if m.group(2) in lib.cells]
+    conns = [{pin: _norm(raw) for pin, raw in _CONN.findall(m.group(4).strip()) if raw}
+             for m in insts]
+    sinks: dict[str, list[tuple[int, str]]] = {}
+    for i, (m, c) in enumerate(zip(insts, conns, strict=True)):
+        cell = lib.cells[m.group(2)]
+        for pin, net in c.items():
+            if pin in cell.pins and cell.pins[pin].direction == "input":
+                sinks.setdefault(net, []).append((i, pin))
+
+    def load(net: str) -> float:
+        group = sinks.get(net, [])
+        wire = lib.wire_load.cap(len(group)) if lib.wire_load else 0.0
+        return wire + sum(lib.cells[insts[i].group(2)].pins[p].capacitance for i, p in group)
+
+    first = next(iter(lib.cells.values()))
+    slew0 = min((float(t.indices[k][0]) for c in [first] for pin in c.pins.values()
+                 for pair in pin.delays.values() for t in pair if t is not None
+                 for k, v in enumerate(t.variables) if "transition" in v), default=0.0)
+    arrival, slew = {clock_port: 0.0}, {clock_port: slew0}
+    out: dict[str, float] = {}
+    queue = [clock_port]
+    while queue:
+        net = queue.pop()
+        for i, pin in sinks.get(net, []):
+            cell = lib.cells[insts[i].group(2)]
+            if cell.pins[pin].clock and cell.kind == "ff":
+                out[insts[i].group(3)] = arrival[net]
+                continue
+            if cell.kind != "comb":
+                continue
+            for o in cell.outputs:
+                dst = conns[i].get(o)
+                tables = [t for t in cell.pins[o].delays.get(pin, ()) if t is not None]
+                trans = [t for t in cell.pins[o].transitions.get(pin, ()) if t is not None]
+                if dst is None or not tables or dst in arrival:
+                    continue
+                c = load(dst)
+                arrival[dst] = arrival[net] + sum(
+                    t.lookup(slew=slew[net], load=c) for t in tables) / len(tables)
+                slew[dst] = (sum(t.lookup(slew=slew[net], load=c) for t in trans) / len(trans)
+                             if trans else slew[net])
+                queue.append(dst)
+    return out
+
+
+def _pads(text: str, liberty: Path, leaves: list[list[str]], buffer: tuple[str, str, str],
+          clock_port: str) -> list[int]:
+    """Single buffers to put above each tree's root so that the mean clock arrival at its
+    flip-flops (``leaves[i]``: their instance names; none for a tree that reaches no
+    flip-flop) comes within half a buffer of the latest tree's."""
+    from .ppa.liberty import read_library
+
+    arrivals = clock_arrivals(text, liberty, clock_port)
+    lib = read_library(liberty)
+    cell, pin_in, pin_out = buffer
+    tables = [t for t in lib.cells[cell].pins[pin_out].delays[pin_in] if t is not None]
+    c_in = lib.cells[cell].pins[pin_in].capacitance
+    wire = lib.wire_load.cap(1) if lib.wire_load else 0.0
+    slew = min(float(t.indices[k][0]) for t in tables
+               for k, v in enumerate(t.variables) if "transition" in v)
+    d_pad = sum(t.lookup(slew=slew, load=c_in + wire) for t in tables) / len(tables)
+    means: dict[int, float] = {}
+    for i, names in enumerate(leaves):
+        found = [arrivals[n] for n in names if n in arrivals]
+        if found:
+            means[i] = sum(found) / len(found)
+    if not means:
+        return [0] * len(leaves)
+    target = max(means.values())
+    return [max(0, round((target - means[i]) / d_pad)) if i in means else 0
+            for i in range(len(leaves))]
 
 
 def _bracket(net: str) -> str:

@@ -388,6 +388,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
     from .lint import VERILATOR_WAIVERS
     from .periphery.tdc import SYNC_STAGES
     from .pin_waves import DIAGRAM_CONFIG
+    from .ppa.libraries import HEADLINE_LIBRARY, LIBRARIES
     from .ppa.sta import IO_DELAY_FRACTION
     from .sim.runner import ICARUS_GENERATIONS, TIMESCALE, build_args
 
@@ -728,7 +729,10 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
         "netlist's ports at the library's clock and `read_sdc` it (a test keeps this file "
         "equal to what they write). It has one "
         f"clock `clk`; bus ports and `rst` with input/output delays of "
-        f"{100 * IO_DELAY_FRACTION:.0f} % of the period (0 for hold); the array's outputs "
+        f"{100 * IO_DELAY_FRACTION:.0f} % of the period (for hold: inputs "
+        f"{LIBRARIES[HEADLINE_LIBRARY].input_hold_ns:g} ns, the fastest flip-flop "
+        f"clock-to-output of {LIBRARIES[HEADLINE_LIBRARY].title}, so drive them from "
+        f"registers on `clk`; outputs 0); the array's outputs "
         f"settling within the cycle; a false path from `arr_cmp`/`arr_ref_cmp` (asynchronous, "
         f"each bit into a {SYNC_STAGES}-flip-flop synchroniser) and a {SYNC_STAGES}-cycle "
         f"multicycle path (and no hold check) from the held `arr_fine`/`arr_ref_fine`. "

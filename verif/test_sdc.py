@@ -5,6 +5,7 @@ path."""
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from mram_macro.cli import write_outputs
 from mram_macro.config import MacroConfig
 from mram_macro.periphery.tdc import SYNC_STAGES
-from mram_macro.ppa.libraries import LIBRARIES, STA_BINARY
+from mram_macro.ppa.libraries import HEADLINE_LIBRARY, LIBRARIES, STA_BINARY
 from mram_macro.ppa.sta import IO_DELAY_FRACTION, write_sdc
 from mram_macro.sdc import render_sdc
 from mram_macro.sim.harness import top_ports
@@ -41,7 +42,30 @@ def test_shipped_sdc_is_what_the_sign_off_reads(tmp_path):
     stub.write_text("\n".join(["module mram_macro(" + ", ".join(n for _, n, _ in ports) + ");",
                                *(f"  {d} {f'[{w - 1}:0] ' if w > 1 else ''}{n};"
                                  for d, n, w in ports), "endmodule", ""]))
-    assert write_sdc(stub, T_CLK_NS, tmp_path, "mram_macro").read_text() == shipped
+    hold = LIBRARIES[HEADLINE_LIBRARY].input_hold_ns
+    assert write_sdc(stub, T_CLK_NS, tmp_path, "mram_macro",
+                     input_hold_ns=hold).read_text() == shipped
+    assert f"set_input_delay -min {hold:g} -clock clk [get_ports {{" in shipped
+
+
+def test_sdc_refuses_a_bad_input_hold_delay():
+    for bad in (-0.01, 0.4, 5, float("nan"), "0.05", True):
+        with pytest.raises(ValueError, match="input_hold_ns must be at least 0 and below"):
+            render_sdc(CONFIG, "", period_ns=2.0, input_hold_ns=bad)
+
+
+@pytest.mark.parametrize("key", sorted(LIBRARIES))
+def test_input_hold_delay_is_the_librarys_fastest_clock_to_output(key):
+    """The hold input delay the SDC gives the inputs is what the Liberty file says the
+    fastest flip-flop can do (rounded down to the ps), not a number picked to save buffers."""
+    from mram_macro.ppa.liberty import fastest_clock_to_output, read_library
+
+    lib = LIBRARIES[key]
+    if not lib.liberty.is_file():
+        pytest.skip(f"{lib.title} Liberty file missing (run `make setup`)")
+    liberty = read_library(lib.liberty)
+    fastest_ns = fastest_clock_to_output(liberty) * liberty.time_unit_s * 1e9
+    assert lib.input_hold_ns == math.floor(fastest_ns * 1000) / 1000, (lib.key, fastest_ns)
 
 
 def test_sdc_refuses_a_bad_period():

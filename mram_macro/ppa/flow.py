@@ -56,6 +56,7 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
     what it did is in ``hold_fix.json`` beside the netlist); cached."""
     from .. import sdc as sdc_module
     from . import hold_fix as hold_fix_module
+    from . import sta as sta_module
     from .hold_fix import fix_hold
     from .sta import CLOCK_UNCERTAINTY_NS, IO_DELAY_FRACTION
 
@@ -66,7 +67,9 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
                          + f"{lib.clock_buffer}{lib.clock_max_fanout}{TREE_VERSION}".encode()
                          + (Path(hold_fix_module.__file__).read_bytes()
                             + Path(sdc_module.__file__).read_bytes()
+                            + Path(sta_module.__file__).read_bytes()
                             + f"{CLOCK_UNCERTAINTY_NS}{IO_DELAY_FRACTION}{lib.hold_buffer}"
+                            f"{lib.input_hold_ns}"
                             .encode() if hold_fix else b"no hold fix")
                          ).hexdigest()
     stamp = workdir / "flat.stamp"

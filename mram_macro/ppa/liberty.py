@@ -232,6 +232,8 @@ class Library:
     voltage_V: float
     cells: dict[str, Cell]
     wire_load: WireLoad | None
+    #: The library's time unit in seconds (``time_unit``; delay tables are in it).
+    time_unit_s: float = 1e-9
 
     @property
     def energy_unit_J(self) -> float:
@@ -322,10 +324,14 @@ def _read_cached(path: str, mtime: float) -> Library:
                             lengths={int(float(a[0])): float(a[1])
                                      for a in g.complex.get("fanout_length", [])})
     voltage = float(lib.attrs.get("nom_voltage", 0) or 0)
+    t = re.fullmatch(r"([0-9.]+)\s*(ns|ps|us)", lib.attrs.get("time_unit", "1ns").lower())
+    if not t:
+        raise LibertyError(f"{path}: unknown time unit {lib.attrs.get('time_unit')!r}")
+    time_unit_s = float(t.group(1)) * {"ps": 1e-12, "ns": 1e-9, "us": 1e-6}[t.group(2)]
     return Library(name=lib.args[0] if lib.args else path,
                    cap_unit_F=cap_value * _UNITS[cap_unit],
                    leakage_unit_W=float(m.group(1)) * _UNITS[m.group(2)],
-                   voltage_V=voltage, cells=cells, wire_load=wire)
+                   voltage_V=voltage, cells=cells, wire_load=wire, time_unit_s=time_unit_s)
 
 
 def read_library(path: Path) -> Library:
@@ -334,6 +340,24 @@ def read_library(path: Path) -> Library:
     if not path.is_file():
         raise FileNotFoundError(f"Liberty file {str(path)!r} not found; run `make setup`")
     return _read_cached(str(path.resolve()), path.stat().st_mtime)
+
+
+def fastest_clock_to_output(library: Library) -> float:
+    """The smallest clock-to-output delay of any flip-flop of ``library`` (library time unit):
+    the least entry of every ``cell_rise``/``cell_fall`` table from a clock pin to an output
+    of an ``ff`` cell, i.e. at the table's smallest input slew and load. The earliest a
+    register clocked with the macro's can change a signal it drives.
+
+    Raises:
+        LibertyError: the library has no flip-flop with a clock-to-output table."""
+    delays = [float(np.min(table.values))
+              for cell in library.cells.values() if cell.kind == "ff"
+              for clock in (p for p, pin in cell.pins.items() if pin.clock)
+              for out in cell.outputs
+              for table in cell.pins[out].delays.get(clock, ()) if table is not None]
+    if not delays:
+        raise LibertyError(f"{library.name}: no flip-flop clock-to-output delay table")
+    return min(delays)
 
 
 # --- state probabilities of `when` conditions ---------------------------------------------------

@@ -71,6 +71,12 @@ class StdCellLibrary:
     #: (:mod:`mram_macro.ppa.hold_fix`): the library's smallest.
     hold_buffer: tuple[str, str, str] = ("", "", "")
     min_slack_fraction: float = 0.10
+    #: Input delay for hold (ns): the library's fastest flip-flop clock-to-output
+    #: (:func:`~mram_macro.ppa.liberty.fastest_clock_to_output`, rounded down to the ps; a
+    #: test reads it off the Liberty file), the earliest an input driven by a register on the
+    #: macro's clock can change after the edge. Written into the SDC
+    #: (:func:`mram_macro.ppa.sta.signoff_constraints`).
+    input_hold_ns: float = 0.0
     #: sha256 of the Liberty file, checked on a copy in the user cache and on a fetched one.
     sha256: str = ""
     #: ``fetch(dest)`` puts the file at ``dest`` (hash checked) or raises
@@ -121,14 +127,14 @@ LIBRARIES: dict[str, StdCellLibrary] = {
         driving_cell="INVX4", driving_pin="Y", output_load=0.02, cap_unit_F=1e-12,
         tie_hi=("TIEHI", "Y"), tie_lo=("TIELO", "Y"), nand2_cell="NAND2X1",
         clock_buffer=("CLKBUF2", "A", "Y"), hold_buffer=("BUFX2", "A", "Y"),
-        sha256=OSU018_SHA256, fetch=_fetch_osu018),
+        input_hold_ns=0.092, sha256=OSU018_SHA256, fetch=_fetch_osu018),
     "nangate45": StdCellLibrary(
         key="nangate45", title="NanGate 45 nm", liberty=TOOLS_DIR / "lib" / "nangate45_typ.lib",
         node_nm=45.0, vdd_V=1.1, target_period_ns=2.0,
         driving_cell="INV_X4", driving_pin="ZN", output_load=3.0, cap_unit_F=1e-15,
         tie_hi=("LOGIC1_X1", "Z"), tie_lo=("LOGIC0_X1", "Z"), nand2_cell="NAND2_X1",
         clock_buffer=("CLKBUF_X3", "A", "Z"), hold_buffer=("BUF_X1", "A", "Z"),
-        sha256=NANGATE45_SHA256, fetch=_fetch_nangate45),
+        input_hold_ns=0.055, sha256=NANGATE45_SHA256, fetch=_fetch_nangate45),
 }
 
 #: The library of the headline figures.

@@ -9,7 +9,8 @@ what only the flow's own netlist and library have (:data:`mram_macro.sdc.FLOW_AD
   flat synthesis builds (:mod:`mram_macro.clock_tree`), so skew and insertion delay are in every
   check, with :data:`CLOCK_UNCERTAINTY_NS` on every setup and every hold check;
 * ports to the integrator (the AXI buses, ``rst``): input and output delays of
-  :data:`IO_DELAY_FRACTION` of the period for setup and 0 for hold; the SDC states them
+  :data:`IO_DELAY_FRACTION` of the period for setup, and for hold the library's fastest
+  register clock-to-output on the inputs and 0 on the outputs; the SDC states them
   relative to the clock port, the flow declares them again relative to the clock as the
   macro's registers see it (``-reference_pin``: a clock-tree leaf of the flat netlist, which
   the shipped SDC cannot name);
@@ -56,7 +57,8 @@ CLOCK_UNCERTAINTY_NS = 0.1
 #: the clock edge (the other side's clock-to-output, logic and wire), an output must arrive
 #: this early before the next one (wire, logic and setup). The usual block-level budget for a
 #: bus whose other end is registered; the macro keeps 80 % of the cycle on a port path. For
-#: hold both are 0: no credit for the other side's clock-to-output or wires.
+#: hold: inputs the library's fastest register clock-to-output
+#: (:attr:`~mram_macro.ppa.libraries.StdCellLibrary.input_hold_ns`, no wire credit), outputs 0.
 IO_DELAY_FRACTION = 0.20
 
 #: Input ports asynchronous to ``clk``: the analogue comparators trip when a column's voltage
@@ -269,14 +271,16 @@ def _environment_tcl(lib: StdCellLibrary, top_clock: str) -> list[str]:
     ]
 
 
-def write_sdc(netlist: Path, period_ns: float, workdir: Path, top: str) -> Path:
+def write_sdc(netlist: Path, period_ns: float, workdir: Path, top: str, *,
+              input_hold_ns: float = 0.0) -> Path:
     """``<workdir>/<top>.sdc``: the shipped SDC (:func:`mram_macro.sdc.sdc_text`) for the ports
-    of ``netlist`` at ``period_ns``."""
+    of ``netlist`` at ``period_ns`` with ``input_hold_ns``."""
     from ..sdc import sdc_text
 
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir.resolve() / f"{top}.sdc"
-    path.write_text(sdc_text(read_ports(netlist), period_ns, top=top))
+    path.write_text(sdc_text(read_ports(netlist), period_ns, top=top,
+                             input_hold_ns=input_hold_ns))
     return path
 
 
@@ -330,14 +334,23 @@ def _names(ports) -> str:
     return ", ".join(str(p) for p in ports)
 
 
+def check_input_hold(input_hold_ns, period_ns) -> None:
+    if isinstance(input_hold_ns, bool) or not isinstance(input_hold_ns, (int, float)) or not (
+            0 <= input_hold_ns < IO_DELAY_FRACTION * period_ns):
+        raise ValueError(f"input_hold_ns must be at least 0 and below the setup input delay "
+                         f"({IO_DELAY_FRACTION * period_ns:g} ns), not {input_hold_ns!r}")
+
+
 def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str = "clk",
-                        reference_pin: str | None = None
+                        reference_pin: str | None = None, input_hold_ns: float = 0.0
                         ) -> tuple[list[str], list[str], list[Port], list[Port]]:
     """I/O delays and exceptions for ``ports`` at ``period_ns``: (Tcl lines, one description
     line per constraint, asynchronous input ports, held input ports). The false paths (from
     the asynchronous ports; for hold from the held ones) are **not** in the Tcl: the SDC adds
     them last (:func:`mram_macro.sdc.sdc_text`), and :func:`run_sta` applies them only after
-    checking the asynchronous ports' synchronisers."""
+    checking the asynchronous ports' synchronisers. ``input_hold_ns``: the input delay for
+    hold (:attr:`~mram_macro.ppa.libraries.StdCellLibrary.input_hold_ns`)."""
+    check_input_hold(input_hold_ns, period_ns)
     io = IO_DELAY_FRACTION * period_ns
     ref = f" -reference_pin [get_pins {{{reference_pin}}}]" if reference_pin else ""
     where = (f"relative to the clock at the registers (reference pin {reference_pin}, a "
@@ -354,9 +367,11 @@ def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str
             f"uncertainty {CLOCK_UNCERTAINTY_NS:g} ns on setup and hold"]
     if sync_in:
         tcl += [f"set_input_delay -max {io:g} -clock clk{ref} {_ports(sync_in)}",
-                f"set_input_delay -min 0 -clock clk{ref} {_ports(sync_in)}"]
-        text.append(f"input delay {io:g} ns ({100 * IO_DELAY_FRACTION:.0f} %) for setup, 0 for "
-                    f"hold, {where}: {_names(sync_in)}")
+                f"set_input_delay -min {input_hold_ns:g} -clock clk{ref} {_ports(sync_in)}"]
+        hold = (f"{input_hold_ns:g} ns for hold (a register's fastest clock-to-output in the "
+                f"library: drive them from registers on clk)" if input_hold_ns else "0 for hold")
+        text.append(f"input delay {io:g} ns ({100 * IO_DELAY_FRACTION:.0f} %) for setup, "
+                    f"{hold}, {where}: {_names(sync_in)}")
     if bus_out:
         tcl += [f"set_output_delay -max {io:g} -clock clk{ref} {_ports(bus_out)}",
                 f"set_output_delay -min 0 -clock clk{ref} {_ports(bus_out)}"]
@@ -546,8 +561,10 @@ def signoff_setup(netlist: Path, lib: StdCellLibrary, period_ns: float, *,
     ports = read_ports(netlist)
     reference = _reference_clock_pin(instances, pins, "clk")
     ordered = tuple(sorted(ports, key=lambda p: p.name))     # as in the SDC
-    tcl, text, asyncs, _ = signoff_constraints(ordered, period_ns, reference_pin=reference)
-    sdc = None if workdir is None else write_sdc(netlist, period_ns, workdir, top)
+    tcl, text, asyncs, _ = signoff_constraints(ordered, period_ns, reference_pin=reference,
+                                               input_hold_ns=lib.input_hold_ns)
+    sdc = None if workdir is None else write_sdc(netlist, period_ns, workdir, top,
+                                                 input_hold_ns=lib.input_hold_ns)
     if sdc is not None:
         text = [text[0], f"read from {sdc.name} (mram_macro/sdc.py, the SDC mram-macro "
                 f"generate ships)", *text[1:]]

@@ -63,7 +63,8 @@ def test_small_macro_signs_off_with_the_shipped_sdc(small_macro):
     lib = small_macro.library
     workdir = small_macro.netlist.netlist.parent
     rtl = (workdir / "rtl" / "mram_macro.v").read_text()
-    shipped = render_sdc(STA_CONFIGS["small"], rtl, period_ns=lib.target_period_ns)
+    shipped = render_sdc(STA_CONFIGS["small"], rtl, period_ns=lib.target_period_ns,
+                         input_hold_ns=lib.input_hold_ns)
     for folder in (workdir, workdir / "hold_fix"):
         sdc = folder / "mram_macro.sdc"
         assert sdc.read_text() == shipped, folder
@@ -454,7 +455,8 @@ def test_flow_adds_only_the_reference_pin_to_the_shipped_sdc(tmp_path):
     net = tmp_path / "leaf.v"
     net.write_text(_leaf_clocked())
     setup = signoff_setup(net, lib, 2.0, top="leaf", workdir=tmp_path)
-    assert setup.sdc.read_text() == sdc_text(read_ports(net), 2.0, top="leaf")
+    assert setup.sdc.read_text() == sdc_text(read_ports(net), 2.0, top="leaf",
+                                             input_hold_ns=lib.input_hold_ns)
     assert setup.tcl and all("-reference_pin" in line for line in setup.tcl)
     applied = tmp_path / "applied.sdc"
     out = run_tcl("\n".join([*design_tcl(net, "leaf", lib, 2.0, setup.tcl, sdc=setup.sdc),
