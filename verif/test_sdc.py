@@ -49,8 +49,8 @@ def test_shipped_sdc_is_what_the_sign_off_reads(tmp_path):
 
 
 def test_sdc_refuses_a_bad_input_hold_delay():
-    for bad in (-0.01, 0.4, 5, float("nan"), "0.05", True):
-        with pytest.raises(ValueError, match="input_hold_ns must be at least 0 and below"):
+    for bad in (-0.01, 0.41, 5, float("nan"), "0.05", True):
+        with pytest.raises(ValueError, match="input_hold_ns must be at least 0 and at most"):
             render_sdc(CONFIG, "", period_ns=2.0, input_hold_ns=bad)
 
 

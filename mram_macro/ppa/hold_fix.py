@@ -263,7 +263,8 @@ def insert_delay(text: str, endpoints: dict[tuple[str, str | None], int],
 
 def _split_vector_assign(text: str, port_bit: str) -> str:
     """``assign P = SRC ;`` of a whole vector port ``P`` (``port_bit`` is ``P[i]``) written as
-    one ``assign P[j] = SRC [j];`` per bit, so that one bit can be re-driven."""
+    one ``assign P[j] = SRC [j];`` per bit, so that one bit can be re-driven; likewise a
+    concatenation ``assign P = { ... };`` of one single-bit reference per bit."""
     m = re.fullmatch(r"([A-Za-z_][\w$]*)\[(\d+)\]", port_bit)
     if m is None:
         return text
@@ -271,9 +272,24 @@ def _split_vector_assign(text: str, port_bit: str) -> str:
     decl = re.search(rf"^\s*output\s+\[(\d+):(\d+)\]\s+{re.escape(port)}\s*;", text, re.M)
     whole = re.search(rf"^(\s*)assign\s+{re.escape(port)}\s*=\s*(\\\S+|[A-Za-z_][\w$]*)\s*;",
                       text, re.M)
-    if decl is None or whole is None:
+    if decl is None:
         return text
     lo, hi = sorted((int(decl.group(1)), int(decl.group(2))))
+    if whole is None:
+        # ``assign P = { b_hi, ..., b_lo };`` with one single-bit reference per bit of P.
+        cat = re.search(rf"^(\s*)assign\s+{re.escape(port)}\s*=\s*\{{([^{{}};]*)\}}\s*;",
+                        text, re.M)
+        if cat is None:
+            return text
+        parts = [p.strip() for p in cat.group(2).split(",")]
+        if len(parts) != hi - lo + 1 or not all(
+                re.fullmatch(r"(\\\S+ \[\d+\]|[A-Za-z_][\w$]*(\[\d+\])?|\d+'[bh][01xz])", p)
+                for p in parts):
+            return text
+        indent = cat.group(1).lstrip("\n")
+        bits = "\n".join(f"{indent}assign {port}[{hi - i}] = {p};"
+                          for i, p in enumerate(parts))
+        return text[:cat.start(1)] + "\n" + bits + text[cat.end():]
     src = whole.group(2)
     indent = whole.group(1).lstrip("\n")
     bits = "\n".join(f"{indent}assign {port}[{j}] = {_end(src)}[{j}];" for j in

@@ -336,8 +336,8 @@ def _names(ports) -> str:
 
 def check_input_hold(input_hold_ns, period_ns) -> None:
     if isinstance(input_hold_ns, bool) or not isinstance(input_hold_ns, (int, float)) or not (
-            0 <= input_hold_ns < IO_DELAY_FRACTION * period_ns):
-        raise ValueError(f"input_hold_ns must be at least 0 and below the setup input delay "
+            0 <= input_hold_ns <= IO_DELAY_FRACTION * period_ns):
+        raise ValueError(f"input_hold_ns must be at least 0 and at most the setup input delay "
                          f"({IO_DELAY_FRACTION * period_ns:g} ns), not {input_hold_ns!r}")
 
 
@@ -561,10 +561,12 @@ def signoff_setup(netlist: Path, lib: StdCellLibrary, period_ns: float, *,
     ports = read_ports(netlist)
     reference = _reference_clock_pin(instances, pins, "clk")
     ordered = tuple(sorted(ports, key=lambda p: p.name))     # as in the SDC
+    # (at a period so short that the setup input delay is below it, the hold one is that)
+    hold = min(lib.input_hold_ns, IO_DELAY_FRACTION * period_ns)
     tcl, text, asyncs, _ = signoff_constraints(ordered, period_ns, reference_pin=reference,
-                                               input_hold_ns=lib.input_hold_ns)
+                                               input_hold_ns=hold)
     sdc = None if workdir is None else write_sdc(netlist, period_ns, workdir, top,
-                                                 input_hold_ns=lib.input_hold_ns)
+                                                 input_hold_ns=hold)
     if sdc is not None:
         text = [text[0], f"read from {sdc.name} (mram_macro/sdc.py, the SDC mram-macro "
                 f"generate ships)", *text[1:]]

@@ -214,10 +214,14 @@ def test_hold_fixing_repairs_an_inserted_violation(tmp_path):
 
 def _reset_fanout(n: int) -> str:
     """``n`` toggling flip-flops, each cleared through an AND by the one-bit input ``r`` (a
-    synchronous reset): every one of them fails hold from ``r`` at the input delay of 0."""
-    cells = ["INV_X1 rinv (.A(r), .ZN(rn));"]
+    synchronous reset), on a clock 4 buffers late; the I/O delays' reference is a flip-flop
+    one buffer from ``clk``, so every one of them fails hold from ``r``, even with the
+    library's clock-to-output as its hold input delay."""
+    cells = ["INV_X1 rinv (.A(r), .ZN(rn));", "CLKBUF_X1 ckr (.A(clk), .Z(ck1));",
+             "DFF_X1 reff (.CK(ck1), .D(q0), .Q(qr), .QN());",
+             *_chain("CLKBUF_X1", "clk", "ckd", 4, "skew")]
     for i in range(n):
-        cells += [f"DFF_X1 ff{i} (.CK(clk), .D(d{i}), .Q(q{i}), .QN(qn{i}));",
+        cells += [f"DFF_X1 ff{i} (.CK(ckd), .D(d{i}), .Q(q{i}), .QN(qn{i}));",
                   *_chain("BUF_X1", f"qn{i}", f"fb{i}", 3, f"fb{i}"),
                   f"AND2_X1 clr{i} (.A1(fb{i}), .A2(rn), .ZN(d{i}));"]
     cells += [f"XOR2_X1 out (.A(q0), .B(q{n - 1}), .Z(x));", *_chain("BUF_X1", "x", "q", 3, "o")]
@@ -471,3 +475,19 @@ def test_flow_adds_only_the_reference_pin_to_the_shipped_sdc(tmp_path):
     assert re.search(r"set_false_path\s+-from \[get_ports \{arr_cmp\}\]", text), text
     assert re.search(rf"set_multicycle_path -setup\s+-from \[get_ports \{{arr_fine\}}\] "
                      rf"{SYNC_STAGES}", text), text
+
+
+def test_hold_fixing_reaches_an_output_port_driven_through_a_concatenation():
+    """Yosys writes a port whose bits share one register as ``assign p = { r[0], r[0] };``:
+    hold fixing splits it per bit and chains the failing bit alone (the small macro's
+    ``s_axil_rresp[0]`` failed hold unfixed once the clock trees were delay-balanced)."""
+    from mram_macro.ppa.hold_fix import insert_delay
+
+    text = "\n".join(["module m(p);", "  output [1:0] p;", "  wire [1:0] p;",
+                      "  wire [1:0] \\r.x ;", "  assign p = { \\r.x [0], \\r.x [0] };",
+                      "endmodule", ""])
+    out, added = insert_delay(text, {("p[0]", None): 2}, ("BUF_X1", "A", "Z"))
+    assert added == 2
+    assert "  assign p[1] = \\r.x [0];" in out.splitlines()
+    assert "  assign p[0] = hold_fix_n0;" in out.splitlines()
+    assert "BUF_X1 hold_fix_b0 (.A(\\r.x [0] ), .Z(hold_fix_n1));" in out
