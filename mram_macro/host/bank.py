@@ -286,6 +286,48 @@ class Bank:
         for m in self.macros:
             m.set_temperature(temperature_C)
 
+    def _on_every_macro(self, setter: str, restore, **kwargs) -> None:
+        """``Macro.<setter>(**kwargs)`` on every macro, all or none: if one refuses
+        (:class:`HostError`), those already changed get ``restore(macro)`` back."""
+        done = []
+        try:
+            for m in self.macros:
+                undo = restore(m)
+                getattr(m, setter)(**kwargs)
+                done.append((m, undo))
+        except HostError:
+            for _m, undo in reversed(done):
+                undo()
+            raise
+
+    def set_tdc_start_delay(self, cycles: int) -> None:
+        """:meth:`Macro.set_tdc_start_delay` on every macro (all or none). Only before the
+        first :meth:`place`: a placed layer's calibrations were taken at the old delay."""
+        if self._next or any(r is not None for r in self._resident):
+            raise HostError("set the TDC start delay before placing layers: their calibrations "
+                            "were taken at the current delay (make a new Bank)")
+        self._on_every_macro(
+            "set_tdc_start_delay",
+            lambda m: (lambda d=m.tdc_start_delay: m.set_tdc_start_delay(d)),
+            cycles=cycles)
+
+    def set_verify_read(self, *, delay: int | None = None, threshold: int | None = None) -> None:
+        """:meth:`Macro.set_verify_read` on every macro (all or none)."""
+        self._on_every_macro(
+            "set_verify_read",
+            lambda m: (lambda old=dict(m.verify_read): m.set_verify_read(**old)),
+            delay=delay, threshold=threshold)
+
+    def set_write_verify(self, *, enable: bool | None = None, pulse_doubling: bool | None = None,
+                         max_retries: int | None = None, pulse_cycles: int | None = None) -> None:
+        """:meth:`Macro.set_write_verify` on every macro (all or none), for the writes of
+        later tiles."""
+        self._on_every_macro(
+            "set_write_verify",
+            lambda m: (lambda old=dict(m.write_verify): m.set_write_verify(**old)),
+            enable=enable, pulse_doubling=pulse_doubling, max_retries=max_retries,
+            pulse_cycles=pulse_cycles)
+
     def place(self, w_pm1, *, calibrate: str | None = "offset", track_interval: int = 0,
               n_pairs: int = 16, share: bool = True) -> BankLayer:
         """Place the ±1 layer ``w_pm1`` ``(K, N)``: one free macro per tile if enough are free,

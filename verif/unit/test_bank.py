@@ -184,3 +184,33 @@ def test_row_tiles_meet_in_the_accumulator_with_on_chip_activation():
             layer.run_accumulated(x[:, :64])
         with pytest.raises(HostError, match=r"thresholds must be 70 integers"):
             layer.run_accumulated(x, thresholds=t[:5])
+
+
+def test_bank_setters_reach_every_macro_all_or_none(monkeypatch):
+    """The TDC start delay, the verify read and the write-verify settings go to every macro of
+    the die; one macro's refusal leaves every macro as it was; the start delay only before a
+    layer is placed (its calibrations were taken at the old delay)."""
+    with Bank.golden(3, seed=4) as bank:
+        start = bank.macros[0].tdc_start_delay
+        bank.set_write_verify(max_retries=1, pulse_doubling=False)
+        assert all(m.write_verify["max_retries"] == 1 and not m.write_verify["pulse_doubling"]
+                   for m in bank.macros)
+        before = [dict(m.verify_read) for m in bank.macros]
+        with pytest.raises(HostError, match="delay must be an integer"):
+            bank.set_verify_read(delay=-1)
+        assert [m.verify_read for m in bank.macros] == before
+        # The last macro refuses a delay the others take: the others are restored.
+        last = bank.macros[-1]
+
+        def refuse(cycles):
+            raise HostError("this die cannot resolve its codes at that delay")
+        monkeypatch.setattr(last, "set_tdc_start_delay", refuse)
+        with pytest.raises(HostError, match="this die cannot resolve"):
+            bank.set_tdc_start_delay(start - 1)
+        assert [m.tdc_start_delay for m in bank.macros] == [start] * 3
+        monkeypatch.undo()
+        bank.set_tdc_start_delay(start - 1)
+        assert [m.tdc_start_delay for m in bank.macros] == [start - 1] * 3
+        bank.place(np.ones((64, 64)))
+        with pytest.raises(HostError, match="before placing layers"):
+            bank.set_tdc_start_delay(start)
