@@ -14,8 +14,9 @@ library's hold buffer in front of each pin, as many as its violation needs at on
 delay but never so many that its setup slack falls below the library's margin, and repeats
 until nothing fails or :data:`MAX_ROUNDS` rounds are done. Before that, in each round, a path
 that starts at an input port is repaired where it can be shared: the synchronous reset ``rst``
-reaches every register of the macro through its reset multiplexer, and at an input delay of 0
-for hold (:mod:`mram_macro.ppa.sta`) about 1,600 of them fail. For each such endpoint the pass
+reaches every register of the macro through its reset multiplexer (at an input delay of 0
+for hold and level-balanced trees about 1,600 of them failed; :mod:`mram_macro.ppa.sta`,
+:mod:`mram_macro.clock_tree`). For each such endpoint the pass
 walks its worst hold path from the port and puts the chain in front of the first cell input
 whose worst setup path (through that pin) leaves room for it; a pin that serves two or more
 endpoints gets one chain, as long as the longest of them needs (the first
