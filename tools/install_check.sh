@@ -15,6 +15,7 @@ python3 -m venv "$tmp/venv"
 "$tmp/venv/bin/pip" install -q --disable-pip-version-check "$repo[sim]"
 mkdir "$tmp/work" && cd "$tmp/work"
 export PATH=/usr/bin:/bin MRAM_CACHE_DIR="$tmp/cache"
+unset PYTHONPATH PYTHONHOME VIRTUAL_ENV   # nothing of a checkout may leak in
 "$tmp/venv/bin/mram-macro" --version
 "$tmp/venv/bin/mram-macro" generate --rows 16 --cols 8 --tdc-bits 5 -o gen > /dev/null
 "$tmp/venv/bin/python" -P - <<'PY'
