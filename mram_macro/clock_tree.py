@@ -208,10 +208,10 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
     leaves = [[insts[k].group(3) for k, _ in group if insts[k].group(2) in flops]
               for _, group, _ in plan]
     pads = [0] * len(plan)
-    built, summary, _ = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
+    built, summary = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
     pads = _pads(built, liberty, leaves, buffer, clock_port)
     if any(pads):
-        built, summary, _ = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
+        built, summary = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
     text = built
     netlist.write_text(text)
     return ClockTreeReport(nets={n: tuple(v) for n, v in summary.items()}, buffer=cell,
@@ -219,14 +219,13 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
 
 
 def _build(text: str, insts: list, plan: list, pads: list[int], cell: str, pin_in: str,
-           pin_out: str, max_fanout: int) -> tuple[str, dict[str, list[int]], list[str]]:
+           pin_out: str, max_fanout: int) -> tuple[str, dict[str, list[int]]]:
     """``text`` with the trees of ``plan`` built, each with ``pads[i]`` single buffers above
-    its root: (new text, per net [sinks, depth, buffers], the root buffers' input nets)."""
+    its root: (new text, per net [sinks, depth, buffers])."""
     rewire: dict[int, dict[str, str]] = {}
     new_lines: list[str] = []
     counter = 0
     summary: dict[str, list[int]] = {}
-    roots: list[str] = []
 
     def buffer_inst(src: str) -> str:
         nonlocal counter
@@ -252,7 +251,6 @@ def _build(text: str, insts: list, plan: list, pads: list[int], cell: str, pin_i
             for parent, kids in zip(level_nets, per_parent, strict=True):
                 this_level += [buffer_inst(parent) for _ in kids]
             level_nets = this_level
-        roots.append(f"{TREE_PREFIX}{before}")
         for leaf, chunk in zip(level_nets, _split(group, len(level_nets)), strict=True):
             for idx, pin in chunk:
                 rewire.setdefault(idx, {})[pin] = leaf
@@ -276,7 +274,7 @@ def _build(text: str, insts: list, plan: list, pads: list[int], cell: str, pin_i
     end = text.rfind("endmodule")
     if end < 0:
         raise ValueError("the netlist has no endmodule")
-    return text[:end] + "".join(new_lines) + text[end:], summary, roots
+    return text[:end] + "".join(new_lines) + text[end:], summary
 
 
 def _raw_name(net: str) -> str:
@@ -290,7 +288,7 @@ def clock_arrivals(text: str, liberty: Path, clock_port: str = "clk") -> dict[st
     looked up in the Liberty tables at its load (the pins it drives plus the wire-load model
     at that fanout). Rising edges: the mean of the rise and fall tables. No parasitics beyond
     the wire-load model (there is no placement), as in the STA."""
-    from .ppa.liberty import read_library
+    from .ppa.liberty import read_library, smallest_slew
 
     lib = read_library(liberty)
     insts = [m for m in _INSTANCE.finditer(text) if m.group(2) in lib.cells]
@@ -308,10 +306,8 @@ def clock_arrivals(text: str, liberty: Path, clock_port: str = "clk") -> dict[st
         wire = lib.wire_load.cap(len(group)) if lib.wire_load else 0.0
         return wire + sum(lib.cells[insts[i].group(2)].pins[p].capacitance for i, p in group)
 
-    first = next(iter(lib.cells.values()))
-    slew0 = min((float(t.indices[k][0]) for c in [first] for pin in c.pins.values()
-                 for pair in pin.delays.values() for t in pair if t is not None
-                 for k, v in enumerate(t.variables) if "transition" in v), default=0.0)
+    slew0 = smallest_slew(t for c in lib.cells.values() for pin in c.pins.values()
+                          for pair in pin.delays.values() for t in pair)
     arrival, slew = {clock_port: 0.0}, {clock_port: slew0}
     out: dict[str, float] = {}
     queue = [clock_port]
@@ -344,17 +340,12 @@ def _pads(text: str, liberty: Path, leaves: list[list[str]], buffer: tuple[str, 
     """Single buffers to put above each tree's root so that the mean clock arrival at its
     flip-flops (``leaves[i]``: their instance names; none for a tree that reaches no
     flip-flop) comes within half a buffer of the latest tree's."""
-    from .ppa.liberty import read_library
+    from .ppa.liberty import chained_buffer_delay, read_library
 
     arrivals = clock_arrivals(text, liberty, clock_port)
     lib = read_library(liberty)
-    cell, pin_in, pin_out = buffer
-    tables = [t for t in lib.cells[cell].pins[pin_out].delays[pin_in] if t is not None]
-    c_in = lib.cells[cell].pins[pin_in].capacitance
-    wire = lib.wire_load.cap(1) if lib.wire_load else 0.0
-    slew = min(float(t.indices[k][0]) for t in tables
-               for k, v in enumerate(t.variables) if "transition" in v)
-    d_pad = sum(t.lookup(slew=slew, load=c_in + wire) for t in tables) / len(tables)
+    d_pad = chained_buffer_delay(lib, *buffer,
+                                 extra_load=lib.wire_load.cap(1) if lib.wire_load else 0.0)
     means: dict[int, float] = {}
     for i, names in enumerate(leaves):
         found = [arrivals[n] for n in names if n in arrivals]

@@ -286,18 +286,19 @@ class Bank:
         for m in self.macros:
             m.set_temperature(temperature_C)
 
-    def _on_every_macro(self, setter: str, restore, **kwargs) -> None:
+    def _on_every_macro(self, setter: str, saved, **kwargs) -> None:
         """``Macro.<setter>(**kwargs)`` on every macro, all or none: if one refuses
-        (:class:`HostError`), those already changed get ``restore(macro)`` back."""
+        (:class:`HostError`), each macro already changed gets ``setter(**saved(macro))``, its
+        settings from before, back."""
         done = []
         try:
             for m in self.macros:
-                undo = restore(m)
+                before = saved(m)
                 getattr(m, setter)(**kwargs)
-                done.append((m, undo))
+                done.append((m, before))
         except HostError:
-            for _m, undo in reversed(done):
-                undo()
+            for m, before in reversed(done):
+                getattr(m, setter)(**before)
             raise
 
     def set_tdc_start_delay(self, cycles: int) -> None:
@@ -306,27 +307,21 @@ class Bank:
         if self._next or any(r is not None for r in self._resident):
             raise HostError("set the TDC start delay before placing layers: their calibrations "
                             "were taken at the current delay (make a new Bank)")
-        self._on_every_macro(
-            "set_tdc_start_delay",
-            lambda m: (lambda d=m.tdc_start_delay: m.set_tdc_start_delay(d)),
-            cycles=cycles)
+        self._on_every_macro("set_tdc_start_delay", lambda m: {"cycles": m.tdc_start_delay},
+                             cycles=cycles)
 
     def set_verify_read(self, *, delay: int | None = None, threshold: int | None = None) -> None:
         """:meth:`Macro.set_verify_read` on every macro (all or none)."""
-        self._on_every_macro(
-            "set_verify_read",
-            lambda m: (lambda old=dict(m.verify_read): m.set_verify_read(**old)),
-            delay=delay, threshold=threshold)
+        self._on_every_macro("set_verify_read", lambda m: dict(m.verify_read),
+                             delay=delay, threshold=threshold)
 
     def set_write_verify(self, *, enable: bool | None = None, pulse_doubling: bool | None = None,
                          max_retries: int | None = None, pulse_cycles: int | None = None) -> None:
         """:meth:`Macro.set_write_verify` on every macro (all or none), for the writes of
         later tiles."""
-        self._on_every_macro(
-            "set_write_verify",
-            lambda m: (lambda old=dict(m.write_verify): m.set_write_verify(**old)),
-            enable=enable, pulse_doubling=pulse_doubling, max_retries=max_retries,
-            pulse_cycles=pulse_cycles)
+        self._on_every_macro("set_write_verify", lambda m: dict(m.write_verify),
+                             enable=enable, pulse_doubling=pulse_doubling,
+                             max_retries=max_retries, pulse_cycles=pulse_cycles)
 
     def place(self, w_pm1, *, calibrate: str | None = "offset", track_interval: int = 0,
               n_pairs: int = 16, share: bool = True) -> BankLayer:

@@ -174,19 +174,13 @@ def _shared_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
 def _buffer_delay_ns(lib: StdCellLibrary) -> float:
     """Delay of one hold buffer driving another (the mean of its rise and fall delay at the
     smallest slew of its table, at the next buffer's input capacitance)."""
-    from .liberty import read_library
+    from .liberty import LibertyError, chained_buffer_delay, read_library
 
-    cell_name, in_pin, out_pin = lib.hold_buffer
-    cells = read_library(lib.require()).cells
-    if cell_name not in cells:
-        raise ValueError(f"the hold buffer {cell_name!r} is not in {lib.require()}")
-    cell = cells[cell_name]
-    tables = [t for t in cell.pins[out_pin].delays[in_pin] if t is not None]
-    slew = min(float(idx[0]) for t in tables for idx, var in zip(t.indices, t.variables,
-                                                                 strict=True)
-               if "transition" in var)
-    load = cell.pins[in_pin].capacitance
-    return sum(t.lookup(slew=slew, load=load) for t in tables) / len(tables)
+    try:
+        return chained_buffer_delay(read_library(lib.require()), *lib.hold_buffer)
+    except LibertyError:
+        raise ValueError(f"the hold buffer {lib.hold_buffer[0]!r} is not in "
+                         f"{lib.require()}") from None
 
 
 def _driver_pin(text: str, net: str, outputs: dict[str, set[str]]) -> re.Match | None:

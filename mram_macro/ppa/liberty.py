@@ -342,6 +342,29 @@ def read_library(path: Path) -> Library:
     return _read_cached(str(path.resolve()), path.stat().st_mtime)
 
 
+def smallest_slew(tables) -> float:
+    """The smallest input transition any of ``tables`` is indexed by (a table's corner)."""
+    return min(float(t.indices[k][0]) for t in tables if t is not None
+               for k, var in enumerate(t.variables) if "transition" in var)
+
+
+def chained_buffer_delay(library: Library, cell: str, pin_in: str, pin_out: str, *,
+                         extra_load: float = 0.0) -> float:
+    """Delay (library time unit) of one ``cell`` driving another in a chain: the mean of its
+    rise and fall delay from ``pin_in`` to ``pin_out`` at the smallest slew of its tables, at
+    the next one's input capacitance plus ``extra_load``.
+
+    Raises:
+        LibertyError: the cell or its arc is not in the library."""
+    if cell not in library.cells or pin_out not in library.cells[cell].pins \
+            or pin_in not in library.cells[cell].pins[pin_out].delays:
+        raise LibertyError(f"{library.name}: no delay arc {cell} {pin_in} -> {pin_out}")
+    c = library.cells[cell]
+    tables = [t for t in c.pins[pin_out].delays[pin_in] if t is not None]
+    slew, load = smallest_slew(tables), c.pins[pin_in].capacitance + extra_load
+    return sum(t.lookup(slew=slew, load=load) for t in tables) / len(tables)
+
+
 def fastest_clock_to_output(library: Library) -> float:
     """The smallest clock-to-output delay of any flip-flop of ``library`` (library time unit):
     the least entry of every ``cell_rise``/``cell_fall`` table from a clock pin to an output
