@@ -85,6 +85,11 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
                    default="on" if d.multibit else "off",
                    help="s_axis_tuser flags for multi-bit inputs and tiled sums (default "
                         f"{'on' if d.multibit else 'off'}; 'off' builds the single-pass macro)")
+    g.add_argument("--write-verify", action=_Once, choices=("on", "off"),
+                   default="off" if d.write_verify is False else "on",
+                   help="the write-verify hardware (default on where the TDC mode can read one "
+                        "MTJ: not 'coarse'; 'off' writes rows open-loop, about 300 fewer "
+                        "flip-flops)")
 
 
 def _config(args) -> MacroConfig:
@@ -96,7 +101,8 @@ def _config(args) -> MacroConfig:
                        precharge_cycles=args.precharge_cycles,
                        write_pulse_cycles=args.write_pulse_cycles, tdc_mode=args.tdc_mode,
                        tdc_fine_taps=args.tdc_fine_taps, calibration=args.calibration,
-                       activation=args.activation == "on", multibit=args.multibit == "on")
+                       activation=args.activation == "on", multibit=args.multibit == "on",
+                       write_verify=None if args.write_verify == "on" else False)
 
 
 def config_args(config: MacroConfig) -> list[str]:

@@ -71,7 +71,9 @@ REPLICA_COLS = 4
 #: configurations of the verification (verif/configs.py) take their space from these two
 #: tables, so a new parameter listed here is drawn, shrunk and replayed without other edits.
 CHOICES: dict[str, tuple] = {"stream_width": _STREAM_WIDTHS, "tdc_mode": TDC_MODES,
-                              "tdc_fine_taps": FINE_TAPS, "calibration": CALIBRATIONS}
+                              "tdc_fine_taps": FINE_TAPS, "calibration": CALIBRATIONS,
+                              # the two spellings a build stores (True is stored as None)
+                              "write_verify": (None, False)}
 
 
 class ConfigError(ValueError):
@@ -140,6 +142,15 @@ class MacroConfig:
         column's result is ``CAL_OFFSET - 2 * code`` of its one pass, with no running-sum adder
         in the accumulator (about 40 % of its area); a vector whose flags are not all 0 is
         dropped whole and sets STATUS.FLAGS_ERROR.
+    ``write_verify``
+        Whether the build has the write-verify hardware (single-MTJ read-back of every written
+        cell, retries, the WV_FAIL_* and WV_RETRY_COUNT counters). ``None`` (the default)
+        builds it where the TDC can read one MTJ (every mode but ``coarse``); ``False`` leaves
+        it out: row writes are open-loop pulses, WV_CTRL.ENABLE answers SLVERR to a 1 and the
+        WV_* counters read 0 (about 300 fewer flip-flops at 64x64). ``True`` asks for it and is
+        stored as ``None`` (one spelling per build); with ``tdc_mode="coarse"`` it is an
+        error, and ``False`` there is stored as ``None`` (that mode never has it).
+        :meth:`to_dict` writes the key only when it is ``False``.
     """
 
     rows: int = 64
@@ -154,6 +165,7 @@ class MacroConfig:
     calibration: str = "offset"
     activation: bool = True
     multibit: bool = True
+    write_verify: bool | None = None
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
@@ -209,6 +221,16 @@ class MacroConfig:
             raise ConfigError(f"activation must be True or False, not {self.activation!r}")
         if not isinstance(self.multibit, bool):
             raise ConfigError(f"multibit must be True or False, not {self.multibit!r}")
+        if self.write_verify is not None and not isinstance(self.write_verify, bool):
+            raise ConfigError(f"write_verify must be None, True or False, not "
+                              f"{self.write_verify!r}")
+        if self.write_verify and self.tdc_mode == "coarse":
+            raise ConfigError("write_verify=True needs a single-MTJ read, which "
+                              "tdc_mode='coarse' does not have (a code spans many MTJ steps); "
+                              "leave write_verify at None or use tdc_mode='counter' or "
+                              "'two_step'")
+        if self.write_verify or (self.write_verify is False and self.tdc_mode == "coarse"):
+            object.__setattr__(self, "write_verify", None)          # one spelling per build
         if self.calibration not in CALIBRATIONS:
             raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
                               f"not {self.calibration!r}")
@@ -255,8 +277,9 @@ class MacroConfig:
     @property
     def has_write_verify(self) -> bool:
         """Whether the build can verify its writes (WV_CTRL.ENABLE settable): not with the
-        coarse TDC, whose codes span many MTJ steps, so it has no single-MTJ read."""
-        return self.tdc_mode != "coarse"
+        coarse TDC, whose codes span many MTJ steps, so it has no single-MTJ read; nor in a
+        build with ``write_verify=False``."""
+        return self.tdc_mode != "coarse" and self.write_verify is None
 
     @property
     def has_tracker(self) -> bool:
@@ -299,7 +322,12 @@ class MacroConfig:
 
     # -- (de)serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict[str, int | str]:
-        return dataclasses.asdict(self)
+        """The fields by name; ``write_verify`` only when ``False`` (so configurations saved
+        before the field existed compare equal to today's)."""
+        values = dataclasses.asdict(self)
+        if values["write_verify"] is None:
+            del values["write_verify"]
+        return values
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -330,8 +358,9 @@ class MacroConfig:
         """A short name for build directories: ``r64_c64_t7_w16_s64``, with ``_<tdc_mode>``
         appended when the mode is not the default ``two_step`` (and ``_k<taps>`` when a two-step
         TDC has other than the automatic number of phases), then ``_gain`` with
-        ``calibration="gain"``, ``_noact`` without the activation mode and ``_1pass`` without
-        multi-bit inputs (``multibit=False``):
+        ``calibration="gain"``, ``_noact`` without the activation mode, ``_1pass`` without
+        multi-bit inputs (``multibit=False``) and ``_nowv`` without write-verify
+        (``write_verify=False``):
         ``r64_c64_t7_w16_s32_counter``, ``r8_c12_t4_w8_s8_k4_gain``."""
         mode = "" if self.tdc_mode == _DEFAULT_TDC_MODE else f"_{self.tdc_mode}"
         if self.tdc_fine_taps is not None:
@@ -342,6 +371,8 @@ class MacroConfig:
             mode += "_noact"
         if not self.multibit:
             mode += "_1pass"
+        if self.write_verify is False:
+            mode += "_nowv"
         return (f"r{self.rows}_c{self.cols}_t{self.tdc_bits}_w{self.result_width}"
                 f"_s{self.stream_width}{mode}")
 
@@ -391,9 +422,11 @@ def designable_fine_taps(rows: int) -> tuple[int, ...]:
 PROFILES: dict[str, tuple[dict, str]] = {
     "default": ({}, "the kit's default: MODE.ACTIVATION (THRESHOLD registers and comparators) "
                 "and 16-bit results for multi-bit inputs and tiled sums"),
-    "plain": ({"activation": False, "result_width": 8, "multibit": False},
+    "plain": ({"activation": False, "result_width": 8, "multibit": False,
+               "write_verify": False},
               "the paper's binary VMM: one pass per vector (no multi-bit inputs or tiled sums), "
-              "no activation mode, 8-bit results (one pass: -64..64)"),
+              "no activation mode, 8-bit results (one pass: -64..64), open-loop row writes "
+              "(no write-verify)"),
     "tracker": ({"calibration": "gain"},
                 "the default plus per-column gain and the temperature tracker (replica "
                 "columns)"),

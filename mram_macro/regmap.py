@@ -397,9 +397,10 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
         Register("WV_CTRL", 0x030, "Write-verify settings.",
                  (Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it", reset=1)
                   if c.has_write_verify else
-                  Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it: not "
-                        "available in tdc_mode 'coarse' (a code spans many MTJ steps), writing "
-                        "1 answers SLVERR", reset=0, max_value=0),
+                  Field("ENABLE", 0, 1, "rw", "Read back every MTJ after writing it: not in "
+                        "this build (write_verify=False, or tdc_mode 'coarse', whose code "
+                        "spans many MTJ steps); writing 1 answers SLVERR, and the WV_* "
+                        "counters read 0", reset=0, max_value=0),
                   Field("PULSE_DOUBLING", 1, 1, "rw", "Double the pulse on each retry",
                         reset=1),
                   Field("MAX_RETRIES", 8, 4, "rw", "Rewrites per side before giving up",

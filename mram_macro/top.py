@@ -146,9 +146,12 @@ class MramMacro(wiring.Component):
         m.submodules.regfile = regs = RegisterFile(self.regmap, rw_domain="g_regs",
                                                    bus_domain="g_bus")
         m.submodules.input_deserializer = deser = self._gated("g_in", InputDeserializer(c))
-        m.submodules.input_driver = driver = self._gated("g_drv", InputDriver(rows=c.rows))
+        verify = c.has_write_verify
+        m.submodules.input_driver = driver = self._gated(
+            "g_drv", InputDriver(rows=c.rows, raw=verify))
         m.submodules.write_controller = writer = self._gated(
-            "g_wr", WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits))
+            "g_wr", WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits,
+                                    verify=verify))
         m.submodules.read_control = reader = ReadControl(tdc_bits=c.coarse_bits)
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
@@ -199,13 +202,14 @@ class MramMacro(wiring.Component):
             gate("g_lut", regs.port("LUT_ENTRY", "WRITE"))
         gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
         gate("g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
-        gate("g_drv", seq.load_inputs | writer.bypass_load)
+        gate("g_drv", (seq.load_inputs | writer.bypass_load) if verify else seq.load_inputs)
         # The write controller's fail_cells register follows its failed-cells register one
         # cycle late, so its clock runs one cycle past busy.
         write_busy_q = Signal()
         m.d.sync += write_busy_q.eq(writer.busy)
         gate("g_wr", writer.start | writer.busy | write_busy_q)
-        gate("g_cnt", writer.fail_valid | writer.retry | seq.pass_done)
+        gate("g_cnt", (writer.fail_valid | writer.retry | seq.pass_done) if verify
+             else seq.pass_done)
 
         _forward(m, self, regs, self._axil)
         _forward(m, self, deser, self._s_axis)
@@ -216,8 +220,8 @@ class MramMacro(wiring.Component):
             seq.vector_valid.eq(deser.valid), seq.vector_flags.eq(deser.flags),
             deser.take.eq(seq.vector_take),
             driver.load.eq(seq.load_inputs), driver.x.eq(deser.vector),
-            driver.load_raw.eq(writer.bypass_load),
-            driver.raw_bypass_l.eq(writer.bypass_l), driver.raw_bypass_r.eq(writer.bypass_r),
+            *([driver.load_raw.eq(writer.bypass_load), driver.raw_bypass_l.eq(writer.bypass_l),
+               driver.raw_bypass_r.eq(writer.bypass_r)] if verify else []),
             self.arr_bypass_l.eq(driver.arr_bypass_l), self.arr_bypass_r.eq(driver.arr_bypass_r),
         ]
 
@@ -229,7 +233,8 @@ class MramMacro(wiring.Component):
             seq.read_idle.eq(reader.idle), seq.read_done.eq(reader.done),
             reader.precharge_cycles.eq(regs.port("PRECHARGE_CYCLES", "CYCLES")),
             reader.start_delay.eq(Mux(writer.verifying, regs.port("WV_READ", "DELAY"),
-                                      regs.port("TDC_START_DELAY", "CYCLES"))),
+                                      regs.port("TDC_START_DELAY", "CYCLES")) if verify
+                                  else regs.port("TDC_START_DELAY", "CYCLES")),
             self.arr_pre.eq(reader.arr_pre), self.arr_eval.eq(reader.arr_eval),
             self.arr_tdc_en.eq(reader.arr_tdc_en),
             tdc.cmp.eq(self.arr_cmp),
@@ -328,32 +333,16 @@ class MramMacro(wiring.Component):
             writer.data.eq(Cat(*regs.array_fields("WEIGHT_DATA", "BITS"))),
             writer.pulse_cycles.eq(regs.port("WRITE_PULSE_CYCLES", "CYCLES")),
             writer.array_idle.eq(seq.array_idle),
-            writer.verify_enable.eq(regs.port("WV_CTRL", "ENABLE")),
-            writer.pulse_doubling.eq(regs.port("WV_CTRL", "PULSE_DOUBLING")),
-            writer.max_retries.eq(regs.port("WV_CTRL", "MAX_RETRIES")),
-            writer.threshold.eq(regs.port("WV_READ", "THRESHOLD")),
-            writer.read_done.eq(reader.done), writer.codes.eq(tdc.codes),
-            writer.overflow.eq(tdc.overflow),
             seq.write_busy.eq(writer.busy),
             self.arr_wr_row.eq(writer.arr_wr_row), self.arr_wr_side.eq(writer.arr_wr_side),
             self.arr_wr_data.eq(writer.arr_wr_data), self.arr_wr_pulse.eq(writer.arr_wr_pulse),
         ]
 
-        # Write-verify outcome.
-        fail_count, retry_count = Signal(32), Signal(32)
-        fail_row, fail_mask = Signal(range(c.rows)), Signal(c.cols)
-        with m.If(writer.fail_valid):
-            m.d.g_cnt += [fail_count.eq(fail_count + writer.fail_cells),
-                          fail_row.eq(writer.fail_row), fail_mask.eq(writer.fail_mask)]
-        with m.If(writer.retry):
-            m.d.g_cnt += retry_count.eq(retry_count + 1)
-        m.d.comb += [
-            regs.port("WV_FAIL_COUNT", "COUNT").eq(fail_count),
-            regs.port("WV_RETRY_COUNT", "COUNT").eq(retry_count),
-            regs.port("WV_FAIL_ROW", "ROW").eq(fail_row),
-            Cat(*regs.array_fields("WV_FAIL_MASK", "BITS")).eq(fail_mask),
-            regs.port("STATUS", "WRITE_FAILED", suffix="_set").eq(writer.fail_valid),
-        ]
+        if verify:
+            self._write_verify(m, regs, writer, reader, tdc)
+        else:
+            # no read-back: nothing fails, the WV_* counters read 0
+            m.d.comb += regs.port("STATUS", "WRITE_FAILED", suffix="_set").eq(0)
 
         # Status.
         vmm_count = regs.port("VMM_COUNT", "COUNT")
@@ -372,6 +361,32 @@ class MramMacro(wiring.Component):
                 regs.port("STATUS", "FLAGS_ERROR", suffix="_set").eq(deser.flags_error)]),
         ]
         return m
+
+    def _write_verify(self, m, regs, writer, reader, tdc):
+        """The write controller's read-back settings, and its outcome counters (WV_*)."""
+        c = self.config
+        m.d.comb += [
+            writer.verify_enable.eq(regs.port("WV_CTRL", "ENABLE")),
+            writer.pulse_doubling.eq(regs.port("WV_CTRL", "PULSE_DOUBLING")),
+            writer.max_retries.eq(regs.port("WV_CTRL", "MAX_RETRIES")),
+            writer.threshold.eq(regs.port("WV_READ", "THRESHOLD")),
+            writer.read_done.eq(reader.done), writer.codes.eq(tdc.codes),
+            writer.overflow.eq(tdc.overflow),
+        ]
+        fail_count, retry_count = Signal(32), Signal(32)
+        fail_row, fail_mask = Signal(range(c.rows)), Signal(c.cols)
+        with m.If(writer.fail_valid):
+            m.d.g_cnt += [fail_count.eq(fail_count + writer.fail_cells),
+                          fail_row.eq(writer.fail_row), fail_mask.eq(writer.fail_mask)]
+        with m.If(writer.retry):
+            m.d.g_cnt += retry_count.eq(retry_count + 1)
+        m.d.comb += [
+            regs.port("WV_FAIL_COUNT", "COUNT").eq(fail_count),
+            regs.port("WV_RETRY_COUNT", "COUNT").eq(retry_count),
+            regs.port("WV_FAIL_ROW", "ROW").eq(fail_row),
+            Cat(*regs.array_fields("WV_FAIL_MASK", "BITS")).eq(fail_mask),
+            regs.port("STATUS", "WRITE_FAILED", suffix="_set").eq(writer.fail_valid),
+        ]
 
 
 @functools.lru_cache(maxsize=2)

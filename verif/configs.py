@@ -104,6 +104,8 @@ def _dependent_choices(name: str, space: tuple, drawn: dict) -> tuple:
         return (None, *space)
     if name == "calibration" and mode == "coarse":
         return ("offset",)
+    if name == "write_verify" and mode == "coarse":
+        return (None,)          # the coarse TDC has no single-MTJ read
     return space
 
 
@@ -208,6 +210,7 @@ _SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)"
                    r"(?:_(gain))?"
                    r"(?:_(noact))?"
                    r"(?:_(1pass))?"
+                   r"(?:_(nowv))?"
                    r"(?:_p(\d+)_wp(\d+))?")
 
 
@@ -228,15 +231,15 @@ def parse_slug(slug: str) -> MacroConfig:
     m = _SLUG.fullmatch(slug.strip())
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"(optionally _<tdc mode>[_k<taps>], _gain, _noact, _1pass, then "
+                         f"(optionally _<tdc mode>[_k<taps>], _gain, _noact, _1pass, _nowv, then "
                          f"_p<precharge>_wp<write pulse>) nor a JSON object")
-    r, c, t, w, s, mode, k, cal, noact, single, p, wp = m.groups()
+    r, c, t, w, s, mode, k, cal, noact, single, nowv, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),
                            stream_width=int(s), tdc_mode=mode or _DEFAULTS.tdc_mode,
                            tdc_fine_taps=int(k) if k else None,
                            calibration=cal or "offset", activation=not noact,
-                           multibit=not single,
+                           multibit=not single, write_verify=False if nowv else None,
                            precharge_cycles=int(p) if p else _DEFAULTS.precharge_cycles,
                            write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles)
     except ConfigError as exc:

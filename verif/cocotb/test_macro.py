@@ -161,7 +161,7 @@ async def test_all_match_and_none_match(dut):
     """All weights +1: x all ones gives +rows in every column, x all zeros gives -rows."""
     env = await _start(dut, seed_offset=1, weights=False)
     c = env.config
-    if not c.has_write_verify:      # the coarse TDC's builds: nothing retries a short pulse
+    if not c.has_write_verify:      # no write-verify (coarse TDC, write_verify=False): no retry
         await env.switching_pulse()
     await env.program_weights(np.ones((c.rows, c.cols), dtype=bool))
     die = env.array.array
@@ -446,7 +446,7 @@ async def test_short_write_pulse_keeps_weights(dut):
     assert np.array_equal(env.model.intended_weights, before)     # nothing switched
     if not env.write_verify:
         not_applicable("test_short_write_pulse_keeps_weights (write-verify half)",
-                       f"tdc_mode={c.tdc_mode!r} has no write-verify (WV_CTRL.ENABLE is 0)")
+                       f"{c.slug} has no write-verify (tdc_mode 'coarse' or write_verify=False)")
         await env.finish()
         return
     # Write-verify on: every MTJ of the even rows reads wrong, is rewritten with 2x the pulse.
@@ -624,7 +624,7 @@ async def test_write_verify_repairs_random_write_failures(dut):
     c = _config()
     if not c.has_write_verify:
         skip_test("test_write_verify_repairs_random_write_failures",
-                  f"tdc_mode={c.tdc_mode!r} has no write-verify (WV_CTRL.ENABLE is 0)")
+                  f"{c.slug} has no write-verify (tdc_mode 'coarse' or write_verify=False)")
     # About rows x cols MTJs switch when the array is programmed (two per cell, half of them
     # already right); P(no failed write) must stay below 1e-4 for the test to mean anything.
     switches = c.rows * c.cols
@@ -659,7 +659,7 @@ async def test_stuck_cells_are_reported_not_retried_forever(dut):
     c = _config()
     if not c.has_write_verify:
         skip_test("test_stuck_cells_are_reported_not_retried_forever",
-                  f"tdc_mode={c.tdc_mode!r} has no write-verify (WV_CTRL.ENABLE is 0)")
+                  f"{c.slug} has no write-verify (tdc_mode 'coarse' or write_verify=False)")
     cells = c.rows * c.cols
     # Enough stuck MTJs that the die has a conflict: a cell conflicts unless neither MTJ is
     # stuck in the wrong state (probability p each), so P(none) = (1 - p)^(2 cells) <= 1e-4.

@@ -24,9 +24,12 @@ def _int(bits):
     return sum(int(b) << i for i, b in enumerate(bits))
 
 
-def test_input_driver_matches_cell_model():
+@pytest.mark.parametrize("raw", [True, False], ids=["raw", "inputs_only"])
+def test_input_driver_matches_cell_model(raw):
+    """Both builds (with the write-verify's raw path, and the one-register build without it)
+    drive the cell model's bypass pattern and hold it after the load."""
     rows = 10
-    dut = InputDriver(rows=rows)
+    dut = InputDriver(rows=rows, raw=raw)
     rng = np.random.default_rng(4)
 
     async def tb(ctx):
@@ -203,15 +206,18 @@ def test_result_serializer_packs_and_obeys_backpressure():
         assert {u for _, _, u in chunk} == {int(v[0] > 0)}
 
 
-def test_write_controller_two_phases_and_pulse_width():
+def _write_rows(verify: bool):
+    """Three row writes (pulses of 1, 3 and 7 cycles) through a WriteController built with or
+    without ``verify`` (verify_enable low): the pulses seen, and per cycle (busy, pins)."""
     rows, cols = 6, 9
-    dut = WriteController(rows=rows, cols=cols, tdc_bits=4)
+    dut = WriteController(rows=rows, cols=cols, tdc_bits=4, verify=verify)
     rng = np.random.default_rng(8)
-    pulses = []
+    writes, trace = [], []
 
     async def tb(ctx):
         for pulse_cycles in (1, 3, 7):
             row, data = int(rng.integers(0, rows)), int(rng.integers(0, 1 << cols))
+            pulses, width, seen = [], 0, []
             ctx.set(dut.array_idle, 0)
             ctx.set(dut.verify_enable, 0)      # write-verify: see test_write_verify.py
             ctx.set(dut.pulse_cycles, pulse_cycles)
@@ -225,25 +231,44 @@ def test_write_controller_two_phases_and_pulse_width():
                 assert ctx.get(dut.busy) and not ctx.get(dut.arr_wr_pulse)
                 await ctx.tick()
             ctx.set(dut.array_idle, 1)
-            width, seen = 0, []
             while ctx.get(dut.busy):
                 await ctx.tick()
-                if ctx.get(dut.arr_wr_pulse):
+                pins = (ctx.get(dut.arr_wr_row), ctx.get(dut.arr_wr_side),
+                        ctx.get(dut.arr_wr_data), ctx.get(dut.arr_wr_pulse))
+                trace.append((ctx.get(dut.busy), pins, ctx.get(dut.read_start),
+                              ctx.get(dut.fail_valid), ctx.get(dut.retry)))
+                if pins[3]:
                     width += 1
-                    seen.append((ctx.get(dut.arr_wr_row), ctx.get(dut.arr_wr_side),
-                                 ctx.get(dut.arr_wr_data)))
+                    seen.append(pins[:3])
                 elif width:
                     pulses.append((width, set(seen)))
                     width, seen = 0, []
-            assert len(pulses) == 2
-            (w0, s0), (w1, s1) = pulses
-            assert w0 == w1 == pulse_cycles
-            assert s0 == {(1 << row, 0, data)}
-            assert s1 == {(1 << row, 1, ~data & ((1 << cols) - 1))}
+            writes.append((row, data, pulse_cycles, pulses))
             assert ctx.get(dut.arr_wr_row) == 0
-            pulses.clear()
 
     run(dut, tb)
+    return cols, writes, trace
+
+
+@pytest.mark.parametrize("verify", [True, False], ids=["verify", "open_loop"])
+def test_write_controller_two_phases_and_pulse_width(verify):
+    cols, writes, _ = _write_rows(verify)
+    for row, data, pulse_cycles, pulses in writes:
+        assert len(pulses) == 2
+        (w0, s0), (w1, s1) = pulses
+        assert w0 == w1 == pulse_cycles
+        assert s0 == {(1 << row, 0, data)}
+        assert s1 == {(1 << row, 1, ~data & ((1 << cols) - 1))}
+
+
+def test_write_controller_without_verify_keeps_the_timing():
+    """A build without write-verify (``MacroConfig.write_verify=False``) writes a row in the
+    same cycles, with the same pins, as a verifying build with WV_CTRL.ENABLE = 0, and never
+    starts a read, retries or reports a failure."""
+    _, _, verifying = _write_rows(True)
+    _, _, open_loop = _write_rows(False)
+    assert open_loop == verifying
+    assert not any(read or fail or retry for _, _, read, fail, retry in open_loop)
 
 
 def test_input_flags_layout_is_the_struct():

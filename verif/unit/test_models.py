@@ -176,9 +176,28 @@ def test_feature_profiles_build_and_an_unknown_one_is_refused():
     assert profile_config("default") == MacroConfig()
     plain = profile_config("plain")
     assert not plain.activation and plain.result_width == plain.pass_result_width
+    assert not plain.multibit and not plain.has_write_verify
     assert len({profile_config(n) for n in PROFILES}) == len(PROFILES)
     with pytest.raises(ConfigError, match="unknown profile 'lean'; known: default, plain"):
         profile_config("lean")
+
+
+def test_write_verify_option_spellings_and_errors():
+    """``write_verify``: None (built where the TDC can read one MTJ) and True are one build,
+    False leaves it out; the coarse TDC never has it and refuses True; a non-bool is refused.
+    Only False reaches the JSON and the slug."""
+    assert MacroConfig(write_verify=True) == MacroConfig() and MacroConfig().has_write_verify
+    off = MacroConfig(write_verify=False)
+    assert not off.has_write_verify and off.slug.endswith("_nowv")
+    assert off.to_dict()["write_verify"] is False and "write_verify" not in MacroConfig().to_dict()
+    assert MacroConfig.from_json(off.to_json()) == off
+    coarse = dict(tdc_mode="coarse", tdc_bits=4)
+    assert MacroConfig(**coarse, write_verify=False) == MacroConfig(**coarse)
+    assert not MacroConfig(**coarse).has_write_verify
+    with pytest.raises(ConfigError, match=r"write_verify=True needs a single-MTJ read"):
+        MacroConfig(**coarse, write_verify=True)
+    with pytest.raises(ConfigError, match=r"write_verify must be None, True or False, not 1"):
+        MacroConfig(write_verify=1)
 
 
 def test_config_json_round_trip_and_errors():
