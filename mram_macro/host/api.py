@@ -463,9 +463,10 @@ class Macro:
         ``None`` keeps a setting; :attr:`write_verify` holds them.
 
         Refused (:class:`HostError`, nothing written): a flag that is not a bool, a count that
-        is not an integer in its register field's range, ``enable=True`` on a coarse build (it
-        has no single-MTJ verify read), or, with the device's deterministic write model, a pulse
-        shorter than its switching time (no weight would be written)."""
+        is not an integer in its register field's range, ``enable=True`` on a build without
+        write-verify (a coarse one: no single-MTJ verify read; or ``write_verify=False``), or,
+        with the device's deterministic write model, a pulse shorter than its switching time
+        (no weight would be written)."""
         rm = self.setup.regmap
         new = dict(self.write_verify)
         for name, value in (("enable", enable), ("pulse_doubling", pulse_doubling)):
@@ -484,9 +485,11 @@ class Macro:
                     or not lo <= value <= hi:
                 raise HostError(f"{name} must be an integer in {lo}..{hi}, not {value!r}")
             new[name] = int(value)
-        if new["enable"] and self.config.tdc_mode == "coarse":
-            raise HostError("write-verify cannot be enabled on a tdc_mode='coarse' build: it has "
-                            "no single-MTJ verify read (check the weights by reading them back)")
+        if new["enable"] and not self.config.has_write_verify:
+            why = ("it has no single-MTJ verify read" if self.config.tdc_mode == "coarse"
+                   else "it was built with write_verify=False")
+            raise HostError(f"write-verify cannot be enabled on this build ({self.config.slug}): "
+                            f"{why} (check the weights by reading them back)")
         try:
             check_write_pulse(self.setup.device, new["pulse_cycles"], self.setup.t_clk_ns)
         except ValueError as exc:

@@ -120,13 +120,16 @@ class DieSetup:
 
         Raises:
             ValueError: the reason and the thresholds that work at that delay; or a coarse
-                build, which has no single-MTJ verify read.
+                build, which has no single-MTJ verify read, or one built without write-verify.
         """
         from sim_models.write_model import single_read_delay_and_threshold
 
         c, ro = self.config, self.readout
         if c.tdc_mode == "coarse":
             raise ValueError("a tdc_mode='coarse' build has no single-MTJ verify read")
+        if not c.has_write_verify:
+            raise ValueError(f"this build ({c.slug}) has no write-verify (write_verify=False): "
+                             f"its verify read (WV_READ) is not used")
         design = single_read_delay_and_threshold(c.rows, self._nominal, ro, c.tdc_bits)
         shift = (delay - design.start_delay_cycles) * ro.fine_taps
         low, high = design.code_low - shift, design.code_high - shift

@@ -380,10 +380,32 @@ def test_write_verify_cannot_be_enabled_on_a_coarse_build():
     with Macro.golden(config, t_clk_ns=2.0) as m:
         assert not m.write_verify["enable"]
         m.set_write_verify(max_retries=1)          # other settings are fine
-        with pytest.raises(HostError, match=r"cannot be enabled on a tdc_mode='coarse' build: "
+        with pytest.raises(HostError, match=r"cannot be enabled on this build \(r16.*coarse\): "
                                             r"it has no single-MTJ verify read"):
             m.set_write_verify(enable=True)
         assert m.write_verify["max_retries"] == 1 and not m.write_verify["enable"]
+
+
+def test_a_build_without_write_verify_refuses_its_settings():
+    """``write_verify=False``: enabling write-verify and setting its read are refused with the
+    reason (nothing written); the open-loop writes still program the weights."""
+    from dataclasses import replace
+
+    config = replace(SMALL, write_verify=False, write_pulse_cycles=5)
+    with Macro.golden(config, t_clk_ns=2.0) as m:
+        assert not m.write_verify["enable"]
+        before = dict(m.verify_read)
+        with pytest.raises(HostError, match=r"cannot be enabled on this build \(.*_nowv\): it "
+                                            r"was built with write_verify=False"):
+            m.set_write_verify(enable=True)
+        with pytest.raises(HostError, match=r"has no write-verify \(write_verify=False\): its "
+                                            r"verify read \(WV_READ\) is not used"):
+            m.set_verify_read(threshold=1)
+        assert m.verify_read == before and not m.write_verify["enable"]
+        w = np.random.default_rng(3).choice([-1, 1], (config.rows, config.cols))
+        m.write_weights(w)
+        x = np.random.default_rng(4).choice([-1, 1], (5, config.rows))
+        assert np.array_equal(m.vmm(x), x @ w)
 
 
 def test_verify_read_setting_reaches_the_write_verify_and_a_shifted_pair_reads_alike():
