@@ -1330,322 +1330,322 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .gclk(g_sync_clk)
   );
   mram_icg g_tdc0_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc0_en),
     .gclk(g_tdc0_clk)
   );
   mram_icg g_tdc10_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc10_en),
     .gclk(g_tdc10_clk)
   );
   mram_icg g_tdc11_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc11_en),
     .gclk(g_tdc11_clk)
   );
   mram_icg g_tdc12_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc12_en),
     .gclk(g_tdc12_clk)
   );
   mram_icg g_tdc13_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc13_en),
     .gclk(g_tdc13_clk)
   );
   mram_icg g_tdc14_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc14_en),
     .gclk(g_tdc14_clk)
   );
   mram_icg g_tdc15_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc15_en),
     .gclk(g_tdc15_clk)
   );
   mram_icg g_tdc16_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc16_en),
     .gclk(g_tdc16_clk)
   );
   mram_icg g_tdc17_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc17_en),
     .gclk(g_tdc17_clk)
   );
   mram_icg g_tdc18_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc18_en),
     .gclk(g_tdc18_clk)
   );
   mram_icg g_tdc19_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc19_en),
     .gclk(g_tdc19_clk)
   );
   mram_icg g_tdc1_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc1_en),
     .gclk(g_tdc1_clk)
   );
   mram_icg g_tdc20_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc20_en),
     .gclk(g_tdc20_clk)
   );
   mram_icg g_tdc21_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc21_en),
     .gclk(g_tdc21_clk)
   );
   mram_icg g_tdc22_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc22_en),
     .gclk(g_tdc22_clk)
   );
   mram_icg g_tdc23_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc23_en),
     .gclk(g_tdc23_clk)
   );
   mram_icg g_tdc24_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc24_en),
     .gclk(g_tdc24_clk)
   );
   mram_icg g_tdc25_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc25_en),
     .gclk(g_tdc25_clk)
   );
   mram_icg g_tdc26_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc26_en),
     .gclk(g_tdc26_clk)
   );
   mram_icg g_tdc27_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc27_en),
     .gclk(g_tdc27_clk)
   );
   mram_icg g_tdc28_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc28_en),
     .gclk(g_tdc28_clk)
   );
   mram_icg g_tdc29_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc29_en),
     .gclk(g_tdc29_clk)
   );
   mram_icg g_tdc2_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc2_en),
     .gclk(g_tdc2_clk)
   );
   mram_icg g_tdc30_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc30_en),
     .gclk(g_tdc30_clk)
   );
   mram_icg g_tdc31_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc31_en),
     .gclk(g_tdc31_clk)
   );
   mram_icg g_tdc32_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc32_en),
     .gclk(g_tdc32_clk)
   );
   mram_icg g_tdc33_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc33_en),
     .gclk(g_tdc33_clk)
   );
   mram_icg g_tdc34_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc34_en),
     .gclk(g_tdc34_clk)
   );
   mram_icg g_tdc35_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc35_en),
     .gclk(g_tdc35_clk)
   );
   mram_icg g_tdc36_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc36_en),
     .gclk(g_tdc36_clk)
   );
   mram_icg g_tdc37_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc37_en),
     .gclk(g_tdc37_clk)
   );
   mram_icg g_tdc38_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc38_en),
     .gclk(g_tdc38_clk)
   );
   mram_icg g_tdc39_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc39_en),
     .gclk(g_tdc39_clk)
   );
   mram_icg g_tdc3_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc3_en),
     .gclk(g_tdc3_clk)
   );
   mram_icg g_tdc40_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc40_en),
     .gclk(g_tdc40_clk)
   );
   mram_icg g_tdc41_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc41_en),
     .gclk(g_tdc41_clk)
   );
   mram_icg g_tdc42_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc42_en),
     .gclk(g_tdc42_clk)
   );
   mram_icg g_tdc43_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc43_en),
     .gclk(g_tdc43_clk)
   );
   mram_icg g_tdc44_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc44_en),
     .gclk(g_tdc44_clk)
   );
   mram_icg g_tdc45_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc45_en),
     .gclk(g_tdc45_clk)
   );
   mram_icg g_tdc46_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc46_en),
     .gclk(g_tdc46_clk)
   );
   mram_icg g_tdc47_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc47_en),
     .gclk(g_tdc47_clk)
   );
   mram_icg g_tdc48_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc48_en),
     .gclk(g_tdc48_clk)
   );
   mram_icg g_tdc49_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc49_en),
     .gclk(g_tdc49_clk)
   );
   mram_icg g_tdc4_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc4_en),
     .gclk(g_tdc4_clk)
   );
   mram_icg g_tdc50_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc50_en),
     .gclk(g_tdc50_clk)
   );
   mram_icg g_tdc51_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc51_en),
     .gclk(g_tdc51_clk)
   );
   mram_icg g_tdc52_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc52_en),
     .gclk(g_tdc52_clk)
   );
   mram_icg g_tdc53_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc53_en),
     .gclk(g_tdc53_clk)
   );
   mram_icg g_tdc54_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc54_en),
     .gclk(g_tdc54_clk)
   );
   mram_icg g_tdc55_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc55_en),
     .gclk(g_tdc55_clk)
   );
   mram_icg g_tdc56_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc56_en),
     .gclk(g_tdc56_clk)
   );
   mram_icg g_tdc57_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc57_en),
     .gclk(g_tdc57_clk)
   );
   mram_icg g_tdc58_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc58_en),
     .gclk(g_tdc58_clk)
   );
   mram_icg g_tdc59_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc59_en),
     .gclk(g_tdc59_clk)
   );
   mram_icg g_tdc5_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc5_en),
     .gclk(g_tdc5_clk)
   );
   mram_icg g_tdc60_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc60_en),
     .gclk(g_tdc60_clk)
   );
   mram_icg g_tdc61_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc61_en),
     .gclk(g_tdc61_clk)
   );
   mram_icg g_tdc62_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc62_en),
     .gclk(g_tdc62_clk)
   );
   mram_icg g_tdc63_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc63_en),
     .gclk(g_tdc63_clk)
   );
   mram_icg g_tdc6_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc6_en),
     .gclk(g_tdc6_clk)
   );
   mram_icg g_tdc7_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc7_en),
     .gclk(g_tdc7_clk)
   );
   mram_icg g_tdc8_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc8_en),
     .gclk(g_tdc8_clk)
   );
   mram_icg g_tdc9_icg (
-    .clk(clk),
+    .clk(g_sync_clk),
     .en(g_tdc9_en),
     .gclk(g_tdc9_clk)
   );

@@ -13,11 +13,18 @@ timing and power tool:
   same number of buffer levels, each buffer drives at most ``max_fanout`` pins, and the pins are
   shared out evenly at each level (a level with one buffer is a padding buffer that keeps the
   depth equal);
-* **insertion delay balanced across clock gates**: the ``clk`` port feeds two subtrees, one for
-  the clock gates (their latch and AND inputs) and one for the free-running flip-flops, the
-  latter ``gate subtree depth + 1 (the gate's AND) + gated tree depth`` levels deep, so a
+* **insertion delay balanced across clock gates**: the ``clk`` port feeds subtrees for the
+  clock gates (their latch and AND inputs) and one for the free-running flip-flops, the latter
+  ``gate subtree depth + 1 (the gate's AND) + deepest gated tree`` levels deep, so a
   flip-flop behind a gate and a free-running one see about the same number of stages from
-  ``clk``; every gated net's tree has the depth of the deepest one.
+  ``clk``; each gated net's tree has the depth its fanout needs, and the delay it lacks against
+  the latest tree is made up by single padding buffers (:func:`_pads`, from the Liberty
+  tables). **Where the padding goes** is an energy choice: a buffer behind a clock gate toggles
+  only on the gate's enabled cycles, one in front of it on every cycle. A gated tree gets its
+  padding behind its gate, except in a group of at least :data:`SHARED_GATES` gates that lack
+  delay alike (the TDC's 64 per-column gates, each clocking its column once per evaluation):
+  there the padding they share goes once in front of the group's gates, on the ``clk`` branch
+  that feeds only them, instead of once behind each gate.
 
 The remaining skew (AND versus buffer delay, unequal loads) is what OpenSTA reports with
 ``set_propagated_clock`` (hold checks included, see :mod:`mram_macro.ppa.sta`). No wire
@@ -42,7 +49,12 @@ __all__ = ["ClockTreeReport", "liberty_pins", "insert_clock_trees", "is_tree_cel
 
 TREE_PREFIX = "ctree_"
 #: Bumped whenever the tree shape changes (the flow's netlist cache key includes it).
-TREE_VERSION = 3
+TREE_VERSION = 4
+#: Clock gates that must lack delay alike before their shared padding goes in front of them
+#: (one chain clocked every cycle) instead of behind each (one chain per gate, clocked on its
+#: enabled cycles): with 64 TDC column gates, each enabled about once per 20 cycles, the shared
+#: chain toggles 64 / 20 ~ 3x less.
+SHARED_GATES = 16
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CELL = re.compile(r"\bcell\s*\(\s*\"?([^\s\")]+)\"?\s*\)\s*\{")
@@ -183,10 +195,18 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
                  if any(insts[i].group(2) in flops and p in cells[insts[i].group(2)].clocks
                         for i, p in group)}
     gated = sorted(n for n in clock_nets if n != clock_port and n in flop_nets)
-    depth_g = max((_depth(len(sinks[n]), max_fanout) for n in gated), default=0)
+    depth_g = max((_depth(sum(insts[k].group(2) in flops for k, _ in sinks[n]), max_fanout)
+                   for n in gated), default=0)
     plan: list[tuple[str, list[tuple[int, str]], int]] = []
     for n in gated:
-        plan.append((n, sinks[n], depth_g))
+        # A gated clock that also clocks gates behind it (the TDC's column gates behind the
+        # synchronisers' gate) feeds them from a subtree of their own, as ``clk`` does below:
+        # padding its flip-flops' subtree then does not delay the gates behind it.
+        ff = [s for s in sinks[n] if insts[s[0]].group(2) in flops]
+        behind = [s for s in sinks[n] if insts[s[0]].group(2) not in flops]
+        plan.append((n, ff, _depth(len(ff), max_fanout)))
+        if behind:
+            plan.append((n, behind, _depth(len(behind), max_fanout)))
     for n in sorted(clock_nets - flop_nets - {clock_port}):
         if len(sinks[n]) > max_fanout:
             plan.append((n, sinks[n], _depth(len(sinks[n]), max_fanout)))
@@ -209,13 +229,107 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
               for _, group, _ in plan]
     pads = [0] * len(plan)
     built, summary = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
-    pads = _pads(built, liberty, leaves, buffer, clock_port)
+    pads, target = _pads(built, liberty, leaves, buffer, clock_port)
+    # Shared padding in front of a large group of gates that lack delay alike: the gate sinks
+    # split by the padding their gated trees have in common, that padding moved in front; one
+    # buffer less at a time while the group would end up later than the latest tree (a pad in
+    # front drives the group's subtree, heavier than a pad behind a gate), so that no other
+    # tree needs more padding than before.
+    shared = _shared_padding(insts, cells, sinks, flops, gated, plan, pads)
+    while shared:
+        trial = _with_shared_padding(plan, leaves, shared, max_fanout)
+        built, summary = _build(text, insts, *trial[:2], cell, pin_in, pin_out, max_fanout)
+        # the residue (rounding, the group's own subtree) behind each gate, as before
+        extra, later = _pads(built, liberty, trial[2], buffer, clock_port)
+        if later <= target + 1e-9:
+            plan, leaves = trial[0], trial[2]
+            pads = [p + e for p, e in zip(trial[1], extra, strict=True)]
+            break
+        shared = {key: pad - 1 for key, pad in shared.items() if pad > 1}
     if any(pads):
         built, summary = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
     text = built
     netlist.write_text(text)
     return ClockTreeReport(nets={n: tuple(v) for n, v in summary.items()}, buffer=cell,
                            max_fanout=max_fanout, padding=sum(pads))
+
+
+def _gated_reached(insts: list, cells: dict, sinks: dict, flops: set, gated: set,
+                   sink: tuple[int, str], hops: int = 3) -> set[str]:
+    """The gated clock nets a ``clk`` sink of a clock gate leads to: through combinational
+    cells (the gate's AND, a buffer in front of it), and from a latch's output into the AND
+    its enable feeds; at most ``hops`` cells deep."""
+    out: set[str] = set()
+    frontier = [sink[0]]
+    for _ in range(hops):
+        following = []
+        for idx in frontier:
+            ctype = insts[idx].group(2)
+            if ctype in flops:
+                continue
+            for pin, raw in _CONN.findall(insts[idx].group(4).strip()):
+                if pin not in cells[ctype].outputs or not raw:
+                    continue
+                net = _norm(raw)
+                if net in gated:
+                    out.add(net)
+                else:
+                    following += [k for k, _ in sinks.get(net, [])]
+        frontier = following
+    return out
+
+
+def _shared_padding(insts, cells, sinks, flops, gated, plan, pads) -> dict[tuple, int]:
+    """Padding to move in front of groups of clock gates: {(clock net, its gate sinks): buffers}
+    for every group of at least :data:`SHARED_GATES` gated nets that all lack that much delay.
+    A gate sink (a clock gate's latch or AND input, or a buffer in front of it) on ``clk`` or
+    on a gated clock (a gate behind a gate) joins the group of its clock net and of the least
+    padding among the gated nets it leads to (:func:`_gated_reached`; sinks that lead to none
+    stay where they are)."""
+    # a gated net's padding: its flip-flops' subtree's (a net that also clocks gates has a
+    # second, unpadded subtree for them)
+    pad_of = {net: p for (net, group, _), p in zip(plan, pads, strict=True)
+              if net in gated and any(insts[k].group(2) in flops for k, _ in group)}
+    gated_set = set(gated)
+    by_key: dict[tuple[str, int], tuple[list, set]] = {}
+    for net, group, _ in plan:
+        for s in group:
+            if insts[s[0]].group(2) in flops:
+                continue
+            reached = _gated_reached(insts, cells, sinks, flops, gated_set, s) - {net}
+            if not reached:
+                continue
+            least = min(pad_of[n] for n in reached)
+            if least > 0:
+                members, nets = by_key.setdefault((net, least), ([], set()))
+                members.append(s)
+                nets |= reached
+    return {(net, tuple(members)): p for (net, p), (members, nets) in by_key.items()
+            if len(nets) >= SHARED_GATES}
+
+
+def _with_shared_padding(plan, leaves, shared, max_fanout):
+    """``plan``, its pads and ``leaves`` with the sinks of each group of ``shared`` taken out
+    of their tree into their own, from the same clock net, padded at its root; every other
+    tree unpadded (the caller's next :func:`_pads` pads them again, to the new latest tree: the
+    gated nets a group leads to need only what its shared padding left, and the tree the
+    group left, lighter now, may be earlier than before)."""
+    moved = {s for _, group in shared for s in group}
+    new_plan, new_pads, new_leaves = [], [], []
+    for (net, group, depth), leaf in zip(plan, leaves, strict=True):
+        rest = [s for s in group if s not in moved]
+        if not rest:
+            continue
+        if len(rest) < len(group):
+            depth = _depth(len(rest), max_fanout)
+        new_plan.append((net, rest, depth))
+        new_pads.append(0)
+        new_leaves.append(leaf)
+    for (net, group), pad in shared.items():
+        new_plan.append((net, list(group), _depth(len(group), max_fanout)))
+        new_pads.append(pad)
+        new_leaves.append([])
+    return new_plan, new_pads, new_leaves
 
 
 def _build(text: str, insts: list, plan: list, pads: list[int], cell: str, pin_in: str,
@@ -336,10 +450,11 @@ def clock_arrivals(text: str, liberty: Path, clock_port: str = "clk") -> dict[st
 
 
 def _pads(text: str, liberty: Path, leaves: list[list[str]], buffer: tuple[str, str, str],
-          clock_port: str) -> list[int]:
+          clock_port: str) -> tuple[list[int], float]:
     """Single buffers to put above each tree's root so that the mean clock arrival at its
     flip-flops (``leaves[i]``: their instance names; none for a tree that reaches no
-    flip-flop) comes within half a buffer of the latest tree's."""
+    flip-flop) comes within half a buffer of the latest tree's; and that latest mean arrival
+    (library time unit)."""
     from .ppa.liberty import chained_buffer_delay, read_library
 
     arrivals = clock_arrivals(text, liberty, clock_port)
@@ -352,10 +467,10 @@ def _pads(text: str, liberty: Path, leaves: list[list[str]], buffer: tuple[str, 
         if found:
             means[i] = sum(found) / len(found)
     if not means:
-        return [0] * len(leaves)
+        return [0] * len(leaves), 0.0
     target = max(means.values())
     return [max(0, round((target - means[i]) / d_pad)) if i in means else 0
-            for i in range(len(leaves))]
+            for i in range(len(leaves))], target
 
 
 def _bracket(net: str) -> str:

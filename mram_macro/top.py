@@ -188,15 +188,18 @@ class MramMacro(wiring.Component):
 
         # Clock gating (periphery/clock_gate.py): each group of rarely changing registers is
         # clocked only on the cycles on which it may change; the enables are exact supersets.
-        def gate(name, enable):
-            gated_domain(m, name, enable, gate=self.clock_gating)
+        def gate(name, enable, parent="sync"):
+            gated_domain(m, name, enable, gate=self.clock_gating, parent=parent)
 
         gate("g_regs", ~regs.s_axil_awready & ~regs.s_axil_wready & ~regs.s_axil_bvalid)
         gate("g_bus", regs.bus_active)      # bus handshake, read data, strobes, flags
         # the comparator synchronisers: only while the TDC front end is on (read_control.py)
         gate("g_sync", reader.arr_tdc_en)
-        for i in range(c.cols):     # one gate per column: its code changes once per pass
-            gate(f"g_tdc{i}", tdc.code_enable[i])
+        # One gate per column: its code changes once per pass, on a capture or the window's
+        # end, both while the TDC front end is on (arr_tdc_en, read_control.py); so the column
+        # gates sit behind the synchronisers' gate and see clock edges only then.
+        for i in range(c.cols):
+            gate(f"g_tdc{i}", tdc.code_enable[i], parent="g_sync")
         gate("g_acc", seq.capture)
         if coarse:
             gate("g_lut", regs.port("LUT_ENTRY", "WRITE"))

@@ -10,6 +10,12 @@ Contract for the caller: ``enable`` must be high on every cycle on which any reg
 domain would change; on the other cycles the gated registers keep their value either way, so a
 gated design is cycle-for-cycle identical to the ungated one.
 
+A gate may sit behind another (``parent``: its clock input is the parent domain's gated clock,
+not ``clk``): then its latch and AND see clock edges only on the parent's enabled cycles, which
+saves their clocking on the others, and the caller's contract is stricter: ``enable`` high
+only on cycles on which the parent's enable is high too (an edge the parent swallows never
+reaches the child).
+
 The ICG is the Verilog module :data:`ICG_MODULE` (:data:`ICG_VERILOG`, appended to the generated
 Verilog): Amaranth has no latch. Synthesis maps its latch onto the Liberty file's latch cell
 (:func:`mram_macro.synth.latch_techmap`). It simulates exactly in Icarus and Verilator because
@@ -56,8 +62,10 @@ ICG_VERILOG_EVENT = _icg_verilog("""  wire en_latched;
   assign en_latched = clk ? en_latched : en;""", ", event-driven simulation form")
 
 
-def gated_domain(m: Module, name: str, enable, *, gate: bool = True) -> Signal:
-    """Add clock domain ``name`` to ``m``: ``clk`` gated by ``enable`` (or ``sync``'s reset).
+def gated_domain(m: Module, name: str, enable, *, gate: bool = True,
+                 parent: str = "sync") -> Signal:
+    """Add clock domain ``name`` to ``m``: ``parent``'s clock (default ``clk``, the ``sync``
+    domain's) gated by ``enable`` (or ``sync``'s reset, which opens every gate).
 
     With ``gate`` false the domain's clock is ``clk`` itself (the ungated reference design).
     Returns the enable signal (``enable | rst``).
@@ -65,6 +73,9 @@ def gated_domain(m: Module, name: str, enable, *, gate: bool = True) -> Signal:
     if not isinstance(name, str) or not name.isidentifier() or name == "sync":
         raise ValueError(f"gated domain name must be an identifier other than 'sync', "
                          f"not {name!r}")
+    if not isinstance(parent, str) or not parent.isidentifier() or parent == name:
+        raise ValueError(f"the parent of gated domain {name!r} must be another domain's name, "
+                         f"not {parent!r}")
     m.domains += ClockDomain(name)
     en = Signal(name=f"{name}_en")
     m.d.comb += [en.eq(enable | ResetSignal("sync")), ResetSignal(name).eq(ResetSignal("sync"))]
@@ -72,7 +83,7 @@ def gated_domain(m: Module, name: str, enable, *, gate: bool = True) -> Signal:
         m.d.comb += ClockSignal(name).eq(ClockSignal("sync"))
         return en
     gclk = Signal(name=f"{name}_gclk")
-    m.submodules[f"{name}_icg"] = Instance(ICG_MODULE, i_clk=ClockSignal("sync"), i_en=en,
+    m.submodules[f"{name}_icg"] = Instance(ICG_MODULE, i_clk=ClockSignal(parent), i_en=en,
                                            o_gclk=gclk)
     m.d.comb += ClockSignal(name).eq(gclk)
     return en

@@ -259,16 +259,31 @@ def clock_network(instances: list[Instance], clock_pins: dict[str, dict[str, tup
                   outputs: dict[str, list[str]]) -> tuple[set[str], dict[str, str]]:
     """The clock nets of a netlist and, per clock-network instance, the net whose edges clock it.
 
-    Clock nets: nets reaching a clock pin (``clock : true``), and every net of the clock trees
+    Clock nets: nets reaching a clock pin (``clock : true``), every net of the clock trees
     (:mod:`mram_macro.clock_tree`) above them up to the clock gates' outputs and the ``clk``
-    port. A flip-flop or latch is clocked by the net at its clock pin; a tree buffer and a clock
-    gate's AND by the net at their output (the edges they pass on).
+    port, and the outputs of every combinational cell with an input on a clock net. A
+    flip-flop or latch is clocked by the net at its clock pin; a tree buffer and a clock gate's
+    AND by the net at their output (the edges they pass on).
     """
     clock_nets = {i.pins[p] for i in instances for p in clock_pins.get(i.cell, {})
                   if p in i.pins}
     for inst in instances:
         if is_tree_cell(inst.name):
             clock_nets.update(inst.pins.values())
+    # Forward through combinational cells (no clock pin): a cell with an input on a clock net
+    # passes its edges on (synthesis's fanout buffers in front of the clock gates' ANDs, a
+    # gate behind a gate, OSU's inverted clock for its latches), up to a fixed point. Nothing
+    # in the macro uses a clock as data, so this is the clock network.
+    comb = [([n for p, n in i.pins.items() if p not in outputs.get(i.cell, ())],
+             [n for p, n in i.pins.items() if p in outputs.get(i.cell, ())]) for i in instances
+            if clock_pins.get(i.cell) is not None and not clock_pins[i.cell]]
+    grew = True
+    while grew:
+        grew = False
+        for ins, outs in comb:
+            if any(n in clock_nets for n in ins) and not all(n in clock_nets for n in outs):
+                clock_nets.update(outs)
+                grew = True
     clocked_by: dict[str, str] = {}
     for inst in instances:
         pins = clock_pins.get(inst.cell, {})

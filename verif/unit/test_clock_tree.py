@@ -101,19 +101,19 @@ def test_depth_is_equal_per_tree_and_balanced_across_the_gate(treed):
     assert free >= gate_depth + 1 + gated
 
 
-def _skew_ns(path, lib, tmp_path) -> float:
-    """OpenSTA's clock arrival at the gated ff40 minus the free-running ff39 (the chain's
+def _skew_ns(path, lib, tmp_path, *, top: str = "t", first: int = FREE) -> float:
+    """OpenSTA's clock arrival at the gated ff<first> minus at ff<first - 1> (the chain's
     flip-flop to flip-flop path across the gate), clock propagated."""
     import re
 
     from mram_macro.ppa.sta import run_tcl
 
     out = run_tcl("\n".join([
-        f"read_liberty {lib.require()}", f"read_verilog {path}", "link_design t",
+        f"read_liberty {lib.require()}", f"read_verilog {path}", f"link_design {top}",
         "create_clock -name clk -period 2 [get_ports clk]", "set_propagated_clock [all_clocks]",
-        f"report_checks -path_delay min -from [get_pins ff{FREE - 1}/CK] "
-        f"-to [get_pins ff{FREE}/D] -format full_clock_expanded -digits 4", ""]),
-        tmp_path, "skew")
+        f"report_checks -path_delay min -from [get_pins ff{first - 1}/CK] "
+        f"-to [get_pins ff{first}/D] -format full_clock_expanded -digits 4", ""]),
+        tmp_path, f"skew_{top}")
     times = [float(m.group(1)) for m in
              re.finditer(r"^\s*[-\d.]+\s+([-\d.]+) \^ ff\d+/CK \(DFF_X1\)", out, re.M)]
     assert len(times) == 2, out
@@ -130,7 +130,8 @@ def test_clock_arrival_is_balanced_by_delay_across_the_gate(treed, tmp_path, mon
     assert report.padding > 0
     plain = tmp_path / "levels.v"
     plain.write_text(_netlist())
-    monkeypatch.setattr(clock_tree, "_pads", lambda text, liberty, leaves, *a: [0] * len(leaves))
+    monkeypatch.setattr(clock_tree, "_pads",
+                        lambda text, liberty, leaves, *a: ([0] * len(leaves), 0.0))
     insert_clock_trees(plain, lib.require(), buffer=lib.clock_buffer, max_fanout=16)
     by_levels = _skew_ns(plain, lib, tmp_path)
     assert abs(balanced) <= 0.02 < abs(by_levels), (balanced, by_levels)
@@ -154,3 +155,83 @@ def test_bad_arguments_are_rejected(tmp_path):
     insert_clock_trees(path, lib.require(), buffer=lib.clock_buffer, max_fanout=8)
     with pytest.raises(ValueError, match="already has clock trees"):
         insert_clock_trees(path, lib.require(), buffer=lib.clock_buffer, max_fanout=8)
+
+
+SMALL_GATES, SMALL_FFS = 20, 4      # a TDC-like bank: many gates, few flip-flops behind each
+
+
+def _bank_netlist(nested: bool = False) -> str:
+    """clk -> 40 free-running flip-flops, one gate in front of 300, and SMALL_GATES gates in
+    front of SMALL_FFS each (latch + AND, as the flat netlist maps ``mram_icg``); ``nested``:
+    the small gates behind a gate of their own (``pclk``, which also clocks 64 flip-flops: the
+    TDC's column gates behind the synchronisers' gate)."""
+    lines = ["module b(clk, en, d, q);", "  input clk;", "  input en;", "  input d;",
+             "  output q;"]
+    ffs = []
+    small_ck = "clk"
+    if nested:
+        lines += ["  wire elp;", "  wire pclk;", "  DLL_X1 latp ( .D(en), .GN(clk), .Q(elp) );",
+                  "  AND2_X1 andp ( .A1(clk), .A2(elp), .ZN(pclk) );"]
+        ffs += ["pclk"] * 64
+        small_ck = "pclk"
+    for g in range(SMALL_GATES + 1):
+        ck = "clk" if g == SMALL_GATES else small_ck
+        lines += [f"  wire el{g};", f"  wire gclk{g};",
+                  f"  DLL_X1 lat{g} ( .D(en), .GN({ck}), .Q(el{g}) );",
+                  f"  AND2_X1 and{g} ( .A1({ck}), .A2(el{g}), .ZN(gclk{g}) );"]
+        ffs += [f"gclk{g}"] * (GATED if g == SMALL_GATES else SMALL_FFS)
+    ffs = ["clk"] * FREE + ffs
+    lines.append(f"  wire [{len(ffs) - 1}:0] s;")
+    for i, ck in enumerate(ffs):
+        src = "d" if i == 0 else f"s[{i - 1}]"
+        lines.append(f"  DFF_X1 ff{i} ( .CK({ck}), .D({src}), .Q(s[{i}]) );")
+    lines += [f"  assign q = s[{len(ffs) - 1}];", "endmodule", ""]
+    return "\n".join(lines)
+
+
+def _behind_gates(path, lib) -> int:
+    """Tree buffers behind the small gates (clocked only when their gate is enabled)."""
+    insts, driver, _ = _drivers(path, lib)
+    small = {f"gclk{g}" for g in range(SMALL_GATES)}
+    return sum(1 for i in insts
+               if is_tree_cell(i.name) and _depth(i.pins["A"], driver)[1] in small)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["on_clk", "behind_a_gate"])
+def test_padding_shared_by_many_gates_goes_in_front_of_them(tmp_path, monkeypatch, nested):
+    """Twenty shallow gated trees that all lack the big tree's delay get it from one padding
+    chain in front of their gates (clocked every cycle, but once) instead of one chain behind
+    each gate, and with sharing turned off the padding is behind every gate again; behind a
+    gate of their own (the TDC's column gates behind the synchronisers') they need none. The
+    clock arrives balanced either way (OpenSTA)."""
+    from mram_macro import clock_tree
+
+    lib = library("nangate45")
+    shared, apart = tmp_path / "shared.v", tmp_path / "apart.v"
+    shared.write_text(_bank_netlist(nested))
+    apart.write_text(_bank_netlist(nested))
+    insert_clock_trees(shared, lib.require(), buffer=lib.clock_buffer, max_fanout=16)
+    monkeypatch.setattr(clock_tree, "SHARED_GATES", SMALL_GATES + 1)
+    insert_clock_trees(apart, lib.require(), buffer=lib.clock_buffer, max_fanout=16)
+    behind_shared, behind_apart = _behind_gates(shared, lib), _behind_gates(apart, lib)
+    print(f"buffers behind the {SMALL_GATES} small gates: {behind_shared} shared, "
+          f"{behind_apart} apart")
+    # at most one pad left behind each small gate
+    assert behind_shared <= 2 * SMALL_GATES
+    if not nested:
+        # apart: each small tree is its leaf buffer plus padding
+        assert behind_apart >= 3 * SMALL_GATES
+        # the small gates' clock inputs hang from a chain of single buffers in front of them
+        insts, driver, fanout = _drivers(shared, lib)
+        and0 = {i.name: i for i in insts}["and0"]
+        net, chain = and0.pins["A1"], 0
+        while net in driver and is_tree_cell(driver[net].name):
+            net = driver[net].pins["A"]
+            chain += fanout[net] == 1
+        assert chain >= 2
+    # (behind a gate, the parent gate's AND and tree already delay the small gates about as
+    # much as the big tree: they need no padding of their own, shared or not)
+    # balanced: a small gate's flip-flop and the one before it (free-running, or behind the
+    # parent gate) within ~one padding buffer
+    assert abs(_skew_ns(shared, lib, tmp_path, top="b", first=FREE + (64 if nested else 0))) \
+        <= 0.03
