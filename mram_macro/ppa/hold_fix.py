@@ -94,13 +94,13 @@ def _signoff_tcl(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
 
 
 def _timing(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float, workdir: Path,
-            name: str) -> tuple[dict, dict]:
-    """(hold slack, setup slack) of every endpoint whose hold slack is below the target."""
+            name: str, target_ns: float = HOLD_TARGET_NS) -> tuple[dict, dict]:
+    """(hold slack, setup slack) of every endpoint whose hold slack is below ``target_ns``."""
     script = "\n".join([
         *_signoff_tcl(netlist, top, lib, period_ns, workdir),
         "puts \"@@HOLD\"",
         "report_checks -path_delay min -format end -group_count 1000000 -endpoint_count 1 "
-        f"-slack_max {HOLD_TARGET_NS} -digits 4",
+        f"-slack_max {target_ns} -digits 4",
         "puts \"@@SETUP\"",
         "report_checks -path_delay max -format end -group_count 1000000 -endpoint_count 1 "
         "-digits 4",
@@ -127,7 +127,8 @@ def _pin_reports(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
 
 def _shared_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
                  workdir: Path, hold: dict[tuple[str, str | None], float], d_buf: float,
-                 floor: float, name: str) -> tuple[dict[tuple[str, str], int], set]:
+                 floor: float, name: str, target_ns: float = HOLD_TARGET_NS
+                 ) -> tuple[dict[tuple[str, str], int], set]:
     """Hold repair of the paths launched at input ports, where they share it: for each failing
     endpoint whose worst hold path starts at an input port, the first cell input pin of that
     path (from the port) whose worst setup path leaves room for the buffers the endpoint needs.
@@ -135,7 +136,7 @@ def _shared_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
     the endpoints so served)."""
     from .liberty import read_library
 
-    keys = [k for k, s in hold.items() if k[1] is not None and s < HOLD_TARGET_NS]
+    keys = [k for k, s in hold.items() if k[1] is not None and s < target_ns]
     if not keys:
         return {}, set()
     inputs = {c.name: c.inputs for c in read_library(lib.require()).cells.values()}
@@ -159,7 +160,7 @@ def _shared_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
             for key, report in zip(candidates, reports, strict=True)}
     users: dict[tuple[str, str], list] = {}
     for key, path in paths.items():
-        need = math.ceil((HOLD_TARGET_NS - hold[key]) / d_buf)
+        need = math.ceil((target_ns - hold[key]) / d_buf)
         for pin in path:
             if room[pin] >= need * SETUP_DELAY_FACTOR * d_buf:
                 users.setdefault(pin, []).append((key, need))
@@ -337,20 +338,27 @@ def _short_path_pins(netlist: Path, top: str, lib: StdCellLibrary, period_ns: fl
 
 
 def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
-             period_ns: float | None = None) -> HoldFix:
-    """Fix hold in ``netlist`` in place (see the module docstring)."""
+             period_ns: float | None = None, target_ns: float = HOLD_TARGET_NS) -> HoldFix:
+    """Fix hold in ``netlist`` in place (see the module docstring), to ``target_ns`` of hold
+    slack at every endpoint (a layout flow asks for a margin its wires will use)."""
+    if not (isinstance(target_ns, int | float) and 0 <= target_ns < 0.5):
+        raise ValueError(f"target_ns must be a hold slack in 0 .. 0.5 ns, not {target_ns!r}")
     period = lib.target_period_ns if period_ns is None else period_ns
     workdir.mkdir(parents=True, exist_ok=True)
     from .liberty import read_library
 
     d_buf = _buffer_delay_ns(lib)
     outputs = {c.name: set(c.outputs) for c in read_library(lib.require()).cells.values()}
+    # A netlist fixed before (to a smaller target) keeps its buffers: new names after theirs.
+    base = 1 + max((int(i) for i in re.findall(r"\bhold_fix_[bn](\d+)\b",
+                                                netlist.read_text())), default=-1)
     floor = lib.min_slack_fraction * period
     total = endpoints = rounds = 0
     before = after = None
     done_pins: set = set()
     for rounds in range(1, MAX_ROUNDS + 1):
-        hold, setup = _timing(netlist, top, lib, period, workdir, f"hold_fix{rounds}")
+        hold, setup = _timing(netlist, top, lib, period, workdir, f"hold_fix{rounds}",
+                              target_ns)
         worst = min(hold.values()) if hold else None
         if rounds == 1:
             before = worst
@@ -360,12 +368,12 @@ def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
         # Paths from input ports first, at the pins they share (one chain for the fan-out of
         # the synchronous reset instead of one at each register).
         shared, served = (_shared_pins(netlist, top, lib, period, workdir, hold, d_buf, floor,
-                                       f"hold_shared{rounds}")
+                                       f"hold_shared{rounds}", target_ns)
                           if rounds <= SHARED_ROUNDS else ({}, set()))
         changed = False
         if shared:
             text, added = insert_delay(netlist.read_text(), shared, lib.hold_buffer,
-                                       start=total, outputs=outputs)
+                                       start=base + total, outputs=outputs)
             if added:
                 changed = True
                 netlist.write_text(text)
@@ -376,7 +384,7 @@ def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
         plan: dict[tuple[str, str | None], int] = {}
         short: dict[tuple[str, str | None], int] = {}
         for key, slack in hold.items():
-            need = math.ceil((HOLD_TARGET_NS - slack) / d_buf)
+            need = math.ceil((target_ns - slack) / d_buf)
             room = setup.get(key, math.inf) - floor
             n = min(need, max(0, math.floor(room / (SETUP_DELAY_FACTOR * d_buf))))
             if n > 0:
@@ -391,7 +399,7 @@ def fix_hold(netlist: Path, top: str, lib: StdCellLibrary, workdir: Path, *,
             plan[key] = plan.get(key, 0) + n
         if plan:
             text, added = insert_delay(netlist.read_text(), plan, lib.hold_buffer,
-                                       start=total, outputs=outputs)
+                                       start=base + total, outputs=outputs)
         else:
             added = 0
         if added == 0:

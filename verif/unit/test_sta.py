@@ -212,6 +212,34 @@ def test_hold_fixing_repairs_an_inserted_violation(tmp_path):
     assert after.hold_wns_ns >= 0 and not after.failures(lib.min_slack_fraction), after.line()
 
 
+def test_hold_fixing_again_to_a_margin_adds_to_the_first_fix(tmp_path):
+    """A netlist fixed to make ppa's target, fixed again to a layout's margin (mram_macro/layout
+    /flow.py ROUTE_HOLD_MARGIN_NS): the second pass adds buffers with names of its own (no
+    instance or net declared twice) and reaches the margin; a target out of range is refused."""
+    import re
+    from collections import Counter
+
+    from mram_macro.ppa.hold_fix import HOLD_TARGET_NS, fix_hold
+
+    lib = library("nangate45")
+    net = tmp_path / "hold_race.v"
+    net.write_text(_hold_race(12))
+    first = fix_hold(net, "hold_race", lib, tmp_path / "fix1")
+    assert first.buffers > 0
+    assert run_sta(net, "hold_race", lib, workdir=tmp_path / "a").hold_wns_ns < 0.05
+    second = fix_hold(net, "hold_race", lib, tmp_path / "fix2", target_ns=0.05)
+    assert second.buffers > 0
+    text = net.read_text()
+    names = Counter(re.findall(r"\b(hold_fix_b\d+) \(", text))
+    wires = Counter(re.findall(r"wire (hold_fix_n\d+);", text))
+    assert len(names) == first.buffers + second.buffers and max(names.values()) == 1
+    assert max(wires.values()) == 1
+    assert run_sta(net, "hold_race", lib, workdir=tmp_path / "b").hold_wns_ns >= 0.05 \
+        > HOLD_TARGET_NS
+    with pytest.raises(ValueError, match=r"target_ns must be a hold slack in 0 \.\. 0\.5 ns"):
+        fix_hold(net, "hold_race", lib, tmp_path / "fix3", target_ns=-0.01)
+
+
 def _reset_fanout(n: int) -> str:
     """``n`` toggling flip-flops, each cleared through an AND by the one-bit input ``r`` (a
     synchronous reset), on a clock 4 buffers late; the I/O delays' reference is a flip-flop
