@@ -16,7 +16,8 @@ from .sim import run
 class ReadPath(wiring.Component):
     """ReadControl wired to a Tdc, as in the top: the synchronisers clocked only while
     ``arr_tdc_en`` is high (the top's clock gate ``g_sync``; here a clock enable, which is the
-    same to every register)."""
+    same to every register), and so are the columns' code registers (the top's column gates sit
+    behind ``g_sync``: a capture or window end while ``arr_tdc_en`` is low would be lost)."""
 
     def __init__(self, cols, tdc_bits):
         self.cols, self.tdc_bits = cols, tdc_bits
@@ -24,14 +25,16 @@ class ReadPath(wiring.Component):
             "start": In(1), "precharge_cycles": In(8), "start_delay": In(16), "cmp": In(cols),
             "idle": Out(1), "done": Out(1), "arr_pre": Out(1), "arr_eval": Out(1),
             "arr_tdc_en": Out(1), "codes": Out(cols * tdc_bits), "overflow": Out(cols),
+            "code_enable": Out(cols),
         })
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.rc = rc = ReadControl(tdc_bits=self.tdc_bits)
-        tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, sync_domain="gsync")
-        m.submodules.tdc = DomainRenamer({"gsync": "sync"})(
-            EnableInserter({"gsync": rc.arr_tdc_en})(tdc))
+        tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, sync_domain="gsync",
+                  code_domains=("gcode",) * self.cols)
+        m.submodules.tdc = DomainRenamer({"gsync": "sync", "gcode": "sync"})(
+            EnableInserter({"gsync": rc.arr_tdc_en, "gcode": rc.arr_tdc_en})(tdc))
         m.d.comb += [
             rc.start.eq(self.start), rc.precharge_cycles.eq(self.precharge_cycles),
             rc.start_delay.eq(self.start_delay), self.idle.eq(rc.idle), self.done.eq(rc.done),
@@ -41,6 +44,7 @@ class ReadPath(wiring.Component):
             tdc.window_end.eq(rc.tdc_window_end), tdc.code_now.eq(rc.tdc_code_now),
             rc.tdc_all_fired.eq(tdc.all_fired),
             self.codes.eq(tdc.codes), self.overflow.eq(tdc.overflow),
+            self.code_enable.eq(tdc.code_enable),
         ]
         return m
 
@@ -91,6 +95,9 @@ def _conversions(dut, trips, delay, precharge, glitch=()):
             if ctx.get(dut.arr_tdc_en):
                 assert ctx.get(dut.arr_eval), "arr_tdc_en outside the evaluation"
                 tdc_en.append(j)
+            else:       # the column gates' parent is closed: no column may take a code
+                assert not ctx.get(dut.code_enable), f"a column captures at edge {j} while " \
+                    f"arr_tdc_en is low"
             assert not (ctx.get(dut.arr_eval) and ctx.get(dut.arr_pre))
             # Long start delays: jump over edges where no comparator moves. The next trip is
             # inside the window, so neither all_fired nor the window end can come first.
