@@ -92,8 +92,9 @@ _INPUT = re.compile(r"^(\s*)input\s+\[(\d+):0\]\s+([A-Za-z_][\w$]*)\s*;\n", re.M
 def bank_inputs(text: str, banks: dict[str, int]) -> str:
     """``text`` (one module, plain Verilog) with each bit select ``name[i]`` of an input
     port ``name`` in ``banks`` read from ``name__bank<i // b>[i % b]`` instead, where
-    ``b = banks[name]`` and ``name__bank<j>`` is a wire equal to ``name[j b +: b]``: the same
-    values, with one part select per bank on the wide port instead of one per bit."""
+    ``b = banks[name]`` and ``name__bank<j>`` is a wire equal to ``name[j b +: b]`` (and each
+    part select within one bank from that bank): the same values, with one part select per
+    bank on the wide port instead of one per bit or per reader."""
     declared = {m.group(3): m for m in _INPUT.finditer(text)}
     for name, size in banks.items():
         m = declared.get(name)
@@ -105,6 +106,19 @@ def bank_inputs(text: str, banks: dict[str, int]) -> str:
         select = re.compile(rf"(?<![\w$\\.]){re.escape(name)}\[(\d+)\]")
         text = select.sub(lambda s, name=name, size=size: f"{name}__bank{int(s.group(1)) // size}"
                           f"[{int(s.group(1)) % size}]", text)
+        # part selects within one bank (a column's sampler bits taken whole)
+        part = re.compile(rf"(?<![\w$\\.]){re.escape(name)}\[(\d+):(\d+)\]")
+
+        def _part(s, name=name, size=size, width=width):
+            hi, lo = int(s.group(1)), int(s.group(2))
+            j = lo // size
+            if hi // size != j:
+                return s.group(0)
+            if lo == j * size and hi == min(width, (j + 1) * size) - 1:
+                return f"{name}__bank{j}"
+            return f"{name}__bank{j}[{hi % size}:{lo % size}]"
+
+        text = part.sub(_part, text)
         wires = "".join(
             f"{m.group(1)}wire [{min(size, width - lo) - 1}:0] {name}__bank{lo // size} = "
             f"{name}[{min(width, lo + size) - 1}:{lo}];\n" for lo in range(0, width, size))
