@@ -9,16 +9,11 @@ Two-step mode (``fine_taps = K > 1``, see ``sim_models/interpolator.py``): the s
 is the *coarse* code (clock periods), and each column also has ``K - 1`` sampler bits from the
 analogue interpolator, a thermometer code frozen at the edge that first saw the comparator
 high and held until the next precharge (so they are stable by the time the synchronised
-comparator is seen, and need no synchroniser of their own). At capture the column registers them
-as they are, with the coarse code (and a flag for a capture before code 0, ``code_early``); its
-code is formed from the registers: the ones in the sampler bits are counted (which corrects
-bubbles: a ones counter does not care where a stray 0 or 1 sits), the count ``f`` selects the
-fine value ``fine_table[f]`` (ideal ``K - 1 - f``; calibrated by the host, FINE_TABLE), and the
-code is ``coarse * K + fine_table[f]``, or 0 for an early capture. The decoder after the
-register sees each conversion's sampler bits once (old to new), instead of their freeze and
-their reset in the next precharge: the 64 per-column decoders were the TDC's largest data
-energy. ``fine_table`` therefore applies to the held codes as it is now: change it only while
-no conversion's codes are still to be read (the host writes it between passes).
+comparator is seen, and need no synchroniser of their own). At capture, the ones in them are
+counted (which corrects bubbles: a ones counter does not care where a stray 0 or 1 sits), the
+count ``f`` selects the fine value ``fine_table[f]`` (ideal ``K - 1 - f``; calibrated by the
+host, FINE_TABLE), and the code is ``coarse * K + fine_table[f]``, or 0 while the coarse code
+is still before its code 0 (``code_early``).
 """
 
 from itertools import pairwise
@@ -112,7 +107,6 @@ class Tdc(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        k = self.fine_taps
         sync = [Signal(self.cols, name=f"cmp_sync{i}") for i in range(SYNC_STAGES)]
         m.d[self.sync_domain] += sync[0].eq(self.cmp)
         for a, b in pairwise(sync):
@@ -135,29 +129,17 @@ class Tdc(wiring.Component):
             take = ~fired[c] & self.capture & seen[c]
             end = ~fired[c] & ~(self.capture & seen[c]) & self.window_end
             m.d.comb += self.code_enable[c].eq(take | end)
-            if k == 1:
-                with m.If(take):
-                    d += [epochs[c].eq(epoch), code.eq(self.code_now), self.overflow[c].eq(0)]
-                with m.Elif(end):
-                    d += [epochs[c].eq(epoch), code.eq(max_code), self.overflow[c].eq(1)]
-                continue
-            # Two-step: the coarse code, the sampler bits and the early flag, as captured; the
-            # code from them (an overflowed column's is the saturation code).
-            coarse = Signal(len(self.code_now), name=f"coarse{c}")
-            therm = Signal(k - 1, name=f"therm{c}")
-            early = Signal(name=f"early{c}", init=1)     # code 0 after reset, as before
             with m.If(take):
-                d += [epochs[c].eq(epoch), coarse.eq(self.code_now),
-                      therm.eq(self.fine[c * (k - 1):(c + 1) * (k - 1)]),
-                      early.eq(self.code_early), self.overflow[c].eq(0)]
+                d += [epochs[c].eq(epoch), code.eq(self._code(c)), self.overflow[c].eq(0)]
             with m.Elif(end):
-                d += [epochs[c].eq(epoch), self.overflow[c].eq(1)]
-            m.d.comb += code.eq(Mux(self.overflow[c], max_code,
-                                    Mux(early, 0, Cat(self._fine_value(therm), coarse))))
+                d += [epochs[c].eq(epoch), code.eq(max_code), self.overflow[c].eq(1)]
         return m
 
-    def _fine_value(self, therm):
-        """``fine_table[ones(therm)]``: the fine value of held sampler bits ``therm``."""
+    def _code(self, c: int):
+        """The code column ``c`` takes when captured now."""
+        if self.fine_taps == 1:
+            return self.code_now
         k, fb = self.fine_taps, self.fine_bits
         table = Array(self.fine_table[i * fb:(i + 1) * fb] for i in range(k))
-        return table[popcount_tree(therm)]
+        ones = popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])
+        return Mux(self.code_early, 0, Cat(table[ones], self.code_now))

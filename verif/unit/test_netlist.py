@@ -23,11 +23,13 @@ TWO_STEP = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width
 needs_tools = pytest.mark.skipif(shutil.which("yosys") is None or shutil.which("iverilog") is None,
                                  reason="yosys/iverilog not on PATH (run `make setup`)")
 
-BANKED = """module m(p, q, y);
+BANKED = """module m(p, q, y, z);
   input [8:0] p;
   input [3:0] q;
   output [3:0] y;
+  output [4:0] z;
   assign y = {p[0] ^ p[8], p[4] & q[1], p[3], p[5:2] == 4'hA};
+  assign z = {p[5:3], p[7:6]};
 endmodule
 """
 
@@ -36,7 +38,8 @@ def test_bank_inputs_reads_every_bit_from_its_bank():
     out = bank_inputs(BANKED, {"p": 3})
     assert "wire [2:0] p__bank0 = p[2:0];" in out and "wire [2:0] p__bank2 = p[8:6];" in out
     assert "p__bank0[0] ^ p__bank2[2]" in out and "p__bank1[1] & q[1]" in out
-    assert "p[5:2]" in out                      # part selects stay as they are
+    assert "p[5:2]" in out                      # a part select across banks stays as it is
+    assert "{p__bank1, p__bank2[1:0]}" in out   # one within a bank reads the bank
     assert bank_inputs(BANKED, {}) == BANKED
     with pytest.raises(RuntimeError, match="already has a wire"):
         bank_inputs(out, {"p": 3})
