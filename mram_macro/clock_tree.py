@@ -195,15 +195,19 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
                  if any(insts[i].group(2) in flops and p in cells[insts[i].group(2)].clocks
                         for i, p in group)}
     gated = sorted(n for n in clock_nets if n != clock_port and n in flop_nets)
-    depth_g = max((_depth(sum(insts[k].group(2) in flops for k, _ in sinks[n]), max_fanout)
-                   for n in gated), default=0)
+
+    def split(net: str) -> tuple[list, list]:
+        """The sinks of ``net``: flip-flops' clock pins, and the rest (clock gates' inputs)."""
+        ff = [s for s in sinks[net] if insts[s[0]].group(2) in flops]
+        return ff, [s for s in sinks[net] if insts[s[0]].group(2) not in flops]
+
+    depth_g = max((_depth(len(split(n)[0]), max_fanout) for n in gated), default=0)
     plan: list[tuple[str, list[tuple[int, str]], int]] = []
     for n in gated:
         # A gated clock that also clocks gates behind it (the TDC's column gates behind the
         # synchronisers' gate) feeds them from a subtree of their own, as ``clk`` does below:
         # padding its flip-flops' subtree then does not delay the gates behind it.
-        ff = [s for s in sinks[n] if insts[s[0]].group(2) in flops]
-        behind = [s for s in sinks[n] if insts[s[0]].group(2) not in flops]
+        ff, behind = split(n)
         plan.append((n, ff, _depth(len(ff), max_fanout)))
         if behind:
             plan.append((n, behind, _depth(len(behind), max_fanout)))
@@ -211,9 +215,7 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
         if len(sinks[n]) > max_fanout:
             plan.append((n, sinks[n], _depth(len(sinks[n]), max_fanout)))
     if clock_port in clock_nets:
-        ck = sinks[clock_port]
-        ck_ff = [s for s in ck if insts[s[0]].group(2) in flops]
-        ck_gate = [s for s in ck if insts[s[0]].group(2) not in flops]
+        ck_ff, ck_gate = split(clock_port)
         depth_gate = _depth(len(ck_gate), max_fanout) if ck_gate else 0
         if ck_gate:
             plan.append((clock_port, ck_gate, depth_gate))
@@ -256,9 +258,9 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
 
 def _gated_reached(insts: list, cells: dict, sinks: dict, flops: set, gated: set,
                    sink: tuple[int, str], hops: int = 3) -> set[str]:
-    """The gated clock nets a ``clk`` sink of a clock gate leads to: through combinational
-    cells (the gate's AND, a buffer in front of it), and from a latch's output into the AND
-    its enable feeds; at most ``hops`` cells deep."""
+    """The gated clock nets a clock gate's sink ``sink`` (on ``clk`` or on a gated clock) leads
+    to: through combinational cells (the gate's AND, a buffer in front of it), and from a
+    latch's output into the AND its enable feeds; at most ``hops`` cells deep."""
     out: set[str] = set()
     frontier = [sink[0]]
     for _ in range(hops):
@@ -289,8 +291,9 @@ def _shared_padding(insts, cells, sinks, flops, gated, plan, pads) -> dict[tuple
     # a gated net's padding: its flip-flops' subtree's (a net that also clocks gates has a
     # second, unpadded subtree for them)
     pad_of = {net: p for (net, group, _), p in zip(plan, pads, strict=True)
-              if net in gated and any(insts[k].group(2) in flops for k, _ in group)}
+              if any(insts[k].group(2) in flops for k, _ in group)}
     gated_set = set(gated)
+    pad_of = {net: p for net, p in pad_of.items() if net in gated_set}
     by_key: dict[tuple[str, int], tuple[list, set]] = {}
     for net, group, _ in plan:
         for s in group:

@@ -274,16 +274,20 @@ def clock_network(instances: list[Instance], clock_pins: dict[str, dict[str, tup
     # passes its edges on (synthesis's fanout buffers in front of the clock gates' ANDs, a
     # gate behind a gate, OSU's inverted clock for its latches), up to a fixed point. Nothing
     # in the macro uses a clock as data, so this is the clock network.
-    comb = [([n for p, n in i.pins.items() if p not in outputs.get(i.cell, ())],
-             [n for p, n in i.pins.items() if p in outputs.get(i.cell, ())]) for i in instances
-            if clock_pins.get(i.cell) is not None and not clock_pins[i.cell]]
-    grew = True
-    while grew:
-        grew = False
-        for ins, outs in comb:
-            if any(n in clock_nets for n in ins) and not all(n in clock_nets for n in outs):
-                clock_nets.update(outs)
-                grew = True
+    readers: dict[str, list[list[str]]] = {}
+    for i in instances:
+        if clock_pins.get(i.cell) is None or clock_pins[i.cell]:
+            continue
+        outs = [n for p, n in i.pins.items() if p in outputs.get(i.cell, ())]
+        for p, n in i.pins.items():
+            if p not in outputs.get(i.cell, ()):
+                readers.setdefault(n, []).append(outs)
+    queue = list(clock_nets)
+    while queue:
+        for outs in readers.get(queue.pop(), ()):
+            fresh = [n for n in outs if n not in clock_nets]
+            clock_nets.update(fresh)
+            queue += fresh
     clocked_by: dict[str, str] = {}
     for inst in instances:
         pins = clock_pins.get(inst.cell, {})
