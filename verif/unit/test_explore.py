@@ -15,6 +15,7 @@ from mram_macro.cli import main
 from mram_macro.config import ConfigError, MacroConfig, profile_config
 from mram_macro.explore.check import (
     BASELINE_JSON,
+    HELD_OUT,
     TOLERANCE,
     compare,
     compare_baseline,
@@ -22,7 +23,13 @@ from mram_macro.explore.check import (
 )
 from mram_macro.explore.docs import DOC, render
 from mram_macro.explore.features import features
-from mram_macro.explore.model import PROFILES_JSON, estimate, references
+from mram_macro.explore.model import (
+    PROFILES_JSON,
+    clock_edges,
+    estimate,
+    fit_run_configs,
+    references,
+)
 from mram_macro.explore.pareto import pareto_front, parse_target, select
 from mram_macro.explore.point import evaluate_point, make_point, refusal
 from mram_macro.explore.sweep import Space, expand, parse_tdc, run_sweep, write_results
@@ -50,14 +57,55 @@ def test_model_reproduces_the_profiles_it_is_fitted_to():
         assert math.isclose(e.energy_J["total"], total, rel_tol=1e-9)
 
 
+def test_held_out_configurations_are_no_run_of_the_model():
+    """The check is only a check if the model never saw its configurations."""
+    seen = {r.config.slug for r in references().values()}
+    assert seen >= {profile_config(p).slug for p in ("default", "plain", "tracker")}
+    assert len(fit_run_configs()) >= 6
+    assert not seen & {c.slug for c in HELD_OUT.values()}
+    assert len(HELD_OUT) >= 5
+
+
+def test_each_block_is_scaled_from_a_run_of_its_kind():
+    counter = MacroConfig(rows=32, cols=8, tdc_bits=6, tdc_mode="counter", stream_width=8)
+    e = estimate(counter, cycles_per_vmm=59, period_ns=2.0)
+    refs = references()
+    chosen = dict(e.block_references)
+    assert refs[chosen["tdc"]].config.tdc_mode == "counter"
+    assert refs[chosen["read_control"]].config.tdc_mode == "counter"
+    gain = estimate(MacroConfig(rows=16, cols=16, calibration="gain"), cycles_per_vmm=17,
+                    period_ns=2.0)
+    assert refs[dict(gain.block_references)["accumulator"]].config.calibration == "gain"
+
+
+def test_gated_clocks_are_charged_per_edge_not_per_cycle():
+    """A TDC column's register is clocked once per VMM: a longer window must not scale it
+    (the first model did, and was 41 % high on a counter TDC with a 112-cycle window)."""
+    c = MacroConfig(cols=32, tdc_mode="counter", stream_width=32)
+    assert clock_edges("g_tdc5", c, 100) == clock_edges("g_acc", c, 100) == 1
+    assert clock_edges("clk", c, 100) == clock_edges("g_sync", c, 100) == 100
+    assert clock_edges("g_regs", c, 100) == 0
+    assert clock_edges("g_ser", c, 100) == c.out_beats
+    with pytest.raises(ValueError, match="clock 'g_new' has no edges-per-VMM rule"):
+        clock_edges("g_new", c, 100)
+    # every clock of every measured run has a rule
+    for r in references().values():
+        for domains in (*r.features.domains.values(), r.features.gate_clocks):
+            for d in domains:
+                clock_edges(d, r.config, r.cycles_per_vmm)
+
+
 def test_model_follows_structure_and_time():
     d = MacroConfig()
     base = estimate(d, cycles_per_vmm=20, period_ns=2.0)
     slow = estimate(d, cycles_per_vmm=20, period_ns=4.0)
     assert math.isclose(slow.energy_J["leakage"], 2 * base.energy_J["leakage"], rel_tol=1e-9)
     assert math.isclose(slow.energy_J["clock"], base.energy_J["clock"], rel_tol=1e-9)
-    half = estimate(MacroConfig(cols=32), cycles_per_vmm=20, period_ns=2.0)
-    assert half.blocks_J["accumulator"] == pytest.approx(base.blocks_J["accumulator"] / 2)
+    # from one run, half the columns is half the accumulator
+    one = {"default": references()["default"]}
+    half = estimate(MacroConfig(cols=32), cycles_per_vmm=20, period_ns=2.0, refs=one)
+    full = estimate(d, cycles_per_vmm=20, period_ns=2.0, refs=one)
+    assert half.blocks_J["accumulator"] == pytest.approx(full.blocks_J["accumulator"] / 2)
     assert half.area_flat_um2 < base.area_flat_um2
 
 
@@ -68,9 +116,13 @@ def test_model_is_within_tolerance_of_the_small_baseline():
 
 
 def test_block_no_profile_has_is_extrapolated_by_name():
-    e = estimate(MacroConfig(tdc_mode="coarse", tdc_bits=4), cycles_per_vmm=17, period_ns=2.0)
+    coarse = MacroConfig(tdc_mode="coarse", tdc_bits=4)
+    profiles = {n: r for n, r in references().items() if n in ("default", "plain", "tracker")}
+    e = estimate(coarse, cycles_per_vmm=17, period_ns=2.0, refs=profiles)
     assert e.extrapolated == ("code_lut",)
     assert e.blocks_J["code_lut"] > 0
+    # with the fit runs, a coarse run has the table
+    assert estimate(coarse, cycles_per_vmm=17, period_ns=2.0).extrapolated == ()
 
 
 def test_model_refuses_bad_operating_points():
