@@ -21,7 +21,7 @@ ifdef ICARUS_NETLIST
 export MRAM_ICARUS_NETLIST := $(ICARUS_NETLIST)
 endif
 
-.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits mnist mnist-rtl vgg8 \
+.PHONY: setup test demo synth bench lint hdl clean distclean sta ppa ppa-digits mnist mnist-rtl mnist-ppa vgg8 \
 	layout explore explore-check
 
 setup:
@@ -61,6 +61,14 @@ MNIST_RTL_IMAGES ?= 200
 mnist-rtl:
 	MRAM_SETUP_MNIST=1 bash tools/setup.sh
 	python -m mram_macro.nn.mnist_bench rtl --images $(MNIST_RTL_IMAGES)
+
+# The MNIST build's gate-level PPA with the network's own passes (every tile of two images, each
+# pass's tile loaded into the array model) and with random VMMs on the same build; publishes
+# docs/mnist/ppa_mnist.json and recomputes the cost per image in docs/mnist/results.json and
+# the README. About 30 min on two cores (two gate-level runs of the 64x64 gain build).
+mnist-ppa: setup
+	MRAM_SETUP_MNIST=1 bash tools/setup.sh
+	python -m mram_macro.nn.mnist_bench ppa
 
 # Timing sign-off: flat timing-driven synthesis + OpenSTA, per configuration and Liberty file, at
 # each library's target clock (mram_macro/ppa/libraries.py); fails below 10 % slack.

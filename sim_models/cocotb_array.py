@@ -35,6 +35,7 @@ Three implementations keep this contract bit for bit:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cocotb
@@ -125,6 +126,10 @@ class _ArrayPins:
         self.clear_counters()
         #: Columns whose comparator is dead (fault injection): their ``arr_cmp`` never rises.
         self.dead_columns: set[int] = set()
+        # weights per evaluation (set_weight_schedule) and the evaluation it counts from
+        self._weight_schedule: Callable[[int], np.ndarray] | None = None
+        self._schedule_from = 0
+        self._evaluations_total = 0
         self._cmp_value = 0
         self._fine_value = 0
         #: Two-step TDC: trip index -> the arr_fine bits its columns freeze at that edge.
@@ -141,6 +146,16 @@ class _ArrayPins:
         self._wr_capture: tuple[int, int, int] | None = None
 
     # -- public state ---------------------------------------------------------------------------
+    def set_weight_schedule(self, weights: Callable[[int], np.ndarray] | None) -> None:
+        """Weights per evaluation (a network's tiles, one pass each: the power workloads):
+        ``weights(i)`` gives the ``rows x cols`` weight bits the array holds for the ``i``-th
+        evaluation from now (0: the next), loaded by back door before its trip times are drawn;
+        ``None`` stops it (the array keeps what it holds)."""
+        if weights is not None and not callable(weights):
+            raise TypeError(f"weights must be a callable or None, not {type(weights).__name__}")
+        self._weight_schedule = weights
+        self._schedule_from = self._evaluations_total
+
     def clear_counters(self) -> None:
         """Forget the counters, the last evaluation's trip edges and the violations so far."""
         #: Human-readable protocol violations, in order of detection.
@@ -228,6 +243,10 @@ class _ArrayPins:
 
     def _start_evaluation(self, s: _Pins) -> None:
         self.evaluations += 1
+        if self._weight_schedule is not None:
+            self.array.load_weights(
+                self._weight_schedule(self._evaluations_total - self._schedule_from))
+        self._evaluations_total += 1
         if not self._precharged:
             self._violate(s.time_ns, "evaluation started without a precharge since the last one")
         self._precharged = False

@@ -48,6 +48,7 @@ from .mnist import FILE_SHA256, Mnist, binarise, load_mnist
 from .train import BinaryMLP, train_binary
 
 __all__ = ["HIDDEN", "EPOCHS", "BATCH", "TRAIN_NOISE", "BUILD", "TRACK_INTERVAL", "HOT_C",
+           "MODEL_CACHE", "network_passes",
            "train_mnist_bnn", "run_bnn", "DieResult", "evaluate_die", "macros_needed",
            "PAPER_RESULTS"]
 
@@ -61,6 +62,8 @@ TRAIN_NOISE = (10.0, 3.0)
 BUILD = MacroConfig(calibration="gain", tdc_mode="counter")
 #: Passes between two retrims of the tracker.
 TRACK_INTERVAL = 16
+#: Where trained networks are cached (relative to the working folder).
+MODEL_CACHE = Path("build/mnist")
 #: The hot corner of the report.
 HOT_C = 85.0
 #: The paper's MNIST figures (Jung et al., Nature 601, 2022), percent.
@@ -74,7 +77,7 @@ def _model_key() -> str:
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
-def train_mnist_bnn(data: Mnist, *, cache_dir: Path | None = Path("build/mnist"),
+def train_mnist_bnn(data: Mnist, *, cache_dir: Path | None = MODEL_CACHE,
                     progress=None) -> BinaryMLP:
     """The report's network, trained (``progress(epoch, epochs)``) or loaded from
     ``cache_dir`` (keyed by the training settings, the data hashes and the trainer's source)."""
@@ -199,6 +202,12 @@ def _timer():
 
 # -- the report --------------------------------------------------------------------------------
 RESULTS_JSON = Path(__file__).resolve().parents[2] / "docs" / "mnist" / "results.json"
+#: The MNIST build's gate-level PPA on the headline library (``python -m mram_macro.nn.mnist_bench
+#: ppa``): one record per workload, ``mnist`` (this network's passes, the cost's source) and
+#: ``random`` (random VMMs on the same build, for comparison).
+PPA_JSON = RESULTS_JSON.with_name("ppa_mnist.json")
+#: VMMs in its power window: two images' passes (every tile twice).
+PPA_WINDOW_IMAGES = 2
 #: Cell-spread multiples of the sigma figure, and temperatures of the temperature figure.
 SIGMA_SWEEP = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5)
 TEMPERATURE_SWEEP = (0.0, 25.0, 50.0, 85.0)
@@ -230,6 +239,24 @@ def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: in
            "macros": n_macros, "row_writes_per_batch_one_macro": sched.row_writes,
            "calibration_passes_per_batch_one_macro": cal_passes,
            "batch": batch, "schedule_table": sched.table(), "libraries": []}
+    measured = measured_network_ppa(config)
+    if "mnist" in measured:
+        r = measured["mnist"]
+        e_one, t_one = inference_cost(r, vmms=sched.passes + cal_passes,
+                                      row_writes=sched.row_writes)
+        e_bank, _ = inference_cost(r, vmms=sched.passes, row_writes=0)
+        rnd = measured.get("random")
+        out["measured"] = {
+            "title": r["title"], "period_ns": r["period_ns"], "config": config.slug,
+            "cycles_per_vmm": r["cycles_per_vmm"],
+            "vmm_digital_J": r["digital_J"]["total"], "vmm_analog_J": r["analog_J"]["per_vmm_J"],
+            "vmm_energy_J": r["total_J"],
+            "random_vmm_digital_J": None if rnd is None else rnd["digital_J"]["total"],
+            "random_vmm_analog_J": None if rnd is None else rnd["analog_J"]["per_vmm_J"],
+            "one_macro_energy_per_image_J": e_one / batch,
+            "bank_energy_per_image_J": e_bank / batch,
+            "bank_latency_per_image_ns": len(plans) * r["latency_ns"],
+            "tops_per_W": r["tops_per_W"]}
     for r in published_results():
         vmms_one = sched.passes + cal_passes
         e_one, t_one = inference_cost(r, vmms=vmms_one, row_writes=sched.row_writes)
@@ -253,6 +280,77 @@ def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: in
                 plans[0].row_writes * r["analog_J"]["write_row_J"],
         })
     return out
+
+
+def network_passes(net: BinaryMLP, x_pm1, config: MacroConfig = BUILD):
+    """The network's VMM passes on one ``config`` macro, in the order a weight-stationary bank
+    runs them for each image: every tile of the hidden layer (padded as
+    :func:`~mram_macro.nn.tiling.run_pm1_layer` pads), then every tile of the output layer
+    (replicated across the columns) on the image's hidden activations.
+
+    Returns ``(weights, inputs)``: ``weights[i]`` the ``rows x cols`` weight bits of pass ``i``
+    (1 = +1), ``inputs[i]`` its ``rows`` input bits; ``len(x_pm1)`` images x passes per image.
+    What the gate-level power run of ``make ppa --workload mnist`` streams (the tile of each
+    pass loaded by back door into the array model before its evaluation)."""
+    from .tiling import plan_layer
+
+    x = np.asarray(x_pm1, dtype=np.int64)
+    reps = output_replicas(net.w2.shape[1], config.cols)
+    layers = ((net.w1, lambda xs: xs), (np.tile(net.w2, (1, reps)),
+                                         lambda xs: net.hidden(xs @ net.w1)))
+    tiles = []          # (layer, weight bits, row slice), in the order they run
+    for layer, (w, _) in enumerate(layers):
+        plan = plan_layer(*w.shape, rows=config.rows, cols=config.cols)
+        for rs, cs in plan.tile_slices():
+            tw = np.ones((config.rows, config.cols), dtype=bool)   # padding: weight +1
+            tw[:rs.stop - rs.start, :cs.stop - cs.start] = w[rs, cs] > 0
+            tiles.append((layer, tw, rs))
+    ins = [f(x) for _, f in layers]
+    weights, inputs = [], []
+    for i in range(len(x)):
+        for layer, tw, rs in tiles:
+            bits = np.ones(config.rows, dtype=bool)                # padding rows: input +1
+            bits[:rs.stop - rs.start] = ins[layer][i][rs] > 0
+            weights.append(tw)
+            inputs.append(bits)
+    return weights, inputs
+
+
+def measure_network_ppa(net: BinaryMLP, *, out: Path = Path("build/ppa_mnist"),
+                        workloads=("mnist", "random"), path: Path | None = None,
+                        progress=print):
+    """The MNIST build's PPA (:func:`mram_macro.ppa.report.measure` on the headline library:
+    sign-off synthesis, gate-level activity, Liberty-table energy) with this network's passes
+    and with random VMMs, saved to ``path`` (what :func:`cost_per_inference` reads)."""
+    from ..ppa.libraries import HEADLINE_LIBRARY
+    from ..ppa.report import measure
+
+    passes = len(network_passes(net, np.ones((1, net.w1.shape[0]), np.int8))[0])
+    records = []
+    for workload in workloads:
+        progress(f"   gate-level PPA of {BUILD.slug} with the {workload} workload ...")
+        r = measure(HEADLINE_LIBRARY, out, vmms=PPA_WINDOW_IMAGES * passes, config=BUILD,
+                    workload=workload, extra_runs=False)
+        records.append(r)
+        progress(f"   {workload}: {r['digital_J']['total'] * 1e12:.1f} pJ digital + "
+                 f"{r['analog_J']['per_vmm_J'] * 1e12:.1f} pJ analogue per VMM")
+    path = PPA_JSON if path is None else path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(records, indent=1) + "\n")
+    tmp.rename(path)
+    return records
+
+
+def measured_network_ppa(config: MacroConfig = BUILD,
+                         path: Path | None = None) -> dict[str, dict]:
+    """The records of :func:`measure_network_ppa` (in ``path``, default :data:`PPA_JSON`) for
+    ``config``, by workload ({} if none)."""
+    path = PPA_JSON if path is None else path
+    if not path.is_file():
+        return {}
+    return {r["workload"]: r for r in json.loads(path.read_text())
+            if MacroConfig.from_dict(r["config"]) == config}
 
 
 def _row(name, run_on, images, dies, mean, lo, note=""):
@@ -458,6 +556,20 @@ def table_lines(res: dict) -> list[str]:
                      "published build (" + ", ".join(sorted({lib['ppa_config'] for lib in
                                                              cost["libraries"]}))
                      + "), not this network's activity nor the gain build's larger periphery)")
+        m = cost.get("measured")
+        if m:
+            rnd = ("" if m["random_vmm_digital_J"] is None else
+                   f" (random VMMs on the same build: {m['random_vmm_digital_J'] * 1e12:.0f} + "
+                   f"{m['random_vmm_analog_J'] * 1e12:.0f} pJ)")
+            lines.append(
+                f"   MEASURED with this network's passes on its own build ({m['config']}, "
+                f"{m['title']}, {m['period_ns']:g} ns, gate-level activity of every tile, "
+                f"`python -m mram_macro.nn.mnist_bench ppa`): "
+                f"{m['vmm_digital_J'] * 1e12:.0f} pJ digital + "
+                f"{m['vmm_analog_J'] * 1e12:.0f} pJ analogue per pass{rnd}; "
+                f"{m['bank_energy_per_image_J'] * 1e9:.2f} nJ per image on the bank of "
+                f"{cost['macros']}, {m['one_macro_energy_per_image_J'] * 1e9:.2f} nJ on one "
+                f"macro with its writes and calibration; {m['tops_per_W']:.1f} TOPS/W")
     if "run_time_s" in res:
         lines.append(f"== run time {res['run_time_s']:.0f} s")
     return lines
@@ -560,9 +672,35 @@ def rtl_main(argv=None) -> int:
     return 0 if all(r["equal"] for r in res.values()) else 1
 
 
+def ppa_main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        prog="python -m mram_macro.nn.mnist_bench ppa",
+        description="The MNIST build's gate-level PPA with this network's passes and with random "
+                    f"VMMs ({PPA_WINDOW_IMAGES} images' passes in the power window), saved to "
+                    f"docs/mnist/{PPA_JSON.name}; then the cost lines of docs/mnist/results.json "
+                    "and the README are recomputed from it.")
+    ap.add_argument("--out", default="build/ppa_mnist", help="work folder (default %(default)s)")
+    ap.add_argument("--no-publish", action="store_true",
+                    help="measure and print only (write the records under --out)")
+    args = ap.parse_args(argv)
+    net = train_mnist_bnn(load_mnist(), progress=lambda e, n: print(
+        f"   training epoch {e + 1}/{n}", flush=True))
+    out = Path(args.out)
+    path = out / PPA_JSON.name if args.no_publish else PPA_JSON
+    measure_network_ppa(net, out=out, path=path, progress=lambda s: print(s, flush=True))
+    if not args.no_publish:
+        merged = _publish({"cost": cost_per_inference(net)})
+        print("\n".join(line for line in table_lines(merged) if "MEASURED" in line))
+    return 0
+
+
 if __name__ == "__main__":
     import sys
 
     if sys.argv[1:2] == ["rtl"]:
         raise SystemExit(rtl_main(sys.argv[2:]))
+    if sys.argv[1:2] == ["ppa"]:
+        raise SystemExit(ppa_main(sys.argv[2:]))
     raise SystemExit(main())

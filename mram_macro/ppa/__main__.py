@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..cli import _positive_int
 from ..config import MacroConfig
+from .activity import WORKLOADS
 from .flow import sign_off
 from .libraries import LIBRARIES, library
 from .report import DEFAULT_VMMS
@@ -102,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=list(LIBRARIES))
     p.add_argument("--no-gating", action="store_true",
                    help="measure the ungated reference design (docs/ppa/ppa_ungated.json)")
-    p.add_argument("--workload", choices=["random", "digits"], default="random",
-                   help="activity from random VMMs (default, published) or from the digits "
-                        "network's first layer (mram_macro/nn/)")
+    p.add_argument("--workload", choices=list(WORKLOADS), default="random",
+                   help="activity from random VMMs (default, published), the digits "
+                        "network's first layer, or the MNIST BNN's passes (mram_macro/nn/)")
     p.add_argument("--publish", action="store_true",
                    help="also update docs/ppa/ (JSON, plots) and the README's PPA table")
     p.add_argument("--no-profiles", action="store_true",

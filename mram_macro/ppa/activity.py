@@ -21,9 +21,13 @@ from pathlib import Path
 from ..config import MacroConfig
 from ..sim.runner import TIMESCALE, failed_cases, scoped_environ
 
-__all__ = ["Activity", "ActivityError", "write_cell_models", "count_toggles", "simulate_activity"]
+__all__ = ["WORKLOADS", "Activity", "ActivityError", "write_cell_models", "count_toggles",
+           "simulate_activity"]
 
 DEFAULT_WORKLOAD = "verif.cocotb.test_power"
+#: The data the power workload streams (MRAM_POWER_WORKLOAD; described in the workload module):
+#: random VMMs, the digits network's first layer, the MNIST BNN's passes.
+WORKLOADS = ("random", "digits", "mnist")
 #: Results of the workload's stream that leave the macro before its power window opens (the
 #: pipeline fills), and vectors sent after the window's last one (it stays full to the end).
 WARMUP_VMMS = 4
@@ -241,7 +245,7 @@ def simulate_activity(netlist: Path, liberty: Path, config: MacroConfig, *, top:
                       unit_delay_ns: float | None = None,
                       zero_delay: set[str] | None = None) -> Activity:
     """Run ``test_module`` on the gate-level ``netlist`` (Icarus), return the window's activity
-    (``workload``: the data of :mod:`verif.cocotb.test_power`, ``random`` or ``digits``).
+    (``workload``: the data of :mod:`verif.cocotb.test_power`, one of :data:`WORKLOADS`).
 
     ``unit_delay_ns``: simulate every cell but those named in ``zero_delay`` (the clock
     network) with that delay (:func:`unit_delay_models`), so glitches are counted; None: zero
@@ -277,6 +281,14 @@ def simulate_activity(netlist: Path, liberty: Path, config: MacroConfig, *, top:
     env = {"MRAM_CONFIG": config.to_json(), "MRAM_SEED": str(seed), "MRAM_NVMM": str(nvmm),
            "MRAM_METRICS": str(metrics_path), "MRAM_POWER_WORKLOAD": workload,
            "MRAM_POWER_WARMUP": str(WARMUP_VMMS), "MRAM_POWER_TAIL": str(TAIL_VMMS)}
+    if workload not in WORKLOADS:
+        raise ValueError(f"workload must be one of {', '.join(WORKLOADS)}, not {workload!r}")
+    if workload == "mnist":
+        # the network the MNIST report trained (or trains and caches) here, not in the run's
+        # own folder
+        from ..nn.mnist_bench import MODEL_CACHE
+
+        env["MRAM_MNIST_MODEL_DIR"] = str(MODEL_CACHE.resolve())
     runner = _VcdIcarus()
     with scoped_environ(env):
         runner.build(sources=[netlist.resolve(), cells, dump], hdl_toplevel=top,

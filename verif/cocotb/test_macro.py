@@ -192,6 +192,30 @@ async def test_all_match_and_none_match(dut):
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_weights_per_evaluation(dut):
+    """The array model's weight schedule (what the MNIST power workload uses to run every tile
+    of a network on one macro): back-to-back passes, each on its own tile loaded by back door
+    before its evaluation and into the reference model before its prediction."""
+    env = await _start(dut, seed_offset=31, weights=False)
+    env.no_backpressure()
+    tiles = [env.random_weights() for _ in range(3)]
+    xs = [env.random_vector() for _ in range(9)]
+    # the tiles must give different results, or the check below could not see a wrong schedule
+    w_bits = [np.asarray(t, dtype=int) * 2 - 1 for t in tiles]
+    x0 = np.asarray(xs[0], dtype=int) * 2 - 1
+    assert len({tuple(x0 @ w) for w in w_bits}) == 3
+    env.array.set_weight_schedule(lambda i: tiles[i % 3])
+    for i, x in enumerate(xs):
+        env.model.golden.array.load_weights(tiles[i % 3])
+        env.model.intended_weights[:] = tiles[i % 3]
+        await env.send_vector(x)
+    await env.drain()
+    env.array.set_weight_schedule(None)
+    await env.finish()
+    assert env.scoreboard.matches == len(xs)
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
 async def test_back_to_back(dut):
     """Vectors with no gaps and an always-ready sink; reports the cycles per VMM."""
     env = await _start(dut, seed_offset=2)

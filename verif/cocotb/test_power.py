@@ -21,13 +21,14 @@ included), for comparison.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import cocotb
 import numpy as np
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import RisingEdge
 
-from mram_macro.ppa.activity import TAIL_VMMS, WARMUP_VMMS
+from mram_macro.ppa.activity import TAIL_VMMS, WARMUP_VMMS, WORKLOADS
 from verif.cocotb.env import T_CLK_NS
 from verif.cocotb.test_macro import _n_vmm, _start
 
@@ -36,7 +37,13 @@ from verif.cocotb.test_macro import _n_vmm, _start
 #: split and seed 0): its binarised weights on the array's rows x cols (hidden units beyond
 #: ``cols`` dropped, inputs beyond ``rows`` dropped, missing ones padded with 0), and the
 #: binarised test images as input vectors, in order.
-WORKLOADS = ("random", "digits")
+#: ``mnist``: the two-layer BNN of ``make mnist`` (mram_macro/nn/mnist_bench.py: its cached or
+#: freshly trained network, MNIST from the user cache) on the MNIST test images, in order, pass by
+#: pass as a weight-stationary bank runs it (:func:`~mram_macro.nn.mnist_bench.network_passes`:
+#: the 13 hidden-layer tiles, then the output tile on the image's hidden activations), each pass's
+#: tile loaded by back door into the array model before its evaluation (and into the reference
+#: model before its prediction): one macro sees the activity of every tile of the network.
+# (WORKLOADS, their names, is mram_macro.ppa.activity's)
 
 
 def _count_env(name: str, default: int) -> int:
@@ -63,14 +70,26 @@ async def _result_times(dut, marks: set[int], times: dict[int, float]) -> None:
                 times[done] = get_sim_time("ns")
 
 
-def workload_data(config, n: int, env) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(weights rows x cols, ``n`` input vectors) of the workload named by the environment."""
+def workload_data(config, n: int, env) -> tuple[np.ndarray | list[np.ndarray], list[np.ndarray]]:
+    """(weights rows x cols, or a list of them, one per pass; ``n`` input vectors) of the
+    workload named by the environment."""
     name = os.environ.get("MRAM_POWER_WORKLOAD", "random")
     if name not in WORKLOADS:
         raise ValueError(f"MRAM_POWER_WORKLOAD must be one of {', '.join(WORKLOADS)}, "
                          f"not {name!r}")
     if name == "random":
         return env.random_weights(), [env.random_vector() for _ in range(n)]
+    if name == "mnist":
+        from mram_macro.nn.mnist import binarise, load_mnist
+        from mram_macro.nn.mnist_bench import network_passes, train_mnist_bnn
+
+        data = load_mnist()
+        cache = os.environ.get("MRAM_MNIST_MODEL_DIR")
+        net = train_mnist_bnn(data, cache_dir=None if not cache else Path(cache))
+        per_image = len(network_passes(net, binarise(data.x_test[:1]), config)[0])
+        images = binarise(data.x_test[:-(-n // per_image)])
+        weights, vectors = network_passes(net, images, config)
+        return weights[:n], vectors[:n]
     from mram_macro.nn.data import Digits, load_digits_split
     from mram_macro.nn.train import train_binary
 
@@ -101,16 +120,27 @@ async def test_power_workload(dut):
     warm = _count_env("MRAM_POWER_WARMUP", WARMUP_VMMS)
     tail = _count_env("MRAM_POWER_TAIL", TAIL_VMMS)
     w, vectors = workload_data(env.config, warm + n + tail, env)
-    env.array.array.load_weights(w)
-    env.model.golden.array.load_weights(w)
-    env.model.intended_weights[:] = w
+    per_pass = isinstance(w, list)
+    if per_pass:
+        # the tile of pass i, into the pin model before evaluation i and into the reference
+        # model before its prediction of pass i (below)
+        env.array.set_weight_schedule(lambda i: w[i])
+        w0 = w[0]
+    else:
+        w0 = w
+    env.array.array.load_weights(w0)
+    env.model.golden.array.load_weights(w0)
+    env.model.intended_weights[:] = w0
     env.no_backpressure()
     await RisingEdge(dut.clk)
     times: dict[int, float] = {}
     marks = {warm, warm + n} - {0}
     watcher = cocotb.start_soon(_result_times(dut, marks, times))
     start_ns = get_sim_time("ns")
-    for x in vectors:
+    for i, x in enumerate(vectors):
+        if per_pass:
+            env.model.golden.array.load_weights(w[i])
+            env.model.intended_weights[:] = w[i]
         await env.send_vector(x)
     await env.drain()
     await RisingEdge(dut.clk)

@@ -58,6 +58,47 @@ def test_cost_per_inference_follows_the_schedule_and_the_published_energy():
         assert lib["one_macro_energy_per_image_J"] > lib["bank_energy_per_image_J"]
 
 
+def test_network_passes_are_the_banks_tiles_pass_by_pass():
+    """What the MNIST power workload streams: per image the 13 hidden-layer tiles (padding rows
+    input +1 on weight +1) then the output tile on the hidden activations; summing the hidden
+    tiles' ±1 dot products minus the padding gives x @ w1, the output tile h @ w2 per replica."""
+    net = synthetic_net(4)
+    x = np.random.default_rng(5).choice([-1, 1], (2, 784))
+    weights, inputs = mb.network_passes(net, x)
+    assert len(weights) == len(inputs) == 2 * 14
+    pm1 = [(np.asarray(w, int) * 2 - 1, np.asarray(v, int) * 2 - 1)
+           for w, v in zip(weights, inputs, strict=True)]
+    sums = [v @ w for w, v in pm1]
+    pad = 13 * 64 - 784
+    for i in range(2):
+        img = sums[14 * i:14 * (i + 1)]
+        np.testing.assert_array_equal(sum(img[:13]) - pad, x[i] @ net.w1)
+        h = net.hidden(x[i] @ net.w1)
+        np.testing.assert_array_equal(img[13][:60], np.tile(h @ net.w2, 6))
+        assert inputs[14 * i + 12][16:].all()          # the last hidden tile's padding rows
+    assert weights[0] is not weights[1] and not np.array_equal(weights[0], weights[1])
+
+
+def test_cost_reads_the_measured_network_ppa(tmp_path, monkeypatch):
+    """With a measured record of the build on this network's passes, the cost carries it."""
+    rec = json.loads(mb.PPA_JSON.read_text())[0] if mb.PPA_JSON.is_file() else None
+    if rec is None:
+        from mram_macro.ppa.report import published_results
+        rec = {**published_results()[-1], "workload": "mnist"}
+    rec = {**rec, "config": mb.BUILD.to_dict(), "workload": "mnist"}
+    path = tmp_path / "ppa_mnist.json"
+    path.write_text(json.dumps([rec]))
+    monkeypatch.setattr(mb, "PPA_JSON", path)
+    assert set(mb.measured_network_ppa(mb.BUILD, path)) == {"mnist"}
+    assert mb.measured_network_ppa(mb.MacroConfig(), path) == {}
+    cost = mb.cost_per_inference(synthetic_net(), batch=100)
+    m = cost["measured"]
+    assert m["bank_energy_per_image_J"] == pytest.approx(14 * rec["total_J"])
+    assert m["random_vmm_digital_J"] is None
+    lines = mb.table_lines({**json.loads(mb.RESULTS_JSON.read_text()), "cost": cost})
+    assert any("MEASURED with this network's passes" in line for line in lines)
+
+
 def test_paper_device_and_train_binary_are_validated():
     with pytest.raises(HostError, match=r"sigma_scale must lie in 0..10"):
         mb.paper_device(-1)
