@@ -34,8 +34,8 @@ from ..ppa.libraries import HEADLINE_LIBRARY, library
 from ..ppa.report import baseline_config
 from .model import estimate, fit_run_configs, references
 
-__all__ = ["HELD_OUT", "INFORMED", "compare_recorded", "TOLERANCE", "Comparison", "compare", "compare_baseline",
-           "run_check", "BASELINE_JSON", "main"]
+__all__ = ["HELD_OUT", "INFORMED", "compare_recorded", "TOLERANCE", "Comparison", "compare",
+           "compare_baseline", "run_check", "BASELINE_JSON", "main"]
 
 #: The acceptance bound of issue 24: model within 15 % of the gate-level flow.
 TOLERANCE = 0.15
