@@ -16,10 +16,10 @@ from mram_macro.config import ConfigError, MacroConfig, profile_config
 from mram_macro.explore.check import (
     BASELINE_JSON,
     HELD_OUT,
-    compare_recorded,
     TOLERANCE,
     compare,
     compare_baseline,
+    compare_recorded,
     run_check,
 )
 from mram_macro.explore.docs import DOC, render
