@@ -106,7 +106,7 @@ def test_recorded_check_meets_the_acceptance(tmp_path):
     assert sum(r.within for r in results) >= 5
     bad = tmp_path / "x.json"
     bad.write_text('[{"name": "r"}]')
-    with pytest.raises(ValueError, match="no explore_check.json of recorded results"):
+    with pytest.raises(ValueError, match=r"no explore_check\.json of recorded results"):
         compare_recorded(bad)
 
 
