@@ -557,7 +557,8 @@ def table_lines(res: dict) -> list[str]:
                                                              cost["libraries"]}))
                      + "), not this network's activity nor the gain build's larger periphery)")
         m = cost.get("measured")
-        if m:
+        same = [lib for lib in cost["libraries"] if m and lib["title"] == m["title"]]
+        if m and same:
             rnd = ("" if m["random_vmm_digital_J"] is None else
                    f" (random VMMs on the same build: {m['random_vmm_digital_J'] * 1e12:.0f} + "
                    f"{m['random_vmm_analog_J'] * 1e12:.0f} pJ)")
@@ -568,8 +569,13 @@ def table_lines(res: dict) -> list[str]:
                 f"{m['vmm_digital_J'] * 1e12:.0f} pJ digital + "
                 f"{m['vmm_analog_J'] * 1e12:.0f} pJ analogue per pass{rnd}; "
                 f"{m['bank_energy_per_image_J'] * 1e9:.2f} nJ per image on the bank of "
-                f"{cost['macros']}, {m['one_macro_energy_per_image_J'] * 1e9:.2f} nJ on one "
-                f"macro with its writes and calibration; {m['tops_per_W']:.1f} TOPS/W")
+                f"{cost['macros']} (latency {m['bank_latency_per_image_ns']:.0f} ns at "
+                f"{m['cycles_per_vmm']:.1f} cycles per pass), "
+                f"{m['one_macro_energy_per_image_J'] * 1e9:.2f} nJ on one macro with its writes "
+                f"and calibration; {m['tops_per_W']:.1f} TOPS/W. This build's counter TDC "
+                f"and gain and tracker hardware cost about "
+                f"{m['vmm_energy_J'] / same[0]['vmm_energy_J']:.0f}x the "
+                f"default build's energy per VMM: the estimate above was that much low")
     if "run_time_s" in res:
         lines.append(f"== run time {res['run_time_s']:.0f} s")
     return lines
