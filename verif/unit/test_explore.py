@@ -25,6 +25,7 @@ from mram_macro.explore.check import (
 from mram_macro.explore.docs import DOC, render
 from mram_macro.explore.features import features
 from mram_macro.explore.model import (
+    FIT_RUNS_JSON,
     PROFILES_JSON,
     clock_edges,
     estimate,
@@ -95,6 +96,16 @@ def test_gated_clocks_are_charged_per_edge_not_per_cycle():
         for domains in (*r.features.domains.values(), r.features.gate_clocks):
             for d in domains:
                 clock_edges(d, r.config, r.cycles_per_vmm)
+
+
+@pytest.mark.parametrize("path", [FIT_RUNS_JSON, CHECK_JSON], ids=lambda p: p.name)
+def test_recorded_gate_level_runs_are_of_this_rtl(path):
+    """The fit runs and the held-out records were measured on RTL with these registers per
+    block; a change of the RTL that alters them makes the records stale (re-measure them with
+    `python -m mram_macro.explore check --configs NAME`)."""
+    for r in json.loads(path.read_text()):
+        assert features(MacroConfig.from_dict(r["config"])).flip_flops == r["rtl_flip_flops"], \
+            f"{path.name}: {r['name']} was measured on other RTL: re-measure it"
 
 
 def test_recorded_check_meets_the_acceptance(tmp_path):
