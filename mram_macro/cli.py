@@ -237,15 +237,16 @@ def _yosys() -> None:
 
 
 def _liberty() -> Path:
-    """The Liberty file, checked to be one (cells with areas) before any synthesis."""
-    from .synth import LIBERTY_ENV_VAR, SynthesisError, find_liberty, read_liberty_cells
+    """The Liberty file, checked before any synthesis to be one the flow can map onto
+    (:func:`mram_macro.synth.check_liberty`)."""
+    from .synth import LIBERTY_ENV_VAR, SynthesisError, check_liberty, find_liberty
 
     try:
         path = find_liberty()
-        read_liberty_cells(path)
+        check_liberty(path)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
-    except (SynthesisError, OSError) as exc:
+    except (SynthesisError, OSError, ValueError) as exc:
         source = f" (from ${LIBERTY_ENV_VAR})" if os.environ.get(LIBERTY_ENV_VAR) else ""
         raise UsageError(f"Liberty file {str(path)!r}{source} is not a usable Liberty "
                          f"library: {exc}") from None
