@@ -316,6 +316,14 @@ def _cmd_demo(args) -> int:
 def _cmd_digits(args) -> int:
     from .nn.demo import check_rtl_images, run_network_demo
 
+    if args.no_rtl:
+        ignored = [flag for flag, given in (
+            ("--rtl-images", "rtl_images" in getattr(args, "_options_seen", ())),
+            ("--sim", args.sim is not None)) if given]
+        if ignored:
+            verb = "apply" if len(ignored) > 1 else "applies"
+            raise UsageError(f"{' and '.join(ignored)} {verb} only to the RTL rows, which "
+                             f"--no-rtl skips; leave out one or the other")
     sims = [] if args.no_rtl else (args.sim or ["verilator", "icarus"])
     if sims:
         try:

@@ -256,9 +256,13 @@ def test_version(capsys):
                                       r"rows use --no-rtl"),
     (["digits", "--rtl-images", "100000"], r"--rtl-images must be an integer in 1\.\.\d+ .*"
                                            r"not 100000"),
+    (["digits", "--no-rtl", "--rtl-images", "100000"],
+     r"digits: error: --rtl-images applies only to the RTL rows, which --no-rtl skips; leave "
+     r"out one or the other"),
+    (["digits", "--sim", "icarus", "--no-rtl"], r"digits: error: --sim applies only to the RTL"),
 ], ids=["empty-out", "taps-counter", "rows-twice", "out-twice", "prefix", "seed-twice",
         "rtl-images-0",
-        "rtl-images-100000"])
+        "rtl-images-100000", "rtl-images-no-rtl", "sim-no-rtl"])
 def test_silent_accepts_are_refused(argv, pattern, in_tmp, capsys):
     _refused(argv, capsys, pattern)
     assert _tree(in_tmp) == []
