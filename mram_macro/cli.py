@@ -237,15 +237,16 @@ def _yosys() -> None:
 
 
 def _liberty() -> Path:
-    """The Liberty file, checked to be one (cells with areas) before any synthesis."""
-    from .synth import LIBERTY_ENV_VAR, SynthesisError, find_liberty, read_liberty_cells
+    """The Liberty file, checked before any synthesis to be one the flow can map onto
+    (:func:`mram_macro.synth.check_liberty`)."""
+    from .synth import LIBERTY_ENV_VAR, SynthesisError, check_liberty, find_liberty
 
     try:
         path = find_liberty()
-        read_liberty_cells(path)
+        check_liberty(path)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
-    except (SynthesisError, OSError) as exc:
+    except (SynthesisError, OSError, ValueError) as exc:
         source = f" (from ${LIBERTY_ENV_VAR})" if os.environ.get(LIBERTY_ENV_VAR) else ""
         raise UsageError(f"Liberty file {str(path)!r}{source} is not a usable Liberty "
                          f"library: {exc}") from None
@@ -315,6 +316,14 @@ def _cmd_demo(args) -> int:
 def _cmd_digits(args) -> int:
     from .nn.demo import check_rtl_images, run_network_demo
 
+    if args.no_rtl:
+        ignored = [flag for flag, given in (
+            ("--rtl-images", "rtl_images" in getattr(args, "_options_seen", ())),
+            ("--sim", args.sim is not None)) if given]
+        if ignored:
+            verb = "apply" if len(ignored) > 1 else "applies"
+            raise UsageError(f"{' and '.join(ignored)} {verb} only to the RTL rows, which "
+                             f"--no-rtl skips; leave out one or the other")
     sims = [] if args.no_rtl else (args.sim or ["verilator", "icarus"])
     if sims:
         try:

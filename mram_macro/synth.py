@@ -54,7 +54,7 @@ from .ppa.fetch import OSU018_PACKAGE, OSU018_SHA256, fetch_debian_member, locat
 __all__ = [
     "LIBERTY_ENV_VAR", "DEFAULT_LIBERTY", "GE_REFERENCE_CELL",
     "SynthesisError", "LibertyCell", "ModuleArea", "AreaReport",
-    "find_liberty", "read_liberty_cells", "synthesize", "run_yosys_check",
+    "find_liberty", "read_liberty_cells", "check_liberty", "synthesize", "run_yosys_check",
     "FlatNetlist", "synthesize_flat", "count_cells", "flat_netlist_summary",
 ]
 
@@ -107,6 +107,12 @@ def find_liberty() -> Path:
     override = os.environ.get(LIBERTY_ENV_VAR)
     if override:
         path = Path(override).expanduser()
+        if path.is_dir():
+            raise FileNotFoundError(
+                f"Liberty file {str(path)!r} (from ${LIBERTY_ENV_VAR}) is a directory; name "
+                f"the .lib file in it, or unset {LIBERTY_ENV_VAR} to use the one installed by "
+                f"`make setup`"
+            )
         if not path.is_file():
             raise FileNotFoundError(
                 f"Liberty file {str(path)!r} (from ${LIBERTY_ENV_VAR}) does not exist; "
@@ -153,6 +159,57 @@ def read_liberty_cells(liberty: str | os.PathLike[str]) -> dict[str, LibertyCell
         cells[name] = LibertyCell(name, float(area.group(1)), bool(_LIB_FF.search(body)))
     if not cells:
         raise SynthesisError(f"no cells with an area found in Liberty file {str(liberty)!r}")
+    return cells
+
+
+_LIB_STRING = re.compile(r'"[^"]*"')
+
+
+def _liberty_cut_short(text: str) -> str | None:
+    """Why a Liberty text ends inside a comment, a string or a group, or None.
+
+    Yosys 0.23's reader does not say: it reads a file cut in a comment or between groups
+    without complaint, and on an unterminated string it allocates until memory runs out."""
+    text = _LIB_COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)   # keep line numbers
+    if (at := text.find("/*")) >= 0:
+        line = text.count("\n", 0, at) + 1
+        return f"the comment opened on line {line} is not closed"
+    if text.count('"') % 2:
+        line = text.count("\n", 0, text.rindex('"')) + 1
+        return f"the string opened on line {line} is not closed"
+    text = _LIB_STRING.sub("", text)
+    opened, closed = text.count("{"), text.count("}")
+    if opened != closed:
+        return f"it opens {opened} groups with '{{' but closes {closed} with '}}'"
+    return None
+
+
+def check_liberty(liberty: str | os.PathLike[str]) -> dict[str, LibertyCell]:
+    """The cells of ``liberty``, checked before any synthesis to be a library this flow can map
+    onto: cells with areas (:func:`read_liberty_cells`), every comment, string and group closed,
+    a file Yosys's Liberty reader parses, a NAND2 cell for the gate equivalent and a latch and
+    an inverter for the clock gates (:func:`latch_techmap`). Needs ``yosys`` on PATH.
+
+    Raises:
+        SynthesisError: a one-line message saying what is missing or where Yosys stopped.
+    """
+    cells = read_liberty_cells(liberty)
+    cut = _liberty_cut_short(Path(liberty).read_text(encoding="utf-8", errors="replace"))
+    if cut is not None:
+        raise SynthesisError(f"{cut}; is the file cut short?")
+    with tempfile.TemporaryDirectory(prefix="mram-liberty-") as tmp:
+        try:
+            _run_yosys(f"read_liberty -lib {_quote(Path(liberty).resolve())}\n", Path(tmp),
+                       "liberty", keep=False)
+        except SynthesisError as exc:
+            errors = [line.split("ERROR:", 1)[1].strip() for line in exc.log.splitlines()
+                      if "ERROR:" in line]
+            reason = errors[0] if errors else str(exc).splitlines()[0]
+            raise SynthesisError(f"Yosys cannot read it: {reason}", exc.log) from None
+    if not any(name in cells for name in GE_REFERENCE_CELLS):
+        raise SynthesisError(f"the Liberty file has none of the NAND2 cells "
+                             f"{', '.join(GE_REFERENCE_CELLS)} (the gate-equivalent reference)")
+    latch_techmap(cells)
     return cells
 
 

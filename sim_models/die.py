@@ -323,7 +323,9 @@ def _read_csv(path, columns):
                        f"{exc.start} is not UTF-8{hint}") from None
     if "\0" in text:
         raise DieError(f"{name!r} is not a text CSV file: it contains NUL bytes{hint}")
-    reader = csv.DictReader(text.splitlines())
+    # A spreadsheet's "CSV UTF-8" starts with a byte-order mark, which would glue itself to
+    # the first column's name.
+    reader = csv.DictReader(text.removeprefix("\ufeff").splitlines())
     header = tuple(h.strip() for h in (reader.fieldnames or ()))
     if sorted(header) != sorted(columns):
         missing = [c for c in columns if c not in header]

@@ -256,21 +256,39 @@ def test_version(capsys):
                                       r"rows use --no-rtl"),
     (["digits", "--rtl-images", "100000"], r"--rtl-images must be an integer in 1\.\.\d+ .*"
                                            r"not 100000"),
+    (["digits", "--no-rtl", "--rtl-images", "100000"],
+     r"digits: error: --rtl-images applies only to the RTL rows, which --no-rtl skips; leave "
+     r"out one or the other"),
+    (["digits", "--sim", "icarus", "--no-rtl"], r"digits: error: --sim applies only to the RTL"),
 ], ids=["empty-out", "taps-counter", "rows-twice", "out-twice", "prefix", "seed-twice",
         "rtl-images-0",
-        "rtl-images-100000"])
+        "rtl-images-100000", "rtl-images-no-rtl", "sim-no-rtl"])
 def test_silent_accepts_are_refused(argv, pattern, in_tmp, capsys):
     _refused(argv, capsys, pattern)
     assert _tree(in_tmp) == []
 
 
-def test_a_malformed_liberty_file_is_refused_in_one_line(in_tmp, capsys, monkeypatch):
+@pytest.mark.parametrize(("text", "reason"), [
+    ("library (x) { this is not a cell library\n", "no cells with an area"),
+    ("cut", r"it opens \d+ groups with '\{' but closes \d+ with '\}'; is the file cut "
+            r"short\?"),
+    ("no-latch", r"the Liberty file has no known latch cell"),
+], ids=["no-cells", "cut-short", "no-latch"])
+def test_a_malformed_liberty_file_is_refused_in_one_line(text, reason, in_tmp, capsys,
+                                                         monkeypatch):
+    from mram_macro.synth import find_liberty
+
+    good = find_liberty().read_text()
+    if text == "cut":            # cells with areas, then the file ends (synth stopped late)
+        text = "".join(good.splitlines(keepends=True)[:-20])
+    elif text == "no-latch":     # Yosys reads it, the clock gates' latch has no cell
+        text = good.replace("cell (LATCH)", "cell (LATCH_RENAMED)")
     bad = in_tmp / "bad.lib"
-    bad.write_text("library (x) { this is not a cell library\n")
+    bad.write_text(text)
     monkeypatch.setenv("MRAM_LIBERTY", str(bad))
     _refused(["synth", *SMALL, "--out", "out"], capsys,
-             r"synth: error: Liberty file '.*bad\.lib' \(from \$MRAM_LIBERTY\) is not a usable "
-             r"Liberty library: no cells with an area")
+             rf"synth: error: Liberty file '.*bad\.lib' \(from \$MRAM_LIBERTY\) is not a usable "
+             rf"Liberty library: {reason}")
     assert _tree(in_tmp) == ["bad.lib"]
 
 

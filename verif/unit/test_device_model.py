@@ -450,6 +450,8 @@ _GOOD_LINES = [f"{s},0,{c},12000,25000,none\n" for s in "LR" for c in range(2)]
     (_mtj_csv([*_GOOD_LINES[:-1], "R,0,1\n"]), r"line 5: 3 field\(s\), the header names 6"),
     (_mtj_csv([*_GOOD_LINES[:-1], "R,0,1,12000,25000,none,7\n"]),
      r"line 5: 7 field\(s\), the header names 6"),
+    (_mtj_csv([*_GOOD_LINES[:-1], "R,0,1,12000+1j,25000,none\n"]),
+     r"line 5: r_low_ohm must be a number, not '12000\+1j'"),
 ])
 def test_malformed_die_csv_is_rejected(tmp_path, text, message):
     (tmp_path / "mtj.csv").write_text(text)
@@ -661,6 +663,16 @@ def test_non_physical_values_in_die_csv_are_rejected(tmp_path):
     (tmp_path / "cmp.csv").write_text("col,comparator_offset_V\n0,1e6\n1,0\n")
     with pytest.raises(DieError, match=r"comparator_offset_V must lie in -1..1 V"):
         Die.from_csv(tmp_path / "mtj.csv", tmp_path / "cmp.csv")
+
+
+def test_die_csv_saved_with_a_byte_order_mark_reads(tmp_path):
+    """A spreadsheet's "CSV UTF-8" starts with a byte-order mark; it named the first column
+    '\\ufeffside' and the header was refused."""
+    (tmp_path / "mtj.csv").write_text("\ufeff" + _mtj_csv(_GOOD_LINES), encoding="utf-8")
+    (tmp_path / "cmp.csv").write_text("\ufeffcol,comparator_offset_V\n0,0.001\n1,0\n",
+                                      encoding="utf-8")
+    die = Die.from_csv(tmp_path / "mtj.csv", tmp_path / "cmp.csv")
+    assert die.r_low_ohm.shape == (2, 1, 2) and die.comparator_offset_V.tolist() == [0.001, 0]
 
 
 def test_binary_file_passed_as_csv_gets_a_clear_error(tmp_path):

@@ -18,6 +18,7 @@ from mram_macro.synth import (
     GE_REFERENCE_CELL,
     AreaReport,
     SynthesisError,
+    check_liberty,
     find_liberty,
     read_liberty_cells,
     run_yosys_check,
@@ -167,6 +168,54 @@ def test_missing_default_liberty_says_run_make_setup(monkeypatch, tmp_path, coun
         find_liberty()
     with pytest.raises(FileNotFoundError, match="run `make setup`"):
         synthesize(counter_v, "counter")
+
+
+def _broken_liberty(path: Path, how: str) -> Path:
+    """A copy of the flow's Liberty file, spoilt ``how``."""
+    text = find_liberty().read_text()
+    nand2 = text.index("cell (NAND2X1)")
+    text = {
+        # files cut short: Yosys 0.23 reads the first two silently, loops on the third
+        "cut-between-groups": "".join(text.splitlines(keepends=True)[:-20]),
+        "cut-in-a-comment": text[:nand2] + "/* the rest is missing",
+        "cut-in-a-string": text[:text.rindex('"') - 3],
+        "syntax": text[:nand2] + "  area = 3 ;\n" + text[nand2:],
+        "no-latch": text.replace("cell (LATCH)", "cell (LATCH_RENAMED)"),
+        "no-nand2": text.replace("cell (NAND2X1)", "cell (NAND2_RENAMED)"),
+    }[how]
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("how", "message"), [
+    ("cut-between-groups", r"^it opens \d+ groups with '\{' but closes \d+ with '\}'; is the "
+                           r"file cut short\?$"),
+    ("cut-in-a-comment", r"^the comment opened on line \d+ is not closed; is the file cut "),
+    ("cut-in-a-string", r"^the string opened on line \d+ is not closed; is the file cut "),
+    ("syntax", r"^Yosys cannot read it: Syntax error in liberty file on line \d+"),
+    ("no-latch", r"^the Liberty file has no known latch cell \(one of .*LATCH\)"),
+    ("no-nand2", r"^the Liberty file has none of the NAND2 cells NAND2X1, NAND2_X1"),
+])
+def test_check_liberty_refuses_a_library_the_flow_cannot_use_in_one_line(tmp_path, how,
+                                                                          message):
+    """Issue 22: such files passed the cell reader and failed later in synthesis with a
+    traceback and the tail of a Yosys log (or hung it, or were read in part)."""
+    with pytest.raises(SynthesisError, match=message) as exc:
+        check_liberty(_broken_liberty(tmp_path / "broken.lib", how))
+    assert "\n" not in str(exc.value)
+
+
+def test_check_liberty_passes_the_flows_libraries():
+    from mram_macro.ppa.libraries import LIBRARIES
+
+    for path in {find_liberty(), *(lib.require() for lib in LIBRARIES.values())}:
+        assert check_liberty(path) == read_liberty_cells(path)
+
+
+def test_liberty_env_var_naming_a_directory_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv(synth.LIBERTY_ENV_VAR, str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"is a directory; name the \.lib file in it"):
+        find_liberty()
 
 
 def test_liberty_env_var_overrides_default(monkeypatch):
