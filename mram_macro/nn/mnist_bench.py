@@ -254,6 +254,7 @@ def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: in
             "random_vmm_digital_J": None if rnd is None else rnd["digital_J"]["total"],
             "random_vmm_analog_J": None if rnd is None else rnd["analog_J"]["per_vmm_J"],
             "one_macro_energy_per_image_J": e_one / batch,
+            "one_macro_latency_per_image_ns": t_one / batch,
             "bank_energy_per_image_J": e_bank / batch,
             "bank_latency_per_image_ns": len(plans) * r["latency_ns"],
             "tops_per_W": r["tops_per_W"]}
@@ -571,8 +572,10 @@ def table_lines(res: dict) -> list[str]:
                 f"{m['bank_energy_per_image_J'] * 1e9:.2f} nJ per image on the bank of "
                 f"{cost['macros']} (latency {m['bank_latency_per_image_ns']:.0f} ns at "
                 f"{m['cycles_per_vmm']:.1f} cycles per pass), "
-                f"{m['one_macro_energy_per_image_J'] * 1e9:.2f} nJ on one macro with its writes "
-                f"and calibration; {m['tops_per_W']:.1f} TOPS/W. This build's counter TDC "
+                f"{m['one_macro_energy_per_image_J'] * 1e9:.2f} nJ and "
+                f"{m['one_macro_latency_per_image_ns'] / 1e3:.2f} us per image on one macro "
+                f"with its writes and calibration (batch {cost['batch']}, row-write time not "
+                f"counted); {m['tops_per_W']:.1f} TOPS/W. This build's counter TDC "
                 f"and gain and tracker hardware cost about "
                 f"{m['vmm_energy_J'] / same[0]['vmm_energy_J']:.0f}x the "
                 f"default build's energy per VMM: the estimate above was that much low")
