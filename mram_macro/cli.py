@@ -26,7 +26,8 @@ from pathlib import Path
 from .config import CALIBRATIONS, TDC_MODES, ConfigError, MacroConfig
 from .sim.requirements import MissingToolError, check_sim_requirements
 
-__all__ = ["main", "write_outputs", "UsageError", "SEED_MAX", "staged_dir", "check_out_dir"]
+__all__ = ["main", "write_outputs", "UsageError", "SEED_MAX", "staged_dir", "check_out_dir",
+           "check_out_file"]
 
 #: Largest ``--seed``: cocotb seeds NumPy's generators with it, which take 0..2**32-1.
 SEED_MAX = (1 << 32) - 1
@@ -127,19 +128,44 @@ def check_out_dir(path: str | Path, flag: str) -> Path:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{flag} {str(path)!r} is an existing file, not a directory; "
                          f"name a directory (it is created if missing)")
+    _check_can_create(out, f"{flag} {str(path)!r}", under_a_file="name a directory")
+    return out
+
+
+def check_out_file(path: str, flag: str, *, example: str) -> Path:
+    """``path`` as an output file: named, not a directory, in a folder that exists or can be
+    created and is writable (an existing file is replaced). ``example``: a file name the
+    messages suggest.
+
+    Raises:
+        UsageError: it is empty, names a directory, is under a file, or its folder is not
+            writable (by this user).
+    """
+    if not path.strip():
+        raise UsageError(f"{flag} must name a file, not an empty string (e.g. {example!r})")
+    out = Path(path).expanduser().absolute()
+    last = path.replace(os.sep, "/").rsplit("/", 1)[-1]      # Path drops a trailing '/' or '.'
+    if last in ("", ".", "..") or out.is_dir():
+        raise UsageError(f"{flag} {path!r} names a directory, not a file; name the file in it "
+                         f"(e.g. {os.path.join(path, example)!r})")
+    _check_can_create(out.parent, f"{flag} {path!r}", under_a_file="name a file in a directory")
+    return out
+
+
+def _check_can_create(out: Path, shown: str, *, under_a_file: str) -> None:
+    """The directory ``out`` (absolute) exists or can be created: its nearest existing ancestor
+    is a directory this user can write in. ``shown`` starts the messages."""
     base = out
     while not base.exists():
         base = base.parent
     if not base.is_dir():
-        raise UsageError(f"{flag} {str(path)!r} is under {str(base)!r}, which is a file; "
-                         f"name a directory")
+        raise UsageError(f"{shown} is under {str(base)!r}, which is a file; {under_a_file}")
     try:   # os.access says yes to root even on a read-only file system: probe instead
         probe = tempfile.mkdtemp(prefix=".mram-probe-", dir=base)
     except OSError as exc:
-        raise UsageError(f"{flag} {str(path)!r}: cannot write in {str(base)!r} "
-                         f"({exc.strerror}); choose a directory you can write to") from None
+        raise UsageError(f"{shown}: cannot write in {str(base)!r} ({exc.strerror}); choose a "
+                         f"directory you can write to") from None
     os.rmdir(probe)
-    return out
 
 
 @contextlib.contextmanager
@@ -314,7 +340,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_digits(args) -> int:
-    from .nn.demo import check_rtl_images, run_network_demo
+    from .nn.demo import check_picture_path, check_rtl_images, run_network_demo
 
     if args.no_rtl:
         ignored = [flag for flag, given in (
@@ -324,6 +350,13 @@ def _cmd_digits(args) -> int:
             verb = "apply" if len(ignored) > 1 else "applies"
             raise UsageError(f"{' and '.join(ignored)} {verb} only to the RTL rows, which "
                              f"--no-rtl skips; leave out one or the other")
+    plot = None
+    if args.plot is not None:     # the picture is drawn at the end: check where, before the run
+        plot = check_out_file(args.plot, "--plot", example="digits.png")
+        try:
+            check_picture_path(plot)
+        except ValueError as exc:
+            raise UsageError(f"--plot {args.plot!r}: {exc}") from None
     sims = [] if args.no_rtl else (args.sim or ["verilator", "icarus"])
     if sims:
         try:
@@ -332,10 +365,6 @@ def _cmd_digits(args) -> int:
             raise UsageError(str(exc).replace("rtl_images", "--rtl-images")) from None
         for sim in sims:
             check_sim_requirements(sim)
-    plot = None
-    if args.plot is not None:
-        plot = check_out_dir(Path(args.plot).parent if args.plot else args.plot,
-                             "--plot") / Path(args.plot).name
     return run_network_demo(dies=args.dies, hidden=args.hidden, rtl_images=args.rtl_images,
                             sims=[] if args.no_rtl else args.sim, seed=args.seed,
                             multibit=not args.no_multibit, plot=plot)
@@ -376,8 +405,9 @@ def _add_digits_parser(sub) -> None:
     p.add_argument("--no-rtl", action="store_true", help="skip the RTL rows")
     p.add_argument("--no-multibit", action="store_true", help="skip the multi-bit network")
     p.add_argument("--plot", action=_Once, default=None,
-                   help="PNG file for the picture of the results (default: digits.png in the "
-                        "user's cache, printed at the end)")
+                   help="file for the picture of the results, its format from its suffix "
+                        "(.png, .svg, .pdf, ...; default: digits.png in the user's cache, "
+                        "printed at the end)")
     p.add_argument("--seed", action=_Once, type=_non_negative_int, default=0,
                    help="seed of the split, the training and the dies (default 0)")
     p.set_defaults(func=_cmd_digits)

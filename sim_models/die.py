@@ -262,7 +262,7 @@ class Die:
         """A die from measured data: the per-MTJ CSV and, optionally, the comparator CSV (else
         zero offsets). Every MTJ of the ``(2, rows, cols)`` grid must appear exactly once."""
         records = _read_csv(mtj_path, _MTJ_CSV_COLUMNS)
-        parsed = []
+        cells = {}          # (side, row, col) -> (line, r_low, r_high, stuck)
         for line, rec in records:
             where = f"{os.fspath(mtj_path)!r} line {line}"
             side = rec["side"].strip().upper()
@@ -271,28 +271,34 @@ class Die:
             stuck = rec["stuck"].strip().lower()
             if stuck not in _STUCK_NAMES:
                 raise DieError(f"{where}: stuck must be none, low or high, not {rec['stuck']!r}")
-            parsed.append((_SIDES[side], _csv_int(rec, "row", where), _csv_int(rec, "col", where),
-                           _csv_float(rec, "r_low_ohm", where),
-                           _csv_float(rec, "r_high_ohm", where), _STUCK_NAMES[stuck]))
-        if not parsed:
+            key = (_SIDES[side], _csv_int(rec, "row", where), _csv_int(rec, "col", where))
+            if key in cells:
+                raise DieError(f"{where}: MTJ (side {side}, row {key[1]}, col {key[2]}) appears "
+                               f"more than once (first on line {cells[key][0]})")
+            cells[key] = (line, _csv_float(rec, "r_low_ohm", where),
+                          _csv_float(rec, "r_high_ohm", where), _STUCK_NAMES[stuck])
+        if not cells:
             raise DieError(f"{os.fspath(mtj_path)!r} has a header but no MTJ lines")
-        rows = max(p[1] for p in parsed) + 1
-        cols = max(p[2] for p in parsed) + 1
+        # The largest indices size the grid. Every MTJ appears once, so a complete grid has no
+        # more MTJs than the file has lines: check that before allocating it (a mistyped index
+        # would otherwise ask for gigabytes).
+        last_row = max(cells, key=lambda k: k[1])
+        last_col = max(cells, key=lambda k: k[2])
+        rows, cols = last_row[1] + 1, last_col[2] + 1
+        if 2 * rows * cols > len(cells):
+            present = sorted(side * rows * cols + row * cols + col for side, row, col in cells)
+            first = next((i for i, at in enumerate(present) if i != at), len(present))
+            side, row, col = first // (rows * cols), first // cols % rows, first % cols
+            raise DieError(f"{os.fspath(mtj_path)!r} describes a {rows}x{cols} array (row "
+                           f"{rows - 1} on line {cells[last_row][0]}, col {cols - 1} on line "
+                           f"{cells[last_col][0]}) but lacks {2 * rows * cols - len(cells)} "
+                           f"MTJ(s), first (side {'LR'[side]}, row {row}, col {col}); every MTJ "
+                           f"of the grid must appear once")
         shape = (2, rows, cols)
-        r_low, r_high = np.full(shape, np.nan), np.full(shape, np.nan)
-        stuck = np.zeros(shape, dtype=np.int8)
-        seen = np.zeros(shape, dtype=bool)
-        for side, row, col, lo, hi, st in parsed:
-            if seen[side, row, col]:
-                raise DieError(f"{os.fspath(mtj_path)!r}: MTJ (side {'LR'[side]}, row {row}, "
-                               f"col {col}) appears more than once")
-            seen[side, row, col] = True
+        r_low, r_high = np.empty(shape), np.empty(shape)
+        stuck = np.empty(shape, dtype=np.int8)
+        for (side, row, col), (_, lo, hi, st) in cells.items():
             r_low[side, row, col], r_high[side, row, col], stuck[side, row, col] = lo, hi, st
-        if not seen.all():
-            side, row, col = np.argwhere(~seen)[0]
-            raise DieError(f"{os.fspath(mtj_path)!r} describes a {rows}x{cols} array but lacks "
-                           f"{np.count_nonzero(~seen)} MTJ(s), first (side {'LR'[side]}, row "
-                           f"{row}, col {col})")
         offsets = np.zeros(cols)
         if comparator_path is not None:
             seen_cols = np.zeros(cols, dtype=bool)

@@ -4,6 +4,7 @@ code 2, and nothing is written (outputs are staged and moved into place only at 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shlex
@@ -23,6 +24,10 @@ from .configs import config_name
 
 SMALL = ["--rows", "8", "--cols", "3", "--tdc-bits", "4", "--result-width", "5",
          "--stream-width", "8"]
+
+
+_NEEDS_MATPLOTLIB = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                                       reason="the picture's formats are matplotlib's")
 
 
 def _tree(path: Path) -> list[str]:
@@ -260,12 +265,68 @@ def test_version(capsys):
      r"digits: error: --rtl-images applies only to the RTL rows, which --no-rtl skips; leave "
      r"out one or the other"),
     (["digits", "--sim", "icarus", "--no-rtl"], r"digits: error: --sim applies only to the RTL"),
+    # --plot: checked before the run (a folder failed when the picture was saved at its end)
+    (["digits", "--plot", ""], r"digits: error: --plot must name a file, not an empty string "
+                               r"\(e\.g\. 'digits\.png'\)"),
+    (["digits", "--plot", "."], r"digits: error: --plot '\.' names a directory, not a file; "
+                                r"name the file in it \(e\.g\. '\./digits\.png'\)"),
+    (["digits", "--plot", "pics/"], r"--plot 'pics/' names a directory, not a file; name the "
+                                    r"file in it \(e\.g\. 'pics/digits\.png'\)"),
+    (["digits", "--plot", "/proc/mram/digits.png"],
+     r"digits: error: --plot '/proc/mram/digits\.png': cannot write in '/proc' .*choose a "
+     r"directory"),
+    pytest.param(["digits", "--plot", "digits.txt"],
+                 r"digits: error: --plot 'digits\.txt': the suffix '\.txt' is not a picture "
+                 r"format matplotlib writes; use \.png \(or one of .*\.pdf.*\.svg",
+                 marks=_NEEDS_MATPLOTLIB),
+    pytest.param(["digits", "--plot", "digits"],
+                 r"digits: error: --plot 'digits': the name has no suffix to give the "
+                 r"picture's format; use \.png", marks=_NEEDS_MATPLOTLIB),
 ], ids=["empty-out", "taps-counter", "rows-twice", "out-twice", "prefix", "seed-twice",
         "rtl-images-0",
-        "rtl-images-100000", "rtl-images-no-rtl", "sim-no-rtl"])
-def test_silent_accepts_are_refused(argv, pattern, in_tmp, capsys):
+        "rtl-images-100000", "rtl-images-no-rtl", "sim-no-rtl", "plot-empty", "plot-dot",
+        "plot-slash", "plot-unwritable", "plot-txt", "plot-no-suffix"])
+def test_silent_accepts_are_refused(argv, pattern, in_tmp, capsys, monkeypatch):
+    _refuse_to_run_digits(monkeypatch)
     _refused(argv, capsys, pattern)
     assert _tree(in_tmp) == []
+
+
+def _refuse_to_run_digits(monkeypatch) -> None:
+    """A refusal must come before any work: the digits run (training, simulations) fails."""
+    def started(**kwargs):
+        pytest.fail("the digits run started: the argument was not checked before it")
+
+    monkeypatch.setattr("mram_macro.nn.demo.run_network_demo", started)
+
+
+def test_digits_plot_naming_a_folder_or_a_path_under_a_file_is_refused_before_the_run(
+        in_tmp, capsys, monkeypatch):
+    """Issue 22: --plot naming an existing folder failed only when the picture was saved, after
+    the whole run."""
+    (in_tmp / "pics").mkdir()
+    (in_tmp / "f").write_text("keep me\n")
+    _refuse_to_run_digits(monkeypatch)
+    for plot, pattern in (
+            ("pics", r"digits: error: --plot 'pics' names a directory, not a file; name the "
+                     r"file in it \(e\.g\. 'pics/digits\.png'\)"),
+            (str(in_tmp / "pics"), r"--plot '.*pics' names a directory"),
+            ("f/digits.png", r"digits: error: --plot 'f/digits\.png' is under '.*f', which is "
+                             r"a file; name a file in a directory")):
+        _refused(["digits", "--no-rtl", "--plot", plot], capsys, pattern)
+    assert _tree(in_tmp) == ["f", "pics"] and (in_tmp / "f").read_text() == "keep me\n"
+
+
+def test_digits_plot_path_reaches_the_run(in_tmp, monkeypatch):
+    """A usable --plot (a new folder, an existing file to replace) goes to the run as given."""
+    seen = []
+    monkeypatch.setattr("mram_macro.nn.demo.run_network_demo",
+                        lambda **kwargs: seen.append(kwargs["plot"]) or 0)
+    (in_tmp / "old.png").write_text("")
+    for plot in ("new/sub/digits.png", "old.png"):
+        assert cli.main(["digits", "--no-rtl", "--plot", plot]) == 0
+    assert seen == [in_tmp / "new/sub/digits.png", in_tmp / "old.png"]
+    assert _tree(in_tmp) == ["old.png"]
 
 
 @pytest.mark.parametrize(("text", "reason"), [

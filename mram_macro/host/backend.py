@@ -41,7 +41,8 @@ Operations:
 ``clear_status()``
     Write 1 to every sticky STATUS flag.
 ``close()``
-    Release the backend (end the simulation).
+    Release the backend (end the simulation, drop the model); later operations are refused
+    with an error saying so. Closing twice is harmless.
 """
 
 from __future__ import annotations

@@ -3,10 +3,15 @@
 Row writes go through the write-verify reference (:func:`sim_models.write_model.write_verify_row`)
 with the register reset values, so write failures, stuck cells and the evaluations spent on
 verify reads happen as in the RTL. Results of a batch are one matrix product (fast).
+
+Once closed (:meth:`GoldenBackend.close`, which :meth:`mram_macro.host.Macro.close` calls), the
+backend releases the model and refuses every operation, like the RTL backend whose simulation
+has ended: code that kept ``macro.backend`` cannot go on using a macro its owner closed.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -16,12 +21,31 @@ from sim_models.golden import GoldenMacro, accumulate_pass
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
 
 from ..config import MacroConfig
+from .api import HostError
 from .backend import T_CLK_NS, Backend, Status
 from .die_setup import DieSetup
 
 __all__ = ["GoldenBackend"]
 
 
+def _refused_once_closed(cls):
+    """Make every operation of the backend contract (:class:`Backend`'s public methods but
+    ``close``) raise :class:`HostError` once the backend is closed."""
+    def guard(name, operation):
+        @functools.wraps(operation)
+        def checked(self, *args, **kwargs):
+            if self._closed:
+                self._refuse(f"{name}()")
+            return operation(self, *args, **kwargs)
+        return checked
+
+    for name, value in vars(Backend).items():
+        if callable(value) and not name.startswith("_") and name != "close":
+            setattr(cls, name, guard(name, getattr(cls, name)))
+    return cls
+
+
+@_refused_once_closed
 class GoldenBackend(Backend):
     """The golden model of one die (``setup``: configuration, device, die, readout)."""
 
@@ -29,9 +53,10 @@ class GoldenBackend(Backend):
 
     def __init__(self, setup: DieSetup):
         self.setup = setup
+        self._closed = False
         c, rm = setup.config, setup.regmap
-        self.golden = GoldenMacro(c, setup.device, setup.readout, t_clk_ns=T_CLK_NS,
-                                  die=setup.die)
+        self._golden = GoldenMacro(c, setup.device, setup.readout, t_clk_ns=T_CLK_NS,
+                                   die=setup.die)
         self.golden.start_delay_cycles = rm["TDC_START_DELAY"].field("CYCLES").reset
         self.golden.offsets = np.array([r.field("OFFSET").reset for r in rm.array("CAL_OFFSET")],
                                        dtype=np.int64)
@@ -48,6 +73,23 @@ class GoldenBackend(Backend):
         self._sticky = dict(tdc_overflow=False, write_failed=False)
         self._counts = dict(vmm_count=0, wv_fail_count=0, wv_retry_count=0, wv_fail_row=0)
         self._fail_mask: tuple[int, ...] = ()
+
+    @property
+    def golden(self) -> GoldenMacro:
+        """The model; :class:`HostError` once the backend is closed."""
+        if self._closed:
+            self._refuse("its model")
+        return self._golden
+
+    def _refuse(self, what: str):
+        raise HostError(f"this {self.name} backend is closed (its Macro was closed): {what} is "
+                        f"no longer available; create a new Macro (Macro.golden(...))")
+
+    def close(self) -> None:
+        """Release the model; every later operation raises :class:`HostError`. Closing twice
+        is harmless."""
+        self._closed = True
+        self._golden = None
 
     @property
     def config(self) -> MacroConfig:

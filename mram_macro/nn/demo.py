@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from .evaluate import die_study, output_replicas, run_binary_network, run_int_ne
 from .tiling import Schedule, plan_layer
 from .train import device_error_sigma, train_binary, train_int
 
-__all__ = ["run_network_demo", "check_rtl_images", "Row"]
+__all__ = ["run_network_demo", "check_rtl_images", "check_picture_path", "Row"]
 
 
 @dataclass(frozen=True)
@@ -72,19 +73,39 @@ def check_rtl_images(rtl_images: int, *, seed: int = 0) -> None:
                          f"not {rtl_images!r}; to skip the RTL rows use --no-rtl")
 
 
+def check_picture_path(path) -> None:
+    """Raise ValueError unless matplotlib can write the picture to ``path``, whose suffix names
+    the format (.png, .svg, .pdf, ...). Without matplotlib there is nothing to check: the run
+    then says it drew no picture."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        return
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix
+    if suffix.lower().removeprefix(".") not in formats:
+        what = (f"the suffix {suffix!r} is not a picture format matplotlib writes" if suffix
+                else "the name has no suffix to give the picture's format")
+        raise ValueError(f"{what}; use .png (or one of "
+                         f"{', '.join('.' + f for f in sorted(formats) if f != 'png')})")
+
+
 def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
                      sims: list[str] | None = None, seed: int = 0, multibit: bool = True,
                      out=None, plot=None) -> int:
     """Print the accuracy table (and the schedule), with a progress line per result as it is
     computed; return 0 if every exactness check holds. ``plot``: where to write a picture of
-    the results (accuracy per die, errors per column; PNG), ``False`` for none, default the
-    user's cache (:func:`mram_macro.paths.user_cache_dir`)."""
+    the results (accuracy per die, errors per column; the format from the suffix, checked
+    before the run by :func:`check_picture_path`), ``False`` for none, default the user's cache
+    (:func:`mram_macro.paths.user_cache_dir`)."""
     for name, v, lo in (("dies", dies, 1), ("hidden", hidden, 1), ("rtl_images", rtl_images, 0)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise ValueError(f"{name} must be an integer >= {lo}, not {v!r}")
     sims = ["verilator", "icarus"] if sims is None else sims
     if sims:
         check_rtl_images(rtl_images, seed=seed)
+    if plot is not None and plot is not False:
+        check_picture_path(plot)
     if out is None:
         def out(text: str) -> None:
             print(text, flush=True)
@@ -227,8 +248,6 @@ def _plot_results(studies: dict[str, np.ndarray], *, sw_pct: float, network: str
     """Write the demo's picture (accuracy of each die per condition, with the software
     accuracy; mean error per column of one die before/after calibration); returns the line
     that says where (or why not)."""
-    from pathlib import Path
-
     try:
         import matplotlib
 

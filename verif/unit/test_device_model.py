@@ -437,7 +437,8 @@ _GOOD_LINES = [f"{s},0,{c},12000,25000,none\n" for s in "LR" for c in range(2)]
      "missing col; unexpected column"),
     (_mtj_csv(_GOOD_LINES, "side,row,col,r_low_ohm,r_high_ohm\n"), "missing stuck"),
     (_mtj_csv(_GOOD_LINES[:-1]), r"lacks 1 MTJ\(s\), first \(side R, row 0, col 1\)"),
-    (_mtj_csv([*_GOOD_LINES, "L,0,0,12000,25000,none\n"]), "appears more than once"),
+    (_mtj_csv([*_GOOD_LINES, "L,0,0,12000,25000,none\n"]),
+     r"line 6: MTJ \(side L, row 0, col 0\) appears more than once \(first on line 2\)"),
     (_mtj_csv([*_GOOD_LINES[:-1], "R,0,1,nan,25000,none\n"]), "r_low_ohm contains 1 non-finite"),
     (_mtj_csv([*_GOOD_LINES[:-1], "R,0,1,12000,oops,none\n"]), "r_high_ohm must be a number"),
     (_mtj_csv([*_GOOD_LINES[:-1], "X,0,1,12000,25000,none\n"]), "side must be L or R"),
@@ -452,11 +453,36 @@ _GOOD_LINES = [f"{s},0,{c},12000,25000,none\n" for s in "LR" for c in range(2)]
      r"line 5: 7 field\(s\), the header names 6"),
     (_mtj_csv([*_GOOD_LINES[:-1], "R,0,1,12000+1j,25000,none\n"]),
      r"line 5: r_low_ohm must be a number, not '12000\+1j'"),
+    # issue 22: a mistyped index sized the grid, allocated (gigabytes) before the gaps were told
+    (_mtj_csv([*_GOOD_LINES[:-1], "R,100000000,1,12000,25000,none\n"]),
+     r"'.*mtj\.csv' describes a 100000001x2 array \(row 100000000 on line 5, col 1 on line 3\) "
+     r"but lacks 400000000 MTJ\(s\), first \(side L, row 1, col 0\); every MTJ of the grid "
+     r"must appear once$"),
+    (_mtj_csv([*_GOOD_LINES[:-1], "R,0,100000000,12000,25000,none\n"]),
+     r"describes a 1x100000001 array \(row 0 on line 2, col 100000000 on line 5\) but lacks "
+     r"199999998 MTJ\(s\), first \(side L, row 0, col 2\)"),
 ])
 def test_malformed_die_csv_is_rejected(tmp_path, text, message):
     (tmp_path / "mtj.csv").write_text(text)
     with pytest.raises(DieError, match=message):
         Die.from_csv(tmp_path / "mtj.csv")
+
+
+def test_die_csv_with_a_huge_index_is_refused_before_the_grid_is_allocated(tmp_path):
+    """Issue 22: the grid the largest indices describe was allocated (and then found to lack
+    MTJs); row 10**6 took 70 MB, row 10**8 gigabytes."""
+    import tracemalloc
+
+    (tmp_path / "mtj.csv").write_text(
+        _mtj_csv([*_GOOD_LINES[:-1], "R,1000000,1,12000,25000,none\n"]))
+    tracemalloc.start()
+    try:
+        with pytest.raises(DieError, match=r"row 1000000 on line 5, .* lacks 4000000 MTJ"):
+            Die.from_csv(tmp_path / "mtj.csv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, peak
 
 
 def test_malformed_comparator_csv_is_rejected(tmp_path):

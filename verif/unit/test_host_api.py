@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mram_macro.config import MacroConfig
-from mram_macro.host import HostError, Macro
+from mram_macro.host import Backend, HostError, Macro
 from sim_models.device import DeviceParams
 from sim_models.golden import signed_dot
 
@@ -221,6 +221,45 @@ def test_a_closed_macro_refuses_every_call():
                  lambda: m.write_weights(np.ones((SMALL.rows, SMALL.cols), dtype=int))):
         with pytest.raises(HostError, match=r"this Macro \(golden\) is closed"):
             call()
+
+
+def test_a_closed_macros_golden_backend_refuses_every_call():
+    """Issue 22: code that kept ``m.backend`` went on computing with a closed golden macro
+    (its close() did nothing); the RTL backend refuses once its simulation has ended."""
+    m = Macro.golden(SMALL)
+    backend = m.backend
+    backend.write_offsets(np.zeros(SMALL.cols, dtype=int))           # open: works
+    m.close()
+    backend.close()                                                  # harmless
+    zeros = np.zeros(1, dtype=bool)
+    calls = {
+        "program_rows": lambda: backend.program_rows([0], np.ones((1, SMALL.cols), bool)),
+        "write_offsets": lambda: backend.write_offsets(np.zeros(SMALL.cols, dtype=int)),
+        "write_fine_table": lambda: backend.write_fine_table(np.zeros(4, dtype=int)),
+        "write_lut": lambda: backend.write_lut(np.zeros((SMALL.cols, 4), dtype=int)),
+        "write_gains": lambda: backend.write_gains(np.ones(SMALL.cols, dtype=int)),
+        "write_tracking": lambda: backend.write_tracking(0, 1),
+        "tracking_state": backend.tracking_state,
+        "set_temperature": lambda: backend.set_temperature(25.0),
+        "write_verify_settings": lambda: backend.write_verify_settings(True, False, 3, 10),
+        "write_verify_read": lambda: backend.write_verify_read(1, 1),
+        "write_start_delay": lambda: backend.write_start_delay(1),
+        "set_mode": lambda: backend.set_mode(False, False),
+        "write_thresholds": lambda: backend.write_thresholds(np.zeros(SMALL.cols, dtype=int)),
+        "run": lambda: backend.run(np.zeros((1, SMALL.rows), np.uint8), *(zeros,) * 4),
+        "status": backend.status,
+        "clear_status": backend.clear_status,
+    }
+    contract = {name for name, value in vars(Backend).items()
+                if callable(value) and not name.startswith("_")}
+    assert set(calls) == contract - {"close"}
+    for name, call in calls.items():
+        with pytest.raises(HostError, match=rf"^this golden backend is closed \(its Macro was "
+                                            rf"closed\): {name}\(\) is no longer available; "
+                                            rf"create a new Macro \(Macro\.golden\(\.\.\.\)\)$"):
+            call()
+    with pytest.raises(HostError, match=r"closed \(its Macro was closed\): its model is no "):
+        _ = backend.golden
 
 
 @pytest.mark.parametrize("timeout_s", [-1, 0, float("nan"), float("inf"), "10", True])

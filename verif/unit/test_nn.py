@@ -114,6 +114,21 @@ def test_inference_cost_from_published_ppa(tmp_path):
     assert published and all(r["total_J"] > 0 for r in published)
 
 
+def test_network_demo_refuses_a_picture_format_before_the_run(monkeypatch):
+    """Issue 22: a suffix matplotlib cannot write failed when the picture was saved, after the
+    whole run; the check comes first."""
+    pytest.importorskip("matplotlib")
+    from mram_macro.nn import demo
+
+    def started(**kwargs):
+        pytest.fail("the run started before the picture's path was checked")
+
+    monkeypatch.setattr(demo, "load_digits_split", started)
+    with pytest.raises(ValueError, match=r"^the suffix '\.txt' is not a picture format "
+                                         r"matplotlib writes; use \.png \(or one of "):
+        demo.run_network_demo(sims=[], plot="digits.txt")
+
+
 def test_demo_picture_and_column_errors(tmp_path):
     """make demo's picture (issue 22): accuracy per die per condition, errors per column
     before/after calibration; written where asked, a PNG."""
