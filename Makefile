@@ -47,10 +47,11 @@ mnist:
 	MRAM_SETUP_MNIST=1 bash tools/setup.sh
 	python -m mram_macro.nn.mnist_bench $(MNIST_ARGS)
 
-# The binarised VGG-8 (mram_macro/nn/vgg.py): software on the 10,000 test digits, golden ideal and
-# the paper's spread (calibrated, 5 dies) on the first VGG8_IMAGES; trains it first (~9 min on
-# two shared cores) unless build/mnist/ has it. Adds its section to docs/mnist/results.json.
-VGG8_IMAGES ?= 1000
+# The binarised VGG-8 (mram_macro/nn/vgg.py): software, golden ideal and the paper's spread
+# (calibrated, 5 dies) on the first VGG8_IMAGES of the 10,000 test digits (default all); trains it
+# first (8 epochs, ~14 min on one core) unless build/mnist/ has it. About 30 min on two cores.
+# Adds its section to docs/mnist/results.json.
+VGG8_IMAGES ?= 10000
 vgg8:
 	MRAM_SETUP_MNIST=1 bash tools/setup.sh
 	python -m mram_macro.nn.vgg_bench --images $(VGG8_IMAGES)

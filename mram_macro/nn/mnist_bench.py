@@ -518,12 +518,15 @@ def table_lines(res: dict) -> list[str]:
         st = v["paper_calibrated"]
         lines.append(_row(vgg, "golden, paper sigma, calibrated (gain), 25 C", v["images"],
                           st["dies"], st["mean"], st["min"],
-                          f"first {v['images']} digits only: software there "
-                          f"{v['software_subset']:.2f}, gap "
+                          (f"all {v['images']} test digits: software "
+                           if v["images"] >= 10_000 else
+                           f"first {v['images']} digits only: software there ")
+                          + f"{v['software_subset']:.2f}, gap "
                           f"{v['software_subset'] - st['mean']:+.2f} pt; golden ideal equals "
                           f"software: "
                           f"{'yes' if v['ideal_equals_software'] else 'NO'} "
-                          f"({v['run_time_s']:.0f} s)"))
+                          f"({v.get('epochs', '?')} epochs; {v['run_time_s']:.0f} s with the "
+                          f"training)"))
     hot = c[f"{HOT_C:g}/on"]["mean"] - c["25"]["mean"]
     lines.append(f"   {HOT_C:g} C with the tracker, no recalibration: {hot:+.2f} pt against 25 C "
                  f"(mean of {c['25']['dies']} dies)")

@@ -21,7 +21,7 @@ from .vgg import NOISE_PER_TILE, VGG8_LAYERS, Vgg8, place_vgg8, train_vgg8, vgg8
 
 __all__ = ["train_cached", "evaluate", "main", "EPOCHS", "LR"]
 
-EPOCHS = 2
+EPOCHS = 8
 LR = 0.01
 SEED = 0
 #: Images per golden call (bounds the im2col arrays).
@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mram_macro.nn.vgg_bench",
                                  description="Binarised VGG-8 on MNIST (make vgg8).")
     ap.add_argument("--dies", type=int, default=5)
-    ap.add_argument("--images", type=int, default=1000,
+    ap.add_argument("--images", type=int, default=10_000,
                     help="test digits run on the golden model (software: all 10,000)")
     ap.add_argument("--no-publish", action="store_true")
     args = ap.parse_args(argv)
