@@ -42,10 +42,17 @@ class Features:
     gated clock's domain, e.g. ``g_tdc3``); ``gate_clocks``: clock gates per clock feeding them.
     """
 
-    flip_flops: dict[str, int]
-    clock_gates: int
     domains: dict[str, dict[str, int]]
     gate_clocks: dict[str, int]
+
+    @functools.cached_property
+    def flip_flops(self) -> dict[str, int]:
+        """Flip-flop bits per block, whatever their clock."""
+        return {block: sum(per.values()) for block, per in self.domains.items()}
+
+    @property
+    def clock_gates(self) -> int:
+        return sum(self.gate_clocks.values())
 
     @property
     def total_flip_flops(self) -> int:
@@ -77,7 +84,7 @@ def features(config: MacroConfig) -> Features:
     if not isinstance(config, MacroConfig):
         raise TypeError(f"config must be a MacroConfig, not {type(config).__name__}")
     text = rtlil.convert(MramMacro(config))
-    flops, domains, gate_clocks = {}, {}, {}
+    domains, gate_clocks = {}, {}
     for block, body in _blocks(text).items():
         if block == "mram_icg":
             continue
@@ -88,11 +95,10 @@ def features(config: MacroConfig) -> Features:
                 raise ValueError(f"a register of block {block!r} has no WIDTH in the RTLIL")
             clock = _domain(cell.group(1))
             per[clock] = per.get(clock, 0) + int(width.group(1))
-        flops[block], domains[block] = sum(per.values()), per
+        domains[block] = per
         for clock in _ICG.findall(body):
             gate_clocks[_domain(clock)] = gate_clocks.get(_domain(clock), 0) + 1
-    return Features(flip_flops=flops, clock_gates=sum(gate_clocks.values()), domains=domains,
-                    gate_clocks=gate_clocks)
+    return Features(domains=domains, gate_clocks=gate_clocks)
 
 
 def _domain(net: str) -> str:

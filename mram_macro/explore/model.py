@@ -202,8 +202,8 @@ def references(path: Path = PROFILES_JSON,
 
 def fit_run_configs(path: Path = FIT_RUNS_JSON) -> dict[str, MacroConfig]:
     """The configurations of the fit runs, by name (what ``explore check`` can re-measure)."""
-    return {r.name: r.config for r in references(fit_runs=path).values()
-            if r.name in {row["name"] for row in json.loads(Path(path).read_text())}}
+    return {r["name"]: MacroConfig.from_dict(r["config"])
+            for r in json.loads(Path(path).read_text())}
 
 
 def _values(config: MacroConfig, fields) -> tuple:
@@ -258,7 +258,7 @@ def _events(feat: Features, row: str, config: MacroConfig, cycles: float) -> flo
 
     if row == GATES_ROW:
         return of(feat.gate_clocks)
-    if row in (TOP_BLOCK, HOLD_ROW):
+    if row in _WHOLE_DESIGN:      # the clock trees serve every register and gate
         return sum(of(d) for d in feat.domains.values()) + of(feat.gate_clocks)
     return of(feat.domains.get(row, {}))
 
@@ -283,8 +283,8 @@ def estimate(config: MacroConfig, *, cycles_per_vmm: float, period_ns: float,
             raise ValueError(f"{name} must be a positive number, not {v!r}")
     refs = references() if refs is None else refs
     feat = features(config) if feat is None else feat
-    rows = [r for r in (*feat.flip_flops, *_WHOLE_DESIGN) if r in _WHOLE_DESIGN
-            or feat.flip_flops[r]]
+    # the blocks with registers, then the whole-design rows (the top module is both)
+    rows = dict.fromkeys([*(b for b, n in feat.flip_flops.items() if n), *_WHOLE_DESIGN])
     blocks: dict[str, float] = {}
     kinds = dict.fromkeys(_KINDS, 0.0)
     chosen: dict[str, str] = {}
@@ -293,7 +293,7 @@ def estimate(config: MacroConfig, *, cycles_per_vmm: float, period_ns: float,
     whole = block_reference(TOP_BLOCK, config, cycles_per_vmm, refs, feat)
     if whole is None:
         raise ValueError("no measured run has the top module: the model has no data")
-    for row in dict.fromkeys(rows):
+    for row in rows:
         ref = block_reference(row, config, cycles_per_vmm, refs, feat)
         source = row
         if ref is None:
