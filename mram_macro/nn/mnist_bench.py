@@ -102,14 +102,23 @@ def train_mnist_bnn(data: Mnist, *, cache_dir: Path | None = MODEL_CACHE,
     return net
 
 
-def macros_needed(net: BinaryMLP, config: MacroConfig = BUILD) -> int:
-    """Macros for a weight-stationary bank: the first layer's tiles plus the output layer's."""
+def layer_weights(net: BinaryMLP, config: MacroConfig = BUILD) -> tuple[np.ndarray, np.ndarray]:
+    """The ±1 weights of the two layers as placed on ``config`` macros: the hidden layer's, and
+    the output layer's replicated across a column tile (:func:`output_replicas`)."""
+    return net.w1, np.tile(net.w2, (1, output_replicas(net.w2.shape[1], config.cols)))
+
+
+def layer_plans(net: BinaryMLP, config: MacroConfig = BUILD):
+    """How the two layers tile ``config`` macros (:func:`~mram_macro.nn.tiling.plan_layer`)."""
     from .tiling import plan_layer
 
-    reps = output_replicas(net.w2.shape[1], config.cols)
-    return (plan_layer(*net.w1.shape, rows=config.rows, cols=config.cols).tiles
-            + plan_layer(net.w2.shape[0], net.w2.shape[1] * reps, rows=config.rows,
-                         cols=config.cols).tiles)
+    return tuple(plan_layer(*w.shape, rows=config.rows, cols=config.cols)
+                 for w in layer_weights(net, config))
+
+
+def macros_needed(net: BinaryMLP, config: MacroConfig = BUILD) -> int:
+    """Macros for a weight-stationary bank: the first layer's tiles plus the output layer's."""
+    return sum(p.tiles for p in layer_plans(net, config))
 
 
 @dataclass
@@ -140,12 +149,12 @@ def place_bnn(bank: Bank, net: BinaryMLP, *, calibrate: bool = True) -> PlacedBn
     c = bank.config
     method = ("gain" if c.has_gain else "offset") if calibrate else None
     track = TRACK_INTERVAL if calibrate and c.has_tracker else 0
-    reps = output_replicas(net.w2.shape[1], c.cols)
-    hidden = bank.place(net.w1, calibrate=method, track_interval=track)
-    output = bank.place(np.tile(net.w2, (1, reps)), calibrate=method, track_interval=track)
+    w1, w2 = layer_weights(net, c)
+    hidden = bank.place(w1, calibrate=method, track_interval=track)
+    output = bank.place(w2, calibrate=method, track_interval=track)
     hidden.load()
     output.load()
-    return PlacedBnn(bank, net, hidden, output, reps)
+    return PlacedBnn(bank, net, hidden, output, w2.shape[1] // net.w2.shape[1])
 
 
 def run_bnn(bank: Bank, net: BinaryMLP, x_pm1, *, calibrate: bool = True):
@@ -229,12 +238,9 @@ def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: in
     schedule and the published PPA results (docs/ppa/ppa.json), on one macro and on a
     weight-stationary bank of :func:`macros_needed` macros."""
     from ..ppa.report import inference_cost, published_results
-    from .tiling import Schedule, plan_layer
+    from .tiling import Schedule
 
-    reps = output_replicas(net.w2.shape[1], config.cols)
-    plans = (plan_layer(*net.w1.shape, rows=config.rows, cols=config.cols),
-             plan_layer(net.w2.shape[0], net.w2.shape[1] * reps, rows=config.rows,
-                        cols=config.cols))
+    plans = layer_plans(net, config)
     sched = Schedule(plans, batch=batch)
     n_macros = macros_needed(net, config)
     # Gain calibration (BankLayer's default n_pairs): the offset pairs plus a per-column ladder.
@@ -290,35 +296,26 @@ def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: in
 
 def network_passes(net: BinaryMLP, x_pm1, config: MacroConfig = BUILD):
     """The network's VMM passes on one ``config`` macro, in the order a weight-stationary bank
-    runs them for each image: every tile of the hidden layer (padded as
-    :func:`~mram_macro.nn.tiling.run_pm1_layer` pads), then every tile of the output layer
-    (replicated across the columns) on the image's hidden activations.
+    runs them for each image: every tile of the hidden layer, then every tile of the output
+    layer on the image's hidden activations, padded as the tiler pads
+    (:func:`~mram_macro.nn.tiling.padded_tile`: weight +1, input +1).
 
     Returns ``(weights, inputs)``: ``weights[i]`` the ``rows x cols`` weight bits of pass ``i``
     (1 = +1), ``inputs[i]`` its ``rows`` input bits; ``len(x_pm1)`` images x passes per image.
     What the gate-level power run of ``make ppa --workload mnist`` streams (the tile of each
     pass loaded by back door into the array model before its evaluation)."""
-    from .tiling import plan_layer
+    from .tiling import padded_tile
 
     x = np.asarray(x_pm1, dtype=np.int64)
-    reps = output_replicas(net.w2.shape[1], config.cols)
-    layers = ((net.w1, lambda xs: xs), (np.tile(net.w2, (1, reps)),
-                                         lambda xs: net.hidden(xs @ net.w1)))
-    tiles = []          # (layer, weight bits, row slice), in the order they run
-    for layer, (w, _) in enumerate(layers):
-        plan = plan_layer(*w.shape, rows=config.rows, cols=config.cols)
+    layer_inputs = (x, net.hidden(x @ net.w1))
+    tiles = []          # (weight bits, input bits of every image), in the order they run
+    for w, xs, plan in zip(layer_weights(net, config), layer_inputs, layer_plans(net, config),
+                           strict=True):
         for rs, cs in plan.tile_slices():
-            tw = np.ones((config.rows, config.cols), dtype=bool)   # padding: weight +1
-            tw[:rs.stop - rs.start, :cs.stop - cs.start] = w[rs, cs] > 0
-            tiles.append((layer, tw, rs))
-    ins = [f(x) for _, f in layers]
-    weights, inputs = [], []
-    for i in range(len(x)):
-        for layer, tw, rs in tiles:
-            bits = np.ones(config.rows, dtype=bool)                # padding rows: input +1
-            bits[:rs.stop - rs.start] = ins[layer][i][rs] > 0
-            weights.append(tw)
-            inputs.append(bits)
+            tw, tx = padded_tile(config, w[rs, cs], xs[:, rs], x_fill=1)
+            tiles.append((tw > 0, tx > 0))
+    weights = [tw for _ in range(len(x)) for tw, _ in tiles]
+    inputs = [tx[i] for i in range(len(x)) for _, tx in tiles]
     return weights, inputs
 
 
@@ -331,7 +328,7 @@ def measure_network_ppa(net: BinaryMLP, *, out: Path = Path("build/ppa_mnist"),
     from ..ppa.libraries import HEADLINE_LIBRARY
     from ..ppa.report import measure
 
-    passes = len(network_passes(net, np.ones((1, net.w1.shape[0]), np.int8))[0])
+    passes = sum(p.tiles for p in layer_plans(net, BUILD))
     records = []
     for workload in workloads:
         progress(f"   gate-level PPA of {BUILD.slug} with the {workload} workload ...")

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..host import HostError, Macro
 
-__all__ = ["LayerPlan", "plan_layer", "run_pm1_layer", "run_int_layer", "Schedule",
+__all__ = ["LayerPlan", "plan_layer", "padded_tile", "run_pm1_layer", "run_int_layer", "Schedule",
            "slice_weights"]
 
 
@@ -102,9 +102,10 @@ def _check_layer(w, x, k_name="x"):
                         f"not {x.shape} and {w.shape}")
 
 
-def _padded_tile(macro: Macro, w_tile, x_tile, *, x_fill: int) -> tuple[np.ndarray, np.ndarray]:
-    """A tile's weights and inputs padded to the array: weights 1 outside the tile, inputs
-    ``x_fill`` in the padding rows."""
+def padded_tile(macro, w_tile, x_tile, *, x_fill: int) -> tuple[np.ndarray, np.ndarray]:
+    """A tile's weights and inputs padded to the array of ``macro`` (anything with ``rows``
+    and ``cols``: a :class:`~mram_macro.host.Macro` or a configuration): weights 1 outside the
+    tile, inputs ``x_fill`` in the padding rows."""
     tw = np.ones((macro.rows, macro.cols), dtype=np.int64)
     tw[:w_tile.shape[0], :w_tile.shape[1]] = w_tile
     tx = np.full((len(x_tile), macro.rows), x_fill, dtype=np.int64)
@@ -132,7 +133,7 @@ def run_pm1_layer(macro: Macro, w_pm1, x_pm1, *, calibrate: bool = True, n_pairs
                             f"a threshold applies to a whole sum")
     y = np.zeros((len(x), plan.n), dtype=np.int64)
     for rs, cs in plan.tile_slices():
-        tw, tx = _padded_tile(macro, w[rs, cs], x[:, rs], x_fill=1)
+        tw, tx = padded_tile(macro, w[rs, cs], x[:, rs], x_fill=1)
         n_pad = macro.rows - (rs.stop - rs.start)
         macro.write_weights(tw)
         if calibrate:
@@ -162,7 +163,7 @@ def run_int_layer(macro: Macro, w_int, x_int, *, weight_bits: int, input_bits: i
     slices = slice_weights(w, weight_bits)
     p = np.zeros((len(x), plan.logical_cols), dtype=np.int64)
     for rs, cs in plan.tile_slices():
-        tw, tx = _padded_tile(macro, slices[rs, cs], x[:, rs], x_fill=0)
+        tw, tx = padded_tile(macro, slices[rs, cs], x[:, rs], x_fill=0)
         macro.write_weights(tw, encoding="bits")
         if calibrate:
             macro.calibrate(n_pairs=n_pairs)
