@@ -126,10 +126,9 @@ class _ArrayPins:
         self.clear_counters()
         #: Columns whose comparator is dead (fault injection): their ``arr_cmp`` never rises.
         self.dead_columns: set[int] = set()
-        # weights per evaluation (set_weight_schedule) and the evaluation it counts from
+        # weights per evaluation (set_weight_schedule) and the evaluations it has served
         self._weight_schedule: Callable[[int], np.ndarray] | None = None
-        self._schedule_from = 0
-        self._evaluations_total = 0
+        self._scheduled = 0
         self._cmp_value = 0
         self._fine_value = 0
         #: Two-step TDC: trip index -> the arr_fine bits its columns freeze at that edge.
@@ -153,8 +152,7 @@ class _ArrayPins:
         ``None`` stops it (the array keeps what it holds)."""
         if weights is not None and not callable(weights):
             raise TypeError(f"weights must be a callable or None, not {type(weights).__name__}")
-        self._weight_schedule = weights
-        self._schedule_from = self._evaluations_total
+        self._weight_schedule, self._scheduled = weights, 0
 
     def clear_counters(self) -> None:
         """Forget the counters, the last evaluation's trip edges and the violations so far."""
@@ -244,9 +242,8 @@ class _ArrayPins:
     def _start_evaluation(self, s: _Pins) -> None:
         self.evaluations += 1
         if self._weight_schedule is not None:
-            self.array.load_weights(
-                self._weight_schedule(self._evaluations_total - self._schedule_from))
-        self._evaluations_total += 1
+            self.array.load_weights(self._weight_schedule(self._scheduled))
+            self._scheduled += 1
         if not self._precharged:
             self._violate(s.time_ns, "evaluation started without a precharge since the last one")
         self._precharged = False

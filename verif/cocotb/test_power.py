@@ -81,12 +81,12 @@ def workload_data(config, n: int, env) -> tuple[np.ndarray | list[np.ndarray], l
         return env.random_weights(), [env.random_vector() for _ in range(n)]
     if name == "mnist":
         from mram_macro.nn.mnist import binarise, load_mnist
-        from mram_macro.nn.mnist_bench import network_passes, train_mnist_bnn
+        from mram_macro.nn.mnist_bench import layer_plans, network_passes, train_mnist_bnn
 
         data = load_mnist()
         cache = os.environ.get("MRAM_MNIST_MODEL_DIR")
         net = train_mnist_bnn(data, cache_dir=None if not cache else Path(cache))
-        per_image = len(network_passes(net, binarise(data.x_test[:1]), config)[0])
+        per_image = sum(p.tiles for p in layer_plans(net, config))
         images = binarise(data.x_test[:-(-n // per_image)])
         weights, vectors = network_passes(net, images, config)
         return weights[:n], vectors[:n]
