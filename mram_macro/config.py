@@ -151,6 +151,20 @@ class MacroConfig:
         stored as ``None`` (one spelling per build); with ``tdc_mode="coarse"`` it is an
         error, and ``False`` there is stored as ``None`` (that mode never has it).
         :meth:`to_dict` writes the key only when it is ``False``.
+    ``result_register``
+        Whether the results are held in a register of their own while they stream out
+        (``True``, the default). ``False`` streams them from the TDC's codes, computed as the
+        beats leave (``CAL_OFFSET - 2 * code``; one register of ``cols * result_width`` bits
+        fewer): the next evaluation then overlaps the stream only as far as it cannot
+        overwrite a code before the stream has ended (its precharge waits while more beats
+        are left than edges before its first capture, and an evaluation that reaches that
+        capture with the stream stalled by ``m_axis_tready`` is abandoned and run again).
+        Only for a single-pass build without the activation mode or gain calibration
+        (``multibit=False``, ``activation=False``, ``calibration="offset"``): a running sum,
+        activation bits or registered gain products need the register. CAL_OFFSET,
+        FINE_TABLE (two-step), the coarse table and MODE.RAW_CODES are then read as the beats
+        leave: change them only while STATUS.RESULT_PENDING is clear.
+        :meth:`to_dict` writes the key only when it is ``False``.
     """
 
     rows: int = 64
@@ -166,6 +180,7 @@ class MacroConfig:
     activation: bool = True
     multibit: bool = True
     write_verify: bool | None = None
+    result_register: bool = True
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
@@ -231,6 +246,9 @@ class MacroConfig:
                               "'two_step'")
         if self.write_verify or (self.write_verify is False and self.tdc_mode == "coarse"):
             object.__setattr__(self, "write_verify", None)          # one spelling per build
+        if not isinstance(self.result_register, bool):
+            raise ConfigError(f"result_register must be True or False, not "
+                              f"{self.result_register!r}")
         if self.calibration not in CALIBRATIONS:
             raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
                               f"not {self.calibration!r}")
@@ -238,6 +256,14 @@ class MacroConfig:
             raise ConfigError("calibration='gain' does not apply to tdc_mode='coarse': its code "
                               "-> value table replaces gain and offset; use "
                               "calibration='offset'")
+        if not self.result_register and (self.multibit or self.activation
+                                         or self.calibration != "offset"):
+            raise ConfigError(
+                "result_register=False streams each result from the TDC codes of its one pass; "
+                "it needs multibit=False, activation=False and calibration='offset' (a running "
+                "sum, activation bits and gain products are held in the result register), not "
+                f"multibit={self.multibit}, activation={self.activation}, "
+                f"calibration={self.calibration!r}")
         if self.tdc_mode == "two_step" and self.fine_bits >= self.tdc_bits:
             raise ConfigError(f"tdc_bits={self.tdc_bits} leaves no coarse bit beside the "
                               f"{self.fine_bits} fine bits of tdc_fine_taps={self.tdc_fine_taps}; "
@@ -322,11 +348,13 @@ class MacroConfig:
 
     # -- (de)serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict[str, int | str]:
-        """The fields by name; ``write_verify`` only when ``False`` (so configurations saved
-        before the field existed compare equal to today's)."""
+        """The fields by name; ``write_verify`` and ``result_register`` only when ``False`` (so
+        configurations saved before the fields existed compare equal to today's)."""
         values = dataclasses.asdict(self)
         if values["write_verify"] is None:
             del values["write_verify"]
+        if values["result_register"]:
+            del values["result_register"]
         return values
 
     def to_json(self) -> str:
@@ -359,8 +387,9 @@ class MacroConfig:
         appended when the mode is not the default ``two_step`` (and ``_k<taps>`` when a two-step
         TDC has other than the automatic number of phases), then ``_gain`` with
         ``calibration="gain"``, ``_noact`` without the activation mode, ``_1pass`` without
-        multi-bit inputs (``multibit=False``) and ``_nowv`` without write-verify
-        (``write_verify=False``):
+        multi-bit inputs (``multibit=False``), ``_nowv`` without write-verify
+        (``write_verify=False``) and ``_stream`` without a result register
+        (``result_register=False``):
         ``r64_c64_t7_w16_s32_counter``, ``r8_c12_t4_w8_s8_k4_gain``."""
         mode = "" if self.tdc_mode == _DEFAULT_TDC_MODE else f"_{self.tdc_mode}"
         if self.tdc_fine_taps is not None:
@@ -373,6 +402,8 @@ class MacroConfig:
             mode += "_1pass"
         if self.write_verify is False:
             mode += "_nowv"
+        if not self.result_register:
+            mode += "_stream"
         return (f"r{self.rows}_c{self.cols}_t{self.tdc_bits}_w{self.result_width}"
                 f"_s{self.stream_width}{mode}")
 
@@ -423,10 +454,10 @@ PROFILES: dict[str, tuple[dict, str]] = {
     "default": ({}, "the kit's default: MODE.ACTIVATION (THRESHOLD registers and comparators) "
                 "and 16-bit results for multi-bit inputs and tiled sums"),
     "plain": ({"activation": False, "result_width": 8, "multibit": False,
-               "write_verify": False},
+               "write_verify": False, "result_register": False},
               "the paper's binary VMM: one pass per vector (no multi-bit inputs or tiled sums), "
               "no activation mode, 8-bit results (one pass: -64..64), open-loop row writes "
-              "(no write-verify)"),
+              "(no write-verify), results streamed from the TDC codes (no result register)"),
     "tracker": ({"calibration": "gain"},
                 "the default plus per-column gain and the temperature tracker (replica "
                 "columns)"),

@@ -152,7 +152,12 @@ class MramMacro(wiring.Component):
         m.submodules.write_controller = writer = self._gated(
             "g_wr", WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits,
                                     verify=verify))
-        m.submodules.read_control = reader = ReadControl(tdc_bits=c.coarse_bits)
+        # Without a result register the serializer streams the TDC's codes (through the
+        # accumulator's combinational pass values): the read control keeps the next evaluation
+        # from capturing over them while the stream lasts.
+        streamed = not c.result_register
+        m.submodules.read_control = reader = ReadControl(tdc_bits=c.coarse_bits,
+                                                         stream_hold=streamed)
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
                                      fine_taps=c.fine_taps, sync_domain="g_sync")
@@ -164,7 +169,8 @@ class MramMacro(wiring.Component):
             "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
                                  count_width=count_width, rows=c.rows, gain=c.has_gain,
                                  registered_scale=c.has_gain, thresholds=c.activation,
-                                 multibit=c.multibit, capture_gated=self.clock_gating))
+                                 multibit=c.multibit, capture_gated=self.clock_gating,
+                                 register=not streamed))
         if c.has_gain:
             acc = DomainRenamer({"scale": "sync"})(acc)
         m.submodules.accumulator = acc
@@ -200,7 +206,8 @@ class MramMacro(wiring.Component):
         # gates sit behind the synchronisers' gate and see clock edges only then.
         for i in range(c.cols):
             gate(f"g_tdc{i}", tdc.code_enable[i], parent="g_sync")
-        gate("g_acc", seq.capture)
+        if not streamed:
+            gate("g_acc", seq.capture)
         if coarse:
             gate("g_lut", regs.port("LUT_ENTRY", "WRITE"))
         gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
@@ -300,6 +307,8 @@ class MramMacro(wiring.Component):
                acc.negate.eq(seq.negate)] if c.multibit else []),
             acc.raw.eq(regs.port("MODE", "RAW_CODES")),
             seq.out_busy.eq(ser.busy),
+            *([reader.hold.eq(ser.busy), reader.hold_beats.eq(ser.beats_left)] if streamed
+              else []),
             ser.load.eq(seq.emit),
             ser.flags.overflow.eq(tdc.overflow.any()),
         ]

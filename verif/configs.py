@@ -106,6 +106,9 @@ def _dependent_choices(name: str, space: tuple, drawn: dict) -> tuple:
         return ("offset",)
     if name == "write_verify" and mode == "coarse":
         return (None,)          # the coarse TDC has no single-MTJ read
+    if name == "result_register" and (drawn.get("multibit") or drawn.get("activation")
+                                      or drawn.get("calibration") != "offset"):
+        return (True,)          # streamed results: single passes, no activation, no gain
     return space
 
 
@@ -211,6 +214,7 @@ _SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)"
                    r"(?:_(noact))?"
                    r"(?:_(1pass))?"
                    r"(?:_(nowv))?"
+                   r"(?:_(stream))?"
                    r"(?:_p(\d+)_wp(\d+))?")
 
 
@@ -231,15 +235,16 @@ def parse_slug(slug: str) -> MacroConfig:
     m = _SLUG.fullmatch(slug.strip())
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
-                         f"(optionally _<tdc mode>[_k<taps>], _gain, _noact, _1pass, _nowv, then "
-                         f"_p<precharge>_wp<write pulse>) nor a JSON object")
-    r, c, t, w, s, mode, k, cal, noact, single, nowv, p, wp = m.groups()
+                         f"(optionally _<tdc mode>[_k<taps>], _gain, _noact, _1pass, _nowv, "
+                         f"_stream, then _p<precharge>_wp<write pulse>) nor a JSON object")
+    r, c, t, w, s, mode, k, cal, noact, single, nowv, stream, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),
                            stream_width=int(s), tdc_mode=mode or _DEFAULTS.tdc_mode,
                            tdc_fine_taps=int(k) if k else None,
                            calibration=cal or "offset", activation=not noact,
                            multibit=not single, write_verify=False if nowv else None,
+                           result_register=not stream,
                            precharge_cycles=int(p) if p else _DEFAULTS.precharge_cycles,
                            write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles)
     except ConfigError as exc:

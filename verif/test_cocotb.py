@@ -24,10 +24,11 @@ CONFIGS = [
     MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
                 calibration="gain", tdc_mode="counter"),
     # the small two-step build is the plain VMM macro of the paper (config.PROFILES "plain"):
-    # no activation mode, single passes (no multi-bit inputs or tiled sums), open-loop writes
+    # no activation mode, single passes (no multi-bit inputs or tiled sums), open-loop writes,
+    # results streamed from the TDC codes (no result register)
     MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
                 tdc_mode="two_step", tdc_fine_taps=4, activation=False, multibit=False,
-                write_verify=False),
+                write_verify=False, result_register=False),
 ]
 
 

@@ -29,7 +29,10 @@ every pass (operand isolation: only MODE.ACTIVATION reads them). Without ``thres
 (a build with ``activation=False``) there are no comparators and no ``thresholds``,
 ``activation`` and ``fires`` ports. Without ``multibit`` (``MacroConfig.multibit=False``) every
 pass is a single pass: ``acc' = pass``, with no running-sum adder and no ``accumulate``,
-``shift`` and ``negate`` ports.
+``shift`` and ``negate`` ports. Without ``register`` (``MacroConfig.result_register=False``:
+single passes, no thresholds, no registered scale) there is no register at all: ``values`` is
+``next_values``, computed from the codes and offsets as they are (the macro streams them while
+its TDC holds the codes), and ``capture`` is not used.
 """
 
 from amaranth import Cat, Module, Mux, Signal, signed
@@ -48,22 +51,27 @@ class Accumulator(wiring.Component):
     def __init__(self, *, cols: int, tdc_bits: int, result_width: int,
                  count_width: int | None = None, rows: int = 0, gain: bool = False,
                  registered_scale: bool = False, thresholds: bool = True,
-                 multibit: bool = True, capture_gated: bool = False):
+                 multibit: bool = True, capture_gated: bool = False, register: bool = True):
         """``capture_gated``: the caller clocks the ``sync`` domain only on edges with
         ``capture`` high (a clock gate, or reset), so the register needs no enable multiplexer
-        of its own (``values`` takes ``next_values`` on every edge it sees)."""
+        of its own (``values`` takes ``next_values`` on every edge it sees). ``register``:
+        False for none (``values`` follows ``next_values``; see the module docstring)."""
         for name, flag in (("gain", gain), ("registered_scale", registered_scale),
                            ("thresholds", thresholds), ("multibit", multibit),
-                           ("capture_gated", capture_gated)):
+                           ("capture_gated", capture_gated), ("register", register)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, not {flag!r}")
+        if not register and (multibit or thresholds or registered_scale):
+            raise ValueError("an accumulator without a register holds no running sum, "
+                             "activation bits or registered scale: it needs multibit=False, "
+                             "thresholds=False and registered_scale=False")
         if gain and count_width is not None:
             raise ValueError("a coarse accumulator (count_width) has no gain")
         self.cols, self.tdc_bits, self.result_width = cols, tdc_bits, result_width
         self.count_width, self.rows = count_width, rows
         self.gain, self.registered_scale = gain, registered_scale
         self.has_thresholds, self.multibit = thresholds, multibit
-        self.capture_gated = capture_gated
+        self.capture_gated, self.register = capture_gated, register
         compare = ({"thresholds": In(cols * result_width), "activation": In(1),
                     "fires": Out(cols)} if thresholds else {})
         pass_input = ({"offsets": In(cols * result_width)} if count_width is None
@@ -122,7 +130,9 @@ class Accumulator(wiring.Component):
         m.d.comb += self.next_values.eq(Cat(*nexts))
         if self.has_thresholds:
             m.d.comb += self.fires.eq(Cat(*fires))
-        if self.capture_gated:
+        if not self.register:
+            m.d.comb += self.values.eq(self.next_values)
+        elif self.capture_gated:
             m.d.sync += self.values.eq(self.next_values)
         else:
             with m.If(self.capture):

@@ -20,9 +20,18 @@ evaluation (they are not clocked in between). A column that tripped before ``D -
 captured at ``t = D + S - 1``, still before code 0, and gets code 0 as before: every code is
 the same as with the front end always on. Only an evaluation whose columns all tripped before
 code 0 ends later (``arr_eval`` falls at ``E + max(m_max, D) + S + 1``).
+
+Held codes (``stream_hold``, for a macro that streams its results from the TDC's codes,
+``MacroConfig.result_register=False``): while ``hold`` is high the codes of the previous
+evaluation are still being read, so no capture may overwrite them. The precharge is extended
+until the ``hold_beats`` beats still to go fit in the edges before the first capture (``D + S``
+of them at one beat per cycle; with the default start delay this never waits), and an
+evaluation that reaches its first capture edge with ``hold`` still high (the stream stalled) is
+abandoned: ``arr_eval`` and ``arr_tdc_en`` fall, ``tdc_clear`` is raised once more (which gives
+the columns back the epoch of the held codes, tdc.py) and the precharge starts again.
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -39,8 +48,12 @@ class ReadControl(wiring.Component):
     precharge begins one period after ``arr_eval`` falls).
     """
 
-    def __init__(self, *, tdc_bits: int):
-        self.tdc_bits = tdc_bits
+    def __init__(self, *, tdc_bits: int, stream_hold: bool = False):
+        """``stream_hold``: the ``hold`` and ``hold_beats`` inputs (module docstring)."""
+        if not isinstance(stream_hold, bool):
+            raise TypeError(f"stream_hold must be a bool, not {stream_hold!r}")
+        self.tdc_bits, self.stream_hold = tdc_bits, stream_hold
+        hold = {"hold": In(1), "hold_beats": In(16)} if stream_hold else {}
         super().__init__({
             "start": In(1),
             "precharge_cycles": In(8),
@@ -57,6 +70,7 @@ class ReadControl(wiring.Component):
             "tdc_code_now": Out(tdc_bits),
             "tdc_early": Out(1),
             "tdc_all_fired": In(1),
+            **hold,
         })
 
     def elaborate(self, platform):
@@ -71,13 +85,19 @@ class ReadControl(wiring.Component):
         settled = Signal(range(SYNC_STAGES + 1))
         # t >= D - 1 (the front end is on), i.e. rel >= -S - 1; and on the next cycle
         on_after = -SYNC_STAGES - 2
+        # S edges after the synchronisers start (rel >= -1), and never before t = S
+        capture = Signal()
+        hold = self.hold if self.stream_hold else Const(0)
         m.d.comb += [
             self.tdc_code_now.eq(Mux(rel < 0, 0, rel)),
             self.tdc_early.eq(rel < 0),
             self.tdc_window_end.eq(self.arr_eval & (rel == max_code)),
-            # S edges after the synchronisers start (rel >= -1), and never before t = S
-            self.tdc_capture.eq(self.arr_eval & (settled == SYNC_STAGES) & (rel >= -1)),
+            capture.eq(self.arr_eval & (settled == SYNC_STAGES) & (rel >= -1)),
+            self.tdc_capture.eq(capture & ~hold),
         ]
+        # In precharge rel = -(D + S): the beats still to go fit in the edges before the
+        # first capture at one beat per cycle.
+        beats_fit = (~hold | (self.hold_beats + rel <= 0)) if self.stream_hold else Const(1)
 
         def accept_start():
             m.d.comb += self.idle.eq(1)
@@ -93,18 +113,28 @@ class ReadControl(wiring.Component):
             with m.State("Idle"):
                 accept_start()
             with m.State("Precharge"):
-                with m.If(precharge_left == 0):
+                with m.If((precharge_left == 0) & beats_fit):
                     m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), settled.eq(0),
                                  self.arr_tdc_en.eq(rel >= -(SYNC_STAGES + 1))]
                     m.d.comb += self.tdc_clear.eq(1)
                     m.next = "Evaluate"
-                with m.Else():
+                with m.Elif(precharge_left != 0):
                     m.d.sync += precharge_left.eq(precharge_left - 1)
             with m.State("Evaluate"):
                 m.d.sync += [rel.eq(rel + 1), self.arr_tdc_en.eq(rel >= on_after)]
                 with m.If(settled != SYNC_STAGES):
                     m.d.sync += settled.eq(settled + 1)
-                with m.If(self.tdc_all_fired | self.tdc_window_end):
+                # with stream_hold: the held codes are still being read at the first capture
+                # edge: abandon the evaluation, precharge again
+                with m.If(capture & hold):
+                    m.d.comb += self.tdc_clear.eq(1)
+                    m.d.sync += [
+                        self.arr_eval.eq(0), self.arr_tdc_en.eq(0), self.arr_pre.eq(1),
+                        precharge_left.eq(self.precharge_cycles - 1),
+                        rel.eq(-(self.start_delay + SYNC_STAGES)),
+                    ]
+                    m.next = "Precharge"
+                with m.Elif(self.tdc_all_fired | self.tdc_window_end):
                     m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0)]
                     m.next = "Convert_Done"
             with m.State("Convert_Done"):

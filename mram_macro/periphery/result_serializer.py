@@ -24,7 +24,8 @@ class ResultSerializer(wiring.Component):
     ``busy`` stays high until the beat with ``tlast`` has been accepted. With ``short`` the
     frame is the activation vector's ``activation_beats`` beats (its bits in the low end of
     ``data``); ``short_frame`` is ``short`` as taken by ``load``, for the producer's choice of
-    ``data``.
+    ``data``. ``beats_left`` counts the beats of the frame not yet accepted, the one on the
+    bus included (0 while not ``busy``).
 
     Contract: ``data`` is read in place, not copied: from the edge after ``load`` until ``busy``
     falls the producer must hold it still (the macro's accumulator captures no pass while
@@ -41,6 +42,7 @@ class ResultSerializer(wiring.Component):
             "data": In(config.cols * config.result_width),
             "flags": In(ResultFlags),
             "busy": Out(1),
+            "beats_left": Out(range(config.out_beats + 1)),
             "short_frame": Out(1),
         })
 
@@ -51,7 +53,7 @@ class ResultSerializer(wiring.Component):
         vector = Signal(n * sw)
         m.d.comb += vector.eq(self.data)
         index = Signal(range(max(n, 2)))
-        beats_left = Signal(range(n + 1))
+        beats_left = self.beats_left
         m.d.comb += [
             self.busy.eq(beats_left != 0),
             self.m_axis_tvalid.eq(self.busy),

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from amaranth.sim import Simulator
 
 from mram_macro.config import MacroConfig
 from mram_macro.layouts import InputFlags, input_flags, pack_input_vector, pack_result_vector
@@ -303,6 +304,38 @@ def test_single_pass_accumulator_has_no_running_sum():
             assert got.tolist() == wrap_signed(offsets - 2 * codes, width).tolist()
 
     run(dut, tb)
+
+
+def test_accumulator_without_register_follows_its_codes():
+    """``register=False`` (streamed results): ``values`` is ``CAL_OFFSET - 2 * code`` of the
+    codes and offsets as they are, with no edge in between (a register would show the
+    previous pair until a capture), or the code itself in raw mode; the options a register
+    is needed for are refused."""
+    cols, bits, width = 4, 4, 7
+    dut = Accumulator(cols=cols, tdc_bits=bits, result_width=width, thresholds=False,
+                      multibit=False, register=False)
+    rng = np.random.default_rng(9)
+
+    async def tb(ctx):
+        for i in range(12):
+            codes = rng.integers(0, 1 << bits, cols)
+            offsets = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
+            ctx.set(dut.codes, _int(np.concatenate([_bits(int(c), bits) for c in codes])))
+            ctx.set(dut.offsets, _int(np.concatenate(
+                [_bits(int(o) & ((1 << width) - 1), width) for o in offsets])))
+            ctx.set(dut.raw, i % 3 == 0)
+            values = ctx.get(dut.values)        # no tick: the same cycle
+            got = [(values >> (c * width)) & ((1 << width) - 1) for c in range(cols)]
+            want = codes if i % 3 == 0 else wrap_signed(offsets - 2 * codes, width)
+            assert wrap_signed(got, width).tolist() == wrap_signed(want, width).tolist()
+            await ctx.delay(1e-9)
+
+    sim = Simulator(dut)        # no clock: the block has no register
+    sim.add_testbench(tb)
+    sim.run()
+    for bad in (dict(multibit=True, thresholds=False), dict(multibit=False, thresholds=True)):
+        with pytest.raises(ValueError, match="an accumulator without a register"):
+            Accumulator(cols=2, tdc_bits=3, result_width=5, register=False, **bad)
 
 
 def test_single_pass_coarse_accumulator_sign_extends_a_narrow_pass():

@@ -200,6 +200,30 @@ def test_write_verify_option_spellings_and_errors():
         MacroConfig(write_verify=1)
 
 
+def test_result_register_option_spellings_and_errors():
+    """``result_register=False`` (streamed results) only where a pass is single, without the
+    activation mode or gain; only False reaches the JSON and the slug (``_stream``), and the
+    slug reads back; a non-bool is refused."""
+    from mram_macro.config import profile_config
+    from verif.configs import parse_slug
+
+    single = dict(multibit=False, activation=False)
+    off = MacroConfig(**single, result_register=False)
+    assert off.slug.endswith("_1pass_stream") and off.to_dict()["result_register"] is False
+    assert "result_register" not in MacroConfig(**single).to_dict()
+    assert MacroConfig.from_json(off.to_json()) == off
+    assert parse_slug(off.slug) == off and parse_slug(MacroConfig(**single).slug).result_register
+    assert profile_config("plain").result_register is False
+    for bad in (dict(multibit=False), dict(activation=False),
+                dict(**single, calibration="gain")):
+        with pytest.raises(ConfigError, match=r"result_register=False streams each result .* "
+                                              r"needs multibit=False, activation=False and "
+                                              r"calibration='offset'"):
+            MacroConfig(**bad, result_register=False)
+    with pytest.raises(ConfigError, match=r"result_register must be True or False, not 0"):
+        MacroConfig(**single, result_register=0)
+
+
 def test_config_json_round_trip_and_errors():
     c = MacroConfig(rows=20, cols=7, tdc_bits=5, result_width=9, stream_width=16)
     assert MacroConfig.from_json(c.to_json()) == c

@@ -229,3 +229,72 @@ def test_comparators_are_not_looked_at_before_the_front_end_is_on(delay):
     got = _conversion(dut, m_trip, delay, 2, glitch=range(delay - 1))
     codes, _ = tdc_codes(m_trip, start_delay_cycles=delay, tdc_bits=bits)
     assert got["codes"] == codes.tolist() == [0, 1, 3, 8]
+
+
+def _held_evaluation(delay, precharge, beats, stall_edges):
+    """ReadControl with ``stream_hold``: ``start`` with a stream of ``beats`` beats still to go,
+    one beat leaving per edge except that the first ``stall_edges`` edges accept none. Per
+    cycle from the start: (arr_pre, arr_eval, tdc_clear, tdc_capture, hold)."""
+    dut = ReadControl(tdc_bits=3, stream_hold=True)
+    trace = []
+
+    async def tb(ctx):
+        ctx.set(dut.precharge_cycles, precharge)
+        ctx.set(dut.start_delay, delay)
+        ctx.set(dut.start, 1)
+        left, stall = beats, stall_edges
+        for _ in range(4 * (delay + precharge + beats + stall_edges) + 40):
+            ctx.set(dut.hold, left != 0)
+            ctx.set(dut.hold_beats, left)
+            trace.append(tuple(ctx.get(s) for s in (dut.arr_pre, dut.arr_eval, dut.tdc_clear,
+                                                    dut.tdc_capture, dut.hold)))
+            await ctx.tick()
+            ctx.set(dut.start, 0)
+            if stall:
+                stall -= 1
+            elif left:
+                left -= 1
+            if ctx.get(dut.done):
+                break
+
+    run(dut, tb)
+    return trace
+
+
+@pytest.mark.parametrize("delay", [0, 1, 3, 8])
+def test_held_codes_precharge_waits_for_the_stream(delay):
+    """A stream that leaves at one beat per cycle is never overwritten: the precharge lasts
+    until the beats left fit in the edges before the first capture, so no evaluation is
+    abandoned and the first capture comes after the last beat (with the default start delay
+    the precharge is not extended at all)."""
+    beats = 12
+    trace = _held_evaluation(delay, precharge=2, beats=beats, stall_edges=0)
+    evals = [i for i, t in enumerate(trace) if t[1]]
+    clears = [i for i, t in enumerate(trace) if t[2]]
+    captures = [i for i, t in enumerate(trace) if t[3]]
+    assert len(clears) == 1, "an evaluation was abandoned although the stream never stalled"
+    assert captures and not any(trace[i][4] for i in captures), "captured over held codes"
+    assert captures[0] >= beats
+    if delay + SYNC_STAGES >= beats:
+        assert evals[0] == 3        # start, two precharge cycles: not extended
+    else:
+        # the capture comes right after the last beat, not later than it must (with D = 0
+        # one edge later: the synchronisers' S edges, not D + S, come first then)
+        assert captures[0] == beats + (delay == 0)
+
+
+def test_held_codes_stalled_stream_abandons_the_evaluation():
+    """An evaluation that reaches its first capture edge while the stream is stalled is
+    abandoned (arr_eval falls, tdc_clear again, a new precharge) and run again; no capture
+    happens while the stream holds the codes."""
+    trace = _held_evaluation(delay=2, precharge=2, beats=3, stall_edges=20)
+    clears = [i for i, t in enumerate(trace) if t[2]]
+    captures = [i for i, t in enumerate(trace) if t[3]]
+    assert captures and not any(trace[i][4] for i in captures)
+    # a clear either starts an evaluation (the last precharge cycle) or abandons one
+    starts = [i for i in clears if trace[i][0]]
+    abandons = [i for i in clears if trace[i][1]]
+    assert sorted(starts + abandons) == clears and abandons, "no evaluation was abandoned"
+    assert len(starts) == len(abandons) + 1     # every abandoned evaluation is run again
+    for i in abandons:      # it ends there: arr_eval falls, the precharge starts again
+        assert trace[i][4] and not trace[i + 1][1] and trace[i + 1][0]
