@@ -91,6 +91,12 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
                    help="the write-verify hardware (default on where the TDC mode can read one "
                         "MTJ: not 'coarse'; 'off' writes rows open-loop, about 300 fewer "
                         "flip-flops)")
+    g.add_argument("--result-register", action=_Once, choices=("on", "off"),
+                   default="on" if d.result_register else "off",
+                   help="hold the results in a register while they stream out (default "
+                        f"{'on' if d.result_register else 'off'}; 'off', with --multibit off, "
+                        "--activation off and offset calibration, streams them from the TDC "
+                        "codes: cols x result_width fewer flip-flops)")
 
 
 def _config(args) -> MacroConfig:
@@ -103,7 +109,8 @@ def _config(args) -> MacroConfig:
                        write_pulse_cycles=args.write_pulse_cycles, tdc_mode=args.tdc_mode,
                        tdc_fine_taps=args.tdc_fine_taps, calibration=args.calibration,
                        activation=args.activation == "on", multibit=args.multibit == "on",
-                       write_verify=None if args.write_verify == "on" else False)
+                       write_verify=None if args.write_verify == "on" else False,
+                       result_register=args.result_register == "on")
 
 
 def config_args(config: MacroConfig) -> list[str]:

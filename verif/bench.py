@@ -101,6 +101,39 @@ def ceiling_lines(config: MacroConfig, metrics: dict) -> list[str]:
     return lines
 
 
+def result_register_lines(*, vmms: int, seed: int, sim: str = "verilator") -> list[str]:
+    """The ``plain`` profile with and without its result register
+    (``MacroConfig.result_register``), each with an always-ready sink (test_throughput) and a
+    sink that stalls on half its cycles (test_stalled_sink): cycles per VMM, and evaluations
+    run again per VMM (a streamed build abandons one that would capture over the codes still
+    being streamed). Raises RuntimeError if a run fails."""
+    import dataclasses
+
+    from mram_macro.config import profile_config
+
+    streamed = profile_config("plain")
+    held = dataclasses.replace(streamed, result_register=True)
+    lines = []
+    for config in (held, streamed):
+        got = {}
+        for test in ("test_throughput", "test_stalled_sink"):
+            r = run_cocotb(sim, config, test_module="verif.cocotb.test_macro", seed=seed,
+                           nvmm=vmms, test_filter=f"{test}$", build_root=Path("build/bench/sim"),
+                           quiet=True)
+            if not r.passed:
+                raise RuntimeError(f"{sim} ({test}, {config.slug}): FAILED: {r.failures}")
+            got[test] = r.metrics
+        stalled = got["test_stalled_sink"]
+        lines.append(
+            f"result register {'on ' if config.result_register else 'off'} ({config.slug}, "
+            f"{sim}, {got['test_throughput']['t_clk_ns']:g} ns simulation clock): "
+            f"{got['test_throughput']['cycles_per_vmm']:.2f} cycles/VMM into an always-ready "
+            f"sink, {stalled['cycles_per_vmm']:.2f} into a sink stalling on "
+            f"{stalled['p_sink_stall']:.0%} of its cycles, {stalled['reevaluations_per_vmm']:.2f} "
+            f"evaluations run again per VMM ({stalled['vmms_checked']} VMMs, all checked)")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verif.bench", description=__doc__)
     parser.add_argument("--vmms", type=int, default=2000, help="streamed VMMs per simulator")
@@ -164,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for line in report_lines():
         print(line)
+    try:
+        print("\n".join(result_register_lines(vmms=args.mode_vmms, seed=args.seed)), flush=True)
+    except RuntimeError as exc:
+        print(exc)
+        return 1
     print("\n".join(two_step_report_lines()), flush=True)
     reports: dict = {}          # hierarchical syntheses by slug, each build once
     print("\n".join(coarse_lines(dies=args.dies, synth=not args.no_synth, reports=reports)),

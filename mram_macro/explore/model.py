@@ -118,16 +118,23 @@ def _wv(c: MacroConfig) -> bool:
     return c.has_write_verify
 
 
+def _held(c: MacroConfig) -> bool:
+    return c.result_register
+
+
 #: The configuration fields that shape each block (a run whose values differ is a worse
 #: reference for it); blocks not named here, and the whole-design rows, use :data:`_OVERALL`.
-_OVERALL = ("tdc_mode", "calibration", "activation", "multibit", _wv)
+#: Without a result register the accumulator's pass logic (no registers of its own) is
+#: attributed to the top module, and the read control holds the stream's codes.
+_OVERALL = ("tdc_mode", "calibration", "activation", "multibit", _wv, _held)
 BLOCK_STRUCTURE = {
     "tdc": ("tdc_mode",),
     "ref_tdc": ("tdc_mode", "calibration"),
     "tracker": ("tdc_mode", "calibration"),
-    "read_control": ("tdc_mode",),
+    "read_control": ("tdc_mode", _held),
     "code_lut": ("tdc_mode",),
-    "accumulator": ("calibration", "activation", "multibit", lambda c: c.tdc_mode == "coarse"),
+    "accumulator": ("calibration", "activation", "multibit", lambda c: c.tdc_mode == "coarse",
+                    _held),
     "write_controller": (_wv,),
     "input_driver": (_wv,),
     "input_deserializer": ("multibit",),

@@ -268,6 +268,39 @@ async def test_throughput(dut):
     assert env.array.evaluations - evals0 == n
 
 
+#: Probability of a ready-low cycle on m_axis in :func:`test_stalled_sink`.
+STALL_P = 0.5
+
+
+@cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
+async def test_stalled_sink(dut):
+    """Vectors streamed without gaps into a sink that stalls on half its cycles, all checked.
+
+    A macro with a result register never evaluates a vector twice; one that streams its results
+    from the TDC's codes (``result_register=False``) abandons an evaluation that reaches its
+    first capture while the stream still holds the codes, and runs it again: the test counts
+    those (evaluations beyond one per vector) and reports them with the cycles per VMM (through
+    MRAM_METRICS, for ``make bench``).
+    """
+    env = await _start(dut, seed_offset=12)
+    env.random_backpressure(p_source_idle=0.0, p_sink_stall=STALL_P)
+    n = max(2, min(_n_vmm(), 100))
+    evals0 = env.array.evaluations
+    await env.send_vectors([env.random_vector() for _ in range(n)])
+    await env.drain()
+    arrivals = env.scoreboard.arrival_ns[-n:]
+    cycles_per_vmm = (arrivals[-1] - arrivals[0]) / (n - 1) / T_CLK_NS
+    extra = env.array.evaluations - evals0 - n
+    env.report_metrics(cycles_per_vmm=cycles_per_vmm, reevaluations_per_vmm=extra / n,
+                       p_sink_stall=STALL_P, vmms_checked=n)
+    env.log.info("stalled sink (p=%.2f): %.2f cycles/VMM, %d evaluations run again for %d "
+                 "vectors", STALL_P, cycles_per_vmm, extra, n)
+    await env.finish()
+    assert extra >= 0
+    if env.config.result_register:
+        assert extra == 0, f"{extra} evaluations run again by a macro with a result register"
+
+
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
 async def test_clear_vs_accumulate(dut):
     """k accumulated passes equal the sum of k single passes; a clear pass starts over. A
