@@ -160,7 +160,9 @@ class MramMacro(wiring.Component):
                                                          stream_hold=streamed)
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
-                                     fine_taps=c.fine_taps, sync_domain="g_sync")
+                                     fine_taps=c.fine_taps, sync_domain="g_sync",
+                                     # streamed results are decoded once, as they leave
+                                     decode_held=streamed and c.fine_taps > 1)
         coarse = c.tdc_mode == "coarse"
         count_width = c.rows.bit_length() if coarse else None
         # With calibration="gain" the accumulator's gain multipliers are registered on the

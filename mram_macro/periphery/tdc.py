@@ -65,7 +65,7 @@ class Tdc(wiring.Component):
     """
 
     def __init__(self, *, cols: int, tdc_bits: int, code_domains: tuple[str, ...] | None = None,
-                 fine_taps: int = 1, sync_domain: str = "sync"):
+                 fine_taps: int = 1, sync_domain: str = "sync", decode_held: bool = False):
         """``code_domains``: per column, the clock domain of its code, ``fired`` and
         ``overflow`` bits (default all ``sync``). Column c's bits change only on edges with
         ``code_enable[c]`` high, so a clock gated by it is exact. ``sync_domain``: the clock
@@ -73,7 +73,17 @@ class Tdc(wiring.Component):
         gate it, because nothing reads ``seen`` before ``SYNC_STAGES`` of its edges have
         flushed what the previous evaluation left in the chain (``ReadControl``: capture
         starts ``SYNC_STAGES`` edges after ``arr_tdc_en`` rises). ``fine_taps``: interpolator
-        phases per clock (1: counter TDC; else a power of two below ``2**tdc_bits``)."""
+        phases per clock (1: counter TDC; else a power of two below ``2**tdc_bits``).
+        ``decode_held`` (two-step only): each column holds its coarse code, its ones count and
+        an early flag instead of the code, and ``codes`` is decoded from them through
+        ``fine_table`` (combinationally: it follows a change of ``fine_table``), so the
+        table's multiplexers switch once per conversion, behind the register, instead of with
+        the sampler bits at their freeze and again at their reset."""
+        if not isinstance(decode_held, bool):
+            raise TypeError(f"decode_held must be a bool, not {decode_held!r}")
+        if decode_held and fine_taps == 1:
+            raise ValueError("decode_held needs a two-step TDC (fine_taps > 1)")
+        self.decode_held = decode_held
         if code_domains is not None and (len(code_domains) != cols or not all(
                 isinstance(d, str) and d.isidentifier() for d in code_domains)):
             raise ValueError(f"code_domains must be {cols} domain names, not {code_domains!r}")
@@ -129,11 +139,30 @@ class Tdc(wiring.Component):
             take = ~fired[c] & self.capture & seen[c]
             end = ~fired[c] & ~(self.capture & seen[c]) & self.window_end
             m.d.comb += self.code_enable[c].eq(take | end)
+            if self.decode_held:
+                self._held_column(m, d, c, code, take, end, epochs[c].eq(epoch))
+                continue
             with m.If(take):
                 d += [epochs[c].eq(epoch), code.eq(self._code(c)), self.overflow[c].eq(0)]
             with m.Elif(end):
                 d += [epochs[c].eq(epoch), code.eq(max_code), self.overflow[c].eq(1)]
         return m
+
+    def _held_column(self, m, d, c, code, take, end, mark_epoch):
+        """``decode_held``: column ``c`` holds (coarse, ones, early) and decodes its code."""
+        k, fb = self.fine_taps, self.fine_bits
+        coarse = Signal(self.tdc_bits - fb, name=f"coarse{c}")
+        ones = Signal(fb, name=f"ones{c}")
+        early = Signal(name=f"early{c}")
+        with m.If(take):
+            d += [mark_epoch, coarse.eq(self.code_now), early.eq(self.code_early),
+                  ones.eq(popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])),
+                  self.overflow[c].eq(0)]
+        with m.Elif(end):
+            d += [mark_epoch, self.overflow[c].eq(1)]
+        table = Array(self.fine_table[i * fb:(i + 1) * fb] for i in range(k))
+        m.d.comb += code.eq(Mux(self.overflow[c], (1 << self.tdc_bits) - 1,
+                                Mux(early, 0, Cat(table[ones], coarse))))
 
     def _code(self, c: int):
         """The code column ``c`` takes when captured now."""

@@ -196,8 +196,9 @@ def test_golden_two_step_is_exact_and_follows_the_table():
 
 # -- RTL: ReadControl + Tdc with an interpolator --------------------------------------------
 class TwoStepReadPath(wiring.Component):
-    def __init__(self, cols, tdc_bits, taps):
+    def __init__(self, cols, tdc_bits, taps, decode_held=False):
         self.cols, self.tdc_bits, self.taps = cols, tdc_bits, taps
+        self.decode_held = decode_held
         fb = taps.bit_length() - 1
         super().__init__({
             "start": In(1), "start_delay": In(16), "cmp": In(cols),
@@ -209,7 +210,8 @@ class TwoStepReadPath(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.rc = rc = ReadControl(tdc_bits=self.tdc_bits - (self.taps.bit_length() - 1))
-        m.submodules.tdc = tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, fine_taps=self.taps)
+        m.submodules.tdc = tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, fine_taps=self.taps,
+                                     decode_held=self.decode_held)
         m.d.comb += [
             rc.start.eq(self.start), rc.precharge_cycles.eq(1),
             rc.start_delay.eq(self.start_delay), self.idle.eq(rc.idle), self.done.eq(rc.done),
@@ -223,11 +225,17 @@ class TwoStepReadPath(wiring.Component):
         return m
 
 
+@pytest.mark.parametrize("decode_held", [False, True], ids=["code_held", "decoded_as_read"])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_rtl_combines_coarse_and_fine_with_bubbles_and_table(seed):
+def test_rtl_combines_coarse_and_fine_with_bubbles_and_table(seed, decode_held):
+    """The codes of a conversion, as the golden model's; they stay when the samplers reset
+    (the precharge). A TDC that holds (coarse, ones, early) and decodes as it is read
+    (``decode_held``, the streamed-results build's) gives the same codes and follows a new
+    FINE_TABLE."""
     rng = np.random.default_rng(seed)
     cols, bits, taps, delay = 10, 6, 4, 2
-    dut = TwoStepReadPath(cols, bits, taps)
+    dut = TwoStepReadPath(cols, bits, taps, decode_held)
+    new_table = np.sort(rng.integers(0, taps, taps))[::-1]
     m_trip = rng.integers(1, delay + (1 << bits) // taps + 3, size=cols)
     m_trip[0], m_trip[1] = delay + 1, 10_000                 # first code bin; dead
     therm = rng.random((cols, taps - 1)) < 0.5                # any pattern, bubbles included
@@ -258,12 +266,22 @@ def test_rtl_combines_coarse_and_fine_with_bubbles_and_table(seed):
         codes = ctx.get(dut.codes)
         result["codes"] = [(codes >> (c * bits)) & ((1 << bits) - 1) for c in range(cols)]
         result["overflow"] = [(ctx.get(dut.overflow) >> c) & 1 for c in range(cols)]
+        ctx.set(dut.fine, 0)            # the samplers reset in the next precharge
+        await ctx.tick().repeat(2)
+        assert ctx.get(dut.codes) == codes, "a code changed with the samplers' reset"
+        ctx.set(dut.fine_table, sum(int(v) << (i * fb) for i, v in enumerate(new_table)))
+        await ctx.tick()
+        codes = ctx.get(dut.codes)
+        result["retabled"] = [(codes >> (c * bits)) & ((1 << bits) - 1) for c in range(cols)]
 
     run(dut, tb)
     codes, overflow = two_step_codes(m_trip, therm, start_delay_cycles=delay, tdc_bits=bits,
                                      fine_taps=taps, fine_table=table)
     assert result["codes"] == codes.tolist()
     assert result["overflow"] == overflow.astype(int).tolist()
+    retabled, _ = two_step_codes(m_trip, therm, start_delay_cycles=delay, tdc_bits=bits,
+                                 fine_taps=taps, fine_table=new_table)
+    assert result["retabled"] == (retabled if decode_held else codes).tolist()
 
 
 # -- host API -------------------------------------------------------------------------------
