@@ -228,48 +228,48 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \$99 ;
   (* init = 32'd0 *)
   wire [31:0] \$signal ;
-  reg [5:0] \$signal$616  = 6'h00;
+  reg [5:0] \$signal$626  = 6'h00;
   wire accumulate;
-  wire \accumulate$436 ;
+  wire \accumulate$446 ;
   wire activation;
   wire all_fired;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$391 ;
+  wire [63:0] \arr_bypass_l$401 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$392 ;
+  wire [63:0] \arr_bypass_r$402 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$407 ;
+  wire \arr_eval$417 ;
   input [447:0] arr_fine;
   wire [447:0] arr_fine;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$406 ;
+  wire \arr_pre$416 ;
   output arr_tdc_en;
   wire arr_tdc_en;
-  wire \arr_tdc_en$55 ;
+  wire \arr_tdc_en$65 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$598 ;
+  wire [63:0] \arr_wr_data$608 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$599 ;
+  wire \arr_wr_pulse$609 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$596 ;
+  wire [63:0] \arr_wr_row$606 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$597 ;
+  wire \arr_wr_side$607 ;
   wire array_idle;
-  wire \array_idle$594 ;
+  wire \array_idle$604 ;
   wire bus_active;
   wire busy;
-  wire \busy$341 ;
-  wire \busy$624 ;
+  wire \busy$351 ;
+  wire \busy$634 ;
   wire [63:0] bypass_l;
   wire bypass_load;
   wire [63:0] bypass_r;
@@ -338,8 +338,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [15:0] cal_offset8_offset;
   wire [15:0] cal_offset9_offset;
   wire capture;
-  wire \capture$411 ;
-  wire \capture$434 ;
+  wire \capture$421 ;
+  wire \capture$444 ;
   wire clear;
   input clk;
   wire clk;
@@ -348,19 +348,20 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] code_enable;
   wire [3:0] code_now;
   wire [447:0] codes;
-  wire [447:0] \codes$433 ;
-  wire [447:0] \codes$609 ;
+  wire [447:0] \codes$443 ;
+  wire [447:0] \codes$619 ;
   (* init = 32'd0 *)
   wire [31:0] count;
+  wire count_enable;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [1023:0] data;
-  wire [63:0] \data$588 ;
+  wire [63:0] \data$598 ;
   wire done;
   wire emit;
   wire [6:0] fail_cells;
   reg [63:0] fail_mask = 64'h0000000000000000;
-  wire [63:0] \fail_mask$632 ;
+  wire [63:0] \fail_mask$642 ;
   wire [5:0] fail_row;
   wire fail_valid;
   wire [447:0] fine;
@@ -375,8 +376,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [2:0] fine_table7_value;
   wire [63:0] fires;
   wire [3:0] flags;
-  wire \flags$445 ;
-  wire \flags$445.overflow ;
+  wire \flags$455 ;
+  wire \flags$455.overflow ;
   wire \flags.accumulate ;
   wire \flags.hold ;
   wire \flags.negate ;
@@ -401,6 +402,14 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_in_en;
   wire g_in_gclk;
   wire g_in_rst;
+  wire g_rc_cnt_clk;
+  wire g_rc_cnt_en;
+  wire g_rc_cnt_gclk;
+  wire g_rc_cnt_rst;
+  wire g_rc_pre_clk;
+  wire g_rc_pre_en;
+  wire g_rc_pre_gclk;
+  wire g_rc_pre_rst;
   wire g_regs_clk;
   wire g_regs_en;
   wire g_regs_gclk;
@@ -676,46 +685,47 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire idle;
   wire length_error;
   wire load;
-  wire \load$444 ;
+  wire \load$454 ;
   wire load_inputs;
   wire load_raw;
   output [63:0] m_axis_tdata;
   wire [63:0] m_axis_tdata;
-  wire [63:0] \m_axis_tdata$373 ;
+  wire [63:0] \m_axis_tdata$383 ;
   output m_axis_tlast;
   wire m_axis_tlast;
-  wire \m_axis_tlast$376 ;
+  wire \m_axis_tlast$386 ;
   input m_axis_tready;
   wire m_axis_tready;
-  wire \m_axis_tready$375 ;
+  wire \m_axis_tready$385 ;
   output m_axis_tuser;
   wire m_axis_tuser;
-  wire \m_axis_tuser$377 ;
+  wire \m_axis_tuser$387 ;
   output m_axis_tvalid;
   wire m_axis_tvalid;
-  wire \m_axis_tvalid$374 ;
+  wire \m_axis_tvalid$384 ;
   wire [3:0] max_retries;
   wire mode_activation;
   wire mode_raw_codes;
   wire negate;
-  wire \negate$440 ;
+  wire \negate$450 ;
   wire [1023:0] offsets;
   wire out_busy;
   wire [63:0] overflow;
-  wire [63:0] \overflow$610 ;
+  wire [63:0] \overflow$620 ;
   wire pass_done;
   wire [7:0] precharge_cycles;
   wire [7:0] precharge_cycles_cycles;
+  wire precharge_enable;
   wire [15:0] pulse_cycles;
   wire pulse_doubling;
   wire raw;
   wire [63:0] raw_bypass_l;
   wire [63:0] raw_bypass_r;
   wire read_done;
-  wire \read_done$608 ;
+  wire \read_done$618 ;
   wire read_idle;
   wire read_start;
-  wire \read_start$395 ;
+  wire \read_start$405 ;
   wire retry;
   (* init = 32'd0 *)
   wire [31:0] retry_count;
@@ -724,82 +734,82 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire rst;
   input [11:0] s_axil_araddr;
   wire [11:0] s_axil_araddr;
-  wire [11:0] \s_axil_araddr$361 ;
+  wire [11:0] \s_axil_araddr$371 ;
   input [2:0] s_axil_arprot;
   wire [2:0] s_axil_arprot;
-  wire [2:0] \s_axil_arprot$362 ;
+  wire [2:0] \s_axil_arprot$372 ;
   output s_axil_arready;
   wire s_axil_arready;
-  wire \s_axil_arready$364 ;
+  wire \s_axil_arready$374 ;
   input s_axil_arvalid;
   wire s_axil_arvalid;
-  wire \s_axil_arvalid$363 ;
+  wire \s_axil_arvalid$373 ;
   input [11:0] s_axil_awaddr;
   wire [11:0] s_axil_awaddr;
-  wire [11:0] \s_axil_awaddr$353 ;
+  wire [11:0] \s_axil_awaddr$363 ;
   input [2:0] s_axil_awprot;
   wire [2:0] s_axil_awprot;
-  wire [2:0] \s_axil_awprot$354 ;
+  wire [2:0] \s_axil_awprot$364 ;
   output s_axil_awready;
   wire s_axil_awready;
   wire \s_axil_awready$43 ;
   input s_axil_awvalid;
   wire s_axil_awvalid;
-  wire \s_axil_awvalid$355 ;
+  wire \s_axil_awvalid$365 ;
   input s_axil_bready;
   wire s_axil_bready;
-  wire \s_axil_bready$360 ;
+  wire \s_axil_bready$370 ;
   output [1:0] s_axil_bresp;
   wire [1:0] s_axil_bresp;
-  wire [1:0] \s_axil_bresp$359 ;
+  wire [1:0] \s_axil_bresp$369 ;
   output s_axil_bvalid;
   wire s_axil_bvalid;
   wire \s_axil_bvalid$45 ;
   output [31:0] s_axil_rdata;
   wire [31:0] s_axil_rdata;
-  wire [31:0] \s_axil_rdata$365 ;
+  wire [31:0] \s_axil_rdata$375 ;
   input s_axil_rready;
   wire s_axil_rready;
-  wire \s_axil_rready$368 ;
+  wire \s_axil_rready$378 ;
   output [1:0] s_axil_rresp;
   wire [1:0] s_axil_rresp;
-  wire [1:0] \s_axil_rresp$366 ;
+  wire [1:0] \s_axil_rresp$376 ;
   output s_axil_rvalid;
   wire s_axil_rvalid;
-  wire \s_axil_rvalid$367 ;
+  wire \s_axil_rvalid$377 ;
   input [31:0] s_axil_wdata;
   wire [31:0] s_axil_wdata;
-  wire [31:0] \s_axil_wdata$356 ;
+  wire [31:0] \s_axil_wdata$366 ;
   output s_axil_wready;
   wire s_axil_wready;
   wire \s_axil_wready$44 ;
   input [3:0] s_axil_wstrb;
   wire [3:0] s_axil_wstrb;
-  wire [3:0] \s_axil_wstrb$357 ;
+  wire [3:0] \s_axil_wstrb$367 ;
   input s_axil_wvalid;
   wire s_axil_wvalid;
-  wire \s_axil_wvalid$358 ;
+  wire \s_axil_wvalid$368 ;
   input [63:0] s_axis_tdata;
   wire [63:0] s_axis_tdata;
-  wire [63:0] \s_axis_tdata$369 ;
+  wire [63:0] \s_axis_tdata$379 ;
   input s_axis_tlast;
   wire s_axis_tlast;
-  wire \s_axis_tlast$371 ;
+  wire \s_axis_tlast$381 ;
   output s_axis_tready;
   wire s_axis_tready;
-  wire \s_axis_tready$329 ;
+  wire \s_axis_tready$339 ;
   input [3:0] s_axis_tuser;
   wire [3:0] s_axis_tuser;
-  wire [3:0] \s_axis_tuser$372 ;
+  wire [3:0] \s_axis_tuser$382 ;
   input s_axis_tvalid;
   wire s_axis_tvalid;
-  wire \s_axis_tvalid$370 ;
+  wire \s_axis_tvalid$380 ;
   wire shift;
-  wire \shift$438 ;
+  wire \shift$448 ;
   wire short;
   wire short_frame;
   wire start;
-  wire \start$393 ;
+  wire \start$403 ;
   wire [15:0] start_delay;
   wire status_length_error_set;
   wire status_result_pending;
@@ -919,6 +929,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \$4  = ~ s_axil_bvalid;
   assign \$5  = \$3  & \$4 ;
   assign g_regs_en = \$5  | rst;
+  assign g_rc_cnt_en = count_enable | rst;
+  assign g_rc_pre_en = precharge_enable | rst;
   assign g_bus_en = bus_active | rst;
   assign g_sync_en = arr_tdc_en | rst;
   assign g_tdc0_en = code_enable[0] | rst;
@@ -996,17 +1008,17 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_in_en = \$11  | rst;
   assign \$12  = load_inputs | bypass_load;
   assign g_drv_en = \$12  | rst;
-  assign \$13  = start | \busy$341 ;
+  assign \$13  = start | \busy$351 ;
   assign \$14  = \$13  | write_busy_q;
   assign g_wr_en = \$14  | rst;
   assign \$15  = fail_valid | retry;
   assign \$16  = \$15  | pass_done;
   assign g_cnt_en = \$16  | rst;
-  assign \start$393  = read_start | \read_start$395 ;
+  assign \start$403  = read_start | \read_start$405 ;
   assign start_delay = verifying ? wv_read_delay : tdc_start_delay_cycles;
-  assign \flags$445  = | { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign \flags$455  = | { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
   assign data = activation ? { 960'h000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000, \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  } : values;
-  assign status_vmm_busy = \busy$624  | vector_valid;
+  assign status_vmm_busy = \busy$634  | vector_valid;
   assign \$17  = | { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
   assign status_tdc_overflow_set = pass_done & \$17 ;
   assign \$18  = wv_fail_count_count + fail_cells;
@@ -1017,7 +1029,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   always @(posedge g_cnt_clk)
     wv_fail_count_count <= \$22 ;
   always @(posedge g_cnt_clk)
-    \$signal$616  <= \$23 ;
+    \$signal$626  <= \$23 ;
   always @(posedge g_cnt_clk)
     fail_mask <= \$24 ;
   always @(posedge g_cnt_clk)
@@ -1029,263 +1041,263 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .activation(activation),
     .g_acc_clk(g_acc_clk),
     .g_acc_rst(rst),
-    .\port$4668$0 (\$155 ),
-    .\port$4670$0 (\$156 ),
-    .\port$4672$0 (\$157 ),
-    .\port$4674$0 (\$158 ),
-    .\port$4676$0 (\$159 ),
-    .\port$4678$0 (\$160 ),
-    .\port$4680$0 (\$161 ),
-    .\port$4682$0 (\$162 ),
-    .\port$4684$0 (\$163 ),
-    .\port$4686$0 (\$164 ),
-    .\port$4688$0 (\$165 ),
-    .\port$4690$0 (\$166 ),
-    .\port$4692$0 (\$167 ),
-    .\port$4694$0 (\$168 ),
-    .\port$4696$0 (\$169 ),
-    .\port$4698$0 (\$170 ),
-    .\port$4700$0 (\$171 ),
-    .\port$4702$0 (\$172 ),
-    .\port$4704$0 (\$173 ),
-    .\port$4706$0 (\$174 ),
-    .\port$4708$0 (\$175 ),
-    .\port$4710$0 (\$176 ),
-    .\port$4712$0 (\$177 ),
-    .\port$4714$0 (\$178 ),
-    .\port$4716$0 (\$179 ),
-    .\port$4718$0 (\$180 ),
-    .\port$4720$0 (\$181 ),
-    .\port$4722$0 (\$182 ),
-    .\port$4724$0 (\$183 ),
-    .\port$4726$0 (\$184 ),
-    .\port$4728$0 (\$185 ),
-    .\port$4730$0 (\$186 ),
-    .\port$4732$0 (\$187 ),
-    .\port$4734$0 (\$188 ),
-    .\port$4736$0 (\$189 ),
-    .\port$4738$0 (\$190 ),
-    .\port$4740$0 (\$191 ),
-    .\port$4742$0 (\$192 ),
-    .\port$4744$0 (\$193 ),
-    .\port$4746$0 (\$194 ),
-    .\port$4748$0 (\$195 ),
-    .\port$4750$0 (\$196 ),
-    .\port$4752$0 (\$197 ),
-    .\port$4754$0 (\$198 ),
-    .\port$4756$0 (\$199 ),
-    .\port$4758$0 (\$200 ),
-    .\port$4760$0 (\$201 ),
-    .\port$4762$0 (\$202 ),
-    .\port$4764$0 (\$203 ),
-    .\port$4766$0 (\$204 ),
-    .\port$4768$0 (\$205 ),
-    .\port$4770$0 (\$206 ),
-    .\port$4772$0 (\$207 ),
-    .\port$4774$0 (\$208 ),
-    .\port$4776$0 (\$209 ),
-    .\port$4778$0 (\$210 ),
-    .\port$4780$0 (\$211 ),
-    .\port$4782$0 (\$212 ),
-    .\port$4784$0 (\$213 ),
-    .\port$4786$0 (\$214 ),
-    .\port$4788$0 (\$215 ),
-    .\port$4790$0 (\$216 ),
-    .\port$4792$0 (\$217 ),
-    .\port$4794$0 (\$218 ),
-    .\port$5055$0 (cal_offset0_offset),
-    .\port$5057$0 (cal_offset1_offset),
-    .\port$5059$0 (cal_offset2_offset),
-    .\port$5061$0 (cal_offset3_offset),
-    .\port$5063$0 (cal_offset4_offset),
-    .\port$5065$0 (cal_offset5_offset),
-    .\port$5067$0 (cal_offset6_offset),
-    .\port$5069$0 (cal_offset7_offset),
-    .\port$5071$0 (cal_offset8_offset),
-    .\port$5073$0 (cal_offset9_offset),
-    .\port$5075$0 (cal_offset10_offset),
-    .\port$5077$0 (cal_offset11_offset),
-    .\port$5079$0 (cal_offset12_offset),
-    .\port$5081$0 (cal_offset13_offset),
-    .\port$5083$0 (cal_offset14_offset),
-    .\port$5085$0 (cal_offset15_offset),
-    .\port$5087$0 (cal_offset16_offset),
-    .\port$5089$0 (cal_offset17_offset),
-    .\port$5091$0 (cal_offset18_offset),
-    .\port$5093$0 (cal_offset19_offset),
-    .\port$5095$0 (cal_offset20_offset),
-    .\port$5097$0 (cal_offset21_offset),
-    .\port$5099$0 (cal_offset22_offset),
-    .\port$5101$0 (cal_offset23_offset),
-    .\port$5103$0 (cal_offset24_offset),
-    .\port$5105$0 (cal_offset25_offset),
-    .\port$5107$0 (cal_offset26_offset),
-    .\port$5109$0 (cal_offset27_offset),
-    .\port$5111$0 (cal_offset28_offset),
-    .\port$5113$0 (cal_offset29_offset),
-    .\port$5115$0 (cal_offset30_offset),
-    .\port$5117$0 (cal_offset31_offset),
-    .\port$5119$0 (cal_offset32_offset),
-    .\port$5121$0 (cal_offset33_offset),
-    .\port$5123$0 (cal_offset34_offset),
-    .\port$5125$0 (cal_offset35_offset),
-    .\port$5127$0 (cal_offset36_offset),
-    .\port$5129$0 (cal_offset37_offset),
-    .\port$5131$0 (cal_offset38_offset),
-    .\port$5133$0 (cal_offset39_offset),
-    .\port$5135$0 (cal_offset40_offset),
-    .\port$5137$0 (cal_offset41_offset),
-    .\port$5139$0 (cal_offset42_offset),
-    .\port$5141$0 (cal_offset43_offset),
-    .\port$5143$0 (cal_offset44_offset),
-    .\port$5145$0 (cal_offset45_offset),
-    .\port$5147$0 (cal_offset46_offset),
-    .\port$5149$0 (cal_offset47_offset),
-    .\port$5151$0 (cal_offset48_offset),
-    .\port$5153$0 (cal_offset49_offset),
-    .\port$5155$0 (cal_offset50_offset),
-    .\port$5157$0 (cal_offset51_offset),
-    .\port$5159$0 (cal_offset52_offset),
-    .\port$5161$0 (cal_offset53_offset),
-    .\port$5163$0 (cal_offset54_offset),
-    .\port$5165$0 (cal_offset55_offset),
-    .\port$5167$0 (cal_offset56_offset),
-    .\port$5169$0 (cal_offset57_offset),
-    .\port$5171$0 (cal_offset58_offset),
-    .\port$5173$0 (cal_offset59_offset),
-    .\port$5175$0 (cal_offset60_offset),
-    .\port$5177$0 (cal_offset61_offset),
-    .\port$5179$0 (cal_offset62_offset),
-    .\port$5181$0 (cal_offset63_offset),
-    .\port$5183$0 (threshold0_value),
-    .\port$5185$0 (threshold1_value),
-    .\port$5187$0 (threshold2_value),
-    .\port$5189$0 (threshold3_value),
-    .\port$5191$0 (threshold4_value),
-    .\port$5193$0 (threshold5_value),
-    .\port$5195$0 (threshold6_value),
-    .\port$5197$0 (threshold7_value),
-    .\port$5199$0 (threshold8_value),
-    .\port$5201$0 (threshold9_value),
-    .\port$5203$0 (threshold10_value),
-    .\port$5205$0 (threshold11_value),
-    .\port$5207$0 (threshold12_value),
-    .\port$5209$0 (threshold13_value),
-    .\port$5211$0 (threshold14_value),
-    .\port$5213$0 (threshold15_value),
-    .\port$5215$0 (threshold16_value),
-    .\port$5217$0 (threshold17_value),
-    .\port$5219$0 (threshold18_value),
-    .\port$5221$0 (threshold19_value),
-    .\port$5223$0 (threshold20_value),
-    .\port$5225$0 (threshold21_value),
-    .\port$5227$0 (threshold22_value),
-    .\port$5229$0 (threshold23_value),
-    .\port$5231$0 (threshold24_value),
-    .\port$5233$0 (threshold25_value),
-    .\port$5235$0 (threshold26_value),
-    .\port$5237$0 (threshold27_value),
-    .\port$5239$0 (threshold28_value),
-    .\port$5241$0 (threshold29_value),
-    .\port$5243$0 (threshold30_value),
-    .\port$5245$0 (threshold31_value),
-    .\port$5247$0 (threshold32_value),
-    .\port$5249$0 (threshold33_value),
-    .\port$5251$0 (threshold34_value),
-    .\port$5253$0 (threshold35_value),
-    .\port$5255$0 (threshold36_value),
-    .\port$5257$0 (threshold37_value),
-    .\port$5259$0 (threshold38_value),
-    .\port$5261$0 (threshold39_value),
-    .\port$5263$0 (threshold40_value),
-    .\port$5265$0 (threshold41_value),
-    .\port$5267$0 (threshold42_value),
-    .\port$5269$0 (threshold43_value),
-    .\port$5271$0 (threshold44_value),
-    .\port$5273$0 (threshold45_value),
-    .\port$5275$0 (threshold46_value),
-    .\port$5277$0 (threshold47_value),
-    .\port$5279$0 (threshold48_value),
-    .\port$5281$0 (threshold49_value),
-    .\port$5283$0 (threshold50_value),
-    .\port$5285$0 (threshold51_value),
-    .\port$5287$0 (threshold52_value),
-    .\port$5289$0 (threshold53_value),
-    .\port$5291$0 (threshold54_value),
-    .\port$5293$0 (threshold55_value),
-    .\port$5295$0 (threshold56_value),
-    .\port$5297$0 (threshold57_value),
-    .\port$5299$0 (threshold58_value),
-    .\port$5301$0 (threshold59_value),
-    .\port$5303$0 (threshold60_value),
-    .\port$5305$0 (threshold61_value),
-    .\port$5307$0 (threshold62_value),
-    .\port$5309$0 (threshold63_value),
-    .\port$5653$0 (\$27 ),
-    .\port$5655$0 (\$28 ),
-    .\port$5657$0 (\$29 ),
-    .\port$5659$0 (\$30 ),
-    .\port$5661$0 (\$31 ),
-    .\port$5663$0 (\$32 ),
-    .\port$5665$0 (\$33 ),
-    .\port$5667$0 (\$34 ),
-    .\port$5669$0 (\$35 ),
-    .\port$5671$0 (\$36 ),
-    .\port$5673$0 (\$37 ),
-    .\port$5675$0 (\$38 ),
-    .\port$5677$0 (\$39 ),
-    .\port$5679$0 (\$40 ),
-    .\port$5681$0 (\$41 ),
-    .\port$5683$0 (\$42 ),
-    .\port$5685$0 (\$43 ),
-    .\port$5687$0 (\$44 ),
-    .\port$5689$0 (\$45 ),
-    .\port$5691$0 (\$46 ),
-    .\port$5693$0 (\$47 ),
-    .\port$5695$0 (\$48 ),
-    .\port$5697$0 (\$49 ),
-    .\port$5699$0 (\$50 ),
-    .\port$5701$0 (\$51 ),
-    .\port$5703$0 (\$52 ),
-    .\port$5705$0 (\$53 ),
-    .\port$5707$0 (\$54 ),
-    .\port$5709$0 (\$55 ),
-    .\port$5711$0 (\$56 ),
-    .\port$5713$0 (\$57 ),
-    .\port$5715$0 (\$58 ),
-    .\port$5717$0 (\$59 ),
-    .\port$5719$0 (\$60 ),
-    .\port$5721$0 (\$61 ),
-    .\port$5723$0 (\$62 ),
-    .\port$5725$0 (\$63 ),
-    .\port$5727$0 (\$64 ),
-    .\port$5729$0 (\$65 ),
-    .\port$5731$0 (\$66 ),
-    .\port$5733$0 (\$67 ),
-    .\port$5735$0 (\$68 ),
-    .\port$5737$0 (\$69 ),
-    .\port$5739$0 (\$70 ),
-    .\port$5741$0 (\$71 ),
-    .\port$5743$0 (\$72 ),
-    .\port$5745$0 (\$73 ),
-    .\port$5747$0 (\$74 ),
-    .\port$5749$0 (\$75 ),
-    .\port$5751$0 (\$76 ),
-    .\port$5753$0 (\$77 ),
-    .\port$5755$0 (\$78 ),
-    .\port$5757$0 (\$79 ),
-    .\port$5759$0 (\$80 ),
-    .\port$5761$0 (\$81 ),
-    .\port$5763$0 (\$82 ),
-    .\port$5765$0 (\$83 ),
-    .\port$5767$0 (\$84 ),
-    .\port$5769$0 (\$85 ),
-    .\port$5771$0 (\$86 ),
-    .\port$5773$0 (\$87 ),
-    .\port$5775$0 (\$88 ),
-    .\port$5777$0 (\$89 ),
-    .\port$5779$0 (\$90 ),
-    .\port$5934$2 (\$219 ),
+    .\port$4680$0 (\$155 ),
+    .\port$4682$0 (\$156 ),
+    .\port$4684$0 (\$157 ),
+    .\port$4686$0 (\$158 ),
+    .\port$4688$0 (\$159 ),
+    .\port$4690$0 (\$160 ),
+    .\port$4692$0 (\$161 ),
+    .\port$4694$0 (\$162 ),
+    .\port$4696$0 (\$163 ),
+    .\port$4698$0 (\$164 ),
+    .\port$4700$0 (\$165 ),
+    .\port$4702$0 (\$166 ),
+    .\port$4704$0 (\$167 ),
+    .\port$4706$0 (\$168 ),
+    .\port$4708$0 (\$169 ),
+    .\port$4710$0 (\$170 ),
+    .\port$4712$0 (\$171 ),
+    .\port$4714$0 (\$172 ),
+    .\port$4716$0 (\$173 ),
+    .\port$4718$0 (\$174 ),
+    .\port$4720$0 (\$175 ),
+    .\port$4722$0 (\$176 ),
+    .\port$4724$0 (\$177 ),
+    .\port$4726$0 (\$178 ),
+    .\port$4728$0 (\$179 ),
+    .\port$4730$0 (\$180 ),
+    .\port$4732$0 (\$181 ),
+    .\port$4734$0 (\$182 ),
+    .\port$4736$0 (\$183 ),
+    .\port$4738$0 (\$184 ),
+    .\port$4740$0 (\$185 ),
+    .\port$4742$0 (\$186 ),
+    .\port$4744$0 (\$187 ),
+    .\port$4746$0 (\$188 ),
+    .\port$4748$0 (\$189 ),
+    .\port$4750$0 (\$190 ),
+    .\port$4752$0 (\$191 ),
+    .\port$4754$0 (\$192 ),
+    .\port$4756$0 (\$193 ),
+    .\port$4758$0 (\$194 ),
+    .\port$4760$0 (\$195 ),
+    .\port$4762$0 (\$196 ),
+    .\port$4764$0 (\$197 ),
+    .\port$4766$0 (\$198 ),
+    .\port$4768$0 (\$199 ),
+    .\port$4770$0 (\$200 ),
+    .\port$4772$0 (\$201 ),
+    .\port$4774$0 (\$202 ),
+    .\port$4776$0 (\$203 ),
+    .\port$4778$0 (\$204 ),
+    .\port$4780$0 (\$205 ),
+    .\port$4782$0 (\$206 ),
+    .\port$4784$0 (\$207 ),
+    .\port$4786$0 (\$208 ),
+    .\port$4788$0 (\$209 ),
+    .\port$4790$0 (\$210 ),
+    .\port$4792$0 (\$211 ),
+    .\port$4794$0 (\$212 ),
+    .\port$4796$0 (\$213 ),
+    .\port$4798$0 (\$214 ),
+    .\port$4800$0 (\$215 ),
+    .\port$4802$0 (\$216 ),
+    .\port$4804$0 (\$217 ),
+    .\port$4806$0 (\$218 ),
+    .\port$5069$0 (cal_offset0_offset),
+    .\port$5071$0 (cal_offset1_offset),
+    .\port$5073$0 (cal_offset2_offset),
+    .\port$5075$0 (cal_offset3_offset),
+    .\port$5077$0 (cal_offset4_offset),
+    .\port$5079$0 (cal_offset5_offset),
+    .\port$5081$0 (cal_offset6_offset),
+    .\port$5083$0 (cal_offset7_offset),
+    .\port$5085$0 (cal_offset8_offset),
+    .\port$5087$0 (cal_offset9_offset),
+    .\port$5089$0 (cal_offset10_offset),
+    .\port$5091$0 (cal_offset11_offset),
+    .\port$5093$0 (cal_offset12_offset),
+    .\port$5095$0 (cal_offset13_offset),
+    .\port$5097$0 (cal_offset14_offset),
+    .\port$5099$0 (cal_offset15_offset),
+    .\port$5101$0 (cal_offset16_offset),
+    .\port$5103$0 (cal_offset17_offset),
+    .\port$5105$0 (cal_offset18_offset),
+    .\port$5107$0 (cal_offset19_offset),
+    .\port$5109$0 (cal_offset20_offset),
+    .\port$5111$0 (cal_offset21_offset),
+    .\port$5113$0 (cal_offset22_offset),
+    .\port$5115$0 (cal_offset23_offset),
+    .\port$5117$0 (cal_offset24_offset),
+    .\port$5119$0 (cal_offset25_offset),
+    .\port$5121$0 (cal_offset26_offset),
+    .\port$5123$0 (cal_offset27_offset),
+    .\port$5125$0 (cal_offset28_offset),
+    .\port$5127$0 (cal_offset29_offset),
+    .\port$5129$0 (cal_offset30_offset),
+    .\port$5131$0 (cal_offset31_offset),
+    .\port$5133$0 (cal_offset32_offset),
+    .\port$5135$0 (cal_offset33_offset),
+    .\port$5137$0 (cal_offset34_offset),
+    .\port$5139$0 (cal_offset35_offset),
+    .\port$5141$0 (cal_offset36_offset),
+    .\port$5143$0 (cal_offset37_offset),
+    .\port$5145$0 (cal_offset38_offset),
+    .\port$5147$0 (cal_offset39_offset),
+    .\port$5149$0 (cal_offset40_offset),
+    .\port$5151$0 (cal_offset41_offset),
+    .\port$5153$0 (cal_offset42_offset),
+    .\port$5155$0 (cal_offset43_offset),
+    .\port$5157$0 (cal_offset44_offset),
+    .\port$5159$0 (cal_offset45_offset),
+    .\port$5161$0 (cal_offset46_offset),
+    .\port$5163$0 (cal_offset47_offset),
+    .\port$5165$0 (cal_offset48_offset),
+    .\port$5167$0 (cal_offset49_offset),
+    .\port$5169$0 (cal_offset50_offset),
+    .\port$5171$0 (cal_offset51_offset),
+    .\port$5173$0 (cal_offset52_offset),
+    .\port$5175$0 (cal_offset53_offset),
+    .\port$5177$0 (cal_offset54_offset),
+    .\port$5179$0 (cal_offset55_offset),
+    .\port$5181$0 (cal_offset56_offset),
+    .\port$5183$0 (cal_offset57_offset),
+    .\port$5185$0 (cal_offset58_offset),
+    .\port$5187$0 (cal_offset59_offset),
+    .\port$5189$0 (cal_offset60_offset),
+    .\port$5191$0 (cal_offset61_offset),
+    .\port$5193$0 (cal_offset62_offset),
+    .\port$5195$0 (cal_offset63_offset),
+    .\port$5197$0 (threshold0_value),
+    .\port$5199$0 (threshold1_value),
+    .\port$5201$0 (threshold2_value),
+    .\port$5203$0 (threshold3_value),
+    .\port$5205$0 (threshold4_value),
+    .\port$5207$0 (threshold5_value),
+    .\port$5209$0 (threshold6_value),
+    .\port$5211$0 (threshold7_value),
+    .\port$5213$0 (threshold8_value),
+    .\port$5215$0 (threshold9_value),
+    .\port$5217$0 (threshold10_value),
+    .\port$5219$0 (threshold11_value),
+    .\port$5221$0 (threshold12_value),
+    .\port$5223$0 (threshold13_value),
+    .\port$5225$0 (threshold14_value),
+    .\port$5227$0 (threshold15_value),
+    .\port$5229$0 (threshold16_value),
+    .\port$5231$0 (threshold17_value),
+    .\port$5233$0 (threshold18_value),
+    .\port$5235$0 (threshold19_value),
+    .\port$5237$0 (threshold20_value),
+    .\port$5239$0 (threshold21_value),
+    .\port$5241$0 (threshold22_value),
+    .\port$5243$0 (threshold23_value),
+    .\port$5245$0 (threshold24_value),
+    .\port$5247$0 (threshold25_value),
+    .\port$5249$0 (threshold26_value),
+    .\port$5251$0 (threshold27_value),
+    .\port$5253$0 (threshold28_value),
+    .\port$5255$0 (threshold29_value),
+    .\port$5257$0 (threshold30_value),
+    .\port$5259$0 (threshold31_value),
+    .\port$5261$0 (threshold32_value),
+    .\port$5263$0 (threshold33_value),
+    .\port$5265$0 (threshold34_value),
+    .\port$5267$0 (threshold35_value),
+    .\port$5269$0 (threshold36_value),
+    .\port$5271$0 (threshold37_value),
+    .\port$5273$0 (threshold38_value),
+    .\port$5275$0 (threshold39_value),
+    .\port$5277$0 (threshold40_value),
+    .\port$5279$0 (threshold41_value),
+    .\port$5281$0 (threshold42_value),
+    .\port$5283$0 (threshold43_value),
+    .\port$5285$0 (threshold44_value),
+    .\port$5287$0 (threshold45_value),
+    .\port$5289$0 (threshold46_value),
+    .\port$5291$0 (threshold47_value),
+    .\port$5293$0 (threshold48_value),
+    .\port$5295$0 (threshold49_value),
+    .\port$5297$0 (threshold50_value),
+    .\port$5299$0 (threshold51_value),
+    .\port$5301$0 (threshold52_value),
+    .\port$5303$0 (threshold53_value),
+    .\port$5305$0 (threshold54_value),
+    .\port$5307$0 (threshold55_value),
+    .\port$5309$0 (threshold56_value),
+    .\port$5311$0 (threshold57_value),
+    .\port$5313$0 (threshold58_value),
+    .\port$5315$0 (threshold59_value),
+    .\port$5317$0 (threshold60_value),
+    .\port$5319$0 (threshold61_value),
+    .\port$5321$0 (threshold62_value),
+    .\port$5323$0 (threshold63_value),
+    .\port$5676$0 (\$27 ),
+    .\port$5678$0 (\$28 ),
+    .\port$5680$0 (\$29 ),
+    .\port$5682$0 (\$30 ),
+    .\port$5684$0 (\$31 ),
+    .\port$5686$0 (\$32 ),
+    .\port$5688$0 (\$33 ),
+    .\port$5690$0 (\$34 ),
+    .\port$5692$0 (\$35 ),
+    .\port$5694$0 (\$36 ),
+    .\port$5696$0 (\$37 ),
+    .\port$5698$0 (\$38 ),
+    .\port$5700$0 (\$39 ),
+    .\port$5702$0 (\$40 ),
+    .\port$5704$0 (\$41 ),
+    .\port$5706$0 (\$42 ),
+    .\port$5708$0 (\$43 ),
+    .\port$5710$0 (\$44 ),
+    .\port$5712$0 (\$45 ),
+    .\port$5714$0 (\$46 ),
+    .\port$5716$0 (\$47 ),
+    .\port$5718$0 (\$48 ),
+    .\port$5720$0 (\$49 ),
+    .\port$5722$0 (\$50 ),
+    .\port$5724$0 (\$51 ),
+    .\port$5726$0 (\$52 ),
+    .\port$5728$0 (\$53 ),
+    .\port$5730$0 (\$54 ),
+    .\port$5732$0 (\$55 ),
+    .\port$5734$0 (\$56 ),
+    .\port$5736$0 (\$57 ),
+    .\port$5738$0 (\$58 ),
+    .\port$5740$0 (\$59 ),
+    .\port$5742$0 (\$60 ),
+    .\port$5744$0 (\$61 ),
+    .\port$5746$0 (\$62 ),
+    .\port$5748$0 (\$63 ),
+    .\port$5750$0 (\$64 ),
+    .\port$5752$0 (\$65 ),
+    .\port$5754$0 (\$66 ),
+    .\port$5756$0 (\$67 ),
+    .\port$5758$0 (\$68 ),
+    .\port$5760$0 (\$69 ),
+    .\port$5762$0 (\$70 ),
+    .\port$5764$0 (\$71 ),
+    .\port$5766$0 (\$72 ),
+    .\port$5768$0 (\$73 ),
+    .\port$5770$0 (\$74 ),
+    .\port$5772$0 (\$75 ),
+    .\port$5774$0 (\$76 ),
+    .\port$5776$0 (\$77 ),
+    .\port$5778$0 (\$78 ),
+    .\port$5780$0 (\$79 ),
+    .\port$5782$0 (\$80 ),
+    .\port$5784$0 (\$81 ),
+    .\port$5786$0 (\$82 ),
+    .\port$5788$0 (\$83 ),
+    .\port$5790$0 (\$84 ),
+    .\port$5792$0 (\$85 ),
+    .\port$5794$0 (\$86 ),
+    .\port$5796$0 (\$87 ),
+    .\port$5798$0 (\$88 ),
+    .\port$5800$0 (\$89 ),
+    .\port$5802$0 (\$90 ),
+    .\port$5957$2 (\$219 ),
     .raw(raw),
     .values(values)
   );
@@ -1313,6 +1325,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .clk(clk),
     .en(g_in_en),
     .gclk(g_in_clk)
+  );
+  mram_icg g_rc_cnt_icg (
+    .clk(clk),
+    .en(g_rc_cnt_en),
+    .gclk(g_rc_cnt_clk)
+  );
+  mram_icg g_rc_pre_icg (
+    .clk(clk),
+    .en(g_rc_pre_en),
+    .gclk(g_rc_pre_clk)
   );
   mram_icg g_regs_icg (
     .clk(clk),
@@ -1684,14 +1706,18 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_pre(arr_pre),
     .arr_tdc_en(arr_tdc_en),
     .clk(clk),
+    .count_enable(count_enable),
     .done(read_done),
+    .g_rc_cnt_clk(g_rc_cnt_clk),
+    .g_rc_pre_clk(g_rc_pre_clk),
     .idle(read_idle),
     .precharge_cycles(precharge_cycles),
+    .precharge_enable(precharge_enable),
     .rst(rst),
-    .start(\start$393 ),
+    .start(\start$403 ),
     .start_delay(start_delay),
     .tdc_all_fired(tdc_all_fired),
-    .tdc_capture(\capture$411 ),
+    .tdc_capture(\capture$421 ),
     .tdc_clear(clear),
     .tdc_code_now(code_now),
     .tdc_early(code_early),
@@ -1764,7 +1790,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
     .ctrl_write_row(start),
-    .ctrl_write_row_busy(\busy$341 ),
+    .ctrl_write_row_busy(\busy$351 ),
     .fine_table0_value(fine_table0_value),
     .fine_table1_value(fine_table1_value),
     .fine_table2_value(fine_table2_value),
@@ -1778,8 +1804,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_regs_clk(g_regs_clk),
     .mode_activation(short),
     .mode_raw_codes(raw),
-    .\port$4966$0 (\$signal$616 ),
-    .\port$4968$0 (fail_mask),
+    .\port$4980$0 (\$signal$626 ),
+    .\port$4982$0 (fail_mask),
     .precharge_cycles_cycles(precharge_cycles),
     .s_axil_araddr(s_axil_araddr),
     .s_axil_arready(s_axil_arready),
@@ -1883,7 +1909,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   \mram_macro.result_serializer  result_serializer (
     .busy(m_axis_tvalid),
-    .flags(\flags$445 ),
+    .flags(\flags$455 ),
     .g_ser_clk(g_ser_clk),
     .g_ser_rst(rst),
     .load(emit),
@@ -1898,14 +1924,14 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   \mram_macro.sequencer  sequencer (
     .accumulate(accumulate),
     .array_idle(array_idle),
-    .busy(\busy$624 ),
+    .busy(\busy$634 ),
     .capture(capture),
     .clk(clk),
     .emit(emit),
     .load_inputs(load_inputs),
     .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .\port$5934$2 (\$219 ),
+    .\port$5957$2 (\$219 ),
     .read_done(read_done),
     .read_idle(read_idle),
     .read_start(read_start),
@@ -1913,11 +1939,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .vector_flags(vector_flags),
     .vector_take(take),
     .vector_valid(vector_valid),
-    .write_busy(\busy$341 )
+    .write_busy(\busy$351 )
   );
   \mram_macro.tdc  tdc (
     .all_fired(tdc_all_fired),
-    .capture(\capture$411 ),
+    .capture(\capture$421 ),
     .clear(clear),
     .clk(clk),
     .cmp(arr_cmp),
@@ -1991,142 +2017,142 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$5039$0 (fine_table0_value),
-    .\port$5041$0 (fine_table1_value),
-    .\port$5043$0 (fine_table2_value),
-    .\port$5045$0 (fine_table3_value),
-    .\port$5047$0 (fine_table4_value),
-    .\port$5049$0 (fine_table5_value),
-    .\port$5051$0 (fine_table6_value),
-    .\port$5053$0 (fine_table7_value),
-    .\port$5653$0 (\$27 ),
-    .\port$5655$0 (\$28 ),
-    .\port$5657$0 (\$29 ),
-    .\port$5659$0 (\$30 ),
-    .\port$5661$0 (\$31 ),
-    .\port$5663$0 (\$32 ),
-    .\port$5665$0 (\$33 ),
-    .\port$5667$0 (\$34 ),
-    .\port$5669$0 (\$35 ),
-    .\port$5671$0 (\$36 ),
-    .\port$5673$0 (\$37 ),
-    .\port$5675$0 (\$38 ),
-    .\port$5677$0 (\$39 ),
-    .\port$5679$0 (\$40 ),
-    .\port$5681$0 (\$41 ),
-    .\port$5683$0 (\$42 ),
-    .\port$5685$0 (\$43 ),
-    .\port$5687$0 (\$44 ),
-    .\port$5689$0 (\$45 ),
-    .\port$5691$0 (\$46 ),
-    .\port$5693$0 (\$47 ),
-    .\port$5695$0 (\$48 ),
-    .\port$5697$0 (\$49 ),
-    .\port$5699$0 (\$50 ),
-    .\port$5701$0 (\$51 ),
-    .\port$5703$0 (\$52 ),
-    .\port$5705$0 (\$53 ),
-    .\port$5707$0 (\$54 ),
-    .\port$5709$0 (\$55 ),
-    .\port$5711$0 (\$56 ),
-    .\port$5713$0 (\$57 ),
-    .\port$5715$0 (\$58 ),
-    .\port$5717$0 (\$59 ),
-    .\port$5719$0 (\$60 ),
-    .\port$5721$0 (\$61 ),
-    .\port$5723$0 (\$62 ),
-    .\port$5725$0 (\$63 ),
-    .\port$5727$0 (\$64 ),
-    .\port$5729$0 (\$65 ),
-    .\port$5731$0 (\$66 ),
-    .\port$5733$0 (\$67 ),
-    .\port$5735$0 (\$68 ),
-    .\port$5737$0 (\$69 ),
-    .\port$5739$0 (\$70 ),
-    .\port$5741$0 (\$71 ),
-    .\port$5743$0 (\$72 ),
-    .\port$5745$0 (\$73 ),
-    .\port$5747$0 (\$74 ),
-    .\port$5749$0 (\$75 ),
-    .\port$5751$0 (\$76 ),
-    .\port$5753$0 (\$77 ),
-    .\port$5755$0 (\$78 ),
-    .\port$5757$0 (\$79 ),
-    .\port$5759$0 (\$80 ),
-    .\port$5761$0 (\$81 ),
-    .\port$5763$0 (\$82 ),
-    .\port$5765$0 (\$83 ),
-    .\port$5767$0 (\$84 ),
-    .\port$5769$0 (\$85 ),
-    .\port$5771$0 (\$86 ),
-    .\port$5773$0 (\$87 ),
-    .\port$5775$0 (\$88 ),
-    .\port$5777$0 (\$89 ),
-    .\port$5779$0 (\$90 ),
-    .\port$5781$0 (\$91 ),
-    .\port$5783$0 (\$92 ),
-    .\port$5785$0 (\$93 ),
-    .\port$5787$0 (\$94 ),
-    .\port$5789$0 (\$95 ),
-    .\port$5791$0 (\$96 ),
-    .\port$5793$0 (\$97 ),
-    .\port$5795$0 (\$98 ),
-    .\port$5797$0 (\$99 ),
-    .\port$5799$0 (\$100 ),
-    .\port$5801$0 (\$101 ),
-    .\port$5803$0 (\$102 ),
-    .\port$5805$0 (\$103 ),
-    .\port$5807$0 (\$104 ),
-    .\port$5809$0 (\$105 ),
-    .\port$5811$0 (\$106 ),
-    .\port$5813$0 (\$107 ),
-    .\port$5815$0 (\$108 ),
-    .\port$5817$0 (\$109 ),
-    .\port$5819$0 (\$110 ),
-    .\port$5821$0 (\$111 ),
-    .\port$5823$0 (\$112 ),
-    .\port$5825$0 (\$113 ),
-    .\port$5827$0 (\$114 ),
-    .\port$5829$0 (\$115 ),
-    .\port$5831$0 (\$116 ),
-    .\port$5833$0 (\$117 ),
-    .\port$5835$0 (\$118 ),
-    .\port$5837$0 (\$119 ),
-    .\port$5839$0 (\$120 ),
-    .\port$5841$0 (\$121 ),
-    .\port$5843$0 (\$122 ),
-    .\port$5845$0 (\$123 ),
-    .\port$5847$0 (\$124 ),
-    .\port$5849$0 (\$125 ),
-    .\port$5851$0 (\$126 ),
-    .\port$5853$0 (\$127 ),
-    .\port$5855$0 (\$128 ),
-    .\port$5857$0 (\$129 ),
-    .\port$5859$0 (\$130 ),
-    .\port$5861$0 (\$131 ),
-    .\port$5863$0 (\$132 ),
-    .\port$5865$0 (\$133 ),
-    .\port$5867$0 (\$134 ),
-    .\port$5869$0 (\$135 ),
-    .\port$5871$0 (\$136 ),
-    .\port$5873$0 (\$137 ),
-    .\port$5875$0 (\$138 ),
-    .\port$5877$0 (\$139 ),
-    .\port$5879$0 (\$140 ),
-    .\port$5881$0 (\$141 ),
-    .\port$5883$0 (\$142 ),
-    .\port$5885$0 (\$143 ),
-    .\port$5887$0 (\$144 ),
-    .\port$5889$0 (\$145 ),
-    .\port$5891$0 (\$146 ),
-    .\port$5893$0 (\$147 ),
-    .\port$5895$0 (\$148 ),
-    .\port$5897$0 (\$149 ),
-    .\port$5899$0 (\$150 ),
-    .\port$5901$0 (\$151 ),
-    .\port$5903$0 (\$152 ),
-    .\port$5905$0 (\$153 ),
-    .\port$5907$0 (\$154 ),
+    .\port$5053$0 (fine_table0_value),
+    .\port$5055$0 (fine_table1_value),
+    .\port$5057$0 (fine_table2_value),
+    .\port$5059$0 (fine_table3_value),
+    .\port$5061$0 (fine_table4_value),
+    .\port$5063$0 (fine_table5_value),
+    .\port$5065$0 (fine_table6_value),
+    .\port$5067$0 (fine_table7_value),
+    .\port$5676$0 (\$27 ),
+    .\port$5678$0 (\$28 ),
+    .\port$5680$0 (\$29 ),
+    .\port$5682$0 (\$30 ),
+    .\port$5684$0 (\$31 ),
+    .\port$5686$0 (\$32 ),
+    .\port$5688$0 (\$33 ),
+    .\port$5690$0 (\$34 ),
+    .\port$5692$0 (\$35 ),
+    .\port$5694$0 (\$36 ),
+    .\port$5696$0 (\$37 ),
+    .\port$5698$0 (\$38 ),
+    .\port$5700$0 (\$39 ),
+    .\port$5702$0 (\$40 ),
+    .\port$5704$0 (\$41 ),
+    .\port$5706$0 (\$42 ),
+    .\port$5708$0 (\$43 ),
+    .\port$5710$0 (\$44 ),
+    .\port$5712$0 (\$45 ),
+    .\port$5714$0 (\$46 ),
+    .\port$5716$0 (\$47 ),
+    .\port$5718$0 (\$48 ),
+    .\port$5720$0 (\$49 ),
+    .\port$5722$0 (\$50 ),
+    .\port$5724$0 (\$51 ),
+    .\port$5726$0 (\$52 ),
+    .\port$5728$0 (\$53 ),
+    .\port$5730$0 (\$54 ),
+    .\port$5732$0 (\$55 ),
+    .\port$5734$0 (\$56 ),
+    .\port$5736$0 (\$57 ),
+    .\port$5738$0 (\$58 ),
+    .\port$5740$0 (\$59 ),
+    .\port$5742$0 (\$60 ),
+    .\port$5744$0 (\$61 ),
+    .\port$5746$0 (\$62 ),
+    .\port$5748$0 (\$63 ),
+    .\port$5750$0 (\$64 ),
+    .\port$5752$0 (\$65 ),
+    .\port$5754$0 (\$66 ),
+    .\port$5756$0 (\$67 ),
+    .\port$5758$0 (\$68 ),
+    .\port$5760$0 (\$69 ),
+    .\port$5762$0 (\$70 ),
+    .\port$5764$0 (\$71 ),
+    .\port$5766$0 (\$72 ),
+    .\port$5768$0 (\$73 ),
+    .\port$5770$0 (\$74 ),
+    .\port$5772$0 (\$75 ),
+    .\port$5774$0 (\$76 ),
+    .\port$5776$0 (\$77 ),
+    .\port$5778$0 (\$78 ),
+    .\port$5780$0 (\$79 ),
+    .\port$5782$0 (\$80 ),
+    .\port$5784$0 (\$81 ),
+    .\port$5786$0 (\$82 ),
+    .\port$5788$0 (\$83 ),
+    .\port$5790$0 (\$84 ),
+    .\port$5792$0 (\$85 ),
+    .\port$5794$0 (\$86 ),
+    .\port$5796$0 (\$87 ),
+    .\port$5798$0 (\$88 ),
+    .\port$5800$0 (\$89 ),
+    .\port$5802$0 (\$90 ),
+    .\port$5804$0 (\$91 ),
+    .\port$5806$0 (\$92 ),
+    .\port$5808$0 (\$93 ),
+    .\port$5810$0 (\$94 ),
+    .\port$5812$0 (\$95 ),
+    .\port$5814$0 (\$96 ),
+    .\port$5816$0 (\$97 ),
+    .\port$5818$0 (\$98 ),
+    .\port$5820$0 (\$99 ),
+    .\port$5822$0 (\$100 ),
+    .\port$5824$0 (\$101 ),
+    .\port$5826$0 (\$102 ),
+    .\port$5828$0 (\$103 ),
+    .\port$5830$0 (\$104 ),
+    .\port$5832$0 (\$105 ),
+    .\port$5834$0 (\$106 ),
+    .\port$5836$0 (\$107 ),
+    .\port$5838$0 (\$108 ),
+    .\port$5840$0 (\$109 ),
+    .\port$5842$0 (\$110 ),
+    .\port$5844$0 (\$111 ),
+    .\port$5846$0 (\$112 ),
+    .\port$5848$0 (\$113 ),
+    .\port$5850$0 (\$114 ),
+    .\port$5852$0 (\$115 ),
+    .\port$5854$0 (\$116 ),
+    .\port$5856$0 (\$117 ),
+    .\port$5858$0 (\$118 ),
+    .\port$5860$0 (\$119 ),
+    .\port$5862$0 (\$120 ),
+    .\port$5864$0 (\$121 ),
+    .\port$5866$0 (\$122 ),
+    .\port$5868$0 (\$123 ),
+    .\port$5870$0 (\$124 ),
+    .\port$5872$0 (\$125 ),
+    .\port$5874$0 (\$126 ),
+    .\port$5876$0 (\$127 ),
+    .\port$5878$0 (\$128 ),
+    .\port$5880$0 (\$129 ),
+    .\port$5882$0 (\$130 ),
+    .\port$5884$0 (\$131 ),
+    .\port$5886$0 (\$132 ),
+    .\port$5888$0 (\$133 ),
+    .\port$5890$0 (\$134 ),
+    .\port$5892$0 (\$135 ),
+    .\port$5894$0 (\$136 ),
+    .\port$5896$0 (\$137 ),
+    .\port$5898$0 (\$138 ),
+    .\port$5900$0 (\$139 ),
+    .\port$5902$0 (\$140 ),
+    .\port$5904$0 (\$141 ),
+    .\port$5906$0 (\$142 ),
+    .\port$5908$0 (\$143 ),
+    .\port$5910$0 (\$144 ),
+    .\port$5912$0 (\$145 ),
+    .\port$5914$0 (\$146 ),
+    .\port$5916$0 (\$147 ),
+    .\port$5918$0 (\$148 ),
+    .\port$5920$0 (\$149 ),
+    .\port$5922$0 (\$150 ),
+    .\port$5924$0 (\$151 ),
+    .\port$5926$0 (\$152 ),
+    .\port$5928$0 (\$153 ),
+    .\port$5930$0 (\$154 ),
     .window_end(window_end)
   );
   \mram_macro.write_controller  write_controller (
@@ -2135,151 +2161,151 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_row(arr_wr_row),
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
-    .busy(\busy$341 ),
+    .busy(\busy$351 ),
     .bypass_l(raw_bypass_l),
     .bypass_load(bypass_load),
     .bypass_r(raw_bypass_r),
     .fail_cells(fail_cells),
-    .fail_mask(\fail_mask$632 ),
+    .fail_mask(\fail_mask$642 ),
     .fail_row(fail_row),
     .fail_valid(fail_valid),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
     .max_retries(max_retries),
-    .\port$5035$0 (weight_data0_bits),
-    .\port$5037$0 (weight_data1_bits),
-    .\port$5653$0 (\$27 ),
-    .\port$5655$0 (\$28 ),
-    .\port$5657$0 (\$29 ),
-    .\port$5659$0 (\$30 ),
-    .\port$5661$0 (\$31 ),
-    .\port$5663$0 (\$32 ),
-    .\port$5665$0 (\$33 ),
-    .\port$5667$0 (\$34 ),
-    .\port$5669$0 (\$35 ),
-    .\port$5671$0 (\$36 ),
-    .\port$5673$0 (\$37 ),
-    .\port$5675$0 (\$38 ),
-    .\port$5677$0 (\$39 ),
-    .\port$5679$0 (\$40 ),
-    .\port$5681$0 (\$41 ),
-    .\port$5683$0 (\$42 ),
-    .\port$5685$0 (\$43 ),
-    .\port$5687$0 (\$44 ),
-    .\port$5689$0 (\$45 ),
-    .\port$5691$0 (\$46 ),
-    .\port$5693$0 (\$47 ),
-    .\port$5695$0 (\$48 ),
-    .\port$5697$0 (\$49 ),
-    .\port$5699$0 (\$50 ),
-    .\port$5701$0 (\$51 ),
-    .\port$5703$0 (\$52 ),
-    .\port$5705$0 (\$53 ),
-    .\port$5707$0 (\$54 ),
-    .\port$5709$0 (\$55 ),
-    .\port$5711$0 (\$56 ),
-    .\port$5713$0 (\$57 ),
-    .\port$5715$0 (\$58 ),
-    .\port$5717$0 (\$59 ),
-    .\port$5719$0 (\$60 ),
-    .\port$5721$0 (\$61 ),
-    .\port$5723$0 (\$62 ),
-    .\port$5725$0 (\$63 ),
-    .\port$5727$0 (\$64 ),
-    .\port$5729$0 (\$65 ),
-    .\port$5731$0 (\$66 ),
-    .\port$5733$0 (\$67 ),
-    .\port$5735$0 (\$68 ),
-    .\port$5737$0 (\$69 ),
-    .\port$5739$0 (\$70 ),
-    .\port$5741$0 (\$71 ),
-    .\port$5743$0 (\$72 ),
-    .\port$5745$0 (\$73 ),
-    .\port$5747$0 (\$74 ),
-    .\port$5749$0 (\$75 ),
-    .\port$5751$0 (\$76 ),
-    .\port$5753$0 (\$77 ),
-    .\port$5755$0 (\$78 ),
-    .\port$5757$0 (\$79 ),
-    .\port$5759$0 (\$80 ),
-    .\port$5761$0 (\$81 ),
-    .\port$5763$0 (\$82 ),
-    .\port$5765$0 (\$83 ),
-    .\port$5767$0 (\$84 ),
-    .\port$5769$0 (\$85 ),
-    .\port$5771$0 (\$86 ),
-    .\port$5773$0 (\$87 ),
-    .\port$5775$0 (\$88 ),
-    .\port$5777$0 (\$89 ),
-    .\port$5779$0 (\$90 ),
-    .\port$5781$0 (\$91 ),
-    .\port$5783$0 (\$92 ),
-    .\port$5785$0 (\$93 ),
-    .\port$5787$0 (\$94 ),
-    .\port$5789$0 (\$95 ),
-    .\port$5791$0 (\$96 ),
-    .\port$5793$0 (\$97 ),
-    .\port$5795$0 (\$98 ),
-    .\port$5797$0 (\$99 ),
-    .\port$5799$0 (\$100 ),
-    .\port$5801$0 (\$101 ),
-    .\port$5803$0 (\$102 ),
-    .\port$5805$0 (\$103 ),
-    .\port$5807$0 (\$104 ),
-    .\port$5809$0 (\$105 ),
-    .\port$5811$0 (\$106 ),
-    .\port$5813$0 (\$107 ),
-    .\port$5815$0 (\$108 ),
-    .\port$5817$0 (\$109 ),
-    .\port$5819$0 (\$110 ),
-    .\port$5821$0 (\$111 ),
-    .\port$5823$0 (\$112 ),
-    .\port$5825$0 (\$113 ),
-    .\port$5827$0 (\$114 ),
-    .\port$5829$0 (\$115 ),
-    .\port$5831$0 (\$116 ),
-    .\port$5833$0 (\$117 ),
-    .\port$5835$0 (\$118 ),
-    .\port$5837$0 (\$119 ),
-    .\port$5839$0 (\$120 ),
-    .\port$5841$0 (\$121 ),
-    .\port$5843$0 (\$122 ),
-    .\port$5845$0 (\$123 ),
-    .\port$5847$0 (\$124 ),
-    .\port$5849$0 (\$125 ),
-    .\port$5851$0 (\$126 ),
-    .\port$5853$0 (\$127 ),
-    .\port$5855$0 (\$128 ),
-    .\port$5857$0 (\$129 ),
-    .\port$5859$0 (\$130 ),
-    .\port$5861$0 (\$131 ),
-    .\port$5863$0 (\$132 ),
-    .\port$5865$0 (\$133 ),
-    .\port$5867$0 (\$134 ),
-    .\port$5869$0 (\$135 ),
-    .\port$5871$0 (\$136 ),
-    .\port$5873$0 (\$137 ),
-    .\port$5875$0 (\$138 ),
-    .\port$5877$0 (\$139 ),
-    .\port$5879$0 (\$140 ),
-    .\port$5881$0 (\$141 ),
-    .\port$5883$0 (\$142 ),
-    .\port$5885$0 (\$143 ),
-    .\port$5887$0 (\$144 ),
-    .\port$5889$0 (\$145 ),
-    .\port$5891$0 (\$146 ),
-    .\port$5893$0 (\$147 ),
-    .\port$5895$0 (\$148 ),
-    .\port$5897$0 (\$149 ),
-    .\port$5899$0 (\$150 ),
-    .\port$5901$0 (\$151 ),
-    .\port$5903$0 (\$152 ),
-    .\port$5905$0 (\$153 ),
-    .\port$5907$0 (\$154 ),
+    .\port$5049$0 (weight_data0_bits),
+    .\port$5051$0 (weight_data1_bits),
+    .\port$5676$0 (\$27 ),
+    .\port$5678$0 (\$28 ),
+    .\port$5680$0 (\$29 ),
+    .\port$5682$0 (\$30 ),
+    .\port$5684$0 (\$31 ),
+    .\port$5686$0 (\$32 ),
+    .\port$5688$0 (\$33 ),
+    .\port$5690$0 (\$34 ),
+    .\port$5692$0 (\$35 ),
+    .\port$5694$0 (\$36 ),
+    .\port$5696$0 (\$37 ),
+    .\port$5698$0 (\$38 ),
+    .\port$5700$0 (\$39 ),
+    .\port$5702$0 (\$40 ),
+    .\port$5704$0 (\$41 ),
+    .\port$5706$0 (\$42 ),
+    .\port$5708$0 (\$43 ),
+    .\port$5710$0 (\$44 ),
+    .\port$5712$0 (\$45 ),
+    .\port$5714$0 (\$46 ),
+    .\port$5716$0 (\$47 ),
+    .\port$5718$0 (\$48 ),
+    .\port$5720$0 (\$49 ),
+    .\port$5722$0 (\$50 ),
+    .\port$5724$0 (\$51 ),
+    .\port$5726$0 (\$52 ),
+    .\port$5728$0 (\$53 ),
+    .\port$5730$0 (\$54 ),
+    .\port$5732$0 (\$55 ),
+    .\port$5734$0 (\$56 ),
+    .\port$5736$0 (\$57 ),
+    .\port$5738$0 (\$58 ),
+    .\port$5740$0 (\$59 ),
+    .\port$5742$0 (\$60 ),
+    .\port$5744$0 (\$61 ),
+    .\port$5746$0 (\$62 ),
+    .\port$5748$0 (\$63 ),
+    .\port$5750$0 (\$64 ),
+    .\port$5752$0 (\$65 ),
+    .\port$5754$0 (\$66 ),
+    .\port$5756$0 (\$67 ),
+    .\port$5758$0 (\$68 ),
+    .\port$5760$0 (\$69 ),
+    .\port$5762$0 (\$70 ),
+    .\port$5764$0 (\$71 ),
+    .\port$5766$0 (\$72 ),
+    .\port$5768$0 (\$73 ),
+    .\port$5770$0 (\$74 ),
+    .\port$5772$0 (\$75 ),
+    .\port$5774$0 (\$76 ),
+    .\port$5776$0 (\$77 ),
+    .\port$5778$0 (\$78 ),
+    .\port$5780$0 (\$79 ),
+    .\port$5782$0 (\$80 ),
+    .\port$5784$0 (\$81 ),
+    .\port$5786$0 (\$82 ),
+    .\port$5788$0 (\$83 ),
+    .\port$5790$0 (\$84 ),
+    .\port$5792$0 (\$85 ),
+    .\port$5794$0 (\$86 ),
+    .\port$5796$0 (\$87 ),
+    .\port$5798$0 (\$88 ),
+    .\port$5800$0 (\$89 ),
+    .\port$5802$0 (\$90 ),
+    .\port$5804$0 (\$91 ),
+    .\port$5806$0 (\$92 ),
+    .\port$5808$0 (\$93 ),
+    .\port$5810$0 (\$94 ),
+    .\port$5812$0 (\$95 ),
+    .\port$5814$0 (\$96 ),
+    .\port$5816$0 (\$97 ),
+    .\port$5818$0 (\$98 ),
+    .\port$5820$0 (\$99 ),
+    .\port$5822$0 (\$100 ),
+    .\port$5824$0 (\$101 ),
+    .\port$5826$0 (\$102 ),
+    .\port$5828$0 (\$103 ),
+    .\port$5830$0 (\$104 ),
+    .\port$5832$0 (\$105 ),
+    .\port$5834$0 (\$106 ),
+    .\port$5836$0 (\$107 ),
+    .\port$5838$0 (\$108 ),
+    .\port$5840$0 (\$109 ),
+    .\port$5842$0 (\$110 ),
+    .\port$5844$0 (\$111 ),
+    .\port$5846$0 (\$112 ),
+    .\port$5848$0 (\$113 ),
+    .\port$5850$0 (\$114 ),
+    .\port$5852$0 (\$115 ),
+    .\port$5854$0 (\$116 ),
+    .\port$5856$0 (\$117 ),
+    .\port$5858$0 (\$118 ),
+    .\port$5860$0 (\$119 ),
+    .\port$5862$0 (\$120 ),
+    .\port$5864$0 (\$121 ),
+    .\port$5866$0 (\$122 ),
+    .\port$5868$0 (\$123 ),
+    .\port$5870$0 (\$124 ),
+    .\port$5872$0 (\$125 ),
+    .\port$5874$0 (\$126 ),
+    .\port$5876$0 (\$127 ),
+    .\port$5878$0 (\$128 ),
+    .\port$5880$0 (\$129 ),
+    .\port$5882$0 (\$130 ),
+    .\port$5884$0 (\$131 ),
+    .\port$5886$0 (\$132 ),
+    .\port$5888$0 (\$133 ),
+    .\port$5890$0 (\$134 ),
+    .\port$5892$0 (\$135 ),
+    .\port$5894$0 (\$136 ),
+    .\port$5896$0 (\$137 ),
+    .\port$5898$0 (\$138 ),
+    .\port$5900$0 (\$139 ),
+    .\port$5902$0 (\$140 ),
+    .\port$5904$0 (\$141 ),
+    .\port$5906$0 (\$142 ),
+    .\port$5908$0 (\$143 ),
+    .\port$5910$0 (\$144 ),
+    .\port$5912$0 (\$145 ),
+    .\port$5914$0 (\$146 ),
+    .\port$5916$0 (\$147 ),
+    .\port$5918$0 (\$148 ),
+    .\port$5920$0 (\$149 ),
+    .\port$5922$0 (\$150 ),
+    .\port$5924$0 (\$151 ),
+    .\port$5926$0 (\$152 ),
+    .\port$5928$0 (\$153 ),
+    .\port$5930$0 (\$154 ),
     .pulse_cycles(pulse_cycles),
     .pulse_doubling(pulse_doubling),
     .read_done(read_done),
-    .read_start(\read_start$395 ),
+    .read_start(\read_start$405 ),
     .retry(retry),
     .\row$26 (write_row_addr_row[5:0]),
     .start(start),
@@ -2289,7 +2315,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$21  = \busy$341 ;
+    \$21  = \busy$351 ;
     if (rst) begin
       \$21  = 1'h0;
     end
@@ -2306,7 +2332,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$23  = \$signal$616 ;
+    \$23  = \$signal$626 ;
     if (fail_valid) begin
       \$23  = fail_row;
     end
@@ -2318,7 +2344,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$24  = fail_mask;
     if (fail_valid) begin
-      \$24  = \fail_mask$632 ;
+      \$24  = \fail_mask$642 ;
     end
     if (rst) begin
       \$24  = 64'h0000000000000000;
@@ -2349,9 +2375,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \s_axil_bvalid$45  = s_axil_bvalid;
   assign g_regs_rst = rst;
   assign g_regs_gclk = g_regs_clk;
+  assign g_rc_cnt_rst = rst;
+  assign g_rc_cnt_gclk = g_rc_cnt_clk;
+  assign g_rc_pre_rst = rst;
+  assign g_rc_pre_gclk = g_rc_pre_clk;
   assign g_bus_rst = rst;
   assign g_bus_gclk = g_bus_clk;
-  assign \arr_tdc_en$55  = arr_tdc_en;
+  assign \arr_tdc_en$65  = arr_tdc_en;
   assign g_sync_rst = rst;
   assign g_sync_gclk = g_sync_clk;
   assign g_tdc0_rst = rst;
@@ -2487,7 +2517,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign busy = m_axis_tvalid;
   assign g_ser_rst = rst;
   assign g_ser_gclk = g_ser_clk;
-  assign \s_axis_tready$329  = s_axis_tready;
+  assign \s_axis_tready$339  = s_axis_tready;
   assign g_in_rst = rst;
   assign g_in_gclk = g_in_clk;
   assign g_drv_rst = rst;
@@ -2496,31 +2526,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_wr_gclk = g_wr_clk;
   assign g_cnt_rst = rst;
   assign g_cnt_gclk = g_cnt_clk;
-  assign \s_axil_awaddr$353  = s_axil_awaddr;
-  assign \s_axil_awprot$354  = s_axil_awprot;
-  assign \s_axil_awvalid$355  = s_axil_awvalid;
-  assign \s_axil_wdata$356  = s_axil_wdata;
-  assign \s_axil_wstrb$357  = s_axil_wstrb;
-  assign \s_axil_wvalid$358  = s_axil_wvalid;
-  assign \s_axil_bresp$359  = s_axil_bresp;
-  assign \s_axil_bready$360  = s_axil_bready;
-  assign \s_axil_araddr$361  = s_axil_araddr;
-  assign \s_axil_arprot$362  = s_axil_arprot;
-  assign \s_axil_arvalid$363  = s_axil_arvalid;
-  assign \s_axil_arready$364  = s_axil_arready;
-  assign \s_axil_rdata$365  = s_axil_rdata;
-  assign \s_axil_rresp$366  = s_axil_rresp;
-  assign \s_axil_rvalid$367  = s_axil_rvalid;
-  assign \s_axil_rready$368  = s_axil_rready;
-  assign \s_axis_tdata$369  = s_axis_tdata;
-  assign \s_axis_tvalid$370  = s_axis_tvalid;
-  assign \s_axis_tlast$371  = s_axis_tlast;
-  assign \s_axis_tuser$372  = s_axis_tuser;
-  assign \m_axis_tdata$373  = m_axis_tdata;
-  assign \m_axis_tvalid$374  = m_axis_tvalid;
-  assign \m_axis_tready$375  = m_axis_tready;
-  assign \m_axis_tlast$376  = m_axis_tlast;
-  assign \m_axis_tuser$377  = m_axis_tuser;
+  assign \s_axil_awaddr$363  = s_axil_awaddr;
+  assign \s_axil_awprot$364  = s_axil_awprot;
+  assign \s_axil_awvalid$365  = s_axil_awvalid;
+  assign \s_axil_wdata$366  = s_axil_wdata;
+  assign \s_axil_wstrb$367  = s_axil_wstrb;
+  assign \s_axil_wvalid$368  = s_axil_wvalid;
+  assign \s_axil_bresp$369  = s_axil_bresp;
+  assign \s_axil_bready$370  = s_axil_bready;
+  assign \s_axil_araddr$371  = s_axil_araddr;
+  assign \s_axil_arprot$372  = s_axil_arprot;
+  assign \s_axil_arvalid$373  = s_axil_arvalid;
+  assign \s_axil_arready$374  = s_axil_arready;
+  assign \s_axil_rdata$375  = s_axil_rdata;
+  assign \s_axil_rresp$376  = s_axil_rresp;
+  assign \s_axil_rvalid$377  = s_axil_rvalid;
+  assign \s_axil_rready$378  = s_axil_rready;
+  assign \s_axis_tdata$379  = s_axis_tdata;
+  assign \s_axis_tvalid$380  = s_axis_tvalid;
+  assign \s_axis_tlast$381  = s_axis_tlast;
+  assign \s_axis_tuser$382  = s_axis_tuser;
+  assign \m_axis_tdata$383  = m_axis_tdata;
+  assign \m_axis_tvalid$384  = m_axis_tvalid;
+  assign \m_axis_tready$385  = m_axis_tready;
+  assign \m_axis_tlast$386  = m_axis_tlast;
+  assign \m_axis_tuser$387  = m_axis_tuser;
   assign valid = vector_valid;
   assign flags = vector_flags;
   assign vector_take = take;
@@ -2529,16 +2559,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign load_raw = bypass_load;
   assign bypass_l = raw_bypass_l;
   assign bypass_r = raw_bypass_r;
-  assign \arr_bypass_l$391  = arr_bypass_l;
-  assign \arr_bypass_r$392  = arr_bypass_r;
+  assign \arr_bypass_l$401  = arr_bypass_l;
+  assign \arr_bypass_r$402  = arr_bypass_r;
   assign idle = read_idle;
   assign done = read_done;
   assign precharge_cycles_cycles = precharge_cycles;
-  assign \arr_pre$406  = arr_pre;
-  assign \arr_eval$407  = arr_eval;
+  assign \arr_pre$416  = arr_pre;
+  assign \arr_eval$417  = arr_eval;
   assign cmp = arr_cmp;
   assign tdc_clear = clear;
-  assign tdc_capture = \capture$411 ;
+  assign tdc_capture = \capture$421 ;
   assign tdc_window_end = window_end;
   assign tdc_code_now = code_now;
   assign all_fired = tdc_all_fired;
@@ -2547,16 +2577,16 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign tdc_early = code_early;
   assign fine_table = { fine_table7_value, fine_table6_value, fine_table5_value, fine_table4_value, fine_table3_value, fine_table2_value, fine_table1_value, fine_table0_value };
   assign codes = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign \codes$433  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign \capture$434  = capture;
-  assign \accumulate$436  = accumulate;
+  assign \codes$443  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign \capture$444  = capture;
+  assign \accumulate$446  = accumulate;
   assign shift = \$219 [0];
-  assign \shift$438  = \$219 [0];
+  assign \shift$448  = \$219 [0];
   assign negate = \$219 [1];
-  assign \negate$440  = \$219 [1];
+  assign \negate$450  = \$219 [1];
   assign mode_raw_codes = raw;
   assign out_busy = m_axis_tvalid;
-  assign \load$444  = emit;
+  assign \load$454  = emit;
   assign overflow = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
   assign short_frame = activation;
   assign thresholds = { threshold63_value, threshold62_value, threshold61_value, threshold60_value, threshold59_value, threshold58_value, threshold57_value, threshold56_value, threshold55_value, threshold54_value, threshold53_value, threshold52_value, threshold51_value, threshold50_value, threshold49_value, threshold48_value, threshold47_value, threshold46_value, threshold45_value, threshold44_value, threshold43_value, threshold42_value, threshold41_value, threshold40_value, threshold39_value, threshold38_value, threshold37_value, threshold36_value, threshold35_value, threshold34_value, threshold33_value, threshold32_value, threshold31_value, threshold30_value, threshold29_value, threshold28_value, threshold27_value, threshold26_value, threshold25_value, threshold24_value, threshold23_value, threshold22_value, threshold21_value, threshold20_value, threshold19_value, threshold18_value, threshold17_value, threshold16_value, threshold15_value, threshold14_value, threshold13_value, threshold12_value, threshold11_value, threshold10_value, threshold9_value, threshold8_value, threshold7_value, threshold6_value, threshold5_value, threshold4_value, threshold3_value, threshold2_value, threshold1_value, threshold0_value };
@@ -2564,31 +2594,31 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign fires = { \$218 , \$217 , \$216 , \$215 , \$214 , \$213 , \$212 , \$211 , \$210 , \$209 , \$208 , \$207 , \$206 , \$205 , \$204 , \$203 , \$202 , \$201 , \$200 , \$199 , \$198 , \$197 , \$196 , \$195 , \$194 , \$193 , \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155  };
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
   assign ctrl_write_row = start;
-  assign ctrl_write_row_busy = \busy$341 ;
+  assign ctrl_write_row_busy = \busy$351 ;
   assign row = write_row_addr_row[5:0];
-  assign \data$588  = { weight_data1_bits, weight_data0_bits };
+  assign \data$598  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$594  = array_idle;
-  assign write_busy = \busy$341 ;
-  assign \arr_wr_row$596  = arr_wr_row;
-  assign \arr_wr_side$597  = arr_wr_side;
-  assign \arr_wr_data$598  = arr_wr_data;
-  assign \arr_wr_pulse$599  = arr_wr_pulse;
+  assign \array_idle$604  = array_idle;
+  assign write_busy = \busy$351 ;
+  assign \arr_wr_row$606  = arr_wr_row;
+  assign \arr_wr_side$607  = arr_wr_side;
+  assign \arr_wr_data$608  = arr_wr_data;
+  assign \arr_wr_pulse$609  = arr_wr_pulse;
   assign wv_ctrl_enable = verify_enable;
   assign wv_ctrl_pulse_doubling = pulse_doubling;
   assign wv_ctrl_max_retries = max_retries;
   assign wv_read_threshold = threshold;
-  assign \read_done$608  = read_done;
-  assign \codes$609  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
-  assign \overflow$610  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
+  assign \read_done$618  = read_done;
+  assign \codes$619  = { \$90 , \$89 , \$88 , \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27  };
+  assign \overflow$620  = { \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91  };
   assign \$signal  = wv_fail_count_count;
   assign retry_count = wv_retry_count_count;
-  assign wv_fail_row_row = { 10'h000, \$signal$616  };
+  assign wv_fail_row_row = { 10'h000, \$signal$626  };
   assign wv_fail_mask0_bits = fail_mask[31:0];
   assign wv_fail_mask1_bits = fail_mask[63:32];
   assign status_write_failed_set = fail_valid;
   assign count = vmm_count_count;
-  assign status_write_busy = \busy$341 ;
+  assign status_write_busy = \busy$351 ;
   assign status_result_pending = m_axis_tvalid;
   assign length_error = status_length_error_set;
   assign \vector_flags.accumulate  = vector_flags[0];
@@ -2599,23 +2629,23 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \flags.hold  = vector_flags[1];
   assign \flags.shift  = vector_flags[2];
   assign \flags.negate  = vector_flags[3];
-  assign \flags$445.overflow  = \flags$445 ;
+  assign \flags$455.overflow  = \flags$455 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$4668$0 , \port$4670$0 , \port$4672$0 , \port$4674$0 , \port$4676$0 , \port$4678$0 , \port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 
-, \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 
-, \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 
-, \port$4794$0 , g_acc_clk, raw, \port$5055$0 , \port$5057$0 , \port$5059$0 , \port$5061$0 , \port$5063$0 , \port$5065$0 , \port$5067$0 , \port$5069$0 , \port$5071$0 , \port$5073$0 , \port$5075$0 , \port$5077$0 , \port$5079$0 , \port$5081$0 , \port$5083$0 , \port$5085$0 , \port$5087$0 , \port$5089$0 
-, \port$5091$0 , \port$5093$0 , \port$5095$0 , \port$5097$0 , \port$5099$0 , \port$5101$0 , \port$5103$0 , \port$5105$0 , \port$5107$0 , \port$5109$0 , \port$5111$0 , \port$5113$0 , \port$5115$0 , \port$5117$0 , \port$5119$0 , \port$5121$0 , \port$5123$0 , \port$5125$0 , \port$5127$0 , \port$5129$0 , \port$5131$0 
-, \port$5133$0 , \port$5135$0 , \port$5137$0 , \port$5139$0 , \port$5141$0 , \port$5143$0 , \port$5145$0 , \port$5147$0 , \port$5149$0 , \port$5151$0 , \port$5153$0 , \port$5155$0 , \port$5157$0 , \port$5159$0 , \port$5161$0 , \port$5163$0 , \port$5165$0 , \port$5167$0 , \port$5169$0 , \port$5171$0 , \port$5173$0 
-, \port$5175$0 , \port$5177$0 , \port$5179$0 , \port$5181$0 , \port$5183$0 , \port$5185$0 , \port$5187$0 , \port$5189$0 , \port$5191$0 , \port$5193$0 , \port$5195$0 , \port$5197$0 , \port$5199$0 , \port$5201$0 , \port$5203$0 , \port$5205$0 , \port$5207$0 , \port$5209$0 , \port$5211$0 , \port$5213$0 , \port$5215$0 
-, \port$5217$0 , \port$5219$0 , \port$5221$0 , \port$5223$0 , \port$5225$0 , \port$5227$0 , \port$5229$0 , \port$5231$0 , \port$5233$0 , \port$5235$0 , \port$5237$0 , \port$5239$0 , \port$5241$0 , \port$5243$0 , \port$5245$0 , \port$5247$0 , \port$5249$0 , \port$5251$0 , \port$5253$0 , \port$5255$0 , \port$5257$0 
-, \port$5259$0 , \port$5261$0 , \port$5263$0 , \port$5265$0 , \port$5267$0 , \port$5269$0 , \port$5271$0 , \port$5273$0 , \port$5275$0 , \port$5277$0 , \port$5279$0 , \port$5281$0 , \port$5283$0 , \port$5285$0 , \port$5287$0 , \port$5289$0 , \port$5291$0 , \port$5293$0 , \port$5295$0 , \port$5297$0 , \port$5299$0 
-, \port$5301$0 , \port$5303$0 , \port$5305$0 , \port$5307$0 , \port$5309$0 , \port$5653$0 , \port$5655$0 , \port$5657$0 , \port$5659$0 , \port$5661$0 , \port$5663$0 , \port$5665$0 , \port$5667$0 , \port$5669$0 , \port$5671$0 , \port$5673$0 , \port$5675$0 , \port$5677$0 , \port$5679$0 , \port$5681$0 , \port$5683$0 
-, \port$5685$0 , \port$5687$0 , \port$5689$0 , \port$5691$0 , \port$5693$0 , \port$5695$0 , \port$5697$0 , \port$5699$0 , \port$5701$0 , \port$5703$0 , \port$5705$0 , \port$5707$0 , \port$5709$0 , \port$5711$0 , \port$5713$0 , \port$5715$0 , \port$5717$0 , \port$5719$0 , \port$5721$0 , \port$5723$0 , \port$5725$0 
-, \port$5727$0 , \port$5729$0 , \port$5731$0 , \port$5733$0 , \port$5735$0 , \port$5737$0 , \port$5739$0 , \port$5741$0 , \port$5743$0 , \port$5745$0 , \port$5747$0 , \port$5749$0 , \port$5751$0 , \port$5753$0 , \port$5755$0 , \port$5757$0 , \port$5759$0 , \port$5761$0 , \port$5763$0 , \port$5765$0 , \port$5767$0 
-, \port$5769$0 , \port$5771$0 , \port$5773$0 , \port$5775$0 , \port$5777$0 , \port$5779$0 , values, activation, accumulate, \port$5934$2 , g_acc_rst);
+module \mram_macro.accumulator (\port$4680$0 , \port$4682$0 , \port$4684$0 , \port$4686$0 , \port$4688$0 , \port$4690$0 , \port$4692$0 , \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 
+, \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 , \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 
+, \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 , \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 
+, \port$4806$0 , g_acc_clk, raw, \port$5069$0 , \port$5071$0 , \port$5073$0 , \port$5075$0 , \port$5077$0 , \port$5079$0 , \port$5081$0 , \port$5083$0 , \port$5085$0 , \port$5087$0 , \port$5089$0 , \port$5091$0 , \port$5093$0 , \port$5095$0 , \port$5097$0 , \port$5099$0 , \port$5101$0 , \port$5103$0 
+, \port$5105$0 , \port$5107$0 , \port$5109$0 , \port$5111$0 , \port$5113$0 , \port$5115$0 , \port$5117$0 , \port$5119$0 , \port$5121$0 , \port$5123$0 , \port$5125$0 , \port$5127$0 , \port$5129$0 , \port$5131$0 , \port$5133$0 , \port$5135$0 , \port$5137$0 , \port$5139$0 , \port$5141$0 , \port$5143$0 , \port$5145$0 
+, \port$5147$0 , \port$5149$0 , \port$5151$0 , \port$5153$0 , \port$5155$0 , \port$5157$0 , \port$5159$0 , \port$5161$0 , \port$5163$0 , \port$5165$0 , \port$5167$0 , \port$5169$0 , \port$5171$0 , \port$5173$0 , \port$5175$0 , \port$5177$0 , \port$5179$0 , \port$5181$0 , \port$5183$0 , \port$5185$0 , \port$5187$0 
+, \port$5189$0 , \port$5191$0 , \port$5193$0 , \port$5195$0 , \port$5197$0 , \port$5199$0 , \port$5201$0 , \port$5203$0 , \port$5205$0 , \port$5207$0 , \port$5209$0 , \port$5211$0 , \port$5213$0 , \port$5215$0 , \port$5217$0 , \port$5219$0 , \port$5221$0 , \port$5223$0 , \port$5225$0 , \port$5227$0 , \port$5229$0 
+, \port$5231$0 , \port$5233$0 , \port$5235$0 , \port$5237$0 , \port$5239$0 , \port$5241$0 , \port$5243$0 , \port$5245$0 , \port$5247$0 , \port$5249$0 , \port$5251$0 , \port$5253$0 , \port$5255$0 , \port$5257$0 , \port$5259$0 , \port$5261$0 , \port$5263$0 , \port$5265$0 , \port$5267$0 , \port$5269$0 , \port$5271$0 
+, \port$5273$0 , \port$5275$0 , \port$5277$0 , \port$5279$0 , \port$5281$0 , \port$5283$0 , \port$5285$0 , \port$5287$0 , \port$5289$0 , \port$5291$0 , \port$5293$0 , \port$5295$0 , \port$5297$0 , \port$5299$0 , \port$5301$0 , \port$5303$0 , \port$5305$0 , \port$5307$0 , \port$5309$0 , \port$5311$0 , \port$5313$0 
+, \port$5315$0 , \port$5317$0 , \port$5319$0 , \port$5321$0 , \port$5323$0 , \port$5676$0 , \port$5678$0 , \port$5680$0 , \port$5682$0 , \port$5684$0 , \port$5686$0 , \port$5688$0 , \port$5690$0 , \port$5692$0 , \port$5694$0 , \port$5696$0 , \port$5698$0 , \port$5700$0 , \port$5702$0 , \port$5704$0 , \port$5706$0 
+, \port$5708$0 , \port$5710$0 , \port$5712$0 , \port$5714$0 , \port$5716$0 , \port$5718$0 , \port$5720$0 , \port$5722$0 , \port$5724$0 , \port$5726$0 , \port$5728$0 , \port$5730$0 , \port$5732$0 , \port$5734$0 , \port$5736$0 , \port$5738$0 , \port$5740$0 , \port$5742$0 , \port$5744$0 , \port$5746$0 , \port$5748$0 
+, \port$5750$0 , \port$5752$0 , \port$5754$0 , \port$5756$0 , \port$5758$0 , \port$5760$0 , \port$5762$0 , \port$5764$0 , \port$5766$0 , \port$5768$0 , \port$5770$0 , \port$5772$0 , \port$5774$0 , \port$5776$0 , \port$5778$0 , \port$5780$0 , \port$5782$0 , \port$5784$0 , \port$5786$0 , \port$5788$0 , \port$5790$0 
+, \port$5792$0 , \port$5794$0 , \port$5796$0 , \port$5798$0 , \port$5800$0 , \port$5802$0 , values, activation, accumulate, \port$5957$2 , g_acc_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [16:0] \$1 ;
@@ -3464,18 +3494,6 @@ module \mram_macro.accumulator (\port$4668$0 , \port$4670$0 , \port$4672$0 , \po
   wire negate;
   wire [1023:0] next_values;
   wire [1023:0] offsets;
-  output \port$4668$0 ;
-  wire \port$4668$0 ;
-  output \port$4670$0 ;
-  wire \port$4670$0 ;
-  output \port$4672$0 ;
-  wire \port$4672$0 ;
-  output \port$4674$0 ;
-  wire \port$4674$0 ;
-  output \port$4676$0 ;
-  wire \port$4676$0 ;
-  output \port$4678$0 ;
-  wire \port$4678$0 ;
   output \port$4680$0 ;
   wire \port$4680$0 ;
   output \port$4682$0 ;
@@ -3592,20 +3610,18 @@ module \mram_macro.accumulator (\port$4668$0 , \port$4670$0 , \port$4672$0 , \po
   wire \port$4792$0 ;
   output \port$4794$0 ;
   wire \port$4794$0 ;
-  input [15:0] \port$5055$0 ;
-  wire [15:0] \port$5055$0 ;
-  input [15:0] \port$5057$0 ;
-  wire [15:0] \port$5057$0 ;
-  input [15:0] \port$5059$0 ;
-  wire [15:0] \port$5059$0 ;
-  input [15:0] \port$5061$0 ;
-  wire [15:0] \port$5061$0 ;
-  input [15:0] \port$5063$0 ;
-  wire [15:0] \port$5063$0 ;
-  input [15:0] \port$5065$0 ;
-  wire [15:0] \port$5065$0 ;
-  input [15:0] \port$5067$0 ;
-  wire [15:0] \port$5067$0 ;
+  output \port$4796$0 ;
+  wire \port$4796$0 ;
+  output \port$4798$0 ;
+  wire \port$4798$0 ;
+  output \port$4800$0 ;
+  wire \port$4800$0 ;
+  output \port$4802$0 ;
+  wire \port$4802$0 ;
+  output \port$4804$0 ;
+  wire \port$4804$0 ;
+  output \port$4806$0 ;
+  wire \port$4806$0 ;
   input [15:0] \port$5069$0 ;
   wire [15:0] \port$5069$0 ;
   input [15:0] \port$5071$0 ;
@@ -3848,784 +3864,798 @@ module \mram_macro.accumulator (\port$4668$0 , \port$4670$0 , \port$4672$0 , \po
   wire [15:0] \port$5307$0 ;
   input [15:0] \port$5309$0 ;
   wire [15:0] \port$5309$0 ;
-  input [6:0] \port$5653$0 ;
-  wire [6:0] \port$5653$0 ;
-  input [6:0] \port$5655$0 ;
-  wire [6:0] \port$5655$0 ;
-  input [6:0] \port$5657$0 ;
-  wire [6:0] \port$5657$0 ;
-  input [6:0] \port$5659$0 ;
-  wire [6:0] \port$5659$0 ;
-  input [6:0] \port$5661$0 ;
-  wire [6:0] \port$5661$0 ;
-  input [6:0] \port$5663$0 ;
-  wire [6:0] \port$5663$0 ;
-  input [6:0] \port$5665$0 ;
-  wire [6:0] \port$5665$0 ;
-  input [6:0] \port$5667$0 ;
-  wire [6:0] \port$5667$0 ;
-  input [6:0] \port$5669$0 ;
-  wire [6:0] \port$5669$0 ;
-  input [6:0] \port$5671$0 ;
-  wire [6:0] \port$5671$0 ;
-  input [6:0] \port$5673$0 ;
-  wire [6:0] \port$5673$0 ;
-  input [6:0] \port$5675$0 ;
-  wire [6:0] \port$5675$0 ;
-  input [6:0] \port$5677$0 ;
-  wire [6:0] \port$5677$0 ;
-  input [6:0] \port$5679$0 ;
-  wire [6:0] \port$5679$0 ;
-  input [6:0] \port$5681$0 ;
-  wire [6:0] \port$5681$0 ;
-  input [6:0] \port$5683$0 ;
-  wire [6:0] \port$5683$0 ;
-  input [6:0] \port$5685$0 ;
-  wire [6:0] \port$5685$0 ;
-  input [6:0] \port$5687$0 ;
-  wire [6:0] \port$5687$0 ;
-  input [6:0] \port$5689$0 ;
-  wire [6:0] \port$5689$0 ;
-  input [6:0] \port$5691$0 ;
-  wire [6:0] \port$5691$0 ;
-  input [6:0] \port$5693$0 ;
-  wire [6:0] \port$5693$0 ;
-  input [6:0] \port$5695$0 ;
-  wire [6:0] \port$5695$0 ;
-  input [6:0] \port$5697$0 ;
-  wire [6:0] \port$5697$0 ;
-  input [6:0] \port$5699$0 ;
-  wire [6:0] \port$5699$0 ;
-  input [6:0] \port$5701$0 ;
-  wire [6:0] \port$5701$0 ;
-  input [6:0] \port$5703$0 ;
-  wire [6:0] \port$5703$0 ;
-  input [6:0] \port$5705$0 ;
-  wire [6:0] \port$5705$0 ;
-  input [6:0] \port$5707$0 ;
-  wire [6:0] \port$5707$0 ;
-  input [6:0] \port$5709$0 ;
-  wire [6:0] \port$5709$0 ;
-  input [6:0] \port$5711$0 ;
-  wire [6:0] \port$5711$0 ;
-  input [6:0] \port$5713$0 ;
-  wire [6:0] \port$5713$0 ;
-  input [6:0] \port$5715$0 ;
-  wire [6:0] \port$5715$0 ;
-  input [6:0] \port$5717$0 ;
-  wire [6:0] \port$5717$0 ;
-  input [6:0] \port$5719$0 ;
-  wire [6:0] \port$5719$0 ;
-  input [6:0] \port$5721$0 ;
-  wire [6:0] \port$5721$0 ;
-  input [6:0] \port$5723$0 ;
-  wire [6:0] \port$5723$0 ;
-  input [6:0] \port$5725$0 ;
-  wire [6:0] \port$5725$0 ;
-  input [6:0] \port$5727$0 ;
-  wire [6:0] \port$5727$0 ;
-  input [6:0] \port$5729$0 ;
-  wire [6:0] \port$5729$0 ;
-  input [6:0] \port$5731$0 ;
-  wire [6:0] \port$5731$0 ;
-  input [6:0] \port$5733$0 ;
-  wire [6:0] \port$5733$0 ;
-  input [6:0] \port$5735$0 ;
-  wire [6:0] \port$5735$0 ;
-  input [6:0] \port$5737$0 ;
-  wire [6:0] \port$5737$0 ;
-  input [6:0] \port$5739$0 ;
-  wire [6:0] \port$5739$0 ;
-  input [6:0] \port$5741$0 ;
-  wire [6:0] \port$5741$0 ;
-  input [6:0] \port$5743$0 ;
-  wire [6:0] \port$5743$0 ;
-  input [6:0] \port$5745$0 ;
-  wire [6:0] \port$5745$0 ;
-  input [6:0] \port$5747$0 ;
-  wire [6:0] \port$5747$0 ;
-  input [6:0] \port$5749$0 ;
-  wire [6:0] \port$5749$0 ;
-  input [6:0] \port$5751$0 ;
-  wire [6:0] \port$5751$0 ;
-  input [6:0] \port$5753$0 ;
-  wire [6:0] \port$5753$0 ;
-  input [6:0] \port$5755$0 ;
-  wire [6:0] \port$5755$0 ;
-  input [6:0] \port$5757$0 ;
-  wire [6:0] \port$5757$0 ;
-  input [6:0] \port$5759$0 ;
-  wire [6:0] \port$5759$0 ;
-  input [6:0] \port$5761$0 ;
-  wire [6:0] \port$5761$0 ;
-  input [6:0] \port$5763$0 ;
-  wire [6:0] \port$5763$0 ;
-  input [6:0] \port$5765$0 ;
-  wire [6:0] \port$5765$0 ;
-  input [6:0] \port$5767$0 ;
-  wire [6:0] \port$5767$0 ;
-  input [6:0] \port$5769$0 ;
-  wire [6:0] \port$5769$0 ;
-  input [6:0] \port$5771$0 ;
-  wire [6:0] \port$5771$0 ;
-  input [6:0] \port$5773$0 ;
-  wire [6:0] \port$5773$0 ;
-  input [6:0] \port$5775$0 ;
-  wire [6:0] \port$5775$0 ;
-  input [6:0] \port$5777$0 ;
-  wire [6:0] \port$5777$0 ;
-  input [6:0] \port$5779$0 ;
-  wire [6:0] \port$5779$0 ;
-  input [1:0] \port$5934$2 ;
-  wire [1:0] \port$5934$2 ;
+  input [15:0] \port$5311$0 ;
+  wire [15:0] \port$5311$0 ;
+  input [15:0] \port$5313$0 ;
+  wire [15:0] \port$5313$0 ;
+  input [15:0] \port$5315$0 ;
+  wire [15:0] \port$5315$0 ;
+  input [15:0] \port$5317$0 ;
+  wire [15:0] \port$5317$0 ;
+  input [15:0] \port$5319$0 ;
+  wire [15:0] \port$5319$0 ;
+  input [15:0] \port$5321$0 ;
+  wire [15:0] \port$5321$0 ;
+  input [15:0] \port$5323$0 ;
+  wire [15:0] \port$5323$0 ;
+  input [6:0] \port$5676$0 ;
+  wire [6:0] \port$5676$0 ;
+  input [6:0] \port$5678$0 ;
+  wire [6:0] \port$5678$0 ;
+  input [6:0] \port$5680$0 ;
+  wire [6:0] \port$5680$0 ;
+  input [6:0] \port$5682$0 ;
+  wire [6:0] \port$5682$0 ;
+  input [6:0] \port$5684$0 ;
+  wire [6:0] \port$5684$0 ;
+  input [6:0] \port$5686$0 ;
+  wire [6:0] \port$5686$0 ;
+  input [6:0] \port$5688$0 ;
+  wire [6:0] \port$5688$0 ;
+  input [6:0] \port$5690$0 ;
+  wire [6:0] \port$5690$0 ;
+  input [6:0] \port$5692$0 ;
+  wire [6:0] \port$5692$0 ;
+  input [6:0] \port$5694$0 ;
+  wire [6:0] \port$5694$0 ;
+  input [6:0] \port$5696$0 ;
+  wire [6:0] \port$5696$0 ;
+  input [6:0] \port$5698$0 ;
+  wire [6:0] \port$5698$0 ;
+  input [6:0] \port$5700$0 ;
+  wire [6:0] \port$5700$0 ;
+  input [6:0] \port$5702$0 ;
+  wire [6:0] \port$5702$0 ;
+  input [6:0] \port$5704$0 ;
+  wire [6:0] \port$5704$0 ;
+  input [6:0] \port$5706$0 ;
+  wire [6:0] \port$5706$0 ;
+  input [6:0] \port$5708$0 ;
+  wire [6:0] \port$5708$0 ;
+  input [6:0] \port$5710$0 ;
+  wire [6:0] \port$5710$0 ;
+  input [6:0] \port$5712$0 ;
+  wire [6:0] \port$5712$0 ;
+  input [6:0] \port$5714$0 ;
+  wire [6:0] \port$5714$0 ;
+  input [6:0] \port$5716$0 ;
+  wire [6:0] \port$5716$0 ;
+  input [6:0] \port$5718$0 ;
+  wire [6:0] \port$5718$0 ;
+  input [6:0] \port$5720$0 ;
+  wire [6:0] \port$5720$0 ;
+  input [6:0] \port$5722$0 ;
+  wire [6:0] \port$5722$0 ;
+  input [6:0] \port$5724$0 ;
+  wire [6:0] \port$5724$0 ;
+  input [6:0] \port$5726$0 ;
+  wire [6:0] \port$5726$0 ;
+  input [6:0] \port$5728$0 ;
+  wire [6:0] \port$5728$0 ;
+  input [6:0] \port$5730$0 ;
+  wire [6:0] \port$5730$0 ;
+  input [6:0] \port$5732$0 ;
+  wire [6:0] \port$5732$0 ;
+  input [6:0] \port$5734$0 ;
+  wire [6:0] \port$5734$0 ;
+  input [6:0] \port$5736$0 ;
+  wire [6:0] \port$5736$0 ;
+  input [6:0] \port$5738$0 ;
+  wire [6:0] \port$5738$0 ;
+  input [6:0] \port$5740$0 ;
+  wire [6:0] \port$5740$0 ;
+  input [6:0] \port$5742$0 ;
+  wire [6:0] \port$5742$0 ;
+  input [6:0] \port$5744$0 ;
+  wire [6:0] \port$5744$0 ;
+  input [6:0] \port$5746$0 ;
+  wire [6:0] \port$5746$0 ;
+  input [6:0] \port$5748$0 ;
+  wire [6:0] \port$5748$0 ;
+  input [6:0] \port$5750$0 ;
+  wire [6:0] \port$5750$0 ;
+  input [6:0] \port$5752$0 ;
+  wire [6:0] \port$5752$0 ;
+  input [6:0] \port$5754$0 ;
+  wire [6:0] \port$5754$0 ;
+  input [6:0] \port$5756$0 ;
+  wire [6:0] \port$5756$0 ;
+  input [6:0] \port$5758$0 ;
+  wire [6:0] \port$5758$0 ;
+  input [6:0] \port$5760$0 ;
+  wire [6:0] \port$5760$0 ;
+  input [6:0] \port$5762$0 ;
+  wire [6:0] \port$5762$0 ;
+  input [6:0] \port$5764$0 ;
+  wire [6:0] \port$5764$0 ;
+  input [6:0] \port$5766$0 ;
+  wire [6:0] \port$5766$0 ;
+  input [6:0] \port$5768$0 ;
+  wire [6:0] \port$5768$0 ;
+  input [6:0] \port$5770$0 ;
+  wire [6:0] \port$5770$0 ;
+  input [6:0] \port$5772$0 ;
+  wire [6:0] \port$5772$0 ;
+  input [6:0] \port$5774$0 ;
+  wire [6:0] \port$5774$0 ;
+  input [6:0] \port$5776$0 ;
+  wire [6:0] \port$5776$0 ;
+  input [6:0] \port$5778$0 ;
+  wire [6:0] \port$5778$0 ;
+  input [6:0] \port$5780$0 ;
+  wire [6:0] \port$5780$0 ;
+  input [6:0] \port$5782$0 ;
+  wire [6:0] \port$5782$0 ;
+  input [6:0] \port$5784$0 ;
+  wire [6:0] \port$5784$0 ;
+  input [6:0] \port$5786$0 ;
+  wire [6:0] \port$5786$0 ;
+  input [6:0] \port$5788$0 ;
+  wire [6:0] \port$5788$0 ;
+  input [6:0] \port$5790$0 ;
+  wire [6:0] \port$5790$0 ;
+  input [6:0] \port$5792$0 ;
+  wire [6:0] \port$5792$0 ;
+  input [6:0] \port$5794$0 ;
+  wire [6:0] \port$5794$0 ;
+  input [6:0] \port$5796$0 ;
+  wire [6:0] \port$5796$0 ;
+  input [6:0] \port$5798$0 ;
+  wire [6:0] \port$5798$0 ;
+  input [6:0] \port$5800$0 ;
+  wire [6:0] \port$5800$0 ;
+  input [6:0] \port$5802$0 ;
+  wire [6:0] \port$5802$0 ;
+  input [1:0] \port$5957$2 ;
+  wire [1:0] \port$5957$2 ;
   input raw;
   wire raw;
   wire shift;
   wire [1023:0] thresholds;
   output [1023:0] values;
   reg [1023:0] values = 1024'h0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000;
-  assign \$167  = \port$5934$2 [0] ? \$166  : { values[255], values[255:240] };
+  assign \$167  = \port$5957$2 [0] ? \$166  : { values[255], values[255:240] };
   assign \$168  = accumulate ? \$167  : 17'h00000;
-  assign \$170  = $signed(\port$5085$0 ) - $signed({ 1'h0, \$169  });
+  assign \$170  = $signed(\port$5099$0 ) - $signed({ 1'h0, \$169  });
   assign \$171  = - $signed(\$170 );
-  assign \$173  = $signed(\port$5085$0 ) - $signed({ 1'h0, \$172  });
-  assign \$174  = \port$5934$2 [1] ? \$171  : { \$173 [16], \$173  };
+  assign \$173  = $signed(\port$5099$0 ) - $signed({ 1'h0, \$172  });
+  assign \$174  = \port$5957$2 [1] ? \$171  : { \$173 [16], \$173  };
   assign \$175  = $signed(\$168 ) + $signed(\$174 );
-  assign \$176  = raw ? { 9'h000, \port$5683$0  } : \$175 [15:0];
-  assign \$178  = \port$5934$2 [0] ? \$177  : { values[271], values[271:256] };
+  assign \$176  = raw ? { 9'h000, \port$5706$0  } : \$175 [15:0];
+  assign \$178  = \port$5957$2 [0] ? \$177  : { values[271], values[271:256] };
   assign \$179  = accumulate ? \$178  : 17'h00000;
-  assign \$181  = $signed(\port$5087$0 ) - $signed({ 1'h0, \$180  });
+  assign \$181  = $signed(\port$5101$0 ) - $signed({ 1'h0, \$180  });
   assign \$182  = - $signed(\$181 );
-  assign \$184  = $signed(\port$5087$0 ) - $signed({ 1'h0, \$183  });
-  assign \$185  = \port$5934$2 [1] ? \$182  : { \$184 [16], \$184  };
+  assign \$184  = $signed(\port$5101$0 ) - $signed({ 1'h0, \$183  });
+  assign \$185  = \port$5957$2 [1] ? \$182  : { \$184 [16], \$184  };
   assign \$186  = $signed(\$179 ) + $signed(\$185 );
-  assign \$187  = raw ? { 9'h000, \port$5685$0  } : \$186 [15:0];
-  assign \$189  = \port$5934$2 [0] ? \$188  : { values[287], values[287:272] };
+  assign \$187  = raw ? { 9'h000, \port$5708$0  } : \$186 [15:0];
+  assign \$189  = \port$5957$2 [0] ? \$188  : { values[287], values[287:272] };
   assign \$190  = accumulate ? \$189  : 17'h00000;
-  assign \$192  = $signed(\port$5089$0 ) - $signed({ 1'h0, \$191  });
+  assign \$192  = $signed(\port$5103$0 ) - $signed({ 1'h0, \$191  });
   assign \$193  = - $signed(\$192 );
-  assign \$195  = $signed(\port$5089$0 ) - $signed({ 1'h0, \$194  });
-  assign \$196  = \port$5934$2 [1] ? \$193  : { \$195 [16], \$195  };
+  assign \$195  = $signed(\port$5103$0 ) - $signed({ 1'h0, \$194  });
+  assign \$196  = \port$5957$2 [1] ? \$193  : { \$195 [16], \$195  };
   assign \$197  = $signed(\$190 ) + $signed(\$196 );
-  assign \$198  = raw ? { 9'h000, \port$5687$0  } : \$197 [15:0];
-  assign \$200  = \port$5934$2 [0] ? \$199  : { values[303], values[303:288] };
+  assign \$198  = raw ? { 9'h000, \port$5710$0  } : \$197 [15:0];
+  assign \$200  = \port$5957$2 [0] ? \$199  : { values[303], values[303:288] };
   assign \$201  = accumulate ? \$200  : 17'h00000;
-  assign \$203  = $signed(\port$5091$0 ) - $signed({ 1'h0, \$202  });
+  assign \$203  = $signed(\port$5105$0 ) - $signed({ 1'h0, \$202  });
   assign \$204  = - $signed(\$203 );
-  assign \$206  = $signed(\port$5091$0 ) - $signed({ 1'h0, \$205  });
-  assign \$207  = \port$5934$2 [1] ? \$204  : { \$206 [16], \$206  };
+  assign \$206  = $signed(\port$5105$0 ) - $signed({ 1'h0, \$205  });
+  assign \$207  = \port$5957$2 [1] ? \$204  : { \$206 [16], \$206  };
   assign \$208  = $signed(\$201 ) + $signed(\$207 );
-  assign \$209  = raw ? { 9'h000, \port$5689$0  } : \$208 [15:0];
-  assign \$211  = \port$5934$2 [0] ? \$210  : { values[319], values[319:304] };
+  assign \$209  = raw ? { 9'h000, \port$5712$0  } : \$208 [15:0];
+  assign \$211  = \port$5957$2 [0] ? \$210  : { values[319], values[319:304] };
   assign \$212  = accumulate ? \$211  : 17'h00000;
-  assign \$214  = $signed(\port$5093$0 ) - $signed({ 1'h0, \$213  });
+  assign \$214  = $signed(\port$5107$0 ) - $signed({ 1'h0, \$213  });
   assign \$215  = - $signed(\$214 );
-  assign \$217  = $signed(\port$5093$0 ) - $signed({ 1'h0, \$216  });
-  assign \$218  = \port$5934$2 [1] ? \$215  : { \$217 [16], \$217  };
+  assign \$217  = $signed(\port$5107$0 ) - $signed({ 1'h0, \$216  });
+  assign \$218  = \port$5957$2 [1] ? \$215  : { \$217 [16], \$217  };
   assign \$219  = $signed(\$212 ) + $signed(\$218 );
-  assign \$220  = raw ? { 9'h000, \port$5691$0  } : \$219 [15:0];
-  assign \$222  = \port$5934$2 [0] ? \$221  : { values[335], values[335:320] };
+  assign \$220  = raw ? { 9'h000, \port$5714$0  } : \$219 [15:0];
+  assign \$222  = \port$5957$2 [0] ? \$221  : { values[335], values[335:320] };
   assign \$223  = accumulate ? \$222  : 17'h00000;
-  assign \$225  = $signed(\port$5095$0 ) - $signed({ 1'h0, \$224  });
+  assign \$225  = $signed(\port$5109$0 ) - $signed({ 1'h0, \$224  });
   assign \$226  = - $signed(\$225 );
-  assign \$228  = $signed(\port$5095$0 ) - $signed({ 1'h0, \$227  });
-  assign \$229  = \port$5934$2 [1] ? \$226  : { \$228 [16], \$228  };
+  assign \$228  = $signed(\port$5109$0 ) - $signed({ 1'h0, \$227  });
+  assign \$229  = \port$5957$2 [1] ? \$226  : { \$228 [16], \$228  };
   assign \$230  = $signed(\$223 ) + $signed(\$229 );
-  assign \$231  = raw ? { 9'h000, \port$5693$0  } : \$230 [15:0];
-  assign \$233  = \port$5934$2 [0] ? \$232  : { values[351], values[351:336] };
+  assign \$231  = raw ? { 9'h000, \port$5716$0  } : \$230 [15:0];
+  assign \$233  = \port$5957$2 [0] ? \$232  : { values[351], values[351:336] };
   assign \$234  = accumulate ? \$233  : 17'h00000;
-  assign \$236  = $signed(\port$5097$0 ) - $signed({ 1'h0, \$235  });
+  assign \$236  = $signed(\port$5111$0 ) - $signed({ 1'h0, \$235  });
   assign \$237  = - $signed(\$236 );
-  assign \$239  = $signed(\port$5097$0 ) - $signed({ 1'h0, \$238  });
-  assign \$240  = \port$5934$2 [1] ? \$237  : { \$239 [16], \$239  };
+  assign \$239  = $signed(\port$5111$0 ) - $signed({ 1'h0, \$238  });
+  assign \$240  = \port$5957$2 [1] ? \$237  : { \$239 [16], \$239  };
   assign \$241  = $signed(\$234 ) + $signed(\$240 );
-  assign \$242  = raw ? { 9'h000, \port$5695$0  } : \$241 [15:0];
-  assign \$244  = \port$5934$2 [0] ? \$243  : { values[367], values[367:352] };
+  assign \$242  = raw ? { 9'h000, \port$5718$0  } : \$241 [15:0];
+  assign \$244  = \port$5957$2 [0] ? \$243  : { values[367], values[367:352] };
   assign \$245  = accumulate ? \$244  : 17'h00000;
-  assign \$247  = $signed(\port$5099$0 ) - $signed({ 1'h0, \$246  });
+  assign \$247  = $signed(\port$5113$0 ) - $signed({ 1'h0, \$246  });
   assign \$248  = - $signed(\$247 );
-  assign \$250  = $signed(\port$5099$0 ) - $signed({ 1'h0, \$249  });
-  assign \$251  = \port$5934$2 [1] ? \$248  : { \$250 [16], \$250  };
+  assign \$250  = $signed(\port$5113$0 ) - $signed({ 1'h0, \$249  });
+  assign \$251  = \port$5957$2 [1] ? \$248  : { \$250 [16], \$250  };
   assign \$252  = $signed(\$245 ) + $signed(\$251 );
-  assign \$253  = raw ? { 9'h000, \port$5697$0  } : \$252 [15:0];
-  assign \$255  = \port$5934$2 [0] ? \$254  : { values[383], values[383:368] };
+  assign \$253  = raw ? { 9'h000, \port$5720$0  } : \$252 [15:0];
+  assign \$255  = \port$5957$2 [0] ? \$254  : { values[383], values[383:368] };
   assign \$256  = accumulate ? \$255  : 17'h00000;
-  assign \$258  = $signed(\port$5101$0 ) - $signed({ 1'h0, \$257  });
+  assign \$258  = $signed(\port$5115$0 ) - $signed({ 1'h0, \$257  });
   assign \$259  = - $signed(\$258 );
-  assign \$261  = $signed(\port$5101$0 ) - $signed({ 1'h0, \$260  });
-  assign \$262  = \port$5934$2 [1] ? \$259  : { \$261 [16], \$261  };
+  assign \$261  = $signed(\port$5115$0 ) - $signed({ 1'h0, \$260  });
+  assign \$262  = \port$5957$2 [1] ? \$259  : { \$261 [16], \$261  };
   assign \$263  = $signed(\$256 ) + $signed(\$262 );
-  assign \$264  = raw ? { 9'h000, \port$5699$0  } : \$263 [15:0];
-  assign \$266  = \port$5934$2 [0] ? \$265  : { values[399], values[399:384] };
+  assign \$264  = raw ? { 9'h000, \port$5722$0  } : \$263 [15:0];
+  assign \$266  = \port$5957$2 [0] ? \$265  : { values[399], values[399:384] };
   assign \$267  = accumulate ? \$266  : 17'h00000;
-  assign \$269  = $signed(\port$5103$0 ) - $signed({ 1'h0, \$268  });
+  assign \$269  = $signed(\port$5117$0 ) - $signed({ 1'h0, \$268  });
   assign \$270  = - $signed(\$269 );
-  assign \$272  = $signed(\port$5103$0 ) - $signed({ 1'h0, \$271  });
-  assign \$273  = \port$5934$2 [1] ? \$270  : { \$272 [16], \$272  };
+  assign \$272  = $signed(\port$5117$0 ) - $signed({ 1'h0, \$271  });
+  assign \$273  = \port$5957$2 [1] ? \$270  : { \$272 [16], \$272  };
   assign \$274  = $signed(\$267 ) + $signed(\$273 );
-  assign \$275  = raw ? { 9'h000, \port$5701$0  } : \$274 [15:0];
-  assign \$277  = \port$5934$2 [0] ? \$276  : { values[415], values[415:400] };
+  assign \$275  = raw ? { 9'h000, \port$5724$0  } : \$274 [15:0];
+  assign \$277  = \port$5957$2 [0] ? \$276  : { values[415], values[415:400] };
   assign \$278  = accumulate ? \$277  : 17'h00000;
-  assign \$280  = $signed(\port$5105$0 ) - $signed({ 1'h0, \$279  });
+  assign \$280  = $signed(\port$5119$0 ) - $signed({ 1'h0, \$279  });
   assign \$281  = - $signed(\$280 );
-  assign \$283  = $signed(\port$5105$0 ) - $signed({ 1'h0, \$282  });
-  assign \$284  = \port$5934$2 [1] ? \$281  : { \$283 [16], \$283  };
+  assign \$283  = $signed(\port$5119$0 ) - $signed({ 1'h0, \$282  });
+  assign \$284  = \port$5957$2 [1] ? \$281  : { \$283 [16], \$283  };
   assign \$285  = $signed(\$278 ) + $signed(\$284 );
-  assign \$286  = raw ? { 9'h000, \port$5703$0  } : \$285 [15:0];
-  assign \$288  = \port$5934$2 [0] ? \$287  : { values[431], values[431:416] };
+  assign \$286  = raw ? { 9'h000, \port$5726$0  } : \$285 [15:0];
+  assign \$288  = \port$5957$2 [0] ? \$287  : { values[431], values[431:416] };
   assign \$289  = accumulate ? \$288  : 17'h00000;
-  assign \$291  = $signed(\port$5107$0 ) - $signed({ 1'h0, \$290  });
+  assign \$291  = $signed(\port$5121$0 ) - $signed({ 1'h0, \$290  });
   assign \$292  = - $signed(\$291 );
-  assign \$294  = $signed(\port$5107$0 ) - $signed({ 1'h0, \$293  });
-  assign \$295  = \port$5934$2 [1] ? \$292  : { \$294 [16], \$294  };
+  assign \$294  = $signed(\port$5121$0 ) - $signed({ 1'h0, \$293  });
+  assign \$295  = \port$5957$2 [1] ? \$292  : { \$294 [16], \$294  };
   assign \$296  = $signed(\$289 ) + $signed(\$295 );
-  assign \$297  = raw ? { 9'h000, \port$5705$0  } : \$296 [15:0];
-  assign \$299  = \port$5934$2 [0] ? \$298  : { values[447], values[447:432] };
+  assign \$297  = raw ? { 9'h000, \port$5728$0  } : \$296 [15:0];
+  assign \$299  = \port$5957$2 [0] ? \$298  : { values[447], values[447:432] };
   assign \$300  = accumulate ? \$299  : 17'h00000;
-  assign \$302  = $signed(\port$5109$0 ) - $signed({ 1'h0, \$301  });
+  assign \$302  = $signed(\port$5123$0 ) - $signed({ 1'h0, \$301  });
   assign \$303  = - $signed(\$302 );
-  assign \$305  = $signed(\port$5109$0 ) - $signed({ 1'h0, \$304  });
-  assign \$306  = \port$5934$2 [1] ? \$303  : { \$305 [16], \$305  };
+  assign \$305  = $signed(\port$5123$0 ) - $signed({ 1'h0, \$304  });
+  assign \$306  = \port$5957$2 [1] ? \$303  : { \$305 [16], \$305  };
   assign \$307  = $signed(\$300 ) + $signed(\$306 );
-  assign \$308  = raw ? { 9'h000, \port$5707$0  } : \$307 [15:0];
-  assign \$310  = \port$5934$2 [0] ? \$309  : { values[463], values[463:448] };
+  assign \$308  = raw ? { 9'h000, \port$5730$0  } : \$307 [15:0];
+  assign \$310  = \port$5957$2 [0] ? \$309  : { values[463], values[463:448] };
   assign \$311  = accumulate ? \$310  : 17'h00000;
-  assign \$313  = $signed(\port$5111$0 ) - $signed({ 1'h0, \$312  });
+  assign \$313  = $signed(\port$5125$0 ) - $signed({ 1'h0, \$312  });
   assign \$314  = - $signed(\$313 );
-  assign \$316  = $signed(\port$5111$0 ) - $signed({ 1'h0, \$315  });
-  assign \$317  = \port$5934$2 [1] ? \$314  : { \$316 [16], \$316  };
+  assign \$316  = $signed(\port$5125$0 ) - $signed({ 1'h0, \$315  });
+  assign \$317  = \port$5957$2 [1] ? \$314  : { \$316 [16], \$316  };
   assign \$318  = $signed(\$311 ) + $signed(\$317 );
-  assign \$319  = raw ? { 9'h000, \port$5709$0  } : \$318 [15:0];
-  assign \$321  = \port$5934$2 [0] ? \$320  : { values[479], values[479:464] };
+  assign \$319  = raw ? { 9'h000, \port$5732$0  } : \$318 [15:0];
+  assign \$321  = \port$5957$2 [0] ? \$320  : { values[479], values[479:464] };
   assign \$322  = accumulate ? \$321  : 17'h00000;
-  assign \$324  = $signed(\port$5113$0 ) - $signed({ 1'h0, \$323  });
+  assign \$324  = $signed(\port$5127$0 ) - $signed({ 1'h0, \$323  });
   assign \$325  = - $signed(\$324 );
-  assign \$327  = $signed(\port$5113$0 ) - $signed({ 1'h0, \$326  });
-  assign \$328  = \port$5934$2 [1] ? \$325  : { \$327 [16], \$327  };
+  assign \$327  = $signed(\port$5127$0 ) - $signed({ 1'h0, \$326  });
+  assign \$328  = \port$5957$2 [1] ? \$325  : { \$327 [16], \$327  };
   assign \$329  = $signed(\$322 ) + $signed(\$328 );
-  assign \$330  = raw ? { 9'h000, \port$5711$0  } : \$329 [15:0];
-  assign \$332  = \port$5934$2 [0] ? \$331  : { values[495], values[495:480] };
+  assign \$330  = raw ? { 9'h000, \port$5734$0  } : \$329 [15:0];
+  assign \$332  = \port$5957$2 [0] ? \$331  : { values[495], values[495:480] };
   assign \$333  = accumulate ? \$332  : 17'h00000;
-  assign \$335  = $signed(\port$5115$0 ) - $signed({ 1'h0, \$334  });
+  assign \$335  = $signed(\port$5129$0 ) - $signed({ 1'h0, \$334  });
   assign \$336  = - $signed(\$335 );
-  assign \$338  = $signed(\port$5115$0 ) - $signed({ 1'h0, \$337  });
-  assign \$339  = \port$5934$2 [1] ? \$336  : { \$338 [16], \$338  };
+  assign \$338  = $signed(\port$5129$0 ) - $signed({ 1'h0, \$337  });
+  assign \$339  = \port$5957$2 [1] ? \$336  : { \$338 [16], \$338  };
   assign \$340  = $signed(\$333 ) + $signed(\$339 );
-  assign \$341  = raw ? { 9'h000, \port$5713$0  } : \$340 [15:0];
-  assign \$343  = \port$5934$2 [0] ? \$342  : { values[511], values[511:496] };
+  assign \$341  = raw ? { 9'h000, \port$5736$0  } : \$340 [15:0];
+  assign \$343  = \port$5957$2 [0] ? \$342  : { values[511], values[511:496] };
   assign \$344  = accumulate ? \$343  : 17'h00000;
-  assign \$346  = $signed(\port$5117$0 ) - $signed({ 1'h0, \$345  });
+  assign \$346  = $signed(\port$5131$0 ) - $signed({ 1'h0, \$345  });
   assign \$347  = - $signed(\$346 );
-  assign \$349  = $signed(\port$5117$0 ) - $signed({ 1'h0, \$348  });
-  assign \$350  = \port$5934$2 [1] ? \$347  : { \$349 [16], \$349  };
+  assign \$349  = $signed(\port$5131$0 ) - $signed({ 1'h0, \$348  });
+  assign \$350  = \port$5957$2 [1] ? \$347  : { \$349 [16], \$349  };
   assign \$351  = $signed(\$344 ) + $signed(\$350 );
-  assign \$352  = raw ? { 9'h000, \port$5715$0  } : \$351 [15:0];
-  assign \$354  = \port$5934$2 [0] ? \$353  : { values[527], values[527:512] };
+  assign \$352  = raw ? { 9'h000, \port$5738$0  } : \$351 [15:0];
+  assign \$354  = \port$5957$2 [0] ? \$353  : { values[527], values[527:512] };
   assign \$355  = accumulate ? \$354  : 17'h00000;
-  assign \$357  = $signed(\port$5119$0 ) - $signed({ 1'h0, \$356  });
+  assign \$357  = $signed(\port$5133$0 ) - $signed({ 1'h0, \$356  });
   assign \$358  = - $signed(\$357 );
-  assign \$360  = $signed(\port$5119$0 ) - $signed({ 1'h0, \$359  });
-  assign \$361  = \port$5934$2 [1] ? \$358  : { \$360 [16], \$360  };
+  assign \$360  = $signed(\port$5133$0 ) - $signed({ 1'h0, \$359  });
+  assign \$361  = \port$5957$2 [1] ? \$358  : { \$360 [16], \$360  };
   assign \$362  = $signed(\$355 ) + $signed(\$361 );
-  assign \$363  = raw ? { 9'h000, \port$5717$0  } : \$362 [15:0];
-  assign \$365  = \port$5934$2 [0] ? \$364  : { values[543], values[543:528] };
+  assign \$363  = raw ? { 9'h000, \port$5740$0  } : \$362 [15:0];
+  assign \$365  = \port$5957$2 [0] ? \$364  : { values[543], values[543:528] };
   assign \$366  = accumulate ? \$365  : 17'h00000;
-  assign \$368  = $signed(\port$5121$0 ) - $signed({ 1'h0, \$367  });
+  assign \$368  = $signed(\port$5135$0 ) - $signed({ 1'h0, \$367  });
   assign \$369  = - $signed(\$368 );
-  assign \$371  = $signed(\port$5121$0 ) - $signed({ 1'h0, \$370  });
-  assign \$372  = \port$5934$2 [1] ? \$369  : { \$371 [16], \$371  };
+  assign \$371  = $signed(\port$5135$0 ) - $signed({ 1'h0, \$370  });
+  assign \$372  = \port$5957$2 [1] ? \$369  : { \$371 [16], \$371  };
   assign \$373  = $signed(\$366 ) + $signed(\$372 );
-  assign \$374  = raw ? { 9'h000, \port$5719$0  } : \$373 [15:0];
-  assign \$376  = \port$5934$2 [0] ? \$375  : { values[559], values[559:544] };
+  assign \$374  = raw ? { 9'h000, \port$5742$0  } : \$373 [15:0];
+  assign \$376  = \port$5957$2 [0] ? \$375  : { values[559], values[559:544] };
   assign \$377  = accumulate ? \$376  : 17'h00000;
-  assign \$379  = $signed(\port$5123$0 ) - $signed({ 1'h0, \$378  });
+  assign \$379  = $signed(\port$5137$0 ) - $signed({ 1'h0, \$378  });
   assign \$380  = - $signed(\$379 );
-  assign \$382  = $signed(\port$5123$0 ) - $signed({ 1'h0, \$381  });
-  assign \$383  = \port$5934$2 [1] ? \$380  : { \$382 [16], \$382  };
+  assign \$382  = $signed(\port$5137$0 ) - $signed({ 1'h0, \$381  });
+  assign \$383  = \port$5957$2 [1] ? \$380  : { \$382 [16], \$382  };
   assign \$384  = $signed(\$377 ) + $signed(\$383 );
-  assign \$385  = raw ? { 9'h000, \port$5721$0  } : \$384 [15:0];
-  assign \$387  = \port$5934$2 [0] ? \$386  : { values[575], values[575:560] };
+  assign \$385  = raw ? { 9'h000, \port$5744$0  } : \$384 [15:0];
+  assign \$387  = \port$5957$2 [0] ? \$386  : { values[575], values[575:560] };
   assign \$388  = accumulate ? \$387  : 17'h00000;
-  assign \$390  = $signed(\port$5125$0 ) - $signed({ 1'h0, \$389  });
+  assign \$390  = $signed(\port$5139$0 ) - $signed({ 1'h0, \$389  });
   assign \$391  = - $signed(\$390 );
-  assign \$393  = $signed(\port$5125$0 ) - $signed({ 1'h0, \$392  });
-  assign \$394  = \port$5934$2 [1] ? \$391  : { \$393 [16], \$393  };
+  assign \$393  = $signed(\port$5139$0 ) - $signed({ 1'h0, \$392  });
+  assign \$394  = \port$5957$2 [1] ? \$391  : { \$393 [16], \$393  };
   assign \$395  = $signed(\$388 ) + $signed(\$394 );
-  assign \$396  = raw ? { 9'h000, \port$5723$0  } : \$395 [15:0];
-  assign \$398  = \port$5934$2 [0] ? \$397  : { values[591], values[591:576] };
+  assign \$396  = raw ? { 9'h000, \port$5746$0  } : \$395 [15:0];
+  assign \$398  = \port$5957$2 [0] ? \$397  : { values[591], values[591:576] };
   assign \$399  = accumulate ? \$398  : 17'h00000;
-  assign \$401  = $signed(\port$5127$0 ) - $signed({ 1'h0, \$400  });
+  assign \$401  = $signed(\port$5141$0 ) - $signed({ 1'h0, \$400  });
   assign \$402  = - $signed(\$401 );
-  assign \$404  = $signed(\port$5127$0 ) - $signed({ 1'h0, \$403  });
-  assign \$405  = \port$5934$2 [1] ? \$402  : { \$404 [16], \$404  };
+  assign \$404  = $signed(\port$5141$0 ) - $signed({ 1'h0, \$403  });
+  assign \$405  = \port$5957$2 [1] ? \$402  : { \$404 [16], \$404  };
   assign \$406  = $signed(\$399 ) + $signed(\$405 );
-  assign \$407  = raw ? { 9'h000, \port$5725$0  } : \$406 [15:0];
-  assign \$409  = \port$5934$2 [0] ? \$408  : { values[607], values[607:592] };
+  assign \$407  = raw ? { 9'h000, \port$5748$0  } : \$406 [15:0];
+  assign \$409  = \port$5957$2 [0] ? \$408  : { values[607], values[607:592] };
   assign \$410  = accumulate ? \$409  : 17'h00000;
-  assign \$412  = $signed(\port$5129$0 ) - $signed({ 1'h0, \$411  });
+  assign \$412  = $signed(\port$5143$0 ) - $signed({ 1'h0, \$411  });
   assign \$413  = - $signed(\$412 );
-  assign \$415  = $signed(\port$5129$0 ) - $signed({ 1'h0, \$414  });
-  assign \$416  = \port$5934$2 [1] ? \$413  : { \$415 [16], \$415  };
+  assign \$415  = $signed(\port$5143$0 ) - $signed({ 1'h0, \$414  });
+  assign \$416  = \port$5957$2 [1] ? \$413  : { \$415 [16], \$415  };
   assign \$417  = $signed(\$410 ) + $signed(\$416 );
-  assign \$418  = raw ? { 9'h000, \port$5727$0  } : \$417 [15:0];
-  assign \$420  = \port$5934$2 [0] ? \$419  : { values[623], values[623:608] };
+  assign \$418  = raw ? { 9'h000, \port$5750$0  } : \$417 [15:0];
+  assign \$420  = \port$5957$2 [0] ? \$419  : { values[623], values[623:608] };
   assign \$421  = accumulate ? \$420  : 17'h00000;
-  assign \$423  = $signed(\port$5131$0 ) - $signed({ 1'h0, \$422  });
+  assign \$423  = $signed(\port$5145$0 ) - $signed({ 1'h0, \$422  });
   assign \$424  = - $signed(\$423 );
-  assign \$426  = $signed(\port$5131$0 ) - $signed({ 1'h0, \$425  });
-  assign \$427  = \port$5934$2 [1] ? \$424  : { \$426 [16], \$426  };
+  assign \$426  = $signed(\port$5145$0 ) - $signed({ 1'h0, \$425  });
+  assign \$427  = \port$5957$2 [1] ? \$424  : { \$426 [16], \$426  };
   assign \$428  = $signed(\$421 ) + $signed(\$427 );
-  assign \$429  = raw ? { 9'h000, \port$5729$0  } : \$428 [15:0];
-  assign \$431  = \port$5934$2 [0] ? \$430  : { values[639], values[639:624] };
+  assign \$429  = raw ? { 9'h000, \port$5752$0  } : \$428 [15:0];
+  assign \$431  = \port$5957$2 [0] ? \$430  : { values[639], values[639:624] };
   assign \$432  = accumulate ? \$431  : 17'h00000;
-  assign \$434  = $signed(\port$5133$0 ) - $signed({ 1'h0, \$433  });
+  assign \$434  = $signed(\port$5147$0 ) - $signed({ 1'h0, \$433  });
   assign \$435  = - $signed(\$434 );
-  assign \$437  = $signed(\port$5133$0 ) - $signed({ 1'h0, \$436  });
-  assign \$438  = \port$5934$2 [1] ? \$435  : { \$437 [16], \$437  };
+  assign \$437  = $signed(\port$5147$0 ) - $signed({ 1'h0, \$436  });
+  assign \$438  = \port$5957$2 [1] ? \$435  : { \$437 [16], \$437  };
   assign \$439  = $signed(\$432 ) + $signed(\$438 );
-  assign \$440  = raw ? { 9'h000, \port$5731$0  } : \$439 [15:0];
-  assign \$442  = \port$5934$2 [0] ? \$441  : { values[655], values[655:640] };
+  assign \$440  = raw ? { 9'h000, \port$5754$0  } : \$439 [15:0];
+  assign \$442  = \port$5957$2 [0] ? \$441  : { values[655], values[655:640] };
   assign \$443  = accumulate ? \$442  : 17'h00000;
-  assign \$445  = $signed(\port$5135$0 ) - $signed({ 1'h0, \$444  });
+  assign \$445  = $signed(\port$5149$0 ) - $signed({ 1'h0, \$444  });
   assign \$446  = - $signed(\$445 );
-  assign \$448  = $signed(\port$5135$0 ) - $signed({ 1'h0, \$447  });
-  assign \$449  = \port$5934$2 [1] ? \$446  : { \$448 [16], \$448  };
+  assign \$448  = $signed(\port$5149$0 ) - $signed({ 1'h0, \$447  });
+  assign \$449  = \port$5957$2 [1] ? \$446  : { \$448 [16], \$448  };
   assign \$450  = $signed(\$443 ) + $signed(\$449 );
-  assign \$451  = raw ? { 9'h000, \port$5733$0  } : \$450 [15:0];
-  assign \$453  = \port$5934$2 [0] ? \$452  : { values[671], values[671:656] };
+  assign \$451  = raw ? { 9'h000, \port$5756$0  } : \$450 [15:0];
+  assign \$453  = \port$5957$2 [0] ? \$452  : { values[671], values[671:656] };
   assign \$454  = accumulate ? \$453  : 17'h00000;
-  assign \$456  = $signed(\port$5137$0 ) - $signed({ 1'h0, \$455  });
+  assign \$456  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$455  });
   assign \$457  = - $signed(\$456 );
-  assign \$459  = $signed(\port$5137$0 ) - $signed({ 1'h0, \$458  });
-  assign \$460  = \port$5934$2 [1] ? \$457  : { \$459 [16], \$459  };
+  assign \$459  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$458  });
+  assign \$460  = \port$5957$2 [1] ? \$457  : { \$459 [16], \$459  };
   assign \$461  = $signed(\$454 ) + $signed(\$460 );
-  assign \$462  = raw ? { 9'h000, \port$5735$0  } : \$461 [15:0];
-  assign \$464  = \port$5934$2 [0] ? \$463  : { values[687], values[687:672] };
+  assign \$462  = raw ? { 9'h000, \port$5758$0  } : \$461 [15:0];
+  assign \$464  = \port$5957$2 [0] ? \$463  : { values[687], values[687:672] };
   assign \$465  = accumulate ? \$464  : 17'h00000;
-  assign \$467  = $signed(\port$5139$0 ) - $signed({ 1'h0, \$466  });
+  assign \$467  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$466  });
   assign \$468  = - $signed(\$467 );
-  assign \$470  = $signed(\port$5139$0 ) - $signed({ 1'h0, \$469  });
-  assign \$471  = \port$5934$2 [1] ? \$468  : { \$470 [16], \$470  };
+  assign \$470  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$469  });
+  assign \$471  = \port$5957$2 [1] ? \$468  : { \$470 [16], \$470  };
   assign \$472  = $signed(\$465 ) + $signed(\$471 );
-  assign \$473  = raw ? { 9'h000, \port$5737$0  } : \$472 [15:0];
-  assign \$475  = \port$5934$2 [0] ? \$474  : { values[703], values[703:688] };
+  assign \$473  = raw ? { 9'h000, \port$5760$0  } : \$472 [15:0];
+  assign \$475  = \port$5957$2 [0] ? \$474  : { values[703], values[703:688] };
   assign \$476  = accumulate ? \$475  : 17'h00000;
-  assign \$478  = $signed(\port$5141$0 ) - $signed({ 1'h0, \$477  });
+  assign \$478  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$477  });
   assign \$479  = - $signed(\$478 );
-  assign \$481  = $signed(\port$5141$0 ) - $signed({ 1'h0, \$480  });
-  assign \$482  = \port$5934$2 [1] ? \$479  : { \$481 [16], \$481  };
+  assign \$481  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$480  });
+  assign \$482  = \port$5957$2 [1] ? \$479  : { \$481 [16], \$481  };
   assign \$483  = $signed(\$476 ) + $signed(\$482 );
-  assign \$484  = raw ? { 9'h000, \port$5739$0  } : \$483 [15:0];
-  assign \$486  = \port$5934$2 [0] ? \$485  : { values[719], values[719:704] };
+  assign \$484  = raw ? { 9'h000, \port$5762$0  } : \$483 [15:0];
+  assign \$486  = \port$5957$2 [0] ? \$485  : { values[719], values[719:704] };
   assign \$487  = accumulate ? \$486  : 17'h00000;
-  assign \$489  = $signed(\port$5143$0 ) - $signed({ 1'h0, \$488  });
+  assign \$489  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$488  });
   assign \$490  = - $signed(\$489 );
-  assign \$492  = $signed(\port$5143$0 ) - $signed({ 1'h0, \$491  });
-  assign \$493  = \port$5934$2 [1] ? \$490  : { \$492 [16], \$492  };
+  assign \$492  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$491  });
+  assign \$493  = \port$5957$2 [1] ? \$490  : { \$492 [16], \$492  };
   assign \$494  = $signed(\$487 ) + $signed(\$493 );
-  assign \$495  = raw ? { 9'h000, \port$5741$0  } : \$494 [15:0];
-  assign \$497  = \port$5934$2 [0] ? \$496  : { values[735], values[735:720] };
+  assign \$495  = raw ? { 9'h000, \port$5764$0  } : \$494 [15:0];
+  assign \$497  = \port$5957$2 [0] ? \$496  : { values[735], values[735:720] };
   assign \$498  = accumulate ? \$497  : 17'h00000;
-  assign \$500  = $signed(\port$5145$0 ) - $signed({ 1'h0, \$499  });
+  assign \$500  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$499  });
   assign \$501  = - $signed(\$500 );
-  assign \$503  = $signed(\port$5145$0 ) - $signed({ 1'h0, \$502  });
-  assign \$504  = \port$5934$2 [1] ? \$501  : { \$503 [16], \$503  };
+  assign \$503  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$502  });
+  assign \$504  = \port$5957$2 [1] ? \$501  : { \$503 [16], \$503  };
   assign \$505  = $signed(\$498 ) + $signed(\$504 );
-  assign \$506  = raw ? { 9'h000, \port$5743$0  } : \$505 [15:0];
-  assign \$508  = \port$5934$2 [0] ? \$507  : { values[751], values[751:736] };
+  assign \$506  = raw ? { 9'h000, \port$5766$0  } : \$505 [15:0];
+  assign \$508  = \port$5957$2 [0] ? \$507  : { values[751], values[751:736] };
   assign \$509  = accumulate ? \$508  : 17'h00000;
-  assign \$511  = $signed(\port$5147$0 ) - $signed({ 1'h0, \$510  });
+  assign \$511  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$510  });
   assign \$512  = - $signed(\$511 );
-  assign \$514  = $signed(\port$5147$0 ) - $signed({ 1'h0, \$513  });
-  assign \$515  = \port$5934$2 [1] ? \$512  : { \$514 [16], \$514  };
+  assign \$514  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$513  });
+  assign \$515  = \port$5957$2 [1] ? \$512  : { \$514 [16], \$514  };
   assign \$516  = $signed(\$509 ) + $signed(\$515 );
-  assign \$517  = raw ? { 9'h000, \port$5745$0  } : \$516 [15:0];
-  assign \$519  = \port$5934$2 [0] ? \$518  : { values[767], values[767:752] };
+  assign \$517  = raw ? { 9'h000, \port$5768$0  } : \$516 [15:0];
+  assign \$519  = \port$5957$2 [0] ? \$518  : { values[767], values[767:752] };
   assign \$520  = accumulate ? \$519  : 17'h00000;
-  assign \$522  = $signed(\port$5149$0 ) - $signed({ 1'h0, \$521  });
+  assign \$522  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$521  });
   assign \$523  = - $signed(\$522 );
-  assign \$525  = $signed(\port$5149$0 ) - $signed({ 1'h0, \$524  });
-  assign \$526  = \port$5934$2 [1] ? \$523  : { \$525 [16], \$525  };
+  assign \$525  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$524  });
+  assign \$526  = \port$5957$2 [1] ? \$523  : { \$525 [16], \$525  };
   assign \$527  = $signed(\$520 ) + $signed(\$526 );
-  assign \$528  = raw ? { 9'h000, \port$5747$0  } : \$527 [15:0];
-  assign \$530  = \port$5934$2 [0] ? \$529  : { values[783], values[783:768] };
+  assign \$528  = raw ? { 9'h000, \port$5770$0  } : \$527 [15:0];
+  assign \$530  = \port$5957$2 [0] ? \$529  : { values[783], values[783:768] };
   assign \$531  = accumulate ? \$530  : 17'h00000;
-  assign \$533  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$532  });
+  assign \$533  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$532  });
   assign \$534  = - $signed(\$533 );
-  assign \$536  = $signed(\port$5151$0 ) - $signed({ 1'h0, \$535  });
-  assign \$537  = \port$5934$2 [1] ? \$534  : { \$536 [16], \$536  };
+  assign \$536  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$535  });
+  assign \$537  = \port$5957$2 [1] ? \$534  : { \$536 [16], \$536  };
   assign \$538  = $signed(\$531 ) + $signed(\$537 );
-  assign \$539  = raw ? { 9'h000, \port$5749$0  } : \$538 [15:0];
-  assign \$541  = \port$5934$2 [0] ? \$540  : { values[799], values[799:784] };
+  assign \$539  = raw ? { 9'h000, \port$5772$0  } : \$538 [15:0];
+  assign \$541  = \port$5957$2 [0] ? \$540  : { values[799], values[799:784] };
   assign \$542  = accumulate ? \$541  : 17'h00000;
-  assign \$544  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$543  });
+  assign \$544  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$543  });
   assign \$545  = - $signed(\$544 );
-  assign \$547  = $signed(\port$5153$0 ) - $signed({ 1'h0, \$546  });
-  assign \$548  = \port$5934$2 [1] ? \$545  : { \$547 [16], \$547  };
+  assign \$547  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$546  });
+  assign \$548  = \port$5957$2 [1] ? \$545  : { \$547 [16], \$547  };
   assign \$549  = $signed(\$542 ) + $signed(\$548 );
-  assign \$550  = raw ? { 9'h000, \port$5751$0  } : \$549 [15:0];
-  assign \$552  = \port$5934$2 [0] ? \$551  : { values[815], values[815:800] };
+  assign \$550  = raw ? { 9'h000, \port$5774$0  } : \$549 [15:0];
+  assign \$552  = \port$5957$2 [0] ? \$551  : { values[815], values[815:800] };
   assign \$553  = accumulate ? \$552  : 17'h00000;
-  assign \$555  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$554  });
+  assign \$555  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$554  });
   assign \$556  = - $signed(\$555 );
-  assign \$558  = $signed(\port$5155$0 ) - $signed({ 1'h0, \$557  });
-  assign \$559  = \port$5934$2 [1] ? \$556  : { \$558 [16], \$558  };
+  assign \$558  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$557  });
+  assign \$559  = \port$5957$2 [1] ? \$556  : { \$558 [16], \$558  };
   assign \$560  = $signed(\$553 ) + $signed(\$559 );
-  assign \$561  = raw ? { 9'h000, \port$5753$0  } : \$560 [15:0];
-  assign \$563  = \port$5934$2 [0] ? \$562  : { values[831], values[831:816] };
+  assign \$561  = raw ? { 9'h000, \port$5776$0  } : \$560 [15:0];
+  assign \$563  = \port$5957$2 [0] ? \$562  : { values[831], values[831:816] };
   assign \$564  = accumulate ? \$563  : 17'h00000;
-  assign \$566  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$565  });
+  assign \$566  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$565  });
   assign \$567  = - $signed(\$566 );
-  assign \$569  = $signed(\port$5157$0 ) - $signed({ 1'h0, \$568  });
-  assign \$570  = \port$5934$2 [1] ? \$567  : { \$569 [16], \$569  };
+  assign \$569  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$568  });
+  assign \$570  = \port$5957$2 [1] ? \$567  : { \$569 [16], \$569  };
   assign \$571  = $signed(\$564 ) + $signed(\$570 );
-  assign \$572  = raw ? { 9'h000, \port$5755$0  } : \$571 [15:0];
-  assign \$574  = \port$5934$2 [0] ? \$573  : { values[847], values[847:832] };
+  assign \$572  = raw ? { 9'h000, \port$5778$0  } : \$571 [15:0];
+  assign \$574  = \port$5957$2 [0] ? \$573  : { values[847], values[847:832] };
   assign \$575  = accumulate ? \$574  : 17'h00000;
-  assign \$577  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$576  });
+  assign \$577  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$576  });
   assign \$578  = - $signed(\$577 );
-  assign \$580  = $signed(\port$5159$0 ) - $signed({ 1'h0, \$579  });
-  assign \$581  = \port$5934$2 [1] ? \$578  : { \$580 [16], \$580  };
+  assign \$580  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$579  });
+  assign \$581  = \port$5957$2 [1] ? \$578  : { \$580 [16], \$580  };
   assign \$582  = $signed(\$575 ) + $signed(\$581 );
-  assign \$583  = raw ? { 9'h000, \port$5757$0  } : \$582 [15:0];
-  assign \$585  = \port$5934$2 [0] ? \$584  : { values[863], values[863:848] };
+  assign \$583  = raw ? { 9'h000, \port$5780$0  } : \$582 [15:0];
+  assign \$585  = \port$5957$2 [0] ? \$584  : { values[863], values[863:848] };
   assign \$586  = accumulate ? \$585  : 17'h00000;
-  assign \$588  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$587  });
+  assign \$588  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$587  });
   assign \$589  = - $signed(\$588 );
-  assign \$591  = $signed(\port$5161$0 ) - $signed({ 1'h0, \$590  });
-  assign \$592  = \port$5934$2 [1] ? \$589  : { \$591 [16], \$591  };
+  assign \$591  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$590  });
+  assign \$592  = \port$5957$2 [1] ? \$589  : { \$591 [16], \$591  };
   assign \$593  = $signed(\$586 ) + $signed(\$592 );
-  assign \$594  = raw ? { 9'h000, \port$5759$0  } : \$593 [15:0];
-  assign \$596  = \port$5934$2 [0] ? \$595  : { values[879], values[879:864] };
+  assign \$594  = raw ? { 9'h000, \port$5782$0  } : \$593 [15:0];
+  assign \$596  = \port$5957$2 [0] ? \$595  : { values[879], values[879:864] };
   assign \$597  = accumulate ? \$596  : 17'h00000;
-  assign \$599  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$598  });
+  assign \$599  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$598  });
   assign \$600  = - $signed(\$599 );
-  assign \$602  = $signed(\port$5163$0 ) - $signed({ 1'h0, \$601  });
-  assign \$603  = \port$5934$2 [1] ? \$600  : { \$602 [16], \$602  };
+  assign \$602  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$601  });
+  assign \$603  = \port$5957$2 [1] ? \$600  : { \$602 [16], \$602  };
   assign \$604  = $signed(\$597 ) + $signed(\$603 );
-  assign \$605  = raw ? { 9'h000, \port$5761$0  } : \$604 [15:0];
-  assign \$607  = \port$5934$2 [0] ? \$606  : { values[895], values[895:880] };
+  assign \$605  = raw ? { 9'h000, \port$5784$0  } : \$604 [15:0];
+  assign \$607  = \port$5957$2 [0] ? \$606  : { values[895], values[895:880] };
   assign \$608  = accumulate ? \$607  : 17'h00000;
-  assign \$610  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$609  });
+  assign \$610  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$609  });
   assign \$611  = - $signed(\$610 );
-  assign \$613  = $signed(\port$5165$0 ) - $signed({ 1'h0, \$612  });
-  assign \$614  = \port$5934$2 [1] ? \$611  : { \$613 [16], \$613  };
+  assign \$613  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$612  });
+  assign \$614  = \port$5957$2 [1] ? \$611  : { \$613 [16], \$613  };
   assign \$615  = $signed(\$608 ) + $signed(\$614 );
-  assign \$616  = raw ? { 9'h000, \port$5763$0  } : \$615 [15:0];
-  assign \$618  = \port$5934$2 [0] ? \$617  : { values[911], values[911:896] };
+  assign \$616  = raw ? { 9'h000, \port$5786$0  } : \$615 [15:0];
+  assign \$618  = \port$5957$2 [0] ? \$617  : { values[911], values[911:896] };
   assign \$619  = accumulate ? \$618  : 17'h00000;
-  assign \$621  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$620  });
+  assign \$621  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$620  });
   assign \$622  = - $signed(\$621 );
-  assign \$624  = $signed(\port$5167$0 ) - $signed({ 1'h0, \$623  });
-  assign \$625  = \port$5934$2 [1] ? \$622  : { \$624 [16], \$624  };
+  assign \$624  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$623  });
+  assign \$625  = \port$5957$2 [1] ? \$622  : { \$624 [16], \$624  };
   assign \$626  = $signed(\$619 ) + $signed(\$625 );
-  assign \$627  = raw ? { 9'h000, \port$5765$0  } : \$626 [15:0];
-  assign \$629  = \port$5934$2 [0] ? \$628  : { values[927], values[927:912] };
+  assign \$627  = raw ? { 9'h000, \port$5788$0  } : \$626 [15:0];
+  assign \$629  = \port$5957$2 [0] ? \$628  : { values[927], values[927:912] };
   assign \$630  = accumulate ? \$629  : 17'h00000;
-  assign \$632  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$631  });
+  assign \$632  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$631  });
   assign \$633  = - $signed(\$632 );
-  assign \$635  = $signed(\port$5169$0 ) - $signed({ 1'h0, \$634  });
-  assign \$636  = \port$5934$2 [1] ? \$633  : { \$635 [16], \$635  };
+  assign \$635  = $signed(\port$5183$0 ) - $signed({ 1'h0, \$634  });
+  assign \$636  = \port$5957$2 [1] ? \$633  : { \$635 [16], \$635  };
   assign \$637  = $signed(\$630 ) + $signed(\$636 );
-  assign \$638  = raw ? { 9'h000, \port$5767$0  } : \$637 [15:0];
-  assign \$640  = \port$5934$2 [0] ? \$639  : { values[943], values[943:928] };
+  assign \$638  = raw ? { 9'h000, \port$5790$0  } : \$637 [15:0];
+  assign \$640  = \port$5957$2 [0] ? \$639  : { values[943], values[943:928] };
   assign \$641  = accumulate ? \$640  : 17'h00000;
-  assign \$643  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$642  });
+  assign \$643  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$642  });
   assign \$644  = - $signed(\$643 );
-  assign \$646  = $signed(\port$5171$0 ) - $signed({ 1'h0, \$645  });
-  assign \$647  = \port$5934$2 [1] ? \$644  : { \$646 [16], \$646  };
+  assign \$646  = $signed(\port$5185$0 ) - $signed({ 1'h0, \$645  });
+  assign \$647  = \port$5957$2 [1] ? \$644  : { \$646 [16], \$646  };
   assign \$648  = $signed(\$641 ) + $signed(\$647 );
-  assign \$649  = raw ? { 9'h000, \port$5769$0  } : \$648 [15:0];
-  assign \$651  = \port$5934$2 [0] ? \$650  : { values[959], values[959:944] };
+  assign \$649  = raw ? { 9'h000, \port$5792$0  } : \$648 [15:0];
+  assign \$651  = \port$5957$2 [0] ? \$650  : { values[959], values[959:944] };
   assign \$652  = accumulate ? \$651  : 17'h00000;
-  assign \$654  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$653  });
+  assign \$654  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$653  });
   assign \$655  = - $signed(\$654 );
-  assign \$657  = $signed(\port$5173$0 ) - $signed({ 1'h0, \$656  });
-  assign \$658  = \port$5934$2 [1] ? \$655  : { \$657 [16], \$657  };
+  assign \$657  = $signed(\port$5187$0 ) - $signed({ 1'h0, \$656  });
+  assign \$658  = \port$5957$2 [1] ? \$655  : { \$657 [16], \$657  };
   assign \$659  = $signed(\$652 ) + $signed(\$658 );
-  assign \$660  = raw ? { 9'h000, \port$5771$0  } : \$659 [15:0];
-  assign \$662  = \port$5934$2 [0] ? \$661  : { values[975], values[975:960] };
+  assign \$660  = raw ? { 9'h000, \port$5794$0  } : \$659 [15:0];
+  assign \$662  = \port$5957$2 [0] ? \$661  : { values[975], values[975:960] };
   assign \$663  = accumulate ? \$662  : 17'h00000;
-  assign \$665  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$664  });
+  assign \$665  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$664  });
   assign \$666  = - $signed(\$665 );
-  assign \$668  = $signed(\port$5175$0 ) - $signed({ 1'h0, \$667  });
-  assign \$669  = \port$5934$2 [1] ? \$666  : { \$668 [16], \$668  };
+  assign \$668  = $signed(\port$5189$0 ) - $signed({ 1'h0, \$667  });
+  assign \$669  = \port$5957$2 [1] ? \$666  : { \$668 [16], \$668  };
   assign \$670  = $signed(\$663 ) + $signed(\$669 );
-  assign \$671  = raw ? { 9'h000, \port$5773$0  } : \$670 [15:0];
-  assign \$673  = \port$5934$2 [0] ? \$672  : { values[991], values[991:976] };
+  assign \$671  = raw ? { 9'h000, \port$5796$0  } : \$670 [15:0];
+  assign \$673  = \port$5957$2 [0] ? \$672  : { values[991], values[991:976] };
   assign \$674  = accumulate ? \$673  : 17'h00000;
-  assign \$676  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$675  });
+  assign \$676  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$675  });
   assign \$677  = - $signed(\$676 );
-  assign \$679  = $signed(\port$5177$0 ) - $signed({ 1'h0, \$678  });
-  assign \$680  = \port$5934$2 [1] ? \$677  : { \$679 [16], \$679  };
+  assign \$679  = $signed(\port$5191$0 ) - $signed({ 1'h0, \$678  });
+  assign \$680  = \port$5957$2 [1] ? \$677  : { \$679 [16], \$679  };
   assign \$681  = $signed(\$674 ) + $signed(\$680 );
-  assign \$682  = raw ? { 9'h000, \port$5775$0  } : \$681 [15:0];
-  assign \$684  = \port$5934$2 [0] ? \$683  : { values[1007], values[1007:992] };
+  assign \$682  = raw ? { 9'h000, \port$5798$0  } : \$681 [15:0];
+  assign \$684  = \port$5957$2 [0] ? \$683  : { values[1007], values[1007:992] };
   assign \$685  = accumulate ? \$684  : 17'h00000;
-  assign \$687  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$686  });
+  assign \$687  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$686  });
   assign \$688  = - $signed(\$687 );
-  assign \$690  = $signed(\port$5179$0 ) - $signed({ 1'h0, \$689  });
-  assign \$691  = \port$5934$2 [1] ? \$688  : { \$690 [16], \$690  };
+  assign \$690  = $signed(\port$5193$0 ) - $signed({ 1'h0, \$689  });
+  assign \$691  = \port$5957$2 [1] ? \$688  : { \$690 [16], \$690  };
   assign \$692  = $signed(\$685 ) + $signed(\$691 );
-  assign \$693  = raw ? { 9'h000, \port$5777$0  } : \$692 [15:0];
-  assign \$695  = \port$5934$2 [0] ? \$694  : { values[1023], values[1023:1008] };
+  assign \$693  = raw ? { 9'h000, \port$5800$0  } : \$692 [15:0];
+  assign \$695  = \port$5957$2 [0] ? \$694  : { values[1023], values[1023:1008] };
   assign \$696  = accumulate ? \$695  : 17'h00000;
-  assign \$698  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$697  });
+  assign \$698  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$697  });
   assign \$699  = - $signed(\$698 );
-  assign \$701  = $signed(\port$5181$0 ) - $signed({ 1'h0, \$700  });
-  assign \$702  = \port$5934$2 [1] ? \$699  : { \$701 [16], \$701  };
+  assign \$701  = $signed(\port$5195$0 ) - $signed({ 1'h0, \$700  });
+  assign \$702  = \port$5957$2 [1] ? \$699  : { \$701 [16], \$701  };
   assign \$703  = $signed(\$696 ) + $signed(\$702 );
-  assign \$704  = raw ? { 9'h000, \port$5779$0  } : \$703 [15:0];
+  assign \$704  = raw ? { 9'h000, \port$5802$0  } : \$703 [15:0];
   assign \$705  = values[15:0] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$706  = $signed(\$705 ) >= $signed(\port$5183$0 );
+  assign \$706  = $signed(\$705 ) >= $signed(\port$5197$0 );
   assign \$707  = values[31:16] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$708  = $signed(\$707 ) >= $signed(\port$5185$0 );
+  assign \$708  = $signed(\$707 ) >= $signed(\port$5199$0 );
   assign \$709  = values[47:32] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$710  = $signed(\$709 ) >= $signed(\port$5187$0 );
+  assign \$710  = $signed(\$709 ) >= $signed(\port$5201$0 );
   assign \$711  = values[63:48] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$712  = $signed(\$711 ) >= $signed(\port$5189$0 );
+  assign \$712  = $signed(\$711 ) >= $signed(\port$5203$0 );
   assign \$713  = values[79:64] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$714  = $signed(\$713 ) >= $signed(\port$5191$0 );
+  assign \$714  = $signed(\$713 ) >= $signed(\port$5205$0 );
   assign \$715  = values[95:80] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$716  = $signed(\$715 ) >= $signed(\port$5193$0 );
+  assign \$716  = $signed(\$715 ) >= $signed(\port$5207$0 );
   assign \$717  = values[111:96] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$718  = $signed(\$717 ) >= $signed(\port$5195$0 );
+  assign \$718  = $signed(\$717 ) >= $signed(\port$5209$0 );
   assign \$719  = values[127:112] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$720  = $signed(\$719 ) >= $signed(\port$5197$0 );
+  assign \$720  = $signed(\$719 ) >= $signed(\port$5211$0 );
   assign \$721  = values[143:128] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$722  = $signed(\$721 ) >= $signed(\port$5199$0 );
+  assign \$722  = $signed(\$721 ) >= $signed(\port$5213$0 );
   assign \$723  = values[159:144] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$724  = $signed(\$723 ) >= $signed(\port$5201$0 );
+  assign \$724  = $signed(\$723 ) >= $signed(\port$5215$0 );
   assign \$725  = values[175:160] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$726  = $signed(\$725 ) >= $signed(\port$5203$0 );
+  assign \$726  = $signed(\$725 ) >= $signed(\port$5217$0 );
   assign \$727  = values[191:176] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$728  = $signed(\$727 ) >= $signed(\port$5205$0 );
+  assign \$728  = $signed(\$727 ) >= $signed(\port$5219$0 );
   assign \$729  = values[207:192] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$730  = $signed(\$729 ) >= $signed(\port$5207$0 );
+  assign \$730  = $signed(\$729 ) >= $signed(\port$5221$0 );
   assign \$731  = values[223:208] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$732  = $signed(\$731 ) >= $signed(\port$5209$0 );
+  assign \$732  = $signed(\$731 ) >= $signed(\port$5223$0 );
   assign \$733  = values[239:224] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$734  = $signed(\$733 ) >= $signed(\port$5211$0 );
+  assign \$734  = $signed(\$733 ) >= $signed(\port$5225$0 );
   assign \$735  = values[255:240] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$736  = $signed(\$735 ) >= $signed(\port$5213$0 );
+  assign \$736  = $signed(\$735 ) >= $signed(\port$5227$0 );
   assign \$737  = values[271:256] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$738  = $signed(\$737 ) >= $signed(\port$5215$0 );
+  assign \$738  = $signed(\$737 ) >= $signed(\port$5229$0 );
   assign \$739  = values[287:272] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$740  = $signed(\$739 ) >= $signed(\port$5217$0 );
+  assign \$740  = $signed(\$739 ) >= $signed(\port$5231$0 );
   assign \$741  = values[303:288] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$742  = $signed(\$741 ) >= $signed(\port$5219$0 );
+  assign \$742  = $signed(\$741 ) >= $signed(\port$5233$0 );
   assign \$743  = values[319:304] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$744  = $signed(\$743 ) >= $signed(\port$5221$0 );
+  assign \$744  = $signed(\$743 ) >= $signed(\port$5235$0 );
   assign \$745  = values[335:320] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$746  = $signed(\$745 ) >= $signed(\port$5223$0 );
+  assign \$746  = $signed(\$745 ) >= $signed(\port$5237$0 );
   assign \$747  = values[351:336] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$748  = $signed(\$747 ) >= $signed(\port$5225$0 );
+  assign \$748  = $signed(\$747 ) >= $signed(\port$5239$0 );
   assign \$749  = values[367:352] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$750  = $signed(\$749 ) >= $signed(\port$5227$0 );
+  assign \$750  = $signed(\$749 ) >= $signed(\port$5241$0 );
   assign \$751  = values[383:368] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$752  = $signed(\$751 ) >= $signed(\port$5229$0 );
+  assign \$752  = $signed(\$751 ) >= $signed(\port$5243$0 );
   assign \$753  = values[399:384] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$754  = $signed(\$753 ) >= $signed(\port$5231$0 );
+  assign \$754  = $signed(\$753 ) >= $signed(\port$5245$0 );
   assign \$755  = values[415:400] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$756  = $signed(\$755 ) >= $signed(\port$5233$0 );
+  assign \$756  = $signed(\$755 ) >= $signed(\port$5247$0 );
   assign \$757  = values[431:416] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$758  = $signed(\$757 ) >= $signed(\port$5235$0 );
+  assign \$758  = $signed(\$757 ) >= $signed(\port$5249$0 );
   assign \$759  = values[447:432] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$760  = $signed(\$759 ) >= $signed(\port$5237$0 );
+  assign \$760  = $signed(\$759 ) >= $signed(\port$5251$0 );
   assign \$761  = values[463:448] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$762  = $signed(\$761 ) >= $signed(\port$5239$0 );
+  assign \$762  = $signed(\$761 ) >= $signed(\port$5253$0 );
   assign \$763  = values[479:464] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$764  = $signed(\$763 ) >= $signed(\port$5241$0 );
+  assign \$764  = $signed(\$763 ) >= $signed(\port$5255$0 );
   assign \$765  = values[495:480] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$766  = $signed(\$765 ) >= $signed(\port$5243$0 );
+  assign \$766  = $signed(\$765 ) >= $signed(\port$5257$0 );
   assign \$767  = values[511:496] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$768  = $signed(\$767 ) >= $signed(\port$5245$0 );
+  assign \$768  = $signed(\$767 ) >= $signed(\port$5259$0 );
   assign \$769  = values[527:512] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$770  = $signed(\$769 ) >= $signed(\port$5247$0 );
+  assign \$770  = $signed(\$769 ) >= $signed(\port$5261$0 );
   assign \$771  = values[543:528] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$772  = $signed(\$771 ) >= $signed(\port$5249$0 );
+  assign \$772  = $signed(\$771 ) >= $signed(\port$5263$0 );
   assign \$773  = values[559:544] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$774  = $signed(\$773 ) >= $signed(\port$5251$0 );
+  assign \$774  = $signed(\$773 ) >= $signed(\port$5265$0 );
   assign \$775  = values[575:560] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$776  = $signed(\$775 ) >= $signed(\port$5253$0 );
+  assign \$776  = $signed(\$775 ) >= $signed(\port$5267$0 );
   assign \$777  = values[591:576] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$778  = $signed(\$777 ) >= $signed(\port$5255$0 );
+  assign \$778  = $signed(\$777 ) >= $signed(\port$5269$0 );
   assign \$779  = values[607:592] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$780  = $signed(\$779 ) >= $signed(\port$5257$0 );
+  assign \$780  = $signed(\$779 ) >= $signed(\port$5271$0 );
   assign \$781  = values[623:608] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$782  = $signed(\$781 ) >= $signed(\port$5259$0 );
+  assign \$782  = $signed(\$781 ) >= $signed(\port$5273$0 );
   assign \$783  = values[639:624] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$784  = $signed(\$783 ) >= $signed(\port$5261$0 );
+  assign \$784  = $signed(\$783 ) >= $signed(\port$5275$0 );
   assign \$785  = values[655:640] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$786  = $signed(\$785 ) >= $signed(\port$5263$0 );
+  assign \$786  = $signed(\$785 ) >= $signed(\port$5277$0 );
   assign \$787  = values[671:656] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$788  = $signed(\$787 ) >= $signed(\port$5265$0 );
+  assign \$788  = $signed(\$787 ) >= $signed(\port$5279$0 );
   assign \$789  = values[687:672] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$790  = $signed(\$789 ) >= $signed(\port$5267$0 );
+  assign \$790  = $signed(\$789 ) >= $signed(\port$5281$0 );
   assign \$791  = values[703:688] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$792  = $signed(\$791 ) >= $signed(\port$5269$0 );
+  assign \$792  = $signed(\$791 ) >= $signed(\port$5283$0 );
   assign \$793  = values[719:704] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$794  = $signed(\$793 ) >= $signed(\port$5271$0 );
+  assign \$794  = $signed(\$793 ) >= $signed(\port$5285$0 );
   assign \$795  = values[735:720] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$796  = $signed(\$795 ) >= $signed(\port$5273$0 );
+  assign \$796  = $signed(\$795 ) >= $signed(\port$5287$0 );
   assign \$797  = values[751:736] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$798  = $signed(\$797 ) >= $signed(\port$5275$0 );
+  assign \$798  = $signed(\$797 ) >= $signed(\port$5289$0 );
   assign \$799  = values[767:752] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$800  = $signed(\$799 ) >= $signed(\port$5277$0 );
+  assign \$800  = $signed(\$799 ) >= $signed(\port$5291$0 );
   assign \$801  = values[783:768] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$802  = $signed(\$801 ) >= $signed(\port$5279$0 );
+  assign \$802  = $signed(\$801 ) >= $signed(\port$5293$0 );
   assign \$803  = values[799:784] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$804  = $signed(\$803 ) >= $signed(\port$5281$0 );
+  assign \$804  = $signed(\$803 ) >= $signed(\port$5295$0 );
   assign \$805  = values[815:800] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$806  = $signed(\$805 ) >= $signed(\port$5283$0 );
+  assign \$806  = $signed(\$805 ) >= $signed(\port$5297$0 );
   assign \$807  = values[831:816] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$808  = $signed(\$807 ) >= $signed(\port$5285$0 );
+  assign \$808  = $signed(\$807 ) >= $signed(\port$5299$0 );
   assign \$809  = values[847:832] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$810  = $signed(\$809 ) >= $signed(\port$5287$0 );
+  assign \$810  = $signed(\$809 ) >= $signed(\port$5301$0 );
   assign \$811  = values[863:848] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$812  = $signed(\$811 ) >= $signed(\port$5289$0 );
+  assign \$812  = $signed(\$811 ) >= $signed(\port$5303$0 );
   assign \$813  = values[879:864] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$814  = $signed(\$813 ) >= $signed(\port$5291$0 );
+  assign \$814  = $signed(\$813 ) >= $signed(\port$5305$0 );
   assign \$815  = values[895:880] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$816  = $signed(\$815 ) >= $signed(\port$5293$0 );
+  assign \$816  = $signed(\$815 ) >= $signed(\port$5307$0 );
   assign \$817  = values[911:896] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$818  = $signed(\$817 ) >= $signed(\port$5295$0 );
+  assign \$818  = $signed(\$817 ) >= $signed(\port$5309$0 );
   assign \$819  = values[927:912] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$820  = $signed(\$819 ) >= $signed(\port$5297$0 );
+  assign \$820  = $signed(\$819 ) >= $signed(\port$5311$0 );
   assign \$821  = values[943:928] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$822  = $signed(\$821 ) >= $signed(\port$5299$0 );
+  assign \$822  = $signed(\$821 ) >= $signed(\port$5313$0 );
   assign \$823  = values[959:944] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$824  = $signed(\$823 ) >= $signed(\port$5301$0 );
+  assign \$824  = $signed(\$823 ) >= $signed(\port$5315$0 );
   assign \$825  = values[975:960] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$826  = $signed(\$825 ) >= $signed(\port$5303$0 );
+  assign \$826  = $signed(\$825 ) >= $signed(\port$5317$0 );
   assign \$827  = values[991:976] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$828  = $signed(\$827 ) >= $signed(\port$5305$0 );
+  assign \$828  = $signed(\$827 ) >= $signed(\port$5319$0 );
   assign \$829  = values[1007:992] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$830  = $signed(\$829 ) >= $signed(\port$5307$0 );
+  assign \$830  = $signed(\$829 ) >= $signed(\port$5321$0 );
   assign \$831  = values[1023:1008] & { activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation, activation };
-  assign \$832  = $signed(\$831 ) >= $signed(\port$5309$0 );
+  assign \$832  = $signed(\$831 ) >= $signed(\port$5323$0 );
   always @(posedge g_acc_clk)
     values <= \$833 ;
-  assign \$2  = \port$5934$2 [0] ? \$1  : { values[15], values[15:0] };
+  assign \$2  = \port$5957$2 [0] ? \$1  : { values[15], values[15:0] };
   assign \$3  = accumulate ? \$2  : 17'h00000;
-  assign \$5  = $signed(\port$5055$0 ) - $signed({ 1'h0, \$4  });
+  assign \$5  = $signed(\port$5069$0 ) - $signed({ 1'h0, \$4  });
   assign \$6  = - $signed(\$5 );
-  assign \$8  = $signed(\port$5055$0 ) - $signed({ 1'h0, \$7  });
-  assign \$9  = \port$5934$2 [1] ? \$6  : { \$8 [16], \$8  };
+  assign \$8  = $signed(\port$5069$0 ) - $signed({ 1'h0, \$7  });
+  assign \$9  = \port$5957$2 [1] ? \$6  : { \$8 [16], \$8  };
   assign \$10  = $signed(\$3 ) + $signed(\$9 );
-  assign \$11  = raw ? { 9'h000, \port$5653$0  } : \$10 [15:0];
-  assign \$13  = \port$5934$2 [0] ? \$12  : { values[31], values[31:16] };
+  assign \$11  = raw ? { 9'h000, \port$5676$0  } : \$10 [15:0];
+  assign \$13  = \port$5957$2 [0] ? \$12  : { values[31], values[31:16] };
   assign \$14  = accumulate ? \$13  : 17'h00000;
-  assign \$16  = $signed(\port$5057$0 ) - $signed({ 1'h0, \$15  });
+  assign \$16  = $signed(\port$5071$0 ) - $signed({ 1'h0, \$15  });
   assign \$17  = - $signed(\$16 );
-  assign \$19  = $signed(\port$5057$0 ) - $signed({ 1'h0, \$18  });
-  assign \$20  = \port$5934$2 [1] ? \$17  : { \$19 [16], \$19  };
+  assign \$19  = $signed(\port$5071$0 ) - $signed({ 1'h0, \$18  });
+  assign \$20  = \port$5957$2 [1] ? \$17  : { \$19 [16], \$19  };
   assign \$21  = $signed(\$14 ) + $signed(\$20 );
-  assign \$22  = raw ? { 9'h000, \port$5655$0  } : \$21 [15:0];
-  assign \$24  = \port$5934$2 [0] ? \$23  : { values[47], values[47:32] };
+  assign \$22  = raw ? { 9'h000, \port$5678$0  } : \$21 [15:0];
+  assign \$24  = \port$5957$2 [0] ? \$23  : { values[47], values[47:32] };
   assign \$25  = accumulate ? \$24  : 17'h00000;
-  assign \$27  = $signed(\port$5059$0 ) - $signed({ 1'h0, \$26  });
+  assign \$27  = $signed(\port$5073$0 ) - $signed({ 1'h0, \$26  });
   assign \$28  = - $signed(\$27 );
-  assign \$30  = $signed(\port$5059$0 ) - $signed({ 1'h0, \$29  });
-  assign \$31  = \port$5934$2 [1] ? \$28  : { \$30 [16], \$30  };
+  assign \$30  = $signed(\port$5073$0 ) - $signed({ 1'h0, \$29  });
+  assign \$31  = \port$5957$2 [1] ? \$28  : { \$30 [16], \$30  };
   assign \$32  = $signed(\$25 ) + $signed(\$31 );
-  assign \$33  = raw ? { 9'h000, \port$5657$0  } : \$32 [15:0];
-  assign \$35  = \port$5934$2 [0] ? \$34  : { values[63], values[63:48] };
+  assign \$33  = raw ? { 9'h000, \port$5680$0  } : \$32 [15:0];
+  assign \$35  = \port$5957$2 [0] ? \$34  : { values[63], values[63:48] };
   assign \$36  = accumulate ? \$35  : 17'h00000;
-  assign \$38  = $signed(\port$5061$0 ) - $signed({ 1'h0, \$37  });
+  assign \$38  = $signed(\port$5075$0 ) - $signed({ 1'h0, \$37  });
   assign \$39  = - $signed(\$38 );
-  assign \$41  = $signed(\port$5061$0 ) - $signed({ 1'h0, \$40  });
-  assign \$42  = \port$5934$2 [1] ? \$39  : { \$41 [16], \$41  };
+  assign \$41  = $signed(\port$5075$0 ) - $signed({ 1'h0, \$40  });
+  assign \$42  = \port$5957$2 [1] ? \$39  : { \$41 [16], \$41  };
   assign \$43  = $signed(\$36 ) + $signed(\$42 );
-  assign \$44  = raw ? { 9'h000, \port$5659$0  } : \$43 [15:0];
-  assign \$46  = \port$5934$2 [0] ? \$45  : { values[79], values[79:64] };
+  assign \$44  = raw ? { 9'h000, \port$5682$0  } : \$43 [15:0];
+  assign \$46  = \port$5957$2 [0] ? \$45  : { values[79], values[79:64] };
   assign \$47  = accumulate ? \$46  : 17'h00000;
-  assign \$49  = $signed(\port$5063$0 ) - $signed({ 1'h0, \$48  });
+  assign \$49  = $signed(\port$5077$0 ) - $signed({ 1'h0, \$48  });
   assign \$50  = - $signed(\$49 );
-  assign \$52  = $signed(\port$5063$0 ) - $signed({ 1'h0, \$51  });
-  assign \$53  = \port$5934$2 [1] ? \$50  : { \$52 [16], \$52  };
+  assign \$52  = $signed(\port$5077$0 ) - $signed({ 1'h0, \$51  });
+  assign \$53  = \port$5957$2 [1] ? \$50  : { \$52 [16], \$52  };
   assign \$54  = $signed(\$47 ) + $signed(\$53 );
-  assign \$55  = raw ? { 9'h000, \port$5661$0  } : \$54 [15:0];
-  assign \$57  = \port$5934$2 [0] ? \$56  : { values[95], values[95:80] };
+  assign \$55  = raw ? { 9'h000, \port$5684$0  } : \$54 [15:0];
+  assign \$57  = \port$5957$2 [0] ? \$56  : { values[95], values[95:80] };
   assign \$58  = accumulate ? \$57  : 17'h00000;
-  assign \$60  = $signed(\port$5065$0 ) - $signed({ 1'h0, \$59  });
+  assign \$60  = $signed(\port$5079$0 ) - $signed({ 1'h0, \$59  });
   assign \$61  = - $signed(\$60 );
-  assign \$63  = $signed(\port$5065$0 ) - $signed({ 1'h0, \$62  });
-  assign \$64  = \port$5934$2 [1] ? \$61  : { \$63 [16], \$63  };
+  assign \$63  = $signed(\port$5079$0 ) - $signed({ 1'h0, \$62  });
+  assign \$64  = \port$5957$2 [1] ? \$61  : { \$63 [16], \$63  };
   assign \$65  = $signed(\$58 ) + $signed(\$64 );
-  assign \$66  = raw ? { 9'h000, \port$5663$0  } : \$65 [15:0];
-  assign \$68  = \port$5934$2 [0] ? \$67  : { values[111], values[111:96] };
+  assign \$66  = raw ? { 9'h000, \port$5686$0  } : \$65 [15:0];
+  assign \$68  = \port$5957$2 [0] ? \$67  : { values[111], values[111:96] };
   assign \$69  = accumulate ? \$68  : 17'h00000;
-  assign \$71  = $signed(\port$5067$0 ) - $signed({ 1'h0, \$70  });
+  assign \$71  = $signed(\port$5081$0 ) - $signed({ 1'h0, \$70  });
   assign \$72  = - $signed(\$71 );
-  assign \$74  = $signed(\port$5067$0 ) - $signed({ 1'h0, \$73  });
-  assign \$75  = \port$5934$2 [1] ? \$72  : { \$74 [16], \$74  };
+  assign \$74  = $signed(\port$5081$0 ) - $signed({ 1'h0, \$73  });
+  assign \$75  = \port$5957$2 [1] ? \$72  : { \$74 [16], \$74  };
   assign \$76  = $signed(\$69 ) + $signed(\$75 );
-  assign \$77  = raw ? { 9'h000, \port$5665$0  } : \$76 [15:0];
-  assign \$79  = \port$5934$2 [0] ? \$78  : { values[127], values[127:112] };
+  assign \$77  = raw ? { 9'h000, \port$5688$0  } : \$76 [15:0];
+  assign \$79  = \port$5957$2 [0] ? \$78  : { values[127], values[127:112] };
   assign \$80  = accumulate ? \$79  : 17'h00000;
-  assign \$82  = $signed(\port$5069$0 ) - $signed({ 1'h0, \$81  });
+  assign \$82  = $signed(\port$5083$0 ) - $signed({ 1'h0, \$81  });
   assign \$83  = - $signed(\$82 );
-  assign \$85  = $signed(\port$5069$0 ) - $signed({ 1'h0, \$84  });
-  assign \$86  = \port$5934$2 [1] ? \$83  : { \$85 [16], \$85  };
+  assign \$85  = $signed(\port$5083$0 ) - $signed({ 1'h0, \$84  });
+  assign \$86  = \port$5957$2 [1] ? \$83  : { \$85 [16], \$85  };
   assign \$87  = $signed(\$80 ) + $signed(\$86 );
-  assign \$88  = raw ? { 9'h000, \port$5667$0  } : \$87 [15:0];
-  assign \$90  = \port$5934$2 [0] ? \$89  : { values[143], values[143:128] };
+  assign \$88  = raw ? { 9'h000, \port$5690$0  } : \$87 [15:0];
+  assign \$90  = \port$5957$2 [0] ? \$89  : { values[143], values[143:128] };
   assign \$91  = accumulate ? \$90  : 17'h00000;
-  assign \$93  = $signed(\port$5071$0 ) - $signed({ 1'h0, \$92  });
+  assign \$93  = $signed(\port$5085$0 ) - $signed({ 1'h0, \$92  });
   assign \$94  = - $signed(\$93 );
-  assign \$96  = $signed(\port$5071$0 ) - $signed({ 1'h0, \$95  });
-  assign \$97  = \port$5934$2 [1] ? \$94  : { \$96 [16], \$96  };
+  assign \$96  = $signed(\port$5085$0 ) - $signed({ 1'h0, \$95  });
+  assign \$97  = \port$5957$2 [1] ? \$94  : { \$96 [16], \$96  };
   assign \$98  = $signed(\$91 ) + $signed(\$97 );
-  assign \$99  = raw ? { 9'h000, \port$5669$0  } : \$98 [15:0];
-  assign \$101  = \port$5934$2 [0] ? \$100  : { values[159], values[159:144] };
+  assign \$99  = raw ? { 9'h000, \port$5692$0  } : \$98 [15:0];
+  assign \$101  = \port$5957$2 [0] ? \$100  : { values[159], values[159:144] };
   assign \$102  = accumulate ? \$101  : 17'h00000;
-  assign \$104  = $signed(\port$5073$0 ) - $signed({ 1'h0, \$103  });
+  assign \$104  = $signed(\port$5087$0 ) - $signed({ 1'h0, \$103  });
   assign \$105  = - $signed(\$104 );
-  assign \$107  = $signed(\port$5073$0 ) - $signed({ 1'h0, \$106  });
-  assign \$108  = \port$5934$2 [1] ? \$105  : { \$107 [16], \$107  };
+  assign \$107  = $signed(\port$5087$0 ) - $signed({ 1'h0, \$106  });
+  assign \$108  = \port$5957$2 [1] ? \$105  : { \$107 [16], \$107  };
   assign \$109  = $signed(\$102 ) + $signed(\$108 );
-  assign \$110  = raw ? { 9'h000, \port$5671$0  } : \$109 [15:0];
-  assign \$112  = \port$5934$2 [0] ? \$111  : { values[175], values[175:160] };
+  assign \$110  = raw ? { 9'h000, \port$5694$0  } : \$109 [15:0];
+  assign \$112  = \port$5957$2 [0] ? \$111  : { values[175], values[175:160] };
   assign \$113  = accumulate ? \$112  : 17'h00000;
-  assign \$115  = $signed(\port$5075$0 ) - $signed({ 1'h0, \$114  });
+  assign \$115  = $signed(\port$5089$0 ) - $signed({ 1'h0, \$114  });
   assign \$116  = - $signed(\$115 );
-  assign \$118  = $signed(\port$5075$0 ) - $signed({ 1'h0, \$117  });
-  assign \$119  = \port$5934$2 [1] ? \$116  : { \$118 [16], \$118  };
+  assign \$118  = $signed(\port$5089$0 ) - $signed({ 1'h0, \$117  });
+  assign \$119  = \port$5957$2 [1] ? \$116  : { \$118 [16], \$118  };
   assign \$120  = $signed(\$113 ) + $signed(\$119 );
-  assign \$121  = raw ? { 9'h000, \port$5673$0  } : \$120 [15:0];
-  assign \$123  = \port$5934$2 [0] ? \$122  : { values[191], values[191:176] };
+  assign \$121  = raw ? { 9'h000, \port$5696$0  } : \$120 [15:0];
+  assign \$123  = \port$5957$2 [0] ? \$122  : { values[191], values[191:176] };
   assign \$124  = accumulate ? \$123  : 17'h00000;
-  assign \$126  = $signed(\port$5077$0 ) - $signed({ 1'h0, \$125  });
+  assign \$126  = $signed(\port$5091$0 ) - $signed({ 1'h0, \$125  });
   assign \$127  = - $signed(\$126 );
-  assign \$129  = $signed(\port$5077$0 ) - $signed({ 1'h0, \$128  });
-  assign \$130  = \port$5934$2 [1] ? \$127  : { \$129 [16], \$129  };
+  assign \$129  = $signed(\port$5091$0 ) - $signed({ 1'h0, \$128  });
+  assign \$130  = \port$5957$2 [1] ? \$127  : { \$129 [16], \$129  };
   assign \$131  = $signed(\$124 ) + $signed(\$130 );
-  assign \$132  = raw ? { 9'h000, \port$5675$0  } : \$131 [15:0];
-  assign \$134  = \port$5934$2 [0] ? \$133  : { values[207], values[207:192] };
+  assign \$132  = raw ? { 9'h000, \port$5698$0  } : \$131 [15:0];
+  assign \$134  = \port$5957$2 [0] ? \$133  : { values[207], values[207:192] };
   assign \$135  = accumulate ? \$134  : 17'h00000;
-  assign \$137  = $signed(\port$5079$0 ) - $signed({ 1'h0, \$136  });
+  assign \$137  = $signed(\port$5093$0 ) - $signed({ 1'h0, \$136  });
   assign \$138  = - $signed(\$137 );
-  assign \$140  = $signed(\port$5079$0 ) - $signed({ 1'h0, \$139  });
-  assign \$141  = \port$5934$2 [1] ? \$138  : { \$140 [16], \$140  };
+  assign \$140  = $signed(\port$5093$0 ) - $signed({ 1'h0, \$139  });
+  assign \$141  = \port$5957$2 [1] ? \$138  : { \$140 [16], \$140  };
   assign \$142  = $signed(\$135 ) + $signed(\$141 );
-  assign \$143  = raw ? { 9'h000, \port$5677$0  } : \$142 [15:0];
-  assign \$145  = \port$5934$2 [0] ? \$144  : { values[223], values[223:208] };
+  assign \$143  = raw ? { 9'h000, \port$5700$0  } : \$142 [15:0];
+  assign \$145  = \port$5957$2 [0] ? \$144  : { values[223], values[223:208] };
   assign \$146  = accumulate ? \$145  : 17'h00000;
-  assign \$148  = $signed(\port$5081$0 ) - $signed({ 1'h0, \$147  });
+  assign \$148  = $signed(\port$5095$0 ) - $signed({ 1'h0, \$147  });
   assign \$149  = - $signed(\$148 );
-  assign \$151  = $signed(\port$5081$0 ) - $signed({ 1'h0, \$150  });
-  assign \$152  = \port$5934$2 [1] ? \$149  : { \$151 [16], \$151  };
+  assign \$151  = $signed(\port$5095$0 ) - $signed({ 1'h0, \$150  });
+  assign \$152  = \port$5957$2 [1] ? \$149  : { \$151 [16], \$151  };
   assign \$153  = $signed(\$146 ) + $signed(\$152 );
-  assign \$154  = raw ? { 9'h000, \port$5679$0  } : \$153 [15:0];
-  assign \$156  = \port$5934$2 [0] ? \$155  : { values[239], values[239:224] };
+  assign \$154  = raw ? { 9'h000, \port$5702$0  } : \$153 [15:0];
+  assign \$156  = \port$5957$2 [0] ? \$155  : { values[239], values[239:224] };
   assign \$157  = accumulate ? \$156  : 17'h00000;
-  assign \$159  = $signed(\port$5083$0 ) - $signed({ 1'h0, \$158  });
+  assign \$159  = $signed(\port$5097$0 ) - $signed({ 1'h0, \$158  });
   assign \$160  = - $signed(\$159 );
-  assign \$162  = $signed(\port$5083$0 ) - $signed({ 1'h0, \$161  });
-  assign \$163  = \port$5934$2 [1] ? \$160  : { \$162 [16], \$162  };
+  assign \$162  = $signed(\port$5097$0 ) - $signed({ 1'h0, \$161  });
+  assign \$163  = \port$5957$2 [1] ? \$160  : { \$162 [16], \$162  };
   assign \$164  = $signed(\$157 ) + $signed(\$163 );
-  assign \$165  = raw ? { 9'h000, \port$5681$0  } : \$164 [15:0];
+  assign \$165  = raw ? { 9'h000, \port$5704$0  } : \$164 [15:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
     \$833  = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
@@ -4634,268 +4664,268 @@ module \mram_macro.accumulator (\port$4668$0 , \port$4670$0 , \port$4672$0 , \po
     end
   end
   assign next_values = { \$704 , \$693 , \$682 , \$671 , \$660 , \$649 , \$638 , \$627 , \$616 , \$605 , \$594 , \$583 , \$572 , \$561 , \$550 , \$539 , \$528 , \$517 , \$506 , \$495 , \$484 , \$473 , \$462 , \$451 , \$440 , \$429 , \$418 , \$407 , \$396 , \$385 , \$374 , \$363 , \$352 , \$341 , \$330 , \$319 , \$308 , \$297 , \$286 , \$275 , \$264 , \$253 , \$242 , \$231 , \$220 , \$209 , \$198 , \$187 , \$176 , \$165 , \$154 , \$143 , \$132 , \$121 , \$110 , \$99 , \$88 , \$77 , \$66 , \$55 , \$44 , \$33 , \$22 , \$11  };
-  assign shift = \port$5934$2 [0];
-  assign negate = \port$5934$2 [1];
-  assign offsets = { \port$5181$0 , \port$5179$0 , \port$5177$0 , \port$5175$0 , \port$5173$0 , \port$5171$0 , \port$5169$0 , \port$5167$0 , \port$5165$0 , \port$5163$0 , \port$5161$0 , \port$5159$0 , \port$5157$0 , \port$5155$0 , \port$5153$0 , \port$5151$0 , \port$5149$0 , \port$5147$0 , \port$5145$0 , \port$5143$0 , \port$5141$0 , \port$5139$0 , \port$5137$0 , \port$5135$0 , \port$5133$0 , \port$5131$0 , \port$5129$0 , \port$5127$0 , \port$5125$0 , \port$5123$0 , \port$5121$0 , \port$5119$0 , \port$5117$0 , \port$5115$0 , \port$5113$0 , \port$5111$0 , \port$5109$0 , \port$5107$0 , \port$5105$0 , \port$5103$0 , \port$5101$0 , \port$5099$0 , \port$5097$0 , \port$5095$0 , \port$5093$0 , \port$5091$0 , \port$5089$0 , \port$5087$0 , \port$5085$0 , \port$5083$0 , \port$5081$0 , \port$5079$0 , \port$5077$0 , \port$5075$0 , \port$5073$0 , \port$5071$0 , \port$5069$0 , \port$5067$0 , \port$5065$0 , \port$5063$0 , \port$5061$0 , \port$5059$0 , \port$5057$0 , \port$5055$0  };
-  assign codes = { \port$5779$0 , \port$5777$0 , \port$5775$0 , \port$5773$0 , \port$5771$0 , \port$5769$0 , \port$5767$0 , \port$5765$0 , \port$5763$0 , \port$5761$0 , \port$5759$0 , \port$5757$0 , \port$5755$0 , \port$5753$0 , \port$5751$0 , \port$5749$0 , \port$5747$0 , \port$5745$0 , \port$5743$0 , \port$5741$0 , \port$5739$0 , \port$5737$0 , \port$5735$0 , \port$5733$0 , \port$5731$0 , \port$5729$0 , \port$5727$0 , \port$5725$0 , \port$5723$0 , \port$5721$0 , \port$5719$0 , \port$5717$0 , \port$5715$0 , \port$5713$0 , \port$5711$0 , \port$5709$0 , \port$5707$0 , \port$5705$0 , \port$5703$0 , \port$5701$0 , \port$5699$0 , \port$5697$0 , \port$5695$0 , \port$5693$0 , \port$5691$0 , \port$5689$0 , \port$5687$0 , \port$5685$0 , \port$5683$0 , \port$5681$0 , \port$5679$0 , \port$5677$0 , \port$5675$0 , \port$5673$0 , \port$5671$0 , \port$5669$0 , \port$5667$0 , \port$5665$0 , \port$5663$0 , \port$5661$0 , \port$5659$0 , \port$5657$0 , \port$5655$0 , \port$5653$0  };
+  assign shift = \port$5957$2 [0];
+  assign negate = \port$5957$2 [1];
+  assign offsets = { \port$5195$0 , \port$5193$0 , \port$5191$0 , \port$5189$0 , \port$5187$0 , \port$5185$0 , \port$5183$0 , \port$5181$0 , \port$5179$0 , \port$5177$0 , \port$5175$0 , \port$5173$0 , \port$5171$0 , \port$5169$0 , \port$5167$0 , \port$5165$0 , \port$5163$0 , \port$5161$0 , \port$5159$0 , \port$5157$0 , \port$5155$0 , \port$5153$0 , \port$5151$0 , \port$5149$0 , \port$5147$0 , \port$5145$0 , \port$5143$0 , \port$5141$0 , \port$5139$0 , \port$5137$0 , \port$5135$0 , \port$5133$0 , \port$5131$0 , \port$5129$0 , \port$5127$0 , \port$5125$0 , \port$5123$0 , \port$5121$0 , \port$5119$0 , \port$5117$0 , \port$5115$0 , \port$5113$0 , \port$5111$0 , \port$5109$0 , \port$5107$0 , \port$5105$0 , \port$5103$0 , \port$5101$0 , \port$5099$0 , \port$5097$0 , \port$5095$0 , \port$5093$0 , \port$5091$0 , \port$5089$0 , \port$5087$0 , \port$5085$0 , \port$5083$0 , \port$5081$0 , \port$5079$0 , \port$5077$0 , \port$5075$0 , \port$5073$0 , \port$5071$0 , \port$5069$0  };
+  assign codes = { \port$5802$0 , \port$5800$0 , \port$5798$0 , \port$5796$0 , \port$5794$0 , \port$5792$0 , \port$5790$0 , \port$5788$0 , \port$5786$0 , \port$5784$0 , \port$5782$0 , \port$5780$0 , \port$5778$0 , \port$5776$0 , \port$5774$0 , \port$5772$0 , \port$5770$0 , \port$5768$0 , \port$5766$0 , \port$5764$0 , \port$5762$0 , \port$5760$0 , \port$5758$0 , \port$5756$0 , \port$5754$0 , \port$5752$0 , \port$5750$0 , \port$5748$0 , \port$5746$0 , \port$5744$0 , \port$5742$0 , \port$5740$0 , \port$5738$0 , \port$5736$0 , \port$5734$0 , \port$5732$0 , \port$5730$0 , \port$5728$0 , \port$5726$0 , \port$5724$0 , \port$5722$0 , \port$5720$0 , \port$5718$0 , \port$5716$0 , \port$5714$0 , \port$5712$0 , \port$5710$0 , \port$5708$0 , \port$5706$0 , \port$5704$0 , \port$5702$0 , \port$5700$0 , \port$5698$0 , \port$5696$0 , \port$5694$0 , \port$5692$0 , \port$5690$0 , \port$5688$0 , \port$5686$0 , \port$5684$0 , \port$5682$0 , \port$5680$0 , \port$5678$0 , \port$5676$0  };
   assign fires = { \$832 , \$830 , \$828 , \$826 , \$824 , \$822 , \$820 , \$818 , \$816 , \$814 , \$812 , \$810 , \$808 , \$806 , \$804 , \$802 , \$800 , \$798 , \$796 , \$794 , \$792 , \$790 , \$788 , \$786 , \$784 , \$782 , \$780 , \$778 , \$776 , \$774 , \$772 , \$770 , \$768 , \$766 , \$764 , \$762 , \$760 , \$758 , \$756 , \$754 , \$752 , \$750 , \$748 , \$746 , \$744 , \$742 , \$740 , \$738 , \$736 , \$734 , \$732 , \$730 , \$728 , \$726 , \$724 , \$722 , \$720 , \$718 , \$716 , \$714 , \$712 , \$710 , \$708 , \$706  };
-  assign thresholds = { \port$5309$0 , \port$5307$0 , \port$5305$0 , \port$5303$0 , \port$5301$0 , \port$5299$0 , \port$5297$0 , \port$5295$0 , \port$5293$0 , \port$5291$0 , \port$5289$0 , \port$5287$0 , \port$5285$0 , \port$5283$0 , \port$5281$0 , \port$5279$0 , \port$5277$0 , \port$5275$0 , \port$5273$0 , \port$5271$0 , \port$5269$0 , \port$5267$0 , \port$5265$0 , \port$5263$0 , \port$5261$0 , \port$5259$0 , \port$5257$0 , \port$5255$0 , \port$5253$0 , \port$5251$0 , \port$5249$0 , \port$5247$0 , \port$5245$0 , \port$5243$0 , \port$5241$0 , \port$5239$0 , \port$5237$0 , \port$5235$0 , \port$5233$0 , \port$5231$0 , \port$5229$0 , \port$5227$0 , \port$5225$0 , \port$5223$0 , \port$5221$0 , \port$5219$0 , \port$5217$0 , \port$5215$0 , \port$5213$0 , \port$5211$0 , \port$5209$0 , \port$5207$0 , \port$5205$0 , \port$5203$0 , \port$5201$0 , \port$5199$0 , \port$5197$0 , \port$5195$0 , \port$5193$0 , \port$5191$0 , \port$5189$0 , \port$5187$0 , \port$5185$0 , \port$5183$0  };
-  assign \port$4668$0  = \$706 ;
-  assign \port$4670$0  = \$708 ;
-  assign \port$4672$0  = \$710 ;
-  assign \port$4674$0  = \$712 ;
-  assign \port$4676$0  = \$714 ;
-  assign \port$4678$0  = \$716 ;
-  assign \port$4680$0  = \$718 ;
-  assign \port$4682$0  = \$720 ;
-  assign \port$4684$0  = \$722 ;
-  assign \port$4686$0  = \$724 ;
-  assign \port$4688$0  = \$726 ;
-  assign \port$4690$0  = \$728 ;
-  assign \port$4692$0  = \$730 ;
-  assign \port$4694$0  = \$732 ;
-  assign \port$4696$0  = \$734 ;
-  assign \port$4698$0  = \$736 ;
-  assign \port$4700$0  = \$738 ;
-  assign \port$4702$0  = \$740 ;
-  assign \port$4704$0  = \$742 ;
-  assign \port$4706$0  = \$744 ;
-  assign \port$4708$0  = \$746 ;
-  assign \port$4710$0  = \$748 ;
-  assign \port$4712$0  = \$750 ;
-  assign \port$4714$0  = \$752 ;
-  assign \port$4716$0  = \$754 ;
-  assign \port$4718$0  = \$756 ;
-  assign \port$4720$0  = \$758 ;
-  assign \port$4722$0  = \$760 ;
-  assign \port$4724$0  = \$762 ;
-  assign \port$4726$0  = \$764 ;
-  assign \port$4728$0  = \$766 ;
-  assign \port$4730$0  = \$768 ;
-  assign \port$4732$0  = \$770 ;
-  assign \port$4734$0  = \$772 ;
-  assign \port$4736$0  = \$774 ;
-  assign \port$4738$0  = \$776 ;
-  assign \port$4740$0  = \$778 ;
-  assign \port$4742$0  = \$780 ;
-  assign \port$4744$0  = \$782 ;
-  assign \port$4746$0  = \$784 ;
-  assign \port$4748$0  = \$786 ;
-  assign \port$4750$0  = \$788 ;
-  assign \port$4752$0  = \$790 ;
-  assign \port$4754$0  = \$792 ;
-  assign \port$4756$0  = \$794 ;
-  assign \port$4758$0  = \$796 ;
-  assign \port$4760$0  = \$798 ;
-  assign \port$4762$0  = \$800 ;
-  assign \port$4764$0  = \$802 ;
-  assign \port$4766$0  = \$804 ;
-  assign \port$4768$0  = \$806 ;
-  assign \port$4770$0  = \$808 ;
-  assign \port$4772$0  = \$810 ;
-  assign \port$4774$0  = \$812 ;
-  assign \port$4776$0  = \$814 ;
-  assign \port$4778$0  = \$816 ;
-  assign \port$4780$0  = \$818 ;
-  assign \port$4782$0  = \$820 ;
-  assign \port$4784$0  = \$822 ;
-  assign \port$4786$0  = \$824 ;
-  assign \port$4788$0  = \$826 ;
-  assign \port$4790$0  = \$828 ;
-  assign \port$4792$0  = \$830 ;
-  assign \port$4794$0  = \$832 ;
+  assign thresholds = { \port$5323$0 , \port$5321$0 , \port$5319$0 , \port$5317$0 , \port$5315$0 , \port$5313$0 , \port$5311$0 , \port$5309$0 , \port$5307$0 , \port$5305$0 , \port$5303$0 , \port$5301$0 , \port$5299$0 , \port$5297$0 , \port$5295$0 , \port$5293$0 , \port$5291$0 , \port$5289$0 , \port$5287$0 , \port$5285$0 , \port$5283$0 , \port$5281$0 , \port$5279$0 , \port$5277$0 , \port$5275$0 , \port$5273$0 , \port$5271$0 , \port$5269$0 , \port$5267$0 , \port$5265$0 , \port$5263$0 , \port$5261$0 , \port$5259$0 , \port$5257$0 , \port$5255$0 , \port$5253$0 , \port$5251$0 , \port$5249$0 , \port$5247$0 , \port$5245$0 , \port$5243$0 , \port$5241$0 , \port$5239$0 , \port$5237$0 , \port$5235$0 , \port$5233$0 , \port$5231$0 , \port$5229$0 , \port$5227$0 , \port$5225$0 , \port$5223$0 , \port$5221$0 , \port$5219$0 , \port$5217$0 , \port$5215$0 , \port$5213$0 , \port$5211$0 , \port$5209$0 , \port$5207$0 , \port$5205$0 , \port$5203$0 , \port$5201$0 , \port$5199$0 , \port$5197$0  };
+  assign \port$4680$0  = \$706 ;
+  assign \port$4682$0  = \$708 ;
+  assign \port$4684$0  = \$710 ;
+  assign \port$4686$0  = \$712 ;
+  assign \port$4688$0  = \$714 ;
+  assign \port$4690$0  = \$716 ;
+  assign \port$4692$0  = \$718 ;
+  assign \port$4694$0  = \$720 ;
+  assign \port$4696$0  = \$722 ;
+  assign \port$4698$0  = \$724 ;
+  assign \port$4700$0  = \$726 ;
+  assign \port$4702$0  = \$728 ;
+  assign \port$4704$0  = \$730 ;
+  assign \port$4706$0  = \$732 ;
+  assign \port$4708$0  = \$734 ;
+  assign \port$4710$0  = \$736 ;
+  assign \port$4712$0  = \$738 ;
+  assign \port$4714$0  = \$740 ;
+  assign \port$4716$0  = \$742 ;
+  assign \port$4718$0  = \$744 ;
+  assign \port$4720$0  = \$746 ;
+  assign \port$4722$0  = \$748 ;
+  assign \port$4724$0  = \$750 ;
+  assign \port$4726$0  = \$752 ;
+  assign \port$4728$0  = \$754 ;
+  assign \port$4730$0  = \$756 ;
+  assign \port$4732$0  = \$758 ;
+  assign \port$4734$0  = \$760 ;
+  assign \port$4736$0  = \$762 ;
+  assign \port$4738$0  = \$764 ;
+  assign \port$4740$0  = \$766 ;
+  assign \port$4742$0  = \$768 ;
+  assign \port$4744$0  = \$770 ;
+  assign \port$4746$0  = \$772 ;
+  assign \port$4748$0  = \$774 ;
+  assign \port$4750$0  = \$776 ;
+  assign \port$4752$0  = \$778 ;
+  assign \port$4754$0  = \$780 ;
+  assign \port$4756$0  = \$782 ;
+  assign \port$4758$0  = \$784 ;
+  assign \port$4760$0  = \$786 ;
+  assign \port$4762$0  = \$788 ;
+  assign \port$4764$0  = \$790 ;
+  assign \port$4766$0  = \$792 ;
+  assign \port$4768$0  = \$794 ;
+  assign \port$4770$0  = \$796 ;
+  assign \port$4772$0  = \$798 ;
+  assign \port$4774$0  = \$800 ;
+  assign \port$4776$0  = \$802 ;
+  assign \port$4778$0  = \$804 ;
+  assign \port$4780$0  = \$806 ;
+  assign \port$4782$0  = \$808 ;
+  assign \port$4784$0  = \$810 ;
+  assign \port$4786$0  = \$812 ;
+  assign \port$4788$0  = \$814 ;
+  assign \port$4790$0  = \$816 ;
+  assign \port$4792$0  = \$818 ;
+  assign \port$4794$0  = \$820 ;
+  assign \port$4796$0  = \$822 ;
+  assign \port$4798$0  = \$824 ;
+  assign \port$4800$0  = \$826 ;
+  assign \port$4802$0  = \$828 ;
+  assign \port$4804$0  = \$830 ;
+  assign \port$4806$0  = \$832 ;
   assign \$1  = { values[15:0], 1'h0 };
-  assign \$4  = { \port$5653$0 , 1'h0 };
-  assign \$7  = { \port$5653$0 , 1'h0 };
+  assign \$4  = { \port$5676$0 , 1'h0 };
+  assign \$7  = { \port$5676$0 , 1'h0 };
   assign \$12  = { values[31:16], 1'h0 };
-  assign \$15  = { \port$5655$0 , 1'h0 };
-  assign \$18  = { \port$5655$0 , 1'h0 };
+  assign \$15  = { \port$5678$0 , 1'h0 };
+  assign \$18  = { \port$5678$0 , 1'h0 };
   assign \$23  = { values[47:32], 1'h0 };
-  assign \$26  = { \port$5657$0 , 1'h0 };
-  assign \$29  = { \port$5657$0 , 1'h0 };
+  assign \$26  = { \port$5680$0 , 1'h0 };
+  assign \$29  = { \port$5680$0 , 1'h0 };
   assign \$34  = { values[63:48], 1'h0 };
-  assign \$37  = { \port$5659$0 , 1'h0 };
-  assign \$40  = { \port$5659$0 , 1'h0 };
+  assign \$37  = { \port$5682$0 , 1'h0 };
+  assign \$40  = { \port$5682$0 , 1'h0 };
   assign \$45  = { values[79:64], 1'h0 };
-  assign \$48  = { \port$5661$0 , 1'h0 };
-  assign \$51  = { \port$5661$0 , 1'h0 };
+  assign \$48  = { \port$5684$0 , 1'h0 };
+  assign \$51  = { \port$5684$0 , 1'h0 };
   assign \$56  = { values[95:80], 1'h0 };
-  assign \$59  = { \port$5663$0 , 1'h0 };
-  assign \$62  = { \port$5663$0 , 1'h0 };
+  assign \$59  = { \port$5686$0 , 1'h0 };
+  assign \$62  = { \port$5686$0 , 1'h0 };
   assign \$67  = { values[111:96], 1'h0 };
-  assign \$70  = { \port$5665$0 , 1'h0 };
-  assign \$73  = { \port$5665$0 , 1'h0 };
+  assign \$70  = { \port$5688$0 , 1'h0 };
+  assign \$73  = { \port$5688$0 , 1'h0 };
   assign \$78  = { values[127:112], 1'h0 };
-  assign \$81  = { \port$5667$0 , 1'h0 };
-  assign \$84  = { \port$5667$0 , 1'h0 };
+  assign \$81  = { \port$5690$0 , 1'h0 };
+  assign \$84  = { \port$5690$0 , 1'h0 };
   assign \$89  = { values[143:128], 1'h0 };
-  assign \$92  = { \port$5669$0 , 1'h0 };
-  assign \$95  = { \port$5669$0 , 1'h0 };
+  assign \$92  = { \port$5692$0 , 1'h0 };
+  assign \$95  = { \port$5692$0 , 1'h0 };
   assign \$100  = { values[159:144], 1'h0 };
-  assign \$103  = { \port$5671$0 , 1'h0 };
-  assign \$106  = { \port$5671$0 , 1'h0 };
+  assign \$103  = { \port$5694$0 , 1'h0 };
+  assign \$106  = { \port$5694$0 , 1'h0 };
   assign \$111  = { values[175:160], 1'h0 };
-  assign \$114  = { \port$5673$0 , 1'h0 };
-  assign \$117  = { \port$5673$0 , 1'h0 };
+  assign \$114  = { \port$5696$0 , 1'h0 };
+  assign \$117  = { \port$5696$0 , 1'h0 };
   assign \$122  = { values[191:176], 1'h0 };
-  assign \$125  = { \port$5675$0 , 1'h0 };
-  assign \$128  = { \port$5675$0 , 1'h0 };
+  assign \$125  = { \port$5698$0 , 1'h0 };
+  assign \$128  = { \port$5698$0 , 1'h0 };
   assign \$133  = { values[207:192], 1'h0 };
-  assign \$136  = { \port$5677$0 , 1'h0 };
-  assign \$139  = { \port$5677$0 , 1'h0 };
+  assign \$136  = { \port$5700$0 , 1'h0 };
+  assign \$139  = { \port$5700$0 , 1'h0 };
   assign \$144  = { values[223:208], 1'h0 };
-  assign \$147  = { \port$5679$0 , 1'h0 };
-  assign \$150  = { \port$5679$0 , 1'h0 };
+  assign \$147  = { \port$5702$0 , 1'h0 };
+  assign \$150  = { \port$5702$0 , 1'h0 };
   assign \$155  = { values[239:224], 1'h0 };
-  assign \$158  = { \port$5681$0 , 1'h0 };
-  assign \$161  = { \port$5681$0 , 1'h0 };
+  assign \$158  = { \port$5704$0 , 1'h0 };
+  assign \$161  = { \port$5704$0 , 1'h0 };
   assign \$166  = { values[255:240], 1'h0 };
-  assign \$169  = { \port$5683$0 , 1'h0 };
-  assign \$172  = { \port$5683$0 , 1'h0 };
+  assign \$169  = { \port$5706$0 , 1'h0 };
+  assign \$172  = { \port$5706$0 , 1'h0 };
   assign \$177  = { values[271:256], 1'h0 };
-  assign \$180  = { \port$5685$0 , 1'h0 };
-  assign \$183  = { \port$5685$0 , 1'h0 };
+  assign \$180  = { \port$5708$0 , 1'h0 };
+  assign \$183  = { \port$5708$0 , 1'h0 };
   assign \$188  = { values[287:272], 1'h0 };
-  assign \$191  = { \port$5687$0 , 1'h0 };
-  assign \$194  = { \port$5687$0 , 1'h0 };
+  assign \$191  = { \port$5710$0 , 1'h0 };
+  assign \$194  = { \port$5710$0 , 1'h0 };
   assign \$199  = { values[303:288], 1'h0 };
-  assign \$202  = { \port$5689$0 , 1'h0 };
-  assign \$205  = { \port$5689$0 , 1'h0 };
+  assign \$202  = { \port$5712$0 , 1'h0 };
+  assign \$205  = { \port$5712$0 , 1'h0 };
   assign \$210  = { values[319:304], 1'h0 };
-  assign \$213  = { \port$5691$0 , 1'h0 };
-  assign \$216  = { \port$5691$0 , 1'h0 };
+  assign \$213  = { \port$5714$0 , 1'h0 };
+  assign \$216  = { \port$5714$0 , 1'h0 };
   assign \$221  = { values[335:320], 1'h0 };
-  assign \$224  = { \port$5693$0 , 1'h0 };
-  assign \$227  = { \port$5693$0 , 1'h0 };
+  assign \$224  = { \port$5716$0 , 1'h0 };
+  assign \$227  = { \port$5716$0 , 1'h0 };
   assign \$232  = { values[351:336], 1'h0 };
-  assign \$235  = { \port$5695$0 , 1'h0 };
-  assign \$238  = { \port$5695$0 , 1'h0 };
+  assign \$235  = { \port$5718$0 , 1'h0 };
+  assign \$238  = { \port$5718$0 , 1'h0 };
   assign \$243  = { values[367:352], 1'h0 };
-  assign \$246  = { \port$5697$0 , 1'h0 };
-  assign \$249  = { \port$5697$0 , 1'h0 };
+  assign \$246  = { \port$5720$0 , 1'h0 };
+  assign \$249  = { \port$5720$0 , 1'h0 };
   assign \$254  = { values[383:368], 1'h0 };
-  assign \$257  = { \port$5699$0 , 1'h0 };
-  assign \$260  = { \port$5699$0 , 1'h0 };
+  assign \$257  = { \port$5722$0 , 1'h0 };
+  assign \$260  = { \port$5722$0 , 1'h0 };
   assign \$265  = { values[399:384], 1'h0 };
-  assign \$268  = { \port$5701$0 , 1'h0 };
-  assign \$271  = { \port$5701$0 , 1'h0 };
+  assign \$268  = { \port$5724$0 , 1'h0 };
+  assign \$271  = { \port$5724$0 , 1'h0 };
   assign \$276  = { values[415:400], 1'h0 };
-  assign \$279  = { \port$5703$0 , 1'h0 };
-  assign \$282  = { \port$5703$0 , 1'h0 };
+  assign \$279  = { \port$5726$0 , 1'h0 };
+  assign \$282  = { \port$5726$0 , 1'h0 };
   assign \$287  = { values[431:416], 1'h0 };
-  assign \$290  = { \port$5705$0 , 1'h0 };
-  assign \$293  = { \port$5705$0 , 1'h0 };
+  assign \$290  = { \port$5728$0 , 1'h0 };
+  assign \$293  = { \port$5728$0 , 1'h0 };
   assign \$298  = { values[447:432], 1'h0 };
-  assign \$301  = { \port$5707$0 , 1'h0 };
-  assign \$304  = { \port$5707$0 , 1'h0 };
+  assign \$301  = { \port$5730$0 , 1'h0 };
+  assign \$304  = { \port$5730$0 , 1'h0 };
   assign \$309  = { values[463:448], 1'h0 };
-  assign \$312  = { \port$5709$0 , 1'h0 };
-  assign \$315  = { \port$5709$0 , 1'h0 };
+  assign \$312  = { \port$5732$0 , 1'h0 };
+  assign \$315  = { \port$5732$0 , 1'h0 };
   assign \$320  = { values[479:464], 1'h0 };
-  assign \$323  = { \port$5711$0 , 1'h0 };
-  assign \$326  = { \port$5711$0 , 1'h0 };
+  assign \$323  = { \port$5734$0 , 1'h0 };
+  assign \$326  = { \port$5734$0 , 1'h0 };
   assign \$331  = { values[495:480], 1'h0 };
-  assign \$334  = { \port$5713$0 , 1'h0 };
-  assign \$337  = { \port$5713$0 , 1'h0 };
+  assign \$334  = { \port$5736$0 , 1'h0 };
+  assign \$337  = { \port$5736$0 , 1'h0 };
   assign \$342  = { values[511:496], 1'h0 };
-  assign \$345  = { \port$5715$0 , 1'h0 };
-  assign \$348  = { \port$5715$0 , 1'h0 };
+  assign \$345  = { \port$5738$0 , 1'h0 };
+  assign \$348  = { \port$5738$0 , 1'h0 };
   assign \$353  = { values[527:512], 1'h0 };
-  assign \$356  = { \port$5717$0 , 1'h0 };
-  assign \$359  = { \port$5717$0 , 1'h0 };
+  assign \$356  = { \port$5740$0 , 1'h0 };
+  assign \$359  = { \port$5740$0 , 1'h0 };
   assign \$364  = { values[543:528], 1'h0 };
-  assign \$367  = { \port$5719$0 , 1'h0 };
-  assign \$370  = { \port$5719$0 , 1'h0 };
+  assign \$367  = { \port$5742$0 , 1'h0 };
+  assign \$370  = { \port$5742$0 , 1'h0 };
   assign \$375  = { values[559:544], 1'h0 };
-  assign \$378  = { \port$5721$0 , 1'h0 };
-  assign \$381  = { \port$5721$0 , 1'h0 };
+  assign \$378  = { \port$5744$0 , 1'h0 };
+  assign \$381  = { \port$5744$0 , 1'h0 };
   assign \$386  = { values[575:560], 1'h0 };
-  assign \$389  = { \port$5723$0 , 1'h0 };
-  assign \$392  = { \port$5723$0 , 1'h0 };
+  assign \$389  = { \port$5746$0 , 1'h0 };
+  assign \$392  = { \port$5746$0 , 1'h0 };
   assign \$397  = { values[591:576], 1'h0 };
-  assign \$400  = { \port$5725$0 , 1'h0 };
-  assign \$403  = { \port$5725$0 , 1'h0 };
+  assign \$400  = { \port$5748$0 , 1'h0 };
+  assign \$403  = { \port$5748$0 , 1'h0 };
   assign \$408  = { values[607:592], 1'h0 };
-  assign \$411  = { \port$5727$0 , 1'h0 };
-  assign \$414  = { \port$5727$0 , 1'h0 };
+  assign \$411  = { \port$5750$0 , 1'h0 };
+  assign \$414  = { \port$5750$0 , 1'h0 };
   assign \$419  = { values[623:608], 1'h0 };
-  assign \$422  = { \port$5729$0 , 1'h0 };
-  assign \$425  = { \port$5729$0 , 1'h0 };
+  assign \$422  = { \port$5752$0 , 1'h0 };
+  assign \$425  = { \port$5752$0 , 1'h0 };
   assign \$430  = { values[639:624], 1'h0 };
-  assign \$433  = { \port$5731$0 , 1'h0 };
-  assign \$436  = { \port$5731$0 , 1'h0 };
+  assign \$433  = { \port$5754$0 , 1'h0 };
+  assign \$436  = { \port$5754$0 , 1'h0 };
   assign \$441  = { values[655:640], 1'h0 };
-  assign \$444  = { \port$5733$0 , 1'h0 };
-  assign \$447  = { \port$5733$0 , 1'h0 };
+  assign \$444  = { \port$5756$0 , 1'h0 };
+  assign \$447  = { \port$5756$0 , 1'h0 };
   assign \$452  = { values[671:656], 1'h0 };
-  assign \$455  = { \port$5735$0 , 1'h0 };
-  assign \$458  = { \port$5735$0 , 1'h0 };
+  assign \$455  = { \port$5758$0 , 1'h0 };
+  assign \$458  = { \port$5758$0 , 1'h0 };
   assign \$463  = { values[687:672], 1'h0 };
-  assign \$466  = { \port$5737$0 , 1'h0 };
-  assign \$469  = { \port$5737$0 , 1'h0 };
+  assign \$466  = { \port$5760$0 , 1'h0 };
+  assign \$469  = { \port$5760$0 , 1'h0 };
   assign \$474  = { values[703:688], 1'h0 };
-  assign \$477  = { \port$5739$0 , 1'h0 };
-  assign \$480  = { \port$5739$0 , 1'h0 };
+  assign \$477  = { \port$5762$0 , 1'h0 };
+  assign \$480  = { \port$5762$0 , 1'h0 };
   assign \$485  = { values[719:704], 1'h0 };
-  assign \$488  = { \port$5741$0 , 1'h0 };
-  assign \$491  = { \port$5741$0 , 1'h0 };
+  assign \$488  = { \port$5764$0 , 1'h0 };
+  assign \$491  = { \port$5764$0 , 1'h0 };
   assign \$496  = { values[735:720], 1'h0 };
-  assign \$499  = { \port$5743$0 , 1'h0 };
-  assign \$502  = { \port$5743$0 , 1'h0 };
+  assign \$499  = { \port$5766$0 , 1'h0 };
+  assign \$502  = { \port$5766$0 , 1'h0 };
   assign \$507  = { values[751:736], 1'h0 };
-  assign \$510  = { \port$5745$0 , 1'h0 };
-  assign \$513  = { \port$5745$0 , 1'h0 };
+  assign \$510  = { \port$5768$0 , 1'h0 };
+  assign \$513  = { \port$5768$0 , 1'h0 };
   assign \$518  = { values[767:752], 1'h0 };
-  assign \$521  = { \port$5747$0 , 1'h0 };
-  assign \$524  = { \port$5747$0 , 1'h0 };
+  assign \$521  = { \port$5770$0 , 1'h0 };
+  assign \$524  = { \port$5770$0 , 1'h0 };
   assign \$529  = { values[783:768], 1'h0 };
-  assign \$532  = { \port$5749$0 , 1'h0 };
-  assign \$535  = { \port$5749$0 , 1'h0 };
+  assign \$532  = { \port$5772$0 , 1'h0 };
+  assign \$535  = { \port$5772$0 , 1'h0 };
   assign \$540  = { values[799:784], 1'h0 };
-  assign \$543  = { \port$5751$0 , 1'h0 };
-  assign \$546  = { \port$5751$0 , 1'h0 };
+  assign \$543  = { \port$5774$0 , 1'h0 };
+  assign \$546  = { \port$5774$0 , 1'h0 };
   assign \$551  = { values[815:800], 1'h0 };
-  assign \$554  = { \port$5753$0 , 1'h0 };
-  assign \$557  = { \port$5753$0 , 1'h0 };
+  assign \$554  = { \port$5776$0 , 1'h0 };
+  assign \$557  = { \port$5776$0 , 1'h0 };
   assign \$562  = { values[831:816], 1'h0 };
-  assign \$565  = { \port$5755$0 , 1'h0 };
-  assign \$568  = { \port$5755$0 , 1'h0 };
+  assign \$565  = { \port$5778$0 , 1'h0 };
+  assign \$568  = { \port$5778$0 , 1'h0 };
   assign \$573  = { values[847:832], 1'h0 };
-  assign \$576  = { \port$5757$0 , 1'h0 };
-  assign \$579  = { \port$5757$0 , 1'h0 };
+  assign \$576  = { \port$5780$0 , 1'h0 };
+  assign \$579  = { \port$5780$0 , 1'h0 };
   assign \$584  = { values[863:848], 1'h0 };
-  assign \$587  = { \port$5759$0 , 1'h0 };
-  assign \$590  = { \port$5759$0 , 1'h0 };
+  assign \$587  = { \port$5782$0 , 1'h0 };
+  assign \$590  = { \port$5782$0 , 1'h0 };
   assign \$595  = { values[879:864], 1'h0 };
-  assign \$598  = { \port$5761$0 , 1'h0 };
-  assign \$601  = { \port$5761$0 , 1'h0 };
+  assign \$598  = { \port$5784$0 , 1'h0 };
+  assign \$601  = { \port$5784$0 , 1'h0 };
   assign \$606  = { values[895:880], 1'h0 };
-  assign \$609  = { \port$5763$0 , 1'h0 };
-  assign \$612  = { \port$5763$0 , 1'h0 };
+  assign \$609  = { \port$5786$0 , 1'h0 };
+  assign \$612  = { \port$5786$0 , 1'h0 };
   assign \$617  = { values[911:896], 1'h0 };
-  assign \$620  = { \port$5765$0 , 1'h0 };
-  assign \$623  = { \port$5765$0 , 1'h0 };
+  assign \$620  = { \port$5788$0 , 1'h0 };
+  assign \$623  = { \port$5788$0 , 1'h0 };
   assign \$628  = { values[927:912], 1'h0 };
-  assign \$631  = { \port$5767$0 , 1'h0 };
-  assign \$634  = { \port$5767$0 , 1'h0 };
+  assign \$631  = { \port$5790$0 , 1'h0 };
+  assign \$634  = { \port$5790$0 , 1'h0 };
   assign \$639  = { values[943:928], 1'h0 };
-  assign \$642  = { \port$5769$0 , 1'h0 };
-  assign \$645  = { \port$5769$0 , 1'h0 };
+  assign \$642  = { \port$5792$0 , 1'h0 };
+  assign \$645  = { \port$5792$0 , 1'h0 };
   assign \$650  = { values[959:944], 1'h0 };
-  assign \$653  = { \port$5771$0 , 1'h0 };
-  assign \$656  = { \port$5771$0 , 1'h0 };
+  assign \$653  = { \port$5794$0 , 1'h0 };
+  assign \$656  = { \port$5794$0 , 1'h0 };
   assign \$661  = { values[975:960], 1'h0 };
-  assign \$664  = { \port$5773$0 , 1'h0 };
-  assign \$667  = { \port$5773$0 , 1'h0 };
+  assign \$664  = { \port$5796$0 , 1'h0 };
+  assign \$667  = { \port$5796$0 , 1'h0 };
   assign \$672  = { values[991:976], 1'h0 };
-  assign \$675  = { \port$5775$0 , 1'h0 };
-  assign \$678  = { \port$5775$0 , 1'h0 };
+  assign \$675  = { \port$5798$0 , 1'h0 };
+  assign \$678  = { \port$5798$0 , 1'h0 };
   assign \$683  = { values[1007:992], 1'h0 };
-  assign \$686  = { \port$5777$0 , 1'h0 };
-  assign \$689  = { \port$5777$0 , 1'h0 };
+  assign \$686  = { \port$5800$0 , 1'h0 };
+  assign \$689  = { \port$5800$0 , 1'h0 };
   assign \$694  = { values[1023:1008], 1'h0 };
-  assign \$697  = { \port$5779$0 , 1'h0 };
-  assign \$700  = { \port$5779$0 , 1'h0 };
+  assign \$697  = { \port$5802$0 , 1'h0 };
+  assign \$700  = { \port$5802$0 , 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -5145,10 +5175,10 @@ module \mram_macro.input_driver (raw_bypass_l, raw_bypass_r, g_drv_clk, x, arr_b
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_early, tdc_window_end, tdc_capture, tdc_all_fired, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, arr_tdc_en, clk);
+module \mram_macro.read_control (rst, start, start_delay, count_enable, precharge_enable, tdc_code_now, tdc_early, tdc_window_end, tdc_capture, tdc_all_fired, g_rc_cnt_clk, g_rc_pre_clk, precharge_cycles, idle, tdc_clear, done, arr_pre, arr_eval, arr_tdc_en, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$9 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$9  = 1'h0;
-  wire \$1 ;
+  wire [16:0] \$1 ;
   wire \$10 ;
   wire \$11 ;
   wire \$12 ;
@@ -5156,36 +5186,35 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   wire \$14 ;
   wire \$15 ;
   wire \$16 ;
-  wire [8:0] \$17 ;
-  wire [16:0] \$18 ;
-  wire [17:0] \$19 ;
-  wire [17:0] \$2 ;
+  wire \$17 ;
+  wire \$18 ;
+  wire \$19 ;
+  wire \$2 ;
   wire \$20 ;
   wire \$21 ;
   wire \$22 ;
   wire \$23 ;
-  wire [8:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire \$26 ;
+  wire [2:0] \$24 ;
+  wire \$25 ;
+  wire [5:0] \$26 ;
   wire \$27 ;
-  wire [2:0] \$28 ;
-  wire \$29 ;
-  wire \$3 ;
-  wire \$30 ;
-  wire [8:0] \$31 ;
-  wire [16:0] \$32 ;
-  wire [17:0] \$33 ;
+  wire \$28 ;
+  wire [13:0] \$29 ;
+  wire [17:0] \$3 ;
+  wire [8:0] \$30 ;
+  wire \$31 ;
+  wire \$32 ;
+  wire \$33 ;
   wire [8:0] \$34 ;
-  wire [16:0] \$35 ;
-  wire [17:0] \$36 ;
-  reg \$37 ;
-  reg [7:0] \$38 ;
-  reg [17:0] \$39 ;
+  reg [4:0] \$35 ;
+  reg \$36 ;
+  reg [1:0] \$37 ;
+  reg \$38 ;
+  reg [1:0] \$39 ;
   wire \$4 ;
-  reg [1:0] \$40 ;
-  reg \$41 ;
-  reg [1:0] \$42 ;
-  reg \$43 ;
+  reg \$40 ;
+  reg [12:0] \$41 ;
+  reg [7:0] \$42 ;
   wire \$5 ;
   wire \$6 ;
   wire \$7 ;
@@ -5198,17 +5227,32 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   output arr_tdc_en;
   reg arr_tdc_en = 1'h0;
   wire capture;
+  reg carry;
   input clk;
   wire clk;
+  reg count_down;
+  output count_enable;
+  wire count_enable;
   output done;
   reg done;
+  input g_rc_cnt_clk;
+  wire g_rc_cnt_clk;
+  wire g_rc_cnt_rst;
+  input g_rc_pre_clk;
+  wire g_rc_pre_clk;
+  wire g_rc_pre_rst;
+  reg [12:0] hi = 13'h0000;
   output idle;
   reg idle;
+  reg [4:0] lo = 5'h00;
+  reg load;
   input [7:0] precharge_cycles;
   wire [7:0] precharge_cycles;
+  output precharge_enable;
+  wire precharge_enable;
   reg [7:0] precharge_left = 8'h00;
   reg [1:0] read_state = 2'h0;
-  reg [17:0] rel = 18'h00000;
+  wire [17:0] rel;
   input rst;
   wire rst;
   reg [1:0] settled = 2'h0;
@@ -5216,6 +5260,7 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   wire start;
   input [15:0] start_delay;
   wire [15:0] start_delay;
+  wire [17:0] start_rel;
   input tdc_all_fired;
   wire tdc_all_fired;
   output tdc_capture;
@@ -5229,53 +5274,124 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   output tdc_window_end;
   wire tdc_window_end;
   always @(posedge clk)
-    arr_tdc_en <= \$43 ;
-  assign \$1  = $signed(rel) < $signed(1'h0);
-  assign \$2  = \$1  ? 18'h00000 : rel;
-  assign tdc_early = $signed(rel) < $signed(1'h0);
-  assign \$3  = rel == 4'hf;
-  assign tdc_window_end = arr_eval & \$3 ;
-  assign \$4  = settled == 2'h2;
-  assign \$5  = arr_eval & \$4 ;
-  assign \$6  = $signed(rel) >= $signed(1'h1);
-  assign capture = \$5  & \$6 ;
-  assign \$8  = ! precharge_left;
-  assign \$10  = | precharge_left;
-  assign \$12  = tdc_all_fired | tdc_window_end;
-  assign \$13  = ! read_state;
-  assign \$14  = read_state == 1'h1;
-  assign \$15  = read_state == 2'h2;
-  assign \$16  = read_state == 2'h3;
-  assign \$17  = precharge_cycles - 1'h1;
-  assign \$18  = start_delay + 2'h2;
-  assign \$19  = - \$18 ;
-  assign \$20  = ! precharge_left;
-  assign \$22  = | precharge_left;
-  assign \$23  = $signed(rel) >= $signed(3'h5);
-  assign \$24  = precharge_left - 1'h1;
-  assign \$25  = $signed(rel) + $signed(2'h1);
-  assign \$26  = $signed(rel) >= $signed(3'h4);
-  assign \$27  = settled != 2'h2;
-  assign \$28  = settled + 1'h1;
-  assign \$30  = tdc_all_fired | tdc_window_end;
-  assign \$31  = precharge_cycles - 1'h1;
-  assign \$32  = start_delay + 2'h2;
-  assign \$33  = - \$32 ;
-  assign \$34  = precharge_cycles - 1'h1;
-  assign \$35  = start_delay + 2'h2;
-  assign \$36  = - \$35 ;
+    arr_tdc_en <= \$40 ;
+  always @(posedge g_rc_cnt_clk)
+    hi <= \$41 ;
+  always @(posedge g_rc_pre_clk)
+    precharge_left <= \$42 ;
+  assign \$1  = start_delay + 2'h2;
+  assign start_rel = - \$1 ;
+  assign count_enable = load | carry;
+  assign precharge_enable = load | count_down;
+  assign \$2  = $signed({ hi, lo }) < $signed(1'h0);
+  assign \$3  = \$2  ? 18'h00000 : { hi, lo };
+  assign tdc_early = $signed({ hi, lo }) < $signed(1'h0);
+  assign \$4  = { hi, lo } == 4'hf;
+  assign tdc_window_end = arr_eval & \$4 ;
+  assign \$5  = settled == 2'h2;
+  assign \$6  = arr_eval & \$5 ;
+  assign \$7  = $signed({ hi, lo }) >= $signed(1'h1);
+  assign capture = \$6  & \$7 ;
+  assign \$9  = ! precharge_left;
+  assign \$11  = | precharge_left;
+  assign \$13  = & lo;
+  assign \$14  = ! read_state;
+  assign \$15  = read_state == 1'h1;
+  assign \$16  = read_state == 2'h2;
+  assign \$17  = read_state == 2'h3;
+  assign \$18  = ! precharge_left;
+  assign \$20  = | precharge_left;
+  assign \$21  = $signed({ hi, lo }) >= $signed(3'h5);
+  assign \$22  = $signed({ hi, lo }) >= $signed(3'h4);
+  assign \$23  = settled != 2'h2;
+  assign \$24  = settled + 1'h1;
+  assign \$26  = lo + 1'h1;
+  assign \$27  = tdc_all_fired | tdc_window_end;
+  assign \$29  = hi + 1'h1;
+  assign \$30  = precharge_cycles - 1'h1;
+  assign \$31  = ! precharge_left;
+  assign \$33  = | precharge_left;
+  assign \$34  = precharge_left - 1'h1;
   always @(posedge clk)
-    arr_pre <= \$37 ;
+    lo <= \$35 ;
   always @(posedge clk)
-    precharge_left <= \$38 ;
+    arr_pre <= \$36 ;
   always @(posedge clk)
-    rel <= \$39 ;
+    read_state <= \$37 ;
   always @(posedge clk)
-    read_state <= \$40 ;
+    arr_eval <= \$38 ;
   always @(posedge clk)
-    arr_eval <= \$41 ;
-  always @(posedge clk)
-    settled <= \$42 ;
+    settled <= \$39 ;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$40  = arr_tdc_en;
+    casez (read_state)
+      2'h0:
+          /* empty */;
+      2'h1:
+          if (\$19 ) begin
+            \$40  = \$21 ;
+          end
+      2'h2:
+        begin
+          \$40  = \$22 ;
+          (* full_case = 32'd1 *)
+          if (\$25 ) begin
+            \$40  = 1'h0;
+          end else begin
+            if (\$27 ) begin
+              \$40  = 1'h0;
+            end
+          end
+        end
+    endcase
+    if (rst) begin
+      \$40  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$41  = hi;
+    if (load) begin
+      \$41  = start_rel[17:5];
+    end
+    casez (read_state)
+      2'h0:
+          /* empty */;
+      2'h1:
+          /* empty */;
+      2'h2:
+          (* full_case = 32'd1 *)
+          if (\$28 ) begin
+          end else begin
+            if (carry) begin
+              \$41  = \$29 [12:0];
+            end
+          end
+    endcase
+    if (rst) begin
+      \$41  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$42  = precharge_left;
+    if (load) begin
+      \$42  = \$30 [7:0];
+    end
+    casez (read_state)
+      2'h0:
+          /* empty */;
+      2'h1:
+          if (\$32 ) begin
+          end else if (\$33 ) begin
+            \$42  = \$34 [7:0];
+          end
+    endcase
+    if (rst) begin
+      \$42  = 8'h00;
+    end
+  end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     idle = 1'h0;
@@ -5293,17 +5409,67 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    load = 1'h0;
+    (* full_case = 32'd1 *)
+    casez (read_state)
+      2'h0:
+          if (start) begin
+            load = 1'h1;
+          end
+      2'h1:
+          /* empty */;
+      2'h2:
+          if (\$12 ) begin
+            load = 1'h1;
+          end
+      2'h3:
+          if (start) begin
+            load = 1'h1;
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     tdc_clear = 1'h0;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
-          if (\$9 ) begin
+          if (\$10 ) begin
             tdc_clear = 1'h1;
           end
       2'h2:
-          if (\$11 ) begin
+          if (\$12 ) begin
             tdc_clear = 1'h1;
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    count_down = 1'h0;
+    casez (read_state)
+      2'h0:
+          /* empty */;
+      2'h1:
+          if (\$10 ) begin
+          end else if (\$11 ) begin
+            count_down = 1'h1;
+          end
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    carry = 1'h0;
+    casez (read_state)
+      2'h0:
+          /* empty */;
+      2'h1:
+          /* empty */;
+      2'h2:
+          (* full_case = 32'd1 *)
+          if (\$12 ) begin
+          end else begin
+            carry = \$13 ;
           end
     endcase
   end
@@ -5324,190 +5490,145 @@ module \mram_macro.read_control (rst, start, start_delay, tdc_code_now, tdc_earl
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$37  = arr_pre;
-    (* full_case = 32'd1 *)
-    casez (read_state)
-      2'h0:
-          if (start) begin
-            \$37  = 1'h1;
-          end
-      2'h1:
-          if (\$21 ) begin
-            \$37  = 1'h0;
-          end
-      2'h2:
-          if (\$29 ) begin
-            \$37  = 1'h1;
-          end
-      2'h3:
-          if (start) begin
-            \$37  = 1'h1;
-          end
-    endcase
-    if (rst) begin
-      \$37  = 1'h0;
+    \$35  = lo;
+    if (load) begin
+      \$35  = start_rel[4:0];
     end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$38  = precharge_left;
-    (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
-          if (start) begin
-            \$38  = \$17 [7:0];
-          end
-      2'h1:
-          if (\$21 ) begin
-          end else if (\$22 ) begin
-            \$38  = \$24 [7:0];
-          end
-      2'h2:
-          if (\$29 ) begin
-            \$38  = \$31 [7:0];
-          end
-      2'h3:
-          if (start) begin
-            \$38  = \$34 [7:0];
-          end
-    endcase
-    if (rst) begin
-      \$38  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$39  = rel;
-    (* full_case = 32'd1 *)
-    casez (read_state)
-      2'h0:
-          if (start) begin
-            \$39  = \$19 ;
-          end
+          /* empty */;
       2'h1:
           /* empty */;
       2'h2:
-        begin
-          \$39  = \$25 [17:0];
-          if (\$29 ) begin
-            \$39  = \$33 ;
-          end
-        end
-      2'h3:
-          if (start) begin
-            \$39  = \$36 ;
+          (* full_case = 32'd1 *)
+          if (\$25 ) begin
+          end else begin
+            \$35  = \$26 [4:0];
           end
     endcase
     if (rst) begin
-      \$39  = 18'h00000;
+      \$35  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$40  = read_state;
+    \$36  = arr_pre;
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
           if (start) begin
-            \$40  = 2'h1;
+            \$36  = 1'h1;
           end
       2'h1:
-          if (\$21 ) begin
-            \$40  = 2'h2;
+          if (\$19 ) begin
+            \$36  = 1'h0;
           end
       2'h2:
-          if (\$29 ) begin
-            \$40  = 2'h1;
-          end else if (\$30 ) begin
-            \$40  = 2'h3;
+          if (\$25 ) begin
+            \$36  = 1'h1;
+          end
+      2'h3:
+          if (start) begin
+            \$36  = 1'h1;
+          end
+    endcase
+    if (rst) begin
+      \$36  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$37  = read_state;
+    (* full_case = 32'd1 *)
+    casez (read_state)
+      2'h0:
+          if (start) begin
+            \$37  = 2'h1;
+          end
+      2'h1:
+          if (\$19 ) begin
+            \$37  = 2'h2;
+          end
+      2'h2:
+          (* full_case = 32'd1 *)
+          if (\$25 ) begin
+            \$37  = 2'h1;
+          end else begin
+            if (\$27 ) begin
+              \$37  = 2'h3;
+            end
           end
       2'h3:
         begin
-          \$40  = 2'h0;
+          \$37  = 2'h0;
           if (start) begin
-            \$40  = 2'h1;
+            \$37  = 2'h1;
           end
         end
     endcase
     if (rst) begin
-      \$40  = 2'h0;
+      \$37  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$41  = arr_eval;
+    \$38  = arr_eval;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
-          if (\$21 ) begin
-            \$41  = 1'h1;
+          if (\$19 ) begin
+            \$38  = 1'h1;
           end
       2'h2:
-          if (\$29 ) begin
-            \$41  = 1'h0;
-          end else if (\$30 ) begin
-            \$41  = 1'h0;
+          (* full_case = 32'd1 *)
+          if (\$25 ) begin
+            \$38  = 1'h0;
+          end else begin
+            if (\$27 ) begin
+              \$38  = 1'h0;
+            end
           end
     endcase
     if (rst) begin
-      \$41  = 1'h0;
+      \$38  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$42  = settled;
+    \$39  = settled;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
-          if (\$21 ) begin
-            \$42  = 2'h0;
+          if (\$19 ) begin
+            \$39  = 2'h0;
           end
       2'h2:
-          if (\$27 ) begin
-            \$42  = \$28 [1:0];
+          if (\$23 ) begin
+            \$39  = \$24 [1:0];
           end
     endcase
     if (rst) begin
-      \$42  = 2'h0;
+      \$39  = 2'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$43  = arr_tdc_en;
-    casez (read_state)
-      2'h0:
-          /* empty */;
-      2'h1:
-          if (\$21 ) begin
-            \$43  = \$23 ;
-          end
-      2'h2:
-        begin
-          \$43  = \$26 ;
-          if (\$29 ) begin
-            \$43  = 1'h0;
-          end else if (\$30 ) begin
-            \$43  = 1'h0;
-          end
-        end
-    endcase
-    if (rst) begin
-      \$43  = 1'h0;
-    end
-  end
-  assign tdc_code_now = \$2 [3:0];
-  assign \$7  = 1'h1;
+  assign rel = { hi, lo };
+  assign g_rc_cnt_rst = rst;
+  assign g_rc_pre_rst = rst;
+  assign tdc_code_now = \$3 [3:0];
+  assign \$8  = 1'h1;
   assign tdc_capture = capture;
-  assign \$9  = \$8 ;
-  assign \$11  = 1'h0;
-  assign \$21  = \$20 ;
-  assign \$29  = 1'h0;
+  assign \$10  = \$9 ;
+  assign \$12  = 1'h0;
+  assign \$19  = \$18 ;
+  assign \$25  = 1'h0;
+  assign \$28  = 1'h0;
+  assign \$32  = \$31 ;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4966$0 , \port$4968$0 
+module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_wvalid, s_axil_bready, s_axil_araddr, s_axil_arvalid, s_axil_rready, g_bus_rst, status_vmm_busy, status_tdc_overflow_set, s_axil_awready, s_axil_wready, s_axil_arready, bus_active, status_result_pending, g_regs_clk, g_bus_clk, wv_fail_count_count, \port$4980$0 , \port$4982$0 
 , wv_retry_count_count, vmm_count_count, s_axil_bvalid, s_axil_bresp, ctrl_write_row, s_axil_rvalid, s_axil_rdata, s_axil_rresp, precharge_cycles_cycles, tdc_start_delay_cycles, write_pulse_cycles_cycles, write_row_addr_row, mode_raw_codes, mode_activation, wv_ctrl_enable, wv_ctrl_pulse_doubling, wv_ctrl_max_retries, wv_read_delay, wv_read_threshold, weight_data0_bits, weight_data1_bits
 , fine_table0_value, fine_table1_value, fine_table2_value, fine_table3_value, fine_table4_value, fine_table5_value, fine_table6_value, fine_table7_value, cal_offset0_offset, cal_offset1_offset, cal_offset2_offset, cal_offset3_offset, cal_offset4_offset, cal_offset5_offset, cal_offset6_offset, cal_offset7_offset, cal_offset8_offset, cal_offset9_offset, cal_offset10_offset, cal_offset11_offset, cal_offset12_offset
 , cal_offset13_offset, cal_offset14_offset, cal_offset15_offset, cal_offset16_offset, cal_offset17_offset, cal_offset18_offset, cal_offset19_offset, cal_offset20_offset, cal_offset21_offset, cal_offset22_offset, cal_offset23_offset, cal_offset24_offset, cal_offset25_offset, cal_offset26_offset, cal_offset27_offset, cal_offset28_offset, cal_offset29_offset, cal_offset30_offset, cal_offset31_offset, cal_offset32_offset, cal_offset33_offset
@@ -6251,10 +6372,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   reg mode_activation = 1'h0;
   output mode_raw_codes;
   reg mode_raw_codes = 1'h0;
-  input [5:0] \port$4966$0 ;
-  wire [5:0] \port$4966$0 ;
-  input [63:0] \port$4968$0 ;
-  wire [63:0] \port$4968$0 ;
+  input [5:0] \port$4980$0 ;
+  wire [5:0] \port$4980$0 ;
+  input [63:0] \port$4982$0 ;
+  wire [63:0] \port$4982$0 ;
   output [7:0] precharge_cycles_cycles;
   reg [7:0] precharge_cycles_cycles = 8'h02;
   wire rd_error;
@@ -9566,11 +9687,11 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       10'h011:
           rd_value = weight_data1_bits;
       10'h020:
-          rd_value[15:0] = { 10'h000, \port$4966$0  };
+          rd_value[15:0] = { 10'h000, \port$4980$0  };
       10'h028:
-          rd_value = \port$4968$0 [31:0];
+          rd_value = \port$4982$0 [31:0];
       10'h029:
-          rd_value = \port$4968$0 [63:32];
+          rd_value = \port$4982$0 [63:32];
       10'h030:
           rd_value[2:0] = fine_table0_value;
       10'h031:
@@ -9861,9 +9982,9 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
     end
   end
   assign status_write_busy = ctrl_write_row_busy;
-  assign wv_fail_row_row = { 10'h000, \port$4966$0  };
-  assign wv_fail_mask0_bits = \port$4968$0 [31:0];
-  assign wv_fail_mask1_bits = \port$4968$0 [63:32];
+  assign wv_fail_row_row = { 10'h000, \port$4980$0  };
+  assign wv_fail_mask0_bits = \port$4982$0 [31:0];
+  assign wv_fail_mask1_bits = \port$4982$0 [63:32];
   assign g_regs_rst = g_bus_rst;
   assign \$5 [7:0] = 8'h00;
   assign \$5 [31:8] = w_data[31:8];
@@ -10056,7 +10177,7 @@ module \mram_macro.result_serializer (g_ser_rst, flags, vector, busy, m_axis_tla
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$5934$2 , clk);
+module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, accumulate, \port$5957$2 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$12  = 1'h0;
   wire \$1 ;
@@ -10120,8 +10241,8 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   wire out_busy;
   output pass_done;
   reg pass_done;
-  output [1:0] \port$5934$2 ;
-  wire [1:0] \port$5934$2 ;
+  output [1:0] \port$5957$2 ;
+  wire [1:0] \port$5957$2 ;
   input read_done;
   wire read_done;
   input read_idle;
@@ -10383,7 +10504,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, vector_flags, write_b
   assign negate = flags[3];
   assign trim_busy = 1'h0;
   assign accumulate = flags[0];
-  assign \port$5934$2  = flags[3:2];
+  assign \port$5957$2  = flags[3:2];
   assign \flags.accumulate  = flags[0];
   assign \flags.hold  = flags[1];
   assign \flags.shift  = flags[2];
@@ -10406,14 +10527,14 @@ endmodule
 module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end, capture, all_fired, g_sync_clk, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk
 , g_tdc12_clk, g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk
 , g_tdc33_clk, g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk
-, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$5039$0 , \port$5041$0 , \port$5043$0 , \port$5045$0 , \port$5047$0 , \port$5049$0 , \port$5051$0 , \port$5053$0 , clear, code_enable, \port$5653$0 
-, \port$5655$0 , \port$5657$0 , \port$5659$0 , \port$5661$0 , \port$5663$0 , \port$5665$0 , \port$5667$0 , \port$5669$0 , \port$5671$0 , \port$5673$0 , \port$5675$0 , \port$5677$0 , \port$5679$0 , \port$5681$0 , \port$5683$0 , \port$5685$0 , \port$5687$0 , \port$5689$0 , \port$5691$0 , \port$5693$0 , \port$5695$0 
-, \port$5697$0 , \port$5699$0 , \port$5701$0 , \port$5703$0 , \port$5705$0 , \port$5707$0 , \port$5709$0 , \port$5711$0 , \port$5713$0 , \port$5715$0 , \port$5717$0 , \port$5719$0 , \port$5721$0 , \port$5723$0 , \port$5725$0 , \port$5727$0 , \port$5729$0 , \port$5731$0 , \port$5733$0 , \port$5735$0 , \port$5737$0 
-, \port$5739$0 , \port$5741$0 , \port$5743$0 , \port$5745$0 , \port$5747$0 , \port$5749$0 , \port$5751$0 , \port$5753$0 , \port$5755$0 , \port$5757$0 , \port$5759$0 , \port$5761$0 , \port$5763$0 , \port$5765$0 , \port$5767$0 , \port$5769$0 , \port$5771$0 , \port$5773$0 , \port$5775$0 , \port$5777$0 , \port$5779$0 
-, \port$5781$0 , \port$5783$0 , \port$5785$0 , \port$5787$0 , \port$5789$0 , \port$5791$0 , \port$5793$0 , \port$5795$0 , \port$5797$0 , \port$5799$0 , \port$5801$0 , \port$5803$0 , \port$5805$0 , \port$5807$0 , \port$5809$0 , \port$5811$0 , \port$5813$0 , \port$5815$0 , \port$5817$0 , \port$5819$0 , \port$5821$0 
-, \port$5823$0 , \port$5825$0 , \port$5827$0 , \port$5829$0 , \port$5831$0 , \port$5833$0 , \port$5835$0 , \port$5837$0 , \port$5839$0 , \port$5841$0 , \port$5843$0 , \port$5845$0 , \port$5847$0 , \port$5849$0 , \port$5851$0 , \port$5853$0 , \port$5855$0 , \port$5857$0 , \port$5859$0 , \port$5861$0 , \port$5863$0 
-, \port$5865$0 , \port$5867$0 , \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 , \port$5883$0 , \port$5885$0 , \port$5887$0 , \port$5889$0 , \port$5891$0 , \port$5893$0 , \port$5895$0 , \port$5897$0 , \port$5899$0 , \port$5901$0 , \port$5903$0 , \port$5905$0 
-, \port$5907$0 , cmp);
+, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$5053$0 , \port$5055$0 , \port$5057$0 , \port$5059$0 , \port$5061$0 , \port$5063$0 , \port$5065$0 , \port$5067$0 , clear, code_enable, \port$5676$0 
+, \port$5678$0 , \port$5680$0 , \port$5682$0 , \port$5684$0 , \port$5686$0 , \port$5688$0 , \port$5690$0 , \port$5692$0 , \port$5694$0 , \port$5696$0 , \port$5698$0 , \port$5700$0 , \port$5702$0 , \port$5704$0 , \port$5706$0 , \port$5708$0 , \port$5710$0 , \port$5712$0 , \port$5714$0 , \port$5716$0 , \port$5718$0 
+, \port$5720$0 , \port$5722$0 , \port$5724$0 , \port$5726$0 , \port$5728$0 , \port$5730$0 , \port$5732$0 , \port$5734$0 , \port$5736$0 , \port$5738$0 , \port$5740$0 , \port$5742$0 , \port$5744$0 , \port$5746$0 , \port$5748$0 , \port$5750$0 , \port$5752$0 , \port$5754$0 , \port$5756$0 , \port$5758$0 , \port$5760$0 
+, \port$5762$0 , \port$5764$0 , \port$5766$0 , \port$5768$0 , \port$5770$0 , \port$5772$0 , \port$5774$0 , \port$5776$0 , \port$5778$0 , \port$5780$0 , \port$5782$0 , \port$5784$0 , \port$5786$0 , \port$5788$0 , \port$5790$0 , \port$5792$0 , \port$5794$0 , \port$5796$0 , \port$5798$0 , \port$5800$0 , \port$5802$0 
+, \port$5804$0 , \port$5806$0 , \port$5808$0 , \port$5810$0 , \port$5812$0 , \port$5814$0 , \port$5816$0 , \port$5818$0 , \port$5820$0 , \port$5822$0 , \port$5824$0 , \port$5826$0 , \port$5828$0 , \port$5830$0 , \port$5832$0 , \port$5834$0 , \port$5836$0 , \port$5838$0 , \port$5840$0 , \port$5842$0 , \port$5844$0 
+, \port$5846$0 , \port$5848$0 , \port$5850$0 , \port$5852$0 , \port$5854$0 , \port$5856$0 , \port$5858$0 , \port$5860$0 , \port$5862$0 , \port$5864$0 , \port$5866$0 , \port$5868$0 , \port$5870$0 , \port$5872$0 , \port$5874$0 , \port$5876$0 , \port$5878$0 , \port$5880$0 , \port$5882$0 , \port$5884$0 , \port$5886$0 
+, \port$5888$0 , \port$5890$0 , \port$5892$0 , \port$5894$0 , \port$5896$0 , \port$5898$0 , \port$5900$0 , \port$5902$0 , \port$5904$0 , \port$5906$0 , \port$5908$0 , \port$5910$0 , \port$5912$0 , \port$5914$0 , \port$5916$0 , \port$5918$0 , \port$5920$0 , \port$5922$0 , \port$5924$0 , \port$5926$0 , \port$5928$0 
+, \port$5930$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$13 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$13  = 1'h0;
   wire \$1 ;
@@ -12630,406 +12751,406 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire g_tdc9_clk;
   wire g_tdc9_rst;
   wire [63:0] overflow;
-  input [2:0] \port$5039$0 ;
-  wire [2:0] \port$5039$0 ;
-  input [2:0] \port$5041$0 ;
-  wire [2:0] \port$5041$0 ;
-  input [2:0] \port$5043$0 ;
-  wire [2:0] \port$5043$0 ;
-  input [2:0] \port$5045$0 ;
-  wire [2:0] \port$5045$0 ;
-  input [2:0] \port$5047$0 ;
-  wire [2:0] \port$5047$0 ;
-  input [2:0] \port$5049$0 ;
-  wire [2:0] \port$5049$0 ;
-  input [2:0] \port$5051$0 ;
-  wire [2:0] \port$5051$0 ;
   input [2:0] \port$5053$0 ;
   wire [2:0] \port$5053$0 ;
+  input [2:0] \port$5055$0 ;
+  wire [2:0] \port$5055$0 ;
+  input [2:0] \port$5057$0 ;
+  wire [2:0] \port$5057$0 ;
+  input [2:0] \port$5059$0 ;
+  wire [2:0] \port$5059$0 ;
+  input [2:0] \port$5061$0 ;
+  wire [2:0] \port$5061$0 ;
+  input [2:0] \port$5063$0 ;
+  wire [2:0] \port$5063$0 ;
+  input [2:0] \port$5065$0 ;
+  wire [2:0] \port$5065$0 ;
+  input [2:0] \port$5067$0 ;
+  wire [2:0] \port$5067$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5653$0 ;
-  wire [6:0] \port$5653$0 ;
+  output [6:0] \port$5676$0 ;
+  wire [6:0] \port$5676$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5655$0 ;
-  wire [6:0] \port$5655$0 ;
+  output [6:0] \port$5678$0 ;
+  wire [6:0] \port$5678$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5657$0 ;
-  wire [6:0] \port$5657$0 ;
+  output [6:0] \port$5680$0 ;
+  wire [6:0] \port$5680$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5659$0 ;
-  wire [6:0] \port$5659$0 ;
+  output [6:0] \port$5682$0 ;
+  wire [6:0] \port$5682$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5661$0 ;
-  wire [6:0] \port$5661$0 ;
+  output [6:0] \port$5684$0 ;
+  wire [6:0] \port$5684$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5663$0 ;
-  wire [6:0] \port$5663$0 ;
+  output [6:0] \port$5686$0 ;
+  wire [6:0] \port$5686$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5665$0 ;
-  wire [6:0] \port$5665$0 ;
+  output [6:0] \port$5688$0 ;
+  wire [6:0] \port$5688$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5667$0 ;
-  wire [6:0] \port$5667$0 ;
+  output [6:0] \port$5690$0 ;
+  wire [6:0] \port$5690$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5669$0 ;
-  wire [6:0] \port$5669$0 ;
+  output [6:0] \port$5692$0 ;
+  wire [6:0] \port$5692$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5671$0 ;
-  wire [6:0] \port$5671$0 ;
+  output [6:0] \port$5694$0 ;
+  wire [6:0] \port$5694$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5673$0 ;
-  wire [6:0] \port$5673$0 ;
+  output [6:0] \port$5696$0 ;
+  wire [6:0] \port$5696$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5675$0 ;
-  wire [6:0] \port$5675$0 ;
+  output [6:0] \port$5698$0 ;
+  wire [6:0] \port$5698$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5677$0 ;
-  wire [6:0] \port$5677$0 ;
+  output [6:0] \port$5700$0 ;
+  wire [6:0] \port$5700$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5679$0 ;
-  wire [6:0] \port$5679$0 ;
+  output [6:0] \port$5702$0 ;
+  wire [6:0] \port$5702$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5681$0 ;
-  wire [6:0] \port$5681$0 ;
+  output [6:0] \port$5704$0 ;
+  wire [6:0] \port$5704$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5683$0 ;
-  wire [6:0] \port$5683$0 ;
+  output [6:0] \port$5706$0 ;
+  wire [6:0] \port$5706$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5685$0 ;
-  wire [6:0] \port$5685$0 ;
+  output [6:0] \port$5708$0 ;
+  wire [6:0] \port$5708$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5687$0 ;
-  wire [6:0] \port$5687$0 ;
+  output [6:0] \port$5710$0 ;
+  wire [6:0] \port$5710$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5689$0 ;
-  wire [6:0] \port$5689$0 ;
+  output [6:0] \port$5712$0 ;
+  wire [6:0] \port$5712$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5691$0 ;
-  wire [6:0] \port$5691$0 ;
+  output [6:0] \port$5714$0 ;
+  wire [6:0] \port$5714$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5693$0 ;
-  wire [6:0] \port$5693$0 ;
+  output [6:0] \port$5716$0 ;
+  wire [6:0] \port$5716$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5695$0 ;
-  wire [6:0] \port$5695$0 ;
+  output [6:0] \port$5718$0 ;
+  wire [6:0] \port$5718$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5697$0 ;
-  wire [6:0] \port$5697$0 ;
+  output [6:0] \port$5720$0 ;
+  wire [6:0] \port$5720$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5699$0 ;
-  wire [6:0] \port$5699$0 ;
+  output [6:0] \port$5722$0 ;
+  wire [6:0] \port$5722$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5701$0 ;
-  wire [6:0] \port$5701$0 ;
+  output [6:0] \port$5724$0 ;
+  wire [6:0] \port$5724$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5703$0 ;
-  wire [6:0] \port$5703$0 ;
+  output [6:0] \port$5726$0 ;
+  wire [6:0] \port$5726$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5705$0 ;
-  wire [6:0] \port$5705$0 ;
+  output [6:0] \port$5728$0 ;
+  wire [6:0] \port$5728$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5707$0 ;
-  wire [6:0] \port$5707$0 ;
+  output [6:0] \port$5730$0 ;
+  wire [6:0] \port$5730$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5709$0 ;
-  wire [6:0] \port$5709$0 ;
+  output [6:0] \port$5732$0 ;
+  wire [6:0] \port$5732$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5711$0 ;
-  wire [6:0] \port$5711$0 ;
+  output [6:0] \port$5734$0 ;
+  wire [6:0] \port$5734$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5713$0 ;
-  wire [6:0] \port$5713$0 ;
+  output [6:0] \port$5736$0 ;
+  wire [6:0] \port$5736$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5715$0 ;
-  wire [6:0] \port$5715$0 ;
+  output [6:0] \port$5738$0 ;
+  wire [6:0] \port$5738$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5717$0 ;
-  wire [6:0] \port$5717$0 ;
+  output [6:0] \port$5740$0 ;
+  wire [6:0] \port$5740$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5719$0 ;
-  wire [6:0] \port$5719$0 ;
+  output [6:0] \port$5742$0 ;
+  wire [6:0] \port$5742$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5721$0 ;
-  wire [6:0] \port$5721$0 ;
+  output [6:0] \port$5744$0 ;
+  wire [6:0] \port$5744$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5723$0 ;
-  wire [6:0] \port$5723$0 ;
+  output [6:0] \port$5746$0 ;
+  wire [6:0] \port$5746$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5725$0 ;
-  wire [6:0] \port$5725$0 ;
+  output [6:0] \port$5748$0 ;
+  wire [6:0] \port$5748$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5727$0 ;
-  wire [6:0] \port$5727$0 ;
+  output [6:0] \port$5750$0 ;
+  wire [6:0] \port$5750$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5729$0 ;
-  wire [6:0] \port$5729$0 ;
+  output [6:0] \port$5752$0 ;
+  wire [6:0] \port$5752$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5731$0 ;
-  wire [6:0] \port$5731$0 ;
+  output [6:0] \port$5754$0 ;
+  wire [6:0] \port$5754$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5733$0 ;
-  wire [6:0] \port$5733$0 ;
+  output [6:0] \port$5756$0 ;
+  wire [6:0] \port$5756$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5735$0 ;
-  wire [6:0] \port$5735$0 ;
+  output [6:0] \port$5758$0 ;
+  wire [6:0] \port$5758$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5737$0 ;
-  wire [6:0] \port$5737$0 ;
+  output [6:0] \port$5760$0 ;
+  wire [6:0] \port$5760$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5739$0 ;
-  wire [6:0] \port$5739$0 ;
+  output [6:0] \port$5762$0 ;
+  wire [6:0] \port$5762$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5741$0 ;
-  wire [6:0] \port$5741$0 ;
+  output [6:0] \port$5764$0 ;
+  wire [6:0] \port$5764$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5743$0 ;
-  wire [6:0] \port$5743$0 ;
+  output [6:0] \port$5766$0 ;
+  wire [6:0] \port$5766$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5745$0 ;
-  wire [6:0] \port$5745$0 ;
+  output [6:0] \port$5768$0 ;
+  wire [6:0] \port$5768$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5747$0 ;
-  wire [6:0] \port$5747$0 ;
+  output [6:0] \port$5770$0 ;
+  wire [6:0] \port$5770$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5749$0 ;
-  wire [6:0] \port$5749$0 ;
+  output [6:0] \port$5772$0 ;
+  wire [6:0] \port$5772$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5751$0 ;
-  wire [6:0] \port$5751$0 ;
+  output [6:0] \port$5774$0 ;
+  wire [6:0] \port$5774$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5753$0 ;
-  wire [6:0] \port$5753$0 ;
+  output [6:0] \port$5776$0 ;
+  wire [6:0] \port$5776$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5755$0 ;
-  wire [6:0] \port$5755$0 ;
+  output [6:0] \port$5778$0 ;
+  wire [6:0] \port$5778$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5757$0 ;
-  wire [6:0] \port$5757$0 ;
+  output [6:0] \port$5780$0 ;
+  wire [6:0] \port$5780$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5759$0 ;
-  wire [6:0] \port$5759$0 ;
+  output [6:0] \port$5782$0 ;
+  wire [6:0] \port$5782$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5761$0 ;
-  wire [6:0] \port$5761$0 ;
+  output [6:0] \port$5784$0 ;
+  wire [6:0] \port$5784$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5763$0 ;
-  wire [6:0] \port$5763$0 ;
+  output [6:0] \port$5786$0 ;
+  wire [6:0] \port$5786$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5765$0 ;
-  wire [6:0] \port$5765$0 ;
+  output [6:0] \port$5788$0 ;
+  wire [6:0] \port$5788$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5767$0 ;
-  wire [6:0] \port$5767$0 ;
+  output [6:0] \port$5790$0 ;
+  wire [6:0] \port$5790$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5769$0 ;
-  wire [6:0] \port$5769$0 ;
+  output [6:0] \port$5792$0 ;
+  wire [6:0] \port$5792$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5771$0 ;
-  wire [6:0] \port$5771$0 ;
+  output [6:0] \port$5794$0 ;
+  wire [6:0] \port$5794$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5773$0 ;
-  wire [6:0] \port$5773$0 ;
+  output [6:0] \port$5796$0 ;
+  wire [6:0] \port$5796$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5775$0 ;
-  wire [6:0] \port$5775$0 ;
+  output [6:0] \port$5798$0 ;
+  wire [6:0] \port$5798$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5777$0 ;
-  wire [6:0] \port$5777$0 ;
+  output [6:0] \port$5800$0 ;
+  wire [6:0] \port$5800$0 ;
   (* init = 7'h00 *)
-  output [6:0] \port$5779$0 ;
-  wire [6:0] \port$5779$0 ;
+  output [6:0] \port$5802$0 ;
+  wire [6:0] \port$5802$0 ;
   (* init = 1'h0 *)
-  output \port$5781$0 ;
-  wire \port$5781$0 ;
+  output \port$5804$0 ;
+  wire \port$5804$0 ;
   (* init = 1'h0 *)
-  output \port$5783$0 ;
-  wire \port$5783$0 ;
+  output \port$5806$0 ;
+  wire \port$5806$0 ;
   (* init = 1'h0 *)
-  output \port$5785$0 ;
-  wire \port$5785$0 ;
+  output \port$5808$0 ;
+  wire \port$5808$0 ;
   (* init = 1'h0 *)
-  output \port$5787$0 ;
-  wire \port$5787$0 ;
+  output \port$5810$0 ;
+  wire \port$5810$0 ;
   (* init = 1'h0 *)
-  output \port$5789$0 ;
-  wire \port$5789$0 ;
+  output \port$5812$0 ;
+  wire \port$5812$0 ;
   (* init = 1'h0 *)
-  output \port$5791$0 ;
-  wire \port$5791$0 ;
+  output \port$5814$0 ;
+  wire \port$5814$0 ;
   (* init = 1'h0 *)
-  output \port$5793$0 ;
-  wire \port$5793$0 ;
+  output \port$5816$0 ;
+  wire \port$5816$0 ;
   (* init = 1'h0 *)
-  output \port$5795$0 ;
-  wire \port$5795$0 ;
+  output \port$5818$0 ;
+  wire \port$5818$0 ;
   (* init = 1'h0 *)
-  output \port$5797$0 ;
-  wire \port$5797$0 ;
+  output \port$5820$0 ;
+  wire \port$5820$0 ;
   (* init = 1'h0 *)
-  output \port$5799$0 ;
-  wire \port$5799$0 ;
+  output \port$5822$0 ;
+  wire \port$5822$0 ;
   (* init = 1'h0 *)
-  output \port$5801$0 ;
-  wire \port$5801$0 ;
+  output \port$5824$0 ;
+  wire \port$5824$0 ;
   (* init = 1'h0 *)
-  output \port$5803$0 ;
-  wire \port$5803$0 ;
+  output \port$5826$0 ;
+  wire \port$5826$0 ;
   (* init = 1'h0 *)
-  output \port$5805$0 ;
-  wire \port$5805$0 ;
+  output \port$5828$0 ;
+  wire \port$5828$0 ;
   (* init = 1'h0 *)
-  output \port$5807$0 ;
-  wire \port$5807$0 ;
+  output \port$5830$0 ;
+  wire \port$5830$0 ;
   (* init = 1'h0 *)
-  output \port$5809$0 ;
-  wire \port$5809$0 ;
+  output \port$5832$0 ;
+  wire \port$5832$0 ;
   (* init = 1'h0 *)
-  output \port$5811$0 ;
-  wire \port$5811$0 ;
+  output \port$5834$0 ;
+  wire \port$5834$0 ;
   (* init = 1'h0 *)
-  output \port$5813$0 ;
-  wire \port$5813$0 ;
+  output \port$5836$0 ;
+  wire \port$5836$0 ;
   (* init = 1'h0 *)
-  output \port$5815$0 ;
-  wire \port$5815$0 ;
+  output \port$5838$0 ;
+  wire \port$5838$0 ;
   (* init = 1'h0 *)
-  output \port$5817$0 ;
-  wire \port$5817$0 ;
+  output \port$5840$0 ;
+  wire \port$5840$0 ;
   (* init = 1'h0 *)
-  output \port$5819$0 ;
-  wire \port$5819$0 ;
+  output \port$5842$0 ;
+  wire \port$5842$0 ;
   (* init = 1'h0 *)
-  output \port$5821$0 ;
-  wire \port$5821$0 ;
+  output \port$5844$0 ;
+  wire \port$5844$0 ;
   (* init = 1'h0 *)
-  output \port$5823$0 ;
-  wire \port$5823$0 ;
+  output \port$5846$0 ;
+  wire \port$5846$0 ;
   (* init = 1'h0 *)
-  output \port$5825$0 ;
-  wire \port$5825$0 ;
+  output \port$5848$0 ;
+  wire \port$5848$0 ;
   (* init = 1'h0 *)
-  output \port$5827$0 ;
-  wire \port$5827$0 ;
+  output \port$5850$0 ;
+  wire \port$5850$0 ;
   (* init = 1'h0 *)
-  output \port$5829$0 ;
-  wire \port$5829$0 ;
+  output \port$5852$0 ;
+  wire \port$5852$0 ;
   (* init = 1'h0 *)
-  output \port$5831$0 ;
-  wire \port$5831$0 ;
+  output \port$5854$0 ;
+  wire \port$5854$0 ;
   (* init = 1'h0 *)
-  output \port$5833$0 ;
-  wire \port$5833$0 ;
+  output \port$5856$0 ;
+  wire \port$5856$0 ;
   (* init = 1'h0 *)
-  output \port$5835$0 ;
-  wire \port$5835$0 ;
+  output \port$5858$0 ;
+  wire \port$5858$0 ;
   (* init = 1'h0 *)
-  output \port$5837$0 ;
-  wire \port$5837$0 ;
+  output \port$5860$0 ;
+  wire \port$5860$0 ;
   (* init = 1'h0 *)
-  output \port$5839$0 ;
-  wire \port$5839$0 ;
+  output \port$5862$0 ;
+  wire \port$5862$0 ;
   (* init = 1'h0 *)
-  output \port$5841$0 ;
-  wire \port$5841$0 ;
+  output \port$5864$0 ;
+  wire \port$5864$0 ;
   (* init = 1'h0 *)
-  output \port$5843$0 ;
-  wire \port$5843$0 ;
+  output \port$5866$0 ;
+  wire \port$5866$0 ;
   (* init = 1'h0 *)
-  output \port$5845$0 ;
-  wire \port$5845$0 ;
+  output \port$5868$0 ;
+  wire \port$5868$0 ;
   (* init = 1'h0 *)
-  output \port$5847$0 ;
-  wire \port$5847$0 ;
+  output \port$5870$0 ;
+  wire \port$5870$0 ;
   (* init = 1'h0 *)
-  output \port$5849$0 ;
-  wire \port$5849$0 ;
+  output \port$5872$0 ;
+  wire \port$5872$0 ;
   (* init = 1'h0 *)
-  output \port$5851$0 ;
-  wire \port$5851$0 ;
+  output \port$5874$0 ;
+  wire \port$5874$0 ;
   (* init = 1'h0 *)
-  output \port$5853$0 ;
-  wire \port$5853$0 ;
+  output \port$5876$0 ;
+  wire \port$5876$0 ;
   (* init = 1'h0 *)
-  output \port$5855$0 ;
-  wire \port$5855$0 ;
+  output \port$5878$0 ;
+  wire \port$5878$0 ;
   (* init = 1'h0 *)
-  output \port$5857$0 ;
-  wire \port$5857$0 ;
+  output \port$5880$0 ;
+  wire \port$5880$0 ;
   (* init = 1'h0 *)
-  output \port$5859$0 ;
-  wire \port$5859$0 ;
+  output \port$5882$0 ;
+  wire \port$5882$0 ;
   (* init = 1'h0 *)
-  output \port$5861$0 ;
-  wire \port$5861$0 ;
+  output \port$5884$0 ;
+  wire \port$5884$0 ;
   (* init = 1'h0 *)
-  output \port$5863$0 ;
-  wire \port$5863$0 ;
+  output \port$5886$0 ;
+  wire \port$5886$0 ;
   (* init = 1'h0 *)
-  output \port$5865$0 ;
-  wire \port$5865$0 ;
+  output \port$5888$0 ;
+  wire \port$5888$0 ;
   (* init = 1'h0 *)
-  output \port$5867$0 ;
-  wire \port$5867$0 ;
+  output \port$5890$0 ;
+  wire \port$5890$0 ;
   (* init = 1'h0 *)
-  output \port$5869$0 ;
-  wire \port$5869$0 ;
+  output \port$5892$0 ;
+  wire \port$5892$0 ;
   (* init = 1'h0 *)
-  output \port$5871$0 ;
-  wire \port$5871$0 ;
+  output \port$5894$0 ;
+  wire \port$5894$0 ;
   (* init = 1'h0 *)
-  output \port$5873$0 ;
-  wire \port$5873$0 ;
+  output \port$5896$0 ;
+  wire \port$5896$0 ;
   (* init = 1'h0 *)
-  output \port$5875$0 ;
-  wire \port$5875$0 ;
+  output \port$5898$0 ;
+  wire \port$5898$0 ;
   (* init = 1'h0 *)
-  output \port$5877$0 ;
-  wire \port$5877$0 ;
+  output \port$5900$0 ;
+  wire \port$5900$0 ;
   (* init = 1'h0 *)
-  output \port$5879$0 ;
-  wire \port$5879$0 ;
+  output \port$5902$0 ;
+  wire \port$5902$0 ;
   (* init = 1'h0 *)
-  output \port$5881$0 ;
-  wire \port$5881$0 ;
+  output \port$5904$0 ;
+  wire \port$5904$0 ;
   (* init = 1'h0 *)
-  output \port$5883$0 ;
-  wire \port$5883$0 ;
+  output \port$5906$0 ;
+  wire \port$5906$0 ;
   (* init = 1'h0 *)
-  output \port$5885$0 ;
-  wire \port$5885$0 ;
+  output \port$5908$0 ;
+  wire \port$5908$0 ;
   (* init = 1'h0 *)
-  output \port$5887$0 ;
-  wire \port$5887$0 ;
+  output \port$5910$0 ;
+  wire \port$5910$0 ;
   (* init = 1'h0 *)
-  output \port$5889$0 ;
-  wire \port$5889$0 ;
+  output \port$5912$0 ;
+  wire \port$5912$0 ;
   (* init = 1'h0 *)
-  output \port$5891$0 ;
-  wire \port$5891$0 ;
+  output \port$5914$0 ;
+  wire \port$5914$0 ;
   (* init = 1'h0 *)
-  output \port$5893$0 ;
-  wire \port$5893$0 ;
+  output \port$5916$0 ;
+  wire \port$5916$0 ;
   (* init = 1'h0 *)
-  output \port$5895$0 ;
-  wire \port$5895$0 ;
+  output \port$5918$0 ;
+  wire \port$5918$0 ;
   (* init = 1'h0 *)
-  output \port$5897$0 ;
-  wire \port$5897$0 ;
+  output \port$5920$0 ;
+  wire \port$5920$0 ;
   (* init = 1'h0 *)
-  output \port$5899$0 ;
-  wire \port$5899$0 ;
+  output \port$5922$0 ;
+  wire \port$5922$0 ;
   (* init = 1'h0 *)
-  output \port$5901$0 ;
-  wire \port$5901$0 ;
+  output \port$5924$0 ;
+  wire \port$5924$0 ;
   (* init = 1'h0 *)
-  output \port$5903$0 ;
-  wire \port$5903$0 ;
+  output \port$5926$0 ;
+  wire \port$5926$0 ;
   (* init = 1'h0 *)
-  output \port$5905$0 ;
-  wire \port$5905$0 ;
+  output \port$5928$0 ;
+  wire \port$5928$0 ;
   (* init = 1'h0 *)
-  output \port$5907$0 ;
-  wire \port$5907$0 ;
+  output \port$5930$0 ;
+  wire \port$5930$0 ;
   wire rst;
   reg started = 1'h0;
   input window_end;
@@ -14973,21 +15094,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$595  = 3'h0;
     casez (\$594 )
       4'h0:
-          \$595  = \port$5039$0 ;
-      4'h1:
-          \$595  = \port$5041$0 ;
-      4'h2:
-          \$595  = \port$5043$0 ;
-      4'h3:
-          \$595  = \port$5045$0 ;
-      4'h4:
-          \$595  = \port$5047$0 ;
-      4'h5:
-          \$595  = \port$5049$0 ;
-      4'h6:
-          \$595  = \port$5051$0 ;
-      4'h7:
           \$595  = \port$5053$0 ;
+      4'h1:
+          \$595  = \port$5055$0 ;
+      4'h2:
+          \$595  = \port$5057$0 ;
+      4'h3:
+          \$595  = \port$5059$0 ;
+      4'h4:
+          \$595  = \port$5061$0 ;
+      4'h5:
+          \$595  = \port$5063$0 ;
+      4'h6:
+          \$595  = \port$5065$0 ;
+      4'h7:
+          \$595  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -14995,21 +15116,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$611  = 3'h0;
     casez (\$610 )
       4'h0:
-          \$611  = \port$5039$0 ;
-      4'h1:
-          \$611  = \port$5041$0 ;
-      4'h2:
-          \$611  = \port$5043$0 ;
-      4'h3:
-          \$611  = \port$5045$0 ;
-      4'h4:
-          \$611  = \port$5047$0 ;
-      4'h5:
-          \$611  = \port$5049$0 ;
-      4'h6:
-          \$611  = \port$5051$0 ;
-      4'h7:
           \$611  = \port$5053$0 ;
+      4'h1:
+          \$611  = \port$5055$0 ;
+      4'h2:
+          \$611  = \port$5057$0 ;
+      4'h3:
+          \$611  = \port$5059$0 ;
+      4'h4:
+          \$611  = \port$5061$0 ;
+      4'h5:
+          \$611  = \port$5063$0 ;
+      4'h6:
+          \$611  = \port$5065$0 ;
+      4'h7:
+          \$611  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15017,21 +15138,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$627  = 3'h0;
     casez (\$626 )
       4'h0:
-          \$627  = \port$5039$0 ;
-      4'h1:
-          \$627  = \port$5041$0 ;
-      4'h2:
-          \$627  = \port$5043$0 ;
-      4'h3:
-          \$627  = \port$5045$0 ;
-      4'h4:
-          \$627  = \port$5047$0 ;
-      4'h5:
-          \$627  = \port$5049$0 ;
-      4'h6:
-          \$627  = \port$5051$0 ;
-      4'h7:
           \$627  = \port$5053$0 ;
+      4'h1:
+          \$627  = \port$5055$0 ;
+      4'h2:
+          \$627  = \port$5057$0 ;
+      4'h3:
+          \$627  = \port$5059$0 ;
+      4'h4:
+          \$627  = \port$5061$0 ;
+      4'h5:
+          \$627  = \port$5063$0 ;
+      4'h6:
+          \$627  = \port$5065$0 ;
+      4'h7:
+          \$627  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15039,21 +15160,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$643  = 3'h0;
     casez (\$642 )
       4'h0:
-          \$643  = \port$5039$0 ;
-      4'h1:
-          \$643  = \port$5041$0 ;
-      4'h2:
-          \$643  = \port$5043$0 ;
-      4'h3:
-          \$643  = \port$5045$0 ;
-      4'h4:
-          \$643  = \port$5047$0 ;
-      4'h5:
-          \$643  = \port$5049$0 ;
-      4'h6:
-          \$643  = \port$5051$0 ;
-      4'h7:
           \$643  = \port$5053$0 ;
+      4'h1:
+          \$643  = \port$5055$0 ;
+      4'h2:
+          \$643  = \port$5057$0 ;
+      4'h3:
+          \$643  = \port$5059$0 ;
+      4'h4:
+          \$643  = \port$5061$0 ;
+      4'h5:
+          \$643  = \port$5063$0 ;
+      4'h6:
+          \$643  = \port$5065$0 ;
+      4'h7:
+          \$643  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15061,21 +15182,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$659  = 3'h0;
     casez (\$658 )
       4'h0:
-          \$659  = \port$5039$0 ;
-      4'h1:
-          \$659  = \port$5041$0 ;
-      4'h2:
-          \$659  = \port$5043$0 ;
-      4'h3:
-          \$659  = \port$5045$0 ;
-      4'h4:
-          \$659  = \port$5047$0 ;
-      4'h5:
-          \$659  = \port$5049$0 ;
-      4'h6:
-          \$659  = \port$5051$0 ;
-      4'h7:
           \$659  = \port$5053$0 ;
+      4'h1:
+          \$659  = \port$5055$0 ;
+      4'h2:
+          \$659  = \port$5057$0 ;
+      4'h3:
+          \$659  = \port$5059$0 ;
+      4'h4:
+          \$659  = \port$5061$0 ;
+      4'h5:
+          \$659  = \port$5063$0 ;
+      4'h6:
+          \$659  = \port$5065$0 ;
+      4'h7:
+          \$659  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15083,21 +15204,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$675  = 3'h0;
     casez (\$674 )
       4'h0:
-          \$675  = \port$5039$0 ;
-      4'h1:
-          \$675  = \port$5041$0 ;
-      4'h2:
-          \$675  = \port$5043$0 ;
-      4'h3:
-          \$675  = \port$5045$0 ;
-      4'h4:
-          \$675  = \port$5047$0 ;
-      4'h5:
-          \$675  = \port$5049$0 ;
-      4'h6:
-          \$675  = \port$5051$0 ;
-      4'h7:
           \$675  = \port$5053$0 ;
+      4'h1:
+          \$675  = \port$5055$0 ;
+      4'h2:
+          \$675  = \port$5057$0 ;
+      4'h3:
+          \$675  = \port$5059$0 ;
+      4'h4:
+          \$675  = \port$5061$0 ;
+      4'h5:
+          \$675  = \port$5063$0 ;
+      4'h6:
+          \$675  = \port$5065$0 ;
+      4'h7:
+          \$675  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15105,21 +15226,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$691  = 3'h0;
     casez (\$690 )
       4'h0:
-          \$691  = \port$5039$0 ;
-      4'h1:
-          \$691  = \port$5041$0 ;
-      4'h2:
-          \$691  = \port$5043$0 ;
-      4'h3:
-          \$691  = \port$5045$0 ;
-      4'h4:
-          \$691  = \port$5047$0 ;
-      4'h5:
-          \$691  = \port$5049$0 ;
-      4'h6:
-          \$691  = \port$5051$0 ;
-      4'h7:
           \$691  = \port$5053$0 ;
+      4'h1:
+          \$691  = \port$5055$0 ;
+      4'h2:
+          \$691  = \port$5057$0 ;
+      4'h3:
+          \$691  = \port$5059$0 ;
+      4'h4:
+          \$691  = \port$5061$0 ;
+      4'h5:
+          \$691  = \port$5063$0 ;
+      4'h6:
+          \$691  = \port$5065$0 ;
+      4'h7:
+          \$691  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15127,21 +15248,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$707  = 3'h0;
     casez (\$706 )
       4'h0:
-          \$707  = \port$5039$0 ;
-      4'h1:
-          \$707  = \port$5041$0 ;
-      4'h2:
-          \$707  = \port$5043$0 ;
-      4'h3:
-          \$707  = \port$5045$0 ;
-      4'h4:
-          \$707  = \port$5047$0 ;
-      4'h5:
-          \$707  = \port$5049$0 ;
-      4'h6:
-          \$707  = \port$5051$0 ;
-      4'h7:
           \$707  = \port$5053$0 ;
+      4'h1:
+          \$707  = \port$5055$0 ;
+      4'h2:
+          \$707  = \port$5057$0 ;
+      4'h3:
+          \$707  = \port$5059$0 ;
+      4'h4:
+          \$707  = \port$5061$0 ;
+      4'h5:
+          \$707  = \port$5063$0 ;
+      4'h6:
+          \$707  = \port$5065$0 ;
+      4'h7:
+          \$707  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15149,21 +15270,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$723  = 3'h0;
     casez (\$722 )
       4'h0:
-          \$723  = \port$5039$0 ;
-      4'h1:
-          \$723  = \port$5041$0 ;
-      4'h2:
-          \$723  = \port$5043$0 ;
-      4'h3:
-          \$723  = \port$5045$0 ;
-      4'h4:
-          \$723  = \port$5047$0 ;
-      4'h5:
-          \$723  = \port$5049$0 ;
-      4'h6:
-          \$723  = \port$5051$0 ;
-      4'h7:
           \$723  = \port$5053$0 ;
+      4'h1:
+          \$723  = \port$5055$0 ;
+      4'h2:
+          \$723  = \port$5057$0 ;
+      4'h3:
+          \$723  = \port$5059$0 ;
+      4'h4:
+          \$723  = \port$5061$0 ;
+      4'h5:
+          \$723  = \port$5063$0 ;
+      4'h6:
+          \$723  = \port$5065$0 ;
+      4'h7:
+          \$723  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15171,21 +15292,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$739  = 3'h0;
     casez (\$738 )
       4'h0:
-          \$739  = \port$5039$0 ;
-      4'h1:
-          \$739  = \port$5041$0 ;
-      4'h2:
-          \$739  = \port$5043$0 ;
-      4'h3:
-          \$739  = \port$5045$0 ;
-      4'h4:
-          \$739  = \port$5047$0 ;
-      4'h5:
-          \$739  = \port$5049$0 ;
-      4'h6:
-          \$739  = \port$5051$0 ;
-      4'h7:
           \$739  = \port$5053$0 ;
+      4'h1:
+          \$739  = \port$5055$0 ;
+      4'h2:
+          \$739  = \port$5057$0 ;
+      4'h3:
+          \$739  = \port$5059$0 ;
+      4'h4:
+          \$739  = \port$5061$0 ;
+      4'h5:
+          \$739  = \port$5063$0 ;
+      4'h6:
+          \$739  = \port$5065$0 ;
+      4'h7:
+          \$739  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15193,21 +15314,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$755  = 3'h0;
     casez (\$754 )
       4'h0:
-          \$755  = \port$5039$0 ;
-      4'h1:
-          \$755  = \port$5041$0 ;
-      4'h2:
-          \$755  = \port$5043$0 ;
-      4'h3:
-          \$755  = \port$5045$0 ;
-      4'h4:
-          \$755  = \port$5047$0 ;
-      4'h5:
-          \$755  = \port$5049$0 ;
-      4'h6:
-          \$755  = \port$5051$0 ;
-      4'h7:
           \$755  = \port$5053$0 ;
+      4'h1:
+          \$755  = \port$5055$0 ;
+      4'h2:
+          \$755  = \port$5057$0 ;
+      4'h3:
+          \$755  = \port$5059$0 ;
+      4'h4:
+          \$755  = \port$5061$0 ;
+      4'h5:
+          \$755  = \port$5063$0 ;
+      4'h6:
+          \$755  = \port$5065$0 ;
+      4'h7:
+          \$755  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15215,21 +15336,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$771  = 3'h0;
     casez (\$770 )
       4'h0:
-          \$771  = \port$5039$0 ;
-      4'h1:
-          \$771  = \port$5041$0 ;
-      4'h2:
-          \$771  = \port$5043$0 ;
-      4'h3:
-          \$771  = \port$5045$0 ;
-      4'h4:
-          \$771  = \port$5047$0 ;
-      4'h5:
-          \$771  = \port$5049$0 ;
-      4'h6:
-          \$771  = \port$5051$0 ;
-      4'h7:
           \$771  = \port$5053$0 ;
+      4'h1:
+          \$771  = \port$5055$0 ;
+      4'h2:
+          \$771  = \port$5057$0 ;
+      4'h3:
+          \$771  = \port$5059$0 ;
+      4'h4:
+          \$771  = \port$5061$0 ;
+      4'h5:
+          \$771  = \port$5063$0 ;
+      4'h6:
+          \$771  = \port$5065$0 ;
+      4'h7:
+          \$771  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15237,21 +15358,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$787  = 3'h0;
     casez (\$786 )
       4'h0:
-          \$787  = \port$5039$0 ;
-      4'h1:
-          \$787  = \port$5041$0 ;
-      4'h2:
-          \$787  = \port$5043$0 ;
-      4'h3:
-          \$787  = \port$5045$0 ;
-      4'h4:
-          \$787  = \port$5047$0 ;
-      4'h5:
-          \$787  = \port$5049$0 ;
-      4'h6:
-          \$787  = \port$5051$0 ;
-      4'h7:
           \$787  = \port$5053$0 ;
+      4'h1:
+          \$787  = \port$5055$0 ;
+      4'h2:
+          \$787  = \port$5057$0 ;
+      4'h3:
+          \$787  = \port$5059$0 ;
+      4'h4:
+          \$787  = \port$5061$0 ;
+      4'h5:
+          \$787  = \port$5063$0 ;
+      4'h6:
+          \$787  = \port$5065$0 ;
+      4'h7:
+          \$787  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15259,21 +15380,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$803  = 3'h0;
     casez (\$802 )
       4'h0:
-          \$803  = \port$5039$0 ;
-      4'h1:
-          \$803  = \port$5041$0 ;
-      4'h2:
-          \$803  = \port$5043$0 ;
-      4'h3:
-          \$803  = \port$5045$0 ;
-      4'h4:
-          \$803  = \port$5047$0 ;
-      4'h5:
-          \$803  = \port$5049$0 ;
-      4'h6:
-          \$803  = \port$5051$0 ;
-      4'h7:
           \$803  = \port$5053$0 ;
+      4'h1:
+          \$803  = \port$5055$0 ;
+      4'h2:
+          \$803  = \port$5057$0 ;
+      4'h3:
+          \$803  = \port$5059$0 ;
+      4'h4:
+          \$803  = \port$5061$0 ;
+      4'h5:
+          \$803  = \port$5063$0 ;
+      4'h6:
+          \$803  = \port$5065$0 ;
+      4'h7:
+          \$803  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15281,21 +15402,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$819  = 3'h0;
     casez (\$818 )
       4'h0:
-          \$819  = \port$5039$0 ;
-      4'h1:
-          \$819  = \port$5041$0 ;
-      4'h2:
-          \$819  = \port$5043$0 ;
-      4'h3:
-          \$819  = \port$5045$0 ;
-      4'h4:
-          \$819  = \port$5047$0 ;
-      4'h5:
-          \$819  = \port$5049$0 ;
-      4'h6:
-          \$819  = \port$5051$0 ;
-      4'h7:
           \$819  = \port$5053$0 ;
+      4'h1:
+          \$819  = \port$5055$0 ;
+      4'h2:
+          \$819  = \port$5057$0 ;
+      4'h3:
+          \$819  = \port$5059$0 ;
+      4'h4:
+          \$819  = \port$5061$0 ;
+      4'h5:
+          \$819  = \port$5063$0 ;
+      4'h6:
+          \$819  = \port$5065$0 ;
+      4'h7:
+          \$819  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15303,21 +15424,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$835  = 3'h0;
     casez (\$834 )
       4'h0:
-          \$835  = \port$5039$0 ;
-      4'h1:
-          \$835  = \port$5041$0 ;
-      4'h2:
-          \$835  = \port$5043$0 ;
-      4'h3:
-          \$835  = \port$5045$0 ;
-      4'h4:
-          \$835  = \port$5047$0 ;
-      4'h5:
-          \$835  = \port$5049$0 ;
-      4'h6:
-          \$835  = \port$5051$0 ;
-      4'h7:
           \$835  = \port$5053$0 ;
+      4'h1:
+          \$835  = \port$5055$0 ;
+      4'h2:
+          \$835  = \port$5057$0 ;
+      4'h3:
+          \$835  = \port$5059$0 ;
+      4'h4:
+          \$835  = \port$5061$0 ;
+      4'h5:
+          \$835  = \port$5063$0 ;
+      4'h6:
+          \$835  = \port$5065$0 ;
+      4'h7:
+          \$835  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15325,21 +15446,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$851  = 3'h0;
     casez (\$850 )
       4'h0:
-          \$851  = \port$5039$0 ;
-      4'h1:
-          \$851  = \port$5041$0 ;
-      4'h2:
-          \$851  = \port$5043$0 ;
-      4'h3:
-          \$851  = \port$5045$0 ;
-      4'h4:
-          \$851  = \port$5047$0 ;
-      4'h5:
-          \$851  = \port$5049$0 ;
-      4'h6:
-          \$851  = \port$5051$0 ;
-      4'h7:
           \$851  = \port$5053$0 ;
+      4'h1:
+          \$851  = \port$5055$0 ;
+      4'h2:
+          \$851  = \port$5057$0 ;
+      4'h3:
+          \$851  = \port$5059$0 ;
+      4'h4:
+          \$851  = \port$5061$0 ;
+      4'h5:
+          \$851  = \port$5063$0 ;
+      4'h6:
+          \$851  = \port$5065$0 ;
+      4'h7:
+          \$851  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15347,21 +15468,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$867  = 3'h0;
     casez (\$866 )
       4'h0:
-          \$867  = \port$5039$0 ;
-      4'h1:
-          \$867  = \port$5041$0 ;
-      4'h2:
-          \$867  = \port$5043$0 ;
-      4'h3:
-          \$867  = \port$5045$0 ;
-      4'h4:
-          \$867  = \port$5047$0 ;
-      4'h5:
-          \$867  = \port$5049$0 ;
-      4'h6:
-          \$867  = \port$5051$0 ;
-      4'h7:
           \$867  = \port$5053$0 ;
+      4'h1:
+          \$867  = \port$5055$0 ;
+      4'h2:
+          \$867  = \port$5057$0 ;
+      4'h3:
+          \$867  = \port$5059$0 ;
+      4'h4:
+          \$867  = \port$5061$0 ;
+      4'h5:
+          \$867  = \port$5063$0 ;
+      4'h6:
+          \$867  = \port$5065$0 ;
+      4'h7:
+          \$867  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15369,21 +15490,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$883  = 3'h0;
     casez (\$882 )
       4'h0:
-          \$883  = \port$5039$0 ;
-      4'h1:
-          \$883  = \port$5041$0 ;
-      4'h2:
-          \$883  = \port$5043$0 ;
-      4'h3:
-          \$883  = \port$5045$0 ;
-      4'h4:
-          \$883  = \port$5047$0 ;
-      4'h5:
-          \$883  = \port$5049$0 ;
-      4'h6:
-          \$883  = \port$5051$0 ;
-      4'h7:
           \$883  = \port$5053$0 ;
+      4'h1:
+          \$883  = \port$5055$0 ;
+      4'h2:
+          \$883  = \port$5057$0 ;
+      4'h3:
+          \$883  = \port$5059$0 ;
+      4'h4:
+          \$883  = \port$5061$0 ;
+      4'h5:
+          \$883  = \port$5063$0 ;
+      4'h6:
+          \$883  = \port$5065$0 ;
+      4'h7:
+          \$883  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15391,21 +15512,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$899  = 3'h0;
     casez (\$898 )
       4'h0:
-          \$899  = \port$5039$0 ;
-      4'h1:
-          \$899  = \port$5041$0 ;
-      4'h2:
-          \$899  = \port$5043$0 ;
-      4'h3:
-          \$899  = \port$5045$0 ;
-      4'h4:
-          \$899  = \port$5047$0 ;
-      4'h5:
-          \$899  = \port$5049$0 ;
-      4'h6:
-          \$899  = \port$5051$0 ;
-      4'h7:
           \$899  = \port$5053$0 ;
+      4'h1:
+          \$899  = \port$5055$0 ;
+      4'h2:
+          \$899  = \port$5057$0 ;
+      4'h3:
+          \$899  = \port$5059$0 ;
+      4'h4:
+          \$899  = \port$5061$0 ;
+      4'h5:
+          \$899  = \port$5063$0 ;
+      4'h6:
+          \$899  = \port$5065$0 ;
+      4'h7:
+          \$899  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15413,21 +15534,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$915  = 3'h0;
     casez (\$914 )
       4'h0:
-          \$915  = \port$5039$0 ;
-      4'h1:
-          \$915  = \port$5041$0 ;
-      4'h2:
-          \$915  = \port$5043$0 ;
-      4'h3:
-          \$915  = \port$5045$0 ;
-      4'h4:
-          \$915  = \port$5047$0 ;
-      4'h5:
-          \$915  = \port$5049$0 ;
-      4'h6:
-          \$915  = \port$5051$0 ;
-      4'h7:
           \$915  = \port$5053$0 ;
+      4'h1:
+          \$915  = \port$5055$0 ;
+      4'h2:
+          \$915  = \port$5057$0 ;
+      4'h3:
+          \$915  = \port$5059$0 ;
+      4'h4:
+          \$915  = \port$5061$0 ;
+      4'h5:
+          \$915  = \port$5063$0 ;
+      4'h6:
+          \$915  = \port$5065$0 ;
+      4'h7:
+          \$915  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15435,21 +15556,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$931  = 3'h0;
     casez (\$930 )
       4'h0:
-          \$931  = \port$5039$0 ;
-      4'h1:
-          \$931  = \port$5041$0 ;
-      4'h2:
-          \$931  = \port$5043$0 ;
-      4'h3:
-          \$931  = \port$5045$0 ;
-      4'h4:
-          \$931  = \port$5047$0 ;
-      4'h5:
-          \$931  = \port$5049$0 ;
-      4'h6:
-          \$931  = \port$5051$0 ;
-      4'h7:
           \$931  = \port$5053$0 ;
+      4'h1:
+          \$931  = \port$5055$0 ;
+      4'h2:
+          \$931  = \port$5057$0 ;
+      4'h3:
+          \$931  = \port$5059$0 ;
+      4'h4:
+          \$931  = \port$5061$0 ;
+      4'h5:
+          \$931  = \port$5063$0 ;
+      4'h6:
+          \$931  = \port$5065$0 ;
+      4'h7:
+          \$931  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15457,21 +15578,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$947  = 3'h0;
     casez (\$946 )
       4'h0:
-          \$947  = \port$5039$0 ;
-      4'h1:
-          \$947  = \port$5041$0 ;
-      4'h2:
-          \$947  = \port$5043$0 ;
-      4'h3:
-          \$947  = \port$5045$0 ;
-      4'h4:
-          \$947  = \port$5047$0 ;
-      4'h5:
-          \$947  = \port$5049$0 ;
-      4'h6:
-          \$947  = \port$5051$0 ;
-      4'h7:
           \$947  = \port$5053$0 ;
+      4'h1:
+          \$947  = \port$5055$0 ;
+      4'h2:
+          \$947  = \port$5057$0 ;
+      4'h3:
+          \$947  = \port$5059$0 ;
+      4'h4:
+          \$947  = \port$5061$0 ;
+      4'h5:
+          \$947  = \port$5063$0 ;
+      4'h6:
+          \$947  = \port$5065$0 ;
+      4'h7:
+          \$947  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15479,21 +15600,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$963  = 3'h0;
     casez (\$962 )
       4'h0:
-          \$963  = \port$5039$0 ;
-      4'h1:
-          \$963  = \port$5041$0 ;
-      4'h2:
-          \$963  = \port$5043$0 ;
-      4'h3:
-          \$963  = \port$5045$0 ;
-      4'h4:
-          \$963  = \port$5047$0 ;
-      4'h5:
-          \$963  = \port$5049$0 ;
-      4'h6:
-          \$963  = \port$5051$0 ;
-      4'h7:
           \$963  = \port$5053$0 ;
+      4'h1:
+          \$963  = \port$5055$0 ;
+      4'h2:
+          \$963  = \port$5057$0 ;
+      4'h3:
+          \$963  = \port$5059$0 ;
+      4'h4:
+          \$963  = \port$5061$0 ;
+      4'h5:
+          \$963  = \port$5063$0 ;
+      4'h6:
+          \$963  = \port$5065$0 ;
+      4'h7:
+          \$963  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15501,21 +15622,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$979  = 3'h0;
     casez (\$978 )
       4'h0:
-          \$979  = \port$5039$0 ;
-      4'h1:
-          \$979  = \port$5041$0 ;
-      4'h2:
-          \$979  = \port$5043$0 ;
-      4'h3:
-          \$979  = \port$5045$0 ;
-      4'h4:
-          \$979  = \port$5047$0 ;
-      4'h5:
-          \$979  = \port$5049$0 ;
-      4'h6:
-          \$979  = \port$5051$0 ;
-      4'h7:
           \$979  = \port$5053$0 ;
+      4'h1:
+          \$979  = \port$5055$0 ;
+      4'h2:
+          \$979  = \port$5057$0 ;
+      4'h3:
+          \$979  = \port$5059$0 ;
+      4'h4:
+          \$979  = \port$5061$0 ;
+      4'h5:
+          \$979  = \port$5063$0 ;
+      4'h6:
+          \$979  = \port$5065$0 ;
+      4'h7:
+          \$979  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15523,21 +15644,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$995  = 3'h0;
     casez (\$994 )
       4'h0:
-          \$995  = \port$5039$0 ;
-      4'h1:
-          \$995  = \port$5041$0 ;
-      4'h2:
-          \$995  = \port$5043$0 ;
-      4'h3:
-          \$995  = \port$5045$0 ;
-      4'h4:
-          \$995  = \port$5047$0 ;
-      4'h5:
-          \$995  = \port$5049$0 ;
-      4'h6:
-          \$995  = \port$5051$0 ;
-      4'h7:
           \$995  = \port$5053$0 ;
+      4'h1:
+          \$995  = \port$5055$0 ;
+      4'h2:
+          \$995  = \port$5057$0 ;
+      4'h3:
+          \$995  = \port$5059$0 ;
+      4'h4:
+          \$995  = \port$5061$0 ;
+      4'h5:
+          \$995  = \port$5063$0 ;
+      4'h6:
+          \$995  = \port$5065$0 ;
+      4'h7:
+          \$995  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15545,21 +15666,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1011  = 3'h0;
     casez (\$1010 )
       4'h0:
-          \$1011  = \port$5039$0 ;
-      4'h1:
-          \$1011  = \port$5041$0 ;
-      4'h2:
-          \$1011  = \port$5043$0 ;
-      4'h3:
-          \$1011  = \port$5045$0 ;
-      4'h4:
-          \$1011  = \port$5047$0 ;
-      4'h5:
-          \$1011  = \port$5049$0 ;
-      4'h6:
-          \$1011  = \port$5051$0 ;
-      4'h7:
           \$1011  = \port$5053$0 ;
+      4'h1:
+          \$1011  = \port$5055$0 ;
+      4'h2:
+          \$1011  = \port$5057$0 ;
+      4'h3:
+          \$1011  = \port$5059$0 ;
+      4'h4:
+          \$1011  = \port$5061$0 ;
+      4'h5:
+          \$1011  = \port$5063$0 ;
+      4'h6:
+          \$1011  = \port$5065$0 ;
+      4'h7:
+          \$1011  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15567,21 +15688,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1027  = 3'h0;
     casez (\$1026 )
       4'h0:
-          \$1027  = \port$5039$0 ;
-      4'h1:
-          \$1027  = \port$5041$0 ;
-      4'h2:
-          \$1027  = \port$5043$0 ;
-      4'h3:
-          \$1027  = \port$5045$0 ;
-      4'h4:
-          \$1027  = \port$5047$0 ;
-      4'h5:
-          \$1027  = \port$5049$0 ;
-      4'h6:
-          \$1027  = \port$5051$0 ;
-      4'h7:
           \$1027  = \port$5053$0 ;
+      4'h1:
+          \$1027  = \port$5055$0 ;
+      4'h2:
+          \$1027  = \port$5057$0 ;
+      4'h3:
+          \$1027  = \port$5059$0 ;
+      4'h4:
+          \$1027  = \port$5061$0 ;
+      4'h5:
+          \$1027  = \port$5063$0 ;
+      4'h6:
+          \$1027  = \port$5065$0 ;
+      4'h7:
+          \$1027  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15589,21 +15710,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1043  = 3'h0;
     casez (\$1042 )
       4'h0:
-          \$1043  = \port$5039$0 ;
-      4'h1:
-          \$1043  = \port$5041$0 ;
-      4'h2:
-          \$1043  = \port$5043$0 ;
-      4'h3:
-          \$1043  = \port$5045$0 ;
-      4'h4:
-          \$1043  = \port$5047$0 ;
-      4'h5:
-          \$1043  = \port$5049$0 ;
-      4'h6:
-          \$1043  = \port$5051$0 ;
-      4'h7:
           \$1043  = \port$5053$0 ;
+      4'h1:
+          \$1043  = \port$5055$0 ;
+      4'h2:
+          \$1043  = \port$5057$0 ;
+      4'h3:
+          \$1043  = \port$5059$0 ;
+      4'h4:
+          \$1043  = \port$5061$0 ;
+      4'h5:
+          \$1043  = \port$5063$0 ;
+      4'h6:
+          \$1043  = \port$5065$0 ;
+      4'h7:
+          \$1043  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15611,21 +15732,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1059  = 3'h0;
     casez (\$1058 )
       4'h0:
-          \$1059  = \port$5039$0 ;
-      4'h1:
-          \$1059  = \port$5041$0 ;
-      4'h2:
-          \$1059  = \port$5043$0 ;
-      4'h3:
-          \$1059  = \port$5045$0 ;
-      4'h4:
-          \$1059  = \port$5047$0 ;
-      4'h5:
-          \$1059  = \port$5049$0 ;
-      4'h6:
-          \$1059  = \port$5051$0 ;
-      4'h7:
           \$1059  = \port$5053$0 ;
+      4'h1:
+          \$1059  = \port$5055$0 ;
+      4'h2:
+          \$1059  = \port$5057$0 ;
+      4'h3:
+          \$1059  = \port$5059$0 ;
+      4'h4:
+          \$1059  = \port$5061$0 ;
+      4'h5:
+          \$1059  = \port$5063$0 ;
+      4'h6:
+          \$1059  = \port$5065$0 ;
+      4'h7:
+          \$1059  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15633,21 +15754,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1075  = 3'h0;
     casez (\$1074 )
       4'h0:
-          \$1075  = \port$5039$0 ;
-      4'h1:
-          \$1075  = \port$5041$0 ;
-      4'h2:
-          \$1075  = \port$5043$0 ;
-      4'h3:
-          \$1075  = \port$5045$0 ;
-      4'h4:
-          \$1075  = \port$5047$0 ;
-      4'h5:
-          \$1075  = \port$5049$0 ;
-      4'h6:
-          \$1075  = \port$5051$0 ;
-      4'h7:
           \$1075  = \port$5053$0 ;
+      4'h1:
+          \$1075  = \port$5055$0 ;
+      4'h2:
+          \$1075  = \port$5057$0 ;
+      4'h3:
+          \$1075  = \port$5059$0 ;
+      4'h4:
+          \$1075  = \port$5061$0 ;
+      4'h5:
+          \$1075  = \port$5063$0 ;
+      4'h6:
+          \$1075  = \port$5065$0 ;
+      4'h7:
+          \$1075  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15655,21 +15776,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1091  = 3'h0;
     casez (\$1090 )
       4'h0:
-          \$1091  = \port$5039$0 ;
-      4'h1:
-          \$1091  = \port$5041$0 ;
-      4'h2:
-          \$1091  = \port$5043$0 ;
-      4'h3:
-          \$1091  = \port$5045$0 ;
-      4'h4:
-          \$1091  = \port$5047$0 ;
-      4'h5:
-          \$1091  = \port$5049$0 ;
-      4'h6:
-          \$1091  = \port$5051$0 ;
-      4'h7:
           \$1091  = \port$5053$0 ;
+      4'h1:
+          \$1091  = \port$5055$0 ;
+      4'h2:
+          \$1091  = \port$5057$0 ;
+      4'h3:
+          \$1091  = \port$5059$0 ;
+      4'h4:
+          \$1091  = \port$5061$0 ;
+      4'h5:
+          \$1091  = \port$5063$0 ;
+      4'h6:
+          \$1091  = \port$5065$0 ;
+      4'h7:
+          \$1091  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15677,21 +15798,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1107  = 3'h0;
     casez (\$1106 )
       4'h0:
-          \$1107  = \port$5039$0 ;
-      4'h1:
-          \$1107  = \port$5041$0 ;
-      4'h2:
-          \$1107  = \port$5043$0 ;
-      4'h3:
-          \$1107  = \port$5045$0 ;
-      4'h4:
-          \$1107  = \port$5047$0 ;
-      4'h5:
-          \$1107  = \port$5049$0 ;
-      4'h6:
-          \$1107  = \port$5051$0 ;
-      4'h7:
           \$1107  = \port$5053$0 ;
+      4'h1:
+          \$1107  = \port$5055$0 ;
+      4'h2:
+          \$1107  = \port$5057$0 ;
+      4'h3:
+          \$1107  = \port$5059$0 ;
+      4'h4:
+          \$1107  = \port$5061$0 ;
+      4'h5:
+          \$1107  = \port$5063$0 ;
+      4'h6:
+          \$1107  = \port$5065$0 ;
+      4'h7:
+          \$1107  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15699,21 +15820,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1123  = 3'h0;
     casez (\$1122 )
       4'h0:
-          \$1123  = \port$5039$0 ;
-      4'h1:
-          \$1123  = \port$5041$0 ;
-      4'h2:
-          \$1123  = \port$5043$0 ;
-      4'h3:
-          \$1123  = \port$5045$0 ;
-      4'h4:
-          \$1123  = \port$5047$0 ;
-      4'h5:
-          \$1123  = \port$5049$0 ;
-      4'h6:
-          \$1123  = \port$5051$0 ;
-      4'h7:
           \$1123  = \port$5053$0 ;
+      4'h1:
+          \$1123  = \port$5055$0 ;
+      4'h2:
+          \$1123  = \port$5057$0 ;
+      4'h3:
+          \$1123  = \port$5059$0 ;
+      4'h4:
+          \$1123  = \port$5061$0 ;
+      4'h5:
+          \$1123  = \port$5063$0 ;
+      4'h6:
+          \$1123  = \port$5065$0 ;
+      4'h7:
+          \$1123  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15721,21 +15842,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1139  = 3'h0;
     casez (\$1138 )
       4'h0:
-          \$1139  = \port$5039$0 ;
-      4'h1:
-          \$1139  = \port$5041$0 ;
-      4'h2:
-          \$1139  = \port$5043$0 ;
-      4'h3:
-          \$1139  = \port$5045$0 ;
-      4'h4:
-          \$1139  = \port$5047$0 ;
-      4'h5:
-          \$1139  = \port$5049$0 ;
-      4'h6:
-          \$1139  = \port$5051$0 ;
-      4'h7:
           \$1139  = \port$5053$0 ;
+      4'h1:
+          \$1139  = \port$5055$0 ;
+      4'h2:
+          \$1139  = \port$5057$0 ;
+      4'h3:
+          \$1139  = \port$5059$0 ;
+      4'h4:
+          \$1139  = \port$5061$0 ;
+      4'h5:
+          \$1139  = \port$5063$0 ;
+      4'h6:
+          \$1139  = \port$5065$0 ;
+      4'h7:
+          \$1139  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15743,21 +15864,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1155  = 3'h0;
     casez (\$1154 )
       4'h0:
-          \$1155  = \port$5039$0 ;
-      4'h1:
-          \$1155  = \port$5041$0 ;
-      4'h2:
-          \$1155  = \port$5043$0 ;
-      4'h3:
-          \$1155  = \port$5045$0 ;
-      4'h4:
-          \$1155  = \port$5047$0 ;
-      4'h5:
-          \$1155  = \port$5049$0 ;
-      4'h6:
-          \$1155  = \port$5051$0 ;
-      4'h7:
           \$1155  = \port$5053$0 ;
+      4'h1:
+          \$1155  = \port$5055$0 ;
+      4'h2:
+          \$1155  = \port$5057$0 ;
+      4'h3:
+          \$1155  = \port$5059$0 ;
+      4'h4:
+          \$1155  = \port$5061$0 ;
+      4'h5:
+          \$1155  = \port$5063$0 ;
+      4'h6:
+          \$1155  = \port$5065$0 ;
+      4'h7:
+          \$1155  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15765,21 +15886,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1171  = 3'h0;
     casez (\$1170 )
       4'h0:
-          \$1171  = \port$5039$0 ;
-      4'h1:
-          \$1171  = \port$5041$0 ;
-      4'h2:
-          \$1171  = \port$5043$0 ;
-      4'h3:
-          \$1171  = \port$5045$0 ;
-      4'h4:
-          \$1171  = \port$5047$0 ;
-      4'h5:
-          \$1171  = \port$5049$0 ;
-      4'h6:
-          \$1171  = \port$5051$0 ;
-      4'h7:
           \$1171  = \port$5053$0 ;
+      4'h1:
+          \$1171  = \port$5055$0 ;
+      4'h2:
+          \$1171  = \port$5057$0 ;
+      4'h3:
+          \$1171  = \port$5059$0 ;
+      4'h4:
+          \$1171  = \port$5061$0 ;
+      4'h5:
+          \$1171  = \port$5063$0 ;
+      4'h6:
+          \$1171  = \port$5065$0 ;
+      4'h7:
+          \$1171  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15787,21 +15908,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1187  = 3'h0;
     casez (\$1186 )
       4'h0:
-          \$1187  = \port$5039$0 ;
-      4'h1:
-          \$1187  = \port$5041$0 ;
-      4'h2:
-          \$1187  = \port$5043$0 ;
-      4'h3:
-          \$1187  = \port$5045$0 ;
-      4'h4:
-          \$1187  = \port$5047$0 ;
-      4'h5:
-          \$1187  = \port$5049$0 ;
-      4'h6:
-          \$1187  = \port$5051$0 ;
-      4'h7:
           \$1187  = \port$5053$0 ;
+      4'h1:
+          \$1187  = \port$5055$0 ;
+      4'h2:
+          \$1187  = \port$5057$0 ;
+      4'h3:
+          \$1187  = \port$5059$0 ;
+      4'h4:
+          \$1187  = \port$5061$0 ;
+      4'h5:
+          \$1187  = \port$5063$0 ;
+      4'h6:
+          \$1187  = \port$5065$0 ;
+      4'h7:
+          \$1187  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15809,21 +15930,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1203  = 3'h0;
     casez (\$1202 )
       4'h0:
-          \$1203  = \port$5039$0 ;
-      4'h1:
-          \$1203  = \port$5041$0 ;
-      4'h2:
-          \$1203  = \port$5043$0 ;
-      4'h3:
-          \$1203  = \port$5045$0 ;
-      4'h4:
-          \$1203  = \port$5047$0 ;
-      4'h5:
-          \$1203  = \port$5049$0 ;
-      4'h6:
-          \$1203  = \port$5051$0 ;
-      4'h7:
           \$1203  = \port$5053$0 ;
+      4'h1:
+          \$1203  = \port$5055$0 ;
+      4'h2:
+          \$1203  = \port$5057$0 ;
+      4'h3:
+          \$1203  = \port$5059$0 ;
+      4'h4:
+          \$1203  = \port$5061$0 ;
+      4'h5:
+          \$1203  = \port$5063$0 ;
+      4'h6:
+          \$1203  = \port$5065$0 ;
+      4'h7:
+          \$1203  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15831,21 +15952,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1219  = 3'h0;
     casez (\$1218 )
       4'h0:
-          \$1219  = \port$5039$0 ;
-      4'h1:
-          \$1219  = \port$5041$0 ;
-      4'h2:
-          \$1219  = \port$5043$0 ;
-      4'h3:
-          \$1219  = \port$5045$0 ;
-      4'h4:
-          \$1219  = \port$5047$0 ;
-      4'h5:
-          \$1219  = \port$5049$0 ;
-      4'h6:
-          \$1219  = \port$5051$0 ;
-      4'h7:
           \$1219  = \port$5053$0 ;
+      4'h1:
+          \$1219  = \port$5055$0 ;
+      4'h2:
+          \$1219  = \port$5057$0 ;
+      4'h3:
+          \$1219  = \port$5059$0 ;
+      4'h4:
+          \$1219  = \port$5061$0 ;
+      4'h5:
+          \$1219  = \port$5063$0 ;
+      4'h6:
+          \$1219  = \port$5065$0 ;
+      4'h7:
+          \$1219  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15853,21 +15974,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1235  = 3'h0;
     casez (\$1234 )
       4'h0:
-          \$1235  = \port$5039$0 ;
-      4'h1:
-          \$1235  = \port$5041$0 ;
-      4'h2:
-          \$1235  = \port$5043$0 ;
-      4'h3:
-          \$1235  = \port$5045$0 ;
-      4'h4:
-          \$1235  = \port$5047$0 ;
-      4'h5:
-          \$1235  = \port$5049$0 ;
-      4'h6:
-          \$1235  = \port$5051$0 ;
-      4'h7:
           \$1235  = \port$5053$0 ;
+      4'h1:
+          \$1235  = \port$5055$0 ;
+      4'h2:
+          \$1235  = \port$5057$0 ;
+      4'h3:
+          \$1235  = \port$5059$0 ;
+      4'h4:
+          \$1235  = \port$5061$0 ;
+      4'h5:
+          \$1235  = \port$5063$0 ;
+      4'h6:
+          \$1235  = \port$5065$0 ;
+      4'h7:
+          \$1235  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15875,21 +15996,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1251  = 3'h0;
     casez (\$1250 )
       4'h0:
-          \$1251  = \port$5039$0 ;
-      4'h1:
-          \$1251  = \port$5041$0 ;
-      4'h2:
-          \$1251  = \port$5043$0 ;
-      4'h3:
-          \$1251  = \port$5045$0 ;
-      4'h4:
-          \$1251  = \port$5047$0 ;
-      4'h5:
-          \$1251  = \port$5049$0 ;
-      4'h6:
-          \$1251  = \port$5051$0 ;
-      4'h7:
           \$1251  = \port$5053$0 ;
+      4'h1:
+          \$1251  = \port$5055$0 ;
+      4'h2:
+          \$1251  = \port$5057$0 ;
+      4'h3:
+          \$1251  = \port$5059$0 ;
+      4'h4:
+          \$1251  = \port$5061$0 ;
+      4'h5:
+          \$1251  = \port$5063$0 ;
+      4'h6:
+          \$1251  = \port$5065$0 ;
+      4'h7:
+          \$1251  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15897,21 +16018,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1267  = 3'h0;
     casez (\$1266 )
       4'h0:
-          \$1267  = \port$5039$0 ;
-      4'h1:
-          \$1267  = \port$5041$0 ;
-      4'h2:
-          \$1267  = \port$5043$0 ;
-      4'h3:
-          \$1267  = \port$5045$0 ;
-      4'h4:
-          \$1267  = \port$5047$0 ;
-      4'h5:
-          \$1267  = \port$5049$0 ;
-      4'h6:
-          \$1267  = \port$5051$0 ;
-      4'h7:
           \$1267  = \port$5053$0 ;
+      4'h1:
+          \$1267  = \port$5055$0 ;
+      4'h2:
+          \$1267  = \port$5057$0 ;
+      4'h3:
+          \$1267  = \port$5059$0 ;
+      4'h4:
+          \$1267  = \port$5061$0 ;
+      4'h5:
+          \$1267  = \port$5063$0 ;
+      4'h6:
+          \$1267  = \port$5065$0 ;
+      4'h7:
+          \$1267  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15919,21 +16040,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1283  = 3'h0;
     casez (\$1282 )
       4'h0:
-          \$1283  = \port$5039$0 ;
-      4'h1:
-          \$1283  = \port$5041$0 ;
-      4'h2:
-          \$1283  = \port$5043$0 ;
-      4'h3:
-          \$1283  = \port$5045$0 ;
-      4'h4:
-          \$1283  = \port$5047$0 ;
-      4'h5:
-          \$1283  = \port$5049$0 ;
-      4'h6:
-          \$1283  = \port$5051$0 ;
-      4'h7:
           \$1283  = \port$5053$0 ;
+      4'h1:
+          \$1283  = \port$5055$0 ;
+      4'h2:
+          \$1283  = \port$5057$0 ;
+      4'h3:
+          \$1283  = \port$5059$0 ;
+      4'h4:
+          \$1283  = \port$5061$0 ;
+      4'h5:
+          \$1283  = \port$5063$0 ;
+      4'h6:
+          \$1283  = \port$5065$0 ;
+      4'h7:
+          \$1283  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15941,21 +16062,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1299  = 3'h0;
     casez (\$1298 )
       4'h0:
-          \$1299  = \port$5039$0 ;
-      4'h1:
-          \$1299  = \port$5041$0 ;
-      4'h2:
-          \$1299  = \port$5043$0 ;
-      4'h3:
-          \$1299  = \port$5045$0 ;
-      4'h4:
-          \$1299  = \port$5047$0 ;
-      4'h5:
-          \$1299  = \port$5049$0 ;
-      4'h6:
-          \$1299  = \port$5051$0 ;
-      4'h7:
           \$1299  = \port$5053$0 ;
+      4'h1:
+          \$1299  = \port$5055$0 ;
+      4'h2:
+          \$1299  = \port$5057$0 ;
+      4'h3:
+          \$1299  = \port$5059$0 ;
+      4'h4:
+          \$1299  = \port$5061$0 ;
+      4'h5:
+          \$1299  = \port$5063$0 ;
+      4'h6:
+          \$1299  = \port$5065$0 ;
+      4'h7:
+          \$1299  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15963,21 +16084,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1315  = 3'h0;
     casez (\$1314 )
       4'h0:
-          \$1315  = \port$5039$0 ;
-      4'h1:
-          \$1315  = \port$5041$0 ;
-      4'h2:
-          \$1315  = \port$5043$0 ;
-      4'h3:
-          \$1315  = \port$5045$0 ;
-      4'h4:
-          \$1315  = \port$5047$0 ;
-      4'h5:
-          \$1315  = \port$5049$0 ;
-      4'h6:
-          \$1315  = \port$5051$0 ;
-      4'h7:
           \$1315  = \port$5053$0 ;
+      4'h1:
+          \$1315  = \port$5055$0 ;
+      4'h2:
+          \$1315  = \port$5057$0 ;
+      4'h3:
+          \$1315  = \port$5059$0 ;
+      4'h4:
+          \$1315  = \port$5061$0 ;
+      4'h5:
+          \$1315  = \port$5063$0 ;
+      4'h6:
+          \$1315  = \port$5065$0 ;
+      4'h7:
+          \$1315  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -15985,21 +16106,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1331  = 3'h0;
     casez (\$1330 )
       4'h0:
-          \$1331  = \port$5039$0 ;
-      4'h1:
-          \$1331  = \port$5041$0 ;
-      4'h2:
-          \$1331  = \port$5043$0 ;
-      4'h3:
-          \$1331  = \port$5045$0 ;
-      4'h4:
-          \$1331  = \port$5047$0 ;
-      4'h5:
-          \$1331  = \port$5049$0 ;
-      4'h6:
-          \$1331  = \port$5051$0 ;
-      4'h7:
           \$1331  = \port$5053$0 ;
+      4'h1:
+          \$1331  = \port$5055$0 ;
+      4'h2:
+          \$1331  = \port$5057$0 ;
+      4'h3:
+          \$1331  = \port$5059$0 ;
+      4'h4:
+          \$1331  = \port$5061$0 ;
+      4'h5:
+          \$1331  = \port$5063$0 ;
+      4'h6:
+          \$1331  = \port$5065$0 ;
+      4'h7:
+          \$1331  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16007,21 +16128,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1347  = 3'h0;
     casez (\$1346 )
       4'h0:
-          \$1347  = \port$5039$0 ;
-      4'h1:
-          \$1347  = \port$5041$0 ;
-      4'h2:
-          \$1347  = \port$5043$0 ;
-      4'h3:
-          \$1347  = \port$5045$0 ;
-      4'h4:
-          \$1347  = \port$5047$0 ;
-      4'h5:
-          \$1347  = \port$5049$0 ;
-      4'h6:
-          \$1347  = \port$5051$0 ;
-      4'h7:
           \$1347  = \port$5053$0 ;
+      4'h1:
+          \$1347  = \port$5055$0 ;
+      4'h2:
+          \$1347  = \port$5057$0 ;
+      4'h3:
+          \$1347  = \port$5059$0 ;
+      4'h4:
+          \$1347  = \port$5061$0 ;
+      4'h5:
+          \$1347  = \port$5063$0 ;
+      4'h6:
+          \$1347  = \port$5065$0 ;
+      4'h7:
+          \$1347  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16029,21 +16150,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1363  = 3'h0;
     casez (\$1362 )
       4'h0:
-          \$1363  = \port$5039$0 ;
-      4'h1:
-          \$1363  = \port$5041$0 ;
-      4'h2:
-          \$1363  = \port$5043$0 ;
-      4'h3:
-          \$1363  = \port$5045$0 ;
-      4'h4:
-          \$1363  = \port$5047$0 ;
-      4'h5:
-          \$1363  = \port$5049$0 ;
-      4'h6:
-          \$1363  = \port$5051$0 ;
-      4'h7:
           \$1363  = \port$5053$0 ;
+      4'h1:
+          \$1363  = \port$5055$0 ;
+      4'h2:
+          \$1363  = \port$5057$0 ;
+      4'h3:
+          \$1363  = \port$5059$0 ;
+      4'h4:
+          \$1363  = \port$5061$0 ;
+      4'h5:
+          \$1363  = \port$5063$0 ;
+      4'h6:
+          \$1363  = \port$5065$0 ;
+      4'h7:
+          \$1363  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16051,21 +16172,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1379  = 3'h0;
     casez (\$1378 )
       4'h0:
-          \$1379  = \port$5039$0 ;
-      4'h1:
-          \$1379  = \port$5041$0 ;
-      4'h2:
-          \$1379  = \port$5043$0 ;
-      4'h3:
-          \$1379  = \port$5045$0 ;
-      4'h4:
-          \$1379  = \port$5047$0 ;
-      4'h5:
-          \$1379  = \port$5049$0 ;
-      4'h6:
-          \$1379  = \port$5051$0 ;
-      4'h7:
           \$1379  = \port$5053$0 ;
+      4'h1:
+          \$1379  = \port$5055$0 ;
+      4'h2:
+          \$1379  = \port$5057$0 ;
+      4'h3:
+          \$1379  = \port$5059$0 ;
+      4'h4:
+          \$1379  = \port$5061$0 ;
+      4'h5:
+          \$1379  = \port$5063$0 ;
+      4'h6:
+          \$1379  = \port$5065$0 ;
+      4'h7:
+          \$1379  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16073,21 +16194,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1395  = 3'h0;
     casez (\$1394 )
       4'h0:
-          \$1395  = \port$5039$0 ;
-      4'h1:
-          \$1395  = \port$5041$0 ;
-      4'h2:
-          \$1395  = \port$5043$0 ;
-      4'h3:
-          \$1395  = \port$5045$0 ;
-      4'h4:
-          \$1395  = \port$5047$0 ;
-      4'h5:
-          \$1395  = \port$5049$0 ;
-      4'h6:
-          \$1395  = \port$5051$0 ;
-      4'h7:
           \$1395  = \port$5053$0 ;
+      4'h1:
+          \$1395  = \port$5055$0 ;
+      4'h2:
+          \$1395  = \port$5057$0 ;
+      4'h3:
+          \$1395  = \port$5059$0 ;
+      4'h4:
+          \$1395  = \port$5061$0 ;
+      4'h5:
+          \$1395  = \port$5063$0 ;
+      4'h6:
+          \$1395  = \port$5065$0 ;
+      4'h7:
+          \$1395  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16095,21 +16216,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1411  = 3'h0;
     casez (\$1410 )
       4'h0:
-          \$1411  = \port$5039$0 ;
-      4'h1:
-          \$1411  = \port$5041$0 ;
-      4'h2:
-          \$1411  = \port$5043$0 ;
-      4'h3:
-          \$1411  = \port$5045$0 ;
-      4'h4:
-          \$1411  = \port$5047$0 ;
-      4'h5:
-          \$1411  = \port$5049$0 ;
-      4'h6:
-          \$1411  = \port$5051$0 ;
-      4'h7:
           \$1411  = \port$5053$0 ;
+      4'h1:
+          \$1411  = \port$5055$0 ;
+      4'h2:
+          \$1411  = \port$5057$0 ;
+      4'h3:
+          \$1411  = \port$5059$0 ;
+      4'h4:
+          \$1411  = \port$5061$0 ;
+      4'h5:
+          \$1411  = \port$5063$0 ;
+      4'h6:
+          \$1411  = \port$5065$0 ;
+      4'h7:
+          \$1411  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16117,21 +16238,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1427  = 3'h0;
     casez (\$1426 )
       4'h0:
-          \$1427  = \port$5039$0 ;
-      4'h1:
-          \$1427  = \port$5041$0 ;
-      4'h2:
-          \$1427  = \port$5043$0 ;
-      4'h3:
-          \$1427  = \port$5045$0 ;
-      4'h4:
-          \$1427  = \port$5047$0 ;
-      4'h5:
-          \$1427  = \port$5049$0 ;
-      4'h6:
-          \$1427  = \port$5051$0 ;
-      4'h7:
           \$1427  = \port$5053$0 ;
+      4'h1:
+          \$1427  = \port$5055$0 ;
+      4'h2:
+          \$1427  = \port$5057$0 ;
+      4'h3:
+          \$1427  = \port$5059$0 ;
+      4'h4:
+          \$1427  = \port$5061$0 ;
+      4'h5:
+          \$1427  = \port$5063$0 ;
+      4'h6:
+          \$1427  = \port$5065$0 ;
+      4'h7:
+          \$1427  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16139,21 +16260,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1443  = 3'h0;
     casez (\$1442 )
       4'h0:
-          \$1443  = \port$5039$0 ;
-      4'h1:
-          \$1443  = \port$5041$0 ;
-      4'h2:
-          \$1443  = \port$5043$0 ;
-      4'h3:
-          \$1443  = \port$5045$0 ;
-      4'h4:
-          \$1443  = \port$5047$0 ;
-      4'h5:
-          \$1443  = \port$5049$0 ;
-      4'h6:
-          \$1443  = \port$5051$0 ;
-      4'h7:
           \$1443  = \port$5053$0 ;
+      4'h1:
+          \$1443  = \port$5055$0 ;
+      4'h2:
+          \$1443  = \port$5057$0 ;
+      4'h3:
+          \$1443  = \port$5059$0 ;
+      4'h4:
+          \$1443  = \port$5061$0 ;
+      4'h5:
+          \$1443  = \port$5063$0 ;
+      4'h6:
+          \$1443  = \port$5065$0 ;
+      4'h7:
+          \$1443  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16161,21 +16282,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1459  = 3'h0;
     casez (\$1458 )
       4'h0:
-          \$1459  = \port$5039$0 ;
-      4'h1:
-          \$1459  = \port$5041$0 ;
-      4'h2:
-          \$1459  = \port$5043$0 ;
-      4'h3:
-          \$1459  = \port$5045$0 ;
-      4'h4:
-          \$1459  = \port$5047$0 ;
-      4'h5:
-          \$1459  = \port$5049$0 ;
-      4'h6:
-          \$1459  = \port$5051$0 ;
-      4'h7:
           \$1459  = \port$5053$0 ;
+      4'h1:
+          \$1459  = \port$5055$0 ;
+      4'h2:
+          \$1459  = \port$5057$0 ;
+      4'h3:
+          \$1459  = \port$5059$0 ;
+      4'h4:
+          \$1459  = \port$5061$0 ;
+      4'h5:
+          \$1459  = \port$5063$0 ;
+      4'h6:
+          \$1459  = \port$5065$0 ;
+      4'h7:
+          \$1459  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16183,21 +16304,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1475  = 3'h0;
     casez (\$1474 )
       4'h0:
-          \$1475  = \port$5039$0 ;
-      4'h1:
-          \$1475  = \port$5041$0 ;
-      4'h2:
-          \$1475  = \port$5043$0 ;
-      4'h3:
-          \$1475  = \port$5045$0 ;
-      4'h4:
-          \$1475  = \port$5047$0 ;
-      4'h5:
-          \$1475  = \port$5049$0 ;
-      4'h6:
-          \$1475  = \port$5051$0 ;
-      4'h7:
           \$1475  = \port$5053$0 ;
+      4'h1:
+          \$1475  = \port$5055$0 ;
+      4'h2:
+          \$1475  = \port$5057$0 ;
+      4'h3:
+          \$1475  = \port$5059$0 ;
+      4'h4:
+          \$1475  = \port$5061$0 ;
+      4'h5:
+          \$1475  = \port$5063$0 ;
+      4'h6:
+          \$1475  = \port$5065$0 ;
+      4'h7:
+          \$1475  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16205,21 +16326,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1491  = 3'h0;
     casez (\$1490 )
       4'h0:
-          \$1491  = \port$5039$0 ;
-      4'h1:
-          \$1491  = \port$5041$0 ;
-      4'h2:
-          \$1491  = \port$5043$0 ;
-      4'h3:
-          \$1491  = \port$5045$0 ;
-      4'h4:
-          \$1491  = \port$5047$0 ;
-      4'h5:
-          \$1491  = \port$5049$0 ;
-      4'h6:
-          \$1491  = \port$5051$0 ;
-      4'h7:
           \$1491  = \port$5053$0 ;
+      4'h1:
+          \$1491  = \port$5055$0 ;
+      4'h2:
+          \$1491  = \port$5057$0 ;
+      4'h3:
+          \$1491  = \port$5059$0 ;
+      4'h4:
+          \$1491  = \port$5061$0 ;
+      4'h5:
+          \$1491  = \port$5063$0 ;
+      4'h6:
+          \$1491  = \port$5065$0 ;
+      4'h7:
+          \$1491  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16227,21 +16348,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1507  = 3'h0;
     casez (\$1506 )
       4'h0:
-          \$1507  = \port$5039$0 ;
-      4'h1:
-          \$1507  = \port$5041$0 ;
-      4'h2:
-          \$1507  = \port$5043$0 ;
-      4'h3:
-          \$1507  = \port$5045$0 ;
-      4'h4:
-          \$1507  = \port$5047$0 ;
-      4'h5:
-          \$1507  = \port$5049$0 ;
-      4'h6:
-          \$1507  = \port$5051$0 ;
-      4'h7:
           \$1507  = \port$5053$0 ;
+      4'h1:
+          \$1507  = \port$5055$0 ;
+      4'h2:
+          \$1507  = \port$5057$0 ;
+      4'h3:
+          \$1507  = \port$5059$0 ;
+      4'h4:
+          \$1507  = \port$5061$0 ;
+      4'h5:
+          \$1507  = \port$5063$0 ;
+      4'h6:
+          \$1507  = \port$5065$0 ;
+      4'h7:
+          \$1507  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16249,21 +16370,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1523  = 3'h0;
     casez (\$1522 )
       4'h0:
-          \$1523  = \port$5039$0 ;
-      4'h1:
-          \$1523  = \port$5041$0 ;
-      4'h2:
-          \$1523  = \port$5043$0 ;
-      4'h3:
-          \$1523  = \port$5045$0 ;
-      4'h4:
-          \$1523  = \port$5047$0 ;
-      4'h5:
-          \$1523  = \port$5049$0 ;
-      4'h6:
-          \$1523  = \port$5051$0 ;
-      4'h7:
           \$1523  = \port$5053$0 ;
+      4'h1:
+          \$1523  = \port$5055$0 ;
+      4'h2:
+          \$1523  = \port$5057$0 ;
+      4'h3:
+          \$1523  = \port$5059$0 ;
+      4'h4:
+          \$1523  = \port$5061$0 ;
+      4'h5:
+          \$1523  = \port$5063$0 ;
+      4'h6:
+          \$1523  = \port$5065$0 ;
+      4'h7:
+          \$1523  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16271,21 +16392,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1539  = 3'h0;
     casez (\$1538 )
       4'h0:
-          \$1539  = \port$5039$0 ;
-      4'h1:
-          \$1539  = \port$5041$0 ;
-      4'h2:
-          \$1539  = \port$5043$0 ;
-      4'h3:
-          \$1539  = \port$5045$0 ;
-      4'h4:
-          \$1539  = \port$5047$0 ;
-      4'h5:
-          \$1539  = \port$5049$0 ;
-      4'h6:
-          \$1539  = \port$5051$0 ;
-      4'h7:
           \$1539  = \port$5053$0 ;
+      4'h1:
+          \$1539  = \port$5055$0 ;
+      4'h2:
+          \$1539  = \port$5057$0 ;
+      4'h3:
+          \$1539  = \port$5059$0 ;
+      4'h4:
+          \$1539  = \port$5061$0 ;
+      4'h5:
+          \$1539  = \port$5063$0 ;
+      4'h6:
+          \$1539  = \port$5065$0 ;
+      4'h7:
+          \$1539  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16293,21 +16414,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1555  = 3'h0;
     casez (\$1554 )
       4'h0:
-          \$1555  = \port$5039$0 ;
-      4'h1:
-          \$1555  = \port$5041$0 ;
-      4'h2:
-          \$1555  = \port$5043$0 ;
-      4'h3:
-          \$1555  = \port$5045$0 ;
-      4'h4:
-          \$1555  = \port$5047$0 ;
-      4'h5:
-          \$1555  = \port$5049$0 ;
-      4'h6:
-          \$1555  = \port$5051$0 ;
-      4'h7:
           \$1555  = \port$5053$0 ;
+      4'h1:
+          \$1555  = \port$5055$0 ;
+      4'h2:
+          \$1555  = \port$5057$0 ;
+      4'h3:
+          \$1555  = \port$5059$0 ;
+      4'h4:
+          \$1555  = \port$5061$0 ;
+      4'h5:
+          \$1555  = \port$5063$0 ;
+      4'h6:
+          \$1555  = \port$5065$0 ;
+      4'h7:
+          \$1555  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16315,21 +16436,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1571  = 3'h0;
     casez (\$1570 )
       4'h0:
-          \$1571  = \port$5039$0 ;
-      4'h1:
-          \$1571  = \port$5041$0 ;
-      4'h2:
-          \$1571  = \port$5043$0 ;
-      4'h3:
-          \$1571  = \port$5045$0 ;
-      4'h4:
-          \$1571  = \port$5047$0 ;
-      4'h5:
-          \$1571  = \port$5049$0 ;
-      4'h6:
-          \$1571  = \port$5051$0 ;
-      4'h7:
           \$1571  = \port$5053$0 ;
+      4'h1:
+          \$1571  = \port$5055$0 ;
+      4'h2:
+          \$1571  = \port$5057$0 ;
+      4'h3:
+          \$1571  = \port$5059$0 ;
+      4'h4:
+          \$1571  = \port$5061$0 ;
+      4'h5:
+          \$1571  = \port$5063$0 ;
+      4'h6:
+          \$1571  = \port$5065$0 ;
+      4'h7:
+          \$1571  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16337,21 +16458,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1587  = 3'h0;
     casez (\$1586 )
       4'h0:
-          \$1587  = \port$5039$0 ;
-      4'h1:
-          \$1587  = \port$5041$0 ;
-      4'h2:
-          \$1587  = \port$5043$0 ;
-      4'h3:
-          \$1587  = \port$5045$0 ;
-      4'h4:
-          \$1587  = \port$5047$0 ;
-      4'h5:
-          \$1587  = \port$5049$0 ;
-      4'h6:
-          \$1587  = \port$5051$0 ;
-      4'h7:
           \$1587  = \port$5053$0 ;
+      4'h1:
+          \$1587  = \port$5055$0 ;
+      4'h2:
+          \$1587  = \port$5057$0 ;
+      4'h3:
+          \$1587  = \port$5059$0 ;
+      4'h4:
+          \$1587  = \port$5061$0 ;
+      4'h5:
+          \$1587  = \port$5063$0 ;
+      4'h6:
+          \$1587  = \port$5065$0 ;
+      4'h7:
+          \$1587  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -16359,21 +16480,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     \$1603  = 3'h0;
     casez (\$1602 )
       4'h0:
-          \$1603  = \port$5039$0 ;
-      4'h1:
-          \$1603  = \port$5041$0 ;
-      4'h2:
-          \$1603  = \port$5043$0 ;
-      4'h3:
-          \$1603  = \port$5045$0 ;
-      4'h4:
-          \$1603  = \port$5047$0 ;
-      4'h5:
-          \$1603  = \port$5049$0 ;
-      4'h6:
-          \$1603  = \port$5051$0 ;
-      4'h7:
           \$1603  = \port$5053$0 ;
+      4'h1:
+          \$1603  = \port$5055$0 ;
+      4'h2:
+          \$1603  = \port$5057$0 ;
+      4'h3:
+          \$1603  = \port$5059$0 ;
+      4'h4:
+          \$1603  = \port$5061$0 ;
+      4'h5:
+          \$1603  = \port$5063$0 ;
+      4'h6:
+          \$1603  = \port$5065$0 ;
+      4'h7:
+          \$1603  = \port$5067$0 ;
     endcase
   end
   always @* begin
@@ -18712,7 +18833,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign epochs = { \$1736 , \$1734 , \$1732 , \$1730 , \$1728 , \$1726 , \$1724 , \$1722 , \$1720 , \$1718 , \$1716 , \$1714 , \$1712 , \$1710 , \$1708 , \$1706 , \$1704 , \$1702 , \$1700 , \$1698 , \$1696 , \$1694 , \$1692 , \$1690 , \$1688 , \$1686 , \$1684 , \$1682 , \$1680 , \$1678 , \$1676 , \$1674 , \$1672 , \$1670 , \$1668 , \$1666 , \$1664 , \$1662 , \$1660 , \$1658 , \$1656 , \$1654 , \$1652 , \$1650 , \$1648 , \$1646 , \$1644 , \$1642 , \$1640 , \$1638 , \$1636 , \$1634 , \$1632 , \$1630 , \$1628 , \$1626 , \$1624 , \$1622 , \$1620 , \$1618 , \$1616 , \$1614 , \$1612 , \$1610  };
   assign g_tdc0_rst = g_sync_rst;
   assign codes = { \$1864 , \$1862 , \$1860 , \$1858 , \$1856 , \$1854 , \$1852 , \$1850 , \$1848 , \$1846 , \$1844 , \$1842 , \$1840 , \$1838 , \$1836 , \$1834 , \$1832 , \$1830 , \$1828 , \$1826 , \$1824 , \$1822 , \$1820 , \$1818 , \$1816 , \$1814 , \$1812 , \$1810 , \$1808 , \$1806 , \$1804 , \$1802 , \$1800 , \$1798 , \$1796 , \$1794 , \$1792 , \$1790 , \$1788 , \$1786 , \$1784 , \$1782 , \$1780 , \$1778 , \$1776 , \$1774 , \$1772 , \$1770 , \$1768 , \$1766 , \$1764 , \$1762 , \$1760 , \$1758 , \$1756 , \$1754 , \$1752 , \$1750 , \$1748 , \$1746 , \$1744 , \$1742 , \$1740 , \$1738  };
-  assign fine_table = { \port$5053$0 , \port$5051$0 , \port$5049$0 , \port$5047$0 , \port$5045$0 , \port$5043$0 , \port$5041$0 , \port$5039$0  };
+  assign fine_table = { \port$5067$0 , \port$5065$0 , \port$5063$0 , \port$5061$0 , \port$5059$0 , \port$5057$0 , \port$5055$0 , \port$5053$0  };
   assign overflow = { \$1992 , \$1990 , \$1988 , \$1986 , \$1984 , \$1982 , \$1980 , \$1978 , \$1976 , \$1974 , \$1972 , \$1970 , \$1968 , \$1966 , \$1964 , \$1962 , \$1960 , \$1958 , \$1956 , \$1954 , \$1952 , \$1950 , \$1948 , \$1946 , \$1944 , \$1942 , \$1940 , \$1938 , \$1936 , \$1934 , \$1932 , \$1930 , \$1928 , \$1926 , \$1924 , \$1922 , \$1920 , \$1918 , \$1916 , \$1914 , \$1912 , \$1910 , \$1908 , \$1906 , \$1904 , \$1902 , \$1900 , \$1898 , \$1896 , \$1894 , \$1892 , \$1890 , \$1888 , \$1886 , \$1884 , \$1882 , \$1880 , \$1878 , \$1876 , \$1874 , \$1872 , \$1870 , \$1868 , \$1866  };
   assign g_tdc1_rst = g_sync_rst;
   assign g_tdc2_rst = g_sync_rst;
@@ -18777,134 +18898,134 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign g_tdc61_rst = g_sync_rst;
   assign g_tdc62_rst = g_sync_rst;
   assign g_tdc63_rst = g_sync_rst;
-  assign \port$5653$0  = \$1738 ;
-  assign \port$5655$0  = \$1740 ;
-  assign \port$5657$0  = \$1742 ;
-  assign \port$5659$0  = \$1744 ;
-  assign \port$5661$0  = \$1746 ;
-  assign \port$5663$0  = \$1748 ;
-  assign \port$5665$0  = \$1750 ;
-  assign \port$5667$0  = \$1752 ;
-  assign \port$5669$0  = \$1754 ;
-  assign \port$5671$0  = \$1756 ;
-  assign \port$5673$0  = \$1758 ;
-  assign \port$5675$0  = \$1760 ;
-  assign \port$5677$0  = \$1762 ;
-  assign \port$5679$0  = \$1764 ;
-  assign \port$5681$0  = \$1766 ;
-  assign \port$5683$0  = \$1768 ;
-  assign \port$5685$0  = \$1770 ;
-  assign \port$5687$0  = \$1772 ;
-  assign \port$5689$0  = \$1774 ;
-  assign \port$5691$0  = \$1776 ;
-  assign \port$5693$0  = \$1778 ;
-  assign \port$5695$0  = \$1780 ;
-  assign \port$5697$0  = \$1782 ;
-  assign \port$5699$0  = \$1784 ;
-  assign \port$5701$0  = \$1786 ;
-  assign \port$5703$0  = \$1788 ;
-  assign \port$5705$0  = \$1790 ;
-  assign \port$5707$0  = \$1792 ;
-  assign \port$5709$0  = \$1794 ;
-  assign \port$5711$0  = \$1796 ;
-  assign \port$5713$0  = \$1798 ;
-  assign \port$5715$0  = \$1800 ;
-  assign \port$5717$0  = \$1802 ;
-  assign \port$5719$0  = \$1804 ;
-  assign \port$5721$0  = \$1806 ;
-  assign \port$5723$0  = \$1808 ;
-  assign \port$5725$0  = \$1810 ;
-  assign \port$5727$0  = \$1812 ;
-  assign \port$5729$0  = \$1814 ;
-  assign \port$5731$0  = \$1816 ;
-  assign \port$5733$0  = \$1818 ;
-  assign \port$5735$0  = \$1820 ;
-  assign \port$5737$0  = \$1822 ;
-  assign \port$5739$0  = \$1824 ;
-  assign \port$5741$0  = \$1826 ;
-  assign \port$5743$0  = \$1828 ;
-  assign \port$5745$0  = \$1830 ;
-  assign \port$5747$0  = \$1832 ;
-  assign \port$5749$0  = \$1834 ;
-  assign \port$5751$0  = \$1836 ;
-  assign \port$5753$0  = \$1838 ;
-  assign \port$5755$0  = \$1840 ;
-  assign \port$5757$0  = \$1842 ;
-  assign \port$5759$0  = \$1844 ;
-  assign \port$5761$0  = \$1846 ;
-  assign \port$5763$0  = \$1848 ;
-  assign \port$5765$0  = \$1850 ;
-  assign \port$5767$0  = \$1852 ;
-  assign \port$5769$0  = \$1854 ;
-  assign \port$5771$0  = \$1856 ;
-  assign \port$5773$0  = \$1858 ;
-  assign \port$5775$0  = \$1860 ;
-  assign \port$5777$0  = \$1862 ;
-  assign \port$5779$0  = \$1864 ;
-  assign \port$5781$0  = \$1866 ;
-  assign \port$5783$0  = \$1868 ;
-  assign \port$5785$0  = \$1870 ;
-  assign \port$5787$0  = \$1872 ;
-  assign \port$5789$0  = \$1874 ;
-  assign \port$5791$0  = \$1876 ;
-  assign \port$5793$0  = \$1878 ;
-  assign \port$5795$0  = \$1880 ;
-  assign \port$5797$0  = \$1882 ;
-  assign \port$5799$0  = \$1884 ;
-  assign \port$5801$0  = \$1886 ;
-  assign \port$5803$0  = \$1888 ;
-  assign \port$5805$0  = \$1890 ;
-  assign \port$5807$0  = \$1892 ;
-  assign \port$5809$0  = \$1894 ;
-  assign \port$5811$0  = \$1896 ;
-  assign \port$5813$0  = \$1898 ;
-  assign \port$5815$0  = \$1900 ;
-  assign \port$5817$0  = \$1902 ;
-  assign \port$5819$0  = \$1904 ;
-  assign \port$5821$0  = \$1906 ;
-  assign \port$5823$0  = \$1908 ;
-  assign \port$5825$0  = \$1910 ;
-  assign \port$5827$0  = \$1912 ;
-  assign \port$5829$0  = \$1914 ;
-  assign \port$5831$0  = \$1916 ;
-  assign \port$5833$0  = \$1918 ;
-  assign \port$5835$0  = \$1920 ;
-  assign \port$5837$0  = \$1922 ;
-  assign \port$5839$0  = \$1924 ;
-  assign \port$5841$0  = \$1926 ;
-  assign \port$5843$0  = \$1928 ;
-  assign \port$5845$0  = \$1930 ;
-  assign \port$5847$0  = \$1932 ;
-  assign \port$5849$0  = \$1934 ;
-  assign \port$5851$0  = \$1936 ;
-  assign \port$5853$0  = \$1938 ;
-  assign \port$5855$0  = \$1940 ;
-  assign \port$5857$0  = \$1942 ;
-  assign \port$5859$0  = \$1944 ;
-  assign \port$5861$0  = \$1946 ;
-  assign \port$5863$0  = \$1948 ;
-  assign \port$5865$0  = \$1950 ;
-  assign \port$5867$0  = \$1952 ;
-  assign \port$5869$0  = \$1954 ;
-  assign \port$5871$0  = \$1956 ;
-  assign \port$5873$0  = \$1958 ;
-  assign \port$5875$0  = \$1960 ;
-  assign \port$5877$0  = \$1962 ;
-  assign \port$5879$0  = \$1964 ;
-  assign \port$5881$0  = \$1966 ;
-  assign \port$5883$0  = \$1968 ;
-  assign \port$5885$0  = \$1970 ;
-  assign \port$5887$0  = \$1972 ;
-  assign \port$5889$0  = \$1974 ;
-  assign \port$5891$0  = \$1976 ;
-  assign \port$5893$0  = \$1978 ;
-  assign \port$5895$0  = \$1980 ;
-  assign \port$5897$0  = \$1982 ;
-  assign \port$5899$0  = \$1984 ;
-  assign \port$5901$0  = \$1986 ;
-  assign \port$5903$0  = \$1988 ;
-  assign \port$5905$0  = \$1990 ;
-  assign \port$5907$0  = \$1992 ;
+  assign \port$5676$0  = \$1738 ;
+  assign \port$5678$0  = \$1740 ;
+  assign \port$5680$0  = \$1742 ;
+  assign \port$5682$0  = \$1744 ;
+  assign \port$5684$0  = \$1746 ;
+  assign \port$5686$0  = \$1748 ;
+  assign \port$5688$0  = \$1750 ;
+  assign \port$5690$0  = \$1752 ;
+  assign \port$5692$0  = \$1754 ;
+  assign \port$5694$0  = \$1756 ;
+  assign \port$5696$0  = \$1758 ;
+  assign \port$5698$0  = \$1760 ;
+  assign \port$5700$0  = \$1762 ;
+  assign \port$5702$0  = \$1764 ;
+  assign \port$5704$0  = \$1766 ;
+  assign \port$5706$0  = \$1768 ;
+  assign \port$5708$0  = \$1770 ;
+  assign \port$5710$0  = \$1772 ;
+  assign \port$5712$0  = \$1774 ;
+  assign \port$5714$0  = \$1776 ;
+  assign \port$5716$0  = \$1778 ;
+  assign \port$5718$0  = \$1780 ;
+  assign \port$5720$0  = \$1782 ;
+  assign \port$5722$0  = \$1784 ;
+  assign \port$5724$0  = \$1786 ;
+  assign \port$5726$0  = \$1788 ;
+  assign \port$5728$0  = \$1790 ;
+  assign \port$5730$0  = \$1792 ;
+  assign \port$5732$0  = \$1794 ;
+  assign \port$5734$0  = \$1796 ;
+  assign \port$5736$0  = \$1798 ;
+  assign \port$5738$0  = \$1800 ;
+  assign \port$5740$0  = \$1802 ;
+  assign \port$5742$0  = \$1804 ;
+  assign \port$5744$0  = \$1806 ;
+  assign \port$5746$0  = \$1808 ;
+  assign \port$5748$0  = \$1810 ;
+  assign \port$5750$0  = \$1812 ;
+  assign \port$5752$0  = \$1814 ;
+  assign \port$5754$0  = \$1816 ;
+  assign \port$5756$0  = \$1818 ;
+  assign \port$5758$0  = \$1820 ;
+  assign \port$5760$0  = \$1822 ;
+  assign \port$5762$0  = \$1824 ;
+  assign \port$5764$0  = \$1826 ;
+  assign \port$5766$0  = \$1828 ;
+  assign \port$5768$0  = \$1830 ;
+  assign \port$5770$0  = \$1832 ;
+  assign \port$5772$0  = \$1834 ;
+  assign \port$5774$0  = \$1836 ;
+  assign \port$5776$0  = \$1838 ;
+  assign \port$5778$0  = \$1840 ;
+  assign \port$5780$0  = \$1842 ;
+  assign \port$5782$0  = \$1844 ;
+  assign \port$5784$0  = \$1846 ;
+  assign \port$5786$0  = \$1848 ;
+  assign \port$5788$0  = \$1850 ;
+  assign \port$5790$0  = \$1852 ;
+  assign \port$5792$0  = \$1854 ;
+  assign \port$5794$0  = \$1856 ;
+  assign \port$5796$0  = \$1858 ;
+  assign \port$5798$0  = \$1860 ;
+  assign \port$5800$0  = \$1862 ;
+  assign \port$5802$0  = \$1864 ;
+  assign \port$5804$0  = \$1866 ;
+  assign \port$5806$0  = \$1868 ;
+  assign \port$5808$0  = \$1870 ;
+  assign \port$5810$0  = \$1872 ;
+  assign \port$5812$0  = \$1874 ;
+  assign \port$5814$0  = \$1876 ;
+  assign \port$5816$0  = \$1878 ;
+  assign \port$5818$0  = \$1880 ;
+  assign \port$5820$0  = \$1882 ;
+  assign \port$5822$0  = \$1884 ;
+  assign \port$5824$0  = \$1886 ;
+  assign \port$5826$0  = \$1888 ;
+  assign \port$5828$0  = \$1890 ;
+  assign \port$5830$0  = \$1892 ;
+  assign \port$5832$0  = \$1894 ;
+  assign \port$5834$0  = \$1896 ;
+  assign \port$5836$0  = \$1898 ;
+  assign \port$5838$0  = \$1900 ;
+  assign \port$5840$0  = \$1902 ;
+  assign \port$5842$0  = \$1904 ;
+  assign \port$5844$0  = \$1906 ;
+  assign \port$5846$0  = \$1908 ;
+  assign \port$5848$0  = \$1910 ;
+  assign \port$5850$0  = \$1912 ;
+  assign \port$5852$0  = \$1914 ;
+  assign \port$5854$0  = \$1916 ;
+  assign \port$5856$0  = \$1918 ;
+  assign \port$5858$0  = \$1920 ;
+  assign \port$5860$0  = \$1922 ;
+  assign \port$5862$0  = \$1924 ;
+  assign \port$5864$0  = \$1926 ;
+  assign \port$5866$0  = \$1928 ;
+  assign \port$5868$0  = \$1930 ;
+  assign \port$5870$0  = \$1932 ;
+  assign \port$5872$0  = \$1934 ;
+  assign \port$5874$0  = \$1936 ;
+  assign \port$5876$0  = \$1938 ;
+  assign \port$5878$0  = \$1940 ;
+  assign \port$5880$0  = \$1942 ;
+  assign \port$5882$0  = \$1944 ;
+  assign \port$5884$0  = \$1946 ;
+  assign \port$5886$0  = \$1948 ;
+  assign \port$5888$0  = \$1950 ;
+  assign \port$5890$0  = \$1952 ;
+  assign \port$5892$0  = \$1954 ;
+  assign \port$5894$0  = \$1956 ;
+  assign \port$5896$0  = \$1958 ;
+  assign \port$5898$0  = \$1960 ;
+  assign \port$5900$0  = \$1962 ;
+  assign \port$5902$0  = \$1964 ;
+  assign \port$5904$0  = \$1966 ;
+  assign \port$5906$0  = \$1968 ;
+  assign \port$5908$0  = \$1970 ;
+  assign \port$5910$0  = \$1972 ;
+  assign \port$5912$0  = \$1974 ;
+  assign \port$5914$0  = \$1976 ;
+  assign \port$5916$0  = \$1978 ;
+  assign \port$5918$0  = \$1980 ;
+  assign \port$5920$0  = \$1982 ;
+  assign \port$5922$0  = \$1984 ;
+  assign \port$5924$0  = \$1986 ;
+  assign \port$5926$0  = \$1988 ;
+  assign \port$5928$0  = \$1990 ;
+  assign \port$5930$0  = \$1992 ;
   assign code_enable[63] = \$580 ;
   assign code_enable[62] = \$571 ;
   assign code_enable[61] = \$562 ;
@@ -18972,14 +19093,14 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5035$0 , \port$5037$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
-, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5653$0 , \port$5655$0 , \port$5657$0 , \port$5659$0 , \port$5661$0 , \port$5663$0 , \port$5665$0 , \port$5667$0 , \port$5669$0 , \port$5671$0 , \port$5673$0 , \port$5675$0 , \port$5677$0 , \port$5679$0 , \port$5681$0 , \port$5683$0 
-, \port$5685$0 , \port$5687$0 , \port$5689$0 , \port$5691$0 , \port$5693$0 , \port$5695$0 , \port$5697$0 , \port$5699$0 , \port$5701$0 , \port$5703$0 , \port$5705$0 , \port$5707$0 , \port$5709$0 , \port$5711$0 , \port$5713$0 , \port$5715$0 , \port$5717$0 , \port$5719$0 , \port$5721$0 , \port$5723$0 , \port$5725$0 
-, \port$5727$0 , \port$5729$0 , \port$5731$0 , \port$5733$0 , \port$5735$0 , \port$5737$0 , \port$5739$0 , \port$5741$0 , \port$5743$0 , \port$5745$0 , \port$5747$0 , \port$5749$0 , \port$5751$0 , \port$5753$0 , \port$5755$0 , \port$5757$0 , \port$5759$0 , \port$5761$0 , \port$5763$0 , \port$5765$0 , \port$5767$0 
-, \port$5769$0 , \port$5771$0 , \port$5773$0 , \port$5775$0 , \port$5777$0 , \port$5779$0 , \port$5781$0 , \port$5783$0 , \port$5785$0 , \port$5787$0 , \port$5789$0 , \port$5791$0 , \port$5793$0 , \port$5795$0 , \port$5797$0 , \port$5799$0 , \port$5801$0 , \port$5803$0 , \port$5805$0 , \port$5807$0 , \port$5809$0 
-, \port$5811$0 , \port$5813$0 , \port$5815$0 , \port$5817$0 , \port$5819$0 , \port$5821$0 , \port$5823$0 , \port$5825$0 , \port$5827$0 , \port$5829$0 , \port$5831$0 , \port$5833$0 , \port$5835$0 , \port$5837$0 , \port$5839$0 , \port$5841$0 , \port$5843$0 , \port$5845$0 , \port$5847$0 , \port$5849$0 , \port$5851$0 
-, \port$5853$0 , \port$5855$0 , \port$5857$0 , \port$5859$0 , \port$5861$0 , \port$5863$0 , \port$5865$0 , \port$5867$0 , \port$5869$0 , \port$5871$0 , \port$5873$0 , \port$5875$0 , \port$5877$0 , \port$5879$0 , \port$5881$0 , \port$5883$0 , \port$5885$0 , \port$5887$0 , \port$5889$0 , \port$5891$0 , \port$5893$0 
-, \port$5895$0 , \port$5897$0 , \port$5899$0 , \port$5901$0 , \port$5903$0 , \port$5905$0 , \port$5907$0 , array_idle, g_wr_rst);
+module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_cycles, \row$26 , verify_enable, pulse_doubling, max_retries, threshold, \port$5049$0 , \port$5051$0 , busy, verifying, bypass_load, read_start, retry, fail_valid, fail_cells, fail_row, fail_mask
+, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, read_done, \port$5676$0 , \port$5678$0 , \port$5680$0 , \port$5682$0 , \port$5684$0 , \port$5686$0 , \port$5688$0 , \port$5690$0 , \port$5692$0 , \port$5694$0 , \port$5696$0 , \port$5698$0 , \port$5700$0 , \port$5702$0 , \port$5704$0 , \port$5706$0 
+, \port$5708$0 , \port$5710$0 , \port$5712$0 , \port$5714$0 , \port$5716$0 , \port$5718$0 , \port$5720$0 , \port$5722$0 , \port$5724$0 , \port$5726$0 , \port$5728$0 , \port$5730$0 , \port$5732$0 , \port$5734$0 , \port$5736$0 , \port$5738$0 , \port$5740$0 , \port$5742$0 , \port$5744$0 , \port$5746$0 , \port$5748$0 
+, \port$5750$0 , \port$5752$0 , \port$5754$0 , \port$5756$0 , \port$5758$0 , \port$5760$0 , \port$5762$0 , \port$5764$0 , \port$5766$0 , \port$5768$0 , \port$5770$0 , \port$5772$0 , \port$5774$0 , \port$5776$0 , \port$5778$0 , \port$5780$0 , \port$5782$0 , \port$5784$0 , \port$5786$0 , \port$5788$0 , \port$5790$0 
+, \port$5792$0 , \port$5794$0 , \port$5796$0 , \port$5798$0 , \port$5800$0 , \port$5802$0 , \port$5804$0 , \port$5806$0 , \port$5808$0 , \port$5810$0 , \port$5812$0 , \port$5814$0 , \port$5816$0 , \port$5818$0 , \port$5820$0 , \port$5822$0 , \port$5824$0 , \port$5826$0 , \port$5828$0 , \port$5830$0 , \port$5832$0 
+, \port$5834$0 , \port$5836$0 , \port$5838$0 , \port$5840$0 , \port$5842$0 , \port$5844$0 , \port$5846$0 , \port$5848$0 , \port$5850$0 , \port$5852$0 , \port$5854$0 , \port$5856$0 , \port$5858$0 , \port$5860$0 , \port$5862$0 , \port$5864$0 , \port$5866$0 , \port$5868$0 , \port$5870$0 , \port$5872$0 , \port$5874$0 
+, \port$5876$0 , \port$5878$0 , \port$5880$0 , \port$5882$0 , \port$5884$0 , \port$5886$0 , \port$5888$0 , \port$5890$0 , \port$5892$0 , \port$5894$0 , \port$5896$0 , \port$5898$0 , \port$5900$0 , \port$5902$0 , \port$5904$0 , \port$5906$0 , \port$5908$0 , \port$5910$0 , \port$5912$0 , \port$5914$0 , \port$5916$0 
+, \port$5918$0 , \port$5920$0 , \port$5922$0 , \port$5924$0 , \port$5926$0 , \port$5928$0 , \port$5930$0 , array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$14 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$14  = 1'h0;
   wire [63:0] \$1 ;
@@ -19328,266 +19449,266 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   input [3:0] max_retries;
   wire [3:0] max_retries;
   wire [63:0] overflow;
-  input [31:0] \port$5035$0 ;
-  wire [31:0] \port$5035$0 ;
-  input [31:0] \port$5037$0 ;
-  wire [31:0] \port$5037$0 ;
-  input [6:0] \port$5653$0 ;
-  wire [6:0] \port$5653$0 ;
-  input [6:0] \port$5655$0 ;
-  wire [6:0] \port$5655$0 ;
-  input [6:0] \port$5657$0 ;
-  wire [6:0] \port$5657$0 ;
-  input [6:0] \port$5659$0 ;
-  wire [6:0] \port$5659$0 ;
-  input [6:0] \port$5661$0 ;
-  wire [6:0] \port$5661$0 ;
-  input [6:0] \port$5663$0 ;
-  wire [6:0] \port$5663$0 ;
-  input [6:0] \port$5665$0 ;
-  wire [6:0] \port$5665$0 ;
-  input [6:0] \port$5667$0 ;
-  wire [6:0] \port$5667$0 ;
-  input [6:0] \port$5669$0 ;
-  wire [6:0] \port$5669$0 ;
-  input [6:0] \port$5671$0 ;
-  wire [6:0] \port$5671$0 ;
-  input [6:0] \port$5673$0 ;
-  wire [6:0] \port$5673$0 ;
-  input [6:0] \port$5675$0 ;
-  wire [6:0] \port$5675$0 ;
-  input [6:0] \port$5677$0 ;
-  wire [6:0] \port$5677$0 ;
-  input [6:0] \port$5679$0 ;
-  wire [6:0] \port$5679$0 ;
-  input [6:0] \port$5681$0 ;
-  wire [6:0] \port$5681$0 ;
-  input [6:0] \port$5683$0 ;
-  wire [6:0] \port$5683$0 ;
-  input [6:0] \port$5685$0 ;
-  wire [6:0] \port$5685$0 ;
-  input [6:0] \port$5687$0 ;
-  wire [6:0] \port$5687$0 ;
-  input [6:0] \port$5689$0 ;
-  wire [6:0] \port$5689$0 ;
-  input [6:0] \port$5691$0 ;
-  wire [6:0] \port$5691$0 ;
-  input [6:0] \port$5693$0 ;
-  wire [6:0] \port$5693$0 ;
-  input [6:0] \port$5695$0 ;
-  wire [6:0] \port$5695$0 ;
-  input [6:0] \port$5697$0 ;
-  wire [6:0] \port$5697$0 ;
-  input [6:0] \port$5699$0 ;
-  wire [6:0] \port$5699$0 ;
-  input [6:0] \port$5701$0 ;
-  wire [6:0] \port$5701$0 ;
-  input [6:0] \port$5703$0 ;
-  wire [6:0] \port$5703$0 ;
-  input [6:0] \port$5705$0 ;
-  wire [6:0] \port$5705$0 ;
-  input [6:0] \port$5707$0 ;
-  wire [6:0] \port$5707$0 ;
-  input [6:0] \port$5709$0 ;
-  wire [6:0] \port$5709$0 ;
-  input [6:0] \port$5711$0 ;
-  wire [6:0] \port$5711$0 ;
-  input [6:0] \port$5713$0 ;
-  wire [6:0] \port$5713$0 ;
-  input [6:0] \port$5715$0 ;
-  wire [6:0] \port$5715$0 ;
-  input [6:0] \port$5717$0 ;
-  wire [6:0] \port$5717$0 ;
-  input [6:0] \port$5719$0 ;
-  wire [6:0] \port$5719$0 ;
-  input [6:0] \port$5721$0 ;
-  wire [6:0] \port$5721$0 ;
-  input [6:0] \port$5723$0 ;
-  wire [6:0] \port$5723$0 ;
-  input [6:0] \port$5725$0 ;
-  wire [6:0] \port$5725$0 ;
-  input [6:0] \port$5727$0 ;
-  wire [6:0] \port$5727$0 ;
-  input [6:0] \port$5729$0 ;
-  wire [6:0] \port$5729$0 ;
-  input [6:0] \port$5731$0 ;
-  wire [6:0] \port$5731$0 ;
-  input [6:0] \port$5733$0 ;
-  wire [6:0] \port$5733$0 ;
-  input [6:0] \port$5735$0 ;
-  wire [6:0] \port$5735$0 ;
-  input [6:0] \port$5737$0 ;
-  wire [6:0] \port$5737$0 ;
-  input [6:0] \port$5739$0 ;
-  wire [6:0] \port$5739$0 ;
-  input [6:0] \port$5741$0 ;
-  wire [6:0] \port$5741$0 ;
-  input [6:0] \port$5743$0 ;
-  wire [6:0] \port$5743$0 ;
-  input [6:0] \port$5745$0 ;
-  wire [6:0] \port$5745$0 ;
-  input [6:0] \port$5747$0 ;
-  wire [6:0] \port$5747$0 ;
-  input [6:0] \port$5749$0 ;
-  wire [6:0] \port$5749$0 ;
-  input [6:0] \port$5751$0 ;
-  wire [6:0] \port$5751$0 ;
-  input [6:0] \port$5753$0 ;
-  wire [6:0] \port$5753$0 ;
-  input [6:0] \port$5755$0 ;
-  wire [6:0] \port$5755$0 ;
-  input [6:0] \port$5757$0 ;
-  wire [6:0] \port$5757$0 ;
-  input [6:0] \port$5759$0 ;
-  wire [6:0] \port$5759$0 ;
-  input [6:0] \port$5761$0 ;
-  wire [6:0] \port$5761$0 ;
-  input [6:0] \port$5763$0 ;
-  wire [6:0] \port$5763$0 ;
-  input [6:0] \port$5765$0 ;
-  wire [6:0] \port$5765$0 ;
-  input [6:0] \port$5767$0 ;
-  wire [6:0] \port$5767$0 ;
-  input [6:0] \port$5769$0 ;
-  wire [6:0] \port$5769$0 ;
-  input [6:0] \port$5771$0 ;
-  wire [6:0] \port$5771$0 ;
-  input [6:0] \port$5773$0 ;
-  wire [6:0] \port$5773$0 ;
-  input [6:0] \port$5775$0 ;
-  wire [6:0] \port$5775$0 ;
-  input [6:0] \port$5777$0 ;
-  wire [6:0] \port$5777$0 ;
-  input [6:0] \port$5779$0 ;
-  wire [6:0] \port$5779$0 ;
-  input \port$5781$0 ;
-  wire \port$5781$0 ;
-  input \port$5783$0 ;
-  wire \port$5783$0 ;
-  input \port$5785$0 ;
-  wire \port$5785$0 ;
-  input \port$5787$0 ;
-  wire \port$5787$0 ;
-  input \port$5789$0 ;
-  wire \port$5789$0 ;
-  input \port$5791$0 ;
-  wire \port$5791$0 ;
-  input \port$5793$0 ;
-  wire \port$5793$0 ;
-  input \port$5795$0 ;
-  wire \port$5795$0 ;
-  input \port$5797$0 ;
-  wire \port$5797$0 ;
-  input \port$5799$0 ;
-  wire \port$5799$0 ;
-  input \port$5801$0 ;
-  wire \port$5801$0 ;
-  input \port$5803$0 ;
-  wire \port$5803$0 ;
-  input \port$5805$0 ;
-  wire \port$5805$0 ;
-  input \port$5807$0 ;
-  wire \port$5807$0 ;
-  input \port$5809$0 ;
-  wire \port$5809$0 ;
-  input \port$5811$0 ;
-  wire \port$5811$0 ;
-  input \port$5813$0 ;
-  wire \port$5813$0 ;
-  input \port$5815$0 ;
-  wire \port$5815$0 ;
-  input \port$5817$0 ;
-  wire \port$5817$0 ;
-  input \port$5819$0 ;
-  wire \port$5819$0 ;
-  input \port$5821$0 ;
-  wire \port$5821$0 ;
-  input \port$5823$0 ;
-  wire \port$5823$0 ;
-  input \port$5825$0 ;
-  wire \port$5825$0 ;
-  input \port$5827$0 ;
-  wire \port$5827$0 ;
-  input \port$5829$0 ;
-  wire \port$5829$0 ;
-  input \port$5831$0 ;
-  wire \port$5831$0 ;
-  input \port$5833$0 ;
-  wire \port$5833$0 ;
-  input \port$5835$0 ;
-  wire \port$5835$0 ;
-  input \port$5837$0 ;
-  wire \port$5837$0 ;
-  input \port$5839$0 ;
-  wire \port$5839$0 ;
-  input \port$5841$0 ;
-  wire \port$5841$0 ;
-  input \port$5843$0 ;
-  wire \port$5843$0 ;
-  input \port$5845$0 ;
-  wire \port$5845$0 ;
-  input \port$5847$0 ;
-  wire \port$5847$0 ;
-  input \port$5849$0 ;
-  wire \port$5849$0 ;
-  input \port$5851$0 ;
-  wire \port$5851$0 ;
-  input \port$5853$0 ;
-  wire \port$5853$0 ;
-  input \port$5855$0 ;
-  wire \port$5855$0 ;
-  input \port$5857$0 ;
-  wire \port$5857$0 ;
-  input \port$5859$0 ;
-  wire \port$5859$0 ;
-  input \port$5861$0 ;
-  wire \port$5861$0 ;
-  input \port$5863$0 ;
-  wire \port$5863$0 ;
-  input \port$5865$0 ;
-  wire \port$5865$0 ;
-  input \port$5867$0 ;
-  wire \port$5867$0 ;
-  input \port$5869$0 ;
-  wire \port$5869$0 ;
-  input \port$5871$0 ;
-  wire \port$5871$0 ;
-  input \port$5873$0 ;
-  wire \port$5873$0 ;
-  input \port$5875$0 ;
-  wire \port$5875$0 ;
-  input \port$5877$0 ;
-  wire \port$5877$0 ;
-  input \port$5879$0 ;
-  wire \port$5879$0 ;
-  input \port$5881$0 ;
-  wire \port$5881$0 ;
-  input \port$5883$0 ;
-  wire \port$5883$0 ;
-  input \port$5885$0 ;
-  wire \port$5885$0 ;
-  input \port$5887$0 ;
-  wire \port$5887$0 ;
-  input \port$5889$0 ;
-  wire \port$5889$0 ;
-  input \port$5891$0 ;
-  wire \port$5891$0 ;
-  input \port$5893$0 ;
-  wire \port$5893$0 ;
-  input \port$5895$0 ;
-  wire \port$5895$0 ;
-  input \port$5897$0 ;
-  wire \port$5897$0 ;
-  input \port$5899$0 ;
-  wire \port$5899$0 ;
-  input \port$5901$0 ;
-  wire \port$5901$0 ;
-  input \port$5903$0 ;
-  wire \port$5903$0 ;
-  input \port$5905$0 ;
-  wire \port$5905$0 ;
-  input \port$5907$0 ;
-  wire \port$5907$0 ;
+  input [31:0] \port$5049$0 ;
+  wire [31:0] \port$5049$0 ;
+  input [31:0] \port$5051$0 ;
+  wire [31:0] \port$5051$0 ;
+  input [6:0] \port$5676$0 ;
+  wire [6:0] \port$5676$0 ;
+  input [6:0] \port$5678$0 ;
+  wire [6:0] \port$5678$0 ;
+  input [6:0] \port$5680$0 ;
+  wire [6:0] \port$5680$0 ;
+  input [6:0] \port$5682$0 ;
+  wire [6:0] \port$5682$0 ;
+  input [6:0] \port$5684$0 ;
+  wire [6:0] \port$5684$0 ;
+  input [6:0] \port$5686$0 ;
+  wire [6:0] \port$5686$0 ;
+  input [6:0] \port$5688$0 ;
+  wire [6:0] \port$5688$0 ;
+  input [6:0] \port$5690$0 ;
+  wire [6:0] \port$5690$0 ;
+  input [6:0] \port$5692$0 ;
+  wire [6:0] \port$5692$0 ;
+  input [6:0] \port$5694$0 ;
+  wire [6:0] \port$5694$0 ;
+  input [6:0] \port$5696$0 ;
+  wire [6:0] \port$5696$0 ;
+  input [6:0] \port$5698$0 ;
+  wire [6:0] \port$5698$0 ;
+  input [6:0] \port$5700$0 ;
+  wire [6:0] \port$5700$0 ;
+  input [6:0] \port$5702$0 ;
+  wire [6:0] \port$5702$0 ;
+  input [6:0] \port$5704$0 ;
+  wire [6:0] \port$5704$0 ;
+  input [6:0] \port$5706$0 ;
+  wire [6:0] \port$5706$0 ;
+  input [6:0] \port$5708$0 ;
+  wire [6:0] \port$5708$0 ;
+  input [6:0] \port$5710$0 ;
+  wire [6:0] \port$5710$0 ;
+  input [6:0] \port$5712$0 ;
+  wire [6:0] \port$5712$0 ;
+  input [6:0] \port$5714$0 ;
+  wire [6:0] \port$5714$0 ;
+  input [6:0] \port$5716$0 ;
+  wire [6:0] \port$5716$0 ;
+  input [6:0] \port$5718$0 ;
+  wire [6:0] \port$5718$0 ;
+  input [6:0] \port$5720$0 ;
+  wire [6:0] \port$5720$0 ;
+  input [6:0] \port$5722$0 ;
+  wire [6:0] \port$5722$0 ;
+  input [6:0] \port$5724$0 ;
+  wire [6:0] \port$5724$0 ;
+  input [6:0] \port$5726$0 ;
+  wire [6:0] \port$5726$0 ;
+  input [6:0] \port$5728$0 ;
+  wire [6:0] \port$5728$0 ;
+  input [6:0] \port$5730$0 ;
+  wire [6:0] \port$5730$0 ;
+  input [6:0] \port$5732$0 ;
+  wire [6:0] \port$5732$0 ;
+  input [6:0] \port$5734$0 ;
+  wire [6:0] \port$5734$0 ;
+  input [6:0] \port$5736$0 ;
+  wire [6:0] \port$5736$0 ;
+  input [6:0] \port$5738$0 ;
+  wire [6:0] \port$5738$0 ;
+  input [6:0] \port$5740$0 ;
+  wire [6:0] \port$5740$0 ;
+  input [6:0] \port$5742$0 ;
+  wire [6:0] \port$5742$0 ;
+  input [6:0] \port$5744$0 ;
+  wire [6:0] \port$5744$0 ;
+  input [6:0] \port$5746$0 ;
+  wire [6:0] \port$5746$0 ;
+  input [6:0] \port$5748$0 ;
+  wire [6:0] \port$5748$0 ;
+  input [6:0] \port$5750$0 ;
+  wire [6:0] \port$5750$0 ;
+  input [6:0] \port$5752$0 ;
+  wire [6:0] \port$5752$0 ;
+  input [6:0] \port$5754$0 ;
+  wire [6:0] \port$5754$0 ;
+  input [6:0] \port$5756$0 ;
+  wire [6:0] \port$5756$0 ;
+  input [6:0] \port$5758$0 ;
+  wire [6:0] \port$5758$0 ;
+  input [6:0] \port$5760$0 ;
+  wire [6:0] \port$5760$0 ;
+  input [6:0] \port$5762$0 ;
+  wire [6:0] \port$5762$0 ;
+  input [6:0] \port$5764$0 ;
+  wire [6:0] \port$5764$0 ;
+  input [6:0] \port$5766$0 ;
+  wire [6:0] \port$5766$0 ;
+  input [6:0] \port$5768$0 ;
+  wire [6:0] \port$5768$0 ;
+  input [6:0] \port$5770$0 ;
+  wire [6:0] \port$5770$0 ;
+  input [6:0] \port$5772$0 ;
+  wire [6:0] \port$5772$0 ;
+  input [6:0] \port$5774$0 ;
+  wire [6:0] \port$5774$0 ;
+  input [6:0] \port$5776$0 ;
+  wire [6:0] \port$5776$0 ;
+  input [6:0] \port$5778$0 ;
+  wire [6:0] \port$5778$0 ;
+  input [6:0] \port$5780$0 ;
+  wire [6:0] \port$5780$0 ;
+  input [6:0] \port$5782$0 ;
+  wire [6:0] \port$5782$0 ;
+  input [6:0] \port$5784$0 ;
+  wire [6:0] \port$5784$0 ;
+  input [6:0] \port$5786$0 ;
+  wire [6:0] \port$5786$0 ;
+  input [6:0] \port$5788$0 ;
+  wire [6:0] \port$5788$0 ;
+  input [6:0] \port$5790$0 ;
+  wire [6:0] \port$5790$0 ;
+  input [6:0] \port$5792$0 ;
+  wire [6:0] \port$5792$0 ;
+  input [6:0] \port$5794$0 ;
+  wire [6:0] \port$5794$0 ;
+  input [6:0] \port$5796$0 ;
+  wire [6:0] \port$5796$0 ;
+  input [6:0] \port$5798$0 ;
+  wire [6:0] \port$5798$0 ;
+  input [6:0] \port$5800$0 ;
+  wire [6:0] \port$5800$0 ;
+  input [6:0] \port$5802$0 ;
+  wire [6:0] \port$5802$0 ;
+  input \port$5804$0 ;
+  wire \port$5804$0 ;
+  input \port$5806$0 ;
+  wire \port$5806$0 ;
+  input \port$5808$0 ;
+  wire \port$5808$0 ;
+  input \port$5810$0 ;
+  wire \port$5810$0 ;
+  input \port$5812$0 ;
+  wire \port$5812$0 ;
+  input \port$5814$0 ;
+  wire \port$5814$0 ;
+  input \port$5816$0 ;
+  wire \port$5816$0 ;
+  input \port$5818$0 ;
+  wire \port$5818$0 ;
+  input \port$5820$0 ;
+  wire \port$5820$0 ;
+  input \port$5822$0 ;
+  wire \port$5822$0 ;
+  input \port$5824$0 ;
+  wire \port$5824$0 ;
+  input \port$5826$0 ;
+  wire \port$5826$0 ;
+  input \port$5828$0 ;
+  wire \port$5828$0 ;
+  input \port$5830$0 ;
+  wire \port$5830$0 ;
+  input \port$5832$0 ;
+  wire \port$5832$0 ;
+  input \port$5834$0 ;
+  wire \port$5834$0 ;
+  input \port$5836$0 ;
+  wire \port$5836$0 ;
+  input \port$5838$0 ;
+  wire \port$5838$0 ;
+  input \port$5840$0 ;
+  wire \port$5840$0 ;
+  input \port$5842$0 ;
+  wire \port$5842$0 ;
+  input \port$5844$0 ;
+  wire \port$5844$0 ;
+  input \port$5846$0 ;
+  wire \port$5846$0 ;
+  input \port$5848$0 ;
+  wire \port$5848$0 ;
+  input \port$5850$0 ;
+  wire \port$5850$0 ;
+  input \port$5852$0 ;
+  wire \port$5852$0 ;
+  input \port$5854$0 ;
+  wire \port$5854$0 ;
+  input \port$5856$0 ;
+  wire \port$5856$0 ;
+  input \port$5858$0 ;
+  wire \port$5858$0 ;
+  input \port$5860$0 ;
+  wire \port$5860$0 ;
+  input \port$5862$0 ;
+  wire \port$5862$0 ;
+  input \port$5864$0 ;
+  wire \port$5864$0 ;
+  input \port$5866$0 ;
+  wire \port$5866$0 ;
+  input \port$5868$0 ;
+  wire \port$5868$0 ;
+  input \port$5870$0 ;
+  wire \port$5870$0 ;
+  input \port$5872$0 ;
+  wire \port$5872$0 ;
+  input \port$5874$0 ;
+  wire \port$5874$0 ;
+  input \port$5876$0 ;
+  wire \port$5876$0 ;
+  input \port$5878$0 ;
+  wire \port$5878$0 ;
+  input \port$5880$0 ;
+  wire \port$5880$0 ;
+  input \port$5882$0 ;
+  wire \port$5882$0 ;
+  input \port$5884$0 ;
+  wire \port$5884$0 ;
+  input \port$5886$0 ;
+  wire \port$5886$0 ;
+  input \port$5888$0 ;
+  wire \port$5888$0 ;
+  input \port$5890$0 ;
+  wire \port$5890$0 ;
+  input \port$5892$0 ;
+  wire \port$5892$0 ;
+  input \port$5894$0 ;
+  wire \port$5894$0 ;
+  input \port$5896$0 ;
+  wire \port$5896$0 ;
+  input \port$5898$0 ;
+  wire \port$5898$0 ;
+  input \port$5900$0 ;
+  wire \port$5900$0 ;
+  input \port$5902$0 ;
+  wire \port$5902$0 ;
+  input \port$5904$0 ;
+  wire \port$5904$0 ;
+  input \port$5906$0 ;
+  wire \port$5906$0 ;
+  input \port$5908$0 ;
+  wire \port$5908$0 ;
+  input \port$5910$0 ;
+  wire \port$5910$0 ;
+  input \port$5912$0 ;
+  wire \port$5912$0 ;
+  input \port$5914$0 ;
+  wire \port$5914$0 ;
+  input \port$5916$0 ;
+  wire \port$5916$0 ;
+  input \port$5918$0 ;
+  wire \port$5918$0 ;
+  input \port$5920$0 ;
+  wire \port$5920$0 ;
+  input \port$5922$0 ;
+  wire \port$5922$0 ;
+  input \port$5924$0 ;
+  wire \port$5924$0 ;
+  input \port$5926$0 ;
+  wire \port$5926$0 ;
+  input \port$5928$0 ;
+  wire \port$5928$0 ;
+  input \port$5930$0 ;
+  wire \port$5930$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   input pulse_doubling;
@@ -19620,197 +19741,197 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
   wire [63:0] wrong;
   assign \$1  = ~ data;
   assign side_data = side ? \$1  : data;
-  assign \$2  = \port$5653$0  < threshold;
-  assign \$3  = ~ \port$5781$0 ;
+  assign \$2  = \port$5676$0  < threshold;
+  assign \$3  = ~ \port$5804$0 ;
   assign \$4  = \$2  & \$3 ;
-  assign \$5  = \port$5655$0  < threshold;
-  assign \$6  = ~ \port$5783$0 ;
+  assign \$5  = \port$5678$0  < threshold;
+  assign \$6  = ~ \port$5806$0 ;
   assign \$7  = \$5  & \$6 ;
-  assign \$8  = \port$5657$0  < threshold;
-  assign \$9  = ~ \port$5785$0 ;
+  assign \$8  = \port$5680$0  < threshold;
+  assign \$9  = ~ \port$5808$0 ;
   assign \$10  = \$8  & \$9 ;
-  assign \$11  = \port$5659$0  < threshold;
-  assign \$12  = ~ \port$5787$0 ;
+  assign \$11  = \port$5682$0  < threshold;
+  assign \$12  = ~ \port$5810$0 ;
   assign \$13  = \$11  & \$12 ;
-  assign \$14  = \port$5661$0  < threshold;
-  assign \$15  = ~ \port$5789$0 ;
+  assign \$14  = \port$5684$0  < threshold;
+  assign \$15  = ~ \port$5812$0 ;
   assign \$16  = \$14  & \$15 ;
-  assign \$17  = \port$5663$0  < threshold;
-  assign \$18  = ~ \port$5791$0 ;
+  assign \$17  = \port$5686$0  < threshold;
+  assign \$18  = ~ \port$5814$0 ;
   assign \$19  = \$17  & \$18 ;
-  assign \$20  = \port$5665$0  < threshold;
-  assign \$21  = ~ \port$5793$0 ;
+  assign \$20  = \port$5688$0  < threshold;
+  assign \$21  = ~ \port$5816$0 ;
   assign \$22  = \$20  & \$21 ;
-  assign \$23  = \port$5667$0  < threshold;
-  assign \$24  = ~ \port$5795$0 ;
+  assign \$23  = \port$5690$0  < threshold;
+  assign \$24  = ~ \port$5818$0 ;
   assign \$25  = \$23  & \$24 ;
-  assign \$26  = \port$5669$0  < threshold;
-  assign \$27  = ~ \port$5797$0 ;
+  assign \$26  = \port$5692$0  < threshold;
+  assign \$27  = ~ \port$5820$0 ;
   assign \$28  = \$26  & \$27 ;
-  assign \$29  = \port$5671$0  < threshold;
-  assign \$30  = ~ \port$5799$0 ;
+  assign \$29  = \port$5694$0  < threshold;
+  assign \$30  = ~ \port$5822$0 ;
   assign \$31  = \$29  & \$30 ;
-  assign \$32  = \port$5673$0  < threshold;
-  assign \$33  = ~ \port$5801$0 ;
+  assign \$32  = \port$5696$0  < threshold;
+  assign \$33  = ~ \port$5824$0 ;
   assign \$34  = \$32  & \$33 ;
-  assign \$35  = \port$5675$0  < threshold;
-  assign \$36  = ~ \port$5803$0 ;
+  assign \$35  = \port$5698$0  < threshold;
+  assign \$36  = ~ \port$5826$0 ;
   assign \$37  = \$35  & \$36 ;
-  assign \$38  = \port$5677$0  < threshold;
-  assign \$39  = ~ \port$5805$0 ;
+  assign \$38  = \port$5700$0  < threshold;
+  assign \$39  = ~ \port$5828$0 ;
   assign \$40  = \$38  & \$39 ;
-  assign \$41  = \port$5679$0  < threshold;
-  assign \$42  = ~ \port$5807$0 ;
+  assign \$41  = \port$5702$0  < threshold;
+  assign \$42  = ~ \port$5830$0 ;
   assign \$43  = \$41  & \$42 ;
-  assign \$44  = \port$5681$0  < threshold;
-  assign \$45  = ~ \port$5809$0 ;
+  assign \$44  = \port$5704$0  < threshold;
+  assign \$45  = ~ \port$5832$0 ;
   assign \$46  = \$44  & \$45 ;
-  assign \$47  = \port$5683$0  < threshold;
-  assign \$48  = ~ \port$5811$0 ;
+  assign \$47  = \port$5706$0  < threshold;
+  assign \$48  = ~ \port$5834$0 ;
   assign \$49  = \$47  & \$48 ;
-  assign \$50  = \port$5685$0  < threshold;
-  assign \$51  = ~ \port$5813$0 ;
+  assign \$50  = \port$5708$0  < threshold;
+  assign \$51  = ~ \port$5836$0 ;
   assign \$52  = \$50  & \$51 ;
-  assign \$53  = \port$5687$0  < threshold;
-  assign \$54  = ~ \port$5815$0 ;
+  assign \$53  = \port$5710$0  < threshold;
+  assign \$54  = ~ \port$5838$0 ;
   assign \$55  = \$53  & \$54 ;
-  assign \$56  = \port$5689$0  < threshold;
-  assign \$57  = ~ \port$5817$0 ;
+  assign \$56  = \port$5712$0  < threshold;
+  assign \$57  = ~ \port$5840$0 ;
   assign \$58  = \$56  & \$57 ;
-  assign \$59  = \port$5691$0  < threshold;
-  assign \$60  = ~ \port$5819$0 ;
+  assign \$59  = \port$5714$0  < threshold;
+  assign \$60  = ~ \port$5842$0 ;
   assign \$61  = \$59  & \$60 ;
-  assign \$62  = \port$5693$0  < threshold;
-  assign \$63  = ~ \port$5821$0 ;
+  assign \$62  = \port$5716$0  < threshold;
+  assign \$63  = ~ \port$5844$0 ;
   assign \$64  = \$62  & \$63 ;
-  assign \$65  = \port$5695$0  < threshold;
-  assign \$66  = ~ \port$5823$0 ;
+  assign \$65  = \port$5718$0  < threshold;
+  assign \$66  = ~ \port$5846$0 ;
   assign \$67  = \$65  & \$66 ;
-  assign \$68  = \port$5697$0  < threshold;
-  assign \$69  = ~ \port$5825$0 ;
+  assign \$68  = \port$5720$0  < threshold;
+  assign \$69  = ~ \port$5848$0 ;
   assign \$70  = \$68  & \$69 ;
-  assign \$71  = \port$5699$0  < threshold;
-  assign \$72  = ~ \port$5827$0 ;
+  assign \$71  = \port$5722$0  < threshold;
+  assign \$72  = ~ \port$5850$0 ;
   assign \$73  = \$71  & \$72 ;
-  assign \$74  = \port$5701$0  < threshold;
-  assign \$75  = ~ \port$5829$0 ;
+  assign \$74  = \port$5724$0  < threshold;
+  assign \$75  = ~ \port$5852$0 ;
   assign \$76  = \$74  & \$75 ;
-  assign \$77  = \port$5703$0  < threshold;
-  assign \$78  = ~ \port$5831$0 ;
+  assign \$77  = \port$5726$0  < threshold;
+  assign \$78  = ~ \port$5854$0 ;
   assign \$79  = \$77  & \$78 ;
-  assign \$80  = \port$5705$0  < threshold;
-  assign \$81  = ~ \port$5833$0 ;
+  assign \$80  = \port$5728$0  < threshold;
+  assign \$81  = ~ \port$5856$0 ;
   assign \$82  = \$80  & \$81 ;
-  assign \$83  = \port$5707$0  < threshold;
-  assign \$84  = ~ \port$5835$0 ;
+  assign \$83  = \port$5730$0  < threshold;
+  assign \$84  = ~ \port$5858$0 ;
   assign \$85  = \$83  & \$84 ;
-  assign \$86  = \port$5709$0  < threshold;
-  assign \$87  = ~ \port$5837$0 ;
+  assign \$86  = \port$5732$0  < threshold;
+  assign \$87  = ~ \port$5860$0 ;
   assign \$88  = \$86  & \$87 ;
-  assign \$89  = \port$5711$0  < threshold;
-  assign \$90  = ~ \port$5839$0 ;
+  assign \$89  = \port$5734$0  < threshold;
+  assign \$90  = ~ \port$5862$0 ;
   assign \$91  = \$89  & \$90 ;
-  assign \$92  = \port$5713$0  < threshold;
-  assign \$93  = ~ \port$5841$0 ;
+  assign \$92  = \port$5736$0  < threshold;
+  assign \$93  = ~ \port$5864$0 ;
   assign \$94  = \$92  & \$93 ;
-  assign \$95  = \port$5715$0  < threshold;
-  assign \$96  = ~ \port$5843$0 ;
+  assign \$95  = \port$5738$0  < threshold;
+  assign \$96  = ~ \port$5866$0 ;
   assign \$97  = \$95  & \$96 ;
-  assign \$98  = \port$5717$0  < threshold;
-  assign \$99  = ~ \port$5845$0 ;
+  assign \$98  = \port$5740$0  < threshold;
+  assign \$99  = ~ \port$5868$0 ;
   assign \$100  = \$98  & \$99 ;
-  assign \$101  = \port$5719$0  < threshold;
-  assign \$102  = ~ \port$5847$0 ;
+  assign \$101  = \port$5742$0  < threshold;
+  assign \$102  = ~ \port$5870$0 ;
   assign \$103  = \$101  & \$102 ;
-  assign \$104  = \port$5721$0  < threshold;
-  assign \$105  = ~ \port$5849$0 ;
+  assign \$104  = \port$5744$0  < threshold;
+  assign \$105  = ~ \port$5872$0 ;
   assign \$106  = \$104  & \$105 ;
-  assign \$107  = \port$5723$0  < threshold;
-  assign \$108  = ~ \port$5851$0 ;
+  assign \$107  = \port$5746$0  < threshold;
+  assign \$108  = ~ \port$5874$0 ;
   assign \$109  = \$107  & \$108 ;
-  assign \$110  = \port$5725$0  < threshold;
-  assign \$111  = ~ \port$5853$0 ;
+  assign \$110  = \port$5748$0  < threshold;
+  assign \$111  = ~ \port$5876$0 ;
   assign \$112  = \$110  & \$111 ;
-  assign \$113  = \port$5727$0  < threshold;
-  assign \$114  = ~ \port$5855$0 ;
+  assign \$113  = \port$5750$0  < threshold;
+  assign \$114  = ~ \port$5878$0 ;
   assign \$115  = \$113  & \$114 ;
-  assign \$116  = \port$5729$0  < threshold;
-  assign \$117  = ~ \port$5857$0 ;
+  assign \$116  = \port$5752$0  < threshold;
+  assign \$117  = ~ \port$5880$0 ;
   assign \$118  = \$116  & \$117 ;
-  assign \$119  = \port$5731$0  < threshold;
-  assign \$120  = ~ \port$5859$0 ;
+  assign \$119  = \port$5754$0  < threshold;
+  assign \$120  = ~ \port$5882$0 ;
   assign \$121  = \$119  & \$120 ;
-  assign \$122  = \port$5733$0  < threshold;
-  assign \$123  = ~ \port$5861$0 ;
+  assign \$122  = \port$5756$0  < threshold;
+  assign \$123  = ~ \port$5884$0 ;
   assign \$124  = \$122  & \$123 ;
-  assign \$125  = \port$5735$0  < threshold;
-  assign \$126  = ~ \port$5863$0 ;
+  assign \$125  = \port$5758$0  < threshold;
+  assign \$126  = ~ \port$5886$0 ;
   assign \$127  = \$125  & \$126 ;
-  assign \$128  = \port$5737$0  < threshold;
-  assign \$129  = ~ \port$5865$0 ;
+  assign \$128  = \port$5760$0  < threshold;
+  assign \$129  = ~ \port$5888$0 ;
   assign \$130  = \$128  & \$129 ;
-  assign \$131  = \port$5739$0  < threshold;
-  assign \$132  = ~ \port$5867$0 ;
+  assign \$131  = \port$5762$0  < threshold;
+  assign \$132  = ~ \port$5890$0 ;
   assign \$133  = \$131  & \$132 ;
-  assign \$134  = \port$5741$0  < threshold;
-  assign \$135  = ~ \port$5869$0 ;
+  assign \$134  = \port$5764$0  < threshold;
+  assign \$135  = ~ \port$5892$0 ;
   assign \$136  = \$134  & \$135 ;
-  assign \$137  = \port$5743$0  < threshold;
-  assign \$138  = ~ \port$5871$0 ;
+  assign \$137  = \port$5766$0  < threshold;
+  assign \$138  = ~ \port$5894$0 ;
   assign \$139  = \$137  & \$138 ;
-  assign \$140  = \port$5745$0  < threshold;
-  assign \$141  = ~ \port$5873$0 ;
+  assign \$140  = \port$5768$0  < threshold;
+  assign \$141  = ~ \port$5896$0 ;
   assign \$142  = \$140  & \$141 ;
-  assign \$143  = \port$5747$0  < threshold;
-  assign \$144  = ~ \port$5875$0 ;
+  assign \$143  = \port$5770$0  < threshold;
+  assign \$144  = ~ \port$5898$0 ;
   assign \$145  = \$143  & \$144 ;
-  assign \$146  = \port$5749$0  < threshold;
-  assign \$147  = ~ \port$5877$0 ;
+  assign \$146  = \port$5772$0  < threshold;
+  assign \$147  = ~ \port$5900$0 ;
   assign \$148  = \$146  & \$147 ;
-  assign \$149  = \port$5751$0  < threshold;
-  assign \$150  = ~ \port$5879$0 ;
+  assign \$149  = \port$5774$0  < threshold;
+  assign \$150  = ~ \port$5902$0 ;
   assign \$151  = \$149  & \$150 ;
-  assign \$152  = \port$5753$0  < threshold;
-  assign \$153  = ~ \port$5881$0 ;
+  assign \$152  = \port$5776$0  < threshold;
+  assign \$153  = ~ \port$5904$0 ;
   assign \$154  = \$152  & \$153 ;
-  assign \$155  = \port$5755$0  < threshold;
-  assign \$156  = ~ \port$5883$0 ;
+  assign \$155  = \port$5778$0  < threshold;
+  assign \$156  = ~ \port$5906$0 ;
   assign \$157  = \$155  & \$156 ;
-  assign \$158  = \port$5757$0  < threshold;
-  assign \$159  = ~ \port$5885$0 ;
+  assign \$158  = \port$5780$0  < threshold;
+  assign \$159  = ~ \port$5908$0 ;
   assign \$160  = \$158  & \$159 ;
-  assign \$161  = \port$5759$0  < threshold;
-  assign \$162  = ~ \port$5887$0 ;
+  assign \$161  = \port$5782$0  < threshold;
+  assign \$162  = ~ \port$5910$0 ;
   assign \$163  = \$161  & \$162 ;
-  assign \$164  = \port$5761$0  < threshold;
-  assign \$165  = ~ \port$5889$0 ;
+  assign \$164  = \port$5784$0  < threshold;
+  assign \$165  = ~ \port$5912$0 ;
   assign \$166  = \$164  & \$165 ;
-  assign \$167  = \port$5763$0  < threshold;
-  assign \$168  = ~ \port$5891$0 ;
+  assign \$167  = \port$5786$0  < threshold;
+  assign \$168  = ~ \port$5914$0 ;
   assign \$169  = \$167  & \$168 ;
-  assign \$170  = \port$5765$0  < threshold;
-  assign \$171  = ~ \port$5893$0 ;
+  assign \$170  = \port$5788$0  < threshold;
+  assign \$171  = ~ \port$5916$0 ;
   assign \$172  = \$170  & \$171 ;
-  assign \$173  = \port$5767$0  < threshold;
-  assign \$174  = ~ \port$5895$0 ;
+  assign \$173  = \port$5790$0  < threshold;
+  assign \$174  = ~ \port$5918$0 ;
   assign \$175  = \$173  & \$174 ;
-  assign \$176  = \port$5769$0  < threshold;
-  assign \$177  = ~ \port$5897$0 ;
+  assign \$176  = \port$5792$0  < threshold;
+  assign \$177  = ~ \port$5920$0 ;
   assign \$178  = \$176  & \$177 ;
-  assign \$179  = \port$5771$0  < threshold;
-  assign \$180  = ~ \port$5899$0 ;
+  assign \$179  = \port$5794$0  < threshold;
+  assign \$180  = ~ \port$5922$0 ;
   assign \$181  = \$179  & \$180 ;
-  assign \$182  = \port$5773$0  < threshold;
-  assign \$183  = ~ \port$5901$0 ;
+  assign \$182  = \port$5796$0  < threshold;
+  assign \$183  = ~ \port$5924$0 ;
   assign \$184  = \$182  & \$183 ;
-  assign \$185  = \port$5775$0  < threshold;
-  assign \$186  = ~ \port$5903$0 ;
+  assign \$185  = \port$5798$0  < threshold;
+  assign \$186  = ~ \port$5926$0 ;
   assign \$187  = \$185  & \$186 ;
-  assign \$188  = \port$5777$0  < threshold;
-  assign \$189  = ~ \port$5905$0 ;
+  assign \$188  = \port$5800$0  < threshold;
+  assign \$189  = ~ \port$5928$0 ;
   assign \$190  = \$188  & \$189 ;
-  assign \$191  = \port$5779$0  < threshold;
-  assign \$192  = ~ \port$5907$0 ;
+  assign \$191  = \port$5802$0  < threshold;
+  assign \$192  = ~ \port$5930$0 ;
   assign \$193  = \$191  & \$192 ;
   assign wrong = reads_low ^ side_data;
   assign \$194  = 1'h1 << fail_row;
@@ -20106,7 +20227,7 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
     casez (write_state)
       4'h0:
           if (start) begin
-            \$296  = { \port$5037$0 , \port$5035$0  };
+            \$296  = { \port$5051$0 , \port$5049$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -20450,11 +20571,11 @@ module \mram_macro.write_controller (bypass_l, bypass_r, g_wr_clk, start, pulse_
       \$306  = 16'h0000;
     end
   end
-  assign codes = { \port$5779$0 , \port$5777$0 , \port$5775$0 , \port$5773$0 , \port$5771$0 , \port$5769$0 , \port$5767$0 , \port$5765$0 , \port$5763$0 , \port$5761$0 , \port$5759$0 , \port$5757$0 , \port$5755$0 , \port$5753$0 , \port$5751$0 , \port$5749$0 , \port$5747$0 , \port$5745$0 , \port$5743$0 , \port$5741$0 , \port$5739$0 , \port$5737$0 , \port$5735$0 , \port$5733$0 , \port$5731$0 , \port$5729$0 , \port$5727$0 , \port$5725$0 , \port$5723$0 , \port$5721$0 , \port$5719$0 , \port$5717$0 , \port$5715$0 , \port$5713$0 , \port$5711$0 , \port$5709$0 , \port$5707$0 , \port$5705$0 , \port$5703$0 , \port$5701$0 , \port$5699$0 , \port$5697$0 , \port$5695$0 , \port$5693$0 , \port$5691$0 , \port$5689$0 , \port$5687$0 , \port$5685$0 , \port$5683$0 , \port$5681$0 , \port$5679$0 , \port$5677$0 , \port$5675$0 , \port$5673$0 , \port$5671$0 , \port$5669$0 , \port$5667$0 , \port$5665$0 , \port$5663$0 , \port$5661$0 , \port$5659$0 , \port$5657$0 , \port$5655$0 , \port$5653$0  };
-  assign overflow = { \port$5907$0 , \port$5905$0 , \port$5903$0 , \port$5901$0 , \port$5899$0 , \port$5897$0 , \port$5895$0 , \port$5893$0 , \port$5891$0 , \port$5889$0 , \port$5887$0 , \port$5885$0 , \port$5883$0 , \port$5881$0 , \port$5879$0 , \port$5877$0 , \port$5875$0 , \port$5873$0 , \port$5871$0 , \port$5869$0 , \port$5867$0 , \port$5865$0 , \port$5863$0 , \port$5861$0 , \port$5859$0 , \port$5857$0 , \port$5855$0 , \port$5853$0 , \port$5851$0 , \port$5849$0 , \port$5847$0 , \port$5845$0 , \port$5843$0 , \port$5841$0 , \port$5839$0 , \port$5837$0 , \port$5835$0 , \port$5833$0 , \port$5831$0 , \port$5829$0 , \port$5827$0 , \port$5825$0 , \port$5823$0 , \port$5821$0 , \port$5819$0 , \port$5817$0 , \port$5815$0 , \port$5813$0 , \port$5811$0 , \port$5809$0 , \port$5807$0 , \port$5805$0 , \port$5803$0 , \port$5801$0 , \port$5799$0 , \port$5797$0 , \port$5795$0 , \port$5793$0 , \port$5791$0 , \port$5789$0 , \port$5787$0 , \port$5785$0 , \port$5783$0 , \port$5781$0  };
+  assign codes = { \port$5802$0 , \port$5800$0 , \port$5798$0 , \port$5796$0 , \port$5794$0 , \port$5792$0 , \port$5790$0 , \port$5788$0 , \port$5786$0 , \port$5784$0 , \port$5782$0 , \port$5780$0 , \port$5778$0 , \port$5776$0 , \port$5774$0 , \port$5772$0 , \port$5770$0 , \port$5768$0 , \port$5766$0 , \port$5764$0 , \port$5762$0 , \port$5760$0 , \port$5758$0 , \port$5756$0 , \port$5754$0 , \port$5752$0 , \port$5750$0 , \port$5748$0 , \port$5746$0 , \port$5744$0 , \port$5742$0 , \port$5740$0 , \port$5738$0 , \port$5736$0 , \port$5734$0 , \port$5732$0 , \port$5730$0 , \port$5728$0 , \port$5726$0 , \port$5724$0 , \port$5722$0 , \port$5720$0 , \port$5718$0 , \port$5716$0 , \port$5714$0 , \port$5712$0 , \port$5710$0 , \port$5708$0 , \port$5706$0 , \port$5704$0 , \port$5702$0 , \port$5700$0 , \port$5698$0 , \port$5696$0 , \port$5694$0 , \port$5692$0 , \port$5690$0 , \port$5688$0 , \port$5686$0 , \port$5684$0 , \port$5682$0 , \port$5680$0 , \port$5678$0 , \port$5676$0  };
+  assign overflow = { \port$5930$0 , \port$5928$0 , \port$5926$0 , \port$5924$0 , \port$5922$0 , \port$5920$0 , \port$5918$0 , \port$5916$0 , \port$5914$0 , \port$5912$0 , \port$5910$0 , \port$5908$0 , \port$5906$0 , \port$5904$0 , \port$5902$0 , \port$5900$0 , \port$5898$0 , \port$5896$0 , \port$5894$0 , \port$5892$0 , \port$5890$0 , \port$5888$0 , \port$5886$0 , \port$5884$0 , \port$5882$0 , \port$5880$0 , \port$5878$0 , \port$5876$0 , \port$5874$0 , \port$5872$0 , \port$5870$0 , \port$5868$0 , \port$5866$0 , \port$5864$0 , \port$5862$0 , \port$5860$0 , \port$5858$0 , \port$5856$0 , \port$5854$0 , \port$5852$0 , \port$5850$0 , \port$5848$0 , \port$5846$0 , \port$5844$0 , \port$5842$0 , \port$5840$0 , \port$5838$0 , \port$5836$0 , \port$5834$0 , \port$5832$0 , \port$5830$0 , \port$5828$0 , \port$5826$0 , \port$5824$0 , \port$5822$0 , \port$5820$0 , \port$5818$0 , \port$5816$0 , \port$5814$0 , \port$5812$0 , \port$5810$0 , \port$5808$0 , \port$5806$0 , \port$5804$0  };
   assign failed = fail_mask;
   assign row = fail_row;
-  assign \data$27  = { \port$5037$0 , \port$5035$0  };
+  assign \data$27  = { \port$5051$0 , \port$5049$0  };
   assign bypass_l = \$196 [63:0];
   assign bypass_r = \$199 [63:0];
   assign reads_low[63] = \$193 ;

@@ -156,8 +156,11 @@ class MramMacro(wiring.Component):
         # accumulator's combinational pass values): the read control keeps the next evaluation
         # from capturing over them while the stream lasts.
         streamed = not c.result_register
-        m.submodules.read_control = reader = ReadControl(tdc_bits=c.coarse_bits,
-                                                         stream_hold=streamed)
+        # The read control's counters: the edge counter's high bits and the precharge counter
+        # behind clock gates of their own (they change on a few edges per VMM).
+        m.submodules.read_control = reader = ReadControl(
+            tdc_bits=c.coarse_bits, stream_hold=streamed, count_domain="g_rc_cnt",
+            precharge_domain="g_rc_pre")
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
                                      fine_taps=c.fine_taps, sync_domain="g_sync",
@@ -200,6 +203,8 @@ class MramMacro(wiring.Component):
             gated_domain(m, name, enable, gate=self.clock_gating, parent=parent)
 
         gate("g_regs", ~regs.s_axil_awready & ~regs.s_axil_wready & ~regs.s_axil_bvalid)
+        gate("g_rc_cnt", reader.count_enable)
+        gate("g_rc_pre", reader.precharge_enable)
         gate("g_bus", regs.bus_active)      # bus handshake, read data, strobes, flags
         # the comparator synchronisers: only while the TDC front end is on (read_control.py)
         gate("g_sync", reader.arr_tdc_en)

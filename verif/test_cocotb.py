@@ -25,8 +25,9 @@ CONFIGS = [
                 calibration="gain", tdc_mode="counter"),
     # the small two-step build is the plain VMM macro of the paper (config.PROFILES "plain"):
     # no activation mode, single passes (no multi-bit inputs or tiled sums), open-loop writes,
-    # results streamed from the TDC codes (no result register)
-    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+    # results streamed from the TDC codes (no result register), two columns per beat and a
+    # padded last beat (11 columns)
+    MacroConfig(rows=8, cols=11, tdc_bits=4, result_width=8, stream_width=16,
                 tdc_mode="two_step", tdc_fine_taps=4, activation=False, multibit=False,
                 write_verify=False, result_register=False),
 ]

@@ -92,6 +92,9 @@ _BEAT_CLOCKS = {"g_in": "in_beats", "g_ser": "out_beats"}
 #: Gated clocks with one edge per VMM: the pass counter's, the result register's, the input
 #: drivers', each TDC column's (``g_tdc<i>``).
 ONCE_CLOCKS = ("g_cnt", "g_acc", "g_drv")
+#: Gated clocks with a few edges per VMM: the read control's edge counter's high bits (a load
+#: and about one carry) and its precharge counter (a load and PRECHARGE_CYCLES - 1 counts).
+_FEW_CLOCKS = {"g_rc_cnt": lambda c: 2.0, "g_rc_pre": lambda c: float(c.precharge_cycles)}
 _COLUMN_CLOCK = re.compile(r"g_tdc\d+")
 
 
@@ -110,6 +113,8 @@ def clock_edges(clock: str, config: MacroConfig, cycles_per_vmm: float) -> float
         return float(getattr(config, _BEAT_CLOCKS[clock]))
     if clock in ONCE_CLOCKS or _COLUMN_CLOCK.fullmatch(clock):
         return 1.0
+    if clock in _FEW_CLOCKS:
+        return _FEW_CLOCKS[clock](config)
     raise ValueError(f"clock {clock!r} has no edges-per-VMM rule in the energy model "
                      f"(mram_macro/explore/model.py clock_edges)")
 

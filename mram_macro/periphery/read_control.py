@@ -31,13 +31,17 @@ abandoned: ``arr_eval`` and ``arr_tdc_en`` fall, ``tdc_clear`` is raised once mo
 the columns back the epoch of the held codes, tdc.py) and the precharge starts again.
 """
 
-from amaranth import Const, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .tdc import SYNC_STAGES
 
-__all__ = ["ReadControl"]
+__all__ = ["ReadControl", "COUNT_LOW_BITS"]
+
+#: Low bits of the read control's edge counter that count on every edge (the high bits are
+#: clocked only on a carry out of them: ``count_domain``).
+COUNT_LOW_BITS = 5
 
 
 class ReadControl(wiring.Component):
@@ -48,11 +52,22 @@ class ReadControl(wiring.Component):
     precharge begins one period after ``arr_eval`` falls).
     """
 
-    def __init__(self, *, tdc_bits: int, stream_hold: bool = False):
-        """``stream_hold``: the ``hold`` and ``hold_beats`` inputs (module docstring)."""
+    def __init__(self, *, tdc_bits: int, stream_hold: bool = False,
+                 count_domain: str = "sync", precharge_domain: str = "sync"):
+        """``stream_hold``: the ``hold`` and ``hold_beats`` inputs (module docstring).
+        ``count_domain``: the clock domain of the high bits of the edge counter (above its
+        low :data:`COUNT_LOW_BITS`), which change only on the edges with ``count_enable``
+        high (a start, an abandon, a carry out of the low bits); ``precharge_domain``: that of
+        the precharge counter, which changes only on edges with ``precharge_enable`` high.
+        A clock gated by the enable is exact (the top's ``g_rc_cnt`` and ``g_rc_pre``)."""
         if not isinstance(stream_hold, bool):
             raise TypeError(f"stream_hold must be a bool, not {stream_hold!r}")
+        for name, domain in (("count_domain", count_domain),
+                             ("precharge_domain", precharge_domain)):
+            if not isinstance(domain, str) or not domain.isidentifier():
+                raise ValueError(f"{name} must be a domain name, not {domain!r}")
         self.tdc_bits, self.stream_hold = tdc_bits, stream_hold
+        self.count_domain, self.precharge_domain = count_domain, precharge_domain
         hold = {"hold": In(1), "hold_beats": In(16)} if stream_hold else {}
         super().__init__({
             "start": In(1),
@@ -71,6 +86,8 @@ class ReadControl(wiring.Component):
             "tdc_early": Out(1),
             "tdc_all_fired": In(1),
             **hold,
+            "count_enable": Out(1),
+            "precharge_enable": Out(1),
         })
 
     def elaborate(self, platform):
@@ -78,9 +95,26 @@ class ReadControl(wiring.Component):
         max_code = (1 << self.tdc_bits) - 1
         precharge_left = Signal(8)
         # rel = t - (D + S): the code the current edge stands for (code 0 begins at t = D + S).
-        # One register, set to -(D + S) at the start (D as it is then) and counted up from E,
-        # instead of a timer t and a latched D + S with a subtractor between them.
+        # One counter, set to -(D + S) at the start (D as it is then) and counted up from E,
+        # instead of a timer t and a latched D + S with a subtractor between them. Its low
+        # COUNT_LOW_BITS bits count on every edge of the evaluation; the high bits
+        # (``count_domain``) change only on a load or a carry out of the low ones.
         rel = Signal(range(-(1 << 17), 1 << 17))
+        lo = Signal(COUNT_LOW_BITS)
+        hi = Signal(len(rel) - COUNT_LOW_BITS)
+        m.d.comb += rel.eq(Cat(lo, hi))
+        d_hi, d_pre = m.d[self.count_domain], m.d[self.precharge_domain]
+        start_rel = Signal(len(rel))
+        m.d.comb += start_rel.eq(-(self.start_delay + SYNC_STAGES))
+        load = Signal()         # rel and precharge_left take their start values
+        carry = Signal()        # rel counts up with a carry into its high bits
+        count_down = Signal()   # precharge_left counts down
+        m.d.comb += [self.count_enable.eq(load | carry),
+                     self.precharge_enable.eq(load | count_down)]
+        with m.If(load):
+            m.d.sync += lo.eq(start_rel[:COUNT_LOW_BITS])
+            d_hi += hi.eq(start_rel[COUNT_LOW_BITS:])
+            d_pre += precharge_left.eq(self.precharge_cycles - 1)
         # min(t, S): the edges since E, as far as the capture rule needs them
         settled = Signal(range(SYNC_STAGES + 1))
         # t >= D - 1 (the front end is on), i.e. rel >= -S - 1; and on the next cycle
@@ -102,11 +136,8 @@ class ReadControl(wiring.Component):
         def accept_start():
             m.d.comb += self.idle.eq(1)
             with m.If(self.start):
-                m.d.sync += [
-                    self.arr_pre.eq(1),
-                    precharge_left.eq(self.precharge_cycles - 1),
-                    rel.eq(-(self.start_delay + SYNC_STAGES)),
-                ]
+                m.d.comb += load.eq(1)
+                m.d.sync += self.arr_pre.eq(1)
                 m.next = "Precharge"
 
         with m.FSM(name="read"):
@@ -119,24 +150,26 @@ class ReadControl(wiring.Component):
                     m.d.comb += self.tdc_clear.eq(1)
                     m.next = "Evaluate"
                 with m.Elif(precharge_left != 0):
-                    m.d.sync += precharge_left.eq(precharge_left - 1)
+                    m.d.comb += count_down.eq(1)
+                    d_pre += precharge_left.eq(precharge_left - 1)
             with m.State("Evaluate"):
-                m.d.sync += [rel.eq(rel + 1), self.arr_tdc_en.eq(rel >= on_after)]
+                m.d.sync += self.arr_tdc_en.eq(rel >= on_after)
                 with m.If(settled != SYNC_STAGES):
                     m.d.sync += settled.eq(settled + 1)
                 # with stream_hold: the held codes are still being read at the first capture
                 # edge: abandon the evaluation, precharge again
                 with m.If(capture & hold):
-                    m.d.comb += self.tdc_clear.eq(1)
-                    m.d.sync += [
-                        self.arr_eval.eq(0), self.arr_tdc_en.eq(0), self.arr_pre.eq(1),
-                        precharge_left.eq(self.precharge_cycles - 1),
-                        rel.eq(-(self.start_delay + SYNC_STAGES)),
-                    ]
+                    m.d.comb += [self.tdc_clear.eq(1), load.eq(1)]
+                    m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0), self.arr_pre.eq(1)]
                     m.next = "Precharge"
-                with m.Elif(self.tdc_all_fired | self.tdc_window_end):
-                    m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0)]
-                    m.next = "Convert_Done"
+                with m.Else():
+                    m.d.sync += lo.eq(lo + 1)
+                    m.d.comb += carry.eq(lo.all())
+                    with m.If(carry):
+                        d_hi += hi.eq(hi + 1)
+                    with m.If(self.tdc_all_fired | self.tdc_window_end):
+                        m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0)]
+                        m.next = "Convert_Done"
             with m.State("Convert_Done"):
                 # The TDC registers its last captures on the edge that left Evaluate.
                 m.d.comb += self.done.eq(1)
