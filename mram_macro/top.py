@@ -186,7 +186,8 @@ class MramMacro(wiring.Component):
                 cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
                 reset_table=[lut_count(c, v) for v in
                              nominal_table(c, self.device, self.readout)]))
-        m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
+        m.submodules.result_serializer = ser = self._gated(
+            "g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain,
                                                  multibit=c.multibit)
         if c.has_tracker:
@@ -319,6 +320,16 @@ class MramMacro(wiring.Component):
             ser.load.eq(seq.emit),
             ser.flags.overflow.eq(tdc.overflow.any()),
         ]
+        if streamed:
+            # Whether the sink has lately held a beat back (in this frame or the last): then
+            # the next evaluation waits for the stream's end instead of overlapping it. On the
+            # free-running clock: the serializer's gate is closed on the cycles of a stall.
+            this, last = Signal(name="sink_stalled_now"), Signal(name="sink_stalled_last")
+            with m.If(ser.load & ~ser.busy):
+                m.d.sync += [last.eq(this), this.eq(0)]
+            with m.Elif(self.m_axis_tvalid & ~self.m_axis_tready):
+                m.d.sync += this.eq(1)
+            m.d.comb += reader.hold_stalled.eq(this | last)
         # The serializer reads the accumulator's register in place (the sequencer captures no
         # pass while a frame is under way).
         if c.activation:

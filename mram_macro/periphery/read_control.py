@@ -25,10 +25,12 @@ Held codes (``stream_hold``, for a macro that streams its results from the TDC's
 ``MacroConfig.result_register=False``): while ``hold`` is high the codes of the previous
 evaluation are still being read, so no capture may overwrite them. The precharge is extended
 until the ``hold_beats`` beats still to go fit in the edges before the first capture (``D + S``
-of them at one beat per cycle; with the default start delay this never waits), and an
-evaluation that reaches its first capture edge with ``hold`` still high (the stream stalled) is
-abandoned: ``arr_eval`` and ``arr_tdc_en`` fall, ``tdc_clear`` is raised once more (which gives
-the columns back the epoch of the held codes, tdc.py) and the precharge starts again.
+of them at one beat per cycle; with the default start delay this never waits), or, once the
+sink has stalled (``hold_stalled``: a beat waited for it in this frame or the last), until the
+stream has ended; an evaluation that reaches its first capture edge with ``hold`` still high
+(the stream stalled after the evaluation began) is abandoned: ``arr_eval`` and ``arr_tdc_en``
+fall, ``tdc_clear`` is raised once more (which gives the columns back the epoch of the held
+codes, tdc.py) and the precharge starts again.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -68,7 +70,8 @@ class ReadControl(wiring.Component):
                 raise ValueError(f"{name} must be a domain name, not {domain!r}")
         self.tdc_bits, self.stream_hold = tdc_bits, stream_hold
         self.count_domain, self.precharge_domain = count_domain, precharge_domain
-        hold = {"hold": In(1), "hold_beats": In(16)} if stream_hold else {}
+        hold = ({"hold": In(1), "hold_beats": In(16), "hold_stalled": In(1)} if stream_hold
+                else {})
         super().__init__({
             "start": In(1),
             "precharge_cycles": In(8),
@@ -131,7 +134,9 @@ class ReadControl(wiring.Component):
         ]
         # In precharge rel = -(D + S): the beats still to go fit in the edges before the
         # first capture at one beat per cycle.
-        beats_fit = (~hold | (self.hold_beats + rel <= 0)) if self.stream_hold else Const(1)
+        # A sink that has stalled during the frame: wait for its end (no evaluation wasted).
+        beats_fit = ((~hold | (~self.hold_stalled & (self.hold_beats + rel <= 0)))
+                     if self.stream_hold else Const(1))
 
         def accept_start():
             m.d.comb += self.idle.eq(1)

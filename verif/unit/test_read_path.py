@@ -231,10 +231,12 @@ def test_comparators_are_not_looked_at_before_the_front_end_is_on(delay):
     assert got["codes"] == codes.tolist() == [0, 1, 3, 8]
 
 
-def _held_evaluation(delay, precharge, beats, stall_edges):
+def _held_evaluation(delay, precharge, beats, stall_edges, stall_from=0):
     """ReadControl with ``stream_hold``: ``start`` with a stream of ``beats`` beats still to go,
-    one beat leaving per edge except that the first ``stall_edges`` edges accept none. Per
-    cycle from the start: (arr_pre, arr_eval, tdc_clear, tdc_capture, hold)."""
+    one beat leaving per edge except that the ``stall_edges`` edges from edge ``stall_from`` on
+    accept none (``hold_stalled`` is high from the edge after the first such cycle, as the
+    serializer's ``stalled``). Per cycle from the start: (arr_pre, arr_eval, tdc_clear,
+    tdc_capture, hold)."""
     dut = ReadControl(tdc_bits=3, stream_hold=True)
     trace = []
 
@@ -242,16 +244,18 @@ def _held_evaluation(delay, precharge, beats, stall_edges):
         ctx.set(dut.precharge_cycles, precharge)
         ctx.set(dut.start_delay, delay)
         ctx.set(dut.start, 1)
-        left, stall = beats, stall_edges
-        for _ in range(4 * (delay + precharge + beats + stall_edges) + 40):
+        left, stall, stalled = beats, stall_edges, 0
+        for edge in range(4 * (delay + precharge + beats + stall_edges + stall_from) + 40):
             ctx.set(dut.hold, left != 0)
             ctx.set(dut.hold_beats, left)
+            ctx.set(dut.hold_stalled, stalled)
             trace.append(tuple(ctx.get(s) for s in (dut.arr_pre, dut.arr_eval, dut.tdc_clear,
                                                     dut.tdc_capture, dut.hold)))
             await ctx.tick()
             ctx.set(dut.start, 0)
-            if stall:
+            if stall and edge >= stall_from and left:
                 stall -= 1
+                stalled = 1
             elif left:
                 left -= 1
             if ctx.get(dut.done):
@@ -283,11 +287,22 @@ def test_held_codes_precharge_waits_for_the_stream(delay):
         assert captures[0] == beats + (delay == 0)
 
 
+def test_held_codes_stream_stalled_before_the_start_is_waited_for():
+    """A stream that has stalled before the evaluation would start is waited for to its end:
+    no evaluation is wasted, and the first capture comes after the last beat."""
+    trace = _held_evaluation(delay=8, precharge=2, beats=6, stall_edges=12)
+    clears = [i for i, t in enumerate(trace) if t[2]]
+    captures = [i for i, t in enumerate(trace) if t[3]]
+    assert len(clears) == 1, "an evaluation was abandoned behind a stream known to stall"
+    assert captures and not any(trace[i][4] for i in captures)
+    assert not trace[clears[0]][4], "the evaluation started while the stalled stream lasted"
+
+
 def test_held_codes_stalled_stream_abandons_the_evaluation():
-    """An evaluation that reaches its first capture edge while the stream is stalled is
-    abandoned (arr_eval falls, tdc_clear again, a new precharge) and run again; no capture
-    happens while the stream holds the codes."""
-    trace = _held_evaluation(delay=2, precharge=2, beats=3, stall_edges=20)
+    """An evaluation that reaches its first capture edge while the stream, which stalled only
+    after the evaluation began, still holds the codes is abandoned (arr_eval falls, tdc_clear
+    again, a new precharge) and run again; no capture happens while the stream holds them."""
+    trace = _held_evaluation(delay=2, precharge=2, beats=4, stall_edges=20, stall_from=3)
     clears = [i for i, t in enumerate(trace) if t[2]]
     captures = [i for i, t in enumerate(trace) if t[3]]
     assert captures and not any(trace[i][4] for i in captures)
