@@ -157,8 +157,10 @@ class MacroConfig:
         beats leave (``CAL_OFFSET - 2 * code``; one register of ``cols * result_width`` bits
         fewer): the next evaluation then overlaps the stream only as far as it cannot
         overwrite a code before the stream has ended (its precharge waits while more beats
-        are left than edges before its first capture, and an evaluation that reaches that
+        are left than edges before its first capture, or, once the sink has stalled in this
+        frame or the last, until the stream has ended; an evaluation that reaches its first
         capture with the stream stalled by ``m_axis_tready`` is abandoned and run again).
+        Behind a back-pressured sink this costs throughput (``make bench``).
         Only for a single-pass build without the activation mode or gain calibration
         (``multibit=False``, ``activation=False``, ``calibration="offset"``): a running sum,
         activation bits or registered gain products need the register. CAL_OFFSET,
