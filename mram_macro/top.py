@@ -186,8 +186,7 @@ class MramMacro(wiring.Component):
                 cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
                 reset_table=[lut_count(c, v) for v in
                              nominal_table(c, self.device, self.readout)]))
-        m.submodules.result_serializer = ser = self._gated(
-            "g_ser", ResultSerializer(c))
+        m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain,
                                                  multibit=c.multibit)
         if c.has_tracker:

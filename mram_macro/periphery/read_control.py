@@ -56,7 +56,8 @@ class ReadControl(wiring.Component):
 
     def __init__(self, *, tdc_bits: int, stream_hold: bool = False,
                  count_domain: str = "sync", precharge_domain: str = "sync"):
-        """``stream_hold``: the ``hold`` and ``hold_beats`` inputs (module docstring).
+        """``stream_hold``: the ``hold``, ``hold_beats`` and ``hold_stalled`` inputs (module
+        docstring).
         ``count_domain``: the clock domain of the high bits of the edge counter (above its
         low :data:`COUNT_LOW_BITS`), which change only on the edges with ``count_enable``
         high (a start, an abandon, a carry out of the low bits); ``precharge_domain``: that of
@@ -133,8 +134,8 @@ class ReadControl(wiring.Component):
             self.tdc_capture.eq(capture & ~hold),
         ]
         # In precharge rel = -(D + S): the beats still to go fit in the edges before the
-        # first capture at one beat per cycle.
-        # A sink that has stalled during the frame: wait for its end (no evaluation wasted).
+        # first capture at one beat per cycle; behind a sink that has lately stalled, wait for
+        # the stream's end (no evaluation wasted).
         beats_fit = ((~hold | (~self.hold_stalled & (self.hold_beats + rel <= 0)))
                      if self.stream_hold else Const(1))
 

@@ -150,25 +150,31 @@ class Tdc(wiring.Component):
 
     def _held_column(self, m, d, c, code, take, end, mark_epoch):
         """``decode_held``: column ``c`` holds (coarse, ones, early) and decodes its code."""
-        k, fb = self.fine_taps, self.fine_bits
+        fb = self.fine_bits
         coarse = Signal(self.tdc_bits - fb, name=f"coarse{c}")
         ones = Signal(fb, name=f"ones{c}")
         early = Signal(name=f"early{c}")
         with m.If(take):
             d += [mark_epoch, coarse.eq(self.code_now), early.eq(self.code_early),
-                  ones.eq(popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])),
-                  self.overflow[c].eq(0)]
+                  ones.eq(self._ones(c)), self.overflow[c].eq(0)]
         with m.Elif(end):
             d += [mark_epoch, self.overflow[c].eq(1)]
-        table = Array(self.fine_table[i * fb:(i + 1) * fb] for i in range(k))
         m.d.comb += code.eq(Mux(self.overflow[c], (1 << self.tdc_bits) - 1,
-                                Mux(early, 0, Cat(table[ones], coarse))))
+                                self._fine_code(ones, coarse, early)))
 
     def _code(self, c: int):
         """The code column ``c`` takes when captured now."""
         if self.fine_taps == 1:
             return self.code_now
-        k, fb = self.fine_taps, self.fine_bits
-        table = Array(self.fine_table[i * fb:(i + 1) * fb] for i in range(k))
-        ones = popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])
-        return Mux(self.code_early, 0, Cat(table[ones], self.code_now))
+        return self._fine_code(self._ones(c), self.code_now, self.code_early)
+
+    def _ones(self, c: int):
+        """The ones in column ``c``'s sampler bits (a count, so bubbles do not matter)."""
+        k = self.fine_taps
+        return popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])
+
+    def _fine_code(self, ones, coarse, early):
+        """``coarse * K + fine_table[ones]``, or 0 for a capture before code 0 (``early``)."""
+        fb = self.fine_bits
+        table = Array(self.fine_table[i * fb:(i + 1) * fb] for i in range(self.fine_taps))
+        return Mux(early, 0, Cat(table[ones], coarse))

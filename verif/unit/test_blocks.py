@@ -25,6 +25,20 @@ def _int(bits):
     return sum(int(b) << i for i, b in enumerate(bits))
 
 
+def _pack(values, n):
+    """``values`` as ``n``-bit two's-complement fields, the first in the low bits."""
+    return _int(np.concatenate([_bits(int(v) & ((1 << n) - 1), n) for v in values]))
+
+
+def _draw_pass(ctx, dut, rng, cols, bits, width):
+    """Random codes and signed offsets onto an accumulator's inputs; returns both."""
+    codes = rng.integers(0, 1 << bits, cols)
+    offsets = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
+    ctx.set(dut.codes, _pack(codes, bits))
+    ctx.set(dut.offsets, _pack(offsets, width))
+    return codes, offsets
+
+
 @pytest.mark.parametrize("raw", [True, False], ids=["raw", "inputs_only"])
 def test_input_driver_matches_cell_model(raw):
     """Both builds (with the write-verify's raw path, and the one-register build without it)
@@ -57,15 +71,10 @@ def test_accumulator_clear_accumulate_shift_negate_wraps():
     async def tb(ctx):
         acc = np.zeros(cols, dtype=np.int64)
         for _ in range(40):
-            codes = rng.integers(0, 1 << bits, cols)
-            offsets = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
+            codes, offsets = _draw_pass(ctx, dut, rng, cols, bits, width)
             accumulate, shift, negate = (int(v) for v in rng.integers(0, 2, 3))
-            ctx.set(dut.codes, _int(np.concatenate([_bits(int(c), bits) for c in codes])))
-            ctx.set(dut.offsets, _int(np.concatenate(
-                [_bits(int(o) & ((1 << width) - 1), width) for o in offsets])))
             thresholds = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
-            ctx.set(dut.thresholds, _int(np.concatenate(
-                [_bits(int(t) & ((1 << width) - 1), width) for t in thresholds])))
+            ctx.set(dut.thresholds, _pack(thresholds, width))
             ctx.set(dut.accumulate, accumulate)
             ctx.set(dut.shift, shift)
             ctx.set(dut.negate, negate)
@@ -290,11 +299,7 @@ def test_single_pass_accumulator_has_no_running_sum():
 
     async def tb(ctx):
         for _ in range(12):
-            codes = rng.integers(0, 1 << bits, cols)
-            offsets = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
-            ctx.set(dut.codes, _int(np.concatenate([_bits(int(c), bits) for c in codes])))
-            ctx.set(dut.offsets, _int(np.concatenate(
-                [_bits(int(o) & ((1 << width) - 1), width) for o in offsets])))
+            codes, offsets = _draw_pass(ctx, dut, rng, cols, bits, width)
             ctx.set(dut.capture, 1)
             await ctx.tick()
             ctx.set(dut.capture, 0)
@@ -318,11 +323,7 @@ def test_accumulator_without_register_follows_its_codes():
 
     async def tb(ctx):
         for i in range(12):
-            codes = rng.integers(0, 1 << bits, cols)
-            offsets = rng.integers(-(1 << (width - 1)), 1 << (width - 1), cols)
-            ctx.set(dut.codes, _int(np.concatenate([_bits(int(c), bits) for c in codes])))
-            ctx.set(dut.offsets, _int(np.concatenate(
-                [_bits(int(o) & ((1 << width) - 1), width) for o in offsets])))
+            codes, offsets = _draw_pass(ctx, dut, rng, cols, bits, width)
             ctx.set(dut.raw, i % 3 == 0)
             values = ctx.get(dut.values)        # no tick: the same cycle
             got = [(values >> (c * width)) & ((1 << width) - 1) for c in range(cols)]
