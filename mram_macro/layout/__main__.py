@@ -36,12 +36,18 @@ def _fraction(text: str) -> float:
 
 
 def configuration(name: str, rows: int | None, cols: int | None) -> MacroConfig:
-    """``name`` from ``make sta``'s configurations, with ``rows``/``cols`` overriding."""
+    """``name`` from ``make sta``'s configurations or a feature profile of ``make ppa``
+    (``plain``, ...), with ``rows``/``cols`` overriding."""
+    from ..config import PROFILES, profile_config
     from ..ppa.__main__ import STA_CONFIGS
 
-    if name not in STA_CONFIGS:
-        raise ValueError(f"unknown configuration {name!r}; known: {', '.join(STA_CONFIGS)}")
-    cfg = STA_CONFIGS[name]
+    if name in STA_CONFIGS:
+        cfg = STA_CONFIGS[name]
+    elif name in PROFILES:
+        cfg = profile_config(name)
+    else:
+        raise ValueError(f"unknown configuration {name!r}; known: {', '.join(STA_CONFIGS)}, "
+                         f"and the profiles {', '.join(PROFILES)}")
     if rows is None and cols is None:
         return cfg
     data = cfg.to_dict()
@@ -228,7 +234,8 @@ def render_docs(docs_dir: Path = DOCS_DIR) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m mram_macro.layout", description=__doc__)
     p.add_argument("--config", default="default",
-                   help="a configuration of make sta (default, small, ...)")
+                   help="a configuration of make sta (default, small, ...) "
+                        "or a feature profile (plain, ...)")
     p.add_argument("--rows", type=_positive_int, default=None)
     p.add_argument("--cols", type=_positive_int, default=None)
     p.add_argument("--library", default="nangate45", choices=list(PHYSICAL))

@@ -360,3 +360,16 @@ def test_synchroniser_stages_are_found_under_placed_names():
     assert _stage("tdc.cmp_sync1[3]") == 1 and _stage("tdc_cmp_sync1_3_") == 1
     assert _stage("tdc_cmp_sync0") == 0
     assert _stage("xcmp_sync1_3_") is None and _stage("tdc_cmp_sync1_3_x") is None
+
+
+def test_layout_configuration_takes_sta_names_and_profiles():
+    from mram_macro.config import profile_config
+    from mram_macro.layout.__main__ import configuration
+    from mram_macro.ppa.__main__ import STA_CONFIGS
+
+    assert configuration("small", None, None) == STA_CONFIGS["small"]
+    assert configuration("plain", None, None) == profile_config("plain")
+    assert configuration("plain", 16, None).rows == 16
+    assert not configuration("plain", 16, None).result_register
+    with pytest.raises(ValueError, match=r"unknown configuration 'plane'.*profiles.*plain"):
+        configuration("plane", None, None)
