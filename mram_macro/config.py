@@ -15,7 +15,7 @@ __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WI
            "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
            "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
            "REPLICA_COLS", "CALIBRATIONS", "AUTO_FINE_TAPS_MAX", "auto_fine_taps",
-           "designable_fine_taps", "PROFILES", "profile_config"]
+           "FINE_TAPS_MAX_ROWS", "PROFILES", "profile_config"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -46,6 +46,13 @@ FINE_TAPS = (2, 4, 8, 16, 32)
 #: matching-cell count per 250 ps at the 2 ns NanGate45 clock that STA signs off, and a 64x64
 #: VMM then takes about 20 cycles (the README's bench); 16 would need a 125 ps step.
 AUTO_FINE_TAPS_MAX = 8
+#: The tallest column (rows) for which the readout can make one mismatching cell one phase step
+#: of a two-step TDC with K phases (``t_clk / K`` at the simulation clock, nominal device;
+#: taller columns need V_ref too close to V_pre): K -> rows. The physics that gives these numbers
+#: is :func:`sim_models.readout.designable_fine_taps`; a unit test (verif/unit/test_two_step.py)
+#: checks this table against it for every legal row count, so the configuration computes no
+#: physics.
+FINE_TAPS_MAX_ROWS: dict[int, int] = {2: _MAX_ROWS, 4: _MAX_ROWS, 8: 217, 16: 108, 32: 54}
 #: Legal ``calibration`` values (see :class:`MacroConfig`).
 CALIBRATIONS = ("offset", "gain")
 #: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
@@ -421,31 +428,13 @@ def auto_fine_taps(rows: int, tdc_bits: int) -> int:
     """The interpolator phases ``tdc_fine_taps=None`` chooses for a two-step TDC: the most of
     :data:`AUTO_FINE_TAPS_MAX` or fewer (a power of two) that leaves at least one coarse code bit
     (``log2(K) < tdc_bits``) and that the readout can give one mismatching cell at the
-    simulation clock with the nominal device (:func:`sim_models.readout.design_readout`: a
-    shorter phase step needs V_ref too close to V_pre on tall columns). 8 up to 217 rows, 4 at
-    218..256; 2 or 4 where ``tdc_bits`` is 2 or 3."""
-    fits = [k for k in designable_fine_taps(rows)
-            if k <= AUTO_FINE_TAPS_MAX and k.bit_length() - 1 < tdc_bits]
+    simulation clock with the nominal device (:data:`FINE_TAPS_MAX_ROWS`: a shorter phase step
+    needs V_ref too close to V_pre on tall columns). 8 up to 217 rows, 4 at 218..256; 2 or 4
+    where ``tdc_bits`` is 2 or 3."""
+    fits = [k for k in FINE_TAPS
+            if rows <= FINE_TAPS_MAX_ROWS[k] and k <= AUTO_FINE_TAPS_MAX
+            and k.bit_length() - 1 < tdc_bits]
     return fits[-1] if fits else FINE_TAPS[0]
-
-
-@functools.cache
-def designable_fine_taps(rows: int) -> tuple[int, ...]:
-    """The ``tdc_fine_taps`` whose phase step the readout can give one mismatching cell of a
-    ``rows``-cell column at the simulation clock with the nominal device
-    (:func:`sim_models.readout.design_readout`; a shorter step needs V_ref too close to V_pre,
-    so the set is every value of :data:`FINE_TAPS` up to a limit that falls with ``rows``)."""
-    from sim_models.device import DeviceError, DeviceParams
-    from sim_models.readout import design_readout
-
-    ok = []
-    for taps in FINE_TAPS:
-        try:
-            design_readout(rows, DeviceParams(), fine_taps=taps)
-        except DeviceError:
-            break
-        ok.append(taps)
-    return tuple(ok)
 
 
 #: Feature profiles: named builds of the default geometry that differ in the features they pay

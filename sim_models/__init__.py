@@ -1,7 +1,8 @@
 """Behavioural model of the resistance-sum MRAM array, its readout, and the golden macro model.
 
 Plain NumPy, usable without any simulator. The same objects drive the array pins in the cocotb
-testbenches (:mod:`sim_models.cocotb_array`), so RTL simulation and golden model agree bit for bit.
+testbenches (:mod:`mram_macro.sim.array_pins`), so RTL simulation and golden model agree bit for
+bit.
 
 * :mod:`~sim_models.device`: :class:`DeviceParams`, every knob of the device model (ideal by
   default; ``DeviceParams.paper()`` for the measured spread).
@@ -16,7 +17,7 @@ testbenches (:mod:`sim_models.cocotb_array`), so RTL simulation and golden model
 * :mod:`~sim_models.calibration`: host-side CAL_OFFSET / CAL_GAIN calibration, the tracking
   reference, and their evaluation over dies and temperature.
 * :mod:`~sim_models.replica`: the temperature tracker's replica columns (part of the array;
-  pins in :mod:`sim_models.cocotb_replica`).
+  pins in :mod:`mram_macro.sim.replica_pins`).
 * :mod:`~sim_models.write_model`: reference of the write-verify algorithm and its statistics.
 """
 

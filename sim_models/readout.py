@@ -42,17 +42,20 @@ draws the same numbers (:func:`evaluation_normals`), however the evaluations are
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from mram_macro.config import FINE_TAPS
 
 from .device import DeviceError, DeviceParams
 
 __all__ = ["T_CLK_NS", "ReadoutParams", "design_readout", "trip_time_ns", "trip_cycles",
            "design_coarse_readout", "design_readout_for", "CHIP_WINDOW_NS",
            "tdc_codes", "evaluation_normals", "evaluate_trip_cycles", "evaluate_codes",
-           "evaluate_fine_trips",
+           "evaluate_fine_trips", "designable_fine_taps",
            "NEVER_TRIPS_CYCLES",
            "DEFAULT_V_PRE_V", "V_REF_MIN_RATIO", "V_REF_MAX_RATIO"]
 
@@ -252,6 +255,25 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
                          t_cmp_delay_ns=cmp_delay_lsb * t_lsb_ns,
                          start_delay_cycles=start_delay, v_pre_V=v_pre_V,
                          c_load_fF=(c_col_F - c_cells_F) * 1e15, fine_taps=fine_taps)
+
+
+@functools.cache
+def designable_fine_taps(rows: int, device: DeviceParams | None = None, *,
+                         t_clk_ns: float = T_CLK_NS) -> tuple[int, ...]:
+    """The ``tdc_fine_taps`` (of :data:`mram_macro.config.FINE_TAPS`) whose phase step
+    :func:`design_readout` can give one mismatching cell of a ``rows``-cell column at
+    ``t_clk_ns`` with ``device`` (default: the nominal :class:`DeviceParams`). A shorter step
+    needs V_ref too close to V_pre, so the set is every value up to a limit that falls with
+    ``rows``; :data:`mram_macro.config.FINE_TAPS_MAX_ROWS` holds those limits for the defaults."""
+    device = device or DeviceParams()
+    ok = []
+    for taps in FINE_TAPS:
+        try:
+            design_readout(rows, device, fine_taps=taps, t_clk_ns=t_clk_ns)
+        except DeviceError:
+            break
+        ok.append(taps)
+    return tuple(ok)
 
 
 #: The chip's column readout time, first to last trip (paper-facts.md: about 13-29 ns).

@@ -35,8 +35,8 @@ from mram_macro.config import (
     TDC_MODES,
     ConfigError,
     MacroConfig,
-    designable_fine_taps,
 )
+from sim_models.readout import designable_fine_taps
 
 __all__ = ["DRAWN_FIELDS", "draw_config", "macro_configs", "sample_configs", "full_slug",
            "parse_slug", "config_name", "field_space"]

@@ -4,7 +4,7 @@ Run by :class:`mram_macro.host.rtl_backend.RtlBackend` through
 :func:`mram_macro.sim.runner.run_cocotb` (test module ``mram_macro.host.rtl_server``). The test
 connects back to the host (address and key in ``MRAM_HOST_ADDRESS`` / ``MRAM_HOST_AUTHKEY``),
 receives the :class:`~mram_macro.host.die_setup.DieSetup`, starts the clock and the array pin
-model (:class:`sim_models.cocotb_array.CocotbMramArray`) on that die, resets the macro, then
+model (:class:`mram_macro.sim.array_pins.CocotbMramArray`) on that die, resets the macro, then
 executes one operation of :mod:`mram_macro.host.backend` per message until ``close``.
 
 Everything goes over the macro's ports: registers over AXI4-Lite (addresses and fields from the
@@ -36,7 +36,6 @@ from cocotbext.axi import (
 )
 
 from sim_models.array import MramArray
-from sim_models.cocotb_replica import array_pin_model
 
 from ..layouts import (
     ResultFlags,
@@ -46,6 +45,7 @@ from ..layouts import (
     unpack_result_vector,
 )
 from ..regmap import lut_count, lut_entry_word
+from ..sim.replica_pins import array_pin_model
 from .backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
 from .die_setup import DieSetup
 

@@ -13,7 +13,7 @@ a column is Binomial(rows, 1/2), independent between columns):
 * ``eval_cycles``: clock cycles with ``arr_eval`` high. The read control lowers ``arr_eval`` on
   the edge after every comparator has been captured (slowest trip edge + ``SYNC_STAGES`` + 1) or
   after the TDC window; the column discharges only while ``arr_eval`` is high (the foot switch of
-  the string opens when it falls: ``sim_models/cocotb_array.py``), so every column discharges
+  the string opens when it falls: ``mram_macro/sim/array_pins.py``), so every column discharges
   for the whole ``eval_cycles``, past its own trip, until the last column has been captured.
 * ``vmm_cycles``: clock cycles per VMM (precharge + evaluation + one cycle of ``Convert_Done``);
   only leakage depends on it.
@@ -491,7 +491,7 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
         f"{_pj(trip_bound)}, full discharge {_pj(full_bound)}",
         "C per cell 2.1 fF (paper, DeviceParams.c_cell_fF); V_pre, V_ref: "
         "sim_models.readout; discharge until arr_eval falls (read_control.py, "
-        "cocotb_array.py); PMOS switch from the core supply (V_pre = V_core, assumption)"))
+        "array_pins.py); PMOS switch from the core supply (V_pre = V_core, assumption)"))
 
     # bypass lines
     w_um = RON_W_OHM_UM / device.r_bypass_on_ohm

@@ -6,7 +6,7 @@ a clock, vectors streamed back to back into ``s_axis`` (random data), an always-
 sampler bits) at a random trip edge of ``1 .. max_trip`` after ``arr_eval`` (so the slowest
 column trips near ``max_trip``, as in a throughput test whose mean slowest trip that is) and
 clears them at the precharge, as the pin models' timing contract says
-(:mod:`sim_models.cocotb_array`). It checks nothing: it keeps the macro as busy as a throughput
+(:mod:`mram_macro.sim.array_pins`). It checks nothing: it keeps the macro as busy as a throughput
 test does, so that :func:`ceiling` can time the simulator alone (CPU seconds of the simulator
 process per VMM): about the most VMMs per CPU-second any testbench can reach on that
 simulator (an estimate, not a bound: the behavioural array's trips are not a die's, so the

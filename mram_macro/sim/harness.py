@@ -24,7 +24,7 @@ simulators) ``tvalid`` is 0/1 out of reset and a taken beat has no X/Z bits.
 ``tb_m_violations`` counts violations, ``tb_m_violation_kinds`` ORs their :data:`VIOLATION_KINDS`
 bits, ``tb_m_first_violation_ns`` holds the time of the first.
 
-**Comparator scheduler.** The array pin model (:class:`sim_models.cocotb_array.
+**Comparator scheduler.** The array pin model (:class:`mram_macro.sim.array_pins.
 HarnessCocotbMramArray`) computes, once per evaluation, every column's trip index ``m`` (and with
 a two-step TDC its held sampler bits) and writes them in ONE write to ``tb_arr_sched``; the
 harness then raises ``arr_cmp``/``arr_fine`` (and ``arr_ref_cmp``/``arr_ref_fine``: the replica
@@ -489,7 +489,7 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
         "    sched_stopped = 1'b1; sched_waiting = 1'b0; sched_last_eval = 1'b0;",
         "    sched_precharged = 1'b0; sched_k = 0; sched_bypass = 0;",
         "  end",
-        "  // The array's side of the pins acts at falling edges (sim_models/cocotb_array.py).",
+        "  // The array's side of the pins acts at falling edges (mram_macro/sim/array_pins.py).",
         "  always @(negedge clk) begin",
         "    arr_kinds = 8'd0;",
         "    if (sched_en) begin",

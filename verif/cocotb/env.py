@@ -85,10 +85,10 @@ from mram_macro.sim.harness import (
     VIOLATION_KINDS,
     feed_entry_bits,
 )
+from mram_macro.sim.replica_pins import array_pin_model
 from mram_macro.sim.runner import TESTBENCHES
 from mram_macro.top import macro_regmap
 from sim_models.array import MramArray
-from sim_models.cocotb_replica import array_pin_model
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from sim_models.golden import GoldenMacro, PassResult, accumulate_pass, wrap_signed

@@ -399,8 +399,8 @@ def test_replica_pin_model_drives_the_replica_samplers():
     array's on arr_fine untouched by them; a missing or wrong-width arr_ref_fine is refused."""
     from types import SimpleNamespace
 
-    from sim_models.cocotb_array import _Pins
-    from sim_models.cocotb_replica import ReplicaCocotbMramArray, array_pin_model
+    from mram_macro.sim.array_pins import _Pins
+    from mram_macro.sim.replica_pins import ReplicaCocotbMramArray, array_pin_model
 
     class Pin:
         def __init__(self, width):

@@ -7,7 +7,7 @@ from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mram_macro.config import ConfigError, MacroConfig
+from mram_macro.config import FINE_TAPS, FINE_TAPS_MAX_ROWS, LIMITS, ConfigError, MacroConfig
 from mram_macro.periphery.read_control import ReadControl
 from mram_macro.periphery.tdc import Tdc
 from mram_macro.regmap import build_regmap
@@ -27,6 +27,7 @@ from sim_models.interpolator import (
 )
 from sim_models.readout import (
     design_readout,
+    designable_fine_taps,
     evaluate_codes,
     evaluate_fine_trips,
     evaluate_trip_cycles,
@@ -85,6 +86,15 @@ def test_automatic_fine_taps_fit_the_array_and_the_code(rows, tdc_bits, taps):
             design_readout(rows, DeviceParams(), fine_taps=2 * taps)
     same = MacroConfig(rows=rows, tdc_bits=tdc_bits, result_width=16, tdc_fine_taps=taps, **TWO)
     assert same == c and same.slug == c.slug and "_k" not in c.slug
+
+
+def test_fine_taps_limits_of_the_configuration_match_the_readout_physics():
+    """The configuration chooses phases from a table (FINE_TAPS_MAX_ROWS) so that it computes
+    no physics; the table is what the readout design gives, on every legal row count."""
+    lo, hi = LIMITS["rows"]
+    for rows in range(lo, hi + 1):
+        from_table = tuple(k for k in FINE_TAPS if rows <= FINE_TAPS_MAX_ROWS[k])
+        assert from_table == designable_fine_taps(rows), rows
 
 
 # -- readout design -----------------------------------------------------------------------------

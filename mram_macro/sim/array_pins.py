@@ -43,15 +43,10 @@ import numpy as np
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, FallingEdge, First, RisingEdge, Timer, ValueChange
 
-from mram_macro.sim.harness import (
-    ARRAY_VIOLATION_KINDS,
-    SCHEDULER_PORTS,
-    TRIP_BITS,
-    SchedulerLayout,
-)
+from sim_models.array import ArrayModelError, MramArray
+from sim_models.readout import ReadoutParams
 
-from .array import ArrayModelError, MramArray
-from .readout import ReadoutParams
+from .harness import ARRAY_VIOLATION_KINDS, SCHEDULER_PORTS, TRIP_BITS, SchedulerLayout
 
 __all__ = ["CocotbMramArray", "HarnessCocotbMramArray", "LegacyCocotbMramArray",
            "ArrayProtocolError", "has_scheduler"]
@@ -542,7 +537,7 @@ class HarnessCocotbMramArray(_ArrayPins):
     What is scheduled comes from the parent's bookkeeping of each evaluation: the array's
     columns from :attr:`last_trip_cycles` (dead columns never trip), their sampler bits from the
     thermometer of :meth:`~sim_models.array.MramArray.evaluate_fine_trips`, and any further
-    scheduled column (the replica columns of :mod:`sim_models.cocotb_replica`: bit ``cols + j``
+    scheduled column (the replica columns of :mod:`mram_macro.sim.replica_pins`: bit ``cols + j``
     of a comparator mask) from the ``(trip, mask)`` groups of ``_pending`` with, for a build with
     replica sampler pins, its bits at ``(cols + j) (K - 1)`` in the ``_fine_groups`` masks.
     """

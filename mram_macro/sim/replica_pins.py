@@ -1,6 +1,6 @@
 """The replica columns' pins in cocotb: ``arr_ref_en`` in, ``arr_ref_cmp`` out.
 
-An addition to the pin models of :mod:`sim_models.cocotb_array` (which it leaves as they are):
+An addition to the pin models of :mod:`mram_macro.sim.array_pins` (which it leaves as they are):
 :class:`ReplicaPins` is a mixin that, at the falling edge where a pin model samples the start of
 an evaluation, also samples ``arr_ref_en``; if it is high, the replica columns
 (:class:`sim_models.replica.ReplicaColumns` of the same die, same evaluation number) discharge
@@ -15,7 +15,7 @@ With a two-step TDC (``readout.fine_taps = K > 1``) each replica column also dri
 (:meth:`sim_models.replica.ReplicaColumns.fine_trips`); they ride above the array's bits in the
 parent's ``arr_fine`` trip groups and :meth:`ReplicaPins._drive_fine` splits them off.
 
-Hooks used in the parent (:class:`sim_models.cocotb_array._ArrayPins`): ``_start_evaluation``
+Hooks used in the parent (:class:`mram_macro.sim.array_pins._ArrayPins`): ``_start_evaluation``
 (extended), ``_pending`` and ``_fine_groups`` (extended with the replica bits), ``_drive_cmp`` and
 ``_drive_fine`` (overridden to split the words onto the two pin sets), ``_read``, ``cols``,
 ``_fine_taps``, ``_cmp_value`` / ``_fine_value``.
@@ -26,7 +26,7 @@ models with their replica columns.
 
 from __future__ import annotations
 
-from .cocotb_array import (
+from .array_pins import (
     CocotbMramArray,
     HarnessCocotbMramArray,
     LegacyCocotbMramArray,
@@ -38,7 +38,7 @@ __all__ = ["ReplicaPins", "ReplicaCocotbMramArray", "ReplicaLegacyCocotbMramArra
 
 
 class ReplicaPins:
-    """Mixin for a pin model of :mod:`sim_models.cocotb_array` (see the module docstring)."""
+    """Mixin for a pin model of :mod:`mram_macro.sim.array_pins` (see the module docstring)."""
 
     def __init__(self, dut, array, readout, **kwargs):
         super().__init__(dut, array, readout, **kwargs)
