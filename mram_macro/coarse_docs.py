@@ -32,9 +32,10 @@ def transfer_plot(path: str | Path, *, config: MacroConfig = COARSE_DOC_CONFIG,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim_models.coarse import nominal_transfer, transfer_curves
+    from sim_models.coarse import nominal_transfer
     from sim_models.device import DeviceParams
     from sim_models.readout import design_readout_for
+    from sim_models.studies import transfer_curves
 
     paper = DeviceParams.paper()
     n = np.arange(config.rows + 1)

@@ -14,8 +14,10 @@ bit.
 * :mod:`~sim_models.array`: :class:`MramArray`, a die in operation (MTJ states, writes, reads).
 * :mod:`~sim_models.readout`: RC discharge, comparator and TDC (:func:`evaluate_codes`).
 * :mod:`~sim_models.golden`: :class:`GoldenMacro`, the whole macro, fast over batches.
-* :mod:`~sim_models.calibration`: host-side CAL_OFFSET / CAL_GAIN calibration, the tracking
-  reference, and their evaluation over dies and temperature.
+* :mod:`~sim_models.datapath`: the digital arithmetic (signed dot, wrap, accumulate, gains).
+* :mod:`~sim_models.calibration`: host-side CAL_OFFSET / CAL_GAIN calibration and the tracking
+  reference; :mod:`~sim_models.coarse`: the coarse TDC's code -> value tables.
+* :mod:`~sim_models.studies`: their evaluation over dies and temperature (Monte Carlo).
 * :mod:`~sim_models.replica`: the temperature tracker's replica columns (part of the array;
   pins in :mod:`mram_macro.sim.replica_pins`).
 * :mod:`~sim_models.write_model`: reference of the write-verify algorithm and its statistics.
@@ -23,14 +25,11 @@ bit.
 
 from .array import LEFT, RIGHT, ArrayModelError, MramArray, bypass_for_inputs, single_mtj_bypass
 from .calibration import (
-    CalibrationStudy,
     cal_offsets_from_codes,
     calibrate,
     calibrate_gain,
-    calibration_study,
     capture_track_ref,
     reference_patterns,
-    tracking_study,
 )
 from .device import DeviceError, DeviceParams
 from .die import STUCK_HIGH, STUCK_LOW, STUCK_NONE, Die, DieError
@@ -45,6 +44,7 @@ from .readout import (
     trip_time_ns,
 )
 from .replica import ReplicaColumns
+from .studies import CalibrationStudy, calibration_study, tracking_study
 from .write_model import (
     RowVerifyReport,
     SingleReadSetup,

@@ -17,26 +17,23 @@ integers in ``-rows..rows``.
   rounded to the parity of ``rows``; codes no pattern reached take the value of the nearest code
   that one did (the column's nominal entry when none did).
 * :func:`calibrate_lut` runs it on a :class:`~sim_models.golden.GoldenMacro`;
-  :func:`coarse_study` measures the error before and after over many dies.
+  :func:`sim_models.studies.coarse_study` measures the error before and after over many dies.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from mram_macro.config import MacroConfig
 
-from .calibration import ErrorStats
+from .datapath import signed_dot
 from .device import DeviceParams
 from .readout import ReadoutParams, design_readout_for, tdc_codes, trip_cycles, trip_time_ns
 
 __all__ = ["nominal_table", "nominal_transfer", "check_table", "lut_from_codes",
-           "calibrate_lut", "coarse_study", "CoarseStudy", "LutError", "transfer_curves",
-           "reference_inputs"]
+           "calibrate_lut", "LutError", "reference_inputs"]
 
 
 class LutError(ValueError):
@@ -120,8 +117,6 @@ def lut_from_codes(x_bits, w_bits, codes, *, tdc_bits: int, fallback=None) -> np
     """Per-column tables ``(cols, 2**tdc_bits)`` from codes measured for inputs with known
     weights (the host routine; see the module docstring). ``fallback`` (``(2**tdc_bits,)`` or
     ``(cols, 2**tdc_bits)``, default all 0) fills a column no pattern reached."""
-    from .golden import signed_dot
-
     x, w = np.asarray(x_bits), np.asarray(w_bits)
     codes = np.asarray(codes, dtype=np.int64)
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
@@ -165,66 +160,3 @@ def calibrate_lut(golden, w_bits, *, n_patterns: int = 256, seed: int = 0,
     if apply:
         golden.lut = table.copy()
     return table
-
-
-@dataclass(frozen=True)
-class CoarseStudy:
-    """Dot-product error of a coarse-mode macro with the reset table and after
-    :func:`calibrate_lut`, over many dies."""
-
-    device: DeviceParams
-    dies: int
-    n_patterns: int
-    test_vectors: int
-    before: ErrorStats
-    after: ErrorStats
-    seconds: float
-
-
-def coarse_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
-                 n_patterns: int = 256, test_vectors: int = 1024, seed: int = 0,
-                 t_clk_ns: float = 5.0) -> CoarseStudy:
-    """Monte Carlo over ``dies`` dies (random weights, random test inputs): error of the
-    pass value against ``sum x w`` with the nominal table and after per-column calibration. The
-    readout is designed for the nominal device at ``t_clk_ns``, as on silicon."""
-    from .calibration import die_errors
-
-    if config.tdc_mode != "coarse":
-        raise LutError(f"coarse_study needs tdc_mode='coarse', not {config.tdc_mode!r}")
-    nominal = device.replace(temperature_C=device.temperature_ref_C)
-    readout = design_readout_for(config, nominal, t_clk_ns=t_clk_ns)
-    t0 = time.perf_counter()
-    before, after = die_errors(
-        config, device, readout, dies=dies, seed=seed, test_vectors=test_vectors,
-        calibrate_die=lambda g, w, s: calibrate_lut(g, w, n_patterns=n_patterns, seed=s))
-    return CoarseStudy(device=device, dies=dies, n_patterns=n_patterns,
-                       test_vectors=test_vectors,
-                       before=ErrorStats.of(np.concatenate(before)),
-                       after=ErrorStats.of(np.concatenate(after)),
-                       seconds=time.perf_counter() - t0)
-
-
-def transfer_curves(config: MacroConfig, device: DeviceParams, *, t_clk_ns: float = 5.0,
-                    seed: int = 0, repeats: int = 8) -> np.ndarray:
-    """Code transfer curves of one die (sampled from ``seed``, random weights): codes
-    ``(cols, rows + 1, repeats)``, entry ``[c, n, k]`` the code of column ``c`` for the ``k``-th
-    random input with exactly ``n`` cells of that column matching (the input is the column's
-    weights with ``rows - n`` random bits flipped), readout designed for the nominal device."""
-    from .golden import GoldenMacro
-
-    nominal = device.replace(temperature_C=device.temperature_ref_C)
-    readout = design_readout_for(config, nominal, t_clk_ns=t_clk_ns)
-    g = GoldenMacro(config, device, readout, seed=seed)
-    rng = np.random.default_rng(seed)
-    w = rng.integers(0, 2, (config.rows, config.cols), dtype=np.uint8)
-    g.array.load_weights(w)
-    rows = config.rows
-    out = np.empty((config.cols, rows + 1, repeats), dtype=np.int64)
-    ranks = rng.random((config.cols, rows + 1, repeats, rows)).argsort(axis=-1)
-    for c in range(config.cols):
-        # flip[n, k, r]: row r is among the rows - n flipped ones
-        flip = ranks[c] < (rows - np.arange(rows + 1))[:, None, None]
-        x = (w[:, c][None, None, :] ^ flip).reshape(-1, rows)
-        codes, _ = g.convert(x, first_evaluation=0)
-        out[c] = codes[:, c].reshape(rows + 1, repeats)
-    return out

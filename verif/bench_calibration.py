@@ -18,7 +18,7 @@ import sys
 
 from mram_macro.config import MacroConfig
 from sim_models import DeviceParams
-from sim_models.calibration import tracking_study
+from sim_models.studies import tracking_study
 
 __all__ = ["calibration_lines", "SWEEP_C"]
 

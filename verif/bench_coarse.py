@@ -1,13 +1,13 @@
 """``make bench`` detail section of the coarse TDC (``tdc_mode="coarse"``, the chip's readout);
 its speed, area and error at the STA clocks are a row of the TDC-mode table
-(:mod:`verif.bench_modes`, whose Verilator runs use :func:`coarse_throughput` here).
+(:mod:`verif.bench_modes`, which also measures its throughput and defines its build).
 
 * **Area split**: hierarchical Yosys synthesis (:func:`mram_macro.synth.synthesize`, OSU
   0.18 µm) of the coarse and the counter build; the table's own cells (``code_lut``) and the
   difference.
 * **Accuracy at the chip's resolution**: mean |error| and RMS of the pass value against
   ``sum x w`` at the paper's sigma, 25 °C and 85 °C, with the nominal (reset) table and after
-  per-column calibration at that temperature (:func:`sim_models.coarse.coarse_study`), with the
+  per-column calibration at that temperature (:func:`sim_models.studies.coarse_study`), with the
   readout designed for a 1 ns clock (the chip's 15 codes over its window).
 
 ``python -m verif.bench_coarse`` prints the section alone.
@@ -16,41 +16,20 @@ its speed, area and error at the STA clocks are a row of the TDC-mode table
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from mram_macro.config import MacroConfig
-from sim_models.coarse import coarse_study
 from sim_models.device import DeviceParams
+from sim_models.studies import coarse_study
 
-__all__ = ["coarse_throughput", "synth_report", "area_lines", "accuracy_lines", "coarse_lines",
+from .bench_modes import MODES
+
+__all__ = ["synth_report", "area_lines", "accuracy_lines", "coarse_lines",
            "main"]
 
 #: Clock of the accuracy study beyond the STA clocks: the chip's 4-bit resolution.
 CHIP_RESOLUTION_CLOCK_NS = 1.0
-
-
-def coarse_throughput(config: MacroConfig, clock_ns: float, vmms: int, seed: int) -> dict:
-    """Metrics of the coarse throughput test on Verilator with the readout designed for
-    ``clock_ns`` (its cycles per VMM depend on the clock); RuntimeError if it fails."""
-    from mram_macro.sim.runner import run_cocotb
-
-    old = os.environ.get("MRAM_COARSE_CLOCK_NS")
-    os.environ["MRAM_COARSE_CLOCK_NS"] = repr(clock_ns)
-    try:
-        r = run_cocotb("verilator", config, test_module="verif.cocotb.test_coarse", seed=seed,
-                       nvmm=vmms, test_filter="test_coarse_throughput$",
-                       build_root=Path("build/bench/coarse"), quiet=True)
-    finally:
-        if old is None:
-            os.environ.pop("MRAM_COARSE_CLOCK_NS", None)
-        else:
-            os.environ["MRAM_COARSE_CLOCK_NS"] = old
-    if not r.passed:
-        raise RuntimeError(f"coarse throughput run failed ({config.slug}, {clock_ns} ns): "
-                           f"{r.failures}")
-    return r.metrics
 
 
 def synth_report(config: MacroConfig, reports: dict | None = None):
@@ -70,8 +49,6 @@ def synth_report(config: MacroConfig, reports: dict | None = None):
 def area_lines(reports: dict | None = None) -> list[str]:
     """The coarse build's area split against the counter build's (``reports``: see
     :func:`synth_report`)."""
-    from .bench_modes import MODES
-
     modes = {m.name: m.config for m in MODES}
     coarse, counter = (synth_report(modes[name], reports) for name in ("coarse", "counter"))
     lut = sum(m.area_um2 * m.instances for m in coarse.modules.values()
@@ -89,8 +66,6 @@ def area_lines(reports: dict | None = None) -> list[str]:
 
 
 def accuracy_lines(*, dies: int, clocks_ns) -> list[str]:
-    from .bench_modes import MODES
-
     config = next(m.config for m in MODES if m.config.tdc_mode == "coarse")
     paper = DeviceParams.paper()
     lines = [f"coarse accuracy over {dies} dies (random weights, 1024 random test vectors per "

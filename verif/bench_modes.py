@@ -17,7 +17,7 @@ standard-cell library (its STA clock):
   ``build/sta``); no rate where STA fails or the readout cannot be designed for the clock;
 * **area**: that flat sign-off netlist;
 * **error** ``y_macro - sum x w`` (mean |error| / RMS, LSB of y) at the paper's spread
-  (``DeviceParams.paper()``), golden model (:func:`sim_models.calibration.tracking_study`):
+  (``DeviceParams.paper()``), golden model (:func:`sim_models.studies.tracking_study`):
   calibrated once at 25 C, then run at 25 C and 85 C with no host recalibration, tracking off
   and, where the build has the tracker (``MacroConfig.has_tracker``), on. Per cell:
   uncalibrated -> offset only -> gain + offset (the mode's ``calibration="gain"`` build) or the
@@ -31,18 +31,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from mram_macro.config import MacroConfig
-from sim_models.calibration import ErrorStats, TrackingStudy, tracking_study
 from sim_models.device import DeviceError, DeviceParams
 from sim_models.readout import design_readout_for, trip_time_ns
+from sim_models.studies import ErrorStats, TrackingStudy, tracking_study
 
-__all__ = ["Mode", "MODES", "Speed", "ModeRow", "NO_TRACKER", "CHIP_LINE", "window_ns",
-           "accuracy_cells", "format_table", "measure_rows", "table_lines", "main"]
+__all__ = ["Mode", "MODES", "coarse_throughput", "Speed", "ModeRow", "NO_TRACKER", "CHIP_LINE",
+           "window_ns", "accuracy_cells", "format_table", "measure_rows", "table_lines", "main"]
 
 #: Temperatures of the table: the calibration temperature and the hot corner.
 CAL_C, HOT_C = 25.0, 85.0
@@ -197,13 +198,33 @@ def format_table(rows: list[ModeRow]) -> list[str]:
     return lines
 
 
+def coarse_throughput(config: MacroConfig, clock_ns: float, vmms: int, seed: int) -> dict:
+    """Metrics of the coarse throughput test on Verilator with the readout designed for
+    ``clock_ns`` (its cycles per VMM depend on the clock); RuntimeError if it fails."""
+    from mram_macro.sim.runner import run_cocotb
+
+    old = os.environ.get("MRAM_COARSE_CLOCK_NS")
+    os.environ["MRAM_COARSE_CLOCK_NS"] = repr(clock_ns)
+    try:
+        r = run_cocotb("verilator", config, test_module="verif.cocotb.test_coarse", seed=seed,
+                       nvmm=vmms, test_filter="test_coarse_throughput$",
+                       build_root=Path("build/bench/coarse"), quiet=True)
+    finally:
+        if old is None:
+            os.environ.pop("MRAM_COARSE_CLOCK_NS", None)
+        else:
+            os.environ["MRAM_COARSE_CLOCK_NS"] = old
+    if not r.passed:
+        raise RuntimeError(f"coarse throughput run failed ({config.slug}, {clock_ns} ns): "
+                           f"{r.failures}")
+    return r.metrics
+
+
 def _throughput(mode: Mode, clock_ns: float, vmms: int, seed: int,
                 cache: dict) -> dict:
     """Metrics of the Verilator throughput test of ``mode`` (at ``clock_ns`` for coarse, whose
     cycles depend on the clock; once per build otherwise)."""
     from mram_macro.sim.runner import run_cocotb
-
-    from .bench_coarse import coarse_throughput
 
     coarse = mode.config.tdc_mode == "coarse"
     key = (mode.config, clock_ns if coarse else None)
@@ -285,7 +306,7 @@ def footnote_lines(*, vmms: int, dies: int, test_vectors: int) -> list[str]:
         "(mram_macro.ppa.flow.sign_off, flat timing-driven Yosys netlist with clock trees, "
         "cached in build/sta); area: that flat netlist.",
         f"Error: y_macro - sum x w, mean |error| / RMS in LSB of y, golden model "
-        f"(sim_models.calibration.tracking_study), {dies} dies x {test_vectors} random test "
+        f"(sim_models.studies.tracking_study), {dies} dies x {test_vectors} random test "
         f"vectors, DeviceParams.paper(); each cell uncalibrated -> offset only (CAL_OFFSET, 16 "
         f"complementary pattern pairs) -> gain + offset (CAL_GAIN, the mode's "
         f"calibration='gain' build, + 2 ladder patterns per column) or the coarse code -> "

@@ -1,5 +1,5 @@
 """The per-TDC-mode ``make bench`` table (verif/bench_modes.py) and the study behind its error
-cells (sim_models.calibration.tracking_study): rows formatted from their measurements, rates
+cells (sim_models.studies.tracking_study): rows formatted from their measurements, rates
 only where STA passed, tracking-on cells only for builds with the tracker. Tiny studies, no
 simulation."""
 
@@ -9,7 +9,8 @@ import pytest
 
 from mram_macro.config import MacroConfig
 from sim_models import DeviceParams
-from sim_models.calibration import check_methods, tracking_study
+from sim_models.calibration import check_methods
+from sim_models.studies import tracking_study
 from verif.bench_modes import (
     MODES,
     NO_TRACKER,

@@ -16,12 +16,12 @@ from sim_models.coarse import (
     LutError,
     calibrate_lut,
     check_table,
-    coarse_study,
     lut_from_codes,
     nominal_table,
     nominal_transfer,
 )
 from sim_models.readout import CHIP_WINDOW_NS, design_coarse_readout, trip_time_ns
+from sim_models.studies import coarse_study
 
 COARSE = MacroConfig(tdc_bits=4, tdc_mode="coarse")
 

@@ -25,10 +25,10 @@ from sim_models.calibration import (
     capture_track_ref,
     check_gains,
     gain_reference_patterns,
-    tracking_study,
 )
 from sim_models.golden import effective_gains, scale_codes, tracked_gain, wrap_signed
 from sim_models.replica import nominal_replica_lsb, replica_swing_lsb
+from sim_models.studies import tracking_study
 
 from .sim import run
 
