@@ -8,8 +8,9 @@ import random
 import shlex
 from pathlib import Path
 
-from .cli import SEED_MAX, UsageError, config_args, write_outputs
+from .cli_args import SEED_MAX, UsageError, config_args
 from .config import MacroConfig
+from .outputs import write_outputs
 
 #: Most VMMs per simulator the demo accepts (about an hour of Icarus on a 256x256 array).
 MAX_VMMS = 1_000_000

@@ -35,7 +35,7 @@ CHIP_RESOLUTION_CLOCK_NS = 1.0
 def synth_report(config: MacroConfig, reports: dict | None = None):
     """Hierarchical Yosys synthesis (OSU) of ``config``, kept in ``reports`` by slug so that
     one ``make bench`` run synthesises a build once."""
-    from mram_macro.cli import write_outputs
+    from mram_macro.outputs import write_outputs
     from mram_macro.synth import synthesize
 
     reports = {} if reports is None else reports

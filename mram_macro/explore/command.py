@@ -89,7 +89,8 @@ def _progress_bar(total_hint: str):
 
 
 def run_explore(args) -> int:
-    from ..cli import UsageError, check_out_dir
+    from ..cli_args import UsageError
+    from ..outputs import check_out_dir
     from .pareto import fronts, generate_command, parse_target, plot_fronts, select
     from .sweep import Space, expand, run_sweep, write_results
 

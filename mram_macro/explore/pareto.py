@@ -165,7 +165,7 @@ def select(rows: Sequence[dict], target: dict[str, float], *, cost: str = "area"
 
 def generate_command(row: dict, out_dir: str = "build/explore/rtl") -> str:
     """The ``mram-macro generate`` command line of a row's configuration."""
-    from ..cli import config_args
+    from ..cli_args import config_args
     from ..config import MacroConfig
 
     return " ".join(["mram-macro", "generate",

@@ -1,7 +1,7 @@
 """``mram-macro explore --target ... --verify``: the picked configuration's RTL generated,
 linted and run.
 
-:func:`verify_rtl` writes the RTL of a sweep row (:func:`mram_macro.cli.write_outputs`, the
+:func:`verify_rtl` writes the RTL of a sweep row (:func:`mram_macro.outputs.write_outputs`, the
 ``mram-macro generate`` outputs), lints it (Verilator ``--lint-only -Wall`` with the kit's
 waivers), and runs a short stream of random VMMs on the RTL in simulation and on the golden
 model of the same die of the row's device preset at the row's clock: every result must be
@@ -38,9 +38,9 @@ def verify_rtl(row: dict, out: Path, *, vmms: int = 16, sim: str = "verilator",
                seed: int = 0) -> RtlCheck:
     """Generate, lint and run ``vmms`` random VMMs of the configuration of ``row`` (a sweep
     point) on ``sim``, against the golden model; the RTL files go to ``out``."""
-    from ..cli import write_outputs
     from ..host import Macro
     from ..lint import verilator_lint
+    from ..outputs import write_outputs
 
     if isinstance(vmms, bool) or not isinstance(vmms, int) or vmms < 1:
         raise ValueError(f"vmms must be a positive integer, not {vmms!r}")

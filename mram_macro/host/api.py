@@ -48,7 +48,7 @@ from sim_models.device import DeviceParams
 from sim_models.die import Die
 
 from ..config import CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
-from .backend import T_CLK_NS, Backend, Status
+from .backend import T_CLK_NS, Backend, HostError, Status
 from .die_setup import DieSetup, check_write_pulse
 
 __all__ = ["Macro", "HostError", "ENCODINGS", "to_bits", "bits_product"]
@@ -58,10 +58,6 @@ TEMPERATURE_RANGE_C = (-40.0, 150.0)
 
 #: Value encodings of inputs and weights: "pm1" (-1/+1) or "bits" (0 = -1, 1 = +1).
 ENCODINGS = ("pm1", "bits")
-
-
-class HostError(ValueError):
-    """Input the macro cannot take; the message says what is wrong and what would be valid."""
 
 
 def to_bits(values, *, encoding: str, what: str) -> np.ndarray:

@@ -53,8 +53,14 @@ import numpy as np
 
 from sim_models.readout import T_CLK_NS
 
-__all__ = ["Backend", "Status", "T_CLK_NS", "status_from_words", "STATUS_REGISTERS",
+__all__ = ["Backend", "HostError", "Status", "T_CLK_NS", "status_from_words", "STATUS_REGISTERS",
            "ENV_ADDRESS", "ENV_AUTHKEY"]
+
+
+class HostError(ValueError):
+    """Input the macro cannot take; the message says what is wrong and what would be valid.
+    Raised by the host API (:mod:`mram_macro.host.api`) and by its backends alike."""
+
 
 #: Environment variables that tell the simulation side of the RTL backend where the host listens
 #: (``host:port``) and the connection's key (hex).

@@ -6,7 +6,7 @@ banks of the same seed are the same silicon, macro for macro, on the golden mode
 RTL.
 
 :meth:`Bank.place` maps a ±1 layer ``(K, N)`` onto ``ceil(K/rows) x ceil(N/cols)`` tiles
-(:func:`mram_macro.nn.tiling.plan_layer`) and gives each tile a macro: weight-stationary (each
+(:func:`mram_macro.host.tiles.plan_layer`) and gives each tile a macro: weight-stationary (each
 tile written and calibrated once) while the bank has a free macro per tile, else the layer's
 tiles share all the bank's macros, round robin, and a tile is re-written whenever its turn comes,
 with the calibration of its first writing restored (as a host would keep it; the tracking
@@ -32,6 +32,7 @@ import numpy as np
 
 from ..config import MacroConfig
 from .api import HostError, Macro
+from .tiles import plan_layer
 
 __all__ = ["Bank", "BankLayer", "CALIBRATE_METHODS"]
 
@@ -52,7 +53,7 @@ class BankLayer:
 
     bank: Bank
     weights: np.ndarray                      #: (K, N) ±1
-    plan: object                             #: :class:`mram_macro.nn.tiling.LayerPlan`
+    plan: object                             #: :class:`mram_macro.host.tiles.LayerPlan`
     tiles: list = field(default_factory=list)  #: [(row slice, col slice, macro index)]
     calibrate: str | None = "offset"
     track_interval: int = 0
@@ -332,8 +333,6 @@ class Bank:
         Each write is followed by ``calibrate`` and, with ``track_interval``, by capturing the
         tracking reference and switching tracking on.
         Nothing is written until the layer runs (or :meth:`BankLayer.load`)."""
-        from ..nn.tiling import plan_layer
-
         w = np.asarray(w_pm1)
         if w.ndim != 2 or not np.isin(w, (-1, 1)).all():
             raise HostError(f"weights must be a (K, N) array of -1/+1, not shape {w.shape} "

@@ -21,8 +21,7 @@ from sim_models.golden import GoldenMacro, accumulate_pass
 from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
 
 from ..config import MacroConfig
-from .api import HostError
-from .backend import T_CLK_NS, Backend, Status
+from .backend import T_CLK_NS, Backend, HostError, Status
 from .die_setup import DieSetup
 
 __all__ = ["GoldenBackend"]

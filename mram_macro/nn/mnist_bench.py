@@ -49,7 +49,7 @@ from sim_models.device import PAPER_SIGMA_HIGH_OHM, PAPER_SIGMA_LOW_OHM, DeviceP
 from ..config import MacroConfig, profile_config
 from ..host import Bank, HostError
 from .evaluate import output_replicas
-from .mnist import FILE_SHA256, Mnist, binarise, load_mnist
+from .mnist import FILE_SHA256, MODEL_CACHE, Mnist, binarise, load_mnist
 from .train import BinaryMLP, train_binary
 
 __all__ = ["HIDDEN", "EPOCHS", "BATCH", "TRAIN_NOISE", "BUILD", "TRACK_INTERVAL", "HOT_C",
@@ -67,8 +67,6 @@ TRAIN_NOISE = (10.0, 3.0)
 BUILD = profile_config("tracker")
 #: Passes between two retrims of the tracker.
 TRACK_INTERVAL = 16
-#: Where trained networks are cached (relative to the working folder).
-MODEL_CACHE = Path("build/mnist")
 #: The hot corner of the report.
 HOT_C = 85.0
 #: The paper's MNIST figures (Jung et al., Nature 601, 2022), percent.

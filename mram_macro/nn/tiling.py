@@ -25,62 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..host import HostError, Macro
+from ..host.tiles import LayerPlan, plan_layer
 
 __all__ = ["LayerPlan", "plan_layer", "padded_tile", "run_pm1_layer", "run_int_layer", "Schedule",
            "slice_weights"]
-
-
-@dataclass(frozen=True)
-class LayerPlan:
-    """How one layer ``(K, N)`` with ``weight_bits`` / ``input_bits`` maps onto the array."""
-
-    k: int
-    n: int
-    rows: int
-    cols: int
-    weight_bits: int = 1
-    input_bits: int = 1
-
-    @property
-    def logical_cols(self) -> int:
-        return self.n * self.weight_bits
-
-    @property
-    def row_tiles(self) -> int:
-        return -(-self.k // self.rows)
-
-    @property
-    def col_tiles(self) -> int:
-        return -(-self.logical_cols // self.cols)
-
-    @property
-    def tiles(self) -> int:
-        return self.row_tiles * self.col_tiles
-
-    def passes(self, batch: int) -> int:
-        """VMM passes for ``batch`` input vectors."""
-        return batch * self.tiles * self.input_bits
-
-    @property
-    def row_writes(self) -> int:
-        """Weight rows programmed (every tile is written whole)."""
-        return self.tiles * self.rows
-
-    def tile_slices(self):
-        """``(row_slice, col_slice)`` of each tile in logical coordinates, row tiles inner."""
-        for ct in range(self.col_tiles):
-            for rt in range(self.row_tiles):
-                yield (slice(rt * self.rows, min((rt + 1) * self.rows, self.k)),
-                       slice(ct * self.cols, min((ct + 1) * self.cols, self.logical_cols)))
-
-
-def plan_layer(k: int, n: int, *, rows: int, cols: int, weight_bits: int = 1,
-               input_bits: int = 1) -> LayerPlan:
-    for name, v in (("k", k), ("n", n), ("rows", rows), ("cols", cols),
-                    ("weight_bits", weight_bits), ("input_bits", input_bits)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise HostError(f"{name} must be a positive integer, not {v!r}")
-    return LayerPlan(int(k), int(n), rows, cols, int(weight_bits), int(input_bits))
 
 
 def slice_weights(w_int, weight_bits: int) -> np.ndarray:

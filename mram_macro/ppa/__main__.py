@@ -16,23 +16,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import _positive_int
-from ..config import MacroConfig
+from ..cli_args import positive_int
 from .activity import WORKLOADS
-from .flow import sign_off
+from .flow import STA_CONFIGS, sign_off
 from .libraries import LIBRARIES, library
 from .report import DEFAULT_VMMS
-
-#: Configurations `make sta` signs off: the default macro (two-step TDC, 8 phases, 64-bit
-#: stream) and a small one (the test's), the default geometry with 16 phases (the 5 ns clock's
-#: design), the counter-TDC macro that was the default before (32-bit stream), and the chip's
-#: 4-bit coarse TDC (its code -> value table; ``make bench`` compares the three modes).
-STA_CONFIGS = {"default": MacroConfig(),
-               "small": MacroConfig(rows=8, cols=4, tdc_bits=4, result_width=8,
-                                    stream_width=8),
-               "two_step_k16": MacroConfig(tdc_fine_taps=16),
-               "counter": MacroConfig(tdc_mode="counter", stream_width=32),
-               "coarse": MacroConfig(tdc_mode="coarse", tdc_bits=4)}
 
 
 def _cmd_sta(args) -> int:
@@ -98,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_cmd_sta)
     p = sub.add_parser("ppa", help="area, timing, energy per VMM, TOPS/W, plots")
     p.add_argument("--out", default="build/ppa")
-    p.add_argument("--vmms", type=_positive_int, default=DEFAULT_VMMS,
+    p.add_argument("--vmms", type=positive_int, default=DEFAULT_VMMS,
                    help="VMMs in the steady-state gate-level power window (after a warm-up)")
     p.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=list(LIBRARIES))
     p.add_argument("--no-gating", action="store_true",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import MacroConfig
+from ..nn.mnist import MODEL_CACHE
 from ..sim.runner import TIMESCALE, failed_cases, scoped_environ
 
 __all__ = ["WORKLOADS", "Activity", "ActivityError", "write_cell_models", "count_toggles",
@@ -286,8 +287,6 @@ def simulate_activity(netlist: Path, liberty: Path, config: MacroConfig, *, top:
     if workload == "mnist":
         # the network the MNIST report trained (or trains and caches) here, not in the run's
         # own folder
-        from ..nn.mnist_bench import MODEL_CACHE
-
         env["MRAM_MNIST_MODEL_DIR"] = str(MODEL_CACHE.resolve())
     runner = _VcdIcarus()
     with scoped_environ(env):

@@ -24,9 +24,21 @@ from ..synth import (
 from .libraries import StdCellLibrary
 from .sta import StaReport, run_sta
 
-__all__ = ["SignOff", "flat_netlist", "sign_off", "sign_off_verilog"]
+__all__ = ["SignOff", "flat_netlist", "sign_off", "sign_off_verilog", "STA_CONFIGS"]
 
 TOP = "mram_macro"
+
+#: Configurations `make sta` (``python -m mram_macro.ppa sta``) signs off: the default macro
+#: (two-step TDC, 8 phases, 64-bit stream) and a small one (the test's), the default geometry
+#: with 16 phases (the 5 ns clock's design), the counter-TDC macro that was the default before
+#: (32-bit stream), and the chip's 4-bit coarse TDC (its code -> value table; ``make bench``
+#: compares the three modes).
+STA_CONFIGS = {"default": MacroConfig(),
+               "small": MacroConfig(rows=8, cols=4, tdc_bits=4, result_width=8,
+                                    stream_width=8),
+               "two_step_k16": MacroConfig(tdc_fine_taps=16),
+               "counter": MacroConfig(tdc_mode="counter", stream_width=32),
+               "coarse": MacroConfig(tdc_mode="coarse", tdc_bits=4)}
 
 
 @dataclass(frozen=True)

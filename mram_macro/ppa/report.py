@@ -22,7 +22,7 @@ from ..config import PROFILES, MacroConfig, profile_config
 from .activity import DEFAULT_WORKLOAD, WARMUP_VMMS, Activity, simulate_activity
 from .analog import analog_energy, analog_terms, random_vmm_operating_point
 from .energy import analyse_energy, clock_instances
-from .flow import TOP, hold_fix_report, sign_off
+from .flow import STA_CONFIGS, TOP, hold_fix_report, sign_off
 from .libraries import HEADLINE_LIBRARY, library
 from .power import PowerResult
 
@@ -761,8 +761,6 @@ BASELINE_VMMS = 10
 
 
 def baseline_config() -> MacroConfig:
-    from .__main__ import STA_CONFIGS
-
     return STA_CONFIGS["small"]
 
 
