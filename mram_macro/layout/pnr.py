@@ -36,7 +36,7 @@ __all__ = ["PlaceRouteResult", "place_and_route", "ARRAY_PORT_PREFIX", "QFLOW_SC
 QFLOW_SCRIPTS = Path("/usr/lib/qflow/scripts")
 #: Bump when a change here changes the layout (the cache key of :func:`place_and_route`).
 FLOW_VERSION = 3
-#: Ports that connect to the array (sta.ARRAY_PREFIX): on the edge facing it.
+#: Ports that connect to the array (mram_macro.sdc.ARRAY_PREFIX): on the edge facing it.
 ARRAY_PORT_PREFIX = "arr_"
 
 

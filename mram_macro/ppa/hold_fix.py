@@ -2,7 +2,7 @@
 
 Yosys and ABC do not fix hold, and the flat netlist's clock trees are balanced by level, not by
 delay (mram_macro/clock_tree.py), so with the sign-off clock uncertainty (0.1 ns on hold,
-:data:`mram_macro.ppa.sta.CLOCK_UNCERTAINTY_NS`) thousands of short paths fail hold: shift
+:data:`mram_macro.sdc.CLOCK_UNCERTAINTY_NS`) thousands of short paths fail hold: shift
 registers, inputs captured straight into registers, and every clock gate's enable, which its
 latch releases while a slightly later clock still reaches the gate's AND.
 

@@ -75,7 +75,7 @@ class StdCellLibrary:
     #: (:func:`~mram_macro.ppa.liberty.fastest_clock_to_output`, rounded down to the ps; a
     #: test reads it off the Liberty file), the earliest an input driven by a register on the
     #: macro's clock can change after the edge. Written into the SDC
-    #: (:func:`mram_macro.ppa.sta.signoff_constraints`).
+    #: (:func:`mram_macro.sdc.signoff_constraints`).
     input_hold_ns: float = 0.0
     #: sha256 of the Liberty file, checked on a copy in the user cache and on a fetched one.
     sha256: str = ""

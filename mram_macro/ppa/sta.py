@@ -1,16 +1,18 @@
 """Static timing sign-off of a flat gate-level netlist with OpenSTA.
 
-Constraints (:func:`signoff_constraints`; docs/ppa.md, "Timing constraints", lists every one with
-its reason), written as the SDC that ``mram-macro generate`` ships (:mod:`mram_macro.sdc`) for the
-netlist's ports into the work folder and read with ``read_sdc`` (:func:`signoff_setup`), plus
-what only the flow's own netlist and library have (:data:`mram_macro.sdc.FLOW_ADDITIONS`):
+Constraints (:func:`mram_macro.sdc.signoff_constraints`; docs/ppa.md, "Timing constraints",
+lists every one with its reason), written as the SDC that ``mram-macro generate`` ships
+(:mod:`mram_macro.sdc`) for the netlist's ports into the work folder and read with
+``read_sdc`` (:func:`signoff_setup`), plus what only the flow's own netlist and library have
+(:data:`mram_macro.sdc.FLOW_ADDITIONS`):
 
 * one clock ``clk`` at the library's target period, **propagated** through the clock trees the
   flat synthesis builds (:mod:`mram_macro.clock_tree`), so skew and insertion delay are in every
-  check, with :data:`CLOCK_UNCERTAINTY_NS` on every setup and every hold check;
+  check, with :data:`~mram_macro.sdc.CLOCK_UNCERTAINTY_NS` on every setup and every hold
+  check;
 * ports to the integrator (the AXI buses, ``rst``): input and output delays of
-  :data:`IO_DELAY_FRACTION` of the period for setup, and for hold the library's fastest
-  register clock-to-output on the inputs and 0 on the outputs; the SDC states them
+  :data:`~mram_macro.sdc.IO_DELAY_FRACTION` of the period for setup, and for hold the
+  library's fastest register clock-to-output on the inputs and 0 on the outputs; the SDC states them
   relative to the clock port, the flow declares them again relative to the clock as the
   macro's registers see it (``-reference_pin``: a clock-tree leaf of the flat netlist, which
   the shipped SDC cannot name);
@@ -38,6 +40,20 @@ from pathlib import Path
 
 from ..clock_tree import CellPins, liberty_pins
 from ..periphery.tdc import SYNC_STAGES
+from ..sdc import (
+    ASYNC_INPUTS,
+    CLOCK_UNCERTAINTY_NS,
+    HELD_INPUTS,
+    IO_DELAY_FRACTION,
+    SYNC_NET,
+    Port,
+    clock_tcl,
+    port_list,
+    ports_tcl,
+    read_ports,
+    sdc_text,
+    signoff_constraints,
+)
 from .libraries import STA_BINARY, StdCellLibrary
 from .netlist import Instance, block_of, read_instances
 
@@ -45,36 +61,6 @@ __all__ = ["StaError", "StaReport", "GroupTiming", "PathTiming", "Port", "run_st
            "sta_binary", "signoff_constraints", "signoff_setup", "design_tcl", "write_sdc",
            "read_ports", "CLOCK_UNCERTAINTY_NS",
            "IO_DELAY_FRACTION", "ASYNC_INPUTS", "HELD_INPUTS", "GROUP_ORDER"]
-
-#: Clock uncertainty (ns) on every setup and hold check. The clock trees have no placement and
-#: so no wire delay: the uncertainty stands for the skew that wires and on-chip variation add
-#: between two clock pins, plus jitter on setup checks. 0.1 ns is 5 % of NanGate 45's 2 ns and
-#: 2 % of OSU 0.18's 5 ns clock, about one buffer stage of either library.
-CLOCK_UNCERTAINTY_NS = 0.1
-
-#: Share of the period the integrator's logic uses on the bus ports (AXI4-Lite ``s_axil_*``,
-#: AXI4-Stream ``s_axis_*``/``m_axis_*``) and ``rst``: an input arrives up to this late after
-#: the clock edge (the other side's clock-to-output, logic and wire), an output must arrive
-#: this early before the next one (wire, logic and setup). The usual block-level budget for a
-#: bus whose other end is registered; the macro keeps 80 % of the cycle on a port path. For
-#: hold: inputs the library's fastest register clock-to-output
-#: (:attr:`~mram_macro.ppa.libraries.StdCellLibrary.input_hold_ns`, no wire credit), outputs 0.
-IO_DELAY_FRACTION = 0.20
-
-#: Input ports asynchronous to ``clk``: the analogue comparators trip when a column's voltage
-#: crosses V_ref. Captured by the TDC's synchronisers (:mod:`mram_macro.periphery.tdc`).
-ASYNC_INPUTS = ("arr_cmp", "arr_ref_cmp")
-
-#: Input ports held stable before they are used: the interpolator's sampler bits
-#: (:mod:`sim_models.interpolator`), frozen at the edge that first sees the comparator high and
-#: held until the next precharge.
-HELD_INPUTS = ("arr_fine", "arr_ref_fine")
-
-#: Ports of the analogue array (outputs settle within the cycle, no external budget).
-ARRAY_PREFIX = "arr_"
-
-#: The TDC's synchroniser flip-flops are named ``<block>.cmp_sync<stage>`` (tdc.py).
-SYNC_NET = "cmp_sync"
 
 #: Path groups in report order, named after their endpoints (and for flip-flops, where a path
 #: starts): ``flip_flops`` register -> flip-flop, ``inputs`` input port -> flip-flop,
@@ -275,8 +261,6 @@ def write_sdc(netlist: Path, period_ns: float, workdir: Path, top: str, *,
               input_hold_ns: float = 0.0) -> Path:
     """``<workdir>/<top>.sdc``: the shipped SDC (:func:`mram_macro.sdc.sdc_text`) for the ports
     of ``netlist`` at ``period_ns`` with ``input_hold_ns``."""
-    from ..sdc import sdc_text
-
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir.resolve() / f"{top}.sdc"
     path.write_text(sdc_text(read_ports(netlist), period_ns, top=top,
@@ -301,108 +285,6 @@ def run_tcl(script: str, workdir: Path, name: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Ports and constraints
-
-@dataclass(frozen=True)
-class Port:
-    name: str
-    direction: str   # "input" or "output"
-    width: int
-
-    @property
-    def tcl(self) -> str:
-        """Pattern for ``get_ports`` (OpenSTA names the bits of a bus ``name[i]``)."""
-        return f"{self.name}[*]" if self.width > 1 else self.name
-
-    def __str__(self) -> str:
-        return f"{self.name}[{self.width - 1}:0]" if self.width > 1 else self.name
-
-
-_PORT = re.compile(r"^\s*(input|output)\s+(?:\[(\d+):(\d+)\]\s*)?([A-Za-z_][\w$]*)\s*;", re.M)
-
-
-def read_ports(netlist: Path) -> tuple[Port, ...]:
-    """The ports of the (single) module of a flat netlist."""
-    return tuple(Port(name, d, abs(int(hi) - int(lo)) + 1 if hi else 1)
-                 for d, hi, lo, name in _PORT.findall(Path(netlist).read_text()))
-
-
-def _ports(ports) -> str:
-    return "[get_ports {" + " ".join(p.tcl for p in ports) + "}]"
-
-
-def _names(ports) -> str:
-    return ", ".join(str(p) for p in ports)
-
-
-def check_input_hold(input_hold_ns, period_ns) -> None:
-    if isinstance(input_hold_ns, bool) or not isinstance(input_hold_ns, (int, float)) or not (
-            0 <= input_hold_ns <= IO_DELAY_FRACTION * period_ns):
-        raise ValueError(f"input_hold_ns must be at least 0 and at most the setup input delay "
-                         f"({IO_DELAY_FRACTION * period_ns:g} ns), not {input_hold_ns!r}")
-
-
-def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str = "clk",
-                        reference_pin: str | None = None, input_hold_ns: float = 0.0
-                        ) -> tuple[list[str], list[str], list[Port], list[Port]]:
-    """I/O delays and exceptions for ``ports`` at ``period_ns``: (Tcl lines, one description
-    line per constraint, asynchronous input ports, held input ports). The false paths (from
-    the asynchronous ports; for hold from the held ones) are **not** in the Tcl: the SDC adds
-    them last (:func:`mram_macro.sdc.sdc_text`), and :func:`run_sta` applies them only after
-    checking the asynchronous ports' synchronisers. ``input_hold_ns``: the input delay for
-    hold (:attr:`~mram_macro.ppa.libraries.StdCellLibrary.input_hold_ns`)."""
-    check_input_hold(input_hold_ns, period_ns)
-    io = IO_DELAY_FRACTION * period_ns
-    ref = f" -reference_pin [get_pins {{{reference_pin}}}]" if reference_pin else ""
-    where = (f"relative to the clock at the registers (reference pin {reference_pin}, a "
-             f"clock-tree leaf)" if reference_pin else "relative to the clock port")
-    inputs = [p for p in ports if p.direction == "input" and p.name != clock]
-    outputs = [p for p in ports if p.direction == "output"]
-    asyncs = [p for p in inputs if p.name in ASYNC_INPUTS]
-    held = [p for p in inputs if p.name in HELD_INPUTS]
-    sync_in = [p for p in inputs if p not in asyncs]
-    bus_out = [p for p in outputs if not p.name.startswith(ARRAY_PREFIX)]
-    array_out = [p for p in outputs if p.name.startswith(ARRAY_PREFIX)]
-    tcl: list[str] = [f"set_clock_uncertainty {CLOCK_UNCERTAINTY_NS:g} [all_clocks]"]
-    text = [f"clock {clock}: {period_ns:g} ns, propagated through the clock trees, "
-            f"uncertainty {CLOCK_UNCERTAINTY_NS:g} ns on setup and hold"]
-    if sync_in:
-        tcl += [f"set_input_delay -max {io:g} -clock clk{ref} {_ports(sync_in)}",
-                f"set_input_delay -min {input_hold_ns:g} -clock clk{ref} {_ports(sync_in)}"]
-        hold = (f"{input_hold_ns:g} ns for hold (a register's fastest clock-to-output in the "
-                f"library: drive them from registers on clk)" if input_hold_ns else "0 for hold")
-        text.append(f"input delay {io:g} ns ({100 * IO_DELAY_FRACTION:.0f} %) for setup, "
-                    f"{hold}, {where}: {_names(sync_in)}")
-    if bus_out:
-        tcl += [f"set_output_delay -max {io:g} -clock clk{ref} {_ports(bus_out)}",
-                f"set_output_delay -min 0 -clock clk{ref} {_ports(bus_out)}"]
-        text.append(f"output delay {io:g} ns ({100 * IO_DELAY_FRACTION:.0f} %) for setup, 0 "
-                    f"for hold, {where}: {_names(bus_out)}")
-    if array_out:
-        tcl += [f"set_output_delay 0 -clock clk{ref} {_ports(array_out)}"]
-        text.append(f"output delay 0 (the analogue array's controls settle within the cycle): "
-                    f"{_names(array_out)}")
-    if asyncs:
-        tcl += [f"set_input_delay 0 -clock clk{ref} {_ports(asyncs)}"]
-        text.append(
-            f"false path from {_names(asyncs)}: asynchronous comparator outputs; each bit goes "
-            f"only into the first of {SYNC_STAGES} synchroniser flip-flops "
-            f"({SYNC_NET}0 .. {SYNC_NET}{SYNC_STAGES - 1}, mram_macro/periphery/tdc.py), "
-            f"which the code capture reads at the last stage (checked on the netlist, below)")
-    if held:
-        tcl += [f"set_multicycle_path -setup {SYNC_STAGES} -from {_ports(held)}"]
-        text.append(
-            f"multicycle path {SYNC_STAGES} for setup, and no hold check (false path -hold), "
-            f"from {_names(held)}: the interpolator's sampler bits, frozen at the edge that "
-            f"first sees the comparator high and held until the next precharge "
-            f"(sim_models/interpolator.py); the TDC uses them only on the edge that captures "
-            f"the column's code, when the comparator has come through the {SYNC_STAGES} "
-            f"synchroniser flip-flops, at least {SYNC_STAGES} cycles after they froze "
-            f"(assumes the samplers freeze no later than the edge at which {SYNC_NET}0 first "
-            f"takes the 1); on no other edge does a register take them (its D input does not "
-            f"select them, and a gated column is not clocked), and they change again only in "
-            f"precharge, when no code is captured")
-    return tcl, text, asyncs, held
-
 
 _NO_PINS = CellPins(frozenset(), frozenset(), frozenset(), False)
 
@@ -584,8 +466,6 @@ def design_tcl(netlist: Path, top: str, lib: StdCellLibrary, period_ns: float,
     ``period_ns``), adds the flow's environment (driving cell, load, propagated clock) and
     ``constraints``. ``defer_false_paths``: the SDC's ``set_false_path`` commands are kept in
     the Tcl list ``$sdc_false_paths`` instead of applied (:data:`APPLY_FALSE_PATHS`)."""
-    from ..sdc import clock_tcl
-
     if sdc is None:
         read = [clock_tcl(period_ns)]
     elif defer_false_paths:
@@ -626,7 +506,7 @@ def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | 
     checks = []
     if asyncs:
         checks += ["puts \"@@ASYNC\"",
-                   f"report_checks -path_delay max -from {_ports(asyncs)} -format end "
+                   f"report_checks -path_delay max -from {ports_tcl(asyncs)} -format end "
                    "-endpoint_count 1 -group_count 1000000"]
         for k in range(SYNC_STAGES - 1):
             if stages.get(k):
@@ -640,7 +520,7 @@ def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | 
         # Guard: a constrained input must start some path (an input delay OpenSTA drops leaves
         # its paths unconstrained, without a word).
         checks += ["puts \"@@INPUTS\"",
-                   f"report_checks -path_delay max -from {_ports(sync_in)} -format end"]
+                   f"report_checks -path_delay max -from {ports_tcl(sync_in)} -format end"]
     script = "\n".join([
         # The SDC's false path (from the asynchronous inputs) waits for the checks above.
         *design_tcl(netlist, top, lib, period, tcl, spef, sdc=setup_.sdc,
@@ -668,7 +548,7 @@ def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | 
     hold = _paths(_section(full, "HOLD"), names)
     tns = re.search(r"^tns\s+" + _FLOAT, _section(full, "TNS"), re.M)
     if sync_in and "No paths found" in _section(full, "INPUTS"):
-        raise StaError(f"no timing path starts at the constrained inputs {_names(sync_in)} "
+        raise StaError(f"no timing path starts at the constrained inputs {port_list(sync_in)} "
                        f"(log {workdir / 'sta.log'})")
     order = [*GROUP_ORDER, *sorted((set(setup) | set(hold)) - set(GROUP_ORDER))]
     groups = tuple(GroupTiming(g, setup.get(g), hold.get(g)) for g in order
