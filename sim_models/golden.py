@@ -23,7 +23,7 @@ from .datapath import (
 from .device import DeviceParams
 from .die import Die
 from .interpolator import ideal_fine_table
-from .readout import ReadoutParams, design_readout_for, evaluate_codes
+from .readout import T_CLK_NS, ReadoutParams, design_readout_for, evaluate_codes
 
 __all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed", "accumulate_pass",
            "scale_codes", "tracked_gain", "effective_gains"]
@@ -62,7 +62,7 @@ class GoldenMacro:
 
     def __init__(self, config: MacroConfig, device: DeviceParams | None = None,
                  readout: ReadoutParams | None = None, *, seed: int | None = 0,
-                 t_clk_ns: float = 5.0, die: Die | None = None):
+                 t_clk_ns: float = T_CLK_NS, die: Die | None = None):
         self.config = config
         device = device or DeviceParams()
         self.readout = readout or design_readout_for(config, device, t_clk_ns=t_clk_ns)
@@ -98,7 +98,8 @@ class GoldenMacro:
 
     @classmethod
     def from_die(cls, config: MacroConfig, die: Die, device: DeviceParams | None = None,
-                 readout: ReadoutParams | None = None, *, t_clk_ns: float = 5.0) -> GoldenMacro:
+                 readout: ReadoutParams | None = None, *,
+                 t_clk_ns: float = T_CLK_NS) -> GoldenMacro:
         return cls(config, device, readout, t_clk_ns=t_clk_ns, die=die)
 
     @property

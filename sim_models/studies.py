@@ -27,7 +27,7 @@ from .coarse import LutError, calibrate_lut
 from .datapath import signed_dot, wrap_signed
 from .device import DeviceParams
 from .golden import GoldenMacro
-from .readout import ReadoutParams, design_readout_for
+from .readout import T_CLK_NS, ReadoutParams, design_readout_for
 
 __all__ = ["ErrorStats", "die_errors", "CalibrationStudy", "calibration_study", "TrackingRow",
            "TrackingStudy", "tracking_study", "CoarseStudy", "coarse_study", "transfer_curves"]
@@ -237,7 +237,7 @@ class CoarseStudy:
 
 def coarse_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
                  n_patterns: int = 256, test_vectors: int = 1024, seed: int = 0,
-                 t_clk_ns: float = 5.0) -> CoarseStudy:
+                 t_clk_ns: float = T_CLK_NS) -> CoarseStudy:
     """Monte Carlo over ``dies`` dies (random weights, random test inputs): error of the
     pass value against ``sum x w`` with the nominal table and after per-column calibration. The
     readout is designed for the nominal device at ``t_clk_ns``, as on silicon."""
@@ -256,7 +256,7 @@ def coarse_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
                        seconds=time.perf_counter() - t0)
 
 
-def transfer_curves(config: MacroConfig, device: DeviceParams, *, t_clk_ns: float = 5.0,
+def transfer_curves(config: MacroConfig, device: DeviceParams, *, t_clk_ns: float = T_CLK_NS,
                     seed: int = 0, repeats: int = 8) -> np.ndarray:
     """Code transfer curves of one die (sampled from ``seed``, random weights): codes
     ``(cols, rows + 1, repeats)``, entry ``[c, n, k]`` the code of column ``c`` for the ``k``-th

@@ -44,7 +44,7 @@ import numpy as np
 
 from .array import LEFT, RIGHT, MramArray, single_mtj_bypass
 from .device import DeviceError, DeviceParams
-from .readout import ReadoutParams, design_readout, trip_time_ns
+from .readout import T_CLK_NS, ReadoutParams, design_readout, trip_time_ns
 
 __all__ = ["SingleReadSetup", "single_read_delay_and_threshold", "RowVerifyReport",
            "write_verify_row", "write_verify_array", "WriteVerifyStats", "write_verify_study",
@@ -250,7 +250,7 @@ class WriteVerifyStats:
 
 
 def write_verify_study(rows: int, cols: int, device: DeviceParams, *, p_fail: float | None = None,
-                       pulse_cycles: int = 4, t_clk_ns: float = 5.0, tdc_bits: int = 7,
+                       pulse_cycles: int = 4, t_clk_ns: float = T_CLK_NS, tdc_bits: int = 7,
                        dies: int = 4, max_retries: int = 3, double_pulse: bool = True,
                        seed: int = 0) -> WriteVerifyStats:
     """Write random weights into fresh dies with write-verify and count what goes wrong.

@@ -20,9 +20,10 @@ from mram_macro.ppa.sta import IO_DELAY_FRACTION, write_sdc
 from mram_macro.sdc import render_sdc
 from mram_macro.sim.harness import top_ports
 from mram_macro.synth import synthesize_flat
+from sim_models.readout import T_CLK_NS
 
 CONFIG = MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5, stream_width=8)
-PERIOD_NS = 5.0
+PERIOD_NS = T_CLK_NS     # render_sdc's default: the clock the readout is designed for
 
 
 HDL = Path(__file__).resolve().parents[1] / "hdl"
