@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -328,13 +329,15 @@ class RunResult:
                 f"{self.config.slug}' --seed {self.seed}\"")
 
 
-def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nvmm: int,
+def run_cocotb(sim: str, config: MacroConfig, *, test_module: str | Sequence[str],
+               seed: int, nvmm: int,
                test_filter: str | None = None, waves: bool = False,
                build_root: Path | None = None, quiet: bool = False,
                icarus_generation: str = ICARUS_GENERATIONS[0],
                testbench: str = "fast", quick_build: bool = False,
                netlist: str | None = None) -> RunResult:
-    """Build (if needed) and run the cocotb tests; never raises for failing tests.
+    """Build (if needed) and run the cocotb tests of ``test_module`` (a module name, or several:
+    a suite such as :data:`verif.cocotb.MACRO_SUITE`); never raises for failing tests.
 
     ``icarus_generation`` picks Icarus' ``-g`` flag (:data:`ICARUS_GENERATIONS`).
     ``testbench`` is ``fast`` or ``legacy`` (``MRAM_TB`` of :mod:`verif.cocotb.env`; the
