@@ -2,9 +2,10 @@
 
 Layers, from the pins up, one module each:
 
-* **Bus drivers** (:mod:`.drivers`): an AXI4-Lite master on ``s_axil`` (cocotbext-axi) and an
-  AXI4-Stream source on ``s_axis`` (:class:`~.drivers.VectorDriver`), one beat per ``tdata``
-  word.
+* **Bus drivers** (:mod:`.drivers`): an AXI4-Lite master on ``s_axil`` (cocotbext-axi, named
+  registers and fields through :class:`mram_macro.host.registers.RegisterBus`, the register
+  layer the host API's RTL backend uses too) and an AXI4-Stream source on ``s_axis``
+  (:class:`~.drivers.VectorDriver`), one beat per ``tdata`` word.
 * **Monitors** (:mod:`.monitors`): a sink on ``m_axis`` (:class:`~.monitors.ResultMonitor`,
   which also checks the master's protocol). The stream models are event driven
   (:class:`~.drivers.StreamSource`, :class:`~.monitors.StreamSink`): they sleep through stalls
@@ -48,11 +49,11 @@ import warnings
 
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, RisingEdge, Timer, with_timeout
-from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiResp
+from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotbext.axi import AxiResp
 
 from mram_macro.config import MacroConfig
+from mram_macro.host.registers import BusResponseError, FieldTimeout, RegisterBus
 from mram_macro.regmap import RegisterMap, lut_entry_word
 from mram_macro.sim.harness import MACRO_INSTANCE
 from mram_macro.sim.runner import TESTBENCHES
@@ -83,10 +84,6 @@ def testbench_kind() -> str:
     if kind not in TESTBENCHES:
         raise ValueError(f"MRAM_TB must be one of {', '.join(TESTBENCHES)}, not {kind!r}")
     return kind
-
-
-def _word(value: int) -> bytes:
-    return (value & 0xFFFFFFFF).to_bytes(4, "little")
 
 
 class MacroEnv:
@@ -125,7 +122,9 @@ class MacroEnv:
         pins_array = (MramArray.from_die(die, self.device) if die is not None
                       else MramArray(config.rows, config.cols, self.device, seed=seed))
         self.array = array_pin_model(config, dut, pins_array, self.model.readout, legacy=legacy)
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+        #: Named registers over AXI4-Lite; :attr:`axil` is its master, for raw accesses.
+        self.bus = RegisterBus.from_dut(dut, self.regmap)
+        self.axil = self.bus.axil
         self.driver = VectorDriver(dut, config, random.Random(seed + 1), legacy=legacy)
         self.scoreboard = Scoreboard(config, self.log, batched=not legacy)
         self.monitor = ResultMonitor(dut, config, self.scoreboard.compare, legacy=legacy)
@@ -133,7 +132,7 @@ class MacroEnv:
         self.rtl = getattr(dut, MACRO_INSTANCE) if has_harness(dut) else dut
         self.source, self.sink = self.driver.source, self.monitor.sink
         # Per-transfer INFO logs of the bus models cost more time than the simulation.
-        for bfm in (self.source, self.sink, self.axil.write_if, self.axil.read_if):
+        for bfm in (self.source, self.sink):
             bfm.log.setLevel(logging.WARNING)
         # The fast sink checks the protocol itself.
         self.stream_checker = StreamProtocolChecker(dut, "m_axis") if legacy else self.sink
@@ -189,11 +188,10 @@ class MacroEnv:
 
     # -- registers ------------------------------------------------------------------------------
     def address(self, name: str) -> int:
-        return self.regmap[name].offset
+        return self.bus.address(name)
 
     def field_value(self, reg: str, fld: str, word: int) -> int:
-        f = self.regmap[reg].field(fld)
-        return (word & f.mask) >> f.lsb
+        return self.bus.field_value(reg, fld, word)
 
     @property
     def write_verify(self) -> bool:
@@ -216,22 +214,24 @@ class MacroEnv:
                 c, col, rng.randint(0, c.tdc_max_code), rng.randint(0, c.rows)))
 
     async def write_reg(self, name: str, value: int, *, expect: AxiResp = AxiResp.OKAY) -> None:
-        """Write register ``name`` (a signed value is stored two's complement)."""
-        resp = (await self.axil.write(self.address(name), _word(value))).resp
-        if resp != expect:
-            raise AssertionError(f"write {name} <- 0x{value & 0xFFFFFFFF:08X}: response "
-                                 f"{resp.name}, expected {expect.name}")
+        """Write register ``name`` (a signed value is stored two's complement); the response
+        must be ``expect`` (AssertionError otherwise). An accepted write is mirrored by the
+        model; an expected rejection makes STATUS.BUS_ERROR expected."""
+        try:
+            resp = await self.bus.write(name, value, expect=expect)
+        except BusResponseError as exc:
+            raise AssertionError(str(exc)) from None
         if resp == AxiResp.OKAY:
             self.model.register_written(name, value & 0xFFFFFFFF)
         else:
             self.bus_errors_expected = True
 
     async def read_reg(self, name: str, *, expect: AxiResp = AxiResp.OKAY) -> int:
-        resp = await self.axil.read(self.address(name), 4)
-        if resp.resp != expect:
-            raise AssertionError(f"read {name}: response {resp.resp.name}, "
-                                 f"expected {expect.name}")
-        return int.from_bytes(resp.data, "little")
+        """Read register ``name``; the response must be ``expect`` (AssertionError otherwise)."""
+        try:
+            return await self.bus.read(name, expect=expect)
+        except BusResponseError as exc:
+            raise AssertionError(str(exc)) from None
 
     async def read_field(self, reg: str, fld: str) -> int:
         return self.field_value(reg, fld, await self.read_reg(reg))
@@ -252,21 +252,21 @@ class MacroEnv:
         four times the longest row write or pass the current register values allow)."""
         if max_cycles is None:
             max_cycles = 4 * max(self.write_row_cycles(), self._pass_cycles())
-        t0_ns, polls = get_sim_time("ns"), 0
         # Long write pulses: poll a few times per pulse, not every few cycles (simulation speed).
         interval = min(1024, self.model.write_pulse_cycles // 8)
-        while await self.read_field(reg, fld) != value:
-            polls += 1
-            if interval > 1:
-                await Timer(interval * T_CLK_NS, "ns")
-            if get_sim_time("ns") - t0_ns > max_cycles * T_CLK_NS:
-                raise AssertionError(
-                    f"{reg}.{fld} did not become {value} in {max_cycles} cycles ({polls} polls; "
-                    f"WRITE_PULSE_CYCLES={self.model.write_pulse_cycles}, "
-                    f"WV_CTRL.MAX_RETRIES={self.model.wv_max_retries})")
+        try:
+            await self.bus.wait_field(reg, fld, value, timeout_ns=max_cycles * T_CLK_NS,
+                                      interval_ns=interval * T_CLK_NS if interval > 1 else 0.0)
+        except BusResponseError as exc:
+            raise AssertionError(str(exc)) from None
+        except FieldTimeout as exc:
+            raise AssertionError(
+                f"{reg}.{fld} did not become {value} in {max_cycles} cycles ({exc.polls} polls; "
+                f"WRITE_PULSE_CYCLES={self.model.write_pulse_cycles}, "
+                f"WV_CTRL.MAX_RETRIES={self.model.wv_max_retries})") from None
 
     async def command(self, fld: str) -> None:
-        await self.write_reg("CTRL", 1 << self.regmap["CTRL"].field(fld).lsb)
+        await self.write_reg("CTRL", self.bus.word("CTRL", **{fld: 1}))
 
     # -- weights --------------------------------------------------------------------------------
     async def program_row(self, row: int, bits) -> None:
@@ -275,13 +275,9 @@ class MacroEnv:
         bits = np.asarray(bits, dtype=bool)
         if bits.shape != (c.cols,):
             raise ValueError(f"a weight row has {c.cols} bits, not shape {bits.shape}")
-        for reg in self.regmap.array("WEIGHT_DATA"):
-            f = reg.field("BITS")
-            chunk = bits[32 * reg.index:32 * reg.index + f.width]
-            word = sum(1 << int(i) for i in np.flatnonzero(chunk))
-            await self.write_reg(reg.name, word << f.lsb)
-        await self.write_reg("WRITE_ROW_ADDR", row << self.regmap["WRITE_ROW_ADDR"].field(
-            "ROW").lsb)
+        for name, word in self.bus.weight_words(bits):
+            await self.write_reg(name, word)
+        await self.write_reg("WRITE_ROW_ADDR", self.bus.word("WRITE_ROW_ADDR", ROW=row))
         # The command is latched, so WEIGHT_DATA could be reloaded at once; the command itself
         # is rejected while the previous row is still being written.
         await self.wait_field("STATUS", "WRITE_BUSY", 0)
