@@ -14,7 +14,7 @@ from collections import deque
 import cocotb
 import numpy as np
 from cocotb.triggers import Event, RisingEdge, ValueChange
-from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSource
+from cocotbext.axi import AxiStreamFrame
 
 from mram_macro.config import MacroConfig
 from mram_macro.layouts import input_flags, pack_input_vector
@@ -40,14 +40,10 @@ class VectorDriver:
     carry random junk, which the macro must ignore.
     """
 
-    def __init__(self, dut, config: MacroConfig, rng: random.Random, *, legacy: bool = False):
+    def __init__(self, dut, config: MacroConfig, rng: random.Random):
         self.config = config
         self.rng = rng
-        if legacy:
-            self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk,
-                                          dut.rst, byte_size=config.stream_width)
-        else:
-            self.source = StreamSource(dut, "s_axis")
+        self.source = StreamSource(dut, "s_axis")
 
     def frame(self, x_bits, *, accumulate: bool, hold: bool, noise: bool = False):
         c = self.config

@@ -26,9 +26,9 @@ Speed: the clock is cocotb's C clock (``impl="gpi"``), and nothing in Python wak
 unless random back-pressure asks for a decision per clock. On the test harness
 (:mod:`mram_macro.sim.harness`) Python wakes about twice per VMM: once per evaluation (the pin
 model hands the comparator edges to the harness' scheduler) and once per result frame, plus
-once per batch of input beats (the harness' feeder). ``MRAM_TB=legacy`` selects the
-previous testbench (Python clock, cocotbext-axi stream models, a separate stream checker, the
-previous array pin model, per-frame scoreboard) so ``make bench`` can measure both in one run.
+once per batch of input beats (the harness' feeder). On the bare macro (a gate-level
+netlist, :mod:`mram_macro.ppa.activity`) the same models run without the harness: the source
+drives the pins, the sink assembles and checks frames per beat.
 
 :class:`MacroEnv` composes them and offers the host-level API the tests use: register access by
 name (addresses and fields come from the register map, never from literals), weight programming,
@@ -56,7 +56,6 @@ from mram_macro.config import MacroConfig
 from mram_macro.host.registers import BusResponseError, FieldTimeout, RegisterBus
 from mram_macro.regmap import RegisterMap, lut_entry_word
 from mram_macro.sim.harness import MACRO_INSTANCE
-from mram_macro.sim.runner import TESTBENCHES
 from mram_macro.top import macro_regmap
 from sim_models.array import MramArray
 from sim_models.cocotb_replica import array_pin_model
@@ -67,23 +66,15 @@ from verif import budgets
 
 from .drivers import StreamSource, VectorDriver
 from .model import T_CLK_NS, MacroModel
-from .monitors import ResultMonitor, StreamProtocolChecker
+from .monitors import ResultMonitor
 from .scoreboard import Expected, Scoreboard
 from .streams import has_harness
 
-__all__ = ["MacroEnv", "TESTBENCHES", "testbench_kind"]
+__all__ = ["MacroEnv"]
 
 # cocotbext-axi 0.1.28 still uses APIs that cocotb 2.1 deprecates (Task.kill, Event.data, Edge);
 # the warnings say nothing about the design and drown the log.
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"cocotbext\.axi")
-
-
-def testbench_kind() -> str:
-    """``MRAM_TB`` from the environment (default ``fast``), validated."""
-    kind = os.environ.get("MRAM_TB", "fast") or "fast"
-    if kind not in TESTBENCHES:
-        raise ValueError(f"MRAM_TB must be one of {', '.join(TESTBENCHES)}, not {kind!r}")
-    return kind
 
 
 class MacroEnv:
@@ -105,14 +96,11 @@ class MacroEnv:
         # comes from the readout designed for the nominal device).
         self.regmap = regmap or macro_regmap(config)
 
-        #: ``fast`` (event-driven models, C clock) or ``legacy``: see the module docstring.
-        self.testbench = testbench_kind()
-        legacy = self.testbench == "legacy"
         dut.rst.value = 1
-        self.clock = Clock(dut.clk, T_CLK_NS, unit="ns", impl="py" if legacy else "gpi")
+        self.clock = Clock(dut.clk, T_CLK_NS, unit="ns", impl="gpi")
         # The C clock drives its first level at once, before rst=1 reaches the pins: start low,
         # so the first rising edge (at T/2) already sees the reset.
-        self.clock.start(start_high=legacy)
+        self.clock.start(start_high=False)
 
         # One die for both sides: sampled from the seed, or given (e.g. loaded from a die file).
         if die is not None and (die.rows, die.cols) != (config.rows, config.cols):
@@ -121,21 +109,21 @@ class MacroEnv:
         self.model = MacroModel(config, self.regmap, self.device, seed=seed, die=die)
         pins_array = (MramArray.from_die(die, self.device) if die is not None
                       else MramArray(config.rows, config.cols, self.device, seed=seed))
-        self.array = array_pin_model(config, dut, pins_array, self.model.readout, legacy=legacy)
+        self.array = array_pin_model(config, dut, pins_array, self.model.readout)
         #: Named registers over AXI4-Lite; :attr:`axil` is its master, for raw accesses.
         self.bus = RegisterBus.from_dut(dut, self.regmap)
         self.axil = self.bus.axil
-        self.driver = VectorDriver(dut, config, random.Random(seed + 1), legacy=legacy)
-        self.scoreboard = Scoreboard(config, self.log, batched=not legacy)
-        self.monitor = ResultMonitor(dut, config, self.scoreboard.compare, legacy=legacy)
+        self.driver = VectorDriver(dut, config, random.Random(seed + 1))
+        self.scoreboard = Scoreboard(config, self.log)
+        self.monitor = ResultMonitor(dut, self.scoreboard.compare)
         #: The macro's own hierarchy (FSM registers): inside the harness, if ``dut`` is one.
         self.rtl = getattr(dut, MACRO_INSTANCE) if has_harness(dut) else dut
         self.source, self.sink = self.driver.source, self.monitor.sink
         # Per-transfer INFO logs of the bus models cost more time than the simulation.
         for bfm in (self.source, self.sink):
             bfm.log.setLevel(logging.WARNING)
-        # The fast sink checks the protocol itself.
-        self.stream_checker = StreamProtocolChecker(dut, "m_axis") if legacy else self.sink
+        #: The m_axis protocol checker: the sink itself (its :attr:`violations`).
+        self.stream_checker = self.sink
         # Isolation: the pin model, the monitor and the checker start only once rst has
         # cleared what a previous (perhaps failed) test left in the DUT (see :meth:`reset`).
         dut.arr_cmp.value = 0
@@ -166,8 +154,8 @@ class MacroEnv:
     async def reset(self, cycles: int = 4) -> None:
         """Hold ``rst`` for ``cycles`` clocks. Vectors not yet sent and predictions are dropped.
 
-        Every test calls it first: the first call also starts the array pin model, the result
-        monitor and the protocol checker, on a DUT already in reset, so a test that failed
+        Every test calls it first: the first call also starts the array pin model and the result
+        monitor (which checks the protocol), on a DUT already in reset, so a test that failed
         mid-evaluation does not leave the next one a half-finished pass."""
         self.source.clear()
         self.dut.rst.value = 1
@@ -177,7 +165,6 @@ class MacroEnv:
             self._monitors_started = True
             self.array.start()
             self.monitor.start()
-            self.stream_checker.start()
         self.dut.rst.value = 0
         self.scoreboard.flush()
         self.model.reset()

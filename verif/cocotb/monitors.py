@@ -2,10 +2,8 @@
 
 :class:`ResultMonitor` hands every result frame to a callback (the scoreboard). Its sink is
 :class:`StreamSink` on the bare macro (drives ``tready``, assembles frames and checks the
-AXI4-Stream master rules, waking per beat), :class:`CollectedStreamSink` on the test harness
-(the harness assembles the frames and checks the rules in HDL: one wake-up per frame), or with
-``legacy`` cocotbext-axi's ``AxiStreamSink``, whose protocol :class:`StreamProtocolChecker`
-checks beside it.
+AXI4-Stream master rules, waking per beat) or :class:`CollectedStreamSink` on the test harness
+(the harness assembles the frames and checks the rules in HDL: one wake-up per frame).
 """
 
 from __future__ import annotations
@@ -15,50 +13,32 @@ import logging
 import cocotb
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import Event, FallingEdge, First, RisingEdge, ValueChange
-from cocotbext.axi import AxiStreamBus, AxiStreamSink
 
-from mram_macro.config import MacroConfig
 from mram_macro.sim.harness import VIOLATION_KINDS
 
 from .streams import MAX_LOGGED, Background, ResultFrame, StreamPins, has_harness
 
-__all__ = ["ResultMonitor", "StreamSink", "CollectedStreamSink", "StreamProtocolChecker"]
+__all__ = ["ResultMonitor", "StreamSink", "CollectedStreamSink"]
 
 
-class ResultMonitor(Background):
-    """Result frames from ``m_axis`` (split by ``tlast``), handed to a callback.
+class ResultMonitor:
+    """Result frames from ``m_axis`` (split by ``tlast``), handed to ``callback``.
 
-    Its :attr:`sink` is a :class:`StreamSink` (which delivers the frames itself and checks the
-    protocol), or with ``legacy`` cocotbext-axi's ``AxiStreamSink``, read by this task.
+    Its :attr:`sink` delivers the frames itself and checks the AXI4-Stream master's protocol
+    (:attr:`~StreamSink.violations`): a :class:`CollectedStreamSink` on the test harness, a
+    :class:`StreamSink` on the bare macro.
     """
 
-    def __init__(self, dut, config: MacroConfig, callback, *, legacy: bool = False):
+    def __init__(self, dut, callback):
         self.callback = callback
-        self.legacy = legacy
-        if legacy:
-            self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
-                                      byte_size=config.stream_width)
-        elif has_harness(dut):
-            self.sink = CollectedStreamSink(dut, "m_axis", callback)
-        else:
-            self.sink = StreamSink(dut, "m_axis", callback)
+        self.sink = (CollectedStreamSink(dut, "m_axis", callback) if has_harness(dut)
+                     else StreamSink(dut, "m_axis", callback))
 
     def start(self) -> None:
-        if self.legacy:
-            super().start()
-        else:
-            self.sink.start()
+        self.sink.start()
 
     def stop(self) -> None:
-        super().stop()
-        if not self.legacy:
-            self.sink.stop()
-
-    async def _run(self) -> None:
-        while True:
-            frame = await self.sink.recv(compact=False)
-            self.callback(ResultFrame(beats=[int(b) for b in frame.tdata],
-                                      tuser=[int(u) for u in frame.tuser]))
+        self.sink.stop()
 
 
 class _PinCache(Background):
@@ -346,51 +326,3 @@ class CollectedStreamSink(StreamPins):
                 n - stored)
             self.callback(ResultFrame(beats=beats, tuser=users, raw=data if n == stored
                                       else None))
-
-
-class StreamProtocolChecker(Background):
-    """AXI4-Stream master rules on ``<prefix>_*``: once ``tvalid`` is high it stays high, with
-    ``tdata``/``tlast``/``tuser`` stable, until ``tready`` takes the beat.
-
-    The sink only looks at handshakes, so a master that withdraws or changes a stalled beat
-    could otherwise go unnoticed.
-    """
-
-    def __init__(self, dut, prefix: str):
-        self.prefix = prefix
-        self._clk = dut.clk
-        self._rst = dut.rst
-        self._valid = getattr(dut, f"{prefix}_tvalid")
-        self._ready = getattr(dut, f"{prefix}_tready")
-        self._payload = [getattr(dut, f"{prefix}_{name}") for name in ("tdata", "tlast", "tuser")]
-        self.violations: list[str] = []
-
-    async def _run(self) -> None:
-        edge = RisingEdge(self._clk)
-        stalled = None      # payload of a beat offered but not taken at the previous edge
-        await edge          # (outputs may still be X at time 0)
-        while True:
-            if stalled is None and str(self._valid.value) == "0":
-                await RisingEdge(self._valid)
-            await edge
-            # Values read at the edge are the ones the edge samples.
-            if str(self._rst.value) != "0":
-                stalled = None
-                continue
-            if not self._valid.value.is_resolvable:
-                self._violate(f"tvalid is {self._valid.value} out of reset")
-                continue
-            valid = int(self._valid.value)
-            payload = tuple(str(sig.value) for sig in self._payload)
-            if stalled is not None:
-                if not valid:
-                    self._violate("tvalid dropped before the beat was taken")
-                elif payload != stalled:
-                    self._violate(f"payload changed while stalled: {stalled} -> {payload}")
-            stalled = payload if valid and not int(self._ready.value) else None
-
-    def _violate(self, text: str) -> None:
-        message = f"t={get_sim_time('ns'):.1f} ns: {self.prefix}: {text}"
-        if len(self.violations) < MAX_LOGGED:
-            logging.getLogger("cocotb.tb").error("stream protocol: %s", message)
-        self.violations.append(message)

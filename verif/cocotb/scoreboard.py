@@ -38,17 +38,15 @@ class Scoreboard:
     Frames are paired with their predictions as they arrive and compared in batches (one NumPy
     comparison of the packed bits per batch, the detailed diagnosis only for a frame that
     differs): at every :meth:`settle`, which :attr:`matches`, :attr:`mismatches` and
-    :attr:`values` call, and every :data:`BATCH` frames. With ``batched=False`` each frame is
-    compared on arrival (the previous behaviour, for ``MRAM_TB=legacy``).
+    :attr:`values` call, and every :data:`BATCH` frames.
     """
 
     #: Frames held before a batch comparison is forced.
     BATCH = 256
 
-    def __init__(self, config: MacroConfig, log: logging.Logger, *, batched: bool = True):
+    def __init__(self, config: MacroConfig, log: logging.Logger):
         self.config = config
         self.log = log
-        self.batched = batched
         self.expected: deque[Expected] = deque()
         self.received = 0
         #: Simulation time (ns) at which each result frame was complete.
@@ -100,7 +98,7 @@ class Scoreboard:
         if not self.expected:
             self.empty.set()
         self._unchecked.append((got, exp))
-        if not self.batched or len(self._unchecked) >= self.BATCH:
+        if len(self._unchecked) >= self.BATCH:
             self.settle()
 
     def settle(self) -> None:

@@ -169,7 +169,7 @@ async def test_throughput(dut):
                        precharge_cycles=precharge, utilisation=eval_cycles / cycles_per_vmm,
                        t_clk_ns=T_CLK_NS, sim_vmm_per_s=n / wall,
                        sim_cycles_per_s=sim_cycles / wall, sim_vmm_per_cpu_s=n / cpu,
-                       vmms_checked=n, testbench=env.testbench)
+                       vmms_checked=n)
     env.log.info("throughput: %.2f cycles/VMM, evaluation %.2f cycles/VMM (utilisation %.1f %%),"
                  " simulation %.0f VMM/s", cycles_per_vmm, eval_cycles,
                  100 * eval_cycles / cycles_per_vmm, n / wall)
