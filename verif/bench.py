@@ -33,25 +33,21 @@ SPEED_CONFIGS = (MacroConfig(tdc_mode="two_step", stream_width=64),
                  MacroConfig(tdc_mode="counter", stream_width=64))
 
 
-def speed_runs(config: MacroConfig, *, vmms: int, legacy_vmms: int, seed: int,
+def speed_runs(config: MacroConfig, *, vmms: int, seed: int,
                sims=("verilator", "icarus")) -> list[tuple[str, str, dict]]:
-    """``(sim, testbench, metrics)`` of the throughput test of ``config`` with the current
-    (``fast``: harness, event-driven models, C clock; on Icarus the event-driven simulation
-    netlist, :mod:`mram_macro.sim.netlist`) and the ``legacy`` testbench (on the generated
-    Verilog itself), in one run so the ratios are fair; on Icarus also the current testbench
-    on the generated Verilog (``fast-rtl``), which separates the netlist's share of the
-    speed-up from the testbench's. Raises RuntimeError if a run fails."""
+    """``(sim, label, metrics)`` of the throughput test of ``config`` with the testbench
+    (harness, event-driven models, C clock): ``fast``, on Icarus the event-driven simulation
+    netlist (:mod:`mram_macro.sim.netlist`), and on Icarus also ``fast-rtl``, the generated
+    Verilog itself, in one run so the ratio (the netlist's share of the speed) is fair. Raises
+    RuntimeError if a run fails."""
     rows = []
-    runs = [(sim, label, n) for sim in sims
-            for label, n in (("fast", vmms), ("fast-rtl", vmms if sim == "icarus" else 0),
-                             ("legacy", legacy_vmms)) if n > 0]
-    for sim, label, n in runs:
-        tb = "legacy" if label == "legacy" else "fast"
+    runs = [(sim, label) for sim in sims
+            for label in ("fast", *(("fast-rtl",) if sim == "icarus" else ()))]
+    for sim, label in runs:
         netlist = "flat" if label == "fast" else "rtl"
         r = run_cocotb(sim, config, test_module="verif.cocotb.test_macro", seed=seed,
-                       nvmm=n, test_filter="test_throughput$",
-                       build_root=Path(f"build/bench/sim_{tb}"), quiet=True, testbench=tb,
-                       netlist=netlist)
+                       nvmm=vmms, test_filter="test_throughput$",
+                       build_root=Path("build/bench/sim_fast"), quiet=True, netlist=netlist)
         if not r.passed:
             raise RuntimeError(f"{sim} ({label} testbench, {config.slug}): FAILED: "
                                f"{r.failures}")
@@ -70,12 +66,12 @@ def speed_lines(config: MacroConfig, rows) -> list[str]:
                      f"per CPU-second of the simulator process; {m['vmms_checked']} VMMs, all "
                      f"checked; {config.slug}, {cycles:.1f} cycles/VMM)")
     for sim in sorted({sim for sim, _, _ in rows}, reverse=True):
-        new, old = rate.get((sim, "fast")), rate.get((sim, "legacy"))
-        if new and old:
+        flat, rtl = rate.get((sim, "fast")), rate.get((sim, "fast-rtl"))
+        if flat and rtl:
             lines.append(f"RTL simulation speed-up, {sim:9s}  : "
-                         f"{new['sim_vmm_per_s'] / old['sim_vmm_per_s']:.1f}x wall, "
-                         f"{new['sim_vmm_per_cpu_s'] / old['sim_vmm_per_cpu_s']:.1f}x CPU "
-                         f"(current vs legacy testbench, {config.slug})")
+                         f"{flat['sim_vmm_per_s'] / rtl['sim_vmm_per_s']:.1f}x wall, "
+                         f"{flat['sim_vmm_per_cpu_s'] / rtl['sim_vmm_per_cpu_s']:.1f}x CPU "
+                         f"(simulation netlist vs generated Verilog, {config.slug})")
     return lines
 
 
@@ -137,8 +133,6 @@ def result_register_lines(*, vmms: int, seed: int, sim: str = "verilator") -> li
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verif.bench", description=__doc__)
     parser.add_argument("--vmms", type=int, default=2000, help="streamed VMMs per simulator")
-    parser.add_argument("--legacy-vmms", type=int, default=300,
-                        help="streamed VMMs per simulator with the legacy testbench (0: skip)")
     parser.add_argument("--speed-config", action="append", default=[], metavar="SLUG",
                         help="also measure the simulation speed of this configuration (a slug "
                              "as `make regress CONFIGS=` takes; repeatable), e.g. one with a "
@@ -154,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip sign-off (flat synthesis + OpenSTA): no rates, no flat areas")
     parser.add_argument("--speed-only", action="store_true",
                         help="only the RTL simulation speed lines (every speed build, both "
-                             "testbenches, both simulators)")
+                             "simulators, Icarus on both netlists)")
     args = parser.parse_args(argv)
     config = MacroConfig()
     try:
@@ -165,9 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"== RTL simulation speed of the default build {config.slug}: streaming input, "
           f"always-ready output, {args.vmms} VMMs per simulator, seed {args.seed}", flush=True)
     try:
-        rows = speed_runs(config, vmms=args.vmms, legacy_vmms=args.legacy_vmms, seed=args.seed)
-        extra_rows = [(c, speed_runs(c, vmms=args.vmms, legacy_vmms=args.legacy_vmms,
-                                     seed=args.seed)) for c in extra]
+        rows = speed_runs(config, vmms=args.vmms, seed=args.seed)
+        extra_rows = [(c, speed_runs(c, vmms=args.vmms, seed=args.seed)) for c in extra]
     except RuntimeError as exc:
         print(exc)
         return 1

@@ -1,6 +1,6 @@
 """``make bench`` detail section: calibration (offset only vs per-column gain + offset) and
 in-macro temperature tracking, from the golden model (which the RTL matches bit for bit: see
-``verif/cocotb/test_macro.py::test_gain_and_temperature_tracking`` and
+``verif/cocotb/test_calibration.py::test_gain_and_temperature_tracking`` and
 ``verif/unit/test_tracking.py``), for each TDC mode that takes ``calibration="gain"``.
 
 Every die is calibrated once, at 25 C, and TRACK_REF is captured there; then it runs at each

@@ -51,6 +51,7 @@ from mram_macro.sim.runner import (
     scoped_environ,
 )
 
+from .cocotb import MACRO_SUITE, ROBUSTNESS_SUITE
 from .configs import full_slug, parse_slug, sample_configs
 
 __all__ = ["MATRIX", "SMOKE", "COVERAGE_CONFIGS", "TEST_MODULES", "CaseResult", "Case",
@@ -103,7 +104,7 @@ SMOKE = [MATRIX[2], MATRIX[3], MATRIX[20], MATRIX[21]]
 #: The configurations ``make coverage`` runs.
 COVERAGE_CONFIGS = [MATRIX[1], MATRIX[2], MATRIX[8], MATRIX[11], MATRIX[17]]
 #: The cocotb suites of a regression case.
-TEST_MODULES = ("verif.cocotb.test_macro", "verif.cocotb.test_robustness")
+TEST_MODULES = (*MACRO_SUITE, *ROBUSTNESS_SUITE)
 #: Where ``make regress`` keeps its per-case results and coverage.
 OUT = ROOT / "build" / "regress"
 WAVE_FORMATS = ("vcd", "fst")
@@ -338,7 +339,7 @@ def run_case(case: Case) -> tuple[CaseResult, str | None]:
                            coverage=cov, waves=case.waves, quiet=True,
                            quick_build=case.quick_build, test_filter=case.test_filter,
                            netlist=case.icarus_netlist,
-                           modules=(TEST_MODULES[:1] if case.test_filter else TEST_MODULES))
+                           modules=(MACRO_SUITE[:1] if case.test_filter else TEST_MODULES))
     except Exception as exc:
         result = CaseResult(sim=case.sim, slug=full_slug(case.config), seed=case.seed,
                             nvmm=case.nvmm, n_tests=0, wall_s=0.0,

@@ -1,7 +1,8 @@
 """cocotb integration tests of the generated Verilog, on Icarus Verilog and Verilator.
 
 One build directory per simulator and configuration, ``build/sim/<sim>/<config.slug>`` (see
-:mod:`mram_macro.sim.runner`). Every case runs all tests of :mod:`verif.cocotb.test_macro`; set
+:mod:`mram_macro.sim.runner`). Every case runs all tests of the suite
+:data:`verif.cocotb.MACRO_SUITE` (``test_macro`` and ``test_calibration``); set
 ``COCOTB_TEST_FILTER`` (a regular expression) to run fewer, ``WAVES=1`` to record waveforms. The
 seed comes from ``--seed`` and the random VMM count from ``--nvmm`` (``verif/conftest.py``); both
 are printed with every failure, with the command that replays it.
@@ -15,8 +16,7 @@ import pytest
 
 from mram_macro.config import MacroConfig
 from mram_macro.sim.runner import SIMULATORS, run_cocotb
-
-TEST_MODULE = "verif.cocotb.test_macro"
+from verif.cocotb import MACRO_SUITE
 
 CONFIGS = [
     MacroConfig(),
@@ -40,7 +40,7 @@ def test_macro(sim, config, mram_seed, mram_nvmm):
 
     if shutil.which(SIMULATORS[sim]) is None:
         pytest.skip(f"{SIMULATORS[sim]} is not on PATH (run `make setup`)")
-    result = run_cocotb(sim, config, test_module=TEST_MODULE, seed=mram_seed, nvmm=mram_nvmm)
+    result = run_cocotb(sim, config, test_module=MACRO_SUITE, seed=mram_seed, nvmm=mram_nvmm)
     assert result.passed, (
         f"{len(result.failures)} of {result.n_tests} cocotb test(s) failed on {sim} "
         f"({config.slug}), seed {mram_seed}:\n  " + "\n  ".join(result.failures) +

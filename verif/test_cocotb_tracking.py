@@ -29,7 +29,7 @@ def test_two_step_tracking_rtl_matches_golden(sim, mram_seed):
     assert TWO_STEP_GAIN.has_tracker
     if shutil.which(SIMULATORS[sim]) is None:
         pytest.skip(f"{SIMULATORS[sim]} is not on PATH (run `make setup`)")
-    result = run_cocotb(sim, TWO_STEP_GAIN, test_module="verif.cocotb.test_macro",
+    result = run_cocotb(sim, TWO_STEP_GAIN, test_module="verif.cocotb.test_calibration",
                         seed=mram_seed, nvmm=30,
                         test_filter="test_gain_and_temperature_tracking$")
     assert result.passed and result.n_tests == 1, (

@@ -26,6 +26,7 @@ from mram_macro.sim.runner import ROOT, SIMULATORS
 from mram_macro.synth import run_yosys_check
 from mram_macro.top import default_readout, generate_verilog
 
+from .cocotb import ROBUSTNESS_SUITE
 from .regress import MATRIX, SMOKE, TEST_MODULES, CaseResult, run_suite
 from .test_cocotb import CONFIGS as COCOTB_CONFIGS
 
@@ -232,4 +233,4 @@ def test_robustness_smoke(sim, config, mram_seed):
     _skip_without(sim)
     cov = ROOT / "build" / "smoke" / f"{sim}-{config.slug}-robustness.json"
     _check(run_suite(sim, config, seed=mram_seed, nvmm=SMOKE_NVMM,
-                     modules=("verif.cocotb.test_robustness",), coverage=cov), sim, config)
+                     modules=ROBUSTNESS_SUITE, coverage=cov), sim, config)

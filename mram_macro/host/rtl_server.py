@@ -7,17 +7,17 @@ receives the :class:`~mram_macro.host.die_setup.DieSetup`, starts the clock and 
 model (:class:`mram_macro.sim.array_pins.CocotbMramArray`) on that die, resets the macro, then
 executes one operation of :mod:`mram_macro.host.backend` per message until ``close``.
 
-Everything goes over the macro's ports: registers over AXI4-Lite (addresses and fields from the
-register map), input vectors over the s_axis stream (flags in tuser), results from m_axis
-(layouts from :mod:`mram_macro.layouts`). The simulated time each operation took is returned
-with its result. While the host thinks, the simulation waits (simulated time stands still).
+Everything goes over the macro's ports: registers over AXI4-Lite by name
+(:class:`~mram_macro.host.registers.RegisterBus`, which the cocotb testbench uses too), input
+vectors over the s_axis stream (flags in tuser), results from m_axis (layouts from
+:mod:`mram_macro.layouts`). The simulated time each operation took is returned with its result.
+While the host thinks, the simulation waits (simulated time stands still).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import warnings
 from multiprocessing.connection import Client
 
 import cocotb
@@ -25,15 +25,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, RisingEdge
-from cocotbext.axi import (
-    AxiLiteBus,
-    AxiLiteMaster,
-    AxiResp,
-    AxiStreamBus,
-    AxiStreamFrame,
-    AxiStreamSink,
-    AxiStreamSource,
-)
+from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
 from sim_models.array import MramArray
 
@@ -48,11 +40,9 @@ from ..regmap import lut_count, lut_entry_word
 from ..sim.replica_pins import array_pin_model
 from .backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
 from .die_setup import DieSetup
+from .registers import RegisterBus
 
 __all__ = ["MacroDriver"]
-
-# cocotbext-axi 0.1.28 uses APIs cocotb 2.1 deprecates; the warnings say nothing about the design.
-warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"cocotbext\.axi")
 
 #: Register polls before a busy flag is declared stuck.
 _MAX_POLLS = 100_000
@@ -68,13 +58,13 @@ class MacroDriver:
         Clock(dut.clk, setup.t_clk_ns, unit="ns").start()
         self.array = array_pin_model(self.config, dut,
                                      MramArray.from_die(setup.die, setup.device), setup.readout)
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+        self.bus = RegisterBus.from_dut(dut, self.regmap)
         w = self.config.stream_width
         self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst,
                                       byte_size=w)
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
                                   byte_size=w)
-        for bfm in (self.source, self.sink, self.axil.write_if, self.axil.read_if):
+        for bfm in (self.source, self.sink):
             bfm.log.setLevel(logging.WARNING)
         self.array.start()
         self.activation = False
@@ -98,80 +88,54 @@ class MacroDriver:
         names = {r.name for r in self.regmap.registers}
         for name in ("TDC_START_DELAY", "WV_READ"):
             if name in names and self.regmap[name].reset != built[name].reset:
-                await self.write_reg(name, self.regmap[name].reset)
+                await self.bus.write(name, self.regmap[name].reset)
         if self.config.tdc_mode == "coarse" and self.setup.t_clk_ns != T_CLK_NS:
             table = nominal_table(self.config, self.setup.device, self.setup.readout)
             await self.write_lut([table] * self.config.cols)
 
     # -- registers ------------------------------------------------------------------------------
-    async def write_reg(self, name: str, word: int) -> None:
-        resp = (await self.axil.write(self.regmap[name].offset,
-                                      (word & 0xFFFFFFFF).to_bytes(4, "little"))).resp
-        if resp != AxiResp.OKAY:
-            raise RuntimeError(f"write {name} <- 0x{word & 0xFFFFFFFF:08X} answered {resp.name}")
-
-    async def read_reg(self, name: str) -> int:
-        r = await self.axil.read(self.regmap[name].offset, 4)
-        if r.resp != AxiResp.OKAY:
-            raise RuntimeError(f"read {name} answered {r.resp.name}")
-        return int.from_bytes(r.data, "little")
-
-    async def _field(self, reg: str, name: str) -> int:
-        f = self.regmap[reg].field(name)
-        return (await self.read_reg(reg) & f.mask) >> f.lsb
-
     async def _wait_clear(self, reg: str, name: str) -> None:
-        for _ in range(_MAX_POLLS):
-            if not await self._field(reg, name):
-                return
-        raise RuntimeError(f"{reg}.{name} stayed set for {_MAX_POLLS} polls")
+        await self.bus.wait_field(reg, name, 0, max_polls=_MAX_POLLS)
 
     # -- backend operations ---------------------------------------------------------------------
     async def program_rows(self, rows, bits) -> None:
-        rm = self.regmap
-        row_field = rm["WRITE_ROW_ADDR"].field("ROW")
-        cmd = 1 << rm["CTRL"].field("WRITE_ROW").lsb
+        bus = self.bus
         for row, b in zip(rows, np.asarray(bits, dtype=bool), strict=True):
             # The previous row's command is latched: wait until it is done before changing data.
             await self._wait_clear("STATUS", "WRITE_BUSY")
-            for reg in rm.array("WEIGHT_DATA"):
-                f = reg.field("BITS")
-                chunk = b[32 * reg.index:32 * reg.index + f.width]
-                await self.write_reg(reg.name, sum(1 << int(i) for i in np.flatnonzero(chunk))
-                                     << f.lsb)
-            await self.write_reg("WRITE_ROW_ADDR", int(row) << row_field.lsb)
-            await self.write_reg("CTRL", cmd)
+            for name, word in bus.weight_words(b):
+                await bus.write(name, word)
+            await bus.write_fields("WRITE_ROW_ADDR", ROW=int(row))
+            await bus.write_fields("CTRL", WRITE_ROW=1)
         await self._wait_clear("STATUS", "WRITE_BUSY")
 
     async def write_offsets(self, offsets) -> None:
-        for reg, value in zip(self.regmap.array("CAL_OFFSET"), offsets, strict=True):
-            await self.write_reg(reg.name, int(value))
+        await self.bus.write_array("CAL_OFFSET", offsets)
 
     async def write_fine_table(self, table) -> None:
-        for reg, value in zip(self.regmap.array("FINE_TABLE"), table, strict=True):
-            await self.write_reg(reg.name, int(value) << reg.field("VALUE").lsb)
+        await self.bus.write_array("FINE_TABLE", table, field="VALUE")
 
     async def write_lut(self, table) -> None:
         for col, entries in enumerate(table):
             for code, value in enumerate(entries):
                 c = self.setup.config
-                await self.write_reg("LUT_ENTRY",
+                await self.bus.write("LUT_ENTRY",
                                      lut_entry_word(c, col, code, lut_count(c, value)))
 
     async def write_gains(self, gains) -> None:
-        for reg, value in zip(self.regmap.array("CAL_GAIN"), gains, strict=True):
-            await self.write_reg(reg.name, int(value))
+        await self.bus.write_array("CAL_GAIN", gains)
 
     async def write_tracking(self, interval: int, ref: int) -> None:
-        await self.write_reg("TRACK_REF", int(ref))
-        await self.write_reg("TRACK_INTERVAL", int(interval))
+        await self.bus.write("TRACK_REF", int(ref))
+        await self.bus.write("TRACK_INTERVAL", int(interval))
 
     async def tracking_state(self) -> dict[str, int]:
-        return dict(code=await self._field("TRACK_CODE", "SUM"),
-                    gain=await self._field("TRACK_GAIN", "GAIN"),
-                    retrims=await self._field("TRACK_STATUS", "RETRIMS"),
-                    invalid=await self._field("TRACK_STATUS", "INVALID"),
-                    clamped=await self._field("TRACK_STATUS", "CLAMPED"))
+        field = self.bus.read_field
+        return dict(code=await field("TRACK_CODE", "SUM"),
+                    gain=await field("TRACK_GAIN", "GAIN"),
+                    retrims=await field("TRACK_STATUS", "RETRIMS"),
+                    invalid=await field("TRACK_STATUS", "INVALID"),
+                    clamped=await field("TRACK_STATUS", "CLAMPED"))
 
     async def set_temperature(self, temperature_C: float) -> None:
         # The pin model's array (and its replica columns) answer at the new temperature from
@@ -180,31 +144,24 @@ class MacroDriver:
 
     async def write_verify_settings(self, enable: bool, pulse_doubling: bool,
                                     max_retries: int, pulse_cycles: int) -> None:
-        wv = self.regmap["WV_CTRL"]
-        await self.write_reg("WV_CTRL", int(enable) << wv.field("ENABLE").lsb
-                             | int(pulse_doubling) << wv.field("PULSE_DOUBLING").lsb
-                             | int(max_retries) << wv.field("MAX_RETRIES").lsb)
-        pulse = self.regmap["WRITE_PULSE_CYCLES"].field("CYCLES")
-        await self.write_reg("WRITE_PULSE_CYCLES", int(pulse_cycles) << pulse.lsb)
+        await self.bus.write_fields("WV_CTRL", ENABLE=int(enable),
+                                    PULSE_DOUBLING=int(pulse_doubling),
+                                    MAX_RETRIES=int(max_retries))
+        await self.bus.write_fields("WRITE_PULSE_CYCLES", CYCLES=int(pulse_cycles))
 
     async def write_verify_read(self, delay: int, threshold: int) -> None:
-        wv = self.regmap["WV_READ"]
-        await self.write_reg("WV_READ", int(delay) << wv.field("DELAY").lsb
-                             | int(threshold) << wv.field("THRESHOLD").lsb)
+        await self.bus.write_fields("WV_READ", DELAY=int(delay), THRESHOLD=int(threshold))
 
     async def write_start_delay(self, cycles: int) -> None:
-        field = self.regmap["TDC_START_DELAY"].field("CYCLES")
-        await self.write_reg("TDC_START_DELAY", int(cycles) << field.lsb)
+        await self.bus.write_fields("TDC_START_DELAY", CYCLES=int(cycles))
 
     async def set_mode(self, raw_codes: bool, activation: bool) -> None:
-        mode = self.regmap["MODE"]
-        await self.write_reg("MODE", int(bool(raw_codes)) << mode.field("RAW_CODES").lsb
-                             | int(bool(activation)) << mode.field("ACTIVATION").lsb)
+        await self.bus.write_fields("MODE", RAW_CODES=int(bool(raw_codes)),
+                                    ACTIVATION=int(bool(activation)))
         self.activation = bool(activation)
 
     async def write_thresholds(self, thresholds) -> None:
-        for reg, value in zip(self.regmap.array("THRESHOLD"), thresholds, strict=True):
-            await self.write_reg(reg.name, int(value))
+        await self.bus.write_array("THRESHOLD", thresholds)
 
     async def run(self, x_bits, accumulate, hold, shift, negate):
         c = self.config
@@ -227,11 +184,11 @@ class MacroDriver:
 
     async def status(self) -> dict[str, int]:
         names = [*STATUS_REGISTERS, *(r.name for r in self.regmap.array("WV_FAIL_MASK"))]
-        return {name: await self.read_reg(name) for name in names}
+        return {name: await self.bus.read(name) for name in names}
 
     async def clear_status(self) -> None:
         mask = sum(f.mask for f in self.regmap["STATUS"].fields if f.kind == "w1c")
-        await self.write_reg("STATUS", mask)
+        await self.bus.write("STATUS", mask)
 
 
 @cocotb.test()

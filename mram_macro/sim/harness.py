@@ -53,7 +53,7 @@ enabled the harness also checks the array protocol at every falling edge (the ch
 Python pin models): ``tb_arr_violations``/``tb_arr_violation_kinds``
 (:data:`ARRAY_VIOLATION_KINDS`)/``tb_arr_first_violation_ns``.
 
-**Input feeder.** The stream source (:class:`verif.cocotb.env.StreamSource`) may hand up to
+**Input feeder.** The stream source (:class:`verif.cocotb.drivers.StreamSource`) may hand up to
 :data:`FEED_BEATS` ``s_axis`` beats to the harness in one write to ``tb_s_feed`` (LSB first:
 ``enable``, ``gen`` toggled per batch, the beat count (:data:`FEED_COUNT_BITS` bits), then each
 beat's ``tdata``, ``tuser``, ``tlast``). While a batch is loaded the harness drives the macro's

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -25,8 +26,6 @@ from .requirements import SIMULATORS, check_sim_requirements
 ROOT = Path(__file__).resolve().parents[2]
 TOP = "mram_macro"
 TIMESCALE = ("1ns", "1ps")
-#: cocotb testbench implementations (``MRAM_TB``): event-driven, and the previous one.
-TESTBENCHES = ("fast", "legacy")
 
 
 #: Icarus language generations the generated Verilog is built and tested under. The first is the
@@ -111,8 +110,8 @@ def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
                all_public: bool = False) -> list[str]:
     """Simulator build flags. Lint waivers are not among them: Verilator reads them from the
     ``.vlt`` file built next to the Verilog (:func:`generate`). ``all_public`` keeps every
-    signal visible through VPI in a Verilator build (slower: used to measure the previous
-    testbench)."""
+    signal visible through VPI in a Verilator build, as cocotb's own flags leave it (slower;
+    what a plain cocotb user of the generated Verilog gets: the datasheet's flags)."""
     if sim == "icarus":
         _check_generation(icarus_generation)
         return [f"-g{icarus_generation}"]   # after cocotb's own -g2012: the last -g wins
@@ -130,8 +129,7 @@ def build_args(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
 
 #: C++ optimisation of a Verilator model (after verilated.mk's ``-Os``: the last ``-O`` wins).
 #: ``-O2`` runs the default macro's model 1.3x faster per clock; ``-O3`` gains nothing more
-#: (measured with ``make bench``, see README). Not for the legacy (all-public) build, which
-#: ``make bench`` keeps as it was.
+#: (measured with ``make bench``, see README).
 VERILATOR_SPEED_ARGS = ("-CFLAGS", "-O2")
 
 
@@ -152,14 +150,6 @@ def verilator_public(verilog: str, *, harness: bool = False) -> str:
     lines += [f'public_flat_rw -module "{top}" -var "{port}"' for port in ports]
     lines.append('public_flat_rd -module "*" -var "*_state"')
     return "\n".join(lines) + "\n"
-
-
-def toplevel(testbench: str) -> str:
-    """The cocotb toplevel of ``testbench`` (:data:`TESTBENCHES`): the harness
-    (:mod:`mram_macro.sim.harness`) for ``fast``, the bare macro for ``legacy``."""
-    if testbench not in TESTBENCHES:
-        raise ValueError(f"testbench must be one of {', '.join(TESTBENCHES)}, not {testbench!r}")
-    return HARNESS_TOP if testbench == "fast" else TOP
 
 
 def build_subdir(sim: str, *, icarus_generation: str = ICARUS_GENERATIONS[0],
@@ -220,8 +210,8 @@ def scoped_environ(values: dict[str, str], *, unset: tuple[str, ...] = ()):
 
 def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), extra_args=(),
           waves: bool = False, log_file: Path | None = None,
-          icarus_generation: str = ICARUS_GENERATIONS[0], all_public: bool = False,
-          harness: bool = False, quick_build: bool = False, netlist: str | None = None):
+          icarus_generation: str = ICARUS_GENERATIONS[0], harness: bool = False,
+          quick_build: bool = False, netlist: str | None = None):
     """The cocotb runner of ``sim``, having (re)built ``config`` in ``build_dir`` if needed.
 
     Icarus simulates the netlist :func:`icarus_netlist` picks from ``netlist`` (by default the
@@ -232,7 +222,7 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
     plus a result-frame collector, :mod:`mram_macro.sim.harness`), else the macro itself.
 
     A Verilator build exposes only :func:`verilator_public` through VPI and is compiled with
-    :data:`VERILATOR_SPEED_ARGS`, unless ``all_public`` (the legacy build).
+    :data:`VERILATOR_SPEED_ARGS`.
     ``quick_build`` compiles a Verilator model's C++ with :data:`QUICK_BUILD_ARGS`: the same
     model (Verilator's own optimisations are unchanged), about 2.5x less compile CPU and slower
     to run, for runs too short to pay the compile back (``make props``); Icarus ignores it.
@@ -266,21 +256,17 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
         config_files = []
         if sim == "verilator":
             config_files.append(vlt_path(verilog))
-            if not all_public:
-                public = build_dir / "public.vlt"
-                _write_if_changed(public, verilator_public(verilog.read_text(),
-                                                           harness=harness))
-                config_files.append(public)
+            public = build_dir / "public.vlt"
+            _write_if_changed(public, verilator_public(verilog.read_text(), harness=harness))
+            config_files.append(public)
         design = verilog
         if sim == "icarus" and icarus_netlist(netlist) == "flat":
             design = write_event_netlist(verilog, build_dir / f"{TOP}.flat.v", top=TOP)
         runner.build(sources=[*config_files, harness_file, design, *extra_sources],
                      hdl_toplevel=top,
                      build_dir=build_dir,
-                     build_args=[*build_args(sim, icarus_generation=icarus_generation,
-                                             all_public=all_public),
-                                 *(VERILATOR_SPEED_ARGS if sim == "verilator" and not all_public
-                                   else ()),
+                     build_args=[*build_args(sim, icarus_generation=icarus_generation),
+                                 *(VERILATOR_SPEED_ARGS if sim == "verilator" else ()),
                                  *extra_args,
                                  *(QUICK_BUILD_ARGS if quick_build and sim == "verilator"
                                    else ())],
@@ -328,18 +314,18 @@ class RunResult:
                 f"{self.config.slug}' --seed {self.seed}\"")
 
 
-def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nvmm: int,
+def run_cocotb(sim: str, config: MacroConfig, *, test_module: str | Sequence[str],
+               seed: int, nvmm: int,
                test_filter: str | None = None, waves: bool = False,
                build_root: Path | None = None, quiet: bool = False,
-               icarus_generation: str = ICARUS_GENERATIONS[0],
-               testbench: str = "fast", quick_build: bool = False,
+               icarus_generation: str = ICARUS_GENERATIONS[0], quick_build: bool = False,
                netlist: str | None = None) -> RunResult:
-    """Build (if needed) and run the cocotb tests; never raises for failing tests.
+    """Build (if needed) and run the cocotb tests of ``test_module`` (a module name, or several:
+    a suite such as :data:`verif.cocotb.MACRO_SUITE`); never raises for failing tests.
 
+    The toplevel is the test harness (:mod:`mram_macro.sim.harness`) around the macro.
     ``icarus_generation`` picks Icarus' ``-g`` flag (:data:`ICARUS_GENERATIONS`).
-    ``testbench`` is ``fast`` or ``legacy`` (``MRAM_TB`` of :mod:`verif.cocotb.env`; the
-    legacy one also gets the previous, all-public Verilator build: give it its own
-    ``build_root``). ``quick_build``: see :func:`build` (give it its own ``build_root``:
+    ``quick_build``: see :func:`build` (give it its own ``build_root``:
     builds with other flags would overwrite each other). ``netlist``: what Icarus simulates
     (:func:`icarus_netlist`; with ``waves``, unless given, the generated Verilog itself).
 
@@ -348,7 +334,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     """
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
-    top = toplevel(testbench)
+    top = HARNESS_TOP
     # Waveforms of the generated Verilog keep its hierarchy and names.
     netlist = icarus_netlist("rtl" if netlist is None and waves else netlist)
     check_sim_requirements(sim)
@@ -359,7 +345,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
     tag = f"{os.getpid()}_{time.monotonic_ns()}"
     metrics_path = build_dir / f"metrics_{tag}.jsonl"
     env = {"MRAM_CONFIG": config.to_json(), "MRAM_SEED": str(seed), "MRAM_NVMM": str(nvmm),
-           "MRAM_METRICS": str(metrics_path), "MRAM_TB": testbench}
+           "MRAM_METRICS": str(metrics_path)}
     if test_filter:
         env["COCOTB_TEST_FILTER"] = test_filter
     results_xml = build_dir / f"results_{tag}.xml"
@@ -368,7 +354,7 @@ def run_cocotb(sim: str, config: MacroConfig, *, test_module: str, seed: int, nv
         runner = build(sim, config, build_dir, waves=waves,
                        log_file=build_dir / "build.log" if quiet else None,
                        icarus_generation=icarus_generation,
-                       all_public=testbench == "legacy", harness=top == HARNESS_TOP,
+                       harness=True,
                        quick_build=quick_build, netlist=netlist)
         # Under pytest the runner exits on failure; the results file says which tests failed.
         with contextlib.suppress(SystemExit):

@@ -4,7 +4,7 @@ on purpose, mid-flight, each followed by a normal test that must still pass."""
 import cocotb
 from cocotb.triggers import ClockCycles
 
-from verif.cocotb.test_macro import _random_vmm, _start
+from verif.cocotb.fixtures import _random_vmm, _start
 
 
 @cocotb.test()

@@ -17,7 +17,7 @@ from mram_macro.regmap import lut_count, lut_entry_word
 from sim_models.coarse import lut_from_codes, nominal_table, reference_inputs
 from sim_models.device import DeviceParams
 from sim_models.golden import signed_dot
-from verif.cocotb.test_macro import TEST_TIMEOUT_MS, _n_vmm, _random_vmm, _start
+from verif.cocotb.fixtures import TEST_TIMEOUT_MS, _n_vmm, _random_vmm, _start
 
 
 def _entry_word(env, col: int, code: int, value: int, *, write: bool = True) -> int:
@@ -130,7 +130,7 @@ async def test_coarse_throughput(dut):
     import time
 
     from sim_models.readout import CHIP_WINDOW_NS, design_coarse_readout
-    from verif.cocotb.env import T_CLK_NS
+    from verif.cocotb.model import T_CLK_NS
 
     env = await _start(dut, seed_offset=43)
     _check_coarse(env)

@@ -29,8 +29,8 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import RisingEdge
 
 from mram_macro.ppa.activity import TAIL_VMMS, WARMUP_VMMS, WORKLOADS
-from verif.cocotb.env import T_CLK_NS
-from verif.cocotb.test_macro import _n_vmm, _start
+from verif.cocotb.fixtures import _n_vmm, _start
+from verif.cocotb.model import T_CLK_NS
 
 #: ``random``: random weights and inputs (each bit 1 with probability 1/2).
 #: ``digits``: the first layer of the digits network (mram_macro/nn/, trained with the demo's

@@ -20,7 +20,7 @@ from mram_macro.sim.harness import (
 from mram_macro.sim.runner import verilator_public
 from mram_macro.top import generate_verilog, macro_regmap
 from sim_models.device import DeviceParams
-from verif.cocotb.env import MacroModel
+from verif.cocotb.model import MacroModel
 
 SMALL = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
 
