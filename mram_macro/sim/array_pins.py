@@ -17,7 +17,7 @@ With a two-step TDC (``readout.fine_taps > 1``) the model also plays the interpo
 (:mod:`sim_models.interpolator`): column ``c``'s sampler bits on ``arr_fine`` change together
 with ``arr_cmp[c]`` (they are frozen at edge ``E + m``) and clear with it at the precharge.
 
-Three implementations keep this contract bit for bit:
+Two implementations keep this contract bit for bit:
 
 * :class:`HarnessCocotbMramArray` (the default inside the test harness of
   :mod:`mram_macro.sim.harness`) wakes once per evaluation, at ``E + 1/2``: it computes every
@@ -28,8 +28,6 @@ Three implementations keep this contract bit for bit:
   ``arr_eval``, ``arr_pre`` or ``arr_wr_pulse`` move, and schedules each group of comparator
   edges with a ``Timer`` computed from the trip times, so an evaluation costs one wake-up per
   distinct trip index and idle or busy clocks cost nothing.
-* :class:`LegacyCocotbMramArray` is the previous falling-edge sampler, kept so ``make bench``
-  can measure both in one run (``MRAM_TB=legacy``).
 """
 
 from __future__ import annotations
@@ -41,15 +39,15 @@ from dataclasses import dataclass
 import cocotb
 import numpy as np
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, FallingEdge, First, RisingEdge, Timer, ValueChange
+from cocotb.triggers import FallingEdge, RisingEdge, Timer, ValueChange
 
 from sim_models.array import ArrayModelError, MramArray
 from sim_models.readout import ReadoutParams
 
 from .harness import ARRAY_VIOLATION_KINDS, SCHEDULER_PORTS, TRIP_BITS, SchedulerLayout
 
-__all__ = ["CocotbMramArray", "HarnessCocotbMramArray", "LegacyCocotbMramArray",
-           "ArrayProtocolError", "has_scheduler"]
+__all__ = ["CocotbMramArray", "HarnessCocotbMramArray", "ArrayProtocolError",
+           "has_scheduler"]
 
 
 class ArrayProtocolError(AssertionError):
@@ -328,81 +326,6 @@ class _ArrayPins:
             self._wr_cycles += 1
 
 
-class LegacyCocotbMramArray(_ArrayPins):
-    """The previous pin model: samples the pins at every falling edge outside evaluations and
-    wakes once per trip group during them (see the module docstring)."""
-
-    def _coroutines(self) -> list:
-        return [self._run()] + [self._watch_during_eval(sig) for sig in
-                                (self._pre, self._wr_pulse, self._bypass_l, self._bypass_r)]
-
-    def _step(self, s: _Pins) -> None:
-        """Everything the array does at one falling edge, given the pins sampled there."""
-        last = self._last or _Pins(s.time_ns, False, False, False, 0, 0)
-        self._check(s, last)
-        if s.pre:
-            self._precharged = True
-            self._reset_comparators()
-        if s.eval and not last.eval:
-            self._start_evaluation(s)
-        if not s.eval:
-            self._pending = []  # the discharge stopped: no further trips
-        if s.eval and self._pending:
-            self._raise_due(s.time_ns)
-
-        if s.wr_pulse:
-            self._capture_write(s.time_ns)
-        elif self._wr_capture is not None:
-            self._apply_write(s.time_ns)
-        self._last = s
-
-    async def _run(self) -> None:
-        """Main loop: sample at a falling edge, act, then sleep until something can happen."""
-        falling = FallingEdge(self._clk)
-        await falling
-        while True:
-            s = self._sample()
-            self._step(s)
-            if s.wr_pulse or (s.pre and self._cmp_value):
-                await falling  # a write pulse is timed edge by edge
-                continue
-            if s.eval and self._pending:
-                await self._trip_columns()
-                continue  # sample again at the falling edge where that ended
-            await First(ValueChange(self._pre), ValueChange(self._eval),
-                        ValueChange(self._wr_pulse))
-            await falling
-
-    async def _trip_columns(self) -> None:
-        """Raise each group of columns at its falling edge, sleeping in between.
-
-        Returns at a falling edge: after the last group, or after ``arr_eval`` changed. While
-        this sleeps, the other pins are checked by :meth:`_watch_during_eval`.
-        """
-        while self._pending:
-            k = self._pending[0][0] - 1 - self._edges_since_eval_start(get_sim_time("ns"))
-            fired = await First(ClockCycles(self._clk, k, rising=False), ValueChange(self._eval))
-            if not isinstance(fired, ClockCycles):
-                await FallingEdge(self._clk)
-                return
-            self._raise_due(get_sim_time("ns"))  # arr_eval is still high: it did not change
-
-    async def _watch_during_eval(self, sig) -> None:
-        """Check the pins at the first falling edge after ``sig`` changes during an evaluation.
-
-        The main loop sleeps through evaluations; these watchers wake only when a pin moves.
-        """
-        falling, change = FallingEdge(self._clk), ValueChange(sig)
-        while True:
-            await change
-            if self._last is None or not self._last.eval:
-                continue  # no evaluation under way (an evaluation start is the main loop's)
-            await falling
-            s = self._sample()
-            if s.eval:
-                self._check(s, self._last)
-
-
 class CocotbMramArray(_ArrayPins):
     """The event-driven pin model (see the module docstring).
 
@@ -410,8 +333,8 @@ class CocotbMramArray(_ArrayPins):
     sampled and the trip indices computed), one ``Timer`` per distinct trip index, the fall of
     ``arr_eval`` (which stops the discharge), the rise of ``arr_pre`` (comparators reset at the
     next falling edge), every falling edge of a write pulse, and changes of the bypass pins,
-    which are checked only while an evaluation is under way. The protocol checks are those of
-    the legacy model, at the same falling edges.
+    which are checked only while an evaluation is under way (:meth:`_check`, at the falling
+    edges).
     """
 
     def __init__(self, dut, array: MramArray, readout: ReadoutParams, *,

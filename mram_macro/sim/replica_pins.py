@@ -20,7 +20,7 @@ Hooks used in the parent (:class:`mram_macro.sim.array_pins._ArrayPins`): ``_sta
 ``_drive_fine`` (overridden to split the words onto the two pin sets), ``_read``, ``cols``,
 ``_fine_taps``, ``_cmp_value`` / ``_fine_value``.
 
-:class:`ReplicaCocotbMramArray` and :class:`ReplicaLegacyCocotbMramArray` are the two pin
+:class:`ReplicaCocotbMramArray` and :class:`ReplicaHarnessCocotbMramArray` are the two pin
 models with their replica columns.
 """
 
@@ -29,12 +29,11 @@ from __future__ import annotations
 from .array_pins import (
     CocotbMramArray,
     HarnessCocotbMramArray,
-    LegacyCocotbMramArray,
     has_scheduler,
 )
 
-__all__ = ["ReplicaPins", "ReplicaCocotbMramArray", "ReplicaLegacyCocotbMramArray",
-           "ReplicaHarnessCocotbMramArray", "array_pin_model"]
+__all__ = ["ReplicaPins", "ReplicaCocotbMramArray", "ReplicaHarnessCocotbMramArray",
+           "array_pin_model"]
 
 
 class ReplicaPins:
@@ -122,24 +121,18 @@ class ReplicaCocotbMramArray(ReplicaPins, CocotbMramArray):
     """The event-driven pin model with the replica columns."""
 
 
-class ReplicaLegacyCocotbMramArray(ReplicaPins, LegacyCocotbMramArray):
-    """The legacy pin model with the replica columns."""
-
-
 class ReplicaHarnessCocotbMramArray(ReplicaPins, HarnessCocotbMramArray):
     """The harness-scheduled pin model with the replica columns (the harness raises
     ``arr_ref_cmp`` from the replica groups of ``_pending``)."""
 
 
-def array_pin_model(config, dut, array, readout, *, legacy: bool = False, **kwargs):
+def array_pin_model(config, dut, array, readout, **kwargs):
     """The pin model for a macro built with ``config``: with the replica columns' pins where
     the build has the temperature tracker (``config.has_tracker``), else without; the
-    harness-scheduled one when ``dut`` is the test harness (unless ``legacy``)."""
-    harness = not legacy and has_scheduler(dut)
+    harness-scheduled one when ``dut`` is the test harness."""
+    harness = has_scheduler(dut)
     if config.has_tracker:
-        cls = (ReplicaLegacyCocotbMramArray if legacy else
-               ReplicaHarnessCocotbMramArray if harness else ReplicaCocotbMramArray)
+        cls = ReplicaHarnessCocotbMramArray if harness else ReplicaCocotbMramArray
     else:
-        cls = (LegacyCocotbMramArray if legacy else
-               HarnessCocotbMramArray if harness else CocotbMramArray)
+        cls = HarnessCocotbMramArray if harness else CocotbMramArray
     return cls(dut, array, readout, **kwargs)
