@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from .config import CALIBRATIONS, TDC_MODES, MacroConfig
+from .config import CALIBRATIONS, MULTIBIT_RESULT_WIDTH, TDC_MODES, MacroConfig
 
 __all__ = ["UsageError", "SEED_MAX", "Once", "add_config_args", "config_from_args", "config_args",
            "positive_int", "non_negative_int"]
@@ -43,8 +43,10 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
                    help=f"array columns (default {d.cols})")
     g.add_argument("--tdc-bits", action=Once, type=int, default=d.tdc_bits,
                    help=f"TDC code width (default {d.tdc_bits})")
-    g.add_argument("--result-width", action=Once, type=int, default=d.result_width,
-                   help=f"signed result width (default {d.result_width})")
+    g.add_argument("--result-width", action=Once, type=int, default=None,
+                   help=f"signed result width (default: the narrowest that holds one pass, "
+                        f"{d.result_width} at {d.rows} rows; {MULTIBIT_RESULT_WIDTH} with "
+                        f"--multibit on)")
     g.add_argument("--stream-width", action=Once, type=int, default=d.stream_width,
                    help=f"AXI4-Stream tdata width (default {d.stream_width})")
     g.add_argument("--precharge-cycles", action=Once, type=int, default=d.precharge_cycles,
@@ -72,15 +74,16 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
                         f"{'on' if d.multibit else 'off'}; 'off' builds the single-pass macro)")
     g.add_argument("--write-verify", action=Once, choices=("on", "off"),
                    default="off" if d.write_verify is False else "on",
-                   help="the write-verify hardware (default on where the TDC mode can read one "
-                        "MTJ: not 'coarse'; 'off' writes rows open-loop, about 300 fewer "
-                        "flip-flops)")
+                   help="the write-verify hardware (default off: rows written open-loop; 'on' "
+                        "reads back every written cell and retries, about 300 more flip-flops, "
+                        "in every TDC mode but 'coarse')")
     g.add_argument("--result-register", action=Once, choices=("on", "off"),
-                   default="on" if d.result_register else "off",
-                   help="hold the results in a register while they stream out (default "
-                        f"{'on' if d.result_register else 'off'}; 'off', with --multibit off, "
-                        "--activation off and offset calibration, streams them from the TDC "
-                        "codes: cols x result_width fewer flip-flops)")
+                   default=None,
+                   help="hold the results in a register while they stream out (default: 'off' "
+                        "where the build allows it, i.e. with --multibit off, --activation off "
+                        "and offset calibration: they stream from the TDC codes, cols x "
+                        "result_width fewer flip-flops; 'on' keeps the register, for a "
+                        "back-pressured sink)")
 
 
 def config_from_args(args) -> MacroConfig:
@@ -100,16 +103,20 @@ def config_from_args(args) -> MacroConfig:
                        tdc_fine_taps=args.tdc_fine_taps, calibration=args.calibration,
                        activation=args.activation == "on", multibit=args.multibit == "on",
                        write_verify=None if args.write_verify == "on" else False,
-                       result_register=args.result_register == "on")
+                       result_register=(None if args.result_register is None
+                                        else args.result_register == "on"))
 
 
 def config_args(config: MacroConfig) -> list[str]:
     """The command-line flags that select ``config`` (for replay lines)."""
-    def flag(value):
+    def flag(key, value):
+        if key == "write_verify":             # stored None where the build has it
+            return "on" if config.has_write_verify else "off"
         return ("on" if value else "off") if isinstance(value, bool) else value
 
-    return [f"--{key.replace('_', '-')}={flag(value)}" for key, value in config.to_dict().items()
-            if value is not None]
+    return [f"--{key.replace('_', '-')}={flag(key, value)}"
+            for key, value in config.to_dict().items()
+            if value is not None or key == "write_verify"]
 
 
 def positive_int(text: str) -> int:

@@ -15,7 +15,8 @@ __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WI
            "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
            "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
            "REPLICA_COLS", "CALIBRATIONS", "AUTO_FINE_TAPS_MAX", "auto_fine_taps",
-           "FINE_TAPS_MAX_ROWS", "PROFILES", "profile_config"]
+           "FINE_TAPS_MAX_ROWS", "PROFILES", "FULL_FEATURES", "MULTIBIT_RESULT_WIDTH",
+           "profile_config"]
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -70,6 +71,9 @@ CAL_GAIN_ONE = 1 << CAL_GAIN_FRAC_BITS
 CAL_GAIN_MIN = CAL_GAIN_ONE >> 1
 CAL_GAIN_MAX = CAL_GAIN_ONE << 1
 
+#: ``result_width`` that a multi-bit build chooses when it is left at ``None``: room for sums of
+#: bit planes and tiles (a single-pass build takes the narrowest width that holds one pass).
+MULTIBIT_RESULT_WIDTH = 16
 #: Replica (reference) columns of the temperature tracker: columns of cells with both MTJs in
 #: the high state, read alongside a VMM every TRACK_INTERVAL passes (sim_models/replica.py).
 REPLICA_COLS = 4
@@ -80,7 +84,9 @@ REPLICA_COLS = 4
 CHOICES: dict[str, tuple] = {"stream_width": _STREAM_WIDTHS, "tdc_mode": TDC_MODES,
                               "tdc_fine_taps": FINE_TAPS, "calibration": CALIBRATIONS,
                               # the two spellings a build stores (True is stored as None)
-                              "write_verify": (None, False)}
+                              "write_verify": (None, False),
+                              # stored as chosen (None, the default, chooses one of them)
+                              "result_register": (False, True)}
 
 
 class ConfigError(ValueError):
@@ -108,7 +114,10 @@ class MacroConfig:
         all-ones code doubles as the saturation code. In ``tdc_mode="coarse"`` several counts
         share a code and ``tdc_bits`` is at most ``COARSE_MAX_TDC_BITS``.
     ``result_width``
-        Width of each signed accumulated result. It must hold at least one pass (±rows).
+        Width of each signed accumulated result. It must hold at least one pass (±rows) and a
+        raw TDC code. ``None`` (the default) chooses the narrowest that does, or
+        :data:`MULTIBIT_RESULT_WIDTH` (16) where that is wider in a ``multibit`` build (sums of
+        bit planes and tiles): 8 bits at 64 rows. Stored as the width chosen.
     ``stream_width``
         ``tdata`` width of the input and result AXI4-Stream ports (a power of two, 8..512).
     ``precharge_cycles``, ``write_pulse_cycles``
@@ -139,57 +148,60 @@ class MacroConfig:
     ``activation``
         Whether the build has MODE.ACTIVATION: per-column THRESHOLD registers and a signed
         comparator per column, so that a result can leave as one bit per column (a sign
-        activation with a folded batch norm, for layer-to-layer networks). ``False`` builds the
-        plain VMM macro of the paper without them (about 1,000 fewer register bits at 64x64;
-        MODE.ACTIVATION then answers SLVERR to a 1).
+        activation with a folded batch norm, for layer-to-layer networks). ``False`` (the
+        default) builds the plain VMM macro of the paper without them (about 1,000 fewer
+        register bits at 64x64; MODE.ACTIVATION then answers SLVERR to a 1).
     ``multibit``
         Whether the build takes ``s_axis_tuser`` flags (:data:`mram_macro.layouts.InputFlags`:
         accumulate, hold, shift, negate), i.e. multi-bit inputs as bit planes and sums tiled
-        over several passes. ``False`` builds the single-pass binary macro of the paper: each
-        column's result is ``CAL_OFFSET - 2 * code`` of its one pass, with no running-sum adder
-        in the accumulator (about 40 % of its area); a vector whose flags are not all 0 is
-        dropped whole and sets STATUS.FLAGS_ERROR.
+        over several passes. ``False`` (the default) builds the single-pass binary macro of the
+        paper: each column's result is ``CAL_OFFSET - 2 * code`` of its one pass, with no
+        running-sum adder in the accumulator (about 40 % of its area); a vector whose flags are
+        not all 0 is dropped whole and sets STATUS.FLAGS_ERROR.
     ``write_verify``
         Whether the build has the write-verify hardware (single-MTJ read-back of every written
-        cell, retries, the WV_FAIL_* and WV_RETRY_COUNT counters). ``None`` (the default)
-        builds it where the TDC can read one MTJ (every mode but ``coarse``); ``False`` leaves
-        it out: row writes are open-loop pulses, WV_CTRL.ENABLE answers SLVERR to a 1 and the
+        cell, retries, the WV_FAIL_* and WV_RETRY_COUNT counters). ``None`` builds it where the
+        TDC can read one MTJ (every mode but ``coarse``); ``False`` (the default) leaves it
+        out: row writes are open-loop pulses, WV_CTRL.ENABLE answers SLVERR to a 1 and the
         WV_* counters read 0 (about 300 fewer flip-flops at 64x64). ``True`` asks for it and is
         stored as ``None`` (one spelling per build); with ``tdc_mode="coarse"`` it is an
         error, and ``False`` there is stored as ``None`` (that mode never has it).
-        :meth:`to_dict` writes the key only when it is ``False``.
     ``result_register``
-        Whether the results are held in a register of their own while they stream out
-        (``True``, the default). ``False`` streams them from the TDC's codes, computed as the
-        beats leave (``CAL_OFFSET - 2 * code``; one register of ``cols * result_width`` bits
-        fewer): the next evaluation then overlaps the stream only as far as it cannot
-        overwrite a code before the stream has ended (its precharge waits while more beats
-        are left than edges before its first capture, or, once the sink has stalled in this
-        frame or the last, until the stream has ended; an evaluation that reaches its first
-        capture with the stream stalled by ``m_axis_tready`` is abandoned and run again).
+        Whether the results are held in a register of their own while they stream out.
+        ``None`` (the default) chooses ``False`` where the build allows it (below) and ``True``
+        elsewhere, and is stored as the choice. ``False`` streams them from the TDC's codes,
+        computed as the beats leave (``CAL_OFFSET - 2 * code``; one register of
+        ``cols * result_width`` bits fewer): the next evaluation then overlaps the stream only
+        as far as it cannot overwrite a code before the stream has ended (its precharge waits
+        while more beats are left than edges before its first capture, or, once the sink has
+        stalled in this frame or the last, until the stream has ended; an evaluation that
+        reaches its first capture with the stream stalled by ``m_axis_tready`` is abandoned and
+        run again).
         Behind a back-pressured sink this costs throughput (``make bench``).
         Only for a single-pass build without the activation mode or gain calibration
         (``multibit=False``, ``activation=False``, ``calibration="offset"``): a running sum,
         activation bits or registered gain products need the register. CAL_OFFSET,
         FINE_TABLE (two-step), the coarse table and MODE.RAW_CODES are then read as the beats
         leave: change them only while STATUS.RESULT_PENDING is clear.
-        :meth:`to_dict` writes the key only when it is ``False``.
+
+    The default is the paper's plain binary macro; :data:`PROFILES` names it (``plain``) and
+    the full-featured build (``full``: :data:`FULL_FEATURES`), ``profile_config("full", ...)``.
     """
 
     rows: int = 64
     cols: int = 64
     tdc_bits: int = 7
-    result_width: int = 16
+    result_width: int | None = None
     stream_width: int = 64
     precharge_cycles: int = 2
     write_pulse_cycles: int = 4
     tdc_mode: str = "two_step"
     tdc_fine_taps: int | None = None
     calibration: str = "offset"
-    activation: bool = True
-    multibit: bool = True
-    write_verify: bool | None = None
-    result_register: bool = True
+    activation: bool = False
+    multibit: bool = False
+    write_verify: bool | None = False
+    result_register: bool | None = None
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
@@ -211,6 +223,10 @@ class MacroConfig:
                 f"tdc_bits={self.tdc_bits} gives codes 0..{(1 << self.tdc_bits) - 1}, too few for "
                 f"rows={self.rows} (one code per matching-cell count 0..{self.rows}); "
                 f"use tdc_bits >= {need}, or tdc_mode='coarse' (several counts per code)")
+        if self.result_width is None:                      # the narrowest the build allows
+            object.__setattr__(self, "result_width", max(
+                self.pass_result_width, self.tdc_bits,
+                MULTIBIT_RESULT_WIDTH if self.multibit else 0))
         _check_int("result_width", self.result_width, *LIMITS["result_width"])
         if self.result_width < self.pass_result_width:
             raise ConfigError(
@@ -255,6 +271,9 @@ class MacroConfig:
                               "'two_step'")
         if self.write_verify or (self.write_verify is False and self.tdc_mode == "coarse"):
             object.__setattr__(self, "write_verify", None)          # one spelling per build
+        if self.result_register is None:         # streamed wherever the build allows it
+            object.__setattr__(self, "result_register", bool(
+                self.multibit or self.activation or self.calibration != "offset"))
         if not isinstance(self.result_register, bool):
             raise ConfigError(f"result_register must be True or False, not "
                               f"{self.result_register!r}")
@@ -357,20 +376,19 @@ class MacroConfig:
 
     # -- (de)serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict[str, int | str]:
-        """The fields by name; ``write_verify`` and ``result_register`` only when ``False`` (so
-        configurations saved before the fields existed compare equal to today's)."""
-        values = dataclasses.asdict(self)
-        if values["write_verify"] is None:
-            del values["write_verify"]
-        if values["result_register"]:
-            del values["result_register"]
-        return values
+        """Every field by name, as stored (``write_verify`` ``None`` where the build has it)."""
+        return dataclasses.asdict(self)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_dict(cls, values: dict) -> MacroConfig:
+        """The configuration of ``values`` (as :meth:`to_dict` writes them). A field left out
+        takes its default, except ``write_verify`` and ``result_register``: releases before
+        the plain default left them out when the build had them, so a mapping without them
+        reads as ``write_verify=None`` (built where the mode allows) and
+        ``result_register=True``."""
         if not isinstance(values, dict):
             raise ConfigError(
                 f"a macro configuration must be a mapping, not {type(values).__name__}")
@@ -380,7 +398,7 @@ class MacroConfig:
             raise ConfigError(
                 f"unknown configuration key(s) {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(known))}")
-        return cls(**values)
+        return cls(**{**_SAVED_WITHOUT, **values})
 
     @classmethod
     def from_json(cls, text: str) -> MacroConfig:
@@ -418,6 +436,9 @@ class MacroConfig:
 
 
 _DEFAULT_TDC_MODE = MacroConfig.tdc_mode
+#: The values of the fields that configurations saved before the plain default omitted
+#: (:meth:`MacroConfig.from_dict`).
+_SAVED_WITHOUT = {"write_verify": None, "result_register": True}
 #: ``tdc_fine_taps`` of the counter and coarse configurations that earlier releases saved (their
 #: default, unused outside ``two_step``): read as ``None``, so their JSON still loads.
 _LEGACY_FINE_TAPS = 8
@@ -441,22 +462,25 @@ def auto_fine_taps(rows: int, tdc_bits: int) -> int:
 #: for (``make ppa`` measures each on the headline library, its own row): name -> (the
 #: :class:`MacroConfig` arguments, what the build has). One place, read by the PPA flow, its
 #: docs and their tests; :func:`profile_config` builds one.
+#: The features the ``full`` profile adds to the default (plain) build: the activation mode,
+#: multi-bit inputs and tiled sums (16-bit results, a result register) and write-verify.
+FULL_FEATURES: dict = {"activation": True, "multibit": True, "write_verify": None}
 PROFILES: dict[str, tuple[dict, str]] = {
-    "default": ({}, "the kit's default: MODE.ACTIVATION (THRESHOLD registers and comparators) "
-                "and 16-bit results for multi-bit inputs and tiled sums"),
-    "plain": ({"activation": False, "result_width": 8, "multibit": False,
-               "write_verify": False, "result_register": False},
-              "the paper's binary VMM: one pass per vector (no multi-bit inputs or tiled sums), "
-              "no activation mode, 8-bit results (one pass: -64..64), open-loop row writes "
-              "(no write-verify), results streamed from the TDC codes (no result register)"),
-    "tracker": ({"calibration": "gain"},
-                "the default plus per-column gain and the temperature tracker (replica "
-                "columns)"),
+    "plain": ({}, "the default, the paper's binary VMM: one pass per vector (no multi-bit "
+              "inputs or tiled sums), no activation mode, 8-bit results (one pass: -64..64), "
+              "open-loop row writes (no write-verify), results streamed from the TDC codes (no "
+              "result register)"),
+    "full": (FULL_FEATURES, "multi-bit inputs and tiled sums (16-bit results in a result "
+             "register), MODE.ACTIVATION (THRESHOLD registers and comparators) and "
+             "write-verify"),
+    "tracker": ({**FULL_FEATURES, "calibration": "gain"},
+                "full plus per-column gain and the temperature tracker (replica columns)"),
 }
 
 
-def profile_config(name: str) -> MacroConfig:
-    """The configuration of feature profile ``name`` (:data:`PROFILES`)."""
+def profile_config(name: str, **changes) -> MacroConfig:
+    """The configuration of feature profile ``name`` (:data:`PROFILES`), with ``changes`` (any
+    :class:`MacroConfig` fields) on top: ``profile_config("full", rows=8, cols=4)``."""
     if name not in PROFILES:
         raise ConfigError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}")
-    return MacroConfig(**PROFILES[name][0])
+    return MacroConfig(**{**PROFILES[name][0], **changes})

@@ -36,12 +36,15 @@ def replay_command(config: MacroConfig, *, sim: str, seed: int, n_vmm: int) -> s
 
 
 def _random_session(macro, *, n_vmm: int, seed: int):
-    """Random weights, then ``n_vmm`` random vectors with random accumulate/hold flags."""
+    """Random weights, then ``n_vmm`` random vectors, with random accumulate/hold flags where
+    the build takes them (``multibit``)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     macro.write_weights(rng.choice([-1, 1], (macro.rows, macro.cols)))
     x = rng.choice([-1, 1], (n_vmm, macro.rows))
+    if not macro.config.multibit:
+        return macro.vmm(x)
     return macro.vmm(x, accumulate=rng.random(n_vmm) < 0.4, hold=rng.random(n_vmm) < 0.2)
 
 

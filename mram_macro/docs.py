@@ -208,7 +208,7 @@ def ppa_section(results: list[dict] | None = None) -> str:
     if not results:
         return ("No published PPA results (docs/ppa/ppa.json): run `make ppa`; `make synth` "
                 "gives the area per block.\n")
-    cfg = MacroConfig(**results[0]["config"])
+    cfg = MacroConfig.from_dict(results[0]["config"])
 
     def col(fmt, get):
         return [fmt(get(r)) for r in results]

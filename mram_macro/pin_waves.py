@@ -18,7 +18,7 @@ from amaranth.sim import Simulator
 
 from sim_models.array import MramArray
 
-from .config import MacroConfig
+from .config import FULL_FEATURES, MacroConfig
 from .layouts import input_flags
 from .regmap import RegisterMap
 from .top import MramMacro
@@ -28,7 +28,8 @@ __all__ = ["DIAGRAM_CONFIG", "Recording", "record_scenarios", "to_wavedrom"]
 #: A small macro whose diagrams fit a page: 12 rows (two 8-bit input beats), 4 columns (four
 #: 8-bit result beats). The pin timing is the same for every configuration, up to the lengths
 #: (precharge, start delay, trip times) that the datasheet states for the default one.
-DIAGRAM_CONFIG = MacroConfig(rows=12, cols=4, tdc_bits=4, result_width=8, stream_width=8)
+DIAGRAM_CONFIG = MacroConfig(rows=12, cols=4, tdc_bits=4, result_width=8, stream_width=8,
+                             **FULL_FEATURES)
 
 _PERIOD_S = 5e-9
 

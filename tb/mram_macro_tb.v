@@ -21,7 +21,7 @@
 module mram_macro_tb;
   parameter ROWS = 64;
   parameter COLS = 64;
-  parameter RESULT_WIDTH = 16;
+  parameter RESULT_WIDTH = 8;
   parameter STREAM_WIDTH = 64;
   parameter FINE_TAPS = 8;            // the default's automatic phases; 1 for the counter TDC
   parameter NVEC = 8;

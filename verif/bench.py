@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.sim.runner import run_cocotb
 
 from .bench_calibration import calibration_lines
@@ -29,8 +29,8 @@ from .configs import parse_slug
 #: Builds whose RTL simulation speed ``make bench`` also measures (besides the default one),
 #: spelled out so that a change of the default does not move them: the two-step TDC with
 #: 64-bit streams (the default macro of issue 11's speed target) and the counter TDC.
-SPEED_CONFIGS = (MacroConfig(tdc_mode="two_step", stream_width=64),
-                 MacroConfig(tdc_mode="counter", stream_width=64))
+SPEED_CONFIGS = (profile_config("full", tdc_mode="two_step", stream_width=64),
+                 profile_config("full", tdc_mode="counter", stream_width=64))
 
 
 def speed_runs(config: MacroConfig, *, vmms: int, seed: int,
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the RTL simulation speed lines (every speed build, both "
                              "simulators, Icarus on both netlists)")
     args = parser.parse_args(argv)
-    config = MacroConfig()
+    config = profile_config("full")
     try:
         extra = [parse_slug(slug) for slug in args.speed_config]
     except ValueError as exc:

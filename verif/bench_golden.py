@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from sim_models import DeviceParams, Die, GoldenMacro, calibration_study, write_verify_study
 
 _ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
@@ -42,7 +42,7 @@ def _single_threaded() -> bool:
 
 
 def _measure_vmm_per_s(device: DeviceParams, batch: int, repeats: int, seed: int) -> float:
-    config = MacroConfig()
+    config = profile_config("full")
     rng = np.random.default_rng(seed)
     g = GoldenMacro(config, device, seed=seed)
     g.array.load_weights(rng.integers(0, 2, (config.rows, config.cols)))
@@ -76,7 +76,7 @@ def _measure_host_vmm_per_s(device: DeviceParams, batch: int, repeats: int,
     timed alternately in one process (best of ``repeats`` each), so load affects both alike."""
     from mram_macro.host import Macro
 
-    config = MacroConfig()
+    config = profile_config("full")
     rng = np.random.default_rng(seed)
     with Macro.golden(config, device=device, seed=seed) as m:
         m.write_weights(rng.choice((-1, 1), (config.rows, config.cols)))
@@ -178,7 +178,7 @@ def study_cases(*, dies: int = 200, test_vectors: int = 1024, wv_dies: int = 8) 
 def study_case(case: StudyCase) -> StudyResult:
     """Run one Monte Carlo study case (also as a Dask task)."""
     if case.kind == "cal":
-        s = calibration_study(MacroConfig(), case.device, dies=case.dies,
+        s = calibration_study(profile_config("full"), case.device, dies=case.dies,
                               test_vectors=case.test_vectors, keep_parity=case.keep_parity)
         b, a = s.before, s.after
         return StudyResult(case, (b.mean_abs, a.mean_abs, b.rms, a.rms, b.exact_fraction,
@@ -229,7 +229,7 @@ def verify_false_alarm_lines(*, dies: int = 8, seed: int = 0) -> list[str]:
              "| build | reported cells / die | per cell | retries / row | wrong weights / die |",
              "|---|---|---|---|---|"]
     for mode in ("two_step", "counter"):
-        config = MacroConfig(tdc_mode=mode)
+        config = profile_config("full", tdc_mode=mode)
         reported = retries = wrong = 0
         for die in range(dies):
             w = np.random.default_rng([seed, die]).choice((-1, 1), (config.rows, config.cols))

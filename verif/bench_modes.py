@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from sim_models.device import DeviceError, DeviceParams
 from sim_models.readout import design_readout_for, trip_time_ns
 from sim_models.studies import ErrorStats, TrackingStudy, tracking_study
@@ -87,12 +87,12 @@ class Mode:
 #: sets the pace); the two-step and the coarse TDC get a 64-bit stream (with 32 bits the result
 #: stream, 32 beats of 16-bit results, would be the bottleneck).
 MODES = (
-    Mode("counter", MacroConfig(rows=64, cols=64, tdc_bits=7, result_width=16,
-                                stream_width=32, tdc_mode="counter")),
-    Mode("two_step", MacroConfig(rows=64, cols=64, tdc_bits=7, result_width=16,
-                                 stream_width=64, tdc_mode="two_step", tdc_fine_taps=8)),
-    Mode("coarse", MacroConfig(rows=64, cols=64, tdc_bits=4, result_width=16,
-                               stream_width=64, tdc_mode="coarse")),
+    Mode("counter", profile_config("full", rows=64, cols=64, tdc_bits=7, result_width=16,
+                                   stream_width=32, tdc_mode="counter")),
+    Mode("two_step", profile_config("full", rows=64, cols=64, tdc_bits=7, result_width=16,
+                                    stream_width=64, tdc_mode="two_step", tdc_fine_taps=8)),
+    Mode("coarse", profile_config("full", rows=64, cols=64, tdc_bits=4, result_width=16,
+                                  stream_width=64, tdc_mode="coarse")),
 )
 
 #: The three calibration slots of an error cell (uncalibrated, offset only, gain or table).

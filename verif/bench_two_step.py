@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 
 
 def linearity_lines(*, taps: int = 8, t_clk_ns: float = 2.0, sigma_ps: float = 15.0,
@@ -31,7 +31,7 @@ def linearity_lines(*, taps: int = 8, t_clk_ns: float = 2.0, sigma_ps: float = 1
     )
     from sim_models.readout import design_readout
 
-    config = MacroConfig(tdc_mode="two_step", tdc_fine_taps=taps)
+    config = profile_config("full", tdc_mode="two_step", tdc_fine_taps=taps)
     device = DeviceParams(tdc_phase_sigma_ps=sigma_ps, tdc_phase_skew_ps=skew_ps)
     readout = design_readout(config.rows, DeviceParams(), t_clk_ns=t_clk_ns, fine_taps=taps)
     residue = design_trip_residue(config.rows, DeviceParams(), readout)

@@ -35,6 +35,7 @@ from mram_macro.config import (
     TDC_MODES,
     ConfigError,
     MacroConfig,
+    profile_config,
 )
 from sim_models.readout import designable_fine_taps
 
@@ -183,7 +184,7 @@ def sample_configs(n: int, seed: int, *, p_edge: float = 0.3, **limits) -> list[
     return [draw_config(integer, rng.choice, **limits) for _ in range(n)]
 
 
-_DEFAULTS = MacroConfig()
+_DEFAULTS = profile_config("full")
 
 
 def full_slug(config: MacroConfig) -> str:

@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.sim.harness import HARNESS_TOP
 from mram_macro.sim.netlist import ICARUS_NETLISTS
 from mram_macro.sim.runner import (
@@ -65,36 +65,48 @@ COUNTER = dict(tdc_mode="counter")
 #: TDCs are legal, but then no live comparator reaches the top codes: see
 #: :func:`verif.cocotb.coverage.tdc_code_bins`).
 MATRIX = [
-    MacroConfig(rows=8, cols=8, tdc_bits=4, result_width=8, stream_width=8, **COUNTER),
-    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8, **COUNTER),
-    MacroConfig(rows=13, cols=9, tdc_bits=4, result_width=5, stream_width=8, **COUNTER),
-    MacroConfig(rows=16, cols=40, tdc_bits=5, result_width=12, stream_width=16, **COUNTER),
-    MacroConfig(rows=24, cols=100, tdc_bits=5, result_width=6, stream_width=16, **COUNTER),
-    MacroConfig(rows=32, cols=17, tdc_bits=6, result_width=10, stream_width=32, **COUNTER),
-    MacroConfig(rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16, **COUNTER),
-    MacroConfig(rows=48, cols=96, tdc_bits=6, result_width=8, stream_width=64, **COUNTER),
-    MacroConfig(stream_width=32, **COUNTER),    # the default macro before the two-step TDC
-    MacroConfig(rows=96, cols=24, tdc_bits=7, result_width=16, stream_width=8, **COUNTER),
-    MacroConfig(rows=100, cols=33, tdc_bits=7, result_width=16, stream_width=128, **COUNTER),
-    MacroConfig(rows=127, cols=8, tdc_bits=7, result_width=9, stream_width=256, **COUNTER),
-    MacroConfig(rows=8, cols=128, tdc_bits=4, result_width=32, stream_width=512, **COUNTER),
-    MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64, **COUNTER),
+    profile_config("full", rows=8, cols=8, tdc_bits=4, result_width=8, stream_width=8, **COUNTER),
+    profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8, **COUNTER),
+    profile_config("full", rows=13, cols=9, tdc_bits=4, result_width=5, stream_width=8, **COUNTER),
+    profile_config("full", rows=16, cols=40, tdc_bits=5, result_width=12, stream_width=16,
+                   **COUNTER),
+    profile_config("full", rows=24, cols=100, tdc_bits=5, result_width=6, stream_width=16,
+                   **COUNTER),
+    profile_config("full", rows=32, cols=17, tdc_bits=6, result_width=10, stream_width=32,
+                   **COUNTER),
+    profile_config("full", rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16, **COUNTER),
+    profile_config("full", rows=48, cols=96, tdc_bits=6, result_width=8, stream_width=64,
+                   **COUNTER),
+    profile_config("full", stream_width=32, **COUNTER),
+                      # the default macro before the two-step TDC
+    profile_config("full", rows=96, cols=24, tdc_bits=7, result_width=16, stream_width=8,
+                   **COUNTER),
+    profile_config("full", rows=100, cols=33, tdc_bits=7, result_width=16, stream_width=128,
+                   **COUNTER),
+    profile_config("full", rows=127, cols=8, tdc_bits=7, result_width=9, stream_width=256,
+                   **COUNTER),
+    profile_config("full", rows=8, cols=128, tdc_bits=4, result_width=32, stream_width=512,
+                   **COUNTER),
+    profile_config("full", rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64,
+                   **COUNTER),
     # The two-step TDC: 2..16 phases, small and large arrays, coarse counts of 1..4 bits.
-    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
-                tdc_mode="two_step", tdc_fine_taps=4),
-    MacroConfig(rows=13, cols=9, tdc_bits=5, result_width=6, stream_width=8,
-                tdc_mode="two_step", tdc_fine_taps=16),
-    MacroConfig(rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16,
-                tdc_mode="two_step", tdc_fine_taps=2),
-    MacroConfig(),                              # the default macro
-    MacroConfig(tdc_fine_taps=16),
-    MacroConfig(rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64,
-                tdc_mode="two_step", tdc_fine_taps=4),
+    profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                   tdc_mode="two_step", tdc_fine_taps=4),
+    profile_config("full", rows=13, cols=9, tdc_bits=5, result_width=6, stream_width=8,
+                   tdc_mode="two_step", tdc_fine_taps=16),
+    profile_config("full", rows=40, cols=8, tdc_bits=6, result_width=7, stream_width=16,
+                   tdc_mode="two_step", tdc_fine_taps=2),
+    profile_config("full"),                              # the full-featured macro
+    profile_config("full", tdc_fine_taps=16),
+    profile_config("full", rows=128, cols=128, tdc_bits=8, result_width=16, stream_width=64,
+                   tdc_mode="two_step", tdc_fine_taps=4),
     # the default mode with its automatic phases (8) on a small array, one-beat vectors
-    MacroConfig(rows=16, cols=10, tdc_bits=5, result_width=8, stream_width=16),
+    profile_config("full", rows=16, cols=10, tdc_bits=5, result_width=8, stream_width=16),
     # the coarse TDC (several counts per code, a code -> value table instead of CAL_OFFSET):
     # drawn configurations (`make regress DRAW=20`) found its suites untried here
-    MacroConfig(rows=16, cols=10, tdc_bits=4, result_width=8, stream_width=16, tdc_mode="coarse"),
+    profile_config("full", rows=16, cols=10, tdc_bits=4, result_width=8, stream_width=16,
+                   tdc_mode="coarse"),
+    MacroConfig(),                                       # the default (plain) macro
 ]
 #: The part of the matrix ``make test`` runs (besides the two configurations of
 #: ``verif/test_cocotb.py``): with the counter TDC an odd geometry with a 5-bit result and two

@@ -16,7 +16,7 @@ import pytest
 
 from mram_macro.array_model import MODEL_NAME, render_array_model
 from mram_macro.cli import write_outputs
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 
 ROOT = Path(__file__).resolve().parents[1]
 HDL = ROOT / "hdl"
@@ -57,7 +57,7 @@ def test_array_model_mirrors_the_array_pins():
 def test_array_model_refuses_a_bad_start_delay():
     for bad in (-1, 1.5, True, "3"):
         with pytest.raises(ValueError, match="start_delay must be a non-negative integer"):
-            render_array_model(MacroConfig(), start_delay=bad)
+            render_array_model(profile_config("full"), start_delay=bad)
 
 
 @needs_iverilog
@@ -70,7 +70,8 @@ def test_default_macro_with_the_stand_in_computes_vmms(tmp_path):
 @needs_iverilog
 @pytest.mark.timeout(600)
 def test_counter_macro_with_the_stand_in_computes_vmms(tmp_path):
-    config = MacroConfig(rows=32, cols=32, tdc_mode="counter", result_width=8, stream_width=16)
+    config = profile_config("full", rows=32, cols=32, tdc_mode="counter", result_width=8,
+                            stream_width=16)
     files = write_outputs(config, tmp_path / "gen")
     out = _bench(tmp_path, [files["verilog"], files["array_model"]],
                  {"ROWS": 32, "COLS": 32, "RESULT_WIDTH": 8, "STREAM_WIDTH": 16, "FINE_TAPS": 1,
@@ -94,8 +95,8 @@ def test_bench_fails_a_stand_in_that_trips_late(tmp_path):
 @needs_iverilog
 def test_tracker_stand_in_compiles(tmp_path):
     """With the temperature tracker the stand-in also drives the replica columns."""
-    config = MacroConfig(rows=8, cols=4, tdc_bits=5, result_width=8, stream_width=8,
-                         calibration="gain")
+    config = profile_config("full", rows=8, cols=4, tdc_bits=5, result_width=8, stream_width=8,
+                            calibration="gain")
     files = write_outputs(config, tmp_path / "gen")
     text = files["array_model"].read_text()
     assert "input arr_ref_en" in text and "output reg [3:0] arr_ref_cmp" in text
@@ -105,7 +106,7 @@ def test_tracker_stand_in_compiles(tmp_path):
 
 def test_prefix_names_the_stand_in(tmp_path):
     """With ``--prefix`` the stand-in's module and file carry it, like the macro's."""
-    files = write_outputs(MacroConfig(rows=8, cols=4, tdc_bits=4, result_width=8,
-                                      stream_width=8), tmp_path, prefix="cfg_a_")
+    files = write_outputs(profile_config("full", rows=8, cols=4, tdc_bits=4, result_width=8,
+                                         stream_width=8), tmp_path, prefix="cfg_a_")
     assert files["array_model"].name == f"cfg_a_{MODEL_NAME}.v"
     assert f"module cfg_a_{MODEL_NAME} #(" in files["array_model"].read_text()

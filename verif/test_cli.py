@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mram_macro import cli
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.demo import MAX_VMMS, replay_command
 from mram_macro.sim.runner import ROOT
 
@@ -77,8 +77,8 @@ def test_demo_refuses_missing_liberty_before_building(in_tmp, capsys, monkeypatc
 def test_demo_replay_line_reruns_the_same_case(monkeypatch):
     """The replay line ``demo`` prints parses back to the same configuration, simulator, seed
     and VMM count, for any configuration (not just the ones the suite names)."""
-    config = MacroConfig(rows=5, cols=7, tdc_bits=3, result_width=4, stream_width=64,
-                         precharge_cycles=255, write_pulse_cycles=65535)
+    config = profile_config("full", rows=5, cols=7, tdc_bits=3, result_width=4, stream_width=64,
+                            precharge_cycles=255, write_pulse_cycles=65535)
     line = replay_command(config, sim="icarus", seed=123, n_vmm=17)
     seen = {}
 
@@ -128,7 +128,7 @@ def test_generate_leaves_the_output_as_it_was_on_failure(in_tmp, monkeypatch):
 
     monkeypatch.setattr("mram_macro.regmap.RegisterMap.to_markdown", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        cli.write_outputs(MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5), out)
+        cli.write_outputs(profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=5), out)
     assert _tree(in_tmp) == ["out", "out/mram_macro.v"]          # no temporary folder left
     assert (out / "mram_macro.v").read_text() == "old\n"
 
@@ -364,7 +364,7 @@ def test_a_missing_python_package_is_named_not_reported_as_mismatches(in_tmp, ca
              r"are not installed: pip install 'mram-macro\[sim\]'")
     _refused(["digits", "--sim", "icarus"], capsys, r"digits: error: .*cocotbext-nope")
     with pytest.raises(requirements.MissingToolError, match="cocotbext-nope"):
-        Macro.rtl(MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5), sim="icarus")
+        Macro.rtl(profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=5), sim="icarus")
     assert _tree(in_tmp) == []
 
 

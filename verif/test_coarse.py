@@ -8,11 +8,11 @@ import shutil
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.sim.runner import SIMULATORS, run_cocotb
 
-COARSE = MacroConfig(rows=64, cols=8, tdc_bits=4, result_width=16, stream_width=32,
-                     tdc_mode="coarse")
+COARSE = profile_config("full", rows=64, cols=8, tdc_bits=4, result_width=16, stream_width=32,
+                        tdc_mode="coarse")
 
 
 # ``config`` as a parameter: conftest derives the pytest-timeout deadline from it.

@@ -14,22 +14,21 @@ import shutil
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.sim.runner import SIMULATORS, run_cocotb
 from verif.cocotb import MACRO_SUITE
 
 CONFIGS = [
-    MacroConfig(),
+    MacroConfig(),                          # the default: the paper's plain binary macro
+    profile_config("full"),                 # multi-bit inputs, activation mode, write-verify
     # the small counter build carries the gain calibration and the temperature tracker
-    MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
-                calibration="gain", tdc_mode="counter"),
-    # the small two-step build is the plain VMM macro of the paper (config.PROFILES "plain"):
-    # no activation mode, single passes (no multi-bit inputs or tiled sums), open-loop writes,
-    # results streamed from the TDC codes (no result register), two columns per beat and a
-    # padded last beat (11 columns)
+    profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                   calibration="gain", tdc_mode="counter"),
+    # a small plain build (the default's features): no activation mode, single passes (no
+    # multi-bit inputs or tiled sums), open-loop writes, results streamed from the TDC codes
+    # (no result register), two columns per beat and a padded last beat (11 columns)
     MacroConfig(rows=8, cols=11, tdc_bits=4, result_width=8, stream_width=16,
-                tdc_mode="two_step", tdc_fine_taps=4, activation=False, multibit=False,
-                write_verify=False, result_register=False),
+                tdc_mode="two_step", tdc_fine_taps=4),
 ]
 
 

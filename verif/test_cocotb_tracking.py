@@ -14,14 +14,14 @@ import shutil
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.sim.runner import SIMULATORS, run_cocotb
 
 #: Small two-step build with the gain calibration and the tracker (every parameter spelt out:
 #: MacroConfig()'s defaults are not what this test is about).
-TWO_STEP_GAIN = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
-                            precharge_cycles=2, write_pulse_cycles=4, tdc_mode="two_step",
-                            tdc_fine_taps=4, calibration="gain")
+TWO_STEP_GAIN = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                               precharge_cycles=2, write_pulse_cycles=4, tdc_mode="two_step",
+                               tdc_fine_taps=4, calibration="gain")
 
 
 @pytest.mark.parametrize("sim", list(SIMULATORS))

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 
 from .distributed import check_scheduler_address, dask_client, run_tasks
 from .regress import CaseResult, make_cases, run_case, run_cases, summarize
 
-CONFIG = MacroConfig(rows=8, cols=8, tdc_bits=4, result_width=8, stream_width=8)
+CONFIG = profile_config("full", rows=8, cols=8, tdc_bits=4, result_width=8, stream_width=8)
 
 
 def _fake_case(case) -> tuple[CaseResult, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mram_macro.config import LIMITS, STREAM_WIDTHS, ConfigError, MacroConfig
+from mram_macro.config import LIMITS, STREAM_WIDTHS, ConfigError, profile_config
 from mram_macro.docs import (
     WAVE_FILES,
     WAVE_MAX_WIDTH_PX,
@@ -52,7 +52,7 @@ def test_parameter_limits_are_what_macroconfig_accepts(name):
     """The datasheet's legal ranges: the ends are accepted (where the cross-checks allow), one
     beyond is refused."""
     lo, hi = LIMITS[name]
-    base = MacroConfig(rows=8, cols=8, tdc_bits=4, result_width=8)
+    base = profile_config("full", rows=8, cols=8, tdc_bits=4, result_width=8)
     for value, ok in ((lo - 1, False), (hi + 1, False), (lo, True), (hi, True)):
         kwargs = {name: value}
         if name == "rows" and value > 8:
@@ -79,14 +79,15 @@ def test_parameter_limits_are_what_macroconfig_accepts(name):
 
 def test_stream_widths_are_what_macroconfig_accepts():
     for w in STREAM_WIDTHS:
-        MacroConfig(stream_width=w)
+        profile_config("full", stream_width=w)
     for w in (4, 24, 1024):
         with pytest.raises(ConfigError):
-            MacroConfig(stream_width=w)
+            profile_config("full", stream_width=w)
 
 
 def test_port_table_covers_the_rtl_with_right_widths():
-    for config in (MacroConfig(), MacroConfig(rows=12, cols=5, tdc_bits=4, result_width=6,
+    for config in (profile_config("full"), profile_config("full", rows=12, cols=5, tdc_bits=4,
+                                                          result_width=6,
                                               stream_width=16)):
         rows = port_rows(config)
         names = [r[0] for r in rows]
@@ -94,8 +95,10 @@ def test_port_table_covers_the_rtl_with_right_widths():
         assert {"clk", "rst", "arr_cmp", "s_axil_rdata", "m_axis_tuser"} <= set(names)
 
 
-@pytest.mark.parametrize("config", [MacroConfig(), MacroConfig(rows=12, cols=4, tdc_bits=4),
-                                    MacroConfig(rows=12, cols=4, tdc_bits=4, tdc_mode="counter")],
+@pytest.mark.parametrize("config", [profile_config("full"), profile_config("full", rows=12,
+                                                                           cols=4, tdc_bits=4),
+                                    profile_config("full", rows=12, cols=4, tdc_bits=4,
+                                                   tdc_mode="counter")],
                          ids=lambda c: c.slug)
 def test_stated_comparator_delay_window_gives_exact_codes(config):
     """Inside the window the datasheet states, every mismatch count k reads as code k with the
@@ -123,8 +126,10 @@ def test_stated_comparator_delay_window_gives_exact_codes(config):
         assert not (codes_with_delay(lo - 1e-3) == k).all()
 
 
-@pytest.mark.parametrize("config", [MacroConfig(), MacroConfig(rows=12, cols=4, tdc_bits=4),
-                                    MacroConfig(rows=12, cols=4, tdc_bits=4, tdc_mode="counter")],
+@pytest.mark.parametrize("config", [profile_config("full"), profile_config("full", rows=12,
+                                                                           cols=4, tdc_bits=4),
+                                    profile_config("full", rows=12, cols=4, tdc_bits=4,
+                                                   tdc_mode="counter")],
                          ids=lambda c: c.slug)
 def test_stated_write_verify_window_reads_low_and_high_right(config):
     """Inside the write-verify window the datasheet states, the reset WV_READ reads a nominal
@@ -223,7 +228,7 @@ def test_array_register_resets_and_the_tb_tuser_width():
     from mram_macro.layouts import InputFlags
     from mram_macro.top import macro_regmap
 
-    rm = macro_regmap(MacroConfig())
+    rm = macro_regmap(profile_config("full"))
     resets = [r.fields[0].reset for r in rm.array("FINE_TABLE")]
     assert resets == list(range(len(resets) - 1, -1, -1))
     row = next(line for line in rm.to_markdown().splitlines() if "FINE_TABLE[" in line)
@@ -241,10 +246,10 @@ def test_architecture_names_every_array_pin_and_the_json_the_phase_count():
     from mram_macro.top import array_members, macro_regmap
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
-    config = MacroConfig(tdc_mode="two_step", calibration="gain")
+    config = profile_config("full", tdc_mode="two_step", calibration="gain")
     for name in array_members(config):
         assert f"`{name}" in text, name
-    for c in (MacroConfig(), MacroConfig(tdc_mode="counter")):
+    for c in (profile_config("full"), profile_config("full", tdc_mode="counter")):
         assert json.loads(macro_regmap(c).to_json())["fine_taps"] == c.fine_taps
 
 

@@ -10,16 +10,17 @@ import pytest
 
 from mram_macro.cli import main as cli_main
 from mram_macro.cli import write_outputs
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.lint import verilator_lint
 from mram_macro.regmap import MACRO_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 HDL = ROOT / "hdl"
 
-LINT_CONFIGS = [MacroConfig(), MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8,
+LINT_CONFIGS = [profile_config("full"), profile_config("full", rows=8, cols=12, tdc_bits=4,
+                                                       result_width=8,
                                            stream_width=8),
-                MacroConfig(rows=100, cols=33, tdc_bits=7, stream_width=128)]
+                profile_config("full", rows=100, cols=33, tdc_bits=7, stream_width=128)]
 
 
 def test_committed_hdl_matches_generator(tmp_path):

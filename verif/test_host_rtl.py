@@ -8,15 +8,15 @@ import shutil
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.host import Macro
 from mram_macro.sim.runner import SIMULATORS
 from sim_models.device import DeviceParams
 
 from .budgets import wall_deadline_s
 
-CONFIG = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
-                     tdc_mode="counter", calibration="gain")
+CONFIG = profile_config("full", rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
+                        tdc_mode="counter", calibration="gain")
 
 
 def _session(m: Macro, rng_seed: int):
@@ -148,8 +148,8 @@ def test_write_failures_are_reported_alike_by_both_backends(sim):
     assert r_rest == (g_no_retry, g_shifted, g_off)
 
 
-COARSE = MacroConfig(rows=16, cols=8, tdc_bits=3, result_width=12, stream_width=8,
-                     tdc_mode="coarse")
+COARSE = profile_config("full", rows=16, cols=8, tdc_bits=3, result_width=12, stream_width=8,
+                        tdc_mode="coarse")
 
 
 @pytest.mark.timeout(wall_deadline_s("verilator", COARSE, 400))    # a cold Verilator build

@@ -8,12 +8,12 @@ import shutil
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 
 from .budgets import wall_deadline_s
 from .regress import run_suite
 
-CONFIG = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
+CONFIG = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
 
 
 @pytest.mark.timeout(wall_deadline_s("verilator", CONFIG, 80))

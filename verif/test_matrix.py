@@ -20,7 +20,7 @@ import shutil
 import pytest
 
 from mram_macro.cli import main as cli_main
-from mram_macro.config import CHOICES, ConfigError, MacroConfig
+from mram_macro.config import CHOICES, ConfigError, MacroConfig, profile_config
 from mram_macro.lint import verilator_lint
 from mram_macro.sim.runner import ROOT, SIMULATORS
 from mram_macro.synth import run_yosys_check
@@ -119,7 +119,7 @@ def test_invalid_configuration_type_is_rejected(values, message):
     with pytest.raises(ConfigError, match=message):
         MacroConfig(**values)
     with pytest.raises(ConfigError, match=message):
-        MacroConfig.from_dict({**MacroConfig().to_dict(), **values})
+        MacroConfig.from_dict({**profile_config("full").to_dict(), **values})
 
 
 def test_unknown_configuration_key_is_rejected():
@@ -168,8 +168,8 @@ def test_tdc_code_bins_span_the_range_and_explain_exclusions():
                 f"{config.slug}: bins leave codes {sorted(set(range(hi + 1, lo)) - skipped)} "
                 f"neither binned nor excluded: {bins}")
     # A TDC wider than the array needs: the codes above D0 + rows are excluded, with the reason.
-    wide = MacroConfig(rows=13, cols=9, tdc_bits=5, result_width=8, stream_width=8,
-                       tdc_mode="counter")
+    wide = profile_config("full", rows=13, cols=9, tdc_bits=5, result_width=8, stream_width=8,
+                          tdc_mode="counter")
     bins, excluded = tdc_code_bins(wide, 13)
     assert excluded and all("unreachable" in why for why in excluded.values())
     assert all(lo <= 26 for _, lo, _ in bins[:-1])

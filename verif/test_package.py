@@ -94,18 +94,22 @@ def test_wheel_ships_the_published_ppa_results_and_finds_them_without_docs(wheel
     import json
 
     names = zipfile.ZipFile(wheel).namelist()
-    assert "mram_macro/data/ppa.json" in names
-    shipped = json.loads(zipfile.ZipFile(wheel).read("mram_macro/data/ppa.json"))
-    published = json.loads((Path(__file__).resolve().parents[1] / "docs" / "ppa" / "ppa.json")
-                           .read_text())
-    assert shipped == published
+    docs = Path(__file__).resolve().parents[1] / "docs" / "ppa"
+    for name in ("ppa.json", "ppa_profiles.json"):    # the networks' build is a profile
+        assert f"mram_macro/data/{name}" in names
+        shipped = json.loads(zipfile.ZipFile(wheel).read(f"mram_macro/data/{name}"))
+        assert shipped == json.loads((docs / name).read_text()), name
+    published = json.loads((docs / "ppa.json").read_text())
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     probe = ("import sys; sys.path.insert(0, sys.argv[1]); "
-             "from mram_macro.published import published_ppa_dir, published_ppa_results; "
-             "print(published_ppa_dir()); print(len(published_ppa_results()))")
+             "from mram_macro.published import published_ppa_dir, published_ppa_results, "
+             "published_results_of; from mram_macro.nn.evaluate import NETWORK_CONFIG; "
+             "print(published_ppa_dir()); print(len(published_ppa_results())); "
+             "print(len(published_results_of(NETWORK_CONFIG)))")
     out = subprocess.run([sys.executable, "-P", "-c", probe, str(site)], cwd=tmp_path,
                          env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
-    where, count = out.stdout.split()
+    where, count, network = out.stdout.split()
     assert where == str(site / "mram_macro" / "data") and int(count) == len(published)
+    assert int(network) >= 1

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.lint import WAIVERS, render_vlt, verilator_lint
 from mram_macro.portable import TRIGGER_DECLARATION, portable_comb_triggers
 from mram_macro.sim.runner import ICARUS_GENERATIONS, run_cocotb
@@ -24,7 +24,7 @@ from mram_macro.top import generate_verilog
 
 ROOT = Path(__file__).resolve().parents[1]
 HDL = ROOT / "hdl"
-SMALL = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
+SMALL = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
 
 needs_iverilog = pytest.mark.skipif(shutil.which("iverilog") is None, reason="no iverilog")
 needs_verilator = pytest.mark.skipif(shutil.which("verilator") is None, reason="no verilator")

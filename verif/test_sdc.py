@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mram_macro.cli import write_outputs
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.periphery.tdc import SYNC_STAGES
 from mram_macro.ppa.libraries import HEADLINE_LIBRARY, LIBRARIES, STA_BINARY
 from mram_macro.ppa.sta import IO_DELAY_FRACTION, write_sdc
@@ -22,7 +22,7 @@ from mram_macro.sim.harness import top_ports
 from mram_macro.synth import synthesize_flat
 from sim_models.readout import T_CLK_NS
 
-CONFIG = MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=5, stream_width=8)
+CONFIG = profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=5, stream_width=8)
 PERIOD_NS = T_CLK_NS     # render_sdc's default: the clock the readout is designed for
 
 

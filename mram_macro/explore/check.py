@@ -28,7 +28,7 @@ from pathlib import Path
 from sim_models.device import DeviceParams
 from sim_models.readout import design_readout_for
 
-from ..config import MacroConfig
+from ..config import MacroConfig, profile_config
 from ..ppa.analog import random_vmm_operating_point
 from ..ppa.libraries import HEADLINE_LIBRARY, library
 from ..ppa.report import baseline_config
@@ -46,19 +46,18 @@ TOLERANCE = 0.15
 #: enough for runs of a minute or two).
 HELD_OUT: dict[str, MacroConfig] = {
     "r32_counter_plain": MacroConfig(rows=32, cols=32, tdc_bits=6, tdc_mode="counter",
-                                     result_width=8, stream_width=32, activation=False,
-                                     multibit=False, write_verify=False),
-    "r64_c16_coarse": MacroConfig(rows=64, cols=16, tdc_bits=5, tdc_mode="coarse",
-                                  stream_width=16),
-    "r16_c64_two_step": MacroConfig(rows=16, cols=64, tdc_bits=5, stream_width=64),
-    "r64_c16_gain": MacroConfig(rows=64, cols=16, calibration="gain", stream_width=16),
-    "r32_c8_counter": MacroConfig(rows=32, cols=8, tdc_bits=6, tdc_mode="counter",
-                                  stream_width=8),
-    "r32_c16_k2_noact": MacroConfig(rows=32, cols=16, tdc_bits=6, tdc_fine_taps=2,
-                                    activation=False, stream_width=16, result_width=8),
+                                     result_width=8, stream_width=32, result_register=True),
+    "r64_c16_coarse": profile_config("full", rows=64, cols=16, tdc_bits=5, tdc_mode="coarse",
+                                     stream_width=16),
+    "r16_c64_two_step": profile_config("full", rows=16, cols=64, tdc_bits=5, stream_width=64),
+    "r64_c16_gain": profile_config("full", rows=64, cols=16, calibration="gain",
+                                   stream_width=16),
+    "r32_c8_counter": profile_config("full", rows=32, cols=8, tdc_bits=6, tdc_mode="counter",
+                                     stream_width=8),
+    "r32_c16_k2_noact": profile_config("full", rows=32, cols=16, tdc_bits=6, tdc_fine_taps=2,
+                                       activation=False, stream_width=16, result_width=8),
     "r16_c16_coarse_plain": MacroConfig(rows=16, cols=16, tdc_bits=4, tdc_mode="coarse",
-                                        stream_width=16, activation=False, multibit=False,
-                                        result_width=8),
+                                        stream_width=16, result_width=8, result_register=True),
 }
 #: Configurations the check can run besides the held-out ones: the small one of the committed
 #: baseline (it informed the model, so it is reported but not counted as held out). The fit runs

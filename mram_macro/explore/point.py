@@ -11,7 +11,7 @@ row. :func:`accuracy` runs the digits network on golden dies of the preset (cali
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,10 +58,9 @@ def make_point(*, profile: str, device: str, t_clk_ns: float, **geometry) -> Poi
     p = preset(device)
     if not (isinstance(t_clk_ns, (int, float)) and math.isfinite(t_clk_ns) and t_clk_ns > 0):
         raise ConfigError(f"t_clk_ns must be a positive number, not {t_clk_ns!r}")
-    values = {**base.to_dict(), **geometry}
-    values["write_pulse_cycles"] = write_pulse_cycles_for(
-        p, t_clk_ns, default=base.write_pulse_cycles)
-    return Point(MacroConfig.from_dict(values), profile, device, float(t_clk_ns))
+    config = profile_config(profile, **geometry, write_pulse_cycles=write_pulse_cycles_for(
+        p, t_clk_ns, default=base.write_pulse_cycles))
+    return Point(config, profile, device, float(t_clk_ns))
 
 
 def refusal(point: Point) -> str | None:
@@ -173,9 +172,9 @@ class AccuracyKey:
 
     def config(self) -> MacroConfig:
         """The configuration the accuracy is measured on (the default profile's hardware)."""
-        return replace(MacroConfig(), rows=self.rows, cols=self.cols, tdc_mode=self.tdc_mode,
-                       tdc_bits=self.tdc_bits, tdc_fine_taps=self.tdc_fine_taps,
-                       write_pulse_cycles=self.write_pulse_cycles)
+        return MacroConfig(rows=self.rows, cols=self.cols, tdc_mode=self.tdc_mode,
+                           tdc_bits=self.tdc_bits, tdc_fine_taps=self.tdc_fine_taps,
+                           write_pulse_cycles=self.write_pulse_cycles)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ class Space:
     tdc: tuple[str, ...] = ("counter", "two_step/2", "two_step/4", "coarse")
     clocks_ns: tuple[float, ...] = (2.0, 5.0)
     stream_widths: tuple[int, ...] = (32, 64)
-    profiles: tuple[str, ...] = ("default", "plain")
+    profiles: tuple[str, ...] = ("plain", "full")
     devices: tuple[str, ...] = tuple(PRESETS)
 
     def __post_init__(self) -> None:

@@ -23,12 +23,16 @@ type or range, and a setting at which the codes cannot resolve what they must, w
 
 Example::
 
+    from mram_macro.config import profile_config
     from mram_macro.host import Macro
-    with Macro.golden(seed=3) as m:          # or Macro.rtl(sim="verilator", seed=3)
+    with Macro.golden(seed=3) as m:          # the default (plain) macro; or Macro.rtl(sim=...)
         m.write_weights(w)                   # (64, 64) of ±1
-        m.calibrate()                        # or calibrate(method="gain"); then
-        m.capture_track_ref(); m.set_tracking(64)   # follow temperature in the macro
+        m.calibrate()                        # CAL_OFFSET from reference passes
         y = m.vmm(x)                         # (batch, 64) of ±1 -> (batch, 64) signed results
+    with Macro.golden(profile_config("tracker"), seed=3) as m:   # gain and the tracker
+        m.write_weights(w)
+        m.calibrate(method="gain")
+        m.capture_track_ref(); m.set_tracking(64)   # follow temperature in the macro
         print(m.status().faults)
 """
 

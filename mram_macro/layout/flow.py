@@ -332,7 +332,7 @@ def published_analog_J(config: MacroConfig, lib: StdCellLibrary) -> float | None
     from ..ppa.report import published_results
 
     for r in published_results():
-        if (r.get("library") == lib.key and r.get("config") == config.to_dict()
+        if (r.get("library") == lib.key and MacroConfig.from_dict(r["config"]) == config
                 and r.get("clock_gating", True) and r.get("workload", "random") == "random"):
             return r["analog_J"]["per_vmm_J"]
     return None

@@ -20,7 +20,13 @@ from sim_models.device import DeviceParams
 
 from ..host import Macro
 from .data import Digits, load_digits_split
-from .evaluate import die_study, output_replicas, run_binary_network, run_int_network
+from .evaluate import (
+    NETWORK_CONFIG,
+    die_study,
+    output_replicas,
+    run_binary_network,
+    run_int_network,
+)
 from .tiling import Schedule, plan_layer
 from .train import device_error_sigma, train_binary, train_int
 
@@ -136,7 +142,7 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
     out(f"   [{time.perf_counter() - t_start:5.0f} s] trained {len(nets)} networks")
     for name, net in nets.items():
         sw = net.predict(x_te)
-        with Macro.golden(seed=seed) as m:
+        with Macro.golden(NETWORK_CONFIG, seed=seed) as m:
             pred, _, _ = run_binary_network(m, net, x_te)
         ok &= _exact_rows(rows, name, sw, pred, labels)
         progress(rows[-1])
@@ -158,7 +164,7 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
         net = train_int(xq_tr, data.y_train, hidden=64, seed=seed)
         name = f"{net.input_bits}-bit x {net.weight_bits}-bit first layer"
         sw = net.predict(xq_te)
-        with Macro.golden(seed=seed) as m:
+        with Macro.golden(NETWORK_CONFIG, seed=seed) as m:
             pred, _, _ = run_int_network(m, net, xq_te)
         ok &= _exact_rows(rows, name, sw, pred, labels)
         n = max(1, dies // 4)
@@ -174,11 +180,11 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
     subset = x_te[:rtl_images]
     timing = None
     if rtl_images and sims:
-        with Macro.golden(seed=seed) as g:
+        with Macro.golden(NETWORK_CONFIG, seed=seed) as g:
             _, g_h, g_y2 = run_binary_network(g, main, subset)
         for sim in sims:
             t0 = time.perf_counter()
-            with Macro.rtl(seed=seed, sim=sim) as r:
+            with Macro.rtl(NETWORK_CONFIG, seed=seed, sim=sim) as r:
                 r_pred, r_h, r_y2 = run_binary_network(r, main, subset)
                 ns = dict(r.backend.sim_time_ns)
             same = np.array_equal(r_h, g_h) and np.array_equal(r_y2, g_y2)
@@ -197,7 +203,7 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
         out(row.line())
 
     # What one batch of the main network costs on one macro.
-    c = Macro.golden().config
+    c = NETWORK_CONFIG
     reps = output_replicas(10, c.cols)
     plans = (plan_layer(64, hidden, rows=c.rows, cols=c.cols),
              plan_layer(hidden, 10 * reps, rows=c.rows, cols=c.cols))
@@ -283,19 +289,22 @@ def _plot_results(studies: dict[str, np.ndarray], *, sw_pct: float, network: str
     return f"== picture: {path}"
 
 
-def _inference_cost_lines(sched, *, batch: int) -> list[str]:
-    """Energy and latency per inference from the published PPA results (``make ppa``)."""
+def _inference_cost_lines(sched, *, batch: int, config=NETWORK_CONFIG) -> list[str]:
+    """Energy and latency per inference from the published PPA results (``make ppa``) of the
+    build the network runs on (``config``)."""
     from ..ppa.report import inference_cost
-    from ..published import published_ppa_results
+    from ..published import published_results_of
 
-    results = published_ppa_results()
+    results = published_results_of(config)
     if not results:
-        return ["   energy per inference: no published PPA results (run `make ppa`)"]
+        return [f"   energy per inference: no published PPA results of {config.slug} (run "
+                f"`make ppa`)"]
     lines = []
     for r in results:
         energy_J, latency_ns = inference_cost(r, vmms=sched.passes + sched.calibration_passes,
                                               row_writes=sched.row_writes)
-        lines.append(f"   per inference, {r['title']}: {energy_J / batch * 1e9:.2f} nJ, "
+        lines.append(f"   per inference, {r['title']}, {config.slug}: "
+                     f"{energy_J / batch * 1e9:.2f} nJ, "
                      f"{latency_ns / batch / 1e3:.2f} µs at the STA-confirmed "
                      f"{r['period_ns']:g} ns clock (batch of {batch}; weight-row writes' "
                      f"energy amortised, their time not counted)")

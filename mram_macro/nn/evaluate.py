@@ -6,9 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import profile_config
 from ..host import Macro
 from .tiling import run_int_layer, run_pm1_layer
 from .train import BinaryMLP, IntMLP
+
+#: The build the networks run on: on-chip sign activations (MODE.ACTIVATION) for the hidden
+#: layer, multi-bit inputs for the integer network (the default, plain macro has neither).
+NETWORK_CONFIG = profile_config("full")
 
 __all__ = ["run_binary_network", "run_int_network", "DieStudy", "die_study"]
 
@@ -65,7 +70,9 @@ class DieStudy:
 
 def die_study(model, x, labels, *, device, dies: int, calibrate: bool, seed: int = 1000,
               config=None) -> DieStudy:
-    """Accuracy of ``model`` on ``dies`` golden dies of ``device`` (seeds ``seed + i``)."""
+    """Accuracy of ``model`` on ``dies`` golden dies of ``device`` (seeds ``seed + i``), built
+    as ``config`` (default :data:`NETWORK_CONFIG`)."""
+    config = config or NETWORK_CONFIG
     run = run_int_network if isinstance(model, IntMLP) else run_binary_network
     acc = []
     for i in range(dies):

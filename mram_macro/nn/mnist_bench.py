@@ -276,7 +276,7 @@ def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: in
         out["libraries"].append({
             "title": r["title"], "period_ns": r["period_ns"],
             "cycles_per_vmm": r["cycles_per_vmm"], "vmm_energy_J": r["total_J"],
-            "ppa_config": MacroConfig(**r["config"]).slug, "workload": r.get("workload"),
+            "ppa_config": MacroConfig.from_dict(r["config"]).slug, "workload": r.get("workload"),
             "one_macro_energy_per_image_J": e_one / batch,
             "one_macro_latency_per_image_ns": t_one / batch,
             "one_macro_cycles_per_image": vmms_one * r["cycles_per_vmm"] / batch,

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..clock_tree import TREE_VERSION
-from ..config import MacroConfig
+from ..config import FULL_FEATURES, MacroConfig
 from ..synth import (
     FlatNetlist,
     count_cells,
@@ -28,17 +28,18 @@ __all__ = ["SignOff", "flat_netlist", "sign_off", "sign_off_verilog", "STA_CONFI
 
 TOP = "mram_macro"
 
-#: Configurations `make sta` (``python -m mram_macro.ppa sta``) signs off: the default macro
-#: (two-step TDC, 8 phases, 64-bit stream) and a small one (the test's), the default geometry
-#: with 16 phases (the 5 ns clock's design), the counter-TDC macro that was the default before
-#: (32-bit stream), and the chip's 4-bit coarse TDC (its code -> value table; ``make bench``
-#: compares the three modes).
+#: Configurations `make sta` (``python -m mram_macro.ppa sta``) signs off: the default (plain)
+#: macro (two-step TDC, 8 phases, 64-bit stream), the full-featured one (config.FULL_FEATURES)
+#: and, with all features, a small one (the test's), the default geometry with 16 phases (the
+#: 5 ns clock's design), the counter-TDC macro (32-bit stream) and the chip's 4-bit coarse TDC
+#: (its code -> value table; ``make bench`` compares the three modes).
 STA_CONFIGS = {"default": MacroConfig(),
+               "full": MacroConfig(**FULL_FEATURES),
                "small": MacroConfig(rows=8, cols=4, tdc_bits=4, result_width=8,
-                                    stream_width=8),
-               "two_step_k16": MacroConfig(tdc_fine_taps=16),
-               "counter": MacroConfig(tdc_mode="counter", stream_width=32),
-               "coarse": MacroConfig(tdc_mode="coarse", tdc_bits=4)}
+                                    stream_width=8, **FULL_FEATURES),
+               "two_step_k16": MacroConfig(tdc_fine_taps=16, **FULL_FEATURES),
+               "counter": MacroConfig(tdc_mode="counter", stream_width=32, **FULL_FEATURES),
+               "coarse": MacroConfig(tdc_mode="coarse", tdc_bits=4, **FULL_FEATURES)}
 
 
 @dataclass(frozen=True)

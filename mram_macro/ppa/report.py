@@ -440,7 +440,7 @@ def plot_rows(results: list[dict], profiles: list[dict] | None = None) -> list[d
 
     rows = [{**r, "row_label": f"{r['title']}, {build(r)}"} for r in results]
     rows += [{**r, "row_label": f"{r['title']}, {r['profile']}"} for r in profiles or ()
-             if r["profile"] != "default"]
+             if MacroConfig.from_dict(r["config"]) != MacroConfig()]
     return rows
 
 

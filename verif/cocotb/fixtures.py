@@ -19,7 +19,7 @@ import os
 
 import cocotb
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.periphery.tdc import SYNC_STAGES
 from sim_models.device import DeviceParams
 from verif.budgets import test_timeout_ms
@@ -29,7 +29,7 @@ from verif.cocotb.env import MacroEnv
 
 def _config() -> MacroConfig:
     text = os.environ.get("MRAM_CONFIG")
-    return MacroConfig.from_json(text) if text else MacroConfig()
+    return MacroConfig.from_json(text) if text else profile_config("full")
 
 
 def _seed() -> int:

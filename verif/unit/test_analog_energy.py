@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.ppa import analog
 from mram_macro.ppa.analog import (
     AnalogEnergy,
@@ -49,7 +49,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "ppa.md"
 
 @pytest.fixture(scope="module")
 def setup():
-    config, device = MacroConfig(), DeviceParams()
+    config, device = profile_config("full"), DeviceParams()
     readout = design_readout_for(config, device, t_clk_ns=T_CLK)
     energy = analog_energy(config=config, device=device, readout=readout, t_clk_ns=T_CLK,
                            eval_cycles=EVAL, vmm_cycles=VMM, bypass_toggles_per_vmm=TOGGLES)
@@ -213,7 +213,7 @@ def test_two_step_tdc_front_end(setup):
 
 
 def test_counter_tdc_has_no_interpolator():
-    config, device = MacroConfig(tdc_mode="counter"), DeviceParams()
+    config, device = profile_config("full", tdc_mode="counter"), DeviceParams()
     readout = design_readout_for(config, device, t_clk_ns=T_CLK)
     e = analog_energy(config=config, device=device, readout=readout, t_clk_ns=T_CLK,
                       eval_cycles=100.0, vmm_cycles=110.0, bypass_toggles_per_vmm=64.0)
@@ -235,7 +235,7 @@ def test_write_energy_per_row(setup):
 @pytest.mark.parametrize("pulse_cycles", [1, 4, 20])
 def test_write_pulse_switches_and_current_fits_the_cell(t_clk_ns, pulse_cycles):
     device = DeviceParams()
-    config = MacroConfig(write_pulse_cycles=pulse_cycles)
+    config = profile_config("full", write_pulse_cycles=pulse_cycles)
     pulse = write_pulse_ns(config=config, device=device, t_clk_ns=t_clk_ns)
     assert pulse >= device.t_switch_ns
     assert pulse >= pulse_cycles * t_clk_ns
@@ -293,9 +293,9 @@ def test_operating_point_matches_a_monte_carlo_of_random_vmms(setup):
 
 
 @pytest.mark.parametrize(("config", "t_clk_ns", "measured"), [
-    (MacroConfig(tdc_mode="counter"), 2.0, 112.45),
-    (MacroConfig(tdc_mode="coarse", tdc_bits=4), 2.0, 18.22),
-    (MacroConfig(tdc_mode="coarse", tdc_bits=4), 5.0, 17.00),   # 16 result beats per VMM
+    (profile_config("full", tdc_mode="counter"), 2.0, 112.45),
+    (profile_config("full", tdc_mode="coarse", tdc_bits=4), 2.0, 18.22),
+    (profile_config("full", tdc_mode="coarse", tdc_bits=4), 5.0, 17.00),   # 16 result beats per VMM
 ])
 def test_cycles_per_vmm_of_other_modes_match_the_bench(config, t_clk_ns, measured):
     """`make bench` (README, TDC modes) measured these on Verilator, ideal device."""
@@ -306,7 +306,7 @@ def test_cycles_per_vmm_of_other_modes_match_the_bench(config, t_clk_ns, measure
 
 
 def _args(**changes):
-    config, device = MacroConfig(), DeviceParams()
+    config, device = profile_config("full"), DeviceParams()
     kwargs = dict(config=config, device=device,
                   readout=design_readout_for(config, device, t_clk_ns=T_CLK), t_clk_ns=T_CLK,
                   eval_cycles=EVAL, vmm_cycles=VMM, bypass_toggles_per_vmm=TOGGLES)
@@ -328,7 +328,7 @@ def _args(**changes):
     ({"config": "default"}, "config must be a MacroConfig, not str"),
     ({"device": None}, "device must be a DeviceParams, not NoneType"),
     ({"readout": 3}, "readout must be a ReadoutParams, not int"),
-    ({"config": MacroConfig(tdc_mode="counter")}, "fine_taps=8, the configuration 1"),
+    ({"config": profile_config("full", tdc_mode="counter")}, "fine_taps=8, the configuration 1"),
 ])
 def test_bad_arguments_are_rejected(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -350,7 +350,7 @@ def test_bad_helper_arguments_are_rejected(setup):
     with pytest.raises(ValueError, match="pulse_ns must be a positive number, not 0"):
         write_row_energy_J(cols=64, device=device, pulse_ns=0, c_line_F=1e-15)
     with pytest.raises(ValueError, match="t_clk_ns must be a positive number"):
-        write_pulse_ns(config=MacroConfig(), device=device, t_clk_ns=float("nan"))
+        write_pulse_ns(config=profile_config("full"), device=device, t_clk_ns=float("nan"))
 
 
 def _liberty_value(text: str, cell: str, pin: str, *, cap=False, when=None, related=None,

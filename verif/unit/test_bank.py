@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.host import Bank, HostError, Macro
 from sim_models.device import DeviceParams
 
-GAIN = MacroConfig(calibration="gain", tdc_mode="counter")
+GAIN = profile_config("full", calibration="gain", tdc_mode="counter")
 
 
 def test_784_input_layer_tiles_exactly_in_ideal_mode_on_a_small_slice():
@@ -18,7 +18,7 @@ def test_784_input_layer_tiles_exactly_in_ideal_mode_on_a_small_slice():
     w = rng.choice([-1, 1], (784, 64))
     x = rng.choice([-1, 1], (12, 784))
     t = rng.integers(-30, 30, 64)
-    with Bank.golden(13, seed=3) as bank:
+    with Bank.golden(13, profile_config("full"), seed=3) as bank:
         layer = bank.place(w)
         assert (layer.plan.row_tiles, layer.plan.col_tiles) == (13, 1)
         assert layer.stationary and bank.free_macros == 0
@@ -32,7 +32,7 @@ def test_shared_macros_rewrite_tiles_and_stay_exact():
     w = rng.choice([-1, 1], (200, 10))
     w2 = rng.choice([-1, 1], (10, 4))
     x = rng.choice([-1, 1], (5, 200))
-    with Bank.golden(2, seed=0) as bank:
+    with Bank.golden(2, profile_config("full"), seed=0) as bank:
         layer = bank.place(w)
         second = bank.place(w2)  # no macro is free: shares the bank with the first layer
         assert not layer.stationary
@@ -50,7 +50,7 @@ def test_one_row_tile_thresholds_run_on_chip_in_activation_mode():
     w = rng.choice([-1, 1], (40, 10))
     x = rng.choice([-1, 1], (6, 40))
     t = rng.integers(-6, 6, 10)
-    with Bank.golden(1, seed=0) as bank:
+    with Bank.golden(1, profile_config("full"), seed=0) as bank:
         layer = bank.place(w)
         calls = []
         m = bank.macros[0]
@@ -82,7 +82,7 @@ def test_bank_construction_is_validated(call, match):
 
 
 def test_place_is_validated():
-    with Bank.golden(2) as bank:
+    with Bank.golden(2, profile_config("full")) as bank:
         with pytest.raises(HostError, match=r"array of -1/\+1"):
             bank.place(np.zeros((3, 3)))
         with pytest.raises(HostError, match=r"calibrate must be one of"):
@@ -107,7 +107,7 @@ def test_set_temperature_changes_a_running_macro_and_is_validated():
     rng = np.random.default_rng(3)
     w = rng.choice([-1, 1], (64, 64))
     x = rng.choice([-1, 1], (64, 64))
-    with Macro.golden(device=DeviceParams.paper(), seed=2) as m:
+    with Macro.golden(profile_config("full"), device=DeviceParams.paper(), seed=2) as m:
         m.write_weights(w)
         m.calibrate()
         cold = m.vmm(x)
@@ -173,7 +173,7 @@ def test_row_tiles_meet_in_the_accumulator_with_on_chip_activation():
     w = rng.choice([-1, 1], (150, 70))   # 3 row tiles x 2 column tiles
     x = rng.choice([-1, 1], (2, 150))
     t = rng.integers(-10, 10, 70)
-    with Bank.golden(2, seed=2) as bank:
+    with Bank.golden(2, profile_config("full"), seed=2) as bank:
         layer = bank.place(w)
         np.testing.assert_array_equal(layer.run_accumulated(x), x @ w)
         np.testing.assert_array_equal(layer.run_accumulated(x, thresholds=t),
@@ -190,7 +190,7 @@ def test_bank_setters_reach_every_macro_all_or_none(monkeypatch):
     """The TDC start delay, the verify read and the write-verify settings go to every macro of
     the die; one macro's refusal leaves every macro as it was; the start delay only before a
     layer is placed (its calibrations were taken at the old delay)."""
-    with Bank.golden(3, seed=4) as bank:
+    with Bank.golden(3, profile_config("full"), seed=4) as bank:
         start = bank.macros[0].tdc_start_delay
         bank.set_write_verify(max_retries=1, pulse_doubling=False)
         assert all(m.write_verify["max_retries"] == 1 and not m.write_verify["pulse_doubling"]

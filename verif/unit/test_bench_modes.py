@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from sim_models import DeviceParams
 from sim_models.calibration import check_methods
 from sim_models.studies import tracking_study
@@ -60,8 +60,8 @@ def test_error_cells_follow_the_build(mode):
 def test_tracking_rows_only_with_the_tracker():
     """A build without the tracker gets no tracking-on rows (the golden model would track in
     any build: the study must not report a tracker the RTL does not have)."""
-    off = MacroConfig(tdc_mode="counter", stream_width=32, calibration="offset")
-    on = MacroConfig(tdc_mode="counter", stream_width=32, calibration="gain")
+    off = profile_config("full", tdc_mode="counter", stream_width=32, calibration="offset")
+    on = profile_config("full", tdc_mode="counter", stream_width=32, calibration="gain")
     s_off = tracking_study(off, PAPER, dies=1, temperatures_C=(85.0,), test_vectors=64,
                            methods=("none", "offset"))
     s_on = tracking_study(on, PAPER, dies=1, temperatures_C=(85.0,), test_vectors=64,
@@ -74,8 +74,8 @@ def test_tracking_rows_only_with_the_tracker():
 
 
 def test_methods_need_their_registers():
-    counter = MacroConfig(tdc_mode="counter", stream_width=32)
-    coarse = MacroConfig(tdc_mode="coarse", tdc_bits=4, stream_width=64)
+    counter = profile_config("full", tdc_mode="counter", stream_width=32)
+    coarse = profile_config("full", tdc_mode="coarse", tdc_bits=4, stream_width=64)
     with pytest.raises(ValueError, match="calibration='gain'"):
         check_methods(counter, ("gain+offset",))
     with pytest.raises(ValueError, match="tdc_mode='coarse'"):

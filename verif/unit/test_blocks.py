@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.layouts import InputFlags, input_flags, pack_input_vector, pack_result_vector
 from mram_macro.periphery.accumulator import Accumulator
 from mram_macro.periphery.input_deserializer import InputDeserializer
@@ -103,11 +103,11 @@ def test_accumulator_clear_accumulate_shift_negate_wraps():
     run(dut, tb)
 
 
-@pytest.mark.parametrize("config", [MacroConfig(rows=20, stream_width=8),
-                                    MacroConfig(rows=8, tdc_bits=4, stream_width=8),
-                                    MacroConfig(rows=20, stream_width=8, multibit=False),
-                                    MacroConfig(rows=8, tdc_bits=4, stream_width=8,
-                                                multibit=False)],
+@pytest.mark.parametrize("config", [profile_config("full", rows=20, stream_width=8),
+                                    profile_config("full", rows=8, tdc_bits=4, stream_width=8),
+                                    profile_config("full", rows=20, stream_width=8, multibit=False),
+                                    profile_config("full", rows=8, tdc_bits=4, stream_width=8,
+                                                   multibit=False)],
                          ids=["3beats", "1beat", "3beats-1pass", "1beat-1pass"])
 def test_input_deserializer_lengths_and_flags(config):
     check_input_deserializer(config, InputDeserializer(config))
@@ -181,7 +181,7 @@ def check_input_deserializer(config, dut, **run_args) -> None:
 
 
 def test_result_serializer_packs_and_obeys_backpressure():
-    config = MacroConfig(rows=8, cols=5, tdc_bits=4, result_width=6, stream_width=8)
+    config = profile_config("full", rows=8, cols=5, tdc_bits=4, result_width=6, stream_width=8)
     dut = ResultSerializer(config)
     rng = np.random.default_rng(7)
     vectors = [rng.integers(-32, 32, config.cols) for _ in range(6)]

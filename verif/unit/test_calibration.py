@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from sim_models import (
     DeviceParams,
     GoldenMacro,
@@ -29,7 +29,7 @@ def test_calibration_removes_a_constant_code_offset_exactly():
     """A misprogrammed TDC start delay shifts every code by the same amount: calibration must
     find CAL_OFFSET = rows - 2 * shift and make every result exact again (a start-delay cycle
     is ``fine_taps`` counts with the two-step TDC, one with the counter)."""
-    for config in (MacroConfig(), MacroConfig(tdc_mode="counter")):
+    for config in (profile_config("full"), profile_config("full", tdc_mode="counter")):
         shift = 3 * config.fine_taps
         g = GoldenMacro(config)
         rng = np.random.default_rng(0)
@@ -44,7 +44,7 @@ def test_calibration_removes_a_constant_code_offset_exactly():
 
 
 def test_offsets_from_measured_results_and_clipped_codes():
-    config = MacroConfig(rows=8, cols=3, tdc_bits=4, result_width=8, stream_width=8)
+    config = profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=8, stream_width=8)
     g = GoldenMacro(config)
     w = np.array([[1, 0, 1]] * 8)
     g.array.load_weights(w)
@@ -72,7 +72,7 @@ def test_calibration_pays_off_at_the_paper_spread():
     """Over 12 dies at the paper's sigma: the result error falls by about a quarter (the
     input-independent half of a column's variance is removed; measured over 200 dies: RMS
     2.31 -> 1.78, mean |error| 1.72 -> 1.26), and the offsets keep the parity of ``rows``."""
-    s = calibration_study(MacroConfig(), DeviceParams.paper(), dies=12, n_pairs=16,
+    s = calibration_study(profile_config("full"), DeviceParams.paper(), dies=12, n_pairs=16,
                           test_vectors=256, seed=1)
     assert 1.9 < s.before.rms < 2.8
     assert s.after.rms < 0.85 * s.before.rms
@@ -82,7 +82,7 @@ def test_calibration_pays_off_at_the_paper_spread():
 
 
 def test_offset_rounding_keeps_the_parity_of_rows_unless_asked_not_to():
-    config = MacroConfig()
+    config = profile_config("full")
     rng = np.random.default_rng(4)
     w = rng.integers(0, 2, (64, 64))
     offsets = {}
@@ -99,7 +99,7 @@ def test_calibration_removes_most_comparator_offset_error():
     """Comparator offsets are a per-column property: calibration should remove almost all of
     their error (measured: mean |error| 0.9 -> 0.05 at 1 mV)."""
     d = DeviceParams(comparator_offset_sigma_V=1e-3)
-    s = calibration_study(MacroConfig(), d, dies=8, n_pairs=8, test_vectors=128, seed=2)
+    s = calibration_study(profile_config("full"), d, dies=8, n_pairs=8, test_vectors=128, seed=2)
     assert s.before.mean_abs > 0.5
     assert s.after.mean_abs < 0.2 * s.before.mean_abs
     assert s.after.max_abs <= 2 and s.dies_per_s > 0

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from mram_macro.config import COARSE_MAX_TDC_BITS, ConfigError, MacroConfig
+from mram_macro.config import COARSE_MAX_TDC_BITS, ConfigError, MacroConfig, profile_config
 from mram_macro.host import HostError, Macro
 from mram_macro.regmap import lut_count, lut_entry_word
 from mram_macro.top import macro_regmap
@@ -23,21 +23,21 @@ from sim_models.coarse import (
 from sim_models.readout import CHIP_WINDOW_NS, design_coarse_readout, trip_time_ns
 from sim_models.studies import coarse_study
 
-COARSE = MacroConfig(tdc_bits=4, tdc_mode="coarse")
+COARSE = profile_config("full", tdc_bits=4, tdc_mode="coarse")
 
 
 def test_config_relaxes_the_code_rule_only_in_coarse_mode():
     assert COARSE.slug == "r64_c64_t4_w16_s64_coarse"
-    assert MacroConfig(tdc_mode="counter").slug == "r64_c64_t7_w16_s64_counter"
+    assert profile_config("full", tdc_mode="counter").slug == "r64_c64_t7_w16_s64_counter"
     assert MacroConfig.from_json(COARSE.to_json()) == COARSE
     with pytest.raises(ConfigError, match="tdc_mode='coarse' \\(several counts per code\\)"):
-        MacroConfig(tdc_bits=4)
+        profile_config("full", tdc_bits=4)
     with pytest.raises(ConfigError, match="tdc_mode must be one of 'counter', 'coarse'"):
-        MacroConfig(tdc_mode="fine")
+        profile_config("full", tdc_mode="fine")
     with pytest.raises(ConfigError, match=f"use tdc_bits <= {COARSE_MAX_TDC_BITS}"):
-        MacroConfig(tdc_bits=COARSE_MAX_TDC_BITS + 1, tdc_mode="coarse")
+        profile_config("full", tdc_bits=COARSE_MAX_TDC_BITS + 1, tdc_mode="coarse")
     with pytest.raises(ConfigError, match="cannot carry a raw 6-bit TDC code"):
-        MacroConfig(rows=8, tdc_bits=6, result_width=5, tdc_mode="coarse")
+        profile_config("full", rows=8, tdc_bits=6, result_width=5, tdc_mode="coarse")
 
 
 @pytest.mark.parametrize("t_clk_ns, codes_used", [(5.0, 4), (2.0, 8), (1.0, 15)])
@@ -122,7 +122,7 @@ def test_lut_entry_register_rejects_out_of_range_words():
     assert "COL=64" in reg.check_write(lut_entry_word(COARSE, 64, 0, 0))
     assert "outside its fields" in reg.check_write(lut_entry_word(COARSE, 0, 0, 0) | 1 << 30)
     assert "ENABLE=1" in rm["WV_CTRL"].check_write(1)
-    counter = macro_regmap(MacroConfig(tdc_mode="counter"))
+    counter = macro_regmap(profile_config("full", tdc_mode="counter"))
     assert "LUT_ENTRY" not in {r.name for r in counter.registers}
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.periphery.input_deserializer import InputDeserializer
 
 from .sim import DeadlineExceeded, run
@@ -25,7 +25,7 @@ class _OffByOneBeat(MacroConfig):
 
 @pytest.mark.timeout(60)
 def test_broken_deserializer_fails_within_its_deadline():
-    good = MacroConfig(rows=20, stream_width=8)
+    good = profile_config("full", rows=20, stream_width=8)
     broken = InputDeserializer(_OffByOneBeat(**good.to_dict()))
     t0 = time.perf_counter()
     with pytest.raises(DeadlineExceeded, match=r"testbench\(es\) .*sink.* did not finish "

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.top import verify_read_design
 from sim_models import (
     LEFT,
@@ -171,7 +171,7 @@ def test_evaluation_noise_is_counter_based_and_reproducible():
 
 def test_noisy_golden_batch_equals_pin_level_single_evaluations():
     """The golden batch path and per-evaluation pin-model calls draw the same noise."""
-    config = MacroConfig(tdc_mode="counter")
+    config = profile_config("full", tdc_mode="counter")
     d = DeviceParams.paper(comparator_offset_sigma_V=1e-3, comparator_noise_rms_V=0.5e-3,
                            tdc_jitter_rms_ns=1.0, p_stuck_low=0.01, p_stuck_high=0.01)
     rng = np.random.default_rng(5)
@@ -204,7 +204,7 @@ def test_noisy_golden_batch_equals_pin_level_single_evaluations():
 
 def test_folded_fast_path_equals_reference_readout():
     """GoldenMacro's folded matrix product gives the codes of the reference readout path."""
-    config = MacroConfig(tdc_mode="counter")
+    config = profile_config("full", tdc_mode="counter")
     d = DeviceParams.paper(comparator_offset_sigma_V=2e-3, p_stuck_low=0.02, p_stuck_high=0.02,
                            temperature_C=70.0)
     rng = np.random.default_rng(9)
@@ -242,7 +242,7 @@ def test_folded_fast_path_equals_reference_readout():
 def test_ideal_mode_stays_exact_with_every_default():
     d = DeviceParams()
     assert d.ideal and d.high_state_factor == 1.0 and d.write_failure_probability(10.0) == 0.0
-    config = MacroConfig(rows=100, cols=3, tdc_bits=7, stream_width=64)
+    config = profile_config("full", rows=100, cols=3, tdc_bits=7, stream_width=64)
     g = GoldenMacro(config, seed=None)
     rng = np.random.default_rng(0)
     w = rng.integers(0, 2, (100, 3))
@@ -296,7 +296,7 @@ def test_temperature_lowers_the_high_state_only():
     rows = 64
     ideal_hot = DeviceParams(temperature_C=85.0)
     ro = design_readout(rows, DeviceParams())
-    g = GoldenMacro(MacroConfig(tdc_mode="counter"), ideal_hot, ro)
+    g = GoldenMacro(profile_config("full", tdc_mode="counter"), ideal_hot, ro)
     g.array.load_weights(np.ones((rows, 64), dtype=bool))
     codes, _ = g.convert(np.stack([np.ones(rows), np.zeros(rows)]))
     assert (codes[0] == 0).all()                          # all match: low state, unchanged
@@ -361,8 +361,8 @@ def test_die_is_reproducible_and_round_trips_through_npz_and_csv(tmp_path):
     assert back.equals(die)
     assert np.array_equal(Die.from_csv(tmp_path / "mtj.csv").comparator_offset_V, np.zeros(5))
     # the same die drives the golden model and an array built from it
-    g = GoldenMacro.from_die(MacroConfig(rows=8, cols=5, tdc_bits=4, result_width=8,
-                                         stream_width=8), back, d)
+    g = GoldenMacro.from_die(profile_config("full", rows=8, cols=5, tdc_bits=4, result_width=8,
+                                            stream_width=8), back, d)
     a = MramArray.from_die(back, d)
     seeded = MramArray(8, 5, d, seed=2**100 + 3)
     w = np.random.default_rng(0).integers(0, 2, (8, 5))
@@ -546,8 +546,8 @@ def test_single_read_setup_for_the_default_macro():
         s = single_read_delay_and_threshold(rows, d, design_readout(rows, d), bits)
         assert 0 <= s.code_low < s.threshold_code <= s.code_high < (1 << bits) - 1
         # the RTL's WV_READ reset values agree
-        config = MacroConfig(rows=rows, cols=4, tdc_bits=bits, result_width=16,
-                             tdc_mode="counter")
+        config = profile_config("full", rows=rows, cols=4, tdc_bits=bits, result_width=16,
+                                tdc_mode="counter")
         assert verify_read_design(config) == (s.start_delay_cycles, s.threshold_code)
 
 

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from sim_models.device import DeviceError, DeviceParams
 from sim_models.devices import PRESETS, ReadoutRefused, preset, readout_for, sources_markdown
 from sim_models.readout import V_REF_MAX_RATIO, design_readout_for
@@ -45,7 +45,7 @@ def test_assumptions_are_labelled():
 
 
 def test_readout_follows_the_same_derivation():
-    config = MacroConfig(tdc_mode="counter")
+    config = profile_config("full", tdc_mode="counter")
     for p in PRESETS.values():
         try:
             expected = design_readout_for(config, p.device, t_clk_ns=5.0)
@@ -55,14 +55,14 @@ def test_readout_follows_the_same_derivation():
 
 
 def test_larger_cells_need_a_higher_reference():
-    config = MacroConfig(tdc_mode="counter")
+    config = profile_config("full", tdc_mode="counter")
     ratios = [readout_for(config, preset(n), t_clk_ns=5.0).v_ref_ratio
               for n in ("stt_2022", "sot", "me")]
     assert ratios == sorted(ratios) and ratios[0] < ratios[-1]
 
 
 def test_preset_without_legal_readout_is_refused_with_the_reason():
-    config = MacroConfig()     # 64 rows, two-step TDC with 8 phases
+    config = profile_config("full")     # 64 rows, two-step TDC with 8 phases
     readout_for(config, preset("stt_2022"), t_clk_ns=2.0)          # the chip's cell: fine
     with pytest.raises(ReadoutRefused, match=r"'me' cannot be read out with 64 rows.*"
                                              r"two_step.*8 phases.*V_ref = 0\.9\d\d V_pre.*"

@@ -14,7 +14,12 @@ import itertools
 import numpy as np
 import pytest
 
-from mram_macro.config import CAL_GAIN_ONE, CAL_GAIN_WIDTH, REPLICA_COLS, MacroConfig
+from mram_macro.config import (
+    CAL_GAIN_ONE,
+    CAL_GAIN_WIDTH,
+    REPLICA_COLS,
+    profile_config,
+)
 from mram_macro.layouts import (
     activation_beats,
     input_flags,
@@ -105,7 +110,7 @@ def test_tracker_keeps_its_trim_on_an_invalid_replica_sample(bad):
 def test_result_serializer_activation_frame_has_all_its_beats(cols):
     """Activation frames (``short``) between full frames, under back-pressure: each has
     ``activation_beats`` beats carrying the packed bits, ``tlast`` on its last beat only."""
-    config = MacroConfig(rows=8, cols=cols, tdc_bits=4, result_width=6, stream_width=8)
+    config = profile_config("full", rows=8, cols=cols, tdc_bits=4, result_width=6, stream_width=8)
     width = config.result_width
     dut = ResultSerializer(config)
     rng = np.random.default_rng(22)
@@ -154,7 +159,7 @@ def test_result_serializer_activation_frame_has_all_its_beats(cols):
 def test_one_beat_vectors_keep_every_flag():
     """A one-beat vector's flags come from its only beat: every combination of the four
     flags, and a different tuser on the next vector, arrive as sent."""
-    config = MacroConfig(rows=8, tdc_bits=4, stream_width=8)
+    config = profile_config("full", rows=8, tdc_bits=4, stream_width=8)
     assert config.in_beats == 1
     dut = InputDeserializer(config)
     combos = [dict(zip(("accumulate", "hold", "shift", "negate"), bits, strict=True))

@@ -21,7 +21,7 @@ from collections import Counter
 import pytest
 
 from mram_macro.clock_tree import is_tree_cell
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.ppa.activity import simulate_activity
 from mram_macro.ppa.energy import analyse_energy
 from mram_macro.ppa.flow import sign_off_verilog
@@ -72,7 +72,7 @@ def counter_power(tmp_path_factory):
     src = tmp / "counter.v"
     src.write_text(COUNTER)
     net = sign_off_verilog(src, lib, tmp / "flat", top="counter").netlist
-    act = simulate_activity(net.netlist, lib.require(), MacroConfig(), top="counter",
+    act = simulate_activity(net.netlist, lib.require(), profile_config("full"), top="counter",
                             build_dir=tmp / "gl", nvmm=ROUNDS,
                             test_module="verif.cocotb.test_counter_power")
     power = analyse_power(net.netlist, "counter", lib, act, workdir=tmp / "power")

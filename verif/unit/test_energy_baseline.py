@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from mram_macro.config import MacroConfig
 from mram_macro.ppa.report import (
     BASELINE,
     BASELINE_TOLERANCE,
@@ -25,7 +26,7 @@ from mram_macro.ppa.report import (
 def test_small_configuration_energy_has_not_risen(tmp_path):
     committed = json.loads(BASELINE.read_text())
     config = baseline_config()
-    assert committed["config"] == config.to_dict(), \
+    assert MacroConfig.from_dict(committed["config"]) == config, \
         "the baseline was measured on another configuration: python -m mram_macro.ppa baseline"
     assert committed["vmms"] == BASELINE_VMMS
     now = digital_energy(config, committed["library"], tmp_path)

@@ -40,16 +40,16 @@ from sim_models.device import DeviceParams
 from sim_models.devices import PRESETS, preset
 from sim_models.readout import design_readout_for
 
-SMALL = MacroConfig(rows=8, cols=4, tdc_bits=4, result_width=8, stream_width=8)
+SMALL = profile_config("full", rows=8, cols=4, tdc_bits=4, result_width=8, stream_width=8)
 CHECK_JSON = PROFILES_JSON.parents[1] / "explore" / "explore_check.json"
 
 
 # -- features and model ------------------------------------------------------------------------
 def test_features_count_the_flip_flops_synthesis_found():
     rows = {r["profile"]: r for r in json.loads(PROFILES_JSON.read_text())}
-    f = features(profile_config("default"))
+    f = features(profile_config("full"))
     for block in ("tdc", "accumulator", "input_driver", "write_controller", "read_control"):
-        assert f.flip_flops[block] == rows["default"]["anatomy"][block]["flip_flops"]
+        assert f.flip_flops[block] == rows["full"]["anatomy"][block]["flip_flops"]
 
 
 def test_model_reproduces_the_profiles_it_is_fitted_to():
@@ -63,20 +63,21 @@ def test_model_reproduces_the_profiles_it_is_fitted_to():
 def test_held_out_configurations_are_no_run_of_the_model():
     """The check is only a check if the model never saw its configurations."""
     seen = {r.config.slug for r in references().values()}
-    assert seen >= {profile_config(p).slug for p in ("default", "plain", "tracker")}
+    assert seen >= {profile_config(p).slug for p in ("plain", "full", "tracker")}
     assert len(fit_run_configs()) >= 6
     assert not seen & {c.slug for c in HELD_OUT.values()}
     assert len(HELD_OUT) >= 5
 
 
 def test_each_block_is_scaled_from_a_run_of_its_kind():
-    counter = MacroConfig(rows=32, cols=8, tdc_bits=6, tdc_mode="counter", stream_width=8)
+    counter = profile_config("full", rows=32, cols=8, tdc_bits=6, tdc_mode="counter",
+                             stream_width=8)
     e = estimate(counter, cycles_per_vmm=59, period_ns=2.0)
     refs = references()
     chosen = dict(e.block_references)
     assert refs[chosen["tdc"]].config.tdc_mode == "counter"
     assert refs[chosen["read_control"]].config.tdc_mode == "counter"
-    gain = estimate(MacroConfig(rows=16, cols=16, calibration="gain"), cycles_per_vmm=17,
+    gain = estimate(profile_config("full", rows=16, cols=16, calibration="gain"), cycles_per_vmm=17,
                     period_ns=2.0)
     assert refs[dict(gain.block_references)["accumulator"]].config.calibration == "gain"
 
@@ -84,7 +85,7 @@ def test_each_block_is_scaled_from_a_run_of_its_kind():
 def test_gated_clocks_are_charged_per_edge_not_per_cycle():
     """A TDC column's register is clocked once per VMM: a longer window must not scale it
     (the first model did, and was 41 % high on a counter TDC with a 112-cycle window)."""
-    c = MacroConfig(cols=32, tdc_mode="counter", stream_width=32)
+    c = profile_config("full", cols=32, tdc_mode="counter", stream_width=32)
     assert clock_edges("g_tdc5", c, 100) == clock_edges("g_acc", c, 100) == 1
     assert clock_edges("clk", c, 100) == clock_edges("g_sync", c, 100) == 100
     assert clock_edges("g_regs", c, 100) == 0
@@ -122,14 +123,14 @@ def test_recorded_check_meets_the_acceptance(tmp_path):
 
 
 def test_model_follows_structure_and_time():
-    d = MacroConfig()
+    d = profile_config("full")
     base = estimate(d, cycles_per_vmm=20, period_ns=2.0)
     slow = estimate(d, cycles_per_vmm=20, period_ns=4.0)
     assert math.isclose(slow.energy_J["leakage"], 2 * base.energy_J["leakage"], rel_tol=1e-9)
     assert math.isclose(slow.energy_J["clock"], base.energy_J["clock"], rel_tol=1e-9)
     # from one run, half the columns is half the accumulator
-    one = {"default": references()["default"]}
-    half = estimate(MacroConfig(cols=32), cycles_per_vmm=20, period_ns=2.0, refs=one)
+    one = {"full": references()["full"]}
+    half = estimate(profile_config("full", cols=32), cycles_per_vmm=20, period_ns=2.0, refs=one)
     full = estimate(d, cycles_per_vmm=20, period_ns=2.0, refs=one)
     assert half.blocks_J["accumulator"] == pytest.approx(full.blocks_J["accumulator"] / 2)
     assert half.area_flat_um2 < base.area_flat_um2
@@ -142,8 +143,8 @@ def test_model_is_within_tolerance_of_the_small_baseline():
 
 
 def test_block_no_profile_has_is_extrapolated_by_name():
-    coarse = MacroConfig(tdc_mode="coarse", tdc_bits=4)
-    profiles = {n: r for n, r in references().items() if n in ("default", "plain", "tracker")}
+    coarse = profile_config("full", tdc_mode="coarse", tdc_bits=4)
+    profiles = {n: r for n, r in references().items() if n in ("plain", "full", "tracker")}
     e = estimate(coarse, cycles_per_vmm=17, period_ns=2.0, refs=profiles)
     assert e.extrapolated == ("code_lut",)
     assert e.blocks_J["code_lut"] > 0
@@ -192,22 +193,22 @@ def test_run_check_compares_and_records(tmp_path):
 
 # -- points ------------------------------------------------------------------------------------
 def test_point_lengthens_the_write_pulse_to_the_cells_switching_time():
-    p = make_point(profile="default", device="stt_2022", t_clk_ns=2.0)
+    p = make_point(profile="full", device="stt_2022", t_clk_ns=2.0)
     assert p.config.write_pulse_cycles == math.ceil(preset("stt_2022").device.t_switch_ns / 2.0)
-    assert make_point(profile="default", device="sot", t_clk_ns=2.0).config.write_pulse_cycles \
-        == profile_config("default").write_pulse_cycles
+    assert make_point(profile="full", device="sot", t_clk_ns=2.0).config.write_pulse_cycles \
+        == profile_config("full").write_pulse_cycles
 
 
 def test_point_that_cannot_be_read_out_is_kept_with_the_reason():
-    p = make_point(profile="default", device="me", t_clk_ns=2.0)
+    p = make_point(profile="full", device="me", t_clk_ns=2.0)
     row = evaluate_point(p)
     assert row["feasible"] is False
     assert "cannot be read out" in row["reason"] and "V_ref" in row["reason"]
-    assert refusal(make_point(profile="default", device="stt_2022", t_clk_ns=2.0)) is None
+    assert refusal(make_point(profile="full", device="stt_2022", t_clk_ns=2.0)) is None
 
 
 def test_coarse_code_too_coarse_is_refused_by_the_hosts_rule():
-    p = make_point(profile="default", device="stt_2022", t_clk_ns=5.0, rows=32,
+    p = make_point(profile="full", device="stt_2022", t_clk_ns=5.0, rows=32,
                    tdc_mode="coarse", tdc_bits=4)
     assert "cannot resolve a dot product" in refusal(p)
 
@@ -218,7 +219,7 @@ def test_illegal_combinations_are_skipped_with_the_reason():
                    tdc_bits=4)
     points, skipped = expand(Space(rows=(64,), cols=(8,), tdc=("counter:5", "counter"),
                                    clocks_ns=(5.0,), stream_widths=(8,),
-                                   profiles=("default",), devices=("stt_2022",)))
+                                   profiles=("full",), devices=("stt_2022",)))
     assert len(points) == 1 and len(skipped) == 1
     assert "tdc_bits=5" in skipped[0]["reason"]
 
@@ -241,7 +242,7 @@ def test_space_validates_its_axes():
 # -- sweep, fronts, target --------------------------------------------------------------------
 def test_serial_sweep_writes_the_table(tmp_path):
     space = Space(rows=(16,), cols=(16,), tdc=("counter",), clocks_ns=(5.0,),
-                  stream_widths=(16,), profiles=("default",), devices=("stt_2022", "me"))
+                  stream_widths=(16,), profiles=("full",), devices=("stt_2022", "me"))
     points, _ = expand(space)
     seen = []
     result = run_sweep(points, dies=1, images=30, progress=lambda d, t: seen.append((d, t)))
@@ -309,10 +310,10 @@ def test_cli_refuses_bad_sweep_arguments(capsys, tmp_path):
 
 
 def test_coarse_window_that_outruns_its_code_is_refused():
-    me = make_point(profile="default", device="me", t_clk_ns=2.0, tdc_mode="coarse", tdc_bits=4)
+    me = make_point(profile="full", device="me", t_clk_ns=2.0, tdc_mode="coarse", tdc_bits=4)
     assert re.search(r"trip window \(\d+-\d+ ns\) outruns the 4-bit code.* \d+ of the 65 "
                      r"counts saturate", refusal(me))
-    stt = make_point(profile="default", device="stt_2022", t_clk_ns=2.0, tdc_mode="coarse",
+    stt = make_point(profile="full", device="stt_2022", t_clk_ns=2.0, tdc_mode="coarse",
                      tdc_bits=4)
     assert refusal(stt) is None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.sim.harness import (
     FEED_BEATS,
     FEED_COUNT_BITS,
@@ -22,7 +22,7 @@ from mram_macro.top import generate_verilog, macro_regmap
 from sim_models.device import DeviceParams
 from verif.cocotb.model import MacroModel
 
-SMALL = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
+SMALL = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
 
 
 @pytest.mark.parametrize("raw_codes", [False, True])
@@ -30,7 +30,7 @@ SMALL = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
 def test_batch_prediction_equals_pass_by_pass(noise, raw_codes):
     """vmm_clear_batch predicts what vmm does pass by pass: codes, overflow, values, the
     evaluation numbering (comparator noise on) and the state it leaves."""
-    config = MacroConfig()
+    config = profile_config("full")
     device = DeviceParams(comparator_noise_rms_V=2e-3 if noise else 0.0)
     one, batch = (MacroModel(config, macro_regmap(config), device, seed=5) for _ in range(2))
     rng = np.random.default_rng(3)
@@ -55,7 +55,7 @@ def test_batch_prediction_equals_pass_by_pass(noise, raw_codes):
 
 
 def test_batch_prediction_refuses_dead_columns():
-    config = MacroConfig()
+    config = profile_config("full")
     model = MacroModel(config, macro_regmap(config), DeviceParams(), seed=1)
     model.dead_columns = frozenset({3})
     with pytest.raises(ValueError, match="dead columns"):
@@ -96,7 +96,7 @@ def test_harness_rejects_a_foreign_module():
     with pytest.raises(ValueError, match="no `module mram_macro"):
         render_harness("module other(a);\n  input a;\nendmodule\n", SMALL)
     with pytest.raises(ValueError, match="configuration says"):
-        render_harness(generate_verilog(SMALL), MacroConfig())
+        render_harness(generate_verilog(SMALL), profile_config("full"))
 
 
 def _stub_macro(verilog: str) -> str:
@@ -185,8 +185,8 @@ def _icarus(tmp_path, verilog: str, config: MacroConfig, tb: str) -> dict[str, l
     return lines
 
 
-TWO_STEP = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
-                       tdc_mode="two_step", tdc_fine_taps=4)
+TWO_STEP = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                          tdc_mode="two_step", tdc_fine_taps=4)
 
 
 def test_harness_scheduler_keeps_the_comparator_timing_contract(tmp_path):
@@ -352,7 +352,7 @@ def test_cached_column_resistance_is_the_plain_sum_bit_for_bit():
         assert got.tobytes() == want.tobytes(), step
 
 
-@pytest.mark.parametrize("config", [TWO_STEP, MacroConfig()], ids=lambda c: c.slug)
+@pytest.mark.parametrize("config", [TWO_STEP, profile_config("full")], ids=lambda c: c.slug)
 def test_ceiling_probe_keeps_the_macro_busy(tmp_path, config):
     """The simulator speed probe (mram_macro/sim/ceiling.py) builds around the generated
     macro and streams VMMs through it (result frames come out), so its clock rate is that of

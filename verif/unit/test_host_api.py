@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.host import Backend, HostError, Macro
 from sim_models.device import DeviceParams
 from sim_models.golden import signed_dot
 
-SMALL = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8)
+SMALL = profile_config("full", rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8)
 
 
 def _macro(**kw):
@@ -63,7 +63,7 @@ def test_multi_bit_inputs_are_exact_in_ideal_mode():
 
 def test_calibration_reduces_the_error_on_a_spread_die_and_uses_the_written_weights():
     rng = np.random.default_rng(4)
-    cfg = MacroConfig()
+    cfg = profile_config("full")
     w = rng.choice([-1, 1], (64, 64))
     x = rng.choice([-1, 1], (400, 64))
     with Macro.golden(cfg, device=DeviceParams.paper(), seed=7) as m:
@@ -146,8 +146,8 @@ def test_activation_mode_returns_sign_of_result_minus_threshold():
 
 
 def test_a_build_without_the_activation_mode_refuses_it_and_keeps_its_results():
-    plain = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
-                        activation=False)
+    plain = profile_config("full", rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
+                           activation=False)
     rng = np.random.default_rng(7)
     w = rng.choice([-1, 1], (16, 8))
     x = rng.choice([-1, 1], (5, 16))
@@ -164,8 +164,8 @@ def test_a_build_without_the_activation_mode_refuses_it_and_keeps_its_results():
 
 
 def test_a_single_pass_build_refuses_flags_and_keeps_its_results():
-    single = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=8, stream_width=8,
-                         activation=False, multibit=False)
+    single = profile_config("full", rows=16, cols=8, tdc_bits=5, result_width=8, stream_width=8,
+                            activation=False, multibit=False)
     rng = np.random.default_rng(9)
     w = rng.choice([-1, 1], (16, 8))
     x = rng.choice([-1, 1], (5, 16))

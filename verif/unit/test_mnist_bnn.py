@@ -90,7 +90,7 @@ def test_cost_reads_the_measured_network_ppa(tmp_path, monkeypatch):
     path.write_text(json.dumps([rec]))
     monkeypatch.setattr(mb, "PPA_JSON", path)
     assert set(mb.measured_network_ppa(mb.BUILD, path)) == {"mnist"}
-    assert mb.measured_network_ppa(mb.MacroConfig(), path) == {}
+    assert mb.measured_network_ppa(mb.profile_config("full"), path) == {}
     cost = mb.cost_per_inference(synthetic_net(), batch=100)
     m = cost["measured"]
     assert m["bank_energy_per_image_J"] == pytest.approx(14 * rec["total_J"])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mram_macro.config import REPLICA_COLS, ConfigError, MacroConfig
+from mram_macro.config import REPLICA_COLS, ConfigError, MacroConfig, profile_config
 from mram_macro.layouts import (
     pack_input_vector,
     pack_result_vector,
@@ -23,8 +23,8 @@ from sim_models import (
 )
 from sim_models.readout import trip_cycles, trip_time_ns
 
-CONFIGS = [MacroConfig(), MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8,
-                                      stream_width=8),
+CONFIGS = [MacroConfig(), profile_config("full"),
+           MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8),
            MacroConfig(rows=100, cols=3, tdc_bits=7, stream_width=64),
            MacroConfig(rows=128, cols=128, tdc_bits=8)]
 
@@ -158,10 +158,11 @@ def test_invalid_configurations_are_rejected(kwargs, message):
 def test_a_build_without_the_activation_mode_has_no_thresholds():
     from mram_macro.regmap import build_regmap
 
-    plain = MacroConfig(activation=False)
-    assert plain.slug == MacroConfig().slug + "_noact"
+    plain = profile_config("full", activation=False)
+    assert plain.slug == profile_config("full").slug + "_noact"
     assert MacroConfig.from_json(plain.to_json()) == plain
-    full, lean = (build_regmap(c, tdc_start_delay=3) for c in (MacroConfig(), plain))
+    full, lean = (build_regmap(c, tdc_start_delay=3) for c in (profile_config("full"), plain))
+    assert build_regmap(MacroConfig(), tdc_start_delay=3).array("THRESHOLD") == []
     assert len(full.array("THRESHOLD")) == 64 and lean.array("THRESHOLD") == []
     mode = lean["MODE"]
     one = 1 << mode.field("ACTIVATION").lsb
@@ -171,26 +172,47 @@ def test_a_build_without_the_activation_mode_has_no_thresholds():
 
 
 def test_feature_profiles_build_and_an_unknown_one_is_refused():
-    from mram_macro.config import PROFILES, profile_config
+    from mram_macro.config import FULL_FEATURES, PROFILES
 
-    assert profile_config("default") == MacroConfig()
     plain = profile_config("plain")
-    assert not plain.activation and plain.result_width == plain.pass_result_width
-    assert not plain.multibit and not plain.has_write_verify
+    assert plain == MacroConfig()                   # the default is the paper's plain macro
+    assert not plain.activation and plain.result_width == plain.pass_result_width == 8
+    assert not plain.multibit and not plain.has_write_verify and not plain.result_register
+    full = profile_config("full")
+    assert full == MacroConfig(**FULL_FEATURES) and full.result_width == 16
+    assert full.activation and full.multibit and full.has_write_verify and full.result_register
+    assert profile_config("tracker").has_tracker and profile_config("full", rows=8).rows == 8
     assert len({profile_config(n) for n in PROFILES}) == len(PROFILES)
-    with pytest.raises(ConfigError, match="unknown profile 'lean'; known: default, plain"):
+    with pytest.raises(ConfigError, match="unknown profile 'lean'; known: plain, full, tracker"):
         profile_config("lean")
+
+
+def test_result_width_left_out_is_the_narrowest_the_build_allows():
+    """``result_width=None`` (the default): one pass and a raw code fit, 16 bits in a
+    multi-bit build; stored as the width, so both spellings are one build."""
+    assert MacroConfig().result_width == 8 and MacroConfig(result_width=8) == MacroConfig()
+    assert MacroConfig(rows=200, tdc_bits=8).result_width == 9
+    assert MacroConfig(rows=8, cols=4, tdc_bits=6).result_width == 6      # a raw 6-bit code
+    assert MacroConfig(multibit=True).result_width == 16
+    assert MacroConfig(rows=256, tdc_bits=9, multibit=True).result_width == 16
+    assert MacroConfig(result_width=12).result_width == 12
+    with pytest.raises(ConfigError, match="use result_width >= 8"):
+        MacroConfig(result_width=7)
 
 
 def test_write_verify_option_spellings_and_errors():
     """``write_verify``: None (built where the TDC can read one MTJ) and True are one build,
-    False leaves it out; the coarse TDC never has it and refuses True; a non-bool is refused.
-    Only False reaches the JSON and the slug."""
-    assert MacroConfig(write_verify=True) == MacroConfig() and MacroConfig().has_write_verify
-    off = MacroConfig(write_verify=False)
-    assert not off.has_write_verify and off.slug.endswith("_nowv")
-    assert off.to_dict()["write_verify"] is False and "write_verify" not in MacroConfig().to_dict()
-    assert MacroConfig.from_json(off.to_json()) == off
+    False (the default) leaves it out; the coarse TDC never has it and refuses True; a
+    non-bool is refused. The JSON always holds it; a mapping saved without it (by a release
+    whose default had it) reads as None. Only False reaches the slug."""
+    on = MacroConfig(write_verify=None)
+    assert MacroConfig(write_verify=True) == on and on.has_write_verify
+    off = MacroConfig()
+    assert off.write_verify is False and not off.has_write_verify and "_nowv_" in off.slug
+    assert off.to_dict()["write_verify"] is False and on.to_dict()["write_verify"] is None
+    assert MacroConfig.from_json(off.to_json()) == off and MacroConfig.from_json(on.to_json()) == on
+    saved = {k: v for k, v in profile_config("full").to_dict().items() if k != "write_verify"}
+    assert MacroConfig.from_dict(saved) == profile_config("full")
     coarse = dict(tdc_mode="coarse", tdc_bits=4)
     assert MacroConfig(**coarse, write_verify=False) == MacroConfig(**coarse)
     assert not MacroConfig(**coarse).has_write_verify
@@ -202,20 +224,26 @@ def test_write_verify_option_spellings_and_errors():
 
 def test_result_register_option_spellings_and_errors():
     """``result_register=False`` (streamed results) only where a pass is single, without the
-    activation mode or gain; only False reaches the JSON and the slug (``_stream``), and the
-    slug reads back; a non-bool is refused."""
-    from mram_macro.config import profile_config
+    activation mode or gain; None (the default) chooses False there and True elsewhere; the
+    JSON always holds it (a mapping saved without it reads as True, the default of earlier
+    releases); only False reaches the slug (``_stream``), and the slug reads back; a non-bool
+    is refused."""
     from verif.configs import parse_slug
 
     single = dict(multibit=False, activation=False)
     off = MacroConfig(**single, result_register=False)
-    assert off.slug.endswith("_1pass_stream") and off.to_dict()["result_register"] is False
-    assert "result_register" not in MacroConfig(**single).to_dict()
+    assert off == MacroConfig() and MacroConfig(result_register=None) == off
+    assert off.slug.endswith("_1pass_nowv_stream") and off.to_dict()["result_register"] is False
+    kept = MacroConfig(result_register=True)
+    assert kept.result_register and kept.to_dict()["result_register"] is True
+    assert not kept.slug.endswith("_stream") and parse_slug(kept.slug) == kept
     assert MacroConfig.from_json(off.to_json()) == off
-    assert parse_slug(off.slug) == off and parse_slug(MacroConfig(**single).slug).result_register
-    assert profile_config("plain").result_register is False
-    for bad in (dict(multibit=False), dict(activation=False),
-                dict(**single, calibration="gain")):
+    assert parse_slug(off.slug) == off
+    saved = {k: v for k, v in off.to_dict().items() if k != "result_register"}
+    assert MacroConfig.from_dict(saved) == kept
+    for build in (dict(multibit=True), dict(activation=True), dict(calibration="gain")):
+        assert MacroConfig(**build).result_register
+    for bad in (dict(multibit=True), dict(activation=True), dict(calibration="gain")):
         with pytest.raises(ConfigError, match=r"result_register=False streams each result .* "
                                               r"needs multibit=False, activation=False and "
                                               r"calibration='offset'"):
@@ -251,7 +279,7 @@ def test_stream_packing_round_trips(config):
 
 
 def test_raw_code_mode_stores_codes_without_accumulating():
-    config = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
+    config = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
     rng = np.random.default_rng(2)
     g = GoldenMacro(config)
     w = rng.integers(0, 2, (8, 12))

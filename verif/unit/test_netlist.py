@@ -10,15 +10,15 @@ import subprocess
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.periphery.clock_gate import ICG_VERILOG, ICG_VERILOG_EVENT
 from mram_macro.sim.harness import top_ports
 from mram_macro.sim.netlist import bank_inputs, event_netlist, write_event_netlist
 from mram_macro.sim.runner import build_subdir, icarus_netlist
 from mram_macro.top import generate_verilog
 
-TWO_STEP = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
-                       tdc_mode="two_step", tdc_fine_taps=4)
+TWO_STEP = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                          tdc_mode="two_step", tdc_fine_taps=4)
 
 needs_tools = pytest.mark.skipif(shutil.which("yosys") is None or shutil.which("iverilog") is None,
                                  reason="yosys/iverilog not on PATH (run `make setup`)")
@@ -113,8 +113,9 @@ def test_write_event_netlist_rewrites_only_when_the_rtl_changes(tmp_path):
     os.utime(flat, ns=(first - 10**9, first - 10**9))       # an older file keeps its time...
     write_event_netlist(rtl, flat)
     assert flat.stat().st_mtime_ns == first - 10**9
-    rtl.write_text(generate_verilog(MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8,
-                                                stream_width=8, tdc_mode="counter")))
+    rtl.write_text(generate_verilog(profile_config("full", rows=8, cols=12, tdc_bits=4,
+                                                   result_width=8,
+                                                   stream_width=8, tdc_mode="counter")))
     write_event_netlist(rtl, flat)                           # ...until the RTL changes
     assert flat.stat().st_mtime_ns > first - 10**9
     assert "arr_fine" not in flat.read_text()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mram_macro.cli import main
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.host import HostError, Macro
 from mram_macro.nn.data import Digits, load_digits_split
 from mram_macro.nn.evaluate import run_binary_network, run_int_network
@@ -17,7 +17,7 @@ from mram_macro.nn.tiling import (
 )
 from mram_macro.nn.train import train_binary, train_int
 
-SMALL = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8)
+SMALL = profile_config("full", rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8)
 
 
 @pytest.mark.parametrize("k, n", [(16, 8), (37, 21), (5, 3), (48, 16)])
@@ -79,7 +79,7 @@ def test_trained_networks_on_the_ideal_golden_model_equal_software_exactly():
     x_tr, x_te = Digits.binarise(d.x_train), Digits.binarise(d.x_test[:60])
     net = train_binary(x_tr, d.y_train, hidden=32, epochs=4, noise_sigma=(1.0, 1.0))
     assert set(np.unique(net.w1)) <= {-1, 1} and net.t1.dtype == np.int64
-    with Macro.golden() as m:
+    with Macro.golden(profile_config("full")) as m:
         pred, h, _ = run_binary_network(m, net, x_te)
     assert pred.tolist() == net.predict(x_te).tolist()
     assert h.tolist() == net.hidden(x_te @ net.w1).tolist()
@@ -88,7 +88,7 @@ def test_trained_networks_on_the_ideal_golden_model_equal_software_exactly():
     assert q_tr.min() >= -8 and q_tr.max() <= 7
     inet = train_int(q_tr, d.y_train, hidden=16, epochs=2)
     assert inet.w1.min() >= -8 and inet.w1.max() <= 7
-    with Macro.golden() as m:
+    with Macro.golden(profile_config("full")) as m:
         pred, y1, _ = run_int_network(m, inet, q_te)
     assert y1.tolist() == (q_te @ inet.w1).tolist()
     assert pred.tolist() == inet.predict(q_te).tolist()

@@ -16,15 +16,15 @@ from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
 from mram_macro.bus import RegisterFile, Resp, axi_lite_members, axi_stream_members
-from mram_macro.config import AXIL_DATA_WIDTH, MacroConfig
+from mram_macro.config import AXIL_DATA_WIDTH, MacroConfig, profile_config
 from mram_macro.regmap import AXIL_ADDR_WIDTH, MACRO_ID, Register, RegisterMap, build_regmap
 
-DEFAULT = MacroConfig()
+DEFAULT = profile_config("full")
 #: cols=40 is not a multiple of 32: WEIGHT_DATA1 holds only 8 bits.
-SMALL = MacroConfig(rows=8, cols=40, tdc_bits=4, result_width=8, stream_width=8)
+SMALL = profile_config("full", rows=8, cols=40, tdc_bits=4, result_width=8, stream_width=8)
 #: Non-power-of-two rows: the WRITE_ROW_ADDR range check is a comparator, not a bit test.
-ODD = MacroConfig(rows=40, cols=33, tdc_bits=6, result_width=7, stream_width=16,
-                  precharge_cycles=3, write_pulse_cycles=9)
+ODD = profile_config("full", rows=40, cols=33, tdc_bits=6, result_width=7, stream_width=16,
+                     precharge_cycles=3, write_pulse_cycles=9)
 TDC_START_DELAY = 5
 DEFAULT_SEED = 1234
 UNMAPPED = 0x0FC  # between the scalar registers and CAL_OFFSET, in every configuration

@@ -9,10 +9,10 @@ import shutil
 
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import profile_config
 from mram_macro.sim.runner import TOOLCHAIN_STAMP, build, toolchain_identity
 
-SMALL = MacroConfig(rows=4, cols=4, tdc_bits=3, result_width=6, stream_width=8)
+SMALL = profile_config("full", rows=4, cols=4, tdc_bits=3, result_width=6, stream_width=8)
 
 
 @pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not on PATH")

@@ -13,6 +13,7 @@ from mram_macro.config import (
     LIMITS,
     REPLICA_COLS,
     MacroConfig,
+    profile_config,
 )
 from mram_macro.periphery.accumulator import Accumulator
 from mram_macro.periphery.tracker import TRACK_SUM_BITS, Tracker
@@ -34,9 +35,9 @@ from .sim import run
 
 #: The builds with per-column gain and the temperature tracker: counter and two-step TDC
 #: (every mode parameter spelt out: MacroConfig()'s defaults are not what these tests are about).
-GAIN = MacroConfig(tdc_mode="counter", stream_width=32, calibration="gain")
-TWO_STEP_GAIN = MacroConfig(tdc_mode="two_step", tdc_fine_taps=8, stream_width=64,
-                            calibration="gain")
+GAIN = profile_config("full", tdc_mode="counter", stream_width=32, calibration="gain")
+TWO_STEP_GAIN = profile_config("full", tdc_mode="two_step", tdc_fine_taps=8, stream_width=64,
+                               calibration="gain")
 TRACKED = pytest.mark.parametrize("config", [GAIN, TWO_STEP_GAIN], ids=["counter", "two_step"])
 
 
@@ -271,7 +272,7 @@ def test_host_api_gain_calibration_tracking_and_bad_input():
     rng = np.random.default_rng(6)
     w = rng.choice([-1, 1], (64, 64))
     x = rng.choice([-1, 1], (300, 64))
-    offset_only = MacroConfig(tdc_mode="counter", stream_width=32, calibration="offset")
+    offset_only = profile_config("full", tdc_mode="counter", stream_width=32, calibration="offset")
     with Macro.golden(offset_only, device=DeviceParams.paper(), seed=5) as m:
         with pytest.raises(HostError, match="no CAL_GAIN"):
             m.write_gains(np.full(64, CAL_GAIN_ONE))
@@ -356,8 +357,8 @@ def test_nominal_replica_lsb_is_the_ideal_replica_trip(rows):
     code is the edge after it, less the start delay), at every temperature; its swing over
     0..85 C grows with the rows, below one step on 2 rows (which the tracking test must then
     not expect to see)."""
-    config = MacroConfig(rows=rows, cols=3, tdc_bits=10, result_width=12, stream_width=8,
-                         tdc_mode="counter", calibration="gain")
+    config = profile_config("full", rows=rows, cols=3, tdc_bits=10, result_width=12, stream_width=8,
+                            tdc_mode="counter", calibration="gain")
     g = GoldenMacro(config, DeviceParams())
     for evaluation, temperature in enumerate((0.0, 25.0, 60.0, 85.0)):
         g.array.set_temperature(temperature)
@@ -409,8 +410,8 @@ def test_replica_pin_model_drives_the_replica_samplers():
         def __len__(self):
             return self.width
 
-    config = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
-                         tdc_mode="two_step", tdc_fine_taps=4, calibration="gain")
+    config = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
+                            tdc_mode="two_step", tdc_fine_taps=4, calibration="gain")
     k = config.fine_taps
     g = GoldenMacro(config, DeviceParams.paper(), seed=3)
     pins = dict(clk=1, arr_pre=1, arr_eval=1, arr_bypass_l=8, arr_bypass_r=8, arr_cmp=12,

@@ -7,7 +7,15 @@ from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mram_macro.config import FINE_TAPS, FINE_TAPS_MAX_ROWS, LIMITS, ConfigError, MacroConfig
+from mram_macro.config import (
+    FINE_TAPS,
+    FINE_TAPS_MAX_ROWS,
+    FULL_FEATURES,
+    LIMITS,
+    ConfigError,
+    MacroConfig,
+    profile_config,
+)
 from mram_macro.periphery.read_control import ReadControl
 from mram_macro.periphery.tdc import Tdc
 from mram_macro.regmap import build_regmap
@@ -37,8 +45,8 @@ from verif.configs import parse_slug
 
 from .sim import run
 
-TWO = dict(tdc_mode="two_step")
-COUNTER = dict(tdc_mode="counter", stream_width=32)
+TWO = dict(FULL_FEATURES, tdc_mode="two_step")
+COUNTER = dict(FULL_FEATURES, tdc_mode="counter", stream_width=32)
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -57,7 +65,9 @@ def test_bad_tdc_mode_is_rejected(values, message):
 
 def test_slug_names_the_mode_and_parses_back():
     # two_step is the default mode: its slug carries no mode, the others' do
-    assert MacroConfig().slug == "r64_c64_t7_w16_s64" and MacroConfig() == MacroConfig(**TWO)
+    full = profile_config("full")
+    assert full.slug == "r64_c64_t7_w16_s64" and full == MacroConfig(**TWO)
+    assert MacroConfig().slug == "r64_c64_t7_w8_s64_noact_1pass_nowv_stream"
     counter = MacroConfig(**COUNTER)
     assert counter.slug == "r64_c64_t7_w16_s32_counter" and parse_slug(counter.slug) == counter
     # the unused tdc_fine_taps=8 that earlier releases saved with a counter build still loads
@@ -78,13 +88,14 @@ def test_automatic_fine_taps_fit_the_array_and_the_code(rows, tdc_bits, taps):
     """tdc_fine_taps=None picks 8 phases where the readout can be designed for them and a
     coarse bit is left, fewer on tall columns (256 rows: 8 phases need V_ref too near V_pre) and
     narrow codes; an explicit value equal to it is the same configuration (and slug)."""
-    c = MacroConfig(rows=rows, tdc_bits=tdc_bits, result_width=16, **TWO)
+    c = profile_config("full", rows=rows, tdc_bits=tdc_bits, result_width=16, **TWO)
     assert c.fine_taps == taps and c.fine_bits < c.tdc_bits
     design_readout(rows, DeviceParams(), fine_taps=taps)          # designable: no DeviceError
     if taps < 8 and taps.bit_length() - 1 < tdc_bits - 1:        # the next step up is not
         with pytest.raises(DeviceError):
             design_readout(rows, DeviceParams(), fine_taps=2 * taps)
-    same = MacroConfig(rows=rows, tdc_bits=tdc_bits, result_width=16, tdc_fine_taps=taps, **TWO)
+    same = profile_config("full", rows=rows, tdc_bits=tdc_bits, result_width=16,
+                          tdc_fine_taps=taps, **TWO)
     assert same == c and same.slug == c.slug and "_k" not in c.slug
 
 
@@ -193,7 +204,7 @@ def test_fine_table_registers_reject_values_above_k_minus_1():
 
 
 def test_golden_two_step_is_exact_and_follows_the_table():
-    c = MacroConfig(rows=16, cols=10, tdc_bits=6, result_width=8, **TWO, tdc_fine_taps=4)
+    c = profile_config("full", rows=16, cols=10, tdc_bits=6, result_width=8, **TWO, tdc_fine_taps=4)
     g = GoldenMacro(c, seed=5)
     rng = np.random.default_rng(1)
     w = rng.integers(0, 2, (16, 10))
@@ -301,7 +312,7 @@ def test_host_fine_table_errors_and_calibration():
     with Macro.golden(MacroConfig(**COUNTER)) as counter:
         with pytest.raises(HostError, match="only with tdc_mode='two_step'"):
             counter.write_fine_table(ideal_fine_table(8))
-    c = MacroConfig(rows=16, cols=6, tdc_bits=6, result_width=8, **TWO)
+    c = profile_config("full", rows=16, cols=6, tdc_bits=6, result_width=8, **TWO)
     skew_ps = 0.8 * (5.0 / 8) * 1e3                       # past the designed trips (0.35 LSB)
     with Macro.golden(c, device=DeviceParams(tdc_phase_skew_ps=skew_ps)) as macro:
         with pytest.raises(HostError, match=r"FINE_TABLE\[7\] must be an integer in 0..7"):

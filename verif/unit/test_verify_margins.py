@@ -6,7 +6,7 @@ failing cells than on the counter build, while every weight is in fact right."""
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig
+from mram_macro.config import MacroConfig, profile_config
 from mram_macro.host import Macro
 from sim_models.device import PAPER_SIGMA_HIGH_OHM, PAPER_SIGMA_LOW_OHM, DeviceParams
 from sim_models.readout import design_readout_for
@@ -24,8 +24,8 @@ def _margins_sigma(config: MacroConfig) -> tuple[float, float]:
 
 @pytest.mark.parametrize("rows", [16, 32, 64])
 def test_two_step_single_read_is_as_centred_as_the_counter(rows):
-    two_step = _margins_sigma(MacroConfig(rows=rows, cols=8, tdc_mode="two_step"))
-    counter = _margins_sigma(MacroConfig(rows=rows, cols=8, tdc_mode="counter"))
+    two_step = _margins_sigma(profile_config("full", rows=rows, cols=8, tdc_mode="two_step"))
+    counter = _margins_sigma(profile_config("full", rows=rows, cols=8, tdc_mode="counter"))
     assert min(two_step) >= min(counter) - 1e-9, (two_step, counter)
     if rows == 64:      # the default: 3.6 sigmas each way (was 2.2 for a high MTJ)
         assert min(two_step) > 3.5
@@ -34,7 +34,7 @@ def test_two_step_single_read_is_as_centred_as_the_counter(rows):
 def test_default_build_write_verify_false_alarms_at_most_the_counters():
     fails, retries = {}, {}
     for mode in ("two_step", "counter"):
-        config = MacroConfig(tdc_mode=mode)
+        config = profile_config("full", tdc_mode=mode)
         fails[mode] = retries[mode] = 0
         for seed in (0, 1):
             w = np.random.default_rng(seed).choice((-1, 1), (config.rows, config.cols))
