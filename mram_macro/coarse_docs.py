@@ -34,19 +34,22 @@ def transfer_plot(path: str | Path, *, config: MacroConfig = COARSE_DOC_CONFIG,
 
     from sim_models.coarse import nominal_transfer
     from sim_models.device import DeviceParams
-    from sim_models.readout import design_readout_for
     from sim_models.studies import transfer_curves
+
+    from .design import MacroDesign
 
     paper = DeviceParams.paper()
     n = np.arange(config.rows + 1)
     fig, axes = plt.subplots(1, len(PLOT_CLOCKS_NS), figsize=(5 * len(PLOT_CLOCKS_NS), 4),
                              sharey=True)
     for ax, t_clk in zip(axes, PLOT_CLOCKS_NS, strict=True):
-        codes = transfer_curves(config, paper, t_clk_ns=t_clk, seed=seed)
+        design = MacroDesign.derive_nominal(config, paper, t_clk_ns=t_clk)
+        codes = transfer_curves(config, paper, t_clk_ns=t_clk, seed=seed,
+                                registers=design.register_state)
         for c in range(config.cols):
             ax.plot(n, codes[c].mean(axis=1), color="tab:blue", alpha=0.15, linewidth=0.8)
-        ro = design_readout_for(config, DeviceParams(), t_clk_ns=t_clk)
-        nominal = nominal_transfer(config.rows, DeviceParams(), ro, tdc_bits=config.tdc_bits)
+        nominal = nominal_transfer(config.rows, DeviceParams(), design.readout,
+                                   tdc_bits=config.tdc_bits)
         ax.step(n, nominal, where="mid", color="black", linewidth=1.5, label="nominal device")
         used = len(np.unique(nominal))
         ax.set_title(f"t_clk {t_clk:g} ns: {used} codes, "
@@ -72,18 +75,18 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def datasheet_section(config: MacroConfig = COARSE_DOC_CONFIG) -> str:
     """The datasheet's section on ``tdc_mode="coarse"`` (Markdown)."""
-    from sim_models.coarse import nominal_table, nominal_transfer
+    from sim_models.coarse import nominal_transfer
     from sim_models.device import DeviceParams
-    from sim_models.readout import CHIP_WINDOW_NS, design_readout_for, trip_time_ns
+    from sim_models.readout import CHIP_WINDOW_NS, trip_time_ns
 
-    from .top import macro_regmap
+    from .design import MacroDesign
 
     d = DeviceParams()
     rows = config.rows
     lo, hi = CHIP_WINDOW_NS
     design_rows = []
     for t_clk in PLOT_CLOCKS_NS:
-        ro = design_readout_for(config, d, t_clk_ns=t_clk)
+        ro = MacroDesign.derive(config, d, t_clk_ns=t_clk).readout
         t_fast, t_slow = (float(trip_time_ns(rows * r, rows, d, ro))
                           for r in (d.r_cell_low_ohm, d.r_cell_high_ohm))
         codes = nominal_transfer(rows, d, ro, tdc_bits=config.tdc_bits)
@@ -91,8 +94,9 @@ def datasheet_section(config: MacroConfig = COARSE_DOC_CONFIG) -> str:
         design_rows.append([f"{t_clk:g} ns", f"{ro.v_ref_ratio:.4f}",
                             f"{t_fast:.1f} … {t_slow:.1f} ns", str(ro.start_delay_cycles),
                             f"0 … {codes.max()}", f"{(rows + 1) / used:.1f}"])
-    table = nominal_table(config)
-    reg = macro_regmap(config)["LUT_ENTRY"]
+    built = MacroDesign.derive(config, d)
+    table = built.lut_reset
+    reg = built.regmap["LUT_ENTRY"]
     fields = [[f.name, f"{f.lsb + f.width - 1}:{f.lsb}" if f.width > 1 else str(f.lsb), f.kind,
                f.doc] for f in reg.fields]
     out = [

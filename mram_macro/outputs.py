@@ -110,10 +110,11 @@ def write_outputs(config: MacroConfig, out_dir: str | Path, *,
         UsageError: ``out_dir`` is a file or not writable, or ``prefix`` is not usable.
     """
     from .array_model import MODEL_NAME, render_array_model
+    from .design import MacroDesign
     from .lint import render_vlt
     from .rdl import compile_systemrdl, to_ipxact, to_systemrdl
     from .sdc import render_sdc
-    from .top import TOP_NAME, check_prefix, generate_verilog, macro_regmap
+    from .top import TOP_NAME, check_prefix, generate_verilog
 
     try:
         top = check_prefix(prefix) + TOP_NAME
@@ -133,11 +134,12 @@ def write_outputs(config: MacroConfig, out_dir: str | Path, *,
         "config": f"{prefix}config.json",
     }
     with staged_dir(out) as tmp:
-        regmap = macro_regmap(config)
-        verilog = generate_verilog(config, tmp / names["verilog"], prefix=prefix)
+        design = MacroDesign.derive(config)
+        regmap = design.regmap
+        verilog = generate_verilog(design, tmp / names["verilog"], prefix=prefix)
         (tmp / names["sdc"]).write_text(render_sdc(config, verilog, top=top))
         (tmp / names["array_model"]).write_text(render_array_model(
-            config, start_delay=regmap["TDC_START_DELAY"].reset, prefix=prefix))
+            config, start_delay=design.start_delay_cycles, prefix=prefix))
         (tmp / names["vlt"]).write_text(render_vlt(top))
         (tmp / names["c_header"]).write_text(regmap.to_c_header(prefix=top.upper()))
         (tmp / names["json"]).write_text(regmap.to_json())

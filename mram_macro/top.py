@@ -15,12 +15,12 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from sim_models.device import DeviceParams
-from sim_models.readout import ReadoutParams, design_readout_for
-from sim_models.write_model import single_read_delay_and_threshold
+from sim_models.readout import ReadoutParams
 
 from .bus.axi import axi_lite_members, axi_stream_members
 from .bus.regfile import RegisterFile
 from .config import REPLICA_COLS, MacroConfig
+from .design import MacroDesign
 from .layouts import InputFlags, ResultFlags
 from .periphery.accumulator import Accumulator
 from .periphery.clock_gate import ICG_MODULE, ICG_VERILOG, gated_domain
@@ -34,7 +34,7 @@ from .periphery.tdc import Tdc
 from .periphery.tracker import Tracker
 from .periphery.write_controller import WriteController
 from .portable import portable_comb_triggers
-from .regmap import AXIL_ADDR_WIDTH, RegisterMap, build_regmap, lut_count
+from .regmap import AXIL_ADDR_WIDTH, RegisterMap, lut_count
 
 __all__ = ["MramMacro", "generate_verilog", "default_readout", "macro_regmap", "TOP_NAME"]
 
@@ -43,33 +43,33 @@ TOP_NAME = "mram_macro"
 
 def default_readout(config: MacroConfig, device: DeviceParams | None = None) -> ReadoutParams:
     """The readout design whose start delay becomes TDC_START_DELAY's reset value
-    (:func:`sim_models.readout.design_readout_for`: per ``config.tdc_mode``)."""
-    return design_readout_for(config, device or DeviceParams())
+    (:attr:`MacroDesign.readout` of :meth:`MacroDesign.derive`; per ``config.tdc_mode``)."""
+    return MacroDesign.derive(config, device).readout
 
 
-def verify_read_design(config: MacroConfig, device: DeviceParams | None = None,
-                       readout: ReadoutParams | None = None) -> tuple[int, int]:
+def verify_read_design(config: MacroConfig, device: DeviceParams | None = None) -> tuple[int, int]:
     """Reset values of WV_READ, (start delay, threshold), from the single-MTJ read design
-    (of ``readout``, default :func:`default_readout`).
-    ``tdc_mode="coarse"`` has no single-MTJ read (a code spans many MTJ steps): (0, the
-    register map's default)."""
-    device = device or DeviceParams()
-    if config.tdc_mode == "coarse":
-        return 0, 1 << (config.tdc_bits - 1)
-    setup = single_read_delay_and_threshold(config.rows, device,
-                                            readout or default_readout(config, device),
-                                            config.tdc_bits)
-    return setup.start_delay_cycles, setup.threshold_code
+    (:attr:`MacroDesign.verify_read_reset`). ``tdc_mode="coarse"`` has no single-MTJ read (a
+    code spans many MTJ steps): (0, the register map's default)."""
+    return MacroDesign.derive(config, device).verify_read_reset
 
 
-def macro_regmap(config: MacroConfig, device: DeviceParams | None = None,
-                 readout: ReadoutParams | None = None) -> RegisterMap:
+def macro_regmap(config: MacroConfig, device: DeviceParams | None = None) -> RegisterMap:
     """The register map of a macro built with ``config`` (reset values included), for the
-    readout design ``readout`` (default :func:`default_readout`: the 5 ns clock's)."""
-    readout = readout or default_readout(config, device)
-    delay, threshold = verify_read_design(config, device, readout)
-    return build_regmap(config, tdc_start_delay=readout.start_delay_cycles,
-                        verify_read_delay=delay, verify_threshold=threshold)
+    readout designed for ``device`` at the 5 ns clock (:attr:`MacroDesign.regmap`)."""
+    return MacroDesign.derive(config, device).regmap
+
+
+def _design_of(config: MacroConfig | MacroDesign | None,
+               device: DeviceParams | None) -> MacroDesign:
+    """``config`` if it is a design (then ``device`` must be None), else its design."""
+    if isinstance(config, MacroDesign):
+        if device is not None:
+            raise TypeError("give the device to MacroDesign.derive, not with a MacroDesign")
+        return config
+    if config is not None and not isinstance(config, MacroConfig):
+        raise TypeError(f"config must be a MacroConfig or a MacroDesign, not {config!r}")
+    return MacroDesign.derive(config, device)
 
 
 def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
@@ -111,21 +111,21 @@ class MramMacro(wiring.Component):
     pins to the analogue array.
     """
 
-    def __init__(self, config: MacroConfig | None = None, *, device: DeviceParams | None = None,
-                 clock_gating: bool = True):
-        """``clock_gating``: clock each rarely changing register group through its own clock
-        gate (periphery/clock_gate.py); False builds the ungated reference (same behaviour)."""
+    def __init__(self, config: MacroConfig | MacroDesign | None = None, *,
+                 device: DeviceParams | None = None, clock_gating: bool = True):
+        """``config``: the configuration (default :class:`MacroConfig`), whose design
+        (:meth:`MacroDesign.derive` for ``device``, default nominal) gives the register map and
+        its reset values; or that design itself. ``clock_gating``: clock each rarely changing
+        register group through its own clock gate (periphery/clock_gate.py); False builds the
+        ungated reference (same behaviour)."""
         if not isinstance(clock_gating, bool):
             raise TypeError(f"clock_gating must be a bool, not {clock_gating!r}")
         self.clock_gating = clock_gating
-        if config is None:
-            config = MacroConfig()
-        if not isinstance(config, MacroConfig):
-            raise TypeError(f"config must be a MacroConfig, not {config!r}")
-        self.config = config
-        self.device = device or DeviceParams()
-        self.readout = default_readout(config, device)
-        self.regmap: RegisterMap = macro_regmap(config, device)
+        self.design = design = _design_of(config, device)
+        self.config = config = design.config
+        self.device = design.device
+        self.readout = design.readout
+        self.regmap: RegisterMap = design.regmap
         self._axil = axi_lite_members("s_axil", addr_width=AXIL_ADDR_WIDTH)
         self._s_axis = axi_stream_members("s_axis", direction="slave",
                                           data_width=config.stream_width,
@@ -180,12 +180,9 @@ class MramMacro(wiring.Component):
             acc = DomainRenamer({"scale": "sync"})(acc)
         m.submodules.accumulator = acc
         if coarse:
-            from sim_models.coarse import nominal_table
-
             m.submodules.code_lut = lut = self._gated("g_lut", CodeLut(
                 cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
-                reset_table=[lut_count(c, v) for v in
-                             nominal_table(c, self.device, self.readout)]))
+                reset_table=[lut_count(c, v) for v in self.design.lut_reset]))
         m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain,
                                                  multibit=c.multibit)
@@ -419,12 +416,11 @@ class MramMacro(wiring.Component):
 
 
 @functools.lru_cache(maxsize=2)
-def _verilog_text(config: MacroConfig | None, device: DeviceParams | None,
-                  clock_gating: bool, prefix: str = "") -> str:
-    """The Verilog text of :func:`generate_verilog`, remembered for the last configurations
-    (a property check writes the CLI's outputs, then builds the simulator from the same text)."""
+def _verilog_text(design: MacroDesign, clock_gating: bool, prefix: str = "") -> str:
+    """The Verilog text of :func:`generate_verilog`, remembered for the last designs (a
+    property check writes the CLI's outputs, then builds the simulator from the same text)."""
     text = portable_comb_triggers(
-        verilog.convert(MramMacro(config, device=device, clock_gating=clock_gating),
+        verilog.convert(MramMacro(design, clock_gating=clock_gating),
                         name=prefix + TOP_NAME, emit_src=False)
     ) + (ICG_VERILOG if clock_gating else "")
     if prefix:      # Amaranth prefixed the top and its submodules; the clock-gate cell too
@@ -445,10 +441,11 @@ def check_prefix(prefix: object) -> str:
     return prefix
 
 
-def generate_verilog(config: MacroConfig | None = None, path: str | Path | None = None, *,
-                     device: DeviceParams | None = None, clock_gating: bool = True,
-                     prefix: str = "") -> str:
+def generate_verilog(config: MacroConfig | MacroDesign | None = None,
+                     path: str | Path | None = None, *, device: DeviceParams | None = None,
+                     clock_gating: bool = True, prefix: str = "") -> str:
     """Verilog of the macro (module ``mram_macro``); also written to ``path`` if given.
+    ``config``: a configuration (designed for ``device``) or its :class:`MacroDesign`.
     ``clock_gating=False`` gives the ungated reference design (see :class:`MramMacro`).
     ``prefix`` goes in front of every module name (``<prefix>mram_macro``, its submodules and
     the clock-gate cell ``<prefix>mram_icg``), so that macros of two configurations can sit in
@@ -457,7 +454,7 @@ def generate_verilog(config: MacroConfig | None = None, path: str | Path | None 
     Plain Verilog-2005 that also simulates under SystemVerilog rules (``iverilog -g2012``):
     see :mod:`mram_macro.portable`.
     """
-    text = _verilog_text(config, device, clock_gating, check_prefix(prefix))
+    text = _verilog_text(_design_of(config, device), clock_gating, check_prefix(prefix))
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)

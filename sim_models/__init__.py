@@ -33,7 +33,7 @@ from .calibration import (
 )
 from .device import DeviceError, DeviceParams
 from .die import STUCK_HIGH, STUCK_LOW, STUCK_NONE, Die, DieError
-from .golden import GoldenMacro, signed_dot
+from .golden import GoldenMacro, RegisterState, signed_dot
 from .readout import (
     ReadoutParams,
     design_readout,
@@ -58,8 +58,8 @@ from .write_model import (
 __all__ = [
     "ArrayModelError", "MramArray", "bypass_for_inputs", "single_mtj_bypass", "LEFT", "RIGHT",
     "DeviceError", "DeviceParams", "Die", "DieError", "STUCK_NONE", "STUCK_LOW", "STUCK_HIGH",
-    "GoldenMacro", "signed_dot", "ReadoutParams", "design_readout", "tdc_codes", "trip_cycles",
-    "trip_time_ns", "evaluate_codes", "evaluate_trip_cycles",
+    "GoldenMacro", "RegisterState", "signed_dot", "ReadoutParams", "design_readout",
+    "tdc_codes", "trip_cycles", "trip_time_ns", "evaluate_codes", "evaluate_trip_cycles",
     "CalibrationStudy", "cal_offsets_from_codes", "calibrate", "calibration_study",
     "reference_patterns", "calibrate_gain", "capture_track_ref", "tracking_study",
     "ReplicaColumns",

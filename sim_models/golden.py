@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mram_macro.config import CAL_GAIN_FRAC_BITS, CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
+from mram_macro.config import CAL_GAIN_FRAC_BITS, CAL_GAIN_ONE, MacroConfig
 
 from .array import MramArray
 from .calibration import calibrate
-from .coarse import calibrate_lut, nominal_table
+from .coarse import calibrate_lut
 from .datapath import (
     accumulate_pass,
     effective_gains,
@@ -25,8 +25,42 @@ from .die import Die
 from .interpolator import ideal_fine_table
 from .readout import T_CLK_NS, ReadoutParams, design_readout_for, evaluate_codes
 
-__all__ = ["GoldenMacro", "PassResult", "signed_dot", "wrap_signed", "accumulate_pass",
-           "scale_codes", "tracked_gain", "effective_gains"]
+__all__ = ["GoldenMacro", "PassResult", "RegisterState", "signed_dot", "wrap_signed",
+           "accumulate_pass", "scale_codes", "tracked_gain", "effective_gains"]
+
+
+@dataclass(frozen=True)
+class RegisterState:
+    """The registers the golden model mirrors, as plain values.
+
+    The physics layer does not know the register map: a macro's state after reset is its
+    register map's reset values, handed in by the product
+    (:attr:`mram_macro.design.MacroDesign.register_state`). Per-column values are tuples of
+    ``cols`` integers. A register the build lacks holds what its datapath computes with instead
+    (e.g. unit gains without CAL_GAIN; see :class:`mram_macro.design.MacroDesign`).
+    """
+
+    #: TDC_START_DELAY.CYCLES.
+    start_delay_cycles: int
+    #: CAL_OFFSET[c] (signed).
+    offsets: tuple[int, ...]
+    #: CAL_GAIN[c], fixed point (``CAL_GAIN_ONE`` = 1.0).
+    gains: tuple[int, ...]
+    #: THRESHOLD[c] of MODE.ACTIVATION (signed).
+    thresholds: tuple[int, ...]
+    #: FINE_TABLE (two-step TDC: ones count -> fine value), else None.
+    fine_table: tuple[int, ...] | None
+    #: ``tdc_mode="coarse"``: the code -> value table ``(2**tdc_bits,)`` every column holds;
+    #: else None.
+    lut: tuple[int, ...] | None
+    #: TRACK_INTERVAL.INTERVAL (0: tracking off).
+    track_interval: int
+    #: TRACK_REF.REF.
+    track_ref: int
+    #: MODE.RAW_CODES.
+    raw_codes: bool
+    #: MODE.ACTIVATION.
+    activation: bool
 
 
 @dataclass
@@ -41,9 +75,11 @@ class GoldenMacro:
     """What the macro computes, column by column, from the same die as the RTL simulation sees.
 
     The die is sampled from ``seed`` (as :class:`MramArray` does) or given as ``die``. Register
-    mirrors: :attr:`offsets` (CAL_OFFSET[c]), :attr:`gains` (CAL_GAIN[c]),
-    :attr:`start_delay_cycles` (TDC_START_DELAY), :attr:`track_interval` (TRACK_INTERVAL) and
-    :attr:`track_ref` (TRACK_REF); the tracker's state (:attr:`track_gain`,
+    mirrors (:meth:`load_registers`): :attr:`offsets` (CAL_OFFSET[c]), :attr:`gains`
+    (CAL_GAIN[c]), :attr:`start_delay_cycles` (TDC_START_DELAY), :attr:`track_interval`
+    (TRACK_INTERVAL), :attr:`track_ref` (TRACK_REF) and others, starting from ``registers``
+    (no default: a macro's reset values are its register map's); the tracker's state
+    (:attr:`track_gain`,
     :attr:`track_code`, ...) as the RTL's tracker holds it (see
     mram_macro/periphery/tracker.py for the contract, mirrored here bit for bit).
 
@@ -61,8 +97,17 @@ class GoldenMacro:
     chunk_rows = 1024
 
     def __init__(self, config: MacroConfig, device: DeviceParams | None = None,
-                 readout: ReadoutParams | None = None, *, seed: int | None = 0,
-                 t_clk_ns: float = T_CLK_NS, die: Die | None = None):
+                 readout: ReadoutParams | None = None, *, registers: RegisterState,
+                 seed: int | None = 0, t_clk_ns: float = T_CLK_NS, die: Die | None = None):
+        """``registers``: the register values the model starts from (a macro's reset state:
+        :attr:`mram_macro.design.MacroDesign.register_state`, which also builds the model:
+        :meth:`mram_macro.design.MacroDesign.golden`). ``readout`` defaults to the one designed
+        for ``device`` at ``t_clk_ns``.
+
+        Raises:
+            ValueError: the readout's phases per clock are not the configuration's, or
+                ``registers`` does not fit the configuration (column count, table size).
+        """
         self.config = config
         device = device or DeviceParams()
         self.readout = readout or design_readout_for(config, device, t_clk_ns=t_clk_ns)
@@ -70,37 +115,62 @@ class GoldenMacro:
             raise ValueError(f"the readout has {self.readout.fine_taps} phase(s) per clock, the "
                              f"configuration {config.fine_taps} (tdc_mode={config.tdc_mode!r})")
         self.array = MramArray(config.rows, config.cols, device, seed=seed, die=die)
-        #: Register mirrors: CAL_OFFSET[c] and TDC_START_DELAY.
-        self.offsets = np.full(config.cols, config.rows, dtype=np.int64)
-        self.start_delay_cycles = self.readout.start_delay_cycles
         self.acc = np.zeros(config.cols, dtype=np.int64)
-        #: Register mirror of MODE.RAW_CODES: a pass stores each column's code as it is.
-        self.raw_codes = False
-        #: Register mirrors of MODE.ACTIVATION and THRESHOLD[c] (see :meth:`emitted`).
-        self.activation = False
-        self.thresholds = np.zeros(config.cols, dtype=np.int64)
-        #: Register mirror of FINE_TABLE (two-step TDC only, else None): ones count -> fine value.
-        self.fine_table = ideal_fine_table(config.fine_taps) if config.fine_taps > 1 else None
-        #: ``tdc_mode="coarse"``: the per-column code -> value table ``(cols, 2**tdc_bits)``
-        #: (reset: :func:`sim_models.coarse.nominal_table` in every column); else None.
-        self.lut = None
-        if config.tdc_mode == "coarse":
-            nominal = device.replace(temperature_C=device.temperature_ref_C)
-            self.lut = np.tile(nominal_table(config, nominal, self.readout), (config.cols, 1))
-        #: Register mirror of CAL_GAIN[c] (fixed point, CAL_GAIN_ONE = 1.0).
-        self.gains = np.full(config.cols, CAL_GAIN_ONE, dtype=np.int64)
-        #: Register mirrors of TRACK_INTERVAL and TRACK_REF.
-        self.track_interval = 0
-        self.track_ref = REPLICA_COLS * config.rows
-        self.reset_tracker()
         self._map_key = None
         self._map = None
+        self.load_registers(registers)
 
     @classmethod
     def from_die(cls, config: MacroConfig, die: Die, device: DeviceParams | None = None,
-                 readout: ReadoutParams | None = None, *,
+                 readout: ReadoutParams | None = None, *, registers: RegisterState,
                  t_clk_ns: float = T_CLK_NS) -> GoldenMacro:
-        return cls(config, device, readout, t_clk_ns=t_clk_ns, die=die)
+        return cls(config, device, readout, registers=registers, t_clk_ns=t_clk_ns, die=die)
+
+    def load_registers(self, registers: RegisterState) -> None:
+        """Set every register mirror from ``registers`` and reset the tracker's state (as a
+        reset of the macro does; the accumulator and the MTJs are left alone).
+
+        Mirrors: :attr:`start_delay_cycles` (TDC_START_DELAY), :attr:`offsets` (CAL_OFFSET[c]),
+        :attr:`gains` (CAL_GAIN[c]), :attr:`raw_codes` and :attr:`activation` (MODE),
+        :attr:`thresholds` (THRESHOLD[c]), :attr:`fine_table` (FINE_TABLE, None without a
+        two-step TDC), :attr:`lut` (``tdc_mode="coarse"``: the per-column code -> value table
+        ``(cols, 2**tdc_bits)``, else None), :attr:`track_interval` and :attr:`track_ref`.
+
+        Raises:
+            ValueError: a per-column value is not ``cols`` long, or a table does not fit.
+        """
+        c = self.config
+        if not isinstance(registers, RegisterState):
+            raise TypeError(f"registers must be a RegisterState, not {type(registers).__name__}")
+        for name in ("offsets", "gains", "thresholds"):
+            if len(getattr(registers, name)) != c.cols:
+                raise ValueError(f"registers.{name} must have {c.cols} values (one per "
+                                 f"column), not {len(getattr(registers, name))}")
+        if c.fine_taps == 1 and registers.fine_table is not None:
+            raise ValueError(f"registers.fine_table must be None: the configuration has no "
+                             f"interpolator (1 phase per clock), not {registers.fine_table!r}")
+        if c.fine_taps > 1 and (registers.fine_table is None
+                                or len(registers.fine_table) != c.fine_taps):
+            raise ValueError(f"registers.fine_table must have {c.fine_taps} entries (one per "
+                             f"ones count of the interpolator), not {registers.fine_table!r}")
+        if registers.lut is not None and len(registers.lut) != 1 << c.tdc_bits:
+            raise ValueError(f"registers.lut must have {1 << c.tdc_bits} entries (one per "
+                             f"code), not {len(registers.lut)}")
+        self.start_delay_cycles = int(registers.start_delay_cycles)
+        self.offsets = np.array(registers.offsets, dtype=np.int64)
+        #: Register mirror of MODE.RAW_CODES: a pass stores each column's code as it is.
+        self.raw_codes = bool(registers.raw_codes)
+        #: Register mirrors of MODE.ACTIVATION and THRESHOLD[c] (see :meth:`emitted`).
+        self.activation = bool(registers.activation)
+        self.thresholds = np.array(registers.thresholds, dtype=np.int64)
+        self.fine_table = (None if registers.fine_table is None
+                           else np.array(registers.fine_table, dtype=np.int64))
+        self.lut = (None if registers.lut is None
+                    else np.tile(np.array(registers.lut, dtype=np.int64), (c.cols, 1)))
+        self.gains = np.array(registers.gains, dtype=np.int64)
+        self.track_interval = int(registers.track_interval)
+        self.track_ref = int(registers.track_ref)
+        self.reset_tracker()
 
     @property
     def device(self) -> DeviceParams:

@@ -11,6 +11,10 @@ the exact signed dot product before and after:
 * :func:`coarse_study`: the coarse TDC's code -> value tables
   (:func:`~sim_models.coarse.calibrate_lut`); :func:`transfer_curves`: one die's code transfer
   curves.
+
+Every die starts from ``registers``, the macro's register state after reset for the readout the
+study uses (the product derives both once: ``mram_macro.design.MacroDesign.derive(config,
+device, t_clk_ns=...)``, its ``readout`` and ``register_state``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from .calibration import calibrate, calibrate_gain, capture_track_ref, check_met
 from .coarse import LutError, calibrate_lut
 from .datapath import signed_dot, wrap_signed
 from .device import DeviceParams
-from .golden import GoldenMacro
+from .golden import GoldenMacro, RegisterState
 from .readout import T_CLK_NS, ReadoutParams, design_readout_for
 
 __all__ = ["ErrorStats", "die_errors", "CalibrationStudy", "calibration_study", "TrackingRow",
@@ -71,17 +75,21 @@ class CalibrationStudy:
 
 def calibration_study(config: MacroConfig, device: DeviceParams, *, dies: int = 100,
                       n_pairs: int = 16, test_vectors: int = 1024, seed: int = 0,
-                      keep_parity: bool = True,
+                      keep_parity: bool = True, registers: RegisterState,
                       readout: ReadoutParams | None = None) -> CalibrationStudy:
     """Monte Carlo over ``dies`` dies: random weights, calibration, random test inputs.
 
-    Each die is sampled from its own seed (derived from ``seed``); the readout is the one designed
-    for the nominal device, as on silicon.
+    Each die is sampled from its own seed (derived from ``seed``) and starts from ``registers``;
+    the readout is ``readout``, default the one designed for ``device``.
+
+    Raises:
+        ValueError: ``registers`` are not of the readout (another TDC start delay).
     """
     readout = readout or design_readout_for(config, device)
     t0 = time.perf_counter()
     err_before, err_after = die_errors(
-        config, device, readout, dies=dies, seed=seed, test_vectors=test_vectors,
+        config, device, readout, registers=registers, dies=dies, seed=seed,
+        test_vectors=test_vectors,
         calibrate_die=lambda g, w, s: calibrate(g, w, n_pairs=n_pairs, seed=s,
                                                 keep_parity=keep_parity))
     seconds = time.perf_counter() - t0
@@ -91,17 +99,32 @@ def calibration_study(config: MacroConfig, device: DeviceParams, *, dies: int = 
                             after=ErrorStats.of(np.concatenate(err_after)), seconds=seconds)
 
 
-def die_errors(config: MacroConfig, device: DeviceParams, readout: ReadoutParams, *, dies: int,
-               seed: int, test_vectors: int, calibrate_die):
+def _check_registers(registers: RegisterState, readout: ReadoutParams) -> None:
+    """Refuse a register state designed for another readout than the study's."""
+    if registers.start_delay_cycles != readout.start_delay_cycles:
+        raise ValueError(f"the registers' TDC start delay is {registers.start_delay_cycles} "
+                         f"cycles, the readout's {readout.start_delay_cycles}: give the "
+                         f"register state of the design the readout comes from")
+
+
+def die_errors(config: MacroConfig, device: DeviceParams, readout: ReadoutParams, *,
+               registers: RegisterState, dies: int, seed: int, test_vectors: int,
+               calibrate_die):
     """The dies of a Monte Carlo study: for each of ``dies`` dies sampled from its own seed
-    (derived from ``seed``), random weights and ``test_vectors`` random inputs, the pass errors
-    against ``sum x w`` before and after ``calibrate_die(golden, w_bits, cal_seed)``. Returns
-    ``(before, after)``, lists of ``(test_vectors, cols)`` arrays."""
+    (derived from ``seed``) and starting from ``registers``, random weights and
+    ``test_vectors`` random inputs, the pass errors against ``sum x w`` before and after
+    ``calibrate_die(golden, w_bits, cal_seed)``. Returns ``(before, after)``, lists of
+    ``(test_vectors, cols)`` arrays.
+
+    Raises:
+        ValueError: ``registers`` are not of ``readout``.
+    """
+    _check_registers(registers, readout)
     die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
     rng = np.random.default_rng(seed)
     before, after = [], []
     for die_seed in die_seeds:
-        g = GoldenMacro(config, device, readout, seed=int(die_seed))
+        g = GoldenMacro(config, device, readout, registers=registers, seed=int(die_seed))
         w = rng.integers(0, 2, (config.rows, config.cols), dtype=np.uint8)
         g.array.load_weights(w)
         x = rng.integers(0, 2, (test_vectors, config.rows), dtype=np.uint8)
@@ -153,7 +176,7 @@ def tracking_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
                    track_interval: int = 64, n_pairs: int = 16, per_column: int = 2,
                    n_patterns: int = 256, seed: int = 0,
                    methods=("none", "offset", "gain+offset"), test_set: str = "random",
-                   readout: ReadoutParams | None = None,
+                   registers: RegisterState, readout: ReadoutParams | None = None,
                    t_clk_ns: float | None = None) -> TrackingStudy:
     """Monte Carlo over ``dies`` dies: each is calibrated once at ``device.temperature_C`` (the
     calibration temperature; ``methods`` from :data:`TRACKING_METHODS`, each legal for the
@@ -161,8 +184,9 @@ def tracking_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
     code -> value table from ``n_patterns`` random inputs) with TRACK_REF captured there, then
     run at every temperature of ``temperatures_C`` with tracking off and, if the build has the
     tracker (``config.has_tracker``), on (TRACK_INTERVAL ``track_interval``), with no host
-    recalibration. The readout is the one designed for the nominal device (at ``t_clk_ns``,
-    default :data:`sim_models.readout.T_CLK_NS`), as on silicon.
+    recalibration. The readout is ``readout``, default the one designed for the nominal device
+    (at ``t_clk_ns``, default :data:`sim_models.readout.T_CLK_NS`), as on silicon; each die
+    starts from ``registers`` (its register state after reset, of that readout's design).
 
     ``test_set``: ``"random"`` (uniform random inputs, every column's error; each column then
     sees about ``rows / 2`` matches) or ``"full-range"`` (vector ``k`` is column
@@ -176,6 +200,7 @@ def tracking_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
         nominal = device.replace(temperature_C=device.temperature_ref_C)
         readout = (design_readout_for(config, nominal) if t_clk_ns is None
                    else design_readout_for(config, nominal, t_clk_ns=t_clk_ns))
+    _check_registers(registers, readout)
     trackings = (False, True) if config.has_tracker else (False,)
     die_seeds = np.random.SeedSequence(seed).generate_state(dies, dtype=np.uint64)
     rng = np.random.default_rng(seed)
@@ -194,7 +219,7 @@ def tracking_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
             pick[np.arange(test_vectors), cols] = True
         exact = wrap_signed(signed_dot(x, w), config.result_width)
         for method in methods:
-            g = GoldenMacro(config, device, readout, seed=int(die_seed))
+            g = GoldenMacro(config, device, readout, registers=registers, seed=int(die_seed))
             g.array.load_weights(w)
             cal_seed = int(die_seed) % (1 << 32)
             if method == "offset":
@@ -237,17 +262,19 @@ class CoarseStudy:
 
 def coarse_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
                  n_patterns: int = 256, test_vectors: int = 1024, seed: int = 0,
-                 t_clk_ns: float = T_CLK_NS) -> CoarseStudy:
+                 t_clk_ns: float = T_CLK_NS, registers: RegisterState) -> CoarseStudy:
     """Monte Carlo over ``dies`` dies (random weights, random test inputs): error of the
-    pass value against ``sum x w`` with the nominal table and after per-column calibration. The
-    readout is designed for the nominal device at ``t_clk_ns``, as on silicon."""
+    pass value against ``sum x w`` with the nominal table (``registers``, the register state
+    after reset of the design at ``t_clk_ns``) and after per-column calibration. The readout is
+    designed for the nominal device at ``t_clk_ns``, as on silicon."""
     if config.tdc_mode != "coarse":
         raise LutError(f"coarse_study needs tdc_mode='coarse', not {config.tdc_mode!r}")
     nominal = device.replace(temperature_C=device.temperature_ref_C)
     readout = design_readout_for(config, nominal, t_clk_ns=t_clk_ns)
     t0 = time.perf_counter()
     before, after = die_errors(
-        config, device, readout, dies=dies, seed=seed, test_vectors=test_vectors,
+        config, device, readout, registers=registers, dies=dies, seed=seed,
+        test_vectors=test_vectors,
         calibrate_die=lambda g, w, s: calibrate_lut(g, w, n_patterns=n_patterns, seed=s))
     return CoarseStudy(device=device, dies=dies, n_patterns=n_patterns,
                        test_vectors=test_vectors,
@@ -257,14 +284,16 @@ def coarse_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
 
 
 def transfer_curves(config: MacroConfig, device: DeviceParams, *, t_clk_ns: float = T_CLK_NS,
-                    seed: int = 0, repeats: int = 8) -> np.ndarray:
+                    seed: int = 0, repeats: int = 8, registers: RegisterState) -> np.ndarray:
     """Code transfer curves of one die (sampled from ``seed``, random weights): codes
     ``(cols, rows + 1, repeats)``, entry ``[c, n, k]`` the code of column ``c`` for the ``k``-th
     random input with exactly ``n`` cells of that column matching (the input is the column's
-    weights with ``rows - n`` random bits flipped), readout designed for the nominal device."""
+    weights with ``rows - n`` random bits flipped), readout designed for the nominal device at
+    ``t_clk_ns``, registers ``registers`` (the state after reset of that design)."""
     nominal = device.replace(temperature_C=device.temperature_ref_C)
     readout = design_readout_for(config, nominal, t_clk_ns=t_clk_ns)
-    g = GoldenMacro(config, device, readout, seed=seed)
+    _check_registers(registers, readout)
+    g = GoldenMacro(config, device, readout, registers=registers, seed=seed)
     rng = np.random.default_rng(seed)
     w = rng.integers(0, 2, (config.rows, config.cols), dtype=np.uint8)
     g.array.load_weights(w)

@@ -17,6 +17,7 @@ import argparse
 import sys
 
 from mram_macro.config import MacroConfig
+from mram_macro.design import MacroDesign
 from sim_models import DeviceParams
 from sim_models.studies import tracking_study
 
@@ -58,7 +59,9 @@ def calibration_lines(config: MacroConfig, *, dies: int = 40, test_vectors: int 
             temps = SWEEP_C if paper_random else (25.0, 85.0)
             study = tracking_study(config, device, dies=dies, temperatures_C=temps,
                                    test_vectors=test_vectors, track_interval=track_interval,
-                                   seed=seed, methods=_METHODS, test_set=test_set)
+                                   seed=seed, methods=_METHODS, test_set=test_set,
+                                   registers=MacroDesign.derive_nominal(
+                                       config, device).register_state)
             if paper_random:        # its 25 / 85 C cells are the TDC-mode table's
                 sweep = study
                 continue

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mram_macro.config import MacroConfig, profile_config
-from sim_models import DeviceParams, Die, GoldenMacro, calibration_study, write_verify_study
+from mram_macro.design import MacroDesign
+from sim_models import DeviceParams, Die, calibration_study, write_verify_study
 
 _ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                       "MKL_NUM_THREADS")}
@@ -44,7 +45,7 @@ def _single_threaded() -> bool:
 def _measure_vmm_per_s(device: DeviceParams, batch: int, repeats: int, seed: int) -> float:
     config = profile_config("full")
     rng = np.random.default_rng(seed)
-    g = GoldenMacro(config, device, seed=seed)
+    g = MacroDesign.derive(config, device).golden(seed=seed)
     g.array.load_weights(rng.integers(0, 2, (config.rows, config.cols)))
     x = rng.integers(0, 2, (batch, config.rows)).astype(np.uint8)
     g.vmm_batch(x[:100])                      # warm up (and build the cached matrices)
@@ -178,8 +179,10 @@ def study_cases(*, dies: int = 200, test_vectors: int = 1024, wv_dies: int = 8) 
 def study_case(case: StudyCase) -> StudyResult:
     """Run one Monte Carlo study case (also as a Dask task)."""
     if case.kind == "cal":
-        s = calibration_study(profile_config("full"), case.device, dies=case.dies,
-                              test_vectors=case.test_vectors, keep_parity=case.keep_parity)
+        design = MacroDesign.derive(profile_config("full"), case.device)
+        s = calibration_study(design.config, case.device, dies=case.dies,
+                              test_vectors=case.test_vectors, keep_parity=case.keep_parity,
+                              registers=design.register_state)
         b, a = s.before, s.after
         return StudyResult(case, (b.mean_abs, a.mean_abs, b.rms, a.rms, b.exact_fraction,
                                   a.exact_fraction, b.within_2_fraction, a.within_2_fraction),

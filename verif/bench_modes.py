@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mram_macro.config import MacroConfig, profile_config
+from mram_macro.design import MacroDesign
 from sim_models.device import DeviceError, DeviceParams
 from sim_models.readout import design_readout_for, trip_time_ns
 from sim_models.studies import ErrorStats, TrackingStudy, tracking_study
@@ -283,10 +284,12 @@ def measure_rows(*, vmms: int = 500, seed: int = 1, dies: int = 40, test_vectors
                 # clock periods (counter) or phase steps (two-step); the coarse code does.
                 key = t if mode.config.tdc_mode == "coarse" else None
                 if key not in studies:
+                    design = MacroDesign.derive_nominal(mode.accuracy_config, paper,
+                                                        t_clk_ns=t)
                     studies[key] = tracking_study(
                         mode.accuracy_config, paper, dies=dies, temperatures_C=(CAL_C, HOT_C),
                         test_vectors=test_vectors, track_interval=TRACK_INTERVAL, seed=0,
-                        methods=mode.methods, t_clk_ns=t)
+                        methods=mode.methods, t_clk_ns=t, registers=design.register_state)
                 study = studies[key]
             rows.append(ModeRow(mode=mode, library=lib.title, speed=speed, accuracy=study))
     return rows

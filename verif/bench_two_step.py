@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from mram_macro.config import profile_config
+from mram_macro.design import MacroDesign
 
 
 def linearity_lines(*, taps: int = 8, t_clk_ns: float = 2.0, sigma_ps: float = 15.0,
@@ -22,23 +23,23 @@ def linearity_lines(*, taps: int = 8, t_clk_ns: float = 2.0, sigma_ps: float = 1
     """DNL/INL of the interpolator before/after the code-density table, and count errors of
     the 64x64 two-step macro with that mismatch, over ``dies`` dies."""
     from sim_models.device import DeviceParams
-    from sim_models.golden import GoldenMacro, signed_dot
+    from sim_models.golden import signed_dot
     from sim_models.interpolator import (
         code_density_histogram,
         code_density_table,
         design_trip_residue,
         dnl_inl_lsb,
     )
-    from sim_models.readout import design_readout
 
     config = profile_config("full", tdc_mode="two_step", tdc_fine_taps=taps)
     device = DeviceParams(tdc_phase_sigma_ps=sigma_ps, tdc_phase_skew_ps=skew_ps)
-    readout = design_readout(config.rows, DeviceParams(), t_clk_ns=t_clk_ns, fine_taps=taps)
+    design = MacroDesign.derive(config, t_clk_ns=t_clk_ns)
+    readout = design.readout
     residue = design_trip_residue(config.rows, DeviceParams(), readout)
     rng = np.random.default_rng(seed)
     dnl, inl_raw, inl_cal, wrong_raw, wrong_cal, total = [], [], [], 0, 0, 0
     for die in range(dies):
-        g = GoldenMacro(config, device, readout, seed=seed + die)
+        g = design.golden(device, seed=seed + die)
         hist = code_density_histogram(g.array.phase_errors_lsb(readout), 100_000, seed=die)
         table = code_density_table(hist, trip_residue=residue)
         d, i_raw = dnl_inl_lsb(hist)

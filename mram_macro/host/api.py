@@ -47,11 +47,11 @@ from sim_models.calibration import (
     gain_reference_patterns,
     reference_patterns,
 )
-from sim_models.coarse import LutError, check_table, lut_from_codes, nominal_table, reference_inputs
+from sim_models.coarse import LutError, check_table, lut_from_codes, reference_inputs
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 
-from ..config import CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
+from ..config import REPLICA_COLS, MacroConfig
 from .backend import T_CLK_NS, Backend, HostError, Status
 from .die_setup import DieSetup, check_write_pulse
 
@@ -132,19 +132,22 @@ class Macro:
         self.weights = np.zeros((c.rows, c.cols), dtype=np.uint8)
         #: Rows programmed at least once (a fresh die holds no weights: every MTJ is high).
         self.rows_written = np.zeros(c.rows, dtype=bool)
-        #: CAL_OFFSET values the host wrote (reset: ``rows``).
-        self.offsets = np.full(c.cols, c.rows, dtype=np.int64)
+        # Every register the host mirrors starts at its reset value, from the register map
+        # of the setup's design (MacroDesign.register_state reads them from there).
+        state = setup.design.register_state
+        #: CAL_OFFSET values the host wrote (reset: the register map's).
+        self.offsets = np.array(state.offsets, dtype=np.int64)
         #: ``tdc_mode="coarse"``: the code -> value tables the host wrote, ``(cols,
-        #: 2**tdc_bits)`` (reset: the nominal table in every column); None in other modes.
-        self.lut = (np.tile(nominal_table(c, setup.device, setup.readout), (c.cols, 1))
-                    if c.tdc_mode == "coarse" else None)
-        #: CAL_GAIN values the host wrote (reset: 1.0 = ``CAL_GAIN_ONE``).
-        self.gains = np.full(c.cols, CAL_GAIN_ONE, dtype=np.int64)
+        #: 2**tdc_bits)`` (reset: the design's table in every column); None in other modes.
+        self.lut = (None if state.lut is None
+                    else np.tile(np.array(state.lut, dtype=np.int64), (c.cols, 1)))
+        #: CAL_GAIN values the host wrote (reset: the register map's, 1.0 = ``CAL_GAIN_ONE``).
+        self.gains = np.array(state.gains, dtype=np.int64)
         #: TRACK_INTERVAL and TRACK_REF as the host wrote them (reset: off, design value).
-        self.track_interval = 0
-        self.track_ref = REPLICA_COLS * c.rows
+        self.track_interval = state.track_interval
+        self.track_ref = state.track_ref
         #: TDC_START_DELAY as the host wrote it (reset: the readout's design value).
-        self.tdc_start_delay = int(setup.regmap["TDC_START_DELAY"].field("CYCLES").reset)
+        self.tdc_start_delay = state.start_delay_cycles
         #: WV_CTRL and WRITE_PULSE_CYCLES as the host wrote them (:meth:`set_write_verify`).
         rm = setup.regmap
         self.write_verify = dict(
@@ -158,7 +161,8 @@ class Macro:
         #: The die's operating temperature (:meth:`set_temperature`).
         self.temperature_C = float(setup.device.temperature_C)
         #: THRESHOLD values of the activation mode, or None when it is off.
-        self.thresholds: np.ndarray | None = None
+        self.thresholds: np.ndarray | None = (np.array(state.thresholds, dtype=np.int64)
+                                              if state.activation else None)
         #: Overflow flag of each result returned by the last :meth:`vmm`.
         self.last_overflow = np.zeros(0, dtype=bool)
 
@@ -583,11 +587,10 @@ class Macro:
             design_trip_residue,
         )
 
-        setup = self.setup
-        nominal = setup.device.replace(temperature_C=setup.device.temperature_ref_C)
+        design = self.setup.design
         try:
             table = code_density_table(histogram, trip_residue=design_trip_residue(
-                self.config.rows, nominal, setup.readout))
+                self.config.rows, design.device, design.readout))
         except FineTableError as exc:
             raise HostError(str(exc)) from None
         self.write_fine_table(table)

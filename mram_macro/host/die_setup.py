@@ -1,4 +1,4 @@
-"""One simulated macro, derived once: configuration, device, die, readout and register map."""
+"""One simulated macro: its design (derived once) and a die of it at an operating device."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sim_models.die import Die
 from sim_models.readout import ReadoutParams, trip_time_ns
 
 from ..config import MacroConfig
+from ..design import MacroDesign
 from ..regmap import RegisterMap
 from .backend import T_CLK_NS
 
@@ -21,16 +22,30 @@ __all__ = ["DieSetup", "check_write_pulse"]
 class DieSetup:
     """Everything both backends need to model the same die the same way.
 
-    ``readout`` is designed for the *nominal* device at its reference temperature, as a chip's
-    readout is fixed at design time; ``regmap`` is the register map the RTL is generated from
-    (its reset values, e.g. TDC_START_DELAY, come from the nominal design too).
+    ``design`` is designed for the *nominal* device at its reference temperature, as a chip's
+    readout is fixed at design time (:meth:`MacroDesign.derive`): its readout, its register
+    map (the one the RTL is generated from at the 5 ns clock; at another clock the one whose
+    reset values the backends write after reset) and its register state. ``device`` is the
+    die's operating device (e.g. hot), ``die`` its sampled or measured variation.
     """
 
-    config: MacroConfig
+    design: MacroDesign
     device: DeviceParams
     die: Die
-    readout: ReadoutParams
-    regmap: RegisterMap
+
+    @property
+    def config(self) -> MacroConfig:
+        return self.design.config
+
+    @property
+    def readout(self) -> ReadoutParams:
+        """The readout designed for the nominal device (:attr:`MacroDesign.readout`)."""
+        return self.design.readout
+
+    @property
+    def regmap(self) -> RegisterMap:
+        """The register map with the design's reset values (:attr:`MacroDesign.regmap`)."""
+        return self.design.regmap
 
     @property
     def t_clk_ns(self) -> float:
@@ -55,9 +70,6 @@ class DieSetup:
                 switching time. The message names the setting to change.
         """
         from sim_models.coarse import nominal_transfer
-        from sim_models.readout import CHIP_WINDOW_NS, design_coarse_readout, design_readout
-
-        from ..top import macro_regmap
 
         config = config or MacroConfig()
         if not isinstance(config, MacroConfig):
@@ -79,23 +91,22 @@ class DieSetup:
         if window_ns is not None and config.tdc_mode != "coarse":
             raise ValueError(f"window_ns is a setting of tdc_mode='coarse' (this macro: "
                              f"{config.tdc_mode!r}, whose readout puts one count per TDC step)")
-        nominal = device.replace(temperature_C=device.temperature_ref_C)
+        design = MacroDesign.derive_nominal(config, device, t_clk_ns=t_clk_ns,
+                                            window_ns=window_ns)
         if config.tdc_mode == "coarse":
-            readout = design_coarse_readout(config.rows, nominal, t_clk_ns=float(t_clk_ns),
-                                            window_ns=window_ns or CHIP_WINDOW_NS)
-            _check_coarse_resolution(config, nominal, readout, nominal_transfer)
-        else:
-            readout = design_readout(config.rows, nominal, t_clk_ns=float(t_clk_ns),
-                                     fine_taps=config.fine_taps)
-        check_write_pulse(device, config.write_pulse_cycles, readout.t_clk_ns,
+            _check_coarse_resolution(config, design.device, design.readout, nominal_transfer)
+        check_write_pulse(device, config.write_pulse_cycles, design.t_clk_ns,
                           what=" (the WRITE_PULSE_CYCLES reset)",
                           fix="build with write_pulse_cycles")
-        return cls(config=config, device=device, die=die, readout=readout,
-                   regmap=macro_regmap(config, nominal, readout))
+        # The register map's reset values (the verify read) must exist at this clock: derive
+        # them now, so that a setup that cannot have them is refused here.
+        _ = design.regmap
+        return cls(design=design, device=device, die=die)
 
     @property
     def _nominal(self) -> DeviceParams:
-        return self.device.replace(temperature_C=self.device.temperature_ref_C)
+        """The device the design is for: the operating device at its reference temperature."""
+        return self.design.device
 
     def start_delay_range(self) -> tuple[int, int]:
         """``tdc_mode`` "counter" / "two_step": the TDC_START_DELAY values (cycles) at which the
@@ -122,15 +133,13 @@ class DieSetup:
             ValueError: the reason and the thresholds that work at that delay; or a coarse
                 build, which has no single-MTJ verify read, or one built without write-verify.
         """
-        from sim_models.write_model import single_read_delay_and_threshold
-
         c, ro = self.config, self.readout
         if c.tdc_mode == "coarse":
             raise ValueError("a tdc_mode='coarse' build has no single-MTJ verify read")
         if not c.has_write_verify:
             raise ValueError(f"this build ({c.slug}) has no write-verify (write_verify=False): "
                              f"its verify read (WV_READ) is not used")
-        design = single_read_delay_and_threshold(c.rows, self._nominal, ro, c.tdc_bits)
+        design = self.design.verify_read
         shift = (delay - design.start_delay_cycles) * ro.fine_taps
         low, high = design.code_low - shift, design.code_high - shift
         if max(low, 0) < threshold <= high:

@@ -18,10 +18,10 @@ import numpy as np
 
 from sim_models.die import Die
 from sim_models.golden import GoldenMacro, accumulate_pass
-from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
+from sim_models.write_model import write_verify_row
 
 from ..config import MacroConfig
-from .backend import T_CLK_NS, Backend, HostError, Status
+from .backend import Backend, HostError, Status
 from .die_setup import DieSetup
 
 __all__ = ["GoldenBackend"]
@@ -53,21 +53,18 @@ class GoldenBackend(Backend):
     def __init__(self, setup: DieSetup):
         self.setup = setup
         self._closed = False
-        c, rm = setup.config, setup.regmap
-        self._golden = GoldenMacro(c, setup.device, setup.readout, t_clk_ns=T_CLK_NS,
-                                   die=setup.die)
-        self.golden.start_delay_cycles = rm["TDC_START_DELAY"].field("CYCLES").reset
-        self.golden.offsets = np.array([r.field("OFFSET").reset for r in rm.array("CAL_OFFSET")],
-                                       dtype=np.int64)
-        # Coarse mode: golden.lut starts as the nominal table; no single-MTJ read exists.
+        design, rm = setup.design, setup.regmap
+        # A die of the design at the operating device, starting from the design's register
+        # state (its register map's reset values; coarse: the design's table in every column).
+        self._golden = design.golden(setup.device, die=setup.die)
         wv = rm["WV_CTRL"]
         self._wv = dict(verify=bool(wv.field("ENABLE").reset),
                         double_pulse=bool(wv.field("PULSE_DOUBLING").reset),
                         max_retries=wv.field("MAX_RETRIES").reset,
                         pulse_cycles=rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset)
-        self._verify_setup = None if c.tdc_mode == "coarse" else replace(
-            single_read_delay_and_threshold(c.rows, setup.device, setup.readout, c.tdc_bits),
-            start_delay_cycles=rm["WV_READ"].field("DELAY").reset,
+        # The single-MTJ read at WV_READ's reset values (coarse mode has none).
+        self._verify_setup = None if design.verify_read is None else replace(
+            design.verify_read, start_delay_cycles=rm["WV_READ"].field("DELAY").reset,
             threshold_code=rm["WV_READ"].field("THRESHOLD").reset)
         self._sticky = dict(tdc_overflow=False, write_failed=False)
         self._counts = dict(vmm_count=0, wv_fail_count=0, wv_retry_count=0, wv_fail_row=0)

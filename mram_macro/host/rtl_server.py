@@ -77,21 +77,19 @@ class MacroDriver:
         await self._design_for_clock()
 
     async def _design_for_clock(self) -> None:
-        """The build's reset values are designed for the 5 ns clock; at another clock, write
-        the registers the readout design sets (TDC_START_DELAY, WV_READ, and in coarse mode
-        the nominal code -> value table) as the setup's register map has them."""
-        from sim_models.coarse import nominal_table
+        """The build's reset values are designed for the 5 ns clock (the built design:
+        :meth:`MacroDesign.derive` of the configuration); at another clock, write the registers
+        the readout design sets (TDC_START_DELAY, WV_READ, and in coarse mode the code -> value
+        table) as the setup's design has them."""
+        from ..design import MacroDesign
 
-        from ..top import macro_regmap
-
-        built = macro_regmap(self.config)
+        built = MacroDesign.derive(self.config).regmap
         names = {r.name for r in self.regmap.registers}
         for name in ("TDC_START_DELAY", "WV_READ"):
             if name in names and self.regmap[name].reset != built[name].reset:
                 await self.bus.write(name, self.regmap[name].reset)
-        if self.config.tdc_mode == "coarse" and self.setup.t_clk_ns != T_CLK_NS:
-            table = nominal_table(self.config, self.setup.device, self.setup.readout)
-            await self.write_lut([table] * self.config.cols)
+        if self.setup.design.lut_reset is not None and self.setup.t_clk_ns != T_CLK_NS:
+            await self.write_lut([self.setup.design.lut_reset] * self.config.cols)
 
     # -- registers ------------------------------------------------------------------------------
     async def _wait_clear(self, reg: str, name: str) -> None:

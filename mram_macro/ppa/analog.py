@@ -729,14 +729,13 @@ def nominal_terms(config: MacroConfig | None = None, device: DeviceParams | None
     """The table at the model's random-VMM operating point (:func:`random_vmm_operating_point`)
     of ``config`` (default macro) and ``device`` (ideal), at ``t_clk_ns`` (default: the headline
     library's sign-off clock), as docs/ppa.md shows it."""
-    from sim_models.readout import design_readout_for
-
+    from ..design import MacroDesign
     from .libraries import HEADLINE_LIBRARY
 
     config = config or MacroConfig()
     device = device or DeviceParams()
     t_clk_ns = LIBRARIES[HEADLINE_LIBRARY].target_period_ns if t_clk_ns is None else t_clk_ns
-    readout = design_readout_for(config, device, t_clk_ns=t_clk_ns)
+    readout = MacroDesign.derive(config, device, t_clk_ns=t_clk_ns).readout
     op = random_vmm_operating_point(config, device, readout)
     return analog_terms(config=config, device=device, readout=readout, t_clk_ns=t_clk_ns,
                         eval_cycles=op.eval_cycles, vmm_cycles=op.vmm_cycles,

@@ -142,9 +142,7 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
     (``clock_gating=False``: of the ungated reference design; ``workload``: the activity's
     data, see :mod:`verif.cocotb.test_power`; ``extra_runs=False``: without the glitch-aware
     and the digits-layer runs of the headline library, as for the profile rows)."""
-    from sim_models.device import DeviceParams
-    from sim_models.readout import design_readout_for
-
+    from ..design import MacroDesign
     from ..synth import synthesize
 
     config = config or MacroConfig()
@@ -167,10 +165,10 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
             network = analyse_energy(so.netlist.netlist, TOP, lib, act_net)
     period = lib.target_period_ns
     cycles_per_vmm = act.cycles / act.vmms
-    device = DeviceParams()
-    # The readout designed for the sign-off clock (the analogue terms are at its operating
+    # The design at the sign-off clock (the analogue terms are at its readout's operating
     # point: V_ref, step, window), not the testbench's.
-    readout = design_readout_for(config, device, t_clk_ns=period)
+    design = MacroDesign.derive(config, t_clk_ns=period)
+    device, readout = design.device, design.readout
     bypass_toggles = sum(act.toggles.get(f"arr_bypass_{s}[{r}]", 0)
                          for s in "lr" for r in range(config.rows)) / act.vmms
     # Cycles with arr_eval high per VMM, measured in the window (the model's own operating

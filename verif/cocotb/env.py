@@ -53,11 +53,11 @@ from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotbext.axi import AxiResp
 
 from mram_macro.config import MacroConfig
+from mram_macro.design import MacroDesign
 from mram_macro.host.registers import BusResponseError, FieldTimeout, RegisterBus
-from mram_macro.regmap import RegisterMap, lut_entry_word
+from mram_macro.regmap import lut_entry_word
 from mram_macro.sim.harness import MACRO_INSTANCE
 from mram_macro.sim.replica_pins import array_pin_model
-from mram_macro.top import macro_regmap
 from sim_models.array import MramArray
 from sim_models.device import DeviceParams
 from sim_models.die import Die
@@ -81,7 +81,10 @@ class MacroEnv:
     """The testbench around one ``mram_macro`` instance; see the module docstring."""
 
     def __init__(self, dut, config: MacroConfig, *, seed: int, device: DeviceParams | None = None,
-                 regmap: RegisterMap | None = None, die: Die | None = None):
+                 design: MacroDesign | None = None, die: Die | None = None):
+        """``device``: the die's device (default nominal); ``design``: the design the RTL was
+        generated from (default :meth:`MacroDesign.derive` of ``config``: the nominal device's,
+        as :func:`mram_macro.top.generate_verilog` builds it)."""
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
         self.dut = dut
@@ -92,9 +95,12 @@ class MacroEnv:
         self.log.info("MacroEnv: config %s, env seed %d", config.to_json(), seed)
         self.rng = random.Random(seed)
         self.np_rng = np.random.default_rng(seed)
-        # The register map the RTL was generated from (reset values included; TDC_START_DELAY's
-        # comes from the readout designed for the nominal device).
-        self.regmap = regmap or macro_regmap(config)
+        # The design the RTL was generated from: its register map (reset values included;
+        # TDC_START_DELAY's comes from the readout designed for the nominal device).
+        self.design = design or MacroDesign.derive(config)
+        if self.design.config != config:
+            raise ValueError(f"the design is of {self.design.config.slug}, not {config.slug}")
+        self.regmap = self.design.regmap
 
         dut.rst.value = 1
         self.clock = Clock(dut.clk, T_CLK_NS, unit="ns", impl="gpi")
@@ -106,7 +112,7 @@ class MacroEnv:
         if die is not None and (die.rows, die.cols) != (config.rows, config.cols):
             raise ValueError(f"the die is {die.rows}x{die.cols}, the macro "
                              f"{config.rows}x{config.cols}")
-        self.model = MacroModel(config, self.regmap, self.device, seed=seed, die=die)
+        self.model = MacroModel(self.design, self.device, seed=seed, die=die)
         pins_array = (MramArray.from_die(die, self.device) if die is not None
                       else MramArray(config.rows, config.cols, self.device, seed=seed))
         self.array = array_pin_model(config, dut, pins_array, self.model.readout)

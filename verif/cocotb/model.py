@@ -2,23 +2,20 @@
 
 :class:`MacroModel` wraps :class:`sim_models.golden.GoldenMacro` on a die sampled from the same
 seed as the array pin model (same resistances) holding the weights the host *intended* to write,
-plus mirrors of the registers that change results. Plain Python/NumPy: usable without a
-simulator (``verif/unit/test_fast_testbench.py``).
+plus mirrors of the registers that change results, reset from the built design's register map
+(:class:`mram_macro.design.MacroDesign`). Plain Python/NumPy: usable without a simulator
+(``verif/unit/test_fast_testbench.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
-from mram_macro.config import MacroConfig
-from mram_macro.regmap import RegisterMap
+from mram_macro.design import MacroDesign
 from sim_models.device import DeviceParams
 from sim_models.die import Die
-from sim_models.golden import GoldenMacro, PassResult, accumulate_pass, wrap_signed
-from sim_models.readout import design_readout_for
-from sim_models.write_model import single_read_delay_and_threshold, write_verify_row
+from sim_models.golden import PassResult, accumulate_pass, wrap_signed
+from sim_models.write_model import SingleReadSetup, write_verify_row
 from verif import budgets
 
 __all__ = ["T_CLK_NS", "MacroModel"]
@@ -39,53 +36,38 @@ class MacroModel:
     resistances; its MTJ states follow the writes the host *asked for* (not the pins).
     """
 
-    def __init__(self, config: MacroConfig, regmap: RegisterMap, device: DeviceParams, *,
-                 seed: int, die: Die | None = None):
-        self.config = config
-        self.regmap = regmap
-        self.device = device
-        self.readout = design_readout_for(config, device, t_clk_ns=T_CLK_NS)
-        # Coarse mode has no single-MTJ read (WV_CTRL.ENABLE is fixed at 0).
-        self.verify_setup = (None if config.tdc_mode == "coarse" else
-                             single_read_delay_and_threshold(config.rows, device, self.readout,
-                                                             config.tdc_bits))
-        self.golden = GoldenMacro(config, device, self.readout, seed=seed, t_clk_ns=T_CLK_NS,
-                                  die=die)
+    def __init__(self, built: MacroDesign, device: DeviceParams | None = None, *, seed: int,
+                 die: Die | None = None):
+        """``built``: the design the RTL was generated from (its register map and reset
+        values). ``device``: the die's device (default: the built design's); the die is read
+        with the readout designed for it at the testbench clock (the built design's readout
+        when ``device`` is the built one's)."""
+        if not isinstance(built, MacroDesign):
+            raise TypeError(f"built must be a MacroDesign, not {type(built).__name__}")
+        self.built = built
+        self.config = config = built.config
+        self.regmap = built.regmap
+        self.device = built.device if device is None else device
+        self.design = MacroDesign.derive(config, self.device, t_clk_ns=T_CLK_NS)
+        self.readout = self.design.readout
+        self.golden = self.design.golden(seed=seed, die=die)
         self.intended_weights = np.zeros((config.rows, config.cols), dtype=bool)
         #: Columns whose comparator never fires (a fault: :meth:`MacroEnv.kill_comparators`).
         self.dead_columns: frozenset[int] = frozenset()
         self.reset()
 
     def reset(self) -> None:
-        """Registers and accumulator back to their reset values (the MTJs are non-volatile)."""
+        """Registers and accumulator back to their reset values (the built design's register
+        state; the MTJs are non-volatile)."""
         g, rm = self.golden, self.regmap
         g.acc = np.zeros(self.config.cols, dtype=np.int64)
-        g.start_delay_cycles = rm["TDC_START_DELAY"].field("CYCLES").reset
-        g.offsets = np.array([r.field("OFFSET").reset for r in rm.array("CAL_OFFSET")],
-                             dtype=np.int64)
-        if g.lut is not None:          # coarse mode: the reset table in every column
-            from sim_models.coarse import nominal_table
-
-            g.lut = np.tile(nominal_table(self.config, self.device, self.readout),
-                            (self.config.cols, 1))
-        if self.config.has_gain:
-            g.gains = np.array([r.field("GAIN").reset for r in rm.array("CAL_GAIN")],
-                               dtype=np.int64)
-        if self.config.has_tracker:
-            g.track_interval = rm["TRACK_INTERVAL"].field("INTERVAL").reset
-            g.track_ref = rm["TRACK_REF"].field("REF").reset
-        g.reset_tracker()
+        g.load_registers(self.built.register_state)
         self.write_pulse_cycles = rm["WRITE_PULSE_CYCLES"].field("CYCLES").reset
         wv = rm["WV_CTRL"]
         self.wv_enable = wv.field("ENABLE").reset
         self.wv_doubling = wv.field("PULSE_DOUBLING").reset
         self.wv_max_retries = wv.field("MAX_RETRIES").reset
-        g.raw_codes = bool(rm["MODE"].field("RAW_CODES").reset)
-        if g.fine_table is not None:
-            g.fine_table = np.array([r.field("VALUE").reset for r in rm.array("FINE_TABLE")],
-                                    dtype=np.int64)
-        self.wv_read_delay = rm["WV_READ"].field("DELAY").reset
-        self.wv_threshold = rm["WV_READ"].field("THRESHOLD").reset
+        self.wv_read_delay, self.wv_threshold = self.built.verify_read_reset
         #: What write-verify should have counted since reset (WV_RETRY_COUNT, WV_FAIL_COUNT).
         self.wv_retries = 0
         self.wv_failed_cells = 0
@@ -136,9 +118,10 @@ class MacroModel:
             tdc_bits=self.config.tdc_bits, pulse_cycles=self.write_pulse_cycles,
             max_retries=self.wv_max_retries, double_pulse=bool(self.wv_doubling),
             verify=bool(self.wv_enable),
-            setup=None if self.verify_setup is None else
-            replace(self.verify_setup, start_delay_cycles=self.wv_read_delay,
-                    threshold_code=self.wv_threshold))
+            # coarse mode has no single-MTJ read (WV_CTRL.ENABLE is fixed at 0)
+            setup=None if self.built.verify_read is None else
+            SingleReadSetup(start_delay_cycles=self.wv_read_delay,
+                            threshold_code=self.wv_threshold))
         self.wv_retries += report.retries
         self.wv_failed_cells += report.n_failing
         self.intended_weights[row] = self.golden.array.weights()[row]

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from mram_macro.config import profile_config
+from mram_macro.design import MacroDesign
 from sim_models import DeviceParams
 from sim_models.calibration import check_methods
 from sim_models.studies import tracking_study
@@ -24,9 +25,10 @@ PAPER = DeviceParams.paper()
 
 
 def _study(mode, t_clk_ns=2.0):
+    design = MacroDesign.derive_nominal(mode.accuracy_config, PAPER, t_clk_ns=t_clk_ns)
     return tracking_study(mode.accuracy_config, PAPER, dies=1, temperatures_C=(25.0, 85.0),
                           test_vectors=32, track_interval=8, methods=mode.methods,
-                          t_clk_ns=t_clk_ns)
+                          t_clk_ns=t_clk_ns, registers=design.register_state)
 
 
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.name)
@@ -63,9 +65,11 @@ def test_tracking_rows_only_with_the_tracker():
     off = profile_config("full", tdc_mode="counter", stream_width=32, calibration="offset")
     on = profile_config("full", tdc_mode="counter", stream_width=32, calibration="gain")
     s_off = tracking_study(off, PAPER, dies=1, temperatures_C=(85.0,), test_vectors=64,
-                           methods=("none", "offset"))
+                           methods=("none", "offset"),
+                           registers=MacroDesign.derive_nominal(off, PAPER).register_state)
     s_on = tracking_study(on, PAPER, dies=1, temperatures_C=(85.0,), test_vectors=64,
-                          methods=("none",))
+                          methods=("none",),
+                          registers=MacroDesign.derive_nominal(on, PAPER).register_state)
     assert not s_off.has_tracker and {r.tracking for r in s_off.rows} == {False}
     assert s_on.has_tracker and {r.tracking for r in s_on.rows} == {False, True}
     # the hot die's error falls with tracking on: the tracking-on rows are really tracked

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from mram_macro.config import profile_config
+from mram_macro.design import MacroDesign
 from sim_models import (
     DeviceParams,
-    GoldenMacro,
     cal_offsets_from_codes,
     calibrate,
     calibration_study,
@@ -31,7 +31,7 @@ def test_calibration_removes_a_constant_code_offset_exactly():
     is ``fine_taps`` counts with the two-step TDC, one with the counter)."""
     for config in (profile_config("full"), profile_config("full", tdc_mode="counter")):
         shift = 3 * config.fine_taps
-        g = GoldenMacro(config)
+        g = MacroDesign.derive(config).golden()
         rng = np.random.default_rng(0)
         w = rng.integers(0, 2, (64, 64))
         g.array.load_weights(w)
@@ -45,7 +45,7 @@ def test_calibration_removes_a_constant_code_offset_exactly():
 
 def test_offsets_from_measured_results_and_clipped_codes():
     config = profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=8, stream_width=8)
-    g = GoldenMacro(config)
+    g = MacroDesign.derive(config).golden()
     w = np.array([[1, 0, 1]] * 8)
     g.array.load_weights(w)
     x = reference_patterns(8, 4, seed=1)
@@ -72,8 +72,9 @@ def test_calibration_pays_off_at_the_paper_spread():
     """Over 12 dies at the paper's sigma: the result error falls by about a quarter (the
     input-independent half of a column's variance is removed; measured over 200 dies: RMS
     2.31 -> 1.78, mean |error| 1.72 -> 1.26), and the offsets keep the parity of ``rows``."""
-    s = calibration_study(profile_config("full"), DeviceParams.paper(), dies=12, n_pairs=16,
-                          test_vectors=256, seed=1)
+    design = MacroDesign.derive(profile_config("full"), DeviceParams.paper())
+    s = calibration_study(design.config, design.device, dies=12, n_pairs=16,
+                          test_vectors=256, seed=1, registers=design.register_state)
     assert 1.9 < s.before.rms < 2.8
     assert s.after.rms < 0.85 * s.before.rms
     assert s.after.mean_abs < 0.85 * s.before.mean_abs
@@ -87,7 +88,7 @@ def test_offset_rounding_keeps_the_parity_of_rows_unless_asked_not_to():
     w = rng.integers(0, 2, (64, 64))
     offsets = {}
     for parity in (True, False):
-        g = GoldenMacro(config, DeviceParams.paper(), seed=8)
+        g = MacroDesign.derive(config, DeviceParams.paper()).golden(seed=8)
         g.array.load_weights(w)
         offsets[parity] = calibrate(g, w, n_pairs=16, keep_parity=parity)
     assert (offsets[True] % 2 == 0).all()
@@ -99,7 +100,8 @@ def test_calibration_removes_most_comparator_offset_error():
     """Comparator offsets are a per-column property: calibration should remove almost all of
     their error (measured: mean |error| 0.9 -> 0.05 at 1 mV)."""
     d = DeviceParams(comparator_offset_sigma_V=1e-3)
-    s = calibration_study(profile_config("full"), d, dies=8, n_pairs=8, test_vectors=128, seed=2)
+    s = calibration_study(profile_config("full"), d, dies=8, n_pairs=8, test_vectors=128, seed=2,
+                          registers=MacroDesign.derive(profile_config("full"), d).register_state)
     assert s.before.mean_abs > 0.5
     assert s.after.mean_abs < 0.2 * s.before.mean_abs
     assert s.after.max_abs <= 2 and s.dies_per_s > 0

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from mram_macro.config import COARSE_MAX_TDC_BITS, ConfigError, MacroConfig, profile_config
+from mram_macro.design import MacroDesign
 from mram_macro.host import HostError, Macro
 from mram_macro.regmap import lut_count, lut_entry_word
 from mram_macro.top import macro_regmap
-from sim_models import DeviceParams, GoldenMacro, signed_dot
+from sim_models import DeviceParams, signed_dot
 from sim_models.coarse import (
     LutError,
     calibrate_lut,
@@ -98,9 +99,11 @@ def test_calibrated_table_beats_the_nominal_one_when_hot():
     """At 85 C the MTJ's high state falls and every column trips early: the nominal table is
     biased, the calibrated one is not (and a 1 ns clock resolves the chip's 4 bits)."""
     hot = DeviceParams.paper().replace(temperature_C=85.0)
-    s = coarse_study(COARSE, hot, dies=3, test_vectors=512, t_clk_ns=1.0)
+    s = coarse_study(COARSE, hot, dies=3, test_vectors=512, t_clk_ns=1.0,
+                     registers=MacroDesign.derive_nominal(COARSE, hot,
+                                                          t_clk_ns=1.0).register_state)
     assert s.after.mean_abs < 0.6 * s.before.mean_abs
-    g = GoldenMacro(COARSE, DeviceParams.paper(), seed=2)
+    g = MacroDesign.derive(COARSE, DeviceParams.paper()).golden(seed=2)
     w = np.random.default_rng(2).integers(0, 2, (64, 64))
     g.array.load_weights(w)
     table = calibrate_lut(g, w, n_patterns=64)

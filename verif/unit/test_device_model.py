@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from mram_macro.config import profile_config
+from mram_macro.design import MacroDesign
 from mram_macro.top import verify_read_design
 from sim_models import (
     LEFT,
@@ -21,7 +22,6 @@ from sim_models import (
     DeviceParams,
     Die,
     DieError,
-    GoldenMacro,
     MramArray,
     ReadoutParams,
     SingleReadSetup,
@@ -177,7 +177,7 @@ def test_noisy_golden_batch_equals_pin_level_single_evaluations():
     rng = np.random.default_rng(5)
     w = rng.integers(0, 2, (64, 64))
     x = rng.integers(0, 2, (40, 64))
-    g = GoldenMacro(config, d, seed=21)
+    g = MacroDesign.derive(config, d).golden(seed=21)
     g.array.load_weights(w)
     pin = MramArray(64, 64, d, seed=21)
     pin.load_weights(w)
@@ -208,7 +208,7 @@ def test_folded_fast_path_equals_reference_readout():
     d = DeviceParams.paper(comparator_offset_sigma_V=2e-3, p_stuck_low=0.02, p_stuck_high=0.02,
                            temperature_C=70.0)
     rng = np.random.default_rng(9)
-    g = GoldenMacro(config, d, seed=4)
+    g = MacroDesign.derive(config, d).golden(seed=4)
     g.array.comparator_offset_V[3] = -1.0                 # this column never trips
     w = rng.integers(0, 2, (64, 64))
     g.array.load_weights(w)
@@ -243,7 +243,7 @@ def test_ideal_mode_stays_exact_with_every_default():
     d = DeviceParams()
     assert d.ideal and d.high_state_factor == 1.0 and d.write_failure_probability(10.0) == 0.0
     config = profile_config("full", rows=100, cols=3, tdc_bits=7, stream_width=64)
-    g = GoldenMacro(config, seed=None)
+    g = MacroDesign.derive(config).golden(seed=None)
     rng = np.random.default_rng(0)
     w = rng.integers(0, 2, (100, 3))
     g.array.load_weights(w)
@@ -296,7 +296,9 @@ def test_temperature_lowers_the_high_state_only():
     rows = 64
     ideal_hot = DeviceParams(temperature_C=85.0)
     ro = design_readout(rows, DeviceParams())
-    g = GoldenMacro(profile_config("full", tdc_mode="counter"), ideal_hot, ro)
+    design = MacroDesign.derive(profile_config("full", tdc_mode="counter"))
+    assert design.readout == ro
+    g = design.golden(ideal_hot)
     g.array.load_weights(np.ones((rows, 64), dtype=bool))
     codes, _ = g.convert(np.stack([np.ones(rows), np.zeros(rows)]))
     assert (codes[0] == 0).all()                          # all match: low state, unchanged
@@ -361,8 +363,8 @@ def test_die_is_reproducible_and_round_trips_through_npz_and_csv(tmp_path):
     assert back.equals(die)
     assert np.array_equal(Die.from_csv(tmp_path / "mtj.csv").comparator_offset_V, np.zeros(5))
     # the same die drives the golden model and an array built from it
-    g = GoldenMacro.from_die(profile_config("full", rows=8, cols=5, tdc_bits=4, result_width=8,
-                                            stream_width=8), back, d)
+    g = MacroDesign.derive(profile_config("full", rows=8, cols=5, tdc_bits=4, result_width=8,
+                                    stream_width=8), d).golden(die=back)
     a = MramArray.from_die(back, d)
     seeded = MramArray(8, 5, d, seed=2**100 + 3)
     w = np.random.default_rng(0).integers(0, 2, (8, 5))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mram_macro.config import MacroConfig, profile_config
+from mram_macro.design import MacroDesign
 from mram_macro.sim.harness import (
     FEED_BEATS,
     FEED_COUNT_BITS,
@@ -18,7 +19,7 @@ from mram_macro.sim.harness import (
     top_ports,
 )
 from mram_macro.sim.runner import verilator_public
-from mram_macro.top import generate_verilog, macro_regmap
+from mram_macro.top import generate_verilog
 from sim_models.device import DeviceParams
 from verif.cocotb.model import MacroModel
 
@@ -32,7 +33,7 @@ def test_batch_prediction_equals_pass_by_pass(noise, raw_codes):
     evaluation numbering (comparator noise on) and the state it leaves."""
     config = profile_config("full")
     device = DeviceParams(comparator_noise_rms_V=2e-3 if noise else 0.0)
-    one, batch = (MacroModel(config, macro_regmap(config), device, seed=5) for _ in range(2))
+    one, batch = (MacroModel(MacroDesign.derive(config), device, seed=5) for _ in range(2))
     rng = np.random.default_rng(3)
     offsets, x0 = rng.integers(-20, 20, config.cols), rng.random(config.rows) < 0.5
     for model in (one, batch):
@@ -56,7 +57,7 @@ def test_batch_prediction_equals_pass_by_pass(noise, raw_codes):
 
 def test_batch_prediction_refuses_dead_columns():
     config = profile_config("full")
-    model = MacroModel(config, macro_regmap(config), DeviceParams(), seed=1)
+    model = MacroModel(MacroDesign.derive(config), DeviceParams(), seed=1)
     model.dead_columns = frozenset({3})
     with pytest.raises(ValueError, match="dead columns"):
         model.vmm_clear_batch(np.zeros((2, config.rows), dtype=bool))

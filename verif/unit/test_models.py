@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mram_macro.config import REPLICA_COLS, ConfigError, MacroConfig, profile_config
+from mram_macro.design import MacroDesign
 from mram_macro.layouts import (
     pack_input_vector,
     pack_result_vector,
@@ -14,7 +15,6 @@ from sim_models import (
     ArrayModelError,
     DeviceError,
     DeviceParams,
-    GoldenMacro,
     MramArray,
     ReadoutParams,
     bypass_for_inputs,
@@ -32,7 +32,7 @@ CONFIGS = [MacroConfig(), profile_config("full"),
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.slug)
 def test_ideal_mode_is_exact(config):
     rng = np.random.default_rng(config.rows)
-    g = GoldenMacro(config)
+    g = MacroDesign.derive(config).golden()
     w = rng.integers(0, 2, (config.rows, config.cols))
     g.array.load_weights(w)
     x = rng.integers(0, 2, (2000, config.rows))
@@ -51,7 +51,7 @@ def test_ideal_mode_is_exact(config):
 def test_variation_costs_accuracy_about_one_step():
     config = MacroConfig()
     rng = np.random.default_rng(3)
-    g = GoldenMacro(config, DeviceParams.paper(), seed=11)
+    g = MacroDesign.derive(config, DeviceParams.paper()).golden(seed=11)
     w = rng.integers(0, 2, (64, 64))
     g.array.load_weights(w)
     x = rng.integers(0, 2, (4000, 64))
@@ -281,7 +281,7 @@ def test_stream_packing_round_trips(config):
 def test_raw_code_mode_stores_codes_without_accumulating():
     config = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
     rng = np.random.default_rng(2)
-    g = GoldenMacro(config)
+    g = MacroDesign.derive(config).golden()
     w = rng.integers(0, 2, (8, 12))
     g.array.load_weights(w)
     x = rng.integers(0, 2, 8)
@@ -297,7 +297,7 @@ def test_raw_code_mode_stores_codes_without_accumulating():
 def test_vmm_batch_honours_raw_codes_like_vmm():
     config = MacroConfig(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
     rng = np.random.default_rng(3)
-    g = GoldenMacro(config, DeviceParams.paper(), seed=4)
+    g = MacroDesign.derive(config, DeviceParams.paper()).golden(seed=4)
     w = rng.integers(0, 2, (8, 12))
     g.load_weights(w)
     x = rng.integers(0, 2, (5, 8))
@@ -311,7 +311,7 @@ def test_vmm_batch_honours_raw_codes_like_vmm():
 
 def test_golden_weights_and_calibration_without_internals():
     config = MacroConfig(rows=16, cols=8, tdc_bits=5, result_width=10, stream_width=8)
-    g = GoldenMacro(config, DeviceParams.paper(), seed=5)
+    g = MacroDesign.derive(config, DeviceParams.paper()).golden(seed=5)
     w = np.random.default_rng(0).integers(0, 2, (16, 8))
     g.load_weights(w)
     assert g.weights.tolist() == w.astype(bool).tolist()
@@ -339,7 +339,7 @@ def test_pass_values_fused_path_equals_codes_then_results(device, raw_codes):
     w = rng.integers(0, 2, (12, 8))
 
     def macro():
-        g = GoldenMacro(config, dev, seed=12)
+        g = MacroDesign.derive(config, dev).golden(seed=12)
         g.load_weights(w)
         g.start_delay_cycles -= 1           # codes start a cycle early: some columns overflow
         g.gains = np.array([1024, 700, 1300, 1024, 1500, 1024, 600, 1024])

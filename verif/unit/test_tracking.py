@@ -15,10 +15,11 @@ from mram_macro.config import (
     MacroConfig,
     profile_config,
 )
+from mram_macro.design import MacroDesign
 from mram_macro.periphery.accumulator import Accumulator
 from mram_macro.periphery.tracker import TRACK_SUM_BITS, Tracker
 from mram_macro.regmap import build_regmap
-from sim_models import DeviceParams, GoldenMacro, signed_dot
+from sim_models import DeviceParams, signed_dot
 from sim_models.calibration import (
     cal_gains_offsets_from_codes,
     calibrate,
@@ -182,8 +183,8 @@ def test_gain_calibration_is_exact_on_a_pure_gain_and_offset():
     """A die whose step is 10 % short and whose start delay is 3 cycles early: gain + offset
     calibration makes it exact over the whole code range; offset-only cannot."""
     config = GAIN
-    g = GoldenMacro(config, DeviceParams(r_cell_high_ohm=24.7e3))   # step 11.7k, not 13k
-    g.readout = GoldenMacro(config).readout                          # designed for 13k
+    g = MacroDesign.derive(config, DeviceParams(r_cell_high_ohm=24.7e3)).golden()  # step 11.7k
+    g.readout = MacroDesign.derive(config).readout                   # designed for 13k
     g.start_delay_cycles -= 3
     rng = np.random.default_rng(2)
     w = rng.integers(0, 2, (64, 64)).astype(np.uint8)
@@ -205,7 +206,7 @@ def test_gain_calibration_is_exact_on_a_pure_gain_and_offset():
 
 
 def test_gain_fit_keeps_unit_gain_on_an_ideal_die_and_guards_degenerate_columns():
-    g = GoldenMacro(GAIN)
+    g = MacroDesign.derive(GAIN).golden()
     w = np.random.default_rng(1).integers(0, 2, (64, 64)).astype(np.uint8)
     g.load_weights(w)
     gains, offsets = calibrate_gain(g, w)
@@ -223,7 +224,7 @@ def test_golden_tracking_follows_temperature_without_recalibration(config):
     """Calibrated at 25 C; at 85 C the error without tracking is several LSB, with tracking it
     stays near the 25 C figure (the TMR fall is a gain error the replicas measure), with the
     counter and with the two-step TDC (codes in count units in both)."""
-    g = GoldenMacro(config, DeviceParams.paper(), seed=4)
+    g = MacroDesign.derive(config, DeviceParams.paper()).golden(seed=4)
     rng = np.random.default_rng(3)
     w = rng.integers(0, 2, (64, 64)).astype(np.uint8)
     g.load_weights(w)
@@ -240,7 +241,7 @@ def test_golden_tracking_follows_temperature_without_recalibration(config):
     assert hot_off > 4 and hot_on < 1.4 * cold, (cold, hot_off, hot_on)
     assert g.track_retrims == 1 + 600 // 50 and g.track_gain > 1.1 * CAL_GAIN_ONE
     # pass by pass (vmm) and batched (vmm_batch) agree, retrims included
-    g2 = GoldenMacro(config, DeviceParams.paper(), seed=4)
+    g2 = MacroDesign.derive(config, DeviceParams.paper()).golden(seed=4)
     g2.load_weights(w)
     g2.array.set_temperature(85.0)
     g.track_count = g2.track_count = 0
@@ -255,13 +256,15 @@ def test_golden_tracking_follows_temperature_without_recalibration(config):
 @TRACKED
 def test_tracking_study_rows(config):
     s = tracking_study(config, DeviceParams.paper(), dies=2, temperatures_C=(25.0, 85.0),
-                       test_vectors=128, track_interval=16)
+                       test_vectors=128, track_interval=16,
+                       registers=MacroDesign.derive_nominal(config).register_state)
     assert len(s.rows) == 3 * 2 * 2
     hot = s.row("offset", 85.0, False).stats.mean_abs
     assert hot > 3 * s.row("offset", 85.0, True).stats.mean_abs
     assert s.row("offset", 25.0, True).stats == s.row("offset", 25.0, False).stats
     with pytest.raises(ValueError, match="test_set must be"):
-        tracking_study(GAIN, DeviceParams.paper(), dies=1, test_set="wide")
+        tracking_study(GAIN, DeviceParams.paper(), dies=1, test_set="wide",
+                       registers=MacroDesign.derive_nominal(GAIN).register_state)
 
 
 def test_host_api_gain_calibration_tracking_and_bad_input():
@@ -343,7 +346,7 @@ def test_tracker_builds_per_tdc_mode():
 def test_golden_replica_codes_are_counts_in_both_modes(config):
     """On the ideal die every replica cell is one mismatching cell: code = rows, in count units,
     whichever TDC reads it; a hotter die gives smaller codes."""
-    g = GoldenMacro(config, DeviceParams())
+    g = MacroDesign.derive(config, DeviceParams()).golden()
     codes, overflow = g.replica_codes(0)
     assert codes.tolist() == [config.rows] * REPLICA_COLS and not overflow.any()
     g.array.set_temperature(85.0)
@@ -358,8 +361,8 @@ def test_nominal_replica_lsb_is_the_ideal_replica_trip(rows):
     0..85 C grows with the rows, below one step on 2 rows (which the tracking test must then
     not expect to see)."""
     config = profile_config("full", rows=rows, cols=3, tdc_bits=10, result_width=12, stream_width=8,
-                            tdc_mode="counter", calibration="gain")
-    g = GoldenMacro(config, DeviceParams())
+                         tdc_mode="counter", calibration="gain")
+    g = MacroDesign.derive(config, DeviceParams()).golden()
     for evaluation, temperature in enumerate((0.0, 25.0, 60.0, 85.0)):
         g.array.set_temperature(temperature)
         lsb = nominal_replica_lsb(rows, g.device, g.readout)
@@ -377,7 +380,7 @@ def test_nominal_replica_lsb_is_the_ideal_replica_trip(rows):
 def test_golden_two_step_replica_codes_follow_the_fine_table():
     """The replicas' codes go through the macro's FINE_TABLE (register mirror): remapping one
     ones count changes their codes exactly as the table says, and the tracker's sum with it."""
-    g = GoldenMacro(TWO_STEP_GAIN, DeviceParams.paper(), seed=7)
+    g = MacroDesign.derive(TWO_STEP_GAIN, DeviceParams.paper()).golden(seed=7)
     k = TWO_STEP_GAIN.fine_taps
     ideal = g.fine_table.copy()
     shifted = np.maximum(ideal - 1, 0)          # legal (in range, not increasing), not ideal
@@ -413,7 +416,7 @@ def test_replica_pin_model_drives_the_replica_samplers():
     config = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
                             tdc_mode="two_step", tdc_fine_taps=4, calibration="gain")
     k = config.fine_taps
-    g = GoldenMacro(config, DeviceParams.paper(), seed=3)
+    g = MacroDesign.derive(config, DeviceParams.paper()).golden(seed=3)
     pins = dict(clk=1, arr_pre=1, arr_eval=1, arr_bypass_l=8, arr_bypass_r=8, arr_cmp=12,
                 arr_fine=12 * (k - 1), arr_wr_pulse=1, arr_wr_row=8, arr_wr_side=1,
                 arr_wr_data=12, arr_ref_en=1, arr_ref_cmp=REPLICA_COLS,

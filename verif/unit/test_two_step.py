@@ -16,11 +16,12 @@ from mram_macro.config import (
     MacroConfig,
     profile_config,
 )
+from mram_macro.design import MacroDesign
 from mram_macro.periphery.read_control import ReadControl
 from mram_macro.periphery.tdc import Tdc
 from mram_macro.regmap import build_regmap
 from sim_models.device import DeviceError, DeviceParams
-from sim_models.golden import GoldenMacro, signed_dot
+from sim_models.golden import signed_dot
 from sim_models.interpolator import (
     FineTableError,
     check_fine_table,
@@ -205,7 +206,7 @@ def test_fine_table_registers_reject_values_above_k_minus_1():
 
 def test_golden_two_step_is_exact_and_follows_the_table():
     c = profile_config("full", rows=16, cols=10, tdc_bits=6, result_width=8, **TWO, tdc_fine_taps=4)
-    g = GoldenMacro(c, seed=5)
+    g = MacroDesign.derive(c).golden(seed=5)
     rng = np.random.default_rng(1)
     w = rng.integers(0, 2, (16, 10))
     g.load_weights(w)
