@@ -7,9 +7,19 @@ CLI and the docs) takes a :class:`MacroConfig` and derives what it needs from it
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from dataclasses import dataclass
+
+from .modes import (
+    AUTO_FINE_TAPS_MAX,
+    COARSE_MAX_TDC_BITS,
+    FINE_TAPS,
+    FINE_TAPS_MAX_ROWS,
+    MODES,
+    ConfigError,
+    TdcMode,
+    auto_fine_taps,
+)
 
 __all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
            "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
@@ -38,28 +48,11 @@ LIMITS: dict[str, tuple[int, int]] = {
 }
 #: Legal ``stream_width`` values.
 STREAM_WIDTHS = _STREAM_WIDTHS
-#: Legal ``tdc_mode`` values (see :class:`MacroConfig`).
-TDC_MODES = ("counter", "coarse", "two_step")
-#: Legal ``tdc_fine_taps`` values: powers of two, so that the coarse count and the fine value
-#: concatenate into one code.
-FINE_TAPS = (2, 4, 8, 16, 32)
-#: The most interpolator phases :func:`auto_fine_taps` chooses: 8 phases resolve one
-#: matching-cell count per 250 ps at the 2 ns NanGate45 clock that STA signs off, and a 64x64
-#: VMM then takes about 20 cycles (the README's bench); 16 would need a 125 ps step.
-AUTO_FINE_TAPS_MAX = 8
-#: The tallest column (rows) for which the readout can make one mismatching cell one phase step
-#: of a two-step TDC with K phases (``t_clk / K`` at the simulation clock, nominal device;
-#: taller columns need V_ref too close to V_pre): K -> rows. The physics that gives these numbers
-#: is :func:`sim_models.readout.designable_fine_taps`; a unit test (verif/unit/test_two_step.py)
-#: checks this table against it for every legal row count, so the configuration computes no
-#: physics.
-FINE_TAPS_MAX_ROWS: dict[int, int] = {2: _MAX_ROWS, 4: _MAX_ROWS, 8: 217, 16: 108, 32: 54}
+#: Legal ``tdc_mode`` values (see :class:`MacroConfig`); each names one mode object
+#: (:mod:`mram_macro.modes`, ``MacroConfig.mode``).
+TDC_MODES = tuple(MODES)
 #: Legal ``calibration`` values (see :class:`MacroConfig`).
 CALIBRATIONS = ("offset", "gain")
-#: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
-#: column (the chip's code is 4 bits).
-COARSE_MAX_TDC_BITS = 6
-
 #: Per-column calibration gain (CAL_GAIN) and tracked gain (TRACK_GAIN): unsigned fixed point
 #: with ``CAL_GAIN_FRAC_BITS`` fractional bits in a ``CAL_GAIN_WIDTH``-bit field, so
 #: ``CAL_GAIN_ONE`` is a gain of 1.0 (the reset value: today's ``CAL_OFFSET - 2 * code``).
@@ -87,10 +80,6 @@ CHOICES: dict[str, tuple] = {"stream_width": _STREAM_WIDTHS, "tdc_mode": TDC_MOD
                               "write_verify": (None, False),
                               # stored as chosen (None, the default, chooses one of them)
                               "result_register": (False, True)}
-
-
-class ConfigError(ValueError):
-    """An invalid macro parameter; the message says which one and what would be valid."""
 
 
 def _check_int(name: str, value: object, lo: int, hi: int) -> None:
@@ -210,19 +199,8 @@ class MacroConfig:
         if self.tdc_mode not in TDC_MODES:
             raise ConfigError(f"tdc_mode must be one of {', '.join(map(repr, TDC_MODES))}, "
                               f"not {self.tdc_mode!r}")
-        if self.tdc_mode == "coarse":
-            if self.tdc_bits > COARSE_MAX_TDC_BITS:
-                raise ConfigError(
-                    f"tdc_mode='coarse' keeps a look-up table of 2**tdc_bits entries per column: "
-                    f"tdc_bits={self.tdc_bits} is above its limit {COARSE_MAX_TDC_BITS}; use "
-                    f"tdc_bits <= {COARSE_MAX_TDC_BITS} (the chip's code is 4 bits) or "
-                    f"tdc_mode='counter'")
-        elif (1 << self.tdc_bits) - 1 < self.rows:
-            need = self.rows.bit_length()
-            raise ConfigError(
-                f"tdc_bits={self.tdc_bits} gives codes 0..{(1 << self.tdc_bits) - 1}, too few for "
-                f"rows={self.rows} (one code per matching-cell count 0..{self.rows}); "
-                f"use tdc_bits >= {need}, or tdc_mode='coarse' (several counts per code)")
+        mode = self.mode
+        mode.check_code_width(self)
         if self.result_width is None:                      # the narrowest the build allows
             object.__setattr__(self, "result_width", max(
                 self.pass_result_width, self.tdc_bits,
@@ -248,15 +226,8 @@ class MacroConfig:
                 raise ConfigError(f"tdc_fine_taps must be a power of two "
                                   f"({', '.join(map(str, FINE_TAPS))}), not "
                                   f"{self.tdc_fine_taps}")
-            if self.tdc_mode != "two_step" and self.tdc_fine_taps == _LEGACY_FINE_TAPS:
-                # the unused value that configurations of earlier releases carry
-                object.__setattr__(self, "tdc_fine_taps", None)
-            elif self.tdc_mode != "two_step":
-                raise ConfigError(f"tdc_fine_taps={self.tdc_fine_taps} is only used with "
-                                  f"tdc_mode='two_step' (tdc_mode={self.tdc_mode!r}); leave it "
-                                  f"at None")
-            elif self.tdc_fine_taps == auto_fine_taps(self.rows, self.tdc_bits):
-                object.__setattr__(self, "tdc_fine_taps", None)    # one spelling per build
+            # one spelling per build (and the unused value earlier releases saved)
+            object.__setattr__(self, "tdc_fine_taps", mode.stored_fine_taps(self))
         if not isinstance(self.activation, bool):
             raise ConfigError(f"activation must be True or False, not {self.activation!r}")
         if not isinstance(self.multibit, bool):
@@ -264,12 +235,8 @@ class MacroConfig:
         if self.write_verify is not None and not isinstance(self.write_verify, bool):
             raise ConfigError(f"write_verify must be None, True or False, not "
                               f"{self.write_verify!r}")
-        if self.write_verify and self.tdc_mode == "coarse":
-            raise ConfigError("write_verify=True needs a single-MTJ read, which "
-                              "tdc_mode='coarse' does not have (a code spans many MTJ steps); "
-                              "leave write_verify at None or use tdc_mode='counter' or "
-                              "'two_step'")
-        if self.write_verify or (self.write_verify is False and self.tdc_mode == "coarse"):
+        mode.check_write_verify(self)
+        if self.write_verify or (self.write_verify is False and not mode.has_single_mtj_read):
             object.__setattr__(self, "write_verify", None)          # one spelling per build
         if self.result_register is None:         # streamed wherever the build allows it
             object.__setattr__(self, "result_register", bool(
@@ -280,10 +247,7 @@ class MacroConfig:
         if self.calibration not in CALIBRATIONS:
             raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
                               f"not {self.calibration!r}")
-        if self.calibration == "gain" and self.tdc_mode == "coarse":
-            raise ConfigError("calibration='gain' does not apply to tdc_mode='coarse': its code "
-                              "-> value table replaces gain and offset; use "
-                              "calibration='offset'")
+        mode.check_calibration(self)
         if not self.result_register and (self.multibit or self.activation
                                          or self.calibration != "offset"):
             raise ConfigError(
@@ -292,21 +256,20 @@ class MacroConfig:
                 "sum, activation bits and gain products are held in the result register), not "
                 f"multibit={self.multibit}, activation={self.activation}, "
                 f"calibration={self.calibration!r}")
-        if self.tdc_mode == "two_step" and self.fine_bits >= self.tdc_bits:
-            raise ConfigError(f"tdc_bits={self.tdc_bits} leaves no coarse bit beside the "
-                              f"{self.fine_bits} fine bits of tdc_fine_taps={self.tdc_fine_taps}; "
-                              f"use tdc_bits >= {self.fine_bits + 1} or fewer taps")
+        mode.check_bit_split(self)
 
     # -- derived quantities -------------------------------------------------------------------
+    @property
+    def mode(self) -> TdcMode:
+        """The mode object of ``tdc_mode`` (:mod:`mram_macro.modes`): what this build's TDC
+        has, asked instead of comparing the mode's name."""
+        return MODES[self.tdc_mode]
+
     @property
     def fine_taps(self) -> int:
         """Interpolator phases per clock period: ``tdc_fine_taps`` (or :func:`auto_fine_taps`)
         in ``two_step`` mode, else 1 (the counter's code counts whole clock periods)."""
-        if self.tdc_mode != "two_step":
-            return 1
-        if self.tdc_fine_taps is None:
-            return auto_fine_taps(self.rows, self.tdc_bits)
-        return self.tdc_fine_taps
+        return self.mode.fine_taps(self)
 
     @property
     def fine_bits(self) -> int:
@@ -333,7 +296,7 @@ class MacroConfig:
         """Whether the build can verify its writes (WV_CTRL.ENABLE settable): not with the
         coarse TDC, whose codes span many MTJ steps, so it has no single-MTJ read; nor in a
         build with ``write_verify=False``."""
-        return self.tdc_mode != "coarse" and self.write_verify is None
+        return self.mode.has_single_mtj_read and self.write_verify is None
 
     @property
     def has_tracker(self) -> bool:
@@ -341,7 +304,7 @@ class MacroConfig:
         ``calibration="gain"`` with the ``counter`` or the ``two_step`` TDC (it retrims the
         gains; a two-step build reads its replicas through their own interpolator samplers on
         the shared phases, linearised by the shared FINE_TABLE)."""
-        return self.has_gain and self.tdc_mode in ("counter", "two_step")
+        return self.has_gain and self.mode.supports_gain
 
     @property
     def ref_fine_pins(self) -> int:
@@ -439,23 +402,6 @@ _DEFAULT_TDC_MODE = MacroConfig.tdc_mode
 #: The values of the fields that configurations saved before the plain default omitted
 #: (:meth:`MacroConfig.from_dict`).
 _SAVED_WITHOUT = {"write_verify": None, "result_register": True}
-#: ``tdc_fine_taps`` of the counter and coarse configurations that earlier releases saved (their
-#: default, unused outside ``two_step``): read as ``None``, so their JSON still loads.
-_LEGACY_FINE_TAPS = 8
-
-
-@functools.cache
-def auto_fine_taps(rows: int, tdc_bits: int) -> int:
-    """The interpolator phases ``tdc_fine_taps=None`` chooses for a two-step TDC: the most of
-    :data:`AUTO_FINE_TAPS_MAX` or fewer (a power of two) that leaves at least one coarse code bit
-    (``log2(K) < tdc_bits``) and that the readout can give one mismatching cell at the
-    simulation clock with the nominal device (:data:`FINE_TAPS_MAX_ROWS`: a shorter phase step
-    needs V_ref too close to V_pre on tall columns). 8 up to 217 rows, 4 at 218..256; 2 or 4
-    where ``tdc_bits`` is 2 or 3."""
-    fits = [k for k in FINE_TAPS
-            if rows <= FINE_TAPS_MAX_ROWS[k] and k <= AUTO_FINE_TAPS_MAX
-            and k.bit_length() - 1 < tdc_bits]
-    return fits[-1] if fits else FINE_TAPS[0]
 
 
 #: Feature profiles: named builds of the default geometry that differ in the features they pay
