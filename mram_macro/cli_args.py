@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from .config import CALIBRATIONS, MULTIBIT_RESULT_WIDTH, TDC_MODES, MacroConfig
+from .modes import MODES
 
 __all__ = ["UsageError", "SEED_MAX", "Once", "add_config_args", "config_from_args", "config_args",
            "positive_int", "non_negative_int"]
@@ -93,7 +94,8 @@ def config_from_args(args) -> MacroConfig:
         UsageError: ``--tdc-fine-taps`` without ``--tdc-mode two_step``.
         ConfigError: a value :class:`~mram_macro.config.MacroConfig` refuses.
     """
-    if args.tdc_fine_taps is not None and args.tdc_mode != "two_step":
+    mode = MODES.get(args.tdc_mode)
+    if args.tdc_fine_taps is not None and not (mode and mode.has_fine_interpolator):
         raise UsageError(f"--tdc-fine-taps is used only with --tdc-mode two_step, not "
                          f"--tdc-mode {args.tdc_mode}; leave it out")
     return MacroConfig(rows=args.rows, cols=args.cols, tdc_bits=args.tdc_bits,

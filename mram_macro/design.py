@@ -80,7 +80,7 @@ class MacroDesign:
             raise ValueError(f"t_clk_ns must be a clock period in ns, 0 < t_clk_ns <= 1e6, "
                              f"not {t_clk_ns!r}")
         if window_ns is not None:
-            if config.tdc_mode != "coarse":
+            if not config.mode.has_code_table:
                 raise ValueError(f"window_ns is a setting of tdc_mode='coarse' (this macro: "
                                  f"{config.tdc_mode!r}, whose readout puts one count per TDC "
                                  f"step)")
@@ -125,7 +125,7 @@ class MacroDesign:
 
         Raises:
             sim_models.device.DeviceError: the read does not fit the TDC."""
-        if self.config.tdc_mode == "coarse":
+        if not self.config.mode.has_single_mtj_read:
             return None
         return single_read_delay_and_threshold(self.config.rows, self.device, self.readout,
                                                self.config.tdc_bits)
@@ -134,7 +134,7 @@ class MacroDesign:
     def lut_reset(self) -> tuple[int, ...] | None:
         """``tdc_mode="coarse"``: the code -> value table every column holds after reset
         (``2**tdc_bits`` signed values, :func:`sim_models.coarse.nominal_table`); else None."""
-        if self.config.tdc_mode != "coarse":
+        if not self.config.mode.has_code_table:
             return None
         from sim_models.coarse import nominal_table
 

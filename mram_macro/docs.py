@@ -473,7 +473,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
 
     icgs = len(re.findall(rf"^\s*{ICG_MODULE}\s", generate_verilog(c), re.M))
     add("## 5. Clock, reset and port timing\n")
-    per = ("one code per period" if c.fine_taps == 1 else
+    per = ("one code per period" if not c.mode.has_fine_interpolator else
            f"one code per phase step, {c.fine_taps} per period, with the two-step TDC's "
            f"interpolator phases from outside the macro (section 6)")
     add("* **One clock**, `clk`, rising edge; it is also the TDC time base "

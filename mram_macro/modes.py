@@ -148,26 +148,16 @@ class TdcMode:
                           f"at None")
 
     def check_write_verify(self, config) -> None:
-        """Refuse ``write_verify=True`` where the mode has no single-MTJ read.
+        """Refuse ``write_verify=True`` where the mode has no single-MTJ read (here it has one).
 
         Raises:
             ConfigError: the settings that would do."""
-        if config.write_verify and not self.has_single_mtj_read:
-            raise ConfigError(f"write_verify=True needs a single-MTJ read, which "
-                              f"tdc_mode={self.name!r} does not have (a code spans many MTJ "
-                              f"steps); leave write_verify at None or use tdc_mode='counter' "
-                              f"or 'two_step'")
 
     def check_calibration(self, config) -> None:
-        """Refuse ``calibration="gain"`` where the mode does not support it.
+        """Refuse ``calibration="gain"`` where the mode does not support it (here it does).
 
         Raises:
             ConfigError: the setting that would do."""
-        if config.calibration != "gain" or self.supports_gain:
-            return
-        raise ConfigError(f"calibration='gain' does not apply to tdc_mode={self.name!r}: its "
-                          f"code -> value table replaces gain and offset; use "
-                          f"calibration='offset'")
 
     def check_bit_split(self, config) -> None:
         """Refuse a split of the code into coarse and fine bits that leaves no coarse bit.
@@ -240,6 +230,28 @@ class CoarseMode(TdcMode):
                 f"tdc_bits={config.tdc_bits} is above its limit {COARSE_MAX_TDC_BITS}; use "
                 f"tdc_bits <= {COARSE_MAX_TDC_BITS} (the chip's code is 4 bits) or "
                 f"tdc_mode='counter'")
+
+    def check_write_verify(self, config) -> None:
+        """Refuse ``write_verify=True``: a code spans many MTJ steps, so there is no single-MTJ
+        read to verify a write with.
+
+        Raises:
+            ConfigError: the settings that would do."""
+        if config.write_verify:
+            raise ConfigError("write_verify=True needs a single-MTJ read, which "
+                              "tdc_mode='coarse' does not have (a code spans many MTJ steps); "
+                              "leave write_verify at None or use tdc_mode='counter' or "
+                              "'two_step'")
+
+    def check_calibration(self, config) -> None:
+        """Refuse ``calibration="gain"``: the code -> value table replaces gain and offset.
+
+        Raises:
+            ConfigError: the setting that would do."""
+        if config.calibration == "gain":
+            raise ConfigError("calibration='gain' does not apply to tdc_mode='coarse': its code "
+                              "-> value table replaces gain and offset; use "
+                              "calibration='offset'")
 
 
 #: The mode objects by ``tdc_mode`` name, in the order of ``TDC_MODES``.

@@ -324,7 +324,7 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
     ``verify_threshold`` are the reset values of WV_READ, from the single-MTJ read design.
     """
     c = config
-    coarse = c.tdc_mode == "coarse"
+    code_table = c.mode.has_code_table
     if verify_threshold is None:
         verify_threshold = 1 << (c.tdc_bits - 1)
     for name, value, hi in (("tdc_start_delay", tdc_start_delay, 0xFFFF),
@@ -432,9 +432,9 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             "Weights of the row to program, column 32·i+b in bit b (1 = +1).",
             (Field("BITS", 0, width, "rw", "Weight bits", max_value=(1 << width) - 1),),
             index=i, array_name="WEIGHT_DATA"))
-    if coarse:
+    if code_table:
         regs.append(lut_entry_register(c))
-    for col in range(0 if coarse else c.cols):
+    for col in range(0 if code_table else c.cols):
         regs.append(Register(
             f"CAL_OFFSET{col}", CAL_OFFSET_BASE + 4 * col,
             "Per-column offset: result = CAL_OFFSET - 2·round(gain·code) (signed, "
@@ -491,7 +491,7 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             "THRESHOLD (signed, sign-extended on read).",
             (Field("VALUE", 0, c.result_width, "rw", "Signed threshold", reset=0, signed=True),),
             index=col, array_name="THRESHOLD"))
-    if c.tdc_mode == "two_step":
+    if c.mode.has_fine_interpolator:
         k, fb = c.fine_taps, c.fine_bits
         for f in range(k):
             regs.append(Register(

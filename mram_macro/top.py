@@ -78,7 +78,7 @@ def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
     per column (see sim_models/interpolator.py); with the temperature tracker the replica
     columns' ``arr_ref_en``, ``arr_ref_cmp`` and (two-step) ``arr_ref_fine``."""
     fine = {}
-    if config.fine_taps > 1:
+    if config.mode.has_fine_interpolator:
         fine = {"arr_fine": In(config.cols * (config.fine_taps - 1))}
     return {
         "arr_bypass_l": Out(config.rows), "arr_bypass_r": Out(config.rows),
@@ -165,9 +165,11 @@ class MramMacro(wiring.Component):
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
                                      fine_taps=c.fine_taps, sync_domain="g_sync",
                                      # streamed results are decoded once, as they leave
-                                     decode_held=streamed and c.fine_taps > 1)
-        coarse = c.tdc_mode == "coarse"
-        count_width = c.rows.bit_length() if coarse else None
+                                     decode_held=streamed and c.mode.has_fine_interpolator)
+        # The value stage: a code -> value table per column (count_width: its value's width)
+        # or the accumulator's CAL_OFFSET - 2 * code on the code itself.
+        count_width = c.mode.count_width(c)
+        code_table = c.mode.has_code_table
         # With calibration="gain" the accumulator's gain multipliers are registered on the
         # free-running clock (their own cycle; the sequencer captures a cycle later).
         acc = self._gated(
@@ -179,7 +181,7 @@ class MramMacro(wiring.Component):
         if c.has_gain:
             acc = DomainRenamer({"scale": "sync"})(acc)
         m.submodules.accumulator = acc
-        if coarse:
+        if code_table:
             m.submodules.code_lut = lut = self._gated("g_lut", CodeLut(
                 cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
                 reset_table=[lut_count(c, v) for v in self.design.lut_reset]))
@@ -212,7 +214,7 @@ class MramMacro(wiring.Component):
             gate(f"g_tdc{i}", tdc.code_enable[i], parent="g_sync")
         if not streamed:
             gate("g_acc", seq.capture)
-        if coarse:
+        if code_table:
             gate("g_lut", regs.port("LUT_ENTRY", "WRITE"))
         gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
         gate("g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
@@ -291,7 +293,7 @@ class MramMacro(wiring.Component):
             ]
         if not c.has_tracker:
             m.d.comb += seq.trim_busy.eq(0)
-        if c.fine_taps > 1:
+        if c.mode.has_fine_interpolator:
             fine_table = Cat(*regs.array_fields("FINE_TABLE", "VALUE"))
             m.d.comb += [
                 tdc.fine.eq(self.arr_fine), tdc.code_early.eq(reader.tdc_early),
@@ -339,7 +341,7 @@ class MramMacro(wiring.Component):
         else:
             m.d.comb += [ser.short.eq(0), ser.data.eq(acc.values)]
 
-        if coarse:
+        if code_table:
             m.d.comb += [
                 lut.codes.eq(tdc.codes), acc.counts.eq(lut.values),
                 lut.write.eq(regs.port("LUT_ENTRY", "WRITE")),

@@ -241,12 +241,12 @@ def check_methods(config: MacroConfig, methods) -> tuple[str, ...]:
     for m in methods:
         if m not in TRACKING_METHODS:
             raise ValueError(f"method must be one of {', '.join(TRACKING_METHODS)}, not {m!r}")
-        if m == "offset" and config.tdc_mode == "coarse":
+        if m == "offset" and config.mode.has_code_table:
             raise ValueError("method 'offset' needs CAL_OFFSET, which tdc_mode='coarse' does not "
                              "use (its code -> value table is its calibration: method 'table')")
         if m == "gain+offset" and not config.has_gain:
             raise ValueError(f"method 'gain+offset' needs CAL_GAIN: build {config.slug} with "
                              f"calibration='gain'")
-        if m == "table" and config.tdc_mode != "coarse":
+        if m == "table" and not config.mode.has_code_table:
             raise ValueError(f"method 'table' needs tdc_mode='coarse', not {config.tdc_mode!r}")
     return methods

@@ -341,9 +341,11 @@ def design_coarse_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = 
 def design_readout_for(config, device: DeviceParams, *,
                        t_clk_ns: float = T_CLK_NS) -> ReadoutParams:
     """The readout a macro configuration is built with: :func:`design_coarse_readout` for
-    ``config.tdc_mode == "coarse"``, else :func:`design_readout` (with the two-step TDC's
-    ``config.fine_taps`` phases per clock period; 1 for the counter)."""
-    if getattr(config, "tdc_mode", "counter") == "coarse":
+    a mode with a code -> value table (``config.mode.has_code_table``: ``tdc_mode="coarse"``),
+    else :func:`design_readout` (with the two-step TDC's ``config.fine_taps`` phases per clock
+    period; 1 for the counter, or for an object without a ``mode``)."""
+    mode = getattr(config, "mode", None)
+    if mode is not None and mode.has_code_table:
         return design_coarse_readout(config.rows, device, t_clk_ns=t_clk_ns)
     return design_readout(config.rows, device, t_clk_ns=t_clk_ns,
                           fine_taps=getattr(config, "fine_taps", 1))

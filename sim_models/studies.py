@@ -267,7 +267,7 @@ def coarse_study(config: MacroConfig, device: DeviceParams, *, dies: int = 50,
     pass value against ``sum x w`` with the nominal table (``registers``, the register state
     after reset of the design at ``t_clk_ns``) and after per-column calibration. The readout is
     designed for the nominal device at ``t_clk_ns``, as on silicon."""
-    if config.tdc_mode != "coarse":
+    if not config.mode.has_code_table:
         raise LutError(f"coarse_study needs tdc_mode='coarse', not {config.tdc_mode!r}")
     nominal = device.replace(temperature_C=device.temperature_ref_C)
     readout = design_readout_for(config, nominal, t_clk_ns=t_clk_ns)

@@ -138,7 +138,7 @@ BLOCK_STRUCTURE = {
     "tracker": ("tdc_mode", "calibration"),
     "read_control": ("tdc_mode", _held),
     "code_lut": ("tdc_mode",),
-    "accumulator": ("calibration", "activation", "multibit", lambda c: c.tdc_mode == "coarse",
+    "accumulator": ("calibration", "activation", "multibit", lambda c: c.mode.has_code_table,
                     _held),
     "write_controller": (_wv,),
     "input_driver": (_wv,),

@@ -78,7 +78,7 @@ def refusal(point: Point) -> str | None:
         return str(exc)
     except ValueError as exc:
         return f"{where}: {exc}"
-    if point.config.tdc_mode == "coarse":
+    if point.config.mode.has_code_table:
         return _coarse_saturation(point, ro, where)
     return None
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from sim_models.devices import PRESETS
 
 from ..config import FINE_TAPS, PROFILES, STREAM_WIDTHS, TDC_MODES, ConfigError, MacroConfig
+from ..modes import mode_named
 from .point import (
     AccuracyKey,
     Point,
@@ -61,7 +62,7 @@ def parse_tdc(spec: str) -> dict:
             if not text.isdigit():
                 raise ConfigError(f"TDC spec {spec!r}: {name} must be an integer ({form})")
             out[name] = int(text)
-    if "tdc_fine_taps" in out and mode != "two_step":
+    if "tdc_fine_taps" in out and not mode_named(mode).has_fine_interpolator:
         raise ConfigError(f"TDC spec {spec!r}: phases (/taps) apply to two_step only")
     if "tdc_fine_taps" in out and out["tdc_fine_taps"] not in FINE_TAPS:
         raise ConfigError(f"TDC spec {spec!r}: taps must be one of "
@@ -124,7 +125,8 @@ def expand(space: Space) -> tuple[list[Point], list[dict]]:
     for device, profile, rows, cols, tdc, stream, clock in axes:
         fields_ = parse_tdc(tdc)
         if "tdc_bits" not in fields_:
-            fields_["tdc_bits"] = (DEFAULT_COARSE_BITS if fields_["tdc_mode"] == "coarse"
+            fields_["tdc_bits"] = (DEFAULT_COARSE_BITS
+                                   if mode_named(fields_["tdc_mode"]).has_code_table
                                    else rows.bit_length())
         try:
             points.append(make_point(profile=profile, device=device, t_clk_ns=float(clock),

@@ -490,7 +490,7 @@ class Macro:
                 raise HostError(f"{name} must be an integer in {lo}..{hi}, not {value!r}")
             new[name] = int(value)
         if new["enable"] and not self.config.has_write_verify:
-            why = ("it has no single-MTJ verify read" if self.config.tdc_mode == "coarse"
+            why = ("it has no single-MTJ verify read" if not self.config.mode.has_single_mtj_read
                    else "it was built with write_verify=False")
             raise HostError(f"write-verify cannot be enabled on this build ({self.config.slug}): "
                             f"{why} (check the weights by reading them back)")
@@ -568,7 +568,7 @@ class Macro:
         from sim_models.interpolator import FineTableError, check_fine_table
 
         c = self.config
-        if c.tdc_mode != "two_step":
+        if not c.mode.has_fine_interpolator:
             raise HostError(f"FINE_TABLE exists only with tdc_mode='two_step' (this macro: "
                             f"{c.tdc_mode!r})")
         try:

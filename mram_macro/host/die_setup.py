@@ -88,12 +88,12 @@ class DieSetup:
                 0 < t_clk_ns <= 1e6):
             raise ValueError(f"t_clk_ns must be a clock period in ns, 0 < t_clk_ns <= 1e6, "
                              f"not {t_clk_ns!r}")
-        if window_ns is not None and config.tdc_mode != "coarse":
+        if window_ns is not None and not config.mode.has_code_table:
             raise ValueError(f"window_ns is a setting of tdc_mode='coarse' (this macro: "
                              f"{config.tdc_mode!r}, whose readout puts one count per TDC step)")
         design = MacroDesign.derive_nominal(config, device, t_clk_ns=t_clk_ns,
                                             window_ns=window_ns)
-        if config.tdc_mode == "coarse":
+        if config.mode.has_code_table:
             _check_coarse_resolution(config, design.device, design.readout, nominal_transfer)
         check_write_pulse(device, config.write_pulse_cycles, design.t_clk_ns,
                           what=" (the WRITE_PULSE_CYCLES reset)",
@@ -113,7 +113,7 @@ class DieSetup:
         nominal column's trip times for every dot product fall inside the TDC's codes (none
         reads below code 0 and none overflows); the design value is the largest."""
         c, ro = self.config, self.readout
-        if c.tdc_mode == "coarse":
+        if c.mode.has_code_table:
             raise ValueError("the coarse TDC's start delay is checked by the codes it resolves "
                              "(check_start_delay), not by a range")
         n = np.arange(c.rows + 1)
@@ -134,8 +134,8 @@ class DieSetup:
                 build, which has no single-MTJ verify read, or one built without write-verify.
         """
         c, ro = self.config, self.readout
-        if c.tdc_mode == "coarse":
-            raise ValueError("a tdc_mode='coarse' build has no single-MTJ verify read")
+        if not c.mode.has_single_mtj_read:
+            raise ValueError(f"a tdc_mode={c.tdc_mode!r} build has no single-MTJ verify read")
         if not c.has_write_verify:
             raise ValueError(f"this build ({c.slug}) has no write-verify (write_verify=False): "
                              f"its verify read (WV_READ) is not used")
@@ -163,7 +163,7 @@ class DieSetup:
         from sim_models.coarse import nominal_transfer
 
         c, ro = self.config, self.readout
-        if c.tdc_mode == "coarse":
+        if c.mode.has_code_table:
             _check_coarse_resolution(c, self._nominal, ro, nominal_transfer,
                                      start_delay_cycles=cycles)
             return
