@@ -146,10 +146,10 @@ class GoldenMacro:
             if len(getattr(registers, name)) != c.cols:
                 raise ValueError(f"registers.{name} must have {c.cols} values (one per "
                                  f"column), not {len(getattr(registers, name))}")
-        if c.fine_taps == 1 and registers.fine_table is not None:
+        if not c.mode.has_fine_interpolator and registers.fine_table is not None:
             raise ValueError(f"registers.fine_table must be None: the configuration has no "
                              f"interpolator (1 phase per clock), not {registers.fine_table!r}")
-        if c.fine_taps > 1 and (registers.fine_table is None
+        if c.mode.has_fine_interpolator and (registers.fine_table is None
                                 or len(registers.fine_table) != c.fine_taps):
             raise ValueError(f"registers.fine_table must have {c.fine_taps} entries (one per "
                              f"ones count of the interpolator), not {registers.fine_table!r}")

@@ -310,7 +310,7 @@ class Macro:
             raise HostError(f"per_column must be a non-negative integer, not {per_column!r}")
         self._need_weights("calibrate()")
         c = self.config
-        if self.lut is not None:
+        if c.mode.has_code_table:
             if method != "offset":
                 raise HostError("tdc_mode='coarse' has no CAL_GAIN: its code -> value table "
                                 "replaces gain and offset; use calibrate() or "
@@ -514,7 +514,7 @@ class Macro:
         on the host by :func:`sim_models.coarse.lut_from_codes`, codes not seen keep the
         nearest seen code's value) and write them. Returns the tables ``(cols, 2**tdc_bits)``."""
         c = self.config
-        if self.lut is None:
+        if not c.mode.has_code_table:
             raise HostError(f"calibrate_table needs tdc_mode='coarse'; this macro is "
                             f"{c.tdc_mode!r} (use calibrate())")
         self._need_weights("calibrate_table()")
@@ -532,7 +532,7 @@ class Macro:
         in ``-rows..rows`` (the column's estimated signed dot product for that code), shape
         ``(cols, 2**tdc_bits)``. Checked whole before anything is written."""
         c = self.config
-        if self.lut is None:
+        if not c.mode.has_code_table:
             raise HostError(f"the code -> value table exists only with tdc_mode='coarse'; this "
                             f"macro is {c.tdc_mode!r} (use write_offsets)")
         try:
@@ -545,7 +545,7 @@ class Macro:
     def write_offsets(self, offsets) -> None:
         """Write CAL_OFFSET (one signed value per column, within the result width)."""
         c = self.config
-        if self.lut is not None:
+        if c.mode.has_code_table:
             raise HostError("CAL_OFFSET does not exist with tdc_mode='coarse': the code -> value "
                             "table takes its role (use write_lut or calibrate_table)")
         o = np.asarray(offsets)

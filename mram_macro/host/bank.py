@@ -100,7 +100,7 @@ class BankLayer:
             if self.track_interval:
                 ref = m.capture_track_ref()
                 m.set_tracking(self.track_interval)
-            if m.lut is None:  # coarse builds (code -> value tables) recalibrate every time
+            if not m.config.mode.has_code_table:  # code -> value tables: recalibrated each time
                 self._calibration[(index, mi)] = (m.gains.copy() if m.config.has_gain else None,
                                             m.offsets.copy(), ref)
         bank._resident[mi] = (id(self), index)

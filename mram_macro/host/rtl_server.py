@@ -88,7 +88,7 @@ class MacroDriver:
         for name in ("TDC_START_DELAY", "WV_READ"):
             if name in names and self.regmap[name].reset != built[name].reset:
                 await self.bus.write(name, self.regmap[name].reset)
-        if self.setup.design.lut_reset is not None and self.setup.t_clk_ns != T_CLK_NS:
+        if self.config.mode.has_code_table and self.setup.t_clk_ns != T_CLK_NS:
             await self.write_lut([self.setup.design.lut_reset] * self.config.cols)
 
     # -- registers ------------------------------------------------------------------------------
