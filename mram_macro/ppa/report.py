@@ -2,7 +2,7 @@
 
 For each Liberty file: flat sign-off netlist and STA at the target clock (fmax), hierarchical
 synthesis for the area per block, a gate-level simulation of a stream of random VMMs for the
-switching activity in its steady state (:mod:`verif.cocotb.test_power`: a warm-up, then a
+switching activity in its steady state (:mod:`mram_macro.sim.workloads.power`: a warm-up, then a
 window of ``--vmms`` results with the pipeline full), the energy of every cell from the Liberty
 tables per transition (:mod:`mram_macro.ppa.energy`; clock / data / leakage per block), once
 with zero delay and once with one unit of delay per cell (glitches counted), the analogue terms
@@ -140,7 +140,7 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
             extra_runs: bool = True) -> dict:
     """All PPA figures of ``config`` (default macro) on one library, as plain data
     (``clock_gating=False``: of the ungated reference design; ``workload``: the activity's
-    data, see :mod:`verif.cocotb.test_power`; ``extra_runs=False``: without the glitch-aware
+    data, see :mod:`mram_macro.sim.workloads.power`; ``extra_runs=False``: without the glitch-aware
     and the digits-layer runs of the headline library, as for the profile rows)."""
     from ..design import MacroDesign
     from ..synth import synthesize

@@ -17,7 +17,7 @@ Cover points (``mram.`` prefix in the cocotb-coverage database):
     equal ranges, the largest unsaturated code and the saturation code.
 ``tdc.saturation``
     a saturated column whose comparator works (the window closed first) and one whose
-    comparator is dead (:meth:`~verif.cocotb.env.MacroEnv.kill_comparators`).
+    comparator is dead (:meth:`~mram_macro.sim.testbench.env.MacroEnv.kill_comparators`).
 ``acc.mode`` / ``acc.chain`` / ``acc.wrap``
     clear or accumulate, emit or hold; passes summed into one emitted result; a sum that wrapped.
 ``axi.<channel>.stall``
@@ -45,7 +45,8 @@ Coverage is collected only when :data:`COVERAGE_ENV` names an output file (the r
 ``make coverage`` set it): :meth:`MacroEnv.__init__ <verif.cocotb.env.MacroEnv>` then calls
 :func:`attach`. The monitors also check: AXI4-Lite answers against the register map
 (:meth:`~mram_macro.regmap.Register.check_write`), and FSM arcs against the graph. Their
-findings fail the test through :meth:`MacroEnv.finish <verif.cocotb.env.MacroEnv.finish>`.
+findings fail the test through
+:meth:`MacroEnv.finish <mram_macro.sim.testbench.env.MacroEnv.finish>`.
 """
 
 from __future__ import annotations
