@@ -20,8 +20,8 @@ from mram_macro.periphery.tdc import SYNC_STAGES
 from mram_macro.sim.testbench.params import DEFAULT_NVMM, run_config, run_nvmm, run_seed
 from sim_models.device import DeviceParams
 from verif.budgets import test_timeout_ms
-from verif.cocotb.coverage import elaborated
 from verif.cocotb.env import MacroEnv
+from verif.cocotb.fsm_graphs import elaborated
 
 # Simulated-time guard against hangs, from the configuration (write pulse, retries, TDC
 # window, array size) and the random test's length: see verif/budgets.py.

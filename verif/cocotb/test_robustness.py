@@ -26,7 +26,6 @@ from mram_macro.regmap import AXIL_ADDR_WIDTH, MACRO_ID
 from mram_macro.sim.netlist import rtl_register
 from mram_macro.sim.testbench.model import T_CLK_NS
 from mram_macro.sim.testbench.params import run_config, run_seed
-from verif.cocotb.coverage import fsm_graphs
 from verif.cocotb.env import MacroEnv
 from verif.cocotb.fixtures import (
     TEST_TIMEOUT_MS,
@@ -39,6 +38,7 @@ from verif.cocotb.fixtures import (
     _smoke,
     _start,
 )
+from verif.cocotb.fsm_graphs import fsm_graphs
 
 
 def _rejected_words(reg) -> list[tuple[str, int]]:

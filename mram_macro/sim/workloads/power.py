@@ -39,9 +39,9 @@ from mram_macro.sim.testbench.params import run_config, run_nvmm, run_seed
 #: split and seed 0): its binarised weights on the array's rows x cols (hidden units beyond
 #: ``cols`` dropped, inputs beyond ``rows`` dropped, missing ones padded with 0), and the
 #: binarised test images as input vectors, in order.
-#: ``mnist``: the two-layer BNN of ``make mnist`` (mram_macro/nn/mnist_bench.py: its cached or
+#: ``mnist``: the two-layer BNN of ``make mnist`` (mram_macro/nn/mnist_bnn.py: its cached or
 #: freshly trained network, MNIST from the user cache) on the MNIST test images, in order, pass by
-#: pass as a weight-stationary bank runs it (:func:`~mram_macro.nn.mnist_bench.network_passes`:
+#: pass as a weight-stationary bank runs it (:func:`~mram_macro.nn.mnist_bnn.network_passes`:
 #: the 13 hidden-layer tiles, then the output tile on the image's hidden activations), each pass's
 #: tile loaded by back door into the array model before its evaluation (and into the reference
 #: model before its prediction): one macro sees the activity of every tile of the network.
@@ -86,7 +86,7 @@ def workload_data(config, n: int, env) -> tuple[np.ndarray | list[np.ndarray], l
         return env.random_weights(), [env.random_vector() for _ in range(n)]
     if name == "mnist":
         from mram_macro.nn.mnist import binarise, load_mnist
-        from mram_macro.nn.mnist_bench import layer_plans, network_passes, train_mnist_bnn
+        from mram_macro.nn.mnist_bnn import layer_plans, network_passes, train_mnist_bnn
 
         data = load_mnist()
         cache = os.environ.get("MRAM_MNIST_MODEL_DIR")
