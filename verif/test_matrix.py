@@ -129,7 +129,7 @@ def test_unknown_configuration_key_is_rejected():
 
 # -- what the coverage model reads from the design ----------------------------------------------
 def test_fsm_graphs_are_read_from_the_design():
-    from .cocotb.coverage import fsm_graphs
+    from .cocotb.fsm_graphs import fsm_graphs
 
     graphs = {g.name: g for g in fsm_graphs(MATRIX[0])}
     assert {"seq", "read", "write"} <= set(graphs)

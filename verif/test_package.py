@@ -1,10 +1,12 @@
 """Package boundaries: the wheel holds the product (mram_macro, sim_models) and its CLI, and
 the product works from outside the repository without the test package (verif).
 
-Fast form, run by ``make test``: build the wheel (no build isolation, no network), unpack it,
-and import every module and run ``mram-macro generate`` from the unpacked copy in a directory
-outside the repo. ``make install-check`` does the slow, complete form: ``pip install .`` into a
-fresh venv.
+Fast form, run by ``make test``: build the wheel (no build isolation, no network) from a copy of
+the repository's packages, the test package included (so it is ``pyproject.toml`` that leaves it
+out), check it holds no ``verif/`` file, unpack it, and import every module, resolve every cocotb
+module the product hands a runner (the power workload of ``make ppa``, the RTL backend's server)
+and run ``mram-macro generate`` from the unpacked copy in a directory outside the repo.
+``make install-check`` does the slow, complete form: ``pip install .`` into a fresh venv.
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ site = Path(sys.argv[1]).resolve()
 # machine without the repo would not have it.
 sys.meta_path = [f for f in sys.meta_path if "__editable__" not in repr(f)]
 import mram_macro, sim_models
+# The cocotb modules the product hands a runner by name, looked up as the runner would.
+from mram_macro.ppa.activity import DEFAULT_WORKLOAD
+from mram_macro.host.rtl_backend import TEST_MODULE
+import importlib.util
+for name in (DEFAULT_WORKLOAD, TEST_MODULE):
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.origin, (name, spec)
+    assert Path(spec.origin).resolve().is_relative_to(site), (name, spec.origin)
+    assert name.startswith(("mram_macro.", "sim_models.")), name
+    assert hasattr(importlib.import_module(name), "__file__"), name
+print("runner modules", DEFAULT_WORKLOAD, TEST_MODULE)
 names = []
 for pkg in (mram_macro, sim_models):
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
@@ -71,20 +84,31 @@ def test_wheel_holds_the_product_and_its_cli(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "mram_macro/cli.py" in names and "mram_macro/sim/runner.py" in names
     assert "sim_models/readout.py" in names
+    assert "mram_macro/sim/workloads/power.py" in names       # make ppa's power workload
+    assert "mram_macro/sim/testbench/env.py" in names         # ... and the testbench it runs on
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "mram-macro = mram_macro.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_wheel_ships_no_test_package(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    tests = [n for n in names if n.split("/", 1)[0] == "verif"]
+    assert not tests, f"the wheel ships the test package: {tests[:5]}"
+    top = next(n for n in names if n.endswith("top_level.txt"))
+    assert zipfile.ZipFile(wheel).read(top).decode().split() == ["mram_macro", "sim_models"]
 
 
 def test_unpacked_wheel_imports_and_generates_outside_the_repo(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    shutil.rmtree(site / "verif", ignore_errors=True)   # the product must not need the tests
+    assert not (site / "verif").exists()                # the product must not need the tests
     work = tmp_path / "work"
     work.mkdir()
     out = subprocess.run([sys.executable, "-P", "-c", _PROBE, str(site)], cwd=work,
                          env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    assert "runner modules mram_macro.sim.workloads.power mram_macro.host.rtl_server" in out.stdout
     assert (work / "gen" / "mram_macro.v").is_file()
     assert (work / "gen" / "mram_macro.xml").is_file()
 

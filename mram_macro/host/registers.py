@@ -2,10 +2,10 @@
 
 :class:`RegisterBus` is the one register-access layer of the simulated macro: the RTL backend's
 server (:class:`mram_macro.host.rtl_server.MacroDriver`) and the cocotb testbench
-(:class:`verif.cocotb.env.MacroEnv`) both read and write through it. Addresses, fields and
-their positions come from the register map (:class:`mram_macro.regmap.RegisterMap`), never
-from literals; the transactions are cocotbext-axi's ``AxiLiteMaster``'s, so it runs inside a
-cocotb test.
+(:class:`mram_macro.sim.testbench.env.MacroEnv`) both read and write through it. Addresses,
+fields and their positions come from the register map
+(:class:`mram_macro.regmap.RegisterMap`), never from literals; the transactions are
+cocotbext-axi's ``AxiLiteMaster``'s, so it runs inside a cocotb test.
 """
 
 from __future__ import annotations

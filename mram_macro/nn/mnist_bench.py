@@ -1,210 +1,53 @@
-"""``make mnist``: the paper's two-layer binarised perceptron on MNIST, trained in the kit and run
-on a bank of macros (golden model; a slice on the RTL), with the cost per inference.
+"""``make mnist``: the paper's two-layer binarised perceptron on MNIST
+(:mod:`mram_macro.nn.mnist_bnn`: the network, its build and why), trained in the kit and run on
+a bank of macros (golden model; a slice on the RTL), with the cost per inference
+(:mod:`mram_macro.nn.mnist_cost`).
 
-The network (the paper gives no layer sizes; these are the kit's):
-
-* **Preprocessing**: each 28x28 image is binarised at pixel > 127 into 784 ±1 inputs. No
-  cropping or down-sampling: the layer is the paper's 784-input layer, 13 row tiles of 64.
-* **Hidden layer**: :data:`HIDDEN` = 64 sign units. 64 fills one column tile exactly, so the
-  first layer is 13 macros (12 full row tiles and one of 16 rows) and the output layer one more
-  (64 x 10, replicated 6 times across the tile's columns and averaged). A wider hidden layer
-  costs another 13 macros per 64 units for about one point of accuracy.
-* **Training**: NumPy, straight-through binarised weights (:func:`mram_macro.nn.train.
-  train_binary`), :data:`EPOCHS` epochs of minibatches of :data:`BATCH`, variation-aware:
-  Gaussian noise of :data:`TRAIN_NOISE` (in units of the integer sum) is added to the
-  pre-activations in training. The measured RMS error of the 13-tile sum on the paper's
-  spread is 6-7 at 25 C and about 8 at 85 C with tracking; training at 10 (a margin above
-  that) buys robustness for 0.1-0.2 pt of software accuracy (7.5 gave 93.28 % in software
-  but a 0.55 pt gap on 2 dies; 10 gives 93.14 % and 0.43 pt on 4 dies; 0 gives 92.83 %).
-
-The build (:data:`BUILD`): the ``tracker`` feature profile, the default two-step TDC with
-``calibration="gain"`` and the temperature tracker, **not** the default macro. The default build
-calibrates offsets only; at 85 C the MTJ's TMR falls about 12 %, every tile's counts shrink with
-it, and 13 tiles add their errors (a bias of about +95 on each hidden pre-activation): accuracy
-falls to chance even when recalibrated for offsets. A gain build with tracking follows the fall
-in the macro (a replica-column retrim every :data:`TRACK_INTERVAL` passes) without the host
-recalibrating. Until this release the report ran the counter TDC's gain build: both TDCs resolve
-every count, so the golden results are the same die for die and image for image (checked on
-2,000 digits x 2 dies at 25 and 85 C, and on VGG-8), but the counter TDC takes 118 cycles per
-pass where the two-step one takes about 20, and the gate-level energy per pass is about 5x
-(``make mnist-ppa`` measured both).
-
-Every dot product goes through the host API (:class:`mram_macro.host.Bank`); thresholds of the
-hidden layer (13 row tiles, summed on the host) and the output affine run on the host.
+The report: software and golden accuracy, the paper's spread over dies (uncalibrated,
+calibrated, 2x, 85 C with the tracker on and off), the sigma and temperature sweeps and their
+figures, the cost per image; published to :data:`RESULTS_JSON` and the README's block.
+Command lines: ``python -m mram_macro.nn.mnist_bench`` (the report), ``... rtl`` (the RTL rows),
+``... ppa`` (the network's gate-level PPA).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sim_models.calibration import gain_reference_patterns
-from sim_models.device import PAPER_SIGMA_HIGH_OHM, PAPER_SIGMA_LOW_OHM, DeviceParams
+from sim_models.device import DeviceParams
 
-from ..config import MacroConfig, profile_config
-from ..host import Bank, HostError
-from .evaluate import output_replicas
-from .mnist import FILE_SHA256, MODEL_CACHE, Mnist, binarise, load_mnist
-from .train import BinaryMLP, train_binary
+from ..config import MacroConfig
+from ..host import Bank
+from .mnist import binarise, load_mnist
+from .mnist_bnn import (
+    BUILD,
+    EPOCHS,
+    HIDDEN,
+    HOT_C,
+    PAPER_RESULTS,
+    TRACK_INTERVAL,
+    TRAIN_NOISE,
+    evaluate_die,
+    macros_needed,
+    place_bnn,
+    run_bnn,
+    train_mnist_bnn,
+)
+from .mnist_cost import PPA_JSON, PPA_WINDOW_IMAGES, cost_per_inference, measure_network_ppa
+from .train import BinaryMLP
 
-__all__ = ["HIDDEN", "EPOCHS", "BATCH", "TRAIN_NOISE", "BUILD", "TRACK_INTERVAL", "HOT_C",
-           "MODEL_CACHE", "network_passes",
-           "train_mnist_bnn", "run_bnn", "DieResult", "evaluate_die", "macros_needed",
-           "PAPER_RESULTS"]
+__all__ = ["RESULTS_JSON", "SIGMA_SWEEP", "TEMPERATURE_SWEEP", "report", "readme_block",
+           "table_lines", "rtl_check", "main", "rtl_main", "ppa_main"]
 
-HIDDEN = 64
-EPOCHS = 30
-BATCH = 256
-TRAIN_SEED = 0
-#: Training noise on (hidden, output) pre-activations, in units of the integer sum.
-TRAIN_NOISE = (10.0, 3.0)
-#: The build ``make mnist`` runs (see the module docstring for why not the default).
-BUILD = profile_config("tracker")
-#: Passes between two retrims of the tracker.
-TRACK_INTERVAL = 16
-#: The hot corner of the report.
-HOT_C = 85.0
-#: The paper's MNIST figures (Jung et al., Nature 601, 2022), percent.
-PAPER_RESULTS = {"mlp_chip": 93.23, "mlp_software": 95.24, "vgg8_chip": 98.86,
-                 "vgg8_software": 99.28}
-
-
-def _model_key() -> str:
-    spec = json.dumps([HIDDEN, EPOCHS, BATCH, TRAIN_SEED, TRAIN_NOISE, sorted(FILE_SHA256.items()),
-                       Path(__file__).with_name("train.py").read_text()])
-    return hashlib.sha256(spec.encode()).hexdigest()[:16]
-
-
-def train_mnist_bnn(data: Mnist, *, cache_dir: Path | None = MODEL_CACHE,
-                    progress=None) -> BinaryMLP:
-    """The report's network, trained (``progress(epoch, epochs)``) or loaded from
-    ``cache_dir`` (keyed by the training settings, the data hashes and the trainer's source)."""
-    path = cache_dir / f"bnn-{_model_key()}.npz" if cache_dir is not None else None
-    if path is not None and path.is_file():
-        z = np.load(path)
-        return BinaryMLP(w1=z["w1"], t1=z["t1"], w2=z["w2"], scale=z["scale"], bias=z["bias"],
-                         meta={"hidden": HIDDEN, "epochs": EPOCHS, "cached": str(path)})
-    net = train_binary(binarise(data.x_train).astype(np.int64), data.y_train, hidden=HIDDEN,
-                       epochs=EPOCHS, seed=TRAIN_SEED, noise_sigma=TRAIN_NOISE, batch=BATCH,
-                       progress=progress)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part.npz")
-        np.savez(tmp, w1=net.w1, t1=net.t1, w2=net.w2, scale=net.scale, bias=net.bias)
-        tmp.rename(path)
-    return net
-
-
-def layer_weights(net: BinaryMLP, config: MacroConfig = BUILD) -> tuple[np.ndarray, np.ndarray]:
-    """The ±1 weights of the two layers as placed on ``config`` macros: the hidden layer's, and
-    the output layer's replicated across a column tile (:func:`output_replicas`)."""
-    return net.w1, np.tile(net.w2, (1, output_replicas(net.w2.shape[1], config.cols)))
-
-
-def layer_plans(net: BinaryMLP, config: MacroConfig = BUILD):
-    """How the two layers tile ``config`` macros (:func:`~mram_macro.nn.tiling.plan_layer`)."""
-    from .tiling import plan_layer
-
-    return tuple(plan_layer(*w.shape, rows=config.rows, cols=config.cols)
-                 for w in layer_weights(net, config))
-
-
-def macros_needed(net: BinaryMLP, config: MacroConfig = BUILD) -> int:
-    """Macros for a weight-stationary bank: the first layer's tiles plus the output layer's."""
-    return sum(p.tiles for p in layer_plans(net, config))
-
-
-@dataclass
-class PlacedBnn:
-    """The network's two layers on a bank."""
-
-    bank: Bank
-    net: BinaryMLP
-    hidden: object
-    output: object
-    replicas: int
-
-    def run(self, x_pm1):
-        """``(pred, h, y2)``: classes, hidden activations, output sums (replica average)."""
-        h = self.hidden.run(x_pm1, thresholds=self.net.t1)
-        y2 = self.output.run(h)
-        y2 = y2.reshape(len(h), self.replicas, -1).sum(axis=1) / self.replicas
-        return self.net.classify(y2), h, y2
-
-    def set_tracking(self, on: bool) -> None:
-        for m in self.bank.macros:
-            m.set_tracking(TRACK_INTERVAL if on else 0)
-
-
-def place_bnn(bank: Bank, net: BinaryMLP, *, calibrate: bool = True) -> PlacedBnn:
-    """Place and load both layers (gain calibration and tracking when ``calibrate`` and the
-    build has them, offset calibration on an offset build, nothing when not ``calibrate``)."""
-    c = bank.config
-    method = ("gain" if c.has_gain else "offset") if calibrate else None
-    track = TRACK_INTERVAL if calibrate and c.has_tracker else 0
-    w1, w2 = layer_weights(net, c)
-    hidden = bank.place(w1, calibrate=method, track_interval=track)
-    output = bank.place(w2, calibrate=method, track_interval=track)
-    hidden.load()
-    output.load()
-    return PlacedBnn(bank, net, hidden, output, w2.shape[1] // net.w2.shape[1])
-
-
-def run_bnn(bank: Bank, net: BinaryMLP, x_pm1, *, calibrate: bool = True):
-    """``(pred, h, y2)`` of ``net`` on ``bank`` (see :func:`place_bnn`)."""
-    return place_bnn(bank, net, calibrate=calibrate).run(x_pm1)
-
-
-def paper_device(sigma_scale: float = 1.0, **changes) -> DeviceParams:
-    """The paper's device with its cell spread scaled by ``sigma_scale``."""
-    if not 0 <= sigma_scale <= 10:
-        raise HostError(f"sigma_scale must lie in 0..10, not {sigma_scale!r}")
-    return DeviceParams(sigma_low_ohm=PAPER_SIGMA_LOW_OHM * sigma_scale,
-                        sigma_high_ohm=PAPER_SIGMA_HIGH_OHM * sigma_scale, **changes)
-
-
-@dataclass(frozen=True)
-class DieResult:
-    seed: int
-    accuracy: dict     #: condition name -> fraction correct
-    pred: dict         #: condition name -> predictions
-
-
-def evaluate_die(net: BinaryMLP, x_pm1, labels, *, seed: int, sigma_scale: float = 1.0,
-                 calibrate: bool = True, temperatures=(), config: MacroConfig = BUILD,
-                 keep_pred: bool = False) -> DieResult:
-    """One die (``seed``): load the network once at 25 C (calibrated or not), run at 25 C,
-    then at each of ``temperatures`` with the tracker on and off (no recalibration).
-    Conditions are named ``"25"``, ``"<T>/on"``, ``"<T>/off"``."""
-    acc, preds = {}, {}
-    with Bank.golden(macros_needed(net, config), config, device=paper_device(sigma_scale),
-                     seed=seed) as bank:
-        placed = place_bnn(bank, net, calibrate=calibrate)
-
-        def record(name):
-            p, _, _ = placed.run(x_pm1)
-            acc[name] = float(np.mean(p == labels))
-            if keep_pred:
-                preds[name] = p
-
-        record("25")
-        for t in temperatures:
-            bank.set_temperature(float(t))
-            for on in (True, False):
-                if not config.has_tracker and on:
-                    continue
-                if config.has_tracker:
-                    placed.set_tracking(on and calibrate)
-                record(f"{t:g}/{'on' if on else 'off'}")
-            bank.set_temperature(25.0)
-            if config.has_tracker:
-                placed.set_tracking(calibrate)
-    return DieResult(seed, acc, preds)
+#: The report's results (``make mnist`` / ``make mnist-rtl``), next to :data:`PPA_JSON`.
+RESULTS_JSON = PPA_JSON.with_name("results.json")
+#: Cell-spread multiples of the sigma figure, and temperatures of the temperature figure.
+SIGMA_SWEEP = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5)
+TEMPERATURE_SWEEP = (0.0, 25.0, 50.0, 85.0)
 
 
 def _timer():
@@ -212,146 +55,11 @@ def _timer():
     return lambda: time.perf_counter() - t0
 
 
-# -- the report --------------------------------------------------------------------------------
-RESULTS_JSON = Path(__file__).resolve().parents[2] / "docs" / "mnist" / "results.json"
-#: The MNIST build's gate-level PPA on the headline library (``python -m mram_macro.nn.mnist_bench
-#: ppa``): one record per workload, ``mnist`` (this network's passes, the cost's source) and
-#: ``random`` (random VMMs on the same build, for comparison).
-PPA_JSON = RESULTS_JSON.with_name("ppa_mnist.json")
-#: VMMs in its power window: two images' passes (every tile twice).
-PPA_WINDOW_IMAGES = 2
-#: Cell-spread multiples of the sigma figure, and temperatures of the temperature figure.
-SIGMA_SWEEP = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5)
-TEMPERATURE_SWEEP = (0.0, 25.0, 50.0, 85.0)
-
-
 def _stats(values) -> dict:
     a = 100 * np.asarray(values, dtype=float)
     return {"mean": float(a.mean()), "min": float(a.min()), "max": float(a.max()),
             "dies": int(a.size), "per_die": [round(float(v), 4) for v in a]}
 
-
-def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: int = 10_000):
-    """Passes, weight-row writes, cycles, energy and latency per image from the tiling
-    schedule and the published PPA results (docs/ppa/ppa.json), on one macro and on a
-    weight-stationary bank of :func:`macros_needed` macros."""
-    from ..ppa.report import inference_cost, published_results
-    from .tiling import Schedule
-
-    plans = layer_plans(net, config)
-    sched = Schedule(plans, batch=batch)
-    n_macros = macros_needed(net, config)
-    # Gain calibration (BankLayer's default n_pairs): the offset pairs plus a per-column ladder.
-    cal_passes = sum(p.tiles for p in plans) * len(gain_reference_patterns(
-        np.ones((config.rows, config.cols), np.uint8), n_pairs=16, per_column=2))
-    out = {"passes_per_image": sched.passes / batch, "tiles": [p.tiles for p in plans],
-           "macros": n_macros, "row_writes_per_batch_one_macro": sched.row_writes,
-           "calibration_passes_per_batch_one_macro": cal_passes,
-           "batch": batch, "schedule_table": sched.table(), "libraries": []}
-    measured = measured_network_ppa(config)
-    if "mnist" in measured:
-        r = measured["mnist"]
-        e_one, t_one = inference_cost(r, vmms=sched.passes + cal_passes,
-                                      row_writes=sched.row_writes)
-        e_bank, _ = inference_cost(r, vmms=sched.passes, row_writes=0)
-        rnd = measured.get("random")
-        out["measured"] = {
-            "title": r["title"], "period_ns": r["period_ns"], "config": config.slug,
-            "cycles_per_vmm": r["cycles_per_vmm"],
-            "vmm_digital_J": r["digital_J"]["total"], "vmm_analog_J": r["analog_J"]["per_vmm_J"],
-            "vmm_energy_J": r["total_J"],
-            "random_vmm_digital_J": None if rnd is None else rnd["digital_J"]["total"],
-            "random_vmm_analog_J": None if rnd is None else rnd["analog_J"]["per_vmm_J"],
-            "one_macro_energy_per_image_J": e_one / batch,
-            "one_macro_latency_per_image_ns": t_one / batch,
-            "bank_energy_per_image_J": e_bank / batch,
-            "bank_latency_per_image_ns": len(plans) * r["latency_ns"],
-            "tops_per_W": r["tops_per_W"]}
-    for r in published_results():
-        vmms_one = sched.passes + cal_passes
-        e_one, t_one = inference_cost(r, vmms=vmms_one, row_writes=sched.row_writes)
-        # The bank: every tile written and calibrated once per die (not per batch); a layer's
-        # tiles run in parallel, the two layers one after the other.
-        e_bank, _ = inference_cost(r, vmms=sched.passes, row_writes=0)
-        out["libraries"].append({
-            "title": r["title"], "period_ns": r["period_ns"],
-            "cycles_per_vmm": r["cycles_per_vmm"], "vmm_energy_J": r["total_J"],
-            "ppa_config": MacroConfig.from_dict(r["config"]).slug, "workload": r.get("workload"),
-            "one_macro_energy_per_image_J": e_one / batch,
-            "one_macro_latency_per_image_ns": t_one / batch,
-            "one_macro_cycles_per_image": vmms_one * r["cycles_per_vmm"] / batch,
-            "bank_energy_per_image_J": e_bank / batch,
-            "bank_latency_per_image_ns": len(plans) * r["latency_ns"],
-            "bank_interval_per_image_ns": r["latency_ns"],
-            # Row tiles summed in one accumulator (BankLayer.run_accumulated, on-chip
-            # thresholds): every hidden row tile written again for every image.
-            "accumulate_row_writes_per_image": plans[0].row_writes,
-            "accumulate_write_energy_per_image_J":
-                plans[0].row_writes * r["analog_J"]["write_row_J"],
-        })
-    return out
-
-
-def network_passes(net: BinaryMLP, x_pm1, config: MacroConfig = BUILD):
-    """The network's VMM passes on one ``config`` macro, in the order a weight-stationary bank
-    runs them for each image: every tile of the hidden layer, then every tile of the output
-    layer on the image's hidden activations, padded as the tiler pads
-    (:func:`~mram_macro.nn.tiling.padded_tile`: weight +1, input +1).
-
-    Returns ``(weights, inputs)``: ``weights[i]`` the ``rows x cols`` weight bits of pass ``i``
-    (1 = +1), ``inputs[i]`` its ``rows`` input bits; ``len(x_pm1)`` images x passes per image.
-    What the gate-level power run of ``make ppa --workload mnist`` streams (the tile of each
-    pass loaded by back door into the array model before its evaluation)."""
-    from .tiling import padded_tile
-
-    x = np.asarray(x_pm1, dtype=np.int64)
-    layer_inputs = (x, net.hidden(x @ net.w1))
-    tiles = []          # (weight bits, input bits of every image), in the order they run
-    for w, xs, plan in zip(layer_weights(net, config), layer_inputs, layer_plans(net, config),
-                           strict=True):
-        for rs, cs in plan.tile_slices():
-            tw, tx = padded_tile(config, w[rs, cs], xs[:, rs], x_fill=1)
-            tiles.append((tw > 0, tx > 0))
-    weights = [tw for _ in range(len(x)) for tw, _ in tiles]
-    inputs = [tx[i] for i in range(len(x)) for _, tx in tiles]
-    return weights, inputs
-
-
-def measure_network_ppa(net: BinaryMLP, *, out: Path = Path("build/ppa_mnist"),
-                        workloads=("mnist", "random"), path: Path | None = None,
-                        progress=print):
-    """The MNIST build's PPA (:func:`mram_macro.ppa.report.measure` on the headline library:
-    sign-off synthesis, gate-level activity, Liberty-table energy) with this network's passes
-    and with random VMMs, saved to ``path`` (what :func:`cost_per_inference` reads)."""
-    from ..ppa.libraries import HEADLINE_LIBRARY
-    from ..ppa.report import measure
-
-    passes = sum(p.tiles for p in layer_plans(net, BUILD))
-    records = []
-    for workload in workloads:
-        progress(f"   gate-level PPA of {BUILD.slug} with the {workload} workload ...")
-        r = measure(HEADLINE_LIBRARY, out, vmms=PPA_WINDOW_IMAGES * passes, config=BUILD,
-                    workload=workload, extra_runs=False)
-        records.append(r)
-        progress(f"   {workload}: {r['digital_J']['total'] * 1e12:.1f} pJ digital + "
-                 f"{r['analog_J']['per_vmm_J'] * 1e12:.1f} pJ analogue per VMM")
-    path = PPA_JSON if path is None else path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(records, indent=1) + "\n")
-    tmp.rename(path)
-    return records
-
-
-def measured_network_ppa(config: MacroConfig = BUILD,
-                         path: Path | None = None) -> dict[str, dict]:
-    """The records of :func:`measure_network_ppa` (in ``path``, default :data:`PPA_JSON`) for
-    ``config``, by workload ({} if none)."""
-    path = PPA_JSON if path is None else path
-    if not path.is_file():
-        return {}
-    return {r["workload"]: r for r in json.loads(path.read_text())
-            if MacroConfig.from_dict(r["config"]) == config}
 
 
 def _row(name, run_on, images, dies, mean, lo, note=""):

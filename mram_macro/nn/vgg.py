@@ -217,7 +217,7 @@ def place_vgg8(bank, net: Vgg8, *, calibrate: bool = True):
     """Place and load the eight layers on ``bank`` (weight-stationary: 25 tiles + the output
     tile); returns ``vmm(layer_index, inputs) -> sums`` for :meth:`Vgg8.forward`."""
     from .evaluate import output_replicas
-    from .mnist_bench import TRACK_INTERVAL
+    from .mnist_bnn import TRACK_INTERVAL
 
     c = bank.config
     method = ("gain" if c.has_gain else "offset") if calibrate else None

@@ -16,7 +16,8 @@ from sim_models.device import DeviceParams
 
 from ..host import Bank
 from .mnist import FILE_SHA256, binarise, load_mnist
-from .mnist_bench import BUILD, PAPER_RESULTS, _publish, _stats, paper_device
+from .mnist_bench import _publish, _stats
+from .mnist_bnn import BUILD, PAPER_RESULTS, paper_device
 from .vgg import NOISE_PER_TILE, VGG8_LAYERS, Vgg8, place_vgg8, train_vgg8, vgg8_macros
 
 __all__ = ["train_cached", "evaluate", "main", "EPOCHS", "LR"]

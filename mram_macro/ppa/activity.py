@@ -2,9 +2,11 @@
 
 The synthesised flat netlist runs on Icarus with Verilog models of the Liberty cells that Yosys
 writes (``read_liberty; write_verilog``), under a cocotb workload module (by default
-:mod:`verif.cocotb.test_power`: random VMMs, every result checked against the golden model, so
-the netlist is also proven functionally equal to the RTL on that workload). The workload reports
-its measurement window; toggles are counted inside it only.
+:data:`DEFAULT_WORKLOAD`, :mod:`mram_macro.sim.workloads.power`: random VMMs, every result
+checked against the golden model, so the netlist is also proven functionally equal to the RTL on
+that workload). The workload reports its measurement window; toggles are counted inside it only.
+The workloads are part of the product: the module names handed to the runner resolve in an
+installed wheel, without the repository's tests.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from ..config import MacroConfig
 from ..nn.mnist import MODEL_CACHE
 from ..sim.runner import TIMESCALE, failed_cases, scoped_environ
 
-__all__ = ["WORKLOADS", "Activity", "ActivityError", "write_cell_models", "count_toggles",
-           "simulate_activity"]
+__all__ = ["DEFAULT_WORKLOAD", "WORKLOADS", "Activity", "ActivityError", "write_cell_models",
+           "count_toggles", "simulate_activity"]
 
-DEFAULT_WORKLOAD = "verif.cocotb.test_power"
+#: The cocotb module :func:`simulate_activity` runs unless told otherwise (a product module).
+DEFAULT_WORKLOAD = "mram_macro.sim.workloads.power"
 #: The data the power workload streams (MRAM_POWER_WORKLOAD; described in the workload module):
 #: random VMMs, the digits network's first layer, the MNIST BNN's passes.
 WORKLOADS = ("random", "digits", "mnist")
@@ -246,7 +249,7 @@ def simulate_activity(netlist: Path, liberty: Path, config: MacroConfig, *, top:
                       unit_delay_ns: float | None = None,
                       zero_delay: set[str] | None = None) -> Activity:
     """Run ``test_module`` on the gate-level ``netlist`` (Icarus), return the window's activity
-    (``workload``: the data of :mod:`verif.cocotb.test_power`, one of :data:`WORKLOADS`).
+    (``workload``: the data of :mod:`mram_macro.sim.workloads.power`, one of :data:`WORKLOADS`).
 
     ``unit_delay_ns``: simulate every cell but those named in ``zero_delay`` (the clock
     network) with that delay (:func:`unit_delay_models`), so glitches are counted; None: zero

@@ -2,7 +2,7 @@
 
 For each Liberty file: flat sign-off netlist and STA at the target clock (fmax), hierarchical
 synthesis for the area per block, a gate-level simulation of a stream of random VMMs for the
-switching activity in its steady state (:mod:`verif.cocotb.test_power`: a warm-up, then a
+switching activity in its steady state (:mod:`mram_macro.sim.workloads.power`: a warm-up, then a
 window of ``--vmms`` results with the pipeline full), the energy of every cell from the Liberty
 tables per transition (:mod:`mram_macro.ppa.energy`; clock / data / leakage per block), once
 with zero delay and once with one unit of delay per cell (glitches counted), the analogue terms
@@ -21,14 +21,14 @@ from pathlib import Path
 from ..config import PROFILES, MacroConfig, profile_config
 from .activity import DEFAULT_WORKLOAD, WARMUP_VMMS, Activity, simulate_activity
 from .analog import analog_energy, analog_terms, random_vmm_operating_point
+from .breakdown import CATEGORIES, category_of, plots
 from .energy import analyse_energy, clock_instances
 from .flow import STA_CONFIGS, TOP, hold_fix_report, sign_off
 from .libraries import HEADLINE_LIBRARY, library
 from .power import PowerResult
 
-__all__ = ["CATEGORIES", "SCALING_RULE", "category_of", "measure", "main", "anatomy",
-           "plots", "replot", "energy_shares", "area_shares",
-           "UNIT_DELAY_NS", "DEFAULT_VMMS"]
+__all__ = ["SCALING_RULE", "measure", "main", "anatomy", "replot", "UNIT_DELAY_NS",
+           "DEFAULT_VMMS"]
 
 #: VMMs in the steady-state power window (after the workload's warm-up).
 DEFAULT_VMMS = 40
@@ -36,15 +36,6 @@ DEFAULT_VMMS = 40
 #: INV_X1 at a fanout of 1-2 is 5-15 ps; the logic depth of the design, < 60 cells, settles well
 #: inside the 5 ns testbench clock, so only the glitches differ from the zero-delay run).
 UNIT_DELAY_NS = 0.01
-
-#: NeuroSim-style energy categories, and the RTL blocks in each.
-CATEGORIES = {
-    "TDC": ("tdc",),
-    "accumulator": ("accumulator",),
-    "registers": ("regfile",),
-    "serialisers": ("input_deserializer", "result_serializer"),
-    "control": ("sequencer", "read_control", "write_controller", "input_driver", "top"),
-}
 
 #: How the 45 nm digital figures become 28 nm estimates.
 SCALING_RULE = (
@@ -59,13 +50,6 @@ S_28_45 = 28.0 / 45.0
 V28_V = 0.9
 #: The range stated for 28 nm leakage around the 45 nm figure (see :data:`SCALING_RULE`).
 LEAKAGE_28_RANGE = (0.1, 10.0)
-
-
-def category_of(block: str) -> str:
-    for cat, blocks in CATEGORIES.items():
-        if block in blocks:
-            return cat
-    return "control"
 
 
 def _activity(netlist: Path, lib, config: MacroConfig, workdir: Path, vmms: int,
@@ -140,7 +124,7 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
             extra_runs: bool = True) -> dict:
     """All PPA figures of ``config`` (default macro) on one library, as plain data
     (``clock_gating=False``: of the ungated reference design; ``workload``: the activity's
-    data, see :mod:`verif.cocotb.test_power`; ``extra_runs=False``: without the glitch-aware
+    data, see :mod:`mram_macro.sim.workloads.power`; ``extra_runs=False``: without the glitch-aware
     and the digits-layer runs of the headline library, as for the profile rows)."""
     from ..design import MacroDesign
     from ..synth import synthesize
@@ -367,126 +351,6 @@ def table(results: list[dict]) -> str:
                  "lines, samplers, leakage) (docs/ppa.md); "
                  f"per row write: {writes}")
     return "\n".join(lines)
-
-
-#: The energy of a VMM by kind: the analogue array and TDC front end, then the digital
-#: periphery's clock network (clock trees, clock pins, clock gates), data and leakage
-#: (:mod:`mram_macro.ppa.energy`); they add up to ``total_J``.
-ENERGY_KINDS = (("array", "array + TDC front end"), ("clock", "clock (trees, pins, gates)"),
-                ("data", "data"), ("leakage", "leakage"))
-#: Area groups: the RTL blocks by energy category, the clock gates and the top's glue logic.
-AREA_GROUPS = (*CATEGORIES, "clock gates", "top (glue)")
-#: The plots' size: 8 in at 120 dpi, 960 px, reads at page width.
-PLOT_WIDTH_IN = 8.0
-PLOT_DPI = 120
-#: Two shares that differ from their total by more than this (relative) are refused.
-_SHARE_TOLERANCE = 1e-6
-
-
-def _checked(label: str, what: str, shares: dict[str, float], total: float) -> dict[str, float]:
-    if not total > 0:
-        raise ValueError(f"{label}: the {what} total must be positive, not {total!r}")
-    if abs(sum(shares.values()) - total) > _SHARE_TOLERANCE * total:
-        raise ValueError(f"{label}: the {what} shares ({', '.join(shares)}) add up to "
-                         f"{sum(shares.values()):.6g}, not the total {total:.6g}")
-    return shares
-
-
-def energy_shares(r: dict) -> dict[str, float]:
-    """A result's energy per VMM (J) by :data:`ENERGY_KINDS`; ``ValueError`` names a missing
-    share or shares that do not add up to ``total_J``."""
-    label = r.get("title", "a result")
-    try:
-        d = r["digital_J"]
-        shares = {"array": r["analog_J"]["per_vmm_J"], "clock": d["clock"], "data": d["data"],
-                  "leakage": d["leakage"]}
-        total = r["total_J"]
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"{label}: the result has no {exc} energy share (a `make ppa` "
-                         f"result has digital_J clock/data/leakage, analog_J per_vmm_J and "
-                         f"total_J)") from None
-    return _checked(label, "energy", shares, total)
-
-
-def area_shares(r: dict) -> dict[str, float]:
-    """A result's hierarchical-synthesis area (µm²) by :data:`AREA_GROUPS`; ``ValueError`` if
-    the blocks are missing or do not add up to ``area_hier_um2``."""
-    label = r.get("title", "a result")
-    try:
-        blocks, total = r["area_blocks_um2"], r["area_hier_um2"]
-    except KeyError as exc:
-        raise ValueError(f"{label}: the result has no {exc} (area per block)") from None
-    shares = dict.fromkeys(AREA_GROUPS, 0.0)
-    for block, um2 in blocks.items():
-        if block == TOP:
-            group = "top (glue)"
-        elif block.startswith(f"{TOP}."):
-            group = category_of(block.removeprefix(f"{TOP}."))
-        else:                            # the clock-gate cell (mram_icg)
-            group = "clock gates"
-        shares[group] += um2
-    return _checked(label, "area", shares, total)
-
-
-def plot_rows(results: list[dict], profiles: list[dict] | None = None) -> list[dict]:
-    """The plots' rows: every library's default macro, then the other feature profiles (the
-    default profile is the headline library's row already)."""
-    def build(r: dict) -> str:
-        config = MacroConfig.from_dict(r["config"])
-        name = "default" if config == MacroConfig() else config.slug
-        return name if r.get("clock_gating", True) else f"{name}, ungated"
-
-    rows = [{**r, "row_label": f"{r['title']}, {build(r)}"} for r in results]
-    rows += [{**r, "row_label": f"{r['title']}, {r['profile']}"} for r in profiles or ()
-             if MacroConfig.from_dict(r["config"]) != MacroConfig()]
-    return rows
-
-
-def plots(results: list[dict], out: Path, profiles: list[dict] | None = None) -> list[Path]:
-    """``ppa_energy.png`` and ``ppa_area.png`` in ``out``: per library (and feature profile) a
-    100 % bar of the macro's energy per VMM by :data:`ENERGY_KINDS` and of its area by
-    :data:`AREA_GROUPS`, on linear axes, each share labelled; totals in the row labels."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = plot_rows(results, profiles)
-    if not rows:
-        raise ValueError("no PPA results to plot")
-    energy = [energy_shares(r) for r in rows]
-    area = [area_shares(r) for r in rows]
-    labels_e = [f"{r['row_label']}\n{r['total_J'] * 1e12:.0f} pJ/VMM" for r in rows]
-    labels_a = [f"{r['row_label']}\n{r['area_hier_um2']:,.0f} µm²" for r in rows]
-    panels = (
-        ("ppa_energy.png", energy, labels_e, [k for k, _ in ENERGY_KINDS],
-         [name for _, name in ENERGY_KINDS],
-         "share of the macro's energy per 64x64 VMM (%), steady state, random VMMs"),
-        ("ppa_area.png", area, labels_a, list(AREA_GROUPS), list(AREA_GROUPS),
-         "share of the digital area (%), hierarchical synthesis"))
-    paths = []
-    for name, shares, labels, keys, names, xlabel in panels:
-        fig, ax = plt.subplots(figsize=(PLOT_WIDTH_IN, 1.5 + 0.55 * len(rows)))
-        colors = plt.get_cmap("tab10").colors
-        left = [0.0] * len(rows)
-        for k, (key, legend) in enumerate(zip(keys, names, strict=True)):
-            pct = [100 * sh[key] / sum(sh.values()) for sh in shares]
-            bars = ax.barh(labels, pct, left=left, color=colors[k % len(colors)],
-                           label=legend, height=0.6)
-            ax.bar_label(bars, labels=[f"{p:.0f} %" if p >= 6 else "" for p in pct],
-                         label_type="center", fontsize=8, color="white")
-            left = [a + b for a, b in zip(left, pct, strict=True)]
-        ax.set_xlim(0, 100)
-        ax.set_xlabel(xlabel, fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.invert_yaxis()
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(keys), 4),
-                  fontsize=8, frameon=False)
-        fig.tight_layout()
-        paths.append(out / name)
-        fig.savefig(paths[-1], dpi=PLOT_DPI, metadata={"Software": None})
-        plt.close(fig)
-    return paths
 
 
 def published_profiles(docs_dir: Path | None = None) -> list[dict]:

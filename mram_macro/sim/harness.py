@@ -53,12 +53,13 @@ enabled the harness also checks the array protocol at every falling edge (the ch
 Python pin models): ``tb_arr_violations``/``tb_arr_violation_kinds``
 (:data:`ARRAY_VIOLATION_KINDS`)/``tb_arr_first_violation_ns``.
 
-**Input feeder.** The stream source (:class:`verif.cocotb.drivers.StreamSource`) may hand up to
-:data:`FEED_BEATS` ``s_axis`` beats to the harness in one write to ``tb_s_feed`` (LSB first:
-``enable``, ``gen`` toggled per batch, the beat count (:data:`FEED_COUNT_BITS` bits), then each
-beat's ``tdata``, ``tuser``, ``tlast``). While a batch is loaded the harness drives the macro's
-``s_axis`` from it, one beat per handshake, exactly as the Python source would (``tvalid``
-high from the write on, the next beat offered right after the edge that took one);
+**Input feeder.** The stream source (:class:`mram_macro.sim.testbench.drivers.StreamSource`)
+may hand up to :data:`FEED_BEATS` ``s_axis`` beats to the harness in one write to
+``tb_s_feed`` (LSB first: ``enable``, ``gen`` toggled per batch, the beat count
+(:data:`FEED_COUNT_BITS` bits), then each beat's ``tdata``, ``tuser``, ``tlast``). While a
+batch is loaded the harness drives the macro's ``s_axis`` from it, one beat per handshake,
+exactly as the Python source would (``tvalid`` high from the write on, the next beat offered
+right after the edge that took one);
 ``tb_s_fed`` counts batches taken whole (it changes at the edge that took the last beat, when
 the next batch can be written without a gap). A reset drops the loaded batch. Otherwise the
 ``s_axis`` ports pass through.

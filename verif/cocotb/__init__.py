@@ -1,9 +1,9 @@
 """cocotb integration tests of the generated macro Verilog.
 
-The testbench in layers: :mod:`.env` (``MacroEnv``) composes the reference model
-(:mod:`.model`), the drivers (:mod:`.drivers`), the monitors (:mod:`.monitors`) and the
-scoreboard (:mod:`.scoreboard`), which share the stream basics of :mod:`.streams`. What the
-test modules share is in :mod:`.fixtures`. The test modules are grouped into suites, run by the
+The testbench in layers is the product's (:mod:`mram_macro.sim.testbench`: ``MacroEnv``
+composing the reference model, drivers, monitors and scoreboard); :mod:`.env` adds the
+functional coverage of :mod:`.coverage` to it. What the test modules share is in
+:mod:`.fixtures`. The test modules are grouped into suites, run by the
 pytest wrappers (``verif/test_cocotb.py``, ``verif/test_matrix.py``, ``verif/regress.py``).
 """
 

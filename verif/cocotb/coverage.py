@@ -1,10 +1,10 @@
 """Functional coverage of the generated macro (cocotb-coverage), and the checkers it feeds.
 
 The bins come from the design's own sources of truth, never from lists kept here: the FSMs are
-read from the elaborated Amaranth design (:func:`fsm_graphs`), the registers and STATUS flags
-from the register map, the TDC range and beat counts from the configuration. A new state,
-register or flag is therefore covered (and shows up as a hole until a test reaches it) without
-editing this file.
+read from the elaborated Amaranth design (:func:`~verif.cocotb.fsm_graphs.fsm_graphs`), the
+registers and STATUS flags from the register map, the TDC range and beat counts from the
+configuration. A new state, register or flag is therefore covered (and shows up as a hole until a
+test reaches it) without editing this file.
 
 Cover points (``mram.`` prefix in the cocotb-coverage database):
 
@@ -17,7 +17,7 @@ Cover points (``mram.`` prefix in the cocotb-coverage database):
     equal ranges, the largest unsaturated code and the saturation code.
 ``tdc.saturation``
     a saturated column whose comparator works (the window closed first) and one whose
-    comparator is dead (:meth:`~verif.cocotb.env.MacroEnv.kill_comparators`).
+    comparator is dead (:meth:`~mram_macro.sim.testbench.env.MacroEnv.kill_comparators`).
 ``acc.mode`` / ``acc.chain`` / ``acc.wrap``
     clear or accumulate, emit or hold; passes summed into one emitted result; a sum that wrapped.
 ``axi.<channel>.stall``
@@ -45,12 +45,12 @@ Coverage is collected only when :data:`COVERAGE_ENV` names an output file (the r
 ``make coverage`` set it): :meth:`MacroEnv.__init__ <verif.cocotb.env.MacroEnv>` then calls
 :func:`attach`. The monitors also check: AXI4-Lite answers against the register map
 (:meth:`~mram_macro.regmap.Register.check_write`), and FSM arcs against the graph. Their
-findings fail the test through :meth:`MacroEnv.finish <verif.cocotb.env.MacroEnv.finish>`.
+findings fail the test through
+:meth:`MacroEnv.finish <mram_macro.sim.testbench.env.MacroEnv.finish>`.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import logging
@@ -69,8 +69,10 @@ from mram_macro.config import MacroConfig
 from mram_macro.regmap import AXIL_ADDR_WIDTH, RegisterMap
 from mram_macro.sim.netlist import rtl_register
 
-__all__ = ["COVERAGE_ENV", "FsmGraph", "fsm_graphs", "elaborated", "MacroCoverage", "attach",
-           "PREFIX", "AXI_CHANNELS", "STALL_BINS", "tdc_code_bins"]
+from .fsm_graphs import FsmGraph, fsm_graphs
+
+__all__ = ["COVERAGE_ENV", "MacroCoverage", "attach", "PREFIX", "AXI_CHANNELS", "STALL_BINS",
+           "tdc_code_bins"]
 
 #: Environment variable naming the JSON file a simulation writes its coverage to.
 COVERAGE_ENV = "MRAM_COVERAGE"
@@ -93,102 +95,6 @@ STALL_BINS = (("0", 0, 0), ("1", 1, 1), ("2-3", 2, 3), ("4+", 4, None))
 _RESP = {0: "OKAY", 1: "EXOKAY", 2: "SLVERR", 3: "DECERR"}
 _FULL_STRB = 0xF
 _MAX_LOGGED = 10
-
-
-# -- FSM graphs, read from the Amaranth design --------------------------------------------------
-@dataclass(frozen=True)
-class FsmGraph:
-    """One Amaranth FSM of the macro: its states, their encodings and its arcs.
-
-    ``path`` is the instance path from the top (``("sequencer",)``); the state register in the
-    generated Verilog is ``<path>.<name>_state``.
-    """
-
-    name: str
-    path: tuple[str, ...]
-    encoding: dict[str, int]
-    transitions: frozenset[tuple[str, str]]
-
-    @property
-    def init(self) -> str:
-        """Amaranth encodes the initial state as 0."""
-        return self.state_of(0)
-
-    @property
-    def register(self) -> tuple[str, ...]:
-        return (*self.path, f"{self.name}_state")
-
-    def state_of(self, code: int) -> str:
-        for state, value in self.encoding.items():
-            if value == code:
-                return state
-        raise KeyError(f"FSM {self.name} has no state encoded {code}")
-
-
-def _next_states(statements, state_signal) -> list[int]:
-    """Encodings assigned to ``state_signal`` anywhere in ``statements`` (``m.next = ...``)."""
-    found = []
-    for stmt in statements:
-        lhs = getattr(stmt, "lhs", None)
-        if lhs is not None:
-            if lhs is state_signal:
-                found.append(stmt.rhs.value)
-            continue
-        for case in getattr(stmt, "cases", ()):
-            found += _next_states(case[1], state_signal)
-    return found
-
-
-@functools.cache
-def elaborated(config: MacroConfig):
-    """``(macro, fragment)``: the :class:`~mram_macro.top.MramMacro` of ``config``, elaborated
-    (as the Verilog generator does) so that its FSMs and signature can be read."""
-    from amaranth.hdl import Fragment
-
-    from mram_macro.top import MramMacro
-
-    # Ungated: the same FSMs and signature, without the clock gates' domain renaming.
-    macro = MramMacro(config, clock_gating=False)
-    return macro, Fragment.get(macro, None)
-
-
-def fsm_graphs(config: MacroConfig) -> list[FsmGraph]:
-    """Every FSM of the macro built with ``config``, read from the elaborated design.
-
-    Amaranth numbers an FSM's states in the order they are first named (by ``m.State`` or
-    ``m.next``), the initial state being 0; the encoding is taken from the FSM object itself
-    (:meth:`Fragment.find_generated`), so it never has to be re-derived. The arcs are the
-    ``m.next`` assignments found in each state's case of the state register's ``Switch``.
-    """
-    graphs = []
-
-    def visit(fragment, path: tuple[str, ...]) -> None:
-        for name, fsm in fragment.generated.items():
-            if not hasattr(fsm, "encoding"):
-                continue
-            decode = {v: k for k, v in fsm.encoding.items()}
-            arcs = set()
-            for statements in fragment.statements.values():
-                for stmt in statements:
-                    if getattr(stmt, "test", None) is not fsm.state:
-                        continue
-                    for patterns, body, *_ in stmt.cases:
-                        targets = _next_states(body, fsm.state)
-                        for pattern in patterns:
-                            source = decode[int(pattern, 2)]
-                            arcs.update((source, decode[t]) for t in targets
-                                        if decode[t] != source)
-            if not arcs:
-                raise RuntimeError(f"no transitions found for FSM {name!r} in "
-                                   f"{'.'.join(path) or 'top'}: has Amaranth's FSM lowering "
-                                   f"changed?")
-            graphs.append(FsmGraph(name=name, path=path, encoding=dict(fsm.encoding),
-                                   transitions=frozenset(arcs)))
-        for sub, sub_name, *_ in fragment.subfragments:
-            visit(sub, (*path, sub_name))
-
-    visit(elaborated(config)[1], ())
-    return graphs
 
 
 # -- bins -----------------------------------------------------------------------------------------

@@ -1,13 +1,10 @@
-"""What the cocotb test modules share: their parameters, the start of a test, skip reporting,
-and the effort scaling and state checks of the robustness tests.
+"""What the cocotb test modules share: the start of a test, skip reporting, and the effort
+scaling and state checks of the robustness tests.
 
-The process environment carries the parameters (set by :func:`mram_macro.sim.runner.run_cocotb`):
-
-* ``MRAM_CONFIG``: the :class:`~mram_macro.config.MacroConfig` as JSON (default: the default
-  configuration);
-* ``MRAM_SEED``: the random seed (default 1), logged by every test so a failure can be replayed;
-* ``MRAM_NVMM``: the number of random VMM passes of ``test_random_vmm`` (default 600), which
-  also scales the effort of the robustness tests (600 = full).
+The run's parameters (``MRAM_CONFIG``, ``MRAM_SEED``, ``MRAM_NVMM``, set by
+:func:`mram_macro.sim.runner.run_cocotb`) are read by :mod:`mram_macro.sim.testbench.params`;
+``MRAM_NVMM`` is the number of random VMM passes of ``test_random_vmm`` and also scales the
+effort of the robustness tests (600 = full).
 
 No tests here: the suites are :data:`verif.cocotb.MACRO_SUITE` and
 :data:`verif.cocotb.ROBUSTNESS_SUITE`.
@@ -19,30 +16,16 @@ import os
 
 import cocotb
 
-from mram_macro.config import MacroConfig, profile_config
 from mram_macro.periphery.tdc import SYNC_STAGES
+from mram_macro.sim.testbench.params import DEFAULT_NVMM, run_config, run_nvmm, run_seed
 from sim_models.device import DeviceParams
 from verif.budgets import test_timeout_ms
-from verif.cocotb.coverage import elaborated
 from verif.cocotb.env import MacroEnv
-
-
-def _config() -> MacroConfig:
-    text = os.environ.get("MRAM_CONFIG")
-    return MacroConfig.from_json(text) if text else profile_config("full")
-
-
-def _seed() -> int:
-    return int(os.environ.get("MRAM_SEED", "1"))
-
-
-def _n_vmm() -> int:
-    return int(os.environ.get("MRAM_NVMM", "600"))
-
+from verif.cocotb.fsm_graphs import elaborated
 
 # Simulated-time guard against hangs, from the configuration (write pulse, retries, TDC
 # window, array size) and the random test's length: see verif/budgets.py.
-TEST_TIMEOUT_MS = test_timeout_ms(_config(), _n_vmm())
+TEST_TIMEOUT_MS = test_timeout_ms(run_config(), run_nvmm())
 
 
 def not_applicable(name: str, reason: str) -> None:
@@ -77,8 +60,8 @@ def _reset_word(reg) -> int:
 async def _start(dut, *, seed_offset: int = 0, weights: bool = True,
                  device: DeviceParams | None = None) -> MacroEnv:
     """Environment out of reset, with random weights programmed through the bus."""
-    env = MacroEnv(dut, _config(), seed=_seed() + seed_offset, device=device)
-    env.log.info("test seed = MRAM_SEED %d + %d", _seed(), seed_offset)
+    env = MacroEnv(dut, run_config(), seed=run_seed() + seed_offset, device=device)
+    env.log.info("test seed = MRAM_SEED %d + %d", run_seed(), seed_offset)
     await env.reset()
     if weights:
         await env.program_weights(env.random_weights())
@@ -116,16 +99,16 @@ async def _random_vmm(env: MacroEnv, n: int) -> None:
 
 # -- robustness: effort and state checks ------------------------------------------------------
 #: Effort of a full run (MRAM_NVMM = 600); smaller MRAM_NVMM scales it down.
-_FULL_EFFORT_NVMM = 600
+_FULL_EFFORT_NVMM = DEFAULT_NVMM
 
 
 def _scale(n: int, least: int = 1) -> int:
     """``n`` iterations at full effort, scaled by MRAM_NVMM, at least ``least``."""
-    return max(least, round(n * _n_vmm() / _FULL_EFFORT_NVMM))
+    return max(least, round(n * run_nvmm() / _FULL_EFFORT_NVMM))
 
 
 def _smoke() -> bool:
-    return _n_vmm() < _FULL_EFFORT_NVMM // 2
+    return run_nvmm() < _FULL_EFFORT_NVMM // 2
 
 
 def _legal_word(reg, rng) -> int:

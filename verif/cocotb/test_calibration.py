@@ -13,6 +13,9 @@ import numpy as np
 from cocotbext.axi import AxiResp
 
 from mram_macro.config import MacroConfig
+from mram_macro.sim.testbench.budgets import field_range
+from mram_macro.sim.testbench.model import T_CLK_NS
+from mram_macro.sim.testbench.params import run_config
 from sim_models.calibration import cal_offsets_from_codes, reference_patterns
 from sim_models.device import DeviceParams
 from sim_models.golden import signed_dot
@@ -26,15 +29,7 @@ from sim_models.interpolator import (
 )
 from sim_models.readout import design_readout
 from sim_models.replica import replica_swing_lsb
-from verif.budgets import field_range
-from verif.cocotb.fixtures import (
-    TEST_TIMEOUT_MS,
-    _config,
-    _start,
-    not_applicable,
-    skip_test,
-)
-from verif.cocotb.model import T_CLK_NS
+from verif.cocotb.fixtures import TEST_TIMEOUT_MS, _start, not_applicable, skip_test
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
@@ -43,7 +38,7 @@ async def test_calibration_through_the_bus(dut):
     raw TDC codes (MODE.RAW_CODES) for reference patterns come back on m_axis, the host
     computes CAL_OFFSET values and writes them; the result error against the exact products
     must fall. Every result is also checked bit for bit against the golden model."""
-    if _config().tdc_mode == "coarse":
+    if run_config().tdc_mode == "coarse":
         not_applicable("test_calibration_through_the_bus",
                        "tdc_mode='coarse' has no CAL_OFFSET: its code -> value table is "
                        "calibrated through LUT_ENTRY (verif/cocotb/test_coarse.py)")
@@ -94,7 +89,7 @@ async def test_two_step_fine_table(dut):
     results are bit exact against the golden model before and after the host loads the
     code-density FINE_TABLE, and the table must cut the count errors; a FINE_TABLE value
     above K - 1 answers SLVERR, sets STATUS.BUS_ERROR and keeps the old value."""
-    c = _config()
+    c = run_config()
     if c.tdc_mode != "two_step":
         skip_test("test_two_step_fine_table", f"tdc_mode={c.tdc_mode!r} has no interpolator")
     taps = c.fine_taps
@@ -165,18 +160,18 @@ async def test_gain_and_temperature_tracking(dut):
     With a two-step TDC the replicas are read through their own interpolator samplers
     (``arr_ref_fine``): the die's phases then have a static spread, and a FINE_TABLE other
     than the ideal one (shared by the array's and the replicas' samplers) is loaded first."""
-    if not _config().has_gain:
+    if not run_config().has_gain:
         not_applicable("test_gain_and_temperature_tracking",
                        "tdc_mode='coarse' has no CAL_GAIN (its code -> value table replaces "
-                       "gain and offset)" if _config().tdc_mode == "coarse" else
-                       f"calibration={_config().calibration!r}: the build has no CAL_GAIN "
+                       "gain and offset)" if run_config().tdc_mode == "coarse" else
+                       f"calibration={run_config().calibration!r}: the build has no CAL_GAIN "
                        f"(calibration='gain' adds it)")
         return
     device = DeviceParams.paper()
-    two_step = _config().tdc_mode == "two_step"
+    two_step = run_config().tdc_mode == "two_step"
     if two_step:      # phases off their nominal times by a tenth of a step (rms)
         device = device.replace(
-            tdc_phase_sigma_ps=0.1 * T_CLK_NS / _config().fine_taps * 1e3)
+            tdc_phase_sigma_ps=0.1 * T_CLK_NS / run_config().fine_taps * 1e3)
     env = await _start(dut, seed_offset=24, device=device)
     c, rm, rng, g = env.config, env.regmap, env.rng, env.model.golden
     if two_step:

@@ -14,10 +14,11 @@ import numpy as np
 from cocotbext.axi import AxiResp
 
 from mram_macro.regmap import lut_count, lut_entry_word
+from mram_macro.sim.testbench.params import run_nvmm
 from sim_models.coarse import lut_from_codes, nominal_table, reference_inputs
 from sim_models.device import DeviceParams
 from sim_models.golden import signed_dot
-from verif.cocotb.fixtures import TEST_TIMEOUT_MS, _n_vmm, _random_vmm, _start
+from verif.cocotb.fixtures import TEST_TIMEOUT_MS, _random_vmm, _start
 
 
 def _entry_word(env, col: int, code: int, value: int, *, write: bool = True) -> int:
@@ -43,7 +44,7 @@ async def test_coarse_random_vmm(dut):
     _check_coarse(env)
     table = env.model.golden.lut
     assert (table == nominal_table(env.config, env.device, env.model.readout)).all()
-    await _random_vmm(env, min(_n_vmm(), 150))
+    await _random_vmm(env, min(run_nvmm(), 150))
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
@@ -129,8 +130,8 @@ async def test_coarse_throughput(dut):
     import os
     import time
 
+    from mram_macro.sim.testbench.model import T_CLK_NS
     from sim_models.readout import CHIP_WINDOW_NS, design_coarse_readout
-    from verif.cocotb.model import T_CLK_NS
 
     env = await _start(dut, seed_offset=43)
     _check_coarse(env)
@@ -144,7 +145,7 @@ async def test_coarse_throughput(dut):
         await env.write_reg("TDC_START_DELAY", ro.start_delay_cycles)
         await _load_table(env, np.tile(nominal_table(c, env.device, ro), (c.cols, 1)))
     env.no_backpressure()
-    n = max(2, _n_vmm())
+    n = max(2, run_nvmm())
     evals0 = env.array.evaluations
     wall0 = time.perf_counter()
     for _ in range(n):

@@ -14,13 +14,13 @@ import cocotb
 from cocotb.triggers import ClockCycles, FallingEdge
 from cocotbext.axi import AxiResp, AxiStreamFrame
 
-from verif.budgets import field_range
+from mram_macro.sim.testbench.budgets import field_range
+from mram_macro.sim.testbench.params import run_config
 from verif.cocotb.coverage import tdc_code_bins
 from verif.cocotb.env import MacroEnv
 from verif.cocotb.fixtures import (
     TEST_TIMEOUT_MS,
     _check_clean_state,
-    _config,
     _legal_word,
     _pass_cycles,
     _reset_word,
@@ -35,7 +35,7 @@ from verif.cocotb.fixtures import (
 async def test_tdc_full_range(dut):
     """Every TDC code bin the array can produce, from 0 to saturation: the start delay moves
     the codes up, the number of mismatching cells picks the code in a column."""
-    if _config().tdc_mode == "coarse":
+    if run_config().tdc_mode == "coarse":
         not_applicable("test_tdc_full_range",
                        "tdc_mode='coarse': a code spans several counts, set by the die's "
                        "resistances, so no count aims at a given code (its codes are covered "

@@ -18,27 +18,25 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import AxiResp, AxiStreamFrame
 
 from mram_macro.regmap import MACRO_ID
+from mram_macro.sim.testbench.model import T_CLK_NS
+from mram_macro.sim.testbench.params import run_config, run_nvmm, run_seed
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from verif.cocotb.env import MacroEnv
 from verif.cocotb.fixtures import (
     TEST_TIMEOUT_MS,
-    _config,
-    _n_vmm,
     _random_vmm,
     _reset_word,
-    _seed,
     _start,
     not_applicable,
     skip_test,
 )
-from verif.cocotb.model import T_CLK_NS
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
 async def test_random_vmm(dut):
     """Random weights and vectors, random accumulate/hold, back-pressure and idle gaps."""
-    await _random_vmm(await _start(dut), _n_vmm())
+    await _random_vmm(await _start(dut), run_nvmm())
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
@@ -55,14 +53,14 @@ async def test_short_vmm(dut):
     if c.write_pulse_cycles > env.switch_cycles:
         await env.write_reg("WRITE_PULSE_CYCLES", env.switch_cycles)
     await env.program_weights(w, rows=rows[1:])
-    await _random_vmm(env, min(_n_vmm(), 50))
+    await _random_vmm(env, min(run_nvmm(), 50))
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
 async def test_random_vmm_with_spread(dut):
     """As test_random_vmm, on a die with the paper's cell-to-cell spread (codes off-centre)."""
     env = await _start(dut, seed_offset=9, device=DeviceParams.paper())
-    await _random_vmm(env, max(1, _n_vmm() // 5))
+    await _random_vmm(env, max(1, run_nvmm() // 5))
 
 
 @cocotb.test(timeout_time=TEST_TIMEOUT_MS, timeout_unit="ms")
@@ -152,7 +150,7 @@ async def test_throughput(dut):
     """
     env = await _start(dut, seed_offset=11)
     env.no_backpressure()
-    n = max(2, _n_vmm())
+    n = max(2, run_nvmm())
     evals0 = env.array.evaluations
     wall0, cpu0, sim0 = time.perf_counter(), time.process_time(), get_sim_time("ns")
     await env.send_vectors([env.random_vector() for _ in range(n)])
@@ -193,7 +191,7 @@ async def test_stalled_sink(dut):
     """
     env = await _start(dut, seed_offset=12)
     env.random_backpressure(p_source_idle=0.0, p_sink_stall=STALL_P)
-    n = max(2, min(_n_vmm(), 100))
+    n = max(2, min(run_nvmm(), 100))
     evals0 = env.array.evaluations
     await env.send_vectors([env.random_vector() for _ in range(n)])
     await env.drain()
@@ -476,7 +474,7 @@ def _wrong_cells(array, w) -> np.ndarray:
 async def test_write_verify_repairs_random_write_failures(dut):
     """10 % of write pulses fail to switch (thermal-activation model): write-verify retries
     until every cell holds its weight, or reports exactly the cells that do not."""
-    c = _config()
+    c = run_config()
     if not c.has_write_verify:
         skip_test("test_write_verify_repairs_random_write_failures",
                   f"{c.slug} has no write-verify (tdc_mode 'coarse' or write_verify=False)")
@@ -511,7 +509,7 @@ async def test_write_verify_repairs_random_write_failures(dut):
 async def test_stuck_cells_are_reported_not_retried_forever(dut):
     """Stuck MTJs ignore writes: each failing side is retried MAX_RETRIES times, then the cell
     is reported (count, last row and its column mask) and STATUS.WRITE_FAILED is set."""
-    c = _config()
+    c = run_config()
     if not c.has_write_verify:
         skip_test("test_stuck_cells_are_reported_not_retried_forever",
                   f"{c.slug} has no write-verify (tdc_mode 'coarse' or write_verify=False)")
@@ -561,16 +559,16 @@ async def test_die_file_drives_model_and_simulation(dut):
     import tempfile
     from pathlib import Path
 
-    c = _config()
+    c = run_config()
     device = DeviceParams.paper(p_stuck_low=0.002, p_stuck_high=0.002,
                                 comparator_offset_sigma_V=1e-3)
-    sampled = Die.sample(c.rows, c.cols, device, seed=_seed() + 23)
+    sampled = Die.sample(c.rows, c.cols, device, seed=run_seed() + 23)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "die.npz"
         sampled.save(path, device=device)
         die = Die.load(path)
     assert np.array_equal(die.r_low_ohm, sampled.r_low_ohm)
-    env = MacroEnv(dut, c, seed=_seed() + 23, device=device, die=die)
+    env = MacroEnv(dut, c, seed=run_seed() + 23, device=device, die=die)
     await env.reset()
     assert env.array.array.die is die and env.model.golden.array.die is die
     await env.program_weights(env.random_weights())

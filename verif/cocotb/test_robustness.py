@@ -24,22 +24,21 @@ from cocotbext.axi import AxiResp, AxiStreamFrame
 
 from mram_macro.regmap import AXIL_ADDR_WIDTH, MACRO_ID
 from mram_macro.sim.netlist import rtl_register
-from verif.cocotb.coverage import fsm_graphs
+from mram_macro.sim.testbench.model import T_CLK_NS
+from mram_macro.sim.testbench.params import run_config, run_seed
 from verif.cocotb.env import MacroEnv
 from verif.cocotb.fixtures import (
     TEST_TIMEOUT_MS,
     _check_clean_state,
     _check_outputs_resolvable,
-    _config,
     _legal_word,
     _pass_cycles,
     _reset_word,
     _scale,
-    _seed,
     _smoke,
     _start,
 )
-from verif.cocotb.model import T_CLK_NS
+from verif.cocotb.fsm_graphs import fsm_graphs
 
 
 def _rejected_words(reg) -> list[tuple[str, int]]:
@@ -474,7 +473,7 @@ async def test_random_resets(dut):
 async def test_outputs_resolvable_after_reset(dut):
     """No X or Z on any output port after reset: from power-up, and after a reset in the middle
     of a pass and of a row write (meaningful on Icarus, which is 4-state)."""
-    env = MacroEnv(dut, _config(), seed=_seed() + 26)
+    env = MacroEnv(dut, run_config(), seed=run_seed() + 26)
     await env.reset()
     _check_outputs_resolvable(env, "after the power-up reset")
     await env.program_weights(env.random_weights())

@@ -25,6 +25,7 @@ from mram_macro.host.api import Macro
 from mram_macro.host.die_setup import DieSetup
 from mram_macro.host.golden_backend import GoldenBackend
 from mram_macro.regmap import RegisterMap, build_regmap
+from mram_macro.sim.testbench.model import MacroModel
 from mram_macro.top import MramMacro, generate_verilog
 from sim_models.coarse import nominal_table
 from sim_models.device import DeviceError, DeviceParams
@@ -33,7 +34,6 @@ from sim_models.golden import GoldenMacro, RegisterState
 from sim_models.readout import design_readout_for
 from sim_models.studies import die_errors
 from sim_models.write_model import single_read_delay_and_threshold
-from verif.cocotb.model import MacroModel
 
 COUNTER = MacroConfig(rows=16, cols=6, tdc_bits=5, result_width=10, stream_width=16,
                       tdc_mode="counter", **FULL_FEATURES)

@@ -19,9 +19,9 @@ from mram_macro.sim.harness import (
     top_ports,
 )
 from mram_macro.sim.runner import verilator_public
+from mram_macro.sim.testbench.model import MacroModel
 from mram_macro.top import generate_verilog
 from sim_models.device import DeviceParams
-from verif.cocotb.model import MacroModel
 
 SMALL = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
 

@@ -7,11 +7,17 @@ The import graph of the repository's own modules is read from the source with :m
 name. An import names the most specific of our modules it reaches: ``from mram_macro.sim import
 harness`` is an edge to ``mram_macro.sim.harness``, ``from mram_macro import MacroConfig`` one to
 ``mram_macro`` (its ``__init__``).
+
+A module can also depend on another without importing it: by handing its dotted name to a
+runner as a string (``test_module="verif.cocotb.x"`` for cocotb). The product's string literals
+that are the dotted name of a test module count as such dependencies (:func:`named_modules`).
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -19,9 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("sim_models", "mram_macro", "verif")
 
 # Imports of the test package by the product or the models that another change is removing, as
-# (importing module, imported module) pairs. Empty: what that change removes are module NAMES
-# handed to the cocotb runner ("verif.cocotb.test_power" as mram_macro.ppa.activity's default
-# workload), which are strings, not imports. Keep the list explicit, and empty.
+# (importing module, imported module) pairs. Keep the list explicit, and empty.
 KNOWN_PRODUCT_TO_VERIF: frozenset[tuple[str, str]] = frozenset()
 
 # The only part of the product the physics models may import: configuration types.
@@ -70,6 +74,17 @@ def _imported_names(tree: ast.Module, module: str, is_package: bool) -> set[str]
     return names
 
 
+def named_modules(tree: ast.AST, package: str) -> set[str]:
+    """String literals anywhere in ``tree`` (assignments, defaults, call arguments, tuples) that
+    are exactly a dotted module name inside ``package`` (``"verif.cocotb.test_power"``; not
+    ``"verif"`` alone, not prose or a docstring that mentions one): module names a runner would
+    import."""
+    pattern = re.compile(rf"{re.escape(package)}(?:\.[A-Za-z_]\w*)+")
+    return {node.value.strip() for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and pattern.fullmatch(node.value.strip())}
+
+
 def _resolve(name: str, modules: dict[str, Path]) -> str | None:
     """The most specific of our modules that importing ``name`` reaches, or None if foreign."""
     parts = name.split(".")
@@ -90,6 +105,23 @@ def import_graph(root: Path = REPO) -> dict[str, set[str]]:
         targets = {_resolve(name, modules) for name in names}
         graph[module] = {t for t in targets if t is not None and t != module}
     return graph
+
+
+def product_to_verif(root: Path = REPO) -> set[tuple[str, str]]:
+    """``(module, verif module)`` for every dependency of the product or the models on the test
+    package: an import of one of ``verif``'s modules, or a string literal naming a ``verif.``
+    module (:func:`named_modules`; named as written, whether such a module exists or not, since
+    a runner handed it fails either way once ``verif`` is not installed)."""
+    modules = repo_modules(root)
+    graph = import_graph(root)
+    found: set[tuple[str, str]] = set()
+    for module, path in modules.items():
+        if not (_in(module, "mram_macro") or _in(module, "sim_models")):
+            continue
+        found.update((module, t) for t in graph[module] if _in(t, "verif"))
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        found.update((module, name) for name in named_modules(tree, "verif"))
+    return found
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -164,10 +196,12 @@ class ImportGraphTests(unittest.TestCase):
         self.assertGreater(len(self.graph), 150)
 
     def test_product_and_models_do_not_import_tests(self):
+        found = product_to_verif() - KNOWN_PRODUCT_TO_VERIF
         for package in ("mram_macro", "sim_models"):
             with self.subTest(package=package):
-                edges = self._edges(package, "verif") - KNOWN_PRODUCT_TO_VERIF
-                self.assertFalse(edges, f"{package} imports the test package: {sorted(edges)}")
+                edges = {(s, t) for s, t in found if _in(s, package)}
+                self.assertFalse(edges, f"{package} imports or names a module of the test "
+                                        f"package: {sorted(edges)}")
 
     def test_sim_models_import_only_configuration_from_product(self):
         edges = {(s, t) for s, t in self._edges("sim_models", "mram_macro")
@@ -201,6 +235,42 @@ class CycleFinderTests(unittest.TestCase):
         )
         names = _imported_names(ast.parse(source), "pkg.a", is_package=False)
         self.assertTrue({"pkg.b", "pkg2.c", "pkg2.d.e", "pkg2.x"} <= names)
+
+    def test_module_names_in_string_literals(self):
+        source = (
+            '"""Docstring: prose that mentions verif.cocotb.test_macro is no dependency."""\n'
+            'DEFAULT = "verif.cocotb.test_power"\n'
+            'def run(test_module="verif.cocotb.fixtures", *, suites=("verif.other",)):\n'
+            '    runner.test(test_module="verif.cocotb.test_counter_power")\n'
+            'PATHS = ("verif", "verif/cocotb", "mram_macro.sim.workloads.power")\n'
+        )
+        self.assertEqual(named_modules(ast.parse(source), "verif"),
+                         {"verif.cocotb.test_power", "verif.cocotb.fixtures", "verif.other",
+                          "verif.cocotb.test_counter_power"})
+
+    def test_a_named_test_module_in_the_product_fails_the_check(self):
+        # A product module that hands a verif module's name to a runner, and one that imports
+        # verif, in a tree of the three packages: both count; the models' clean module does not.
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            files = {
+                "mram_macro/__init__.py": "",
+                "mram_macro/ppa/__init__.py": "",
+                "mram_macro/ppa/activity.py": 'DEFAULT_WORKLOAD = "verif.cocotb.test_power"\n',
+                "mram_macro/demo.py": "def f():\n    from verif import runner\n",
+                "sim_models/__init__.py": "",
+                "sim_models/golden.py": 'NAME = "mram_macro.sim.workloads.power"\n',
+                "verif/__init__.py": "",
+                "verif/runner.py": "",
+                "verif/cocotb/__init__.py": "",
+                "verif/cocotb/test_power.py": "",
+            }
+            for name, text in files.items():
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                (root / name).write_text(text)
+            self.assertEqual(product_to_verif(root),
+                             {("mram_macro.ppa.activity", "verif.cocotb.test_power"),
+                              ("mram_macro.demo", "verif"), ("mram_macro.demo", "verif.runner")})
 
 
 if __name__ == "__main__":

@@ -9,8 +9,11 @@ import json
 import numpy as np
 import pytest
 
+from mram_macro.config import profile_config
 from mram_macro.host import Bank, HostError
 from mram_macro.nn import mnist_bench as mb
+from mram_macro.nn import mnist_bnn as bnn
+from mram_macro.nn import mnist_cost as mc
 from mram_macro.nn.mnist_figures import FIGURES
 from mram_macro.nn.train import BinaryMLP, train_binary
 from sim_models.device import DeviceParams
@@ -18,27 +21,27 @@ from sim_models.device import DeviceParams
 
 def synthetic_net(seed: int = 0) -> BinaryMLP:
     rng = np.random.default_rng(seed)
-    return BinaryMLP(w1=rng.choice([-1, 1], (784, mb.HIDDEN)),
-                     t1=rng.integers(-20, 20, mb.HIDDEN), w2=rng.choice([-1, 1], (mb.HIDDEN, 10)),
+    return BinaryMLP(w1=rng.choice([-1, 1], (784, bnn.HIDDEN)),
+                     t1=rng.integers(-20, 20, bnn.HIDDEN), w2=rng.choice([-1, 1], (bnn.HIDDEN, 10)),
                      scale=rng.uniform(0.05, 0.2, 10), bias=rng.normal(0, 1, 10))
 
 
 def test_golden_ideal_equals_software_image_for_image_on_a_slice():
     net = synthetic_net()
     x = np.random.default_rng(1).choice([-1, 1], (16, 784))
-    with Bank.golden(mb.macros_needed(net), mb.BUILD, device=DeviceParams(), seed=4) as bank:
-        pred, h, y2 = mb.run_bnn(bank, net, x)
+    with Bank.golden(bnn.macros_needed(net), bnn.BUILD, device=DeviceParams(), seed=4) as bank:
+        pred, h, y2 = bnn.run_bnn(bank, net, x)
     np.testing.assert_array_equal(h, np.where(x @ net.w1 >= net.t1, 1, -1))
     np.testing.assert_array_equal(y2, h @ net.w2)
     np.testing.assert_array_equal(pred, net.predict(x))
-    assert mb.macros_needed(net) == 14
+    assert bnn.macros_needed(net) == 14
 
 
 def test_evaluate_die_reports_every_condition():
     net = synthetic_net(2)
     x = np.random.default_rng(3).choice([-1, 1], (8, 784))
     labels = net.predict(x)
-    r = mb.evaluate_die(net, x, labels, seed=5, temperatures=(85.0,), keep_pred=True)
+    r = bnn.evaluate_die(net, x, labels, seed=5, temperatures=(85.0,), keep_pred=True)
     assert set(r.accuracy) == {"25", "85/on", "85/off"}
     assert all(0.0 <= v <= 1.0 for v in r.accuracy.values())
     assert r.pred["25"].shape == (8,)
@@ -47,7 +50,7 @@ def test_evaluate_die_reports_every_condition():
 def test_cost_per_inference_follows_the_schedule_and_the_published_energy():
     from mram_macro.ppa.report import published_results
 
-    cost = mb.cost_per_inference(synthetic_net(), batch=100)
+    cost = mc.cost_per_inference(synthetic_net(), batch=100)
     assert cost["passes_per_image"] == 14 and cost["tiles"] == [13, 1] and cost["macros"] == 14
     assert cost["row_writes_per_batch_one_macro"] == 14 * 64
     results = published_results()
@@ -64,7 +67,7 @@ def test_network_passes_are_the_banks_tiles_pass_by_pass():
     tiles' ±1 dot products minus the padding gives x @ w1, the output tile h @ w2 per replica."""
     net = synthetic_net(4)
     x = np.random.default_rng(5).choice([-1, 1], (2, 784))
-    weights, inputs = mb.network_passes(net, x)
+    weights, inputs = bnn.network_passes(net, x)
     assert len(weights) == len(inputs) == 2 * 14
     pm1 = [(np.asarray(w, int) * 2 - 1, np.asarray(v, int) * 2 - 1)
            for w, v in zip(weights, inputs, strict=True)]
@@ -81,17 +84,17 @@ def test_network_passes_are_the_banks_tiles_pass_by_pass():
 
 def test_cost_reads_the_measured_network_ppa(tmp_path, monkeypatch):
     """With a measured record of the build on this network's passes, the cost carries it."""
-    rec = json.loads(mb.PPA_JSON.read_text())[0] if mb.PPA_JSON.is_file() else None
+    rec = json.loads(mc.PPA_JSON.read_text())[0] if mc.PPA_JSON.is_file() else None
     if rec is None:
         from mram_macro.ppa.report import published_results
         rec = {**published_results()[-1], "workload": "mnist"}
-    rec = {**rec, "config": mb.BUILD.to_dict(), "workload": "mnist"}
+    rec = {**rec, "config": bnn.BUILD.to_dict(), "workload": "mnist"}
     path = tmp_path / "ppa_mnist.json"
     path.write_text(json.dumps([rec]))
-    monkeypatch.setattr(mb, "PPA_JSON", path)
-    assert set(mb.measured_network_ppa(mb.BUILD, path)) == {"mnist"}
-    assert mb.measured_network_ppa(mb.profile_config("full"), path) == {}
-    cost = mb.cost_per_inference(synthetic_net(), batch=100)
+    monkeypatch.setattr(mc, "PPA_JSON", path)
+    assert set(mc.measured_network_ppa(bnn.BUILD, path)) == {"mnist"}
+    assert mc.measured_network_ppa(profile_config("full"), path) == {}
+    cost = mc.cost_per_inference(synthetic_net(), batch=100)
     m = cost["measured"]
     assert m["bank_energy_per_image_J"] == pytest.approx(14 * rec["total_J"])
     assert m["random_vmm_digital_J"] is None
@@ -101,8 +104,8 @@ def test_cost_reads_the_measured_network_ppa(tmp_path, monkeypatch):
 
 def test_paper_device_and_train_binary_are_validated():
     with pytest.raises(HostError, match=r"sigma_scale must lie in 0..10"):
-        mb.paper_device(-1)
-    assert mb.paper_device(2).sigma_high_ohm == 2 * DeviceParams.paper().sigma_high_ohm
+        bnn.paper_device(-1)
+    assert bnn.paper_device(2).sigma_high_ohm == 2 * DeviceParams.paper().sigma_high_ohm
     with pytest.raises(ValueError, match=r"batch must be a positive integer, not 0"):
         train_binary(np.ones((4, 3)), np.zeros(4, int), batch=0)
 
@@ -133,7 +136,7 @@ def test_published_results_meet_the_acceptance():
     c = res["paper_calibrated"]
     assert c["25"]["dies"] >= 20
     assert res["software"] - c["25"]["mean"] <= 0.5
-    assert abs(c[f"{mb.HOT_C:g}/on"]["mean"] - c["25"]["mean"]) <= 0.5
+    assert abs(c[f"{bnn.HOT_C:g}/on"]["mean"] - c["25"]["mean"]) <= 0.5
     for sim in ("verilator", "icarus"):
         assert res["rtl"][sim]["equal"] and res["rtl"][sim]["images"] >= 200
     v = res["vgg8"]

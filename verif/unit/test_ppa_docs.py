@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mram_macro.ppa.breakdown import area_shares, energy_shares, plots
 from mram_macro.ppa.report import (
     BEGIN,
     DOCS_DIR,
@@ -24,9 +25,6 @@ from mram_macro.ppa.report import (
     STA_END,
     SUMMARY_BEGIN,
     SUMMARY_END,
-    area_shares,
-    energy_shares,
-    plots,
     profiles_markdown,
     readme_block,
     render_readme,

@@ -1,13 +1,14 @@
-"""Unit tests of the AXI4-Lite register file in the Amaranth simulator.
+"""Unit tests of the AXI4-Lite register file in the Amaranth simulator: port naming and
+directed tests (reset values, read-back, rejected writes, W1C flags, command strobes, channel
+orders and back-pressure, outstanding responses, reset).
 
 The expected behaviour comes from the register map (:mod:`mram_macro.regmap`): reset values,
-``Register.check_write`` and the field kinds. The randomized test uses a fixed seed unless
-``--seed N`` is given (see ``verif/conftest.py``); the seed is printed and in every message.
+``Register.check_write`` and the field kinds. The bench (master, configurations) is
+:mod:`verif.unit.regfile_bench`; the randomized test against a model is
+``test_regfile_random.py``.
 """
 
 from __future__ import annotations
-
-import random
 
 import pytest
 from amaranth.back import verilog
@@ -16,185 +17,25 @@ from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
 from mram_macro.bus import RegisterFile, Resp, axi_lite_members, axi_stream_members
-from mram_macro.config import AXIL_DATA_WIDTH, MacroConfig, profile_config
-from mram_macro.regmap import AXIL_ADDR_WIDTH, MACRO_ID, Register, RegisterMap, build_regmap
+from mram_macro.regmap import MACRO_ID, Register, RegisterMap, build_regmap
 
-DEFAULT = profile_config("full")
-#: cols=40 is not a multiple of 32: WEIGHT_DATA1 holds only 8 bits.
-SMALL = profile_config("full", rows=8, cols=40, tdc_bits=4, result_width=8, stream_width=8)
-#: Non-power-of-two rows: the WRITE_ROW_ADDR range check is a comparator, not a bit test.
-ODD = profile_config("full", rows=40, cols=33, tdc_bits=6, result_width=7, stream_width=16,
-                     precharge_cycles=3, write_pulse_cycles=9)
-TDC_START_DELAY = 5
-DEFAULT_SEED = 1234
-UNMAPPED = 0x0FC  # between the scalar registers and CAL_OFFSET, in every configuration
-WORD_MASK = (1 << AXIL_DATA_WIDTH) - 1
+from .regfile_bench import (
+    DEFAULT,
+    ODD,
+    SMALL,
+    TDC_START_DELAY,
+    UNMAPPED,
+    WORD_MASK,
+    AxiLiteMaster,
+    expect_bus_error,
+    regmap_of,
+    sign_extend,
+    simulate,
+    strobe_log,
+)
 
 # Some tests build a RegisterFile only to inspect its signature.
 pytestmark = pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
-
-
-def regmap_of(config: MacroConfig) -> RegisterMap:
-    return build_regmap(config, tdc_start_delay=TDC_START_DELAY)
-
-
-def sign_extend(value: int, width: int) -> int:
-    """``value``'s low ``width`` bits, sign-extended to an unsigned 32-bit word."""
-    value &= (1 << width) - 1
-    if value >> (width - 1):
-        value -= 1 << width
-    return value & WORD_MASK
-
-
-def read_word(reg: Register, fields: dict[str, int]) -> int:
-    """The word a read returns for the raw field values ``fields``."""
-    word = 0
-    for f in reg.fields:
-        if f.kind == "cmd":
-            continue
-        value = fields[f.name] & ((1 << f.width) - 1)
-        if f.signed:
-            word |= (sign_extend(value, f.width) << f.lsb) & WORD_MASK
-        else:
-            word |= value << f.lsb
-    return word
-
-
-# -- AXI4-Lite master ------------------------------------------------------------------------
-
-
-class AxiLiteMaster:
-    """Drives the ``s_axil_*`` ports of ``dut`` from an Amaranth testbench.
-
-    ``aw_delay``/``w_delay`` are the idle cycles before AWVALID/WVALID rise (so ``w_delay=3``
-    sends AW first, ``aw_delay=3`` sends W first, both 0 sends them together);
-    ``b_delay``/``r_delay`` hold BREADY/RREADY low for that many cycles after the request.
-    While the master stalls, it checks that VALID and the response stay put.
-    """
-
-    def __init__(self, ctx, dut, prefix: str = "s_axil"):
-        self.ctx = ctx
-        self.port = {name.removeprefix(prefix + "_"): getattr(dut, name)
-                     for name in axi_lite_members(prefix, addr_width=AXIL_ADDR_WIDTH)}
-        self.cycles = 0  # clock edges seen by this master
-
-    async def tick(self):
-        await self.ctx.tick()
-        self.cycles += 1
-
-    async def write(self, addr: int, data: int, wstrb: int = 0xF, *, aw_delay: int = 0,
-                    w_delay: int = 0, b_delay: int = 0) -> Resp:
-        ctx, p = self.ctx, self.port
-        ctx.set(p["awaddr"], addr)
-        ctx.set(p["wdata"], data)
-        ctx.set(p["wstrb"], wstrb)
-        aw_done = w_done = False
-        cycle = 0
-        while not (aw_done and w_done):
-            if not aw_done:
-                ctx.set(p["awvalid"], cycle >= aw_delay)
-            if not w_done:
-                ctx.set(p["wvalid"], cycle >= w_delay)
-            aw_fire = ctx.get(p["awvalid"]) and ctx.get(p["awready"])
-            w_fire = ctx.get(p["wvalid"]) and ctx.get(p["wready"])
-            await self.tick()
-            if aw_fire:
-                aw_done = True
-                ctx.set(p["awvalid"], 0)
-            if w_fire:
-                w_done = True
-                ctx.set(p["wvalid"], 0)
-            cycle += 1
-            assert cycle < 50, "AW/W handshake timed out"
-        (resp,) = await self._response(p["bvalid"], p["bready"], [p["bresp"]], b_delay)
-        return Resp(resp)
-
-    async def read(self, addr: int, *, r_delay: int = 0) -> tuple[int, Resp]:
-        ctx, p = self.ctx, self.port
-        ctx.set(p["araddr"], addr)
-        ctx.set(p["arvalid"], 1)
-        for _ in range(50):
-            fire = ctx.get(p["arready"])
-            await self.tick()
-            if fire:
-                break
-        else:
-            raise AssertionError("AR handshake timed out")
-        ctx.set(p["arvalid"], 0)
-        resp, data = await self._response(p["rvalid"], p["rready"], [p["rresp"], p["rdata"]],
-                                          r_delay)
-        return data, Resp(resp)
-
-    async def _response(self, valid, ready, payload, delay):
-        ctx = self.ctx
-        held = None
-        for _ in range(delay):
-            if ctx.get(valid):
-                now = [ctx.get(s) for s in payload]
-                assert held is None or now == held, "response changed while stalled"
-                held = now
-            else:
-                assert held is None, "VALID dropped before READY"
-            await self.tick()
-        ctx.set(ready, 1)
-        for _ in range(50):
-            if ctx.get(valid):
-                break
-            await self.tick()
-        else:
-            raise AssertionError("response timed out")
-        values = [ctx.get(s) for s in payload]
-        assert held is None or values == held, "response changed while stalled"
-        await self.tick()
-        ctx.set(ready, 0)
-        return values
-
-
-def simulate(config: MacroConfig, body, *, monitors=()):
-    """Run ``await body(ctx, dut, master)`` on a fresh register file; ``monitors`` are
-    ``async (ctx, dut)`` functions run in the background."""
-    dut = RegisterFile(regmap_of(config))
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-
-    async def main(ctx):
-        await body(ctx, dut, AxiLiteMaster(ctx, dut))
-
-    for monitor in monitors:
-        async def background(ctx, monitor=monitor):
-            await monitor(ctx, dut)
-        sim.add_testbench(background, background=True)
-    sim.add_testbench(main)
-    sim.run()
-    return dut
-
-
-def strobe_log(port_name: str, log: list[int]):
-    """A monitor appending the cycle number of every cycle in which ``port_name`` is high."""
-    async def monitor(ctx, dut):
-        cycle = 0
-        port = getattr(dut, port_name)
-        while True:
-            if ctx.get(port):
-                log.append(cycle)
-            await ctx.tick()
-            cycle += 1
-    return monitor
-
-
-async def expect_bus_error(ctx, dut, master, addr):
-    """STATUS.BUS_ERROR is set, BUS_ERROR_ADDR holds ``addr``; then clear the flag."""
-    rm = dut.regmap
-    status = rm["STATUS"]
-    flag = status.field("BUS_ERROR")
-    assert ctx.get(dut.status_bus_error) == 1
-    data, resp = await master.read(rm["BUS_ERROR_ADDR"].offset)
-    assert (data, resp) == (addr, Resp.OKAY)
-    data, resp = await master.read(status.offset)
-    assert resp == Resp.OKAY and data & flag.mask
-    assert await master.write(status.offset, flag.mask) == Resp.OKAY
-    assert ctx.get(dut.status_bus_error) == 0
-
 
 # -- port naming -----------------------------------------------------------------------------
 
@@ -676,152 +517,3 @@ def test_synchronous_reset_restores_reset_values():
 
     sim.add_testbench(body)
     sim.run()
-
-
-# -- randomized test against a plain-Python model --------------------------------------------
-
-
-class RegisterFileModel:
-    """What the register file answers, from the register map alone."""
-
-    def __init__(self, regmap: RegisterMap):
-        self.regmap = regmap
-        c = regmap.config
-        constants = {
-            ("ID", "ID"): MACRO_ID, ("GEOMETRY", "ROWS"): c.rows, ("GEOMETRY", "COLS"): c.cols,
-            ("WIDTHS", "TDC_BITS"): c.tdc_bits, ("WIDTHS", "RESULT_WIDTH"): c.result_width,
-            ("WIDTHS", "STREAM_WIDTH"): c.stream_width}
-        #: ``ro`` fields the register file supplies itself; other ``ro`` fields are core inputs.
-        self.supplied = {*constants, ("BUS_ERROR_ADDR", "ADDR")}
-        self.fields: dict[tuple[str, str], int] = {}
-        for reg in regmap.registers:
-            for f in reg.fields:
-                self.fields[(reg.name, f.name)] = f.reset if f.kind == "rw" else 0
-        self.fields.update(constants)
-        self.strobes = 0
-
-    def _reject(self, addr: int) -> None:
-        self.fields[("STATUS", "BUS_ERROR")] = 1
-        self.fields[("BUS_ERROR_ADDR", "ADDR")] = addr
-
-    def read(self, addr: int) -> tuple[int, Resp]:
-        reg = self.regmap.by_offset(addr & ~3)
-        if reg is None:
-            self._reject(addr)
-            return 0, Resp.DECERR
-        return read_word(reg, {f.name: self.fields[(reg.name, f.name)] for f in reg.fields}), \
-            Resp.OKAY
-
-    def write(self, addr: int, word: int, wstrb: int, busy: bool) -> Resp:
-        reg = self.regmap.by_offset(addr & ~3)
-        if reg is None:
-            self._reject(addr)
-            return Resp.DECERR
-        cmd_busy = busy and any(f.kind == "cmd" and word & f.mask for f in reg.fields)
-        if wstrb != 0xF or reg.check_write(word) is not None or cmd_busy:
-            self._reject(addr)
-            return Resp.SLVERR
-        for f in reg.fields:
-            bits = (word & f.mask) >> f.lsb
-            if f.kind == "rw":
-                negative = f.signed and bits >> (f.width - 1)
-                self.fields[(reg.name, f.name)] = bits - (1 << f.width) if negative else bits
-            elif f.kind == "w1c":
-                self.fields[(reg.name, f.name)] &= ~bits
-            elif f.kind == "cmd" and bits:
-                self.strobes += 1
-        return Resp.OKAY
-
-
-def random_word(rng: random.Random, reg: Register) -> int:
-    """A mix of valid values, boundary values and garbage for ``reg``."""
-    choice = rng.random()
-    if choice < 0.2:
-        return rng.getrandbits(32)
-    f = rng.choice(reg.fields)
-    if f.signed:
-        lo, hi = -(1 << (f.width - 1)), (1 << (f.width - 1)) - 1
-        value = rng.choice([lo, hi, lo - 1, hi + 1, 0, -1, rng.randint(lo, hi)])
-        return value & WORD_MASK
-    lo = f.min_value
-    hi = f.max_value if f.max_value is not None else (1 << f.width) - 1
-    value = rng.choice([lo, hi, lo - 1, hi + 1, rng.randint(lo, hi), rng.randint(lo, hi)])
-    return (value & ((1 << f.width) - 1)) << f.lsb if choice < 0.9 else \
-        (value << f.lsb) & WORD_MASK
-
-
-@pytest.mark.parametrize("config", [DEFAULT, SMALL, ODD], ids=["default", "small", "odd"])
-def test_random_accesses_match_model(config, request):
-    seed = request.config.getoption("seed", default=None)
-    seed = DEFAULT_SEED if seed is None else seed
-    print(f"regfile random test: seed {seed} (replay with --seed {seed})")
-    rng = random.Random(seed)
-    strobes: list[int] = []
-    rm = regmap_of(config)
-    model = RegisterFileModel(rm)
-    core_inputs = [(reg, f) for reg in rm.registers for f in reg.fields
-                   if f.kind == "ro" and (reg.name, f.name) not in model.supplied]
-    # Holes of the map: the two ends, the word after each array, and the first free words.
-    free = [a for a in range(0, 1 << 12, 4) if rm.by_offset(a) is None]
-    unmapped = sorted({UNMAPPED, 0xFFC, *free[:4],
-                       rm["WEIGHT_DATA0"].offset + 4 * config.weight_words,
-                       rm["CAL_OFFSET0"].offset + 4 * config.cols} - {
-                           r.offset for r in rm.registers})
-    assert all(rm.by_offset(a) is None for a in unmapped)
-    scalars = [r.offset for r in rm.registers if r.array_name is None]
-    arrays = [r.offset for r in rm.registers if r.array_name is not None]
-    ctrl = rm["CTRL"].offset
-    seen: set[tuple[str, Resp]] = set()
-    w1c_sets = [(reg, f) for reg in rm.registers for f in reg.fields
-                if f.kind == "w1c" and f.name != "BUS_ERROR"]
-
-    async def body(ctx, dut, master):
-        for op in range(500):
-            where = f"op {op}, --seed {seed}"
-            if rng.random() < 0.2:
-                for reg, f in core_inputs:
-                    value = rng.getrandbits(f.width)
-                    ctx.set(dut.port(reg.name, f.name), value)
-                    model.fields[(reg.name, f.name)] = value
-            if rng.random() < 0.15:
-                reg, f = rng.choice(w1c_sets)
-                ctx.set(dut.port(reg.name, f.name, suffix="_set"), 1)
-                await master.tick()
-                ctx.set(dut.port(reg.name, f.name, suffix="_set"), 0)
-                model.fields[(reg.name, f.name)] = 1
-            # scalar registers as often as array elements, CTRL often, a few unmapped addresses
-            pool = rng.choices([unmapped, [ctrl], scalars, arrays], weights=[1, 2, 6, 6])[0]
-            addr = rng.choice(pool) | rng.getrandbits(2)
-            reg = rm.by_offset(addr & ~3)
-            delays = dict(aw_delay=rng.choice([0, 0, 1, 3]), w_delay=rng.choice([0, 0, 1, 3]),
-                          b_delay=rng.choice([0, 0, 2]))
-            if rng.random() < 0.5:
-                word = random_word(rng, reg) if reg is not None else rng.getrandbits(32)
-                if reg is not None and reg.name == "STATUS":
-                    word = rng.getrandbits(32)
-                wstrb = 0xF if rng.random() < 0.9 else rng.getrandbits(4)
-                busy = rng.random() < 0.3
-                ctx.set(dut.ctrl_write_row_busy, busy)
-                resp = await master.write(addr, word, wstrb, **delays)
-                expected = model.write(addr, word, wstrb, busy)
-                assert resp == expected, f"write 0x{word:08X} to 0x{addr:03X}: {where}"
-                seen.add(("write", resp))
-            else:
-                got = await master.read(addr, r_delay=rng.choice([0, 0, 2]))
-                assert got == model.read(addr), f"read 0x{addr:03X}: {where}"
-                seen.add(("read", got[1]))
-            assert ctx.get(dut.status_bus_error) == model.fields[("STATUS", "BUS_ERROR")], where
-        for reg in rm.registers:
-            for f in reg.fields:
-                if f.kind in ("rw", "w1c"):
-                    assert ctx.get(dut.port(reg.name, f.name)) == \
-                        model.fields[(reg.name, f.name)], f"{reg.name}.{f.name}"
-            assert await master.read(reg.offset) == model.read(reg.offset), reg.name
-        await master.tick()
-        assert len(strobes) == model.strobes
-
-    simulate(config, body, monitors=[strobe_log("ctrl_write_row", strobes)])
-    # the seed exercised every kind of answer and the command path
-    assert seen == {("write", Resp.OKAY), ("write", Resp.SLVERR), ("write", Resp.DECERR),
-                    ("read", Resp.OKAY), ("read", Resp.DECERR)}
-    assert model.strobes >= 2

@@ -9,7 +9,7 @@ import pytest
 
 from mram_macro.host import Bank
 from mram_macro.nn import vgg
-from mram_macro.nn.mnist_bench import BUILD
+from mram_macro.nn.mnist_bnn import BUILD
 from sim_models.device import DeviceParams
 
 

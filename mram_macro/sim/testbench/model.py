@@ -4,7 +4,8 @@
 seed as the array pin model (same resistances) holding the weights the host *intended* to write,
 plus mirrors of the registers that change results, reset from the built design's register map
 (:class:`mram_macro.design.MacroDesign`). Plain Python/NumPy: usable without a simulator
-(``verif/unit/test_fast_testbench.py``).
+(``verif/unit/test_fast_testbench.py``). :data:`T_CLK_NS` is the testbench's clock period
+(:data:`sim_models.readout.T_CLK_NS`), also the TDC LSB the readout model is designed for.
 """
 
 from __future__ import annotations
@@ -15,14 +16,10 @@ from mram_macro.design import MacroDesign
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from sim_models.golden import PassResult, accumulate_pass, wrap_signed
+from sim_models.readout import T_CLK_NS
 from sim_models.write_model import SingleReadSetup, write_verify_row
-from verif import budgets
 
 __all__ = ["T_CLK_NS", "MacroModel"]
-
-#: Clock period of the testbench (defined in verif/budgets.py); also the TDC LSB the readout
-#: model is designed for.
-T_CLK_NS = budgets.T_CLK_NS
 
 
 def _signed32(word: int) -> int:

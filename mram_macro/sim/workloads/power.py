@@ -4,9 +4,10 @@ Run by :mod:`mram_macro.ppa.activity` on the *gate-level* netlist (Yosys + Liber
 on Icarus) with a VCD dump; the switching activity inside the reported window becomes the
 per-net activity of OpenSTA's ``report_power``. Also runs on the RTL (any simulator).
 
-Environment: ``MRAM_CONFIG``, ``MRAM_SEED`` and ``MRAM_NVMM`` (VMMs in the window) as for
-:mod:`verif.cocotb.test_macro`; the window is reported through ``MRAM_METRICS`` as
-``window_start_ns``, ``window_end_ns``, ``window_vmms`` and ``t_clk_ns``.
+Environment: ``MRAM_CONFIG``, ``MRAM_SEED`` and ``MRAM_NVMM`` (VMMs in the window), read by
+:mod:`mram_macro.sim.testbench.params`; the window is reported through ``MRAM_METRICS`` as
+``window_start_ns``, ``window_end_ns``, ``window_vmms`` and ``t_clk_ns``. The testbench is the
+product's (:class:`mram_macro.sim.testbench.env.MacroEnv`), without the test suites' coverage.
 
 The window is the **steady state** of a stream: ``MRAM_POWER_WARMUP`` results (default
 :data:`mram_macro.ppa.activity.WARMUP_VMMS`) leave the macro first, so the pipeline is full;
@@ -29,21 +30,25 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import RisingEdge
 
 from mram_macro.ppa.activity import TAIL_VMMS, WARMUP_VMMS, WORKLOADS
-from verif.cocotb.fixtures import _n_vmm, _start
-from verif.cocotb.model import T_CLK_NS
+from mram_macro.sim.testbench.env import MacroEnv
+from mram_macro.sim.testbench.model import T_CLK_NS
+from mram_macro.sim.testbench.params import run_config, run_nvmm, run_seed
 
 #: ``random``: random weights and inputs (each bit 1 with probability 1/2).
 #: ``digits``: the first layer of the digits network (mram_macro/nn/, trained with the demo's
 #: split and seed 0): its binarised weights on the array's rows x cols (hidden units beyond
 #: ``cols`` dropped, inputs beyond ``rows`` dropped, missing ones padded with 0), and the
 #: binarised test images as input vectors, in order.
-#: ``mnist``: the two-layer BNN of ``make mnist`` (mram_macro/nn/mnist_bench.py: its cached or
+#: ``mnist``: the two-layer BNN of ``make mnist`` (mram_macro/nn/mnist_bnn.py: its cached or
 #: freshly trained network, MNIST from the user cache) on the MNIST test images, in order, pass by
-#: pass as a weight-stationary bank runs it (:func:`~mram_macro.nn.mnist_bench.network_passes`:
+#: pass as a weight-stationary bank runs it (:func:`~mram_macro.nn.mnist_bnn.network_passes`:
 #: the 13 hidden-layer tiles, then the output tile on the image's hidden activations), each pass's
 #: tile loaded by back door into the array model before its evaluation (and into the reference
 #: model before its prediction): one macro sees the activity of every tile of the network.
 # (WORKLOADS, their names, is mram_macro.ppa.activity's)
+
+#: Added to MRAM_SEED for this workload's environment (as it always was: its die and data).
+_SEED_OFFSET = 23
 
 
 def _count_env(name: str, default: int) -> int:
@@ -81,7 +86,7 @@ def workload_data(config, n: int, env) -> tuple[np.ndarray | list[np.ndarray], l
         return env.random_weights(), [env.random_vector() for _ in range(n)]
     if name == "mnist":
         from mram_macro.nn.mnist import binarise, load_mnist
-        from mram_macro.nn.mnist_bench import layer_plans, network_passes, train_mnist_bnn
+        from mram_macro.nn.mnist_bnn import layer_plans, network_passes, train_mnist_bnn
 
         data = load_mnist()
         cache = os.environ.get("MRAM_MNIST_MODEL_DIR")
@@ -112,11 +117,13 @@ async def test_power_workload(dut):
     """Weights loaded by back door, then MRAM_NVMM input vectors streamed back to back into an
     always-ready sink (the throughput workload of ``make bench``), results checked; random by
     default, the digits network's with MRAM_POWER_WORKLOAD=digits."""
-    env = await _start(dut, seed_offset=23, weights=False)
+    env = MacroEnv(dut, run_config(), seed=run_seed() + _SEED_OFFSET)
+    env.log.info("test seed = MRAM_SEED %d + %d", run_seed(), _SEED_OFFSET)
+    await env.reset()
     # Weights by back door (both the pin model's array and the reference model): programming
     # 64 rows through the bus would take most of a slow gate-level run, and the window below
     # measures VMMs only.
-    n = max(1, _n_vmm())
+    n = max(1, run_nvmm())
     warm = _count_env("MRAM_POWER_WARMUP", WARMUP_VMMS)
     tail = _count_env("MRAM_POWER_TAIL", TAIL_VMMS)
     w, vectors = workload_data(env.config, warm + n + tail, env)
