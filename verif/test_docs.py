@@ -282,3 +282,29 @@ def test_datasheet_counts_the_clock_gates_of_the_rtl():
     sheet = (Path(__file__).resolve().parents[1] / "docs" / "datasheet.md").read_text()
     assert icgs > 0 and f"**Clock gating**: {icgs} latch-based" in sheet
     assert "no test mode, scan chain or test access port" in sheet
+
+
+def test_readme_layout_is_the_tree():
+    """Issue 20: the README's Layout section names every module and package of the product
+    (``mram_macro/x.py`` or ``x.py`` in a ``mram_macro/`` row, ``mram_macro/pkg/``), and every
+    path it names exists: a module added, moved or removed makes it fail."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    section = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `mram_macro/")]
+    named = set()
+    for row in rows:
+        cell = row.split("|")[1]
+        named |= {n.removeprefix("mram_macro/").rstrip("/")
+                  for n in re.findall(r"`([A-Za-z_/.]+)`", cell)}
+    product = root / "mram_macro"
+    entries = {p.name for p in product.iterdir()
+               if (p.suffix == ".py" and p.stem not in ("__init__", "__main__"))
+               or (p.is_dir() and (p / "__init__.py").is_file())}
+    missing = sorted(e for e in entries if e not in named)
+    assert not missing, f"README's Layout section does not name {missing}"
+    for path in re.findall(r"`((?:mram_macro|sim_models|verif|hdl|docs)/[A-Za-z_/.]*)`", section):
+        assert (root / path).exists(), f"README's Layout section names {path}, which is gone"
