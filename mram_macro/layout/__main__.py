@@ -171,12 +171,21 @@ qrouter's clean-up stage (stage 3, rerouting every net for length) is skipped: o
 configuration it had rerouted 80 of 6,400 nets in two minutes on this shared machine.
 coriolis-eda was not tried: the qflow chain completed.
 
-**Only the small configuration is published so far.** The default macro (57,290 cells after
-hold fixing) was started once: blif2cel 1 min, decongest 4.5 min, then GrayWolf ran 44 min
-(17 min of CPU on a shared two-core machine) and was at annealing iteration 33 (the small
-configuration's run ends near 158) when it was stopped for time; qrouter was not reached. Its
-figures, and the README's headline energy, stay pre-layout until a `make layout` of it
-completes.
+**Only the small configuration is published so far.** The full-featured macro (the default
+until 2026-12-07; 57,290 cells after hold fixing) was tried three times: GrayWolf at row fill
+0.65 ran 44 min and was stopped at annealing iteration 33 of about 158; a later run at 0.65
+reached qrouter, whose first pass failed on about 30 % of the nets; at `--density 0.5`
+GrayWolf took 22 min and qrouter's first pass, after 63 min on a shared core, had routed 33,252
+of the 60,394 nets and failed on 7,997 (19 %), with 22,536 to go, when it was stopped. The plain
+macro, the default since then (`LAYOUT_CONFIG=plain` or `default`, `LAYOUT_ARGS="--density
+0.5"`; 23,265 nets), got much further (2026-12-07, shared two-core machine): GrayWolf 33 min at
+`nice` 19, then qrouter's first pass failed on 2,300 nets, and its second stage brought the
+failed routes down to 987, 828, 796 (effort 10), 643 (effort 20) and 634 (effort 40) in 80 min
+(55 min of CPU), when it was stopped: 2.7 % unrouted, not 0. A lower row fill still, or a router
+with more tracks per layer than qrouter gets from the NanGate 45 nm technology LEF (every layer
+above metal3 is routed on 1 of 2 or fewer of its tracks: the LEF's pitches are not the minimum)
+should close it. The default's figures, and the README's headline energy, stay pre-layout until
+a `make layout` of it completes.
 
 spef-extractor models each wire as area plus edge capacitance to ground from the technology
 LEF (no coupling between wires, pins left to the Liberty file): about 0.05-0.06 fF per µm on

@@ -1,0 +1,12 @@
+"""``python -m mram_macro.layout.docs``: render docs/layout.md from the published layout results
+(docs/layout/*.json) and the prose of :mod:`mram_macro.layout.__main__`, without running the
+flow (``make layout`` does this after a run)."""
+
+from __future__ import annotations
+
+from .__main__ import DOCS_DIR, render_docs
+
+if __name__ == "__main__":
+    path = DOCS_DIR.parent / "layout.md"
+    path.write_text(render_docs())
+    print(f"rendered {path}")
