@@ -239,8 +239,7 @@ class MacroConfig:
         if self.write_verify or (self.write_verify is False and not mode.has_single_mtj_read):
             object.__setattr__(self, "write_verify", None)          # one spelling per build
         if self.result_register is None:         # streamed wherever the build allows it
-            object.__setattr__(self, "result_register", bool(
-                self.multibit or self.activation or self.calibration != "offset"))
+            object.__setattr__(self, "result_register", self.needs_result_register)
         if not isinstance(self.result_register, bool):
             raise ConfigError(f"result_register must be True or False, not "
                               f"{self.result_register!r}")
@@ -248,8 +247,7 @@ class MacroConfig:
             raise ConfigError(f"calibration must be one of {', '.join(map(repr, CALIBRATIONS))}, "
                               f"not {self.calibration!r}")
         mode.check_calibration(self)
-        if not self.result_register and (self.multibit or self.activation
-                                         or self.calibration != "offset"):
+        if not self.result_register and self.needs_result_register:
             raise ConfigError(
                 "result_register=False streams each result from the TDC codes of its one pass; "
                 "it needs multibit=False, activation=False and calibration='offset' (a running "
@@ -311,6 +309,12 @@ class MacroConfig:
         """Width of the ``arr_ref_fine`` pins: the replica columns' interpolator sampler bits
         (``REPLICA_COLS * (tdc_fine_taps - 1)`` in a two-step build with the tracker, else 0)."""
         return REPLICA_COLS * (self.fine_taps - 1) if self.has_tracker else 0
+
+    @property
+    def needs_result_register(self) -> bool:
+        """Whether the results must be held in a register (``result_register=False`` is
+        illegal): a running sum (``multibit``), activation bits or gain products."""
+        return bool(self.multibit or self.activation or self.calibration != "offset")
 
     @property
     def pass_result_width(self) -> int:
