@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(f"--speed-config: {exc}")
     extra = [c for c in dict.fromkeys([*SPEED_CONFIGS, *extra]) if c != config]
-    print(f"== RTL simulation speed of the default build {config.slug}: streaming input, "
+    print(f"== RTL simulation speed of the full build {config.slug}: streaming input, "
           f"always-ready output, {args.vmms} VMMs per simulator, seed {args.seed}", flush=True)
     try:
         rows = speed_runs(config, vmms=args.vmms, seed=args.seed)
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
     if not args.no_synth:
         report = synth_report(config, reports)
-        print(f"area of the default build {config.slug} (Yosys + {report.liberty.name}):")
+        print(f"area of the full build {config.slug} (Yosys + {report.liberty.name}):")
         print(report.table())
     return 0
 
