@@ -1,12 +1,16 @@
 """Result serializer: one result vector (or, with ``short``, one activation vector) out as
 AXI4-Stream beats (layouts in layouts.py).
 
-The serializer stores no copy of the vector: the beats are read, by a beat index (a word
-multiplexer), out of the register that already holds the result (the accumulator's), which its
-producer keeps still while the frame is under way (``busy``). A shift register would clock and
-move every stored bit on every beat; a copy would write every bit once more per vector. Here per
-beat only the index and the ``stream_width`` output bits change.
+The serializer stores no copy of the vector: the beats are read, by a one-hot beat pointer and an
+AND-OR word multiplexer, out of the register that already holds the result (the accumulator's,
+or the TDC's codes through the accumulator's pass values), which its producer keeps still while
+the frame is under way (``busy``). A shift register would clock and move every stored bit on
+every beat; a copy would write every bit once more per vector. Here per beat only two pointer
+bits, the two words' AND gates and the ``stream_width`` output bits change.
 """
+
+import functools
+import operator
 
 from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
@@ -52,21 +56,24 @@ class ResultSerializer(wiring.Component):
         sw, n = c.stream_width, c.out_beats
         vector = Signal(n * sw)
         m.d.comb += vector.eq(self.data)
-        index = Signal(range(max(n, 2)))
+        # The beat pointer is one-hot (bit i: beat i is on the bus), and the word multiplexer
+        # an AND-OR of each word with its pointer bit: a beat moves the pointer by one bit,
+        # so per beat only the two words it leaves and enters and the OR trees switch. A
+        # binary index would switch the select of half of the multiplexer's cells on every
+        # beat (its low bit drives n / 2 * stream_width of them).
+        beat = Signal(n, name="beat")
         beats_left = self.beats_left
         m.d.comb += [
             self.busy.eq(beats_left != 0),
             self.m_axis_tvalid.eq(self.busy),
             self.m_axis_tlast.eq(beats_left == 1),
+            self.m_axis_tdata.eq(functools.reduce(operator.or_, (
+                vector[i * sw:(i + 1) * sw] & beat[i].replicate(sw) for i in range(n)))),
         ]
-        with m.Switch(index):       # the word multiplexer (a case, not a variable shift)
-            for i in range(n):
-                with m.Case(i):
-                    m.d.comb += self.m_axis_tdata.eq(vector[i * sw:(i + 1) * sw])
         with m.If(self.load & ~self.busy):
-            m.d.sync += [index.eq(0), self.short_frame.eq(self.short),
+            m.d.sync += [beat.eq(1), self.short_frame.eq(self.short),
                          beats_left.eq(Mux(self.short, activation_beats(c), n)),
                          self.m_axis_tuser.eq(self.flags)]
         with m.Elif(self.m_axis_tvalid & self.m_axis_tready):
-            m.d.sync += [index.eq(index + 1), beats_left.eq(beats_left - 1)]
+            m.d.sync += [beat.eq(beat << 1), beats_left.eq(beats_left - 1)]
         return m
