@@ -18,16 +18,25 @@ is still before its code 0 (``code_early``).
 
 from itertools import pairwise
 
-from amaranth import Array, Cat, Module, Mux, Signal
+from amaranth import Array, Cat, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .write_controller import popcount_tree
 
-__all__ = ["Tdc", "SYNC_STAGES"]
+__all__ = ["Tdc", "SYNC_STAGES", "gray_to_binary"]
 
 #: Flip-flops between ``arr_cmp`` and the capture logic.
 SYNC_STAGES = 2
+
+
+def gray_to_binary(gray: Value) -> Value:
+    """The binary number whose Gray code (``b ^ (b >> 1)``) is ``gray``: each bit is the XOR of
+    the Gray bits at and above it."""
+    bits = [gray[-1]]
+    for i in reversed(range(len(gray) - 1)):
+        bits.insert(0, bits[0] ^ gray[i])
+    return Cat(*bits)
 
 
 class Tdc(wiring.Component):
@@ -78,7 +87,9 @@ class Tdc(wiring.Component):
         an early flag instead of the code, and ``codes`` is decoded from them through
         ``fine_table`` (combinationally: it follows a change of ``fine_table``), so the
         table's multiplexers switch once per conversion, behind the register, instead of with
-        the sampler bits at their freeze and again at their reset."""
+        the sampler bits at their freeze and again at their reset. The coarse code goes to the
+        columns as its Gray code (one bit of the broadcast changes per cycle, not two on
+        average) and each column decodes the one it holds."""
         if not isinstance(decode_held, bool):
             raise TypeError(f"decode_held must be a bool, not {decode_held!r}")
         if decode_held and fine_taps == 1:
@@ -133,6 +144,10 @@ class Tdc(wiring.Component):
                               & started.replicate(self.cols)),
                      self.all_fired.eq(fired.all())]
         max_code = (1 << self.tdc_bits) - 1
+        if self.decode_held:
+            # the coarse code's Gray code, broadcast to the columns
+            self._gray_now = Signal.like(self.code_now, name="code_now_gray")
+            m.d.comb += self._gray_now.eq(self.code_now ^ (self.code_now >> 1))
         for c in range(self.cols):
             d = m.d[self.code_domains[c]]
             code = self.codes[c * self.tdc_bits:(c + 1) * self.tdc_bits]
@@ -149,18 +164,19 @@ class Tdc(wiring.Component):
         return m
 
     def _held_column(self, m, d, c, code, take, end, mark_epoch):
-        """``decode_held``: column ``c`` holds (coarse, ones, early) and decodes its code."""
+        """``decode_held``: column ``c`` holds (coarse code in Gray code, ones, early) and
+        decodes its code."""
         fb = self.fine_bits
-        coarse = Signal(self.tdc_bits - fb, name=f"coarse{c}")
+        gray = Signal(self.tdc_bits - fb, name=f"coarse_gray{c}")
         ones = Signal(fb, name=f"ones{c}")
         early = Signal(name=f"early{c}")
         with m.If(take):
-            d += [mark_epoch, coarse.eq(self.code_now), early.eq(self.code_early),
+            d += [mark_epoch, gray.eq(self._gray_now), early.eq(self.code_early),
                   ones.eq(self._ones(c)), self.overflow[c].eq(0)]
         with m.Elif(end):
             d += [mark_epoch, self.overflow[c].eq(1)]
         m.d.comb += code.eq(Mux(self.overflow[c], (1 << self.tdc_bits) - 1,
-                                self._fine_code(ones, coarse, early)))
+                                self._fine_code(ones, gray_to_binary(gray), early)))
 
     def _code(self, c: int):
         """The code column ``c`` takes when captured now."""
