@@ -13,6 +13,7 @@ is sent as ``b`` bit planes, most significant first, and the macro's accumulator
 turns that ±1-weighted sum into the product with {0,1} weights by one affine correction (see
 :meth:`Macro.vmm_int`; :func:`bits_product` is the same identity for a single pass).
 Multi-bit weights are bit-sliced across columns by the layer mapper (:mod:`mram_macro.nn`).
+The encodings, the bit planes and both identities are in :mod:`mram_macro.host.encoding`.
 
 Settings. The clock (``t_clk_ns``) and the coarse window (``window_ns``) are chosen when the
 macro is made, since the readout is designed for them; a running macro takes
@@ -54,53 +55,22 @@ from sim_models.die import Die
 from ..config import REPLICA_COLS, MacroConfig
 from .backend import T_CLK_NS, Backend, HostError, Status
 from .die_setup import DieSetup, check_write_pulse
+from .encoding import (
+    ENCODINGS,
+    bit_planes,
+    bits_product,
+    input_vectors,
+    int_inputs,
+    int_product,
+    pass_flags,
+    signed_per_column,
+    to_bits,
+)
 
 __all__ = ["Macro", "HostError", "ENCODINGS", "to_bits", "bits_product"]
 
 #: Operating temperatures :meth:`Macro.set_temperature` accepts (C).
 TEMPERATURE_RANGE_C = (-40.0, 150.0)
-
-#: Value encodings of inputs and weights: "pm1" (-1/+1) or "bits" (0 = -1, 1 = +1).
-ENCODINGS = ("pm1", "bits")
-
-
-def to_bits(values, *, encoding: str, what: str) -> np.ndarray:
-    """``values`` in ``encoding`` as a uint8 array of bits (1 = +1), validated."""
-    if encoding not in ENCODINGS:
-        raise HostError(f"encoding must be one of {', '.join(map(repr, ENCODINGS))}, "
-                        f"not {encoding!r}")
-    a = np.asarray(values)
-    if a.dtype == bool:
-        if encoding == "pm1":
-            raise HostError(f"{what} are booleans: pass encoding='bits' (True = +1, "
-                            f"False = -1) or values -1/+1")
-        return a.astype(np.uint8)
-    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
-        raise HostError(f"{what} must be numbers, not an array of {a.dtype}")
-    allowed = (-1, 1) if encoding == "pm1" else (0, 1)
-    ok = (a == allowed[0]) | (a == allowed[1])       # np.isin, without its sort (faster)
-    if not ok.all():
-        bad = a[~ok].flat[0].item()
-        idx = np.argwhere(~ok)[0].tolist()
-        other = "'bits' (0/1)" if encoding == "pm1" else "'pm1' (-1/+1)"
-        raise HostError(f"{what} must be binary: {allowed[0]} or {allowed[1]} with "
-                        f"encoding={encoding!r}, not {bad!r} (at index {idx}; "
-                        f"{np.count_nonzero(~ok)} such value(s)); for the other encoding pass "
-                        f"encoding={other}")
-    return (a > 0).view(np.uint8)                    # a fresh bool array: no copy
-
-
-def bits_product(y_pm1, x_bits, w_bits):
-    """The {0,1} product ``sum_r x[r] w[r, c]`` from a ±1 pass result ``y``, for inputs
-    ``(batch, rows)`` and weights ``(rows, cols)``: by ``(2x-1)(2w-1) = 4xw - 2x - 2w + 1``,
-    ``P = (y + 2 sum(x) + 2 sum(w) - rows) / 4``. Exact when ``y`` is (ideal mode); a ``y`` off
-    by an error gives the nearest integer (halves rounded up)."""
-    x = np.asarray(x_bits, dtype=np.int64)
-    w = np.asarray(w_bits, dtype=np.int64)
-    rows = w.shape[0]
-    total = np.asarray(y_pm1, dtype=np.int64) + 2 * x.sum(axis=-1, keepdims=True) \
-        + 2 * w.sum(axis=0) - rows
-    return (total + 2) // 4
 
 
 def _die_setup(config, **kwargs) -> DieSetup:
@@ -548,16 +518,9 @@ class Macro:
         if c.mode.has_code_table:
             raise HostError("CAL_OFFSET does not exist with tdc_mode='coarse': the code -> value "
                             "table takes its role (use write_lut or calibrate_table)")
-        o = np.asarray(offsets)
-        half = 1 << (c.result_width - 1)
-        if o.shape != (c.cols,) or not np.issubdtype(o.dtype, np.integer):
-            raise HostError(f"offsets must be {c.cols} integers, not {o.dtype} of shape "
-                            f"{o.shape}")
-        if (o < -half).any() or (o >= half).any():
-            raise HostError(f"offsets must lie in {-half}..{half - 1} (result_width "
-                            f"{c.result_width}), not {o[(o < -half) | (o >= half)][0]}")
-        self.backend.write_offsets(o.astype(np.int64))
-        self.offsets = o.astype(np.int64).copy()
+        o = signed_per_column(offsets, what="offsets", cols=c.cols, result_width=c.result_width)
+        self.backend.write_offsets(o)
+        self.offsets = o.copy()
 
     # -- two-step TDC ---------------------------------------------------------------------------
     def write_fine_table(self, table) -> None:
@@ -611,17 +574,11 @@ class Macro:
             raise HostError(f"this macro ({c.slug}) was built with activation=False: it has no "
                             f"THRESHOLD registers or MODE.ACTIVATION; threshold the signed "
                             f"results on the host, or build it with activation=True")
-        t = np.asarray(thresholds)
-        half = 1 << (c.result_width - 1)
-        if t.shape != (c.cols,) or not np.issubdtype(t.dtype, np.integer):
-            raise HostError(f"thresholds must be {c.cols} integers, not {t.dtype} of shape "
-                            f"{t.shape}")
-        if (t < -half).any() or (t >= half).any():
-            raise HostError(f"thresholds must lie in {-half}..{half - 1} (result_width "
-                            f"{c.result_width}), not {t[(t < -half) | (t >= half)][0]}")
-        self.backend.write_thresholds(t.astype(np.int64))
+        t = signed_per_column(thresholds, what="thresholds", cols=c.cols,
+                              result_width=c.result_width)
+        self.backend.write_thresholds(t)
         self.backend.set_mode(False, True)
-        self.thresholds = t.astype(np.int64).copy()
+        self.thresholds = t.copy()
 
     # -- passes ---------------------------------------------------------------------------------
     def vmm(self, x, *, encoding: str = "pm1", accumulate=False, hold=False, shift=False,
@@ -637,13 +594,8 @@ class Macro:
         """
         c = self.config
         self._need_weights("vmm()")
-        bits = to_bits(x, encoding=encoding, what="inputs")
-        if bits.ndim == 1:
-            bits = bits[None, :]
-        if bits.ndim != 2 or bits.shape[1] != c.rows:
-            raise HostError(f"inputs must have shape (batch, {c.rows}) or ({c.rows},), "
-                            f"not {np.shape(x)}")
-        flags = [self._flags(v, len(bits), name) for name, v in (
+        bits = input_vectors(x, encoding=encoding, rows=c.rows)
+        flags = [pass_flags(v, len(bits), name) for name, v in (
             ("accumulate", accumulate), ("hold", hold), ("shift", shift), ("negate", negate))]
         if not c.multibit and any(f.any() for f in flags):
             raise HostError(f"this macro ({c.slug}) was built with multibit=False: single "
@@ -654,18 +606,6 @@ class Macro:
         self.last_overflow = np.asarray(overflow, dtype=bool)
         values = np.asarray(values, dtype=np.int64)
         return 2 * values - 1 if self.thresholds is not None else values
-
-    @staticmethod
-    def _flags(value, n: int, name: str) -> np.ndarray:
-        a = np.asarray(value)
-        if a.dtype != bool:
-            raise HostError(f"{name} must be a bool or an array of bools, not {value!r}")
-        if a.ndim == 0:
-            return np.full(n, bool(a))
-        if a.shape != (n,):
-            raise HostError(f"{name} must be one bool or one per vector ({n}), not shape "
-                            f"{a.shape}")
-        return a
 
     def vmm_int(self, x, *, input_bits: int) -> np.ndarray:
         """Exact (in ideal mode) ``x @ w01`` for signed ``input_bits``-bit integer inputs ``x``
@@ -682,40 +622,11 @@ class Macro:
         if self.thresholds is not None:
             raise HostError("vmm_int needs signed results: switch the activation mode off "
                             "(set_activation(None)) first")
-        if isinstance(input_bits, bool) or not isinstance(input_bits, int) or not (
-                1 <= input_bits <= 16):
-            raise HostError(f"input_bits must be an integer in 1..16, not {input_bits!r}")
-        a = np.asarray(x)
-        if not np.issubdtype(a.dtype, np.integer):
-            raise HostError(f"multi-bit inputs must be integers, not {a.dtype}")
-        if a.ndim == 1:
-            a = a[None, :]
-        if a.ndim != 2 or a.shape[1] != c.rows:
-            raise HostError(f"inputs must have shape (batch, {c.rows}), not {np.shape(x)}")
-        lo, hi = -(1 << (input_bits - 1)), (1 << (input_bits - 1)) - 1
-        bad = (a < lo) | (a > hi)
-        if bad.any():
-            raise HostError(f"inputs must fit {input_bits}-bit two's complement ({lo}..{hi}); "
-                            f"{np.count_nonzero(bad)} value(s) do not, first {a[bad][0]} at "
-                            f"{np.argwhere(bad)[0].tolist()}")
-        limit = c.rows * ((1 << input_bits) - 1)
-        if limit >= 1 << (c.result_width - 1):
-            raise HostError(f"{input_bits}-bit inputs can sum to {limit} over {c.rows} rows, "
-                            f"beyond the {c.result_width}-bit accumulator; use fewer input bits")
-        u = a.astype(np.int64) & ((1 << input_bits) - 1)
-        # Per vector, its bit planes MSB first: the MSB pass clears the accumulator and
-        # subtracts, the others double it and add; only the last (LSB) pass emits.
-        order = np.arange(input_bits - 1, -1, -1)
-        planes = ((u[:, None, :] >> order[None, :, None]) & 1).astype(np.uint8)
-        first = np.tile(order == input_bits - 1, len(a))
-        last = np.tile(order == 0, len(a))
-        acc = self.vmm(planes.reshape(-1, c.rows), encoding="bits", accumulate=~first,
-                       shift=~first, negate=first, hold=~last)
-        # acc = sum_i s_i 2**i y_i; with y_i = 4 P_i - 2|x_i| - 2|w| + rows and sum_i s_i 2**i = -1:
-        # P = (acc + 2 sum_r x_r - 2|w| + rows) / 4 (halves rounded up when acc carries errors).
-        total = acc + 2 * a.sum(axis=1, keepdims=True) - 2 * self.weights.astype(np.int64).sum(
-            axis=0) + c.rows
-        return (total + 2) // 4
+        a = int_inputs(x, input_bits=input_bits, rows=c.rows, result_width=c.result_width)
+        planes, first, last = bit_planes(a, input_bits)
+        acc = self.vmm(planes, encoding="bits", accumulate=~first, shift=~first, negate=first,
+                       hold=~last)
+        return int_product(acc, a, self.weights)
 
     # -- status ---------------------------------------------------------------------------------
     def status(self) -> Status:
