@@ -856,134 +856,134 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     vmm_count_count <= \$23 ;
   \mram_macro.accumulator  accumulator (
     .codes(codes),
-    .\port$3517$0 (\$88 ),
-    .\port$3518$0 (\$89 ),
-    .\port$3519$0 (\$90 ),
-    .\port$3520$0 (\$91 ),
-    .\port$3521$0 (\$92 ),
-    .\port$3522$0 (\$93 ),
-    .\port$3523$0 (\$94 ),
-    .\port$3524$0 (\$95 ),
-    .\port$3525$0 (\$96 ),
-    .\port$3526$0 (\$97 ),
-    .\port$3527$0 (\$98 ),
-    .\port$3528$0 (\$99 ),
-    .\port$3529$0 (\$100 ),
-    .\port$3530$0 (\$101 ),
-    .\port$3531$0 (\$102 ),
-    .\port$3532$0 (\$103 ),
-    .\port$3533$0 (\$104 ),
-    .\port$3534$0 (\$105 ),
-    .\port$3535$0 (\$106 ),
-    .\port$3536$0 (\$107 ),
-    .\port$3537$0 (\$108 ),
-    .\port$3538$0 (\$109 ),
-    .\port$3539$0 (\$110 ),
-    .\port$3540$0 (\$111 ),
-    .\port$3541$0 (\$112 ),
-    .\port$3542$0 (\$113 ),
-    .\port$3543$0 (\$114 ),
-    .\port$3544$0 (\$115 ),
-    .\port$3545$0 (\$116 ),
-    .\port$3546$0 (\$117 ),
-    .\port$3547$0 (\$118 ),
-    .\port$3548$0 (\$119 ),
-    .\port$3549$0 (\$120 ),
-    .\port$3550$0 (\$121 ),
-    .\port$3551$0 (\$122 ),
-    .\port$3552$0 (\$123 ),
-    .\port$3553$0 (\$124 ),
-    .\port$3554$0 (\$125 ),
-    .\port$3555$0 (\$126 ),
-    .\port$3556$0 (\$127 ),
-    .\port$3557$0 (\$128 ),
-    .\port$3558$0 (\$129 ),
-    .\port$3559$0 (\$130 ),
-    .\port$3560$0 (\$131 ),
-    .\port$3561$0 (\$132 ),
-    .\port$3562$0 (\$133 ),
-    .\port$3563$0 (\$134 ),
-    .\port$3564$0 (\$135 ),
-    .\port$3565$0 (\$136 ),
-    .\port$3566$0 (\$137 ),
-    .\port$3567$0 (\$138 ),
-    .\port$3568$0 (\$139 ),
-    .\port$3569$0 (\$140 ),
-    .\port$3570$0 (\$141 ),
-    .\port$3571$0 (\$142 ),
-    .\port$3572$0 (\$143 ),
-    .\port$3573$0 (\$144 ),
-    .\port$3574$0 (\$145 ),
-    .\port$3575$0 (\$146 ),
-    .\port$3576$0 (\$147 ),
-    .\port$3577$0 (\$148 ),
-    .\port$3578$0 (\$149 ),
-    .\port$3579$0 (\$150 ),
-    .\port$3580$0 (\$151 ),
-    .\port$3832$0 (cal_offset0_offset),
-    .\port$3834$0 (cal_offset1_offset),
-    .\port$3836$0 (cal_offset2_offset),
-    .\port$3838$0 (cal_offset3_offset),
-    .\port$3840$0 (cal_offset4_offset),
-    .\port$3842$0 (cal_offset5_offset),
-    .\port$3844$0 (cal_offset6_offset),
-    .\port$3846$0 (cal_offset7_offset),
-    .\port$3848$0 (cal_offset8_offset),
-    .\port$3850$0 (cal_offset9_offset),
-    .\port$3852$0 (cal_offset10_offset),
-    .\port$3854$0 (cal_offset11_offset),
-    .\port$3856$0 (cal_offset12_offset),
-    .\port$3858$0 (cal_offset13_offset),
-    .\port$3860$0 (cal_offset14_offset),
-    .\port$3862$0 (cal_offset15_offset),
-    .\port$3864$0 (cal_offset16_offset),
-    .\port$3866$0 (cal_offset17_offset),
-    .\port$3868$0 (cal_offset18_offset),
-    .\port$3870$0 (cal_offset19_offset),
-    .\port$3872$0 (cal_offset20_offset),
-    .\port$3874$0 (cal_offset21_offset),
-    .\port$3876$0 (cal_offset22_offset),
-    .\port$3878$0 (cal_offset23_offset),
-    .\port$3880$0 (cal_offset24_offset),
-    .\port$3882$0 (cal_offset25_offset),
-    .\port$3884$0 (cal_offset26_offset),
-    .\port$3886$0 (cal_offset27_offset),
-    .\port$3888$0 (cal_offset28_offset),
-    .\port$3890$0 (cal_offset29_offset),
-    .\port$3892$0 (cal_offset30_offset),
-    .\port$3894$0 (cal_offset31_offset),
-    .\port$3896$0 (cal_offset32_offset),
-    .\port$3898$0 (cal_offset33_offset),
-    .\port$3900$0 (cal_offset34_offset),
-    .\port$3902$0 (cal_offset35_offset),
-    .\port$3904$0 (cal_offset36_offset),
-    .\port$3906$0 (cal_offset37_offset),
-    .\port$3908$0 (cal_offset38_offset),
-    .\port$3910$0 (cal_offset39_offset),
-    .\port$3912$0 (cal_offset40_offset),
-    .\port$3914$0 (cal_offset41_offset),
-    .\port$3916$0 (cal_offset42_offset),
-    .\port$3918$0 (cal_offset43_offset),
-    .\port$3920$0 (cal_offset44_offset),
-    .\port$3922$0 (cal_offset45_offset),
-    .\port$3924$0 (cal_offset46_offset),
-    .\port$3926$0 (cal_offset47_offset),
-    .\port$3928$0 (cal_offset48_offset),
-    .\port$3930$0 (cal_offset49_offset),
-    .\port$3932$0 (cal_offset50_offset),
-    .\port$3934$0 (cal_offset51_offset),
-    .\port$3936$0 (cal_offset52_offset),
-    .\port$3938$0 (cal_offset53_offset),
-    .\port$3940$0 (cal_offset54_offset),
-    .\port$3942$0 (cal_offset55_offset),
-    .\port$3944$0 (cal_offset56_offset),
-    .\port$3946$0 (cal_offset57_offset),
-    .\port$3948$0 (cal_offset58_offset),
-    .\port$3950$0 (cal_offset59_offset),
-    .\port$3952$0 (cal_offset60_offset),
-    .\port$3954$0 (cal_offset61_offset),
-    .\port$3956$0 (cal_offset62_offset),
-    .\port$3958$0 (cal_offset63_offset),
+    .\port$3903$0 (\$88 ),
+    .\port$3904$0 (\$89 ),
+    .\port$3905$0 (\$90 ),
+    .\port$3906$0 (\$91 ),
+    .\port$3907$0 (\$92 ),
+    .\port$3908$0 (\$93 ),
+    .\port$3909$0 (\$94 ),
+    .\port$3910$0 (\$95 ),
+    .\port$3911$0 (\$96 ),
+    .\port$3912$0 (\$97 ),
+    .\port$3913$0 (\$98 ),
+    .\port$3914$0 (\$99 ),
+    .\port$3915$0 (\$100 ),
+    .\port$3916$0 (\$101 ),
+    .\port$3917$0 (\$102 ),
+    .\port$3918$0 (\$103 ),
+    .\port$3919$0 (\$104 ),
+    .\port$3920$0 (\$105 ),
+    .\port$3921$0 (\$106 ),
+    .\port$3922$0 (\$107 ),
+    .\port$3923$0 (\$108 ),
+    .\port$3924$0 (\$109 ),
+    .\port$3925$0 (\$110 ),
+    .\port$3926$0 (\$111 ),
+    .\port$3927$0 (\$112 ),
+    .\port$3928$0 (\$113 ),
+    .\port$3929$0 (\$114 ),
+    .\port$3930$0 (\$115 ),
+    .\port$3931$0 (\$116 ),
+    .\port$3932$0 (\$117 ),
+    .\port$3933$0 (\$118 ),
+    .\port$3934$0 (\$119 ),
+    .\port$3935$0 (\$120 ),
+    .\port$3936$0 (\$121 ),
+    .\port$3937$0 (\$122 ),
+    .\port$3938$0 (\$123 ),
+    .\port$3939$0 (\$124 ),
+    .\port$3940$0 (\$125 ),
+    .\port$3941$0 (\$126 ),
+    .\port$3942$0 (\$127 ),
+    .\port$3943$0 (\$128 ),
+    .\port$3944$0 (\$129 ),
+    .\port$3945$0 (\$130 ),
+    .\port$3946$0 (\$131 ),
+    .\port$3947$0 (\$132 ),
+    .\port$3948$0 (\$133 ),
+    .\port$3949$0 (\$134 ),
+    .\port$3950$0 (\$135 ),
+    .\port$3951$0 (\$136 ),
+    .\port$3952$0 (\$137 ),
+    .\port$3953$0 (\$138 ),
+    .\port$3954$0 (\$139 ),
+    .\port$3955$0 (\$140 ),
+    .\port$3956$0 (\$141 ),
+    .\port$3957$0 (\$142 ),
+    .\port$3958$0 (\$143 ),
+    .\port$3959$0 (\$144 ),
+    .\port$3960$0 (\$145 ),
+    .\port$3961$0 (\$146 ),
+    .\port$3962$0 (\$147 ),
+    .\port$3963$0 (\$148 ),
+    .\port$3964$0 (\$149 ),
+    .\port$3965$0 (\$150 ),
+    .\port$3966$0 (\$151 ),
+    .\port$4224$0 (cal_offset0_offset),
+    .\port$4226$0 (cal_offset1_offset),
+    .\port$4228$0 (cal_offset2_offset),
+    .\port$4230$0 (cal_offset3_offset),
+    .\port$4232$0 (cal_offset4_offset),
+    .\port$4234$0 (cal_offset5_offset),
+    .\port$4236$0 (cal_offset6_offset),
+    .\port$4238$0 (cal_offset7_offset),
+    .\port$4240$0 (cal_offset8_offset),
+    .\port$4242$0 (cal_offset9_offset),
+    .\port$4244$0 (cal_offset10_offset),
+    .\port$4246$0 (cal_offset11_offset),
+    .\port$4248$0 (cal_offset12_offset),
+    .\port$4250$0 (cal_offset13_offset),
+    .\port$4252$0 (cal_offset14_offset),
+    .\port$4254$0 (cal_offset15_offset),
+    .\port$4256$0 (cal_offset16_offset),
+    .\port$4258$0 (cal_offset17_offset),
+    .\port$4260$0 (cal_offset18_offset),
+    .\port$4262$0 (cal_offset19_offset),
+    .\port$4264$0 (cal_offset20_offset),
+    .\port$4266$0 (cal_offset21_offset),
+    .\port$4268$0 (cal_offset22_offset),
+    .\port$4270$0 (cal_offset23_offset),
+    .\port$4272$0 (cal_offset24_offset),
+    .\port$4274$0 (cal_offset25_offset),
+    .\port$4276$0 (cal_offset26_offset),
+    .\port$4278$0 (cal_offset27_offset),
+    .\port$4280$0 (cal_offset28_offset),
+    .\port$4282$0 (cal_offset29_offset),
+    .\port$4284$0 (cal_offset30_offset),
+    .\port$4286$0 (cal_offset31_offset),
+    .\port$4288$0 (cal_offset32_offset),
+    .\port$4290$0 (cal_offset33_offset),
+    .\port$4292$0 (cal_offset34_offset),
+    .\port$4294$0 (cal_offset35_offset),
+    .\port$4296$0 (cal_offset36_offset),
+    .\port$4298$0 (cal_offset37_offset),
+    .\port$4300$0 (cal_offset38_offset),
+    .\port$4302$0 (cal_offset39_offset),
+    .\port$4304$0 (cal_offset40_offset),
+    .\port$4306$0 (cal_offset41_offset),
+    .\port$4308$0 (cal_offset42_offset),
+    .\port$4310$0 (cal_offset43_offset),
+    .\port$4312$0 (cal_offset44_offset),
+    .\port$4314$0 (cal_offset45_offset),
+    .\port$4316$0 (cal_offset46_offset),
+    .\port$4318$0 (cal_offset47_offset),
+    .\port$4320$0 (cal_offset48_offset),
+    .\port$4322$0 (cal_offset49_offset),
+    .\port$4324$0 (cal_offset50_offset),
+    .\port$4326$0 (cal_offset51_offset),
+    .\port$4328$0 (cal_offset52_offset),
+    .\port$4330$0 (cal_offset53_offset),
+    .\port$4332$0 (cal_offset54_offset),
+    .\port$4334$0 (cal_offset55_offset),
+    .\port$4336$0 (cal_offset56_offset),
+    .\port$4338$0 (cal_offset57_offset),
+    .\port$4340$0 (cal_offset58_offset),
+    .\port$4342$0 (cal_offset59_offset),
+    .\port$4344$0 (cal_offset60_offset),
+    .\port$4346$0 (cal_offset61_offset),
+    .\port$4348$0 (cal_offset62_offset),
+    .\port$4350$0 (cal_offset63_offset),
     .raw(raw)
   );
   mram_icg g_bus_icg (
@@ -1390,7 +1390,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .hold(m_axis_tvalid),
     .hold_stalled(hold_stalled),
     .idle(read_idle),
-    .\port$4816$0 (beats_left),
+    .\port$5207$0 (beats_left),
     .precharge_cycles(precharge_cycles),
     .precharge_enable(precharge_enable),
     .rst(rst),
@@ -1524,70 +1524,70 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .m_axis_tlast(m_axis_tlast),
     .m_axis_tready(m_axis_tready),
     .m_axis_tuser(m_axis_tuser),
-    .\port$3517$0 (\$88 ),
-    .\port$3518$0 (\$89 ),
-    .\port$3519$0 (\$90 ),
-    .\port$3520$0 (\$91 ),
-    .\port$3521$0 (\$92 ),
-    .\port$3522$0 (\$93 ),
-    .\port$3523$0 (\$94 ),
-    .\port$3524$0 (\$95 ),
-    .\port$3525$0 (\$96 ),
-    .\port$3526$0 (\$97 ),
-    .\port$3527$0 (\$98 ),
-    .\port$3528$0 (\$99 ),
-    .\port$3529$0 (\$100 ),
-    .\port$3530$0 (\$101 ),
-    .\port$3531$0 (\$102 ),
-    .\port$3532$0 (\$103 ),
-    .\port$3533$0 (\$104 ),
-    .\port$3534$0 (\$105 ),
-    .\port$3535$0 (\$106 ),
-    .\port$3536$0 (\$107 ),
-    .\port$3537$0 (\$108 ),
-    .\port$3538$0 (\$109 ),
-    .\port$3539$0 (\$110 ),
-    .\port$3540$0 (\$111 ),
-    .\port$3541$0 (\$112 ),
-    .\port$3542$0 (\$113 ),
-    .\port$3543$0 (\$114 ),
-    .\port$3544$0 (\$115 ),
-    .\port$3545$0 (\$116 ),
-    .\port$3546$0 (\$117 ),
-    .\port$3547$0 (\$118 ),
-    .\port$3548$0 (\$119 ),
-    .\port$3549$0 (\$120 ),
-    .\port$3550$0 (\$121 ),
-    .\port$3551$0 (\$122 ),
-    .\port$3552$0 (\$123 ),
-    .\port$3553$0 (\$124 ),
-    .\port$3554$0 (\$125 ),
-    .\port$3555$0 (\$126 ),
-    .\port$3556$0 (\$127 ),
-    .\port$3557$0 (\$128 ),
-    .\port$3558$0 (\$129 ),
-    .\port$3559$0 (\$130 ),
-    .\port$3560$0 (\$131 ),
-    .\port$3561$0 (\$132 ),
-    .\port$3562$0 (\$133 ),
-    .\port$3563$0 (\$134 ),
-    .\port$3564$0 (\$135 ),
-    .\port$3565$0 (\$136 ),
-    .\port$3566$0 (\$137 ),
-    .\port$3567$0 (\$138 ),
-    .\port$3568$0 (\$139 ),
-    .\port$3569$0 (\$140 ),
-    .\port$3570$0 (\$141 ),
-    .\port$3571$0 (\$142 ),
-    .\port$3572$0 (\$143 ),
-    .\port$3573$0 (\$144 ),
-    .\port$3574$0 (\$145 ),
-    .\port$3575$0 (\$146 ),
-    .\port$3576$0 (\$147 ),
-    .\port$3577$0 (\$148 ),
-    .\port$3578$0 (\$149 ),
-    .\port$3579$0 (\$150 ),
-    .\port$3580$0 (\$151 )
+    .\port$3903$0 (\$88 ),
+    .\port$3904$0 (\$89 ),
+    .\port$3905$0 (\$90 ),
+    .\port$3906$0 (\$91 ),
+    .\port$3907$0 (\$92 ),
+    .\port$3908$0 (\$93 ),
+    .\port$3909$0 (\$94 ),
+    .\port$3910$0 (\$95 ),
+    .\port$3911$0 (\$96 ),
+    .\port$3912$0 (\$97 ),
+    .\port$3913$0 (\$98 ),
+    .\port$3914$0 (\$99 ),
+    .\port$3915$0 (\$100 ),
+    .\port$3916$0 (\$101 ),
+    .\port$3917$0 (\$102 ),
+    .\port$3918$0 (\$103 ),
+    .\port$3919$0 (\$104 ),
+    .\port$3920$0 (\$105 ),
+    .\port$3921$0 (\$106 ),
+    .\port$3922$0 (\$107 ),
+    .\port$3923$0 (\$108 ),
+    .\port$3924$0 (\$109 ),
+    .\port$3925$0 (\$110 ),
+    .\port$3926$0 (\$111 ),
+    .\port$3927$0 (\$112 ),
+    .\port$3928$0 (\$113 ),
+    .\port$3929$0 (\$114 ),
+    .\port$3930$0 (\$115 ),
+    .\port$3931$0 (\$116 ),
+    .\port$3932$0 (\$117 ),
+    .\port$3933$0 (\$118 ),
+    .\port$3934$0 (\$119 ),
+    .\port$3935$0 (\$120 ),
+    .\port$3936$0 (\$121 ),
+    .\port$3937$0 (\$122 ),
+    .\port$3938$0 (\$123 ),
+    .\port$3939$0 (\$124 ),
+    .\port$3940$0 (\$125 ),
+    .\port$3941$0 (\$126 ),
+    .\port$3942$0 (\$127 ),
+    .\port$3943$0 (\$128 ),
+    .\port$3944$0 (\$129 ),
+    .\port$3945$0 (\$130 ),
+    .\port$3946$0 (\$131 ),
+    .\port$3947$0 (\$132 ),
+    .\port$3948$0 (\$133 ),
+    .\port$3949$0 (\$134 ),
+    .\port$3950$0 (\$135 ),
+    .\port$3951$0 (\$136 ),
+    .\port$3952$0 (\$137 ),
+    .\port$3953$0 (\$138 ),
+    .\port$3954$0 (\$139 ),
+    .\port$3955$0 (\$140 ),
+    .\port$3956$0 (\$141 ),
+    .\port$3957$0 (\$142 ),
+    .\port$3958$0 (\$143 ),
+    .\port$3959$0 (\$144 ),
+    .\port$3960$0 (\$145 ),
+    .\port$3961$0 (\$146 ),
+    .\port$3962$0 (\$147 ),
+    .\port$3963$0 (\$148 ),
+    .\port$3964$0 (\$149 ),
+    .\port$3965$0 (\$150 ),
+    .\port$3966$0 (\$151 )
   );
   \mram_macro.sequencer  sequencer (
     .array_idle(array_idle),
@@ -1683,78 +1683,78 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$3816$0 (fine_table0_value),
-    .\port$3818$0 (fine_table1_value),
-    .\port$3820$0 (fine_table2_value),
-    .\port$3822$0 (fine_table3_value),
-    .\port$3824$0 (fine_table4_value),
-    .\port$3826$0 (fine_table5_value),
-    .\port$3828$0 (fine_table6_value),
-    .\port$3830$0 (fine_table7_value),
-    .\port$4303$0 (\$24 ),
-    .\port$4305$0 (\$25 ),
-    .\port$4307$0 (\$26 ),
-    .\port$4309$0 (\$27 ),
-    .\port$4311$0 (\$28 ),
-    .\port$4313$0 (\$29 ),
-    .\port$4315$0 (\$30 ),
-    .\port$4317$0 (\$31 ),
-    .\port$4319$0 (\$32 ),
-    .\port$4321$0 (\$33 ),
-    .\port$4323$0 (\$34 ),
-    .\port$4325$0 (\$35 ),
-    .\port$4327$0 (\$36 ),
-    .\port$4329$0 (\$37 ),
-    .\port$4331$0 (\$38 ),
-    .\port$4333$0 (\$39 ),
-    .\port$4335$0 (\$40 ),
-    .\port$4337$0 (\$41 ),
-    .\port$4339$0 (\$42 ),
-    .\port$4341$0 (\$43 ),
-    .\port$4343$0 (\$44 ),
-    .\port$4345$0 (\$45 ),
-    .\port$4347$0 (\$46 ),
-    .\port$4349$0 (\$47 ),
-    .\port$4351$0 (\$48 ),
-    .\port$4353$0 (\$49 ),
-    .\port$4355$0 (\$50 ),
-    .\port$4357$0 (\$51 ),
-    .\port$4359$0 (\$52 ),
-    .\port$4361$0 (\$53 ),
-    .\port$4363$0 (\$54 ),
-    .\port$4365$0 (\$55 ),
-    .\port$4367$0 (\$56 ),
-    .\port$4369$0 (\$57 ),
-    .\port$4371$0 (\$58 ),
-    .\port$4373$0 (\$59 ),
-    .\port$4375$0 (\$60 ),
-    .\port$4377$0 (\$61 ),
-    .\port$4379$0 (\$62 ),
-    .\port$4381$0 (\$63 ),
-    .\port$4383$0 (\$64 ),
-    .\port$4385$0 (\$65 ),
-    .\port$4387$0 (\$66 ),
-    .\port$4389$0 (\$67 ),
-    .\port$4391$0 (\$68 ),
-    .\port$4393$0 (\$69 ),
-    .\port$4395$0 (\$70 ),
-    .\port$4397$0 (\$71 ),
-    .\port$4399$0 (\$72 ),
-    .\port$4401$0 (\$73 ),
-    .\port$4403$0 (\$74 ),
-    .\port$4405$0 (\$75 ),
-    .\port$4407$0 (\$76 ),
-    .\port$4409$0 (\$77 ),
-    .\port$4411$0 (\$78 ),
-    .\port$4413$0 (\$79 ),
-    .\port$4415$0 (\$80 ),
-    .\port$4417$0 (\$81 ),
-    .\port$4419$0 (\$82 ),
-    .\port$4421$0 (\$83 ),
-    .\port$4423$0 (\$84 ),
-    .\port$4425$0 (\$85 ),
-    .\port$4427$0 (\$86 ),
-    .\port$4429$0 (\$87 ),
+    .\port$4208$0 (fine_table0_value),
+    .\port$4210$0 (fine_table1_value),
+    .\port$4212$0 (fine_table2_value),
+    .\port$4214$0 (fine_table3_value),
+    .\port$4216$0 (fine_table4_value),
+    .\port$4218$0 (fine_table5_value),
+    .\port$4220$0 (fine_table6_value),
+    .\port$4222$0 (fine_table7_value),
+    .\port$4695$0 (\$24 ),
+    .\port$4697$0 (\$25 ),
+    .\port$4699$0 (\$26 ),
+    .\port$4701$0 (\$27 ),
+    .\port$4703$0 (\$28 ),
+    .\port$4705$0 (\$29 ),
+    .\port$4707$0 (\$30 ),
+    .\port$4709$0 (\$31 ),
+    .\port$4711$0 (\$32 ),
+    .\port$4713$0 (\$33 ),
+    .\port$4715$0 (\$34 ),
+    .\port$4717$0 (\$35 ),
+    .\port$4719$0 (\$36 ),
+    .\port$4721$0 (\$37 ),
+    .\port$4723$0 (\$38 ),
+    .\port$4725$0 (\$39 ),
+    .\port$4727$0 (\$40 ),
+    .\port$4729$0 (\$41 ),
+    .\port$4731$0 (\$42 ),
+    .\port$4733$0 (\$43 ),
+    .\port$4735$0 (\$44 ),
+    .\port$4737$0 (\$45 ),
+    .\port$4739$0 (\$46 ),
+    .\port$4741$0 (\$47 ),
+    .\port$4743$0 (\$48 ),
+    .\port$4745$0 (\$49 ),
+    .\port$4747$0 (\$50 ),
+    .\port$4749$0 (\$51 ),
+    .\port$4751$0 (\$52 ),
+    .\port$4753$0 (\$53 ),
+    .\port$4755$0 (\$54 ),
+    .\port$4757$0 (\$55 ),
+    .\port$4759$0 (\$56 ),
+    .\port$4761$0 (\$57 ),
+    .\port$4763$0 (\$58 ),
+    .\port$4765$0 (\$59 ),
+    .\port$4767$0 (\$60 ),
+    .\port$4769$0 (\$61 ),
+    .\port$4771$0 (\$62 ),
+    .\port$4773$0 (\$63 ),
+    .\port$4775$0 (\$64 ),
+    .\port$4777$0 (\$65 ),
+    .\port$4779$0 (\$66 ),
+    .\port$4781$0 (\$67 ),
+    .\port$4783$0 (\$68 ),
+    .\port$4785$0 (\$69 ),
+    .\port$4787$0 (\$70 ),
+    .\port$4789$0 (\$71 ),
+    .\port$4791$0 (\$72 ),
+    .\port$4793$0 (\$73 ),
+    .\port$4795$0 (\$74 ),
+    .\port$4797$0 (\$75 ),
+    .\port$4799$0 (\$76 ),
+    .\port$4801$0 (\$77 ),
+    .\port$4803$0 (\$78 ),
+    .\port$4805$0 (\$79 ),
+    .\port$4807$0 (\$80 ),
+    .\port$4809$0 (\$81 ),
+    .\port$4811$0 (\$82 ),
+    .\port$4813$0 (\$83 ),
+    .\port$4815$0 (\$84 ),
+    .\port$4817$0 (\$85 ),
+    .\port$4819$0 (\$86 ),
+    .\port$4821$0 (\$87 ),
     .window_end(window_end)
   );
   \mram_macro.write_controller  write_controller (
@@ -1766,8 +1766,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .busy(\busy$345 ),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
-    .\port$3812$0 (weight_data0_bits),
-    .\port$3814$0 (weight_data1_bits),
+    .\port$4204$0 (weight_data0_bits),
+    .\port$4206$0 (weight_data1_bits),
     .pulse_cycles(pulse_cycles),
     .\row$9 (write_row_addr_row[5:0]),
     .start(start)
@@ -2057,13 +2057,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$3518$0 , \port$3519$0 , \port$3520$0 , \port$3521$0 , \port$3522$0 , \port$3523$0 , \port$3524$0 , \port$3525$0 , \port$3526$0 , \port$3527$0 , \port$3528$0 , \port$3529$0 , \port$3530$0 , \port$3531$0 , \port$3532$0 , \port$3533$0 , \port$3534$0 , \port$3535$0 , \port$3536$0 , \port$3537$0 , \port$3538$0 
-, \port$3539$0 , \port$3540$0 , \port$3541$0 , \port$3542$0 , \port$3543$0 , \port$3544$0 , \port$3545$0 , \port$3546$0 , \port$3547$0 , \port$3548$0 , \port$3549$0 , \port$3550$0 , \port$3551$0 , \port$3552$0 , \port$3553$0 , \port$3554$0 , \port$3555$0 , \port$3556$0 , \port$3557$0 , \port$3558$0 , \port$3559$0 
-, \port$3560$0 , \port$3561$0 , \port$3562$0 , \port$3563$0 , \port$3564$0 , \port$3565$0 , \port$3566$0 , \port$3567$0 , \port$3568$0 , \port$3569$0 , \port$3570$0 , \port$3571$0 , \port$3572$0 , \port$3573$0 , \port$3574$0 , \port$3575$0 , \port$3576$0 , \port$3577$0 , \port$3578$0 , \port$3579$0 , \port$3580$0 
-, raw, \port$3832$0 , \port$3834$0 , \port$3836$0 , \port$3838$0 , \port$3840$0 , \port$3842$0 , \port$3844$0 , \port$3846$0 , \port$3848$0 , \port$3850$0 , \port$3852$0 , \port$3854$0 , \port$3856$0 , \port$3858$0 , \port$3860$0 , \port$3862$0 , \port$3864$0 , \port$3866$0 , \port$3868$0 , \port$3870$0 
-, \port$3872$0 , \port$3874$0 , \port$3876$0 , \port$3878$0 , \port$3880$0 , \port$3882$0 , \port$3884$0 , \port$3886$0 , \port$3888$0 , \port$3890$0 , \port$3892$0 , \port$3894$0 , \port$3896$0 , \port$3898$0 , \port$3900$0 , \port$3902$0 , \port$3904$0 , \port$3906$0 , \port$3908$0 , \port$3910$0 , \port$3912$0 
-, \port$3914$0 , \port$3916$0 , \port$3918$0 , \port$3920$0 , \port$3922$0 , \port$3924$0 , \port$3926$0 , \port$3928$0 , \port$3930$0 , \port$3932$0 , \port$3934$0 , \port$3936$0 , \port$3938$0 , \port$3940$0 , \port$3942$0 , \port$3944$0 , \port$3946$0 , \port$3948$0 , \port$3950$0 , \port$3952$0 , \port$3954$0 
-, \port$3956$0 , \port$3958$0 , codes, \port$3517$0 );
+module \mram_macro.accumulator (\port$3904$0 , \port$3905$0 , \port$3906$0 , \port$3907$0 , \port$3908$0 , \port$3909$0 , \port$3910$0 , \port$3911$0 , \port$3912$0 , \port$3913$0 , \port$3914$0 , \port$3915$0 , \port$3916$0 , \port$3917$0 , \port$3918$0 , \port$3919$0 , \port$3920$0 , \port$3921$0 , \port$3922$0 , \port$3923$0 , \port$3924$0 
+, \port$3925$0 , \port$3926$0 , \port$3927$0 , \port$3928$0 , \port$3929$0 , \port$3930$0 , \port$3931$0 , \port$3932$0 , \port$3933$0 , \port$3934$0 , \port$3935$0 , \port$3936$0 , \port$3937$0 , \port$3938$0 , \port$3939$0 , \port$3940$0 , \port$3941$0 , \port$3942$0 , \port$3943$0 , \port$3944$0 , \port$3945$0 
+, \port$3946$0 , \port$3947$0 , \port$3948$0 , \port$3949$0 , \port$3950$0 , \port$3951$0 , \port$3952$0 , \port$3953$0 , \port$3954$0 , \port$3955$0 , \port$3956$0 , \port$3957$0 , \port$3958$0 , \port$3959$0 , \port$3960$0 , \port$3961$0 , \port$3962$0 , \port$3963$0 , \port$3964$0 , \port$3965$0 , \port$3966$0 
+, raw, \port$4224$0 , \port$4226$0 , \port$4228$0 , \port$4230$0 , \port$4232$0 , \port$4234$0 , \port$4236$0 , \port$4238$0 , \port$4240$0 , \port$4242$0 , \port$4244$0 , \port$4246$0 , \port$4248$0 , \port$4250$0 , \port$4252$0 , \port$4254$0 , \port$4256$0 , \port$4258$0 , \port$4260$0 , \port$4262$0 
+, \port$4264$0 , \port$4266$0 , \port$4268$0 , \port$4270$0 , \port$4272$0 , \port$4274$0 , \port$4276$0 , \port$4278$0 , \port$4280$0 , \port$4282$0 , \port$4284$0 , \port$4286$0 , \port$4288$0 , \port$4290$0 , \port$4292$0 , \port$4294$0 , \port$4296$0 , \port$4298$0 , \port$4300$0 , \port$4302$0 , \port$4304$0 
+, \port$4306$0 , \port$4308$0 , \port$4310$0 , \port$4312$0 , \port$4314$0 , \port$4316$0 , \port$4318$0 , \port$4320$0 , \port$4322$0 , \port$4324$0 , \port$4326$0 , \port$4328$0 , \port$4330$0 , \port$4332$0 , \port$4334$0 , \port$4336$0 , \port$4338$0 , \port$4340$0 , \port$4342$0 , \port$4344$0 , \port$4346$0 
+, \port$4348$0 , \port$4350$0 , codes, \port$3903$0 );
   wire [7:0] \$1 ;
   wire [9:0] \$10 ;
   wire [9:0] \$100 ;
@@ -2260,262 +2260,262 @@ module \mram_macro.accumulator (\port$3518$0 , \port$3519$0 , \port$3520$0 , \po
   wire [447:0] codes;
   wire [511:0] next_values;
   wire [511:0] offsets;
-  output [7:0] \port$3517$0 ;
-  wire [7:0] \port$3517$0 ;
-  output [7:0] \port$3518$0 ;
-  wire [7:0] \port$3518$0 ;
-  output [7:0] \port$3519$0 ;
-  wire [7:0] \port$3519$0 ;
-  output [7:0] \port$3520$0 ;
-  wire [7:0] \port$3520$0 ;
-  output [7:0] \port$3521$0 ;
-  wire [7:0] \port$3521$0 ;
-  output [7:0] \port$3522$0 ;
-  wire [7:0] \port$3522$0 ;
-  output [7:0] \port$3523$0 ;
-  wire [7:0] \port$3523$0 ;
-  output [7:0] \port$3524$0 ;
-  wire [7:0] \port$3524$0 ;
-  output [7:0] \port$3525$0 ;
-  wire [7:0] \port$3525$0 ;
-  output [7:0] \port$3526$0 ;
-  wire [7:0] \port$3526$0 ;
-  output [7:0] \port$3527$0 ;
-  wire [7:0] \port$3527$0 ;
-  output [7:0] \port$3528$0 ;
-  wire [7:0] \port$3528$0 ;
-  output [7:0] \port$3529$0 ;
-  wire [7:0] \port$3529$0 ;
-  output [7:0] \port$3530$0 ;
-  wire [7:0] \port$3530$0 ;
-  output [7:0] \port$3531$0 ;
-  wire [7:0] \port$3531$0 ;
-  output [7:0] \port$3532$0 ;
-  wire [7:0] \port$3532$0 ;
-  output [7:0] \port$3533$0 ;
-  wire [7:0] \port$3533$0 ;
-  output [7:0] \port$3534$0 ;
-  wire [7:0] \port$3534$0 ;
-  output [7:0] \port$3535$0 ;
-  wire [7:0] \port$3535$0 ;
-  output [7:0] \port$3536$0 ;
-  wire [7:0] \port$3536$0 ;
-  output [7:0] \port$3537$0 ;
-  wire [7:0] \port$3537$0 ;
-  output [7:0] \port$3538$0 ;
-  wire [7:0] \port$3538$0 ;
-  output [7:0] \port$3539$0 ;
-  wire [7:0] \port$3539$0 ;
-  output [7:0] \port$3540$0 ;
-  wire [7:0] \port$3540$0 ;
-  output [7:0] \port$3541$0 ;
-  wire [7:0] \port$3541$0 ;
-  output [7:0] \port$3542$0 ;
-  wire [7:0] \port$3542$0 ;
-  output [7:0] \port$3543$0 ;
-  wire [7:0] \port$3543$0 ;
-  output [7:0] \port$3544$0 ;
-  wire [7:0] \port$3544$0 ;
-  output [7:0] \port$3545$0 ;
-  wire [7:0] \port$3545$0 ;
-  output [7:0] \port$3546$0 ;
-  wire [7:0] \port$3546$0 ;
-  output [7:0] \port$3547$0 ;
-  wire [7:0] \port$3547$0 ;
-  output [7:0] \port$3548$0 ;
-  wire [7:0] \port$3548$0 ;
-  output [7:0] \port$3549$0 ;
-  wire [7:0] \port$3549$0 ;
-  output [7:0] \port$3550$0 ;
-  wire [7:0] \port$3550$0 ;
-  output [7:0] \port$3551$0 ;
-  wire [7:0] \port$3551$0 ;
-  output [7:0] \port$3552$0 ;
-  wire [7:0] \port$3552$0 ;
-  output [7:0] \port$3553$0 ;
-  wire [7:0] \port$3553$0 ;
-  output [7:0] \port$3554$0 ;
-  wire [7:0] \port$3554$0 ;
-  output [7:0] \port$3555$0 ;
-  wire [7:0] \port$3555$0 ;
-  output [7:0] \port$3556$0 ;
-  wire [7:0] \port$3556$0 ;
-  output [7:0] \port$3557$0 ;
-  wire [7:0] \port$3557$0 ;
-  output [7:0] \port$3558$0 ;
-  wire [7:0] \port$3558$0 ;
-  output [7:0] \port$3559$0 ;
-  wire [7:0] \port$3559$0 ;
-  output [7:0] \port$3560$0 ;
-  wire [7:0] \port$3560$0 ;
-  output [7:0] \port$3561$0 ;
-  wire [7:0] \port$3561$0 ;
-  output [7:0] \port$3562$0 ;
-  wire [7:0] \port$3562$0 ;
-  output [7:0] \port$3563$0 ;
-  wire [7:0] \port$3563$0 ;
-  output [7:0] \port$3564$0 ;
-  wire [7:0] \port$3564$0 ;
-  output [7:0] \port$3565$0 ;
-  wire [7:0] \port$3565$0 ;
-  output [7:0] \port$3566$0 ;
-  wire [7:0] \port$3566$0 ;
-  output [7:0] \port$3567$0 ;
-  wire [7:0] \port$3567$0 ;
-  output [7:0] \port$3568$0 ;
-  wire [7:0] \port$3568$0 ;
-  output [7:0] \port$3569$0 ;
-  wire [7:0] \port$3569$0 ;
-  output [7:0] \port$3570$0 ;
-  wire [7:0] \port$3570$0 ;
-  output [7:0] \port$3571$0 ;
-  wire [7:0] \port$3571$0 ;
-  output [7:0] \port$3572$0 ;
-  wire [7:0] \port$3572$0 ;
-  output [7:0] \port$3573$0 ;
-  wire [7:0] \port$3573$0 ;
-  output [7:0] \port$3574$0 ;
-  wire [7:0] \port$3574$0 ;
-  output [7:0] \port$3575$0 ;
-  wire [7:0] \port$3575$0 ;
-  output [7:0] \port$3576$0 ;
-  wire [7:0] \port$3576$0 ;
-  output [7:0] \port$3577$0 ;
-  wire [7:0] \port$3577$0 ;
-  output [7:0] \port$3578$0 ;
-  wire [7:0] \port$3578$0 ;
-  output [7:0] \port$3579$0 ;
-  wire [7:0] \port$3579$0 ;
-  output [7:0] \port$3580$0 ;
-  wire [7:0] \port$3580$0 ;
-  input [7:0] \port$3832$0 ;
-  wire [7:0] \port$3832$0 ;
-  input [7:0] \port$3834$0 ;
-  wire [7:0] \port$3834$0 ;
-  input [7:0] \port$3836$0 ;
-  wire [7:0] \port$3836$0 ;
-  input [7:0] \port$3838$0 ;
-  wire [7:0] \port$3838$0 ;
-  input [7:0] \port$3840$0 ;
-  wire [7:0] \port$3840$0 ;
-  input [7:0] \port$3842$0 ;
-  wire [7:0] \port$3842$0 ;
-  input [7:0] \port$3844$0 ;
-  wire [7:0] \port$3844$0 ;
-  input [7:0] \port$3846$0 ;
-  wire [7:0] \port$3846$0 ;
-  input [7:0] \port$3848$0 ;
-  wire [7:0] \port$3848$0 ;
-  input [7:0] \port$3850$0 ;
-  wire [7:0] \port$3850$0 ;
-  input [7:0] \port$3852$0 ;
-  wire [7:0] \port$3852$0 ;
-  input [7:0] \port$3854$0 ;
-  wire [7:0] \port$3854$0 ;
-  input [7:0] \port$3856$0 ;
-  wire [7:0] \port$3856$0 ;
-  input [7:0] \port$3858$0 ;
-  wire [7:0] \port$3858$0 ;
-  input [7:0] \port$3860$0 ;
-  wire [7:0] \port$3860$0 ;
-  input [7:0] \port$3862$0 ;
-  wire [7:0] \port$3862$0 ;
-  input [7:0] \port$3864$0 ;
-  wire [7:0] \port$3864$0 ;
-  input [7:0] \port$3866$0 ;
-  wire [7:0] \port$3866$0 ;
-  input [7:0] \port$3868$0 ;
-  wire [7:0] \port$3868$0 ;
-  input [7:0] \port$3870$0 ;
-  wire [7:0] \port$3870$0 ;
-  input [7:0] \port$3872$0 ;
-  wire [7:0] \port$3872$0 ;
-  input [7:0] \port$3874$0 ;
-  wire [7:0] \port$3874$0 ;
-  input [7:0] \port$3876$0 ;
-  wire [7:0] \port$3876$0 ;
-  input [7:0] \port$3878$0 ;
-  wire [7:0] \port$3878$0 ;
-  input [7:0] \port$3880$0 ;
-  wire [7:0] \port$3880$0 ;
-  input [7:0] \port$3882$0 ;
-  wire [7:0] \port$3882$0 ;
-  input [7:0] \port$3884$0 ;
-  wire [7:0] \port$3884$0 ;
-  input [7:0] \port$3886$0 ;
-  wire [7:0] \port$3886$0 ;
-  input [7:0] \port$3888$0 ;
-  wire [7:0] \port$3888$0 ;
-  input [7:0] \port$3890$0 ;
-  wire [7:0] \port$3890$0 ;
-  input [7:0] \port$3892$0 ;
-  wire [7:0] \port$3892$0 ;
-  input [7:0] \port$3894$0 ;
-  wire [7:0] \port$3894$0 ;
-  input [7:0] \port$3896$0 ;
-  wire [7:0] \port$3896$0 ;
-  input [7:0] \port$3898$0 ;
-  wire [7:0] \port$3898$0 ;
-  input [7:0] \port$3900$0 ;
-  wire [7:0] \port$3900$0 ;
-  input [7:0] \port$3902$0 ;
-  wire [7:0] \port$3902$0 ;
-  input [7:0] \port$3904$0 ;
+  output [7:0] \port$3903$0 ;
+  wire [7:0] \port$3903$0 ;
+  output [7:0] \port$3904$0 ;
   wire [7:0] \port$3904$0 ;
-  input [7:0] \port$3906$0 ;
+  output [7:0] \port$3905$0 ;
+  wire [7:0] \port$3905$0 ;
+  output [7:0] \port$3906$0 ;
   wire [7:0] \port$3906$0 ;
-  input [7:0] \port$3908$0 ;
+  output [7:0] \port$3907$0 ;
+  wire [7:0] \port$3907$0 ;
+  output [7:0] \port$3908$0 ;
   wire [7:0] \port$3908$0 ;
-  input [7:0] \port$3910$0 ;
+  output [7:0] \port$3909$0 ;
+  wire [7:0] \port$3909$0 ;
+  output [7:0] \port$3910$0 ;
   wire [7:0] \port$3910$0 ;
-  input [7:0] \port$3912$0 ;
+  output [7:0] \port$3911$0 ;
+  wire [7:0] \port$3911$0 ;
+  output [7:0] \port$3912$0 ;
   wire [7:0] \port$3912$0 ;
-  input [7:0] \port$3914$0 ;
+  output [7:0] \port$3913$0 ;
+  wire [7:0] \port$3913$0 ;
+  output [7:0] \port$3914$0 ;
   wire [7:0] \port$3914$0 ;
-  input [7:0] \port$3916$0 ;
+  output [7:0] \port$3915$0 ;
+  wire [7:0] \port$3915$0 ;
+  output [7:0] \port$3916$0 ;
   wire [7:0] \port$3916$0 ;
-  input [7:0] \port$3918$0 ;
+  output [7:0] \port$3917$0 ;
+  wire [7:0] \port$3917$0 ;
+  output [7:0] \port$3918$0 ;
   wire [7:0] \port$3918$0 ;
-  input [7:0] \port$3920$0 ;
+  output [7:0] \port$3919$0 ;
+  wire [7:0] \port$3919$0 ;
+  output [7:0] \port$3920$0 ;
   wire [7:0] \port$3920$0 ;
-  input [7:0] \port$3922$0 ;
+  output [7:0] \port$3921$0 ;
+  wire [7:0] \port$3921$0 ;
+  output [7:0] \port$3922$0 ;
   wire [7:0] \port$3922$0 ;
-  input [7:0] \port$3924$0 ;
+  output [7:0] \port$3923$0 ;
+  wire [7:0] \port$3923$0 ;
+  output [7:0] \port$3924$0 ;
   wire [7:0] \port$3924$0 ;
-  input [7:0] \port$3926$0 ;
+  output [7:0] \port$3925$0 ;
+  wire [7:0] \port$3925$0 ;
+  output [7:0] \port$3926$0 ;
   wire [7:0] \port$3926$0 ;
-  input [7:0] \port$3928$0 ;
+  output [7:0] \port$3927$0 ;
+  wire [7:0] \port$3927$0 ;
+  output [7:0] \port$3928$0 ;
   wire [7:0] \port$3928$0 ;
-  input [7:0] \port$3930$0 ;
+  output [7:0] \port$3929$0 ;
+  wire [7:0] \port$3929$0 ;
+  output [7:0] \port$3930$0 ;
   wire [7:0] \port$3930$0 ;
-  input [7:0] \port$3932$0 ;
+  output [7:0] \port$3931$0 ;
+  wire [7:0] \port$3931$0 ;
+  output [7:0] \port$3932$0 ;
   wire [7:0] \port$3932$0 ;
-  input [7:0] \port$3934$0 ;
+  output [7:0] \port$3933$0 ;
+  wire [7:0] \port$3933$0 ;
+  output [7:0] \port$3934$0 ;
   wire [7:0] \port$3934$0 ;
-  input [7:0] \port$3936$0 ;
+  output [7:0] \port$3935$0 ;
+  wire [7:0] \port$3935$0 ;
+  output [7:0] \port$3936$0 ;
   wire [7:0] \port$3936$0 ;
-  input [7:0] \port$3938$0 ;
+  output [7:0] \port$3937$0 ;
+  wire [7:0] \port$3937$0 ;
+  output [7:0] \port$3938$0 ;
   wire [7:0] \port$3938$0 ;
-  input [7:0] \port$3940$0 ;
+  output [7:0] \port$3939$0 ;
+  wire [7:0] \port$3939$0 ;
+  output [7:0] \port$3940$0 ;
   wire [7:0] \port$3940$0 ;
-  input [7:0] \port$3942$0 ;
+  output [7:0] \port$3941$0 ;
+  wire [7:0] \port$3941$0 ;
+  output [7:0] \port$3942$0 ;
   wire [7:0] \port$3942$0 ;
-  input [7:0] \port$3944$0 ;
+  output [7:0] \port$3943$0 ;
+  wire [7:0] \port$3943$0 ;
+  output [7:0] \port$3944$0 ;
   wire [7:0] \port$3944$0 ;
-  input [7:0] \port$3946$0 ;
+  output [7:0] \port$3945$0 ;
+  wire [7:0] \port$3945$0 ;
+  output [7:0] \port$3946$0 ;
   wire [7:0] \port$3946$0 ;
-  input [7:0] \port$3948$0 ;
+  output [7:0] \port$3947$0 ;
+  wire [7:0] \port$3947$0 ;
+  output [7:0] \port$3948$0 ;
   wire [7:0] \port$3948$0 ;
-  input [7:0] \port$3950$0 ;
+  output [7:0] \port$3949$0 ;
+  wire [7:0] \port$3949$0 ;
+  output [7:0] \port$3950$0 ;
   wire [7:0] \port$3950$0 ;
-  input [7:0] \port$3952$0 ;
+  output [7:0] \port$3951$0 ;
+  wire [7:0] \port$3951$0 ;
+  output [7:0] \port$3952$0 ;
   wire [7:0] \port$3952$0 ;
-  input [7:0] \port$3954$0 ;
+  output [7:0] \port$3953$0 ;
+  wire [7:0] \port$3953$0 ;
+  output [7:0] \port$3954$0 ;
   wire [7:0] \port$3954$0 ;
-  input [7:0] \port$3956$0 ;
+  output [7:0] \port$3955$0 ;
+  wire [7:0] \port$3955$0 ;
+  output [7:0] \port$3956$0 ;
   wire [7:0] \port$3956$0 ;
-  input [7:0] \port$3958$0 ;
+  output [7:0] \port$3957$0 ;
+  wire [7:0] \port$3957$0 ;
+  output [7:0] \port$3958$0 ;
   wire [7:0] \port$3958$0 ;
+  output [7:0] \port$3959$0 ;
+  wire [7:0] \port$3959$0 ;
+  output [7:0] \port$3960$0 ;
+  wire [7:0] \port$3960$0 ;
+  output [7:0] \port$3961$0 ;
+  wire [7:0] \port$3961$0 ;
+  output [7:0] \port$3962$0 ;
+  wire [7:0] \port$3962$0 ;
+  output [7:0] \port$3963$0 ;
+  wire [7:0] \port$3963$0 ;
+  output [7:0] \port$3964$0 ;
+  wire [7:0] \port$3964$0 ;
+  output [7:0] \port$3965$0 ;
+  wire [7:0] \port$3965$0 ;
+  output [7:0] \port$3966$0 ;
+  wire [7:0] \port$3966$0 ;
+  input [7:0] \port$4224$0 ;
+  wire [7:0] \port$4224$0 ;
+  input [7:0] \port$4226$0 ;
+  wire [7:0] \port$4226$0 ;
+  input [7:0] \port$4228$0 ;
+  wire [7:0] \port$4228$0 ;
+  input [7:0] \port$4230$0 ;
+  wire [7:0] \port$4230$0 ;
+  input [7:0] \port$4232$0 ;
+  wire [7:0] \port$4232$0 ;
+  input [7:0] \port$4234$0 ;
+  wire [7:0] \port$4234$0 ;
+  input [7:0] \port$4236$0 ;
+  wire [7:0] \port$4236$0 ;
+  input [7:0] \port$4238$0 ;
+  wire [7:0] \port$4238$0 ;
+  input [7:0] \port$4240$0 ;
+  wire [7:0] \port$4240$0 ;
+  input [7:0] \port$4242$0 ;
+  wire [7:0] \port$4242$0 ;
+  input [7:0] \port$4244$0 ;
+  wire [7:0] \port$4244$0 ;
+  input [7:0] \port$4246$0 ;
+  wire [7:0] \port$4246$0 ;
+  input [7:0] \port$4248$0 ;
+  wire [7:0] \port$4248$0 ;
+  input [7:0] \port$4250$0 ;
+  wire [7:0] \port$4250$0 ;
+  input [7:0] \port$4252$0 ;
+  wire [7:0] \port$4252$0 ;
+  input [7:0] \port$4254$0 ;
+  wire [7:0] \port$4254$0 ;
+  input [7:0] \port$4256$0 ;
+  wire [7:0] \port$4256$0 ;
+  input [7:0] \port$4258$0 ;
+  wire [7:0] \port$4258$0 ;
+  input [7:0] \port$4260$0 ;
+  wire [7:0] \port$4260$0 ;
+  input [7:0] \port$4262$0 ;
+  wire [7:0] \port$4262$0 ;
+  input [7:0] \port$4264$0 ;
+  wire [7:0] \port$4264$0 ;
+  input [7:0] \port$4266$0 ;
+  wire [7:0] \port$4266$0 ;
+  input [7:0] \port$4268$0 ;
+  wire [7:0] \port$4268$0 ;
+  input [7:0] \port$4270$0 ;
+  wire [7:0] \port$4270$0 ;
+  input [7:0] \port$4272$0 ;
+  wire [7:0] \port$4272$0 ;
+  input [7:0] \port$4274$0 ;
+  wire [7:0] \port$4274$0 ;
+  input [7:0] \port$4276$0 ;
+  wire [7:0] \port$4276$0 ;
+  input [7:0] \port$4278$0 ;
+  wire [7:0] \port$4278$0 ;
+  input [7:0] \port$4280$0 ;
+  wire [7:0] \port$4280$0 ;
+  input [7:0] \port$4282$0 ;
+  wire [7:0] \port$4282$0 ;
+  input [7:0] \port$4284$0 ;
+  wire [7:0] \port$4284$0 ;
+  input [7:0] \port$4286$0 ;
+  wire [7:0] \port$4286$0 ;
+  input [7:0] \port$4288$0 ;
+  wire [7:0] \port$4288$0 ;
+  input [7:0] \port$4290$0 ;
+  wire [7:0] \port$4290$0 ;
+  input [7:0] \port$4292$0 ;
+  wire [7:0] \port$4292$0 ;
+  input [7:0] \port$4294$0 ;
+  wire [7:0] \port$4294$0 ;
+  input [7:0] \port$4296$0 ;
+  wire [7:0] \port$4296$0 ;
+  input [7:0] \port$4298$0 ;
+  wire [7:0] \port$4298$0 ;
+  input [7:0] \port$4300$0 ;
+  wire [7:0] \port$4300$0 ;
+  input [7:0] \port$4302$0 ;
+  wire [7:0] \port$4302$0 ;
+  input [7:0] \port$4304$0 ;
+  wire [7:0] \port$4304$0 ;
+  input [7:0] \port$4306$0 ;
+  wire [7:0] \port$4306$0 ;
+  input [7:0] \port$4308$0 ;
+  wire [7:0] \port$4308$0 ;
+  input [7:0] \port$4310$0 ;
+  wire [7:0] \port$4310$0 ;
+  input [7:0] \port$4312$0 ;
+  wire [7:0] \port$4312$0 ;
+  input [7:0] \port$4314$0 ;
+  wire [7:0] \port$4314$0 ;
+  input [7:0] \port$4316$0 ;
+  wire [7:0] \port$4316$0 ;
+  input [7:0] \port$4318$0 ;
+  wire [7:0] \port$4318$0 ;
+  input [7:0] \port$4320$0 ;
+  wire [7:0] \port$4320$0 ;
+  input [7:0] \port$4322$0 ;
+  wire [7:0] \port$4322$0 ;
+  input [7:0] \port$4324$0 ;
+  wire [7:0] \port$4324$0 ;
+  input [7:0] \port$4326$0 ;
+  wire [7:0] \port$4326$0 ;
+  input [7:0] \port$4328$0 ;
+  wire [7:0] \port$4328$0 ;
+  input [7:0] \port$4330$0 ;
+  wire [7:0] \port$4330$0 ;
+  input [7:0] \port$4332$0 ;
+  wire [7:0] \port$4332$0 ;
+  input [7:0] \port$4334$0 ;
+  wire [7:0] \port$4334$0 ;
+  input [7:0] \port$4336$0 ;
+  wire [7:0] \port$4336$0 ;
+  input [7:0] \port$4338$0 ;
+  wire [7:0] \port$4338$0 ;
+  input [7:0] \port$4340$0 ;
+  wire [7:0] \port$4340$0 ;
+  input [7:0] \port$4342$0 ;
+  wire [7:0] \port$4342$0 ;
+  input [7:0] \port$4344$0 ;
+  wire [7:0] \port$4344$0 ;
+  input [7:0] \port$4346$0 ;
+  wire [7:0] \port$4346$0 ;
+  input [7:0] \port$4348$0 ;
+  wire [7:0] \port$4348$0 ;
+  input [7:0] \port$4350$0 ;
+  wire [7:0] \port$4350$0 ;
   input raw;
   wire raw;
   wire [7:0] single0;
@@ -2583,70 +2583,70 @@ module \mram_macro.accumulator (\port$3518$0 , \port$3519$0 , \port$3520$0 , \po
   wire [7:0] single8;
   wire [7:0] single9;
   wire [511:0] values;
-  assign \$2  = $signed(\port$3832$0 ) - $signed({ 1'h0, \$1  });
-  assign \$4  = $signed(\port$3834$0 ) - $signed({ 1'h0, \$3  });
-  assign \$6  = $signed(\port$3836$0 ) - $signed({ 1'h0, \$5  });
-  assign \$8  = $signed(\port$3838$0 ) - $signed({ 1'h0, \$7  });
-  assign \$10  = $signed(\port$3840$0 ) - $signed({ 1'h0, \$9  });
-  assign \$12  = $signed(\port$3842$0 ) - $signed({ 1'h0, \$11  });
-  assign \$14  = $signed(\port$3844$0 ) - $signed({ 1'h0, \$13  });
-  assign \$16  = $signed(\port$3846$0 ) - $signed({ 1'h0, \$15  });
-  assign \$18  = $signed(\port$3848$0 ) - $signed({ 1'h0, \$17  });
-  assign \$20  = $signed(\port$3850$0 ) - $signed({ 1'h0, \$19  });
-  assign \$22  = $signed(\port$3852$0 ) - $signed({ 1'h0, \$21  });
-  assign \$24  = $signed(\port$3854$0 ) - $signed({ 1'h0, \$23  });
-  assign \$26  = $signed(\port$3856$0 ) - $signed({ 1'h0, \$25  });
-  assign \$28  = $signed(\port$3858$0 ) - $signed({ 1'h0, \$27  });
-  assign \$30  = $signed(\port$3860$0 ) - $signed({ 1'h0, \$29  });
-  assign \$32  = $signed(\port$3862$0 ) - $signed({ 1'h0, \$31  });
-  assign \$34  = $signed(\port$3864$0 ) - $signed({ 1'h0, \$33  });
-  assign \$36  = $signed(\port$3866$0 ) - $signed({ 1'h0, \$35  });
-  assign \$38  = $signed(\port$3868$0 ) - $signed({ 1'h0, \$37  });
-  assign \$40  = $signed(\port$3870$0 ) - $signed({ 1'h0, \$39  });
-  assign \$42  = $signed(\port$3872$0 ) - $signed({ 1'h0, \$41  });
-  assign \$44  = $signed(\port$3874$0 ) - $signed({ 1'h0, \$43  });
-  assign \$46  = $signed(\port$3876$0 ) - $signed({ 1'h0, \$45  });
-  assign \$48  = $signed(\port$3878$0 ) - $signed({ 1'h0, \$47  });
-  assign \$50  = $signed(\port$3880$0 ) - $signed({ 1'h0, \$49  });
-  assign \$52  = $signed(\port$3882$0 ) - $signed({ 1'h0, \$51  });
-  assign \$54  = $signed(\port$3884$0 ) - $signed({ 1'h0, \$53  });
-  assign \$56  = $signed(\port$3886$0 ) - $signed({ 1'h0, \$55  });
-  assign \$58  = $signed(\port$3888$0 ) - $signed({ 1'h0, \$57  });
-  assign \$60  = $signed(\port$3890$0 ) - $signed({ 1'h0, \$59  });
-  assign \$62  = $signed(\port$3892$0 ) - $signed({ 1'h0, \$61  });
-  assign \$64  = $signed(\port$3894$0 ) - $signed({ 1'h0, \$63  });
-  assign \$66  = $signed(\port$3896$0 ) - $signed({ 1'h0, \$65  });
-  assign \$68  = $signed(\port$3898$0 ) - $signed({ 1'h0, \$67  });
-  assign \$70  = $signed(\port$3900$0 ) - $signed({ 1'h0, \$69  });
-  assign \$72  = $signed(\port$3902$0 ) - $signed({ 1'h0, \$71  });
-  assign \$74  = $signed(\port$3904$0 ) - $signed({ 1'h0, \$73  });
-  assign \$76  = $signed(\port$3906$0 ) - $signed({ 1'h0, \$75  });
-  assign \$78  = $signed(\port$3908$0 ) - $signed({ 1'h0, \$77  });
-  assign \$80  = $signed(\port$3910$0 ) - $signed({ 1'h0, \$79  });
-  assign \$82  = $signed(\port$3912$0 ) - $signed({ 1'h0, \$81  });
-  assign \$84  = $signed(\port$3914$0 ) - $signed({ 1'h0, \$83  });
-  assign \$86  = $signed(\port$3916$0 ) - $signed({ 1'h0, \$85  });
-  assign \$88  = $signed(\port$3918$0 ) - $signed({ 1'h0, \$87  });
-  assign \$90  = $signed(\port$3920$0 ) - $signed({ 1'h0, \$89  });
-  assign \$92  = $signed(\port$3922$0 ) - $signed({ 1'h0, \$91  });
-  assign \$94  = $signed(\port$3924$0 ) - $signed({ 1'h0, \$93  });
-  assign \$96  = $signed(\port$3926$0 ) - $signed({ 1'h0, \$95  });
-  assign \$98  = $signed(\port$3928$0 ) - $signed({ 1'h0, \$97  });
-  assign \$100  = $signed(\port$3930$0 ) - $signed({ 1'h0, \$99  });
-  assign \$102  = $signed(\port$3932$0 ) - $signed({ 1'h0, \$101  });
-  assign \$104  = $signed(\port$3934$0 ) - $signed({ 1'h0, \$103  });
-  assign \$106  = $signed(\port$3936$0 ) - $signed({ 1'h0, \$105  });
-  assign \$108  = $signed(\port$3938$0 ) - $signed({ 1'h0, \$107  });
-  assign \$110  = $signed(\port$3940$0 ) - $signed({ 1'h0, \$109  });
-  assign \$112  = $signed(\port$3942$0 ) - $signed({ 1'h0, \$111  });
-  assign \$114  = $signed(\port$3944$0 ) - $signed({ 1'h0, \$113  });
-  assign \$116  = $signed(\port$3946$0 ) - $signed({ 1'h0, \$115  });
-  assign \$118  = $signed(\port$3948$0 ) - $signed({ 1'h0, \$117  });
-  assign \$120  = $signed(\port$3950$0 ) - $signed({ 1'h0, \$119  });
-  assign \$122  = $signed(\port$3952$0 ) - $signed({ 1'h0, \$121  });
-  assign \$124  = $signed(\port$3954$0 ) - $signed({ 1'h0, \$123  });
-  assign \$126  = $signed(\port$3956$0 ) - $signed({ 1'h0, \$125  });
-  assign \$128  = $signed(\port$3958$0 ) - $signed({ 1'h0, \$127  });
+  assign \$2  = $signed(\port$4224$0 ) - $signed({ 1'h0, \$1  });
+  assign \$4  = $signed(\port$4226$0 ) - $signed({ 1'h0, \$3  });
+  assign \$6  = $signed(\port$4228$0 ) - $signed({ 1'h0, \$5  });
+  assign \$8  = $signed(\port$4230$0 ) - $signed({ 1'h0, \$7  });
+  assign \$10  = $signed(\port$4232$0 ) - $signed({ 1'h0, \$9  });
+  assign \$12  = $signed(\port$4234$0 ) - $signed({ 1'h0, \$11  });
+  assign \$14  = $signed(\port$4236$0 ) - $signed({ 1'h0, \$13  });
+  assign \$16  = $signed(\port$4238$0 ) - $signed({ 1'h0, \$15  });
+  assign \$18  = $signed(\port$4240$0 ) - $signed({ 1'h0, \$17  });
+  assign \$20  = $signed(\port$4242$0 ) - $signed({ 1'h0, \$19  });
+  assign \$22  = $signed(\port$4244$0 ) - $signed({ 1'h0, \$21  });
+  assign \$24  = $signed(\port$4246$0 ) - $signed({ 1'h0, \$23  });
+  assign \$26  = $signed(\port$4248$0 ) - $signed({ 1'h0, \$25  });
+  assign \$28  = $signed(\port$4250$0 ) - $signed({ 1'h0, \$27  });
+  assign \$30  = $signed(\port$4252$0 ) - $signed({ 1'h0, \$29  });
+  assign \$32  = $signed(\port$4254$0 ) - $signed({ 1'h0, \$31  });
+  assign \$34  = $signed(\port$4256$0 ) - $signed({ 1'h0, \$33  });
+  assign \$36  = $signed(\port$4258$0 ) - $signed({ 1'h0, \$35  });
+  assign \$38  = $signed(\port$4260$0 ) - $signed({ 1'h0, \$37  });
+  assign \$40  = $signed(\port$4262$0 ) - $signed({ 1'h0, \$39  });
+  assign \$42  = $signed(\port$4264$0 ) - $signed({ 1'h0, \$41  });
+  assign \$44  = $signed(\port$4266$0 ) - $signed({ 1'h0, \$43  });
+  assign \$46  = $signed(\port$4268$0 ) - $signed({ 1'h0, \$45  });
+  assign \$48  = $signed(\port$4270$0 ) - $signed({ 1'h0, \$47  });
+  assign \$50  = $signed(\port$4272$0 ) - $signed({ 1'h0, \$49  });
+  assign \$52  = $signed(\port$4274$0 ) - $signed({ 1'h0, \$51  });
+  assign \$54  = $signed(\port$4276$0 ) - $signed({ 1'h0, \$53  });
+  assign \$56  = $signed(\port$4278$0 ) - $signed({ 1'h0, \$55  });
+  assign \$58  = $signed(\port$4280$0 ) - $signed({ 1'h0, \$57  });
+  assign \$60  = $signed(\port$4282$0 ) - $signed({ 1'h0, \$59  });
+  assign \$62  = $signed(\port$4284$0 ) - $signed({ 1'h0, \$61  });
+  assign \$64  = $signed(\port$4286$0 ) - $signed({ 1'h0, \$63  });
+  assign \$66  = $signed(\port$4288$0 ) - $signed({ 1'h0, \$65  });
+  assign \$68  = $signed(\port$4290$0 ) - $signed({ 1'h0, \$67  });
+  assign \$70  = $signed(\port$4292$0 ) - $signed({ 1'h0, \$69  });
+  assign \$72  = $signed(\port$4294$0 ) - $signed({ 1'h0, \$71  });
+  assign \$74  = $signed(\port$4296$0 ) - $signed({ 1'h0, \$73  });
+  assign \$76  = $signed(\port$4298$0 ) - $signed({ 1'h0, \$75  });
+  assign \$78  = $signed(\port$4300$0 ) - $signed({ 1'h0, \$77  });
+  assign \$80  = $signed(\port$4302$0 ) - $signed({ 1'h0, \$79  });
+  assign \$82  = $signed(\port$4304$0 ) - $signed({ 1'h0, \$81  });
+  assign \$84  = $signed(\port$4306$0 ) - $signed({ 1'h0, \$83  });
+  assign \$86  = $signed(\port$4308$0 ) - $signed({ 1'h0, \$85  });
+  assign \$88  = $signed(\port$4310$0 ) - $signed({ 1'h0, \$87  });
+  assign \$90  = $signed(\port$4312$0 ) - $signed({ 1'h0, \$89  });
+  assign \$92  = $signed(\port$4314$0 ) - $signed({ 1'h0, \$91  });
+  assign \$94  = $signed(\port$4316$0 ) - $signed({ 1'h0, \$93  });
+  assign \$96  = $signed(\port$4318$0 ) - $signed({ 1'h0, \$95  });
+  assign \$98  = $signed(\port$4320$0 ) - $signed({ 1'h0, \$97  });
+  assign \$100  = $signed(\port$4322$0 ) - $signed({ 1'h0, \$99  });
+  assign \$102  = $signed(\port$4324$0 ) - $signed({ 1'h0, \$101  });
+  assign \$104  = $signed(\port$4326$0 ) - $signed({ 1'h0, \$103  });
+  assign \$106  = $signed(\port$4328$0 ) - $signed({ 1'h0, \$105  });
+  assign \$108  = $signed(\port$4330$0 ) - $signed({ 1'h0, \$107  });
+  assign \$110  = $signed(\port$4332$0 ) - $signed({ 1'h0, \$109  });
+  assign \$112  = $signed(\port$4334$0 ) - $signed({ 1'h0, \$111  });
+  assign \$114  = $signed(\port$4336$0 ) - $signed({ 1'h0, \$113  });
+  assign \$116  = $signed(\port$4338$0 ) - $signed({ 1'h0, \$115  });
+  assign \$118  = $signed(\port$4340$0 ) - $signed({ 1'h0, \$117  });
+  assign \$120  = $signed(\port$4342$0 ) - $signed({ 1'h0, \$119  });
+  assign \$122  = $signed(\port$4344$0 ) - $signed({ 1'h0, \$121  });
+  assign \$124  = $signed(\port$4346$0 ) - $signed({ 1'h0, \$123  });
+  assign \$126  = $signed(\port$4348$0 ) - $signed({ 1'h0, \$125  });
+  assign \$128  = $signed(\port$4350$0 ) - $signed({ 1'h0, \$127  });
   assign \$129  = raw ? { 1'h0, codes[6:0] } : \$2 [7:0];
   assign \$130  = raw ? { 1'h0, codes[13:7] } : \$4 [7:0];
   assign \$131  = raw ? { 1'h0, codes[20:14] } : \$6 [7:0];
@@ -2712,7 +2712,7 @@ module \mram_macro.accumulator (\port$3518$0 , \port$3519$0 , \port$3520$0 , \po
   assign \$191  = raw ? { 1'h0, codes[440:434] } : \$126 [7:0];
   assign \$192  = raw ? { 1'h0, codes[447:441] } : \$128 [7:0];
   assign single0 = \$2 [7:0];
-  assign offsets = { \port$3958$0 , \port$3956$0 , \port$3954$0 , \port$3952$0 , \port$3950$0 , \port$3948$0 , \port$3946$0 , \port$3944$0 , \port$3942$0 , \port$3940$0 , \port$3938$0 , \port$3936$0 , \port$3934$0 , \port$3932$0 , \port$3930$0 , \port$3928$0 , \port$3926$0 , \port$3924$0 , \port$3922$0 , \port$3920$0 , \port$3918$0 , \port$3916$0 , \port$3914$0 , \port$3912$0 , \port$3910$0 , \port$3908$0 , \port$3906$0 , \port$3904$0 , \port$3902$0 , \port$3900$0 , \port$3898$0 , \port$3896$0 , \port$3894$0 , \port$3892$0 , \port$3890$0 , \port$3888$0 , \port$3886$0 , \port$3884$0 , \port$3882$0 , \port$3880$0 , \port$3878$0 , \port$3876$0 , \port$3874$0 , \port$3872$0 , \port$3870$0 , \port$3868$0 , \port$3866$0 , \port$3864$0 , \port$3862$0 , \port$3860$0 , \port$3858$0 , \port$3856$0 , \port$3854$0 , \port$3852$0 , \port$3850$0 , \port$3848$0 , \port$3846$0 , \port$3844$0 , \port$3842$0 , \port$3840$0 , \port$3838$0 , \port$3836$0 , \port$3834$0 , \port$3832$0  };
+  assign offsets = { \port$4350$0 , \port$4348$0 , \port$4346$0 , \port$4344$0 , \port$4342$0 , \port$4340$0 , \port$4338$0 , \port$4336$0 , \port$4334$0 , \port$4332$0 , \port$4330$0 , \port$4328$0 , \port$4326$0 , \port$4324$0 , \port$4322$0 , \port$4320$0 , \port$4318$0 , \port$4316$0 , \port$4314$0 , \port$4312$0 , \port$4310$0 , \port$4308$0 , \port$4306$0 , \port$4304$0 , \port$4302$0 , \port$4300$0 , \port$4298$0 , \port$4296$0 , \port$4294$0 , \port$4292$0 , \port$4290$0 , \port$4288$0 , \port$4286$0 , \port$4284$0 , \port$4282$0 , \port$4280$0 , \port$4278$0 , \port$4276$0 , \port$4274$0 , \port$4272$0 , \port$4270$0 , \port$4268$0 , \port$4266$0 , \port$4264$0 , \port$4262$0 , \port$4260$0 , \port$4258$0 , \port$4256$0 , \port$4254$0 , \port$4252$0 , \port$4250$0 , \port$4248$0 , \port$4246$0 , \port$4244$0 , \port$4242$0 , \port$4240$0 , \port$4238$0 , \port$4236$0 , \port$4234$0 , \port$4232$0 , \port$4230$0 , \port$4228$0 , \port$4226$0 , \port$4224$0  };
   assign single1 = \$4 [7:0];
   assign single2 = \$6 [7:0];
   assign single3 = \$8 [7:0];
@@ -2778,70 +2778,70 @@ module \mram_macro.accumulator (\port$3518$0 , \port$3519$0 , \port$3520$0 , \po
   assign single63 = \$128 [7:0];
   assign next_values = { \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129  };
   assign values = { \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129  };
-  assign \port$3517$0  = \$129 ;
-  assign \port$3518$0  = \$130 ;
-  assign \port$3519$0  = \$131 ;
-  assign \port$3520$0  = \$132 ;
-  assign \port$3521$0  = \$133 ;
-  assign \port$3522$0  = \$134 ;
-  assign \port$3523$0  = \$135 ;
-  assign \port$3524$0  = \$136 ;
-  assign \port$3525$0  = \$137 ;
-  assign \port$3526$0  = \$138 ;
-  assign \port$3527$0  = \$139 ;
-  assign \port$3528$0  = \$140 ;
-  assign \port$3529$0  = \$141 ;
-  assign \port$3530$0  = \$142 ;
-  assign \port$3531$0  = \$143 ;
-  assign \port$3532$0  = \$144 ;
-  assign \port$3533$0  = \$145 ;
-  assign \port$3534$0  = \$146 ;
-  assign \port$3535$0  = \$147 ;
-  assign \port$3536$0  = \$148 ;
-  assign \port$3537$0  = \$149 ;
-  assign \port$3538$0  = \$150 ;
-  assign \port$3539$0  = \$151 ;
-  assign \port$3540$0  = \$152 ;
-  assign \port$3541$0  = \$153 ;
-  assign \port$3542$0  = \$154 ;
-  assign \port$3543$0  = \$155 ;
-  assign \port$3544$0  = \$156 ;
-  assign \port$3545$0  = \$157 ;
-  assign \port$3546$0  = \$158 ;
-  assign \port$3547$0  = \$159 ;
-  assign \port$3548$0  = \$160 ;
-  assign \port$3549$0  = \$161 ;
-  assign \port$3550$0  = \$162 ;
-  assign \port$3551$0  = \$163 ;
-  assign \port$3552$0  = \$164 ;
-  assign \port$3553$0  = \$165 ;
-  assign \port$3554$0  = \$166 ;
-  assign \port$3555$0  = \$167 ;
-  assign \port$3556$0  = \$168 ;
-  assign \port$3557$0  = \$169 ;
-  assign \port$3558$0  = \$170 ;
-  assign \port$3559$0  = \$171 ;
-  assign \port$3560$0  = \$172 ;
-  assign \port$3561$0  = \$173 ;
-  assign \port$3562$0  = \$174 ;
-  assign \port$3563$0  = \$175 ;
-  assign \port$3564$0  = \$176 ;
-  assign \port$3565$0  = \$177 ;
-  assign \port$3566$0  = \$178 ;
-  assign \port$3567$0  = \$179 ;
-  assign \port$3568$0  = \$180 ;
-  assign \port$3569$0  = \$181 ;
-  assign \port$3570$0  = \$182 ;
-  assign \port$3571$0  = \$183 ;
-  assign \port$3572$0  = \$184 ;
-  assign \port$3573$0  = \$185 ;
-  assign \port$3574$0  = \$186 ;
-  assign \port$3575$0  = \$187 ;
-  assign \port$3576$0  = \$188 ;
-  assign \port$3577$0  = \$189 ;
-  assign \port$3578$0  = \$190 ;
-  assign \port$3579$0  = \$191 ;
-  assign \port$3580$0  = \$192 ;
+  assign \port$3903$0  = \$129 ;
+  assign \port$3904$0  = \$130 ;
+  assign \port$3905$0  = \$131 ;
+  assign \port$3906$0  = \$132 ;
+  assign \port$3907$0  = \$133 ;
+  assign \port$3908$0  = \$134 ;
+  assign \port$3909$0  = \$135 ;
+  assign \port$3910$0  = \$136 ;
+  assign \port$3911$0  = \$137 ;
+  assign \port$3912$0  = \$138 ;
+  assign \port$3913$0  = \$139 ;
+  assign \port$3914$0  = \$140 ;
+  assign \port$3915$0  = \$141 ;
+  assign \port$3916$0  = \$142 ;
+  assign \port$3917$0  = \$143 ;
+  assign \port$3918$0  = \$144 ;
+  assign \port$3919$0  = \$145 ;
+  assign \port$3920$0  = \$146 ;
+  assign \port$3921$0  = \$147 ;
+  assign \port$3922$0  = \$148 ;
+  assign \port$3923$0  = \$149 ;
+  assign \port$3924$0  = \$150 ;
+  assign \port$3925$0  = \$151 ;
+  assign \port$3926$0  = \$152 ;
+  assign \port$3927$0  = \$153 ;
+  assign \port$3928$0  = \$154 ;
+  assign \port$3929$0  = \$155 ;
+  assign \port$3930$0  = \$156 ;
+  assign \port$3931$0  = \$157 ;
+  assign \port$3932$0  = \$158 ;
+  assign \port$3933$0  = \$159 ;
+  assign \port$3934$0  = \$160 ;
+  assign \port$3935$0  = \$161 ;
+  assign \port$3936$0  = \$162 ;
+  assign \port$3937$0  = \$163 ;
+  assign \port$3938$0  = \$164 ;
+  assign \port$3939$0  = \$165 ;
+  assign \port$3940$0  = \$166 ;
+  assign \port$3941$0  = \$167 ;
+  assign \port$3942$0  = \$168 ;
+  assign \port$3943$0  = \$169 ;
+  assign \port$3944$0  = \$170 ;
+  assign \port$3945$0  = \$171 ;
+  assign \port$3946$0  = \$172 ;
+  assign \port$3947$0  = \$173 ;
+  assign \port$3948$0  = \$174 ;
+  assign \port$3949$0  = \$175 ;
+  assign \port$3950$0  = \$176 ;
+  assign \port$3951$0  = \$177 ;
+  assign \port$3952$0  = \$178 ;
+  assign \port$3953$0  = \$179 ;
+  assign \port$3954$0  = \$180 ;
+  assign \port$3955$0  = \$181 ;
+  assign \port$3956$0  = \$182 ;
+  assign \port$3957$0  = \$183 ;
+  assign \port$3958$0  = \$184 ;
+  assign \port$3959$0  = \$185 ;
+  assign \port$3960$0  = \$186 ;
+  assign \port$3961$0  = \$187 ;
+  assign \port$3962$0  = \$188 ;
+  assign \port$3963$0  = \$189 ;
+  assign \port$3964$0  = \$190 ;
+  assign \port$3965$0  = \$191 ;
+  assign \port$3966$0  = \$192 ;
   assign \$1  = { codes[6:0], 1'h0 };
   assign \$3  = { codes[13:7], 1'h0 };
   assign \$5  = { codes[20:14], 1'h0 };
@@ -3128,7 +3128,7 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \mram_macro.read_control (rst, start, hold_stalled, count_enable, precharge_enable, tdc_code_now, tdc_early, tdc_window_end, tdc_capture, tdc_all_fired, hold, g_rc_cnt_clk, g_rc_pre_clk, precharge_cycles, start_delay, idle, tdc_clear, done, arr_pre, arr_eval, arr_tdc_en
-, \port$4816$0 , clk);
+, \port$5207$0 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$4  = 1'h0;
   wire [16:0] \$1 ;
@@ -3222,8 +3222,8 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   reg idle;
   reg [4:0] lo = 5'h00;
   reg load;
-  input [3:0] \port$4816$0 ;
-  wire [3:0] \port$4816$0 ;
+  input [3:0] \port$5207$0 ;
+  wire [3:0] \port$5207$0 ;
   input [7:0] precharge_cycles;
   wire [7:0] precharge_cycles;
   output precharge_enable;
@@ -3264,7 +3264,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   assign \$43  = ! precharge_left;
   assign \$44  = ~ hold;
   assign \$45  = ~ hold_stalled;
-  assign \$46  = $signed({ 1'h0, \port$4816$0  }) + $signed({ hi, lo });
+  assign \$46  = $signed({ 1'h0, \port$5207$0  }) + $signed({ hi, lo });
   assign \$47  = $signed(\$46 ) <= $signed(1'h0);
   assign \$48  = \$45  & \$47 ;
   assign \$49  = \$44  | \$48 ;
@@ -3305,7 +3305,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   assign \$9  = ! precharge_left;
   assign \$10  = ~ hold;
   assign \$11  = ~ hold_stalled;
-  assign \$12  = $signed({ 1'h0, \port$4816$0  }) + $signed({ hi, lo });
+  assign \$12  = $signed({ 1'h0, \port$5207$0  }) + $signed({ hi, lo });
   assign \$13  = $signed(\$12 ) <= $signed(1'h0);
   assign \$14  = \$11  & \$13 ;
   assign \$15  = \$10  | \$14 ;
@@ -3320,7 +3320,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   assign \$24  = ! precharge_left;
   assign \$25  = ~ hold;
   assign \$26  = ~ hold_stalled;
-  assign \$27  = $signed({ 1'h0, \port$4816$0  }) + $signed({ hi, lo });
+  assign \$27  = $signed({ 1'h0, \port$5207$0  }) + $signed({ hi, lo });
   assign \$28  = $signed(\$27 ) <= $signed(1'h0);
   assign \$29  = \$26  & \$28 ;
   assign \$30  = \$25  | \$29 ;
@@ -3618,7 +3618,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
     end
   end
   assign rel = { hi, lo };
-  assign hold_beats = { 12'h000, \port$4816$0  };
+  assign hold_beats = { 12'h000, \port$5207$0  };
   assign g_rc_cnt_rst = rst;
   assign g_rc_pre_rst = rst;
   assign tdc_code_now = \$3 [3:0];
@@ -6451,22 +6451,37 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (g_ser_rst, flags, \port$3517$0 , \port$3518$0 , \port$3519$0 , \port$3520$0 , \port$3521$0 , \port$3522$0 , \port$3523$0 , \port$3524$0 , \port$3525$0 , \port$3526$0 , \port$3527$0 , \port$3528$0 , \port$3529$0 , \port$3530$0 , \port$3531$0 , \port$3532$0 , \port$3533$0 , \port$3534$0 , \port$3535$0 
-, \port$3536$0 , \port$3537$0 , \port$3538$0 , \port$3539$0 , \port$3540$0 , \port$3541$0 , \port$3542$0 , \port$3543$0 , \port$3544$0 , \port$3545$0 , \port$3546$0 , \port$3547$0 , \port$3548$0 , \port$3549$0 , \port$3550$0 , \port$3551$0 , \port$3552$0 , \port$3553$0 , \port$3554$0 , \port$3555$0 , \port$3556$0 
-, \port$3557$0 , \port$3558$0 , \port$3559$0 , \port$3560$0 , \port$3561$0 , \port$3562$0 , \port$3563$0 , \port$3564$0 , \port$3565$0 , \port$3566$0 , \port$3567$0 , \port$3568$0 , \port$3569$0 , \port$3570$0 , \port$3571$0 , \port$3572$0 , \port$3573$0 , \port$3574$0 , \port$3575$0 , \port$3576$0 , \port$3577$0 
-, \port$3578$0 , \port$3579$0 , \port$3580$0 , busy, m_axis_tlast, g_ser_clk, m_axis_tdata, beats_left, m_axis_tuser, load, m_axis_tready);
+module \mram_macro.result_serializer (g_ser_rst, flags, \port$3903$0 , \port$3904$0 , \port$3905$0 , \port$3906$0 , \port$3907$0 , \port$3908$0 , \port$3909$0 , \port$3910$0 , \port$3911$0 , \port$3912$0 , \port$3913$0 , \port$3914$0 , \port$3915$0 , \port$3916$0 , \port$3917$0 , \port$3918$0 , \port$3919$0 , \port$3920$0 , \port$3921$0 
+, \port$3922$0 , \port$3923$0 , \port$3924$0 , \port$3925$0 , \port$3926$0 , \port$3927$0 , \port$3928$0 , \port$3929$0 , \port$3930$0 , \port$3931$0 , \port$3932$0 , \port$3933$0 , \port$3934$0 , \port$3935$0 , \port$3936$0 , \port$3937$0 , \port$3938$0 , \port$3939$0 , \port$3940$0 , \port$3941$0 , \port$3942$0 
+, \port$3943$0 , \port$3944$0 , \port$3945$0 , \port$3946$0 , \port$3947$0 , \port$3948$0 , \port$3949$0 , \port$3950$0 , \port$3951$0 , \port$3952$0 , \port$3953$0 , \port$3954$0 , \port$3955$0 , \port$3956$0 , \port$3957$0 , \port$3958$0 , \port$3959$0 , \port$3960$0 , \port$3961$0 , \port$3962$0 , \port$3963$0 
+, \port$3964$0 , \port$3965$0 , \port$3966$0 , busy, m_axis_tlast, m_axis_tdata, g_ser_clk, beats_left, m_axis_tuser, load, m_axis_tready);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
-  wire \$1 ;
-  reg \$10 ;
-  wire \$2 ;
-  wire \$3 ;
-  wire [3:0] \$4 ;
-  wire [3:0] \$5 ;
-  wire [4:0] \$6 ;
-  reg [2:0] \$7 ;
-  reg \$8 ;
-  reg [3:0] \$9 ;
+  wire [63:0] \$1 ;
+  wire [63:0] \$10 ;
+  wire [63:0] \$11 ;
+  wire [63:0] \$12 ;
+  wire [63:0] \$13 ;
+  wire [63:0] \$14 ;
+  wire \$15 ;
+  wire \$16 ;
+  wire \$17 ;
+  wire [3:0] \$18 ;
+  wire [8:0] \$19 ;
+  wire [63:0] \$2 ;
+  wire [4:0] \$20 ;
+  reg [7:0] \$21 ;
+  reg \$22 ;
+  reg [3:0] \$23 ;
+  reg \$24 ;
+  wire [63:0] \$3 ;
+  wire [63:0] \$4 ;
+  wire [63:0] \$5 ;
+  wire [63:0] \$6 ;
+  wire [63:0] \$7 ;
+  wire [63:0] \$8 ;
+  wire [63:0] \$9 ;
+  reg [7:0] beat = 8'h00;
   output [3:0] beats_left;
   reg [3:0] beats_left = 4'h0;
   output busy;
@@ -6479,11 +6494,10 @@ module \mram_macro.result_serializer (g_ser_rst, flags, \port$3517$0 , \port$351
   wire g_ser_clk;
   input g_ser_rst;
   wire g_ser_rst;
-  reg [2:0] index = 3'h0;
   input load;
   wire load;
   output [63:0] m_axis_tdata;
-  reg [63:0] m_axis_tdata;
+  wire [63:0] m_axis_tdata;
   output m_axis_tlast;
   wire m_axis_tlast;
   input m_axis_tready;
@@ -6491,224 +6505,217 @@ module \mram_macro.result_serializer (g_ser_rst, flags, \port$3517$0 , \port$351
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
-  input [7:0] \port$3517$0 ;
-  wire [7:0] \port$3517$0 ;
-  input [7:0] \port$3518$0 ;
-  wire [7:0] \port$3518$0 ;
-  input [7:0] \port$3519$0 ;
-  wire [7:0] \port$3519$0 ;
-  input [7:0] \port$3520$0 ;
-  wire [7:0] \port$3520$0 ;
-  input [7:0] \port$3521$0 ;
-  wire [7:0] \port$3521$0 ;
-  input [7:0] \port$3522$0 ;
-  wire [7:0] \port$3522$0 ;
-  input [7:0] \port$3523$0 ;
-  wire [7:0] \port$3523$0 ;
-  input [7:0] \port$3524$0 ;
-  wire [7:0] \port$3524$0 ;
-  input [7:0] \port$3525$0 ;
-  wire [7:0] \port$3525$0 ;
-  input [7:0] \port$3526$0 ;
-  wire [7:0] \port$3526$0 ;
-  input [7:0] \port$3527$0 ;
-  wire [7:0] \port$3527$0 ;
-  input [7:0] \port$3528$0 ;
-  wire [7:0] \port$3528$0 ;
-  input [7:0] \port$3529$0 ;
-  wire [7:0] \port$3529$0 ;
-  input [7:0] \port$3530$0 ;
-  wire [7:0] \port$3530$0 ;
-  input [7:0] \port$3531$0 ;
-  wire [7:0] \port$3531$0 ;
-  input [7:0] \port$3532$0 ;
-  wire [7:0] \port$3532$0 ;
-  input [7:0] \port$3533$0 ;
-  wire [7:0] \port$3533$0 ;
-  input [7:0] \port$3534$0 ;
-  wire [7:0] \port$3534$0 ;
-  input [7:0] \port$3535$0 ;
-  wire [7:0] \port$3535$0 ;
-  input [7:0] \port$3536$0 ;
-  wire [7:0] \port$3536$0 ;
-  input [7:0] \port$3537$0 ;
-  wire [7:0] \port$3537$0 ;
-  input [7:0] \port$3538$0 ;
-  wire [7:0] \port$3538$0 ;
-  input [7:0] \port$3539$0 ;
-  wire [7:0] \port$3539$0 ;
-  input [7:0] \port$3540$0 ;
-  wire [7:0] \port$3540$0 ;
-  input [7:0] \port$3541$0 ;
-  wire [7:0] \port$3541$0 ;
-  input [7:0] \port$3542$0 ;
-  wire [7:0] \port$3542$0 ;
-  input [7:0] \port$3543$0 ;
-  wire [7:0] \port$3543$0 ;
-  input [7:0] \port$3544$0 ;
-  wire [7:0] \port$3544$0 ;
-  input [7:0] \port$3545$0 ;
-  wire [7:0] \port$3545$0 ;
-  input [7:0] \port$3546$0 ;
-  wire [7:0] \port$3546$0 ;
-  input [7:0] \port$3547$0 ;
-  wire [7:0] \port$3547$0 ;
-  input [7:0] \port$3548$0 ;
-  wire [7:0] \port$3548$0 ;
-  input [7:0] \port$3549$0 ;
-  wire [7:0] \port$3549$0 ;
-  input [7:0] \port$3550$0 ;
-  wire [7:0] \port$3550$0 ;
-  input [7:0] \port$3551$0 ;
-  wire [7:0] \port$3551$0 ;
-  input [7:0] \port$3552$0 ;
-  wire [7:0] \port$3552$0 ;
-  input [7:0] \port$3553$0 ;
-  wire [7:0] \port$3553$0 ;
-  input [7:0] \port$3554$0 ;
-  wire [7:0] \port$3554$0 ;
-  input [7:0] \port$3555$0 ;
-  wire [7:0] \port$3555$0 ;
-  input [7:0] \port$3556$0 ;
-  wire [7:0] \port$3556$0 ;
-  input [7:0] \port$3557$0 ;
-  wire [7:0] \port$3557$0 ;
-  input [7:0] \port$3558$0 ;
-  wire [7:0] \port$3558$0 ;
-  input [7:0] \port$3559$0 ;
-  wire [7:0] \port$3559$0 ;
-  input [7:0] \port$3560$0 ;
-  wire [7:0] \port$3560$0 ;
-  input [7:0] \port$3561$0 ;
-  wire [7:0] \port$3561$0 ;
-  input [7:0] \port$3562$0 ;
-  wire [7:0] \port$3562$0 ;
-  input [7:0] \port$3563$0 ;
-  wire [7:0] \port$3563$0 ;
-  input [7:0] \port$3564$0 ;
-  wire [7:0] \port$3564$0 ;
-  input [7:0] \port$3565$0 ;
-  wire [7:0] \port$3565$0 ;
-  input [7:0] \port$3566$0 ;
-  wire [7:0] \port$3566$0 ;
-  input [7:0] \port$3567$0 ;
-  wire [7:0] \port$3567$0 ;
-  input [7:0] \port$3568$0 ;
-  wire [7:0] \port$3568$0 ;
-  input [7:0] \port$3569$0 ;
-  wire [7:0] \port$3569$0 ;
-  input [7:0] \port$3570$0 ;
-  wire [7:0] \port$3570$0 ;
-  input [7:0] \port$3571$0 ;
-  wire [7:0] \port$3571$0 ;
-  input [7:0] \port$3572$0 ;
-  wire [7:0] \port$3572$0 ;
-  input [7:0] \port$3573$0 ;
-  wire [7:0] \port$3573$0 ;
-  input [7:0] \port$3574$0 ;
-  wire [7:0] \port$3574$0 ;
-  input [7:0] \port$3575$0 ;
-  wire [7:0] \port$3575$0 ;
-  input [7:0] \port$3576$0 ;
-  wire [7:0] \port$3576$0 ;
-  input [7:0] \port$3577$0 ;
-  wire [7:0] \port$3577$0 ;
-  input [7:0] \port$3578$0 ;
-  wire [7:0] \port$3578$0 ;
-  input [7:0] \port$3579$0 ;
-  wire [7:0] \port$3579$0 ;
-  input [7:0] \port$3580$0 ;
-  wire [7:0] \port$3580$0 ;
+  input [7:0] \port$3903$0 ;
+  wire [7:0] \port$3903$0 ;
+  input [7:0] \port$3904$0 ;
+  wire [7:0] \port$3904$0 ;
+  input [7:0] \port$3905$0 ;
+  wire [7:0] \port$3905$0 ;
+  input [7:0] \port$3906$0 ;
+  wire [7:0] \port$3906$0 ;
+  input [7:0] \port$3907$0 ;
+  wire [7:0] \port$3907$0 ;
+  input [7:0] \port$3908$0 ;
+  wire [7:0] \port$3908$0 ;
+  input [7:0] \port$3909$0 ;
+  wire [7:0] \port$3909$0 ;
+  input [7:0] \port$3910$0 ;
+  wire [7:0] \port$3910$0 ;
+  input [7:0] \port$3911$0 ;
+  wire [7:0] \port$3911$0 ;
+  input [7:0] \port$3912$0 ;
+  wire [7:0] \port$3912$0 ;
+  input [7:0] \port$3913$0 ;
+  wire [7:0] \port$3913$0 ;
+  input [7:0] \port$3914$0 ;
+  wire [7:0] \port$3914$0 ;
+  input [7:0] \port$3915$0 ;
+  wire [7:0] \port$3915$0 ;
+  input [7:0] \port$3916$0 ;
+  wire [7:0] \port$3916$0 ;
+  input [7:0] \port$3917$0 ;
+  wire [7:0] \port$3917$0 ;
+  input [7:0] \port$3918$0 ;
+  wire [7:0] \port$3918$0 ;
+  input [7:0] \port$3919$0 ;
+  wire [7:0] \port$3919$0 ;
+  input [7:0] \port$3920$0 ;
+  wire [7:0] \port$3920$0 ;
+  input [7:0] \port$3921$0 ;
+  wire [7:0] \port$3921$0 ;
+  input [7:0] \port$3922$0 ;
+  wire [7:0] \port$3922$0 ;
+  input [7:0] \port$3923$0 ;
+  wire [7:0] \port$3923$0 ;
+  input [7:0] \port$3924$0 ;
+  wire [7:0] \port$3924$0 ;
+  input [7:0] \port$3925$0 ;
+  wire [7:0] \port$3925$0 ;
+  input [7:0] \port$3926$0 ;
+  wire [7:0] \port$3926$0 ;
+  input [7:0] \port$3927$0 ;
+  wire [7:0] \port$3927$0 ;
+  input [7:0] \port$3928$0 ;
+  wire [7:0] \port$3928$0 ;
+  input [7:0] \port$3929$0 ;
+  wire [7:0] \port$3929$0 ;
+  input [7:0] \port$3930$0 ;
+  wire [7:0] \port$3930$0 ;
+  input [7:0] \port$3931$0 ;
+  wire [7:0] \port$3931$0 ;
+  input [7:0] \port$3932$0 ;
+  wire [7:0] \port$3932$0 ;
+  input [7:0] \port$3933$0 ;
+  wire [7:0] \port$3933$0 ;
+  input [7:0] \port$3934$0 ;
+  wire [7:0] \port$3934$0 ;
+  input [7:0] \port$3935$0 ;
+  wire [7:0] \port$3935$0 ;
+  input [7:0] \port$3936$0 ;
+  wire [7:0] \port$3936$0 ;
+  input [7:0] \port$3937$0 ;
+  wire [7:0] \port$3937$0 ;
+  input [7:0] \port$3938$0 ;
+  wire [7:0] \port$3938$0 ;
+  input [7:0] \port$3939$0 ;
+  wire [7:0] \port$3939$0 ;
+  input [7:0] \port$3940$0 ;
+  wire [7:0] \port$3940$0 ;
+  input [7:0] \port$3941$0 ;
+  wire [7:0] \port$3941$0 ;
+  input [7:0] \port$3942$0 ;
+  wire [7:0] \port$3942$0 ;
+  input [7:0] \port$3943$0 ;
+  wire [7:0] \port$3943$0 ;
+  input [7:0] \port$3944$0 ;
+  wire [7:0] \port$3944$0 ;
+  input [7:0] \port$3945$0 ;
+  wire [7:0] \port$3945$0 ;
+  input [7:0] \port$3946$0 ;
+  wire [7:0] \port$3946$0 ;
+  input [7:0] \port$3947$0 ;
+  wire [7:0] \port$3947$0 ;
+  input [7:0] \port$3948$0 ;
+  wire [7:0] \port$3948$0 ;
+  input [7:0] \port$3949$0 ;
+  wire [7:0] \port$3949$0 ;
+  input [7:0] \port$3950$0 ;
+  wire [7:0] \port$3950$0 ;
+  input [7:0] \port$3951$0 ;
+  wire [7:0] \port$3951$0 ;
+  input [7:0] \port$3952$0 ;
+  wire [7:0] \port$3952$0 ;
+  input [7:0] \port$3953$0 ;
+  wire [7:0] \port$3953$0 ;
+  input [7:0] \port$3954$0 ;
+  wire [7:0] \port$3954$0 ;
+  input [7:0] \port$3955$0 ;
+  wire [7:0] \port$3955$0 ;
+  input [7:0] \port$3956$0 ;
+  wire [7:0] \port$3956$0 ;
+  input [7:0] \port$3957$0 ;
+  wire [7:0] \port$3957$0 ;
+  input [7:0] \port$3958$0 ;
+  wire [7:0] \port$3958$0 ;
+  input [7:0] \port$3959$0 ;
+  wire [7:0] \port$3959$0 ;
+  input [7:0] \port$3960$0 ;
+  wire [7:0] \port$3960$0 ;
+  input [7:0] \port$3961$0 ;
+  wire [7:0] \port$3961$0 ;
+  input [7:0] \port$3962$0 ;
+  wire [7:0] \port$3962$0 ;
+  input [7:0] \port$3963$0 ;
+  wire [7:0] \port$3963$0 ;
+  input [7:0] \port$3964$0 ;
+  wire [7:0] \port$3964$0 ;
+  input [7:0] \port$3965$0 ;
+  wire [7:0] \port$3965$0 ;
+  input [7:0] \port$3966$0 ;
+  wire [7:0] \port$3966$0 ;
   wire short;
   reg short_frame = 1'h0;
   wire [511:0] vector;
   assign busy = | beats_left;
   assign m_axis_tlast = beats_left == 1'h1;
-  assign \$1  = ~ busy;
-  assign \$2  = load & \$1 ;
-  assign \$3  = busy & m_axis_tready;
-  assign \$5  = index + 1'h1;
-  assign \$6  = beats_left - 1'h1;
+  assign \$1  = { \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0  } & { beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0] };
+  assign \$2  = { \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0  } & { beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1] };
+  assign \$3  = \$1  | \$2 ;
+  assign \$4  = { \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0  } & { beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2] };
+  assign \$5  = \$3  | \$4 ;
+  assign \$6  = { \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0  } & { beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3] };
+  assign \$7  = \$5  | \$6 ;
+  assign \$8  = { \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0  } & { beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4] };
+  assign \$9  = \$7  | \$8 ;
+  assign \$10  = { \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0  } & { beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5] };
+  assign \$11  = \$9  | \$10 ;
+  assign \$12  = { \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0  } & { beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6] };
+  assign \$13  = \$11  | \$12 ;
+  assign \$14  = { \port$3966$0 , \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0  } & { beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7] };
+  assign m_axis_tdata = \$13  | \$14 ;
+  assign \$15  = ~ busy;
+  assign \$16  = load & \$15 ;
+  assign \$17  = busy & m_axis_tready;
+  assign \$20  = beats_left - 1'h1;
   always @(posedge g_ser_clk)
-    index <= \$7 ;
+    beat <= \$21 ;
   always @(posedge g_ser_clk)
-    short_frame <= \$8 ;
+    short_frame <= \$22 ;
   always @(posedge g_ser_clk)
-    beats_left <= \$9 ;
+    beats_left <= \$23 ;
   always @(posedge g_ser_clk)
-    m_axis_tuser <= \$10 ;
+    m_axis_tuser <= \$24 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    (* full_case = 32'd1 *)
-    casez (index)
-      3'h0:
-          m_axis_tdata = { \port$3524$0 , \port$3523$0 , \port$3522$0 , \port$3521$0 , \port$3520$0 , \port$3519$0 , \port$3518$0 , \port$3517$0  };
-      3'h1:
-          m_axis_tdata = { \port$3532$0 , \port$3531$0 , \port$3530$0 , \port$3529$0 , \port$3528$0 , \port$3527$0 , \port$3526$0 , \port$3525$0  };
-      3'h2:
-          m_axis_tdata = { \port$3540$0 , \port$3539$0 , \port$3538$0 , \port$3537$0 , \port$3536$0 , \port$3535$0 , \port$3534$0 , \port$3533$0  };
-      3'h3:
-          m_axis_tdata = { \port$3548$0 , \port$3547$0 , \port$3546$0 , \port$3545$0 , \port$3544$0 , \port$3543$0 , \port$3542$0 , \port$3541$0  };
-      3'h4:
-          m_axis_tdata = { \port$3556$0 , \port$3555$0 , \port$3554$0 , \port$3553$0 , \port$3552$0 , \port$3551$0 , \port$3550$0 , \port$3549$0  };
-      3'h5:
-          m_axis_tdata = { \port$3564$0 , \port$3563$0 , \port$3562$0 , \port$3561$0 , \port$3560$0 , \port$3559$0 , \port$3558$0 , \port$3557$0  };
-      3'h6:
-          m_axis_tdata = { \port$3572$0 , \port$3571$0 , \port$3570$0 , \port$3569$0 , \port$3568$0 , \port$3567$0 , \port$3566$0 , \port$3565$0  };
-      3'h7:
-          m_axis_tdata = { \port$3580$0 , \port$3579$0 , \port$3578$0 , \port$3577$0 , \port$3576$0 , \port$3575$0 , \port$3574$0 , \port$3573$0  };
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$7  = index;
-    if (\$2 ) begin
-      \$7  = 3'h0;
-    end else if (\$3 ) begin
-      \$7  = \$5 [2:0];
+    \$21  = beat;
+    if (\$16 ) begin
+      \$21  = 8'h01;
+    end else if (\$17 ) begin
+      \$21  = \$19 [7:0];
     end
     if (g_ser_rst) begin
-      \$7  = 3'h0;
+      \$21  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$8  = short_frame;
-    if (\$2 ) begin
-      \$8  = 1'h0;
+    \$22  = short_frame;
+    if (\$16 ) begin
+      \$22  = 1'h0;
     end
     if (g_ser_rst) begin
-      \$8  = 1'h0;
+      \$22  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$9  = beats_left;
-    if (\$2 ) begin
-      \$9  = \$4 ;
-    end else if (\$3 ) begin
-      \$9  = \$6 [3:0];
+    \$23  = beats_left;
+    if (\$16 ) begin
+      \$23  = \$18 ;
+    end else if (\$17 ) begin
+      \$23  = \$20 [3:0];
     end
     if (g_ser_rst) begin
-      \$9  = 4'h0;
+      \$23  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$10  = m_axis_tuser;
-    if (\$2 ) begin
-      \$10  = flags;
+    \$24  = m_axis_tuser;
+    if (\$16 ) begin
+      \$24  = flags;
     end
     if (g_ser_rst) begin
-      \$10  = 1'h0;
+      \$24  = 1'h0;
     end
   end
-  assign vector = { \port$3580$0 , \port$3579$0 , \port$3578$0 , \port$3577$0 , \port$3576$0 , \port$3575$0 , \port$3574$0 , \port$3573$0 , \port$3572$0 , \port$3571$0 , \port$3570$0 , \port$3569$0 , \port$3568$0 , \port$3567$0 , \port$3566$0 , \port$3565$0 , \port$3564$0 , \port$3563$0 , \port$3562$0 , \port$3561$0 , \port$3560$0 , \port$3559$0 , \port$3558$0 , \port$3557$0 , \port$3556$0 , \port$3555$0 , \port$3554$0 , \port$3553$0 , \port$3552$0 , \port$3551$0 , \port$3550$0 , \port$3549$0 , \port$3548$0 , \port$3547$0 , \port$3546$0 , \port$3545$0 , \port$3544$0 , \port$3543$0 , \port$3542$0 , \port$3541$0 , \port$3540$0 , \port$3539$0 , \port$3538$0 , \port$3537$0 , \port$3536$0 , \port$3535$0 , \port$3534$0 , \port$3533$0 , \port$3532$0 , \port$3531$0 , \port$3530$0 , \port$3529$0 , \port$3528$0 , \port$3527$0 , \port$3526$0 , \port$3525$0 , \port$3524$0 , \port$3523$0 , \port$3522$0 , \port$3521$0 , \port$3520$0 , \port$3519$0 , \port$3518$0 , \port$3517$0  };
-  assign data = { \port$3580$0 , \port$3579$0 , \port$3578$0 , \port$3577$0 , \port$3576$0 , \port$3575$0 , \port$3574$0 , \port$3573$0 , \port$3572$0 , \port$3571$0 , \port$3570$0 , \port$3569$0 , \port$3568$0 , \port$3567$0 , \port$3566$0 , \port$3565$0 , \port$3564$0 , \port$3563$0 , \port$3562$0 , \port$3561$0 , \port$3560$0 , \port$3559$0 , \port$3558$0 , \port$3557$0 , \port$3556$0 , \port$3555$0 , \port$3554$0 , \port$3553$0 , \port$3552$0 , \port$3551$0 , \port$3550$0 , \port$3549$0 , \port$3548$0 , \port$3547$0 , \port$3546$0 , \port$3545$0 , \port$3544$0 , \port$3543$0 , \port$3542$0 , \port$3541$0 , \port$3540$0 , \port$3539$0 , \port$3538$0 , \port$3537$0 , \port$3536$0 , \port$3535$0 , \port$3534$0 , \port$3533$0 , \port$3532$0 , \port$3531$0 , \port$3530$0 , \port$3529$0 , \port$3528$0 , \port$3527$0 , \port$3526$0 , \port$3525$0 , \port$3524$0 , \port$3523$0 , \port$3522$0 , \port$3521$0 , \port$3520$0 , \port$3519$0 , \port$3518$0 , \port$3517$0  };
+  assign vector = { \port$3966$0 , \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0  };
+  assign data = { \port$3966$0 , \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0  };
   assign m_axis_tvalid = busy;
   assign short = 1'h0;
   assign \flags.overflow  = flags;
-  assign \$4  = 4'h8;
+  assign \$18  = 4'h8;
+  assign \$19  = { beat, 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -7013,90 +7020,90 @@ endmodule
 module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end, capture, all_fired, g_sync_clk, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk
 , g_tdc12_clk, g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk
 , g_tdc33_clk, g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk
-, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$3816$0 , \port$3818$0 , \port$3820$0 , \port$3822$0 , \port$3824$0 , \port$3826$0 , \port$3828$0 , \port$3830$0 , clear, code_enable, codes
-, \port$4303$0 , \port$4305$0 , \port$4307$0 , \port$4309$0 , \port$4311$0 , \port$4313$0 , \port$4315$0 , \port$4317$0 , \port$4319$0 , \port$4321$0 , \port$4323$0 , \port$4325$0 , \port$4327$0 , \port$4329$0 , \port$4331$0 , \port$4333$0 , \port$4335$0 , \port$4337$0 , \port$4339$0 , \port$4341$0 , \port$4343$0 
-, \port$4345$0 , \port$4347$0 , \port$4349$0 , \port$4351$0 , \port$4353$0 , \port$4355$0 , \port$4357$0 , \port$4359$0 , \port$4361$0 , \port$4363$0 , \port$4365$0 , \port$4367$0 , \port$4369$0 , \port$4371$0 , \port$4373$0 , \port$4375$0 , \port$4377$0 , \port$4379$0 , \port$4381$0 , \port$4383$0 , \port$4385$0 
-, \port$4387$0 , \port$4389$0 , \port$4391$0 , \port$4393$0 , \port$4395$0 , \port$4397$0 , \port$4399$0 , \port$4401$0 , \port$4403$0 , \port$4405$0 , \port$4407$0 , \port$4409$0 , \port$4411$0 , \port$4413$0 , \port$4415$0 , \port$4417$0 , \port$4419$0 , \port$4421$0 , \port$4423$0 , \port$4425$0 , \port$4427$0 
-, \port$4429$0 , cmp);
+, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4208$0 , \port$4210$0 , \port$4212$0 , \port$4214$0 , \port$4216$0 , \port$4218$0 , \port$4220$0 , \port$4222$0 , clear, code_enable, codes
+, \port$4695$0 , \port$4697$0 , \port$4699$0 , \port$4701$0 , \port$4703$0 , \port$4705$0 , \port$4707$0 , \port$4709$0 , \port$4711$0 , \port$4713$0 , \port$4715$0 , \port$4717$0 , \port$4719$0 , \port$4721$0 , \port$4723$0 , \port$4725$0 , \port$4727$0 , \port$4729$0 , \port$4731$0 , \port$4733$0 , \port$4735$0 
+, \port$4737$0 , \port$4739$0 , \port$4741$0 , \port$4743$0 , \port$4745$0 , \port$4747$0 , \port$4749$0 , \port$4751$0 , \port$4753$0 , \port$4755$0 , \port$4757$0 , \port$4759$0 , \port$4761$0 , \port$4763$0 , \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 
+, \port$4779$0 , \port$4781$0 , \port$4783$0 , \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 , \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 , \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 
+, \port$4821$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$8 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$8  = 1'h0;
   wire \$1 ;
   wire \$10 ;
-  wire [6:0] \$100 ;
+  wire \$100 ;
   wire \$1000 ;
   wire \$1001 ;
   wire \$1002 ;
   wire \$1003 ;
   wire \$1004 ;
-  wire [1:0] \$1005 ;
-  wire [1:0] \$1006 ;
-  wire [2:0] \$1007 ;
-  wire [1:0] \$1008 ;
-  wire [2:0] \$1009 ;
+  reg [2:0] \$1005 ;
+  wire \$1006 ;
+  wire \$1007 ;
+  wire \$1008 ;
+  wire \$1009 ;
   wire \$101 ;
-  wire [3:0] \$1010 ;
+  wire \$1010 ;
   wire \$1011 ;
-  wire \$1012 ;
-  wire \$1013 ;
+  wire [6:0] \$1012 ;
+  wire [6:0] \$1013 ;
   wire \$1014 ;
   wire \$1015 ;
   wire \$1016 ;
   wire \$1017 ;
   wire \$1018 ;
-  wire [1:0] \$1019 ;
+  wire \$1019 ;
   wire \$102 ;
-  wire [1:0] \$1020 ;
-  wire [2:0] \$1021 ;
-  wire [1:0] \$1022 ;
-  wire [2:0] \$1023 ;
-  wire [3:0] \$1024 ;
+  wire \$1020 ;
+  wire \$1021 ;
+  wire \$1022 ;
+  reg [2:0] \$1023 ;
+  wire \$1024 ;
   wire \$1025 ;
   wire \$1026 ;
   wire \$1027 ;
   wire \$1028 ;
   wire \$1029 ;
   wire \$103 ;
-  wire \$1030 ;
-  wire \$1031 ;
+  wire [6:0] \$1030 ;
+  wire [6:0] \$1031 ;
   wire \$1032 ;
-  wire [1:0] \$1033 ;
-  wire [1:0] \$1034 ;
-  wire [2:0] \$1035 ;
-  wire [1:0] \$1036 ;
-  wire [2:0] \$1037 ;
-  wire [3:0] \$1038 ;
+  wire \$1033 ;
+  wire \$1034 ;
+  wire \$1035 ;
+  wire \$1036 ;
+  wire \$1037 ;
+  wire \$1038 ;
   wire \$1039 ;
   wire \$104 ;
   wire \$1040 ;
-  wire \$1041 ;
+  reg [2:0] \$1041 ;
   wire \$1042 ;
   wire \$1043 ;
   wire \$1044 ;
   wire \$1045 ;
   wire \$1046 ;
-  wire [1:0] \$1047 ;
-  wire [1:0] \$1048 ;
-  wire [2:0] \$1049 ;
-  wire \$105 ;
-  wire [1:0] \$1050 ;
-  wire [2:0] \$1051 ;
-  wire [3:0] \$1052 ;
+  wire \$1047 ;
+  wire [6:0] \$1048 ;
+  wire [6:0] \$1049 ;
+  reg [2:0] \$105 ;
+  wire \$1050 ;
+  wire \$1051 ;
+  wire \$1052 ;
   wire \$1053 ;
   wire \$1054 ;
   wire \$1055 ;
   wire \$1056 ;
   wire \$1057 ;
   wire \$1058 ;
-  wire \$1059 ;
+  reg [2:0] \$1059 ;
   wire \$106 ;
   wire \$1060 ;
-  wire [1:0] \$1061 ;
-  wire [1:0] \$1062 ;
-  wire [2:0] \$1063 ;
-  wire [1:0] \$1064 ;
-  wire [2:0] \$1065 ;
-  wire [3:0] \$1066 ;
-  wire \$1067 ;
+  wire \$1061 ;
+  wire \$1062 ;
+  wire \$1063 ;
+  wire \$1064 ;
+  wire \$1065 ;
+  wire [6:0] \$1066 ;
+  wire [6:0] \$1067 ;
   wire \$1068 ;
   wire \$1069 ;
   wire \$107 ;
@@ -7105,60 +7112,60 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$1072 ;
   wire \$1073 ;
   wire \$1074 ;
-  wire [1:0] \$1075 ;
-  wire [1:0] \$1076 ;
-  wire [2:0] \$1077 ;
-  wire [1:0] \$1078 ;
-  wire [2:0] \$1079 ;
+  wire \$1075 ;
+  wire \$1076 ;
+  reg [2:0] \$1077 ;
+  wire \$1078 ;
+  wire \$1079 ;
   wire \$108 ;
-  wire [3:0] \$1080 ;
+  wire \$1080 ;
   wire \$1081 ;
   wire \$1082 ;
   wire \$1083 ;
-  wire \$1084 ;
-  wire \$1085 ;
+  wire [6:0] \$1084 ;
+  wire [6:0] \$1085 ;
   wire \$1086 ;
   wire \$1087 ;
   wire \$1088 ;
-  wire [1:0] \$1089 ;
+  wire \$1089 ;
   wire \$109 ;
-  wire [1:0] \$1090 ;
-  wire [2:0] \$1091 ;
-  wire [1:0] \$1092 ;
-  wire [2:0] \$1093 ;
-  wire [3:0] \$1094 ;
-  wire \$1095 ;
+  wire \$1090 ;
+  wire \$1091 ;
+  wire \$1092 ;
+  wire \$1093 ;
+  wire \$1094 ;
+  reg [2:0] \$1095 ;
   wire \$1096 ;
   wire \$1097 ;
   wire \$1098 ;
   wire \$1099 ;
   wire \$11 ;
-  reg [2:0] \$110 ;
+  wire \$110 ;
   wire \$1100 ;
   wire \$1101 ;
-  wire \$1102 ;
-  wire [1:0] \$1103 ;
-  wire [1:0] \$1104 ;
-  wire [2:0] \$1105 ;
-  wire [1:0] \$1106 ;
-  wire [2:0] \$1107 ;
-  wire [3:0] \$1108 ;
+  wire [6:0] \$1102 ;
+  wire [6:0] \$1103 ;
+  wire \$1104 ;
+  wire \$1105 ;
+  wire \$1106 ;
+  wire \$1107 ;
+  wire \$1108 ;
   wire \$1109 ;
-  wire [6:0] \$111 ;
+  wire \$111 ;
   wire \$1110 ;
   wire \$1111 ;
   wire \$1112 ;
-  wire \$1113 ;
+  reg [2:0] \$1113 ;
   wire \$1114 ;
   wire \$1115 ;
   wire \$1116 ;
-  wire [1:0] \$1117 ;
-  wire [1:0] \$1118 ;
-  wire [2:0] \$1119 ;
+  wire \$1117 ;
+  wire \$1118 ;
+  wire \$1119 ;
   wire [6:0] \$112 ;
-  wire [1:0] \$1120 ;
-  wire [2:0] \$1121 ;
-  wire [3:0] \$1122 ;
+  wire [6:0] \$1120 ;
+  wire [6:0] \$1121 ;
+  wire \$1122 ;
   wire \$1123 ;
   wire \$1124 ;
   wire \$1125 ;
@@ -7166,1197 +7173,1582 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$1127 ;
   wire \$1128 ;
   wire \$1129 ;
-  wire \$113 ;
+  wire [6:0] \$113 ;
   wire \$1130 ;
-  wire [1:0] \$1131 ;
-  wire [1:0] \$1132 ;
-  wire [2:0] \$1133 ;
-  wire [1:0] \$1134 ;
-  wire [2:0] \$1135 ;
-  wire [3:0] \$1136 ;
+  reg [2:0] \$1131 ;
+  wire \$1132 ;
+  wire \$1133 ;
+  wire \$1134 ;
+  wire \$1135 ;
+  wire \$1136 ;
   wire \$1137 ;
-  wire \$1138 ;
-  wire \$1139 ;
+  wire [6:0] \$1138 ;
+  wire [6:0] \$1139 ;
   wire \$114 ;
   wire \$1140 ;
   wire \$1141 ;
   wire \$1142 ;
   wire \$1143 ;
   wire \$1144 ;
-  wire [1:0] \$1145 ;
-  wire [1:0] \$1146 ;
-  wire [2:0] \$1147 ;
-  wire [1:0] \$1148 ;
-  wire [2:0] \$1149 ;
+  wire \$1145 ;
+  wire \$1146 ;
+  wire \$1147 ;
+  wire \$1148 ;
+  reg [2:0] \$1149 ;
   wire \$115 ;
-  wire [3:0] \$1150 ;
+  wire \$1150 ;
   wire \$1151 ;
   wire \$1152 ;
   wire \$1153 ;
   wire \$1154 ;
   wire \$1155 ;
-  wire \$1156 ;
-  wire \$1157 ;
+  wire [6:0] \$1156 ;
+  wire [6:0] \$1157 ;
   wire \$1158 ;
-  wire [1:0] \$1159 ;
+  wire \$1159 ;
   wire \$116 ;
-  wire [1:0] \$1160 ;
-  wire [2:0] \$1161 ;
-  wire [1:0] \$1162 ;
-  wire [2:0] \$1163 ;
-  wire [3:0] \$1164 ;
+  wire \$1160 ;
+  wire \$1161 ;
+  wire \$1162 ;
+  wire \$1163 ;
+  wire \$1164 ;
   wire \$1165 ;
-  wire \$1166 ;
-  wire \$1167 ;
-  wire \$1168 ;
-  wire \$1169 ;
+  wire [1:0] \$1166 ;
+  wire [1:0] \$1167 ;
+  wire [2:0] \$1168 ;
+  wire [1:0] \$1169 ;
   wire \$117 ;
-  wire \$1170 ;
-  wire \$1171 ;
+  wire [2:0] \$1170 ;
+  wire [3:0] \$1171 ;
   wire \$1172 ;
-  wire [1:0] \$1173 ;
-  wire [1:0] \$1174 ;
-  wire [2:0] \$1175 ;
-  wire [1:0] \$1176 ;
-  wire [2:0] \$1177 ;
-  wire [3:0] \$1178 ;
+  wire \$1173 ;
+  wire \$1174 ;
+  wire \$1175 ;
+  wire \$1176 ;
+  wire \$1177 ;
+  wire \$1178 ;
   wire \$1179 ;
   wire \$118 ;
-  wire \$1180 ;
-  wire \$1181 ;
-  wire \$1182 ;
-  wire \$1183 ;
-  wire \$1184 ;
-  wire \$1185 ;
+  wire [1:0] \$1180 ;
+  wire [1:0] \$1181 ;
+  wire [2:0] \$1182 ;
+  wire [1:0] \$1183 ;
+  wire [2:0] \$1184 ;
+  wire [3:0] \$1185 ;
   wire \$1186 ;
-  wire [1:0] \$1187 ;
-  wire [1:0] \$1188 ;
-  wire [2:0] \$1189 ;
+  wire \$1187 ;
+  wire \$1188 ;
+  wire \$1189 ;
   wire \$119 ;
-  wire [1:0] \$1190 ;
-  wire [2:0] \$1191 ;
-  wire [3:0] \$1192 ;
+  wire \$1190 ;
+  wire \$1191 ;
+  wire \$1192 ;
   wire \$1193 ;
-  wire \$1194 ;
-  wire \$1195 ;
-  wire \$1196 ;
-  wire \$1197 ;
-  wire \$1198 ;
-  wire \$1199 ;
+  wire [1:0] \$1194 ;
+  wire [1:0] \$1195 ;
+  wire [2:0] \$1196 ;
+  wire [1:0] \$1197 ;
+  wire [2:0] \$1198 ;
+  wire [3:0] \$1199 ;
   wire \$12 ;
   wire \$120 ;
   wire \$1200 ;
-  wire [1:0] \$1201 ;
-  wire [1:0] \$1202 ;
-  wire [2:0] \$1203 ;
-  wire [1:0] \$1204 ;
-  wire [2:0] \$1205 ;
-  wire [3:0] \$1206 ;
+  wire \$1201 ;
+  wire \$1202 ;
+  wire \$1203 ;
+  wire \$1204 ;
+  wire \$1205 ;
+  wire \$1206 ;
   wire \$1207 ;
-  wire \$1208 ;
-  wire \$1209 ;
+  wire [1:0] \$1208 ;
+  wire [1:0] \$1209 ;
   wire \$121 ;
-  wire \$1210 ;
-  wire \$1211 ;
-  wire \$1212 ;
-  wire \$1213 ;
+  wire [2:0] \$1210 ;
+  wire [1:0] \$1211 ;
+  wire [2:0] \$1212 ;
+  wire [3:0] \$1213 ;
   wire \$1214 ;
-  wire [1:0] \$1215 ;
-  wire [1:0] \$1216 ;
-  wire [2:0] \$1217 ;
-  wire [1:0] \$1218 ;
-  wire [2:0] \$1219 ;
-  reg [2:0] \$122 ;
-  wire [3:0] \$1220 ;
+  wire \$1215 ;
+  wire \$1216 ;
+  wire \$1217 ;
+  wire \$1218 ;
+  wire \$1219 ;
+  wire \$122 ;
+  wire \$1220 ;
   wire \$1221 ;
-  wire \$1222 ;
-  wire \$1223 ;
-  wire \$1224 ;
-  wire \$1225 ;
-  wire \$1226 ;
-  wire \$1227 ;
+  wire [1:0] \$1222 ;
+  wire [1:0] \$1223 ;
+  wire [2:0] \$1224 ;
+  wire [1:0] \$1225 ;
+  wire [2:0] \$1226 ;
+  wire [3:0] \$1227 ;
   wire \$1228 ;
-  wire [1:0] \$1229 ;
-  wire [6:0] \$123 ;
-  wire [1:0] \$1230 ;
-  wire [2:0] \$1231 ;
-  wire [1:0] \$1232 ;
-  wire [2:0] \$1233 ;
-  wire [3:0] \$1234 ;
+  wire \$1229 ;
+  reg [2:0] \$123 ;
+  wire \$1230 ;
+  wire \$1231 ;
+  wire \$1232 ;
+  wire \$1233 ;
+  wire \$1234 ;
   wire \$1235 ;
-  wire \$1236 ;
-  wire \$1237 ;
-  wire \$1238 ;
-  wire \$1239 ;
-  wire [6:0] \$124 ;
-  wire \$1240 ;
-  wire \$1241 ;
+  wire [1:0] \$1236 ;
+  wire [1:0] \$1237 ;
+  wire [2:0] \$1238 ;
+  wire [1:0] \$1239 ;
+  wire \$124 ;
+  wire [2:0] \$1240 ;
+  wire [3:0] \$1241 ;
   wire \$1242 ;
-  wire [1:0] \$1243 ;
-  wire [1:0] \$1244 ;
-  wire [2:0] \$1245 ;
-  wire [1:0] \$1246 ;
-  wire [2:0] \$1247 ;
-  wire [3:0] \$1248 ;
+  wire \$1243 ;
+  wire \$1244 ;
+  wire \$1245 ;
+  wire \$1246 ;
+  wire \$1247 ;
+  wire \$1248 ;
   wire \$1249 ;
   wire \$125 ;
-  wire \$1250 ;
-  wire \$1251 ;
-  wire \$1252 ;
-  wire \$1253 ;
-  wire \$1254 ;
-  wire \$1255 ;
+  wire [1:0] \$1250 ;
+  wire [1:0] \$1251 ;
+  wire [2:0] \$1252 ;
+  wire [1:0] \$1253 ;
+  wire [2:0] \$1254 ;
+  wire [3:0] \$1255 ;
   wire \$1256 ;
-  wire [1:0] \$1257 ;
-  wire [1:0] \$1258 ;
-  wire [2:0] \$1259 ;
+  wire \$1257 ;
+  wire \$1258 ;
+  wire \$1259 ;
   wire \$126 ;
-  wire [1:0] \$1260 ;
-  wire [2:0] \$1261 ;
-  wire [3:0] \$1262 ;
+  wire \$1260 ;
+  wire \$1261 ;
+  wire \$1262 ;
   wire \$1263 ;
-  wire \$1264 ;
-  wire \$1265 ;
-  wire \$1266 ;
-  wire \$1267 ;
-  wire \$1268 ;
-  wire \$1269 ;
+  wire [1:0] \$1264 ;
+  wire [1:0] \$1265 ;
+  wire [2:0] \$1266 ;
+  wire [1:0] \$1267 ;
+  wire [2:0] \$1268 ;
+  wire [3:0] \$1269 ;
   wire \$127 ;
   wire \$1270 ;
-  wire [1:0] \$1271 ;
-  wire [1:0] \$1272 ;
-  wire [2:0] \$1273 ;
-  wire [1:0] \$1274 ;
-  wire [2:0] \$1275 ;
-  wire [3:0] \$1276 ;
+  wire \$1271 ;
+  wire \$1272 ;
+  wire \$1273 ;
+  wire \$1274 ;
+  wire \$1275 ;
+  wire \$1276 ;
   wire \$1277 ;
-  wire \$1278 ;
-  wire \$1279 ;
+  wire [1:0] \$1278 ;
+  wire [1:0] \$1279 ;
   wire \$128 ;
-  wire \$1280 ;
-  wire \$1281 ;
-  wire \$1282 ;
-  wire \$1283 ;
+  wire [2:0] \$1280 ;
+  wire [1:0] \$1281 ;
+  wire [2:0] \$1282 ;
+  wire [3:0] \$1283 ;
   wire \$1284 ;
-  wire [1:0] \$1285 ;
-  wire [1:0] \$1286 ;
-  wire [2:0] \$1287 ;
-  wire [1:0] \$1288 ;
-  wire [2:0] \$1289 ;
+  wire \$1285 ;
+  wire \$1286 ;
+  wire \$1287 ;
+  wire \$1288 ;
+  wire \$1289 ;
   wire \$129 ;
-  wire [3:0] \$1290 ;
+  wire \$1290 ;
   wire \$1291 ;
-  wire \$1292 ;
-  wire \$1293 ;
-  wire \$1294 ;
-  wire \$1295 ;
-  wire \$1296 ;
-  wire \$1297 ;
+  wire [1:0] \$1292 ;
+  wire [1:0] \$1293 ;
+  wire [2:0] \$1294 ;
+  wire [1:0] \$1295 ;
+  wire [2:0] \$1296 ;
+  wire [3:0] \$1297 ;
   wire \$1298 ;
-  wire [1:0] \$1299 ;
+  wire \$1299 ;
   wire \$13 ;
-  wire \$130 ;
-  wire [1:0] \$1300 ;
-  wire [2:0] \$1301 ;
-  wire [1:0] \$1302 ;
-  wire [2:0] \$1303 ;
-  wire [3:0] \$1304 ;
+  wire [6:0] \$130 ;
+  wire \$1300 ;
+  wire \$1301 ;
+  wire \$1302 ;
+  wire \$1303 ;
+  wire \$1304 ;
   wire \$1305 ;
-  wire \$1306 ;
-  wire \$1307 ;
-  wire \$1308 ;
-  wire \$1309 ;
-  wire \$131 ;
-  wire \$1310 ;
-  wire \$1311 ;
+  wire [1:0] \$1306 ;
+  wire [1:0] \$1307 ;
+  wire [2:0] \$1308 ;
+  wire [1:0] \$1309 ;
+  wire [6:0] \$131 ;
+  wire [2:0] \$1310 ;
+  wire [3:0] \$1311 ;
   wire \$1312 ;
-  wire [1:0] \$1313 ;
-  wire [1:0] \$1314 ;
-  wire [2:0] \$1315 ;
-  wire [1:0] \$1316 ;
-  wire [2:0] \$1317 ;
-  wire [3:0] \$1318 ;
+  wire \$1313 ;
+  wire \$1314 ;
+  wire \$1315 ;
+  wire \$1316 ;
+  wire \$1317 ;
+  wire \$1318 ;
   wire \$1319 ;
   wire \$132 ;
-  wire \$1320 ;
-  wire \$1321 ;
-  wire \$1322 ;
-  wire \$1323 ;
-  wire \$1324 ;
-  wire \$1325 ;
+  wire [1:0] \$1320 ;
+  wire [1:0] \$1321 ;
+  wire [2:0] \$1322 ;
+  wire [1:0] \$1323 ;
+  wire [2:0] \$1324 ;
+  wire [3:0] \$1325 ;
   wire \$1326 ;
-  wire [1:0] \$1327 ;
-  wire [1:0] \$1328 ;
-  wire [2:0] \$1329 ;
+  wire \$1327 ;
+  wire \$1328 ;
+  wire \$1329 ;
   wire \$133 ;
-  wire [1:0] \$1330 ;
-  wire [2:0] \$1331 ;
-  wire [3:0] \$1332 ;
+  wire \$1330 ;
+  wire \$1331 ;
+  wire \$1332 ;
   wire \$1333 ;
-  wire \$1334 ;
-  wire \$1335 ;
-  wire \$1336 ;
-  wire \$1337 ;
-  wire \$1338 ;
-  wire \$1339 ;
-  reg [2:0] \$134 ;
+  wire [1:0] \$1334 ;
+  wire [1:0] \$1335 ;
+  wire [2:0] \$1336 ;
+  wire [1:0] \$1337 ;
+  wire [2:0] \$1338 ;
+  wire [3:0] \$1339 ;
+  wire \$134 ;
   wire \$1340 ;
-  wire [1:0] \$1341 ;
-  wire [1:0] \$1342 ;
-  wire [2:0] \$1343 ;
-  wire [1:0] \$1344 ;
-  wire [2:0] \$1345 ;
-  wire [3:0] \$1346 ;
+  wire \$1341 ;
+  wire \$1342 ;
+  wire \$1343 ;
+  wire \$1344 ;
+  wire \$1345 ;
+  wire \$1346 ;
   wire \$1347 ;
-  wire \$1348 ;
-  wire \$1349 ;
-  wire [6:0] \$135 ;
-  wire \$1350 ;
-  wire \$1351 ;
-  wire \$1352 ;
-  wire \$1353 ;
+  wire [1:0] \$1348 ;
+  wire [1:0] \$1349 ;
+  wire \$135 ;
+  wire [2:0] \$1350 ;
+  wire [1:0] \$1351 ;
+  wire [2:0] \$1352 ;
+  wire [3:0] \$1353 ;
   wire \$1354 ;
-  wire [1:0] \$1355 ;
-  wire [1:0] \$1356 ;
-  wire [2:0] \$1357 ;
-  wire [1:0] \$1358 ;
-  wire [2:0] \$1359 ;
-  wire [6:0] \$136 ;
-  wire [3:0] \$1360 ;
+  wire \$1355 ;
+  wire \$1356 ;
+  wire \$1357 ;
+  wire \$1358 ;
+  wire \$1359 ;
+  wire \$136 ;
+  wire \$1360 ;
   wire \$1361 ;
-  wire \$1362 ;
-  wire \$1363 ;
-  wire \$1364 ;
-  wire \$1365 ;
-  wire \$1366 ;
-  wire \$1367 ;
+  wire [1:0] \$1362 ;
+  wire [1:0] \$1363 ;
+  wire [2:0] \$1364 ;
+  wire [1:0] \$1365 ;
+  wire [2:0] \$1366 ;
+  wire [3:0] \$1367 ;
   wire \$1368 ;
-  wire [1:0] \$1369 ;
+  wire \$1369 ;
   wire \$137 ;
-  wire [1:0] \$1370 ;
-  wire [2:0] \$1371 ;
-  wire [1:0] \$1372 ;
-  wire [2:0] \$1373 ;
-  wire [3:0] \$1374 ;
+  wire \$1370 ;
+  wire \$1371 ;
+  wire \$1372 ;
+  wire \$1373 ;
+  wire \$1374 ;
   wire \$1375 ;
-  wire \$1376 ;
-  wire \$1377 ;
-  wire \$1378 ;
-  wire \$1379 ;
+  wire [1:0] \$1376 ;
+  wire [1:0] \$1377 ;
+  wire [2:0] \$1378 ;
+  wire [1:0] \$1379 ;
   wire \$138 ;
-  wire \$1380 ;
-  wire \$1381 ;
+  wire [2:0] \$1380 ;
+  wire [3:0] \$1381 ;
   wire \$1382 ;
-  wire [1:0] \$1383 ;
-  wire [1:0] \$1384 ;
-  wire [2:0] \$1385 ;
-  wire [1:0] \$1386 ;
-  wire [2:0] \$1387 ;
-  wire [3:0] \$1388 ;
+  wire \$1383 ;
+  wire \$1384 ;
+  wire \$1385 ;
+  wire \$1386 ;
+  wire \$1387 ;
+  wire \$1388 ;
   wire \$1389 ;
   wire \$139 ;
-  wire \$1390 ;
-  wire \$1391 ;
-  wire \$1392 ;
-  wire \$1393 ;
-  wire \$1394 ;
-  wire \$1395 ;
+  wire [1:0] \$1390 ;
+  wire [1:0] \$1391 ;
+  wire [2:0] \$1392 ;
+  wire [1:0] \$1393 ;
+  wire [2:0] \$1394 ;
+  wire [3:0] \$1395 ;
   wire \$1396 ;
-  wire [1:0] \$1397 ;
-  wire [1:0] \$1398 ;
-  wire [2:0] \$1399 ;
-  reg [2:0] \$14 ;
+  wire \$1397 ;
+  wire \$1398 ;
+  wire \$1399 ;
+  wire \$14 ;
   wire \$140 ;
-  wire [1:0] \$1400 ;
-  wire [2:0] \$1401 ;
-  wire [3:0] \$1402 ;
+  wire \$1400 ;
+  wire \$1401 ;
+  wire \$1402 ;
   wire \$1403 ;
-  wire \$1404 ;
-  wire \$1405 ;
-  wire \$1406 ;
-  wire \$1407 ;
-  wire \$1408 ;
-  wire \$1409 ;
-  wire \$141 ;
+  wire [1:0] \$1404 ;
+  wire [1:0] \$1405 ;
+  wire [2:0] \$1406 ;
+  wire [1:0] \$1407 ;
+  wire [2:0] \$1408 ;
+  wire [3:0] \$1409 ;
+  reg [2:0] \$141 ;
   wire \$1410 ;
-  wire [1:0] \$1411 ;
-  wire [1:0] \$1412 ;
-  wire [2:0] \$1413 ;
-  wire [1:0] \$1414 ;
-  wire [2:0] \$1415 ;
-  wire [3:0] \$1416 ;
+  wire \$1411 ;
+  wire \$1412 ;
+  wire \$1413 ;
+  wire \$1414 ;
+  wire \$1415 ;
+  wire \$1416 ;
   wire \$1417 ;
-  wire \$1418 ;
-  wire \$1419 ;
+  wire [1:0] \$1418 ;
+  wire [1:0] \$1419 ;
   wire \$142 ;
-  wire \$1420 ;
-  wire \$1421 ;
-  wire \$1422 ;
-  wire \$1423 ;
+  wire [2:0] \$1420 ;
+  wire [1:0] \$1421 ;
+  wire [2:0] \$1422 ;
+  wire [3:0] \$1423 ;
   wire \$1424 ;
-  wire [1:0] \$1425 ;
-  wire [1:0] \$1426 ;
-  wire [2:0] \$1427 ;
-  wire [1:0] \$1428 ;
-  wire [2:0] \$1429 ;
+  wire \$1425 ;
+  wire \$1426 ;
+  wire \$1427 ;
+  wire \$1428 ;
+  wire \$1429 ;
   wire \$143 ;
-  wire [3:0] \$1430 ;
+  wire \$1430 ;
   wire \$1431 ;
-  wire \$1432 ;
-  wire \$1433 ;
-  wire \$1434 ;
-  wire \$1435 ;
-  wire \$1436 ;
-  wire \$1437 ;
+  wire [1:0] \$1432 ;
+  wire [1:0] \$1433 ;
+  wire [2:0] \$1434 ;
+  wire [1:0] \$1435 ;
+  wire [2:0] \$1436 ;
+  wire [3:0] \$1437 ;
   wire \$1438 ;
-  wire [1:0] \$1439 ;
+  wire \$1439 ;
   wire \$144 ;
-  wire [1:0] \$1440 ;
-  wire [2:0] \$1441 ;
-  wire [1:0] \$1442 ;
-  wire [2:0] \$1443 ;
-  wire [3:0] \$1444 ;
+  wire \$1440 ;
+  wire \$1441 ;
+  wire \$1442 ;
+  wire \$1443 ;
+  wire \$1444 ;
   wire \$1445 ;
-  wire \$1446 ;
-  wire \$1447 ;
-  wire \$1448 ;
-  wire \$1449 ;
+  wire [1:0] \$1446 ;
+  wire [1:0] \$1447 ;
+  wire [2:0] \$1448 ;
+  wire [1:0] \$1449 ;
   wire \$145 ;
-  wire \$1450 ;
-  wire \$1451 ;
+  wire [2:0] \$1450 ;
+  wire [3:0] \$1451 ;
   wire \$1452 ;
-  wire [1:0] \$1453 ;
-  wire [1:0] \$1454 ;
-  wire [2:0] \$1455 ;
-  wire [1:0] \$1456 ;
-  wire [2:0] \$1457 ;
-  wire [3:0] \$1458 ;
+  wire \$1453 ;
+  wire \$1454 ;
+  wire \$1455 ;
+  wire \$1456 ;
+  wire \$1457 ;
+  wire \$1458 ;
   wire \$1459 ;
-  reg [2:0] \$146 ;
-  wire \$1460 ;
-  wire \$1461 ;
-  wire \$1462 ;
-  wire \$1463 ;
-  wire \$1464 ;
-  wire \$1465 ;
+  wire \$146 ;
+  wire [1:0] \$1460 ;
+  wire [1:0] \$1461 ;
+  wire [2:0] \$1462 ;
+  wire [1:0] \$1463 ;
+  wire [2:0] \$1464 ;
+  wire [3:0] \$1465 ;
   wire \$1466 ;
-  wire [1:0] \$1467 ;
-  wire [1:0] \$1468 ;
-  wire [2:0] \$1469 ;
-  wire [6:0] \$147 ;
-  wire [1:0] \$1470 ;
-  wire [2:0] \$1471 ;
-  wire [3:0] \$1472 ;
+  wire \$1467 ;
+  wire \$1468 ;
+  wire \$1469 ;
+  wire \$147 ;
+  wire \$1470 ;
+  wire \$1471 ;
+  wire \$1472 ;
   wire \$1473 ;
-  wire \$1474 ;
-  wire \$1475 ;
-  wire \$1476 ;
-  wire \$1477 ;
-  wire \$1478 ;
-  wire \$1479 ;
+  wire [1:0] \$1474 ;
+  wire [1:0] \$1475 ;
+  wire [2:0] \$1476 ;
+  wire [1:0] \$1477 ;
+  wire [2:0] \$1478 ;
+  wire [3:0] \$1479 ;
   wire [6:0] \$148 ;
   wire \$1480 ;
-  wire [1:0] \$1481 ;
-  wire [1:0] \$1482 ;
-  wire [2:0] \$1483 ;
-  wire [1:0] \$1484 ;
-  wire [2:0] \$1485 ;
-  wire [3:0] \$1486 ;
+  wire \$1481 ;
+  wire \$1482 ;
+  wire \$1483 ;
+  wire \$1484 ;
+  wire \$1485 ;
+  wire \$1486 ;
   wire \$1487 ;
-  wire \$1488 ;
-  wire \$1489 ;
-  wire \$149 ;
-  wire \$1490 ;
-  wire \$1491 ;
-  wire \$1492 ;
-  wire \$1493 ;
+  wire [1:0] \$1488 ;
+  wire [1:0] \$1489 ;
+  wire [6:0] \$149 ;
+  wire [2:0] \$1490 ;
+  wire [1:0] \$1491 ;
+  wire [2:0] \$1492 ;
+  wire [3:0] \$1493 ;
   wire \$1494 ;
-  wire [1:0] \$1495 ;
-  wire [1:0] \$1496 ;
-  wire [2:0] \$1497 ;
-  wire [1:0] \$1498 ;
-  wire [2:0] \$1499 ;
-  wire [6:0] \$15 ;
+  wire \$1495 ;
+  wire \$1496 ;
+  wire \$1497 ;
+  wire \$1498 ;
+  wire \$1499 ;
+  reg [2:0] \$15 ;
   wire \$150 ;
-  wire [3:0] \$1500 ;
+  wire \$1500 ;
   wire \$1501 ;
-  wire \$1502 ;
-  wire \$1503 ;
-  wire \$1504 ;
-  wire \$1505 ;
-  wire \$1506 ;
-  wire \$1507 ;
+  wire [1:0] \$1502 ;
+  wire [1:0] \$1503 ;
+  wire [2:0] \$1504 ;
+  wire [1:0] \$1505 ;
+  wire [2:0] \$1506 ;
+  wire [3:0] \$1507 ;
   wire \$1508 ;
-  wire [1:0] \$1509 ;
+  wire \$1509 ;
   wire \$151 ;
-  wire [1:0] \$1510 ;
-  wire [2:0] \$1511 ;
-  wire [1:0] \$1512 ;
-  wire [2:0] \$1513 ;
-  wire [3:0] \$1514 ;
+  wire \$1510 ;
+  wire \$1511 ;
+  wire \$1512 ;
+  wire \$1513 ;
+  wire \$1514 ;
   wire \$1515 ;
-  wire \$1516 ;
-  wire \$1517 ;
-  wire \$1518 ;
-  wire \$1519 ;
+  wire [1:0] \$1516 ;
+  wire [1:0] \$1517 ;
+  wire [2:0] \$1518 ;
+  wire [1:0] \$1519 ;
   wire \$152 ;
-  wire \$1520 ;
-  wire \$1521 ;
+  wire [2:0] \$1520 ;
+  wire [3:0] \$1521 ;
   wire \$1522 ;
-  wire [1:0] \$1523 ;
-  wire [1:0] \$1524 ;
-  wire [2:0] \$1525 ;
-  wire [1:0] \$1526 ;
-  wire [2:0] \$1527 ;
-  wire [3:0] \$1528 ;
+  wire \$1523 ;
+  wire \$1524 ;
+  wire \$1525 ;
+  wire \$1526 ;
+  wire \$1527 ;
+  wire \$1528 ;
   wire \$1529 ;
   wire \$153 ;
-  wire \$1530 ;
-  wire \$1531 ;
-  wire \$1532 ;
-  wire \$1533 ;
-  wire \$1534 ;
-  wire \$1535 ;
+  wire [1:0] \$1530 ;
+  wire [1:0] \$1531 ;
+  wire [2:0] \$1532 ;
+  wire [1:0] \$1533 ;
+  wire [2:0] \$1534 ;
+  wire [3:0] \$1535 ;
   wire \$1536 ;
-  wire [1:0] \$1537 ;
-  wire [1:0] \$1538 ;
-  wire [2:0] \$1539 ;
+  wire \$1537 ;
+  wire \$1538 ;
+  wire \$1539 ;
   wire \$154 ;
-  wire [1:0] \$1540 ;
-  wire [2:0] \$1541 ;
-  wire [3:0] \$1542 ;
+  wire \$1540 ;
+  wire \$1541 ;
+  wire \$1542 ;
   wire \$1543 ;
-  wire \$1544 ;
-  wire \$1545 ;
-  wire \$1546 ;
-  wire \$1547 ;
-  wire \$1548 ;
-  wire \$1549 ;
+  wire [1:0] \$1544 ;
+  wire [1:0] \$1545 ;
+  wire [2:0] \$1546 ;
+  wire [1:0] \$1547 ;
+  wire [2:0] \$1548 ;
+  wire [3:0] \$1549 ;
   wire \$155 ;
   wire \$1550 ;
-  wire [1:0] \$1551 ;
-  wire [1:0] \$1552 ;
-  wire [2:0] \$1553 ;
-  wire [1:0] \$1554 ;
-  wire [2:0] \$1555 ;
-  wire [3:0] \$1556 ;
+  wire \$1551 ;
+  wire \$1552 ;
+  wire \$1553 ;
+  wire \$1554 ;
+  wire \$1555 ;
+  wire \$1556 ;
   wire \$1557 ;
-  wire \$1558 ;
-  wire \$1559 ;
+  wire [1:0] \$1558 ;
+  wire [1:0] \$1559 ;
   wire \$156 ;
-  wire \$1560 ;
-  wire \$1561 ;
-  wire \$1562 ;
-  wire \$1563 ;
+  wire [2:0] \$1560 ;
+  wire [1:0] \$1561 ;
+  wire [2:0] \$1562 ;
+  wire [3:0] \$1563 ;
   wire \$1564 ;
-  wire [1:0] \$1565 ;
-  wire [1:0] \$1566 ;
-  wire [2:0] \$1567 ;
-  wire [1:0] \$1568 ;
-  wire [2:0] \$1569 ;
+  wire \$1565 ;
+  wire \$1566 ;
+  wire \$1567 ;
+  wire \$1568 ;
+  wire \$1569 ;
   wire \$157 ;
-  wire [3:0] \$1570 ;
+  wire \$1570 ;
   wire \$1571 ;
-  wire \$1572 ;
-  wire \$1573 ;
-  wire \$1574 ;
-  wire \$1575 ;
-  wire \$1576 ;
-  wire \$1577 ;
+  wire [1:0] \$1572 ;
+  wire [1:0] \$1573 ;
+  wire [2:0] \$1574 ;
+  wire [1:0] \$1575 ;
+  wire [2:0] \$1576 ;
+  wire [3:0] \$1577 ;
   wire \$1578 ;
-  wire [1:0] \$1579 ;
-  reg [2:0] \$158 ;
-  wire [1:0] \$1580 ;
-  wire [2:0] \$1581 ;
-  wire [1:0] \$1582 ;
-  wire [2:0] \$1583 ;
-  wire [3:0] \$1584 ;
+  wire \$1579 ;
+  wire \$158 ;
+  wire \$1580 ;
+  wire \$1581 ;
+  wire \$1582 ;
+  wire \$1583 ;
+  wire \$1584 ;
   wire \$1585 ;
-  wire \$1586 ;
-  wire \$1587 ;
-  wire \$1588 ;
-  wire \$1589 ;
-  wire [6:0] \$159 ;
-  wire \$1590 ;
-  wire \$1591 ;
+  wire [1:0] \$1586 ;
+  wire [1:0] \$1587 ;
+  wire [2:0] \$1588 ;
+  wire [1:0] \$1589 ;
+  reg [2:0] \$159 ;
+  wire [2:0] \$1590 ;
+  wire [3:0] \$1591 ;
   wire \$1592 ;
-  wire [1:0] \$1593 ;
-  wire [1:0] \$1594 ;
-  wire [2:0] \$1595 ;
-  wire [1:0] \$1596 ;
-  wire [2:0] \$1597 ;
-  wire [3:0] \$1598 ;
+  wire \$1593 ;
+  wire \$1594 ;
+  wire \$1595 ;
+  wire \$1596 ;
+  wire \$1597 ;
+  wire \$1598 ;
   wire \$1599 ;
-  wire [6:0] \$16 ;
-  wire [6:0] \$160 ;
-  wire \$1600 ;
-  wire \$1601 ;
-  wire \$1602 ;
-  wire \$1603 ;
-  wire \$1604 ;
-  wire \$1605 ;
+  wire \$16 ;
+  wire \$160 ;
+  wire [1:0] \$1600 ;
+  wire [1:0] \$1601 ;
+  wire [2:0] \$1602 ;
+  wire [1:0] \$1603 ;
+  wire [2:0] \$1604 ;
+  wire [3:0] \$1605 ;
   wire \$1606 ;
-  wire [1:0] \$1607 ;
-  wire [1:0] \$1608 ;
-  wire [2:0] \$1609 ;
+  wire \$1607 ;
+  wire \$1608 ;
+  wire \$1609 ;
   wire \$161 ;
-  wire [1:0] \$1610 ;
-  wire [2:0] \$1611 ;
-  wire [3:0] \$1612 ;
+  wire \$1610 ;
+  wire \$1611 ;
+  wire \$1612 ;
   wire \$1613 ;
-  wire \$1614 ;
-  wire \$1615 ;
-  wire \$1616 ;
-  wire \$1617 ;
-  wire \$1618 ;
-  wire \$1619 ;
+  wire [1:0] \$1614 ;
+  wire [1:0] \$1615 ;
+  wire [2:0] \$1616 ;
+  wire [1:0] \$1617 ;
+  wire [2:0] \$1618 ;
+  wire [3:0] \$1619 ;
   wire \$162 ;
   wire \$1620 ;
-  wire [1:0] \$1621 ;
-  wire [1:0] \$1622 ;
-  wire [2:0] \$1623 ;
-  wire [1:0] \$1624 ;
-  wire [2:0] \$1625 ;
-  wire [3:0] \$1626 ;
+  wire \$1621 ;
+  wire \$1622 ;
+  wire \$1623 ;
+  wire \$1624 ;
+  wire \$1625 ;
+  wire \$1626 ;
   wire \$1627 ;
-  wire \$1628 ;
-  wire \$1629 ;
+  wire [1:0] \$1628 ;
+  wire [1:0] \$1629 ;
   wire \$163 ;
-  wire \$1630 ;
-  wire \$1631 ;
-  wire \$1632 ;
-  wire \$1633 ;
+  wire [2:0] \$1630 ;
+  wire [1:0] \$1631 ;
+  wire [2:0] \$1632 ;
+  wire [3:0] \$1633 ;
   wire \$1634 ;
-  wire [1:0] \$1635 ;
-  wire [1:0] \$1636 ;
-  wire [2:0] \$1637 ;
-  wire [1:0] \$1638 ;
-  wire [2:0] \$1639 ;
+  wire \$1635 ;
+  wire \$1636 ;
+  wire \$1637 ;
+  wire \$1638 ;
+  wire \$1639 ;
   wire \$164 ;
-  wire [3:0] \$1640 ;
+  wire \$1640 ;
   wire \$1641 ;
-  wire \$1642 ;
-  wire \$1643 ;
-  wire \$1644 ;
-  wire \$1645 ;
-  wire \$1646 ;
-  wire \$1647 ;
+  wire [1:0] \$1642 ;
+  wire [1:0] \$1643 ;
+  wire [2:0] \$1644 ;
+  wire [1:0] \$1645 ;
+  wire [2:0] \$1646 ;
+  wire [3:0] \$1647 ;
   wire \$1648 ;
-  wire [1:0] \$1649 ;
+  wire \$1649 ;
   wire \$165 ;
-  wire [1:0] \$1650 ;
-  wire [2:0] \$1651 ;
-  wire [1:0] \$1652 ;
-  wire [2:0] \$1653 ;
-  wire [3:0] \$1654 ;
+  wire \$1650 ;
+  wire \$1651 ;
+  wire \$1652 ;
+  wire \$1653 ;
+  wire \$1654 ;
   wire \$1655 ;
-  wire \$1656 ;
-  wire \$1657 ;
-  wire \$1658 ;
-  wire \$1659 ;
-  wire \$166 ;
-  wire \$1660 ;
-  wire \$1661 ;
+  wire [1:0] \$1656 ;
+  wire [1:0] \$1657 ;
+  wire [2:0] \$1658 ;
+  wire [1:0] \$1659 ;
+  wire [6:0] \$166 ;
+  wire [2:0] \$1660 ;
+  wire [3:0] \$1661 ;
   wire \$1662 ;
-  wire [1:0] \$1663 ;
-  wire [1:0] \$1664 ;
-  wire [2:0] \$1665 ;
-  wire [1:0] \$1666 ;
-  wire [2:0] \$1667 ;
-  wire [3:0] \$1668 ;
-  reg [63:0] \$1669 ;
-  wire \$167 ;
-  reg [63:0] \$1670 ;
-  reg \$1671 ;
-  reg \$1672 ;
-  reg \$1673 ;
-  reg \$1674  = 1'h0;
-  reg \$1675 ;
-  reg \$1676  = 1'h0;
-  reg \$1677 ;
-  reg \$1678  = 1'h0;
-  reg \$1679 ;
+  wire \$1663 ;
+  wire \$1664 ;
+  wire \$1665 ;
+  wire \$1666 ;
+  wire \$1667 ;
+  wire \$1668 ;
+  wire \$1669 ;
+  wire [6:0] \$167 ;
+  wire [1:0] \$1670 ;
+  wire [1:0] \$1671 ;
+  wire [2:0] \$1672 ;
+  wire [1:0] \$1673 ;
+  wire [2:0] \$1674 ;
+  wire [3:0] \$1675 ;
+  wire \$1676 ;
+  wire \$1677 ;
+  wire \$1678 ;
+  wire \$1679 ;
   wire \$168 ;
-  reg \$1680  = 1'h0;
-  reg \$1681 ;
-  reg \$1682  = 1'h0;
-  reg \$1683 ;
-  reg \$1684  = 1'h0;
-  reg \$1685 ;
-  reg \$1686  = 1'h0;
-  reg \$1687 ;
-  reg \$1688  = 1'h0;
-  reg \$1689 ;
+  wire \$1680 ;
+  wire \$1681 ;
+  wire \$1682 ;
+  wire \$1683 ;
+  wire [1:0] \$1684 ;
+  wire [1:0] \$1685 ;
+  wire [2:0] \$1686 ;
+  wire [1:0] \$1687 ;
+  wire [2:0] \$1688 ;
+  wire [3:0] \$1689 ;
   wire \$169 ;
-  reg \$1690  = 1'h0;
-  reg \$1691 ;
-  reg \$1692  = 1'h0;
-  reg \$1693 ;
-  reg \$1694  = 1'h0;
-  reg \$1695 ;
-  reg \$1696  = 1'h0;
-  reg \$1697 ;
-  reg \$1698  = 1'h0;
-  reg \$1699 ;
+  wire \$1690 ;
+  wire \$1691 ;
+  wire \$1692 ;
+  wire \$1693 ;
+  wire \$1694 ;
+  wire \$1695 ;
+  wire \$1696 ;
+  wire \$1697 ;
+  wire [1:0] \$1698 ;
+  wire [1:0] \$1699 ;
   wire \$17 ;
-  reg [2:0] \$170 ;
-  reg \$1700  = 1'h0;
-  reg \$1701 ;
-  reg \$1702  = 1'h0;
-  reg \$1703 ;
-  reg \$1704  = 1'h0;
-  reg \$1705 ;
-  reg \$1706  = 1'h0;
-  reg \$1707 ;
-  reg \$1708  = 1'h0;
-  reg \$1709 ;
-  wire [6:0] \$171 ;
-  reg \$1710  = 1'h0;
-  reg \$1711 ;
-  reg \$1712  = 1'h0;
-  reg \$1713 ;
-  reg \$1714  = 1'h0;
-  reg \$1715 ;
-  reg \$1716  = 1'h0;
-  reg \$1717 ;
-  reg \$1718  = 1'h0;
-  reg \$1719 ;
-  wire [6:0] \$172 ;
-  reg \$1720  = 1'h0;
-  reg \$1721 ;
-  reg \$1722  = 1'h0;
-  reg \$1723 ;
-  reg \$1724  = 1'h0;
-  reg \$1725 ;
-  reg \$1726  = 1'h0;
-  reg \$1727 ;
-  reg \$1728  = 1'h0;
-  reg \$1729 ;
+  wire \$170 ;
+  wire [2:0] \$1700 ;
+  wire [1:0] \$1701 ;
+  wire [2:0] \$1702 ;
+  wire [3:0] \$1703 ;
+  wire \$1704 ;
+  wire \$1705 ;
+  wire \$1706 ;
+  wire \$1707 ;
+  wire \$1708 ;
+  wire \$1709 ;
+  wire \$171 ;
+  wire \$1710 ;
+  wire \$1711 ;
+  wire [1:0] \$1712 ;
+  wire [1:0] \$1713 ;
+  wire [2:0] \$1714 ;
+  wire [1:0] \$1715 ;
+  wire [2:0] \$1716 ;
+  wire [3:0] \$1717 ;
+  wire \$1718 ;
+  wire \$1719 ;
+  wire \$172 ;
+  wire \$1720 ;
+  wire \$1721 ;
+  wire \$1722 ;
+  wire \$1723 ;
+  wire \$1724 ;
+  wire \$1725 ;
+  wire [1:0] \$1726 ;
+  wire [1:0] \$1727 ;
+  wire [2:0] \$1728 ;
+  wire [1:0] \$1729 ;
   wire \$173 ;
-  reg \$1730  = 1'h0;
-  reg \$1731 ;
-  reg \$1732  = 1'h0;
-  reg \$1733 ;
-  reg \$1734  = 1'h0;
-  reg \$1735 ;
-  reg \$1736  = 1'h0;
-  reg \$1737 ;
-  reg \$1738  = 1'h0;
-  reg \$1739 ;
+  wire [2:0] \$1730 ;
+  wire [3:0] \$1731 ;
+  wire \$1732 ;
+  wire \$1733 ;
+  wire \$1734 ;
+  wire \$1735 ;
+  wire \$1736 ;
+  wire \$1737 ;
+  wire \$1738 ;
+  wire \$1739 ;
   wire \$174 ;
-  reg \$1740  = 1'h0;
-  reg \$1741 ;
-  reg \$1742  = 1'h0;
-  reg \$1743 ;
-  reg \$1744  = 1'h0;
-  reg \$1745 ;
-  reg \$1746  = 1'h0;
-  reg \$1747 ;
-  reg \$1748  = 1'h0;
-  reg \$1749 ;
+  wire [1:0] \$1740 ;
+  wire [1:0] \$1741 ;
+  wire [2:0] \$1742 ;
+  wire [1:0] \$1743 ;
+  wire [2:0] \$1744 ;
+  wire [3:0] \$1745 ;
+  wire \$1746 ;
+  wire \$1747 ;
+  wire \$1748 ;
+  wire \$1749 ;
   wire \$175 ;
-  reg \$1750  = 1'h0;
-  reg \$1751 ;
-  reg \$1752  = 1'h0;
-  reg \$1753 ;
-  reg \$1754  = 1'h0;
-  reg \$1755 ;
-  reg \$1756  = 1'h0;
-  reg \$1757 ;
-  reg \$1758  = 1'h0;
-  reg \$1759 ;
+  wire \$1750 ;
+  wire \$1751 ;
+  wire \$1752 ;
+  wire \$1753 ;
+  wire [1:0] \$1754 ;
+  wire [1:0] \$1755 ;
+  wire [2:0] \$1756 ;
+  wire [1:0] \$1757 ;
+  wire [2:0] \$1758 ;
+  wire [3:0] \$1759 ;
   wire \$176 ;
-  reg \$1760  = 1'h0;
-  reg \$1761 ;
-  reg \$1762  = 1'h0;
-  reg \$1763 ;
-  reg \$1764  = 1'h0;
-  reg \$1765 ;
-  reg \$1766  = 1'h0;
-  reg \$1767 ;
-  reg \$1768  = 1'h0;
-  reg \$1769 ;
-  wire \$177 ;
-  reg \$1770  = 1'h0;
-  reg \$1771 ;
-  reg \$1772  = 1'h0;
-  reg \$1773 ;
-  reg \$1774  = 1'h0;
-  reg \$1775 ;
-  reg \$1776  = 1'h0;
-  reg \$1777 ;
-  reg \$1778  = 1'h0;
-  reg \$1779 ;
+  wire \$1760 ;
+  wire \$1761 ;
+  wire \$1762 ;
+  wire \$1763 ;
+  wire \$1764 ;
+  wire \$1765 ;
+  wire \$1766 ;
+  wire \$1767 ;
+  wire [1:0] \$1768 ;
+  wire [1:0] \$1769 ;
+  reg [2:0] \$177 ;
+  wire [2:0] \$1770 ;
+  wire [1:0] \$1771 ;
+  wire [2:0] \$1772 ;
+  wire [3:0] \$1773 ;
+  wire \$1774 ;
+  wire \$1775 ;
+  wire \$1776 ;
+  wire \$1777 ;
+  wire \$1778 ;
+  wire \$1779 ;
   wire \$178 ;
-  reg \$1780  = 1'h0;
-  reg \$1781 ;
-  reg \$1782  = 1'h0;
-  reg \$1783 ;
-  reg \$1784  = 1'h0;
-  reg \$1785 ;
-  reg \$1786  = 1'h0;
-  reg \$1787 ;
-  reg \$1788  = 1'h0;
-  reg \$1789 ;
+  wire \$1780 ;
+  wire \$1781 ;
+  wire [1:0] \$1782 ;
+  wire [1:0] \$1783 ;
+  wire [2:0] \$1784 ;
+  wire [1:0] \$1785 ;
+  wire [2:0] \$1786 ;
+  wire [3:0] \$1787 ;
+  wire \$1788 ;
+  wire \$1789 ;
   wire \$179 ;
-  reg \$1790  = 1'h0;
-  reg \$1791 ;
-  reg \$1792  = 1'h0;
-  reg \$1793 ;
-  reg \$1794  = 1'h0;
-  reg \$1795 ;
-  reg \$1796  = 1'h0;
-  reg \$1797 ;
-  reg \$1798  = 1'h0;
-  reg \$1799 ;
+  wire \$1790 ;
+  wire \$1791 ;
+  wire \$1792 ;
+  wire \$1793 ;
+  wire \$1794 ;
+  wire \$1795 ;
+  wire [1:0] \$1796 ;
+  wire [1:0] \$1797 ;
+  wire [2:0] \$1798 ;
+  wire [1:0] \$1799 ;
   wire \$18 ;
   wire \$180 ;
-  reg \$1800  = 1'h0;
-  reg [3:0] \$1801 ;
-  reg \$1802 ;
-  reg [2:0] \$1803 ;
-  reg \$1804 ;
-  reg \$1805  = 1'h0;
-  reg \$1806 ;
-  reg \$1807  = 1'h0;
-  reg \$1808 ;
-  reg \$1809  = 1'h0;
+  wire [2:0] \$1800 ;
+  wire [3:0] \$1801 ;
+  wire \$1802 ;
+  wire \$1803 ;
+  wire \$1804 ;
+  wire \$1805 ;
+  wire \$1806 ;
+  wire \$1807 ;
+  wire \$1808 ;
+  wire \$1809 ;
   wire \$181 ;
-  reg \$1810 ;
-  reg \$1811  = 1'h0;
-  reg \$1812 ;
-  reg \$1813  = 1'h0;
-  reg \$1814 ;
-  reg \$1815  = 1'h0;
-  reg \$1816 ;
-  reg \$1817  = 1'h0;
-  reg \$1818 ;
-  reg \$1819  = 1'h0;
-  reg [2:0] \$182 ;
-  reg \$1820 ;
-  reg \$1821  = 1'h0;
-  reg \$1822 ;
-  reg \$1823  = 1'h0;
-  reg \$1824 ;
-  reg \$1825  = 1'h0;
-  reg \$1826 ;
-  reg \$1827  = 1'h0;
-  reg \$1828 ;
-  reg \$1829  = 1'h0;
-  wire [6:0] \$183 ;
-  reg \$1830 ;
-  reg \$1831  = 1'h0;
-  reg \$1832 ;
-  reg \$1833  = 1'h0;
-  reg \$1834 ;
-  reg \$1835  = 1'h0;
-  reg \$1836 ;
-  reg \$1837  = 1'h0;
-  reg \$1838 ;
-  reg \$1839  = 1'h0;
+  wire [1:0] \$1810 ;
+  wire [1:0] \$1811 ;
+  wire [2:0] \$1812 ;
+  wire [1:0] \$1813 ;
+  wire [2:0] \$1814 ;
+  wire [3:0] \$1815 ;
+  wire \$1816 ;
+  wire \$1817 ;
+  wire \$1818 ;
+  wire \$1819 ;
+  wire \$182 ;
+  wire \$1820 ;
+  wire \$1821 ;
+  wire \$1822 ;
+  wire \$1823 ;
+  wire [1:0] \$1824 ;
+  wire [1:0] \$1825 ;
+  wire [2:0] \$1826 ;
+  wire [1:0] \$1827 ;
+  wire [2:0] \$1828 ;
+  wire [3:0] \$1829 ;
+  wire \$183 ;
+  wire \$1830 ;
+  wire \$1831 ;
+  wire \$1832 ;
+  wire \$1833 ;
+  wire \$1834 ;
+  wire \$1835 ;
+  wire \$1836 ;
+  wire \$1837 ;
+  wire [1:0] \$1838 ;
+  wire [1:0] \$1839 ;
   wire [6:0] \$184 ;
-  reg \$1840 ;
-  reg \$1841  = 1'h0;
-  reg \$1842 ;
-  reg \$1843  = 1'h0;
-  reg \$1844 ;
-  reg \$1845  = 1'h0;
-  reg \$1846 ;
-  reg \$1847  = 1'h0;
-  reg \$1848 ;
-  reg \$1849  = 1'h0;
-  wire \$185 ;
-  reg \$1850 ;
-  reg \$1851  = 1'h0;
-  reg \$1852 ;
-  reg \$1853  = 1'h0;
-  reg \$1854 ;
-  reg \$1855  = 1'h0;
-  reg \$1856 ;
-  reg \$1857  = 1'h0;
-  reg \$1858 ;
-  reg \$1859  = 1'h0;
+  wire [2:0] \$1840 ;
+  wire [1:0] \$1841 ;
+  wire [2:0] \$1842 ;
+  wire [3:0] \$1843 ;
+  wire \$1844 ;
+  wire \$1845 ;
+  wire \$1846 ;
+  wire \$1847 ;
+  wire \$1848 ;
+  wire \$1849 ;
+  wire [6:0] \$185 ;
+  wire \$1850 ;
+  wire \$1851 ;
+  wire [1:0] \$1852 ;
+  wire [1:0] \$1853 ;
+  wire [2:0] \$1854 ;
+  wire [1:0] \$1855 ;
+  wire [2:0] \$1856 ;
+  wire [3:0] \$1857 ;
+  wire \$1858 ;
+  wire \$1859 ;
   wire \$186 ;
-  reg \$1860 ;
-  reg \$1861  = 1'h0;
-  reg \$1862 ;
-  reg \$1863  = 1'h0;
-  reg \$1864 ;
-  reg \$1865  = 1'h0;
-  reg \$1866 ;
-  reg \$1867  = 1'h0;
-  reg \$1868 ;
-  reg \$1869  = 1'h0;
+  wire \$1860 ;
+  wire \$1861 ;
+  wire \$1862 ;
+  wire \$1863 ;
+  wire \$1864 ;
+  wire \$1865 ;
+  wire [1:0] \$1866 ;
+  wire [1:0] \$1867 ;
+  wire [2:0] \$1868 ;
+  wire [1:0] \$1869 ;
   wire \$187 ;
-  reg \$1870 ;
-  reg \$1871  = 1'h0;
-  reg \$1872 ;
-  reg \$1873  = 1'h0;
-  reg \$1874 ;
-  reg \$1875  = 1'h0;
-  reg \$1876 ;
-  reg \$1877  = 1'h0;
-  reg \$1878 ;
-  reg \$1879  = 1'h0;
+  wire [2:0] \$1870 ;
+  wire [3:0] \$1871 ;
+  wire \$1872 ;
+  wire \$1873 ;
+  wire \$1874 ;
+  wire \$1875 ;
+  wire \$1876 ;
+  wire \$1877 ;
+  wire \$1878 ;
+  wire \$1879 ;
   wire \$188 ;
-  reg \$1880 ;
-  reg \$1881  = 1'h0;
-  reg \$1882 ;
-  reg \$1883  = 1'h0;
-  reg \$1884 ;
-  reg \$1885  = 1'h0;
-  reg \$1886 ;
-  reg \$1887  = 1'h0;
-  reg \$1888 ;
-  reg \$1889  = 1'h0;
+  wire [1:0] \$1880 ;
+  wire [1:0] \$1881 ;
+  wire [2:0] \$1882 ;
+  wire [1:0] \$1883 ;
+  wire [2:0] \$1884 ;
+  wire [3:0] \$1885 ;
+  wire \$1886 ;
+  wire \$1887 ;
+  wire \$1888 ;
+  wire \$1889 ;
   wire \$189 ;
-  reg \$1890 ;
-  reg \$1891  = 1'h0;
-  reg \$1892 ;
-  reg \$1893  = 1'h0;
-  reg \$1894 ;
-  reg \$1895  = 1'h0;
-  reg \$1896 ;
-  reg \$1897  = 1'h0;
-  reg \$1898 ;
-  reg \$1899  = 1'h0;
+  wire \$1890 ;
+  wire \$1891 ;
+  wire \$1892 ;
+  wire \$1893 ;
+  wire [1:0] \$1894 ;
+  wire [1:0] \$1895 ;
+  wire [2:0] \$1896 ;
+  wire [1:0] \$1897 ;
+  wire [2:0] \$1898 ;
+  wire [3:0] \$1899 ;
   wire \$19 ;
   wire \$190 ;
-  reg \$1900 ;
-  reg \$1901  = 1'h0;
-  reg \$1902 ;
-  reg \$1903  = 1'h0;
-  reg \$1904 ;
-  reg \$1905  = 1'h0;
-  reg \$1906 ;
-  reg \$1907  = 1'h0;
-  reg \$1908 ;
-  reg \$1909  = 1'h0;
+  wire \$1900 ;
+  wire \$1901 ;
+  wire \$1902 ;
+  wire \$1903 ;
+  wire \$1904 ;
+  wire \$1905 ;
+  wire \$1906 ;
+  wire \$1907 ;
+  wire [1:0] \$1908 ;
+  wire [1:0] \$1909 ;
   wire \$191 ;
-  reg \$1910 ;
-  reg \$1911  = 1'h0;
-  reg \$1912 ;
-  reg \$1913  = 1'h0;
-  reg \$1914 ;
-  reg \$1915  = 1'h0;
-  reg \$1916 ;
-  reg \$1917  = 1'h0;
-  reg \$1918 ;
-  reg \$1919  = 1'h0;
+  wire [2:0] \$1910 ;
+  wire [1:0] \$1911 ;
+  wire [2:0] \$1912 ;
+  wire [3:0] \$1913 ;
+  wire \$1914 ;
+  wire \$1915 ;
+  wire \$1916 ;
+  wire \$1917 ;
+  wire \$1918 ;
+  wire \$1919 ;
   wire \$192 ;
-  reg \$1920 ;
-  reg \$1921  = 1'h0;
-  reg \$1922 ;
-  reg \$1923  = 1'h0;
-  reg \$1924 ;
-  reg \$1925  = 1'h0;
-  reg \$1926 ;
-  reg \$1927  = 1'h0;
-  reg \$1928 ;
-  reg \$1929  = 1'h0;
+  wire \$1920 ;
+  wire \$1921 ;
+  wire [1:0] \$1922 ;
+  wire [1:0] \$1923 ;
+  wire [2:0] \$1924 ;
+  wire [1:0] \$1925 ;
+  wire [2:0] \$1926 ;
+  wire [3:0] \$1927 ;
+  wire \$1928 ;
+  wire \$1929 ;
   wire \$193 ;
-  reg \$1930 ;
-  reg \$1931  = 1'h0;
-  reg [3:0] \$1932 ;
-  reg \$1933 ;
-  reg [2:0] \$1934 ;
-  reg [3:0] \$1935 ;
-  reg \$1936 ;
-  reg [2:0] \$1937 ;
-  reg [3:0] \$1938 ;
-  reg \$1939 ;
-  reg [2:0] \$194 ;
-  reg [2:0] \$1940 ;
-  reg [3:0] \$1941 ;
-  reg \$1942 ;
-  reg [2:0] \$1943 ;
-  reg [3:0] \$1944 ;
-  reg \$1945 ;
-  reg [2:0] \$1946 ;
-  reg [3:0] \$1947 ;
-  reg \$1948 ;
-  reg [2:0] \$1949 ;
-  wire [6:0] \$195 ;
-  reg [3:0] \$1950 ;
-  reg \$1951 ;
-  reg [2:0] \$1952 ;
-  reg [3:0] \$1953 ;
-  reg \$1954 ;
-  reg [2:0] \$1955 ;
-  reg [3:0] \$1956 ;
-  reg \$1957 ;
-  reg [2:0] \$1958 ;
-  reg [3:0] \$1959 ;
-  wire [6:0] \$196 ;
-  reg \$1960 ;
-  reg [2:0] \$1961 ;
-  reg [3:0] \$1962 ;
-  reg \$1963 ;
-  reg [2:0] \$1964 ;
-  reg [3:0] \$1965 ;
-  reg \$1966 ;
-  reg [2:0] \$1967 ;
-  reg [3:0] \$1968 ;
-  reg \$1969 ;
+  wire \$1930 ;
+  wire \$1931 ;
+  wire \$1932 ;
+  wire \$1933 ;
+  wire \$1934 ;
+  wire \$1935 ;
+  wire [1:0] \$1936 ;
+  wire [1:0] \$1937 ;
+  wire [2:0] \$1938 ;
+  wire [1:0] \$1939 ;
+  wire \$194 ;
+  wire [2:0] \$1940 ;
+  wire [3:0] \$1941 ;
+  wire \$1942 ;
+  wire \$1943 ;
+  wire \$1944 ;
+  wire \$1945 ;
+  wire \$1946 ;
+  wire \$1947 ;
+  wire \$1948 ;
+  wire \$1949 ;
+  reg [2:0] \$195 ;
+  wire [1:0] \$1950 ;
+  wire [1:0] \$1951 ;
+  wire [2:0] \$1952 ;
+  wire [1:0] \$1953 ;
+  wire [2:0] \$1954 ;
+  wire [3:0] \$1955 ;
+  wire \$1956 ;
+  wire \$1957 ;
+  wire \$1958 ;
+  wire \$1959 ;
+  wire \$196 ;
+  wire \$1960 ;
+  wire \$1961 ;
+  wire \$1962 ;
+  wire \$1963 ;
+  wire [1:0] \$1964 ;
+  wire [1:0] \$1965 ;
+  wire [2:0] \$1966 ;
+  wire [1:0] \$1967 ;
+  wire [2:0] \$1968 ;
+  wire [3:0] \$1969 ;
   wire \$197 ;
-  reg [2:0] \$1970 ;
-  reg [3:0] \$1971 ;
-  reg \$1972 ;
-  reg [2:0] \$1973 ;
-  reg [3:0] \$1974 ;
-  reg \$1975 ;
-  reg [2:0] \$1976 ;
-  reg [3:0] \$1977 ;
-  reg \$1978 ;
-  reg [2:0] \$1979 ;
+  wire \$1970 ;
+  wire \$1971 ;
+  wire \$1972 ;
+  wire \$1973 ;
+  wire \$1974 ;
+  wire \$1975 ;
+  wire \$1976 ;
+  wire \$1977 ;
+  wire [1:0] \$1978 ;
+  wire [1:0] \$1979 ;
   wire \$198 ;
-  reg [3:0] \$1980 ;
-  reg \$1981 ;
-  reg [2:0] \$1982 ;
-  reg [3:0] \$1983 ;
-  reg \$1984 ;
-  reg [2:0] \$1985 ;
-  reg [3:0] \$1986 ;
-  reg \$1987 ;
-  reg [2:0] \$1988 ;
-  reg [3:0] \$1989 ;
+  wire [2:0] \$1980 ;
+  wire [1:0] \$1981 ;
+  wire [2:0] \$1982 ;
+  wire [3:0] \$1983 ;
+  wire \$1984 ;
+  wire \$1985 ;
+  wire \$1986 ;
+  wire \$1987 ;
+  wire \$1988 ;
+  wire \$1989 ;
   wire \$199 ;
-  reg \$1990 ;
-  reg [2:0] \$1991 ;
-  reg [3:0] \$1992 ;
-  reg \$1993 ;
-  reg [2:0] \$1994 ;
-  reg [3:0] \$1995 ;
-  reg \$1996 ;
-  reg [2:0] \$1997 ;
-  reg [3:0] \$1998 ;
-  reg \$1999 ;
+  wire \$1990 ;
+  wire \$1991 ;
+  wire [1:0] \$1992 ;
+  wire [1:0] \$1993 ;
+  wire [2:0] \$1994 ;
+  wire [1:0] \$1995 ;
+  wire [2:0] \$1996 ;
+  wire [3:0] \$1997 ;
+  wire \$1998 ;
+  wire \$1999 ;
   wire \$2 ;
   wire \$20 ;
   wire \$200 ;
-  reg [2:0] \$2000 ;
-  reg [3:0] \$2001 ;
-  reg \$2002 ;
-  reg [2:0] \$2003 ;
-  reg [3:0] \$2004 ;
-  reg \$2005 ;
-  reg [2:0] \$2006 ;
-  reg [3:0] \$2007 ;
-  reg \$2008 ;
-  reg [2:0] \$2009 ;
+  wire \$2000 ;
+  wire \$2001 ;
+  wire \$2002 ;
+  wire \$2003 ;
+  wire \$2004 ;
+  wire \$2005 ;
+  wire [1:0] \$2006 ;
+  wire [1:0] \$2007 ;
+  wire [2:0] \$2008 ;
+  wire [1:0] \$2009 ;
   wire \$201 ;
-  reg [3:0] \$2010 ;
-  reg \$2011 ;
-  reg [2:0] \$2012 ;
-  reg [3:0] \$2013 ;
-  reg \$2014 ;
-  reg [2:0] \$2015 ;
-  reg [3:0] \$2016 ;
-  reg \$2017 ;
-  reg [2:0] \$2018 ;
-  reg [3:0] \$2019 ;
-  wire \$202 ;
-  reg \$2020 ;
-  reg [2:0] \$2021 ;
-  reg [3:0] \$2022 ;
-  reg \$2023 ;
-  reg [2:0] \$2024 ;
-  reg [3:0] \$2025 ;
-  reg \$2026 ;
-  reg [2:0] \$2027 ;
-  reg [3:0] \$2028 ;
-  reg \$2029 ;
-  wire \$203 ;
-  reg [2:0] \$2030 ;
-  reg [3:0] \$2031 ;
-  reg \$2032 ;
-  reg [2:0] \$2033 ;
-  reg [3:0] \$2034 ;
-  reg \$2035 ;
-  reg [2:0] \$2036 ;
-  reg [3:0] \$2037 ;
-  reg \$2038 ;
-  reg [2:0] \$2039 ;
+  wire [2:0] \$2010 ;
+  wire [3:0] \$2011 ;
+  wire \$2012 ;
+  wire \$2013 ;
+  wire \$2014 ;
+  wire \$2015 ;
+  wire \$2016 ;
+  wire \$2017 ;
+  wire \$2018 ;
+  wire \$2019 ;
+  wire [6:0] \$202 ;
+  wire [1:0] \$2020 ;
+  wire [1:0] \$2021 ;
+  wire [2:0] \$2022 ;
+  wire [1:0] \$2023 ;
+  wire [2:0] \$2024 ;
+  wire [3:0] \$2025 ;
+  wire \$2026 ;
+  wire \$2027 ;
+  wire \$2028 ;
+  wire \$2029 ;
+  wire [6:0] \$203 ;
+  wire \$2030 ;
+  wire \$2031 ;
+  wire \$2032 ;
+  wire \$2033 ;
+  wire [1:0] \$2034 ;
+  wire [1:0] \$2035 ;
+  wire [2:0] \$2036 ;
+  wire [1:0] \$2037 ;
+  wire [2:0] \$2038 ;
+  wire [3:0] \$2039 ;
   wire \$204 ;
-  reg [3:0] \$2040 ;
-  reg \$2041 ;
-  reg [2:0] \$2042 ;
-  reg [3:0] \$2043 ;
-  reg \$2044 ;
-  reg [2:0] \$2045 ;
-  reg [3:0] \$2046 ;
-  reg \$2047 ;
-  reg [2:0] \$2048 ;
-  reg [3:0] \$2049 ;
+  wire \$2040 ;
+  wire \$2041 ;
+  wire \$2042 ;
+  wire \$2043 ;
+  wire \$2044 ;
+  wire \$2045 ;
+  wire \$2046 ;
+  wire \$2047 ;
+  wire [1:0] \$2048 ;
+  wire [1:0] \$2049 ;
   wire \$205 ;
-  reg \$2050 ;
-  reg [2:0] \$2051 ;
-  reg [3:0] \$2052 ;
-  reg \$2053 ;
-  reg [2:0] \$2054 ;
-  reg [3:0] \$2055 ;
+  wire [2:0] \$2050 ;
+  wire [1:0] \$2051 ;
+  wire [2:0] \$2052 ;
+  wire [3:0] \$2053 ;
+  reg [63:0] \$2054 ;
+  reg [63:0] \$2055 ;
   reg \$2056 ;
-  reg [2:0] \$2057 ;
-  reg [3:0] \$2058 ;
-  reg \$2059 ;
-  reg [2:0] \$206 ;
-  reg [2:0] \$2060 ;
-  reg [3:0] \$2061 ;
+  reg \$2057 ;
+  reg \$2058 ;
+  reg \$2059  = 1'h0;
+  wire \$206 ;
+  reg \$2060 ;
+  reg \$2061  = 1'h0;
   reg \$2062 ;
-  reg [2:0] \$2063 ;
-  reg [3:0] \$2064 ;
-  reg \$2065 ;
-  reg [2:0] \$2066 ;
-  reg [3:0] \$2067 ;
+  reg \$2063  = 1'h0;
+  reg \$2064 ;
+  reg \$2065  = 1'h0;
+  reg \$2066 ;
+  reg \$2067  = 1'h0;
   reg \$2068 ;
-  reg [2:0] \$2069 ;
-  wire [6:0] \$207 ;
-  reg [3:0] \$2070 ;
-  reg \$2071 ;
-  reg [2:0] \$2072 ;
-  reg [3:0] \$2073 ;
+  reg \$2069  = 1'h0;
+  wire \$207 ;
+  reg \$2070 ;
+  reg \$2071  = 1'h0;
+  reg \$2072 ;
+  reg \$2073  = 1'h0;
   reg \$2074 ;
-  reg [2:0] \$2075 ;
-  reg [3:0] \$2076 ;
-  reg \$2077 ;
-  reg [2:0] \$2078 ;
-  reg [3:0] \$2079 ;
-  wire [6:0] \$208 ;
+  reg \$2075  = 1'h0;
+  reg \$2076 ;
+  reg \$2077  = 1'h0;
+  reg \$2078 ;
+  reg \$2079  = 1'h0;
+  wire \$208 ;
   reg \$2080 ;
-  reg [2:0] \$2081 ;
-  reg [3:0] \$2082 ;
-  reg \$2083 ;
-  reg [2:0] \$2084 ;
-  reg [3:0] \$2085 ;
+  reg \$2081  = 1'h0;
+  reg \$2082 ;
+  reg \$2083  = 1'h0;
+  reg \$2084 ;
+  reg \$2085  = 1'h0;
   reg \$2086 ;
-  reg [2:0] \$2087 ;
-  reg [3:0] \$2088 ;
-  reg \$2089 ;
+  reg \$2087  = 1'h0;
+  reg \$2088 ;
+  reg \$2089  = 1'h0;
   wire \$209 ;
-  reg [2:0] \$2090 ;
-  reg [3:0] \$2091 ;
+  reg \$2090 ;
+  reg \$2091  = 1'h0;
   reg \$2092 ;
-  reg [2:0] \$2093 ;
-  reg [3:0] \$2094 ;
-  reg \$2095 ;
-  reg [2:0] \$2096 ;
-  reg [3:0] \$2097 ;
+  reg \$2093  = 1'h0;
+  reg \$2094 ;
+  reg \$2095  = 1'h0;
+  reg \$2096 ;
+  reg \$2097  = 1'h0;
   reg \$2098 ;
-  reg [2:0] \$2099 ;
+  reg \$2099  = 1'h0;
   wire \$21 ;
   wire \$210 ;
-  reg [3:0] \$2100 ;
-  reg \$2101 ;
-  reg [2:0] \$2102 ;
-  reg [3:0] \$2103 ;
+  reg \$2100 ;
+  reg \$2101  = 1'h0;
+  reg \$2102 ;
+  reg \$2103  = 1'h0;
   reg \$2104 ;
-  reg [2:0] \$2105 ;
-  reg [3:0] \$2106 ;
-  reg \$2107 ;
-  reg [2:0] \$2108 ;
-  reg [3:0] \$2109 ;
+  reg \$2105  = 1'h0;
+  reg \$2106 ;
+  reg \$2107  = 1'h0;
+  reg \$2108 ;
+  reg \$2109  = 1'h0;
   wire \$211 ;
   reg \$2110 ;
-  reg [2:0] \$2111 ;
-  reg [3:0] \$2112 ;
-  reg \$2113 ;
-  reg [2:0] \$2114 ;
-  reg [3:0] \$2115 ;
+  reg \$2111  = 1'h0;
+  reg \$2112 ;
+  reg \$2113  = 1'h0;
+  reg \$2114 ;
+  reg \$2115  = 1'h0;
   reg \$2116 ;
-  reg [2:0] \$2117 ;
-  reg [3:0] \$2118 ;
-  reg \$2119 ;
+  reg \$2117  = 1'h0;
+  reg \$2118 ;
+  reg \$2119  = 1'h0;
   wire \$212 ;
-  reg [2:0] \$2120 ;
-  wire \$213 ;
+  reg \$2120 ;
+  reg \$2121  = 1'h0;
+  reg \$2122 ;
+  reg \$2123  = 1'h0;
+  reg \$2124 ;
+  reg \$2125  = 1'h0;
+  reg \$2126 ;
+  reg \$2127  = 1'h0;
+  reg \$2128 ;
+  reg \$2129  = 1'h0;
+  reg [2:0] \$213 ;
+  reg \$2130 ;
+  reg \$2131  = 1'h0;
+  reg \$2132 ;
+  reg \$2133  = 1'h0;
+  reg \$2134 ;
+  reg \$2135  = 1'h0;
+  reg \$2136 ;
+  reg \$2137  = 1'h0;
+  reg \$2138 ;
+  reg \$2139  = 1'h0;
   wire \$214 ;
+  reg \$2140 ;
+  reg \$2141  = 1'h0;
+  reg \$2142 ;
+  reg \$2143  = 1'h0;
+  reg \$2144 ;
+  reg \$2145  = 1'h0;
+  reg \$2146 ;
+  reg \$2147  = 1'h0;
+  reg \$2148 ;
+  reg \$2149  = 1'h0;
   wire \$215 ;
+  reg \$2150 ;
+  reg \$2151  = 1'h0;
+  reg \$2152 ;
+  reg \$2153  = 1'h0;
+  reg \$2154 ;
+  reg \$2155  = 1'h0;
+  reg \$2156 ;
+  reg \$2157  = 1'h0;
+  reg \$2158 ;
+  reg \$2159  = 1'h0;
   wire \$216 ;
+  reg \$2160 ;
+  reg \$2161  = 1'h0;
+  reg \$2162 ;
+  reg \$2163  = 1'h0;
+  reg \$2164 ;
+  reg \$2165  = 1'h0;
+  reg \$2166 ;
+  reg \$2167  = 1'h0;
+  reg \$2168 ;
+  reg \$2169  = 1'h0;
   wire \$217 ;
-  reg [2:0] \$218 ;
-  wire [6:0] \$219 ;
-  wire \$22 ;
+  reg \$2170 ;
+  reg \$2171  = 1'h0;
+  reg \$2172 ;
+  reg \$2173  = 1'h0;
+  reg \$2174 ;
+  reg \$2175  = 1'h0;
+  reg \$2176 ;
+  reg \$2177  = 1'h0;
+  reg \$2178 ;
+  reg \$2179  = 1'h0;
+  wire \$218 ;
+  reg \$2180 ;
+  reg \$2181  = 1'h0;
+  reg \$2182 ;
+  reg \$2183  = 1'h0;
+  reg \$2184 ;
+  reg \$2185  = 1'h0;
+  reg [3:0] \$2186 ;
+  reg \$2187 ;
+  reg [2:0] \$2188 ;
+  reg \$2189 ;
+  wire \$219 ;
+  reg \$2190  = 1'h0;
+  reg \$2191 ;
+  reg \$2192  = 1'h0;
+  reg \$2193 ;
+  reg \$2194  = 1'h0;
+  reg \$2195 ;
+  reg \$2196  = 1'h0;
+  reg \$2197 ;
+  reg \$2198  = 1'h0;
+  reg \$2199 ;
+  wire [6:0] \$22 ;
   wire [6:0] \$220 ;
-  wire \$221 ;
+  reg \$2200  = 1'h0;
+  reg \$2201 ;
+  reg \$2202  = 1'h0;
+  reg \$2203 ;
+  reg \$2204  = 1'h0;
+  reg \$2205 ;
+  reg \$2206  = 1'h0;
+  reg \$2207 ;
+  reg \$2208  = 1'h0;
+  reg \$2209 ;
+  wire [6:0] \$221 ;
+  reg \$2210  = 1'h0;
+  reg \$2211 ;
+  reg \$2212  = 1'h0;
+  reg \$2213 ;
+  reg \$2214  = 1'h0;
+  reg \$2215 ;
+  reg \$2216  = 1'h0;
+  reg \$2217 ;
+  reg \$2218  = 1'h0;
+  reg \$2219 ;
   wire \$222 ;
+  reg \$2220  = 1'h0;
+  reg \$2221 ;
+  reg \$2222  = 1'h0;
+  reg \$2223 ;
+  reg \$2224  = 1'h0;
+  reg \$2225 ;
+  reg \$2226  = 1'h0;
+  reg \$2227 ;
+  reg \$2228  = 1'h0;
+  reg \$2229 ;
   wire \$223 ;
+  reg \$2230  = 1'h0;
+  reg \$2231 ;
+  reg \$2232  = 1'h0;
+  reg \$2233 ;
+  reg \$2234  = 1'h0;
+  reg \$2235 ;
+  reg \$2236  = 1'h0;
+  reg \$2237 ;
+  reg \$2238  = 1'h0;
+  reg \$2239 ;
   wire \$224 ;
+  reg \$2240  = 1'h0;
+  reg \$2241 ;
+  reg \$2242  = 1'h0;
+  reg \$2243 ;
+  reg \$2244  = 1'h0;
+  reg \$2245 ;
+  reg \$2246  = 1'h0;
+  reg \$2247 ;
+  reg \$2248  = 1'h0;
+  reg \$2249 ;
   wire \$225 ;
+  reg \$2250  = 1'h0;
+  reg \$2251 ;
+  reg \$2252  = 1'h0;
+  reg \$2253 ;
+  reg \$2254  = 1'h0;
+  reg \$2255 ;
+  reg \$2256  = 1'h0;
+  reg \$2257 ;
+  reg \$2258  = 1'h0;
+  reg \$2259 ;
   wire \$226 ;
+  reg \$2260  = 1'h0;
+  reg \$2261 ;
+  reg \$2262  = 1'h0;
+  reg \$2263 ;
+  reg \$2264  = 1'h0;
+  reg \$2265 ;
+  reg \$2266  = 1'h0;
+  reg \$2267 ;
+  reg \$2268  = 1'h0;
+  reg \$2269 ;
   wire \$227 ;
+  reg \$2270  = 1'h0;
+  reg \$2271 ;
+  reg \$2272  = 1'h0;
+  reg \$2273 ;
+  reg \$2274  = 1'h0;
+  reg \$2275 ;
+  reg \$2276  = 1'h0;
+  reg \$2277 ;
+  reg \$2278  = 1'h0;
+  reg \$2279 ;
   wire \$228 ;
+  reg \$2280  = 1'h0;
+  reg \$2281 ;
+  reg \$2282  = 1'h0;
+  reg \$2283 ;
+  reg \$2284  = 1'h0;
+  reg \$2285 ;
+  reg \$2286  = 1'h0;
+  reg \$2287 ;
+  reg \$2288  = 1'h0;
+  reg \$2289 ;
   wire \$229 ;
-  wire \$23 ;
-  reg [2:0] \$230 ;
-  wire [6:0] \$231 ;
-  wire [6:0] \$232 ;
+  reg \$2290  = 1'h0;
+  reg \$2291 ;
+  reg \$2292  = 1'h0;
+  reg \$2293 ;
+  reg \$2294  = 1'h0;
+  reg \$2295 ;
+  reg \$2296  = 1'h0;
+  reg \$2297 ;
+  reg \$2298  = 1'h0;
+  reg \$2299 ;
+  wire [6:0] \$23 ;
+  wire \$230 ;
+  reg \$2300  = 1'h0;
+  reg \$2301 ;
+  reg \$2302  = 1'h0;
+  reg \$2303 ;
+  reg \$2304  = 1'h0;
+  reg \$2305 ;
+  reg \$2306  = 1'h0;
+  reg \$2307 ;
+  reg \$2308  = 1'h0;
+  reg \$2309 ;
+  reg [2:0] \$231 ;
+  reg \$2310  = 1'h0;
+  reg \$2311 ;
+  reg \$2312  = 1'h0;
+  reg \$2313 ;
+  reg \$2314  = 1'h0;
+  reg \$2315 ;
+  reg \$2316  = 1'h0;
+  reg [3:0] \$2317 ;
+  reg \$2318 ;
+  reg [2:0] \$2319 ;
+  wire \$232 ;
+  reg [3:0] \$2320 ;
+  reg \$2321 ;
+  reg [2:0] \$2322 ;
+  reg [3:0] \$2323 ;
+  reg \$2324 ;
+  reg [2:0] \$2325 ;
+  reg [3:0] \$2326 ;
+  reg \$2327 ;
+  reg [2:0] \$2328 ;
+  reg [3:0] \$2329 ;
   wire \$233 ;
+  reg \$2330 ;
+  reg [2:0] \$2331 ;
+  reg [3:0] \$2332 ;
+  reg \$2333 ;
+  reg [2:0] \$2334 ;
+  reg [3:0] \$2335 ;
+  reg \$2336 ;
+  reg [2:0] \$2337 ;
+  reg [3:0] \$2338 ;
+  reg \$2339 ;
   wire \$234 ;
+  reg [2:0] \$2340 ;
+  reg [3:0] \$2341 ;
+  reg \$2342 ;
+  reg [2:0] \$2343 ;
+  reg [3:0] \$2344 ;
+  reg \$2345 ;
+  reg [2:0] \$2346 ;
+  reg [3:0] \$2347 ;
+  reg \$2348 ;
+  reg [2:0] \$2349 ;
   wire \$235 ;
+  reg [3:0] \$2350 ;
+  reg \$2351 ;
+  reg [2:0] \$2352 ;
+  reg [3:0] \$2353 ;
+  reg \$2354 ;
+  reg [2:0] \$2355 ;
+  reg [3:0] \$2356 ;
+  reg \$2357 ;
+  reg [2:0] \$2358 ;
+  reg [3:0] \$2359 ;
   wire \$236 ;
+  reg \$2360 ;
+  reg [2:0] \$2361 ;
+  reg [3:0] \$2362 ;
+  reg \$2363 ;
+  reg [2:0] \$2364 ;
+  reg [3:0] \$2365 ;
+  reg \$2366 ;
+  reg [2:0] \$2367 ;
+  reg [3:0] \$2368 ;
+  reg \$2369 ;
   wire \$237 ;
-  wire \$238 ;
-  wire \$239 ;
+  reg [2:0] \$2370 ;
+  reg [3:0] \$2371 ;
+  reg \$2372 ;
+  reg [2:0] \$2373 ;
+  reg [3:0] \$2374 ;
+  reg \$2375 ;
+  reg [2:0] \$2376 ;
+  reg [3:0] \$2377 ;
+  reg \$2378 ;
+  reg [2:0] \$2379 ;
+  wire [6:0] \$238 ;
+  reg [3:0] \$2380 ;
+  reg \$2381 ;
+  reg [2:0] \$2382 ;
+  reg [3:0] \$2383 ;
+  reg \$2384 ;
+  reg [2:0] \$2385 ;
+  reg [3:0] \$2386 ;
+  reg \$2387 ;
+  reg [2:0] \$2388 ;
+  reg [3:0] \$2389 ;
+  wire [6:0] \$239 ;
+  reg \$2390 ;
+  reg [2:0] \$2391 ;
+  reg [3:0] \$2392 ;
+  reg \$2393 ;
+  reg [2:0] \$2394 ;
+  reg [3:0] \$2395 ;
+  reg \$2396 ;
+  reg [2:0] \$2397 ;
+  reg [3:0] \$2398 ;
+  reg \$2399 ;
   wire \$24 ;
   wire \$240 ;
+  reg [2:0] \$2400 ;
+  reg [3:0] \$2401 ;
+  reg \$2402 ;
+  reg [2:0] \$2403 ;
+  reg [3:0] \$2404 ;
+  reg \$2405 ;
+  reg [2:0] \$2406 ;
+  reg [3:0] \$2407 ;
+  reg \$2408 ;
+  reg [2:0] \$2409 ;
   wire \$241 ;
-  reg [2:0] \$242 ;
-  wire [6:0] \$243 ;
-  wire [6:0] \$244 ;
+  reg [3:0] \$2410 ;
+  reg \$2411 ;
+  reg [2:0] \$2412 ;
+  reg [3:0] \$2413 ;
+  reg \$2414 ;
+  reg [2:0] \$2415 ;
+  reg [3:0] \$2416 ;
+  reg \$2417 ;
+  reg [2:0] \$2418 ;
+  reg [3:0] \$2419 ;
+  wire \$242 ;
+  reg \$2420 ;
+  reg [2:0] \$2421 ;
+  reg [3:0] \$2422 ;
+  reg \$2423 ;
+  reg [2:0] \$2424 ;
+  reg [3:0] \$2425 ;
+  reg \$2426 ;
+  reg [2:0] \$2427 ;
+  reg [3:0] \$2428 ;
+  reg \$2429 ;
+  wire \$243 ;
+  reg [2:0] \$2430 ;
+  reg [3:0] \$2431 ;
+  reg \$2432 ;
+  reg [2:0] \$2433 ;
+  reg [3:0] \$2434 ;
+  reg \$2435 ;
+  reg [2:0] \$2436 ;
+  reg [3:0] \$2437 ;
+  reg \$2438 ;
+  reg [2:0] \$2439 ;
+  wire \$244 ;
+  reg [3:0] \$2440 ;
+  reg \$2441 ;
+  reg [2:0] \$2442 ;
+  reg [3:0] \$2443 ;
+  reg \$2444 ;
+  reg [2:0] \$2445 ;
+  reg [3:0] \$2446 ;
+  reg \$2447 ;
+  reg [2:0] \$2448 ;
+  reg [3:0] \$2449 ;
   wire \$245 ;
+  reg \$2450 ;
+  reg [2:0] \$2451 ;
+  reg [3:0] \$2452 ;
+  reg \$2453 ;
+  reg [2:0] \$2454 ;
+  reg [3:0] \$2455 ;
+  reg \$2456 ;
+  reg [2:0] \$2457 ;
+  reg [3:0] \$2458 ;
+  reg \$2459 ;
   wire \$246 ;
+  reg [2:0] \$2460 ;
+  reg [3:0] \$2461 ;
+  reg \$2462 ;
+  reg [2:0] \$2463 ;
+  reg [3:0] \$2464 ;
+  reg \$2465 ;
+  reg [2:0] \$2466 ;
+  reg [3:0] \$2467 ;
+  reg \$2468 ;
+  reg [2:0] \$2469 ;
   wire \$247 ;
+  reg [3:0] \$2470 ;
+  reg \$2471 ;
+  reg [2:0] \$2472 ;
+  reg [3:0] \$2473 ;
+  reg \$2474 ;
+  reg [2:0] \$2475 ;
+  reg [3:0] \$2476 ;
+  reg \$2477 ;
+  reg [2:0] \$2478 ;
+  reg [3:0] \$2479 ;
   wire \$248 ;
-  wire \$249 ;
+  reg \$2480 ;
+  reg [2:0] \$2481 ;
+  reg [3:0] \$2482 ;
+  reg \$2483 ;
+  reg [2:0] \$2484 ;
+  reg [3:0] \$2485 ;
+  reg \$2486 ;
+  reg [2:0] \$2487 ;
+  reg [3:0] \$2488 ;
+  reg \$2489 ;
+  reg [2:0] \$249 ;
+  reg [2:0] \$2490 ;
+  reg [3:0] \$2491 ;
+  reg \$2492 ;
+  reg [2:0] \$2493 ;
+  reg [3:0] \$2494 ;
+  reg \$2495 ;
+  reg [2:0] \$2496 ;
+  reg [3:0] \$2497 ;
+  reg \$2498 ;
+  reg [2:0] \$2499 ;
   wire \$25 ;
   wire \$250 ;
+  reg [3:0] \$2500 ;
+  reg \$2501 ;
+  reg [2:0] \$2502 ;
+  reg [3:0] \$2503 ;
+  reg \$2504 ;
+  reg [2:0] \$2505 ;
   wire \$251 ;
   wire \$252 ;
   wire \$253 ;
-  reg [2:0] \$254 ;
-  wire [6:0] \$255 ;
+  wire \$254 ;
+  wire \$255 ;
   wire [6:0] \$256 ;
-  wire \$257 ;
+  wire [6:0] \$257 ;
   wire \$258 ;
   wire \$259 ;
-  reg [2:0] \$26 ;
+  wire \$26 ;
   wire \$260 ;
   wire \$261 ;
   wire \$262 ;
   wire \$263 ;
   wire \$264 ;
   wire \$265 ;
-  reg [2:0] \$266 ;
-  wire [6:0] \$267 ;
-  wire [6:0] \$268 ;
+  wire \$266 ;
+  reg [2:0] \$267 ;
+  wire \$268 ;
   wire \$269 ;
-  wire [6:0] \$27 ;
+  wire \$27 ;
   wire \$270 ;
   wire \$271 ;
   wire \$272 ;
   wire \$273 ;
-  wire \$274 ;
-  wire \$275 ;
+  wire [6:0] \$274 ;
+  wire [6:0] \$275 ;
   wire \$276 ;
   wire \$277 ;
-  reg [2:0] \$278 ;
-  wire [6:0] \$279 ;
-  wire [6:0] \$28 ;
-  wire [6:0] \$280 ;
+  wire \$278 ;
+  wire \$279 ;
+  wire \$28 ;
+  wire \$280 ;
   wire \$281 ;
   wire \$282 ;
   wire \$283 ;
   wire \$284 ;
-  wire \$285 ;
+  reg [2:0] \$285 ;
   wire \$286 ;
   wire \$287 ;
   wire \$288 ;
   wire \$289 ;
   wire \$29 ;
-  reg [2:0] \$290 ;
-  wire [6:0] \$291 ;
+  wire \$290 ;
+  wire \$291 ;
   wire [6:0] \$292 ;
-  wire \$293 ;
+  wire [6:0] \$293 ;
   wire \$294 ;
   wire \$295 ;
   wire \$296 ;
@@ -8367,37 +8759,37 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$30 ;
   wire \$300 ;
   wire \$301 ;
-  reg [2:0] \$302 ;
-  wire [6:0] \$303 ;
-  wire [6:0] \$304 ;
+  wire \$302 ;
+  reg [2:0] \$303 ;
+  wire \$304 ;
   wire \$305 ;
   wire \$306 ;
   wire \$307 ;
   wire \$308 ;
   wire \$309 ;
   wire \$31 ;
-  wire \$310 ;
-  wire \$311 ;
+  wire [6:0] \$310 ;
+  wire [6:0] \$311 ;
   wire \$312 ;
   wire \$313 ;
-  reg [2:0] \$314 ;
-  wire [6:0] \$315 ;
-  wire [6:0] \$316 ;
+  wire \$314 ;
+  wire \$315 ;
+  wire \$316 ;
   wire \$317 ;
   wire \$318 ;
   wire \$319 ;
   wire \$32 ;
   wire \$320 ;
-  wire \$321 ;
+  reg [2:0] \$321 ;
   wire \$322 ;
   wire \$323 ;
   wire \$324 ;
   wire \$325 ;
-  reg [2:0] \$326 ;
-  wire [6:0] \$327 ;
+  wire \$326 ;
+  wire \$327 ;
   wire [6:0] \$328 ;
-  wire \$329 ;
-  wire \$33 ;
+  wire [6:0] \$329 ;
+  reg [2:0] \$33 ;
   wire \$330 ;
   wire \$331 ;
   wire \$332 ;
@@ -8406,37 +8798,37 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$335 ;
   wire \$336 ;
   wire \$337 ;
-  reg [2:0] \$338 ;
-  wire [6:0] \$339 ;
+  wire \$338 ;
+  reg [2:0] \$339 ;
   wire \$34 ;
-  wire [6:0] \$340 ;
+  wire \$340 ;
   wire \$341 ;
   wire \$342 ;
   wire \$343 ;
   wire \$344 ;
   wire \$345 ;
-  wire \$346 ;
-  wire \$347 ;
+  wire [6:0] \$346 ;
+  wire [6:0] \$347 ;
   wire \$348 ;
   wire \$349 ;
   wire \$35 ;
-  reg [2:0] \$350 ;
-  wire [6:0] \$351 ;
-  wire [6:0] \$352 ;
+  wire \$350 ;
+  wire \$351 ;
+  wire \$352 ;
   wire \$353 ;
   wire \$354 ;
   wire \$355 ;
   wire \$356 ;
-  wire \$357 ;
+  reg [2:0] \$357 ;
   wire \$358 ;
   wire \$359 ;
   wire \$36 ;
   wire \$360 ;
   wire \$361 ;
-  reg [2:0] \$362 ;
-  wire [6:0] \$363 ;
+  wire \$362 ;
+  wire \$363 ;
   wire [6:0] \$364 ;
-  wire \$365 ;
+  wire [6:0] \$365 ;
   wire \$366 ;
   wire \$367 ;
   wire \$368 ;
@@ -8446,38 +8838,38 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$371 ;
   wire \$372 ;
   wire \$373 ;
-  reg [2:0] \$374 ;
-  wire [6:0] \$375 ;
-  wire [6:0] \$376 ;
+  wire \$374 ;
+  reg [2:0] \$375 ;
+  wire \$376 ;
   wire \$377 ;
   wire \$378 ;
   wire \$379 ;
-  reg [2:0] \$38 ;
+  wire \$38 ;
   wire \$380 ;
   wire \$381 ;
-  wire \$382 ;
-  wire \$383 ;
+  wire [6:0] \$382 ;
+  wire [6:0] \$383 ;
   wire \$384 ;
   wire \$385 ;
-  reg [2:0] \$386 ;
-  wire [6:0] \$387 ;
-  wire [6:0] \$388 ;
+  wire \$386 ;
+  wire \$387 ;
+  wire \$388 ;
   wire \$389 ;
-  wire [6:0] \$39 ;
+  wire \$39 ;
   wire \$390 ;
   wire \$391 ;
   wire \$392 ;
-  wire \$393 ;
+  reg [2:0] \$393 ;
   wire \$394 ;
   wire \$395 ;
   wire \$396 ;
   wire \$397 ;
-  reg [2:0] \$398 ;
-  wire [6:0] \$399 ;
+  wire \$398 ;
+  wire \$399 ;
   wire [63:0] \$4 ;
   wire [6:0] \$40 ;
   wire [6:0] \$400 ;
-  wire \$401 ;
+  wire [6:0] \$401 ;
   wire \$402 ;
   wire \$403 ;
   wire \$404 ;
@@ -8486,37 +8878,37 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$407 ;
   wire \$408 ;
   wire \$409 ;
-  wire \$41 ;
-  reg [2:0] \$410 ;
-  wire [6:0] \$411 ;
-  wire [6:0] \$412 ;
+  wire [6:0] \$41 ;
+  wire \$410 ;
+  reg [2:0] \$411 ;
+  wire \$412 ;
   wire \$413 ;
   wire \$414 ;
   wire \$415 ;
   wire \$416 ;
   wire \$417 ;
-  wire \$418 ;
-  wire \$419 ;
+  wire [6:0] \$418 ;
+  wire [6:0] \$419 ;
   wire \$42 ;
   wire \$420 ;
   wire \$421 ;
-  reg [2:0] \$422 ;
-  wire [6:0] \$423 ;
-  wire [6:0] \$424 ;
+  wire \$422 ;
+  wire \$423 ;
+  wire \$424 ;
   wire \$425 ;
   wire \$426 ;
   wire \$427 ;
   wire \$428 ;
-  wire \$429 ;
+  reg [2:0] \$429 ;
   wire \$43 ;
   wire \$430 ;
   wire \$431 ;
   wire \$432 ;
   wire \$433 ;
-  reg [2:0] \$434 ;
-  wire [6:0] \$435 ;
+  wire \$434 ;
+  wire \$435 ;
   wire [6:0] \$436 ;
-  wire \$437 ;
+  wire [6:0] \$437 ;
   wire \$438 ;
   wire \$439 ;
   wire \$44 ;
@@ -8526,37 +8918,37 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$443 ;
   wire \$444 ;
   wire \$445 ;
-  reg [2:0] \$446 ;
-  wire [6:0] \$447 ;
-  wire [6:0] \$448 ;
+  wire \$446 ;
+  reg [2:0] \$447 ;
+  wire \$448 ;
   wire \$449 ;
   wire \$45 ;
   wire \$450 ;
   wire \$451 ;
   wire \$452 ;
   wire \$453 ;
-  wire \$454 ;
-  wire \$455 ;
+  wire [6:0] \$454 ;
+  wire [6:0] \$455 ;
   wire \$456 ;
   wire \$457 ;
-  reg [2:0] \$458 ;
-  wire [6:0] \$459 ;
+  wire \$458 ;
+  wire \$459 ;
   wire \$46 ;
-  wire [6:0] \$460 ;
+  wire \$460 ;
   wire \$461 ;
   wire \$462 ;
   wire \$463 ;
   wire \$464 ;
-  wire \$465 ;
+  reg [2:0] \$465 ;
   wire \$466 ;
   wire \$467 ;
   wire \$468 ;
   wire \$469 ;
   wire \$47 ;
-  reg [2:0] \$470 ;
-  wire [6:0] \$471 ;
+  wire \$470 ;
+  wire \$471 ;
   wire [6:0] \$472 ;
-  wire \$473 ;
+  wire [6:0] \$473 ;
   wire \$474 ;
   wire \$475 ;
   wire \$476 ;
@@ -8566,38 +8958,38 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$48 ;
   wire \$480 ;
   wire \$481 ;
-  reg [2:0] \$482 ;
-  wire [6:0] \$483 ;
-  wire [6:0] \$484 ;
+  wire \$482 ;
+  reg [2:0] \$483 ;
+  wire \$484 ;
   wire \$485 ;
   wire \$486 ;
   wire \$487 ;
   wire \$488 ;
   wire \$489 ;
   wire \$49 ;
-  wire \$490 ;
-  wire \$491 ;
+  wire [6:0] \$490 ;
+  wire [6:0] \$491 ;
   wire \$492 ;
   wire \$493 ;
-  reg [2:0] \$494 ;
-  wire [6:0] \$495 ;
-  wire [6:0] \$496 ;
+  wire \$494 ;
+  wire \$495 ;
+  wire \$496 ;
   wire \$497 ;
   wire \$498 ;
   wire \$499 ;
-  wire \$5 ;
-  reg [2:0] \$50 ;
+  wire [3:0] \$5 ;
+  wire \$50 ;
   wire \$500 ;
-  wire \$501 ;
+  reg [2:0] \$501 ;
   wire \$502 ;
   wire \$503 ;
   wire \$504 ;
   wire \$505 ;
-  reg [2:0] \$506 ;
-  wire [6:0] \$507 ;
+  wire \$506 ;
+  wire \$507 ;
   wire [6:0] \$508 ;
-  wire \$509 ;
-  wire [6:0] \$51 ;
+  wire [6:0] \$509 ;
+  reg [2:0] \$51 ;
   wire \$510 ;
   wire \$511 ;
   wire \$512 ;
@@ -8606,37 +8998,37 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$515 ;
   wire \$516 ;
   wire \$517 ;
-  reg [2:0] \$518 ;
-  wire [6:0] \$519 ;
-  wire [6:0] \$52 ;
-  wire [6:0] \$520 ;
+  wire \$518 ;
+  reg [2:0] \$519 ;
+  wire \$52 ;
+  wire \$520 ;
   wire \$521 ;
   wire \$522 ;
   wire \$523 ;
   wire \$524 ;
   wire \$525 ;
-  wire \$526 ;
-  wire \$527 ;
+  wire [6:0] \$526 ;
+  wire [6:0] \$527 ;
   wire \$528 ;
   wire \$529 ;
   wire \$53 ;
-  reg [2:0] \$530 ;
-  wire [6:0] \$531 ;
-  wire [6:0] \$532 ;
+  wire \$530 ;
+  wire \$531 ;
+  wire \$532 ;
   wire \$533 ;
   wire \$534 ;
   wire \$535 ;
   wire \$536 ;
-  wire \$537 ;
+  reg [2:0] \$537 ;
   wire \$538 ;
   wire \$539 ;
   wire \$54 ;
   wire \$540 ;
   wire \$541 ;
-  reg [2:0] \$542 ;
-  wire [6:0] \$543 ;
+  wire \$542 ;
+  wire \$543 ;
   wire [6:0] \$544 ;
-  wire \$545 ;
+  wire [6:0] \$545 ;
   wire \$546 ;
   wire \$547 ;
   wire \$548 ;
@@ -8646,37 +9038,37 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$551 ;
   wire \$552 ;
   wire \$553 ;
-  reg [2:0] \$554 ;
-  wire [6:0] \$555 ;
-  wire [6:0] \$556 ;
+  wire \$554 ;
+  reg [2:0] \$555 ;
+  wire \$556 ;
   wire \$557 ;
   wire \$558 ;
   wire \$559 ;
   wire \$56 ;
   wire \$560 ;
   wire \$561 ;
-  wire \$562 ;
-  wire \$563 ;
+  wire [6:0] \$562 ;
+  wire [6:0] \$563 ;
   wire \$564 ;
   wire \$565 ;
-  reg [2:0] \$566 ;
-  wire [6:0] \$567 ;
-  wire [6:0] \$568 ;
+  wire \$566 ;
+  wire \$567 ;
+  wire \$568 ;
   wire \$569 ;
   wire \$57 ;
   wire \$570 ;
   wire \$571 ;
   wire \$572 ;
-  wire \$573 ;
+  reg [2:0] \$573 ;
   wire \$574 ;
   wire \$575 ;
   wire \$576 ;
   wire \$577 ;
-  reg [2:0] \$578 ;
-  wire [6:0] \$579 ;
-  wire \$58 ;
+  wire \$578 ;
+  wire \$579 ;
+  wire [6:0] \$58 ;
   wire [6:0] \$580 ;
-  wire \$581 ;
+  wire [6:0] \$581 ;
   wire \$582 ;
   wire \$583 ;
   wire \$584 ;
@@ -8685,78 +9077,78 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$587 ;
   wire \$588 ;
   wire \$589 ;
-  wire \$59 ;
-  reg [2:0] \$590 ;
-  wire [6:0] \$591 ;
-  wire [6:0] \$592 ;
+  wire [6:0] \$59 ;
+  wire \$590 ;
+  reg [2:0] \$591 ;
+  wire \$592 ;
   wire \$593 ;
   wire \$594 ;
   wire \$595 ;
   wire \$596 ;
   wire \$597 ;
-  wire \$598 ;
-  wire \$599 ;
+  wire [6:0] \$598 ;
+  wire [6:0] \$599 ;
   wire \$6 ;
   wire \$60 ;
   wire \$600 ;
   wire \$601 ;
-  reg [2:0] \$602 ;
-  wire [6:0] \$603 ;
-  wire [6:0] \$604 ;
+  wire \$602 ;
+  wire \$603 ;
+  wire \$604 ;
   wire \$605 ;
   wire \$606 ;
   wire \$607 ;
   wire \$608 ;
-  wire \$609 ;
+  reg [2:0] \$609 ;
   wire \$61 ;
   wire \$610 ;
   wire \$611 ;
   wire \$612 ;
   wire \$613 ;
-  reg [2:0] \$614 ;
-  wire [6:0] \$615 ;
+  wire \$614 ;
+  wire \$615 ;
   wire [6:0] \$616 ;
-  wire \$617 ;
+  wire [6:0] \$617 ;
   wire \$618 ;
   wire \$619 ;
-  reg [2:0] \$62 ;
+  wire \$62 ;
   wire \$620 ;
   wire \$621 ;
   wire \$622 ;
   wire \$623 ;
   wire \$624 ;
   wire \$625 ;
-  reg [2:0] \$626 ;
-  wire [6:0] \$627 ;
-  wire [6:0] \$628 ;
+  wire \$626 ;
+  reg [2:0] \$627 ;
+  wire \$628 ;
   wire \$629 ;
-  wire [6:0] \$63 ;
+  wire \$63 ;
   wire \$630 ;
   wire \$631 ;
   wire \$632 ;
   wire \$633 ;
-  wire \$634 ;
-  wire \$635 ;
+  wire [6:0] \$634 ;
+  wire [6:0] \$635 ;
   wire \$636 ;
   wire \$637 ;
-  reg [2:0] \$638 ;
-  wire [6:0] \$639 ;
-  wire [6:0] \$64 ;
-  wire [6:0] \$640 ;
+  wire \$638 ;
+  wire \$639 ;
+  wire \$64 ;
+  wire \$640 ;
   wire \$641 ;
   wire \$642 ;
   wire \$643 ;
   wire \$644 ;
-  wire \$645 ;
+  reg [2:0] \$645 ;
   wire \$646 ;
   wire \$647 ;
   wire \$648 ;
   wire \$649 ;
   wire \$65 ;
-  reg [2:0] \$650 ;
-  wire [6:0] \$651 ;
+  wire \$650 ;
+  wire \$651 ;
   wire [6:0] \$652 ;
-  wire \$653 ;
+  wire [6:0] \$653 ;
   wire \$654 ;
   wire \$655 ;
   wire \$656 ;
@@ -8766,37 +9158,37 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$66 ;
   wire \$660 ;
   wire \$661 ;
-  reg [2:0] \$662 ;
-  wire [6:0] \$663 ;
-  wire [6:0] \$664 ;
+  wire \$662 ;
+  reg [2:0] \$663 ;
+  wire \$664 ;
   wire \$665 ;
   wire \$666 ;
   wire \$667 ;
   wire \$668 ;
   wire \$669 ;
   wire \$67 ;
-  wire \$670 ;
-  wire \$671 ;
+  wire [6:0] \$670 ;
+  wire [6:0] \$671 ;
   wire \$672 ;
   wire \$673 ;
-  reg [2:0] \$674 ;
-  wire [6:0] \$675 ;
-  wire [6:0] \$676 ;
+  wire \$674 ;
+  wire \$675 ;
+  wire \$676 ;
   wire \$677 ;
   wire \$678 ;
   wire \$679 ;
   wire \$68 ;
   wire \$680 ;
-  wire \$681 ;
+  reg [2:0] \$681 ;
   wire \$682 ;
   wire \$683 ;
   wire \$684 ;
   wire \$685 ;
-  reg [2:0] \$686 ;
-  wire [6:0] \$687 ;
+  wire \$686 ;
+  wire \$687 ;
   wire [6:0] \$688 ;
-  wire \$689 ;
-  wire \$69 ;
+  wire [6:0] \$689 ;
+  reg [2:0] \$69 ;
   wire \$690 ;
   wire \$691 ;
   wire \$692 ;
@@ -8805,38 +9197,38 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$695 ;
   wire \$696 ;
   wire \$697 ;
-  reg [2:0] \$698 ;
-  wire [6:0] \$699 ;
+  wire \$698 ;
+  reg [2:0] \$699 ;
   wire \$7 ;
   wire \$70 ;
-  wire [6:0] \$700 ;
+  wire \$700 ;
   wire \$701 ;
   wire \$702 ;
   wire \$703 ;
   wire \$704 ;
   wire \$705 ;
-  wire \$706 ;
-  wire \$707 ;
+  wire [6:0] \$706 ;
+  wire [6:0] \$707 ;
   wire \$708 ;
   wire \$709 ;
   wire \$71 ;
-  reg [2:0] \$710 ;
-  wire [6:0] \$711 ;
-  wire [6:0] \$712 ;
+  wire \$710 ;
+  wire \$711 ;
+  wire \$712 ;
   wire \$713 ;
   wire \$714 ;
   wire \$715 ;
   wire \$716 ;
-  wire \$717 ;
+  reg [2:0] \$717 ;
   wire \$718 ;
   wire \$719 ;
   wire \$72 ;
   wire \$720 ;
   wire \$721 ;
-  reg [2:0] \$722 ;
-  wire [6:0] \$723 ;
+  wire \$722 ;
+  wire \$723 ;
   wire [6:0] \$724 ;
-  wire \$725 ;
+  wire [6:0] \$725 ;
   wire \$726 ;
   wire \$727 ;
   wire \$728 ;
@@ -8846,37 +9238,37 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$731 ;
   wire \$732 ;
   wire \$733 ;
-  reg [2:0] \$734 ;
-  wire [6:0] \$735 ;
-  wire [6:0] \$736 ;
+  wire \$734 ;
+  reg [2:0] \$735 ;
+  wire \$736 ;
   wire \$737 ;
   wire \$738 ;
   wire \$739 ;
-  reg [2:0] \$74 ;
+  wire \$74 ;
   wire \$740 ;
   wire \$741 ;
-  wire \$742 ;
-  wire \$743 ;
+  wire [6:0] \$742 ;
+  wire [6:0] \$743 ;
   wire \$744 ;
   wire \$745 ;
-  reg [2:0] \$746 ;
-  wire [6:0] \$747 ;
-  wire [6:0] \$748 ;
+  wire \$746 ;
+  wire \$747 ;
+  wire \$748 ;
   wire \$749 ;
-  wire [6:0] \$75 ;
+  wire \$75 ;
   wire \$750 ;
   wire \$751 ;
   wire \$752 ;
-  wire \$753 ;
+  reg [2:0] \$753 ;
   wire \$754 ;
   wire \$755 ;
   wire \$756 ;
   wire \$757 ;
-  reg [2:0] \$758 ;
-  wire [6:0] \$759 ;
+  wire \$758 ;
+  wire \$759 ;
   wire [6:0] \$76 ;
   wire [6:0] \$760 ;
-  wire \$761 ;
+  wire [6:0] \$761 ;
   wire \$762 ;
   wire \$763 ;
   wire \$764 ;
@@ -8885,58 +9277,58 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$767 ;
   wire \$768 ;
   wire \$769 ;
-  wire \$77 ;
-  reg [2:0] \$770 ;
-  wire [6:0] \$771 ;
-  wire [6:0] \$772 ;
+  wire [6:0] \$77 ;
+  wire \$770 ;
+  reg [2:0] \$771 ;
+  wire \$772 ;
   wire \$773 ;
   wire \$774 ;
   wire \$775 ;
   wire \$776 ;
   wire \$777 ;
-  wire \$778 ;
-  wire \$779 ;
+  wire [6:0] \$778 ;
+  wire [6:0] \$779 ;
   wire \$78 ;
   wire \$780 ;
-  wire [1:0] \$781 ;
-  wire [1:0] \$782 ;
-  wire [2:0] \$783 ;
-  wire [1:0] \$784 ;
-  wire [2:0] \$785 ;
-  wire [3:0] \$786 ;
+  wire \$781 ;
+  wire \$782 ;
+  wire \$783 ;
+  wire \$784 ;
+  wire \$785 ;
+  wire \$786 ;
   wire \$787 ;
   wire \$788 ;
-  wire \$789 ;
+  reg [2:0] \$789 ;
   wire \$79 ;
   wire \$790 ;
   wire \$791 ;
   wire \$792 ;
   wire \$793 ;
   wire \$794 ;
-  wire [1:0] \$795 ;
-  wire [1:0] \$796 ;
-  wire [2:0] \$797 ;
-  wire [1:0] \$798 ;
-  wire [2:0] \$799 ;
+  wire \$795 ;
+  wire [6:0] \$796 ;
+  wire [6:0] \$797 ;
+  wire \$798 ;
+  wire \$799 ;
   wire \$8 ;
   wire \$80 ;
-  wire [3:0] \$800 ;
+  wire \$800 ;
   wire \$801 ;
   wire \$802 ;
   wire \$803 ;
   wire \$804 ;
   wire \$805 ;
   wire \$806 ;
-  wire \$807 ;
+  reg [2:0] \$807 ;
   wire \$808 ;
-  wire [1:0] \$809 ;
+  wire \$809 ;
   wire \$81 ;
-  wire [1:0] \$810 ;
-  wire [2:0] \$811 ;
-  wire [1:0] \$812 ;
-  wire [2:0] \$813 ;
-  wire [3:0] \$814 ;
-  wire \$815 ;
+  wire \$810 ;
+  wire \$811 ;
+  wire \$812 ;
+  wire \$813 ;
+  wire [6:0] \$814 ;
+  wire [6:0] \$815 ;
   wire \$816 ;
   wire \$817 ;
   wire \$818 ;
@@ -8945,29 +9337,29 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$820 ;
   wire \$821 ;
   wire \$822 ;
-  wire [1:0] \$823 ;
-  wire [1:0] \$824 ;
-  wire [2:0] \$825 ;
-  wire [1:0] \$826 ;
-  wire [2:0] \$827 ;
-  wire [3:0] \$828 ;
+  wire \$823 ;
+  wire \$824 ;
+  reg [2:0] \$825 ;
+  wire \$826 ;
+  wire \$827 ;
+  wire \$828 ;
   wire \$829 ;
   wire \$83 ;
   wire \$830 ;
   wire \$831 ;
-  wire \$832 ;
-  wire \$833 ;
+  wire [6:0] \$832 ;
+  wire [6:0] \$833 ;
   wire \$834 ;
   wire \$835 ;
   wire \$836 ;
-  wire [1:0] \$837 ;
-  wire [1:0] \$838 ;
-  wire [2:0] \$839 ;
+  wire \$837 ;
+  wire \$838 ;
+  wire \$839 ;
   wire \$84 ;
-  wire [1:0] \$840 ;
-  wire [2:0] \$841 ;
-  wire [3:0] \$842 ;
-  wire \$843 ;
+  wire \$840 ;
+  wire \$841 ;
+  wire \$842 ;
+  reg [2:0] \$843 ;
   wire \$844 ;
   wire \$845 ;
   wire \$846 ;
@@ -8975,29 +9367,29 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$848 ;
   wire \$849 ;
   wire \$85 ;
-  wire \$850 ;
-  wire [1:0] \$851 ;
-  wire [1:0] \$852 ;
-  wire [2:0] \$853 ;
-  wire [1:0] \$854 ;
-  wire [2:0] \$855 ;
-  wire [3:0] \$856 ;
+  wire [6:0] \$850 ;
+  wire [6:0] \$851 ;
+  wire \$852 ;
+  wire \$853 ;
+  wire \$854 ;
+  wire \$855 ;
+  wire \$856 ;
   wire \$857 ;
   wire \$858 ;
   wire \$859 ;
-  reg [2:0] \$86 ;
+  wire \$86 ;
   wire \$860 ;
-  wire \$861 ;
+  reg [2:0] \$861 ;
   wire \$862 ;
   wire \$863 ;
   wire \$864 ;
-  wire [1:0] \$865 ;
-  wire [1:0] \$866 ;
-  wire [2:0] \$867 ;
-  wire [1:0] \$868 ;
-  wire [2:0] \$869 ;
-  wire [6:0] \$87 ;
-  wire [3:0] \$870 ;
+  wire \$865 ;
+  wire \$866 ;
+  wire \$867 ;
+  wire [6:0] \$868 ;
+  wire [6:0] \$869 ;
+  reg [2:0] \$87 ;
+  wire \$870 ;
   wire \$871 ;
   wire \$872 ;
   wire \$873 ;
@@ -9006,28 +9398,28 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$876 ;
   wire \$877 ;
   wire \$878 ;
-  wire [1:0] \$879 ;
-  wire [6:0] \$88 ;
-  wire [1:0] \$880 ;
-  wire [2:0] \$881 ;
-  wire [1:0] \$882 ;
-  wire [2:0] \$883 ;
-  wire [3:0] \$884 ;
+  reg [2:0] \$879 ;
+  wire \$88 ;
+  wire \$880 ;
+  wire \$881 ;
+  wire \$882 ;
+  wire \$883 ;
+  wire \$884 ;
   wire \$885 ;
-  wire \$886 ;
-  wire \$887 ;
+  wire [6:0] \$886 ;
+  wire [6:0] \$887 ;
   wire \$888 ;
   wire \$889 ;
   wire \$89 ;
   wire \$890 ;
   wire \$891 ;
   wire \$892 ;
-  wire [1:0] \$893 ;
-  wire [1:0] \$894 ;
-  wire [2:0] \$895 ;
-  wire [1:0] \$896 ;
-  wire [2:0] \$897 ;
-  wire [3:0] \$898 ;
+  wire \$893 ;
+  wire \$894 ;
+  wire \$895 ;
+  wire \$896 ;
+  reg [2:0] \$897 ;
+  wire \$898 ;
   wire \$899 ;
   wire \$9 ;
   wire \$90 ;
@@ -9035,31 +9427,31 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$901 ;
   wire \$902 ;
   wire \$903 ;
-  wire \$904 ;
-  wire \$905 ;
+  wire [6:0] \$904 ;
+  wire [6:0] \$905 ;
   wire \$906 ;
-  wire [1:0] \$907 ;
-  wire [1:0] \$908 ;
-  wire [2:0] \$909 ;
+  wire \$907 ;
+  wire \$908 ;
+  wire \$909 ;
   wire \$91 ;
-  wire [1:0] \$910 ;
-  wire [2:0] \$911 ;
-  wire [3:0] \$912 ;
+  wire \$910 ;
+  wire \$911 ;
+  wire \$912 ;
   wire \$913 ;
   wire \$914 ;
-  wire \$915 ;
+  reg [2:0] \$915 ;
   wire \$916 ;
   wire \$917 ;
   wire \$918 ;
   wire \$919 ;
   wire \$92 ;
   wire \$920 ;
-  wire [1:0] \$921 ;
-  wire [1:0] \$922 ;
-  wire [2:0] \$923 ;
-  wire [1:0] \$924 ;
-  wire [2:0] \$925 ;
-  wire [3:0] \$926 ;
+  wire \$921 ;
+  wire [6:0] \$922 ;
+  wire [6:0] \$923 ;
+  wire \$924 ;
+  wire \$925 ;
+  wire \$926 ;
   wire \$927 ;
   wire \$928 ;
   wire \$929 ;
@@ -9067,16 +9459,16 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$930 ;
   wire \$931 ;
   wire \$932 ;
-  wire \$933 ;
+  reg [2:0] \$933 ;
   wire \$934 ;
-  wire [1:0] \$935 ;
-  wire [1:0] \$936 ;
-  wire [2:0] \$937 ;
-  wire [1:0] \$938 ;
-  wire [2:0] \$939 ;
-  wire \$94 ;
-  wire [3:0] \$940 ;
-  wire \$941 ;
+  wire \$935 ;
+  wire \$936 ;
+  wire \$937 ;
+  wire \$938 ;
+  wire \$939 ;
+  wire [6:0] \$94 ;
+  wire [6:0] \$940 ;
+  wire [6:0] \$941 ;
   wire \$942 ;
   wire \$943 ;
   wire \$944 ;
@@ -9084,29 +9476,29 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$946 ;
   wire \$947 ;
   wire \$948 ;
-  wire [1:0] \$949 ;
-  wire \$95 ;
-  wire [1:0] \$950 ;
-  wire [2:0] \$951 ;
-  wire [1:0] \$952 ;
-  wire [2:0] \$953 ;
-  wire [3:0] \$954 ;
+  wire \$949 ;
+  wire [6:0] \$95 ;
+  wire \$950 ;
+  reg [2:0] \$951 ;
+  wire \$952 ;
+  wire \$953 ;
+  wire \$954 ;
   wire \$955 ;
   wire \$956 ;
   wire \$957 ;
-  wire \$958 ;
-  wire \$959 ;
+  wire [6:0] \$958 ;
+  wire [6:0] \$959 ;
   wire \$96 ;
   wire \$960 ;
   wire \$961 ;
   wire \$962 ;
-  wire [1:0] \$963 ;
-  wire [1:0] \$964 ;
-  wire [2:0] \$965 ;
-  wire [1:0] \$966 ;
-  wire [2:0] \$967 ;
-  wire [3:0] \$968 ;
-  wire \$969 ;
+  wire \$963 ;
+  wire \$964 ;
+  wire \$965 ;
+  wire \$966 ;
+  wire \$967 ;
+  wire \$968 ;
+  reg [2:0] \$969 ;
   wire \$97 ;
   wire \$970 ;
   wire \$971 ;
@@ -9114,29 +9506,29 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$973 ;
   wire \$974 ;
   wire \$975 ;
-  wire \$976 ;
-  wire [1:0] \$977 ;
-  wire [1:0] \$978 ;
-  wire [2:0] \$979 ;
-  reg [2:0] \$98 ;
-  wire [1:0] \$980 ;
-  wire [2:0] \$981 ;
-  wire [3:0] \$982 ;
+  wire [6:0] \$976 ;
+  wire [6:0] \$977 ;
+  wire \$978 ;
+  wire \$979 ;
+  wire \$98 ;
+  wire \$980 ;
+  wire \$981 ;
+  wire \$982 ;
   wire \$983 ;
   wire \$984 ;
   wire \$985 ;
   wire \$986 ;
-  wire \$987 ;
+  reg [2:0] \$987 ;
   wire \$988 ;
   wire \$989 ;
-  wire [6:0] \$99 ;
+  wire \$99 ;
   wire \$990 ;
-  wire [1:0] \$991 ;
-  wire [1:0] \$992 ;
-  wire [2:0] \$993 ;
-  wire [1:0] \$994 ;
-  wire [2:0] \$995 ;
-  wire [3:0] \$996 ;
+  wire \$991 ;
+  wire \$992 ;
+  wire \$993 ;
+  wire [6:0] \$994 ;
+  wire [6:0] \$995 ;
+  wire \$996 ;
   wire \$997 ;
   wire \$998 ;
   wire \$999 ;
@@ -9153,76 +9545,77 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire [63:0] cmp;
   reg [63:0] cmp_sync0 = 64'h0000000000000000;
   reg [63:0] cmp_sync1 = 64'h0000000000000000;
-  reg [3:0] coarse0 = 4'h0;
-  reg [3:0] coarse1 = 4'h0;
-  reg [3:0] coarse10 = 4'h0;
-  reg [3:0] coarse11 = 4'h0;
-  reg [3:0] coarse12 = 4'h0;
-  reg [3:0] coarse13 = 4'h0;
-  reg [3:0] coarse14 = 4'h0;
-  reg [3:0] coarse15 = 4'h0;
-  reg [3:0] coarse16 = 4'h0;
-  reg [3:0] coarse17 = 4'h0;
-  reg [3:0] coarse18 = 4'h0;
-  reg [3:0] coarse19 = 4'h0;
-  reg [3:0] coarse2 = 4'h0;
-  reg [3:0] coarse20 = 4'h0;
-  reg [3:0] coarse21 = 4'h0;
-  reg [3:0] coarse22 = 4'h0;
-  reg [3:0] coarse23 = 4'h0;
-  reg [3:0] coarse24 = 4'h0;
-  reg [3:0] coarse25 = 4'h0;
-  reg [3:0] coarse26 = 4'h0;
-  reg [3:0] coarse27 = 4'h0;
-  reg [3:0] coarse28 = 4'h0;
-  reg [3:0] coarse29 = 4'h0;
-  reg [3:0] coarse3 = 4'h0;
-  reg [3:0] coarse30 = 4'h0;
-  reg [3:0] coarse31 = 4'h0;
-  reg [3:0] coarse32 = 4'h0;
-  reg [3:0] coarse33 = 4'h0;
-  reg [3:0] coarse34 = 4'h0;
-  reg [3:0] coarse35 = 4'h0;
-  reg [3:0] coarse36 = 4'h0;
-  reg [3:0] coarse37 = 4'h0;
-  reg [3:0] coarse38 = 4'h0;
-  reg [3:0] coarse39 = 4'h0;
-  reg [3:0] coarse4 = 4'h0;
-  reg [3:0] coarse40 = 4'h0;
-  reg [3:0] coarse41 = 4'h0;
-  reg [3:0] coarse42 = 4'h0;
-  reg [3:0] coarse43 = 4'h0;
-  reg [3:0] coarse44 = 4'h0;
-  reg [3:0] coarse45 = 4'h0;
-  reg [3:0] coarse46 = 4'h0;
-  reg [3:0] coarse47 = 4'h0;
-  reg [3:0] coarse48 = 4'h0;
-  reg [3:0] coarse49 = 4'h0;
-  reg [3:0] coarse5 = 4'h0;
-  reg [3:0] coarse50 = 4'h0;
-  reg [3:0] coarse51 = 4'h0;
-  reg [3:0] coarse52 = 4'h0;
-  reg [3:0] coarse53 = 4'h0;
-  reg [3:0] coarse54 = 4'h0;
-  reg [3:0] coarse55 = 4'h0;
-  reg [3:0] coarse56 = 4'h0;
-  reg [3:0] coarse57 = 4'h0;
-  reg [3:0] coarse58 = 4'h0;
-  reg [3:0] coarse59 = 4'h0;
-  reg [3:0] coarse6 = 4'h0;
-  reg [3:0] coarse60 = 4'h0;
-  reg [3:0] coarse61 = 4'h0;
-  reg [3:0] coarse62 = 4'h0;
-  reg [3:0] coarse63 = 4'h0;
-  reg [3:0] coarse7 = 4'h0;
-  reg [3:0] coarse8 = 4'h0;
-  reg [3:0] coarse9 = 4'h0;
+  reg [3:0] coarse_gray0 = 4'h0;
+  reg [3:0] coarse_gray1 = 4'h0;
+  reg [3:0] coarse_gray10 = 4'h0;
+  reg [3:0] coarse_gray11 = 4'h0;
+  reg [3:0] coarse_gray12 = 4'h0;
+  reg [3:0] coarse_gray13 = 4'h0;
+  reg [3:0] coarse_gray14 = 4'h0;
+  reg [3:0] coarse_gray15 = 4'h0;
+  reg [3:0] coarse_gray16 = 4'h0;
+  reg [3:0] coarse_gray17 = 4'h0;
+  reg [3:0] coarse_gray18 = 4'h0;
+  reg [3:0] coarse_gray19 = 4'h0;
+  reg [3:0] coarse_gray2 = 4'h0;
+  reg [3:0] coarse_gray20 = 4'h0;
+  reg [3:0] coarse_gray21 = 4'h0;
+  reg [3:0] coarse_gray22 = 4'h0;
+  reg [3:0] coarse_gray23 = 4'h0;
+  reg [3:0] coarse_gray24 = 4'h0;
+  reg [3:0] coarse_gray25 = 4'h0;
+  reg [3:0] coarse_gray26 = 4'h0;
+  reg [3:0] coarse_gray27 = 4'h0;
+  reg [3:0] coarse_gray28 = 4'h0;
+  reg [3:0] coarse_gray29 = 4'h0;
+  reg [3:0] coarse_gray3 = 4'h0;
+  reg [3:0] coarse_gray30 = 4'h0;
+  reg [3:0] coarse_gray31 = 4'h0;
+  reg [3:0] coarse_gray32 = 4'h0;
+  reg [3:0] coarse_gray33 = 4'h0;
+  reg [3:0] coarse_gray34 = 4'h0;
+  reg [3:0] coarse_gray35 = 4'h0;
+  reg [3:0] coarse_gray36 = 4'h0;
+  reg [3:0] coarse_gray37 = 4'h0;
+  reg [3:0] coarse_gray38 = 4'h0;
+  reg [3:0] coarse_gray39 = 4'h0;
+  reg [3:0] coarse_gray4 = 4'h0;
+  reg [3:0] coarse_gray40 = 4'h0;
+  reg [3:0] coarse_gray41 = 4'h0;
+  reg [3:0] coarse_gray42 = 4'h0;
+  reg [3:0] coarse_gray43 = 4'h0;
+  reg [3:0] coarse_gray44 = 4'h0;
+  reg [3:0] coarse_gray45 = 4'h0;
+  reg [3:0] coarse_gray46 = 4'h0;
+  reg [3:0] coarse_gray47 = 4'h0;
+  reg [3:0] coarse_gray48 = 4'h0;
+  reg [3:0] coarse_gray49 = 4'h0;
+  reg [3:0] coarse_gray5 = 4'h0;
+  reg [3:0] coarse_gray50 = 4'h0;
+  reg [3:0] coarse_gray51 = 4'h0;
+  reg [3:0] coarse_gray52 = 4'h0;
+  reg [3:0] coarse_gray53 = 4'h0;
+  reg [3:0] coarse_gray54 = 4'h0;
+  reg [3:0] coarse_gray55 = 4'h0;
+  reg [3:0] coarse_gray56 = 4'h0;
+  reg [3:0] coarse_gray57 = 4'h0;
+  reg [3:0] coarse_gray58 = 4'h0;
+  reg [3:0] coarse_gray59 = 4'h0;
+  reg [3:0] coarse_gray6 = 4'h0;
+  reg [3:0] coarse_gray60 = 4'h0;
+  reg [3:0] coarse_gray61 = 4'h0;
+  reg [3:0] coarse_gray62 = 4'h0;
+  reg [3:0] coarse_gray63 = 4'h0;
+  reg [3:0] coarse_gray7 = 4'h0;
+  reg [3:0] coarse_gray8 = 4'h0;
+  reg [3:0] coarse_gray9 = 4'h0;
   input code_early;
   wire code_early;
   output [63:0] code_enable;
   wire [63:0] code_enable;
   input [3:0] code_now;
   wire [3:0] code_now;
+  wire [3:0] code_now_gray;
   output [447:0] codes;
   wire [447:0] codes;
   reg early0 = 1'h0;
@@ -9555,2492 +9948,2877 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   reg [2:0] ones8 = 3'h0;
   reg [2:0] ones9 = 3'h0;
   wire [63:0] overflow;
-  input [2:0] \port$3816$0 ;
-  wire [2:0] \port$3816$0 ;
-  input [2:0] \port$3818$0 ;
-  wire [2:0] \port$3818$0 ;
-  input [2:0] \port$3820$0 ;
-  wire [2:0] \port$3820$0 ;
-  input [2:0] \port$3822$0 ;
-  wire [2:0] \port$3822$0 ;
-  input [2:0] \port$3824$0 ;
-  wire [2:0] \port$3824$0 ;
-  input [2:0] \port$3826$0 ;
-  wire [2:0] \port$3826$0 ;
-  input [2:0] \port$3828$0 ;
-  wire [2:0] \port$3828$0 ;
-  input [2:0] \port$3830$0 ;
-  wire [2:0] \port$3830$0 ;
+  input [2:0] \port$4208$0 ;
+  wire [2:0] \port$4208$0 ;
+  input [2:0] \port$4210$0 ;
+  wire [2:0] \port$4210$0 ;
+  input [2:0] \port$4212$0 ;
+  wire [2:0] \port$4212$0 ;
+  input [2:0] \port$4214$0 ;
+  wire [2:0] \port$4214$0 ;
+  input [2:0] \port$4216$0 ;
+  wire [2:0] \port$4216$0 ;
+  input [2:0] \port$4218$0 ;
+  wire [2:0] \port$4218$0 ;
+  input [2:0] \port$4220$0 ;
+  wire [2:0] \port$4220$0 ;
+  input [2:0] \port$4222$0 ;
+  wire [2:0] \port$4222$0 ;
   (* init = 1'h0 *)
-  output \port$4303$0 ;
-  wire \port$4303$0 ;
+  output \port$4695$0 ;
+  wire \port$4695$0 ;
   (* init = 1'h0 *)
-  output \port$4305$0 ;
-  wire \port$4305$0 ;
+  output \port$4697$0 ;
+  wire \port$4697$0 ;
   (* init = 1'h0 *)
-  output \port$4307$0 ;
-  wire \port$4307$0 ;
+  output \port$4699$0 ;
+  wire \port$4699$0 ;
   (* init = 1'h0 *)
-  output \port$4309$0 ;
-  wire \port$4309$0 ;
+  output \port$4701$0 ;
+  wire \port$4701$0 ;
   (* init = 1'h0 *)
-  output \port$4311$0 ;
-  wire \port$4311$0 ;
+  output \port$4703$0 ;
+  wire \port$4703$0 ;
   (* init = 1'h0 *)
-  output \port$4313$0 ;
-  wire \port$4313$0 ;
+  output \port$4705$0 ;
+  wire \port$4705$0 ;
   (* init = 1'h0 *)
-  output \port$4315$0 ;
-  wire \port$4315$0 ;
+  output \port$4707$0 ;
+  wire \port$4707$0 ;
   (* init = 1'h0 *)
-  output \port$4317$0 ;
-  wire \port$4317$0 ;
+  output \port$4709$0 ;
+  wire \port$4709$0 ;
   (* init = 1'h0 *)
-  output \port$4319$0 ;
-  wire \port$4319$0 ;
+  output \port$4711$0 ;
+  wire \port$4711$0 ;
   (* init = 1'h0 *)
-  output \port$4321$0 ;
-  wire \port$4321$0 ;
+  output \port$4713$0 ;
+  wire \port$4713$0 ;
   (* init = 1'h0 *)
-  output \port$4323$0 ;
-  wire \port$4323$0 ;
+  output \port$4715$0 ;
+  wire \port$4715$0 ;
   (* init = 1'h0 *)
-  output \port$4325$0 ;
-  wire \port$4325$0 ;
+  output \port$4717$0 ;
+  wire \port$4717$0 ;
   (* init = 1'h0 *)
-  output \port$4327$0 ;
-  wire \port$4327$0 ;
+  output \port$4719$0 ;
+  wire \port$4719$0 ;
   (* init = 1'h0 *)
-  output \port$4329$0 ;
-  wire \port$4329$0 ;
+  output \port$4721$0 ;
+  wire \port$4721$0 ;
   (* init = 1'h0 *)
-  output \port$4331$0 ;
-  wire \port$4331$0 ;
+  output \port$4723$0 ;
+  wire \port$4723$0 ;
   (* init = 1'h0 *)
-  output \port$4333$0 ;
-  wire \port$4333$0 ;
+  output \port$4725$0 ;
+  wire \port$4725$0 ;
   (* init = 1'h0 *)
-  output \port$4335$0 ;
-  wire \port$4335$0 ;
+  output \port$4727$0 ;
+  wire \port$4727$0 ;
   (* init = 1'h0 *)
-  output \port$4337$0 ;
-  wire \port$4337$0 ;
+  output \port$4729$0 ;
+  wire \port$4729$0 ;
   (* init = 1'h0 *)
-  output \port$4339$0 ;
-  wire \port$4339$0 ;
+  output \port$4731$0 ;
+  wire \port$4731$0 ;
   (* init = 1'h0 *)
-  output \port$4341$0 ;
-  wire \port$4341$0 ;
+  output \port$4733$0 ;
+  wire \port$4733$0 ;
   (* init = 1'h0 *)
-  output \port$4343$0 ;
-  wire \port$4343$0 ;
+  output \port$4735$0 ;
+  wire \port$4735$0 ;
   (* init = 1'h0 *)
-  output \port$4345$0 ;
-  wire \port$4345$0 ;
+  output \port$4737$0 ;
+  wire \port$4737$0 ;
   (* init = 1'h0 *)
-  output \port$4347$0 ;
-  wire \port$4347$0 ;
+  output \port$4739$0 ;
+  wire \port$4739$0 ;
   (* init = 1'h0 *)
-  output \port$4349$0 ;
-  wire \port$4349$0 ;
+  output \port$4741$0 ;
+  wire \port$4741$0 ;
   (* init = 1'h0 *)
-  output \port$4351$0 ;
-  wire \port$4351$0 ;
+  output \port$4743$0 ;
+  wire \port$4743$0 ;
   (* init = 1'h0 *)
-  output \port$4353$0 ;
-  wire \port$4353$0 ;
+  output \port$4745$0 ;
+  wire \port$4745$0 ;
   (* init = 1'h0 *)
-  output \port$4355$0 ;
-  wire \port$4355$0 ;
+  output \port$4747$0 ;
+  wire \port$4747$0 ;
   (* init = 1'h0 *)
-  output \port$4357$0 ;
-  wire \port$4357$0 ;
+  output \port$4749$0 ;
+  wire \port$4749$0 ;
   (* init = 1'h0 *)
-  output \port$4359$0 ;
-  wire \port$4359$0 ;
+  output \port$4751$0 ;
+  wire \port$4751$0 ;
   (* init = 1'h0 *)
-  output \port$4361$0 ;
-  wire \port$4361$0 ;
+  output \port$4753$0 ;
+  wire \port$4753$0 ;
   (* init = 1'h0 *)
-  output \port$4363$0 ;
-  wire \port$4363$0 ;
+  output \port$4755$0 ;
+  wire \port$4755$0 ;
   (* init = 1'h0 *)
-  output \port$4365$0 ;
-  wire \port$4365$0 ;
+  output \port$4757$0 ;
+  wire \port$4757$0 ;
   (* init = 1'h0 *)
-  output \port$4367$0 ;
-  wire \port$4367$0 ;
+  output \port$4759$0 ;
+  wire \port$4759$0 ;
   (* init = 1'h0 *)
-  output \port$4369$0 ;
-  wire \port$4369$0 ;
+  output \port$4761$0 ;
+  wire \port$4761$0 ;
   (* init = 1'h0 *)
-  output \port$4371$0 ;
-  wire \port$4371$0 ;
+  output \port$4763$0 ;
+  wire \port$4763$0 ;
   (* init = 1'h0 *)
-  output \port$4373$0 ;
-  wire \port$4373$0 ;
+  output \port$4765$0 ;
+  wire \port$4765$0 ;
   (* init = 1'h0 *)
-  output \port$4375$0 ;
-  wire \port$4375$0 ;
+  output \port$4767$0 ;
+  wire \port$4767$0 ;
   (* init = 1'h0 *)
-  output \port$4377$0 ;
-  wire \port$4377$0 ;
+  output \port$4769$0 ;
+  wire \port$4769$0 ;
   (* init = 1'h0 *)
-  output \port$4379$0 ;
-  wire \port$4379$0 ;
+  output \port$4771$0 ;
+  wire \port$4771$0 ;
   (* init = 1'h0 *)
-  output \port$4381$0 ;
-  wire \port$4381$0 ;
+  output \port$4773$0 ;
+  wire \port$4773$0 ;
   (* init = 1'h0 *)
-  output \port$4383$0 ;
-  wire \port$4383$0 ;
+  output \port$4775$0 ;
+  wire \port$4775$0 ;
   (* init = 1'h0 *)
-  output \port$4385$0 ;
-  wire \port$4385$0 ;
+  output \port$4777$0 ;
+  wire \port$4777$0 ;
   (* init = 1'h0 *)
-  output \port$4387$0 ;
-  wire \port$4387$0 ;
+  output \port$4779$0 ;
+  wire \port$4779$0 ;
   (* init = 1'h0 *)
-  output \port$4389$0 ;
-  wire \port$4389$0 ;
+  output \port$4781$0 ;
+  wire \port$4781$0 ;
   (* init = 1'h0 *)
-  output \port$4391$0 ;
-  wire \port$4391$0 ;
+  output \port$4783$0 ;
+  wire \port$4783$0 ;
   (* init = 1'h0 *)
-  output \port$4393$0 ;
-  wire \port$4393$0 ;
+  output \port$4785$0 ;
+  wire \port$4785$0 ;
   (* init = 1'h0 *)
-  output \port$4395$0 ;
-  wire \port$4395$0 ;
+  output \port$4787$0 ;
+  wire \port$4787$0 ;
   (* init = 1'h0 *)
-  output \port$4397$0 ;
-  wire \port$4397$0 ;
+  output \port$4789$0 ;
+  wire \port$4789$0 ;
   (* init = 1'h0 *)
-  output \port$4399$0 ;
-  wire \port$4399$0 ;
+  output \port$4791$0 ;
+  wire \port$4791$0 ;
   (* init = 1'h0 *)
-  output \port$4401$0 ;
-  wire \port$4401$0 ;
+  output \port$4793$0 ;
+  wire \port$4793$0 ;
   (* init = 1'h0 *)
-  output \port$4403$0 ;
-  wire \port$4403$0 ;
+  output \port$4795$0 ;
+  wire \port$4795$0 ;
   (* init = 1'h0 *)
-  output \port$4405$0 ;
-  wire \port$4405$0 ;
+  output \port$4797$0 ;
+  wire \port$4797$0 ;
   (* init = 1'h0 *)
-  output \port$4407$0 ;
-  wire \port$4407$0 ;
+  output \port$4799$0 ;
+  wire \port$4799$0 ;
   (* init = 1'h0 *)
-  output \port$4409$0 ;
-  wire \port$4409$0 ;
+  output \port$4801$0 ;
+  wire \port$4801$0 ;
   (* init = 1'h0 *)
-  output \port$4411$0 ;
-  wire \port$4411$0 ;
+  output \port$4803$0 ;
+  wire \port$4803$0 ;
   (* init = 1'h0 *)
-  output \port$4413$0 ;
-  wire \port$4413$0 ;
+  output \port$4805$0 ;
+  wire \port$4805$0 ;
   (* init = 1'h0 *)
-  output \port$4415$0 ;
-  wire \port$4415$0 ;
+  output \port$4807$0 ;
+  wire \port$4807$0 ;
   (* init = 1'h0 *)
-  output \port$4417$0 ;
-  wire \port$4417$0 ;
+  output \port$4809$0 ;
+  wire \port$4809$0 ;
   (* init = 1'h0 *)
-  output \port$4419$0 ;
-  wire \port$4419$0 ;
+  output \port$4811$0 ;
+  wire \port$4811$0 ;
   (* init = 1'h0 *)
-  output \port$4421$0 ;
-  wire \port$4421$0 ;
+  output \port$4813$0 ;
+  wire \port$4813$0 ;
   (* init = 1'h0 *)
-  output \port$4423$0 ;
-  wire \port$4423$0 ;
+  output \port$4815$0 ;
+  wire \port$4815$0 ;
   (* init = 1'h0 *)
-  output \port$4425$0 ;
-  wire \port$4425$0 ;
+  output \port$4817$0 ;
+  wire \port$4817$0 ;
   (* init = 1'h0 *)
-  output \port$4427$0 ;
-  wire \port$4427$0 ;
+  output \port$4819$0 ;
+  wire \port$4819$0 ;
   (* init = 1'h0 *)
-  output \port$4429$0 ;
-  wire \port$4429$0 ;
+  output \port$4821$0 ;
+  wire \port$4821$0 ;
   wire rst;
   reg started = 1'h0;
   input window_end;
   wire window_end;
   assign \$1  = \$signal  ^ clear;
   assign \$2  = started | clear;
-  assign \$3  = { \$1800 , \$1798 , \$1796 , \$1794 , \$1792 , \$1790 , \$1788 , \$1786 , \$1784 , \$1782 , \$1780 , \$1778 , \$1776 , \$1774 , \$1772 , \$1770 , \$1768 , \$1766 , \$1764 , \$1762 , \$1760 , \$1758 , \$1756 , \$1754 , \$1752 , \$1750 , \$1748 , \$1746 , \$1744 , \$1742 , \$1740 , \$1738 , \$1736 , \$1734 , \$1732 , \$1730 , \$1728 , \$1726 , \$1724 , \$1722 , \$1720 , \$1718 , \$1716 , \$1714 , \$1712 , \$1710 , \$1708 , \$1706 , \$1704 , \$1702 , \$1700 , \$1698 , \$1696 , \$1694 , \$1692 , \$1690 , \$1688 , \$1686 , \$1684 , \$1682 , \$1680 , \$1678 , \$1676 , \$1674  } ^ { \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal  };
+  assign \$3  = { \$2185 , \$2183 , \$2181 , \$2179 , \$2177 , \$2175 , \$2173 , \$2171 , \$2169 , \$2167 , \$2165 , \$2163 , \$2161 , \$2159 , \$2157 , \$2155 , \$2153 , \$2151 , \$2149 , \$2147 , \$2145 , \$2143 , \$2141 , \$2139 , \$2137 , \$2135 , \$2133 , \$2131 , \$2129 , \$2127 , \$2125 , \$2123 , \$2121 , \$2119 , \$2117 , \$2115 , \$2113 , \$2111 , \$2109 , \$2107 , \$2105 , \$2103 , \$2101 , \$2099 , \$2097 , \$2095 , \$2093 , \$2091 , \$2089 , \$2087 , \$2085 , \$2083 , \$2081 , \$2079 , \$2077 , \$2075 , \$2073 , \$2071 , \$2069 , \$2067 , \$2065 , \$2063 , \$2061 , \$2059  } ^ { \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal  };
   assign \$4  = ~ \$3 ;
   assign fired = \$4  & { started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started };
   assign all_fired = & fired;
-  assign \$5  = ~ fired[0];
-  assign \$6  = \$5  & capture;
-  assign \$7  = \$6  & cmp_sync1[0];
-  assign \$8  = ~ fired[0];
-  assign \$9  = capture & cmp_sync1[0];
-  assign \$10  = ~ \$9 ;
-  assign \$11  = \$8  & \$10 ;
-  assign \$12  = \$11  & window_end;
-  assign \$13  = \$7  | \$12 ;
-  assign \$15  = early0 ? 7'h00 : { coarse0, \$14  };
-  assign \$16  = \$1805  ? 7'h7f : \$15 ;
-  assign \$17  = ~ fired[1];
-  assign \$18  = \$17  & capture;
-  assign \$19  = \$18  & cmp_sync1[1];
-  assign \$20  = ~ fired[1];
-  assign \$21  = capture & cmp_sync1[1];
-  assign \$22  = ~ \$21 ;
-  assign \$23  = \$20  & \$22 ;
-  assign \$24  = \$23  & window_end;
-  assign \$25  = \$19  | \$24 ;
-  assign \$27  = early1 ? 7'h00 : { coarse1, \$26  };
-  assign \$28  = \$1807  ? 7'h7f : \$27 ;
-  assign \$29  = ~ fired[2];
-  assign \$30  = \$29  & capture;
-  assign \$31  = \$30  & cmp_sync1[2];
-  assign \$32  = ~ fired[2];
-  assign \$33  = capture & cmp_sync1[2];
-  assign \$34  = ~ \$33 ;
-  assign \$35  = \$32  & \$34 ;
-  assign \$36  = \$35  & window_end;
-  assign \$37  = \$31  | \$36 ;
-  assign \$39  = early2 ? 7'h00 : { coarse2, \$38  };
-  assign \$40  = \$1809  ? 7'h7f : \$39 ;
-  assign \$41  = ~ fired[3];
-  assign \$42  = \$41  & capture;
-  assign \$43  = \$42  & cmp_sync1[3];
-  assign \$44  = ~ fired[3];
-  assign \$45  = capture & cmp_sync1[3];
-  assign \$46  = ~ \$45 ;
-  assign \$47  = \$44  & \$46 ;
-  assign \$48  = \$47  & window_end;
-  assign \$49  = \$43  | \$48 ;
-  assign \$51  = early3 ? 7'h00 : { coarse3, \$50  };
-  assign \$52  = \$1811  ? 7'h7f : \$51 ;
-  assign \$53  = ~ fired[4];
-  assign \$54  = \$53  & capture;
-  assign \$55  = \$54  & cmp_sync1[4];
-  assign \$56  = ~ fired[4];
-  assign \$57  = capture & cmp_sync1[4];
-  assign \$58  = ~ \$57 ;
-  assign \$59  = \$56  & \$58 ;
-  assign \$60  = \$59  & window_end;
-  assign \$61  = \$55  | \$60 ;
-  assign \$63  = early4 ? 7'h00 : { coarse4, \$62  };
-  assign \$64  = \$1813  ? 7'h7f : \$63 ;
-  assign \$65  = ~ fired[5];
-  assign \$66  = \$65  & capture;
-  assign \$67  = \$66  & cmp_sync1[5];
-  assign \$68  = ~ fired[5];
-  assign \$69  = capture & cmp_sync1[5];
-  assign \$70  = ~ \$69 ;
-  assign \$71  = \$68  & \$70 ;
-  assign \$72  = \$71  & window_end;
-  assign \$73  = \$67  | \$72 ;
-  assign \$75  = early5 ? 7'h00 : { coarse5, \$74  };
-  assign \$76  = \$1815  ? 7'h7f : \$75 ;
-  assign \$77  = ~ fired[6];
-  assign \$78  = \$77  & capture;
-  assign \$79  = \$78  & cmp_sync1[6];
-  assign \$80  = ~ fired[6];
-  assign \$81  = capture & cmp_sync1[6];
-  assign \$82  = ~ \$81 ;
-  assign \$83  = \$80  & \$82 ;
-  assign \$84  = \$83  & window_end;
-  assign \$85  = \$79  | \$84 ;
-  assign \$87  = early6 ? 7'h00 : { coarse6, \$86  };
-  assign \$88  = \$1817  ? 7'h7f : \$87 ;
-  assign \$89  = ~ fired[7];
-  assign \$90  = \$89  & capture;
-  assign \$91  = \$90  & cmp_sync1[7];
-  assign \$92  = ~ fired[7];
-  assign \$93  = capture & cmp_sync1[7];
-  assign \$94  = ~ \$93 ;
-  assign \$95  = \$92  & \$94 ;
-  assign \$96  = \$95  & window_end;
-  assign \$97  = \$91  | \$96 ;
-  assign \$99  = early7 ? 7'h00 : { coarse7, \$98  };
-  assign \$100  = \$1819  ? 7'h7f : \$99 ;
-  assign \$101  = ~ fired[8];
-  assign \$102  = \$101  & capture;
-  assign \$103  = \$102  & cmp_sync1[8];
-  assign \$104  = ~ fired[8];
-  assign \$105  = capture & cmp_sync1[8];
-  assign \$106  = ~ \$105 ;
-  assign \$107  = \$104  & \$106 ;
-  assign \$108  = \$107  & window_end;
-  assign \$109  = \$103  | \$108 ;
-  assign \$111  = early8 ? 7'h00 : { coarse8, \$110  };
-  assign \$112  = \$1821  ? 7'h7f : \$111 ;
-  assign \$113  = ~ fired[9];
-  assign \$114  = \$113  & capture;
-  assign \$115  = \$114  & cmp_sync1[9];
-  assign \$116  = ~ fired[9];
-  assign \$117  = capture & cmp_sync1[9];
-  assign \$118  = ~ \$117 ;
-  assign \$119  = \$116  & \$118 ;
-  assign \$120  = \$119  & window_end;
-  assign \$121  = \$115  | \$120 ;
-  assign \$123  = early9 ? 7'h00 : { coarse9, \$122  };
-  assign \$124  = \$1823  ? 7'h7f : \$123 ;
-  assign \$125  = ~ fired[10];
-  assign \$126  = \$125  & capture;
-  assign \$127  = \$126  & cmp_sync1[10];
-  assign \$128  = ~ fired[10];
-  assign \$129  = capture & cmp_sync1[10];
-  assign \$130  = ~ \$129 ;
-  assign \$131  = \$128  & \$130 ;
-  assign \$132  = \$131  & window_end;
-  assign \$133  = \$127  | \$132 ;
-  assign \$135  = early10 ? 7'h00 : { coarse10, \$134  };
-  assign \$136  = \$1825  ? 7'h7f : \$135 ;
-  assign \$137  = ~ fired[11];
-  assign \$138  = \$137  & capture;
-  assign \$139  = \$138  & cmp_sync1[11];
-  assign \$140  = ~ fired[11];
-  assign \$141  = capture & cmp_sync1[11];
-  assign \$142  = ~ \$141 ;
-  assign \$143  = \$140  & \$142 ;
-  assign \$144  = \$143  & window_end;
-  assign \$145  = \$139  | \$144 ;
-  assign \$147  = early11 ? 7'h00 : { coarse11, \$146  };
-  assign \$148  = \$1827  ? 7'h7f : \$147 ;
-  assign \$149  = ~ fired[12];
-  assign \$150  = \$149  & capture;
-  assign \$151  = \$150  & cmp_sync1[12];
-  assign \$152  = ~ fired[12];
-  assign \$153  = capture & cmp_sync1[12];
-  assign \$154  = ~ \$153 ;
-  assign \$155  = \$152  & \$154 ;
-  assign \$156  = \$155  & window_end;
-  assign \$157  = \$151  | \$156 ;
-  assign \$159  = early12 ? 7'h00 : { coarse12, \$158  };
-  assign \$160  = \$1829  ? 7'h7f : \$159 ;
-  assign \$161  = ~ fired[13];
-  assign \$162  = \$161  & capture;
-  assign \$163  = \$162  & cmp_sync1[13];
-  assign \$164  = ~ fired[13];
-  assign \$165  = capture & cmp_sync1[13];
-  assign \$166  = ~ \$165 ;
-  assign \$167  = \$164  & \$166 ;
-  assign \$168  = \$167  & window_end;
-  assign \$169  = \$163  | \$168 ;
-  assign \$171  = early13 ? 7'h00 : { coarse13, \$170  };
-  assign \$172  = \$1831  ? 7'h7f : \$171 ;
-  assign \$173  = ~ fired[14];
-  assign \$174  = \$173  & capture;
-  assign \$175  = \$174  & cmp_sync1[14];
-  assign \$176  = ~ fired[14];
-  assign \$177  = capture & cmp_sync1[14];
-  assign \$178  = ~ \$177 ;
-  assign \$179  = \$176  & \$178 ;
-  assign \$180  = \$179  & window_end;
-  assign \$181  = \$175  | \$180 ;
-  assign \$183  = early14 ? 7'h00 : { coarse14, \$182  };
-  assign \$184  = \$1833  ? 7'h7f : \$183 ;
-  assign \$185  = ~ fired[15];
-  assign \$186  = \$185  & capture;
-  assign \$187  = \$186  & cmp_sync1[15];
-  assign \$188  = ~ fired[15];
-  assign \$189  = capture & cmp_sync1[15];
-  assign \$190  = ~ \$189 ;
-  assign \$191  = \$188  & \$190 ;
-  assign \$192  = \$191  & window_end;
-  assign \$193  = \$187  | \$192 ;
-  assign \$195  = early15 ? 7'h00 : { coarse15, \$194  };
-  assign \$196  = \$1835  ? 7'h7f : \$195 ;
-  assign \$197  = ~ fired[16];
-  assign \$198  = \$197  & capture;
-  assign \$199  = \$198  & cmp_sync1[16];
-  assign \$200  = ~ fired[16];
-  assign \$201  = capture & cmp_sync1[16];
-  assign \$202  = ~ \$201 ;
-  assign \$203  = \$200  & \$202 ;
-  assign \$204  = \$203  & window_end;
-  assign \$205  = \$199  | \$204 ;
-  assign \$207  = early16 ? 7'h00 : { coarse16, \$206  };
-  assign \$208  = \$1837  ? 7'h7f : \$207 ;
-  assign \$209  = ~ fired[17];
-  assign \$210  = \$209  & capture;
-  assign \$211  = \$210  & cmp_sync1[17];
-  assign \$212  = ~ fired[17];
-  assign \$213  = capture & cmp_sync1[17];
-  assign \$214  = ~ \$213 ;
-  assign \$215  = \$212  & \$214 ;
-  assign \$216  = \$215  & window_end;
-  assign \$217  = \$211  | \$216 ;
-  assign \$219  = early17 ? 7'h00 : { coarse17, \$218  };
-  assign \$220  = \$1839  ? 7'h7f : \$219 ;
-  assign \$221  = ~ fired[18];
-  assign \$222  = \$221  & capture;
-  assign \$223  = \$222  & cmp_sync1[18];
-  assign \$224  = ~ fired[18];
-  assign \$225  = capture & cmp_sync1[18];
-  assign \$226  = ~ \$225 ;
-  assign \$227  = \$224  & \$226 ;
-  assign \$228  = \$227  & window_end;
-  assign \$229  = \$223  | \$228 ;
-  assign \$231  = early18 ? 7'h00 : { coarse18, \$230  };
-  assign \$232  = \$1841  ? 7'h7f : \$231 ;
-  assign \$233  = ~ fired[19];
-  assign \$234  = \$233  & capture;
-  assign \$235  = \$234  & cmp_sync1[19];
-  assign \$236  = ~ fired[19];
-  assign \$237  = capture & cmp_sync1[19];
-  assign \$238  = ~ \$237 ;
-  assign \$239  = \$236  & \$238 ;
-  assign \$240  = \$239  & window_end;
-  assign \$241  = \$235  | \$240 ;
-  assign \$243  = early19 ? 7'h00 : { coarse19, \$242  };
-  assign \$244  = \$1843  ? 7'h7f : \$243 ;
-  assign \$245  = ~ fired[20];
-  assign \$246  = \$245  & capture;
-  assign \$247  = \$246  & cmp_sync1[20];
-  assign \$248  = ~ fired[20];
-  assign \$249  = capture & cmp_sync1[20];
-  assign \$250  = ~ \$249 ;
-  assign \$251  = \$248  & \$250 ;
-  assign \$252  = \$251  & window_end;
-  assign \$253  = \$247  | \$252 ;
-  assign \$255  = early20 ? 7'h00 : { coarse20, \$254  };
-  assign \$256  = \$1845  ? 7'h7f : \$255 ;
-  assign \$257  = ~ fired[21];
-  assign \$258  = \$257  & capture;
-  assign \$259  = \$258  & cmp_sync1[21];
-  assign \$260  = ~ fired[21];
-  assign \$261  = capture & cmp_sync1[21];
-  assign \$262  = ~ \$261 ;
-  assign \$263  = \$260  & \$262 ;
-  assign \$264  = \$263  & window_end;
-  assign \$265  = \$259  | \$264 ;
-  assign \$267  = early21 ? 7'h00 : { coarse21, \$266  };
-  assign \$268  = \$1847  ? 7'h7f : \$267 ;
-  assign \$269  = ~ fired[22];
-  assign \$270  = \$269  & capture;
-  assign \$271  = \$270  & cmp_sync1[22];
-  assign \$272  = ~ fired[22];
-  assign \$273  = capture & cmp_sync1[22];
-  assign \$274  = ~ \$273 ;
-  assign \$275  = \$272  & \$274 ;
-  assign \$276  = \$275  & window_end;
-  assign \$277  = \$271  | \$276 ;
-  assign \$279  = early22 ? 7'h00 : { coarse22, \$278  };
-  assign \$280  = \$1849  ? 7'h7f : \$279 ;
-  assign \$281  = ~ fired[23];
-  assign \$282  = \$281  & capture;
-  assign \$283  = \$282  & cmp_sync1[23];
-  assign \$284  = ~ fired[23];
-  assign \$285  = capture & cmp_sync1[23];
-  assign \$286  = ~ \$285 ;
-  assign \$287  = \$284  & \$286 ;
-  assign \$288  = \$287  & window_end;
-  assign \$289  = \$283  | \$288 ;
-  assign \$291  = early23 ? 7'h00 : { coarse23, \$290  };
-  assign \$292  = \$1851  ? 7'h7f : \$291 ;
-  assign \$293  = ~ fired[24];
-  assign \$294  = \$293  & capture;
-  assign \$295  = \$294  & cmp_sync1[24];
-  assign \$296  = ~ fired[24];
-  assign \$297  = capture & cmp_sync1[24];
-  assign \$298  = ~ \$297 ;
-  assign \$299  = \$296  & \$298 ;
-  assign \$300  = \$299  & window_end;
-  assign \$301  = \$295  | \$300 ;
-  assign \$303  = early24 ? 7'h00 : { coarse24, \$302  };
-  assign \$304  = \$1853  ? 7'h7f : \$303 ;
-  assign \$305  = ~ fired[25];
-  assign \$306  = \$305  & capture;
-  assign \$307  = \$306  & cmp_sync1[25];
-  assign \$308  = ~ fired[25];
-  assign \$309  = capture & cmp_sync1[25];
-  assign \$310  = ~ \$309 ;
-  assign \$311  = \$308  & \$310 ;
-  assign \$312  = \$311  & window_end;
-  assign \$313  = \$307  | \$312 ;
-  assign \$315  = early25 ? 7'h00 : { coarse25, \$314  };
-  assign \$316  = \$1855  ? 7'h7f : \$315 ;
-  assign \$317  = ~ fired[26];
-  assign \$318  = \$317  & capture;
-  assign \$319  = \$318  & cmp_sync1[26];
-  assign \$320  = ~ fired[26];
-  assign \$321  = capture & cmp_sync1[26];
-  assign \$322  = ~ \$321 ;
-  assign \$323  = \$320  & \$322 ;
-  assign \$324  = \$323  & window_end;
-  assign \$325  = \$319  | \$324 ;
-  assign \$327  = early26 ? 7'h00 : { coarse26, \$326  };
-  assign \$328  = \$1857  ? 7'h7f : \$327 ;
-  assign \$329  = ~ fired[27];
-  assign \$330  = \$329  & capture;
-  assign \$331  = \$330  & cmp_sync1[27];
-  assign \$332  = ~ fired[27];
-  assign \$333  = capture & cmp_sync1[27];
-  assign \$334  = ~ \$333 ;
-  assign \$335  = \$332  & \$334 ;
-  assign \$336  = \$335  & window_end;
-  assign \$337  = \$331  | \$336 ;
-  assign \$339  = early27 ? 7'h00 : { coarse27, \$338  };
-  assign \$340  = \$1859  ? 7'h7f : \$339 ;
-  assign \$341  = ~ fired[28];
-  assign \$342  = \$341  & capture;
-  assign \$343  = \$342  & cmp_sync1[28];
-  assign \$344  = ~ fired[28];
-  assign \$345  = capture & cmp_sync1[28];
-  assign \$346  = ~ \$345 ;
-  assign \$347  = \$344  & \$346 ;
-  assign \$348  = \$347  & window_end;
-  assign \$349  = \$343  | \$348 ;
-  assign \$351  = early28 ? 7'h00 : { coarse28, \$350  };
-  assign \$352  = \$1861  ? 7'h7f : \$351 ;
-  assign \$353  = ~ fired[29];
-  assign \$354  = \$353  & capture;
-  assign \$355  = \$354  & cmp_sync1[29];
-  assign \$356  = ~ fired[29];
-  assign \$357  = capture & cmp_sync1[29];
-  assign \$358  = ~ \$357 ;
-  assign \$359  = \$356  & \$358 ;
-  assign \$360  = \$359  & window_end;
-  assign \$361  = \$355  | \$360 ;
-  assign \$363  = early29 ? 7'h00 : { coarse29, \$362  };
-  assign \$364  = \$1863  ? 7'h7f : \$363 ;
-  assign \$365  = ~ fired[30];
-  assign \$366  = \$365  & capture;
-  assign \$367  = \$366  & cmp_sync1[30];
-  assign \$368  = ~ fired[30];
-  assign \$369  = capture & cmp_sync1[30];
-  assign \$370  = ~ \$369 ;
-  assign \$371  = \$368  & \$370 ;
-  assign \$372  = \$371  & window_end;
-  assign \$373  = \$367  | \$372 ;
-  assign \$375  = early30 ? 7'h00 : { coarse30, \$374  };
-  assign \$376  = \$1865  ? 7'h7f : \$375 ;
-  assign \$377  = ~ fired[31];
-  assign \$378  = \$377  & capture;
-  assign \$379  = \$378  & cmp_sync1[31];
-  assign \$380  = ~ fired[31];
-  assign \$381  = capture & cmp_sync1[31];
-  assign \$382  = ~ \$381 ;
-  assign \$383  = \$380  & \$382 ;
-  assign \$384  = \$383  & window_end;
-  assign \$385  = \$379  | \$384 ;
-  assign \$387  = early31 ? 7'h00 : { coarse31, \$386  };
-  assign \$388  = \$1867  ? 7'h7f : \$387 ;
-  assign \$389  = ~ fired[32];
-  assign \$390  = \$389  & capture;
-  assign \$391  = \$390  & cmp_sync1[32];
-  assign \$392  = ~ fired[32];
-  assign \$393  = capture & cmp_sync1[32];
-  assign \$394  = ~ \$393 ;
-  assign \$395  = \$392  & \$394 ;
-  assign \$396  = \$395  & window_end;
-  assign \$397  = \$391  | \$396 ;
-  assign \$399  = early32 ? 7'h00 : { coarse32, \$398  };
-  assign \$400  = \$1869  ? 7'h7f : \$399 ;
-  assign \$401  = ~ fired[33];
-  assign \$402  = \$401  & capture;
-  assign \$403  = \$402  & cmp_sync1[33];
-  assign \$404  = ~ fired[33];
-  assign \$405  = capture & cmp_sync1[33];
-  assign \$406  = ~ \$405 ;
-  assign \$407  = \$404  & \$406 ;
-  assign \$408  = \$407  & window_end;
-  assign \$409  = \$403  | \$408 ;
-  assign \$411  = early33 ? 7'h00 : { coarse33, \$410  };
-  assign \$412  = \$1871  ? 7'h7f : \$411 ;
-  assign \$413  = ~ fired[34];
-  assign \$414  = \$413  & capture;
-  assign \$415  = \$414  & cmp_sync1[34];
-  assign \$416  = ~ fired[34];
-  assign \$417  = capture & cmp_sync1[34];
-  assign \$418  = ~ \$417 ;
-  assign \$419  = \$416  & \$418 ;
-  assign \$420  = \$419  & window_end;
-  assign \$421  = \$415  | \$420 ;
-  assign \$423  = early34 ? 7'h00 : { coarse34, \$422  };
-  assign \$424  = \$1873  ? 7'h7f : \$423 ;
-  assign \$425  = ~ fired[35];
-  assign \$426  = \$425  & capture;
-  assign \$427  = \$426  & cmp_sync1[35];
-  assign \$428  = ~ fired[35];
-  assign \$429  = capture & cmp_sync1[35];
-  assign \$430  = ~ \$429 ;
-  assign \$431  = \$428  & \$430 ;
-  assign \$432  = \$431  & window_end;
-  assign \$433  = \$427  | \$432 ;
-  assign \$435  = early35 ? 7'h00 : { coarse35, \$434  };
-  assign \$436  = \$1875  ? 7'h7f : \$435 ;
-  assign \$437  = ~ fired[36];
-  assign \$438  = \$437  & capture;
-  assign \$439  = \$438  & cmp_sync1[36];
-  assign \$440  = ~ fired[36];
-  assign \$441  = capture & cmp_sync1[36];
-  assign \$442  = ~ \$441 ;
-  assign \$443  = \$440  & \$442 ;
-  assign \$444  = \$443  & window_end;
-  assign \$445  = \$439  | \$444 ;
-  assign \$447  = early36 ? 7'h00 : { coarse36, \$446  };
-  assign \$448  = \$1877  ? 7'h7f : \$447 ;
-  assign \$449  = ~ fired[37];
-  assign \$450  = \$449  & capture;
-  assign \$451  = \$450  & cmp_sync1[37];
-  assign \$452  = ~ fired[37];
-  assign \$453  = capture & cmp_sync1[37];
-  assign \$454  = ~ \$453 ;
-  assign \$455  = \$452  & \$454 ;
-  assign \$456  = \$455  & window_end;
-  assign \$457  = \$451  | \$456 ;
-  assign \$459  = early37 ? 7'h00 : { coarse37, \$458  };
-  assign \$460  = \$1879  ? 7'h7f : \$459 ;
-  assign \$461  = ~ fired[38];
-  assign \$462  = \$461  & capture;
-  assign \$463  = \$462  & cmp_sync1[38];
-  assign \$464  = ~ fired[38];
-  assign \$465  = capture & cmp_sync1[38];
-  assign \$466  = ~ \$465 ;
-  assign \$467  = \$464  & \$466 ;
-  assign \$468  = \$467  & window_end;
-  assign \$469  = \$463  | \$468 ;
-  assign \$471  = early38 ? 7'h00 : { coarse38, \$470  };
-  assign \$472  = \$1881  ? 7'h7f : \$471 ;
-  assign \$473  = ~ fired[39];
-  assign \$474  = \$473  & capture;
-  assign \$475  = \$474  & cmp_sync1[39];
-  assign \$476  = ~ fired[39];
-  assign \$477  = capture & cmp_sync1[39];
-  assign \$478  = ~ \$477 ;
-  assign \$479  = \$476  & \$478 ;
-  assign \$480  = \$479  & window_end;
-  assign \$481  = \$475  | \$480 ;
-  assign \$483  = early39 ? 7'h00 : { coarse39, \$482  };
-  assign \$484  = \$1883  ? 7'h7f : \$483 ;
-  assign \$485  = ~ fired[40];
-  assign \$486  = \$485  & capture;
-  assign \$487  = \$486  & cmp_sync1[40];
-  assign \$488  = ~ fired[40];
-  assign \$489  = capture & cmp_sync1[40];
-  assign \$490  = ~ \$489 ;
-  assign \$491  = \$488  & \$490 ;
-  assign \$492  = \$491  & window_end;
-  assign \$493  = \$487  | \$492 ;
-  assign \$495  = early40 ? 7'h00 : { coarse40, \$494  };
-  assign \$496  = \$1885  ? 7'h7f : \$495 ;
-  assign \$497  = ~ fired[41];
-  assign \$498  = \$497  & capture;
-  assign \$499  = \$498  & cmp_sync1[41];
-  assign \$500  = ~ fired[41];
-  assign \$501  = capture & cmp_sync1[41];
-  assign \$502  = ~ \$501 ;
-  assign \$503  = \$500  & \$502 ;
-  assign \$504  = \$503  & window_end;
-  assign \$505  = \$499  | \$504 ;
-  assign \$507  = early41 ? 7'h00 : { coarse41, \$506  };
-  assign \$508  = \$1887  ? 7'h7f : \$507 ;
-  assign \$509  = ~ fired[42];
-  assign \$510  = \$509  & capture;
-  assign \$511  = \$510  & cmp_sync1[42];
-  assign \$512  = ~ fired[42];
-  assign \$513  = capture & cmp_sync1[42];
-  assign \$514  = ~ \$513 ;
-  assign \$515  = \$512  & \$514 ;
-  assign \$516  = \$515  & window_end;
-  assign \$517  = \$511  | \$516 ;
-  assign \$519  = early42 ? 7'h00 : { coarse42, \$518  };
-  assign \$520  = \$1889  ? 7'h7f : \$519 ;
-  assign \$521  = ~ fired[43];
-  assign \$522  = \$521  & capture;
-  assign \$523  = \$522  & cmp_sync1[43];
-  assign \$524  = ~ fired[43];
-  assign \$525  = capture & cmp_sync1[43];
-  assign \$526  = ~ \$525 ;
-  assign \$527  = \$524  & \$526 ;
-  assign \$528  = \$527  & window_end;
-  assign \$529  = \$523  | \$528 ;
-  assign \$531  = early43 ? 7'h00 : { coarse43, \$530  };
-  assign \$532  = \$1891  ? 7'h7f : \$531 ;
-  assign \$533  = ~ fired[44];
-  assign \$534  = \$533  & capture;
-  assign \$535  = \$534  & cmp_sync1[44];
-  assign \$536  = ~ fired[44];
-  assign \$537  = capture & cmp_sync1[44];
-  assign \$538  = ~ \$537 ;
-  assign \$539  = \$536  & \$538 ;
-  assign \$540  = \$539  & window_end;
-  assign \$541  = \$535  | \$540 ;
-  assign \$543  = early44 ? 7'h00 : { coarse44, \$542  };
-  assign \$544  = \$1893  ? 7'h7f : \$543 ;
-  assign \$545  = ~ fired[45];
-  assign \$546  = \$545  & capture;
-  assign \$547  = \$546  & cmp_sync1[45];
-  assign \$548  = ~ fired[45];
-  assign \$549  = capture & cmp_sync1[45];
-  assign \$550  = ~ \$549 ;
-  assign \$551  = \$548  & \$550 ;
-  assign \$552  = \$551  & window_end;
-  assign \$553  = \$547  | \$552 ;
-  assign \$555  = early45 ? 7'h00 : { coarse45, \$554  };
-  assign \$556  = \$1895  ? 7'h7f : \$555 ;
-  assign \$557  = ~ fired[46];
-  assign \$558  = \$557  & capture;
-  assign \$559  = \$558  & cmp_sync1[46];
-  assign \$560  = ~ fired[46];
-  assign \$561  = capture & cmp_sync1[46];
-  assign \$562  = ~ \$561 ;
-  assign \$563  = \$560  & \$562 ;
-  assign \$564  = \$563  & window_end;
-  assign \$565  = \$559  | \$564 ;
-  assign \$567  = early46 ? 7'h00 : { coarse46, \$566  };
-  assign \$568  = \$1897  ? 7'h7f : \$567 ;
-  assign \$569  = ~ fired[47];
-  assign \$570  = \$569  & capture;
-  assign \$571  = \$570  & cmp_sync1[47];
-  assign \$572  = ~ fired[47];
-  assign \$573  = capture & cmp_sync1[47];
-  assign \$574  = ~ \$573 ;
-  assign \$575  = \$572  & \$574 ;
-  assign \$576  = \$575  & window_end;
-  assign \$577  = \$571  | \$576 ;
-  assign \$579  = early47 ? 7'h00 : { coarse47, \$578  };
-  assign \$580  = \$1899  ? 7'h7f : \$579 ;
-  assign \$581  = ~ fired[48];
-  assign \$582  = \$581  & capture;
-  assign \$583  = \$582  & cmp_sync1[48];
-  assign \$584  = ~ fired[48];
-  assign \$585  = capture & cmp_sync1[48];
-  assign \$586  = ~ \$585 ;
-  assign \$587  = \$584  & \$586 ;
-  assign \$588  = \$587  & window_end;
-  assign \$589  = \$583  | \$588 ;
-  assign \$591  = early48 ? 7'h00 : { coarse48, \$590  };
-  assign \$592  = \$1901  ? 7'h7f : \$591 ;
-  assign \$593  = ~ fired[49];
-  assign \$594  = \$593  & capture;
-  assign \$595  = \$594  & cmp_sync1[49];
-  assign \$596  = ~ fired[49];
-  assign \$597  = capture & cmp_sync1[49];
-  assign \$598  = ~ \$597 ;
-  assign \$599  = \$596  & \$598 ;
-  assign \$600  = \$599  & window_end;
-  assign \$601  = \$595  | \$600 ;
-  assign \$603  = early49 ? 7'h00 : { coarse49, \$602  };
-  assign \$604  = \$1903  ? 7'h7f : \$603 ;
-  assign \$605  = ~ fired[50];
-  assign \$606  = \$605  & capture;
-  assign \$607  = \$606  & cmp_sync1[50];
-  assign \$608  = ~ fired[50];
-  assign \$609  = capture & cmp_sync1[50];
-  assign \$610  = ~ \$609 ;
-  assign \$611  = \$608  & \$610 ;
-  assign \$612  = \$611  & window_end;
-  assign \$613  = \$607  | \$612 ;
-  assign \$615  = early50 ? 7'h00 : { coarse50, \$614  };
-  assign \$616  = \$1905  ? 7'h7f : \$615 ;
-  assign \$617  = ~ fired[51];
-  assign \$618  = \$617  & capture;
-  assign \$619  = \$618  & cmp_sync1[51];
-  assign \$620  = ~ fired[51];
-  assign \$621  = capture & cmp_sync1[51];
-  assign \$622  = ~ \$621 ;
-  assign \$623  = \$620  & \$622 ;
-  assign \$624  = \$623  & window_end;
-  assign \$625  = \$619  | \$624 ;
-  assign \$627  = early51 ? 7'h00 : { coarse51, \$626  };
-  assign \$628  = \$1907  ? 7'h7f : \$627 ;
-  assign \$629  = ~ fired[52];
-  assign \$630  = \$629  & capture;
-  assign \$631  = \$630  & cmp_sync1[52];
-  assign \$632  = ~ fired[52];
-  assign \$633  = capture & cmp_sync1[52];
-  assign \$634  = ~ \$633 ;
-  assign \$635  = \$632  & \$634 ;
-  assign \$636  = \$635  & window_end;
-  assign \$637  = \$631  | \$636 ;
-  assign \$639  = early52 ? 7'h00 : { coarse52, \$638  };
-  assign \$640  = \$1909  ? 7'h7f : \$639 ;
-  assign \$641  = ~ fired[53];
-  assign \$642  = \$641  & capture;
-  assign \$643  = \$642  & cmp_sync1[53];
-  assign \$644  = ~ fired[53];
-  assign \$645  = capture & cmp_sync1[53];
-  assign \$646  = ~ \$645 ;
-  assign \$647  = \$644  & \$646 ;
-  assign \$648  = \$647  & window_end;
-  assign \$649  = \$643  | \$648 ;
-  assign \$651  = early53 ? 7'h00 : { coarse53, \$650  };
-  assign \$652  = \$1911  ? 7'h7f : \$651 ;
-  assign \$653  = ~ fired[54];
-  assign \$654  = \$653  & capture;
-  assign \$655  = \$654  & cmp_sync1[54];
-  assign \$656  = ~ fired[54];
-  assign \$657  = capture & cmp_sync1[54];
-  assign \$658  = ~ \$657 ;
-  assign \$659  = \$656  & \$658 ;
-  assign \$660  = \$659  & window_end;
-  assign \$661  = \$655  | \$660 ;
-  assign \$663  = early54 ? 7'h00 : { coarse54, \$662  };
-  assign \$664  = \$1913  ? 7'h7f : \$663 ;
-  assign \$665  = ~ fired[55];
-  assign \$666  = \$665  & capture;
-  assign \$667  = \$666  & cmp_sync1[55];
-  assign \$668  = ~ fired[55];
-  assign \$669  = capture & cmp_sync1[55];
-  assign \$670  = ~ \$669 ;
-  assign \$671  = \$668  & \$670 ;
-  assign \$672  = \$671  & window_end;
-  assign \$673  = \$667  | \$672 ;
-  assign \$675  = early55 ? 7'h00 : { coarse55, \$674  };
-  assign \$676  = \$1915  ? 7'h7f : \$675 ;
-  assign \$677  = ~ fired[56];
-  assign \$678  = \$677  & capture;
-  assign \$679  = \$678  & cmp_sync1[56];
-  assign \$680  = ~ fired[56];
-  assign \$681  = capture & cmp_sync1[56];
-  assign \$682  = ~ \$681 ;
-  assign \$683  = \$680  & \$682 ;
-  assign \$684  = \$683  & window_end;
-  assign \$685  = \$679  | \$684 ;
-  assign \$687  = early56 ? 7'h00 : { coarse56, \$686  };
-  assign \$688  = \$1917  ? 7'h7f : \$687 ;
-  assign \$689  = ~ fired[57];
-  assign \$690  = \$689  & capture;
-  assign \$691  = \$690  & cmp_sync1[57];
-  assign \$692  = ~ fired[57];
-  assign \$693  = capture & cmp_sync1[57];
-  assign \$694  = ~ \$693 ;
-  assign \$695  = \$692  & \$694 ;
-  assign \$696  = \$695  & window_end;
-  assign \$697  = \$691  | \$696 ;
-  assign \$699  = early57 ? 7'h00 : { coarse57, \$698  };
-  assign \$700  = \$1919  ? 7'h7f : \$699 ;
-  assign \$701  = ~ fired[58];
-  assign \$702  = \$701  & capture;
-  assign \$703  = \$702  & cmp_sync1[58];
-  assign \$704  = ~ fired[58];
-  assign \$705  = capture & cmp_sync1[58];
-  assign \$706  = ~ \$705 ;
-  assign \$707  = \$704  & \$706 ;
-  assign \$708  = \$707  & window_end;
-  assign \$709  = \$703  | \$708 ;
-  assign \$711  = early58 ? 7'h00 : { coarse58, \$710  };
-  assign \$712  = \$1921  ? 7'h7f : \$711 ;
-  assign \$713  = ~ fired[59];
-  assign \$714  = \$713  & capture;
-  assign \$715  = \$714  & cmp_sync1[59];
-  assign \$716  = ~ fired[59];
-  assign \$717  = capture & cmp_sync1[59];
-  assign \$718  = ~ \$717 ;
-  assign \$719  = \$716  & \$718 ;
-  assign \$720  = \$719  & window_end;
-  assign \$721  = \$715  | \$720 ;
-  assign \$723  = early59 ? 7'h00 : { coarse59, \$722  };
-  assign \$724  = \$1923  ? 7'h7f : \$723 ;
-  assign \$725  = ~ fired[60];
-  assign \$726  = \$725  & capture;
-  assign \$727  = \$726  & cmp_sync1[60];
-  assign \$728  = ~ fired[60];
-  assign \$729  = capture & cmp_sync1[60];
-  assign \$730  = ~ \$729 ;
-  assign \$731  = \$728  & \$730 ;
-  assign \$732  = \$731  & window_end;
-  assign \$733  = \$727  | \$732 ;
-  assign \$735  = early60 ? 7'h00 : { coarse60, \$734  };
-  assign \$736  = \$1925  ? 7'h7f : \$735 ;
-  assign \$737  = ~ fired[61];
-  assign \$738  = \$737  & capture;
-  assign \$739  = \$738  & cmp_sync1[61];
-  assign \$740  = ~ fired[61];
-  assign \$741  = capture & cmp_sync1[61];
-  assign \$742  = ~ \$741 ;
-  assign \$743  = \$740  & \$742 ;
-  assign \$744  = \$743  & window_end;
-  assign \$745  = \$739  | \$744 ;
-  assign \$747  = early61 ? 7'h00 : { coarse61, \$746  };
-  assign \$748  = \$1927  ? 7'h7f : \$747 ;
-  assign \$749  = ~ fired[62];
-  assign \$750  = \$749  & capture;
-  assign \$751  = \$750  & cmp_sync1[62];
-  assign \$752  = ~ fired[62];
-  assign \$753  = capture & cmp_sync1[62];
-  assign \$754  = ~ \$753 ;
-  assign \$755  = \$752  & \$754 ;
-  assign \$756  = \$755  & window_end;
-  assign \$757  = \$751  | \$756 ;
-  assign \$759  = early62 ? 7'h00 : { coarse62, \$758  };
-  assign \$760  = \$1929  ? 7'h7f : \$759 ;
-  assign \$761  = ~ fired[63];
-  assign \$762  = \$761  & capture;
-  assign \$763  = \$762  & cmp_sync1[63];
-  assign \$764  = ~ fired[63];
-  assign \$765  = capture & cmp_sync1[63];
-  assign \$766  = ~ \$765 ;
-  assign \$767  = \$764  & \$766 ;
-  assign \$768  = \$767  & window_end;
-  assign \$769  = \$763  | \$768 ;
-  assign \$771  = early63 ? 7'h00 : { coarse63, \$770  };
-  assign \$772  = \$1931  ? 7'h7f : \$771 ;
-  assign \$773  = ~ fired[0];
-  assign \$774  = \$773  & capture;
-  assign \$775  = \$774  & cmp_sync1[0];
-  assign \$776  = ~ fired[0];
-  assign \$777  = capture & cmp_sync1[0];
-  assign \$778  = ~ \$777 ;
-  assign \$779  = \$776  & \$778 ;
-  assign \$780  = \$779  & window_end;
-  assign \$781  = fine[0] + fine[1];
-  assign \$782  = fine[2] + fine[3];
-  assign \$783  = \$781  + \$782 ;
-  assign \$784  = fine[4] + fine[5];
-  assign \$785  = \$784  + fine[6];
-  assign \$786  = \$783  + \$785 ;
-  assign \$787  = ~ fired[1];
-  assign \$788  = \$787  & capture;
-  assign \$789  = \$788  & cmp_sync1[1];
-  assign \$790  = ~ fired[1];
-  assign \$791  = capture & cmp_sync1[1];
-  assign \$792  = ~ \$791 ;
-  assign \$793  = \$790  & \$792 ;
-  assign \$794  = \$793  & window_end;
-  assign \$795  = fine[7] + fine[8];
-  assign \$796  = fine[9] + fine[10];
-  assign \$797  = \$795  + \$796 ;
-  assign \$798  = fine[11] + fine[12];
-  assign \$799  = \$798  + fine[13];
-  assign \$800  = \$797  + \$799 ;
-  assign \$801  = ~ fired[2];
-  assign \$802  = \$801  & capture;
-  assign \$803  = \$802  & cmp_sync1[2];
-  assign \$804  = ~ fired[2];
-  assign \$805  = capture & cmp_sync1[2];
-  assign \$806  = ~ \$805 ;
-  assign \$807  = \$804  & \$806 ;
-  assign \$808  = \$807  & window_end;
-  assign \$809  = fine[14] + fine[15];
-  assign \$810  = fine[16] + fine[17];
-  assign \$811  = \$809  + \$810 ;
-  assign \$812  = fine[18] + fine[19];
-  assign \$813  = \$812  + fine[20];
-  assign \$814  = \$811  + \$813 ;
-  assign \$815  = ~ fired[3];
-  assign \$816  = \$815  & capture;
-  assign \$817  = \$816  & cmp_sync1[3];
-  assign \$818  = ~ fired[3];
-  assign \$819  = capture & cmp_sync1[3];
-  assign \$820  = ~ \$819 ;
-  assign \$821  = \$818  & \$820 ;
-  assign \$822  = \$821  & window_end;
-  assign \$823  = fine[21] + fine[22];
-  assign \$824  = fine[23] + fine[24];
-  assign \$825  = \$823  + \$824 ;
-  assign \$826  = fine[25] + fine[26];
-  assign \$827  = \$826  + fine[27];
-  assign \$828  = \$825  + \$827 ;
-  assign \$829  = ~ fired[4];
-  assign \$830  = \$829  & capture;
-  assign \$831  = \$830  & cmp_sync1[4];
-  assign \$832  = ~ fired[4];
-  assign \$833  = capture & cmp_sync1[4];
-  assign \$834  = ~ \$833 ;
-  assign \$835  = \$832  & \$834 ;
-  assign \$836  = \$835  & window_end;
-  assign \$837  = fine[28] + fine[29];
-  assign \$838  = fine[30] + fine[31];
-  assign \$839  = \$837  + \$838 ;
-  assign \$840  = fine[32] + fine[33];
-  assign \$841  = \$840  + fine[34];
-  assign \$842  = \$839  + \$841 ;
-  assign \$843  = ~ fired[5];
-  assign \$844  = \$843  & capture;
-  assign \$845  = \$844  & cmp_sync1[5];
-  assign \$846  = ~ fired[5];
-  assign \$847  = capture & cmp_sync1[5];
-  assign \$848  = ~ \$847 ;
-  assign \$849  = \$846  & \$848 ;
-  assign \$850  = \$849  & window_end;
-  assign \$851  = fine[35] + fine[36];
-  assign \$852  = fine[37] + fine[38];
-  assign \$853  = \$851  + \$852 ;
-  assign \$854  = fine[39] + fine[40];
-  assign \$855  = \$854  + fine[41];
-  assign \$856  = \$853  + \$855 ;
-  assign \$857  = ~ fired[6];
-  assign \$858  = \$857  & capture;
-  assign \$859  = \$858  & cmp_sync1[6];
-  assign \$860  = ~ fired[6];
-  assign \$861  = capture & cmp_sync1[6];
-  assign \$862  = ~ \$861 ;
-  assign \$863  = \$860  & \$862 ;
-  assign \$864  = \$863  & window_end;
-  assign \$865  = fine[42] + fine[43];
-  assign \$866  = fine[44] + fine[45];
-  assign \$867  = \$865  + \$866 ;
-  assign \$868  = fine[46] + fine[47];
-  assign \$869  = \$868  + fine[48];
-  assign \$870  = \$867  + \$869 ;
-  assign \$871  = ~ fired[7];
-  assign \$872  = \$871  & capture;
-  assign \$873  = \$872  & cmp_sync1[7];
-  assign \$874  = ~ fired[7];
-  assign \$875  = capture & cmp_sync1[7];
-  assign \$876  = ~ \$875 ;
-  assign \$877  = \$874  & \$876 ;
-  assign \$878  = \$877  & window_end;
-  assign \$879  = fine[49] + fine[50];
-  assign \$880  = fine[51] + fine[52];
-  assign \$881  = \$879  + \$880 ;
-  assign \$882  = fine[53] + fine[54];
-  assign \$883  = \$882  + fine[55];
-  assign \$884  = \$881  + \$883 ;
-  assign \$885  = ~ fired[8];
-  assign \$886  = \$885  & capture;
-  assign \$887  = \$886  & cmp_sync1[8];
-  assign \$888  = ~ fired[8];
-  assign \$889  = capture & cmp_sync1[8];
-  assign \$890  = ~ \$889 ;
-  assign \$891  = \$888  & \$890 ;
-  assign \$892  = \$891  & window_end;
-  assign \$893  = fine[56] + fine[57];
-  assign \$894  = fine[58] + fine[59];
-  assign \$895  = \$893  + \$894 ;
-  assign \$896  = fine[60] + fine[61];
-  assign \$897  = \$896  + fine[62];
-  assign \$898  = \$895  + \$897 ;
-  assign \$899  = ~ fired[9];
-  assign \$900  = \$899  & capture;
-  assign \$901  = \$900  & cmp_sync1[9];
-  assign \$902  = ~ fired[9];
-  assign \$903  = capture & cmp_sync1[9];
-  assign \$904  = ~ \$903 ;
-  assign \$905  = \$902  & \$904 ;
-  assign \$906  = \$905  & window_end;
-  assign \$907  = fine[63] + fine[64];
-  assign \$908  = fine[65] + fine[66];
-  assign \$909  = \$907  + \$908 ;
-  assign \$910  = fine[67] + fine[68];
-  assign \$911  = \$910  + fine[69];
-  assign \$912  = \$909  + \$911 ;
-  assign \$913  = ~ fired[10];
-  assign \$914  = \$913  & capture;
-  assign \$915  = \$914  & cmp_sync1[10];
-  assign \$916  = ~ fired[10];
-  assign \$917  = capture & cmp_sync1[10];
-  assign \$918  = ~ \$917 ;
-  assign \$919  = \$916  & \$918 ;
-  assign \$920  = \$919  & window_end;
-  assign \$921  = fine[70] + fine[71];
-  assign \$922  = fine[72] + fine[73];
-  assign \$923  = \$921  + \$922 ;
-  assign \$924  = fine[74] + fine[75];
-  assign \$925  = \$924  + fine[76];
-  assign \$926  = \$923  + \$925 ;
-  assign \$927  = ~ fired[11];
-  assign \$928  = \$927  & capture;
-  assign \$929  = \$928  & cmp_sync1[11];
-  assign \$930  = ~ fired[11];
-  assign \$931  = capture & cmp_sync1[11];
-  assign \$932  = ~ \$931 ;
-  assign \$933  = \$930  & \$932 ;
-  assign \$934  = \$933  & window_end;
-  assign \$935  = fine[77] + fine[78];
-  assign \$936  = fine[79] + fine[80];
-  assign \$937  = \$935  + \$936 ;
-  assign \$938  = fine[81] + fine[82];
-  assign \$939  = \$938  + fine[83];
-  assign \$940  = \$937  + \$939 ;
-  assign \$941  = ~ fired[12];
-  assign \$942  = \$941  & capture;
-  assign \$943  = \$942  & cmp_sync1[12];
-  assign \$944  = ~ fired[12];
-  assign \$945  = capture & cmp_sync1[12];
-  assign \$946  = ~ \$945 ;
-  assign \$947  = \$944  & \$946 ;
-  assign \$948  = \$947  & window_end;
-  assign \$949  = fine[84] + fine[85];
-  assign \$950  = fine[86] + fine[87];
-  assign \$951  = \$949  + \$950 ;
-  assign \$952  = fine[88] + fine[89];
-  assign \$953  = \$952  + fine[90];
-  assign \$954  = \$951  + \$953 ;
-  assign \$955  = ~ fired[13];
-  assign \$956  = \$955  & capture;
-  assign \$957  = \$956  & cmp_sync1[13];
-  assign \$958  = ~ fired[13];
-  assign \$959  = capture & cmp_sync1[13];
-  assign \$960  = ~ \$959 ;
-  assign \$961  = \$958  & \$960 ;
-  assign \$962  = \$961  & window_end;
-  assign \$963  = fine[91] + fine[92];
-  assign \$964  = fine[93] + fine[94];
-  assign \$965  = \$963  + \$964 ;
-  assign \$966  = fine[95] + fine[96];
-  assign \$967  = \$966  + fine[97];
-  assign \$968  = \$965  + \$967 ;
-  assign \$969  = ~ fired[14];
-  assign \$970  = \$969  & capture;
-  assign \$971  = \$970  & cmp_sync1[14];
-  assign \$972  = ~ fired[14];
-  assign \$973  = capture & cmp_sync1[14];
-  assign \$974  = ~ \$973 ;
-  assign \$975  = \$972  & \$974 ;
-  assign \$976  = \$975  & window_end;
-  assign \$977  = fine[98] + fine[99];
-  assign \$978  = fine[100] + fine[101];
-  assign \$979  = \$977  + \$978 ;
-  assign \$980  = fine[102] + fine[103];
-  assign \$981  = \$980  + fine[104];
-  assign \$982  = \$979  + \$981 ;
-  assign \$983  = ~ fired[15];
-  assign \$984  = \$983  & capture;
-  assign \$985  = \$984  & cmp_sync1[15];
-  assign \$986  = ~ fired[15];
-  assign \$987  = capture & cmp_sync1[15];
-  assign \$988  = ~ \$987 ;
-  assign \$989  = \$986  & \$988 ;
-  assign \$990  = \$989  & window_end;
-  assign \$991  = fine[105] + fine[106];
-  assign \$992  = fine[107] + fine[108];
-  assign \$993  = \$991  + \$992 ;
-  assign \$994  = fine[109] + fine[110];
-  assign \$995  = \$994  + fine[111];
-  assign \$996  = \$993  + \$995 ;
-  assign \$997  = ~ fired[16];
-  assign \$998  = \$997  & capture;
-  assign \$999  = \$998  & cmp_sync1[16];
-  assign \$1000  = ~ fired[16];
-  assign \$1001  = capture & cmp_sync1[16];
-  assign \$1002  = ~ \$1001 ;
-  assign \$1003  = \$1000  & \$1002 ;
-  assign \$1004  = \$1003  & window_end;
-  assign \$1005  = fine[112] + fine[113];
-  assign \$1006  = fine[114] + fine[115];
-  assign \$1007  = \$1005  + \$1006 ;
-  assign \$1008  = fine[116] + fine[117];
-  assign \$1009  = \$1008  + fine[118];
-  assign \$1010  = \$1007  + \$1009 ;
-  assign \$1011  = ~ fired[17];
-  assign \$1012  = \$1011  & capture;
-  assign \$1013  = \$1012  & cmp_sync1[17];
-  assign \$1014  = ~ fired[17];
-  assign \$1015  = capture & cmp_sync1[17];
-  assign \$1016  = ~ \$1015 ;
-  assign \$1017  = \$1014  & \$1016 ;
-  assign \$1018  = \$1017  & window_end;
-  assign \$1019  = fine[119] + fine[120];
-  assign \$1020  = fine[121] + fine[122];
-  assign \$1021  = \$1019  + \$1020 ;
-  assign \$1022  = fine[123] + fine[124];
-  assign \$1023  = \$1022  + fine[125];
-  assign \$1024  = \$1021  + \$1023 ;
-  assign \$1025  = ~ fired[18];
-  assign \$1026  = \$1025  & capture;
-  assign \$1027  = \$1026  & cmp_sync1[18];
-  assign \$1028  = ~ fired[18];
-  assign \$1029  = capture & cmp_sync1[18];
-  assign \$1030  = ~ \$1029 ;
-  assign \$1031  = \$1028  & \$1030 ;
-  assign \$1032  = \$1031  & window_end;
-  assign \$1033  = fine[126] + fine[127];
-  assign \$1034  = fine[128] + fine[129];
-  assign \$1035  = \$1033  + \$1034 ;
-  assign \$1036  = fine[130] + fine[131];
-  assign \$1037  = \$1036  + fine[132];
-  assign \$1038  = \$1035  + \$1037 ;
-  assign \$1039  = ~ fired[19];
-  assign \$1040  = \$1039  & capture;
-  assign \$1041  = \$1040  & cmp_sync1[19];
-  assign \$1042  = ~ fired[19];
-  assign \$1043  = capture & cmp_sync1[19];
-  assign \$1044  = ~ \$1043 ;
-  assign \$1045  = \$1042  & \$1044 ;
-  assign \$1046  = \$1045  & window_end;
-  assign \$1047  = fine[133] + fine[134];
-  assign \$1048  = fine[135] + fine[136];
-  assign \$1049  = \$1047  + \$1048 ;
-  assign \$1050  = fine[137] + fine[138];
-  assign \$1051  = \$1050  + fine[139];
-  assign \$1052  = \$1049  + \$1051 ;
-  assign \$1053  = ~ fired[20];
-  assign \$1054  = \$1053  & capture;
-  assign \$1055  = \$1054  & cmp_sync1[20];
-  assign \$1056  = ~ fired[20];
-  assign \$1057  = capture & cmp_sync1[20];
-  assign \$1058  = ~ \$1057 ;
-  assign \$1059  = \$1056  & \$1058 ;
-  assign \$1060  = \$1059  & window_end;
-  assign \$1061  = fine[140] + fine[141];
-  assign \$1062  = fine[142] + fine[143];
-  assign \$1063  = \$1061  + \$1062 ;
-  assign \$1064  = fine[144] + fine[145];
-  assign \$1065  = \$1064  + fine[146];
-  assign \$1066  = \$1063  + \$1065 ;
-  assign \$1067  = ~ fired[21];
-  assign \$1068  = \$1067  & capture;
-  assign \$1069  = \$1068  & cmp_sync1[21];
-  assign \$1070  = ~ fired[21];
-  assign \$1071  = capture & cmp_sync1[21];
-  assign \$1072  = ~ \$1071 ;
-  assign \$1073  = \$1070  & \$1072 ;
-  assign \$1074  = \$1073  & window_end;
-  assign \$1075  = fine[147] + fine[148];
-  assign \$1076  = fine[149] + fine[150];
-  assign \$1077  = \$1075  + \$1076 ;
-  assign \$1078  = fine[151] + fine[152];
-  assign \$1079  = \$1078  + fine[153];
-  assign \$1080  = \$1077  + \$1079 ;
-  assign \$1081  = ~ fired[22];
-  assign \$1082  = \$1081  & capture;
-  assign \$1083  = \$1082  & cmp_sync1[22];
-  assign \$1084  = ~ fired[22];
-  assign \$1085  = capture & cmp_sync1[22];
-  assign \$1086  = ~ \$1085 ;
-  assign \$1087  = \$1084  & \$1086 ;
-  assign \$1088  = \$1087  & window_end;
-  assign \$1089  = fine[154] + fine[155];
-  assign \$1090  = fine[156] + fine[157];
-  assign \$1091  = \$1089  + \$1090 ;
-  assign \$1092  = fine[158] + fine[159];
-  assign \$1093  = \$1092  + fine[160];
-  assign \$1094  = \$1091  + \$1093 ;
-  assign \$1095  = ~ fired[23];
-  assign \$1096  = \$1095  & capture;
-  assign \$1097  = \$1096  & cmp_sync1[23];
-  assign \$1098  = ~ fired[23];
-  assign \$1099  = capture & cmp_sync1[23];
-  assign \$1100  = ~ \$1099 ;
-  assign \$1101  = \$1098  & \$1100 ;
-  assign \$1102  = \$1101  & window_end;
-  assign \$1103  = fine[161] + fine[162];
-  assign \$1104  = fine[163] + fine[164];
-  assign \$1105  = \$1103  + \$1104 ;
-  assign \$1106  = fine[165] + fine[166];
-  assign \$1107  = \$1106  + fine[167];
-  assign \$1108  = \$1105  + \$1107 ;
-  assign \$1109  = ~ fired[24];
-  assign \$1110  = \$1109  & capture;
-  assign \$1111  = \$1110  & cmp_sync1[24];
-  assign \$1112  = ~ fired[24];
-  assign \$1113  = capture & cmp_sync1[24];
-  assign \$1114  = ~ \$1113 ;
-  assign \$1115  = \$1112  & \$1114 ;
-  assign \$1116  = \$1115  & window_end;
-  assign \$1117  = fine[168] + fine[169];
-  assign \$1118  = fine[170] + fine[171];
-  assign \$1119  = \$1117  + \$1118 ;
-  assign \$1120  = fine[172] + fine[173];
-  assign \$1121  = \$1120  + fine[174];
-  assign \$1122  = \$1119  + \$1121 ;
-  assign \$1123  = ~ fired[25];
-  assign \$1124  = \$1123  & capture;
-  assign \$1125  = \$1124  & cmp_sync1[25];
-  assign \$1126  = ~ fired[25];
-  assign \$1127  = capture & cmp_sync1[25];
-  assign \$1128  = ~ \$1127 ;
-  assign \$1129  = \$1126  & \$1128 ;
-  assign \$1130  = \$1129  & window_end;
-  assign \$1131  = fine[175] + fine[176];
-  assign \$1132  = fine[177] + fine[178];
-  assign \$1133  = \$1131  + \$1132 ;
-  assign \$1134  = fine[179] + fine[180];
-  assign \$1135  = \$1134  + fine[181];
-  assign \$1136  = \$1133  + \$1135 ;
-  assign \$1137  = ~ fired[26];
-  assign \$1138  = \$1137  & capture;
-  assign \$1139  = \$1138  & cmp_sync1[26];
-  assign \$1140  = ~ fired[26];
-  assign \$1141  = capture & cmp_sync1[26];
-  assign \$1142  = ~ \$1141 ;
-  assign \$1143  = \$1140  & \$1142 ;
-  assign \$1144  = \$1143  & window_end;
-  assign \$1145  = fine[182] + fine[183];
-  assign \$1146  = fine[184] + fine[185];
-  assign \$1147  = \$1145  + \$1146 ;
-  assign \$1148  = fine[186] + fine[187];
-  assign \$1149  = \$1148  + fine[188];
-  assign \$1150  = \$1147  + \$1149 ;
-  assign \$1151  = ~ fired[27];
-  assign \$1152  = \$1151  & capture;
-  assign \$1153  = \$1152  & cmp_sync1[27];
-  assign \$1154  = ~ fired[27];
-  assign \$1155  = capture & cmp_sync1[27];
-  assign \$1156  = ~ \$1155 ;
-  assign \$1157  = \$1154  & \$1156 ;
-  assign \$1158  = \$1157  & window_end;
-  assign \$1159  = fine[189] + fine[190];
-  assign \$1160  = fine[191] + fine[192];
-  assign \$1161  = \$1159  + \$1160 ;
-  assign \$1162  = fine[193] + fine[194];
-  assign \$1163  = \$1162  + fine[195];
-  assign \$1164  = \$1161  + \$1163 ;
-  assign \$1165  = ~ fired[28];
-  assign \$1166  = \$1165  & capture;
-  assign \$1167  = \$1166  & cmp_sync1[28];
-  assign \$1168  = ~ fired[28];
-  assign \$1169  = capture & cmp_sync1[28];
-  assign \$1170  = ~ \$1169 ;
-  assign \$1171  = \$1168  & \$1170 ;
-  assign \$1172  = \$1171  & window_end;
-  assign \$1173  = fine[196] + fine[197];
-  assign \$1174  = fine[198] + fine[199];
-  assign \$1175  = \$1173  + \$1174 ;
-  assign \$1176  = fine[200] + fine[201];
-  assign \$1177  = \$1176  + fine[202];
-  assign \$1178  = \$1175  + \$1177 ;
-  assign \$1179  = ~ fired[29];
-  assign \$1180  = \$1179  & capture;
-  assign \$1181  = \$1180  & cmp_sync1[29];
-  assign \$1182  = ~ fired[29];
-  assign \$1183  = capture & cmp_sync1[29];
-  assign \$1184  = ~ \$1183 ;
-  assign \$1185  = \$1182  & \$1184 ;
-  assign \$1186  = \$1185  & window_end;
-  assign \$1187  = fine[203] + fine[204];
-  assign \$1188  = fine[205] + fine[206];
-  assign \$1189  = \$1187  + \$1188 ;
-  assign \$1190  = fine[207] + fine[208];
-  assign \$1191  = \$1190  + fine[209];
-  assign \$1192  = \$1189  + \$1191 ;
-  assign \$1193  = ~ fired[30];
-  assign \$1194  = \$1193  & capture;
-  assign \$1195  = \$1194  & cmp_sync1[30];
-  assign \$1196  = ~ fired[30];
-  assign \$1197  = capture & cmp_sync1[30];
-  assign \$1198  = ~ \$1197 ;
-  assign \$1199  = \$1196  & \$1198 ;
-  assign \$1200  = \$1199  & window_end;
-  assign \$1201  = fine[210] + fine[211];
-  assign \$1202  = fine[212] + fine[213];
-  assign \$1203  = \$1201  + \$1202 ;
-  assign \$1204  = fine[214] + fine[215];
-  assign \$1205  = \$1204  + fine[216];
-  assign \$1206  = \$1203  + \$1205 ;
-  assign \$1207  = ~ fired[31];
-  assign \$1208  = \$1207  & capture;
-  assign \$1209  = \$1208  & cmp_sync1[31];
-  assign \$1210  = ~ fired[31];
-  assign \$1211  = capture & cmp_sync1[31];
-  assign \$1212  = ~ \$1211 ;
-  assign \$1213  = \$1210  & \$1212 ;
-  assign \$1214  = \$1213  & window_end;
-  assign \$1215  = fine[217] + fine[218];
-  assign \$1216  = fine[219] + fine[220];
-  assign \$1217  = \$1215  + \$1216 ;
-  assign \$1218  = fine[221] + fine[222];
-  assign \$1219  = \$1218  + fine[223];
-  assign \$1220  = \$1217  + \$1219 ;
-  assign \$1221  = ~ fired[32];
-  assign \$1222  = \$1221  & capture;
-  assign \$1223  = \$1222  & cmp_sync1[32];
-  assign \$1224  = ~ fired[32];
-  assign \$1225  = capture & cmp_sync1[32];
-  assign \$1226  = ~ \$1225 ;
-  assign \$1227  = \$1224  & \$1226 ;
-  assign \$1228  = \$1227  & window_end;
-  assign \$1229  = fine[224] + fine[225];
-  assign \$1230  = fine[226] + fine[227];
-  assign \$1231  = \$1229  + \$1230 ;
-  assign \$1232  = fine[228] + fine[229];
-  assign \$1233  = \$1232  + fine[230];
-  assign \$1234  = \$1231  + \$1233 ;
-  assign \$1235  = ~ fired[33];
-  assign \$1236  = \$1235  & capture;
-  assign \$1237  = \$1236  & cmp_sync1[33];
-  assign \$1238  = ~ fired[33];
-  assign \$1239  = capture & cmp_sync1[33];
-  assign \$1240  = ~ \$1239 ;
-  assign \$1241  = \$1238  & \$1240 ;
-  assign \$1242  = \$1241  & window_end;
-  assign \$1243  = fine[231] + fine[232];
-  assign \$1244  = fine[233] + fine[234];
-  assign \$1245  = \$1243  + \$1244 ;
-  assign \$1246  = fine[235] + fine[236];
-  assign \$1247  = \$1246  + fine[237];
-  assign \$1248  = \$1245  + \$1247 ;
-  assign \$1249  = ~ fired[34];
-  assign \$1250  = \$1249  & capture;
-  assign \$1251  = \$1250  & cmp_sync1[34];
-  assign \$1252  = ~ fired[34];
-  assign \$1253  = capture & cmp_sync1[34];
-  assign \$1254  = ~ \$1253 ;
-  assign \$1255  = \$1252  & \$1254 ;
-  assign \$1256  = \$1255  & window_end;
-  assign \$1257  = fine[238] + fine[239];
-  assign \$1258  = fine[240] + fine[241];
-  assign \$1259  = \$1257  + \$1258 ;
-  assign \$1260  = fine[242] + fine[243];
-  assign \$1261  = \$1260  + fine[244];
-  assign \$1262  = \$1259  + \$1261 ;
-  assign \$1263  = ~ fired[35];
-  assign \$1264  = \$1263  & capture;
-  assign \$1265  = \$1264  & cmp_sync1[35];
-  assign \$1266  = ~ fired[35];
-  assign \$1267  = capture & cmp_sync1[35];
-  assign \$1268  = ~ \$1267 ;
-  assign \$1269  = \$1266  & \$1268 ;
-  assign \$1270  = \$1269  & window_end;
-  assign \$1271  = fine[245] + fine[246];
-  assign \$1272  = fine[247] + fine[248];
-  assign \$1273  = \$1271  + \$1272 ;
-  assign \$1274  = fine[249] + fine[250];
-  assign \$1275  = \$1274  + fine[251];
-  assign \$1276  = \$1273  + \$1275 ;
-  assign \$1277  = ~ fired[36];
-  assign \$1278  = \$1277  & capture;
-  assign \$1279  = \$1278  & cmp_sync1[36];
-  assign \$1280  = ~ fired[36];
-  assign \$1281  = capture & cmp_sync1[36];
-  assign \$1282  = ~ \$1281 ;
-  assign \$1283  = \$1280  & \$1282 ;
-  assign \$1284  = \$1283  & window_end;
-  assign \$1285  = fine[252] + fine[253];
-  assign \$1286  = fine[254] + fine[255];
-  assign \$1287  = \$1285  + \$1286 ;
-  assign \$1288  = fine[256] + fine[257];
-  assign \$1289  = \$1288  + fine[258];
-  assign \$1290  = \$1287  + \$1289 ;
-  assign \$1291  = ~ fired[37];
-  assign \$1292  = \$1291  & capture;
-  assign \$1293  = \$1292  & cmp_sync1[37];
-  assign \$1294  = ~ fired[37];
-  assign \$1295  = capture & cmp_sync1[37];
-  assign \$1296  = ~ \$1295 ;
-  assign \$1297  = \$1294  & \$1296 ;
-  assign \$1298  = \$1297  & window_end;
-  assign \$1299  = fine[259] + fine[260];
-  assign \$1300  = fine[261] + fine[262];
-  assign \$1301  = \$1299  + \$1300 ;
-  assign \$1302  = fine[263] + fine[264];
-  assign \$1303  = \$1302  + fine[265];
-  assign \$1304  = \$1301  + \$1303 ;
-  assign \$1305  = ~ fired[38];
-  assign \$1306  = \$1305  & capture;
-  assign \$1307  = \$1306  & cmp_sync1[38];
-  assign \$1308  = ~ fired[38];
-  assign \$1309  = capture & cmp_sync1[38];
-  assign \$1310  = ~ \$1309 ;
-  assign \$1311  = \$1308  & \$1310 ;
-  assign \$1312  = \$1311  & window_end;
-  assign \$1313  = fine[266] + fine[267];
-  assign \$1314  = fine[268] + fine[269];
-  assign \$1315  = \$1313  + \$1314 ;
-  assign \$1316  = fine[270] + fine[271];
-  assign \$1317  = \$1316  + fine[272];
-  assign \$1318  = \$1315  + \$1317 ;
-  assign \$1319  = ~ fired[39];
-  assign \$1320  = \$1319  & capture;
-  assign \$1321  = \$1320  & cmp_sync1[39];
-  assign \$1322  = ~ fired[39];
-  assign \$1323  = capture & cmp_sync1[39];
-  assign \$1324  = ~ \$1323 ;
-  assign \$1325  = \$1322  & \$1324 ;
-  assign \$1326  = \$1325  & window_end;
-  assign \$1327  = fine[273] + fine[274];
-  assign \$1328  = fine[275] + fine[276];
-  assign \$1329  = \$1327  + \$1328 ;
-  assign \$1330  = fine[277] + fine[278];
-  assign \$1331  = \$1330  + fine[279];
-  assign \$1332  = \$1329  + \$1331 ;
-  assign \$1333  = ~ fired[40];
-  assign \$1334  = \$1333  & capture;
-  assign \$1335  = \$1334  & cmp_sync1[40];
-  assign \$1336  = ~ fired[40];
-  assign \$1337  = capture & cmp_sync1[40];
-  assign \$1338  = ~ \$1337 ;
-  assign \$1339  = \$1336  & \$1338 ;
-  assign \$1340  = \$1339  & window_end;
-  assign \$1341  = fine[280] + fine[281];
-  assign \$1342  = fine[282] + fine[283];
-  assign \$1343  = \$1341  + \$1342 ;
-  assign \$1344  = fine[284] + fine[285];
-  assign \$1345  = \$1344  + fine[286];
-  assign \$1346  = \$1343  + \$1345 ;
-  assign \$1347  = ~ fired[41];
-  assign \$1348  = \$1347  & capture;
-  assign \$1349  = \$1348  & cmp_sync1[41];
-  assign \$1350  = ~ fired[41];
-  assign \$1351  = capture & cmp_sync1[41];
-  assign \$1352  = ~ \$1351 ;
-  assign \$1353  = \$1350  & \$1352 ;
-  assign \$1354  = \$1353  & window_end;
-  assign \$1355  = fine[287] + fine[288];
-  assign \$1356  = fine[289] + fine[290];
-  assign \$1357  = \$1355  + \$1356 ;
-  assign \$1358  = fine[291] + fine[292];
-  assign \$1359  = \$1358  + fine[293];
-  assign \$1360  = \$1357  + \$1359 ;
-  assign \$1361  = ~ fired[42];
-  assign \$1362  = \$1361  & capture;
-  assign \$1363  = \$1362  & cmp_sync1[42];
-  assign \$1364  = ~ fired[42];
-  assign \$1365  = capture & cmp_sync1[42];
-  assign \$1366  = ~ \$1365 ;
-  assign \$1367  = \$1364  & \$1366 ;
-  assign \$1368  = \$1367  & window_end;
-  assign \$1369  = fine[294] + fine[295];
-  assign \$1370  = fine[296] + fine[297];
-  assign \$1371  = \$1369  + \$1370 ;
-  assign \$1372  = fine[298] + fine[299];
-  assign \$1373  = \$1372  + fine[300];
-  assign \$1374  = \$1371  + \$1373 ;
-  assign \$1375  = ~ fired[43];
-  assign \$1376  = \$1375  & capture;
-  assign \$1377  = \$1376  & cmp_sync1[43];
-  assign \$1378  = ~ fired[43];
-  assign \$1379  = capture & cmp_sync1[43];
-  assign \$1380  = ~ \$1379 ;
-  assign \$1381  = \$1378  & \$1380 ;
-  assign \$1382  = \$1381  & window_end;
-  assign \$1383  = fine[301] + fine[302];
-  assign \$1384  = fine[303] + fine[304];
-  assign \$1385  = \$1383  + \$1384 ;
-  assign \$1386  = fine[305] + fine[306];
-  assign \$1387  = \$1386  + fine[307];
-  assign \$1388  = \$1385  + \$1387 ;
-  assign \$1389  = ~ fired[44];
-  assign \$1390  = \$1389  & capture;
-  assign \$1391  = \$1390  & cmp_sync1[44];
-  assign \$1392  = ~ fired[44];
-  assign \$1393  = capture & cmp_sync1[44];
-  assign \$1394  = ~ \$1393 ;
-  assign \$1395  = \$1392  & \$1394 ;
-  assign \$1396  = \$1395  & window_end;
-  assign \$1397  = fine[308] + fine[309];
-  assign \$1398  = fine[310] + fine[311];
-  assign \$1399  = \$1397  + \$1398 ;
-  assign \$1400  = fine[312] + fine[313];
-  assign \$1401  = \$1400  + fine[314];
-  assign \$1402  = \$1399  + \$1401 ;
-  assign \$1403  = ~ fired[45];
-  assign \$1404  = \$1403  & capture;
-  assign \$1405  = \$1404  & cmp_sync1[45];
-  assign \$1406  = ~ fired[45];
-  assign \$1407  = capture & cmp_sync1[45];
-  assign \$1408  = ~ \$1407 ;
-  assign \$1409  = \$1406  & \$1408 ;
-  assign \$1410  = \$1409  & window_end;
-  assign \$1411  = fine[315] + fine[316];
-  assign \$1412  = fine[317] + fine[318];
-  assign \$1413  = \$1411  + \$1412 ;
-  assign \$1414  = fine[319] + fine[320];
-  assign \$1415  = \$1414  + fine[321];
-  assign \$1416  = \$1413  + \$1415 ;
-  assign \$1417  = ~ fired[46];
-  assign \$1418  = \$1417  & capture;
-  assign \$1419  = \$1418  & cmp_sync1[46];
-  assign \$1420  = ~ fired[46];
-  assign \$1421  = capture & cmp_sync1[46];
-  assign \$1422  = ~ \$1421 ;
-  assign \$1423  = \$1420  & \$1422 ;
-  assign \$1424  = \$1423  & window_end;
-  assign \$1425  = fine[322] + fine[323];
-  assign \$1426  = fine[324] + fine[325];
-  assign \$1427  = \$1425  + \$1426 ;
-  assign \$1428  = fine[326] + fine[327];
-  assign \$1429  = \$1428  + fine[328];
-  assign \$1430  = \$1427  + \$1429 ;
-  assign \$1431  = ~ fired[47];
-  assign \$1432  = \$1431  & capture;
-  assign \$1433  = \$1432  & cmp_sync1[47];
-  assign \$1434  = ~ fired[47];
-  assign \$1435  = capture & cmp_sync1[47];
-  assign \$1436  = ~ \$1435 ;
-  assign \$1437  = \$1434  & \$1436 ;
-  assign \$1438  = \$1437  & window_end;
-  assign \$1439  = fine[329] + fine[330];
-  assign \$1440  = fine[331] + fine[332];
-  assign \$1441  = \$1439  + \$1440 ;
-  assign \$1442  = fine[333] + fine[334];
-  assign \$1443  = \$1442  + fine[335];
-  assign \$1444  = \$1441  + \$1443 ;
-  assign \$1445  = ~ fired[48];
-  assign \$1446  = \$1445  & capture;
-  assign \$1447  = \$1446  & cmp_sync1[48];
-  assign \$1448  = ~ fired[48];
-  assign \$1449  = capture & cmp_sync1[48];
-  assign \$1450  = ~ \$1449 ;
-  assign \$1451  = \$1448  & \$1450 ;
-  assign \$1452  = \$1451  & window_end;
-  assign \$1453  = fine[336] + fine[337];
-  assign \$1454  = fine[338] + fine[339];
-  assign \$1455  = \$1453  + \$1454 ;
-  assign \$1456  = fine[340] + fine[341];
-  assign \$1457  = \$1456  + fine[342];
-  assign \$1458  = \$1455  + \$1457 ;
-  assign \$1459  = ~ fired[49];
-  assign \$1460  = \$1459  & capture;
-  assign \$1461  = \$1460  & cmp_sync1[49];
-  assign \$1462  = ~ fired[49];
-  assign \$1463  = capture & cmp_sync1[49];
-  assign \$1464  = ~ \$1463 ;
-  assign \$1465  = \$1462  & \$1464 ;
-  assign \$1466  = \$1465  & window_end;
-  assign \$1467  = fine[343] + fine[344];
-  assign \$1468  = fine[345] + fine[346];
-  assign \$1469  = \$1467  + \$1468 ;
-  assign \$1470  = fine[347] + fine[348];
-  assign \$1471  = \$1470  + fine[349];
-  assign \$1472  = \$1469  + \$1471 ;
-  assign \$1473  = ~ fired[50];
-  assign \$1474  = \$1473  & capture;
-  assign \$1475  = \$1474  & cmp_sync1[50];
-  assign \$1476  = ~ fired[50];
-  assign \$1477  = capture & cmp_sync1[50];
-  assign \$1478  = ~ \$1477 ;
-  assign \$1479  = \$1476  & \$1478 ;
-  assign \$1480  = \$1479  & window_end;
-  assign \$1481  = fine[350] + fine[351];
-  assign \$1482  = fine[352] + fine[353];
-  assign \$1483  = \$1481  + \$1482 ;
-  assign \$1484  = fine[354] + fine[355];
-  assign \$1485  = \$1484  + fine[356];
-  assign \$1486  = \$1483  + \$1485 ;
-  assign \$1487  = ~ fired[51];
-  assign \$1488  = \$1487  & capture;
-  assign \$1489  = \$1488  & cmp_sync1[51];
-  assign \$1490  = ~ fired[51];
-  assign \$1491  = capture & cmp_sync1[51];
-  assign \$1492  = ~ \$1491 ;
-  assign \$1493  = \$1490  & \$1492 ;
-  assign \$1494  = \$1493  & window_end;
-  assign \$1495  = fine[357] + fine[358];
-  assign \$1496  = fine[359] + fine[360];
-  assign \$1497  = \$1495  + \$1496 ;
-  assign \$1498  = fine[361] + fine[362];
-  assign \$1499  = \$1498  + fine[363];
-  assign \$1500  = \$1497  + \$1499 ;
-  assign \$1501  = ~ fired[52];
-  assign \$1502  = \$1501  & capture;
-  assign \$1503  = \$1502  & cmp_sync1[52];
-  assign \$1504  = ~ fired[52];
-  assign \$1505  = capture & cmp_sync1[52];
-  assign \$1506  = ~ \$1505 ;
-  assign \$1507  = \$1504  & \$1506 ;
-  assign \$1508  = \$1507  & window_end;
-  assign \$1509  = fine[364] + fine[365];
-  assign \$1510  = fine[366] + fine[367];
-  assign \$1511  = \$1509  + \$1510 ;
-  assign \$1512  = fine[368] + fine[369];
-  assign \$1513  = \$1512  + fine[370];
-  assign \$1514  = \$1511  + \$1513 ;
-  assign \$1515  = ~ fired[53];
-  assign \$1516  = \$1515  & capture;
-  assign \$1517  = \$1516  & cmp_sync1[53];
-  assign \$1518  = ~ fired[53];
-  assign \$1519  = capture & cmp_sync1[53];
-  assign \$1520  = ~ \$1519 ;
-  assign \$1521  = \$1518  & \$1520 ;
-  assign \$1522  = \$1521  & window_end;
-  assign \$1523  = fine[371] + fine[372];
-  assign \$1524  = fine[373] + fine[374];
-  assign \$1525  = \$1523  + \$1524 ;
-  assign \$1526  = fine[375] + fine[376];
-  assign \$1527  = \$1526  + fine[377];
-  assign \$1528  = \$1525  + \$1527 ;
-  assign \$1529  = ~ fired[54];
-  assign \$1530  = \$1529  & capture;
-  assign \$1531  = \$1530  & cmp_sync1[54];
-  assign \$1532  = ~ fired[54];
-  assign \$1533  = capture & cmp_sync1[54];
-  assign \$1534  = ~ \$1533 ;
-  assign \$1535  = \$1532  & \$1534 ;
-  assign \$1536  = \$1535  & window_end;
-  assign \$1537  = fine[378] + fine[379];
-  assign \$1538  = fine[380] + fine[381];
-  assign \$1539  = \$1537  + \$1538 ;
-  assign \$1540  = fine[382] + fine[383];
-  assign \$1541  = \$1540  + fine[384];
-  assign \$1542  = \$1539  + \$1541 ;
-  assign \$1543  = ~ fired[55];
-  assign \$1544  = \$1543  & capture;
-  assign \$1545  = \$1544  & cmp_sync1[55];
-  assign \$1546  = ~ fired[55];
-  assign \$1547  = capture & cmp_sync1[55];
-  assign \$1548  = ~ \$1547 ;
-  assign \$1549  = \$1546  & \$1548 ;
-  assign \$1550  = \$1549  & window_end;
-  assign \$1551  = fine[385] + fine[386];
-  assign \$1552  = fine[387] + fine[388];
-  assign \$1553  = \$1551  + \$1552 ;
-  assign \$1554  = fine[389] + fine[390];
-  assign \$1555  = \$1554  + fine[391];
-  assign \$1556  = \$1553  + \$1555 ;
-  assign \$1557  = ~ fired[56];
-  assign \$1558  = \$1557  & capture;
-  assign \$1559  = \$1558  & cmp_sync1[56];
-  assign \$1560  = ~ fired[56];
-  assign \$1561  = capture & cmp_sync1[56];
-  assign \$1562  = ~ \$1561 ;
-  assign \$1563  = \$1560  & \$1562 ;
-  assign \$1564  = \$1563  & window_end;
-  assign \$1565  = fine[392] + fine[393];
-  assign \$1566  = fine[394] + fine[395];
-  assign \$1567  = \$1565  + \$1566 ;
-  assign \$1568  = fine[396] + fine[397];
-  assign \$1569  = \$1568  + fine[398];
-  assign \$1570  = \$1567  + \$1569 ;
-  assign \$1571  = ~ fired[57];
-  assign \$1572  = \$1571  & capture;
-  assign \$1573  = \$1572  & cmp_sync1[57];
-  assign \$1574  = ~ fired[57];
-  assign \$1575  = capture & cmp_sync1[57];
-  assign \$1576  = ~ \$1575 ;
-  assign \$1577  = \$1574  & \$1576 ;
-  assign \$1578  = \$1577  & window_end;
-  assign \$1579  = fine[399] + fine[400];
-  assign \$1580  = fine[401] + fine[402];
-  assign \$1581  = \$1579  + \$1580 ;
-  assign \$1582  = fine[403] + fine[404];
-  assign \$1583  = \$1582  + fine[405];
-  assign \$1584  = \$1581  + \$1583 ;
-  assign \$1585  = ~ fired[58];
-  assign \$1586  = \$1585  & capture;
-  assign \$1587  = \$1586  & cmp_sync1[58];
-  assign \$1588  = ~ fired[58];
-  assign \$1589  = capture & cmp_sync1[58];
-  assign \$1590  = ~ \$1589 ;
-  assign \$1591  = \$1588  & \$1590 ;
-  assign \$1592  = \$1591  & window_end;
-  assign \$1593  = fine[406] + fine[407];
-  assign \$1594  = fine[408] + fine[409];
-  assign \$1595  = \$1593  + \$1594 ;
-  assign \$1596  = fine[410] + fine[411];
-  assign \$1597  = \$1596  + fine[412];
-  assign \$1598  = \$1595  + \$1597 ;
-  assign \$1599  = ~ fired[59];
-  assign \$1600  = \$1599  & capture;
-  assign \$1601  = \$1600  & cmp_sync1[59];
-  assign \$1602  = ~ fired[59];
-  assign \$1603  = capture & cmp_sync1[59];
-  assign \$1604  = ~ \$1603 ;
-  assign \$1605  = \$1602  & \$1604 ;
-  assign \$1606  = \$1605  & window_end;
-  assign \$1607  = fine[413] + fine[414];
-  assign \$1608  = fine[415] + fine[416];
-  assign \$1609  = \$1607  + \$1608 ;
-  assign \$1610  = fine[417] + fine[418];
-  assign \$1611  = \$1610  + fine[419];
-  assign \$1612  = \$1609  + \$1611 ;
-  assign \$1613  = ~ fired[60];
-  assign \$1614  = \$1613  & capture;
-  assign \$1615  = \$1614  & cmp_sync1[60];
-  assign \$1616  = ~ fired[60];
-  assign \$1617  = capture & cmp_sync1[60];
-  assign \$1618  = ~ \$1617 ;
-  assign \$1619  = \$1616  & \$1618 ;
-  assign \$1620  = \$1619  & window_end;
-  assign \$1621  = fine[420] + fine[421];
-  assign \$1622  = fine[422] + fine[423];
-  assign \$1623  = \$1621  + \$1622 ;
-  assign \$1624  = fine[424] + fine[425];
-  assign \$1625  = \$1624  + fine[426];
-  assign \$1626  = \$1623  + \$1625 ;
-  assign \$1627  = ~ fired[61];
-  assign \$1628  = \$1627  & capture;
-  assign \$1629  = \$1628  & cmp_sync1[61];
-  assign \$1630  = ~ fired[61];
-  assign \$1631  = capture & cmp_sync1[61];
-  assign \$1632  = ~ \$1631 ;
-  assign \$1633  = \$1630  & \$1632 ;
-  assign \$1634  = \$1633  & window_end;
-  assign \$1635  = fine[427] + fine[428];
-  assign \$1636  = fine[429] + fine[430];
-  assign \$1637  = \$1635  + \$1636 ;
-  assign \$1638  = fine[431] + fine[432];
-  assign \$1639  = \$1638  + fine[433];
-  assign \$1640  = \$1637  + \$1639 ;
-  assign \$1641  = ~ fired[62];
-  assign \$1642  = \$1641  & capture;
-  assign \$1643  = \$1642  & cmp_sync1[62];
-  assign \$1644  = ~ fired[62];
-  assign \$1645  = capture & cmp_sync1[62];
-  assign \$1646  = ~ \$1645 ;
-  assign \$1647  = \$1644  & \$1646 ;
-  assign \$1648  = \$1647  & window_end;
-  assign \$1649  = fine[434] + fine[435];
-  assign \$1650  = fine[436] + fine[437];
-  assign \$1651  = \$1649  + \$1650 ;
-  assign \$1652  = fine[438] + fine[439];
-  assign \$1653  = \$1652  + fine[440];
-  assign \$1654  = \$1651  + \$1653 ;
-  assign \$1655  = ~ fired[63];
-  assign \$1656  = \$1655  & capture;
-  assign \$1657  = \$1656  & cmp_sync1[63];
-  assign \$1658  = ~ fired[63];
-  assign \$1659  = capture & cmp_sync1[63];
-  assign \$1660  = ~ \$1659 ;
-  assign \$1661  = \$1658  & \$1660 ;
-  assign \$1662  = \$1661  & window_end;
-  assign \$1663  = fine[441] + fine[442];
-  assign \$1664  = fine[443] + fine[444];
-  assign \$1665  = \$1663  + \$1664 ;
-  assign \$1666  = fine[445] + fine[446];
-  assign \$1667  = \$1666  + fine[447];
-  assign \$1668  = \$1665  + \$1667 ;
+  assign code_now_gray = code_now ^ \$5 ;
+  assign \$6  = ~ fired[0];
+  assign \$7  = \$6  & capture;
+  assign \$8  = \$7  & cmp_sync1[0];
+  assign \$9  = ~ fired[0];
+  assign \$10  = capture & cmp_sync1[0];
+  assign \$11  = ~ \$10 ;
+  assign \$12  = \$9  & \$11 ;
+  assign \$13  = \$12  & window_end;
+  assign \$14  = \$8  | \$13 ;
+  assign \$16  = coarse_gray0[3] ^ coarse_gray0[2];
+  assign \$17  = \$16  ^ coarse_gray0[1];
+  assign \$18  = \$17  ^ coarse_gray0[0];
+  assign \$19  = coarse_gray0[3] ^ coarse_gray0[2];
+  assign \$20  = \$19  ^ coarse_gray0[1];
+  assign \$21  = coarse_gray0[3] ^ coarse_gray0[2];
+  assign \$22  = early0 ? 7'h00 : { coarse_gray0[3], \$21 , \$20 , \$18 , \$15  };
+  assign \$23  = \$2190  ? 7'h7f : \$22 ;
+  assign \$24  = ~ fired[1];
+  assign \$25  = \$24  & capture;
+  assign \$26  = \$25  & cmp_sync1[1];
+  assign \$27  = ~ fired[1];
+  assign \$28  = capture & cmp_sync1[1];
+  assign \$29  = ~ \$28 ;
+  assign \$30  = \$27  & \$29 ;
+  assign \$31  = \$30  & window_end;
+  assign \$32  = \$26  | \$31 ;
+  assign \$34  = coarse_gray1[3] ^ coarse_gray1[2];
+  assign \$35  = \$34  ^ coarse_gray1[1];
+  assign \$36  = \$35  ^ coarse_gray1[0];
+  assign \$37  = coarse_gray1[3] ^ coarse_gray1[2];
+  assign \$38  = \$37  ^ coarse_gray1[1];
+  assign \$39  = coarse_gray1[3] ^ coarse_gray1[2];
+  assign \$40  = early1 ? 7'h00 : { coarse_gray1[3], \$39 , \$38 , \$36 , \$33  };
+  assign \$41  = \$2192  ? 7'h7f : \$40 ;
+  assign \$42  = ~ fired[2];
+  assign \$43  = \$42  & capture;
+  assign \$44  = \$43  & cmp_sync1[2];
+  assign \$45  = ~ fired[2];
+  assign \$46  = capture & cmp_sync1[2];
+  assign \$47  = ~ \$46 ;
+  assign \$48  = \$45  & \$47 ;
+  assign \$49  = \$48  & window_end;
+  assign \$50  = \$44  | \$49 ;
+  assign \$52  = coarse_gray2[3] ^ coarse_gray2[2];
+  assign \$53  = \$52  ^ coarse_gray2[1];
+  assign \$54  = \$53  ^ coarse_gray2[0];
+  assign \$55  = coarse_gray2[3] ^ coarse_gray2[2];
+  assign \$56  = \$55  ^ coarse_gray2[1];
+  assign \$57  = coarse_gray2[3] ^ coarse_gray2[2];
+  assign \$58  = early2 ? 7'h00 : { coarse_gray2[3], \$57 , \$56 , \$54 , \$51  };
+  assign \$59  = \$2194  ? 7'h7f : \$58 ;
+  assign \$60  = ~ fired[3];
+  assign \$61  = \$60  & capture;
+  assign \$62  = \$61  & cmp_sync1[3];
+  assign \$63  = ~ fired[3];
+  assign \$64  = capture & cmp_sync1[3];
+  assign \$65  = ~ \$64 ;
+  assign \$66  = \$63  & \$65 ;
+  assign \$67  = \$66  & window_end;
+  assign \$68  = \$62  | \$67 ;
+  assign \$70  = coarse_gray3[3] ^ coarse_gray3[2];
+  assign \$71  = \$70  ^ coarse_gray3[1];
+  assign \$72  = \$71  ^ coarse_gray3[0];
+  assign \$73  = coarse_gray3[3] ^ coarse_gray3[2];
+  assign \$74  = \$73  ^ coarse_gray3[1];
+  assign \$75  = coarse_gray3[3] ^ coarse_gray3[2];
+  assign \$76  = early3 ? 7'h00 : { coarse_gray3[3], \$75 , \$74 , \$72 , \$69  };
+  assign \$77  = \$2196  ? 7'h7f : \$76 ;
+  assign \$78  = ~ fired[4];
+  assign \$79  = \$78  & capture;
+  assign \$80  = \$79  & cmp_sync1[4];
+  assign \$81  = ~ fired[4];
+  assign \$82  = capture & cmp_sync1[4];
+  assign \$83  = ~ \$82 ;
+  assign \$84  = \$81  & \$83 ;
+  assign \$85  = \$84  & window_end;
+  assign \$86  = \$80  | \$85 ;
+  assign \$88  = coarse_gray4[3] ^ coarse_gray4[2];
+  assign \$89  = \$88  ^ coarse_gray4[1];
+  assign \$90  = \$89  ^ coarse_gray4[0];
+  assign \$91  = coarse_gray4[3] ^ coarse_gray4[2];
+  assign \$92  = \$91  ^ coarse_gray4[1];
+  assign \$93  = coarse_gray4[3] ^ coarse_gray4[2];
+  assign \$94  = early4 ? 7'h00 : { coarse_gray4[3], \$93 , \$92 , \$90 , \$87  };
+  assign \$95  = \$2198  ? 7'h7f : \$94 ;
+  assign \$96  = ~ fired[5];
+  assign \$97  = \$96  & capture;
+  assign \$98  = \$97  & cmp_sync1[5];
+  assign \$99  = ~ fired[5];
+  assign \$100  = capture & cmp_sync1[5];
+  assign \$101  = ~ \$100 ;
+  assign \$102  = \$99  & \$101 ;
+  assign \$103  = \$102  & window_end;
+  assign \$104  = \$98  | \$103 ;
+  assign \$106  = coarse_gray5[3] ^ coarse_gray5[2];
+  assign \$107  = \$106  ^ coarse_gray5[1];
+  assign \$108  = \$107  ^ coarse_gray5[0];
+  assign \$109  = coarse_gray5[3] ^ coarse_gray5[2];
+  assign \$110  = \$109  ^ coarse_gray5[1];
+  assign \$111  = coarse_gray5[3] ^ coarse_gray5[2];
+  assign \$112  = early5 ? 7'h00 : { coarse_gray5[3], \$111 , \$110 , \$108 , \$105  };
+  assign \$113  = \$2200  ? 7'h7f : \$112 ;
+  assign \$114  = ~ fired[6];
+  assign \$115  = \$114  & capture;
+  assign \$116  = \$115  & cmp_sync1[6];
+  assign \$117  = ~ fired[6];
+  assign \$118  = capture & cmp_sync1[6];
+  assign \$119  = ~ \$118 ;
+  assign \$120  = \$117  & \$119 ;
+  assign \$121  = \$120  & window_end;
+  assign \$122  = \$116  | \$121 ;
+  assign \$124  = coarse_gray6[3] ^ coarse_gray6[2];
+  assign \$125  = \$124  ^ coarse_gray6[1];
+  assign \$126  = \$125  ^ coarse_gray6[0];
+  assign \$127  = coarse_gray6[3] ^ coarse_gray6[2];
+  assign \$128  = \$127  ^ coarse_gray6[1];
+  assign \$129  = coarse_gray6[3] ^ coarse_gray6[2];
+  assign \$130  = early6 ? 7'h00 : { coarse_gray6[3], \$129 , \$128 , \$126 , \$123  };
+  assign \$131  = \$2202  ? 7'h7f : \$130 ;
+  assign \$132  = ~ fired[7];
+  assign \$133  = \$132  & capture;
+  assign \$134  = \$133  & cmp_sync1[7];
+  assign \$135  = ~ fired[7];
+  assign \$136  = capture & cmp_sync1[7];
+  assign \$137  = ~ \$136 ;
+  assign \$138  = \$135  & \$137 ;
+  assign \$139  = \$138  & window_end;
+  assign \$140  = \$134  | \$139 ;
+  assign \$142  = coarse_gray7[3] ^ coarse_gray7[2];
+  assign \$143  = \$142  ^ coarse_gray7[1];
+  assign \$144  = \$143  ^ coarse_gray7[0];
+  assign \$145  = coarse_gray7[3] ^ coarse_gray7[2];
+  assign \$146  = \$145  ^ coarse_gray7[1];
+  assign \$147  = coarse_gray7[3] ^ coarse_gray7[2];
+  assign \$148  = early7 ? 7'h00 : { coarse_gray7[3], \$147 , \$146 , \$144 , \$141  };
+  assign \$149  = \$2204  ? 7'h7f : \$148 ;
+  assign \$150  = ~ fired[8];
+  assign \$151  = \$150  & capture;
+  assign \$152  = \$151  & cmp_sync1[8];
+  assign \$153  = ~ fired[8];
+  assign \$154  = capture & cmp_sync1[8];
+  assign \$155  = ~ \$154 ;
+  assign \$156  = \$153  & \$155 ;
+  assign \$157  = \$156  & window_end;
+  assign \$158  = \$152  | \$157 ;
+  assign \$160  = coarse_gray8[3] ^ coarse_gray8[2];
+  assign \$161  = \$160  ^ coarse_gray8[1];
+  assign \$162  = \$161  ^ coarse_gray8[0];
+  assign \$163  = coarse_gray8[3] ^ coarse_gray8[2];
+  assign \$164  = \$163  ^ coarse_gray8[1];
+  assign \$165  = coarse_gray8[3] ^ coarse_gray8[2];
+  assign \$166  = early8 ? 7'h00 : { coarse_gray8[3], \$165 , \$164 , \$162 , \$159  };
+  assign \$167  = \$2206  ? 7'h7f : \$166 ;
+  assign \$168  = ~ fired[9];
+  assign \$169  = \$168  & capture;
+  assign \$170  = \$169  & cmp_sync1[9];
+  assign \$171  = ~ fired[9];
+  assign \$172  = capture & cmp_sync1[9];
+  assign \$173  = ~ \$172 ;
+  assign \$174  = \$171  & \$173 ;
+  assign \$175  = \$174  & window_end;
+  assign \$176  = \$170  | \$175 ;
+  assign \$178  = coarse_gray9[3] ^ coarse_gray9[2];
+  assign \$179  = \$178  ^ coarse_gray9[1];
+  assign \$180  = \$179  ^ coarse_gray9[0];
+  assign \$181  = coarse_gray9[3] ^ coarse_gray9[2];
+  assign \$182  = \$181  ^ coarse_gray9[1];
+  assign \$183  = coarse_gray9[3] ^ coarse_gray9[2];
+  assign \$184  = early9 ? 7'h00 : { coarse_gray9[3], \$183 , \$182 , \$180 , \$177  };
+  assign \$185  = \$2208  ? 7'h7f : \$184 ;
+  assign \$186  = ~ fired[10];
+  assign \$187  = \$186  & capture;
+  assign \$188  = \$187  & cmp_sync1[10];
+  assign \$189  = ~ fired[10];
+  assign \$190  = capture & cmp_sync1[10];
+  assign \$191  = ~ \$190 ;
+  assign \$192  = \$189  & \$191 ;
+  assign \$193  = \$192  & window_end;
+  assign \$194  = \$188  | \$193 ;
+  assign \$196  = coarse_gray10[3] ^ coarse_gray10[2];
+  assign \$197  = \$196  ^ coarse_gray10[1];
+  assign \$198  = \$197  ^ coarse_gray10[0];
+  assign \$199  = coarse_gray10[3] ^ coarse_gray10[2];
+  assign \$200  = \$199  ^ coarse_gray10[1];
+  assign \$201  = coarse_gray10[3] ^ coarse_gray10[2];
+  assign \$202  = early10 ? 7'h00 : { coarse_gray10[3], \$201 , \$200 , \$198 , \$195  };
+  assign \$203  = \$2210  ? 7'h7f : \$202 ;
+  assign \$204  = ~ fired[11];
+  assign \$205  = \$204  & capture;
+  assign \$206  = \$205  & cmp_sync1[11];
+  assign \$207  = ~ fired[11];
+  assign \$208  = capture & cmp_sync1[11];
+  assign \$209  = ~ \$208 ;
+  assign \$210  = \$207  & \$209 ;
+  assign \$211  = \$210  & window_end;
+  assign \$212  = \$206  | \$211 ;
+  assign \$214  = coarse_gray11[3] ^ coarse_gray11[2];
+  assign \$215  = \$214  ^ coarse_gray11[1];
+  assign \$216  = \$215  ^ coarse_gray11[0];
+  assign \$217  = coarse_gray11[3] ^ coarse_gray11[2];
+  assign \$218  = \$217  ^ coarse_gray11[1];
+  assign \$219  = coarse_gray11[3] ^ coarse_gray11[2];
+  assign \$220  = early11 ? 7'h00 : { coarse_gray11[3], \$219 , \$218 , \$216 , \$213  };
+  assign \$221  = \$2212  ? 7'h7f : \$220 ;
+  assign \$222  = ~ fired[12];
+  assign \$223  = \$222  & capture;
+  assign \$224  = \$223  & cmp_sync1[12];
+  assign \$225  = ~ fired[12];
+  assign \$226  = capture & cmp_sync1[12];
+  assign \$227  = ~ \$226 ;
+  assign \$228  = \$225  & \$227 ;
+  assign \$229  = \$228  & window_end;
+  assign \$230  = \$224  | \$229 ;
+  assign \$232  = coarse_gray12[3] ^ coarse_gray12[2];
+  assign \$233  = \$232  ^ coarse_gray12[1];
+  assign \$234  = \$233  ^ coarse_gray12[0];
+  assign \$235  = coarse_gray12[3] ^ coarse_gray12[2];
+  assign \$236  = \$235  ^ coarse_gray12[1];
+  assign \$237  = coarse_gray12[3] ^ coarse_gray12[2];
+  assign \$238  = early12 ? 7'h00 : { coarse_gray12[3], \$237 , \$236 , \$234 , \$231  };
+  assign \$239  = \$2214  ? 7'h7f : \$238 ;
+  assign \$240  = ~ fired[13];
+  assign \$241  = \$240  & capture;
+  assign \$242  = \$241  & cmp_sync1[13];
+  assign \$243  = ~ fired[13];
+  assign \$244  = capture & cmp_sync1[13];
+  assign \$245  = ~ \$244 ;
+  assign \$246  = \$243  & \$245 ;
+  assign \$247  = \$246  & window_end;
+  assign \$248  = \$242  | \$247 ;
+  assign \$250  = coarse_gray13[3] ^ coarse_gray13[2];
+  assign \$251  = \$250  ^ coarse_gray13[1];
+  assign \$252  = \$251  ^ coarse_gray13[0];
+  assign \$253  = coarse_gray13[3] ^ coarse_gray13[2];
+  assign \$254  = \$253  ^ coarse_gray13[1];
+  assign \$255  = coarse_gray13[3] ^ coarse_gray13[2];
+  assign \$256  = early13 ? 7'h00 : { coarse_gray13[3], \$255 , \$254 , \$252 , \$249  };
+  assign \$257  = \$2216  ? 7'h7f : \$256 ;
+  assign \$258  = ~ fired[14];
+  assign \$259  = \$258  & capture;
+  assign \$260  = \$259  & cmp_sync1[14];
+  assign \$261  = ~ fired[14];
+  assign \$262  = capture & cmp_sync1[14];
+  assign \$263  = ~ \$262 ;
+  assign \$264  = \$261  & \$263 ;
+  assign \$265  = \$264  & window_end;
+  assign \$266  = \$260  | \$265 ;
+  assign \$268  = coarse_gray14[3] ^ coarse_gray14[2];
+  assign \$269  = \$268  ^ coarse_gray14[1];
+  assign \$270  = \$269  ^ coarse_gray14[0];
+  assign \$271  = coarse_gray14[3] ^ coarse_gray14[2];
+  assign \$272  = \$271  ^ coarse_gray14[1];
+  assign \$273  = coarse_gray14[3] ^ coarse_gray14[2];
+  assign \$274  = early14 ? 7'h00 : { coarse_gray14[3], \$273 , \$272 , \$270 , \$267  };
+  assign \$275  = \$2218  ? 7'h7f : \$274 ;
+  assign \$276  = ~ fired[15];
+  assign \$277  = \$276  & capture;
+  assign \$278  = \$277  & cmp_sync1[15];
+  assign \$279  = ~ fired[15];
+  assign \$280  = capture & cmp_sync1[15];
+  assign \$281  = ~ \$280 ;
+  assign \$282  = \$279  & \$281 ;
+  assign \$283  = \$282  & window_end;
+  assign \$284  = \$278  | \$283 ;
+  assign \$286  = coarse_gray15[3] ^ coarse_gray15[2];
+  assign \$287  = \$286  ^ coarse_gray15[1];
+  assign \$288  = \$287  ^ coarse_gray15[0];
+  assign \$289  = coarse_gray15[3] ^ coarse_gray15[2];
+  assign \$290  = \$289  ^ coarse_gray15[1];
+  assign \$291  = coarse_gray15[3] ^ coarse_gray15[2];
+  assign \$292  = early15 ? 7'h00 : { coarse_gray15[3], \$291 , \$290 , \$288 , \$285  };
+  assign \$293  = \$2220  ? 7'h7f : \$292 ;
+  assign \$294  = ~ fired[16];
+  assign \$295  = \$294  & capture;
+  assign \$296  = \$295  & cmp_sync1[16];
+  assign \$297  = ~ fired[16];
+  assign \$298  = capture & cmp_sync1[16];
+  assign \$299  = ~ \$298 ;
+  assign \$300  = \$297  & \$299 ;
+  assign \$301  = \$300  & window_end;
+  assign \$302  = \$296  | \$301 ;
+  assign \$304  = coarse_gray16[3] ^ coarse_gray16[2];
+  assign \$305  = \$304  ^ coarse_gray16[1];
+  assign \$306  = \$305  ^ coarse_gray16[0];
+  assign \$307  = coarse_gray16[3] ^ coarse_gray16[2];
+  assign \$308  = \$307  ^ coarse_gray16[1];
+  assign \$309  = coarse_gray16[3] ^ coarse_gray16[2];
+  assign \$310  = early16 ? 7'h00 : { coarse_gray16[3], \$309 , \$308 , \$306 , \$303  };
+  assign \$311  = \$2222  ? 7'h7f : \$310 ;
+  assign \$312  = ~ fired[17];
+  assign \$313  = \$312  & capture;
+  assign \$314  = \$313  & cmp_sync1[17];
+  assign \$315  = ~ fired[17];
+  assign \$316  = capture & cmp_sync1[17];
+  assign \$317  = ~ \$316 ;
+  assign \$318  = \$315  & \$317 ;
+  assign \$319  = \$318  & window_end;
+  assign \$320  = \$314  | \$319 ;
+  assign \$322  = coarse_gray17[3] ^ coarse_gray17[2];
+  assign \$323  = \$322  ^ coarse_gray17[1];
+  assign \$324  = \$323  ^ coarse_gray17[0];
+  assign \$325  = coarse_gray17[3] ^ coarse_gray17[2];
+  assign \$326  = \$325  ^ coarse_gray17[1];
+  assign \$327  = coarse_gray17[3] ^ coarse_gray17[2];
+  assign \$328  = early17 ? 7'h00 : { coarse_gray17[3], \$327 , \$326 , \$324 , \$321  };
+  assign \$329  = \$2224  ? 7'h7f : \$328 ;
+  assign \$330  = ~ fired[18];
+  assign \$331  = \$330  & capture;
+  assign \$332  = \$331  & cmp_sync1[18];
+  assign \$333  = ~ fired[18];
+  assign \$334  = capture & cmp_sync1[18];
+  assign \$335  = ~ \$334 ;
+  assign \$336  = \$333  & \$335 ;
+  assign \$337  = \$336  & window_end;
+  assign \$338  = \$332  | \$337 ;
+  assign \$340  = coarse_gray18[3] ^ coarse_gray18[2];
+  assign \$341  = \$340  ^ coarse_gray18[1];
+  assign \$342  = \$341  ^ coarse_gray18[0];
+  assign \$343  = coarse_gray18[3] ^ coarse_gray18[2];
+  assign \$344  = \$343  ^ coarse_gray18[1];
+  assign \$345  = coarse_gray18[3] ^ coarse_gray18[2];
+  assign \$346  = early18 ? 7'h00 : { coarse_gray18[3], \$345 , \$344 , \$342 , \$339  };
+  assign \$347  = \$2226  ? 7'h7f : \$346 ;
+  assign \$348  = ~ fired[19];
+  assign \$349  = \$348  & capture;
+  assign \$350  = \$349  & cmp_sync1[19];
+  assign \$351  = ~ fired[19];
+  assign \$352  = capture & cmp_sync1[19];
+  assign \$353  = ~ \$352 ;
+  assign \$354  = \$351  & \$353 ;
+  assign \$355  = \$354  & window_end;
+  assign \$356  = \$350  | \$355 ;
+  assign \$358  = coarse_gray19[3] ^ coarse_gray19[2];
+  assign \$359  = \$358  ^ coarse_gray19[1];
+  assign \$360  = \$359  ^ coarse_gray19[0];
+  assign \$361  = coarse_gray19[3] ^ coarse_gray19[2];
+  assign \$362  = \$361  ^ coarse_gray19[1];
+  assign \$363  = coarse_gray19[3] ^ coarse_gray19[2];
+  assign \$364  = early19 ? 7'h00 : { coarse_gray19[3], \$363 , \$362 , \$360 , \$357  };
+  assign \$365  = \$2228  ? 7'h7f : \$364 ;
+  assign \$366  = ~ fired[20];
+  assign \$367  = \$366  & capture;
+  assign \$368  = \$367  & cmp_sync1[20];
+  assign \$369  = ~ fired[20];
+  assign \$370  = capture & cmp_sync1[20];
+  assign \$371  = ~ \$370 ;
+  assign \$372  = \$369  & \$371 ;
+  assign \$373  = \$372  & window_end;
+  assign \$374  = \$368  | \$373 ;
+  assign \$376  = coarse_gray20[3] ^ coarse_gray20[2];
+  assign \$377  = \$376  ^ coarse_gray20[1];
+  assign \$378  = \$377  ^ coarse_gray20[0];
+  assign \$379  = coarse_gray20[3] ^ coarse_gray20[2];
+  assign \$380  = \$379  ^ coarse_gray20[1];
+  assign \$381  = coarse_gray20[3] ^ coarse_gray20[2];
+  assign \$382  = early20 ? 7'h00 : { coarse_gray20[3], \$381 , \$380 , \$378 , \$375  };
+  assign \$383  = \$2230  ? 7'h7f : \$382 ;
+  assign \$384  = ~ fired[21];
+  assign \$385  = \$384  & capture;
+  assign \$386  = \$385  & cmp_sync1[21];
+  assign \$387  = ~ fired[21];
+  assign \$388  = capture & cmp_sync1[21];
+  assign \$389  = ~ \$388 ;
+  assign \$390  = \$387  & \$389 ;
+  assign \$391  = \$390  & window_end;
+  assign \$392  = \$386  | \$391 ;
+  assign \$394  = coarse_gray21[3] ^ coarse_gray21[2];
+  assign \$395  = \$394  ^ coarse_gray21[1];
+  assign \$396  = \$395  ^ coarse_gray21[0];
+  assign \$397  = coarse_gray21[3] ^ coarse_gray21[2];
+  assign \$398  = \$397  ^ coarse_gray21[1];
+  assign \$399  = coarse_gray21[3] ^ coarse_gray21[2];
+  assign \$400  = early21 ? 7'h00 : { coarse_gray21[3], \$399 , \$398 , \$396 , \$393  };
+  assign \$401  = \$2232  ? 7'h7f : \$400 ;
+  assign \$402  = ~ fired[22];
+  assign \$403  = \$402  & capture;
+  assign \$404  = \$403  & cmp_sync1[22];
+  assign \$405  = ~ fired[22];
+  assign \$406  = capture & cmp_sync1[22];
+  assign \$407  = ~ \$406 ;
+  assign \$408  = \$405  & \$407 ;
+  assign \$409  = \$408  & window_end;
+  assign \$410  = \$404  | \$409 ;
+  assign \$412  = coarse_gray22[3] ^ coarse_gray22[2];
+  assign \$413  = \$412  ^ coarse_gray22[1];
+  assign \$414  = \$413  ^ coarse_gray22[0];
+  assign \$415  = coarse_gray22[3] ^ coarse_gray22[2];
+  assign \$416  = \$415  ^ coarse_gray22[1];
+  assign \$417  = coarse_gray22[3] ^ coarse_gray22[2];
+  assign \$418  = early22 ? 7'h00 : { coarse_gray22[3], \$417 , \$416 , \$414 , \$411  };
+  assign \$419  = \$2234  ? 7'h7f : \$418 ;
+  assign \$420  = ~ fired[23];
+  assign \$421  = \$420  & capture;
+  assign \$422  = \$421  & cmp_sync1[23];
+  assign \$423  = ~ fired[23];
+  assign \$424  = capture & cmp_sync1[23];
+  assign \$425  = ~ \$424 ;
+  assign \$426  = \$423  & \$425 ;
+  assign \$427  = \$426  & window_end;
+  assign \$428  = \$422  | \$427 ;
+  assign \$430  = coarse_gray23[3] ^ coarse_gray23[2];
+  assign \$431  = \$430  ^ coarse_gray23[1];
+  assign \$432  = \$431  ^ coarse_gray23[0];
+  assign \$433  = coarse_gray23[3] ^ coarse_gray23[2];
+  assign \$434  = \$433  ^ coarse_gray23[1];
+  assign \$435  = coarse_gray23[3] ^ coarse_gray23[2];
+  assign \$436  = early23 ? 7'h00 : { coarse_gray23[3], \$435 , \$434 , \$432 , \$429  };
+  assign \$437  = \$2236  ? 7'h7f : \$436 ;
+  assign \$438  = ~ fired[24];
+  assign \$439  = \$438  & capture;
+  assign \$440  = \$439  & cmp_sync1[24];
+  assign \$441  = ~ fired[24];
+  assign \$442  = capture & cmp_sync1[24];
+  assign \$443  = ~ \$442 ;
+  assign \$444  = \$441  & \$443 ;
+  assign \$445  = \$444  & window_end;
+  assign \$446  = \$440  | \$445 ;
+  assign \$448  = coarse_gray24[3] ^ coarse_gray24[2];
+  assign \$449  = \$448  ^ coarse_gray24[1];
+  assign \$450  = \$449  ^ coarse_gray24[0];
+  assign \$451  = coarse_gray24[3] ^ coarse_gray24[2];
+  assign \$452  = \$451  ^ coarse_gray24[1];
+  assign \$453  = coarse_gray24[3] ^ coarse_gray24[2];
+  assign \$454  = early24 ? 7'h00 : { coarse_gray24[3], \$453 , \$452 , \$450 , \$447  };
+  assign \$455  = \$2238  ? 7'h7f : \$454 ;
+  assign \$456  = ~ fired[25];
+  assign \$457  = \$456  & capture;
+  assign \$458  = \$457  & cmp_sync1[25];
+  assign \$459  = ~ fired[25];
+  assign \$460  = capture & cmp_sync1[25];
+  assign \$461  = ~ \$460 ;
+  assign \$462  = \$459  & \$461 ;
+  assign \$463  = \$462  & window_end;
+  assign \$464  = \$458  | \$463 ;
+  assign \$466  = coarse_gray25[3] ^ coarse_gray25[2];
+  assign \$467  = \$466  ^ coarse_gray25[1];
+  assign \$468  = \$467  ^ coarse_gray25[0];
+  assign \$469  = coarse_gray25[3] ^ coarse_gray25[2];
+  assign \$470  = \$469  ^ coarse_gray25[1];
+  assign \$471  = coarse_gray25[3] ^ coarse_gray25[2];
+  assign \$472  = early25 ? 7'h00 : { coarse_gray25[3], \$471 , \$470 , \$468 , \$465  };
+  assign \$473  = \$2240  ? 7'h7f : \$472 ;
+  assign \$474  = ~ fired[26];
+  assign \$475  = \$474  & capture;
+  assign \$476  = \$475  & cmp_sync1[26];
+  assign \$477  = ~ fired[26];
+  assign \$478  = capture & cmp_sync1[26];
+  assign \$479  = ~ \$478 ;
+  assign \$480  = \$477  & \$479 ;
+  assign \$481  = \$480  & window_end;
+  assign \$482  = \$476  | \$481 ;
+  assign \$484  = coarse_gray26[3] ^ coarse_gray26[2];
+  assign \$485  = \$484  ^ coarse_gray26[1];
+  assign \$486  = \$485  ^ coarse_gray26[0];
+  assign \$487  = coarse_gray26[3] ^ coarse_gray26[2];
+  assign \$488  = \$487  ^ coarse_gray26[1];
+  assign \$489  = coarse_gray26[3] ^ coarse_gray26[2];
+  assign \$490  = early26 ? 7'h00 : { coarse_gray26[3], \$489 , \$488 , \$486 , \$483  };
+  assign \$491  = \$2242  ? 7'h7f : \$490 ;
+  assign \$492  = ~ fired[27];
+  assign \$493  = \$492  & capture;
+  assign \$494  = \$493  & cmp_sync1[27];
+  assign \$495  = ~ fired[27];
+  assign \$496  = capture & cmp_sync1[27];
+  assign \$497  = ~ \$496 ;
+  assign \$498  = \$495  & \$497 ;
+  assign \$499  = \$498  & window_end;
+  assign \$500  = \$494  | \$499 ;
+  assign \$502  = coarse_gray27[3] ^ coarse_gray27[2];
+  assign \$503  = \$502  ^ coarse_gray27[1];
+  assign \$504  = \$503  ^ coarse_gray27[0];
+  assign \$505  = coarse_gray27[3] ^ coarse_gray27[2];
+  assign \$506  = \$505  ^ coarse_gray27[1];
+  assign \$507  = coarse_gray27[3] ^ coarse_gray27[2];
+  assign \$508  = early27 ? 7'h00 : { coarse_gray27[3], \$507 , \$506 , \$504 , \$501  };
+  assign \$509  = \$2244  ? 7'h7f : \$508 ;
+  assign \$510  = ~ fired[28];
+  assign \$511  = \$510  & capture;
+  assign \$512  = \$511  & cmp_sync1[28];
+  assign \$513  = ~ fired[28];
+  assign \$514  = capture & cmp_sync1[28];
+  assign \$515  = ~ \$514 ;
+  assign \$516  = \$513  & \$515 ;
+  assign \$517  = \$516  & window_end;
+  assign \$518  = \$512  | \$517 ;
+  assign \$520  = coarse_gray28[3] ^ coarse_gray28[2];
+  assign \$521  = \$520  ^ coarse_gray28[1];
+  assign \$522  = \$521  ^ coarse_gray28[0];
+  assign \$523  = coarse_gray28[3] ^ coarse_gray28[2];
+  assign \$524  = \$523  ^ coarse_gray28[1];
+  assign \$525  = coarse_gray28[3] ^ coarse_gray28[2];
+  assign \$526  = early28 ? 7'h00 : { coarse_gray28[3], \$525 , \$524 , \$522 , \$519  };
+  assign \$527  = \$2246  ? 7'h7f : \$526 ;
+  assign \$528  = ~ fired[29];
+  assign \$529  = \$528  & capture;
+  assign \$530  = \$529  & cmp_sync1[29];
+  assign \$531  = ~ fired[29];
+  assign \$532  = capture & cmp_sync1[29];
+  assign \$533  = ~ \$532 ;
+  assign \$534  = \$531  & \$533 ;
+  assign \$535  = \$534  & window_end;
+  assign \$536  = \$530  | \$535 ;
+  assign \$538  = coarse_gray29[3] ^ coarse_gray29[2];
+  assign \$539  = \$538  ^ coarse_gray29[1];
+  assign \$540  = \$539  ^ coarse_gray29[0];
+  assign \$541  = coarse_gray29[3] ^ coarse_gray29[2];
+  assign \$542  = \$541  ^ coarse_gray29[1];
+  assign \$543  = coarse_gray29[3] ^ coarse_gray29[2];
+  assign \$544  = early29 ? 7'h00 : { coarse_gray29[3], \$543 , \$542 , \$540 , \$537  };
+  assign \$545  = \$2248  ? 7'h7f : \$544 ;
+  assign \$546  = ~ fired[30];
+  assign \$547  = \$546  & capture;
+  assign \$548  = \$547  & cmp_sync1[30];
+  assign \$549  = ~ fired[30];
+  assign \$550  = capture & cmp_sync1[30];
+  assign \$551  = ~ \$550 ;
+  assign \$552  = \$549  & \$551 ;
+  assign \$553  = \$552  & window_end;
+  assign \$554  = \$548  | \$553 ;
+  assign \$556  = coarse_gray30[3] ^ coarse_gray30[2];
+  assign \$557  = \$556  ^ coarse_gray30[1];
+  assign \$558  = \$557  ^ coarse_gray30[0];
+  assign \$559  = coarse_gray30[3] ^ coarse_gray30[2];
+  assign \$560  = \$559  ^ coarse_gray30[1];
+  assign \$561  = coarse_gray30[3] ^ coarse_gray30[2];
+  assign \$562  = early30 ? 7'h00 : { coarse_gray30[3], \$561 , \$560 , \$558 , \$555  };
+  assign \$563  = \$2250  ? 7'h7f : \$562 ;
+  assign \$564  = ~ fired[31];
+  assign \$565  = \$564  & capture;
+  assign \$566  = \$565  & cmp_sync1[31];
+  assign \$567  = ~ fired[31];
+  assign \$568  = capture & cmp_sync1[31];
+  assign \$569  = ~ \$568 ;
+  assign \$570  = \$567  & \$569 ;
+  assign \$571  = \$570  & window_end;
+  assign \$572  = \$566  | \$571 ;
+  assign \$574  = coarse_gray31[3] ^ coarse_gray31[2];
+  assign \$575  = \$574  ^ coarse_gray31[1];
+  assign \$576  = \$575  ^ coarse_gray31[0];
+  assign \$577  = coarse_gray31[3] ^ coarse_gray31[2];
+  assign \$578  = \$577  ^ coarse_gray31[1];
+  assign \$579  = coarse_gray31[3] ^ coarse_gray31[2];
+  assign \$580  = early31 ? 7'h00 : { coarse_gray31[3], \$579 , \$578 , \$576 , \$573  };
+  assign \$581  = \$2252  ? 7'h7f : \$580 ;
+  assign \$582  = ~ fired[32];
+  assign \$583  = \$582  & capture;
+  assign \$584  = \$583  & cmp_sync1[32];
+  assign \$585  = ~ fired[32];
+  assign \$586  = capture & cmp_sync1[32];
+  assign \$587  = ~ \$586 ;
+  assign \$588  = \$585  & \$587 ;
+  assign \$589  = \$588  & window_end;
+  assign \$590  = \$584  | \$589 ;
+  assign \$592  = coarse_gray32[3] ^ coarse_gray32[2];
+  assign \$593  = \$592  ^ coarse_gray32[1];
+  assign \$594  = \$593  ^ coarse_gray32[0];
+  assign \$595  = coarse_gray32[3] ^ coarse_gray32[2];
+  assign \$596  = \$595  ^ coarse_gray32[1];
+  assign \$597  = coarse_gray32[3] ^ coarse_gray32[2];
+  assign \$598  = early32 ? 7'h00 : { coarse_gray32[3], \$597 , \$596 , \$594 , \$591  };
+  assign \$599  = \$2254  ? 7'h7f : \$598 ;
+  assign \$600  = ~ fired[33];
+  assign \$601  = \$600  & capture;
+  assign \$602  = \$601  & cmp_sync1[33];
+  assign \$603  = ~ fired[33];
+  assign \$604  = capture & cmp_sync1[33];
+  assign \$605  = ~ \$604 ;
+  assign \$606  = \$603  & \$605 ;
+  assign \$607  = \$606  & window_end;
+  assign \$608  = \$602  | \$607 ;
+  assign \$610  = coarse_gray33[3] ^ coarse_gray33[2];
+  assign \$611  = \$610  ^ coarse_gray33[1];
+  assign \$612  = \$611  ^ coarse_gray33[0];
+  assign \$613  = coarse_gray33[3] ^ coarse_gray33[2];
+  assign \$614  = \$613  ^ coarse_gray33[1];
+  assign \$615  = coarse_gray33[3] ^ coarse_gray33[2];
+  assign \$616  = early33 ? 7'h00 : { coarse_gray33[3], \$615 , \$614 , \$612 , \$609  };
+  assign \$617  = \$2256  ? 7'h7f : \$616 ;
+  assign \$618  = ~ fired[34];
+  assign \$619  = \$618  & capture;
+  assign \$620  = \$619  & cmp_sync1[34];
+  assign \$621  = ~ fired[34];
+  assign \$622  = capture & cmp_sync1[34];
+  assign \$623  = ~ \$622 ;
+  assign \$624  = \$621  & \$623 ;
+  assign \$625  = \$624  & window_end;
+  assign \$626  = \$620  | \$625 ;
+  assign \$628  = coarse_gray34[3] ^ coarse_gray34[2];
+  assign \$629  = \$628  ^ coarse_gray34[1];
+  assign \$630  = \$629  ^ coarse_gray34[0];
+  assign \$631  = coarse_gray34[3] ^ coarse_gray34[2];
+  assign \$632  = \$631  ^ coarse_gray34[1];
+  assign \$633  = coarse_gray34[3] ^ coarse_gray34[2];
+  assign \$634  = early34 ? 7'h00 : { coarse_gray34[3], \$633 , \$632 , \$630 , \$627  };
+  assign \$635  = \$2258  ? 7'h7f : \$634 ;
+  assign \$636  = ~ fired[35];
+  assign \$637  = \$636  & capture;
+  assign \$638  = \$637  & cmp_sync1[35];
+  assign \$639  = ~ fired[35];
+  assign \$640  = capture & cmp_sync1[35];
+  assign \$641  = ~ \$640 ;
+  assign \$642  = \$639  & \$641 ;
+  assign \$643  = \$642  & window_end;
+  assign \$644  = \$638  | \$643 ;
+  assign \$646  = coarse_gray35[3] ^ coarse_gray35[2];
+  assign \$647  = \$646  ^ coarse_gray35[1];
+  assign \$648  = \$647  ^ coarse_gray35[0];
+  assign \$649  = coarse_gray35[3] ^ coarse_gray35[2];
+  assign \$650  = \$649  ^ coarse_gray35[1];
+  assign \$651  = coarse_gray35[3] ^ coarse_gray35[2];
+  assign \$652  = early35 ? 7'h00 : { coarse_gray35[3], \$651 , \$650 , \$648 , \$645  };
+  assign \$653  = \$2260  ? 7'h7f : \$652 ;
+  assign \$654  = ~ fired[36];
+  assign \$655  = \$654  & capture;
+  assign \$656  = \$655  & cmp_sync1[36];
+  assign \$657  = ~ fired[36];
+  assign \$658  = capture & cmp_sync1[36];
+  assign \$659  = ~ \$658 ;
+  assign \$660  = \$657  & \$659 ;
+  assign \$661  = \$660  & window_end;
+  assign \$662  = \$656  | \$661 ;
+  assign \$664  = coarse_gray36[3] ^ coarse_gray36[2];
+  assign \$665  = \$664  ^ coarse_gray36[1];
+  assign \$666  = \$665  ^ coarse_gray36[0];
+  assign \$667  = coarse_gray36[3] ^ coarse_gray36[2];
+  assign \$668  = \$667  ^ coarse_gray36[1];
+  assign \$669  = coarse_gray36[3] ^ coarse_gray36[2];
+  assign \$670  = early36 ? 7'h00 : { coarse_gray36[3], \$669 , \$668 , \$666 , \$663  };
+  assign \$671  = \$2262  ? 7'h7f : \$670 ;
+  assign \$672  = ~ fired[37];
+  assign \$673  = \$672  & capture;
+  assign \$674  = \$673  & cmp_sync1[37];
+  assign \$675  = ~ fired[37];
+  assign \$676  = capture & cmp_sync1[37];
+  assign \$677  = ~ \$676 ;
+  assign \$678  = \$675  & \$677 ;
+  assign \$679  = \$678  & window_end;
+  assign \$680  = \$674  | \$679 ;
+  assign \$682  = coarse_gray37[3] ^ coarse_gray37[2];
+  assign \$683  = \$682  ^ coarse_gray37[1];
+  assign \$684  = \$683  ^ coarse_gray37[0];
+  assign \$685  = coarse_gray37[3] ^ coarse_gray37[2];
+  assign \$686  = \$685  ^ coarse_gray37[1];
+  assign \$687  = coarse_gray37[3] ^ coarse_gray37[2];
+  assign \$688  = early37 ? 7'h00 : { coarse_gray37[3], \$687 , \$686 , \$684 , \$681  };
+  assign \$689  = \$2264  ? 7'h7f : \$688 ;
+  assign \$690  = ~ fired[38];
+  assign \$691  = \$690  & capture;
+  assign \$692  = \$691  & cmp_sync1[38];
+  assign \$693  = ~ fired[38];
+  assign \$694  = capture & cmp_sync1[38];
+  assign \$695  = ~ \$694 ;
+  assign \$696  = \$693  & \$695 ;
+  assign \$697  = \$696  & window_end;
+  assign \$698  = \$692  | \$697 ;
+  assign \$700  = coarse_gray38[3] ^ coarse_gray38[2];
+  assign \$701  = \$700  ^ coarse_gray38[1];
+  assign \$702  = \$701  ^ coarse_gray38[0];
+  assign \$703  = coarse_gray38[3] ^ coarse_gray38[2];
+  assign \$704  = \$703  ^ coarse_gray38[1];
+  assign \$705  = coarse_gray38[3] ^ coarse_gray38[2];
+  assign \$706  = early38 ? 7'h00 : { coarse_gray38[3], \$705 , \$704 , \$702 , \$699  };
+  assign \$707  = \$2266  ? 7'h7f : \$706 ;
+  assign \$708  = ~ fired[39];
+  assign \$709  = \$708  & capture;
+  assign \$710  = \$709  & cmp_sync1[39];
+  assign \$711  = ~ fired[39];
+  assign \$712  = capture & cmp_sync1[39];
+  assign \$713  = ~ \$712 ;
+  assign \$714  = \$711  & \$713 ;
+  assign \$715  = \$714  & window_end;
+  assign \$716  = \$710  | \$715 ;
+  assign \$718  = coarse_gray39[3] ^ coarse_gray39[2];
+  assign \$719  = \$718  ^ coarse_gray39[1];
+  assign \$720  = \$719  ^ coarse_gray39[0];
+  assign \$721  = coarse_gray39[3] ^ coarse_gray39[2];
+  assign \$722  = \$721  ^ coarse_gray39[1];
+  assign \$723  = coarse_gray39[3] ^ coarse_gray39[2];
+  assign \$724  = early39 ? 7'h00 : { coarse_gray39[3], \$723 , \$722 , \$720 , \$717  };
+  assign \$725  = \$2268  ? 7'h7f : \$724 ;
+  assign \$726  = ~ fired[40];
+  assign \$727  = \$726  & capture;
+  assign \$728  = \$727  & cmp_sync1[40];
+  assign \$729  = ~ fired[40];
+  assign \$730  = capture & cmp_sync1[40];
+  assign \$731  = ~ \$730 ;
+  assign \$732  = \$729  & \$731 ;
+  assign \$733  = \$732  & window_end;
+  assign \$734  = \$728  | \$733 ;
+  assign \$736  = coarse_gray40[3] ^ coarse_gray40[2];
+  assign \$737  = \$736  ^ coarse_gray40[1];
+  assign \$738  = \$737  ^ coarse_gray40[0];
+  assign \$739  = coarse_gray40[3] ^ coarse_gray40[2];
+  assign \$740  = \$739  ^ coarse_gray40[1];
+  assign \$741  = coarse_gray40[3] ^ coarse_gray40[2];
+  assign \$742  = early40 ? 7'h00 : { coarse_gray40[3], \$741 , \$740 , \$738 , \$735  };
+  assign \$743  = \$2270  ? 7'h7f : \$742 ;
+  assign \$744  = ~ fired[41];
+  assign \$745  = \$744  & capture;
+  assign \$746  = \$745  & cmp_sync1[41];
+  assign \$747  = ~ fired[41];
+  assign \$748  = capture & cmp_sync1[41];
+  assign \$749  = ~ \$748 ;
+  assign \$750  = \$747  & \$749 ;
+  assign \$751  = \$750  & window_end;
+  assign \$752  = \$746  | \$751 ;
+  assign \$754  = coarse_gray41[3] ^ coarse_gray41[2];
+  assign \$755  = \$754  ^ coarse_gray41[1];
+  assign \$756  = \$755  ^ coarse_gray41[0];
+  assign \$757  = coarse_gray41[3] ^ coarse_gray41[2];
+  assign \$758  = \$757  ^ coarse_gray41[1];
+  assign \$759  = coarse_gray41[3] ^ coarse_gray41[2];
+  assign \$760  = early41 ? 7'h00 : { coarse_gray41[3], \$759 , \$758 , \$756 , \$753  };
+  assign \$761  = \$2272  ? 7'h7f : \$760 ;
+  assign \$762  = ~ fired[42];
+  assign \$763  = \$762  & capture;
+  assign \$764  = \$763  & cmp_sync1[42];
+  assign \$765  = ~ fired[42];
+  assign \$766  = capture & cmp_sync1[42];
+  assign \$767  = ~ \$766 ;
+  assign \$768  = \$765  & \$767 ;
+  assign \$769  = \$768  & window_end;
+  assign \$770  = \$764  | \$769 ;
+  assign \$772  = coarse_gray42[3] ^ coarse_gray42[2];
+  assign \$773  = \$772  ^ coarse_gray42[1];
+  assign \$774  = \$773  ^ coarse_gray42[0];
+  assign \$775  = coarse_gray42[3] ^ coarse_gray42[2];
+  assign \$776  = \$775  ^ coarse_gray42[1];
+  assign \$777  = coarse_gray42[3] ^ coarse_gray42[2];
+  assign \$778  = early42 ? 7'h00 : { coarse_gray42[3], \$777 , \$776 , \$774 , \$771  };
+  assign \$779  = \$2274  ? 7'h7f : \$778 ;
+  assign \$780  = ~ fired[43];
+  assign \$781  = \$780  & capture;
+  assign \$782  = \$781  & cmp_sync1[43];
+  assign \$783  = ~ fired[43];
+  assign \$784  = capture & cmp_sync1[43];
+  assign \$785  = ~ \$784 ;
+  assign \$786  = \$783  & \$785 ;
+  assign \$787  = \$786  & window_end;
+  assign \$788  = \$782  | \$787 ;
+  assign \$790  = coarse_gray43[3] ^ coarse_gray43[2];
+  assign \$791  = \$790  ^ coarse_gray43[1];
+  assign \$792  = \$791  ^ coarse_gray43[0];
+  assign \$793  = coarse_gray43[3] ^ coarse_gray43[2];
+  assign \$794  = \$793  ^ coarse_gray43[1];
+  assign \$795  = coarse_gray43[3] ^ coarse_gray43[2];
+  assign \$796  = early43 ? 7'h00 : { coarse_gray43[3], \$795 , \$794 , \$792 , \$789  };
+  assign \$797  = \$2276  ? 7'h7f : \$796 ;
+  assign \$798  = ~ fired[44];
+  assign \$799  = \$798  & capture;
+  assign \$800  = \$799  & cmp_sync1[44];
+  assign \$801  = ~ fired[44];
+  assign \$802  = capture & cmp_sync1[44];
+  assign \$803  = ~ \$802 ;
+  assign \$804  = \$801  & \$803 ;
+  assign \$805  = \$804  & window_end;
+  assign \$806  = \$800  | \$805 ;
+  assign \$808  = coarse_gray44[3] ^ coarse_gray44[2];
+  assign \$809  = \$808  ^ coarse_gray44[1];
+  assign \$810  = \$809  ^ coarse_gray44[0];
+  assign \$811  = coarse_gray44[3] ^ coarse_gray44[2];
+  assign \$812  = \$811  ^ coarse_gray44[1];
+  assign \$813  = coarse_gray44[3] ^ coarse_gray44[2];
+  assign \$814  = early44 ? 7'h00 : { coarse_gray44[3], \$813 , \$812 , \$810 , \$807  };
+  assign \$815  = \$2278  ? 7'h7f : \$814 ;
+  assign \$816  = ~ fired[45];
+  assign \$817  = \$816  & capture;
+  assign \$818  = \$817  & cmp_sync1[45];
+  assign \$819  = ~ fired[45];
+  assign \$820  = capture & cmp_sync1[45];
+  assign \$821  = ~ \$820 ;
+  assign \$822  = \$819  & \$821 ;
+  assign \$823  = \$822  & window_end;
+  assign \$824  = \$818  | \$823 ;
+  assign \$826  = coarse_gray45[3] ^ coarse_gray45[2];
+  assign \$827  = \$826  ^ coarse_gray45[1];
+  assign \$828  = \$827  ^ coarse_gray45[0];
+  assign \$829  = coarse_gray45[3] ^ coarse_gray45[2];
+  assign \$830  = \$829  ^ coarse_gray45[1];
+  assign \$831  = coarse_gray45[3] ^ coarse_gray45[2];
+  assign \$832  = early45 ? 7'h00 : { coarse_gray45[3], \$831 , \$830 , \$828 , \$825  };
+  assign \$833  = \$2280  ? 7'h7f : \$832 ;
+  assign \$834  = ~ fired[46];
+  assign \$835  = \$834  & capture;
+  assign \$836  = \$835  & cmp_sync1[46];
+  assign \$837  = ~ fired[46];
+  assign \$838  = capture & cmp_sync1[46];
+  assign \$839  = ~ \$838 ;
+  assign \$840  = \$837  & \$839 ;
+  assign \$841  = \$840  & window_end;
+  assign \$842  = \$836  | \$841 ;
+  assign \$844  = coarse_gray46[3] ^ coarse_gray46[2];
+  assign \$845  = \$844  ^ coarse_gray46[1];
+  assign \$846  = \$845  ^ coarse_gray46[0];
+  assign \$847  = coarse_gray46[3] ^ coarse_gray46[2];
+  assign \$848  = \$847  ^ coarse_gray46[1];
+  assign \$849  = coarse_gray46[3] ^ coarse_gray46[2];
+  assign \$850  = early46 ? 7'h00 : { coarse_gray46[3], \$849 , \$848 , \$846 , \$843  };
+  assign \$851  = \$2282  ? 7'h7f : \$850 ;
+  assign \$852  = ~ fired[47];
+  assign \$853  = \$852  & capture;
+  assign \$854  = \$853  & cmp_sync1[47];
+  assign \$855  = ~ fired[47];
+  assign \$856  = capture & cmp_sync1[47];
+  assign \$857  = ~ \$856 ;
+  assign \$858  = \$855  & \$857 ;
+  assign \$859  = \$858  & window_end;
+  assign \$860  = \$854  | \$859 ;
+  assign \$862  = coarse_gray47[3] ^ coarse_gray47[2];
+  assign \$863  = \$862  ^ coarse_gray47[1];
+  assign \$864  = \$863  ^ coarse_gray47[0];
+  assign \$865  = coarse_gray47[3] ^ coarse_gray47[2];
+  assign \$866  = \$865  ^ coarse_gray47[1];
+  assign \$867  = coarse_gray47[3] ^ coarse_gray47[2];
+  assign \$868  = early47 ? 7'h00 : { coarse_gray47[3], \$867 , \$866 , \$864 , \$861  };
+  assign \$869  = \$2284  ? 7'h7f : \$868 ;
+  assign \$870  = ~ fired[48];
+  assign \$871  = \$870  & capture;
+  assign \$872  = \$871  & cmp_sync1[48];
+  assign \$873  = ~ fired[48];
+  assign \$874  = capture & cmp_sync1[48];
+  assign \$875  = ~ \$874 ;
+  assign \$876  = \$873  & \$875 ;
+  assign \$877  = \$876  & window_end;
+  assign \$878  = \$872  | \$877 ;
+  assign \$880  = coarse_gray48[3] ^ coarse_gray48[2];
+  assign \$881  = \$880  ^ coarse_gray48[1];
+  assign \$882  = \$881  ^ coarse_gray48[0];
+  assign \$883  = coarse_gray48[3] ^ coarse_gray48[2];
+  assign \$884  = \$883  ^ coarse_gray48[1];
+  assign \$885  = coarse_gray48[3] ^ coarse_gray48[2];
+  assign \$886  = early48 ? 7'h00 : { coarse_gray48[3], \$885 , \$884 , \$882 , \$879  };
+  assign \$887  = \$2286  ? 7'h7f : \$886 ;
+  assign \$888  = ~ fired[49];
+  assign \$889  = \$888  & capture;
+  assign \$890  = \$889  & cmp_sync1[49];
+  assign \$891  = ~ fired[49];
+  assign \$892  = capture & cmp_sync1[49];
+  assign \$893  = ~ \$892 ;
+  assign \$894  = \$891  & \$893 ;
+  assign \$895  = \$894  & window_end;
+  assign \$896  = \$890  | \$895 ;
+  assign \$898  = coarse_gray49[3] ^ coarse_gray49[2];
+  assign \$899  = \$898  ^ coarse_gray49[1];
+  assign \$900  = \$899  ^ coarse_gray49[0];
+  assign \$901  = coarse_gray49[3] ^ coarse_gray49[2];
+  assign \$902  = \$901  ^ coarse_gray49[1];
+  assign \$903  = coarse_gray49[3] ^ coarse_gray49[2];
+  assign \$904  = early49 ? 7'h00 : { coarse_gray49[3], \$903 , \$902 , \$900 , \$897  };
+  assign \$905  = \$2288  ? 7'h7f : \$904 ;
+  assign \$906  = ~ fired[50];
+  assign \$907  = \$906  & capture;
+  assign \$908  = \$907  & cmp_sync1[50];
+  assign \$909  = ~ fired[50];
+  assign \$910  = capture & cmp_sync1[50];
+  assign \$911  = ~ \$910 ;
+  assign \$912  = \$909  & \$911 ;
+  assign \$913  = \$912  & window_end;
+  assign \$914  = \$908  | \$913 ;
+  assign \$916  = coarse_gray50[3] ^ coarse_gray50[2];
+  assign \$917  = \$916  ^ coarse_gray50[1];
+  assign \$918  = \$917  ^ coarse_gray50[0];
+  assign \$919  = coarse_gray50[3] ^ coarse_gray50[2];
+  assign \$920  = \$919  ^ coarse_gray50[1];
+  assign \$921  = coarse_gray50[3] ^ coarse_gray50[2];
+  assign \$922  = early50 ? 7'h00 : { coarse_gray50[3], \$921 , \$920 , \$918 , \$915  };
+  assign \$923  = \$2290  ? 7'h7f : \$922 ;
+  assign \$924  = ~ fired[51];
+  assign \$925  = \$924  & capture;
+  assign \$926  = \$925  & cmp_sync1[51];
+  assign \$927  = ~ fired[51];
+  assign \$928  = capture & cmp_sync1[51];
+  assign \$929  = ~ \$928 ;
+  assign \$930  = \$927  & \$929 ;
+  assign \$931  = \$930  & window_end;
+  assign \$932  = \$926  | \$931 ;
+  assign \$934  = coarse_gray51[3] ^ coarse_gray51[2];
+  assign \$935  = \$934  ^ coarse_gray51[1];
+  assign \$936  = \$935  ^ coarse_gray51[0];
+  assign \$937  = coarse_gray51[3] ^ coarse_gray51[2];
+  assign \$938  = \$937  ^ coarse_gray51[1];
+  assign \$939  = coarse_gray51[3] ^ coarse_gray51[2];
+  assign \$940  = early51 ? 7'h00 : { coarse_gray51[3], \$939 , \$938 , \$936 , \$933  };
+  assign \$941  = \$2292  ? 7'h7f : \$940 ;
+  assign \$942  = ~ fired[52];
+  assign \$943  = \$942  & capture;
+  assign \$944  = \$943  & cmp_sync1[52];
+  assign \$945  = ~ fired[52];
+  assign \$946  = capture & cmp_sync1[52];
+  assign \$947  = ~ \$946 ;
+  assign \$948  = \$945  & \$947 ;
+  assign \$949  = \$948  & window_end;
+  assign \$950  = \$944  | \$949 ;
+  assign \$952  = coarse_gray52[3] ^ coarse_gray52[2];
+  assign \$953  = \$952  ^ coarse_gray52[1];
+  assign \$954  = \$953  ^ coarse_gray52[0];
+  assign \$955  = coarse_gray52[3] ^ coarse_gray52[2];
+  assign \$956  = \$955  ^ coarse_gray52[1];
+  assign \$957  = coarse_gray52[3] ^ coarse_gray52[2];
+  assign \$958  = early52 ? 7'h00 : { coarse_gray52[3], \$957 , \$956 , \$954 , \$951  };
+  assign \$959  = \$2294  ? 7'h7f : \$958 ;
+  assign \$960  = ~ fired[53];
+  assign \$961  = \$960  & capture;
+  assign \$962  = \$961  & cmp_sync1[53];
+  assign \$963  = ~ fired[53];
+  assign \$964  = capture & cmp_sync1[53];
+  assign \$965  = ~ \$964 ;
+  assign \$966  = \$963  & \$965 ;
+  assign \$967  = \$966  & window_end;
+  assign \$968  = \$962  | \$967 ;
+  assign \$970  = coarse_gray53[3] ^ coarse_gray53[2];
+  assign \$971  = \$970  ^ coarse_gray53[1];
+  assign \$972  = \$971  ^ coarse_gray53[0];
+  assign \$973  = coarse_gray53[3] ^ coarse_gray53[2];
+  assign \$974  = \$973  ^ coarse_gray53[1];
+  assign \$975  = coarse_gray53[3] ^ coarse_gray53[2];
+  assign \$976  = early53 ? 7'h00 : { coarse_gray53[3], \$975 , \$974 , \$972 , \$969  };
+  assign \$977  = \$2296  ? 7'h7f : \$976 ;
+  assign \$978  = ~ fired[54];
+  assign \$979  = \$978  & capture;
+  assign \$980  = \$979  & cmp_sync1[54];
+  assign \$981  = ~ fired[54];
+  assign \$982  = capture & cmp_sync1[54];
+  assign \$983  = ~ \$982 ;
+  assign \$984  = \$981  & \$983 ;
+  assign \$985  = \$984  & window_end;
+  assign \$986  = \$980  | \$985 ;
+  assign \$988  = coarse_gray54[3] ^ coarse_gray54[2];
+  assign \$989  = \$988  ^ coarse_gray54[1];
+  assign \$990  = \$989  ^ coarse_gray54[0];
+  assign \$991  = coarse_gray54[3] ^ coarse_gray54[2];
+  assign \$992  = \$991  ^ coarse_gray54[1];
+  assign \$993  = coarse_gray54[3] ^ coarse_gray54[2];
+  assign \$994  = early54 ? 7'h00 : { coarse_gray54[3], \$993 , \$992 , \$990 , \$987  };
+  assign \$995  = \$2298  ? 7'h7f : \$994 ;
+  assign \$996  = ~ fired[55];
+  assign \$997  = \$996  & capture;
+  assign \$998  = \$997  & cmp_sync1[55];
+  assign \$999  = ~ fired[55];
+  assign \$1000  = capture & cmp_sync1[55];
+  assign \$1001  = ~ \$1000 ;
+  assign \$1002  = \$999  & \$1001 ;
+  assign \$1003  = \$1002  & window_end;
+  assign \$1004  = \$998  | \$1003 ;
+  assign \$1006  = coarse_gray55[3] ^ coarse_gray55[2];
+  assign \$1007  = \$1006  ^ coarse_gray55[1];
+  assign \$1008  = \$1007  ^ coarse_gray55[0];
+  assign \$1009  = coarse_gray55[3] ^ coarse_gray55[2];
+  assign \$1010  = \$1009  ^ coarse_gray55[1];
+  assign \$1011  = coarse_gray55[3] ^ coarse_gray55[2];
+  assign \$1012  = early55 ? 7'h00 : { coarse_gray55[3], \$1011 , \$1010 , \$1008 , \$1005  };
+  assign \$1013  = \$2300  ? 7'h7f : \$1012 ;
+  assign \$1014  = ~ fired[56];
+  assign \$1015  = \$1014  & capture;
+  assign \$1016  = \$1015  & cmp_sync1[56];
+  assign \$1017  = ~ fired[56];
+  assign \$1018  = capture & cmp_sync1[56];
+  assign \$1019  = ~ \$1018 ;
+  assign \$1020  = \$1017  & \$1019 ;
+  assign \$1021  = \$1020  & window_end;
+  assign \$1022  = \$1016  | \$1021 ;
+  assign \$1024  = coarse_gray56[3] ^ coarse_gray56[2];
+  assign \$1025  = \$1024  ^ coarse_gray56[1];
+  assign \$1026  = \$1025  ^ coarse_gray56[0];
+  assign \$1027  = coarse_gray56[3] ^ coarse_gray56[2];
+  assign \$1028  = \$1027  ^ coarse_gray56[1];
+  assign \$1029  = coarse_gray56[3] ^ coarse_gray56[2];
+  assign \$1030  = early56 ? 7'h00 : { coarse_gray56[3], \$1029 , \$1028 , \$1026 , \$1023  };
+  assign \$1031  = \$2302  ? 7'h7f : \$1030 ;
+  assign \$1032  = ~ fired[57];
+  assign \$1033  = \$1032  & capture;
+  assign \$1034  = \$1033  & cmp_sync1[57];
+  assign \$1035  = ~ fired[57];
+  assign \$1036  = capture & cmp_sync1[57];
+  assign \$1037  = ~ \$1036 ;
+  assign \$1038  = \$1035  & \$1037 ;
+  assign \$1039  = \$1038  & window_end;
+  assign \$1040  = \$1034  | \$1039 ;
+  assign \$1042  = coarse_gray57[3] ^ coarse_gray57[2];
+  assign \$1043  = \$1042  ^ coarse_gray57[1];
+  assign \$1044  = \$1043  ^ coarse_gray57[0];
+  assign \$1045  = coarse_gray57[3] ^ coarse_gray57[2];
+  assign \$1046  = \$1045  ^ coarse_gray57[1];
+  assign \$1047  = coarse_gray57[3] ^ coarse_gray57[2];
+  assign \$1048  = early57 ? 7'h00 : { coarse_gray57[3], \$1047 , \$1046 , \$1044 , \$1041  };
+  assign \$1049  = \$2304  ? 7'h7f : \$1048 ;
+  assign \$1050  = ~ fired[58];
+  assign \$1051  = \$1050  & capture;
+  assign \$1052  = \$1051  & cmp_sync1[58];
+  assign \$1053  = ~ fired[58];
+  assign \$1054  = capture & cmp_sync1[58];
+  assign \$1055  = ~ \$1054 ;
+  assign \$1056  = \$1053  & \$1055 ;
+  assign \$1057  = \$1056  & window_end;
+  assign \$1058  = \$1052  | \$1057 ;
+  assign \$1060  = coarse_gray58[3] ^ coarse_gray58[2];
+  assign \$1061  = \$1060  ^ coarse_gray58[1];
+  assign \$1062  = \$1061  ^ coarse_gray58[0];
+  assign \$1063  = coarse_gray58[3] ^ coarse_gray58[2];
+  assign \$1064  = \$1063  ^ coarse_gray58[1];
+  assign \$1065  = coarse_gray58[3] ^ coarse_gray58[2];
+  assign \$1066  = early58 ? 7'h00 : { coarse_gray58[3], \$1065 , \$1064 , \$1062 , \$1059  };
+  assign \$1067  = \$2306  ? 7'h7f : \$1066 ;
+  assign \$1068  = ~ fired[59];
+  assign \$1069  = \$1068  & capture;
+  assign \$1070  = \$1069  & cmp_sync1[59];
+  assign \$1071  = ~ fired[59];
+  assign \$1072  = capture & cmp_sync1[59];
+  assign \$1073  = ~ \$1072 ;
+  assign \$1074  = \$1071  & \$1073 ;
+  assign \$1075  = \$1074  & window_end;
+  assign \$1076  = \$1070  | \$1075 ;
+  assign \$1078  = coarse_gray59[3] ^ coarse_gray59[2];
+  assign \$1079  = \$1078  ^ coarse_gray59[1];
+  assign \$1080  = \$1079  ^ coarse_gray59[0];
+  assign \$1081  = coarse_gray59[3] ^ coarse_gray59[2];
+  assign \$1082  = \$1081  ^ coarse_gray59[1];
+  assign \$1083  = coarse_gray59[3] ^ coarse_gray59[2];
+  assign \$1084  = early59 ? 7'h00 : { coarse_gray59[3], \$1083 , \$1082 , \$1080 , \$1077  };
+  assign \$1085  = \$2308  ? 7'h7f : \$1084 ;
+  assign \$1086  = ~ fired[60];
+  assign \$1087  = \$1086  & capture;
+  assign \$1088  = \$1087  & cmp_sync1[60];
+  assign \$1089  = ~ fired[60];
+  assign \$1090  = capture & cmp_sync1[60];
+  assign \$1091  = ~ \$1090 ;
+  assign \$1092  = \$1089  & \$1091 ;
+  assign \$1093  = \$1092  & window_end;
+  assign \$1094  = \$1088  | \$1093 ;
+  assign \$1096  = coarse_gray60[3] ^ coarse_gray60[2];
+  assign \$1097  = \$1096  ^ coarse_gray60[1];
+  assign \$1098  = \$1097  ^ coarse_gray60[0];
+  assign \$1099  = coarse_gray60[3] ^ coarse_gray60[2];
+  assign \$1100  = \$1099  ^ coarse_gray60[1];
+  assign \$1101  = coarse_gray60[3] ^ coarse_gray60[2];
+  assign \$1102  = early60 ? 7'h00 : { coarse_gray60[3], \$1101 , \$1100 , \$1098 , \$1095  };
+  assign \$1103  = \$2310  ? 7'h7f : \$1102 ;
+  assign \$1104  = ~ fired[61];
+  assign \$1105  = \$1104  & capture;
+  assign \$1106  = \$1105  & cmp_sync1[61];
+  assign \$1107  = ~ fired[61];
+  assign \$1108  = capture & cmp_sync1[61];
+  assign \$1109  = ~ \$1108 ;
+  assign \$1110  = \$1107  & \$1109 ;
+  assign \$1111  = \$1110  & window_end;
+  assign \$1112  = \$1106  | \$1111 ;
+  assign \$1114  = coarse_gray61[3] ^ coarse_gray61[2];
+  assign \$1115  = \$1114  ^ coarse_gray61[1];
+  assign \$1116  = \$1115  ^ coarse_gray61[0];
+  assign \$1117  = coarse_gray61[3] ^ coarse_gray61[2];
+  assign \$1118  = \$1117  ^ coarse_gray61[1];
+  assign \$1119  = coarse_gray61[3] ^ coarse_gray61[2];
+  assign \$1120  = early61 ? 7'h00 : { coarse_gray61[3], \$1119 , \$1118 , \$1116 , \$1113  };
+  assign \$1121  = \$2312  ? 7'h7f : \$1120 ;
+  assign \$1122  = ~ fired[62];
+  assign \$1123  = \$1122  & capture;
+  assign \$1124  = \$1123  & cmp_sync1[62];
+  assign \$1125  = ~ fired[62];
+  assign \$1126  = capture & cmp_sync1[62];
+  assign \$1127  = ~ \$1126 ;
+  assign \$1128  = \$1125  & \$1127 ;
+  assign \$1129  = \$1128  & window_end;
+  assign \$1130  = \$1124  | \$1129 ;
+  assign \$1132  = coarse_gray62[3] ^ coarse_gray62[2];
+  assign \$1133  = \$1132  ^ coarse_gray62[1];
+  assign \$1134  = \$1133  ^ coarse_gray62[0];
+  assign \$1135  = coarse_gray62[3] ^ coarse_gray62[2];
+  assign \$1136  = \$1135  ^ coarse_gray62[1];
+  assign \$1137  = coarse_gray62[3] ^ coarse_gray62[2];
+  assign \$1138  = early62 ? 7'h00 : { coarse_gray62[3], \$1137 , \$1136 , \$1134 , \$1131  };
+  assign \$1139  = \$2314  ? 7'h7f : \$1138 ;
+  assign \$1140  = ~ fired[63];
+  assign \$1141  = \$1140  & capture;
+  assign \$1142  = \$1141  & cmp_sync1[63];
+  assign \$1143  = ~ fired[63];
+  assign \$1144  = capture & cmp_sync1[63];
+  assign \$1145  = ~ \$1144 ;
+  assign \$1146  = \$1143  & \$1145 ;
+  assign \$1147  = \$1146  & window_end;
+  assign \$1148  = \$1142  | \$1147 ;
+  assign \$1150  = coarse_gray63[3] ^ coarse_gray63[2];
+  assign \$1151  = \$1150  ^ coarse_gray63[1];
+  assign \$1152  = \$1151  ^ coarse_gray63[0];
+  assign \$1153  = coarse_gray63[3] ^ coarse_gray63[2];
+  assign \$1154  = \$1153  ^ coarse_gray63[1];
+  assign \$1155  = coarse_gray63[3] ^ coarse_gray63[2];
+  assign \$1156  = early63 ? 7'h00 : { coarse_gray63[3], \$1155 , \$1154 , \$1152 , \$1149  };
+  assign \$1157  = \$2316  ? 7'h7f : \$1156 ;
+  assign \$1158  = ~ fired[0];
+  assign \$1159  = \$1158  & capture;
+  assign \$1160  = \$1159  & cmp_sync1[0];
+  assign \$1161  = ~ fired[0];
+  assign \$1162  = capture & cmp_sync1[0];
+  assign \$1163  = ~ \$1162 ;
+  assign \$1164  = \$1161  & \$1163 ;
+  assign \$1165  = \$1164  & window_end;
+  assign \$1166  = fine[0] + fine[1];
+  assign \$1167  = fine[2] + fine[3];
+  assign \$1168  = \$1166  + \$1167 ;
+  assign \$1169  = fine[4] + fine[5];
+  assign \$1170  = \$1169  + fine[6];
+  assign \$1171  = \$1168  + \$1170 ;
+  assign \$1172  = ~ fired[1];
+  assign \$1173  = \$1172  & capture;
+  assign \$1174  = \$1173  & cmp_sync1[1];
+  assign \$1175  = ~ fired[1];
+  assign \$1176  = capture & cmp_sync1[1];
+  assign \$1177  = ~ \$1176 ;
+  assign \$1178  = \$1175  & \$1177 ;
+  assign \$1179  = \$1178  & window_end;
+  assign \$1180  = fine[7] + fine[8];
+  assign \$1181  = fine[9] + fine[10];
+  assign \$1182  = \$1180  + \$1181 ;
+  assign \$1183  = fine[11] + fine[12];
+  assign \$1184  = \$1183  + fine[13];
+  assign \$1185  = \$1182  + \$1184 ;
+  assign \$1186  = ~ fired[2];
+  assign \$1187  = \$1186  & capture;
+  assign \$1188  = \$1187  & cmp_sync1[2];
+  assign \$1189  = ~ fired[2];
+  assign \$1190  = capture & cmp_sync1[2];
+  assign \$1191  = ~ \$1190 ;
+  assign \$1192  = \$1189  & \$1191 ;
+  assign \$1193  = \$1192  & window_end;
+  assign \$1194  = fine[14] + fine[15];
+  assign \$1195  = fine[16] + fine[17];
+  assign \$1196  = \$1194  + \$1195 ;
+  assign \$1197  = fine[18] + fine[19];
+  assign \$1198  = \$1197  + fine[20];
+  assign \$1199  = \$1196  + \$1198 ;
+  assign \$1200  = ~ fired[3];
+  assign \$1201  = \$1200  & capture;
+  assign \$1202  = \$1201  & cmp_sync1[3];
+  assign \$1203  = ~ fired[3];
+  assign \$1204  = capture & cmp_sync1[3];
+  assign \$1205  = ~ \$1204 ;
+  assign \$1206  = \$1203  & \$1205 ;
+  assign \$1207  = \$1206  & window_end;
+  assign \$1208  = fine[21] + fine[22];
+  assign \$1209  = fine[23] + fine[24];
+  assign \$1210  = \$1208  + \$1209 ;
+  assign \$1211  = fine[25] + fine[26];
+  assign \$1212  = \$1211  + fine[27];
+  assign \$1213  = \$1210  + \$1212 ;
+  assign \$1214  = ~ fired[4];
+  assign \$1215  = \$1214  & capture;
+  assign \$1216  = \$1215  & cmp_sync1[4];
+  assign \$1217  = ~ fired[4];
+  assign \$1218  = capture & cmp_sync1[4];
+  assign \$1219  = ~ \$1218 ;
+  assign \$1220  = \$1217  & \$1219 ;
+  assign \$1221  = \$1220  & window_end;
+  assign \$1222  = fine[28] + fine[29];
+  assign \$1223  = fine[30] + fine[31];
+  assign \$1224  = \$1222  + \$1223 ;
+  assign \$1225  = fine[32] + fine[33];
+  assign \$1226  = \$1225  + fine[34];
+  assign \$1227  = \$1224  + \$1226 ;
+  assign \$1228  = ~ fired[5];
+  assign \$1229  = \$1228  & capture;
+  assign \$1230  = \$1229  & cmp_sync1[5];
+  assign \$1231  = ~ fired[5];
+  assign \$1232  = capture & cmp_sync1[5];
+  assign \$1233  = ~ \$1232 ;
+  assign \$1234  = \$1231  & \$1233 ;
+  assign \$1235  = \$1234  & window_end;
+  assign \$1236  = fine[35] + fine[36];
+  assign \$1237  = fine[37] + fine[38];
+  assign \$1238  = \$1236  + \$1237 ;
+  assign \$1239  = fine[39] + fine[40];
+  assign \$1240  = \$1239  + fine[41];
+  assign \$1241  = \$1238  + \$1240 ;
+  assign \$1242  = ~ fired[6];
+  assign \$1243  = \$1242  & capture;
+  assign \$1244  = \$1243  & cmp_sync1[6];
+  assign \$1245  = ~ fired[6];
+  assign \$1246  = capture & cmp_sync1[6];
+  assign \$1247  = ~ \$1246 ;
+  assign \$1248  = \$1245  & \$1247 ;
+  assign \$1249  = \$1248  & window_end;
+  assign \$1250  = fine[42] + fine[43];
+  assign \$1251  = fine[44] + fine[45];
+  assign \$1252  = \$1250  + \$1251 ;
+  assign \$1253  = fine[46] + fine[47];
+  assign \$1254  = \$1253  + fine[48];
+  assign \$1255  = \$1252  + \$1254 ;
+  assign \$1256  = ~ fired[7];
+  assign \$1257  = \$1256  & capture;
+  assign \$1258  = \$1257  & cmp_sync1[7];
+  assign \$1259  = ~ fired[7];
+  assign \$1260  = capture & cmp_sync1[7];
+  assign \$1261  = ~ \$1260 ;
+  assign \$1262  = \$1259  & \$1261 ;
+  assign \$1263  = \$1262  & window_end;
+  assign \$1264  = fine[49] + fine[50];
+  assign \$1265  = fine[51] + fine[52];
+  assign \$1266  = \$1264  + \$1265 ;
+  assign \$1267  = fine[53] + fine[54];
+  assign \$1268  = \$1267  + fine[55];
+  assign \$1269  = \$1266  + \$1268 ;
+  assign \$1270  = ~ fired[8];
+  assign \$1271  = \$1270  & capture;
+  assign \$1272  = \$1271  & cmp_sync1[8];
+  assign \$1273  = ~ fired[8];
+  assign \$1274  = capture & cmp_sync1[8];
+  assign \$1275  = ~ \$1274 ;
+  assign \$1276  = \$1273  & \$1275 ;
+  assign \$1277  = \$1276  & window_end;
+  assign \$1278  = fine[56] + fine[57];
+  assign \$1279  = fine[58] + fine[59];
+  assign \$1280  = \$1278  + \$1279 ;
+  assign \$1281  = fine[60] + fine[61];
+  assign \$1282  = \$1281  + fine[62];
+  assign \$1283  = \$1280  + \$1282 ;
+  assign \$1284  = ~ fired[9];
+  assign \$1285  = \$1284  & capture;
+  assign \$1286  = \$1285  & cmp_sync1[9];
+  assign \$1287  = ~ fired[9];
+  assign \$1288  = capture & cmp_sync1[9];
+  assign \$1289  = ~ \$1288 ;
+  assign \$1290  = \$1287  & \$1289 ;
+  assign \$1291  = \$1290  & window_end;
+  assign \$1292  = fine[63] + fine[64];
+  assign \$1293  = fine[65] + fine[66];
+  assign \$1294  = \$1292  + \$1293 ;
+  assign \$1295  = fine[67] + fine[68];
+  assign \$1296  = \$1295  + fine[69];
+  assign \$1297  = \$1294  + \$1296 ;
+  assign \$1298  = ~ fired[10];
+  assign \$1299  = \$1298  & capture;
+  assign \$1300  = \$1299  & cmp_sync1[10];
+  assign \$1301  = ~ fired[10];
+  assign \$1302  = capture & cmp_sync1[10];
+  assign \$1303  = ~ \$1302 ;
+  assign \$1304  = \$1301  & \$1303 ;
+  assign \$1305  = \$1304  & window_end;
+  assign \$1306  = fine[70] + fine[71];
+  assign \$1307  = fine[72] + fine[73];
+  assign \$1308  = \$1306  + \$1307 ;
+  assign \$1309  = fine[74] + fine[75];
+  assign \$1310  = \$1309  + fine[76];
+  assign \$1311  = \$1308  + \$1310 ;
+  assign \$1312  = ~ fired[11];
+  assign \$1313  = \$1312  & capture;
+  assign \$1314  = \$1313  & cmp_sync1[11];
+  assign \$1315  = ~ fired[11];
+  assign \$1316  = capture & cmp_sync1[11];
+  assign \$1317  = ~ \$1316 ;
+  assign \$1318  = \$1315  & \$1317 ;
+  assign \$1319  = \$1318  & window_end;
+  assign \$1320  = fine[77] + fine[78];
+  assign \$1321  = fine[79] + fine[80];
+  assign \$1322  = \$1320  + \$1321 ;
+  assign \$1323  = fine[81] + fine[82];
+  assign \$1324  = \$1323  + fine[83];
+  assign \$1325  = \$1322  + \$1324 ;
+  assign \$1326  = ~ fired[12];
+  assign \$1327  = \$1326  & capture;
+  assign \$1328  = \$1327  & cmp_sync1[12];
+  assign \$1329  = ~ fired[12];
+  assign \$1330  = capture & cmp_sync1[12];
+  assign \$1331  = ~ \$1330 ;
+  assign \$1332  = \$1329  & \$1331 ;
+  assign \$1333  = \$1332  & window_end;
+  assign \$1334  = fine[84] + fine[85];
+  assign \$1335  = fine[86] + fine[87];
+  assign \$1336  = \$1334  + \$1335 ;
+  assign \$1337  = fine[88] + fine[89];
+  assign \$1338  = \$1337  + fine[90];
+  assign \$1339  = \$1336  + \$1338 ;
+  assign \$1340  = ~ fired[13];
+  assign \$1341  = \$1340  & capture;
+  assign \$1342  = \$1341  & cmp_sync1[13];
+  assign \$1343  = ~ fired[13];
+  assign \$1344  = capture & cmp_sync1[13];
+  assign \$1345  = ~ \$1344 ;
+  assign \$1346  = \$1343  & \$1345 ;
+  assign \$1347  = \$1346  & window_end;
+  assign \$1348  = fine[91] + fine[92];
+  assign \$1349  = fine[93] + fine[94];
+  assign \$1350  = \$1348  + \$1349 ;
+  assign \$1351  = fine[95] + fine[96];
+  assign \$1352  = \$1351  + fine[97];
+  assign \$1353  = \$1350  + \$1352 ;
+  assign \$1354  = ~ fired[14];
+  assign \$1355  = \$1354  & capture;
+  assign \$1356  = \$1355  & cmp_sync1[14];
+  assign \$1357  = ~ fired[14];
+  assign \$1358  = capture & cmp_sync1[14];
+  assign \$1359  = ~ \$1358 ;
+  assign \$1360  = \$1357  & \$1359 ;
+  assign \$1361  = \$1360  & window_end;
+  assign \$1362  = fine[98] + fine[99];
+  assign \$1363  = fine[100] + fine[101];
+  assign \$1364  = \$1362  + \$1363 ;
+  assign \$1365  = fine[102] + fine[103];
+  assign \$1366  = \$1365  + fine[104];
+  assign \$1367  = \$1364  + \$1366 ;
+  assign \$1368  = ~ fired[15];
+  assign \$1369  = \$1368  & capture;
+  assign \$1370  = \$1369  & cmp_sync1[15];
+  assign \$1371  = ~ fired[15];
+  assign \$1372  = capture & cmp_sync1[15];
+  assign \$1373  = ~ \$1372 ;
+  assign \$1374  = \$1371  & \$1373 ;
+  assign \$1375  = \$1374  & window_end;
+  assign \$1376  = fine[105] + fine[106];
+  assign \$1377  = fine[107] + fine[108];
+  assign \$1378  = \$1376  + \$1377 ;
+  assign \$1379  = fine[109] + fine[110];
+  assign \$1380  = \$1379  + fine[111];
+  assign \$1381  = \$1378  + \$1380 ;
+  assign \$1382  = ~ fired[16];
+  assign \$1383  = \$1382  & capture;
+  assign \$1384  = \$1383  & cmp_sync1[16];
+  assign \$1385  = ~ fired[16];
+  assign \$1386  = capture & cmp_sync1[16];
+  assign \$1387  = ~ \$1386 ;
+  assign \$1388  = \$1385  & \$1387 ;
+  assign \$1389  = \$1388  & window_end;
+  assign \$1390  = fine[112] + fine[113];
+  assign \$1391  = fine[114] + fine[115];
+  assign \$1392  = \$1390  + \$1391 ;
+  assign \$1393  = fine[116] + fine[117];
+  assign \$1394  = \$1393  + fine[118];
+  assign \$1395  = \$1392  + \$1394 ;
+  assign \$1396  = ~ fired[17];
+  assign \$1397  = \$1396  & capture;
+  assign \$1398  = \$1397  & cmp_sync1[17];
+  assign \$1399  = ~ fired[17];
+  assign \$1400  = capture & cmp_sync1[17];
+  assign \$1401  = ~ \$1400 ;
+  assign \$1402  = \$1399  & \$1401 ;
+  assign \$1403  = \$1402  & window_end;
+  assign \$1404  = fine[119] + fine[120];
+  assign \$1405  = fine[121] + fine[122];
+  assign \$1406  = \$1404  + \$1405 ;
+  assign \$1407  = fine[123] + fine[124];
+  assign \$1408  = \$1407  + fine[125];
+  assign \$1409  = \$1406  + \$1408 ;
+  assign \$1410  = ~ fired[18];
+  assign \$1411  = \$1410  & capture;
+  assign \$1412  = \$1411  & cmp_sync1[18];
+  assign \$1413  = ~ fired[18];
+  assign \$1414  = capture & cmp_sync1[18];
+  assign \$1415  = ~ \$1414 ;
+  assign \$1416  = \$1413  & \$1415 ;
+  assign \$1417  = \$1416  & window_end;
+  assign \$1418  = fine[126] + fine[127];
+  assign \$1419  = fine[128] + fine[129];
+  assign \$1420  = \$1418  + \$1419 ;
+  assign \$1421  = fine[130] + fine[131];
+  assign \$1422  = \$1421  + fine[132];
+  assign \$1423  = \$1420  + \$1422 ;
+  assign \$1424  = ~ fired[19];
+  assign \$1425  = \$1424  & capture;
+  assign \$1426  = \$1425  & cmp_sync1[19];
+  assign \$1427  = ~ fired[19];
+  assign \$1428  = capture & cmp_sync1[19];
+  assign \$1429  = ~ \$1428 ;
+  assign \$1430  = \$1427  & \$1429 ;
+  assign \$1431  = \$1430  & window_end;
+  assign \$1432  = fine[133] + fine[134];
+  assign \$1433  = fine[135] + fine[136];
+  assign \$1434  = \$1432  + \$1433 ;
+  assign \$1435  = fine[137] + fine[138];
+  assign \$1436  = \$1435  + fine[139];
+  assign \$1437  = \$1434  + \$1436 ;
+  assign \$1438  = ~ fired[20];
+  assign \$1439  = \$1438  & capture;
+  assign \$1440  = \$1439  & cmp_sync1[20];
+  assign \$1441  = ~ fired[20];
+  assign \$1442  = capture & cmp_sync1[20];
+  assign \$1443  = ~ \$1442 ;
+  assign \$1444  = \$1441  & \$1443 ;
+  assign \$1445  = \$1444  & window_end;
+  assign \$1446  = fine[140] + fine[141];
+  assign \$1447  = fine[142] + fine[143];
+  assign \$1448  = \$1446  + \$1447 ;
+  assign \$1449  = fine[144] + fine[145];
+  assign \$1450  = \$1449  + fine[146];
+  assign \$1451  = \$1448  + \$1450 ;
+  assign \$1452  = ~ fired[21];
+  assign \$1453  = \$1452  & capture;
+  assign \$1454  = \$1453  & cmp_sync1[21];
+  assign \$1455  = ~ fired[21];
+  assign \$1456  = capture & cmp_sync1[21];
+  assign \$1457  = ~ \$1456 ;
+  assign \$1458  = \$1455  & \$1457 ;
+  assign \$1459  = \$1458  & window_end;
+  assign \$1460  = fine[147] + fine[148];
+  assign \$1461  = fine[149] + fine[150];
+  assign \$1462  = \$1460  + \$1461 ;
+  assign \$1463  = fine[151] + fine[152];
+  assign \$1464  = \$1463  + fine[153];
+  assign \$1465  = \$1462  + \$1464 ;
+  assign \$1466  = ~ fired[22];
+  assign \$1467  = \$1466  & capture;
+  assign \$1468  = \$1467  & cmp_sync1[22];
+  assign \$1469  = ~ fired[22];
+  assign \$1470  = capture & cmp_sync1[22];
+  assign \$1471  = ~ \$1470 ;
+  assign \$1472  = \$1469  & \$1471 ;
+  assign \$1473  = \$1472  & window_end;
+  assign \$1474  = fine[154] + fine[155];
+  assign \$1475  = fine[156] + fine[157];
+  assign \$1476  = \$1474  + \$1475 ;
+  assign \$1477  = fine[158] + fine[159];
+  assign \$1478  = \$1477  + fine[160];
+  assign \$1479  = \$1476  + \$1478 ;
+  assign \$1480  = ~ fired[23];
+  assign \$1481  = \$1480  & capture;
+  assign \$1482  = \$1481  & cmp_sync1[23];
+  assign \$1483  = ~ fired[23];
+  assign \$1484  = capture & cmp_sync1[23];
+  assign \$1485  = ~ \$1484 ;
+  assign \$1486  = \$1483  & \$1485 ;
+  assign \$1487  = \$1486  & window_end;
+  assign \$1488  = fine[161] + fine[162];
+  assign \$1489  = fine[163] + fine[164];
+  assign \$1490  = \$1488  + \$1489 ;
+  assign \$1491  = fine[165] + fine[166];
+  assign \$1492  = \$1491  + fine[167];
+  assign \$1493  = \$1490  + \$1492 ;
+  assign \$1494  = ~ fired[24];
+  assign \$1495  = \$1494  & capture;
+  assign \$1496  = \$1495  & cmp_sync1[24];
+  assign \$1497  = ~ fired[24];
+  assign \$1498  = capture & cmp_sync1[24];
+  assign \$1499  = ~ \$1498 ;
+  assign \$1500  = \$1497  & \$1499 ;
+  assign \$1501  = \$1500  & window_end;
+  assign \$1502  = fine[168] + fine[169];
+  assign \$1503  = fine[170] + fine[171];
+  assign \$1504  = \$1502  + \$1503 ;
+  assign \$1505  = fine[172] + fine[173];
+  assign \$1506  = \$1505  + fine[174];
+  assign \$1507  = \$1504  + \$1506 ;
+  assign \$1508  = ~ fired[25];
+  assign \$1509  = \$1508  & capture;
+  assign \$1510  = \$1509  & cmp_sync1[25];
+  assign \$1511  = ~ fired[25];
+  assign \$1512  = capture & cmp_sync1[25];
+  assign \$1513  = ~ \$1512 ;
+  assign \$1514  = \$1511  & \$1513 ;
+  assign \$1515  = \$1514  & window_end;
+  assign \$1516  = fine[175] + fine[176];
+  assign \$1517  = fine[177] + fine[178];
+  assign \$1518  = \$1516  + \$1517 ;
+  assign \$1519  = fine[179] + fine[180];
+  assign \$1520  = \$1519  + fine[181];
+  assign \$1521  = \$1518  + \$1520 ;
+  assign \$1522  = ~ fired[26];
+  assign \$1523  = \$1522  & capture;
+  assign \$1524  = \$1523  & cmp_sync1[26];
+  assign \$1525  = ~ fired[26];
+  assign \$1526  = capture & cmp_sync1[26];
+  assign \$1527  = ~ \$1526 ;
+  assign \$1528  = \$1525  & \$1527 ;
+  assign \$1529  = \$1528  & window_end;
+  assign \$1530  = fine[182] + fine[183];
+  assign \$1531  = fine[184] + fine[185];
+  assign \$1532  = \$1530  + \$1531 ;
+  assign \$1533  = fine[186] + fine[187];
+  assign \$1534  = \$1533  + fine[188];
+  assign \$1535  = \$1532  + \$1534 ;
+  assign \$1536  = ~ fired[27];
+  assign \$1537  = \$1536  & capture;
+  assign \$1538  = \$1537  & cmp_sync1[27];
+  assign \$1539  = ~ fired[27];
+  assign \$1540  = capture & cmp_sync1[27];
+  assign \$1541  = ~ \$1540 ;
+  assign \$1542  = \$1539  & \$1541 ;
+  assign \$1543  = \$1542  & window_end;
+  assign \$1544  = fine[189] + fine[190];
+  assign \$1545  = fine[191] + fine[192];
+  assign \$1546  = \$1544  + \$1545 ;
+  assign \$1547  = fine[193] + fine[194];
+  assign \$1548  = \$1547  + fine[195];
+  assign \$1549  = \$1546  + \$1548 ;
+  assign \$1550  = ~ fired[28];
+  assign \$1551  = \$1550  & capture;
+  assign \$1552  = \$1551  & cmp_sync1[28];
+  assign \$1553  = ~ fired[28];
+  assign \$1554  = capture & cmp_sync1[28];
+  assign \$1555  = ~ \$1554 ;
+  assign \$1556  = \$1553  & \$1555 ;
+  assign \$1557  = \$1556  & window_end;
+  assign \$1558  = fine[196] + fine[197];
+  assign \$1559  = fine[198] + fine[199];
+  assign \$1560  = \$1558  + \$1559 ;
+  assign \$1561  = fine[200] + fine[201];
+  assign \$1562  = \$1561  + fine[202];
+  assign \$1563  = \$1560  + \$1562 ;
+  assign \$1564  = ~ fired[29];
+  assign \$1565  = \$1564  & capture;
+  assign \$1566  = \$1565  & cmp_sync1[29];
+  assign \$1567  = ~ fired[29];
+  assign \$1568  = capture & cmp_sync1[29];
+  assign \$1569  = ~ \$1568 ;
+  assign \$1570  = \$1567  & \$1569 ;
+  assign \$1571  = \$1570  & window_end;
+  assign \$1572  = fine[203] + fine[204];
+  assign \$1573  = fine[205] + fine[206];
+  assign \$1574  = \$1572  + \$1573 ;
+  assign \$1575  = fine[207] + fine[208];
+  assign \$1576  = \$1575  + fine[209];
+  assign \$1577  = \$1574  + \$1576 ;
+  assign \$1578  = ~ fired[30];
+  assign \$1579  = \$1578  & capture;
+  assign \$1580  = \$1579  & cmp_sync1[30];
+  assign \$1581  = ~ fired[30];
+  assign \$1582  = capture & cmp_sync1[30];
+  assign \$1583  = ~ \$1582 ;
+  assign \$1584  = \$1581  & \$1583 ;
+  assign \$1585  = \$1584  & window_end;
+  assign \$1586  = fine[210] + fine[211];
+  assign \$1587  = fine[212] + fine[213];
+  assign \$1588  = \$1586  + \$1587 ;
+  assign \$1589  = fine[214] + fine[215];
+  assign \$1590  = \$1589  + fine[216];
+  assign \$1591  = \$1588  + \$1590 ;
+  assign \$1592  = ~ fired[31];
+  assign \$1593  = \$1592  & capture;
+  assign \$1594  = \$1593  & cmp_sync1[31];
+  assign \$1595  = ~ fired[31];
+  assign \$1596  = capture & cmp_sync1[31];
+  assign \$1597  = ~ \$1596 ;
+  assign \$1598  = \$1595  & \$1597 ;
+  assign \$1599  = \$1598  & window_end;
+  assign \$1600  = fine[217] + fine[218];
+  assign \$1601  = fine[219] + fine[220];
+  assign \$1602  = \$1600  + \$1601 ;
+  assign \$1603  = fine[221] + fine[222];
+  assign \$1604  = \$1603  + fine[223];
+  assign \$1605  = \$1602  + \$1604 ;
+  assign \$1606  = ~ fired[32];
+  assign \$1607  = \$1606  & capture;
+  assign \$1608  = \$1607  & cmp_sync1[32];
+  assign \$1609  = ~ fired[32];
+  assign \$1610  = capture & cmp_sync1[32];
+  assign \$1611  = ~ \$1610 ;
+  assign \$1612  = \$1609  & \$1611 ;
+  assign \$1613  = \$1612  & window_end;
+  assign \$1614  = fine[224] + fine[225];
+  assign \$1615  = fine[226] + fine[227];
+  assign \$1616  = \$1614  + \$1615 ;
+  assign \$1617  = fine[228] + fine[229];
+  assign \$1618  = \$1617  + fine[230];
+  assign \$1619  = \$1616  + \$1618 ;
+  assign \$1620  = ~ fired[33];
+  assign \$1621  = \$1620  & capture;
+  assign \$1622  = \$1621  & cmp_sync1[33];
+  assign \$1623  = ~ fired[33];
+  assign \$1624  = capture & cmp_sync1[33];
+  assign \$1625  = ~ \$1624 ;
+  assign \$1626  = \$1623  & \$1625 ;
+  assign \$1627  = \$1626  & window_end;
+  assign \$1628  = fine[231] + fine[232];
+  assign \$1629  = fine[233] + fine[234];
+  assign \$1630  = \$1628  + \$1629 ;
+  assign \$1631  = fine[235] + fine[236];
+  assign \$1632  = \$1631  + fine[237];
+  assign \$1633  = \$1630  + \$1632 ;
+  assign \$1634  = ~ fired[34];
+  assign \$1635  = \$1634  & capture;
+  assign \$1636  = \$1635  & cmp_sync1[34];
+  assign \$1637  = ~ fired[34];
+  assign \$1638  = capture & cmp_sync1[34];
+  assign \$1639  = ~ \$1638 ;
+  assign \$1640  = \$1637  & \$1639 ;
+  assign \$1641  = \$1640  & window_end;
+  assign \$1642  = fine[238] + fine[239];
+  assign \$1643  = fine[240] + fine[241];
+  assign \$1644  = \$1642  + \$1643 ;
+  assign \$1645  = fine[242] + fine[243];
+  assign \$1646  = \$1645  + fine[244];
+  assign \$1647  = \$1644  + \$1646 ;
+  assign \$1648  = ~ fired[35];
+  assign \$1649  = \$1648  & capture;
+  assign \$1650  = \$1649  & cmp_sync1[35];
+  assign \$1651  = ~ fired[35];
+  assign \$1652  = capture & cmp_sync1[35];
+  assign \$1653  = ~ \$1652 ;
+  assign \$1654  = \$1651  & \$1653 ;
+  assign \$1655  = \$1654  & window_end;
+  assign \$1656  = fine[245] + fine[246];
+  assign \$1657  = fine[247] + fine[248];
+  assign \$1658  = \$1656  + \$1657 ;
+  assign \$1659  = fine[249] + fine[250];
+  assign \$1660  = \$1659  + fine[251];
+  assign \$1661  = \$1658  + \$1660 ;
+  assign \$1662  = ~ fired[36];
+  assign \$1663  = \$1662  & capture;
+  assign \$1664  = \$1663  & cmp_sync1[36];
+  assign \$1665  = ~ fired[36];
+  assign \$1666  = capture & cmp_sync1[36];
+  assign \$1667  = ~ \$1666 ;
+  assign \$1668  = \$1665  & \$1667 ;
+  assign \$1669  = \$1668  & window_end;
+  assign \$1670  = fine[252] + fine[253];
+  assign \$1671  = fine[254] + fine[255];
+  assign \$1672  = \$1670  + \$1671 ;
+  assign \$1673  = fine[256] + fine[257];
+  assign \$1674  = \$1673  + fine[258];
+  assign \$1675  = \$1672  + \$1674 ;
+  assign \$1676  = ~ fired[37];
+  assign \$1677  = \$1676  & capture;
+  assign \$1678  = \$1677  & cmp_sync1[37];
+  assign \$1679  = ~ fired[37];
+  assign \$1680  = capture & cmp_sync1[37];
+  assign \$1681  = ~ \$1680 ;
+  assign \$1682  = \$1679  & \$1681 ;
+  assign \$1683  = \$1682  & window_end;
+  assign \$1684  = fine[259] + fine[260];
+  assign \$1685  = fine[261] + fine[262];
+  assign \$1686  = \$1684  + \$1685 ;
+  assign \$1687  = fine[263] + fine[264];
+  assign \$1688  = \$1687  + fine[265];
+  assign \$1689  = \$1686  + \$1688 ;
+  assign \$1690  = ~ fired[38];
+  assign \$1691  = \$1690  & capture;
+  assign \$1692  = \$1691  & cmp_sync1[38];
+  assign \$1693  = ~ fired[38];
+  assign \$1694  = capture & cmp_sync1[38];
+  assign \$1695  = ~ \$1694 ;
+  assign \$1696  = \$1693  & \$1695 ;
+  assign \$1697  = \$1696  & window_end;
+  assign \$1698  = fine[266] + fine[267];
+  assign \$1699  = fine[268] + fine[269];
+  assign \$1700  = \$1698  + \$1699 ;
+  assign \$1701  = fine[270] + fine[271];
+  assign \$1702  = \$1701  + fine[272];
+  assign \$1703  = \$1700  + \$1702 ;
+  assign \$1704  = ~ fired[39];
+  assign \$1705  = \$1704  & capture;
+  assign \$1706  = \$1705  & cmp_sync1[39];
+  assign \$1707  = ~ fired[39];
+  assign \$1708  = capture & cmp_sync1[39];
+  assign \$1709  = ~ \$1708 ;
+  assign \$1710  = \$1707  & \$1709 ;
+  assign \$1711  = \$1710  & window_end;
+  assign \$1712  = fine[273] + fine[274];
+  assign \$1713  = fine[275] + fine[276];
+  assign \$1714  = \$1712  + \$1713 ;
+  assign \$1715  = fine[277] + fine[278];
+  assign \$1716  = \$1715  + fine[279];
+  assign \$1717  = \$1714  + \$1716 ;
+  assign \$1718  = ~ fired[40];
+  assign \$1719  = \$1718  & capture;
+  assign \$1720  = \$1719  & cmp_sync1[40];
+  assign \$1721  = ~ fired[40];
+  assign \$1722  = capture & cmp_sync1[40];
+  assign \$1723  = ~ \$1722 ;
+  assign \$1724  = \$1721  & \$1723 ;
+  assign \$1725  = \$1724  & window_end;
+  assign \$1726  = fine[280] + fine[281];
+  assign \$1727  = fine[282] + fine[283];
+  assign \$1728  = \$1726  + \$1727 ;
+  assign \$1729  = fine[284] + fine[285];
+  assign \$1730  = \$1729  + fine[286];
+  assign \$1731  = \$1728  + \$1730 ;
+  assign \$1732  = ~ fired[41];
+  assign \$1733  = \$1732  & capture;
+  assign \$1734  = \$1733  & cmp_sync1[41];
+  assign \$1735  = ~ fired[41];
+  assign \$1736  = capture & cmp_sync1[41];
+  assign \$1737  = ~ \$1736 ;
+  assign \$1738  = \$1735  & \$1737 ;
+  assign \$1739  = \$1738  & window_end;
+  assign \$1740  = fine[287] + fine[288];
+  assign \$1741  = fine[289] + fine[290];
+  assign \$1742  = \$1740  + \$1741 ;
+  assign \$1743  = fine[291] + fine[292];
+  assign \$1744  = \$1743  + fine[293];
+  assign \$1745  = \$1742  + \$1744 ;
+  assign \$1746  = ~ fired[42];
+  assign \$1747  = \$1746  & capture;
+  assign \$1748  = \$1747  & cmp_sync1[42];
+  assign \$1749  = ~ fired[42];
+  assign \$1750  = capture & cmp_sync1[42];
+  assign \$1751  = ~ \$1750 ;
+  assign \$1752  = \$1749  & \$1751 ;
+  assign \$1753  = \$1752  & window_end;
+  assign \$1754  = fine[294] + fine[295];
+  assign \$1755  = fine[296] + fine[297];
+  assign \$1756  = \$1754  + \$1755 ;
+  assign \$1757  = fine[298] + fine[299];
+  assign \$1758  = \$1757  + fine[300];
+  assign \$1759  = \$1756  + \$1758 ;
+  assign \$1760  = ~ fired[43];
+  assign \$1761  = \$1760  & capture;
+  assign \$1762  = \$1761  & cmp_sync1[43];
+  assign \$1763  = ~ fired[43];
+  assign \$1764  = capture & cmp_sync1[43];
+  assign \$1765  = ~ \$1764 ;
+  assign \$1766  = \$1763  & \$1765 ;
+  assign \$1767  = \$1766  & window_end;
+  assign \$1768  = fine[301] + fine[302];
+  assign \$1769  = fine[303] + fine[304];
+  assign \$1770  = \$1768  + \$1769 ;
+  assign \$1771  = fine[305] + fine[306];
+  assign \$1772  = \$1771  + fine[307];
+  assign \$1773  = \$1770  + \$1772 ;
+  assign \$1774  = ~ fired[44];
+  assign \$1775  = \$1774  & capture;
+  assign \$1776  = \$1775  & cmp_sync1[44];
+  assign \$1777  = ~ fired[44];
+  assign \$1778  = capture & cmp_sync1[44];
+  assign \$1779  = ~ \$1778 ;
+  assign \$1780  = \$1777  & \$1779 ;
+  assign \$1781  = \$1780  & window_end;
+  assign \$1782  = fine[308] + fine[309];
+  assign \$1783  = fine[310] + fine[311];
+  assign \$1784  = \$1782  + \$1783 ;
+  assign \$1785  = fine[312] + fine[313];
+  assign \$1786  = \$1785  + fine[314];
+  assign \$1787  = \$1784  + \$1786 ;
+  assign \$1788  = ~ fired[45];
+  assign \$1789  = \$1788  & capture;
+  assign \$1790  = \$1789  & cmp_sync1[45];
+  assign \$1791  = ~ fired[45];
+  assign \$1792  = capture & cmp_sync1[45];
+  assign \$1793  = ~ \$1792 ;
+  assign \$1794  = \$1791  & \$1793 ;
+  assign \$1795  = \$1794  & window_end;
+  assign \$1796  = fine[315] + fine[316];
+  assign \$1797  = fine[317] + fine[318];
+  assign \$1798  = \$1796  + \$1797 ;
+  assign \$1799  = fine[319] + fine[320];
+  assign \$1800  = \$1799  + fine[321];
+  assign \$1801  = \$1798  + \$1800 ;
+  assign \$1802  = ~ fired[46];
+  assign \$1803  = \$1802  & capture;
+  assign \$1804  = \$1803  & cmp_sync1[46];
+  assign \$1805  = ~ fired[46];
+  assign \$1806  = capture & cmp_sync1[46];
+  assign \$1807  = ~ \$1806 ;
+  assign \$1808  = \$1805  & \$1807 ;
+  assign \$1809  = \$1808  & window_end;
+  assign \$1810  = fine[322] + fine[323];
+  assign \$1811  = fine[324] + fine[325];
+  assign \$1812  = \$1810  + \$1811 ;
+  assign \$1813  = fine[326] + fine[327];
+  assign \$1814  = \$1813  + fine[328];
+  assign \$1815  = \$1812  + \$1814 ;
+  assign \$1816  = ~ fired[47];
+  assign \$1817  = \$1816  & capture;
+  assign \$1818  = \$1817  & cmp_sync1[47];
+  assign \$1819  = ~ fired[47];
+  assign \$1820  = capture & cmp_sync1[47];
+  assign \$1821  = ~ \$1820 ;
+  assign \$1822  = \$1819  & \$1821 ;
+  assign \$1823  = \$1822  & window_end;
+  assign \$1824  = fine[329] + fine[330];
+  assign \$1825  = fine[331] + fine[332];
+  assign \$1826  = \$1824  + \$1825 ;
+  assign \$1827  = fine[333] + fine[334];
+  assign \$1828  = \$1827  + fine[335];
+  assign \$1829  = \$1826  + \$1828 ;
+  assign \$1830  = ~ fired[48];
+  assign \$1831  = \$1830  & capture;
+  assign \$1832  = \$1831  & cmp_sync1[48];
+  assign \$1833  = ~ fired[48];
+  assign \$1834  = capture & cmp_sync1[48];
+  assign \$1835  = ~ \$1834 ;
+  assign \$1836  = \$1833  & \$1835 ;
+  assign \$1837  = \$1836  & window_end;
+  assign \$1838  = fine[336] + fine[337];
+  assign \$1839  = fine[338] + fine[339];
+  assign \$1840  = \$1838  + \$1839 ;
+  assign \$1841  = fine[340] + fine[341];
+  assign \$1842  = \$1841  + fine[342];
+  assign \$1843  = \$1840  + \$1842 ;
+  assign \$1844  = ~ fired[49];
+  assign \$1845  = \$1844  & capture;
+  assign \$1846  = \$1845  & cmp_sync1[49];
+  assign \$1847  = ~ fired[49];
+  assign \$1848  = capture & cmp_sync1[49];
+  assign \$1849  = ~ \$1848 ;
+  assign \$1850  = \$1847  & \$1849 ;
+  assign \$1851  = \$1850  & window_end;
+  assign \$1852  = fine[343] + fine[344];
+  assign \$1853  = fine[345] + fine[346];
+  assign \$1854  = \$1852  + \$1853 ;
+  assign \$1855  = fine[347] + fine[348];
+  assign \$1856  = \$1855  + fine[349];
+  assign \$1857  = \$1854  + \$1856 ;
+  assign \$1858  = ~ fired[50];
+  assign \$1859  = \$1858  & capture;
+  assign \$1860  = \$1859  & cmp_sync1[50];
+  assign \$1861  = ~ fired[50];
+  assign \$1862  = capture & cmp_sync1[50];
+  assign \$1863  = ~ \$1862 ;
+  assign \$1864  = \$1861  & \$1863 ;
+  assign \$1865  = \$1864  & window_end;
+  assign \$1866  = fine[350] + fine[351];
+  assign \$1867  = fine[352] + fine[353];
+  assign \$1868  = \$1866  + \$1867 ;
+  assign \$1869  = fine[354] + fine[355];
+  assign \$1870  = \$1869  + fine[356];
+  assign \$1871  = \$1868  + \$1870 ;
+  assign \$1872  = ~ fired[51];
+  assign \$1873  = \$1872  & capture;
+  assign \$1874  = \$1873  & cmp_sync1[51];
+  assign \$1875  = ~ fired[51];
+  assign \$1876  = capture & cmp_sync1[51];
+  assign \$1877  = ~ \$1876 ;
+  assign \$1878  = \$1875  & \$1877 ;
+  assign \$1879  = \$1878  & window_end;
+  assign \$1880  = fine[357] + fine[358];
+  assign \$1881  = fine[359] + fine[360];
+  assign \$1882  = \$1880  + \$1881 ;
+  assign \$1883  = fine[361] + fine[362];
+  assign \$1884  = \$1883  + fine[363];
+  assign \$1885  = \$1882  + \$1884 ;
+  assign \$1886  = ~ fired[52];
+  assign \$1887  = \$1886  & capture;
+  assign \$1888  = \$1887  & cmp_sync1[52];
+  assign \$1889  = ~ fired[52];
+  assign \$1890  = capture & cmp_sync1[52];
+  assign \$1891  = ~ \$1890 ;
+  assign \$1892  = \$1889  & \$1891 ;
+  assign \$1893  = \$1892  & window_end;
+  assign \$1894  = fine[364] + fine[365];
+  assign \$1895  = fine[366] + fine[367];
+  assign \$1896  = \$1894  + \$1895 ;
+  assign \$1897  = fine[368] + fine[369];
+  assign \$1898  = \$1897  + fine[370];
+  assign \$1899  = \$1896  + \$1898 ;
+  assign \$1900  = ~ fired[53];
+  assign \$1901  = \$1900  & capture;
+  assign \$1902  = \$1901  & cmp_sync1[53];
+  assign \$1903  = ~ fired[53];
+  assign \$1904  = capture & cmp_sync1[53];
+  assign \$1905  = ~ \$1904 ;
+  assign \$1906  = \$1903  & \$1905 ;
+  assign \$1907  = \$1906  & window_end;
+  assign \$1908  = fine[371] + fine[372];
+  assign \$1909  = fine[373] + fine[374];
+  assign \$1910  = \$1908  + \$1909 ;
+  assign \$1911  = fine[375] + fine[376];
+  assign \$1912  = \$1911  + fine[377];
+  assign \$1913  = \$1910  + \$1912 ;
+  assign \$1914  = ~ fired[54];
+  assign \$1915  = \$1914  & capture;
+  assign \$1916  = \$1915  & cmp_sync1[54];
+  assign \$1917  = ~ fired[54];
+  assign \$1918  = capture & cmp_sync1[54];
+  assign \$1919  = ~ \$1918 ;
+  assign \$1920  = \$1917  & \$1919 ;
+  assign \$1921  = \$1920  & window_end;
+  assign \$1922  = fine[378] + fine[379];
+  assign \$1923  = fine[380] + fine[381];
+  assign \$1924  = \$1922  + \$1923 ;
+  assign \$1925  = fine[382] + fine[383];
+  assign \$1926  = \$1925  + fine[384];
+  assign \$1927  = \$1924  + \$1926 ;
+  assign \$1928  = ~ fired[55];
+  assign \$1929  = \$1928  & capture;
+  assign \$1930  = \$1929  & cmp_sync1[55];
+  assign \$1931  = ~ fired[55];
+  assign \$1932  = capture & cmp_sync1[55];
+  assign \$1933  = ~ \$1932 ;
+  assign \$1934  = \$1931  & \$1933 ;
+  assign \$1935  = \$1934  & window_end;
+  assign \$1936  = fine[385] + fine[386];
+  assign \$1937  = fine[387] + fine[388];
+  assign \$1938  = \$1936  + \$1937 ;
+  assign \$1939  = fine[389] + fine[390];
+  assign \$1940  = \$1939  + fine[391];
+  assign \$1941  = \$1938  + \$1940 ;
+  assign \$1942  = ~ fired[56];
+  assign \$1943  = \$1942  & capture;
+  assign \$1944  = \$1943  & cmp_sync1[56];
+  assign \$1945  = ~ fired[56];
+  assign \$1946  = capture & cmp_sync1[56];
+  assign \$1947  = ~ \$1946 ;
+  assign \$1948  = \$1945  & \$1947 ;
+  assign \$1949  = \$1948  & window_end;
+  assign \$1950  = fine[392] + fine[393];
+  assign \$1951  = fine[394] + fine[395];
+  assign \$1952  = \$1950  + \$1951 ;
+  assign \$1953  = fine[396] + fine[397];
+  assign \$1954  = \$1953  + fine[398];
+  assign \$1955  = \$1952  + \$1954 ;
+  assign \$1956  = ~ fired[57];
+  assign \$1957  = \$1956  & capture;
+  assign \$1958  = \$1957  & cmp_sync1[57];
+  assign \$1959  = ~ fired[57];
+  assign \$1960  = capture & cmp_sync1[57];
+  assign \$1961  = ~ \$1960 ;
+  assign \$1962  = \$1959  & \$1961 ;
+  assign \$1963  = \$1962  & window_end;
+  assign \$1964  = fine[399] + fine[400];
+  assign \$1965  = fine[401] + fine[402];
+  assign \$1966  = \$1964  + \$1965 ;
+  assign \$1967  = fine[403] + fine[404];
+  assign \$1968  = \$1967  + fine[405];
+  assign \$1969  = \$1966  + \$1968 ;
+  assign \$1970  = ~ fired[58];
+  assign \$1971  = \$1970  & capture;
+  assign \$1972  = \$1971  & cmp_sync1[58];
+  assign \$1973  = ~ fired[58];
+  assign \$1974  = capture & cmp_sync1[58];
+  assign \$1975  = ~ \$1974 ;
+  assign \$1976  = \$1973  & \$1975 ;
+  assign \$1977  = \$1976  & window_end;
+  assign \$1978  = fine[406] + fine[407];
+  assign \$1979  = fine[408] + fine[409];
+  assign \$1980  = \$1978  + \$1979 ;
+  assign \$1981  = fine[410] + fine[411];
+  assign \$1982  = \$1981  + fine[412];
+  assign \$1983  = \$1980  + \$1982 ;
+  assign \$1984  = ~ fired[59];
+  assign \$1985  = \$1984  & capture;
+  assign \$1986  = \$1985  & cmp_sync1[59];
+  assign \$1987  = ~ fired[59];
+  assign \$1988  = capture & cmp_sync1[59];
+  assign \$1989  = ~ \$1988 ;
+  assign \$1990  = \$1987  & \$1989 ;
+  assign \$1991  = \$1990  & window_end;
+  assign \$1992  = fine[413] + fine[414];
+  assign \$1993  = fine[415] + fine[416];
+  assign \$1994  = \$1992  + \$1993 ;
+  assign \$1995  = fine[417] + fine[418];
+  assign \$1996  = \$1995  + fine[419];
+  assign \$1997  = \$1994  + \$1996 ;
+  assign \$1998  = ~ fired[60];
+  assign \$1999  = \$1998  & capture;
+  assign \$2000  = \$1999  & cmp_sync1[60];
+  assign \$2001  = ~ fired[60];
+  assign \$2002  = capture & cmp_sync1[60];
+  assign \$2003  = ~ \$2002 ;
+  assign \$2004  = \$2001  & \$2003 ;
+  assign \$2005  = \$2004  & window_end;
+  assign \$2006  = fine[420] + fine[421];
+  assign \$2007  = fine[422] + fine[423];
+  assign \$2008  = \$2006  + \$2007 ;
+  assign \$2009  = fine[424] + fine[425];
+  assign \$2010  = \$2009  + fine[426];
+  assign \$2011  = \$2008  + \$2010 ;
+  assign \$2012  = ~ fired[61];
+  assign \$2013  = \$2012  & capture;
+  assign \$2014  = \$2013  & cmp_sync1[61];
+  assign \$2015  = ~ fired[61];
+  assign \$2016  = capture & cmp_sync1[61];
+  assign \$2017  = ~ \$2016 ;
+  assign \$2018  = \$2015  & \$2017 ;
+  assign \$2019  = \$2018  & window_end;
+  assign \$2020  = fine[427] + fine[428];
+  assign \$2021  = fine[429] + fine[430];
+  assign \$2022  = \$2020  + \$2021 ;
+  assign \$2023  = fine[431] + fine[432];
+  assign \$2024  = \$2023  + fine[433];
+  assign \$2025  = \$2022  + \$2024 ;
+  assign \$2026  = ~ fired[62];
+  assign \$2027  = \$2026  & capture;
+  assign \$2028  = \$2027  & cmp_sync1[62];
+  assign \$2029  = ~ fired[62];
+  assign \$2030  = capture & cmp_sync1[62];
+  assign \$2031  = ~ \$2030 ;
+  assign \$2032  = \$2029  & \$2031 ;
+  assign \$2033  = \$2032  & window_end;
+  assign \$2034  = fine[434] + fine[435];
+  assign \$2035  = fine[436] + fine[437];
+  assign \$2036  = \$2034  + \$2035 ;
+  assign \$2037  = fine[438] + fine[439];
+  assign \$2038  = \$2037  + fine[440];
+  assign \$2039  = \$2036  + \$2038 ;
+  assign \$2040  = ~ fired[63];
+  assign \$2041  = \$2040  & capture;
+  assign \$2042  = \$2041  & cmp_sync1[63];
+  assign \$2043  = ~ fired[63];
+  assign \$2044  = capture & cmp_sync1[63];
+  assign \$2045  = ~ \$2044 ;
+  assign \$2046  = \$2043  & \$2045 ;
+  assign \$2047  = \$2046  & window_end;
+  assign \$2048  = fine[441] + fine[442];
+  assign \$2049  = fine[443] + fine[444];
+  assign \$2050  = \$2048  + \$2049 ;
+  assign \$2051  = fine[445] + fine[446];
+  assign \$2052  = \$2051  + fine[447];
+  assign \$2053  = \$2050  + \$2052 ;
   always @(posedge g_sync_clk)
-    cmp_sync0 <= \$1669 ;
+    cmp_sync0 <= \$2054 ;
   always @(posedge g_sync_clk)
-    cmp_sync1 <= \$1670 ;
+    cmp_sync1 <= \$2055 ;
   always @(posedge clk)
-    \$signal  <= \$1671 ;
+    \$signal  <= \$2056 ;
   always @(posedge clk)
-    started <= \$1672 ;
+    started <= \$2057 ;
   always @(posedge g_tdc0_clk)
-    \$1674  <= \$1673 ;
+    \$2059  <= \$2058 ;
   always @(posedge g_tdc1_clk)
-    \$1676  <= \$1675 ;
+    \$2061  <= \$2060 ;
   always @(posedge g_tdc2_clk)
-    \$1678  <= \$1677 ;
+    \$2063  <= \$2062 ;
   always @(posedge g_tdc3_clk)
-    \$1680  <= \$1679 ;
+    \$2065  <= \$2064 ;
   always @(posedge g_tdc4_clk)
-    \$1682  <= \$1681 ;
+    \$2067  <= \$2066 ;
   always @(posedge g_tdc5_clk)
-    \$1684  <= \$1683 ;
+    \$2069  <= \$2068 ;
   always @(posedge g_tdc6_clk)
-    \$1686  <= \$1685 ;
+    \$2071  <= \$2070 ;
   always @(posedge g_tdc7_clk)
-    \$1688  <= \$1687 ;
+    \$2073  <= \$2072 ;
   always @(posedge g_tdc8_clk)
-    \$1690  <= \$1689 ;
+    \$2075  <= \$2074 ;
   always @(posedge g_tdc9_clk)
-    \$1692  <= \$1691 ;
+    \$2077  <= \$2076 ;
   always @(posedge g_tdc10_clk)
-    \$1694  <= \$1693 ;
+    \$2079  <= \$2078 ;
   always @(posedge g_tdc11_clk)
-    \$1696  <= \$1695 ;
+    \$2081  <= \$2080 ;
   always @(posedge g_tdc12_clk)
-    \$1698  <= \$1697 ;
+    \$2083  <= \$2082 ;
   always @(posedge g_tdc13_clk)
-    \$1700  <= \$1699 ;
+    \$2085  <= \$2084 ;
   always @(posedge g_tdc14_clk)
-    \$1702  <= \$1701 ;
+    \$2087  <= \$2086 ;
   always @(posedge g_tdc15_clk)
-    \$1704  <= \$1703 ;
+    \$2089  <= \$2088 ;
   always @(posedge g_tdc16_clk)
-    \$1706  <= \$1705 ;
+    \$2091  <= \$2090 ;
   always @(posedge g_tdc17_clk)
-    \$1708  <= \$1707 ;
+    \$2093  <= \$2092 ;
   always @(posedge g_tdc18_clk)
-    \$1710  <= \$1709 ;
+    \$2095  <= \$2094 ;
   always @(posedge g_tdc19_clk)
-    \$1712  <= \$1711 ;
+    \$2097  <= \$2096 ;
   always @(posedge g_tdc20_clk)
-    \$1714  <= \$1713 ;
+    \$2099  <= \$2098 ;
   always @(posedge g_tdc21_clk)
-    \$1716  <= \$1715 ;
+    \$2101  <= \$2100 ;
   always @(posedge g_tdc22_clk)
-    \$1718  <= \$1717 ;
+    \$2103  <= \$2102 ;
   always @(posedge g_tdc23_clk)
-    \$1720  <= \$1719 ;
+    \$2105  <= \$2104 ;
   always @(posedge g_tdc24_clk)
-    \$1722  <= \$1721 ;
+    \$2107  <= \$2106 ;
   always @(posedge g_tdc25_clk)
-    \$1724  <= \$1723 ;
+    \$2109  <= \$2108 ;
   always @(posedge g_tdc26_clk)
-    \$1726  <= \$1725 ;
+    \$2111  <= \$2110 ;
   always @(posedge g_tdc27_clk)
-    \$1728  <= \$1727 ;
+    \$2113  <= \$2112 ;
   always @(posedge g_tdc28_clk)
-    \$1730  <= \$1729 ;
+    \$2115  <= \$2114 ;
   always @(posedge g_tdc29_clk)
-    \$1732  <= \$1731 ;
+    \$2117  <= \$2116 ;
   always @(posedge g_tdc30_clk)
-    \$1734  <= \$1733 ;
+    \$2119  <= \$2118 ;
   always @(posedge g_tdc31_clk)
-    \$1736  <= \$1735 ;
+    \$2121  <= \$2120 ;
   always @(posedge g_tdc32_clk)
-    \$1738  <= \$1737 ;
+    \$2123  <= \$2122 ;
   always @(posedge g_tdc33_clk)
-    \$1740  <= \$1739 ;
+    \$2125  <= \$2124 ;
   always @(posedge g_tdc34_clk)
-    \$1742  <= \$1741 ;
+    \$2127  <= \$2126 ;
   always @(posedge g_tdc35_clk)
-    \$1744  <= \$1743 ;
+    \$2129  <= \$2128 ;
   always @(posedge g_tdc36_clk)
-    \$1746  <= \$1745 ;
+    \$2131  <= \$2130 ;
   always @(posedge g_tdc37_clk)
-    \$1748  <= \$1747 ;
+    \$2133  <= \$2132 ;
   always @(posedge g_tdc38_clk)
-    \$1750  <= \$1749 ;
+    \$2135  <= \$2134 ;
   always @(posedge g_tdc39_clk)
-    \$1752  <= \$1751 ;
+    \$2137  <= \$2136 ;
   always @(posedge g_tdc40_clk)
-    \$1754  <= \$1753 ;
+    \$2139  <= \$2138 ;
   always @(posedge g_tdc41_clk)
-    \$1756  <= \$1755 ;
+    \$2141  <= \$2140 ;
   always @(posedge g_tdc42_clk)
-    \$1758  <= \$1757 ;
+    \$2143  <= \$2142 ;
   always @(posedge g_tdc43_clk)
-    \$1760  <= \$1759 ;
+    \$2145  <= \$2144 ;
   always @(posedge g_tdc44_clk)
-    \$1762  <= \$1761 ;
+    \$2147  <= \$2146 ;
   always @(posedge g_tdc45_clk)
-    \$1764  <= \$1763 ;
+    \$2149  <= \$2148 ;
   always @(posedge g_tdc46_clk)
-    \$1766  <= \$1765 ;
+    \$2151  <= \$2150 ;
   always @(posedge g_tdc47_clk)
-    \$1768  <= \$1767 ;
+    \$2153  <= \$2152 ;
   always @(posedge g_tdc48_clk)
-    \$1770  <= \$1769 ;
+    \$2155  <= \$2154 ;
   always @(posedge g_tdc49_clk)
-    \$1772  <= \$1771 ;
+    \$2157  <= \$2156 ;
   always @(posedge g_tdc50_clk)
-    \$1774  <= \$1773 ;
+    \$2159  <= \$2158 ;
   always @(posedge g_tdc51_clk)
-    \$1776  <= \$1775 ;
+    \$2161  <= \$2160 ;
   always @(posedge g_tdc52_clk)
-    \$1778  <= \$1777 ;
+    \$2163  <= \$2162 ;
   always @(posedge g_tdc53_clk)
-    \$1780  <= \$1779 ;
+    \$2165  <= \$2164 ;
   always @(posedge g_tdc54_clk)
-    \$1782  <= \$1781 ;
+    \$2167  <= \$2166 ;
   always @(posedge g_tdc55_clk)
-    \$1784  <= \$1783 ;
+    \$2169  <= \$2168 ;
   always @(posedge g_tdc56_clk)
-    \$1786  <= \$1785 ;
+    \$2171  <= \$2170 ;
   always @(posedge g_tdc57_clk)
-    \$1788  <= \$1787 ;
+    \$2173  <= \$2172 ;
   always @(posedge g_tdc58_clk)
-    \$1790  <= \$1789 ;
+    \$2175  <= \$2174 ;
   always @(posedge g_tdc59_clk)
-    \$1792  <= \$1791 ;
+    \$2177  <= \$2176 ;
   always @(posedge g_tdc60_clk)
-    \$1794  <= \$1793 ;
+    \$2179  <= \$2178 ;
   always @(posedge g_tdc61_clk)
-    \$1796  <= \$1795 ;
+    \$2181  <= \$2180 ;
   always @(posedge g_tdc62_clk)
-    \$1798  <= \$1797 ;
+    \$2183  <= \$2182 ;
   always @(posedge g_tdc63_clk)
-    \$1800  <= \$1799 ;
+    \$2185  <= \$2184 ;
   always @(posedge g_tdc0_clk)
-    coarse0 <= \$1801 ;
+    coarse_gray0 <= \$2186 ;
   always @(posedge g_tdc0_clk)
-    early0 <= \$1802 ;
+    early0 <= \$2187 ;
   always @(posedge g_tdc0_clk)
-    ones0 <= \$1803 ;
+    ones0 <= \$2188 ;
   always @(posedge g_tdc0_clk)
-    \$1805  <= \$1804 ;
+    \$2190  <= \$2189 ;
   always @(posedge g_tdc1_clk)
-    \$1807  <= \$1806 ;
+    \$2192  <= \$2191 ;
   always @(posedge g_tdc2_clk)
-    \$1809  <= \$1808 ;
+    \$2194  <= \$2193 ;
   always @(posedge g_tdc3_clk)
-    \$1811  <= \$1810 ;
+    \$2196  <= \$2195 ;
   always @(posedge g_tdc4_clk)
-    \$1813  <= \$1812 ;
+    \$2198  <= \$2197 ;
   always @(posedge g_tdc5_clk)
-    \$1815  <= \$1814 ;
+    \$2200  <= \$2199 ;
   always @(posedge g_tdc6_clk)
-    \$1817  <= \$1816 ;
+    \$2202  <= \$2201 ;
   always @(posedge g_tdc7_clk)
-    \$1819  <= \$1818 ;
+    \$2204  <= \$2203 ;
   always @(posedge g_tdc8_clk)
-    \$1821  <= \$1820 ;
+    \$2206  <= \$2205 ;
   always @(posedge g_tdc9_clk)
-    \$1823  <= \$1822 ;
+    \$2208  <= \$2207 ;
   always @(posedge g_tdc10_clk)
-    \$1825  <= \$1824 ;
+    \$2210  <= \$2209 ;
   always @(posedge g_tdc11_clk)
-    \$1827  <= \$1826 ;
+    \$2212  <= \$2211 ;
   always @(posedge g_tdc12_clk)
-    \$1829  <= \$1828 ;
+    \$2214  <= \$2213 ;
   always @(posedge g_tdc13_clk)
-    \$1831  <= \$1830 ;
+    \$2216  <= \$2215 ;
   always @(posedge g_tdc14_clk)
-    \$1833  <= \$1832 ;
+    \$2218  <= \$2217 ;
   always @(posedge g_tdc15_clk)
-    \$1835  <= \$1834 ;
+    \$2220  <= \$2219 ;
   always @(posedge g_tdc16_clk)
-    \$1837  <= \$1836 ;
+    \$2222  <= \$2221 ;
   always @(posedge g_tdc17_clk)
-    \$1839  <= \$1838 ;
+    \$2224  <= \$2223 ;
   always @(posedge g_tdc18_clk)
-    \$1841  <= \$1840 ;
+    \$2226  <= \$2225 ;
   always @(posedge g_tdc19_clk)
-    \$1843  <= \$1842 ;
+    \$2228  <= \$2227 ;
   always @(posedge g_tdc20_clk)
-    \$1845  <= \$1844 ;
+    \$2230  <= \$2229 ;
   always @(posedge g_tdc21_clk)
-    \$1847  <= \$1846 ;
+    \$2232  <= \$2231 ;
   always @(posedge g_tdc22_clk)
-    \$1849  <= \$1848 ;
+    \$2234  <= \$2233 ;
   always @(posedge g_tdc23_clk)
-    \$1851  <= \$1850 ;
+    \$2236  <= \$2235 ;
   always @(posedge g_tdc24_clk)
-    \$1853  <= \$1852 ;
+    \$2238  <= \$2237 ;
   always @(posedge g_tdc25_clk)
-    \$1855  <= \$1854 ;
+    \$2240  <= \$2239 ;
   always @(posedge g_tdc26_clk)
-    \$1857  <= \$1856 ;
+    \$2242  <= \$2241 ;
   always @(posedge g_tdc27_clk)
-    \$1859  <= \$1858 ;
+    \$2244  <= \$2243 ;
   always @(posedge g_tdc28_clk)
-    \$1861  <= \$1860 ;
+    \$2246  <= \$2245 ;
   always @(posedge g_tdc29_clk)
-    \$1863  <= \$1862 ;
+    \$2248  <= \$2247 ;
   always @(posedge g_tdc30_clk)
-    \$1865  <= \$1864 ;
+    \$2250  <= \$2249 ;
   always @(posedge g_tdc31_clk)
-    \$1867  <= \$1866 ;
+    \$2252  <= \$2251 ;
   always @(posedge g_tdc32_clk)
-    \$1869  <= \$1868 ;
+    \$2254  <= \$2253 ;
   always @(posedge g_tdc33_clk)
-    \$1871  <= \$1870 ;
+    \$2256  <= \$2255 ;
   always @(posedge g_tdc34_clk)
-    \$1873  <= \$1872 ;
+    \$2258  <= \$2257 ;
   always @(posedge g_tdc35_clk)
-    \$1875  <= \$1874 ;
+    \$2260  <= \$2259 ;
   always @(posedge g_tdc36_clk)
-    \$1877  <= \$1876 ;
+    \$2262  <= \$2261 ;
   always @(posedge g_tdc37_clk)
-    \$1879  <= \$1878 ;
+    \$2264  <= \$2263 ;
   always @(posedge g_tdc38_clk)
-    \$1881  <= \$1880 ;
+    \$2266  <= \$2265 ;
   always @(posedge g_tdc39_clk)
-    \$1883  <= \$1882 ;
+    \$2268  <= \$2267 ;
   always @(posedge g_tdc40_clk)
-    \$1885  <= \$1884 ;
+    \$2270  <= \$2269 ;
   always @(posedge g_tdc41_clk)
-    \$1887  <= \$1886 ;
+    \$2272  <= \$2271 ;
   always @(posedge g_tdc42_clk)
-    \$1889  <= \$1888 ;
+    \$2274  <= \$2273 ;
   always @(posedge g_tdc43_clk)
-    \$1891  <= \$1890 ;
+    \$2276  <= \$2275 ;
   always @(posedge g_tdc44_clk)
-    \$1893  <= \$1892 ;
+    \$2278  <= \$2277 ;
   always @(posedge g_tdc45_clk)
-    \$1895  <= \$1894 ;
+    \$2280  <= \$2279 ;
   always @(posedge g_tdc46_clk)
-    \$1897  <= \$1896 ;
+    \$2282  <= \$2281 ;
   always @(posedge g_tdc47_clk)
-    \$1899  <= \$1898 ;
+    \$2284  <= \$2283 ;
   always @(posedge g_tdc48_clk)
-    \$1901  <= \$1900 ;
+    \$2286  <= \$2285 ;
   always @(posedge g_tdc49_clk)
-    \$1903  <= \$1902 ;
+    \$2288  <= \$2287 ;
   always @(posedge g_tdc50_clk)
-    \$1905  <= \$1904 ;
+    \$2290  <= \$2289 ;
   always @(posedge g_tdc51_clk)
-    \$1907  <= \$1906 ;
+    \$2292  <= \$2291 ;
   always @(posedge g_tdc52_clk)
-    \$1909  <= \$1908 ;
+    \$2294  <= \$2293 ;
   always @(posedge g_tdc53_clk)
-    \$1911  <= \$1910 ;
+    \$2296  <= \$2295 ;
   always @(posedge g_tdc54_clk)
-    \$1913  <= \$1912 ;
+    \$2298  <= \$2297 ;
   always @(posedge g_tdc55_clk)
-    \$1915  <= \$1914 ;
+    \$2300  <= \$2299 ;
   always @(posedge g_tdc56_clk)
-    \$1917  <= \$1916 ;
+    \$2302  <= \$2301 ;
   always @(posedge g_tdc57_clk)
-    \$1919  <= \$1918 ;
+    \$2304  <= \$2303 ;
   always @(posedge g_tdc58_clk)
-    \$1921  <= \$1920 ;
+    \$2306  <= \$2305 ;
   always @(posedge g_tdc59_clk)
-    \$1923  <= \$1922 ;
+    \$2308  <= \$2307 ;
   always @(posedge g_tdc60_clk)
-    \$1925  <= \$1924 ;
+    \$2310  <= \$2309 ;
   always @(posedge g_tdc61_clk)
-    \$1927  <= \$1926 ;
+    \$2312  <= \$2311 ;
   always @(posedge g_tdc62_clk)
-    \$1929  <= \$1928 ;
+    \$2314  <= \$2313 ;
   always @(posedge g_tdc63_clk)
-    \$1931  <= \$1930 ;
+    \$2316  <= \$2315 ;
   always @(posedge g_tdc1_clk)
-    coarse1 <= \$1932 ;
+    coarse_gray1 <= \$2317 ;
   always @(posedge g_tdc1_clk)
-    early1 <= \$1933 ;
+    early1 <= \$2318 ;
   always @(posedge g_tdc1_clk)
-    ones1 <= \$1934 ;
+    ones1 <= \$2319 ;
   always @(posedge g_tdc2_clk)
-    coarse2 <= \$1935 ;
+    coarse_gray2 <= \$2320 ;
   always @(posedge g_tdc2_clk)
-    early2 <= \$1936 ;
+    early2 <= \$2321 ;
   always @(posedge g_tdc2_clk)
-    ones2 <= \$1937 ;
+    ones2 <= \$2322 ;
   always @(posedge g_tdc3_clk)
-    coarse3 <= \$1938 ;
+    coarse_gray3 <= \$2323 ;
   always @(posedge g_tdc3_clk)
-    early3 <= \$1939 ;
+    early3 <= \$2324 ;
   always @(posedge g_tdc3_clk)
-    ones3 <= \$1940 ;
+    ones3 <= \$2325 ;
   always @(posedge g_tdc4_clk)
-    coarse4 <= \$1941 ;
+    coarse_gray4 <= \$2326 ;
   always @(posedge g_tdc4_clk)
-    early4 <= \$1942 ;
+    early4 <= \$2327 ;
   always @(posedge g_tdc4_clk)
-    ones4 <= \$1943 ;
+    ones4 <= \$2328 ;
   always @(posedge g_tdc5_clk)
-    coarse5 <= \$1944 ;
+    coarse_gray5 <= \$2329 ;
   always @(posedge g_tdc5_clk)
-    early5 <= \$1945 ;
+    early5 <= \$2330 ;
   always @(posedge g_tdc5_clk)
-    ones5 <= \$1946 ;
+    ones5 <= \$2331 ;
   always @(posedge g_tdc6_clk)
-    coarse6 <= \$1947 ;
+    coarse_gray6 <= \$2332 ;
   always @(posedge g_tdc6_clk)
-    early6 <= \$1948 ;
+    early6 <= \$2333 ;
   always @(posedge g_tdc6_clk)
-    ones6 <= \$1949 ;
+    ones6 <= \$2334 ;
   always @(posedge g_tdc7_clk)
-    coarse7 <= \$1950 ;
+    coarse_gray7 <= \$2335 ;
   always @(posedge g_tdc7_clk)
-    early7 <= \$1951 ;
+    early7 <= \$2336 ;
   always @(posedge g_tdc7_clk)
-    ones7 <= \$1952 ;
+    ones7 <= \$2337 ;
   always @(posedge g_tdc8_clk)
-    coarse8 <= \$1953 ;
+    coarse_gray8 <= \$2338 ;
   always @(posedge g_tdc8_clk)
-    early8 <= \$1954 ;
+    early8 <= \$2339 ;
   always @(posedge g_tdc8_clk)
-    ones8 <= \$1955 ;
+    ones8 <= \$2340 ;
   always @(posedge g_tdc9_clk)
-    coarse9 <= \$1956 ;
+    coarse_gray9 <= \$2341 ;
   always @(posedge g_tdc9_clk)
-    early9 <= \$1957 ;
+    early9 <= \$2342 ;
   always @(posedge g_tdc9_clk)
-    ones9 <= \$1958 ;
+    ones9 <= \$2343 ;
   always @(posedge g_tdc10_clk)
-    coarse10 <= \$1959 ;
+    coarse_gray10 <= \$2344 ;
   always @(posedge g_tdc10_clk)
-    early10 <= \$1960 ;
+    early10 <= \$2345 ;
   always @(posedge g_tdc10_clk)
-    ones10 <= \$1961 ;
+    ones10 <= \$2346 ;
   always @(posedge g_tdc11_clk)
-    coarse11 <= \$1962 ;
+    coarse_gray11 <= \$2347 ;
   always @(posedge g_tdc11_clk)
-    early11 <= \$1963 ;
+    early11 <= \$2348 ;
   always @(posedge g_tdc11_clk)
-    ones11 <= \$1964 ;
+    ones11 <= \$2349 ;
   always @(posedge g_tdc12_clk)
-    coarse12 <= \$1965 ;
+    coarse_gray12 <= \$2350 ;
   always @(posedge g_tdc12_clk)
-    early12 <= \$1966 ;
+    early12 <= \$2351 ;
   always @(posedge g_tdc12_clk)
-    ones12 <= \$1967 ;
+    ones12 <= \$2352 ;
   always @(posedge g_tdc13_clk)
-    coarse13 <= \$1968 ;
+    coarse_gray13 <= \$2353 ;
   always @(posedge g_tdc13_clk)
-    early13 <= \$1969 ;
+    early13 <= \$2354 ;
   always @(posedge g_tdc13_clk)
-    ones13 <= \$1970 ;
+    ones13 <= \$2355 ;
   always @(posedge g_tdc14_clk)
-    coarse14 <= \$1971 ;
+    coarse_gray14 <= \$2356 ;
   always @(posedge g_tdc14_clk)
-    early14 <= \$1972 ;
+    early14 <= \$2357 ;
   always @(posedge g_tdc14_clk)
-    ones14 <= \$1973 ;
+    ones14 <= \$2358 ;
   always @(posedge g_tdc15_clk)
-    coarse15 <= \$1974 ;
+    coarse_gray15 <= \$2359 ;
   always @(posedge g_tdc15_clk)
-    early15 <= \$1975 ;
+    early15 <= \$2360 ;
   always @(posedge g_tdc15_clk)
-    ones15 <= \$1976 ;
+    ones15 <= \$2361 ;
   always @(posedge g_tdc16_clk)
-    coarse16 <= \$1977 ;
+    coarse_gray16 <= \$2362 ;
   always @(posedge g_tdc16_clk)
-    early16 <= \$1978 ;
+    early16 <= \$2363 ;
   always @(posedge g_tdc16_clk)
-    ones16 <= \$1979 ;
+    ones16 <= \$2364 ;
   always @(posedge g_tdc17_clk)
-    coarse17 <= \$1980 ;
+    coarse_gray17 <= \$2365 ;
   always @(posedge g_tdc17_clk)
-    early17 <= \$1981 ;
+    early17 <= \$2366 ;
   always @(posedge g_tdc17_clk)
-    ones17 <= \$1982 ;
+    ones17 <= \$2367 ;
   always @(posedge g_tdc18_clk)
-    coarse18 <= \$1983 ;
+    coarse_gray18 <= \$2368 ;
   always @(posedge g_tdc18_clk)
-    early18 <= \$1984 ;
+    early18 <= \$2369 ;
   always @(posedge g_tdc18_clk)
-    ones18 <= \$1985 ;
+    ones18 <= \$2370 ;
   always @(posedge g_tdc19_clk)
-    coarse19 <= \$1986 ;
+    coarse_gray19 <= \$2371 ;
   always @(posedge g_tdc19_clk)
-    early19 <= \$1987 ;
+    early19 <= \$2372 ;
   always @(posedge g_tdc19_clk)
-    ones19 <= \$1988 ;
+    ones19 <= \$2373 ;
   always @(posedge g_tdc20_clk)
-    coarse20 <= \$1989 ;
+    coarse_gray20 <= \$2374 ;
   always @(posedge g_tdc20_clk)
-    early20 <= \$1990 ;
+    early20 <= \$2375 ;
   always @(posedge g_tdc20_clk)
-    ones20 <= \$1991 ;
+    ones20 <= \$2376 ;
   always @(posedge g_tdc21_clk)
-    coarse21 <= \$1992 ;
+    coarse_gray21 <= \$2377 ;
   always @(posedge g_tdc21_clk)
-    early21 <= \$1993 ;
+    early21 <= \$2378 ;
   always @(posedge g_tdc21_clk)
-    ones21 <= \$1994 ;
+    ones21 <= \$2379 ;
   always @(posedge g_tdc22_clk)
-    coarse22 <= \$1995 ;
+    coarse_gray22 <= \$2380 ;
   always @(posedge g_tdc22_clk)
-    early22 <= \$1996 ;
+    early22 <= \$2381 ;
   always @(posedge g_tdc22_clk)
-    ones22 <= \$1997 ;
+    ones22 <= \$2382 ;
   always @(posedge g_tdc23_clk)
-    coarse23 <= \$1998 ;
+    coarse_gray23 <= \$2383 ;
   always @(posedge g_tdc23_clk)
-    early23 <= \$1999 ;
+    early23 <= \$2384 ;
   always @(posedge g_tdc23_clk)
-    ones23 <= \$2000 ;
+    ones23 <= \$2385 ;
   always @(posedge g_tdc24_clk)
-    coarse24 <= \$2001 ;
+    coarse_gray24 <= \$2386 ;
   always @(posedge g_tdc24_clk)
-    early24 <= \$2002 ;
+    early24 <= \$2387 ;
   always @(posedge g_tdc24_clk)
-    ones24 <= \$2003 ;
+    ones24 <= \$2388 ;
   always @(posedge g_tdc25_clk)
-    coarse25 <= \$2004 ;
+    coarse_gray25 <= \$2389 ;
   always @(posedge g_tdc25_clk)
-    early25 <= \$2005 ;
+    early25 <= \$2390 ;
   always @(posedge g_tdc25_clk)
-    ones25 <= \$2006 ;
+    ones25 <= \$2391 ;
   always @(posedge g_tdc26_clk)
-    coarse26 <= \$2007 ;
+    coarse_gray26 <= \$2392 ;
   always @(posedge g_tdc26_clk)
-    early26 <= \$2008 ;
+    early26 <= \$2393 ;
   always @(posedge g_tdc26_clk)
-    ones26 <= \$2009 ;
+    ones26 <= \$2394 ;
   always @(posedge g_tdc27_clk)
-    coarse27 <= \$2010 ;
+    coarse_gray27 <= \$2395 ;
   always @(posedge g_tdc27_clk)
-    early27 <= \$2011 ;
+    early27 <= \$2396 ;
   always @(posedge g_tdc27_clk)
-    ones27 <= \$2012 ;
+    ones27 <= \$2397 ;
   always @(posedge g_tdc28_clk)
-    coarse28 <= \$2013 ;
+    coarse_gray28 <= \$2398 ;
   always @(posedge g_tdc28_clk)
-    early28 <= \$2014 ;
+    early28 <= \$2399 ;
   always @(posedge g_tdc28_clk)
-    ones28 <= \$2015 ;
+    ones28 <= \$2400 ;
   always @(posedge g_tdc29_clk)
-    coarse29 <= \$2016 ;
+    coarse_gray29 <= \$2401 ;
   always @(posedge g_tdc29_clk)
-    early29 <= \$2017 ;
+    early29 <= \$2402 ;
   always @(posedge g_tdc29_clk)
-    ones29 <= \$2018 ;
+    ones29 <= \$2403 ;
   always @(posedge g_tdc30_clk)
-    coarse30 <= \$2019 ;
+    coarse_gray30 <= \$2404 ;
   always @(posedge g_tdc30_clk)
-    early30 <= \$2020 ;
+    early30 <= \$2405 ;
   always @(posedge g_tdc30_clk)
-    ones30 <= \$2021 ;
+    ones30 <= \$2406 ;
   always @(posedge g_tdc31_clk)
-    coarse31 <= \$2022 ;
+    coarse_gray31 <= \$2407 ;
   always @(posedge g_tdc31_clk)
-    early31 <= \$2023 ;
+    early31 <= \$2408 ;
   always @(posedge g_tdc31_clk)
-    ones31 <= \$2024 ;
+    ones31 <= \$2409 ;
   always @(posedge g_tdc32_clk)
-    coarse32 <= \$2025 ;
+    coarse_gray32 <= \$2410 ;
   always @(posedge g_tdc32_clk)
-    early32 <= \$2026 ;
+    early32 <= \$2411 ;
   always @(posedge g_tdc32_clk)
-    ones32 <= \$2027 ;
+    ones32 <= \$2412 ;
   always @(posedge g_tdc33_clk)
-    coarse33 <= \$2028 ;
+    coarse_gray33 <= \$2413 ;
   always @(posedge g_tdc33_clk)
-    early33 <= \$2029 ;
+    early33 <= \$2414 ;
   always @(posedge g_tdc33_clk)
-    ones33 <= \$2030 ;
+    ones33 <= \$2415 ;
   always @(posedge g_tdc34_clk)
-    coarse34 <= \$2031 ;
+    coarse_gray34 <= \$2416 ;
   always @(posedge g_tdc34_clk)
-    early34 <= \$2032 ;
+    early34 <= \$2417 ;
   always @(posedge g_tdc34_clk)
-    ones34 <= \$2033 ;
+    ones34 <= \$2418 ;
   always @(posedge g_tdc35_clk)
-    coarse35 <= \$2034 ;
+    coarse_gray35 <= \$2419 ;
   always @(posedge g_tdc35_clk)
-    early35 <= \$2035 ;
+    early35 <= \$2420 ;
   always @(posedge g_tdc35_clk)
-    ones35 <= \$2036 ;
+    ones35 <= \$2421 ;
   always @(posedge g_tdc36_clk)
-    coarse36 <= \$2037 ;
+    coarse_gray36 <= \$2422 ;
   always @(posedge g_tdc36_clk)
-    early36 <= \$2038 ;
+    early36 <= \$2423 ;
   always @(posedge g_tdc36_clk)
-    ones36 <= \$2039 ;
+    ones36 <= \$2424 ;
   always @(posedge g_tdc37_clk)
-    coarse37 <= \$2040 ;
+    coarse_gray37 <= \$2425 ;
   always @(posedge g_tdc37_clk)
-    early37 <= \$2041 ;
+    early37 <= \$2426 ;
   always @(posedge g_tdc37_clk)
-    ones37 <= \$2042 ;
+    ones37 <= \$2427 ;
   always @(posedge g_tdc38_clk)
-    coarse38 <= \$2043 ;
+    coarse_gray38 <= \$2428 ;
   always @(posedge g_tdc38_clk)
-    early38 <= \$2044 ;
+    early38 <= \$2429 ;
   always @(posedge g_tdc38_clk)
-    ones38 <= \$2045 ;
+    ones38 <= \$2430 ;
   always @(posedge g_tdc39_clk)
-    coarse39 <= \$2046 ;
+    coarse_gray39 <= \$2431 ;
   always @(posedge g_tdc39_clk)
-    early39 <= \$2047 ;
+    early39 <= \$2432 ;
   always @(posedge g_tdc39_clk)
-    ones39 <= \$2048 ;
+    ones39 <= \$2433 ;
   always @(posedge g_tdc40_clk)
-    coarse40 <= \$2049 ;
+    coarse_gray40 <= \$2434 ;
   always @(posedge g_tdc40_clk)
-    early40 <= \$2050 ;
+    early40 <= \$2435 ;
   always @(posedge g_tdc40_clk)
-    ones40 <= \$2051 ;
+    ones40 <= \$2436 ;
   always @(posedge g_tdc41_clk)
-    coarse41 <= \$2052 ;
+    coarse_gray41 <= \$2437 ;
   always @(posedge g_tdc41_clk)
-    early41 <= \$2053 ;
+    early41 <= \$2438 ;
   always @(posedge g_tdc41_clk)
-    ones41 <= \$2054 ;
+    ones41 <= \$2439 ;
   always @(posedge g_tdc42_clk)
-    coarse42 <= \$2055 ;
+    coarse_gray42 <= \$2440 ;
   always @(posedge g_tdc42_clk)
-    early42 <= \$2056 ;
+    early42 <= \$2441 ;
   always @(posedge g_tdc42_clk)
-    ones42 <= \$2057 ;
+    ones42 <= \$2442 ;
   always @(posedge g_tdc43_clk)
-    coarse43 <= \$2058 ;
+    coarse_gray43 <= \$2443 ;
   always @(posedge g_tdc43_clk)
-    early43 <= \$2059 ;
+    early43 <= \$2444 ;
   always @(posedge g_tdc43_clk)
-    ones43 <= \$2060 ;
+    ones43 <= \$2445 ;
   always @(posedge g_tdc44_clk)
-    coarse44 <= \$2061 ;
+    coarse_gray44 <= \$2446 ;
   always @(posedge g_tdc44_clk)
-    early44 <= \$2062 ;
+    early44 <= \$2447 ;
   always @(posedge g_tdc44_clk)
-    ones44 <= \$2063 ;
+    ones44 <= \$2448 ;
   always @(posedge g_tdc45_clk)
-    coarse45 <= \$2064 ;
+    coarse_gray45 <= \$2449 ;
   always @(posedge g_tdc45_clk)
-    early45 <= \$2065 ;
+    early45 <= \$2450 ;
   always @(posedge g_tdc45_clk)
-    ones45 <= \$2066 ;
+    ones45 <= \$2451 ;
   always @(posedge g_tdc46_clk)
-    coarse46 <= \$2067 ;
+    coarse_gray46 <= \$2452 ;
   always @(posedge g_tdc46_clk)
-    early46 <= \$2068 ;
+    early46 <= \$2453 ;
   always @(posedge g_tdc46_clk)
-    ones46 <= \$2069 ;
+    ones46 <= \$2454 ;
   always @(posedge g_tdc47_clk)
-    coarse47 <= \$2070 ;
+    coarse_gray47 <= \$2455 ;
   always @(posedge g_tdc47_clk)
-    early47 <= \$2071 ;
+    early47 <= \$2456 ;
   always @(posedge g_tdc47_clk)
-    ones47 <= \$2072 ;
+    ones47 <= \$2457 ;
   always @(posedge g_tdc48_clk)
-    coarse48 <= \$2073 ;
+    coarse_gray48 <= \$2458 ;
   always @(posedge g_tdc48_clk)
-    early48 <= \$2074 ;
+    early48 <= \$2459 ;
   always @(posedge g_tdc48_clk)
-    ones48 <= \$2075 ;
+    ones48 <= \$2460 ;
   always @(posedge g_tdc49_clk)
-    coarse49 <= \$2076 ;
+    coarse_gray49 <= \$2461 ;
   always @(posedge g_tdc49_clk)
-    early49 <= \$2077 ;
+    early49 <= \$2462 ;
   always @(posedge g_tdc49_clk)
-    ones49 <= \$2078 ;
+    ones49 <= \$2463 ;
   always @(posedge g_tdc50_clk)
-    coarse50 <= \$2079 ;
+    coarse_gray50 <= \$2464 ;
   always @(posedge g_tdc50_clk)
-    early50 <= \$2080 ;
+    early50 <= \$2465 ;
   always @(posedge g_tdc50_clk)
-    ones50 <= \$2081 ;
+    ones50 <= \$2466 ;
   always @(posedge g_tdc51_clk)
-    coarse51 <= \$2082 ;
+    coarse_gray51 <= \$2467 ;
   always @(posedge g_tdc51_clk)
-    early51 <= \$2083 ;
+    early51 <= \$2468 ;
   always @(posedge g_tdc51_clk)
-    ones51 <= \$2084 ;
+    ones51 <= \$2469 ;
   always @(posedge g_tdc52_clk)
-    coarse52 <= \$2085 ;
+    coarse_gray52 <= \$2470 ;
   always @(posedge g_tdc52_clk)
-    early52 <= \$2086 ;
+    early52 <= \$2471 ;
   always @(posedge g_tdc52_clk)
-    ones52 <= \$2087 ;
+    ones52 <= \$2472 ;
   always @(posedge g_tdc53_clk)
-    coarse53 <= \$2088 ;
+    coarse_gray53 <= \$2473 ;
   always @(posedge g_tdc53_clk)
-    early53 <= \$2089 ;
+    early53 <= \$2474 ;
   always @(posedge g_tdc53_clk)
-    ones53 <= \$2090 ;
+    ones53 <= \$2475 ;
   always @(posedge g_tdc54_clk)
-    coarse54 <= \$2091 ;
+    coarse_gray54 <= \$2476 ;
   always @(posedge g_tdc54_clk)
-    early54 <= \$2092 ;
+    early54 <= \$2477 ;
   always @(posedge g_tdc54_clk)
-    ones54 <= \$2093 ;
+    ones54 <= \$2478 ;
   always @(posedge g_tdc55_clk)
-    coarse55 <= \$2094 ;
+    coarse_gray55 <= \$2479 ;
   always @(posedge g_tdc55_clk)
-    early55 <= \$2095 ;
+    early55 <= \$2480 ;
   always @(posedge g_tdc55_clk)
-    ones55 <= \$2096 ;
+    ones55 <= \$2481 ;
   always @(posedge g_tdc56_clk)
-    coarse56 <= \$2097 ;
+    coarse_gray56 <= \$2482 ;
   always @(posedge g_tdc56_clk)
-    early56 <= \$2098 ;
+    early56 <= \$2483 ;
   always @(posedge g_tdc56_clk)
-    ones56 <= \$2099 ;
+    ones56 <= \$2484 ;
   always @(posedge g_tdc57_clk)
-    coarse57 <= \$2100 ;
+    coarse_gray57 <= \$2485 ;
   always @(posedge g_tdc57_clk)
-    early57 <= \$2101 ;
+    early57 <= \$2486 ;
   always @(posedge g_tdc57_clk)
-    ones57 <= \$2102 ;
+    ones57 <= \$2487 ;
   always @(posedge g_tdc58_clk)
-    coarse58 <= \$2103 ;
+    coarse_gray58 <= \$2488 ;
   always @(posedge g_tdc58_clk)
-    early58 <= \$2104 ;
+    early58 <= \$2489 ;
   always @(posedge g_tdc58_clk)
-    ones58 <= \$2105 ;
+    ones58 <= \$2490 ;
   always @(posedge g_tdc59_clk)
-    coarse59 <= \$2106 ;
+    coarse_gray59 <= \$2491 ;
   always @(posedge g_tdc59_clk)
-    early59 <= \$2107 ;
+    early59 <= \$2492 ;
   always @(posedge g_tdc59_clk)
-    ones59 <= \$2108 ;
+    ones59 <= \$2493 ;
   always @(posedge g_tdc60_clk)
-    coarse60 <= \$2109 ;
+    coarse_gray60 <= \$2494 ;
   always @(posedge g_tdc60_clk)
-    early60 <= \$2110 ;
+    early60 <= \$2495 ;
   always @(posedge g_tdc60_clk)
-    ones60 <= \$2111 ;
+    ones60 <= \$2496 ;
   always @(posedge g_tdc61_clk)
-    coarse61 <= \$2112 ;
+    coarse_gray61 <= \$2497 ;
   always @(posedge g_tdc61_clk)
-    early61 <= \$2113 ;
+    early61 <= \$2498 ;
   always @(posedge g_tdc61_clk)
-    ones61 <= \$2114 ;
+    ones61 <= \$2499 ;
   always @(posedge g_tdc62_clk)
-    coarse62 <= \$2115 ;
+    coarse_gray62 <= \$2500 ;
   always @(posedge g_tdc62_clk)
-    early62 <= \$2116 ;
+    early62 <= \$2501 ;
   always @(posedge g_tdc62_clk)
-    ones62 <= \$2117 ;
+    ones62 <= \$2502 ;
   always @(posedge g_tdc63_clk)
-    coarse63 <= \$2118 ;
+    coarse_gray63 <= \$2503 ;
   always @(posedge g_tdc63_clk)
-    early63 <= \$2119 ;
+    early63 <= \$2504 ;
   always @(posedge g_tdc63_clk)
-    ones63 <= \$2120 ;
+    ones63 <= \$2505 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     (* full_case = 32'd1 *)
     casez (ones0)
       3'h0:
-          \$14  = \port$3816$0 ;
+          \$15  = \port$4208$0 ;
       3'h1:
-          \$14  = \port$3818$0 ;
+          \$15  = \port$4210$0 ;
       3'h2:
-          \$14  = \port$3820$0 ;
+          \$15  = \port$4212$0 ;
       3'h3:
-          \$14  = \port$3822$0 ;
+          \$15  = \port$4214$0 ;
       3'h4:
-          \$14  = \port$3824$0 ;
+          \$15  = \port$4216$0 ;
       3'h5:
-          \$14  = \port$3826$0 ;
+          \$15  = \port$4218$0 ;
       3'h6:
-          \$14  = \port$3828$0 ;
+          \$15  = \port$4220$0 ;
       3'h7:
-          \$14  = \port$3830$0 ;
+          \$15  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12048,21 +12826,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones1)
       3'h0:
-          \$26  = \port$3816$0 ;
+          \$33  = \port$4208$0 ;
       3'h1:
-          \$26  = \port$3818$0 ;
+          \$33  = \port$4210$0 ;
       3'h2:
-          \$26  = \port$3820$0 ;
+          \$33  = \port$4212$0 ;
       3'h3:
-          \$26  = \port$3822$0 ;
+          \$33  = \port$4214$0 ;
       3'h4:
-          \$26  = \port$3824$0 ;
+          \$33  = \port$4216$0 ;
       3'h5:
-          \$26  = \port$3826$0 ;
+          \$33  = \port$4218$0 ;
       3'h6:
-          \$26  = \port$3828$0 ;
+          \$33  = \port$4220$0 ;
       3'h7:
-          \$26  = \port$3830$0 ;
+          \$33  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12070,21 +12848,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones2)
       3'h0:
-          \$38  = \port$3816$0 ;
+          \$51  = \port$4208$0 ;
       3'h1:
-          \$38  = \port$3818$0 ;
+          \$51  = \port$4210$0 ;
       3'h2:
-          \$38  = \port$3820$0 ;
+          \$51  = \port$4212$0 ;
       3'h3:
-          \$38  = \port$3822$0 ;
+          \$51  = \port$4214$0 ;
       3'h4:
-          \$38  = \port$3824$0 ;
+          \$51  = \port$4216$0 ;
       3'h5:
-          \$38  = \port$3826$0 ;
+          \$51  = \port$4218$0 ;
       3'h6:
-          \$38  = \port$3828$0 ;
+          \$51  = \port$4220$0 ;
       3'h7:
-          \$38  = \port$3830$0 ;
+          \$51  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12092,21 +12870,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones3)
       3'h0:
-          \$50  = \port$3816$0 ;
+          \$69  = \port$4208$0 ;
       3'h1:
-          \$50  = \port$3818$0 ;
+          \$69  = \port$4210$0 ;
       3'h2:
-          \$50  = \port$3820$0 ;
+          \$69  = \port$4212$0 ;
       3'h3:
-          \$50  = \port$3822$0 ;
+          \$69  = \port$4214$0 ;
       3'h4:
-          \$50  = \port$3824$0 ;
+          \$69  = \port$4216$0 ;
       3'h5:
-          \$50  = \port$3826$0 ;
+          \$69  = \port$4218$0 ;
       3'h6:
-          \$50  = \port$3828$0 ;
+          \$69  = \port$4220$0 ;
       3'h7:
-          \$50  = \port$3830$0 ;
+          \$69  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12114,21 +12892,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones4)
       3'h0:
-          \$62  = \port$3816$0 ;
+          \$87  = \port$4208$0 ;
       3'h1:
-          \$62  = \port$3818$0 ;
+          \$87  = \port$4210$0 ;
       3'h2:
-          \$62  = \port$3820$0 ;
+          \$87  = \port$4212$0 ;
       3'h3:
-          \$62  = \port$3822$0 ;
+          \$87  = \port$4214$0 ;
       3'h4:
-          \$62  = \port$3824$0 ;
+          \$87  = \port$4216$0 ;
       3'h5:
-          \$62  = \port$3826$0 ;
+          \$87  = \port$4218$0 ;
       3'h6:
-          \$62  = \port$3828$0 ;
+          \$87  = \port$4220$0 ;
       3'h7:
-          \$62  = \port$3830$0 ;
+          \$87  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12136,21 +12914,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones5)
       3'h0:
-          \$74  = \port$3816$0 ;
+          \$105  = \port$4208$0 ;
       3'h1:
-          \$74  = \port$3818$0 ;
+          \$105  = \port$4210$0 ;
       3'h2:
-          \$74  = \port$3820$0 ;
+          \$105  = \port$4212$0 ;
       3'h3:
-          \$74  = \port$3822$0 ;
+          \$105  = \port$4214$0 ;
       3'h4:
-          \$74  = \port$3824$0 ;
+          \$105  = \port$4216$0 ;
       3'h5:
-          \$74  = \port$3826$0 ;
+          \$105  = \port$4218$0 ;
       3'h6:
-          \$74  = \port$3828$0 ;
+          \$105  = \port$4220$0 ;
       3'h7:
-          \$74  = \port$3830$0 ;
+          \$105  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12158,21 +12936,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones6)
       3'h0:
-          \$86  = \port$3816$0 ;
+          \$123  = \port$4208$0 ;
       3'h1:
-          \$86  = \port$3818$0 ;
+          \$123  = \port$4210$0 ;
       3'h2:
-          \$86  = \port$3820$0 ;
+          \$123  = \port$4212$0 ;
       3'h3:
-          \$86  = \port$3822$0 ;
+          \$123  = \port$4214$0 ;
       3'h4:
-          \$86  = \port$3824$0 ;
+          \$123  = \port$4216$0 ;
       3'h5:
-          \$86  = \port$3826$0 ;
+          \$123  = \port$4218$0 ;
       3'h6:
-          \$86  = \port$3828$0 ;
+          \$123  = \port$4220$0 ;
       3'h7:
-          \$86  = \port$3830$0 ;
+          \$123  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12180,21 +12958,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones7)
       3'h0:
-          \$98  = \port$3816$0 ;
+          \$141  = \port$4208$0 ;
       3'h1:
-          \$98  = \port$3818$0 ;
+          \$141  = \port$4210$0 ;
       3'h2:
-          \$98  = \port$3820$0 ;
+          \$141  = \port$4212$0 ;
       3'h3:
-          \$98  = \port$3822$0 ;
+          \$141  = \port$4214$0 ;
       3'h4:
-          \$98  = \port$3824$0 ;
+          \$141  = \port$4216$0 ;
       3'h5:
-          \$98  = \port$3826$0 ;
+          \$141  = \port$4218$0 ;
       3'h6:
-          \$98  = \port$3828$0 ;
+          \$141  = \port$4220$0 ;
       3'h7:
-          \$98  = \port$3830$0 ;
+          \$141  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12202,21 +12980,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones8)
       3'h0:
-          \$110  = \port$3816$0 ;
+          \$159  = \port$4208$0 ;
       3'h1:
-          \$110  = \port$3818$0 ;
+          \$159  = \port$4210$0 ;
       3'h2:
-          \$110  = \port$3820$0 ;
+          \$159  = \port$4212$0 ;
       3'h3:
-          \$110  = \port$3822$0 ;
+          \$159  = \port$4214$0 ;
       3'h4:
-          \$110  = \port$3824$0 ;
+          \$159  = \port$4216$0 ;
       3'h5:
-          \$110  = \port$3826$0 ;
+          \$159  = \port$4218$0 ;
       3'h6:
-          \$110  = \port$3828$0 ;
+          \$159  = \port$4220$0 ;
       3'h7:
-          \$110  = \port$3830$0 ;
+          \$159  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12224,21 +13002,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones9)
       3'h0:
-          \$122  = \port$3816$0 ;
+          \$177  = \port$4208$0 ;
       3'h1:
-          \$122  = \port$3818$0 ;
+          \$177  = \port$4210$0 ;
       3'h2:
-          \$122  = \port$3820$0 ;
+          \$177  = \port$4212$0 ;
       3'h3:
-          \$122  = \port$3822$0 ;
+          \$177  = \port$4214$0 ;
       3'h4:
-          \$122  = \port$3824$0 ;
+          \$177  = \port$4216$0 ;
       3'h5:
-          \$122  = \port$3826$0 ;
+          \$177  = \port$4218$0 ;
       3'h6:
-          \$122  = \port$3828$0 ;
+          \$177  = \port$4220$0 ;
       3'h7:
-          \$122  = \port$3830$0 ;
+          \$177  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12246,21 +13024,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones10)
       3'h0:
-          \$134  = \port$3816$0 ;
+          \$195  = \port$4208$0 ;
       3'h1:
-          \$134  = \port$3818$0 ;
+          \$195  = \port$4210$0 ;
       3'h2:
-          \$134  = \port$3820$0 ;
+          \$195  = \port$4212$0 ;
       3'h3:
-          \$134  = \port$3822$0 ;
+          \$195  = \port$4214$0 ;
       3'h4:
-          \$134  = \port$3824$0 ;
+          \$195  = \port$4216$0 ;
       3'h5:
-          \$134  = \port$3826$0 ;
+          \$195  = \port$4218$0 ;
       3'h6:
-          \$134  = \port$3828$0 ;
+          \$195  = \port$4220$0 ;
       3'h7:
-          \$134  = \port$3830$0 ;
+          \$195  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12268,21 +13046,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones11)
       3'h0:
-          \$146  = \port$3816$0 ;
+          \$213  = \port$4208$0 ;
       3'h1:
-          \$146  = \port$3818$0 ;
+          \$213  = \port$4210$0 ;
       3'h2:
-          \$146  = \port$3820$0 ;
+          \$213  = \port$4212$0 ;
       3'h3:
-          \$146  = \port$3822$0 ;
+          \$213  = \port$4214$0 ;
       3'h4:
-          \$146  = \port$3824$0 ;
+          \$213  = \port$4216$0 ;
       3'h5:
-          \$146  = \port$3826$0 ;
+          \$213  = \port$4218$0 ;
       3'h6:
-          \$146  = \port$3828$0 ;
+          \$213  = \port$4220$0 ;
       3'h7:
-          \$146  = \port$3830$0 ;
+          \$213  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12290,21 +13068,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones12)
       3'h0:
-          \$158  = \port$3816$0 ;
+          \$231  = \port$4208$0 ;
       3'h1:
-          \$158  = \port$3818$0 ;
+          \$231  = \port$4210$0 ;
       3'h2:
-          \$158  = \port$3820$0 ;
+          \$231  = \port$4212$0 ;
       3'h3:
-          \$158  = \port$3822$0 ;
+          \$231  = \port$4214$0 ;
       3'h4:
-          \$158  = \port$3824$0 ;
+          \$231  = \port$4216$0 ;
       3'h5:
-          \$158  = \port$3826$0 ;
+          \$231  = \port$4218$0 ;
       3'h6:
-          \$158  = \port$3828$0 ;
+          \$231  = \port$4220$0 ;
       3'h7:
-          \$158  = \port$3830$0 ;
+          \$231  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12312,21 +13090,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones13)
       3'h0:
-          \$170  = \port$3816$0 ;
+          \$249  = \port$4208$0 ;
       3'h1:
-          \$170  = \port$3818$0 ;
+          \$249  = \port$4210$0 ;
       3'h2:
-          \$170  = \port$3820$0 ;
+          \$249  = \port$4212$0 ;
       3'h3:
-          \$170  = \port$3822$0 ;
+          \$249  = \port$4214$0 ;
       3'h4:
-          \$170  = \port$3824$0 ;
+          \$249  = \port$4216$0 ;
       3'h5:
-          \$170  = \port$3826$0 ;
+          \$249  = \port$4218$0 ;
       3'h6:
-          \$170  = \port$3828$0 ;
+          \$249  = \port$4220$0 ;
       3'h7:
-          \$170  = \port$3830$0 ;
+          \$249  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12334,21 +13112,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones14)
       3'h0:
-          \$182  = \port$3816$0 ;
+          \$267  = \port$4208$0 ;
       3'h1:
-          \$182  = \port$3818$0 ;
+          \$267  = \port$4210$0 ;
       3'h2:
-          \$182  = \port$3820$0 ;
+          \$267  = \port$4212$0 ;
       3'h3:
-          \$182  = \port$3822$0 ;
+          \$267  = \port$4214$0 ;
       3'h4:
-          \$182  = \port$3824$0 ;
+          \$267  = \port$4216$0 ;
       3'h5:
-          \$182  = \port$3826$0 ;
+          \$267  = \port$4218$0 ;
       3'h6:
-          \$182  = \port$3828$0 ;
+          \$267  = \port$4220$0 ;
       3'h7:
-          \$182  = \port$3830$0 ;
+          \$267  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12356,21 +13134,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones15)
       3'h0:
-          \$194  = \port$3816$0 ;
+          \$285  = \port$4208$0 ;
       3'h1:
-          \$194  = \port$3818$0 ;
+          \$285  = \port$4210$0 ;
       3'h2:
-          \$194  = \port$3820$0 ;
+          \$285  = \port$4212$0 ;
       3'h3:
-          \$194  = \port$3822$0 ;
+          \$285  = \port$4214$0 ;
       3'h4:
-          \$194  = \port$3824$0 ;
+          \$285  = \port$4216$0 ;
       3'h5:
-          \$194  = \port$3826$0 ;
+          \$285  = \port$4218$0 ;
       3'h6:
-          \$194  = \port$3828$0 ;
+          \$285  = \port$4220$0 ;
       3'h7:
-          \$194  = \port$3830$0 ;
+          \$285  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12378,21 +13156,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones16)
       3'h0:
-          \$206  = \port$3816$0 ;
+          \$303  = \port$4208$0 ;
       3'h1:
-          \$206  = \port$3818$0 ;
+          \$303  = \port$4210$0 ;
       3'h2:
-          \$206  = \port$3820$0 ;
+          \$303  = \port$4212$0 ;
       3'h3:
-          \$206  = \port$3822$0 ;
+          \$303  = \port$4214$0 ;
       3'h4:
-          \$206  = \port$3824$0 ;
+          \$303  = \port$4216$0 ;
       3'h5:
-          \$206  = \port$3826$0 ;
+          \$303  = \port$4218$0 ;
       3'h6:
-          \$206  = \port$3828$0 ;
+          \$303  = \port$4220$0 ;
       3'h7:
-          \$206  = \port$3830$0 ;
+          \$303  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12400,21 +13178,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones17)
       3'h0:
-          \$218  = \port$3816$0 ;
+          \$321  = \port$4208$0 ;
       3'h1:
-          \$218  = \port$3818$0 ;
+          \$321  = \port$4210$0 ;
       3'h2:
-          \$218  = \port$3820$0 ;
+          \$321  = \port$4212$0 ;
       3'h3:
-          \$218  = \port$3822$0 ;
+          \$321  = \port$4214$0 ;
       3'h4:
-          \$218  = \port$3824$0 ;
+          \$321  = \port$4216$0 ;
       3'h5:
-          \$218  = \port$3826$0 ;
+          \$321  = \port$4218$0 ;
       3'h6:
-          \$218  = \port$3828$0 ;
+          \$321  = \port$4220$0 ;
       3'h7:
-          \$218  = \port$3830$0 ;
+          \$321  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12422,21 +13200,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones18)
       3'h0:
-          \$230  = \port$3816$0 ;
+          \$339  = \port$4208$0 ;
       3'h1:
-          \$230  = \port$3818$0 ;
+          \$339  = \port$4210$0 ;
       3'h2:
-          \$230  = \port$3820$0 ;
+          \$339  = \port$4212$0 ;
       3'h3:
-          \$230  = \port$3822$0 ;
+          \$339  = \port$4214$0 ;
       3'h4:
-          \$230  = \port$3824$0 ;
+          \$339  = \port$4216$0 ;
       3'h5:
-          \$230  = \port$3826$0 ;
+          \$339  = \port$4218$0 ;
       3'h6:
-          \$230  = \port$3828$0 ;
+          \$339  = \port$4220$0 ;
       3'h7:
-          \$230  = \port$3830$0 ;
+          \$339  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12444,21 +13222,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones19)
       3'h0:
-          \$242  = \port$3816$0 ;
+          \$357  = \port$4208$0 ;
       3'h1:
-          \$242  = \port$3818$0 ;
+          \$357  = \port$4210$0 ;
       3'h2:
-          \$242  = \port$3820$0 ;
+          \$357  = \port$4212$0 ;
       3'h3:
-          \$242  = \port$3822$0 ;
+          \$357  = \port$4214$0 ;
       3'h4:
-          \$242  = \port$3824$0 ;
+          \$357  = \port$4216$0 ;
       3'h5:
-          \$242  = \port$3826$0 ;
+          \$357  = \port$4218$0 ;
       3'h6:
-          \$242  = \port$3828$0 ;
+          \$357  = \port$4220$0 ;
       3'h7:
-          \$242  = \port$3830$0 ;
+          \$357  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12466,21 +13244,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones20)
       3'h0:
-          \$254  = \port$3816$0 ;
+          \$375  = \port$4208$0 ;
       3'h1:
-          \$254  = \port$3818$0 ;
+          \$375  = \port$4210$0 ;
       3'h2:
-          \$254  = \port$3820$0 ;
+          \$375  = \port$4212$0 ;
       3'h3:
-          \$254  = \port$3822$0 ;
+          \$375  = \port$4214$0 ;
       3'h4:
-          \$254  = \port$3824$0 ;
+          \$375  = \port$4216$0 ;
       3'h5:
-          \$254  = \port$3826$0 ;
+          \$375  = \port$4218$0 ;
       3'h6:
-          \$254  = \port$3828$0 ;
+          \$375  = \port$4220$0 ;
       3'h7:
-          \$254  = \port$3830$0 ;
+          \$375  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12488,21 +13266,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones21)
       3'h0:
-          \$266  = \port$3816$0 ;
+          \$393  = \port$4208$0 ;
       3'h1:
-          \$266  = \port$3818$0 ;
+          \$393  = \port$4210$0 ;
       3'h2:
-          \$266  = \port$3820$0 ;
+          \$393  = \port$4212$0 ;
       3'h3:
-          \$266  = \port$3822$0 ;
+          \$393  = \port$4214$0 ;
       3'h4:
-          \$266  = \port$3824$0 ;
+          \$393  = \port$4216$0 ;
       3'h5:
-          \$266  = \port$3826$0 ;
+          \$393  = \port$4218$0 ;
       3'h6:
-          \$266  = \port$3828$0 ;
+          \$393  = \port$4220$0 ;
       3'h7:
-          \$266  = \port$3830$0 ;
+          \$393  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12510,21 +13288,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones22)
       3'h0:
-          \$278  = \port$3816$0 ;
+          \$411  = \port$4208$0 ;
       3'h1:
-          \$278  = \port$3818$0 ;
+          \$411  = \port$4210$0 ;
       3'h2:
-          \$278  = \port$3820$0 ;
+          \$411  = \port$4212$0 ;
       3'h3:
-          \$278  = \port$3822$0 ;
+          \$411  = \port$4214$0 ;
       3'h4:
-          \$278  = \port$3824$0 ;
+          \$411  = \port$4216$0 ;
       3'h5:
-          \$278  = \port$3826$0 ;
+          \$411  = \port$4218$0 ;
       3'h6:
-          \$278  = \port$3828$0 ;
+          \$411  = \port$4220$0 ;
       3'h7:
-          \$278  = \port$3830$0 ;
+          \$411  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12532,21 +13310,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones23)
       3'h0:
-          \$290  = \port$3816$0 ;
+          \$429  = \port$4208$0 ;
       3'h1:
-          \$290  = \port$3818$0 ;
+          \$429  = \port$4210$0 ;
       3'h2:
-          \$290  = \port$3820$0 ;
+          \$429  = \port$4212$0 ;
       3'h3:
-          \$290  = \port$3822$0 ;
+          \$429  = \port$4214$0 ;
       3'h4:
-          \$290  = \port$3824$0 ;
+          \$429  = \port$4216$0 ;
       3'h5:
-          \$290  = \port$3826$0 ;
+          \$429  = \port$4218$0 ;
       3'h6:
-          \$290  = \port$3828$0 ;
+          \$429  = \port$4220$0 ;
       3'h7:
-          \$290  = \port$3830$0 ;
+          \$429  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12554,21 +13332,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones24)
       3'h0:
-          \$302  = \port$3816$0 ;
+          \$447  = \port$4208$0 ;
       3'h1:
-          \$302  = \port$3818$0 ;
+          \$447  = \port$4210$0 ;
       3'h2:
-          \$302  = \port$3820$0 ;
+          \$447  = \port$4212$0 ;
       3'h3:
-          \$302  = \port$3822$0 ;
+          \$447  = \port$4214$0 ;
       3'h4:
-          \$302  = \port$3824$0 ;
+          \$447  = \port$4216$0 ;
       3'h5:
-          \$302  = \port$3826$0 ;
+          \$447  = \port$4218$0 ;
       3'h6:
-          \$302  = \port$3828$0 ;
+          \$447  = \port$4220$0 ;
       3'h7:
-          \$302  = \port$3830$0 ;
+          \$447  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12576,21 +13354,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones25)
       3'h0:
-          \$314  = \port$3816$0 ;
+          \$465  = \port$4208$0 ;
       3'h1:
-          \$314  = \port$3818$0 ;
+          \$465  = \port$4210$0 ;
       3'h2:
-          \$314  = \port$3820$0 ;
+          \$465  = \port$4212$0 ;
       3'h3:
-          \$314  = \port$3822$0 ;
+          \$465  = \port$4214$0 ;
       3'h4:
-          \$314  = \port$3824$0 ;
+          \$465  = \port$4216$0 ;
       3'h5:
-          \$314  = \port$3826$0 ;
+          \$465  = \port$4218$0 ;
       3'h6:
-          \$314  = \port$3828$0 ;
+          \$465  = \port$4220$0 ;
       3'h7:
-          \$314  = \port$3830$0 ;
+          \$465  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12598,21 +13376,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones26)
       3'h0:
-          \$326  = \port$3816$0 ;
+          \$483  = \port$4208$0 ;
       3'h1:
-          \$326  = \port$3818$0 ;
+          \$483  = \port$4210$0 ;
       3'h2:
-          \$326  = \port$3820$0 ;
+          \$483  = \port$4212$0 ;
       3'h3:
-          \$326  = \port$3822$0 ;
+          \$483  = \port$4214$0 ;
       3'h4:
-          \$326  = \port$3824$0 ;
+          \$483  = \port$4216$0 ;
       3'h5:
-          \$326  = \port$3826$0 ;
+          \$483  = \port$4218$0 ;
       3'h6:
-          \$326  = \port$3828$0 ;
+          \$483  = \port$4220$0 ;
       3'h7:
-          \$326  = \port$3830$0 ;
+          \$483  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12620,21 +13398,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones27)
       3'h0:
-          \$338  = \port$3816$0 ;
+          \$501  = \port$4208$0 ;
       3'h1:
-          \$338  = \port$3818$0 ;
+          \$501  = \port$4210$0 ;
       3'h2:
-          \$338  = \port$3820$0 ;
+          \$501  = \port$4212$0 ;
       3'h3:
-          \$338  = \port$3822$0 ;
+          \$501  = \port$4214$0 ;
       3'h4:
-          \$338  = \port$3824$0 ;
+          \$501  = \port$4216$0 ;
       3'h5:
-          \$338  = \port$3826$0 ;
+          \$501  = \port$4218$0 ;
       3'h6:
-          \$338  = \port$3828$0 ;
+          \$501  = \port$4220$0 ;
       3'h7:
-          \$338  = \port$3830$0 ;
+          \$501  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12642,21 +13420,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones28)
       3'h0:
-          \$350  = \port$3816$0 ;
+          \$519  = \port$4208$0 ;
       3'h1:
-          \$350  = \port$3818$0 ;
+          \$519  = \port$4210$0 ;
       3'h2:
-          \$350  = \port$3820$0 ;
+          \$519  = \port$4212$0 ;
       3'h3:
-          \$350  = \port$3822$0 ;
+          \$519  = \port$4214$0 ;
       3'h4:
-          \$350  = \port$3824$0 ;
+          \$519  = \port$4216$0 ;
       3'h5:
-          \$350  = \port$3826$0 ;
+          \$519  = \port$4218$0 ;
       3'h6:
-          \$350  = \port$3828$0 ;
+          \$519  = \port$4220$0 ;
       3'h7:
-          \$350  = \port$3830$0 ;
+          \$519  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12664,21 +13442,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones29)
       3'h0:
-          \$362  = \port$3816$0 ;
+          \$537  = \port$4208$0 ;
       3'h1:
-          \$362  = \port$3818$0 ;
+          \$537  = \port$4210$0 ;
       3'h2:
-          \$362  = \port$3820$0 ;
+          \$537  = \port$4212$0 ;
       3'h3:
-          \$362  = \port$3822$0 ;
+          \$537  = \port$4214$0 ;
       3'h4:
-          \$362  = \port$3824$0 ;
+          \$537  = \port$4216$0 ;
       3'h5:
-          \$362  = \port$3826$0 ;
+          \$537  = \port$4218$0 ;
       3'h6:
-          \$362  = \port$3828$0 ;
+          \$537  = \port$4220$0 ;
       3'h7:
-          \$362  = \port$3830$0 ;
+          \$537  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12686,21 +13464,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones30)
       3'h0:
-          \$374  = \port$3816$0 ;
+          \$555  = \port$4208$0 ;
       3'h1:
-          \$374  = \port$3818$0 ;
+          \$555  = \port$4210$0 ;
       3'h2:
-          \$374  = \port$3820$0 ;
+          \$555  = \port$4212$0 ;
       3'h3:
-          \$374  = \port$3822$0 ;
+          \$555  = \port$4214$0 ;
       3'h4:
-          \$374  = \port$3824$0 ;
+          \$555  = \port$4216$0 ;
       3'h5:
-          \$374  = \port$3826$0 ;
+          \$555  = \port$4218$0 ;
       3'h6:
-          \$374  = \port$3828$0 ;
+          \$555  = \port$4220$0 ;
       3'h7:
-          \$374  = \port$3830$0 ;
+          \$555  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12708,21 +13486,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones31)
       3'h0:
-          \$386  = \port$3816$0 ;
+          \$573  = \port$4208$0 ;
       3'h1:
-          \$386  = \port$3818$0 ;
+          \$573  = \port$4210$0 ;
       3'h2:
-          \$386  = \port$3820$0 ;
+          \$573  = \port$4212$0 ;
       3'h3:
-          \$386  = \port$3822$0 ;
+          \$573  = \port$4214$0 ;
       3'h4:
-          \$386  = \port$3824$0 ;
+          \$573  = \port$4216$0 ;
       3'h5:
-          \$386  = \port$3826$0 ;
+          \$573  = \port$4218$0 ;
       3'h6:
-          \$386  = \port$3828$0 ;
+          \$573  = \port$4220$0 ;
       3'h7:
-          \$386  = \port$3830$0 ;
+          \$573  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12730,21 +13508,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones32)
       3'h0:
-          \$398  = \port$3816$0 ;
+          \$591  = \port$4208$0 ;
       3'h1:
-          \$398  = \port$3818$0 ;
+          \$591  = \port$4210$0 ;
       3'h2:
-          \$398  = \port$3820$0 ;
+          \$591  = \port$4212$0 ;
       3'h3:
-          \$398  = \port$3822$0 ;
+          \$591  = \port$4214$0 ;
       3'h4:
-          \$398  = \port$3824$0 ;
+          \$591  = \port$4216$0 ;
       3'h5:
-          \$398  = \port$3826$0 ;
+          \$591  = \port$4218$0 ;
       3'h6:
-          \$398  = \port$3828$0 ;
+          \$591  = \port$4220$0 ;
       3'h7:
-          \$398  = \port$3830$0 ;
+          \$591  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12752,21 +13530,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones33)
       3'h0:
-          \$410  = \port$3816$0 ;
+          \$609  = \port$4208$0 ;
       3'h1:
-          \$410  = \port$3818$0 ;
+          \$609  = \port$4210$0 ;
       3'h2:
-          \$410  = \port$3820$0 ;
+          \$609  = \port$4212$0 ;
       3'h3:
-          \$410  = \port$3822$0 ;
+          \$609  = \port$4214$0 ;
       3'h4:
-          \$410  = \port$3824$0 ;
+          \$609  = \port$4216$0 ;
       3'h5:
-          \$410  = \port$3826$0 ;
+          \$609  = \port$4218$0 ;
       3'h6:
-          \$410  = \port$3828$0 ;
+          \$609  = \port$4220$0 ;
       3'h7:
-          \$410  = \port$3830$0 ;
+          \$609  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12774,21 +13552,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones34)
       3'h0:
-          \$422  = \port$3816$0 ;
+          \$627  = \port$4208$0 ;
       3'h1:
-          \$422  = \port$3818$0 ;
+          \$627  = \port$4210$0 ;
       3'h2:
-          \$422  = \port$3820$0 ;
+          \$627  = \port$4212$0 ;
       3'h3:
-          \$422  = \port$3822$0 ;
+          \$627  = \port$4214$0 ;
       3'h4:
-          \$422  = \port$3824$0 ;
+          \$627  = \port$4216$0 ;
       3'h5:
-          \$422  = \port$3826$0 ;
+          \$627  = \port$4218$0 ;
       3'h6:
-          \$422  = \port$3828$0 ;
+          \$627  = \port$4220$0 ;
       3'h7:
-          \$422  = \port$3830$0 ;
+          \$627  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12796,21 +13574,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones35)
       3'h0:
-          \$434  = \port$3816$0 ;
+          \$645  = \port$4208$0 ;
       3'h1:
-          \$434  = \port$3818$0 ;
+          \$645  = \port$4210$0 ;
       3'h2:
-          \$434  = \port$3820$0 ;
+          \$645  = \port$4212$0 ;
       3'h3:
-          \$434  = \port$3822$0 ;
+          \$645  = \port$4214$0 ;
       3'h4:
-          \$434  = \port$3824$0 ;
+          \$645  = \port$4216$0 ;
       3'h5:
-          \$434  = \port$3826$0 ;
+          \$645  = \port$4218$0 ;
       3'h6:
-          \$434  = \port$3828$0 ;
+          \$645  = \port$4220$0 ;
       3'h7:
-          \$434  = \port$3830$0 ;
+          \$645  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12818,21 +13596,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones36)
       3'h0:
-          \$446  = \port$3816$0 ;
+          \$663  = \port$4208$0 ;
       3'h1:
-          \$446  = \port$3818$0 ;
+          \$663  = \port$4210$0 ;
       3'h2:
-          \$446  = \port$3820$0 ;
+          \$663  = \port$4212$0 ;
       3'h3:
-          \$446  = \port$3822$0 ;
+          \$663  = \port$4214$0 ;
       3'h4:
-          \$446  = \port$3824$0 ;
+          \$663  = \port$4216$0 ;
       3'h5:
-          \$446  = \port$3826$0 ;
+          \$663  = \port$4218$0 ;
       3'h6:
-          \$446  = \port$3828$0 ;
+          \$663  = \port$4220$0 ;
       3'h7:
-          \$446  = \port$3830$0 ;
+          \$663  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12840,21 +13618,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones37)
       3'h0:
-          \$458  = \port$3816$0 ;
+          \$681  = \port$4208$0 ;
       3'h1:
-          \$458  = \port$3818$0 ;
+          \$681  = \port$4210$0 ;
       3'h2:
-          \$458  = \port$3820$0 ;
+          \$681  = \port$4212$0 ;
       3'h3:
-          \$458  = \port$3822$0 ;
+          \$681  = \port$4214$0 ;
       3'h4:
-          \$458  = \port$3824$0 ;
+          \$681  = \port$4216$0 ;
       3'h5:
-          \$458  = \port$3826$0 ;
+          \$681  = \port$4218$0 ;
       3'h6:
-          \$458  = \port$3828$0 ;
+          \$681  = \port$4220$0 ;
       3'h7:
-          \$458  = \port$3830$0 ;
+          \$681  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12862,21 +13640,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones38)
       3'h0:
-          \$470  = \port$3816$0 ;
+          \$699  = \port$4208$0 ;
       3'h1:
-          \$470  = \port$3818$0 ;
+          \$699  = \port$4210$0 ;
       3'h2:
-          \$470  = \port$3820$0 ;
+          \$699  = \port$4212$0 ;
       3'h3:
-          \$470  = \port$3822$0 ;
+          \$699  = \port$4214$0 ;
       3'h4:
-          \$470  = \port$3824$0 ;
+          \$699  = \port$4216$0 ;
       3'h5:
-          \$470  = \port$3826$0 ;
+          \$699  = \port$4218$0 ;
       3'h6:
-          \$470  = \port$3828$0 ;
+          \$699  = \port$4220$0 ;
       3'h7:
-          \$470  = \port$3830$0 ;
+          \$699  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12884,21 +13662,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones39)
       3'h0:
-          \$482  = \port$3816$0 ;
+          \$717  = \port$4208$0 ;
       3'h1:
-          \$482  = \port$3818$0 ;
+          \$717  = \port$4210$0 ;
       3'h2:
-          \$482  = \port$3820$0 ;
+          \$717  = \port$4212$0 ;
       3'h3:
-          \$482  = \port$3822$0 ;
+          \$717  = \port$4214$0 ;
       3'h4:
-          \$482  = \port$3824$0 ;
+          \$717  = \port$4216$0 ;
       3'h5:
-          \$482  = \port$3826$0 ;
+          \$717  = \port$4218$0 ;
       3'h6:
-          \$482  = \port$3828$0 ;
+          \$717  = \port$4220$0 ;
       3'h7:
-          \$482  = \port$3830$0 ;
+          \$717  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12906,21 +13684,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones40)
       3'h0:
-          \$494  = \port$3816$0 ;
+          \$735  = \port$4208$0 ;
       3'h1:
-          \$494  = \port$3818$0 ;
+          \$735  = \port$4210$0 ;
       3'h2:
-          \$494  = \port$3820$0 ;
+          \$735  = \port$4212$0 ;
       3'h3:
-          \$494  = \port$3822$0 ;
+          \$735  = \port$4214$0 ;
       3'h4:
-          \$494  = \port$3824$0 ;
+          \$735  = \port$4216$0 ;
       3'h5:
-          \$494  = \port$3826$0 ;
+          \$735  = \port$4218$0 ;
       3'h6:
-          \$494  = \port$3828$0 ;
+          \$735  = \port$4220$0 ;
       3'h7:
-          \$494  = \port$3830$0 ;
+          \$735  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12928,21 +13706,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones41)
       3'h0:
-          \$506  = \port$3816$0 ;
+          \$753  = \port$4208$0 ;
       3'h1:
-          \$506  = \port$3818$0 ;
+          \$753  = \port$4210$0 ;
       3'h2:
-          \$506  = \port$3820$0 ;
+          \$753  = \port$4212$0 ;
       3'h3:
-          \$506  = \port$3822$0 ;
+          \$753  = \port$4214$0 ;
       3'h4:
-          \$506  = \port$3824$0 ;
+          \$753  = \port$4216$0 ;
       3'h5:
-          \$506  = \port$3826$0 ;
+          \$753  = \port$4218$0 ;
       3'h6:
-          \$506  = \port$3828$0 ;
+          \$753  = \port$4220$0 ;
       3'h7:
-          \$506  = \port$3830$0 ;
+          \$753  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12950,21 +13728,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones42)
       3'h0:
-          \$518  = \port$3816$0 ;
+          \$771  = \port$4208$0 ;
       3'h1:
-          \$518  = \port$3818$0 ;
+          \$771  = \port$4210$0 ;
       3'h2:
-          \$518  = \port$3820$0 ;
+          \$771  = \port$4212$0 ;
       3'h3:
-          \$518  = \port$3822$0 ;
+          \$771  = \port$4214$0 ;
       3'h4:
-          \$518  = \port$3824$0 ;
+          \$771  = \port$4216$0 ;
       3'h5:
-          \$518  = \port$3826$0 ;
+          \$771  = \port$4218$0 ;
       3'h6:
-          \$518  = \port$3828$0 ;
+          \$771  = \port$4220$0 ;
       3'h7:
-          \$518  = \port$3830$0 ;
+          \$771  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12972,21 +13750,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones43)
       3'h0:
-          \$530  = \port$3816$0 ;
+          \$789  = \port$4208$0 ;
       3'h1:
-          \$530  = \port$3818$0 ;
+          \$789  = \port$4210$0 ;
       3'h2:
-          \$530  = \port$3820$0 ;
+          \$789  = \port$4212$0 ;
       3'h3:
-          \$530  = \port$3822$0 ;
+          \$789  = \port$4214$0 ;
       3'h4:
-          \$530  = \port$3824$0 ;
+          \$789  = \port$4216$0 ;
       3'h5:
-          \$530  = \port$3826$0 ;
+          \$789  = \port$4218$0 ;
       3'h6:
-          \$530  = \port$3828$0 ;
+          \$789  = \port$4220$0 ;
       3'h7:
-          \$530  = \port$3830$0 ;
+          \$789  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -12994,21 +13772,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones44)
       3'h0:
-          \$542  = \port$3816$0 ;
+          \$807  = \port$4208$0 ;
       3'h1:
-          \$542  = \port$3818$0 ;
+          \$807  = \port$4210$0 ;
       3'h2:
-          \$542  = \port$3820$0 ;
+          \$807  = \port$4212$0 ;
       3'h3:
-          \$542  = \port$3822$0 ;
+          \$807  = \port$4214$0 ;
       3'h4:
-          \$542  = \port$3824$0 ;
+          \$807  = \port$4216$0 ;
       3'h5:
-          \$542  = \port$3826$0 ;
+          \$807  = \port$4218$0 ;
       3'h6:
-          \$542  = \port$3828$0 ;
+          \$807  = \port$4220$0 ;
       3'h7:
-          \$542  = \port$3830$0 ;
+          \$807  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13016,21 +13794,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones45)
       3'h0:
-          \$554  = \port$3816$0 ;
+          \$825  = \port$4208$0 ;
       3'h1:
-          \$554  = \port$3818$0 ;
+          \$825  = \port$4210$0 ;
       3'h2:
-          \$554  = \port$3820$0 ;
+          \$825  = \port$4212$0 ;
       3'h3:
-          \$554  = \port$3822$0 ;
+          \$825  = \port$4214$0 ;
       3'h4:
-          \$554  = \port$3824$0 ;
+          \$825  = \port$4216$0 ;
       3'h5:
-          \$554  = \port$3826$0 ;
+          \$825  = \port$4218$0 ;
       3'h6:
-          \$554  = \port$3828$0 ;
+          \$825  = \port$4220$0 ;
       3'h7:
-          \$554  = \port$3830$0 ;
+          \$825  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13038,21 +13816,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones46)
       3'h0:
-          \$566  = \port$3816$0 ;
+          \$843  = \port$4208$0 ;
       3'h1:
-          \$566  = \port$3818$0 ;
+          \$843  = \port$4210$0 ;
       3'h2:
-          \$566  = \port$3820$0 ;
+          \$843  = \port$4212$0 ;
       3'h3:
-          \$566  = \port$3822$0 ;
+          \$843  = \port$4214$0 ;
       3'h4:
-          \$566  = \port$3824$0 ;
+          \$843  = \port$4216$0 ;
       3'h5:
-          \$566  = \port$3826$0 ;
+          \$843  = \port$4218$0 ;
       3'h6:
-          \$566  = \port$3828$0 ;
+          \$843  = \port$4220$0 ;
       3'h7:
-          \$566  = \port$3830$0 ;
+          \$843  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13060,21 +13838,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones47)
       3'h0:
-          \$578  = \port$3816$0 ;
+          \$861  = \port$4208$0 ;
       3'h1:
-          \$578  = \port$3818$0 ;
+          \$861  = \port$4210$0 ;
       3'h2:
-          \$578  = \port$3820$0 ;
+          \$861  = \port$4212$0 ;
       3'h3:
-          \$578  = \port$3822$0 ;
+          \$861  = \port$4214$0 ;
       3'h4:
-          \$578  = \port$3824$0 ;
+          \$861  = \port$4216$0 ;
       3'h5:
-          \$578  = \port$3826$0 ;
+          \$861  = \port$4218$0 ;
       3'h6:
-          \$578  = \port$3828$0 ;
+          \$861  = \port$4220$0 ;
       3'h7:
-          \$578  = \port$3830$0 ;
+          \$861  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13082,21 +13860,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones48)
       3'h0:
-          \$590  = \port$3816$0 ;
+          \$879  = \port$4208$0 ;
       3'h1:
-          \$590  = \port$3818$0 ;
+          \$879  = \port$4210$0 ;
       3'h2:
-          \$590  = \port$3820$0 ;
+          \$879  = \port$4212$0 ;
       3'h3:
-          \$590  = \port$3822$0 ;
+          \$879  = \port$4214$0 ;
       3'h4:
-          \$590  = \port$3824$0 ;
+          \$879  = \port$4216$0 ;
       3'h5:
-          \$590  = \port$3826$0 ;
+          \$879  = \port$4218$0 ;
       3'h6:
-          \$590  = \port$3828$0 ;
+          \$879  = \port$4220$0 ;
       3'h7:
-          \$590  = \port$3830$0 ;
+          \$879  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13104,21 +13882,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones49)
       3'h0:
-          \$602  = \port$3816$0 ;
+          \$897  = \port$4208$0 ;
       3'h1:
-          \$602  = \port$3818$0 ;
+          \$897  = \port$4210$0 ;
       3'h2:
-          \$602  = \port$3820$0 ;
+          \$897  = \port$4212$0 ;
       3'h3:
-          \$602  = \port$3822$0 ;
+          \$897  = \port$4214$0 ;
       3'h4:
-          \$602  = \port$3824$0 ;
+          \$897  = \port$4216$0 ;
       3'h5:
-          \$602  = \port$3826$0 ;
+          \$897  = \port$4218$0 ;
       3'h6:
-          \$602  = \port$3828$0 ;
+          \$897  = \port$4220$0 ;
       3'h7:
-          \$602  = \port$3830$0 ;
+          \$897  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13126,21 +13904,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones50)
       3'h0:
-          \$614  = \port$3816$0 ;
+          \$915  = \port$4208$0 ;
       3'h1:
-          \$614  = \port$3818$0 ;
+          \$915  = \port$4210$0 ;
       3'h2:
-          \$614  = \port$3820$0 ;
+          \$915  = \port$4212$0 ;
       3'h3:
-          \$614  = \port$3822$0 ;
+          \$915  = \port$4214$0 ;
       3'h4:
-          \$614  = \port$3824$0 ;
+          \$915  = \port$4216$0 ;
       3'h5:
-          \$614  = \port$3826$0 ;
+          \$915  = \port$4218$0 ;
       3'h6:
-          \$614  = \port$3828$0 ;
+          \$915  = \port$4220$0 ;
       3'h7:
-          \$614  = \port$3830$0 ;
+          \$915  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13148,21 +13926,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones51)
       3'h0:
-          \$626  = \port$3816$0 ;
+          \$933  = \port$4208$0 ;
       3'h1:
-          \$626  = \port$3818$0 ;
+          \$933  = \port$4210$0 ;
       3'h2:
-          \$626  = \port$3820$0 ;
+          \$933  = \port$4212$0 ;
       3'h3:
-          \$626  = \port$3822$0 ;
+          \$933  = \port$4214$0 ;
       3'h4:
-          \$626  = \port$3824$0 ;
+          \$933  = \port$4216$0 ;
       3'h5:
-          \$626  = \port$3826$0 ;
+          \$933  = \port$4218$0 ;
       3'h6:
-          \$626  = \port$3828$0 ;
+          \$933  = \port$4220$0 ;
       3'h7:
-          \$626  = \port$3830$0 ;
+          \$933  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13170,21 +13948,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones52)
       3'h0:
-          \$638  = \port$3816$0 ;
+          \$951  = \port$4208$0 ;
       3'h1:
-          \$638  = \port$3818$0 ;
+          \$951  = \port$4210$0 ;
       3'h2:
-          \$638  = \port$3820$0 ;
+          \$951  = \port$4212$0 ;
       3'h3:
-          \$638  = \port$3822$0 ;
+          \$951  = \port$4214$0 ;
       3'h4:
-          \$638  = \port$3824$0 ;
+          \$951  = \port$4216$0 ;
       3'h5:
-          \$638  = \port$3826$0 ;
+          \$951  = \port$4218$0 ;
       3'h6:
-          \$638  = \port$3828$0 ;
+          \$951  = \port$4220$0 ;
       3'h7:
-          \$638  = \port$3830$0 ;
+          \$951  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13192,21 +13970,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones53)
       3'h0:
-          \$650  = \port$3816$0 ;
+          \$969  = \port$4208$0 ;
       3'h1:
-          \$650  = \port$3818$0 ;
+          \$969  = \port$4210$0 ;
       3'h2:
-          \$650  = \port$3820$0 ;
+          \$969  = \port$4212$0 ;
       3'h3:
-          \$650  = \port$3822$0 ;
+          \$969  = \port$4214$0 ;
       3'h4:
-          \$650  = \port$3824$0 ;
+          \$969  = \port$4216$0 ;
       3'h5:
-          \$650  = \port$3826$0 ;
+          \$969  = \port$4218$0 ;
       3'h6:
-          \$650  = \port$3828$0 ;
+          \$969  = \port$4220$0 ;
       3'h7:
-          \$650  = \port$3830$0 ;
+          \$969  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13214,21 +13992,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones54)
       3'h0:
-          \$662  = \port$3816$0 ;
+          \$987  = \port$4208$0 ;
       3'h1:
-          \$662  = \port$3818$0 ;
+          \$987  = \port$4210$0 ;
       3'h2:
-          \$662  = \port$3820$0 ;
+          \$987  = \port$4212$0 ;
       3'h3:
-          \$662  = \port$3822$0 ;
+          \$987  = \port$4214$0 ;
       3'h4:
-          \$662  = \port$3824$0 ;
+          \$987  = \port$4216$0 ;
       3'h5:
-          \$662  = \port$3826$0 ;
+          \$987  = \port$4218$0 ;
       3'h6:
-          \$662  = \port$3828$0 ;
+          \$987  = \port$4220$0 ;
       3'h7:
-          \$662  = \port$3830$0 ;
+          \$987  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13236,21 +14014,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones55)
       3'h0:
-          \$674  = \port$3816$0 ;
+          \$1005  = \port$4208$0 ;
       3'h1:
-          \$674  = \port$3818$0 ;
+          \$1005  = \port$4210$0 ;
       3'h2:
-          \$674  = \port$3820$0 ;
+          \$1005  = \port$4212$0 ;
       3'h3:
-          \$674  = \port$3822$0 ;
+          \$1005  = \port$4214$0 ;
       3'h4:
-          \$674  = \port$3824$0 ;
+          \$1005  = \port$4216$0 ;
       3'h5:
-          \$674  = \port$3826$0 ;
+          \$1005  = \port$4218$0 ;
       3'h6:
-          \$674  = \port$3828$0 ;
+          \$1005  = \port$4220$0 ;
       3'h7:
-          \$674  = \port$3830$0 ;
+          \$1005  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13258,21 +14036,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones56)
       3'h0:
-          \$686  = \port$3816$0 ;
+          \$1023  = \port$4208$0 ;
       3'h1:
-          \$686  = \port$3818$0 ;
+          \$1023  = \port$4210$0 ;
       3'h2:
-          \$686  = \port$3820$0 ;
+          \$1023  = \port$4212$0 ;
       3'h3:
-          \$686  = \port$3822$0 ;
+          \$1023  = \port$4214$0 ;
       3'h4:
-          \$686  = \port$3824$0 ;
+          \$1023  = \port$4216$0 ;
       3'h5:
-          \$686  = \port$3826$0 ;
+          \$1023  = \port$4218$0 ;
       3'h6:
-          \$686  = \port$3828$0 ;
+          \$1023  = \port$4220$0 ;
       3'h7:
-          \$686  = \port$3830$0 ;
+          \$1023  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13280,21 +14058,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones57)
       3'h0:
-          \$698  = \port$3816$0 ;
+          \$1041  = \port$4208$0 ;
       3'h1:
-          \$698  = \port$3818$0 ;
+          \$1041  = \port$4210$0 ;
       3'h2:
-          \$698  = \port$3820$0 ;
+          \$1041  = \port$4212$0 ;
       3'h3:
-          \$698  = \port$3822$0 ;
+          \$1041  = \port$4214$0 ;
       3'h4:
-          \$698  = \port$3824$0 ;
+          \$1041  = \port$4216$0 ;
       3'h5:
-          \$698  = \port$3826$0 ;
+          \$1041  = \port$4218$0 ;
       3'h6:
-          \$698  = \port$3828$0 ;
+          \$1041  = \port$4220$0 ;
       3'h7:
-          \$698  = \port$3830$0 ;
+          \$1041  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13302,21 +14080,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones58)
       3'h0:
-          \$710  = \port$3816$0 ;
+          \$1059  = \port$4208$0 ;
       3'h1:
-          \$710  = \port$3818$0 ;
+          \$1059  = \port$4210$0 ;
       3'h2:
-          \$710  = \port$3820$0 ;
+          \$1059  = \port$4212$0 ;
       3'h3:
-          \$710  = \port$3822$0 ;
+          \$1059  = \port$4214$0 ;
       3'h4:
-          \$710  = \port$3824$0 ;
+          \$1059  = \port$4216$0 ;
       3'h5:
-          \$710  = \port$3826$0 ;
+          \$1059  = \port$4218$0 ;
       3'h6:
-          \$710  = \port$3828$0 ;
+          \$1059  = \port$4220$0 ;
       3'h7:
-          \$710  = \port$3830$0 ;
+          \$1059  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13324,21 +14102,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones59)
       3'h0:
-          \$722  = \port$3816$0 ;
+          \$1077  = \port$4208$0 ;
       3'h1:
-          \$722  = \port$3818$0 ;
+          \$1077  = \port$4210$0 ;
       3'h2:
-          \$722  = \port$3820$0 ;
+          \$1077  = \port$4212$0 ;
       3'h3:
-          \$722  = \port$3822$0 ;
+          \$1077  = \port$4214$0 ;
       3'h4:
-          \$722  = \port$3824$0 ;
+          \$1077  = \port$4216$0 ;
       3'h5:
-          \$722  = \port$3826$0 ;
+          \$1077  = \port$4218$0 ;
       3'h6:
-          \$722  = \port$3828$0 ;
+          \$1077  = \port$4220$0 ;
       3'h7:
-          \$722  = \port$3830$0 ;
+          \$1077  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13346,21 +14124,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones60)
       3'h0:
-          \$734  = \port$3816$0 ;
+          \$1095  = \port$4208$0 ;
       3'h1:
-          \$734  = \port$3818$0 ;
+          \$1095  = \port$4210$0 ;
       3'h2:
-          \$734  = \port$3820$0 ;
+          \$1095  = \port$4212$0 ;
       3'h3:
-          \$734  = \port$3822$0 ;
+          \$1095  = \port$4214$0 ;
       3'h4:
-          \$734  = \port$3824$0 ;
+          \$1095  = \port$4216$0 ;
       3'h5:
-          \$734  = \port$3826$0 ;
+          \$1095  = \port$4218$0 ;
       3'h6:
-          \$734  = \port$3828$0 ;
+          \$1095  = \port$4220$0 ;
       3'h7:
-          \$734  = \port$3830$0 ;
+          \$1095  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13368,21 +14146,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones61)
       3'h0:
-          \$746  = \port$3816$0 ;
+          \$1113  = \port$4208$0 ;
       3'h1:
-          \$746  = \port$3818$0 ;
+          \$1113  = \port$4210$0 ;
       3'h2:
-          \$746  = \port$3820$0 ;
+          \$1113  = \port$4212$0 ;
       3'h3:
-          \$746  = \port$3822$0 ;
+          \$1113  = \port$4214$0 ;
       3'h4:
-          \$746  = \port$3824$0 ;
+          \$1113  = \port$4216$0 ;
       3'h5:
-          \$746  = \port$3826$0 ;
+          \$1113  = \port$4218$0 ;
       3'h6:
-          \$746  = \port$3828$0 ;
+          \$1113  = \port$4220$0 ;
       3'h7:
-          \$746  = \port$3830$0 ;
+          \$1113  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13390,21 +14168,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones62)
       3'h0:
-          \$758  = \port$3816$0 ;
+          \$1131  = \port$4208$0 ;
       3'h1:
-          \$758  = \port$3818$0 ;
+          \$1131  = \port$4210$0 ;
       3'h2:
-          \$758  = \port$3820$0 ;
+          \$1131  = \port$4212$0 ;
       3'h3:
-          \$758  = \port$3822$0 ;
+          \$1131  = \port$4214$0 ;
       3'h4:
-          \$758  = \port$3824$0 ;
+          \$1131  = \port$4216$0 ;
       3'h5:
-          \$758  = \port$3826$0 ;
+          \$1131  = \port$4218$0 ;
       3'h6:
-          \$758  = \port$3828$0 ;
+          \$1131  = \port$4220$0 ;
       3'h7:
-          \$758  = \port$3830$0 ;
+          \$1131  = \port$4222$0 ;
     endcase
   end
   always @* begin
@@ -13412,2922 +14190,82 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones63)
       3'h0:
-          \$770  = \port$3816$0 ;
+          \$1149  = \port$4208$0 ;
       3'h1:
-          \$770  = \port$3818$0 ;
+          \$1149  = \port$4210$0 ;
       3'h2:
-          \$770  = \port$3820$0 ;
+          \$1149  = \port$4212$0 ;
       3'h3:
-          \$770  = \port$3822$0 ;
+          \$1149  = \port$4214$0 ;
       3'h4:
-          \$770  = \port$3824$0 ;
+          \$1149  = \port$4216$0 ;
       3'h5:
-          \$770  = \port$3826$0 ;
+          \$1149  = \port$4218$0 ;
       3'h6:
-          \$770  = \port$3828$0 ;
+          \$1149  = \port$4220$0 ;
       3'h7:
-          \$770  = \port$3830$0 ;
+          \$1149  = \port$4222$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1669  = cmp;
+    \$2054  = cmp;
     if (g_sync_rst) begin
-      \$1669  = 64'h0000000000000000;
+      \$2054  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1670  = cmp_sync0;
+    \$2055  = cmp_sync0;
     if (g_sync_rst) begin
-      \$1670  = 64'h0000000000000000;
+      \$2055  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1671  = \$1 ;
-    if (g_sync_rst) begin
-      \$1671  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1672  = \$2 ;
-    if (g_sync_rst) begin
-      \$1672  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1673  = \$1674 ;
-    if (\$775 ) begin
-      \$1673  = \$signal ;
-    end else if (\$780 ) begin
-      \$1673  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1673  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1675  = \$1676 ;
-    if (\$789 ) begin
-      \$1675  = \$signal ;
-    end else if (\$794 ) begin
-      \$1675  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1675  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1677  = \$1678 ;
-    if (\$803 ) begin
-      \$1677  = \$signal ;
-    end else if (\$808 ) begin
-      \$1677  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1677  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1679  = \$1680 ;
-    if (\$817 ) begin
-      \$1679  = \$signal ;
-    end else if (\$822 ) begin
-      \$1679  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1679  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1681  = \$1682 ;
-    if (\$831 ) begin
-      \$1681  = \$signal ;
-    end else if (\$836 ) begin
-      \$1681  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1681  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1683  = \$1684 ;
-    if (\$845 ) begin
-      \$1683  = \$signal ;
-    end else if (\$850 ) begin
-      \$1683  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1683  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1685  = \$1686 ;
-    if (\$859 ) begin
-      \$1685  = \$signal ;
-    end else if (\$864 ) begin
-      \$1685  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1685  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1687  = \$1688 ;
-    if (\$873 ) begin
-      \$1687  = \$signal ;
-    end else if (\$878 ) begin
-      \$1687  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1687  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1689  = \$1690 ;
-    if (\$887 ) begin
-      \$1689  = \$signal ;
-    end else if (\$892 ) begin
-      \$1689  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1689  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1691  = \$1692 ;
-    if (\$901 ) begin
-      \$1691  = \$signal ;
-    end else if (\$906 ) begin
-      \$1691  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1691  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1693  = \$1694 ;
-    if (\$915 ) begin
-      \$1693  = \$signal ;
-    end else if (\$920 ) begin
-      \$1693  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1693  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1695  = \$1696 ;
-    if (\$929 ) begin
-      \$1695  = \$signal ;
-    end else if (\$934 ) begin
-      \$1695  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1695  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1697  = \$1698 ;
-    if (\$943 ) begin
-      \$1697  = \$signal ;
-    end else if (\$948 ) begin
-      \$1697  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1697  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1699  = \$1700 ;
-    if (\$957 ) begin
-      \$1699  = \$signal ;
-    end else if (\$962 ) begin
-      \$1699  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1699  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1701  = \$1702 ;
-    if (\$971 ) begin
-      \$1701  = \$signal ;
-    end else if (\$976 ) begin
-      \$1701  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1701  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1703  = \$1704 ;
-    if (\$985 ) begin
-      \$1703  = \$signal ;
-    end else if (\$990 ) begin
-      \$1703  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1703  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1705  = \$1706 ;
-    if (\$999 ) begin
-      \$1705  = \$signal ;
-    end else if (\$1004 ) begin
-      \$1705  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1705  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1707  = \$1708 ;
-    if (\$1013 ) begin
-      \$1707  = \$signal ;
-    end else if (\$1018 ) begin
-      \$1707  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1707  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1709  = \$1710 ;
-    if (\$1027 ) begin
-      \$1709  = \$signal ;
-    end else if (\$1032 ) begin
-      \$1709  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1709  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1711  = \$1712 ;
-    if (\$1041 ) begin
-      \$1711  = \$signal ;
-    end else if (\$1046 ) begin
-      \$1711  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1711  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1713  = \$1714 ;
-    if (\$1055 ) begin
-      \$1713  = \$signal ;
-    end else if (\$1060 ) begin
-      \$1713  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1713  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1715  = \$1716 ;
-    if (\$1069 ) begin
-      \$1715  = \$signal ;
-    end else if (\$1074 ) begin
-      \$1715  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1715  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1717  = \$1718 ;
-    if (\$1083 ) begin
-      \$1717  = \$signal ;
-    end else if (\$1088 ) begin
-      \$1717  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1717  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1719  = \$1720 ;
-    if (\$1097 ) begin
-      \$1719  = \$signal ;
-    end else if (\$1102 ) begin
-      \$1719  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1719  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1721  = \$1722 ;
-    if (\$1111 ) begin
-      \$1721  = \$signal ;
-    end else if (\$1116 ) begin
-      \$1721  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1721  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1723  = \$1724 ;
-    if (\$1125 ) begin
-      \$1723  = \$signal ;
-    end else if (\$1130 ) begin
-      \$1723  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1723  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1725  = \$1726 ;
-    if (\$1139 ) begin
-      \$1725  = \$signal ;
-    end else if (\$1144 ) begin
-      \$1725  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1725  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1727  = \$1728 ;
-    if (\$1153 ) begin
-      \$1727  = \$signal ;
-    end else if (\$1158 ) begin
-      \$1727  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1727  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1729  = \$1730 ;
-    if (\$1167 ) begin
-      \$1729  = \$signal ;
-    end else if (\$1172 ) begin
-      \$1729  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1729  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1731  = \$1732 ;
-    if (\$1181 ) begin
-      \$1731  = \$signal ;
-    end else if (\$1186 ) begin
-      \$1731  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1731  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1733  = \$1734 ;
-    if (\$1195 ) begin
-      \$1733  = \$signal ;
-    end else if (\$1200 ) begin
-      \$1733  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1733  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1735  = \$1736 ;
-    if (\$1209 ) begin
-      \$1735  = \$signal ;
-    end else if (\$1214 ) begin
-      \$1735  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1735  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1737  = \$1738 ;
-    if (\$1223 ) begin
-      \$1737  = \$signal ;
-    end else if (\$1228 ) begin
-      \$1737  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1737  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1739  = \$1740 ;
-    if (\$1237 ) begin
-      \$1739  = \$signal ;
-    end else if (\$1242 ) begin
-      \$1739  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1739  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1741  = \$1742 ;
-    if (\$1251 ) begin
-      \$1741  = \$signal ;
-    end else if (\$1256 ) begin
-      \$1741  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1741  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1743  = \$1744 ;
-    if (\$1265 ) begin
-      \$1743  = \$signal ;
-    end else if (\$1270 ) begin
-      \$1743  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1743  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1745  = \$1746 ;
-    if (\$1279 ) begin
-      \$1745  = \$signal ;
-    end else if (\$1284 ) begin
-      \$1745  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1745  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1747  = \$1748 ;
-    if (\$1293 ) begin
-      \$1747  = \$signal ;
-    end else if (\$1298 ) begin
-      \$1747  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1747  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1749  = \$1750 ;
-    if (\$1307 ) begin
-      \$1749  = \$signal ;
-    end else if (\$1312 ) begin
-      \$1749  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1749  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1751  = \$1752 ;
-    if (\$1321 ) begin
-      \$1751  = \$signal ;
-    end else if (\$1326 ) begin
-      \$1751  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1751  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1753  = \$1754 ;
-    if (\$1335 ) begin
-      \$1753  = \$signal ;
-    end else if (\$1340 ) begin
-      \$1753  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1753  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1755  = \$1756 ;
-    if (\$1349 ) begin
-      \$1755  = \$signal ;
-    end else if (\$1354 ) begin
-      \$1755  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1755  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1757  = \$1758 ;
-    if (\$1363 ) begin
-      \$1757  = \$signal ;
-    end else if (\$1368 ) begin
-      \$1757  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1757  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1759  = \$1760 ;
-    if (\$1377 ) begin
-      \$1759  = \$signal ;
-    end else if (\$1382 ) begin
-      \$1759  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1759  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1761  = \$1762 ;
-    if (\$1391 ) begin
-      \$1761  = \$signal ;
-    end else if (\$1396 ) begin
-      \$1761  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1761  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1763  = \$1764 ;
-    if (\$1405 ) begin
-      \$1763  = \$signal ;
-    end else if (\$1410 ) begin
-      \$1763  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1763  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1765  = \$1766 ;
-    if (\$1419 ) begin
-      \$1765  = \$signal ;
-    end else if (\$1424 ) begin
-      \$1765  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1765  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1767  = \$1768 ;
-    if (\$1433 ) begin
-      \$1767  = \$signal ;
-    end else if (\$1438 ) begin
-      \$1767  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1767  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1769  = \$1770 ;
-    if (\$1447 ) begin
-      \$1769  = \$signal ;
-    end else if (\$1452 ) begin
-      \$1769  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1769  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1771  = \$1772 ;
-    if (\$1461 ) begin
-      \$1771  = \$signal ;
-    end else if (\$1466 ) begin
-      \$1771  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1771  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1773  = \$1774 ;
-    if (\$1475 ) begin
-      \$1773  = \$signal ;
-    end else if (\$1480 ) begin
-      \$1773  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1773  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1775  = \$1776 ;
-    if (\$1489 ) begin
-      \$1775  = \$signal ;
-    end else if (\$1494 ) begin
-      \$1775  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1775  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1777  = \$1778 ;
-    if (\$1503 ) begin
-      \$1777  = \$signal ;
-    end else if (\$1508 ) begin
-      \$1777  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1777  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1779  = \$1780 ;
-    if (\$1517 ) begin
-      \$1779  = \$signal ;
-    end else if (\$1522 ) begin
-      \$1779  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1779  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1781  = \$1782 ;
-    if (\$1531 ) begin
-      \$1781  = \$signal ;
-    end else if (\$1536 ) begin
-      \$1781  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1781  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1783  = \$1784 ;
-    if (\$1545 ) begin
-      \$1783  = \$signal ;
-    end else if (\$1550 ) begin
-      \$1783  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1783  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1785  = \$1786 ;
-    if (\$1559 ) begin
-      \$1785  = \$signal ;
-    end else if (\$1564 ) begin
-      \$1785  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1785  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1787  = \$1788 ;
-    if (\$1573 ) begin
-      \$1787  = \$signal ;
-    end else if (\$1578 ) begin
-      \$1787  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1787  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1789  = \$1790 ;
-    if (\$1587 ) begin
-      \$1789  = \$signal ;
-    end else if (\$1592 ) begin
-      \$1789  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1789  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1791  = \$1792 ;
-    if (\$1601 ) begin
-      \$1791  = \$signal ;
-    end else if (\$1606 ) begin
-      \$1791  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1791  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1793  = \$1794 ;
-    if (\$1615 ) begin
-      \$1793  = \$signal ;
-    end else if (\$1620 ) begin
-      \$1793  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1793  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1795  = \$1796 ;
-    if (\$1629 ) begin
-      \$1795  = \$signal ;
-    end else if (\$1634 ) begin
-      \$1795  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1795  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1797  = \$1798 ;
-    if (\$1643 ) begin
-      \$1797  = \$signal ;
-    end else if (\$1648 ) begin
-      \$1797  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1797  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1799  = \$1800 ;
-    if (\$1657 ) begin
-      \$1799  = \$signal ;
-    end else if (\$1662 ) begin
-      \$1799  = \$signal ;
-    end
-    if (g_sync_rst) begin
-      \$1799  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1801  = coarse0;
-    if (\$775 ) begin
-      \$1801  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1801  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1802  = early0;
-    if (\$775 ) begin
-      \$1802  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1802  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1803  = ones0;
-    if (\$775 ) begin
-      \$1803  = \$786 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1803  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1804  = \$1805 ;
-    if (\$775 ) begin
-      \$1804  = 1'h0;
-    end else if (\$780 ) begin
-      \$1804  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1804  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1806  = \$1807 ;
-    if (\$789 ) begin
-      \$1806  = 1'h0;
-    end else if (\$794 ) begin
-      \$1806  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1806  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1808  = \$1809 ;
-    if (\$803 ) begin
-      \$1808  = 1'h0;
-    end else if (\$808 ) begin
-      \$1808  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1808  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1810  = \$1811 ;
-    if (\$817 ) begin
-      \$1810  = 1'h0;
-    end else if (\$822 ) begin
-      \$1810  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1810  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1812  = \$1813 ;
-    if (\$831 ) begin
-      \$1812  = 1'h0;
-    end else if (\$836 ) begin
-      \$1812  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1812  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1814  = \$1815 ;
-    if (\$845 ) begin
-      \$1814  = 1'h0;
-    end else if (\$850 ) begin
-      \$1814  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1814  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1816  = \$1817 ;
-    if (\$859 ) begin
-      \$1816  = 1'h0;
-    end else if (\$864 ) begin
-      \$1816  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1816  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1818  = \$1819 ;
-    if (\$873 ) begin
-      \$1818  = 1'h0;
-    end else if (\$878 ) begin
-      \$1818  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1818  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1820  = \$1821 ;
-    if (\$887 ) begin
-      \$1820  = 1'h0;
-    end else if (\$892 ) begin
-      \$1820  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1820  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1822  = \$1823 ;
-    if (\$901 ) begin
-      \$1822  = 1'h0;
-    end else if (\$906 ) begin
-      \$1822  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1822  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1824  = \$1825 ;
-    if (\$915 ) begin
-      \$1824  = 1'h0;
-    end else if (\$920 ) begin
-      \$1824  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1824  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1826  = \$1827 ;
-    if (\$929 ) begin
-      \$1826  = 1'h0;
-    end else if (\$934 ) begin
-      \$1826  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1826  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1828  = \$1829 ;
-    if (\$943 ) begin
-      \$1828  = 1'h0;
-    end else if (\$948 ) begin
-      \$1828  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1828  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1830  = \$1831 ;
-    if (\$957 ) begin
-      \$1830  = 1'h0;
-    end else if (\$962 ) begin
-      \$1830  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1830  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1832  = \$1833 ;
-    if (\$971 ) begin
-      \$1832  = 1'h0;
-    end else if (\$976 ) begin
-      \$1832  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1832  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1834  = \$1835 ;
-    if (\$985 ) begin
-      \$1834  = 1'h0;
-    end else if (\$990 ) begin
-      \$1834  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1834  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1836  = \$1837 ;
-    if (\$999 ) begin
-      \$1836  = 1'h0;
-    end else if (\$1004 ) begin
-      \$1836  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1836  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1838  = \$1839 ;
-    if (\$1013 ) begin
-      \$1838  = 1'h0;
-    end else if (\$1018 ) begin
-      \$1838  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1838  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1840  = \$1841 ;
-    if (\$1027 ) begin
-      \$1840  = 1'h0;
-    end else if (\$1032 ) begin
-      \$1840  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1840  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1842  = \$1843 ;
-    if (\$1041 ) begin
-      \$1842  = 1'h0;
-    end else if (\$1046 ) begin
-      \$1842  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1842  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1844  = \$1845 ;
-    if (\$1055 ) begin
-      \$1844  = 1'h0;
-    end else if (\$1060 ) begin
-      \$1844  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1844  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1846  = \$1847 ;
-    if (\$1069 ) begin
-      \$1846  = 1'h0;
-    end else if (\$1074 ) begin
-      \$1846  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1846  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1848  = \$1849 ;
-    if (\$1083 ) begin
-      \$1848  = 1'h0;
-    end else if (\$1088 ) begin
-      \$1848  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1848  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1850  = \$1851 ;
-    if (\$1097 ) begin
-      \$1850  = 1'h0;
-    end else if (\$1102 ) begin
-      \$1850  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1850  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1852  = \$1853 ;
-    if (\$1111 ) begin
-      \$1852  = 1'h0;
-    end else if (\$1116 ) begin
-      \$1852  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1852  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1854  = \$1855 ;
-    if (\$1125 ) begin
-      \$1854  = 1'h0;
-    end else if (\$1130 ) begin
-      \$1854  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1854  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1856  = \$1857 ;
-    if (\$1139 ) begin
-      \$1856  = 1'h0;
-    end else if (\$1144 ) begin
-      \$1856  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1856  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1858  = \$1859 ;
-    if (\$1153 ) begin
-      \$1858  = 1'h0;
-    end else if (\$1158 ) begin
-      \$1858  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1858  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1860  = \$1861 ;
-    if (\$1167 ) begin
-      \$1860  = 1'h0;
-    end else if (\$1172 ) begin
-      \$1860  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1860  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1862  = \$1863 ;
-    if (\$1181 ) begin
-      \$1862  = 1'h0;
-    end else if (\$1186 ) begin
-      \$1862  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1862  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1864  = \$1865 ;
-    if (\$1195 ) begin
-      \$1864  = 1'h0;
-    end else if (\$1200 ) begin
-      \$1864  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1864  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1866  = \$1867 ;
-    if (\$1209 ) begin
-      \$1866  = 1'h0;
-    end else if (\$1214 ) begin
-      \$1866  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1866  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1868  = \$1869 ;
-    if (\$1223 ) begin
-      \$1868  = 1'h0;
-    end else if (\$1228 ) begin
-      \$1868  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1868  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1870  = \$1871 ;
-    if (\$1237 ) begin
-      \$1870  = 1'h0;
-    end else if (\$1242 ) begin
-      \$1870  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1870  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1872  = \$1873 ;
-    if (\$1251 ) begin
-      \$1872  = 1'h0;
-    end else if (\$1256 ) begin
-      \$1872  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1872  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1874  = \$1875 ;
-    if (\$1265 ) begin
-      \$1874  = 1'h0;
-    end else if (\$1270 ) begin
-      \$1874  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1874  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1876  = \$1877 ;
-    if (\$1279 ) begin
-      \$1876  = 1'h0;
-    end else if (\$1284 ) begin
-      \$1876  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1876  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1878  = \$1879 ;
-    if (\$1293 ) begin
-      \$1878  = 1'h0;
-    end else if (\$1298 ) begin
-      \$1878  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1878  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1880  = \$1881 ;
-    if (\$1307 ) begin
-      \$1880  = 1'h0;
-    end else if (\$1312 ) begin
-      \$1880  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1880  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1882  = \$1883 ;
-    if (\$1321 ) begin
-      \$1882  = 1'h0;
-    end else if (\$1326 ) begin
-      \$1882  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1882  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1884  = \$1885 ;
-    if (\$1335 ) begin
-      \$1884  = 1'h0;
-    end else if (\$1340 ) begin
-      \$1884  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1884  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1886  = \$1887 ;
-    if (\$1349 ) begin
-      \$1886  = 1'h0;
-    end else if (\$1354 ) begin
-      \$1886  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1886  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1888  = \$1889 ;
-    if (\$1363 ) begin
-      \$1888  = 1'h0;
-    end else if (\$1368 ) begin
-      \$1888  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1888  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1890  = \$1891 ;
-    if (\$1377 ) begin
-      \$1890  = 1'h0;
-    end else if (\$1382 ) begin
-      \$1890  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1890  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1892  = \$1893 ;
-    if (\$1391 ) begin
-      \$1892  = 1'h0;
-    end else if (\$1396 ) begin
-      \$1892  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1892  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1894  = \$1895 ;
-    if (\$1405 ) begin
-      \$1894  = 1'h0;
-    end else if (\$1410 ) begin
-      \$1894  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1894  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1896  = \$1897 ;
-    if (\$1419 ) begin
-      \$1896  = 1'h0;
-    end else if (\$1424 ) begin
-      \$1896  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1896  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1898  = \$1899 ;
-    if (\$1433 ) begin
-      \$1898  = 1'h0;
-    end else if (\$1438 ) begin
-      \$1898  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1898  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1900  = \$1901 ;
-    if (\$1447 ) begin
-      \$1900  = 1'h0;
-    end else if (\$1452 ) begin
-      \$1900  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1900  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1902  = \$1903 ;
-    if (\$1461 ) begin
-      \$1902  = 1'h0;
-    end else if (\$1466 ) begin
-      \$1902  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1902  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1904  = \$1905 ;
-    if (\$1475 ) begin
-      \$1904  = 1'h0;
-    end else if (\$1480 ) begin
-      \$1904  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1904  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1906  = \$1907 ;
-    if (\$1489 ) begin
-      \$1906  = 1'h0;
-    end else if (\$1494 ) begin
-      \$1906  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1906  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1908  = \$1909 ;
-    if (\$1503 ) begin
-      \$1908  = 1'h0;
-    end else if (\$1508 ) begin
-      \$1908  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1908  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1910  = \$1911 ;
-    if (\$1517 ) begin
-      \$1910  = 1'h0;
-    end else if (\$1522 ) begin
-      \$1910  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1910  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1912  = \$1913 ;
-    if (\$1531 ) begin
-      \$1912  = 1'h0;
-    end else if (\$1536 ) begin
-      \$1912  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1912  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1914  = \$1915 ;
-    if (\$1545 ) begin
-      \$1914  = 1'h0;
-    end else if (\$1550 ) begin
-      \$1914  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1914  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1916  = \$1917 ;
-    if (\$1559 ) begin
-      \$1916  = 1'h0;
-    end else if (\$1564 ) begin
-      \$1916  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1916  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1918  = \$1919 ;
-    if (\$1573 ) begin
-      \$1918  = 1'h0;
-    end else if (\$1578 ) begin
-      \$1918  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1918  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1920  = \$1921 ;
-    if (\$1587 ) begin
-      \$1920  = 1'h0;
-    end else if (\$1592 ) begin
-      \$1920  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1920  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1922  = \$1923 ;
-    if (\$1601 ) begin
-      \$1922  = 1'h0;
-    end else if (\$1606 ) begin
-      \$1922  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1922  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1924  = \$1925 ;
-    if (\$1615 ) begin
-      \$1924  = 1'h0;
-    end else if (\$1620 ) begin
-      \$1924  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1924  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1926  = \$1927 ;
-    if (\$1629 ) begin
-      \$1926  = 1'h0;
-    end else if (\$1634 ) begin
-      \$1926  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1926  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1928  = \$1929 ;
-    if (\$1643 ) begin
-      \$1928  = 1'h0;
-    end else if (\$1648 ) begin
-      \$1928  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1928  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1930  = \$1931 ;
-    if (\$1657 ) begin
-      \$1930  = 1'h0;
-    end else if (\$1662 ) begin
-      \$1930  = 1'h1;
-    end
-    if (g_sync_rst) begin
-      \$1930  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1932  = coarse1;
-    if (\$789 ) begin
-      \$1932  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1932  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1933  = early1;
-    if (\$789 ) begin
-      \$1933  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1933  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1934  = ones1;
-    if (\$789 ) begin
-      \$1934  = \$800 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1934  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1935  = coarse2;
-    if (\$803 ) begin
-      \$1935  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1935  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1936  = early2;
-    if (\$803 ) begin
-      \$1936  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1936  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1937  = ones2;
-    if (\$803 ) begin
-      \$1937  = \$814 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1937  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1938  = coarse3;
-    if (\$817 ) begin
-      \$1938  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1938  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1939  = early3;
-    if (\$817 ) begin
-      \$1939  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1939  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1940  = ones3;
-    if (\$817 ) begin
-      \$1940  = \$828 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1940  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1941  = coarse4;
-    if (\$831 ) begin
-      \$1941  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1941  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1942  = early4;
-    if (\$831 ) begin
-      \$1942  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1942  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1943  = ones4;
-    if (\$831 ) begin
-      \$1943  = \$842 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1943  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1944  = coarse5;
-    if (\$845 ) begin
-      \$1944  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1944  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1945  = early5;
-    if (\$845 ) begin
-      \$1945  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1945  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1946  = ones5;
-    if (\$845 ) begin
-      \$1946  = \$856 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1946  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1947  = coarse6;
-    if (\$859 ) begin
-      \$1947  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1947  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1948  = early6;
-    if (\$859 ) begin
-      \$1948  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1948  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1949  = ones6;
-    if (\$859 ) begin
-      \$1949  = \$870 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1949  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1950  = coarse7;
-    if (\$873 ) begin
-      \$1950  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1950  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1951  = early7;
-    if (\$873 ) begin
-      \$1951  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1951  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1952  = ones7;
-    if (\$873 ) begin
-      \$1952  = \$884 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1952  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1953  = coarse8;
-    if (\$887 ) begin
-      \$1953  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1953  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1954  = early8;
-    if (\$887 ) begin
-      \$1954  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1954  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1955  = ones8;
-    if (\$887 ) begin
-      \$1955  = \$898 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1955  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1956  = coarse9;
-    if (\$901 ) begin
-      \$1956  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1956  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1957  = early9;
-    if (\$901 ) begin
-      \$1957  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1957  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1958  = ones9;
-    if (\$901 ) begin
-      \$1958  = \$912 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1958  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1959  = coarse10;
-    if (\$915 ) begin
-      \$1959  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1959  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1960  = early10;
-    if (\$915 ) begin
-      \$1960  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1960  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1961  = ones10;
-    if (\$915 ) begin
-      \$1961  = \$926 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1961  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1962  = coarse11;
-    if (\$929 ) begin
-      \$1962  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1962  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1963  = early11;
-    if (\$929 ) begin
-      \$1963  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1963  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1964  = ones11;
-    if (\$929 ) begin
-      \$1964  = \$940 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1964  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1965  = coarse12;
-    if (\$943 ) begin
-      \$1965  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1965  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1966  = early12;
-    if (\$943 ) begin
-      \$1966  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1966  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1967  = ones12;
-    if (\$943 ) begin
-      \$1967  = \$954 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1967  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1968  = coarse13;
-    if (\$957 ) begin
-      \$1968  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1968  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1969  = early13;
-    if (\$957 ) begin
-      \$1969  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1969  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1970  = ones13;
-    if (\$957 ) begin
-      \$1970  = \$968 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1970  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1971  = coarse14;
-    if (\$971 ) begin
-      \$1971  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1971  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1972  = early14;
-    if (\$971 ) begin
-      \$1972  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1972  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1973  = ones14;
-    if (\$971 ) begin
-      \$1973  = \$982 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1973  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1974  = coarse15;
-    if (\$985 ) begin
-      \$1974  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1974  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1975  = early15;
-    if (\$985 ) begin
-      \$1975  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1975  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1976  = ones15;
-    if (\$985 ) begin
-      \$1976  = \$996 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1976  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1977  = coarse16;
-    if (\$999 ) begin
-      \$1977  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1977  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1978  = early16;
-    if (\$999 ) begin
-      \$1978  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1978  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1979  = ones16;
-    if (\$999 ) begin
-      \$1979  = \$1010 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1979  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1980  = coarse17;
-    if (\$1013 ) begin
-      \$1980  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1980  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1981  = early17;
-    if (\$1013 ) begin
-      \$1981  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1981  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1982  = ones17;
-    if (\$1013 ) begin
-      \$1982  = \$1024 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1982  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1983  = coarse18;
-    if (\$1027 ) begin
-      \$1983  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1983  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1984  = early18;
-    if (\$1027 ) begin
-      \$1984  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1984  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1985  = ones18;
-    if (\$1027 ) begin
-      \$1985  = \$1038 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1985  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1986  = coarse19;
-    if (\$1041 ) begin
-      \$1986  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1986  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1987  = early19;
-    if (\$1041 ) begin
-      \$1987  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1987  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1988  = ones19;
-    if (\$1041 ) begin
-      \$1988  = \$1052 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1988  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1989  = coarse20;
-    if (\$1055 ) begin
-      \$1989  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1989  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1990  = early20;
-    if (\$1055 ) begin
-      \$1990  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1990  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1991  = ones20;
-    if (\$1055 ) begin
-      \$1991  = \$1066 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1991  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1992  = coarse21;
-    if (\$1069 ) begin
-      \$1992  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1992  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1993  = early21;
-    if (\$1069 ) begin
-      \$1993  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1993  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1994  = ones21;
-    if (\$1069 ) begin
-      \$1994  = \$1080 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1994  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1995  = coarse22;
-    if (\$1083 ) begin
-      \$1995  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1995  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1996  = early22;
-    if (\$1083 ) begin
-      \$1996  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1996  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1997  = ones22;
-    if (\$1083 ) begin
-      \$1997  = \$1094 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$1997  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1998  = coarse23;
-    if (\$1097 ) begin
-      \$1998  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$1998  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$1999  = early23;
-    if (\$1097 ) begin
-      \$1999  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$1999  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2000  = ones23;
-    if (\$1097 ) begin
-      \$2000  = \$1108 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2000  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2001  = coarse24;
-    if (\$1111 ) begin
-      \$2001  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2001  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2002  = early24;
-    if (\$1111 ) begin
-      \$2002  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2002  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2003  = ones24;
-    if (\$1111 ) begin
-      \$2003  = \$1122 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2003  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2004  = coarse25;
-    if (\$1125 ) begin
-      \$2004  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2004  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2005  = early25;
-    if (\$1125 ) begin
-      \$2005  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2005  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2006  = ones25;
-    if (\$1125 ) begin
-      \$2006  = \$1136 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2006  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2007  = coarse26;
-    if (\$1139 ) begin
-      \$2007  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2007  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2008  = early26;
-    if (\$1139 ) begin
-      \$2008  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2008  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2009  = ones26;
-    if (\$1139 ) begin
-      \$2009  = \$1150 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2009  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2010  = coarse27;
-    if (\$1153 ) begin
-      \$2010  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2010  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2011  = early27;
-    if (\$1153 ) begin
-      \$2011  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2011  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2012  = ones27;
-    if (\$1153 ) begin
-      \$2012  = \$1164 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2012  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2013  = coarse28;
-    if (\$1167 ) begin
-      \$2013  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2013  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2014  = early28;
-    if (\$1167 ) begin
-      \$2014  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2014  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2015  = ones28;
-    if (\$1167 ) begin
-      \$2015  = \$1178 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2015  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2016  = coarse29;
-    if (\$1181 ) begin
-      \$2016  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2016  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2017  = early29;
-    if (\$1181 ) begin
-      \$2017  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2017  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2018  = ones29;
-    if (\$1181 ) begin
-      \$2018  = \$1192 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2018  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2019  = coarse30;
-    if (\$1195 ) begin
-      \$2019  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2019  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2020  = early30;
-    if (\$1195 ) begin
-      \$2020  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2020  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2021  = ones30;
-    if (\$1195 ) begin
-      \$2021  = \$1206 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2021  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2022  = coarse31;
-    if (\$1209 ) begin
-      \$2022  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2022  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2023  = early31;
-    if (\$1209 ) begin
-      \$2023  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2023  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2024  = ones31;
-    if (\$1209 ) begin
-      \$2024  = \$1220 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2024  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2025  = coarse32;
-    if (\$1223 ) begin
-      \$2025  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2025  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2026  = early32;
-    if (\$1223 ) begin
-      \$2026  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2026  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2027  = ones32;
-    if (\$1223 ) begin
-      \$2027  = \$1234 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2027  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2028  = coarse33;
-    if (\$1237 ) begin
-      \$2028  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2028  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2029  = early33;
-    if (\$1237 ) begin
-      \$2029  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2029  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2030  = ones33;
-    if (\$1237 ) begin
-      \$2030  = \$1248 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2030  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2031  = coarse34;
-    if (\$1251 ) begin
-      \$2031  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2031  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2032  = early34;
-    if (\$1251 ) begin
-      \$2032  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2032  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2033  = ones34;
-    if (\$1251 ) begin
-      \$2033  = \$1262 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2033  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2034  = coarse35;
-    if (\$1265 ) begin
-      \$2034  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2034  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2035  = early35;
-    if (\$1265 ) begin
-      \$2035  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2035  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2036  = ones35;
-    if (\$1265 ) begin
-      \$2036  = \$1276 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2036  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2037  = coarse36;
-    if (\$1279 ) begin
-      \$2037  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2037  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2038  = early36;
-    if (\$1279 ) begin
-      \$2038  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2038  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2039  = ones36;
-    if (\$1279 ) begin
-      \$2039  = \$1290 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2039  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2040  = coarse37;
-    if (\$1293 ) begin
-      \$2040  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2040  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2041  = early37;
-    if (\$1293 ) begin
-      \$2041  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2041  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2042  = ones37;
-    if (\$1293 ) begin
-      \$2042  = \$1304 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2042  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2043  = coarse38;
-    if (\$1307 ) begin
-      \$2043  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2043  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2044  = early38;
-    if (\$1307 ) begin
-      \$2044  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2044  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2045  = ones38;
-    if (\$1307 ) begin
-      \$2045  = \$1318 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2045  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2046  = coarse39;
-    if (\$1321 ) begin
-      \$2046  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2046  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2047  = early39;
-    if (\$1321 ) begin
-      \$2047  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2047  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2048  = ones39;
-    if (\$1321 ) begin
-      \$2048  = \$1332 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2048  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2049  = coarse40;
-    if (\$1335 ) begin
-      \$2049  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2049  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2050  = early40;
-    if (\$1335 ) begin
-      \$2050  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2050  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2051  = ones40;
-    if (\$1335 ) begin
-      \$2051  = \$1346 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2051  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2052  = coarse41;
-    if (\$1349 ) begin
-      \$2052  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2052  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2053  = early41;
-    if (\$1349 ) begin
-      \$2053  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2053  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2054  = ones41;
-    if (\$1349 ) begin
-      \$2054  = \$1360 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2054  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2055  = coarse42;
-    if (\$1363 ) begin
-      \$2055  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2055  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2056  = early42;
-    if (\$1363 ) begin
-      \$2056  = code_early;
-    end
+    \$2056  = \$1 ;
     if (g_sync_rst) begin
       \$2056  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2057  = ones42;
-    if (\$1363 ) begin
-      \$2057  = \$1374 [2:0];
-    end
+    \$2057  = \$2 ;
     if (g_sync_rst) begin
-      \$2057  = 3'h0;
+      \$2057  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2058  = coarse43;
-    if (\$1377 ) begin
-      \$2058  = code_now;
+    \$2058  = \$2059 ;
+    if (\$1160 ) begin
+      \$2058  = \$signal ;
+    end else if (\$1165 ) begin
+      \$2058  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2058  = 4'h0;
+      \$2058  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2059  = early43;
-    if (\$1377 ) begin
-      \$2059  = code_early;
+    \$2060  = \$2061 ;
+    if (\$1174 ) begin
+      \$2060  = \$signal ;
+    end else if (\$1179 ) begin
+      \$2060  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2059  = 1'h0;
+      \$2060  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2060  = ones43;
-    if (\$1377 ) begin
-      \$2060  = \$1388 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2060  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2061  = coarse44;
-    if (\$1391 ) begin
-      \$2061  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2061  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2062  = early44;
-    if (\$1391 ) begin
-      \$2062  = code_early;
+    \$2062  = \$2063 ;
+    if (\$1188 ) begin
+      \$2062  = \$signal ;
+    end else if (\$1193 ) begin
+      \$2062  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2062  = 1'h0;
@@ -16335,59 +14273,35 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2063  = ones44;
-    if (\$1391 ) begin
-      \$2063  = \$1402 [2:0];
+    \$2064  = \$2065 ;
+    if (\$1202 ) begin
+      \$2064  = \$signal ;
+    end else if (\$1207 ) begin
+      \$2064  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2063  = 3'h0;
+      \$2064  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2064  = coarse45;
-    if (\$1405 ) begin
-      \$2064  = code_now;
+    \$2066  = \$2067 ;
+    if (\$1216 ) begin
+      \$2066  = \$signal ;
+    end else if (\$1221 ) begin
+      \$2066  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2064  = 4'h0;
+      \$2066  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2065  = early45;
-    if (\$1405 ) begin
-      \$2065  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2065  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2066  = ones45;
-    if (\$1405 ) begin
-      \$2066  = \$1416 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2066  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2067  = coarse46;
-    if (\$1419 ) begin
-      \$2067  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2067  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2068  = early46;
-    if (\$1419 ) begin
-      \$2068  = code_early;
+    \$2068  = \$2069 ;
+    if (\$1230 ) begin
+      \$2068  = \$signal ;
+    end else if (\$1235 ) begin
+      \$2068  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2068  = 1'h0;
@@ -16395,59 +14309,35 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2069  = ones46;
-    if (\$1419 ) begin
-      \$2069  = \$1430 [2:0];
+    \$2070  = \$2071 ;
+    if (\$1244 ) begin
+      \$2070  = \$signal ;
+    end else if (\$1249 ) begin
+      \$2070  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2069  = 3'h0;
+      \$2070  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2070  = coarse47;
-    if (\$1433 ) begin
-      \$2070  = code_now;
+    \$2072  = \$2073 ;
+    if (\$1258 ) begin
+      \$2072  = \$signal ;
+    end else if (\$1263 ) begin
+      \$2072  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2070  = 4'h0;
+      \$2072  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2071  = early47;
-    if (\$1433 ) begin
-      \$2071  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2071  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2072  = ones47;
-    if (\$1433 ) begin
-      \$2072  = \$1444 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2072  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2073  = coarse48;
-    if (\$1447 ) begin
-      \$2073  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2073  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2074  = early48;
-    if (\$1447 ) begin
-      \$2074  = code_early;
+    \$2074  = \$2075 ;
+    if (\$1272 ) begin
+      \$2074  = \$signal ;
+    end else if (\$1277 ) begin
+      \$2074  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2074  = 1'h0;
@@ -16455,59 +14345,35 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2075  = ones48;
-    if (\$1447 ) begin
-      \$2075  = \$1458 [2:0];
+    \$2076  = \$2077 ;
+    if (\$1286 ) begin
+      \$2076  = \$signal ;
+    end else if (\$1291 ) begin
+      \$2076  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2075  = 3'h0;
+      \$2076  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2076  = coarse49;
-    if (\$1461 ) begin
-      \$2076  = code_now;
+    \$2078  = \$2079 ;
+    if (\$1300 ) begin
+      \$2078  = \$signal ;
+    end else if (\$1305 ) begin
+      \$2078  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2076  = 4'h0;
+      \$2078  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2077  = early49;
-    if (\$1461 ) begin
-      \$2077  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2077  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2078  = ones49;
-    if (\$1461 ) begin
-      \$2078  = \$1472 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2078  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2079  = coarse50;
-    if (\$1475 ) begin
-      \$2079  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2079  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2080  = early50;
-    if (\$1475 ) begin
-      \$2080  = code_early;
+    \$2080  = \$2081 ;
+    if (\$1314 ) begin
+      \$2080  = \$signal ;
+    end else if (\$1319 ) begin
+      \$2080  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2080  = 1'h0;
@@ -16515,59 +14381,35 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2081  = ones50;
-    if (\$1475 ) begin
-      \$2081  = \$1486 [2:0];
+    \$2082  = \$2083 ;
+    if (\$1328 ) begin
+      \$2082  = \$signal ;
+    end else if (\$1333 ) begin
+      \$2082  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2081  = 3'h0;
+      \$2082  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2082  = coarse51;
-    if (\$1489 ) begin
-      \$2082  = code_now;
+    \$2084  = \$2085 ;
+    if (\$1342 ) begin
+      \$2084  = \$signal ;
+    end else if (\$1347 ) begin
+      \$2084  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2082  = 4'h0;
+      \$2084  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2083  = early51;
-    if (\$1489 ) begin
-      \$2083  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2083  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2084  = ones51;
-    if (\$1489 ) begin
-      \$2084  = \$1500 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2084  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2085  = coarse52;
-    if (\$1503 ) begin
-      \$2085  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2085  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2086  = early52;
-    if (\$1503 ) begin
-      \$2086  = code_early;
+    \$2086  = \$2087 ;
+    if (\$1356 ) begin
+      \$2086  = \$signal ;
+    end else if (\$1361 ) begin
+      \$2086  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2086  = 1'h0;
@@ -16575,59 +14417,35 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2087  = ones52;
-    if (\$1503 ) begin
-      \$2087  = \$1514 [2:0];
+    \$2088  = \$2089 ;
+    if (\$1370 ) begin
+      \$2088  = \$signal ;
+    end else if (\$1375 ) begin
+      \$2088  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2087  = 3'h0;
+      \$2088  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2088  = coarse53;
-    if (\$1517 ) begin
-      \$2088  = code_now;
+    \$2090  = \$2091 ;
+    if (\$1384 ) begin
+      \$2090  = \$signal ;
+    end else if (\$1389 ) begin
+      \$2090  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2088  = 4'h0;
+      \$2090  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2089  = early53;
-    if (\$1517 ) begin
-      \$2089  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2089  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2090  = ones53;
-    if (\$1517 ) begin
-      \$2090  = \$1528 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2090  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2091  = coarse54;
-    if (\$1531 ) begin
-      \$2091  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2091  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2092  = early54;
-    if (\$1531 ) begin
-      \$2092  = code_early;
+    \$2092  = \$2093 ;
+    if (\$1398 ) begin
+      \$2092  = \$signal ;
+    end else if (\$1403 ) begin
+      \$2092  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2092  = 1'h0;
@@ -16635,59 +14453,35 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2093  = ones54;
-    if (\$1531 ) begin
-      \$2093  = \$1542 [2:0];
+    \$2094  = \$2095 ;
+    if (\$1412 ) begin
+      \$2094  = \$signal ;
+    end else if (\$1417 ) begin
+      \$2094  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2093  = 3'h0;
+      \$2094  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2094  = coarse55;
-    if (\$1545 ) begin
-      \$2094  = code_now;
+    \$2096  = \$2097 ;
+    if (\$1426 ) begin
+      \$2096  = \$signal ;
+    end else if (\$1431 ) begin
+      \$2096  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2094  = 4'h0;
+      \$2096  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2095  = early55;
-    if (\$1545 ) begin
-      \$2095  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2095  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2096  = ones55;
-    if (\$1545 ) begin
-      \$2096  = \$1556 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2096  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2097  = coarse56;
-    if (\$1559 ) begin
-      \$2097  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2097  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2098  = early56;
-    if (\$1559 ) begin
-      \$2098  = code_early;
+    \$2098  = \$2099 ;
+    if (\$1440 ) begin
+      \$2098  = \$signal ;
+    end else if (\$1445 ) begin
+      \$2098  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2098  = 1'h0;
@@ -16695,59 +14489,35 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2099  = ones56;
-    if (\$1559 ) begin
-      \$2099  = \$1570 [2:0];
+    \$2100  = \$2101 ;
+    if (\$1454 ) begin
+      \$2100  = \$signal ;
+    end else if (\$1459 ) begin
+      \$2100  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2099  = 3'h0;
+      \$2100  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2100  = coarse57;
-    if (\$1573 ) begin
-      \$2100  = code_now;
+    \$2102  = \$2103 ;
+    if (\$1468 ) begin
+      \$2102  = \$signal ;
+    end else if (\$1473 ) begin
+      \$2102  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2100  = 4'h0;
+      \$2102  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2101  = early57;
-    if (\$1573 ) begin
-      \$2101  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2101  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2102  = ones57;
-    if (\$1573 ) begin
-      \$2102  = \$1584 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2102  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2103  = coarse58;
-    if (\$1587 ) begin
-      \$2103  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2103  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2104  = early58;
-    if (\$1587 ) begin
-      \$2104  = code_early;
+    \$2104  = \$2105 ;
+    if (\$1482 ) begin
+      \$2104  = \$signal ;
+    end else if (\$1487 ) begin
+      \$2104  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2104  = 1'h0;
@@ -16755,59 +14525,35 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2105  = ones58;
-    if (\$1587 ) begin
-      \$2105  = \$1598 [2:0];
+    \$2106  = \$2107 ;
+    if (\$1496 ) begin
+      \$2106  = \$signal ;
+    end else if (\$1501 ) begin
+      \$2106  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2105  = 3'h0;
+      \$2106  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2106  = coarse59;
-    if (\$1601 ) begin
-      \$2106  = code_now;
+    \$2108  = \$2109 ;
+    if (\$1510 ) begin
+      \$2108  = \$signal ;
+    end else if (\$1515 ) begin
+      \$2108  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2106  = 4'h0;
+      \$2108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2107  = early59;
-    if (\$1601 ) begin
-      \$2107  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2107  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2108  = ones59;
-    if (\$1601 ) begin
-      \$2108  = \$1612 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2108  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2109  = coarse60;
-    if (\$1615 ) begin
-      \$2109  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2109  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2110  = early60;
-    if (\$1615 ) begin
-      \$2110  = code_early;
+    \$2110  = \$2111 ;
+    if (\$1524 ) begin
+      \$2110  = \$signal ;
+    end else if (\$1529 ) begin
+      \$2110  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2110  = 1'h0;
@@ -16815,59 +14561,35 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2111  = ones60;
-    if (\$1615 ) begin
-      \$2111  = \$1626 [2:0];
+    \$2112  = \$2113 ;
+    if (\$1538 ) begin
+      \$2112  = \$signal ;
+    end else if (\$1543 ) begin
+      \$2112  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2111  = 3'h0;
+      \$2112  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2112  = coarse61;
-    if (\$1629 ) begin
-      \$2112  = code_now;
+    \$2114  = \$2115 ;
+    if (\$1552 ) begin
+      \$2114  = \$signal ;
+    end else if (\$1557 ) begin
+      \$2114  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2112  = 4'h0;
+      \$2114  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2113  = early61;
-    if (\$1629 ) begin
-      \$2113  = code_early;
-    end
-    if (g_sync_rst) begin
-      \$2113  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2114  = ones61;
-    if (\$1629 ) begin
-      \$2114  = \$1640 [2:0];
-    end
-    if (g_sync_rst) begin
-      \$2114  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2115  = coarse62;
-    if (\$1643 ) begin
-      \$2115  = code_now;
-    end
-    if (g_sync_rst) begin
-      \$2115  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2116  = early62;
-    if (\$1643 ) begin
-      \$2116  = code_early;
+    \$2116  = \$2117 ;
+    if (\$1566 ) begin
+      \$2116  = \$signal ;
+    end else if (\$1571 ) begin
+      \$2116  = \$signal ;
     end
     if (g_sync_rst) begin
       \$2116  = 1'h0;
@@ -16875,48 +14597,3104 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2117  = ones62;
-    if (\$1643 ) begin
-      \$2117  = \$1654 [2:0];
+    \$2118  = \$2119 ;
+    if (\$1580 ) begin
+      \$2118  = \$signal ;
+    end else if (\$1585 ) begin
+      \$2118  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2117  = 3'h0;
+      \$2118  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2118  = coarse63;
-    if (\$1657 ) begin
-      \$2118  = code_now;
+    \$2120  = \$2121 ;
+    if (\$1594 ) begin
+      \$2120  = \$signal ;
+    end else if (\$1599 ) begin
+      \$2120  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2118  = 4'h0;
+      \$2120  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2119  = early63;
-    if (\$1657 ) begin
-      \$2119  = code_early;
+    \$2122  = \$2123 ;
+    if (\$1608 ) begin
+      \$2122  = \$signal ;
+    end else if (\$1613 ) begin
+      \$2122  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2119  = 1'h0;
+      \$2122  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2120  = ones63;
-    if (\$1657 ) begin
-      \$2120  = \$1668 [2:0];
+    \$2124  = \$2125 ;
+    if (\$1622 ) begin
+      \$2124  = \$signal ;
+    end else if (\$1627 ) begin
+      \$2124  = \$signal ;
     end
     if (g_sync_rst) begin
-      \$2120  = 3'h0;
+      \$2124  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2126  = \$2127 ;
+    if (\$1636 ) begin
+      \$2126  = \$signal ;
+    end else if (\$1641 ) begin
+      \$2126  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2126  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2128  = \$2129 ;
+    if (\$1650 ) begin
+      \$2128  = \$signal ;
+    end else if (\$1655 ) begin
+      \$2128  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2128  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2130  = \$2131 ;
+    if (\$1664 ) begin
+      \$2130  = \$signal ;
+    end else if (\$1669 ) begin
+      \$2130  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2130  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2132  = \$2133 ;
+    if (\$1678 ) begin
+      \$2132  = \$signal ;
+    end else if (\$1683 ) begin
+      \$2132  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2132  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2134  = \$2135 ;
+    if (\$1692 ) begin
+      \$2134  = \$signal ;
+    end else if (\$1697 ) begin
+      \$2134  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2134  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2136  = \$2137 ;
+    if (\$1706 ) begin
+      \$2136  = \$signal ;
+    end else if (\$1711 ) begin
+      \$2136  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2136  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2138  = \$2139 ;
+    if (\$1720 ) begin
+      \$2138  = \$signal ;
+    end else if (\$1725 ) begin
+      \$2138  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2138  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2140  = \$2141 ;
+    if (\$1734 ) begin
+      \$2140  = \$signal ;
+    end else if (\$1739 ) begin
+      \$2140  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2140  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2142  = \$2143 ;
+    if (\$1748 ) begin
+      \$2142  = \$signal ;
+    end else if (\$1753 ) begin
+      \$2142  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2142  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2144  = \$2145 ;
+    if (\$1762 ) begin
+      \$2144  = \$signal ;
+    end else if (\$1767 ) begin
+      \$2144  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2144  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2146  = \$2147 ;
+    if (\$1776 ) begin
+      \$2146  = \$signal ;
+    end else if (\$1781 ) begin
+      \$2146  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2146  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2148  = \$2149 ;
+    if (\$1790 ) begin
+      \$2148  = \$signal ;
+    end else if (\$1795 ) begin
+      \$2148  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2148  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2150  = \$2151 ;
+    if (\$1804 ) begin
+      \$2150  = \$signal ;
+    end else if (\$1809 ) begin
+      \$2150  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2150  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2152  = \$2153 ;
+    if (\$1818 ) begin
+      \$2152  = \$signal ;
+    end else if (\$1823 ) begin
+      \$2152  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2152  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2154  = \$2155 ;
+    if (\$1832 ) begin
+      \$2154  = \$signal ;
+    end else if (\$1837 ) begin
+      \$2154  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2154  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2156  = \$2157 ;
+    if (\$1846 ) begin
+      \$2156  = \$signal ;
+    end else if (\$1851 ) begin
+      \$2156  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2156  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2158  = \$2159 ;
+    if (\$1860 ) begin
+      \$2158  = \$signal ;
+    end else if (\$1865 ) begin
+      \$2158  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2158  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2160  = \$2161 ;
+    if (\$1874 ) begin
+      \$2160  = \$signal ;
+    end else if (\$1879 ) begin
+      \$2160  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2160  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2162  = \$2163 ;
+    if (\$1888 ) begin
+      \$2162  = \$signal ;
+    end else if (\$1893 ) begin
+      \$2162  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2162  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2164  = \$2165 ;
+    if (\$1902 ) begin
+      \$2164  = \$signal ;
+    end else if (\$1907 ) begin
+      \$2164  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2164  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2166  = \$2167 ;
+    if (\$1916 ) begin
+      \$2166  = \$signal ;
+    end else if (\$1921 ) begin
+      \$2166  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2166  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2168  = \$2169 ;
+    if (\$1930 ) begin
+      \$2168  = \$signal ;
+    end else if (\$1935 ) begin
+      \$2168  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2168  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2170  = \$2171 ;
+    if (\$1944 ) begin
+      \$2170  = \$signal ;
+    end else if (\$1949 ) begin
+      \$2170  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2170  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2172  = \$2173 ;
+    if (\$1958 ) begin
+      \$2172  = \$signal ;
+    end else if (\$1963 ) begin
+      \$2172  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2172  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2174  = \$2175 ;
+    if (\$1972 ) begin
+      \$2174  = \$signal ;
+    end else if (\$1977 ) begin
+      \$2174  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2174  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2176  = \$2177 ;
+    if (\$1986 ) begin
+      \$2176  = \$signal ;
+    end else if (\$1991 ) begin
+      \$2176  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2176  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2178  = \$2179 ;
+    if (\$2000 ) begin
+      \$2178  = \$signal ;
+    end else if (\$2005 ) begin
+      \$2178  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2178  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2180  = \$2181 ;
+    if (\$2014 ) begin
+      \$2180  = \$signal ;
+    end else if (\$2019 ) begin
+      \$2180  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2180  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2182  = \$2183 ;
+    if (\$2028 ) begin
+      \$2182  = \$signal ;
+    end else if (\$2033 ) begin
+      \$2182  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2182  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2184  = \$2185 ;
+    if (\$2042 ) begin
+      \$2184  = \$signal ;
+    end else if (\$2047 ) begin
+      \$2184  = \$signal ;
+    end
+    if (g_sync_rst) begin
+      \$2184  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2186  = coarse_gray0;
+    if (\$1160 ) begin
+      \$2186  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2186  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2187  = early0;
+    if (\$1160 ) begin
+      \$2187  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2187  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2188  = ones0;
+    if (\$1160 ) begin
+      \$2188  = \$1171 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2188  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2189  = \$2190 ;
+    if (\$1160 ) begin
+      \$2189  = 1'h0;
+    end else if (\$1165 ) begin
+      \$2189  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2189  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2191  = \$2192 ;
+    if (\$1174 ) begin
+      \$2191  = 1'h0;
+    end else if (\$1179 ) begin
+      \$2191  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2191  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2193  = \$2194 ;
+    if (\$1188 ) begin
+      \$2193  = 1'h0;
+    end else if (\$1193 ) begin
+      \$2193  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2193  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2195  = \$2196 ;
+    if (\$1202 ) begin
+      \$2195  = 1'h0;
+    end else if (\$1207 ) begin
+      \$2195  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2195  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2197  = \$2198 ;
+    if (\$1216 ) begin
+      \$2197  = 1'h0;
+    end else if (\$1221 ) begin
+      \$2197  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2197  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2199  = \$2200 ;
+    if (\$1230 ) begin
+      \$2199  = 1'h0;
+    end else if (\$1235 ) begin
+      \$2199  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2199  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2201  = \$2202 ;
+    if (\$1244 ) begin
+      \$2201  = 1'h0;
+    end else if (\$1249 ) begin
+      \$2201  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2201  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2203  = \$2204 ;
+    if (\$1258 ) begin
+      \$2203  = 1'h0;
+    end else if (\$1263 ) begin
+      \$2203  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2203  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2205  = \$2206 ;
+    if (\$1272 ) begin
+      \$2205  = 1'h0;
+    end else if (\$1277 ) begin
+      \$2205  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2205  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2207  = \$2208 ;
+    if (\$1286 ) begin
+      \$2207  = 1'h0;
+    end else if (\$1291 ) begin
+      \$2207  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2207  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2209  = \$2210 ;
+    if (\$1300 ) begin
+      \$2209  = 1'h0;
+    end else if (\$1305 ) begin
+      \$2209  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2209  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2211  = \$2212 ;
+    if (\$1314 ) begin
+      \$2211  = 1'h0;
+    end else if (\$1319 ) begin
+      \$2211  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2211  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2213  = \$2214 ;
+    if (\$1328 ) begin
+      \$2213  = 1'h0;
+    end else if (\$1333 ) begin
+      \$2213  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2213  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2215  = \$2216 ;
+    if (\$1342 ) begin
+      \$2215  = 1'h0;
+    end else if (\$1347 ) begin
+      \$2215  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2215  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2217  = \$2218 ;
+    if (\$1356 ) begin
+      \$2217  = 1'h0;
+    end else if (\$1361 ) begin
+      \$2217  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2217  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2219  = \$2220 ;
+    if (\$1370 ) begin
+      \$2219  = 1'h0;
+    end else if (\$1375 ) begin
+      \$2219  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2219  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2221  = \$2222 ;
+    if (\$1384 ) begin
+      \$2221  = 1'h0;
+    end else if (\$1389 ) begin
+      \$2221  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2221  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2223  = \$2224 ;
+    if (\$1398 ) begin
+      \$2223  = 1'h0;
+    end else if (\$1403 ) begin
+      \$2223  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2223  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2225  = \$2226 ;
+    if (\$1412 ) begin
+      \$2225  = 1'h0;
+    end else if (\$1417 ) begin
+      \$2225  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2225  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2227  = \$2228 ;
+    if (\$1426 ) begin
+      \$2227  = 1'h0;
+    end else if (\$1431 ) begin
+      \$2227  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2227  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2229  = \$2230 ;
+    if (\$1440 ) begin
+      \$2229  = 1'h0;
+    end else if (\$1445 ) begin
+      \$2229  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2229  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2231  = \$2232 ;
+    if (\$1454 ) begin
+      \$2231  = 1'h0;
+    end else if (\$1459 ) begin
+      \$2231  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2231  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2233  = \$2234 ;
+    if (\$1468 ) begin
+      \$2233  = 1'h0;
+    end else if (\$1473 ) begin
+      \$2233  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2233  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2235  = \$2236 ;
+    if (\$1482 ) begin
+      \$2235  = 1'h0;
+    end else if (\$1487 ) begin
+      \$2235  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2235  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2237  = \$2238 ;
+    if (\$1496 ) begin
+      \$2237  = 1'h0;
+    end else if (\$1501 ) begin
+      \$2237  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2237  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2239  = \$2240 ;
+    if (\$1510 ) begin
+      \$2239  = 1'h0;
+    end else if (\$1515 ) begin
+      \$2239  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2239  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2241  = \$2242 ;
+    if (\$1524 ) begin
+      \$2241  = 1'h0;
+    end else if (\$1529 ) begin
+      \$2241  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2241  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2243  = \$2244 ;
+    if (\$1538 ) begin
+      \$2243  = 1'h0;
+    end else if (\$1543 ) begin
+      \$2243  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2243  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2245  = \$2246 ;
+    if (\$1552 ) begin
+      \$2245  = 1'h0;
+    end else if (\$1557 ) begin
+      \$2245  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2245  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2247  = \$2248 ;
+    if (\$1566 ) begin
+      \$2247  = 1'h0;
+    end else if (\$1571 ) begin
+      \$2247  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2247  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2249  = \$2250 ;
+    if (\$1580 ) begin
+      \$2249  = 1'h0;
+    end else if (\$1585 ) begin
+      \$2249  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2249  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2251  = \$2252 ;
+    if (\$1594 ) begin
+      \$2251  = 1'h0;
+    end else if (\$1599 ) begin
+      \$2251  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2251  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2253  = \$2254 ;
+    if (\$1608 ) begin
+      \$2253  = 1'h0;
+    end else if (\$1613 ) begin
+      \$2253  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2253  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2255  = \$2256 ;
+    if (\$1622 ) begin
+      \$2255  = 1'h0;
+    end else if (\$1627 ) begin
+      \$2255  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2255  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2257  = \$2258 ;
+    if (\$1636 ) begin
+      \$2257  = 1'h0;
+    end else if (\$1641 ) begin
+      \$2257  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2257  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2259  = \$2260 ;
+    if (\$1650 ) begin
+      \$2259  = 1'h0;
+    end else if (\$1655 ) begin
+      \$2259  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2259  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2261  = \$2262 ;
+    if (\$1664 ) begin
+      \$2261  = 1'h0;
+    end else if (\$1669 ) begin
+      \$2261  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2261  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2263  = \$2264 ;
+    if (\$1678 ) begin
+      \$2263  = 1'h0;
+    end else if (\$1683 ) begin
+      \$2263  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2263  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2265  = \$2266 ;
+    if (\$1692 ) begin
+      \$2265  = 1'h0;
+    end else if (\$1697 ) begin
+      \$2265  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2265  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2267  = \$2268 ;
+    if (\$1706 ) begin
+      \$2267  = 1'h0;
+    end else if (\$1711 ) begin
+      \$2267  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2267  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2269  = \$2270 ;
+    if (\$1720 ) begin
+      \$2269  = 1'h0;
+    end else if (\$1725 ) begin
+      \$2269  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2269  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2271  = \$2272 ;
+    if (\$1734 ) begin
+      \$2271  = 1'h0;
+    end else if (\$1739 ) begin
+      \$2271  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2271  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2273  = \$2274 ;
+    if (\$1748 ) begin
+      \$2273  = 1'h0;
+    end else if (\$1753 ) begin
+      \$2273  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2273  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2275  = \$2276 ;
+    if (\$1762 ) begin
+      \$2275  = 1'h0;
+    end else if (\$1767 ) begin
+      \$2275  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2275  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2277  = \$2278 ;
+    if (\$1776 ) begin
+      \$2277  = 1'h0;
+    end else if (\$1781 ) begin
+      \$2277  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2277  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2279  = \$2280 ;
+    if (\$1790 ) begin
+      \$2279  = 1'h0;
+    end else if (\$1795 ) begin
+      \$2279  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2279  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2281  = \$2282 ;
+    if (\$1804 ) begin
+      \$2281  = 1'h0;
+    end else if (\$1809 ) begin
+      \$2281  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2281  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2283  = \$2284 ;
+    if (\$1818 ) begin
+      \$2283  = 1'h0;
+    end else if (\$1823 ) begin
+      \$2283  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2283  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2285  = \$2286 ;
+    if (\$1832 ) begin
+      \$2285  = 1'h0;
+    end else if (\$1837 ) begin
+      \$2285  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2285  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2287  = \$2288 ;
+    if (\$1846 ) begin
+      \$2287  = 1'h0;
+    end else if (\$1851 ) begin
+      \$2287  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2287  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2289  = \$2290 ;
+    if (\$1860 ) begin
+      \$2289  = 1'h0;
+    end else if (\$1865 ) begin
+      \$2289  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2289  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2291  = \$2292 ;
+    if (\$1874 ) begin
+      \$2291  = 1'h0;
+    end else if (\$1879 ) begin
+      \$2291  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2291  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2293  = \$2294 ;
+    if (\$1888 ) begin
+      \$2293  = 1'h0;
+    end else if (\$1893 ) begin
+      \$2293  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2293  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2295  = \$2296 ;
+    if (\$1902 ) begin
+      \$2295  = 1'h0;
+    end else if (\$1907 ) begin
+      \$2295  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2295  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2297  = \$2298 ;
+    if (\$1916 ) begin
+      \$2297  = 1'h0;
+    end else if (\$1921 ) begin
+      \$2297  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2297  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2299  = \$2300 ;
+    if (\$1930 ) begin
+      \$2299  = 1'h0;
+    end else if (\$1935 ) begin
+      \$2299  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2299  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2301  = \$2302 ;
+    if (\$1944 ) begin
+      \$2301  = 1'h0;
+    end else if (\$1949 ) begin
+      \$2301  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2301  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2303  = \$2304 ;
+    if (\$1958 ) begin
+      \$2303  = 1'h0;
+    end else if (\$1963 ) begin
+      \$2303  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2303  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2305  = \$2306 ;
+    if (\$1972 ) begin
+      \$2305  = 1'h0;
+    end else if (\$1977 ) begin
+      \$2305  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2305  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2307  = \$2308 ;
+    if (\$1986 ) begin
+      \$2307  = 1'h0;
+    end else if (\$1991 ) begin
+      \$2307  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2307  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2309  = \$2310 ;
+    if (\$2000 ) begin
+      \$2309  = 1'h0;
+    end else if (\$2005 ) begin
+      \$2309  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2309  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2311  = \$2312 ;
+    if (\$2014 ) begin
+      \$2311  = 1'h0;
+    end else if (\$2019 ) begin
+      \$2311  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2311  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2313  = \$2314 ;
+    if (\$2028 ) begin
+      \$2313  = 1'h0;
+    end else if (\$2033 ) begin
+      \$2313  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2313  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2315  = \$2316 ;
+    if (\$2042 ) begin
+      \$2315  = 1'h0;
+    end else if (\$2047 ) begin
+      \$2315  = 1'h1;
+    end
+    if (g_sync_rst) begin
+      \$2315  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2317  = coarse_gray1;
+    if (\$1174 ) begin
+      \$2317  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2317  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2318  = early1;
+    if (\$1174 ) begin
+      \$2318  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2318  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2319  = ones1;
+    if (\$1174 ) begin
+      \$2319  = \$1185 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2319  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2320  = coarse_gray2;
+    if (\$1188 ) begin
+      \$2320  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2320  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2321  = early2;
+    if (\$1188 ) begin
+      \$2321  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2321  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2322  = ones2;
+    if (\$1188 ) begin
+      \$2322  = \$1199 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2322  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2323  = coarse_gray3;
+    if (\$1202 ) begin
+      \$2323  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2323  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2324  = early3;
+    if (\$1202 ) begin
+      \$2324  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2324  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2325  = ones3;
+    if (\$1202 ) begin
+      \$2325  = \$1213 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2325  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2326  = coarse_gray4;
+    if (\$1216 ) begin
+      \$2326  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2326  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2327  = early4;
+    if (\$1216 ) begin
+      \$2327  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2327  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2328  = ones4;
+    if (\$1216 ) begin
+      \$2328  = \$1227 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2328  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2329  = coarse_gray5;
+    if (\$1230 ) begin
+      \$2329  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2329  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2330  = early5;
+    if (\$1230 ) begin
+      \$2330  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2330  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2331  = ones5;
+    if (\$1230 ) begin
+      \$2331  = \$1241 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2331  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2332  = coarse_gray6;
+    if (\$1244 ) begin
+      \$2332  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2332  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2333  = early6;
+    if (\$1244 ) begin
+      \$2333  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2333  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2334  = ones6;
+    if (\$1244 ) begin
+      \$2334  = \$1255 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2334  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2335  = coarse_gray7;
+    if (\$1258 ) begin
+      \$2335  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2335  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2336  = early7;
+    if (\$1258 ) begin
+      \$2336  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2336  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2337  = ones7;
+    if (\$1258 ) begin
+      \$2337  = \$1269 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2337  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2338  = coarse_gray8;
+    if (\$1272 ) begin
+      \$2338  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2338  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2339  = early8;
+    if (\$1272 ) begin
+      \$2339  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2339  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2340  = ones8;
+    if (\$1272 ) begin
+      \$2340  = \$1283 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2340  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2341  = coarse_gray9;
+    if (\$1286 ) begin
+      \$2341  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2341  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2342  = early9;
+    if (\$1286 ) begin
+      \$2342  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2342  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2343  = ones9;
+    if (\$1286 ) begin
+      \$2343  = \$1297 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2343  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2344  = coarse_gray10;
+    if (\$1300 ) begin
+      \$2344  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2344  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2345  = early10;
+    if (\$1300 ) begin
+      \$2345  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2345  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2346  = ones10;
+    if (\$1300 ) begin
+      \$2346  = \$1311 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2346  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2347  = coarse_gray11;
+    if (\$1314 ) begin
+      \$2347  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2347  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2348  = early11;
+    if (\$1314 ) begin
+      \$2348  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2348  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2349  = ones11;
+    if (\$1314 ) begin
+      \$2349  = \$1325 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2349  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2350  = coarse_gray12;
+    if (\$1328 ) begin
+      \$2350  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2350  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2351  = early12;
+    if (\$1328 ) begin
+      \$2351  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2351  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2352  = ones12;
+    if (\$1328 ) begin
+      \$2352  = \$1339 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2352  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2353  = coarse_gray13;
+    if (\$1342 ) begin
+      \$2353  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2353  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2354  = early13;
+    if (\$1342 ) begin
+      \$2354  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2354  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2355  = ones13;
+    if (\$1342 ) begin
+      \$2355  = \$1353 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2355  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2356  = coarse_gray14;
+    if (\$1356 ) begin
+      \$2356  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2356  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2357  = early14;
+    if (\$1356 ) begin
+      \$2357  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2357  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2358  = ones14;
+    if (\$1356 ) begin
+      \$2358  = \$1367 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2358  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2359  = coarse_gray15;
+    if (\$1370 ) begin
+      \$2359  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2359  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2360  = early15;
+    if (\$1370 ) begin
+      \$2360  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2360  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2361  = ones15;
+    if (\$1370 ) begin
+      \$2361  = \$1381 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2361  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2362  = coarse_gray16;
+    if (\$1384 ) begin
+      \$2362  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2362  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2363  = early16;
+    if (\$1384 ) begin
+      \$2363  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2363  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2364  = ones16;
+    if (\$1384 ) begin
+      \$2364  = \$1395 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2364  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2365  = coarse_gray17;
+    if (\$1398 ) begin
+      \$2365  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2365  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2366  = early17;
+    if (\$1398 ) begin
+      \$2366  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2366  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2367  = ones17;
+    if (\$1398 ) begin
+      \$2367  = \$1409 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2367  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2368  = coarse_gray18;
+    if (\$1412 ) begin
+      \$2368  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2368  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2369  = early18;
+    if (\$1412 ) begin
+      \$2369  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2369  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2370  = ones18;
+    if (\$1412 ) begin
+      \$2370  = \$1423 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2370  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2371  = coarse_gray19;
+    if (\$1426 ) begin
+      \$2371  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2371  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2372  = early19;
+    if (\$1426 ) begin
+      \$2372  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2372  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2373  = ones19;
+    if (\$1426 ) begin
+      \$2373  = \$1437 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2373  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2374  = coarse_gray20;
+    if (\$1440 ) begin
+      \$2374  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2374  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2375  = early20;
+    if (\$1440 ) begin
+      \$2375  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2375  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2376  = ones20;
+    if (\$1440 ) begin
+      \$2376  = \$1451 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2376  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2377  = coarse_gray21;
+    if (\$1454 ) begin
+      \$2377  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2377  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2378  = early21;
+    if (\$1454 ) begin
+      \$2378  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2378  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2379  = ones21;
+    if (\$1454 ) begin
+      \$2379  = \$1465 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2379  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2380  = coarse_gray22;
+    if (\$1468 ) begin
+      \$2380  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2380  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2381  = early22;
+    if (\$1468 ) begin
+      \$2381  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2381  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2382  = ones22;
+    if (\$1468 ) begin
+      \$2382  = \$1479 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2382  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2383  = coarse_gray23;
+    if (\$1482 ) begin
+      \$2383  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2383  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2384  = early23;
+    if (\$1482 ) begin
+      \$2384  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2384  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2385  = ones23;
+    if (\$1482 ) begin
+      \$2385  = \$1493 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2385  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2386  = coarse_gray24;
+    if (\$1496 ) begin
+      \$2386  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2386  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2387  = early24;
+    if (\$1496 ) begin
+      \$2387  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2387  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2388  = ones24;
+    if (\$1496 ) begin
+      \$2388  = \$1507 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2388  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2389  = coarse_gray25;
+    if (\$1510 ) begin
+      \$2389  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2389  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2390  = early25;
+    if (\$1510 ) begin
+      \$2390  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2390  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2391  = ones25;
+    if (\$1510 ) begin
+      \$2391  = \$1521 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2391  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2392  = coarse_gray26;
+    if (\$1524 ) begin
+      \$2392  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2392  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2393  = early26;
+    if (\$1524 ) begin
+      \$2393  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2393  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2394  = ones26;
+    if (\$1524 ) begin
+      \$2394  = \$1535 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2394  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2395  = coarse_gray27;
+    if (\$1538 ) begin
+      \$2395  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2395  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2396  = early27;
+    if (\$1538 ) begin
+      \$2396  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2396  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2397  = ones27;
+    if (\$1538 ) begin
+      \$2397  = \$1549 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2397  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2398  = coarse_gray28;
+    if (\$1552 ) begin
+      \$2398  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2398  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2399  = early28;
+    if (\$1552 ) begin
+      \$2399  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2399  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2400  = ones28;
+    if (\$1552 ) begin
+      \$2400  = \$1563 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2400  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2401  = coarse_gray29;
+    if (\$1566 ) begin
+      \$2401  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2401  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2402  = early29;
+    if (\$1566 ) begin
+      \$2402  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2402  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2403  = ones29;
+    if (\$1566 ) begin
+      \$2403  = \$1577 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2403  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2404  = coarse_gray30;
+    if (\$1580 ) begin
+      \$2404  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2404  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2405  = early30;
+    if (\$1580 ) begin
+      \$2405  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2405  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2406  = ones30;
+    if (\$1580 ) begin
+      \$2406  = \$1591 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2406  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2407  = coarse_gray31;
+    if (\$1594 ) begin
+      \$2407  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2407  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2408  = early31;
+    if (\$1594 ) begin
+      \$2408  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2408  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2409  = ones31;
+    if (\$1594 ) begin
+      \$2409  = \$1605 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2409  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2410  = coarse_gray32;
+    if (\$1608 ) begin
+      \$2410  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2410  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2411  = early32;
+    if (\$1608 ) begin
+      \$2411  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2411  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2412  = ones32;
+    if (\$1608 ) begin
+      \$2412  = \$1619 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2412  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2413  = coarse_gray33;
+    if (\$1622 ) begin
+      \$2413  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2413  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2414  = early33;
+    if (\$1622 ) begin
+      \$2414  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2414  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2415  = ones33;
+    if (\$1622 ) begin
+      \$2415  = \$1633 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2415  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2416  = coarse_gray34;
+    if (\$1636 ) begin
+      \$2416  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2416  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2417  = early34;
+    if (\$1636 ) begin
+      \$2417  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2417  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2418  = ones34;
+    if (\$1636 ) begin
+      \$2418  = \$1647 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2418  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2419  = coarse_gray35;
+    if (\$1650 ) begin
+      \$2419  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2419  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2420  = early35;
+    if (\$1650 ) begin
+      \$2420  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2420  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2421  = ones35;
+    if (\$1650 ) begin
+      \$2421  = \$1661 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2421  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2422  = coarse_gray36;
+    if (\$1664 ) begin
+      \$2422  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2422  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2423  = early36;
+    if (\$1664 ) begin
+      \$2423  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2423  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2424  = ones36;
+    if (\$1664 ) begin
+      \$2424  = \$1675 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2424  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2425  = coarse_gray37;
+    if (\$1678 ) begin
+      \$2425  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2425  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2426  = early37;
+    if (\$1678 ) begin
+      \$2426  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2426  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2427  = ones37;
+    if (\$1678 ) begin
+      \$2427  = \$1689 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2427  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2428  = coarse_gray38;
+    if (\$1692 ) begin
+      \$2428  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2428  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2429  = early38;
+    if (\$1692 ) begin
+      \$2429  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2429  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2430  = ones38;
+    if (\$1692 ) begin
+      \$2430  = \$1703 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2430  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2431  = coarse_gray39;
+    if (\$1706 ) begin
+      \$2431  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2431  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2432  = early39;
+    if (\$1706 ) begin
+      \$2432  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2432  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2433  = ones39;
+    if (\$1706 ) begin
+      \$2433  = \$1717 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2433  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2434  = coarse_gray40;
+    if (\$1720 ) begin
+      \$2434  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2434  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2435  = early40;
+    if (\$1720 ) begin
+      \$2435  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2435  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2436  = ones40;
+    if (\$1720 ) begin
+      \$2436  = \$1731 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2436  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2437  = coarse_gray41;
+    if (\$1734 ) begin
+      \$2437  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2437  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2438  = early41;
+    if (\$1734 ) begin
+      \$2438  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2438  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2439  = ones41;
+    if (\$1734 ) begin
+      \$2439  = \$1745 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2439  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2440  = coarse_gray42;
+    if (\$1748 ) begin
+      \$2440  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2440  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2441  = early42;
+    if (\$1748 ) begin
+      \$2441  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2441  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2442  = ones42;
+    if (\$1748 ) begin
+      \$2442  = \$1759 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2442  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2443  = coarse_gray43;
+    if (\$1762 ) begin
+      \$2443  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2443  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2444  = early43;
+    if (\$1762 ) begin
+      \$2444  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2444  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2445  = ones43;
+    if (\$1762 ) begin
+      \$2445  = \$1773 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2445  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2446  = coarse_gray44;
+    if (\$1776 ) begin
+      \$2446  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2446  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2447  = early44;
+    if (\$1776 ) begin
+      \$2447  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2447  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2448  = ones44;
+    if (\$1776 ) begin
+      \$2448  = \$1787 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2448  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2449  = coarse_gray45;
+    if (\$1790 ) begin
+      \$2449  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2449  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2450  = early45;
+    if (\$1790 ) begin
+      \$2450  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2450  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2451  = ones45;
+    if (\$1790 ) begin
+      \$2451  = \$1801 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2451  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2452  = coarse_gray46;
+    if (\$1804 ) begin
+      \$2452  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2452  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2453  = early46;
+    if (\$1804 ) begin
+      \$2453  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2453  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2454  = ones46;
+    if (\$1804 ) begin
+      \$2454  = \$1815 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2454  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2455  = coarse_gray47;
+    if (\$1818 ) begin
+      \$2455  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2455  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2456  = early47;
+    if (\$1818 ) begin
+      \$2456  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2456  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2457  = ones47;
+    if (\$1818 ) begin
+      \$2457  = \$1829 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2457  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2458  = coarse_gray48;
+    if (\$1832 ) begin
+      \$2458  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2458  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2459  = early48;
+    if (\$1832 ) begin
+      \$2459  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2459  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2460  = ones48;
+    if (\$1832 ) begin
+      \$2460  = \$1843 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2460  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2461  = coarse_gray49;
+    if (\$1846 ) begin
+      \$2461  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2461  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2462  = early49;
+    if (\$1846 ) begin
+      \$2462  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2462  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2463  = ones49;
+    if (\$1846 ) begin
+      \$2463  = \$1857 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2463  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2464  = coarse_gray50;
+    if (\$1860 ) begin
+      \$2464  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2464  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2465  = early50;
+    if (\$1860 ) begin
+      \$2465  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2465  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2466  = ones50;
+    if (\$1860 ) begin
+      \$2466  = \$1871 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2466  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2467  = coarse_gray51;
+    if (\$1874 ) begin
+      \$2467  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2467  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2468  = early51;
+    if (\$1874 ) begin
+      \$2468  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2468  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2469  = ones51;
+    if (\$1874 ) begin
+      \$2469  = \$1885 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2469  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2470  = coarse_gray52;
+    if (\$1888 ) begin
+      \$2470  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2470  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2471  = early52;
+    if (\$1888 ) begin
+      \$2471  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2471  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2472  = ones52;
+    if (\$1888 ) begin
+      \$2472  = \$1899 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2472  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2473  = coarse_gray53;
+    if (\$1902 ) begin
+      \$2473  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2473  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2474  = early53;
+    if (\$1902 ) begin
+      \$2474  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2474  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2475  = ones53;
+    if (\$1902 ) begin
+      \$2475  = \$1913 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2475  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2476  = coarse_gray54;
+    if (\$1916 ) begin
+      \$2476  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2476  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2477  = early54;
+    if (\$1916 ) begin
+      \$2477  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2477  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2478  = ones54;
+    if (\$1916 ) begin
+      \$2478  = \$1927 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2478  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2479  = coarse_gray55;
+    if (\$1930 ) begin
+      \$2479  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2479  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2480  = early55;
+    if (\$1930 ) begin
+      \$2480  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2480  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2481  = ones55;
+    if (\$1930 ) begin
+      \$2481  = \$1941 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2481  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2482  = coarse_gray56;
+    if (\$1944 ) begin
+      \$2482  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2482  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2483  = early56;
+    if (\$1944 ) begin
+      \$2483  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2483  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2484  = ones56;
+    if (\$1944 ) begin
+      \$2484  = \$1955 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2484  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2485  = coarse_gray57;
+    if (\$1958 ) begin
+      \$2485  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2485  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2486  = early57;
+    if (\$1958 ) begin
+      \$2486  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2486  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2487  = ones57;
+    if (\$1958 ) begin
+      \$2487  = \$1969 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2487  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2488  = coarse_gray58;
+    if (\$1972 ) begin
+      \$2488  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2488  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2489  = early58;
+    if (\$1972 ) begin
+      \$2489  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2489  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2490  = ones58;
+    if (\$1972 ) begin
+      \$2490  = \$1983 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2490  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2491  = coarse_gray59;
+    if (\$1986 ) begin
+      \$2491  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2491  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2492  = early59;
+    if (\$1986 ) begin
+      \$2492  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2492  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2493  = ones59;
+    if (\$1986 ) begin
+      \$2493  = \$1997 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2493  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2494  = coarse_gray60;
+    if (\$2000 ) begin
+      \$2494  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2494  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2495  = early60;
+    if (\$2000 ) begin
+      \$2495  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2495  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2496  = ones60;
+    if (\$2000 ) begin
+      \$2496  = \$2011 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2496  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2497  = coarse_gray61;
+    if (\$2014 ) begin
+      \$2497  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2497  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2498  = early61;
+    if (\$2014 ) begin
+      \$2498  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2498  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2499  = ones61;
+    if (\$2014 ) begin
+      \$2499  = \$2025 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2499  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2500  = coarse_gray62;
+    if (\$2028 ) begin
+      \$2500  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2500  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2501  = early62;
+    if (\$2028 ) begin
+      \$2501  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2501  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2502  = ones62;
+    if (\$2028 ) begin
+      \$2502  = \$2039 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2502  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2503  = coarse_gray63;
+    if (\$2042 ) begin
+      \$2503  = code_now_gray;
+    end
+    if (g_sync_rst) begin
+      \$2503  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2504  = early63;
+    if (\$2042 ) begin
+      \$2504  = code_early;
+    end
+    if (g_sync_rst) begin
+      \$2504  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$2505  = ones63;
+    if (\$2042 ) begin
+      \$2505  = \$2053 [2:0];
+    end
+    if (g_sync_rst) begin
+      \$2505  = 3'h0;
     end
   end
   assign rst = g_sync_rst;
-  assign epochs = { \$1800 , \$1798 , \$1796 , \$1794 , \$1792 , \$1790 , \$1788 , \$1786 , \$1784 , \$1782 , \$1780 , \$1778 , \$1776 , \$1774 , \$1772 , \$1770 , \$1768 , \$1766 , \$1764 , \$1762 , \$1760 , \$1758 , \$1756 , \$1754 , \$1752 , \$1750 , \$1748 , \$1746 , \$1744 , \$1742 , \$1740 , \$1738 , \$1736 , \$1734 , \$1732 , \$1730 , \$1728 , \$1726 , \$1724 , \$1722 , \$1720 , \$1718 , \$1716 , \$1714 , \$1712 , \$1710 , \$1708 , \$1706 , \$1704 , \$1702 , \$1700 , \$1698 , \$1696 , \$1694 , \$1692 , \$1690 , \$1688 , \$1686 , \$1684 , \$1682 , \$1680 , \$1678 , \$1676 , \$1674  };
-  assign overflow = { \$1931 , \$1929 , \$1927 , \$1925 , \$1923 , \$1921 , \$1919 , \$1917 , \$1915 , \$1913 , \$1911 , \$1909 , \$1907 , \$1905 , \$1903 , \$1901 , \$1899 , \$1897 , \$1895 , \$1893 , \$1891 , \$1889 , \$1887 , \$1885 , \$1883 , \$1881 , \$1879 , \$1877 , \$1875 , \$1873 , \$1871 , \$1869 , \$1867 , \$1865 , \$1863 , \$1861 , \$1859 , \$1857 , \$1855 , \$1853 , \$1851 , \$1849 , \$1847 , \$1845 , \$1843 , \$1841 , \$1839 , \$1837 , \$1835 , \$1833 , \$1831 , \$1829 , \$1827 , \$1825 , \$1823 , \$1821 , \$1819 , \$1817 , \$1815 , \$1813 , \$1811 , \$1809 , \$1807 , \$1805  };
-  assign fine_table = { \port$3830$0 , \port$3828$0 , \port$3826$0 , \port$3824$0 , \port$3822$0 , \port$3820$0 , \port$3818$0 , \port$3816$0  };
+  assign epochs = { \$2185 , \$2183 , \$2181 , \$2179 , \$2177 , \$2175 , \$2173 , \$2171 , \$2169 , \$2167 , \$2165 , \$2163 , \$2161 , \$2159 , \$2157 , \$2155 , \$2153 , \$2151 , \$2149 , \$2147 , \$2145 , \$2143 , \$2141 , \$2139 , \$2137 , \$2135 , \$2133 , \$2131 , \$2129 , \$2127 , \$2125 , \$2123 , \$2121 , \$2119 , \$2117 , \$2115 , \$2113 , \$2111 , \$2109 , \$2107 , \$2105 , \$2103 , \$2101 , \$2099 , \$2097 , \$2095 , \$2093 , \$2091 , \$2089 , \$2087 , \$2085 , \$2083 , \$2081 , \$2079 , \$2077 , \$2075 , \$2073 , \$2071 , \$2069 , \$2067 , \$2065 , \$2063 , \$2061 , \$2059  };
+  assign overflow = { \$2316 , \$2314 , \$2312 , \$2310 , \$2308 , \$2306 , \$2304 , \$2302 , \$2300 , \$2298 , \$2296 , \$2294 , \$2292 , \$2290 , \$2288 , \$2286 , \$2284 , \$2282 , \$2280 , \$2278 , \$2276 , \$2274 , \$2272 , \$2270 , \$2268 , \$2266 , \$2264 , \$2262 , \$2260 , \$2258 , \$2256 , \$2254 , \$2252 , \$2250 , \$2248 , \$2246 , \$2244 , \$2242 , \$2240 , \$2238 , \$2236 , \$2234 , \$2232 , \$2230 , \$2228 , \$2226 , \$2224 , \$2222 , \$2220 , \$2218 , \$2216 , \$2214 , \$2212 , \$2210 , \$2208 , \$2206 , \$2204 , \$2202 , \$2200 , \$2198 , \$2196 , \$2194 , \$2192 , \$2190  };
+  assign fine_table = { \port$4222$0 , \port$4220$0 , \port$4218$0 , \port$4216$0 , \port$4214$0 , \port$4212$0 , \port$4210$0 , \port$4208$0  };
   assign g_tdc0_rst = g_sync_rst;
   assign g_tdc1_rst = g_sync_rst;
   assign g_tdc2_rst = g_sync_rst;
@@ -16981,202 +17759,203 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign g_tdc61_rst = g_sync_rst;
   assign g_tdc62_rst = g_sync_rst;
   assign g_tdc63_rst = g_sync_rst;
-  assign \port$4303$0  = \$1805 ;
-  assign \port$4305$0  = \$1807 ;
-  assign \port$4307$0  = \$1809 ;
-  assign \port$4309$0  = \$1811 ;
-  assign \port$4311$0  = \$1813 ;
-  assign \port$4313$0  = \$1815 ;
-  assign \port$4315$0  = \$1817 ;
-  assign \port$4317$0  = \$1819 ;
-  assign \port$4319$0  = \$1821 ;
-  assign \port$4321$0  = \$1823 ;
-  assign \port$4323$0  = \$1825 ;
-  assign \port$4325$0  = \$1827 ;
-  assign \port$4327$0  = \$1829 ;
-  assign \port$4329$0  = \$1831 ;
-  assign \port$4331$0  = \$1833 ;
-  assign \port$4333$0  = \$1835 ;
-  assign \port$4335$0  = \$1837 ;
-  assign \port$4337$0  = \$1839 ;
-  assign \port$4339$0  = \$1841 ;
-  assign \port$4341$0  = \$1843 ;
-  assign \port$4343$0  = \$1845 ;
-  assign \port$4345$0  = \$1847 ;
-  assign \port$4347$0  = \$1849 ;
-  assign \port$4349$0  = \$1851 ;
-  assign \port$4351$0  = \$1853 ;
-  assign \port$4353$0  = \$1855 ;
-  assign \port$4355$0  = \$1857 ;
-  assign \port$4357$0  = \$1859 ;
-  assign \port$4359$0  = \$1861 ;
-  assign \port$4361$0  = \$1863 ;
-  assign \port$4363$0  = \$1865 ;
-  assign \port$4365$0  = \$1867 ;
-  assign \port$4367$0  = \$1869 ;
-  assign \port$4369$0  = \$1871 ;
-  assign \port$4371$0  = \$1873 ;
-  assign \port$4373$0  = \$1875 ;
-  assign \port$4375$0  = \$1877 ;
-  assign \port$4377$0  = \$1879 ;
-  assign \port$4379$0  = \$1881 ;
-  assign \port$4381$0  = \$1883 ;
-  assign \port$4383$0  = \$1885 ;
-  assign \port$4385$0  = \$1887 ;
-  assign \port$4387$0  = \$1889 ;
-  assign \port$4389$0  = \$1891 ;
-  assign \port$4391$0  = \$1893 ;
-  assign \port$4393$0  = \$1895 ;
-  assign \port$4395$0  = \$1897 ;
-  assign \port$4397$0  = \$1899 ;
-  assign \port$4399$0  = \$1901 ;
-  assign \port$4401$0  = \$1903 ;
-  assign \port$4403$0  = \$1905 ;
-  assign \port$4405$0  = \$1907 ;
-  assign \port$4407$0  = \$1909 ;
-  assign \port$4409$0  = \$1911 ;
-  assign \port$4411$0  = \$1913 ;
-  assign \port$4413$0  = \$1915 ;
-  assign \port$4415$0  = \$1917 ;
-  assign \port$4417$0  = \$1919 ;
-  assign \port$4419$0  = \$1921 ;
-  assign \port$4421$0  = \$1923 ;
-  assign \port$4423$0  = \$1925 ;
-  assign \port$4425$0  = \$1927 ;
-  assign \port$4427$0  = \$1929 ;
-  assign \port$4429$0  = \$1931 ;
-  assign codes[447:441] = \$772 ;
-  assign codes[440:434] = \$760 ;
-  assign codes[433:427] = \$748 ;
-  assign codes[426:420] = \$736 ;
-  assign codes[419:413] = \$724 ;
-  assign codes[412:406] = \$712 ;
-  assign codes[405:399] = \$700 ;
-  assign codes[398:392] = \$688 ;
-  assign codes[391:385] = \$676 ;
-  assign codes[384:378] = \$664 ;
-  assign codes[377:371] = \$652 ;
-  assign codes[370:364] = \$640 ;
-  assign codes[363:357] = \$628 ;
-  assign codes[356:350] = \$616 ;
-  assign codes[349:343] = \$604 ;
-  assign codes[342:336] = \$592 ;
-  assign codes[335:329] = \$580 ;
-  assign codes[328:322] = \$568 ;
-  assign codes[321:315] = \$556 ;
-  assign codes[314:308] = \$544 ;
-  assign codes[307:301] = \$532 ;
-  assign codes[300:294] = \$520 ;
-  assign codes[293:287] = \$508 ;
-  assign codes[286:280] = \$496 ;
-  assign codes[279:273] = \$484 ;
-  assign codes[272:266] = \$472 ;
-  assign codes[265:259] = \$460 ;
-  assign codes[258:252] = \$448 ;
-  assign codes[251:245] = \$436 ;
-  assign codes[244:238] = \$424 ;
-  assign codes[237:231] = \$412 ;
-  assign codes[230:224] = \$400 ;
-  assign codes[223:217] = \$388 ;
-  assign codes[216:210] = \$376 ;
-  assign codes[209:203] = \$364 ;
-  assign codes[202:196] = \$352 ;
-  assign codes[195:189] = \$340 ;
-  assign codes[188:182] = \$328 ;
-  assign codes[181:175] = \$316 ;
-  assign codes[174:168] = \$304 ;
-  assign codes[167:161] = \$292 ;
-  assign codes[160:154] = \$280 ;
-  assign codes[153:147] = \$268 ;
-  assign codes[146:140] = \$256 ;
-  assign codes[139:133] = \$244 ;
-  assign codes[132:126] = \$232 ;
-  assign codes[125:119] = \$220 ;
-  assign codes[118:112] = \$208 ;
-  assign codes[111:105] = \$196 ;
-  assign codes[104:98] = \$184 ;
-  assign codes[97:91] = \$172 ;
-  assign codes[90:84] = \$160 ;
-  assign codes[83:77] = \$148 ;
-  assign codes[76:70] = \$136 ;
-  assign codes[69:63] = \$124 ;
-  assign codes[62:56] = \$112 ;
-  assign codes[55:49] = \$100 ;
-  assign codes[48:42] = \$88 ;
-  assign codes[41:35] = \$76 ;
-  assign codes[34:28] = \$64 ;
-  assign codes[27:21] = \$52 ;
-  assign codes[20:14] = \$40 ;
-  assign codes[13:7] = \$28 ;
-  assign codes[6:0] = \$16 ;
-  assign code_enable[63] = \$769 ;
-  assign code_enable[62] = \$757 ;
-  assign code_enable[61] = \$745 ;
-  assign code_enable[60] = \$733 ;
-  assign code_enable[59] = \$721 ;
-  assign code_enable[58] = \$709 ;
-  assign code_enable[57] = \$697 ;
-  assign code_enable[56] = \$685 ;
-  assign code_enable[55] = \$673 ;
-  assign code_enable[54] = \$661 ;
-  assign code_enable[53] = \$649 ;
-  assign code_enable[52] = \$637 ;
-  assign code_enable[51] = \$625 ;
-  assign code_enable[50] = \$613 ;
-  assign code_enable[49] = \$601 ;
-  assign code_enable[48] = \$589 ;
-  assign code_enable[47] = \$577 ;
-  assign code_enable[46] = \$565 ;
-  assign code_enable[45] = \$553 ;
-  assign code_enable[44] = \$541 ;
-  assign code_enable[43] = \$529 ;
-  assign code_enable[42] = \$517 ;
-  assign code_enable[41] = \$505 ;
-  assign code_enable[40] = \$493 ;
-  assign code_enable[39] = \$481 ;
-  assign code_enable[38] = \$469 ;
-  assign code_enable[37] = \$457 ;
-  assign code_enable[36] = \$445 ;
-  assign code_enable[35] = \$433 ;
-  assign code_enable[34] = \$421 ;
-  assign code_enable[33] = \$409 ;
-  assign code_enable[32] = \$397 ;
-  assign code_enable[31] = \$385 ;
-  assign code_enable[30] = \$373 ;
-  assign code_enable[29] = \$361 ;
-  assign code_enable[28] = \$349 ;
-  assign code_enable[27] = \$337 ;
-  assign code_enable[26] = \$325 ;
-  assign code_enable[25] = \$313 ;
-  assign code_enable[24] = \$301 ;
-  assign code_enable[23] = \$289 ;
-  assign code_enable[22] = \$277 ;
-  assign code_enable[21] = \$265 ;
-  assign code_enable[20] = \$253 ;
-  assign code_enable[19] = \$241 ;
-  assign code_enable[18] = \$229 ;
-  assign code_enable[17] = \$217 ;
-  assign code_enable[16] = \$205 ;
-  assign code_enable[15] = \$193 ;
-  assign code_enable[14] = \$181 ;
-  assign code_enable[13] = \$169 ;
-  assign code_enable[12] = \$157 ;
-  assign code_enable[11] = \$145 ;
-  assign code_enable[10] = \$133 ;
-  assign code_enable[9] = \$121 ;
-  assign code_enable[8] = \$109 ;
-  assign code_enable[7] = \$97 ;
-  assign code_enable[6] = \$85 ;
-  assign code_enable[5] = \$73 ;
-  assign code_enable[4] = \$61 ;
-  assign code_enable[3] = \$49 ;
-  assign code_enable[2] = \$37 ;
-  assign code_enable[1] = \$25 ;
-  assign code_enable[0] = \$13 ;
+  assign \port$4695$0  = \$2190 ;
+  assign \port$4697$0  = \$2192 ;
+  assign \port$4699$0  = \$2194 ;
+  assign \port$4701$0  = \$2196 ;
+  assign \port$4703$0  = \$2198 ;
+  assign \port$4705$0  = \$2200 ;
+  assign \port$4707$0  = \$2202 ;
+  assign \port$4709$0  = \$2204 ;
+  assign \port$4711$0  = \$2206 ;
+  assign \port$4713$0  = \$2208 ;
+  assign \port$4715$0  = \$2210 ;
+  assign \port$4717$0  = \$2212 ;
+  assign \port$4719$0  = \$2214 ;
+  assign \port$4721$0  = \$2216 ;
+  assign \port$4723$0  = \$2218 ;
+  assign \port$4725$0  = \$2220 ;
+  assign \port$4727$0  = \$2222 ;
+  assign \port$4729$0  = \$2224 ;
+  assign \port$4731$0  = \$2226 ;
+  assign \port$4733$0  = \$2228 ;
+  assign \port$4735$0  = \$2230 ;
+  assign \port$4737$0  = \$2232 ;
+  assign \port$4739$0  = \$2234 ;
+  assign \port$4741$0  = \$2236 ;
+  assign \port$4743$0  = \$2238 ;
+  assign \port$4745$0  = \$2240 ;
+  assign \port$4747$0  = \$2242 ;
+  assign \port$4749$0  = \$2244 ;
+  assign \port$4751$0  = \$2246 ;
+  assign \port$4753$0  = \$2248 ;
+  assign \port$4755$0  = \$2250 ;
+  assign \port$4757$0  = \$2252 ;
+  assign \port$4759$0  = \$2254 ;
+  assign \port$4761$0  = \$2256 ;
+  assign \port$4763$0  = \$2258 ;
+  assign \port$4765$0  = \$2260 ;
+  assign \port$4767$0  = \$2262 ;
+  assign \port$4769$0  = \$2264 ;
+  assign \port$4771$0  = \$2266 ;
+  assign \port$4773$0  = \$2268 ;
+  assign \port$4775$0  = \$2270 ;
+  assign \port$4777$0  = \$2272 ;
+  assign \port$4779$0  = \$2274 ;
+  assign \port$4781$0  = \$2276 ;
+  assign \port$4783$0  = \$2278 ;
+  assign \port$4785$0  = \$2280 ;
+  assign \port$4787$0  = \$2282 ;
+  assign \port$4789$0  = \$2284 ;
+  assign \port$4791$0  = \$2286 ;
+  assign \port$4793$0  = \$2288 ;
+  assign \port$4795$0  = \$2290 ;
+  assign \port$4797$0  = \$2292 ;
+  assign \port$4799$0  = \$2294 ;
+  assign \port$4801$0  = \$2296 ;
+  assign \port$4803$0  = \$2298 ;
+  assign \port$4805$0  = \$2300 ;
+  assign \port$4807$0  = \$2302 ;
+  assign \port$4809$0  = \$2304 ;
+  assign \port$4811$0  = \$2306 ;
+  assign \port$4813$0  = \$2308 ;
+  assign \port$4815$0  = \$2310 ;
+  assign \port$4817$0  = \$2312 ;
+  assign \port$4819$0  = \$2314 ;
+  assign \port$4821$0  = \$2316 ;
+  assign codes[447:441] = \$1157 ;
+  assign codes[440:434] = \$1139 ;
+  assign codes[433:427] = \$1121 ;
+  assign codes[426:420] = \$1103 ;
+  assign codes[419:413] = \$1085 ;
+  assign codes[412:406] = \$1067 ;
+  assign codes[405:399] = \$1049 ;
+  assign codes[398:392] = \$1031 ;
+  assign codes[391:385] = \$1013 ;
+  assign codes[384:378] = \$995 ;
+  assign codes[377:371] = \$977 ;
+  assign codes[370:364] = \$959 ;
+  assign codes[363:357] = \$941 ;
+  assign codes[356:350] = \$923 ;
+  assign codes[349:343] = \$905 ;
+  assign codes[342:336] = \$887 ;
+  assign codes[335:329] = \$869 ;
+  assign codes[328:322] = \$851 ;
+  assign codes[321:315] = \$833 ;
+  assign codes[314:308] = \$815 ;
+  assign codes[307:301] = \$797 ;
+  assign codes[300:294] = \$779 ;
+  assign codes[293:287] = \$761 ;
+  assign codes[286:280] = \$743 ;
+  assign codes[279:273] = \$725 ;
+  assign codes[272:266] = \$707 ;
+  assign codes[265:259] = \$689 ;
+  assign codes[258:252] = \$671 ;
+  assign codes[251:245] = \$653 ;
+  assign codes[244:238] = \$635 ;
+  assign codes[237:231] = \$617 ;
+  assign codes[230:224] = \$599 ;
+  assign codes[223:217] = \$581 ;
+  assign codes[216:210] = \$563 ;
+  assign codes[209:203] = \$545 ;
+  assign codes[202:196] = \$527 ;
+  assign codes[195:189] = \$509 ;
+  assign codes[188:182] = \$491 ;
+  assign codes[181:175] = \$473 ;
+  assign codes[174:168] = \$455 ;
+  assign codes[167:161] = \$437 ;
+  assign codes[160:154] = \$419 ;
+  assign codes[153:147] = \$401 ;
+  assign codes[146:140] = \$383 ;
+  assign codes[139:133] = \$365 ;
+  assign codes[132:126] = \$347 ;
+  assign codes[125:119] = \$329 ;
+  assign codes[118:112] = \$311 ;
+  assign codes[111:105] = \$293 ;
+  assign codes[104:98] = \$275 ;
+  assign codes[97:91] = \$257 ;
+  assign codes[90:84] = \$239 ;
+  assign codes[83:77] = \$221 ;
+  assign codes[76:70] = \$203 ;
+  assign codes[69:63] = \$185 ;
+  assign codes[62:56] = \$167 ;
+  assign codes[55:49] = \$149 ;
+  assign codes[48:42] = \$131 ;
+  assign codes[41:35] = \$113 ;
+  assign codes[34:28] = \$95 ;
+  assign codes[27:21] = \$77 ;
+  assign codes[20:14] = \$59 ;
+  assign codes[13:7] = \$41 ;
+  assign codes[6:0] = \$23 ;
+  assign code_enable[63] = \$1148 ;
+  assign code_enable[62] = \$1130 ;
+  assign code_enable[61] = \$1112 ;
+  assign code_enable[60] = \$1094 ;
+  assign code_enable[59] = \$1076 ;
+  assign code_enable[58] = \$1058 ;
+  assign code_enable[57] = \$1040 ;
+  assign code_enable[56] = \$1022 ;
+  assign code_enable[55] = \$1004 ;
+  assign code_enable[54] = \$986 ;
+  assign code_enable[53] = \$968 ;
+  assign code_enable[52] = \$950 ;
+  assign code_enable[51] = \$932 ;
+  assign code_enable[50] = \$914 ;
+  assign code_enable[49] = \$896 ;
+  assign code_enable[48] = \$878 ;
+  assign code_enable[47] = \$860 ;
+  assign code_enable[46] = \$842 ;
+  assign code_enable[45] = \$824 ;
+  assign code_enable[44] = \$806 ;
+  assign code_enable[43] = \$788 ;
+  assign code_enable[42] = \$770 ;
+  assign code_enable[41] = \$752 ;
+  assign code_enable[40] = \$734 ;
+  assign code_enable[39] = \$716 ;
+  assign code_enable[38] = \$698 ;
+  assign code_enable[37] = \$680 ;
+  assign code_enable[36] = \$662 ;
+  assign code_enable[35] = \$644 ;
+  assign code_enable[34] = \$626 ;
+  assign code_enable[33] = \$608 ;
+  assign code_enable[32] = \$590 ;
+  assign code_enable[31] = \$572 ;
+  assign code_enable[30] = \$554 ;
+  assign code_enable[29] = \$536 ;
+  assign code_enable[28] = \$518 ;
+  assign code_enable[27] = \$500 ;
+  assign code_enable[26] = \$482 ;
+  assign code_enable[25] = \$464 ;
+  assign code_enable[24] = \$446 ;
+  assign code_enable[23] = \$428 ;
+  assign code_enable[22] = \$410 ;
+  assign code_enable[21] = \$392 ;
+  assign code_enable[20] = \$374 ;
+  assign code_enable[19] = \$356 ;
+  assign code_enable[18] = \$338 ;
+  assign code_enable[17] = \$320 ;
+  assign code_enable[16] = \$302 ;
+  assign code_enable[15] = \$284 ;
+  assign code_enable[14] = \$266 ;
+  assign code_enable[13] = \$248 ;
+  assign code_enable[12] = \$230 ;
+  assign code_enable[11] = \$212 ;
+  assign code_enable[10] = \$194 ;
+  assign code_enable[9] = \$176 ;
+  assign code_enable[8] = \$158 ;
+  assign code_enable[7] = \$140 ;
+  assign code_enable[6] = \$122 ;
+  assign code_enable[5] = \$104 ;
+  assign code_enable[4] = \$86 ;
+  assign code_enable[3] = \$68 ;
+  assign code_enable[2] = \$50 ;
+  assign code_enable[1] = \$32 ;
+  assign code_enable[0] = \$14 ;
+  assign \$5  = { 1'h0, code_now[3:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \port$3812$0 , \port$3814$0 , busy, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, array_idle, g_wr_rst);
+module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \port$4204$0 , \port$4206$0 , busy, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$9 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$9  = 1'h0;
   wire [63:0] \$1 ;
@@ -17222,10 +18001,10 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
   wire g_wr_clk;
   input g_wr_rst;
   wire g_wr_rst;
-  input [31:0] \port$3812$0 ;
-  wire [31:0] \port$3812$0 ;
-  input [31:0] \port$3814$0 ;
-  wire [31:0] \port$3814$0 ;
+  input [31:0] \port$4204$0 ;
+  wire [31:0] \port$4204$0 ;
+  input [31:0] \port$4206$0 ;
+  wire [31:0] \port$4206$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   reg [15:0] pulse_left = 16'h0000;
@@ -17313,7 +18092,7 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
     casez (write_state)
       3'h0:
           if (start) begin
-            \$17  = { \port$3814$0 , \port$3812$0  };
+            \$17  = { \port$4206$0 , \port$4204$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -17519,7 +18298,7 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
       \$25  = 16'h0000;
     end
   end
-  assign \data$10  = { \port$3814$0 , \port$3812$0  };
+  assign \data$10  = { \port$4206$0 , \port$4204$0  };
 endmodule
 
 // Latch-based integrated clock gate (mram_macro/periphery/clock_gate.py).
