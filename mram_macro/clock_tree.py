@@ -19,7 +19,9 @@ timing and power tool:
   flip-flop behind a gate and a free-running one see about the same number of stages from
   ``clk``; each gated net's tree has the depth its fanout needs, and the delay it lacks against
   the latest tree is made up by single padding buffers (:func:`_pads`, from the Liberty
-  tables). **Where the padding goes** is an energy choice: a buffer behind a clock gate toggles
+  tables), in the library's smallest clock buffer where it names one (each pad drives one
+  buffer input: less energy per edge and more delay per pad than the tree's buffer, so fewer
+  pads). **Where the padding goes** is an energy choice: a buffer behind a clock gate toggles
   only on the gate's enabled cycles, one in front of it on every cycle. A gated tree gets its
   padding behind its gate, except in a group of at least :data:`SHARED_GATES` gates that lack
   delay alike (the TDC's 64 per-column gates, each clocking its column once per evaluation):
@@ -49,7 +51,7 @@ __all__ = ["ClockTreeReport", "liberty_pins", "insert_clock_trees", "is_tree_cel
 
 TREE_PREFIX = "ctree_"
 #: Bumped whenever the tree shape changes (the flow's netlist cache key includes it).
-TREE_VERSION = 4
+TREE_VERSION = 5
 #: Clock gates that must lack delay alike before their shared padding goes in front of them
 #: (one chain clocked every cycle) instead of behind each (one chain per gate, clocked on its
 #: enabled cycles): with 64 TDC column gates, each enabled about once per 20 cycles, the shared
@@ -119,6 +121,8 @@ class ClockTreeReport:
     max_fanout: int
     #: Single buffers added above the trees' roots to balance their delay (:func:`_pads`).
     padding: int = 0
+    #: Their cell (the tree's own unless the library names a smaller one).
+    pad_buffer: str = ""
 
     @property
     def buffers(self) -> int:
@@ -126,9 +130,10 @@ class ClockTreeReport:
 
     def line(self) -> str:
         deepest = max((d for _, d, _ in self.nets.values()), default=0)
-        return (f"clock trees: {len(self.nets)} nets, {self.buffers} {self.buffer} buffers "
-                f"({self.padding} of them delay padding), fanout <= {self.max_fanout}, up to "
-                f"{deepest} levels")
+        pad = f" {self.pad_buffer}" if self.pad_buffer and self.pad_buffer != self.buffer else ""
+        return (f"clock trees: {len(self.nets)} nets, {self.buffers} buffers, "
+                f"{self.buffers - self.padding} {self.buffer} and {self.padding}{pad} of delay "
+                f"padding, fanout <= {self.max_fanout}, up to {deepest} levels")
 
 
 def _depth(n: int, fanout: int) -> int:
@@ -148,11 +153,15 @@ def _split(items: list, parts: int) -> list[list]:
 
 
 def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, str],
-                       max_fanout: int, clock_port: str = "clk") -> ClockTreeReport:
+                       max_fanout: int, clock_port: str = "clk",
+                       pad_buffer: tuple[str, str, str] | None = None) -> ClockTreeReport:
     """Rewrite the flat Yosys netlist ``netlist`` in place with a buffer tree on every clock net.
 
     ``buffer`` is (cell, input pin, output pin) of the library's clock buffer. A clock net is a
     net that reaches a clock pin (``clock : true``). See the module docstring for the tree shape.
+    ``pad_buffer``: the cell of the delay padding (default ``buffer``): each pad drives one
+    buffer input (the next pad or the tree's root), so the library's smallest clock buffer
+    does, with less energy per edge and more delay per pad (fewer pads) than the tree's.
 
     Raises:
         ValueError: ``max_fanout`` below 2, or the buffer cell or its pins are not in the
@@ -161,10 +170,13 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
     if not isinstance(max_fanout, int) or max_fanout < 2:
         raise ValueError(f"max_fanout must be an integer >= 2, not {max_fanout!r}")
     cells = liberty_pins(liberty)
-    cell, pin_in, pin_out = buffer
-    if cell not in cells or pin_in not in cells[cell].inputs or pin_out not in cells[cell].outputs:
-        raise ValueError(f"clock buffer {buffer!r} is not a cell with those input/output pins "
-                         f"in {liberty}")
+    pad_buffer = buffer if pad_buffer is None else pad_buffer
+    for what, b in (("clock buffer", buffer), ("clock padding buffer", pad_buffer)):
+        if (not isinstance(b, tuple) or len(b) != 3 or b[0] not in cells
+                or b[1] not in cells[b[0]].inputs or b[2] not in cells[b[0]].outputs):
+            raise ValueError(f"{what} {b!r} is not a cell with those input/output pins "
+                             f"in {liberty}")
+    cell = buffer[0]
     text = netlist.read_text()
     if TREE_PREFIX + "0 " in text:
         raise ValueError(f"{netlist} already has clock trees")
@@ -230,8 +242,9 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
     leaves = [[insts[k].group(3) for k, _ in group if insts[k].group(2) in flops]
               for _, group, _ in plan]
     pads = [0] * len(plan)
-    built, summary = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
-    pads, target = _pads(built, liberty, leaves, buffer, clock_port)
+    cells_ = (buffer, pad_buffer)
+    built, summary = _build(text, insts, plan, pads, cells_, max_fanout)
+    pads, target = _pads(built, liberty, leaves, pad_buffer, clock_port)
     # Shared padding in front of a large group of gates that lack delay alike: the gate sinks
     # split by the padding their gated trees have in common, that padding moved in front; one
     # buffer less at a time while the group would end up later than the latest tree (a pad in
@@ -240,20 +253,20 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
     shared = _shared_padding(insts, cells, sinks, flops, gated, plan, pads)
     while shared:
         trial = _with_shared_padding(plan, leaves, shared, max_fanout)
-        built, summary = _build(text, insts, *trial[:2], cell, pin_in, pin_out, max_fanout)
+        built, summary = _build(text, insts, *trial[:2], cells_, max_fanout)
         # the residue (rounding, the group's own subtree) behind each gate, as before
-        extra, later = _pads(built, liberty, trial[2], buffer, clock_port)
+        extra, later = _pads(built, liberty, trial[2], pad_buffer, clock_port)
         if later <= target + 1e-9:
             plan, leaves = trial[0], trial[2]
             pads = [p + e for p, e in zip(trial[1], extra, strict=True)]
             break
         shared = {key: pad - 1 for key, pad in shared.items() if pad > 1}
     if any(pads):
-        built, summary = _build(text, insts, plan, pads, cell, pin_in, pin_out, max_fanout)
+        built, summary = _build(text, insts, plan, pads, cells_, max_fanout)
     text = built
     netlist.write_text(text)
     return ClockTreeReport(nets={n: tuple(v) for n, v in summary.items()}, buffer=cell,
-                           max_fanout=max_fanout, padding=sum(pads))
+                           max_fanout=max_fanout, padding=sum(pads), pad_buffer=pad_buffer[0])
 
 
 def _gated_reached(insts: list, cells: dict, sinks: dict, flops: set, gated: set,
@@ -335,20 +348,23 @@ def _with_shared_padding(plan, leaves, shared, max_fanout):
     return new_plan, new_pads, new_leaves
 
 
-def _build(text: str, insts: list, plan: list, pads: list[int], cell: str, pin_in: str,
-           pin_out: str, max_fanout: int) -> tuple[str, dict[str, list[int]]]:
+def _build(text: str, insts: list, plan: list, pads: list[int],
+           buffers: tuple[tuple[str, str, str], tuple[str, str, str]],
+           max_fanout: int) -> tuple[str, dict[str, list[int]]]:
     """``text`` with the trees of ``plan`` built, each with ``pads[i]`` single buffers above
-    its root: (new text, per net [sinks, depth, buffers])."""
+    its root: (new text, per net [sinks, depth, buffers]). ``buffers``: (the tree's cell, the
+    padding's cell), each as (cell, input pin, output pin)."""
     rewire: dict[int, dict[str, str]] = {}
     new_lines: list[str] = []
     counter = 0
     summary: dict[str, list[int]] = {}
 
-    def buffer_inst(src: str) -> str:
+    def buffer_inst(src: str, pad: bool) -> str:
         nonlocal counter
         k = counter
         counter += 1
         out = f"{TREE_PREFIX}net_{k}"
+        cell, pin_in, pin_out = buffers[pad]
         new_lines.append(f"  wire {out};\n  {cell} {TREE_PREFIX}{k} ( .{pin_in}({src}), "
                          f".{pin_out}({out}) );\n")
         return out
@@ -362,11 +378,11 @@ def _build(text: str, insts: list, plan: list, pads: list[int], cell: str, pin_i
         widths.reverse()                          # root level first
         widths = [1] * pad + widths
         level_nets = [_raw_name(net)]
-        for width in widths:
+        for level, width in enumerate(widths):
             this_level = []
             per_parent = _split(list(range(width)), len(level_nets))
             for parent, kids in zip(level_nets, per_parent, strict=True):
-                this_level += [buffer_inst(parent) for _ in kids]
+                this_level += [buffer_inst(parent, level < pad) for _ in kids]
             level_nets = this_level
         for leaf, chunk in zip(level_nets, _split(group, len(level_nets)), strict=True):
             for idx, pin in chunk:

@@ -602,12 +602,14 @@ def synthesize_flat(verilog_path: str | os.PathLike[str], top: str, *,
                     output_load: float, tie_hi: tuple[str, str], tie_lo: tuple[str, str],
                     workdir: str | os.PathLike[str],
                     clock_buffer: tuple[str, str, str] | None = None,
-                    clock_max_fanout: int = 16) -> FlatNetlist:
+                    clock_max_fanout: int = 16,
+                    clock_pad_buffer: tuple[str, str, str] | None = None) -> FlatNetlist:
     """Flat synthesis for sign-off: timing-driven ABC aiming at ``period_ps``, with
     ``driving_cell`` on every input and ``output_load`` (Liberty capacitance unit) on every
     output; writes ``<top>_flat.v`` into ``workdir``. With ``clock_buffer`` (cell, input pin,
     output pin), every clock net then gets a buffer tree of at most ``clock_max_fanout`` pins
-    per buffer (:func:`mram_macro.clock_tree.insert_clock_trees`).
+    per buffer (:func:`mram_macro.clock_tree.insert_clock_trees`), padded for balance with
+    ``clock_pad_buffer`` (default ``clock_buffer``).
 
     Raises:
         FileNotFoundError: the Verilog, the Liberty file or ``yosys`` is missing.
@@ -662,7 +664,7 @@ def synthesize_flat(verilog_path: str | os.PathLike[str], top: str, *,
         from .clock_tree import insert_clock_trees
 
         tree = insert_clock_trees(out / netlist_name, lib, buffer=clock_buffer,
-                                  max_fanout=clock_max_fanout)
+                                  max_fanout=clock_max_fanout, pad_buffer=clock_pad_buffer)
         cells = count_cells(out / netlist_name)
     return flat_netlist_summary(out / netlist_name, top, lib, float(period_ps), cells,
                                 lib_cells, out / "synth_flat.log", tree)

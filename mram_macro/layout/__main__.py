@@ -152,9 +152,10 @@ routed wires cost hold, and qflow has no post-route hold repair), and its gate-l
 capacitance per area and per edge) -> OpenSTA 2.0.17 with the SPEF (the constraints and path
 groups of `make sta`) and the kit's Liberty-table energy calculator with each net's routed wire
 capacitance in place of the wire-load model. The clock is the buffered trees of the flat
-synthesis (`CLKBUF_X3`, fanout 16), placed like any cell (no clock-tree synthesis after
-placement). No power grid is routed (the cells' rails abut in the rows); no filler or tap
-cells beyond `FILLCELL_X1`; no DRC or LVS.
+synthesis (`CLKBUF_X3`, fanout 16; delay padding in `CLKBUF_X1` since clock-tree version 5,
+later than the published small layout, whose padding was `CLKBUF_X3`), placed like any cell
+(no clock-tree synthesis after placement). No power grid is routed (the cells' rails abut in
+the rows); no filler or tap cells beyond `FILLCELL_X1`; no DRC or LVS.
 
 The array is a black box abutting the periphery's top edge: `cols` x column pitch
 (`COLUMN_PITCH_UM` of `mram_macro/ppa/analog.py`, 2 µm) by `rows` x row pitch (`ROW_PITCH_UM`

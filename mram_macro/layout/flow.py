@@ -18,7 +18,8 @@ cached):
    (:mod:`~mram_macro.layout.plot`) are drawn from it.
 
 The clock is the buffered trees the flat synthesis builds (:mod:`mram_macro.clock_tree`,
-``CLKBUF_X3``, fanout 16), placed like any cell: no clock-tree synthesis after placement.
+``CLKBUF_X3``, fanout 16, delay padding in ``CLKBUF_X1``), placed like any cell: no clock-tree
+synthesis after placement.
 """
 
 from __future__ import annotations

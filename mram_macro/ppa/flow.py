@@ -77,7 +77,8 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
     period_ps = 1000.0 * lib.target_period_ns
     key = hashlib.sha256(verilog.read_bytes() + str(liberty).encode()
                          + f"{period_ps}{lib.driving_cell}{lib.output_load}{top}".encode()
-                         + f"{lib.clock_buffer}{lib.clock_max_fanout}{TREE_VERSION}".encode()
+                         + f"{lib.clock_buffer}{lib.clock_pad_buffer}{lib.clock_max_fanout}"
+                           f"{TREE_VERSION}".encode()
                          + (Path(hold_fix_module.__file__).read_bytes()
                             + Path(sdc_module.__file__).read_bytes()
                             + Path(sta_module.__file__).read_bytes()
@@ -93,7 +94,9 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
                              driving_cell=lib.driving_cell, output_load=lib.output_load,
                              tie_hi=lib.tie_hi, tie_lo=lib.tie_lo, workdir=workdir,
                              clock_buffer=lib.clock_buffer if lib.clock_buffer[0] else None,
-                             clock_max_fanout=lib.clock_max_fanout)
+                             clock_max_fanout=lib.clock_max_fanout,
+                             clock_pad_buffer=lib.clock_pad_buffer if lib.clock_pad_buffer[0]
+                             else None)
     report = workdir / "hold_fix.json"
     report.unlink(missing_ok=True)
     if hold_fix and re.search(r"^\s*input\s+clk\s*;", netlist.read_text(), re.M):

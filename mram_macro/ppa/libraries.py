@@ -67,6 +67,9 @@ class StdCellLibrary:
     #: (:mod:`mram_macro.clock_tree`), and the most pins one buffer drives.
     clock_buffer: tuple[str, str, str] = ("", "", "")
     clock_max_fanout: int = 16
+    #: The clock trees' delay-padding buffer (each drives one buffer input): the library's
+    #: smallest clock buffer; empty for ``clock_buffer``.
+    clock_pad_buffer: tuple[str, str, str] = ("", "", "")
     #: Buffer (cell, input pin, output pin) that hold fixing chains in front of an endpoint
     #: (:mod:`mram_macro.ppa.hold_fix`): the library's smallest.
     hold_buffer: tuple[str, str, str] = ("", "", "")
@@ -126,14 +129,16 @@ LIBRARIES: dict[str, StdCellLibrary] = {
         node_nm=180.0, vdd_V=1.8, target_period_ns=5.0,
         driving_cell="INVX4", driving_pin="Y", output_load=0.02, cap_unit_F=1e-12,
         tie_hi=("TIEHI", "Y"), tie_lo=("TIELO", "Y"), nand2_cell="NAND2X1",
-        clock_buffer=("CLKBUF2", "A", "Y"), hold_buffer=("BUFX2", "A", "Y"),
+        clock_buffer=("CLKBUF2", "A", "Y"), clock_pad_buffer=("CLKBUF1", "A", "Y"),
+        hold_buffer=("BUFX2", "A", "Y"),
         input_hold_ns=0.092, sha256=OSU018_SHA256, fetch=_fetch_osu018),
     "nangate45": StdCellLibrary(
         key="nangate45", title="NanGate 45 nm", liberty=TOOLS_DIR / "lib" / "nangate45_typ.lib",
         node_nm=45.0, vdd_V=1.1, target_period_ns=2.0,
         driving_cell="INV_X4", driving_pin="ZN", output_load=3.0, cap_unit_F=1e-15,
         tie_hi=("LOGIC1_X1", "Z"), tie_lo=("LOGIC0_X1", "Z"), nand2_cell="NAND2_X1",
-        clock_buffer=("CLKBUF_X3", "A", "Z"), hold_buffer=("BUF_X1", "A", "Z"),
+        clock_buffer=("CLKBUF_X3", "A", "Z"), clock_pad_buffer=("CLKBUF_X1", "A", "Z"),
+        hold_buffer=("BUF_X1", "A", "Z"),
         input_hold_ns=0.055, sha256=NANGATE45_SHA256, fetch=_fetch_nangate45),
 }
 

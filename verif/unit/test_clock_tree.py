@@ -137,6 +137,25 @@ def test_clock_arrival_is_balanced_by_delay_across_the_gate(treed, tmp_path, mon
     assert abs(balanced) <= 0.02 < abs(by_levels), (balanced, by_levels)
 
 
+def test_padding_in_the_library_s_small_buffer_keeps_the_balance(tmp_path):
+    """With the library's padding buffer (``clock_pad_buffer``, CLKBUF_X1), every pad is one,
+    drives one buffer input, and the tree's own buffers stay the clock buffer; OpenSTA still
+    sees the free-running and the gated flip-flops clocked within 0.02 ns."""
+    lib = library("nangate45")
+    path = tmp_path / "t.v"
+    path.write_text(_netlist())
+    report = insert_clock_trees(path, lib.require(), buffer=lib.clock_buffer, max_fanout=16,
+                                pad_buffer=lib.clock_pad_buffer)
+    insts, _driver, fanout = _drivers(path, lib)
+    tree = [i for i in insts if is_tree_cell(i.name)]
+    pads = [i for i in tree if i.cell == lib.clock_pad_buffer[0]]
+    assert report.padding > 0 and len(pads) == report.padding
+    assert {i.cell for i in tree} == {lib.clock_buffer[0], lib.clock_pad_buffer[0]}
+    assert all(fanout[i.pins["Z"]] == 1 for i in pads)
+    assert lib.clock_pad_buffer[0] in report.line()
+    assert abs(_skew_ns(path, lib, tmp_path)) <= 0.02
+
+
 def test_a_latch_only_clock_net_gets_no_padding_buffers(treed):
     lib, path, _ = treed
     insts, driver, fanout = _drivers(path, lib)
@@ -152,6 +171,9 @@ def test_bad_arguments_are_rejected(tmp_path):
         insert_clock_trees(path, lib.require(), buffer=lib.clock_buffer, max_fanout=1)
     with pytest.raises(ValueError, match="clock buffer"):
         insert_clock_trees(path, lib.require(), buffer=("NO_SUCH", "A", "Z"), max_fanout=8)
+    with pytest.raises(ValueError, match="clock padding buffer"):
+        insert_clock_trees(path, lib.require(), buffer=lib.clock_buffer, max_fanout=8,
+                           pad_buffer=("CLKBUF_X1", "A", "Q"))
     insert_clock_trees(path, lib.require(), buffer=lib.clock_buffer, max_fanout=8)
     with pytest.raises(ValueError, match="already has clock trees"):
         insert_clock_trees(path, lib.require(), buffer=lib.clock_buffer, max_fanout=8)
