@@ -32,7 +32,7 @@ from ..config import MacroConfig, profile_config
 from ..ppa.analog import random_vmm_operating_point
 from ..ppa.libraries import HEADLINE_LIBRARY, library
 from ..ppa.report import baseline_config
-from .features import features
+from .features import RTL_KEY, features
 from .model import estimate, fit_run_configs, references
 
 __all__ = ["HELD_OUT", "INFORMED", "compare_recorded", "TOLERANCE", "Comparison", "compare",
@@ -197,7 +197,7 @@ def run_check(names: Sequence[str], out: Path, *, vmms: int = 20,
                         "measured": {k: measured.get(k) for k in MEASURED_KEYS},
                         # the RTL's registers per block when it was measured: a test flags the
                         # record as stale once the RTL has changed them
-                        "rtl_flip_flops": features(config).flip_flops})
+                        RTL_KEY: features(config).flip_flops})
         (out / "explore_check.json").write_text(json.dumps(records, indent=1) + "\n")
     return results
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..config import MacroConfig
 
-__all__ = ["Features", "features", "TOP_BLOCK", "FREE_RUNNING"]
+__all__ = ["Features", "features", "TOP_BLOCK", "FREE_RUNNING", "RTL_KEY", "measured_on_other_rtl"]
 
 #: The block name of registers that belong to the top module itself (the anatomy's "top" row).
 TOP_BLOCK = "top"
@@ -99,6 +99,23 @@ def features(config: MacroConfig) -> Features:
         for clock in _ICG.findall(body):
             gate_clocks[_domain(clock)] = gate_clocks.get(_domain(clock), 0) + 1
     return Features(domains=domains, gate_clocks=gate_clocks)
+
+
+#: The key of a gate-level record (``make ppa``'s docs/ppa/*.json, the explore check's and fit
+#: runs' records) that holds :attr:`Features.flip_flops` of the RTL it was measured on.
+RTL_KEY = "rtl_flip_flops"
+
+
+def measured_on_other_rtl(record: dict) -> bool:
+    """Whether a gate-level ``record`` (with ``config`` and :data:`RTL_KEY`) was measured on RTL
+    whose registers per block differ from what ``config`` builds now: then its figures are stale
+    and must be measured again. A change that keeps every block's flip-flop count (e.g. a
+    combinational rework) is not seen; the small configuration's energy baseline, re-measured by
+    ``make test``, covers those. Raises KeyError if the record has no fingerprint."""
+    if RTL_KEY not in record:
+        raise KeyError(f"the record of {record.get('name') or record.get('profile') or '?'} has "
+                       f"no {RTL_KEY!r}: it was written before records carried one; re-measure")
+    return features(MacroConfig.from_dict(record["config"])).flip_flops != record[RTL_KEY]
 
 
 def _domain(net: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mram_macro.explore.features import measured_on_other_rtl
 from mram_macro.ppa.breakdown import area_shares, energy_shares, plots
 from mram_macro.ppa.report import (
     BEGIN,
@@ -209,3 +210,21 @@ def test_profile_table_in_docs_is_current(results):
     text = PPA_DOC.read_text()
     assert f"{PROFILES_BEGIN}\n{profiles_markdown(rows)}{PROFILES_END}" in text, \
         "docs/ppa.md's profile table is stale: run `make ppa`"
+
+
+def test_published_figures_are_of_this_rtl(results, profiles):
+    """Every published row (both libraries, every profile) was measured on RTL with the
+    registers per block that its configuration builds now: a change of the RTL that alters them
+    makes the README's figures stale until `make ppa` runs again."""
+    stale = [f"{r.get('profile', 'default')} on {r['library']}"
+             for r in [*results, *profiles] if measured_on_other_rtl(r)]
+    assert not stale, f"published PPA rows measured on other RTL: {stale}; run `make ppa`"
+
+
+def test_a_changed_rtl_is_seen_as_stale(results):
+    row = dict(results[0], rtl_flip_flops=dict(results[0]["rtl_flip_flops"]))
+    assert not measured_on_other_rtl(row)
+    row["rtl_flip_flops"]["tdc"] += 1
+    assert measured_on_other_rtl(row)
+    with pytest.raises(KeyError, match="re-measure"):
+        measured_on_other_rtl({"config": row["config"], "profile": "x"})
