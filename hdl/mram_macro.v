@@ -158,45 +158,43 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [7:0] \$97 ;
   wire [7:0] \$98 ;
   wire [7:0] \$99 ;
-  wire all_fired;
   output [63:0] arr_bypass_l;
   wire [63:0] arr_bypass_l;
-  wire [63:0] \arr_bypass_l$388 ;
+  wire [63:0] \arr_bypass_l$380 ;
   output [63:0] arr_bypass_r;
   wire [63:0] arr_bypass_r;
-  wire [63:0] \arr_bypass_r$389 ;
+  wire [63:0] \arr_bypass_r$381 ;
   input [63:0] arr_cmp;
   wire [63:0] arr_cmp;
   output arr_eval;
   wire arr_eval;
-  wire \arr_eval$402 ;
+  wire \arr_eval$383 ;
   input [447:0] arr_fine;
   wire [447:0] arr_fine;
   output arr_pre;
   wire arr_pre;
-  wire \arr_pre$401 ;
+  wire \arr_pre$382 ;
   output arr_tdc_en;
   wire arr_tdc_en;
   wire \arr_tdc_en$65 ;
   output [63:0] arr_wr_data;
   wire [63:0] arr_wr_data;
-  wire [63:0] \arr_wr_data$525 ;
+  wire [63:0] \arr_wr_data$386 ;
   output arr_wr_pulse;
   wire arr_wr_pulse;
-  wire \arr_wr_pulse$526 ;
+  wire \arr_wr_pulse$387 ;
   output [63:0] arr_wr_row;
   wire [63:0] arr_wr_row;
-  wire [63:0] \arr_wr_row$523 ;
+  wire [63:0] \arr_wr_row$384 ;
   output arr_wr_side;
   wire arr_wr_side;
-  wire \arr_wr_side$524 ;
+  wire \arr_wr_side$385 ;
   wire array_idle;
-  wire \array_idle$521 ;
+  wire \array_idle$524 ;
   wire [3:0] beats_left;
   wire bus_active;
   wire busy;
-  wire \busy$345 ;
-  wire \busy$531 ;
+  wire \busy$530 ;
   wire [7:0] cal_offset0_offset;
   wire [7:0] cal_offset10_offset;
   wire [7:0] cal_offset11_offset;
@@ -262,26 +260,29 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [7:0] cal_offset8_offset;
   wire [7:0] cal_offset9_offset;
   wire capture;
-  wire \capture$429 ;
-  wire \capture$430 ;
-  wire clear;
+  wire \capture$435 ;
   input clk;
   wire clk;
+  wire cmd__done;
+  wire cmd__idle;
+  wire cmd__start;
   wire [63:0] cmp;
-  wire code_early;
   wire [63:0] code_enable;
-  wire [3:0] code_now;
   wire [447:0] codes;
-  wire [447:0] \codes$428 ;
+  wire [447:0] \codes$433 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire count_enable;
+  wire ctl__all_fired;
+  wire ctl__capture;
+  wire ctl__clear;
+  wire [3:0] ctl__code_now;
+  wire ctl__early;
+  wire ctl__window_end;
   wire ctrl_write_row;
   wire ctrl_write_row_busy;
   wire [511:0] data;
-  wire [63:0] \data$515 ;
-  wire done;
-  wire emit;
+  wire [63:0] \data$518 ;
   wire [447:0] fine;
   wire [23:0] fine_table;
   wire [2:0] fine_table0_value;
@@ -292,14 +293,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [2:0] fine_table5_value;
   wire [2:0] fine_table6_value;
   wire [2:0] fine_table7_value;
-  wire [3:0] flags;
-  wire \flags$438 ;
-  wire \flags$438.overflow ;
-  wire \flags.accumulate ;
-  wire \flags.hold ;
-  wire \flags.negate ;
-  wire \flags.shift ;
+  wire flags;
+  wire \flags.overflow ;
   wire flags_error;
+  wire frame__busy;
+  wire frame__load;
   wire g_bus_clk;
   wire g_bus_en;
   wire g_bus_gclk;
@@ -596,13 +594,18 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire g_wr_en;
   wire g_wr_gclk;
   wire g_wr_rst;
+  wire [3:0] handoff__flags;
+  wire \handoff__flags.accumulate ;
+  wire \handoff__flags.hold ;
+  wire \handoff__flags.negate ;
+  wire \handoff__flags.shift ;
+  wire handoff__take;
+  wire handoff__valid;
   wire hold;
   wire [15:0] hold_beats;
   wire hold_stalled;
-  wire idle;
   wire length_error;
   wire load;
-  wire \load$437 ;
   wire load_inputs;
   output [63:0] m_axis_tdata;
   wire [63:0] m_axis_tdata;
@@ -621,7 +624,6 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire \m_axis_tvalid$376 ;
   wire mode_raw_codes;
   wire [511:0] offsets;
-  wire out_busy;
   wire [63:0] overflow;
   wire pass_done;
   wire [7:0] precharge_cycles;
@@ -629,10 +631,11 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire precharge_enable;
   wire [15:0] pulse_cycles;
   wire raw;
-  wire read_done;
-  wire read_idle;
-  wire read_start;
-  wire \read_start$392 ;
+  wire read__done;
+  wire read__idle;
+  wire read__start;
+  wire result__busy;
+  wire result__load;
   wire [5:0] row;
   input rst;
   wire rst;
@@ -712,7 +715,6 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   reg sink_stalled_last = 1'h0;
   reg sink_stalled_now = 1'h0;
   wire start;
-  wire \start$390 ;
   wire [15:0] start_delay;
   wire status_flags_error_set;
   wire status_length_error_set;
@@ -721,29 +723,26 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire status_vmm_busy;
   wire status_write_busy;
   wire status_write_failed_set;
-  wire take;
-  wire tdc_all_fired;
-  wire tdc_capture;
-  wire tdc_clear;
-  wire [3:0] tdc_code_now;
-  wire tdc_early;
+  wire tdc__all_fired;
+  wire tdc__capture;
+  wire tdc__clear;
+  wire [3:0] tdc__code_now;
+  wire tdc__early;
+  wire tdc__window_end;
   wire [15:0] tdc_start_delay_cycles;
-  wire tdc_window_end;
   wire trim_busy;
-  wire valid;
   wire [511:0] values;
   wire [63:0] vector;
-  wire [3:0] vector_flags;
-  wire \vector_flags.accumulate ;
-  wire \vector_flags.hold ;
-  wire \vector_flags.negate ;
-  wire \vector_flags.shift ;
-  wire vector_take;
-  wire vector_valid;
+  wire [3:0] vector__flags;
+  wire \vector__flags.accumulate ;
+  wire \vector__flags.hold ;
+  wire \vector__flags.negate ;
+  wire \vector__flags.shift ;
+  wire vector__take;
+  wire vector__valid;
   reg [31:0] vmm_count_count = 32'd0;
   wire [31:0] weight_data0_bits;
   wire [31:0] weight_data1_bits;
-  wire window_end;
   wire write_busy;
   reg write_busy_q = 1'h0;
   wire [15:0] write_pulse_cycles_cycles;
@@ -824,25 +823,25 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_tdc62_en = code_enable[62] | rst;
   assign g_tdc63_en = code_enable[63] | rst;
   assign \$6  = ~ m_axis_tvalid;
-  assign \$7  = emit & \$6 ;
+  assign \$7  = result__load & \$6 ;
   assign \$8  = m_axis_tvalid & m_axis_tready;
   assign \$9  = \$7  | \$8 ;
   assign g_ser_en = \$9  | rst;
   assign \$10  = s_axis_tvalid & s_axis_tready;
-  assign \$11  = take | \$10 ;
+  assign \$11  = handoff__take | \$10 ;
   assign g_in_en = \$11  | rst;
   assign g_drv_en = load_inputs | rst;
-  assign \$12  = start | \busy$345 ;
+  assign \$12  = start | busy;
   assign \$13  = \$12  | write_busy_q;
   assign g_wr_en = \$13  | rst;
   assign g_cnt_en = pass_done | rst;
-  assign \flags$438  = | { \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24  };
+  assign flags = | { \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24  };
   assign hold_stalled = sink_stalled_now | sink_stalled_last;
-  assign status_vmm_busy = \busy$531  | vector_valid;
+  assign status_vmm_busy = \busy$530  | vector__valid;
   assign \$14  = | { \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24  };
   assign status_tdc_overflow_set = pass_done & \$14 ;
   assign \$15  = ~ m_axis_tvalid;
-  assign \$16  = emit & \$15 ;
+  assign \$16  = result__load & \$15 ;
   assign \$17  = ~ m_axis_tready;
   assign \$18  = m_axis_tvalid & \$17 ;
   assign \$19  = vmm_count_count + 1'h1;
@@ -856,134 +855,134 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     vmm_count_count <= \$23 ;
   \mram_macro.accumulator  accumulator (
     .codes(codes),
-    .\port$3903$0 (\$88 ),
-    .\port$3904$0 (\$89 ),
-    .\port$3905$0 (\$90 ),
-    .\port$3906$0 (\$91 ),
-    .\port$3907$0 (\$92 ),
-    .\port$3908$0 (\$93 ),
-    .\port$3909$0 (\$94 ),
-    .\port$3910$0 (\$95 ),
-    .\port$3911$0 (\$96 ),
-    .\port$3912$0 (\$97 ),
-    .\port$3913$0 (\$98 ),
-    .\port$3914$0 (\$99 ),
-    .\port$3915$0 (\$100 ),
-    .\port$3916$0 (\$101 ),
-    .\port$3917$0 (\$102 ),
-    .\port$3918$0 (\$103 ),
-    .\port$3919$0 (\$104 ),
-    .\port$3920$0 (\$105 ),
-    .\port$3921$0 (\$106 ),
-    .\port$3922$0 (\$107 ),
-    .\port$3923$0 (\$108 ),
-    .\port$3924$0 (\$109 ),
-    .\port$3925$0 (\$110 ),
-    .\port$3926$0 (\$111 ),
-    .\port$3927$0 (\$112 ),
-    .\port$3928$0 (\$113 ),
-    .\port$3929$0 (\$114 ),
-    .\port$3930$0 (\$115 ),
-    .\port$3931$0 (\$116 ),
-    .\port$3932$0 (\$117 ),
-    .\port$3933$0 (\$118 ),
-    .\port$3934$0 (\$119 ),
-    .\port$3935$0 (\$120 ),
-    .\port$3936$0 (\$121 ),
-    .\port$3937$0 (\$122 ),
-    .\port$3938$0 (\$123 ),
-    .\port$3939$0 (\$124 ),
-    .\port$3940$0 (\$125 ),
-    .\port$3941$0 (\$126 ),
-    .\port$3942$0 (\$127 ),
-    .\port$3943$0 (\$128 ),
-    .\port$3944$0 (\$129 ),
-    .\port$3945$0 (\$130 ),
-    .\port$3946$0 (\$131 ),
-    .\port$3947$0 (\$132 ),
-    .\port$3948$0 (\$133 ),
-    .\port$3949$0 (\$134 ),
-    .\port$3950$0 (\$135 ),
-    .\port$3951$0 (\$136 ),
-    .\port$3952$0 (\$137 ),
-    .\port$3953$0 (\$138 ),
-    .\port$3954$0 (\$139 ),
-    .\port$3955$0 (\$140 ),
-    .\port$3956$0 (\$141 ),
-    .\port$3957$0 (\$142 ),
-    .\port$3958$0 (\$143 ),
-    .\port$3959$0 (\$144 ),
-    .\port$3960$0 (\$145 ),
-    .\port$3961$0 (\$146 ),
-    .\port$3962$0 (\$147 ),
-    .\port$3963$0 (\$148 ),
-    .\port$3964$0 (\$149 ),
-    .\port$3965$0 (\$150 ),
-    .\port$3966$0 (\$151 ),
-    .\port$4224$0 (cal_offset0_offset),
-    .\port$4226$0 (cal_offset1_offset),
-    .\port$4228$0 (cal_offset2_offset),
-    .\port$4230$0 (cal_offset3_offset),
-    .\port$4232$0 (cal_offset4_offset),
-    .\port$4234$0 (cal_offset5_offset),
-    .\port$4236$0 (cal_offset6_offset),
-    .\port$4238$0 (cal_offset7_offset),
-    .\port$4240$0 (cal_offset8_offset),
-    .\port$4242$0 (cal_offset9_offset),
-    .\port$4244$0 (cal_offset10_offset),
-    .\port$4246$0 (cal_offset11_offset),
-    .\port$4248$0 (cal_offset12_offset),
-    .\port$4250$0 (cal_offset13_offset),
-    .\port$4252$0 (cal_offset14_offset),
-    .\port$4254$0 (cal_offset15_offset),
-    .\port$4256$0 (cal_offset16_offset),
-    .\port$4258$0 (cal_offset17_offset),
-    .\port$4260$0 (cal_offset18_offset),
-    .\port$4262$0 (cal_offset19_offset),
-    .\port$4264$0 (cal_offset20_offset),
-    .\port$4266$0 (cal_offset21_offset),
-    .\port$4268$0 (cal_offset22_offset),
-    .\port$4270$0 (cal_offset23_offset),
-    .\port$4272$0 (cal_offset24_offset),
-    .\port$4274$0 (cal_offset25_offset),
-    .\port$4276$0 (cal_offset26_offset),
-    .\port$4278$0 (cal_offset27_offset),
-    .\port$4280$0 (cal_offset28_offset),
-    .\port$4282$0 (cal_offset29_offset),
-    .\port$4284$0 (cal_offset30_offset),
-    .\port$4286$0 (cal_offset31_offset),
-    .\port$4288$0 (cal_offset32_offset),
-    .\port$4290$0 (cal_offset33_offset),
-    .\port$4292$0 (cal_offset34_offset),
-    .\port$4294$0 (cal_offset35_offset),
-    .\port$4296$0 (cal_offset36_offset),
-    .\port$4298$0 (cal_offset37_offset),
-    .\port$4300$0 (cal_offset38_offset),
-    .\port$4302$0 (cal_offset39_offset),
-    .\port$4304$0 (cal_offset40_offset),
-    .\port$4306$0 (cal_offset41_offset),
-    .\port$4308$0 (cal_offset42_offset),
-    .\port$4310$0 (cal_offset43_offset),
-    .\port$4312$0 (cal_offset44_offset),
-    .\port$4314$0 (cal_offset45_offset),
-    .\port$4316$0 (cal_offset46_offset),
-    .\port$4318$0 (cal_offset47_offset),
-    .\port$4320$0 (cal_offset48_offset),
-    .\port$4322$0 (cal_offset49_offset),
-    .\port$4324$0 (cal_offset50_offset),
-    .\port$4326$0 (cal_offset51_offset),
-    .\port$4328$0 (cal_offset52_offset),
-    .\port$4330$0 (cal_offset53_offset),
-    .\port$4332$0 (cal_offset54_offset),
-    .\port$4334$0 (cal_offset55_offset),
-    .\port$4336$0 (cal_offset56_offset),
-    .\port$4338$0 (cal_offset57_offset),
-    .\port$4340$0 (cal_offset58_offset),
-    .\port$4342$0 (cal_offset59_offset),
-    .\port$4344$0 (cal_offset60_offset),
-    .\port$4346$0 (cal_offset61_offset),
-    .\port$4348$0 (cal_offset62_offset),
-    .\port$4350$0 (cal_offset63_offset),
+    .\port$3902$0 (\$88 ),
+    .\port$3903$0 (\$89 ),
+    .\port$3904$0 (\$90 ),
+    .\port$3905$0 (\$91 ),
+    .\port$3906$0 (\$92 ),
+    .\port$3907$0 (\$93 ),
+    .\port$3908$0 (\$94 ),
+    .\port$3909$0 (\$95 ),
+    .\port$3910$0 (\$96 ),
+    .\port$3911$0 (\$97 ),
+    .\port$3912$0 (\$98 ),
+    .\port$3913$0 (\$99 ),
+    .\port$3914$0 (\$100 ),
+    .\port$3915$0 (\$101 ),
+    .\port$3916$0 (\$102 ),
+    .\port$3917$0 (\$103 ),
+    .\port$3918$0 (\$104 ),
+    .\port$3919$0 (\$105 ),
+    .\port$3920$0 (\$106 ),
+    .\port$3921$0 (\$107 ),
+    .\port$3922$0 (\$108 ),
+    .\port$3923$0 (\$109 ),
+    .\port$3924$0 (\$110 ),
+    .\port$3925$0 (\$111 ),
+    .\port$3926$0 (\$112 ),
+    .\port$3927$0 (\$113 ),
+    .\port$3928$0 (\$114 ),
+    .\port$3929$0 (\$115 ),
+    .\port$3930$0 (\$116 ),
+    .\port$3931$0 (\$117 ),
+    .\port$3932$0 (\$118 ),
+    .\port$3933$0 (\$119 ),
+    .\port$3934$0 (\$120 ),
+    .\port$3935$0 (\$121 ),
+    .\port$3936$0 (\$122 ),
+    .\port$3937$0 (\$123 ),
+    .\port$3938$0 (\$124 ),
+    .\port$3939$0 (\$125 ),
+    .\port$3940$0 (\$126 ),
+    .\port$3941$0 (\$127 ),
+    .\port$3942$0 (\$128 ),
+    .\port$3943$0 (\$129 ),
+    .\port$3944$0 (\$130 ),
+    .\port$3945$0 (\$131 ),
+    .\port$3946$0 (\$132 ),
+    .\port$3947$0 (\$133 ),
+    .\port$3948$0 (\$134 ),
+    .\port$3949$0 (\$135 ),
+    .\port$3950$0 (\$136 ),
+    .\port$3951$0 (\$137 ),
+    .\port$3952$0 (\$138 ),
+    .\port$3953$0 (\$139 ),
+    .\port$3954$0 (\$140 ),
+    .\port$3955$0 (\$141 ),
+    .\port$3956$0 (\$142 ),
+    .\port$3957$0 (\$143 ),
+    .\port$3958$0 (\$144 ),
+    .\port$3959$0 (\$145 ),
+    .\port$3960$0 (\$146 ),
+    .\port$3961$0 (\$147 ),
+    .\port$3962$0 (\$148 ),
+    .\port$3963$0 (\$149 ),
+    .\port$3964$0 (\$150 ),
+    .\port$3965$0 (\$151 ),
+    .\port$4223$0 (cal_offset0_offset),
+    .\port$4225$0 (cal_offset1_offset),
+    .\port$4227$0 (cal_offset2_offset),
+    .\port$4229$0 (cal_offset3_offset),
+    .\port$4231$0 (cal_offset4_offset),
+    .\port$4233$0 (cal_offset5_offset),
+    .\port$4235$0 (cal_offset6_offset),
+    .\port$4237$0 (cal_offset7_offset),
+    .\port$4239$0 (cal_offset8_offset),
+    .\port$4241$0 (cal_offset9_offset),
+    .\port$4243$0 (cal_offset10_offset),
+    .\port$4245$0 (cal_offset11_offset),
+    .\port$4247$0 (cal_offset12_offset),
+    .\port$4249$0 (cal_offset13_offset),
+    .\port$4251$0 (cal_offset14_offset),
+    .\port$4253$0 (cal_offset15_offset),
+    .\port$4255$0 (cal_offset16_offset),
+    .\port$4257$0 (cal_offset17_offset),
+    .\port$4259$0 (cal_offset18_offset),
+    .\port$4261$0 (cal_offset19_offset),
+    .\port$4263$0 (cal_offset20_offset),
+    .\port$4265$0 (cal_offset21_offset),
+    .\port$4267$0 (cal_offset22_offset),
+    .\port$4269$0 (cal_offset23_offset),
+    .\port$4271$0 (cal_offset24_offset),
+    .\port$4273$0 (cal_offset25_offset),
+    .\port$4275$0 (cal_offset26_offset),
+    .\port$4277$0 (cal_offset27_offset),
+    .\port$4279$0 (cal_offset28_offset),
+    .\port$4281$0 (cal_offset29_offset),
+    .\port$4283$0 (cal_offset30_offset),
+    .\port$4285$0 (cal_offset31_offset),
+    .\port$4287$0 (cal_offset32_offset),
+    .\port$4289$0 (cal_offset33_offset),
+    .\port$4291$0 (cal_offset34_offset),
+    .\port$4293$0 (cal_offset35_offset),
+    .\port$4295$0 (cal_offset36_offset),
+    .\port$4297$0 (cal_offset37_offset),
+    .\port$4299$0 (cal_offset38_offset),
+    .\port$4301$0 (cal_offset39_offset),
+    .\port$4303$0 (cal_offset40_offset),
+    .\port$4305$0 (cal_offset41_offset),
+    .\port$4307$0 (cal_offset42_offset),
+    .\port$4309$0 (cal_offset43_offset),
+    .\port$4311$0 (cal_offset44_offset),
+    .\port$4313$0 (cal_offset45_offset),
+    .\port$4315$0 (cal_offset46_offset),
+    .\port$4317$0 (cal_offset47_offset),
+    .\port$4319$0 (cal_offset48_offset),
+    .\port$4321$0 (cal_offset49_offset),
+    .\port$4323$0 (cal_offset50_offset),
+    .\port$4325$0 (cal_offset51_offset),
+    .\port$4327$0 (cal_offset52_offset),
+    .\port$4329$0 (cal_offset53_offset),
+    .\port$4331$0 (cal_offset54_offset),
+    .\port$4333$0 (cal_offset55_offset),
+    .\port$4335$0 (cal_offset56_offset),
+    .\port$4337$0 (cal_offset57_offset),
+    .\port$4339$0 (cal_offset58_offset),
+    .\port$4341$0 (cal_offset59_offset),
+    .\port$4343$0 (cal_offset60_offset),
+    .\port$4345$0 (cal_offset61_offset),
+    .\port$4347$0 (cal_offset62_offset),
+    .\port$4349$0 (cal_offset63_offset),
     .raw(raw)
   );
   mram_icg g_bus_icg (
@@ -1360,14 +1359,14 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .flags_error(status_flags_error_set),
     .g_in_clk(g_in_clk),
     .g_in_rst(rst),
+    .handoff__take(handoff__take),
+    .handoff__valid(vector__valid),
     .length_error(status_length_error_set),
     .s_axis_tdata(s_axis_tdata),
     .s_axis_tlast(s_axis_tlast),
     .s_axis_tready(s_axis_tready),
     .s_axis_tuser(s_axis_tuser),
     .s_axis_tvalid(s_axis_tvalid),
-    .take(take),
-    .valid(vector_valid),
     .vector(x)
   );
   \mram_macro.input_driver  input_driver (
@@ -1383,25 +1382,25 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_pre(arr_pre),
     .arr_tdc_en(arr_tdc_en),
     .clk(clk),
+    .cmd__done(read__done),
+    .cmd__idle(read__idle),
+    .cmd__start(cmd__start),
     .count_enable(count_enable),
-    .done(read_done),
     .g_rc_cnt_clk(g_rc_cnt_clk),
     .g_rc_pre_clk(g_rc_pre_clk),
     .hold(m_axis_tvalid),
     .hold_stalled(hold_stalled),
-    .idle(read_idle),
-    .\port$5207$0 (beats_left),
+    .\port$5206$0 (beats_left),
     .precharge_cycles(precharge_cycles),
     .precharge_enable(precharge_enable),
     .rst(rst),
-    .start(\start$390 ),
     .start_delay(start_delay),
-    .tdc_all_fired(tdc_all_fired),
-    .tdc_capture(capture),
-    .tdc_clear(clear),
-    .tdc_code_now(code_now),
-    .tdc_early(code_early),
-    .tdc_window_end(window_end)
+    .tdc__all_fired(tdc__all_fired),
+    .tdc__capture(ctl__capture),
+    .tdc__clear(ctl__clear),
+    .tdc__code_now(ctl__code_now),
+    .tdc__early(ctl__early),
+    .tdc__window_end(ctl__window_end)
   );
   \mram_macro.regfile  regfile (
     .bus_active(bus_active),
@@ -1470,7 +1469,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .cal_offset8_offset(cal_offset8_offset),
     .cal_offset9_offset(cal_offset9_offset),
     .ctrl_write_row(start),
-    .ctrl_write_row_busy(\busy$345 ),
+    .ctrl_write_row_busy(busy),
     .fine_table0_value(fine_table0_value),
     .fine_table1_value(fine_table1_value),
     .fine_table2_value(fine_table2_value),
@@ -1515,107 +1514,108 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   );
   \mram_macro.result_serializer  result_serializer (
     .beats_left(beats_left),
-    .busy(m_axis_tvalid),
-    .flags(\flags$438 ),
+    .flags(flags),
+    .frame__busy(m_axis_tvalid),
+    .frame__load(result__load),
     .g_ser_clk(g_ser_clk),
     .g_ser_rst(rst),
-    .load(emit),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tlast(m_axis_tlast),
     .m_axis_tready(m_axis_tready),
     .m_axis_tuser(m_axis_tuser),
-    .\port$3903$0 (\$88 ),
-    .\port$3904$0 (\$89 ),
-    .\port$3905$0 (\$90 ),
-    .\port$3906$0 (\$91 ),
-    .\port$3907$0 (\$92 ),
-    .\port$3908$0 (\$93 ),
-    .\port$3909$0 (\$94 ),
-    .\port$3910$0 (\$95 ),
-    .\port$3911$0 (\$96 ),
-    .\port$3912$0 (\$97 ),
-    .\port$3913$0 (\$98 ),
-    .\port$3914$0 (\$99 ),
-    .\port$3915$0 (\$100 ),
-    .\port$3916$0 (\$101 ),
-    .\port$3917$0 (\$102 ),
-    .\port$3918$0 (\$103 ),
-    .\port$3919$0 (\$104 ),
-    .\port$3920$0 (\$105 ),
-    .\port$3921$0 (\$106 ),
-    .\port$3922$0 (\$107 ),
-    .\port$3923$0 (\$108 ),
-    .\port$3924$0 (\$109 ),
-    .\port$3925$0 (\$110 ),
-    .\port$3926$0 (\$111 ),
-    .\port$3927$0 (\$112 ),
-    .\port$3928$0 (\$113 ),
-    .\port$3929$0 (\$114 ),
-    .\port$3930$0 (\$115 ),
-    .\port$3931$0 (\$116 ),
-    .\port$3932$0 (\$117 ),
-    .\port$3933$0 (\$118 ),
-    .\port$3934$0 (\$119 ),
-    .\port$3935$0 (\$120 ),
-    .\port$3936$0 (\$121 ),
-    .\port$3937$0 (\$122 ),
-    .\port$3938$0 (\$123 ),
-    .\port$3939$0 (\$124 ),
-    .\port$3940$0 (\$125 ),
-    .\port$3941$0 (\$126 ),
-    .\port$3942$0 (\$127 ),
-    .\port$3943$0 (\$128 ),
-    .\port$3944$0 (\$129 ),
-    .\port$3945$0 (\$130 ),
-    .\port$3946$0 (\$131 ),
-    .\port$3947$0 (\$132 ),
-    .\port$3948$0 (\$133 ),
-    .\port$3949$0 (\$134 ),
-    .\port$3950$0 (\$135 ),
-    .\port$3951$0 (\$136 ),
-    .\port$3952$0 (\$137 ),
-    .\port$3953$0 (\$138 ),
-    .\port$3954$0 (\$139 ),
-    .\port$3955$0 (\$140 ),
-    .\port$3956$0 (\$141 ),
-    .\port$3957$0 (\$142 ),
-    .\port$3958$0 (\$143 ),
-    .\port$3959$0 (\$144 ),
-    .\port$3960$0 (\$145 ),
-    .\port$3961$0 (\$146 ),
-    .\port$3962$0 (\$147 ),
-    .\port$3963$0 (\$148 ),
-    .\port$3964$0 (\$149 ),
-    .\port$3965$0 (\$150 ),
-    .\port$3966$0 (\$151 )
+    .\port$3902$0 (\$88 ),
+    .\port$3903$0 (\$89 ),
+    .\port$3904$0 (\$90 ),
+    .\port$3905$0 (\$91 ),
+    .\port$3906$0 (\$92 ),
+    .\port$3907$0 (\$93 ),
+    .\port$3908$0 (\$94 ),
+    .\port$3909$0 (\$95 ),
+    .\port$3910$0 (\$96 ),
+    .\port$3911$0 (\$97 ),
+    .\port$3912$0 (\$98 ),
+    .\port$3913$0 (\$99 ),
+    .\port$3914$0 (\$100 ),
+    .\port$3915$0 (\$101 ),
+    .\port$3916$0 (\$102 ),
+    .\port$3917$0 (\$103 ),
+    .\port$3918$0 (\$104 ),
+    .\port$3919$0 (\$105 ),
+    .\port$3920$0 (\$106 ),
+    .\port$3921$0 (\$107 ),
+    .\port$3922$0 (\$108 ),
+    .\port$3923$0 (\$109 ),
+    .\port$3924$0 (\$110 ),
+    .\port$3925$0 (\$111 ),
+    .\port$3926$0 (\$112 ),
+    .\port$3927$0 (\$113 ),
+    .\port$3928$0 (\$114 ),
+    .\port$3929$0 (\$115 ),
+    .\port$3930$0 (\$116 ),
+    .\port$3931$0 (\$117 ),
+    .\port$3932$0 (\$118 ),
+    .\port$3933$0 (\$119 ),
+    .\port$3934$0 (\$120 ),
+    .\port$3935$0 (\$121 ),
+    .\port$3936$0 (\$122 ),
+    .\port$3937$0 (\$123 ),
+    .\port$3938$0 (\$124 ),
+    .\port$3939$0 (\$125 ),
+    .\port$3940$0 (\$126 ),
+    .\port$3941$0 (\$127 ),
+    .\port$3942$0 (\$128 ),
+    .\port$3943$0 (\$129 ),
+    .\port$3944$0 (\$130 ),
+    .\port$3945$0 (\$131 ),
+    .\port$3946$0 (\$132 ),
+    .\port$3947$0 (\$133 ),
+    .\port$3948$0 (\$134 ),
+    .\port$3949$0 (\$135 ),
+    .\port$3950$0 (\$136 ),
+    .\port$3951$0 (\$137 ),
+    .\port$3952$0 (\$138 ),
+    .\port$3953$0 (\$139 ),
+    .\port$3954$0 (\$140 ),
+    .\port$3955$0 (\$141 ),
+    .\port$3956$0 (\$142 ),
+    .\port$3957$0 (\$143 ),
+    .\port$3958$0 (\$144 ),
+    .\port$3959$0 (\$145 ),
+    .\port$3960$0 (\$146 ),
+    .\port$3961$0 (\$147 ),
+    .\port$3962$0 (\$148 ),
+    .\port$3963$0 (\$149 ),
+    .\port$3964$0 (\$150 ),
+    .\port$3965$0 (\$151 )
   );
   \mram_macro.sequencer  sequencer (
     .array_idle(array_idle),
-    .busy(\busy$531 ),
-    .capture(\capture$429 ),
+    .busy(\busy$530 ),
+    .capture(capture),
     .clk(clk),
-    .emit(emit),
     .load_inputs(load_inputs),
-    .out_busy(m_axis_tvalid),
     .pass_done(pass_done),
-    .read_done(read_done),
-    .read_idle(read_idle),
-    .read_start(read_start),
+    .read__done(read__done),
+    .read__idle(read__idle),
+    .read__start(cmd__start),
+    .result__busy(m_axis_tvalid),
+    .result__load(result__load),
     .rst(rst),
-    .vector_take(take),
-    .vector_valid(vector_valid),
-    .write_busy(\busy$345 )
+    .vector__take(handoff__take),
+    .vector__valid(vector__valid),
+    .write_busy(busy)
   );
   \mram_macro.tdc  tdc (
-    .all_fired(tdc_all_fired),
-    .capture(capture),
-    .clear(clear),
     .clk(clk),
     .cmp(arr_cmp),
-    .code_early(code_early),
     .code_enable(code_enable),
-    .code_now(code_now),
     .codes(codes),
+    .ctl__all_fired(tdc__all_fired),
+    .ctl__capture(ctl__capture),
+    .ctl__clear(ctl__clear),
+    .ctl__code_now(ctl__code_now),
+    .ctl__early(ctl__early),
+    .ctl__window_end(ctl__window_end),
     .fine(arr_fine),
     .g_sync_clk(g_sync_clk),
     .g_sync_rst(rst),
@@ -1683,79 +1683,78 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$4208$0 (fine_table0_value),
-    .\port$4210$0 (fine_table1_value),
-    .\port$4212$0 (fine_table2_value),
-    .\port$4214$0 (fine_table3_value),
-    .\port$4216$0 (fine_table4_value),
-    .\port$4218$0 (fine_table5_value),
-    .\port$4220$0 (fine_table6_value),
-    .\port$4222$0 (fine_table7_value),
-    .\port$4695$0 (\$24 ),
-    .\port$4697$0 (\$25 ),
-    .\port$4699$0 (\$26 ),
-    .\port$4701$0 (\$27 ),
-    .\port$4703$0 (\$28 ),
-    .\port$4705$0 (\$29 ),
-    .\port$4707$0 (\$30 ),
-    .\port$4709$0 (\$31 ),
-    .\port$4711$0 (\$32 ),
-    .\port$4713$0 (\$33 ),
-    .\port$4715$0 (\$34 ),
-    .\port$4717$0 (\$35 ),
-    .\port$4719$0 (\$36 ),
-    .\port$4721$0 (\$37 ),
-    .\port$4723$0 (\$38 ),
-    .\port$4725$0 (\$39 ),
-    .\port$4727$0 (\$40 ),
-    .\port$4729$0 (\$41 ),
-    .\port$4731$0 (\$42 ),
-    .\port$4733$0 (\$43 ),
-    .\port$4735$0 (\$44 ),
-    .\port$4737$0 (\$45 ),
-    .\port$4739$0 (\$46 ),
-    .\port$4741$0 (\$47 ),
-    .\port$4743$0 (\$48 ),
-    .\port$4745$0 (\$49 ),
-    .\port$4747$0 (\$50 ),
-    .\port$4749$0 (\$51 ),
-    .\port$4751$0 (\$52 ),
-    .\port$4753$0 (\$53 ),
-    .\port$4755$0 (\$54 ),
-    .\port$4757$0 (\$55 ),
-    .\port$4759$0 (\$56 ),
-    .\port$4761$0 (\$57 ),
-    .\port$4763$0 (\$58 ),
-    .\port$4765$0 (\$59 ),
-    .\port$4767$0 (\$60 ),
-    .\port$4769$0 (\$61 ),
-    .\port$4771$0 (\$62 ),
-    .\port$4773$0 (\$63 ),
-    .\port$4775$0 (\$64 ),
-    .\port$4777$0 (\$65 ),
-    .\port$4779$0 (\$66 ),
-    .\port$4781$0 (\$67 ),
-    .\port$4783$0 (\$68 ),
-    .\port$4785$0 (\$69 ),
-    .\port$4787$0 (\$70 ),
-    .\port$4789$0 (\$71 ),
-    .\port$4791$0 (\$72 ),
-    .\port$4793$0 (\$73 ),
-    .\port$4795$0 (\$74 ),
-    .\port$4797$0 (\$75 ),
-    .\port$4799$0 (\$76 ),
-    .\port$4801$0 (\$77 ),
-    .\port$4803$0 (\$78 ),
-    .\port$4805$0 (\$79 ),
-    .\port$4807$0 (\$80 ),
-    .\port$4809$0 (\$81 ),
-    .\port$4811$0 (\$82 ),
-    .\port$4813$0 (\$83 ),
-    .\port$4815$0 (\$84 ),
-    .\port$4817$0 (\$85 ),
-    .\port$4819$0 (\$86 ),
-    .\port$4821$0 (\$87 ),
-    .window_end(window_end)
+    .\port$4207$0 (fine_table0_value),
+    .\port$4209$0 (fine_table1_value),
+    .\port$4211$0 (fine_table2_value),
+    .\port$4213$0 (fine_table3_value),
+    .\port$4215$0 (fine_table4_value),
+    .\port$4217$0 (fine_table5_value),
+    .\port$4219$0 (fine_table6_value),
+    .\port$4221$0 (fine_table7_value),
+    .\port$4694$0 (\$24 ),
+    .\port$4696$0 (\$25 ),
+    .\port$4698$0 (\$26 ),
+    .\port$4700$0 (\$27 ),
+    .\port$4702$0 (\$28 ),
+    .\port$4704$0 (\$29 ),
+    .\port$4706$0 (\$30 ),
+    .\port$4708$0 (\$31 ),
+    .\port$4710$0 (\$32 ),
+    .\port$4712$0 (\$33 ),
+    .\port$4714$0 (\$34 ),
+    .\port$4716$0 (\$35 ),
+    .\port$4718$0 (\$36 ),
+    .\port$4720$0 (\$37 ),
+    .\port$4722$0 (\$38 ),
+    .\port$4724$0 (\$39 ),
+    .\port$4726$0 (\$40 ),
+    .\port$4728$0 (\$41 ),
+    .\port$4730$0 (\$42 ),
+    .\port$4732$0 (\$43 ),
+    .\port$4734$0 (\$44 ),
+    .\port$4736$0 (\$45 ),
+    .\port$4738$0 (\$46 ),
+    .\port$4740$0 (\$47 ),
+    .\port$4742$0 (\$48 ),
+    .\port$4744$0 (\$49 ),
+    .\port$4746$0 (\$50 ),
+    .\port$4748$0 (\$51 ),
+    .\port$4750$0 (\$52 ),
+    .\port$4752$0 (\$53 ),
+    .\port$4754$0 (\$54 ),
+    .\port$4756$0 (\$55 ),
+    .\port$4758$0 (\$56 ),
+    .\port$4760$0 (\$57 ),
+    .\port$4762$0 (\$58 ),
+    .\port$4764$0 (\$59 ),
+    .\port$4766$0 (\$60 ),
+    .\port$4768$0 (\$61 ),
+    .\port$4770$0 (\$62 ),
+    .\port$4772$0 (\$63 ),
+    .\port$4774$0 (\$64 ),
+    .\port$4776$0 (\$65 ),
+    .\port$4778$0 (\$66 ),
+    .\port$4780$0 (\$67 ),
+    .\port$4782$0 (\$68 ),
+    .\port$4784$0 (\$69 ),
+    .\port$4786$0 (\$70 ),
+    .\port$4788$0 (\$71 ),
+    .\port$4790$0 (\$72 ),
+    .\port$4792$0 (\$73 ),
+    .\port$4794$0 (\$74 ),
+    .\port$4796$0 (\$75 ),
+    .\port$4798$0 (\$76 ),
+    .\port$4800$0 (\$77 ),
+    .\port$4802$0 (\$78 ),
+    .\port$4804$0 (\$79 ),
+    .\port$4806$0 (\$80 ),
+    .\port$4808$0 (\$81 ),
+    .\port$4810$0 (\$82 ),
+    .\port$4812$0 (\$83 ),
+    .\port$4814$0 (\$84 ),
+    .\port$4816$0 (\$85 ),
+    .\port$4818$0 (\$86 ),
+    .\port$4820$0 (\$87 )
   );
   \mram_macro.write_controller  write_controller (
     .arr_wr_data(arr_wr_data),
@@ -1763,18 +1762,18 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .arr_wr_row(arr_wr_row),
     .arr_wr_side(arr_wr_side),
     .array_idle(array_idle),
-    .busy(\busy$345 ),
+    .busy(busy),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
-    .\port$4204$0 (weight_data0_bits),
-    .\port$4206$0 (weight_data1_bits),
+    .\port$4203$0 (weight_data0_bits),
+    .\port$4205$0 (weight_data1_bits),
     .pulse_cycles(pulse_cycles),
     .\row$9 (write_row_addr_row[5:0]),
     .start(start)
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$1 ) begin end
-    \$20  = \busy$345 ;
+    \$20  = busy;
     if (rst) begin
       \$20  = 1'h0;
     end
@@ -1953,7 +1952,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign g_tdc62_gclk = g_tdc62_clk;
   assign g_tdc63_rst = rst;
   assign g_tdc63_gclk = g_tdc63_clk;
-  assign busy = m_axis_tvalid;
+  assign frame__busy = m_axis_tvalid;
   assign g_ser_rst = rst;
   assign g_ser_gclk = g_ser_clk;
   assign \s_axis_tready$334  = s_axis_tready;
@@ -1990,80 +1989,79 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign \m_axis_tready$377  = m_axis_tready;
   assign \m_axis_tlast$378  = m_axis_tlast;
   assign \m_axis_tuser$379  = m_axis_tuser;
-  assign valid = vector_valid;
-  assign vector_flags = 4'h0;
-  assign flags = 4'h0;
-  assign vector_take = take;
+  assign \arr_bypass_l$380  = arr_bypass_l;
+  assign \arr_bypass_r$381  = arr_bypass_r;
+  assign \arr_pre$382  = arr_pre;
+  assign \arr_eval$383  = arr_eval;
+  assign \arr_wr_row$384  = arr_wr_row;
+  assign \arr_wr_side$385  = arr_wr_side;
+  assign \arr_wr_data$386  = arr_wr_data;
+  assign \arr_wr_pulse$387  = arr_wr_pulse;
+  assign vector__flags = 4'h0;
+  assign handoff__flags = 4'h0;
+  assign vector__take = handoff__take;
+  assign handoff__valid = vector__valid;
   assign load = load_inputs;
   assign vector = x;
-  assign \arr_bypass_l$388  = arr_bypass_l;
-  assign \arr_bypass_r$389  = arr_bypass_r;
-  assign \read_start$392  = 1'h0;
-  assign idle = read_idle;
-  assign done = read_done;
+  assign cmd__done = read__done;
+  assign cmd__idle = read__idle;
+  assign read__start = cmd__start;
   assign precharge_cycles_cycles = precharge_cycles;
   assign tdc_start_delay_cycles = start_delay;
-  assign \arr_pre$401  = arr_pre;
-  assign \arr_eval$402  = arr_eval;
   assign cmp = arr_cmp;
-  assign tdc_clear = clear;
-  assign tdc_capture = capture;
-  assign tdc_window_end = window_end;
-  assign tdc_code_now = code_now;
-  assign all_fired = tdc_all_fired;
-  assign trim_busy = 1'h0;
+  assign ctl__all_fired = tdc__all_fired;
+  assign tdc__capture = ctl__capture;
+  assign tdc__clear = ctl__clear;
+  assign tdc__code_now = ctl__code_now;
+  assign tdc__early = ctl__early;
+  assign tdc__window_end = ctl__window_end;
   assign fine = arr_fine;
-  assign tdc_early = code_early;
   assign fine_table = { fine_table7_value, fine_table6_value, fine_table5_value, fine_table4_value, fine_table3_value, fine_table2_value, fine_table1_value, fine_table0_value };
-  assign \codes$428  = codes;
-  assign \capture$430  = \capture$429 ;
+  assign trim_busy = 1'h0;
+  assign result__busy = m_axis_tvalid;
+  assign frame__load = result__load;
+  assign \codes$433  = codes;
+  assign \capture$435  = capture;
   assign mode_raw_codes = raw;
-  assign out_busy = m_axis_tvalid;
   assign hold = m_axis_tvalid;
   assign hold_beats = { 12'h000, beats_left };
-  assign \load$437  = emit;
   assign overflow = { \$87 , \$86 , \$85 , \$84 , \$83 , \$82 , \$81 , \$80 , \$79 , \$78 , \$77 , \$76 , \$75 , \$74 , \$73 , \$72 , \$71 , \$70 , \$69 , \$68 , \$67 , \$66 , \$65 , \$64 , \$63 , \$62 , \$61 , \$60 , \$59 , \$58 , \$57 , \$56 , \$55 , \$54 , \$53 , \$52 , \$51 , \$50 , \$49 , \$48 , \$47 , \$46 , \$45 , \$44 , \$43 , \$42 , \$41 , \$40 , \$39 , \$38 , \$37 , \$36 , \$35 , \$34 , \$33 , \$32 , \$31 , \$30 , \$29 , \$28 , \$27 , \$26 , \$25 , \$24  };
   assign short = 1'h0;
   assign data = { \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91 , \$90 , \$89 , \$88  };
   assign values = { \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91 , \$90 , \$89 , \$88  };
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
   assign ctrl_write_row = start;
-  assign ctrl_write_row_busy = \busy$345 ;
+  assign ctrl_write_row_busy = busy;
   assign row = write_row_addr_row[5:0];
-  assign \data$515  = { weight_data1_bits, weight_data0_bits };
+  assign \data$518  = { weight_data1_bits, weight_data0_bits };
   assign write_pulse_cycles_cycles = pulse_cycles;
-  assign \array_idle$521  = array_idle;
-  assign write_busy = \busy$345 ;
-  assign \arr_wr_row$523  = arr_wr_row;
-  assign \arr_wr_side$524  = arr_wr_side;
-  assign \arr_wr_data$525  = arr_wr_data;
-  assign \arr_wr_pulse$526  = arr_wr_pulse;
+  assign \array_idle$524  = array_idle;
+  assign write_busy = busy;
   assign status_write_failed_set = 1'h0;
   assign count = vmm_count_count;
-  assign status_write_busy = \busy$345 ;
+  assign status_write_busy = busy;
   assign status_result_pending = m_axis_tvalid;
   assign length_error = status_length_error_set;
   assign flags_error = status_flags_error_set;
-  assign \vector_flags.accumulate  = 1'h0;
-  assign \vector_flags.hold  = 1'h0;
-  assign \vector_flags.shift  = 1'h0;
-  assign \vector_flags.negate  = 1'h0;
-  assign \flags.accumulate  = 1'h0;
-  assign \flags.hold  = 1'h0;
-  assign \flags.shift  = 1'h0;
-  assign \flags.negate  = 1'h0;
-  assign \flags$438.overflow  = \flags$438 ;
-  assign \start$390  = read_start;
+  assign \vector__flags.accumulate  = 1'h0;
+  assign \vector__flags.hold  = 1'h0;
+  assign \vector__flags.shift  = 1'h0;
+  assign \vector__flags.negate  = 1'h0;
+  assign \handoff__flags.accumulate  = 1'h0;
+  assign \handoff__flags.hold  = 1'h0;
+  assign \handoff__flags.shift  = 1'h0;
+  assign \handoff__flags.negate  = 1'h0;
+  assign \flags.overflow  = flags;
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$3904$0 , \port$3905$0 , \port$3906$0 , \port$3907$0 , \port$3908$0 , \port$3909$0 , \port$3910$0 , \port$3911$0 , \port$3912$0 , \port$3913$0 , \port$3914$0 , \port$3915$0 , \port$3916$0 , \port$3917$0 , \port$3918$0 , \port$3919$0 , \port$3920$0 , \port$3921$0 , \port$3922$0 , \port$3923$0 , \port$3924$0 
-, \port$3925$0 , \port$3926$0 , \port$3927$0 , \port$3928$0 , \port$3929$0 , \port$3930$0 , \port$3931$0 , \port$3932$0 , \port$3933$0 , \port$3934$0 , \port$3935$0 , \port$3936$0 , \port$3937$0 , \port$3938$0 , \port$3939$0 , \port$3940$0 , \port$3941$0 , \port$3942$0 , \port$3943$0 , \port$3944$0 , \port$3945$0 
-, \port$3946$0 , \port$3947$0 , \port$3948$0 , \port$3949$0 , \port$3950$0 , \port$3951$0 , \port$3952$0 , \port$3953$0 , \port$3954$0 , \port$3955$0 , \port$3956$0 , \port$3957$0 , \port$3958$0 , \port$3959$0 , \port$3960$0 , \port$3961$0 , \port$3962$0 , \port$3963$0 , \port$3964$0 , \port$3965$0 , \port$3966$0 
-, raw, \port$4224$0 , \port$4226$0 , \port$4228$0 , \port$4230$0 , \port$4232$0 , \port$4234$0 , \port$4236$0 , \port$4238$0 , \port$4240$0 , \port$4242$0 , \port$4244$0 , \port$4246$0 , \port$4248$0 , \port$4250$0 , \port$4252$0 , \port$4254$0 , \port$4256$0 , \port$4258$0 , \port$4260$0 , \port$4262$0 
-, \port$4264$0 , \port$4266$0 , \port$4268$0 , \port$4270$0 , \port$4272$0 , \port$4274$0 , \port$4276$0 , \port$4278$0 , \port$4280$0 , \port$4282$0 , \port$4284$0 , \port$4286$0 , \port$4288$0 , \port$4290$0 , \port$4292$0 , \port$4294$0 , \port$4296$0 , \port$4298$0 , \port$4300$0 , \port$4302$0 , \port$4304$0 
-, \port$4306$0 , \port$4308$0 , \port$4310$0 , \port$4312$0 , \port$4314$0 , \port$4316$0 , \port$4318$0 , \port$4320$0 , \port$4322$0 , \port$4324$0 , \port$4326$0 , \port$4328$0 , \port$4330$0 , \port$4332$0 , \port$4334$0 , \port$4336$0 , \port$4338$0 , \port$4340$0 , \port$4342$0 , \port$4344$0 , \port$4346$0 
-, \port$4348$0 , \port$4350$0 , codes, \port$3903$0 );
+module \mram_macro.accumulator (\port$3903$0 , \port$3904$0 , \port$3905$0 , \port$3906$0 , \port$3907$0 , \port$3908$0 , \port$3909$0 , \port$3910$0 , \port$3911$0 , \port$3912$0 , \port$3913$0 , \port$3914$0 , \port$3915$0 , \port$3916$0 , \port$3917$0 , \port$3918$0 , \port$3919$0 , \port$3920$0 , \port$3921$0 , \port$3922$0 , \port$3923$0 
+, \port$3924$0 , \port$3925$0 , \port$3926$0 , \port$3927$0 , \port$3928$0 , \port$3929$0 , \port$3930$0 , \port$3931$0 , \port$3932$0 , \port$3933$0 , \port$3934$0 , \port$3935$0 , \port$3936$0 , \port$3937$0 , \port$3938$0 , \port$3939$0 , \port$3940$0 , \port$3941$0 , \port$3942$0 , \port$3943$0 , \port$3944$0 
+, \port$3945$0 , \port$3946$0 , \port$3947$0 , \port$3948$0 , \port$3949$0 , \port$3950$0 , \port$3951$0 , \port$3952$0 , \port$3953$0 , \port$3954$0 , \port$3955$0 , \port$3956$0 , \port$3957$0 , \port$3958$0 , \port$3959$0 , \port$3960$0 , \port$3961$0 , \port$3962$0 , \port$3963$0 , \port$3964$0 , \port$3965$0 
+, raw, \port$4223$0 , \port$4225$0 , \port$4227$0 , \port$4229$0 , \port$4231$0 , \port$4233$0 , \port$4235$0 , \port$4237$0 , \port$4239$0 , \port$4241$0 , \port$4243$0 , \port$4245$0 , \port$4247$0 , \port$4249$0 , \port$4251$0 , \port$4253$0 , \port$4255$0 , \port$4257$0 , \port$4259$0 , \port$4261$0 
+, \port$4263$0 , \port$4265$0 , \port$4267$0 , \port$4269$0 , \port$4271$0 , \port$4273$0 , \port$4275$0 , \port$4277$0 , \port$4279$0 , \port$4281$0 , \port$4283$0 , \port$4285$0 , \port$4287$0 , \port$4289$0 , \port$4291$0 , \port$4293$0 , \port$4295$0 , \port$4297$0 , \port$4299$0 , \port$4301$0 , \port$4303$0 
+, \port$4305$0 , \port$4307$0 , \port$4309$0 , \port$4311$0 , \port$4313$0 , \port$4315$0 , \port$4317$0 , \port$4319$0 , \port$4321$0 , \port$4323$0 , \port$4325$0 , \port$4327$0 , \port$4329$0 , \port$4331$0 , \port$4333$0 , \port$4335$0 , \port$4337$0 , \port$4339$0 , \port$4341$0 , \port$4343$0 , \port$4345$0 
+, \port$4347$0 , \port$4349$0 , codes, \port$3902$0 );
   wire [7:0] \$1 ;
   wire [9:0] \$10 ;
   wire [9:0] \$100 ;
@@ -2260,6 +2258,8 @@ module \mram_macro.accumulator (\port$3904$0 , \port$3905$0 , \port$3906$0 , \po
   wire [447:0] codes;
   wire [511:0] next_values;
   wire [511:0] offsets;
+  output [7:0] \port$3902$0 ;
+  wire [7:0] \port$3902$0 ;
   output [7:0] \port$3903$0 ;
   wire [7:0] \port$3903$0 ;
   output [7:0] \port$3904$0 ;
@@ -2386,136 +2386,134 @@ module \mram_macro.accumulator (\port$3904$0 , \port$3905$0 , \port$3906$0 , \po
   wire [7:0] \port$3964$0 ;
   output [7:0] \port$3965$0 ;
   wire [7:0] \port$3965$0 ;
-  output [7:0] \port$3966$0 ;
-  wire [7:0] \port$3966$0 ;
-  input [7:0] \port$4224$0 ;
-  wire [7:0] \port$4224$0 ;
-  input [7:0] \port$4226$0 ;
-  wire [7:0] \port$4226$0 ;
-  input [7:0] \port$4228$0 ;
-  wire [7:0] \port$4228$0 ;
-  input [7:0] \port$4230$0 ;
-  wire [7:0] \port$4230$0 ;
-  input [7:0] \port$4232$0 ;
-  wire [7:0] \port$4232$0 ;
-  input [7:0] \port$4234$0 ;
-  wire [7:0] \port$4234$0 ;
-  input [7:0] \port$4236$0 ;
-  wire [7:0] \port$4236$0 ;
-  input [7:0] \port$4238$0 ;
-  wire [7:0] \port$4238$0 ;
-  input [7:0] \port$4240$0 ;
-  wire [7:0] \port$4240$0 ;
-  input [7:0] \port$4242$0 ;
-  wire [7:0] \port$4242$0 ;
-  input [7:0] \port$4244$0 ;
-  wire [7:0] \port$4244$0 ;
-  input [7:0] \port$4246$0 ;
-  wire [7:0] \port$4246$0 ;
-  input [7:0] \port$4248$0 ;
-  wire [7:0] \port$4248$0 ;
-  input [7:0] \port$4250$0 ;
-  wire [7:0] \port$4250$0 ;
-  input [7:0] \port$4252$0 ;
-  wire [7:0] \port$4252$0 ;
-  input [7:0] \port$4254$0 ;
-  wire [7:0] \port$4254$0 ;
-  input [7:0] \port$4256$0 ;
-  wire [7:0] \port$4256$0 ;
-  input [7:0] \port$4258$0 ;
-  wire [7:0] \port$4258$0 ;
-  input [7:0] \port$4260$0 ;
-  wire [7:0] \port$4260$0 ;
-  input [7:0] \port$4262$0 ;
-  wire [7:0] \port$4262$0 ;
-  input [7:0] \port$4264$0 ;
-  wire [7:0] \port$4264$0 ;
-  input [7:0] \port$4266$0 ;
-  wire [7:0] \port$4266$0 ;
-  input [7:0] \port$4268$0 ;
-  wire [7:0] \port$4268$0 ;
-  input [7:0] \port$4270$0 ;
-  wire [7:0] \port$4270$0 ;
-  input [7:0] \port$4272$0 ;
-  wire [7:0] \port$4272$0 ;
-  input [7:0] \port$4274$0 ;
-  wire [7:0] \port$4274$0 ;
-  input [7:0] \port$4276$0 ;
-  wire [7:0] \port$4276$0 ;
-  input [7:0] \port$4278$0 ;
-  wire [7:0] \port$4278$0 ;
-  input [7:0] \port$4280$0 ;
-  wire [7:0] \port$4280$0 ;
-  input [7:0] \port$4282$0 ;
-  wire [7:0] \port$4282$0 ;
-  input [7:0] \port$4284$0 ;
-  wire [7:0] \port$4284$0 ;
-  input [7:0] \port$4286$0 ;
-  wire [7:0] \port$4286$0 ;
-  input [7:0] \port$4288$0 ;
-  wire [7:0] \port$4288$0 ;
-  input [7:0] \port$4290$0 ;
-  wire [7:0] \port$4290$0 ;
-  input [7:0] \port$4292$0 ;
-  wire [7:0] \port$4292$0 ;
-  input [7:0] \port$4294$0 ;
-  wire [7:0] \port$4294$0 ;
-  input [7:0] \port$4296$0 ;
-  wire [7:0] \port$4296$0 ;
-  input [7:0] \port$4298$0 ;
-  wire [7:0] \port$4298$0 ;
-  input [7:0] \port$4300$0 ;
-  wire [7:0] \port$4300$0 ;
-  input [7:0] \port$4302$0 ;
-  wire [7:0] \port$4302$0 ;
-  input [7:0] \port$4304$0 ;
-  wire [7:0] \port$4304$0 ;
-  input [7:0] \port$4306$0 ;
-  wire [7:0] \port$4306$0 ;
-  input [7:0] \port$4308$0 ;
-  wire [7:0] \port$4308$0 ;
-  input [7:0] \port$4310$0 ;
-  wire [7:0] \port$4310$0 ;
-  input [7:0] \port$4312$0 ;
-  wire [7:0] \port$4312$0 ;
-  input [7:0] \port$4314$0 ;
-  wire [7:0] \port$4314$0 ;
-  input [7:0] \port$4316$0 ;
-  wire [7:0] \port$4316$0 ;
-  input [7:0] \port$4318$0 ;
-  wire [7:0] \port$4318$0 ;
-  input [7:0] \port$4320$0 ;
-  wire [7:0] \port$4320$0 ;
-  input [7:0] \port$4322$0 ;
-  wire [7:0] \port$4322$0 ;
-  input [7:0] \port$4324$0 ;
-  wire [7:0] \port$4324$0 ;
-  input [7:0] \port$4326$0 ;
-  wire [7:0] \port$4326$0 ;
-  input [7:0] \port$4328$0 ;
-  wire [7:0] \port$4328$0 ;
-  input [7:0] \port$4330$0 ;
-  wire [7:0] \port$4330$0 ;
-  input [7:0] \port$4332$0 ;
-  wire [7:0] \port$4332$0 ;
-  input [7:0] \port$4334$0 ;
-  wire [7:0] \port$4334$0 ;
-  input [7:0] \port$4336$0 ;
-  wire [7:0] \port$4336$0 ;
-  input [7:0] \port$4338$0 ;
-  wire [7:0] \port$4338$0 ;
-  input [7:0] \port$4340$0 ;
-  wire [7:0] \port$4340$0 ;
-  input [7:0] \port$4342$0 ;
-  wire [7:0] \port$4342$0 ;
-  input [7:0] \port$4344$0 ;
-  wire [7:0] \port$4344$0 ;
-  input [7:0] \port$4346$0 ;
-  wire [7:0] \port$4346$0 ;
-  input [7:0] \port$4348$0 ;
-  wire [7:0] \port$4348$0 ;
-  input [7:0] \port$4350$0 ;
-  wire [7:0] \port$4350$0 ;
+  input [7:0] \port$4223$0 ;
+  wire [7:0] \port$4223$0 ;
+  input [7:0] \port$4225$0 ;
+  wire [7:0] \port$4225$0 ;
+  input [7:0] \port$4227$0 ;
+  wire [7:0] \port$4227$0 ;
+  input [7:0] \port$4229$0 ;
+  wire [7:0] \port$4229$0 ;
+  input [7:0] \port$4231$0 ;
+  wire [7:0] \port$4231$0 ;
+  input [7:0] \port$4233$0 ;
+  wire [7:0] \port$4233$0 ;
+  input [7:0] \port$4235$0 ;
+  wire [7:0] \port$4235$0 ;
+  input [7:0] \port$4237$0 ;
+  wire [7:0] \port$4237$0 ;
+  input [7:0] \port$4239$0 ;
+  wire [7:0] \port$4239$0 ;
+  input [7:0] \port$4241$0 ;
+  wire [7:0] \port$4241$0 ;
+  input [7:0] \port$4243$0 ;
+  wire [7:0] \port$4243$0 ;
+  input [7:0] \port$4245$0 ;
+  wire [7:0] \port$4245$0 ;
+  input [7:0] \port$4247$0 ;
+  wire [7:0] \port$4247$0 ;
+  input [7:0] \port$4249$0 ;
+  wire [7:0] \port$4249$0 ;
+  input [7:0] \port$4251$0 ;
+  wire [7:0] \port$4251$0 ;
+  input [7:0] \port$4253$0 ;
+  wire [7:0] \port$4253$0 ;
+  input [7:0] \port$4255$0 ;
+  wire [7:0] \port$4255$0 ;
+  input [7:0] \port$4257$0 ;
+  wire [7:0] \port$4257$0 ;
+  input [7:0] \port$4259$0 ;
+  wire [7:0] \port$4259$0 ;
+  input [7:0] \port$4261$0 ;
+  wire [7:0] \port$4261$0 ;
+  input [7:0] \port$4263$0 ;
+  wire [7:0] \port$4263$0 ;
+  input [7:0] \port$4265$0 ;
+  wire [7:0] \port$4265$0 ;
+  input [7:0] \port$4267$0 ;
+  wire [7:0] \port$4267$0 ;
+  input [7:0] \port$4269$0 ;
+  wire [7:0] \port$4269$0 ;
+  input [7:0] \port$4271$0 ;
+  wire [7:0] \port$4271$0 ;
+  input [7:0] \port$4273$0 ;
+  wire [7:0] \port$4273$0 ;
+  input [7:0] \port$4275$0 ;
+  wire [7:0] \port$4275$0 ;
+  input [7:0] \port$4277$0 ;
+  wire [7:0] \port$4277$0 ;
+  input [7:0] \port$4279$0 ;
+  wire [7:0] \port$4279$0 ;
+  input [7:0] \port$4281$0 ;
+  wire [7:0] \port$4281$0 ;
+  input [7:0] \port$4283$0 ;
+  wire [7:0] \port$4283$0 ;
+  input [7:0] \port$4285$0 ;
+  wire [7:0] \port$4285$0 ;
+  input [7:0] \port$4287$0 ;
+  wire [7:0] \port$4287$0 ;
+  input [7:0] \port$4289$0 ;
+  wire [7:0] \port$4289$0 ;
+  input [7:0] \port$4291$0 ;
+  wire [7:0] \port$4291$0 ;
+  input [7:0] \port$4293$0 ;
+  wire [7:0] \port$4293$0 ;
+  input [7:0] \port$4295$0 ;
+  wire [7:0] \port$4295$0 ;
+  input [7:0] \port$4297$0 ;
+  wire [7:0] \port$4297$0 ;
+  input [7:0] \port$4299$0 ;
+  wire [7:0] \port$4299$0 ;
+  input [7:0] \port$4301$0 ;
+  wire [7:0] \port$4301$0 ;
+  input [7:0] \port$4303$0 ;
+  wire [7:0] \port$4303$0 ;
+  input [7:0] \port$4305$0 ;
+  wire [7:0] \port$4305$0 ;
+  input [7:0] \port$4307$0 ;
+  wire [7:0] \port$4307$0 ;
+  input [7:0] \port$4309$0 ;
+  wire [7:0] \port$4309$0 ;
+  input [7:0] \port$4311$0 ;
+  wire [7:0] \port$4311$0 ;
+  input [7:0] \port$4313$0 ;
+  wire [7:0] \port$4313$0 ;
+  input [7:0] \port$4315$0 ;
+  wire [7:0] \port$4315$0 ;
+  input [7:0] \port$4317$0 ;
+  wire [7:0] \port$4317$0 ;
+  input [7:0] \port$4319$0 ;
+  wire [7:0] \port$4319$0 ;
+  input [7:0] \port$4321$0 ;
+  wire [7:0] \port$4321$0 ;
+  input [7:0] \port$4323$0 ;
+  wire [7:0] \port$4323$0 ;
+  input [7:0] \port$4325$0 ;
+  wire [7:0] \port$4325$0 ;
+  input [7:0] \port$4327$0 ;
+  wire [7:0] \port$4327$0 ;
+  input [7:0] \port$4329$0 ;
+  wire [7:0] \port$4329$0 ;
+  input [7:0] \port$4331$0 ;
+  wire [7:0] \port$4331$0 ;
+  input [7:0] \port$4333$0 ;
+  wire [7:0] \port$4333$0 ;
+  input [7:0] \port$4335$0 ;
+  wire [7:0] \port$4335$0 ;
+  input [7:0] \port$4337$0 ;
+  wire [7:0] \port$4337$0 ;
+  input [7:0] \port$4339$0 ;
+  wire [7:0] \port$4339$0 ;
+  input [7:0] \port$4341$0 ;
+  wire [7:0] \port$4341$0 ;
+  input [7:0] \port$4343$0 ;
+  wire [7:0] \port$4343$0 ;
+  input [7:0] \port$4345$0 ;
+  wire [7:0] \port$4345$0 ;
+  input [7:0] \port$4347$0 ;
+  wire [7:0] \port$4347$0 ;
+  input [7:0] \port$4349$0 ;
+  wire [7:0] \port$4349$0 ;
   input raw;
   wire raw;
   wire [7:0] single0;
@@ -2583,70 +2581,70 @@ module \mram_macro.accumulator (\port$3904$0 , \port$3905$0 , \port$3906$0 , \po
   wire [7:0] single8;
   wire [7:0] single9;
   wire [511:0] values;
-  assign \$2  = $signed(\port$4224$0 ) - $signed({ 1'h0, \$1  });
-  assign \$4  = $signed(\port$4226$0 ) - $signed({ 1'h0, \$3  });
-  assign \$6  = $signed(\port$4228$0 ) - $signed({ 1'h0, \$5  });
-  assign \$8  = $signed(\port$4230$0 ) - $signed({ 1'h0, \$7  });
-  assign \$10  = $signed(\port$4232$0 ) - $signed({ 1'h0, \$9  });
-  assign \$12  = $signed(\port$4234$0 ) - $signed({ 1'h0, \$11  });
-  assign \$14  = $signed(\port$4236$0 ) - $signed({ 1'h0, \$13  });
-  assign \$16  = $signed(\port$4238$0 ) - $signed({ 1'h0, \$15  });
-  assign \$18  = $signed(\port$4240$0 ) - $signed({ 1'h0, \$17  });
-  assign \$20  = $signed(\port$4242$0 ) - $signed({ 1'h0, \$19  });
-  assign \$22  = $signed(\port$4244$0 ) - $signed({ 1'h0, \$21  });
-  assign \$24  = $signed(\port$4246$0 ) - $signed({ 1'h0, \$23  });
-  assign \$26  = $signed(\port$4248$0 ) - $signed({ 1'h0, \$25  });
-  assign \$28  = $signed(\port$4250$0 ) - $signed({ 1'h0, \$27  });
-  assign \$30  = $signed(\port$4252$0 ) - $signed({ 1'h0, \$29  });
-  assign \$32  = $signed(\port$4254$0 ) - $signed({ 1'h0, \$31  });
-  assign \$34  = $signed(\port$4256$0 ) - $signed({ 1'h0, \$33  });
-  assign \$36  = $signed(\port$4258$0 ) - $signed({ 1'h0, \$35  });
-  assign \$38  = $signed(\port$4260$0 ) - $signed({ 1'h0, \$37  });
-  assign \$40  = $signed(\port$4262$0 ) - $signed({ 1'h0, \$39  });
-  assign \$42  = $signed(\port$4264$0 ) - $signed({ 1'h0, \$41  });
-  assign \$44  = $signed(\port$4266$0 ) - $signed({ 1'h0, \$43  });
-  assign \$46  = $signed(\port$4268$0 ) - $signed({ 1'h0, \$45  });
-  assign \$48  = $signed(\port$4270$0 ) - $signed({ 1'h0, \$47  });
-  assign \$50  = $signed(\port$4272$0 ) - $signed({ 1'h0, \$49  });
-  assign \$52  = $signed(\port$4274$0 ) - $signed({ 1'h0, \$51  });
-  assign \$54  = $signed(\port$4276$0 ) - $signed({ 1'h0, \$53  });
-  assign \$56  = $signed(\port$4278$0 ) - $signed({ 1'h0, \$55  });
-  assign \$58  = $signed(\port$4280$0 ) - $signed({ 1'h0, \$57  });
-  assign \$60  = $signed(\port$4282$0 ) - $signed({ 1'h0, \$59  });
-  assign \$62  = $signed(\port$4284$0 ) - $signed({ 1'h0, \$61  });
-  assign \$64  = $signed(\port$4286$0 ) - $signed({ 1'h0, \$63  });
-  assign \$66  = $signed(\port$4288$0 ) - $signed({ 1'h0, \$65  });
-  assign \$68  = $signed(\port$4290$0 ) - $signed({ 1'h0, \$67  });
-  assign \$70  = $signed(\port$4292$0 ) - $signed({ 1'h0, \$69  });
-  assign \$72  = $signed(\port$4294$0 ) - $signed({ 1'h0, \$71  });
-  assign \$74  = $signed(\port$4296$0 ) - $signed({ 1'h0, \$73  });
-  assign \$76  = $signed(\port$4298$0 ) - $signed({ 1'h0, \$75  });
-  assign \$78  = $signed(\port$4300$0 ) - $signed({ 1'h0, \$77  });
-  assign \$80  = $signed(\port$4302$0 ) - $signed({ 1'h0, \$79  });
-  assign \$82  = $signed(\port$4304$0 ) - $signed({ 1'h0, \$81  });
-  assign \$84  = $signed(\port$4306$0 ) - $signed({ 1'h0, \$83  });
-  assign \$86  = $signed(\port$4308$0 ) - $signed({ 1'h0, \$85  });
-  assign \$88  = $signed(\port$4310$0 ) - $signed({ 1'h0, \$87  });
-  assign \$90  = $signed(\port$4312$0 ) - $signed({ 1'h0, \$89  });
-  assign \$92  = $signed(\port$4314$0 ) - $signed({ 1'h0, \$91  });
-  assign \$94  = $signed(\port$4316$0 ) - $signed({ 1'h0, \$93  });
-  assign \$96  = $signed(\port$4318$0 ) - $signed({ 1'h0, \$95  });
-  assign \$98  = $signed(\port$4320$0 ) - $signed({ 1'h0, \$97  });
-  assign \$100  = $signed(\port$4322$0 ) - $signed({ 1'h0, \$99  });
-  assign \$102  = $signed(\port$4324$0 ) - $signed({ 1'h0, \$101  });
-  assign \$104  = $signed(\port$4326$0 ) - $signed({ 1'h0, \$103  });
-  assign \$106  = $signed(\port$4328$0 ) - $signed({ 1'h0, \$105  });
-  assign \$108  = $signed(\port$4330$0 ) - $signed({ 1'h0, \$107  });
-  assign \$110  = $signed(\port$4332$0 ) - $signed({ 1'h0, \$109  });
-  assign \$112  = $signed(\port$4334$0 ) - $signed({ 1'h0, \$111  });
-  assign \$114  = $signed(\port$4336$0 ) - $signed({ 1'h0, \$113  });
-  assign \$116  = $signed(\port$4338$0 ) - $signed({ 1'h0, \$115  });
-  assign \$118  = $signed(\port$4340$0 ) - $signed({ 1'h0, \$117  });
-  assign \$120  = $signed(\port$4342$0 ) - $signed({ 1'h0, \$119  });
-  assign \$122  = $signed(\port$4344$0 ) - $signed({ 1'h0, \$121  });
-  assign \$124  = $signed(\port$4346$0 ) - $signed({ 1'h0, \$123  });
-  assign \$126  = $signed(\port$4348$0 ) - $signed({ 1'h0, \$125  });
-  assign \$128  = $signed(\port$4350$0 ) - $signed({ 1'h0, \$127  });
+  assign \$2  = $signed(\port$4223$0 ) - $signed({ 1'h0, \$1  });
+  assign \$4  = $signed(\port$4225$0 ) - $signed({ 1'h0, \$3  });
+  assign \$6  = $signed(\port$4227$0 ) - $signed({ 1'h0, \$5  });
+  assign \$8  = $signed(\port$4229$0 ) - $signed({ 1'h0, \$7  });
+  assign \$10  = $signed(\port$4231$0 ) - $signed({ 1'h0, \$9  });
+  assign \$12  = $signed(\port$4233$0 ) - $signed({ 1'h0, \$11  });
+  assign \$14  = $signed(\port$4235$0 ) - $signed({ 1'h0, \$13  });
+  assign \$16  = $signed(\port$4237$0 ) - $signed({ 1'h0, \$15  });
+  assign \$18  = $signed(\port$4239$0 ) - $signed({ 1'h0, \$17  });
+  assign \$20  = $signed(\port$4241$0 ) - $signed({ 1'h0, \$19  });
+  assign \$22  = $signed(\port$4243$0 ) - $signed({ 1'h0, \$21  });
+  assign \$24  = $signed(\port$4245$0 ) - $signed({ 1'h0, \$23  });
+  assign \$26  = $signed(\port$4247$0 ) - $signed({ 1'h0, \$25  });
+  assign \$28  = $signed(\port$4249$0 ) - $signed({ 1'h0, \$27  });
+  assign \$30  = $signed(\port$4251$0 ) - $signed({ 1'h0, \$29  });
+  assign \$32  = $signed(\port$4253$0 ) - $signed({ 1'h0, \$31  });
+  assign \$34  = $signed(\port$4255$0 ) - $signed({ 1'h0, \$33  });
+  assign \$36  = $signed(\port$4257$0 ) - $signed({ 1'h0, \$35  });
+  assign \$38  = $signed(\port$4259$0 ) - $signed({ 1'h0, \$37  });
+  assign \$40  = $signed(\port$4261$0 ) - $signed({ 1'h0, \$39  });
+  assign \$42  = $signed(\port$4263$0 ) - $signed({ 1'h0, \$41  });
+  assign \$44  = $signed(\port$4265$0 ) - $signed({ 1'h0, \$43  });
+  assign \$46  = $signed(\port$4267$0 ) - $signed({ 1'h0, \$45  });
+  assign \$48  = $signed(\port$4269$0 ) - $signed({ 1'h0, \$47  });
+  assign \$50  = $signed(\port$4271$0 ) - $signed({ 1'h0, \$49  });
+  assign \$52  = $signed(\port$4273$0 ) - $signed({ 1'h0, \$51  });
+  assign \$54  = $signed(\port$4275$0 ) - $signed({ 1'h0, \$53  });
+  assign \$56  = $signed(\port$4277$0 ) - $signed({ 1'h0, \$55  });
+  assign \$58  = $signed(\port$4279$0 ) - $signed({ 1'h0, \$57  });
+  assign \$60  = $signed(\port$4281$0 ) - $signed({ 1'h0, \$59  });
+  assign \$62  = $signed(\port$4283$0 ) - $signed({ 1'h0, \$61  });
+  assign \$64  = $signed(\port$4285$0 ) - $signed({ 1'h0, \$63  });
+  assign \$66  = $signed(\port$4287$0 ) - $signed({ 1'h0, \$65  });
+  assign \$68  = $signed(\port$4289$0 ) - $signed({ 1'h0, \$67  });
+  assign \$70  = $signed(\port$4291$0 ) - $signed({ 1'h0, \$69  });
+  assign \$72  = $signed(\port$4293$0 ) - $signed({ 1'h0, \$71  });
+  assign \$74  = $signed(\port$4295$0 ) - $signed({ 1'h0, \$73  });
+  assign \$76  = $signed(\port$4297$0 ) - $signed({ 1'h0, \$75  });
+  assign \$78  = $signed(\port$4299$0 ) - $signed({ 1'h0, \$77  });
+  assign \$80  = $signed(\port$4301$0 ) - $signed({ 1'h0, \$79  });
+  assign \$82  = $signed(\port$4303$0 ) - $signed({ 1'h0, \$81  });
+  assign \$84  = $signed(\port$4305$0 ) - $signed({ 1'h0, \$83  });
+  assign \$86  = $signed(\port$4307$0 ) - $signed({ 1'h0, \$85  });
+  assign \$88  = $signed(\port$4309$0 ) - $signed({ 1'h0, \$87  });
+  assign \$90  = $signed(\port$4311$0 ) - $signed({ 1'h0, \$89  });
+  assign \$92  = $signed(\port$4313$0 ) - $signed({ 1'h0, \$91  });
+  assign \$94  = $signed(\port$4315$0 ) - $signed({ 1'h0, \$93  });
+  assign \$96  = $signed(\port$4317$0 ) - $signed({ 1'h0, \$95  });
+  assign \$98  = $signed(\port$4319$0 ) - $signed({ 1'h0, \$97  });
+  assign \$100  = $signed(\port$4321$0 ) - $signed({ 1'h0, \$99  });
+  assign \$102  = $signed(\port$4323$0 ) - $signed({ 1'h0, \$101  });
+  assign \$104  = $signed(\port$4325$0 ) - $signed({ 1'h0, \$103  });
+  assign \$106  = $signed(\port$4327$0 ) - $signed({ 1'h0, \$105  });
+  assign \$108  = $signed(\port$4329$0 ) - $signed({ 1'h0, \$107  });
+  assign \$110  = $signed(\port$4331$0 ) - $signed({ 1'h0, \$109  });
+  assign \$112  = $signed(\port$4333$0 ) - $signed({ 1'h0, \$111  });
+  assign \$114  = $signed(\port$4335$0 ) - $signed({ 1'h0, \$113  });
+  assign \$116  = $signed(\port$4337$0 ) - $signed({ 1'h0, \$115  });
+  assign \$118  = $signed(\port$4339$0 ) - $signed({ 1'h0, \$117  });
+  assign \$120  = $signed(\port$4341$0 ) - $signed({ 1'h0, \$119  });
+  assign \$122  = $signed(\port$4343$0 ) - $signed({ 1'h0, \$121  });
+  assign \$124  = $signed(\port$4345$0 ) - $signed({ 1'h0, \$123  });
+  assign \$126  = $signed(\port$4347$0 ) - $signed({ 1'h0, \$125  });
+  assign \$128  = $signed(\port$4349$0 ) - $signed({ 1'h0, \$127  });
   assign \$129  = raw ? { 1'h0, codes[6:0] } : \$2 [7:0];
   assign \$130  = raw ? { 1'h0, codes[13:7] } : \$4 [7:0];
   assign \$131  = raw ? { 1'h0, codes[20:14] } : \$6 [7:0];
@@ -2712,7 +2710,7 @@ module \mram_macro.accumulator (\port$3904$0 , \port$3905$0 , \port$3906$0 , \po
   assign \$191  = raw ? { 1'h0, codes[440:434] } : \$126 [7:0];
   assign \$192  = raw ? { 1'h0, codes[447:441] } : \$128 [7:0];
   assign single0 = \$2 [7:0];
-  assign offsets = { \port$4350$0 , \port$4348$0 , \port$4346$0 , \port$4344$0 , \port$4342$0 , \port$4340$0 , \port$4338$0 , \port$4336$0 , \port$4334$0 , \port$4332$0 , \port$4330$0 , \port$4328$0 , \port$4326$0 , \port$4324$0 , \port$4322$0 , \port$4320$0 , \port$4318$0 , \port$4316$0 , \port$4314$0 , \port$4312$0 , \port$4310$0 , \port$4308$0 , \port$4306$0 , \port$4304$0 , \port$4302$0 , \port$4300$0 , \port$4298$0 , \port$4296$0 , \port$4294$0 , \port$4292$0 , \port$4290$0 , \port$4288$0 , \port$4286$0 , \port$4284$0 , \port$4282$0 , \port$4280$0 , \port$4278$0 , \port$4276$0 , \port$4274$0 , \port$4272$0 , \port$4270$0 , \port$4268$0 , \port$4266$0 , \port$4264$0 , \port$4262$0 , \port$4260$0 , \port$4258$0 , \port$4256$0 , \port$4254$0 , \port$4252$0 , \port$4250$0 , \port$4248$0 , \port$4246$0 , \port$4244$0 , \port$4242$0 , \port$4240$0 , \port$4238$0 , \port$4236$0 , \port$4234$0 , \port$4232$0 , \port$4230$0 , \port$4228$0 , \port$4226$0 , \port$4224$0  };
+  assign offsets = { \port$4349$0 , \port$4347$0 , \port$4345$0 , \port$4343$0 , \port$4341$0 , \port$4339$0 , \port$4337$0 , \port$4335$0 , \port$4333$0 , \port$4331$0 , \port$4329$0 , \port$4327$0 , \port$4325$0 , \port$4323$0 , \port$4321$0 , \port$4319$0 , \port$4317$0 , \port$4315$0 , \port$4313$0 , \port$4311$0 , \port$4309$0 , \port$4307$0 , \port$4305$0 , \port$4303$0 , \port$4301$0 , \port$4299$0 , \port$4297$0 , \port$4295$0 , \port$4293$0 , \port$4291$0 , \port$4289$0 , \port$4287$0 , \port$4285$0 , \port$4283$0 , \port$4281$0 , \port$4279$0 , \port$4277$0 , \port$4275$0 , \port$4273$0 , \port$4271$0 , \port$4269$0 , \port$4267$0 , \port$4265$0 , \port$4263$0 , \port$4261$0 , \port$4259$0 , \port$4257$0 , \port$4255$0 , \port$4253$0 , \port$4251$0 , \port$4249$0 , \port$4247$0 , \port$4245$0 , \port$4243$0 , \port$4241$0 , \port$4239$0 , \port$4237$0 , \port$4235$0 , \port$4233$0 , \port$4231$0 , \port$4229$0 , \port$4227$0 , \port$4225$0 , \port$4223$0  };
   assign single1 = \$4 [7:0];
   assign single2 = \$6 [7:0];
   assign single3 = \$8 [7:0];
@@ -2778,70 +2776,70 @@ module \mram_macro.accumulator (\port$3904$0 , \port$3905$0 , \port$3906$0 , \po
   assign single63 = \$128 [7:0];
   assign next_values = { \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129  };
   assign values = { \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129  };
-  assign \port$3903$0  = \$129 ;
-  assign \port$3904$0  = \$130 ;
-  assign \port$3905$0  = \$131 ;
-  assign \port$3906$0  = \$132 ;
-  assign \port$3907$0  = \$133 ;
-  assign \port$3908$0  = \$134 ;
-  assign \port$3909$0  = \$135 ;
-  assign \port$3910$0  = \$136 ;
-  assign \port$3911$0  = \$137 ;
-  assign \port$3912$0  = \$138 ;
-  assign \port$3913$0  = \$139 ;
-  assign \port$3914$0  = \$140 ;
-  assign \port$3915$0  = \$141 ;
-  assign \port$3916$0  = \$142 ;
-  assign \port$3917$0  = \$143 ;
-  assign \port$3918$0  = \$144 ;
-  assign \port$3919$0  = \$145 ;
-  assign \port$3920$0  = \$146 ;
-  assign \port$3921$0  = \$147 ;
-  assign \port$3922$0  = \$148 ;
-  assign \port$3923$0  = \$149 ;
-  assign \port$3924$0  = \$150 ;
-  assign \port$3925$0  = \$151 ;
-  assign \port$3926$0  = \$152 ;
-  assign \port$3927$0  = \$153 ;
-  assign \port$3928$0  = \$154 ;
-  assign \port$3929$0  = \$155 ;
-  assign \port$3930$0  = \$156 ;
-  assign \port$3931$0  = \$157 ;
-  assign \port$3932$0  = \$158 ;
-  assign \port$3933$0  = \$159 ;
-  assign \port$3934$0  = \$160 ;
-  assign \port$3935$0  = \$161 ;
-  assign \port$3936$0  = \$162 ;
-  assign \port$3937$0  = \$163 ;
-  assign \port$3938$0  = \$164 ;
-  assign \port$3939$0  = \$165 ;
-  assign \port$3940$0  = \$166 ;
-  assign \port$3941$0  = \$167 ;
-  assign \port$3942$0  = \$168 ;
-  assign \port$3943$0  = \$169 ;
-  assign \port$3944$0  = \$170 ;
-  assign \port$3945$0  = \$171 ;
-  assign \port$3946$0  = \$172 ;
-  assign \port$3947$0  = \$173 ;
-  assign \port$3948$0  = \$174 ;
-  assign \port$3949$0  = \$175 ;
-  assign \port$3950$0  = \$176 ;
-  assign \port$3951$0  = \$177 ;
-  assign \port$3952$0  = \$178 ;
-  assign \port$3953$0  = \$179 ;
-  assign \port$3954$0  = \$180 ;
-  assign \port$3955$0  = \$181 ;
-  assign \port$3956$0  = \$182 ;
-  assign \port$3957$0  = \$183 ;
-  assign \port$3958$0  = \$184 ;
-  assign \port$3959$0  = \$185 ;
-  assign \port$3960$0  = \$186 ;
-  assign \port$3961$0  = \$187 ;
-  assign \port$3962$0  = \$188 ;
-  assign \port$3963$0  = \$189 ;
-  assign \port$3964$0  = \$190 ;
-  assign \port$3965$0  = \$191 ;
-  assign \port$3966$0  = \$192 ;
+  assign \port$3902$0  = \$129 ;
+  assign \port$3903$0  = \$130 ;
+  assign \port$3904$0  = \$131 ;
+  assign \port$3905$0  = \$132 ;
+  assign \port$3906$0  = \$133 ;
+  assign \port$3907$0  = \$134 ;
+  assign \port$3908$0  = \$135 ;
+  assign \port$3909$0  = \$136 ;
+  assign \port$3910$0  = \$137 ;
+  assign \port$3911$0  = \$138 ;
+  assign \port$3912$0  = \$139 ;
+  assign \port$3913$0  = \$140 ;
+  assign \port$3914$0  = \$141 ;
+  assign \port$3915$0  = \$142 ;
+  assign \port$3916$0  = \$143 ;
+  assign \port$3917$0  = \$144 ;
+  assign \port$3918$0  = \$145 ;
+  assign \port$3919$0  = \$146 ;
+  assign \port$3920$0  = \$147 ;
+  assign \port$3921$0  = \$148 ;
+  assign \port$3922$0  = \$149 ;
+  assign \port$3923$0  = \$150 ;
+  assign \port$3924$0  = \$151 ;
+  assign \port$3925$0  = \$152 ;
+  assign \port$3926$0  = \$153 ;
+  assign \port$3927$0  = \$154 ;
+  assign \port$3928$0  = \$155 ;
+  assign \port$3929$0  = \$156 ;
+  assign \port$3930$0  = \$157 ;
+  assign \port$3931$0  = \$158 ;
+  assign \port$3932$0  = \$159 ;
+  assign \port$3933$0  = \$160 ;
+  assign \port$3934$0  = \$161 ;
+  assign \port$3935$0  = \$162 ;
+  assign \port$3936$0  = \$163 ;
+  assign \port$3937$0  = \$164 ;
+  assign \port$3938$0  = \$165 ;
+  assign \port$3939$0  = \$166 ;
+  assign \port$3940$0  = \$167 ;
+  assign \port$3941$0  = \$168 ;
+  assign \port$3942$0  = \$169 ;
+  assign \port$3943$0  = \$170 ;
+  assign \port$3944$0  = \$171 ;
+  assign \port$3945$0  = \$172 ;
+  assign \port$3946$0  = \$173 ;
+  assign \port$3947$0  = \$174 ;
+  assign \port$3948$0  = \$175 ;
+  assign \port$3949$0  = \$176 ;
+  assign \port$3950$0  = \$177 ;
+  assign \port$3951$0  = \$178 ;
+  assign \port$3952$0  = \$179 ;
+  assign \port$3953$0  = \$180 ;
+  assign \port$3954$0  = \$181 ;
+  assign \port$3955$0  = \$182 ;
+  assign \port$3956$0  = \$183 ;
+  assign \port$3957$0  = \$184 ;
+  assign \port$3958$0  = \$185 ;
+  assign \port$3959$0  = \$186 ;
+  assign \port$3960$0  = \$187 ;
+  assign \port$3961$0  = \$188 ;
+  assign \port$3962$0  = \$189 ;
+  assign \port$3963$0  = \$190 ;
+  assign \port$3964$0  = \$191 ;
+  assign \port$3965$0  = \$192 ;
   assign \$1  = { codes[6:0], 1'h0 };
   assign \$3  = { codes[13:7], 1'h0 };
   assign \$5  = { codes[20:14], 1'h0 };
@@ -2909,7 +2907,7 @@ module \mram_macro.accumulator (\port$3904$0 , \port$3905$0 , \port$3906$0 , \po
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser, g_in_rst, s_axis_tready, g_in_clk, flags_error, length_error, valid, vector, take, s_axis_tdata);
+module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser, g_in_rst, s_axis_tready, g_in_clk, flags_error, length_error, handoff__valid, vector, handoff__take, s_axis_tdata);
   reg \$auto$verilog_backend.cc:2355:dump_module$2 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$2  = 1'h0;
   wire \$1 ;
@@ -2938,6 +2936,10 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   wire g_in_clk;
   input g_in_rst;
   wire g_in_rst;
+  input handoff__take;
+  wire handoff__take;
+  output handoff__valid;
+  reg handoff__valid = 1'h0;
   output length_error;
   reg length_error;
   input [63:0] s_axis_tdata;
@@ -2950,13 +2952,9 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   wire [3:0] s_axis_tuser;
   input s_axis_tvalid;
   wire s_axis_tvalid;
-  input take;
-  wire take;
-  output valid;
-  reg valid = 1'h0;
   output [63:0] vector;
   reg [63:0] vector = 64'h0000000000000000;
-  assign s_axis_tready = ~ valid;
+  assign s_axis_tready = ~ handoff__valid;
   assign \$1  = s_axis_tvalid & s_axis_tready;
   assign \$2  = ! beat;
   assign \$3  = | s_axis_tuser;
@@ -2970,7 +2968,7 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   assign \$11  = ~ s_axis_tlast;
   assign \$12  = beat + 1'h1;
   always @(posedge g_in_clk)
-    valid <= \$13 ;
+    handoff__valid <= \$13 ;
   always @(posedge g_in_clk)
     discarding <= \$14 ;
   always @(posedge g_in_clk)
@@ -3009,8 +3007,8 @@ module \mram_macro.input_deserializer (s_axis_tvalid, s_axis_tlast, s_axis_tuser
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$13  = valid;
-    if (take) begin
+    \$13  = handoff__valid;
+    if (handoff__take) begin
       \$13  = 1'h0;
     end
     if (\$6 ) begin
@@ -3127,8 +3125,8 @@ module \mram_macro.input_driver (arr_bypass_l, g_drv_clk, x, held, load, g_drv_r
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.read_control (rst, start, hold_stalled, count_enable, precharge_enable, tdc_code_now, tdc_early, tdc_window_end, tdc_capture, tdc_all_fired, hold, g_rc_cnt_clk, g_rc_pre_clk, precharge_cycles, start_delay, idle, tdc_clear, done, arr_pre, arr_eval, arr_tdc_en
-, \port$5207$0 , clk);
+module \mram_macro.read_control (rst, hold_stalled, count_enable, precharge_enable, tdc__code_now, tdc__early, tdc__window_end, tdc__capture, tdc__all_fired, hold, g_rc_cnt_clk, g_rc_pre_clk, precharge_cycles, start_delay, cmd__idle, tdc__clear, cmd__done, arr_pre, arr_eval, arr_tdc_en, \port$5206$0 
+, cmd__start, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$4  = 1'h0;
   wire [16:0] \$1 ;
@@ -3201,11 +3199,15 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   reg carry;
   input clk;
   wire clk;
+  output cmd__done;
+  reg cmd__done;
+  output cmd__idle;
+  reg cmd__idle;
+  input cmd__start;
+  wire cmd__start;
   reg count_down;
   output count_enable;
   wire count_enable;
-  output done;
-  reg done;
   input g_rc_cnt_clk;
   wire g_rc_cnt_clk;
   wire g_rc_cnt_rst;
@@ -3218,12 +3220,10 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   wire [15:0] hold_beats;
   input hold_stalled;
   wire hold_stalled;
-  output idle;
-  reg idle;
   reg [4:0] lo = 5'h00;
   reg load;
-  input [3:0] \port$5207$0 ;
-  wire [3:0] \port$5207$0 ;
+  input [3:0] \port$5206$0 ;
+  wire [3:0] \port$5206$0 ;
   input [7:0] precharge_cycles;
   wire [7:0] precharge_cycles;
   output precharge_enable;
@@ -3234,37 +3234,35 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   input rst;
   wire rst;
   reg [1:0] settled = 2'h0;
-  input start;
-  wire start;
   input [15:0] start_delay;
   wire [15:0] start_delay;
   wire [17:0] start_rel;
-  input tdc_all_fired;
-  wire tdc_all_fired;
-  output tdc_capture;
-  wire tdc_capture;
-  output tdc_clear;
-  reg tdc_clear;
-  output [3:0] tdc_code_now;
-  wire [3:0] tdc_code_now;
-  output tdc_early;
-  wire tdc_early;
-  output tdc_window_end;
-  wire tdc_window_end;
+  input tdc__all_fired;
+  wire tdc__all_fired;
+  output tdc__capture;
+  wire tdc__capture;
+  output tdc__clear;
+  reg tdc__clear;
+  output [3:0] tdc__code_now;
+  wire [3:0] tdc__code_now;
+  output tdc__early;
+  wire tdc__early;
+  output tdc__window_end;
+  wire tdc__window_end;
   assign \$33  = $signed({ hi, lo }) >= $signed(3'h5);
   assign \$34  = $signed({ hi, lo }) >= $signed(3'h4);
   assign \$35  = settled != 2'h2;
   assign \$36  = settled + 1'h1;
   assign \$37  = capture & hold;
   assign \$38  = lo + 1'h1;
-  assign \$39  = tdc_all_fired | tdc_window_end;
+  assign \$39  = tdc__all_fired | tdc__window_end;
   assign \$40  = capture & hold;
   assign \$41  = hi + 1'h1;
   assign \$42  = precharge_cycles - 1'h1;
   assign \$43  = ! precharge_left;
   assign \$44  = ~ hold;
   assign \$45  = ~ hold_stalled;
-  assign \$46  = $signed({ 1'h0, \port$5207$0  }) + $signed({ hi, lo });
+  assign \$46  = $signed({ 1'h0, \port$5206$0  }) + $signed({ hi, lo });
   assign \$47  = $signed(\$46 ) <= $signed(1'h0);
   assign \$48  = \$45  & \$47 ;
   assign \$49  = \$44  | \$48 ;
@@ -3293,19 +3291,19 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   assign precharge_enable = load | count_down;
   assign \$2  = $signed({ hi, lo }) < $signed(1'h0);
   assign \$3  = \$2  ? 18'h00000 : { hi, lo };
-  assign tdc_early = $signed({ hi, lo }) < $signed(1'h0);
+  assign tdc__early = $signed({ hi, lo }) < $signed(1'h0);
   assign \$4  = { hi, lo } == 4'hf;
-  assign tdc_window_end = arr_eval & \$4 ;
+  assign tdc__window_end = arr_eval & \$4 ;
   assign \$5  = settled == 2'h2;
   assign \$6  = arr_eval & \$5 ;
   assign \$7  = $signed({ hi, lo }) >= $signed(1'h1);
   assign capture = \$6  & \$7 ;
   assign \$8  = ~ hold;
-  assign tdc_capture = capture & \$8 ;
+  assign tdc__capture = capture & \$8 ;
   assign \$9  = ! precharge_left;
   assign \$10  = ~ hold;
   assign \$11  = ~ hold_stalled;
-  assign \$12  = $signed({ 1'h0, \port$5207$0  }) + $signed({ hi, lo });
+  assign \$12  = $signed({ 1'h0, \port$5206$0  }) + $signed({ hi, lo });
   assign \$13  = $signed(\$12 ) <= $signed(1'h0);
   assign \$14  = \$11  & \$13 ;
   assign \$15  = \$10  | \$14 ;
@@ -3320,7 +3318,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   assign \$24  = ! precharge_left;
   assign \$25  = ~ hold;
   assign \$26  = ~ hold_stalled;
-  assign \$27  = $signed({ 1'h0, \port$5207$0  }) + $signed({ hi, lo });
+  assign \$27  = $signed({ 1'h0, \port$5206$0  }) + $signed({ hi, lo });
   assign \$28  = $signed(\$27 ) <= $signed(1'h0);
   assign \$29  = \$26  & \$28 ;
   assign \$30  = \$25  | \$29 ;
@@ -3328,17 +3326,17 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   assign \$32  = | precharge_left;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    idle = 1'h0;
+    cmd__idle = 1'h0;
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
-          idle = 1'h1;
+          cmd__idle = 1'h1;
       2'h1:
           /* empty */;
       2'h2:
           /* empty */;
       2'h3:
-          idle = 1'h1;
+          cmd__idle = 1'h1;
     endcase
   end
   always @* begin
@@ -3347,7 +3345,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
-          if (start) begin
+          if (cmd__start) begin
             load = 1'h1;
           end
       2'h1:
@@ -3357,24 +3355,24 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
             load = 1'h1;
           end
       2'h3:
-          if (start) begin
+          if (cmd__start) begin
             load = 1'h1;
           end
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    tdc_clear = 1'h0;
+    tdc__clear = 1'h0;
     casez (read_state)
       2'h0:
           /* empty */;
       2'h1:
           if (\$16 ) begin
-            tdc_clear = 1'h1;
+            tdc__clear = 1'h1;
           end
       2'h2:
           if (\$18 ) begin
-            tdc_clear = 1'h1;
+            tdc__clear = 1'h1;
           end
     endcase
   end
@@ -3409,7 +3407,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    done = 1'h0;
+    cmd__done = 1'h0;
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
@@ -3419,7 +3417,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
       2'h2:
           /* empty */;
       2'h3:
-          done = 1'h1;
+          cmd__done = 1'h1;
     endcase
   end
   always @* begin
@@ -3450,7 +3448,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
-          if (start) begin
+          if (cmd__start) begin
             \$54  = 1'h1;
           end
       2'h1:
@@ -3462,7 +3460,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
             \$54  = 1'h1;
           end
       2'h3:
-          if (start) begin
+          if (cmd__start) begin
             \$54  = 1'h1;
           end
     endcase
@@ -3476,7 +3474,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
     (* full_case = 32'd1 *)
     casez (read_state)
       2'h0:
-          if (start) begin
+          if (cmd__start) begin
             \$55  = 2'h1;
           end
       2'h1:
@@ -3495,7 +3493,7 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
       2'h3:
         begin
           \$55  = 2'h0;
-          if (start) begin
+          if (cmd__start) begin
             \$55  = 2'h1;
           end
         end
@@ -3618,10 +3616,10 @@ module \mram_macro.read_control (rst, start, hold_stalled, count_enable, prechar
     end
   end
   assign rel = { hi, lo };
-  assign hold_beats = { 12'h000, \port$5207$0  };
+  assign hold_beats = { 12'h000, \port$5206$0  };
   assign g_rc_cnt_rst = rst;
   assign g_rc_pre_rst = rst;
-  assign tdc_code_now = \$3 [3:0];
+  assign tdc__code_now = \$3 [3:0];
 endmodule
 
 (* generator = "Amaranth" *)
@@ -6451,10 +6449,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (g_ser_rst, flags, \port$3903$0 , \port$3904$0 , \port$3905$0 , \port$3906$0 , \port$3907$0 , \port$3908$0 , \port$3909$0 , \port$3910$0 , \port$3911$0 , \port$3912$0 , \port$3913$0 , \port$3914$0 , \port$3915$0 , \port$3916$0 , \port$3917$0 , \port$3918$0 , \port$3919$0 , \port$3920$0 , \port$3921$0 
-, \port$3922$0 , \port$3923$0 , \port$3924$0 , \port$3925$0 , \port$3926$0 , \port$3927$0 , \port$3928$0 , \port$3929$0 , \port$3930$0 , \port$3931$0 , \port$3932$0 , \port$3933$0 , \port$3934$0 , \port$3935$0 , \port$3936$0 , \port$3937$0 , \port$3938$0 , \port$3939$0 , \port$3940$0 , \port$3941$0 , \port$3942$0 
-, \port$3943$0 , \port$3944$0 , \port$3945$0 , \port$3946$0 , \port$3947$0 , \port$3948$0 , \port$3949$0 , \port$3950$0 , \port$3951$0 , \port$3952$0 , \port$3953$0 , \port$3954$0 , \port$3955$0 , \port$3956$0 , \port$3957$0 , \port$3958$0 , \port$3959$0 , \port$3960$0 , \port$3961$0 , \port$3962$0 , \port$3963$0 
-, \port$3964$0 , \port$3965$0 , \port$3966$0 , busy, m_axis_tlast, m_axis_tdata, g_ser_clk, beats_left, m_axis_tuser, load, m_axis_tready);
+module \mram_macro.result_serializer (g_ser_rst, flags, \port$3902$0 , \port$3903$0 , \port$3904$0 , \port$3905$0 , \port$3906$0 , \port$3907$0 , \port$3908$0 , \port$3909$0 , \port$3910$0 , \port$3911$0 , \port$3912$0 , \port$3913$0 , \port$3914$0 , \port$3915$0 , \port$3916$0 , \port$3917$0 , \port$3918$0 , \port$3919$0 , \port$3920$0 
+, \port$3921$0 , \port$3922$0 , \port$3923$0 , \port$3924$0 , \port$3925$0 , \port$3926$0 , \port$3927$0 , \port$3928$0 , \port$3929$0 , \port$3930$0 , \port$3931$0 , \port$3932$0 , \port$3933$0 , \port$3934$0 , \port$3935$0 , \port$3936$0 , \port$3937$0 , \port$3938$0 , \port$3939$0 , \port$3940$0 , \port$3941$0 
+, \port$3942$0 , \port$3943$0 , \port$3944$0 , \port$3945$0 , \port$3946$0 , \port$3947$0 , \port$3948$0 , \port$3949$0 , \port$3950$0 , \port$3951$0 , \port$3952$0 , \port$3953$0 , \port$3954$0 , \port$3955$0 , \port$3956$0 , \port$3957$0 , \port$3958$0 , \port$3959$0 , \port$3960$0 , \port$3961$0 , \port$3962$0 
+, \port$3963$0 , \port$3964$0 , \port$3965$0 , frame__busy, m_axis_tlast, m_axis_tdata, g_ser_clk, beats_left, m_axis_tuser, frame__load, m_axis_tready);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [63:0] \$1 ;
@@ -6484,18 +6482,18 @@ module \mram_macro.result_serializer (g_ser_rst, flags, \port$3903$0 , \port$390
   reg [7:0] beat = 8'h00;
   output [3:0] beats_left;
   reg [3:0] beats_left = 4'h0;
-  output busy;
-  wire busy;
   wire [511:0] data;
   input flags;
   wire flags;
   wire \flags.overflow ;
+  output frame__busy;
+  wire frame__busy;
+  input frame__load;
+  wire frame__load;
   input g_ser_clk;
   wire g_ser_clk;
   input g_ser_rst;
   wire g_ser_rst;
-  input load;
-  wire load;
   output [63:0] m_axis_tdata;
   wire [63:0] m_axis_tdata;
   output m_axis_tlast;
@@ -6505,6 +6503,8 @@ module \mram_macro.result_serializer (g_ser_rst, flags, \port$3903$0 , \port$390
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
+  input [7:0] \port$3902$0 ;
+  wire [7:0] \port$3902$0 ;
   input [7:0] \port$3903$0 ;
   wire [7:0] \port$3903$0 ;
   input [7:0] \port$3904$0 ;
@@ -6631,31 +6631,29 @@ module \mram_macro.result_serializer (g_ser_rst, flags, \port$3903$0 , \port$390
   wire [7:0] \port$3964$0 ;
   input [7:0] \port$3965$0 ;
   wire [7:0] \port$3965$0 ;
-  input [7:0] \port$3966$0 ;
-  wire [7:0] \port$3966$0 ;
   wire short;
   reg short_frame = 1'h0;
   wire [511:0] vector;
-  assign busy = | beats_left;
+  assign frame__busy = | beats_left;
   assign m_axis_tlast = beats_left == 1'h1;
-  assign \$1  = { \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0  } & { beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0] };
-  assign \$2  = { \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0  } & { beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1] };
+  assign \$1  = { \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0 , \port$3902$0  } & { beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0] };
+  assign \$2  = { \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0  } & { beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1] };
   assign \$3  = \$1  | \$2 ;
-  assign \$4  = { \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0  } & { beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2] };
+  assign \$4  = { \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0  } & { beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2] };
   assign \$5  = \$3  | \$4 ;
-  assign \$6  = { \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0  } & { beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3] };
+  assign \$6  = { \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0  } & { beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3] };
   assign \$7  = \$5  | \$6 ;
-  assign \$8  = { \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0  } & { beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4] };
+  assign \$8  = { \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0  } & { beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4] };
   assign \$9  = \$7  | \$8 ;
-  assign \$10  = { \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0  } & { beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5] };
+  assign \$10  = { \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0  } & { beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5] };
   assign \$11  = \$9  | \$10 ;
-  assign \$12  = { \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0  } & { beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6] };
+  assign \$12  = { \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0  } & { beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6] };
   assign \$13  = \$11  | \$12 ;
-  assign \$14  = { \port$3966$0 , \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0  } & { beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7] };
+  assign \$14  = { \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0  } & { beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7] };
   assign m_axis_tdata = \$13  | \$14 ;
-  assign \$15  = ~ busy;
-  assign \$16  = load & \$15 ;
-  assign \$17  = busy & m_axis_tready;
+  assign \$15  = ~ frame__busy;
+  assign \$16  = frame__load & \$15 ;
+  assign \$17  = frame__busy & m_axis_tready;
   assign \$20  = beats_left - 1'h1;
   always @(posedge g_ser_clk)
     beat <= \$21 ;
@@ -6709,9 +6707,9 @@ module \mram_macro.result_serializer (g_ser_rst, flags, \port$3903$0 , \port$390
       \$24  = 1'h0;
     end
   end
-  assign vector = { \port$3966$0 , \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0  };
-  assign data = { \port$3966$0 , \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0  };
-  assign m_axis_tvalid = busy;
+  assign vector = { \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0 , \port$3902$0  };
+  assign data = { \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0 , \port$3902$0  };
+  assign m_axis_tvalid = frame__busy;
   assign short = 1'h0;
   assign \flags.overflow  = flags;
   assign \$18  = 4'h8;
@@ -6719,7 +6717,7 @@ module \mram_macro.result_serializer (g_ser_rst, flags, \port$3903$0 , \port$390
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle, read_done, array_idle, vector_take, load_inputs, read_start, busy, capture, emit, pass_done, clk);
+module \mram_macro.sequencer (rst, result__busy, vector__valid, write_busy, read__idle, read__done, array_idle, vector__take, load_inputs, read__start, busy, capture, result__load, pass_done, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$7 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$7  = 1'h0;
   wire \$1 ;
@@ -6766,8 +6764,6 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
   reg capture;
   input clk;
   wire clk;
-  output emit;
-  reg emit;
   wire [3:0] flags;
   wire \flags.accumulate ;
   wire \flags.hold ;
@@ -6775,51 +6771,53 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
   wire \flags.shift ;
   output load_inputs;
   reg load_inputs;
-  input out_busy;
-  wire out_busy;
   output pass_done;
   reg pass_done;
-  input read_done;
-  wire read_done;
-  input read_idle;
-  wire read_idle;
-  output read_start;
-  reg read_start;
+  input read__done;
+  wire read__done;
+  input read__idle;
+  wire read__idle;
+  output read__start;
+  reg read__start;
+  input result__busy;
+  wire result__busy;
+  output result__load;
+  reg result__load;
   input rst;
   wire rst;
   reg [1:0] seq_state = 2'h0;
   wire trim_busy;
-  output vector_take;
-  reg vector_take;
-  input vector_valid;
-  wire vector_valid;
+  output vector__take;
+  reg vector__take;
+  input vector__valid;
+  wire vector__valid;
   input write_busy;
   wire write_busy;
   assign \$1  = ~ write_busy;
-  assign \$2  = vector_valid & \$1 ;
-  assign \$3  = \$2  & read_idle;
-  assign \$4  = ~ out_busy;
+  assign \$2  = vector__valid & \$1 ;
+  assign \$3  = \$2  & read__idle;
+  assign \$4  = ~ result__busy;
   assign \$8  = ~ write_busy;
-  assign \$9  = vector_valid & \$8 ;
-  assign \$10  = \$9  & read_idle;
-  assign \$11  = ~ out_busy;
+  assign \$9  = vector__valid & \$8 ;
+  assign \$10  = \$9  & read__idle;
+  assign \$11  = ~ result__busy;
   assign \$15  = ~ write_busy;
-  assign \$16  = vector_valid & \$15 ;
-  assign \$17  = \$16  & read_idle;
+  assign \$16  = vector__valid & \$15 ;
+  assign \$17  = \$16  & read__idle;
   assign \$18  = ! seq_state;
   assign \$19  = seq_state == 1'h1;
   assign \$20  = seq_state == 2'h2;
   assign \$21  = ~ write_busy;
-  assign \$22  = vector_valid & \$21 ;
-  assign \$23  = \$22  & read_idle;
-  assign \$24  = ~ out_busy;
+  assign \$22  = vector__valid & \$21 ;
+  assign \$23  = \$22  & read__idle;
+  assign \$24  = ~ result__busy;
   assign \$27  = ~ write_busy;
-  assign \$28  = vector_valid & \$27 ;
-  assign \$29  = \$28  & read_idle;
-  assign \$30  = ~ out_busy;
+  assign \$28  = vector__valid & \$27 ;
+  assign \$29  = \$28  & read__idle;
+  assign \$30  = ~ result__busy;
   assign \$33  = ~ write_busy;
-  assign \$34  = vector_valid & \$33 ;
-  assign \$35  = \$34  & read_idle;
+  assign \$34  = vector__valid & \$33 ;
+  assign \$35  = \$34  & read__idle;
   always @(posedge clk)
     seq_state <= \$36 ;
   always @* begin
@@ -6832,24 +6830,24 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    vector_take = 1'h0;
+    vector__take = 1'h0;
     casez (seq_state)
       2'h0:
           if (\$3 ) begin
-            vector_take = 1'h1;
+            vector__take = 1'h1;
           end
       2'h1:
-          if (read_done) begin
+          if (read__done) begin
             if (\$6 ) begin
               if (\$10 ) begin
-                vector_take = 1'h1;
+                vector__take = 1'h1;
               end
             end
           end
       2'h2:
           if (\$13 ) begin
             if (\$17 ) begin
-              vector_take = 1'h1;
+              vector__take = 1'h1;
             end
           end
     endcase
@@ -6863,7 +6861,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
             load_inputs = 1'h1;
           end
       2'h1:
-          if (read_done) begin
+          if (read__done) begin
             if (\$6 ) begin
               if (\$10 ) begin
                 load_inputs = 1'h1;
@@ -6880,24 +6878,24 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    read_start = 1'h0;
+    read__start = 1'h0;
     casez (seq_state)
       2'h0:
           if (\$3 ) begin
-            read_start = 1'h1;
+            read__start = 1'h1;
           end
       2'h1:
-          if (read_done) begin
+          if (read__done) begin
             if (\$6 ) begin
               if (\$10 ) begin
-                read_start = 1'h1;
+                read__start = 1'h1;
               end
             end
           end
       2'h2:
           if (\$13 ) begin
             if (\$17 ) begin
-              read_start = 1'h1;
+              read__start = 1'h1;
             end
           end
     endcase
@@ -6921,7 +6919,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
       2'h0:
           /* empty */;
       2'h1:
-          if (read_done) begin
+          if (read__done) begin
             if (\$6 ) begin
               capture = 1'h1;
             end
@@ -6934,19 +6932,19 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    emit = 1'h0;
+    result__load = 1'h0;
     casez (seq_state)
       2'h0:
           /* empty */;
       2'h1:
-          if (read_done) begin
+          if (read__done) begin
             if (\$6 ) begin
-              emit = \$7 ;
+              result__load = \$7 ;
             end
           end
       2'h2:
           if (\$13 ) begin
-            emit = \$14 ;
+            result__load = \$14 ;
           end
     endcase
   end
@@ -6957,7 +6955,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
       2'h0:
           /* empty */;
       2'h1:
-          if (read_done) begin
+          if (read__done) begin
             if (\$6 ) begin
               pass_done = 1'h1;
             end
@@ -6977,7 +6975,7 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
             \$36  = 2'h1;
           end
       2'h1:
-          if (read_done) begin
+          if (read__done) begin
             \$36  = 2'h2;
             if (\$26 ) begin
               \$36  = 2'h0;
@@ -7017,14 +7015,14 @@ module \mram_macro.sequencer (rst, out_busy, vector_valid, write_busy, read_idle
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end, capture, all_fired, g_sync_clk, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk
+module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__window_end, ctl__capture, ctl__all_fired, g_sync_clk, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk
 , g_tdc12_clk, g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk
 , g_tdc33_clk, g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk
-, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4208$0 , \port$4210$0 , \port$4212$0 , \port$4214$0 , \port$4216$0 , \port$4218$0 , \port$4220$0 , \port$4222$0 , clear, code_enable, codes
-, \port$4695$0 , \port$4697$0 , \port$4699$0 , \port$4701$0 , \port$4703$0 , \port$4705$0 , \port$4707$0 , \port$4709$0 , \port$4711$0 , \port$4713$0 , \port$4715$0 , \port$4717$0 , \port$4719$0 , \port$4721$0 , \port$4723$0 , \port$4725$0 , \port$4727$0 , \port$4729$0 , \port$4731$0 , \port$4733$0 , \port$4735$0 
-, \port$4737$0 , \port$4739$0 , \port$4741$0 , \port$4743$0 , \port$4745$0 , \port$4747$0 , \port$4749$0 , \port$4751$0 , \port$4753$0 , \port$4755$0 , \port$4757$0 , \port$4759$0 , \port$4761$0 , \port$4763$0 , \port$4765$0 , \port$4767$0 , \port$4769$0 , \port$4771$0 , \port$4773$0 , \port$4775$0 , \port$4777$0 
-, \port$4779$0 , \port$4781$0 , \port$4783$0 , \port$4785$0 , \port$4787$0 , \port$4789$0 , \port$4791$0 , \port$4793$0 , \port$4795$0 , \port$4797$0 , \port$4799$0 , \port$4801$0 , \port$4803$0 , \port$4805$0 , \port$4807$0 , \port$4809$0 , \port$4811$0 , \port$4813$0 , \port$4815$0 , \port$4817$0 , \port$4819$0 
-, \port$4821$0 , cmp);
+, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4207$0 , \port$4209$0 , \port$4211$0 , \port$4213$0 , \port$4215$0 , \port$4217$0 , \port$4219$0 , \port$4221$0 , ctl__clear, code_enable, codes
+, \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 
+, \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 
+, \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 
+, \port$4820$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$8 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$8  = 1'h0;
   wire \$1 ;
@@ -9533,12 +9531,6 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   wire \$998 ;
   wire \$999 ;
   reg \$signal  = 1'h0;
-  output all_fired;
-  wire all_fired;
-  input capture;
-  wire capture;
-  input clear;
-  wire clear;
   input clk;
   wire clk;
   input [63:0] cmp;
@@ -9609,15 +9601,23 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   reg [3:0] coarse_gray7 = 4'h0;
   reg [3:0] coarse_gray8 = 4'h0;
   reg [3:0] coarse_gray9 = 4'h0;
-  input code_early;
-  wire code_early;
   output [63:0] code_enable;
   wire [63:0] code_enable;
-  input [3:0] code_now;
-  wire [3:0] code_now;
   wire [3:0] code_now_gray;
   output [447:0] codes;
   wire [447:0] codes;
+  output ctl__all_fired;
+  wire ctl__all_fired;
+  input ctl__capture;
+  wire ctl__capture;
+  input ctl__clear;
+  wire ctl__clear;
+  input [3:0] ctl__code_now;
+  wire [3:0] ctl__code_now;
+  input ctl__early;
+  wire ctl__early;
+  input ctl__window_end;
+  wire ctl__window_end;
   reg early0 = 1'h0;
   reg early1 = 1'h0;
   reg early10 = 1'h0;
@@ -9948,233 +9948,231 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   reg [2:0] ones8 = 3'h0;
   reg [2:0] ones9 = 3'h0;
   wire [63:0] overflow;
-  input [2:0] \port$4208$0 ;
-  wire [2:0] \port$4208$0 ;
-  input [2:0] \port$4210$0 ;
-  wire [2:0] \port$4210$0 ;
-  input [2:0] \port$4212$0 ;
-  wire [2:0] \port$4212$0 ;
-  input [2:0] \port$4214$0 ;
-  wire [2:0] \port$4214$0 ;
-  input [2:0] \port$4216$0 ;
-  wire [2:0] \port$4216$0 ;
-  input [2:0] \port$4218$0 ;
-  wire [2:0] \port$4218$0 ;
-  input [2:0] \port$4220$0 ;
-  wire [2:0] \port$4220$0 ;
-  input [2:0] \port$4222$0 ;
-  wire [2:0] \port$4222$0 ;
+  input [2:0] \port$4207$0 ;
+  wire [2:0] \port$4207$0 ;
+  input [2:0] \port$4209$0 ;
+  wire [2:0] \port$4209$0 ;
+  input [2:0] \port$4211$0 ;
+  wire [2:0] \port$4211$0 ;
+  input [2:0] \port$4213$0 ;
+  wire [2:0] \port$4213$0 ;
+  input [2:0] \port$4215$0 ;
+  wire [2:0] \port$4215$0 ;
+  input [2:0] \port$4217$0 ;
+  wire [2:0] \port$4217$0 ;
+  input [2:0] \port$4219$0 ;
+  wire [2:0] \port$4219$0 ;
+  input [2:0] \port$4221$0 ;
+  wire [2:0] \port$4221$0 ;
   (* init = 1'h0 *)
-  output \port$4695$0 ;
-  wire \port$4695$0 ;
+  output \port$4694$0 ;
+  wire \port$4694$0 ;
   (* init = 1'h0 *)
-  output \port$4697$0 ;
-  wire \port$4697$0 ;
+  output \port$4696$0 ;
+  wire \port$4696$0 ;
   (* init = 1'h0 *)
-  output \port$4699$0 ;
-  wire \port$4699$0 ;
+  output \port$4698$0 ;
+  wire \port$4698$0 ;
   (* init = 1'h0 *)
-  output \port$4701$0 ;
-  wire \port$4701$0 ;
+  output \port$4700$0 ;
+  wire \port$4700$0 ;
   (* init = 1'h0 *)
-  output \port$4703$0 ;
-  wire \port$4703$0 ;
+  output \port$4702$0 ;
+  wire \port$4702$0 ;
   (* init = 1'h0 *)
-  output \port$4705$0 ;
-  wire \port$4705$0 ;
+  output \port$4704$0 ;
+  wire \port$4704$0 ;
   (* init = 1'h0 *)
-  output \port$4707$0 ;
-  wire \port$4707$0 ;
+  output \port$4706$0 ;
+  wire \port$4706$0 ;
   (* init = 1'h0 *)
-  output \port$4709$0 ;
-  wire \port$4709$0 ;
+  output \port$4708$0 ;
+  wire \port$4708$0 ;
   (* init = 1'h0 *)
-  output \port$4711$0 ;
-  wire \port$4711$0 ;
+  output \port$4710$0 ;
+  wire \port$4710$0 ;
   (* init = 1'h0 *)
-  output \port$4713$0 ;
-  wire \port$4713$0 ;
+  output \port$4712$0 ;
+  wire \port$4712$0 ;
   (* init = 1'h0 *)
-  output \port$4715$0 ;
-  wire \port$4715$0 ;
+  output \port$4714$0 ;
+  wire \port$4714$0 ;
   (* init = 1'h0 *)
-  output \port$4717$0 ;
-  wire \port$4717$0 ;
+  output \port$4716$0 ;
+  wire \port$4716$0 ;
   (* init = 1'h0 *)
-  output \port$4719$0 ;
-  wire \port$4719$0 ;
+  output \port$4718$0 ;
+  wire \port$4718$0 ;
   (* init = 1'h0 *)
-  output \port$4721$0 ;
-  wire \port$4721$0 ;
+  output \port$4720$0 ;
+  wire \port$4720$0 ;
   (* init = 1'h0 *)
-  output \port$4723$0 ;
-  wire \port$4723$0 ;
+  output \port$4722$0 ;
+  wire \port$4722$0 ;
   (* init = 1'h0 *)
-  output \port$4725$0 ;
-  wire \port$4725$0 ;
+  output \port$4724$0 ;
+  wire \port$4724$0 ;
   (* init = 1'h0 *)
-  output \port$4727$0 ;
-  wire \port$4727$0 ;
+  output \port$4726$0 ;
+  wire \port$4726$0 ;
   (* init = 1'h0 *)
-  output \port$4729$0 ;
-  wire \port$4729$0 ;
+  output \port$4728$0 ;
+  wire \port$4728$0 ;
   (* init = 1'h0 *)
-  output \port$4731$0 ;
-  wire \port$4731$0 ;
+  output \port$4730$0 ;
+  wire \port$4730$0 ;
   (* init = 1'h0 *)
-  output \port$4733$0 ;
-  wire \port$4733$0 ;
+  output \port$4732$0 ;
+  wire \port$4732$0 ;
   (* init = 1'h0 *)
-  output \port$4735$0 ;
-  wire \port$4735$0 ;
+  output \port$4734$0 ;
+  wire \port$4734$0 ;
   (* init = 1'h0 *)
-  output \port$4737$0 ;
-  wire \port$4737$0 ;
+  output \port$4736$0 ;
+  wire \port$4736$0 ;
   (* init = 1'h0 *)
-  output \port$4739$0 ;
-  wire \port$4739$0 ;
+  output \port$4738$0 ;
+  wire \port$4738$0 ;
   (* init = 1'h0 *)
-  output \port$4741$0 ;
-  wire \port$4741$0 ;
+  output \port$4740$0 ;
+  wire \port$4740$0 ;
   (* init = 1'h0 *)
-  output \port$4743$0 ;
-  wire \port$4743$0 ;
+  output \port$4742$0 ;
+  wire \port$4742$0 ;
   (* init = 1'h0 *)
-  output \port$4745$0 ;
-  wire \port$4745$0 ;
+  output \port$4744$0 ;
+  wire \port$4744$0 ;
   (* init = 1'h0 *)
-  output \port$4747$0 ;
-  wire \port$4747$0 ;
+  output \port$4746$0 ;
+  wire \port$4746$0 ;
   (* init = 1'h0 *)
-  output \port$4749$0 ;
-  wire \port$4749$0 ;
+  output \port$4748$0 ;
+  wire \port$4748$0 ;
   (* init = 1'h0 *)
-  output \port$4751$0 ;
-  wire \port$4751$0 ;
+  output \port$4750$0 ;
+  wire \port$4750$0 ;
   (* init = 1'h0 *)
-  output \port$4753$0 ;
-  wire \port$4753$0 ;
+  output \port$4752$0 ;
+  wire \port$4752$0 ;
   (* init = 1'h0 *)
-  output \port$4755$0 ;
-  wire \port$4755$0 ;
+  output \port$4754$0 ;
+  wire \port$4754$0 ;
   (* init = 1'h0 *)
-  output \port$4757$0 ;
-  wire \port$4757$0 ;
+  output \port$4756$0 ;
+  wire \port$4756$0 ;
   (* init = 1'h0 *)
-  output \port$4759$0 ;
-  wire \port$4759$0 ;
+  output \port$4758$0 ;
+  wire \port$4758$0 ;
   (* init = 1'h0 *)
-  output \port$4761$0 ;
-  wire \port$4761$0 ;
+  output \port$4760$0 ;
+  wire \port$4760$0 ;
   (* init = 1'h0 *)
-  output \port$4763$0 ;
-  wire \port$4763$0 ;
+  output \port$4762$0 ;
+  wire \port$4762$0 ;
   (* init = 1'h0 *)
-  output \port$4765$0 ;
-  wire \port$4765$0 ;
+  output \port$4764$0 ;
+  wire \port$4764$0 ;
   (* init = 1'h0 *)
-  output \port$4767$0 ;
-  wire \port$4767$0 ;
+  output \port$4766$0 ;
+  wire \port$4766$0 ;
   (* init = 1'h0 *)
-  output \port$4769$0 ;
-  wire \port$4769$0 ;
+  output \port$4768$0 ;
+  wire \port$4768$0 ;
   (* init = 1'h0 *)
-  output \port$4771$0 ;
-  wire \port$4771$0 ;
+  output \port$4770$0 ;
+  wire \port$4770$0 ;
   (* init = 1'h0 *)
-  output \port$4773$0 ;
-  wire \port$4773$0 ;
+  output \port$4772$0 ;
+  wire \port$4772$0 ;
   (* init = 1'h0 *)
-  output \port$4775$0 ;
-  wire \port$4775$0 ;
+  output \port$4774$0 ;
+  wire \port$4774$0 ;
   (* init = 1'h0 *)
-  output \port$4777$0 ;
-  wire \port$4777$0 ;
+  output \port$4776$0 ;
+  wire \port$4776$0 ;
   (* init = 1'h0 *)
-  output \port$4779$0 ;
-  wire \port$4779$0 ;
+  output \port$4778$0 ;
+  wire \port$4778$0 ;
   (* init = 1'h0 *)
-  output \port$4781$0 ;
-  wire \port$4781$0 ;
+  output \port$4780$0 ;
+  wire \port$4780$0 ;
   (* init = 1'h0 *)
-  output \port$4783$0 ;
-  wire \port$4783$0 ;
+  output \port$4782$0 ;
+  wire \port$4782$0 ;
   (* init = 1'h0 *)
-  output \port$4785$0 ;
-  wire \port$4785$0 ;
+  output \port$4784$0 ;
+  wire \port$4784$0 ;
   (* init = 1'h0 *)
-  output \port$4787$0 ;
-  wire \port$4787$0 ;
+  output \port$4786$0 ;
+  wire \port$4786$0 ;
   (* init = 1'h0 *)
-  output \port$4789$0 ;
-  wire \port$4789$0 ;
+  output \port$4788$0 ;
+  wire \port$4788$0 ;
   (* init = 1'h0 *)
-  output \port$4791$0 ;
-  wire \port$4791$0 ;
+  output \port$4790$0 ;
+  wire \port$4790$0 ;
   (* init = 1'h0 *)
-  output \port$4793$0 ;
-  wire \port$4793$0 ;
+  output \port$4792$0 ;
+  wire \port$4792$0 ;
   (* init = 1'h0 *)
-  output \port$4795$0 ;
-  wire \port$4795$0 ;
+  output \port$4794$0 ;
+  wire \port$4794$0 ;
   (* init = 1'h0 *)
-  output \port$4797$0 ;
-  wire \port$4797$0 ;
+  output \port$4796$0 ;
+  wire \port$4796$0 ;
   (* init = 1'h0 *)
-  output \port$4799$0 ;
-  wire \port$4799$0 ;
+  output \port$4798$0 ;
+  wire \port$4798$0 ;
   (* init = 1'h0 *)
-  output \port$4801$0 ;
-  wire \port$4801$0 ;
+  output \port$4800$0 ;
+  wire \port$4800$0 ;
   (* init = 1'h0 *)
-  output \port$4803$0 ;
-  wire \port$4803$0 ;
+  output \port$4802$0 ;
+  wire \port$4802$0 ;
   (* init = 1'h0 *)
-  output \port$4805$0 ;
-  wire \port$4805$0 ;
+  output \port$4804$0 ;
+  wire \port$4804$0 ;
   (* init = 1'h0 *)
-  output \port$4807$0 ;
-  wire \port$4807$0 ;
+  output \port$4806$0 ;
+  wire \port$4806$0 ;
   (* init = 1'h0 *)
-  output \port$4809$0 ;
-  wire \port$4809$0 ;
+  output \port$4808$0 ;
+  wire \port$4808$0 ;
   (* init = 1'h0 *)
-  output \port$4811$0 ;
-  wire \port$4811$0 ;
+  output \port$4810$0 ;
+  wire \port$4810$0 ;
   (* init = 1'h0 *)
-  output \port$4813$0 ;
-  wire \port$4813$0 ;
+  output \port$4812$0 ;
+  wire \port$4812$0 ;
   (* init = 1'h0 *)
-  output \port$4815$0 ;
-  wire \port$4815$0 ;
+  output \port$4814$0 ;
+  wire \port$4814$0 ;
   (* init = 1'h0 *)
-  output \port$4817$0 ;
-  wire \port$4817$0 ;
+  output \port$4816$0 ;
+  wire \port$4816$0 ;
   (* init = 1'h0 *)
-  output \port$4819$0 ;
-  wire \port$4819$0 ;
+  output \port$4818$0 ;
+  wire \port$4818$0 ;
   (* init = 1'h0 *)
-  output \port$4821$0 ;
-  wire \port$4821$0 ;
+  output \port$4820$0 ;
+  wire \port$4820$0 ;
   wire rst;
   reg started = 1'h0;
-  input window_end;
-  wire window_end;
-  assign \$1  = \$signal  ^ clear;
-  assign \$2  = started | clear;
+  assign \$1  = \$signal  ^ ctl__clear;
+  assign \$2  = started | ctl__clear;
   assign \$3  = { \$2185 , \$2183 , \$2181 , \$2179 , \$2177 , \$2175 , \$2173 , \$2171 , \$2169 , \$2167 , \$2165 , \$2163 , \$2161 , \$2159 , \$2157 , \$2155 , \$2153 , \$2151 , \$2149 , \$2147 , \$2145 , \$2143 , \$2141 , \$2139 , \$2137 , \$2135 , \$2133 , \$2131 , \$2129 , \$2127 , \$2125 , \$2123 , \$2121 , \$2119 , \$2117 , \$2115 , \$2113 , \$2111 , \$2109 , \$2107 , \$2105 , \$2103 , \$2101 , \$2099 , \$2097 , \$2095 , \$2093 , \$2091 , \$2089 , \$2087 , \$2085 , \$2083 , \$2081 , \$2079 , \$2077 , \$2075 , \$2073 , \$2071 , \$2069 , \$2067 , \$2065 , \$2063 , \$2061 , \$2059  } ^ { \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal  };
   assign \$4  = ~ \$3 ;
   assign fired = \$4  & { started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started };
-  assign all_fired = & fired;
-  assign code_now_gray = code_now ^ \$5 ;
+  assign ctl__all_fired = & fired;
+  assign code_now_gray = ctl__code_now ^ \$5 ;
   assign \$6  = ~ fired[0];
-  assign \$7  = \$6  & capture;
+  assign \$7  = \$6  & ctl__capture;
   assign \$8  = \$7  & cmp_sync1[0];
   assign \$9  = ~ fired[0];
-  assign \$10  = capture & cmp_sync1[0];
+  assign \$10  = ctl__capture & cmp_sync1[0];
   assign \$11  = ~ \$10 ;
   assign \$12  = \$9  & \$11 ;
-  assign \$13  = \$12  & window_end;
+  assign \$13  = \$12  & ctl__window_end;
   assign \$14  = \$8  | \$13 ;
   assign \$16  = coarse_gray0[3] ^ coarse_gray0[2];
   assign \$17  = \$16  ^ coarse_gray0[1];
@@ -10185,13 +10183,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$22  = early0 ? 7'h00 : { coarse_gray0[3], \$21 , \$20 , \$18 , \$15  };
   assign \$23  = \$2190  ? 7'h7f : \$22 ;
   assign \$24  = ~ fired[1];
-  assign \$25  = \$24  & capture;
+  assign \$25  = \$24  & ctl__capture;
   assign \$26  = \$25  & cmp_sync1[1];
   assign \$27  = ~ fired[1];
-  assign \$28  = capture & cmp_sync1[1];
+  assign \$28  = ctl__capture & cmp_sync1[1];
   assign \$29  = ~ \$28 ;
   assign \$30  = \$27  & \$29 ;
-  assign \$31  = \$30  & window_end;
+  assign \$31  = \$30  & ctl__window_end;
   assign \$32  = \$26  | \$31 ;
   assign \$34  = coarse_gray1[3] ^ coarse_gray1[2];
   assign \$35  = \$34  ^ coarse_gray1[1];
@@ -10202,13 +10200,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$40  = early1 ? 7'h00 : { coarse_gray1[3], \$39 , \$38 , \$36 , \$33  };
   assign \$41  = \$2192  ? 7'h7f : \$40 ;
   assign \$42  = ~ fired[2];
-  assign \$43  = \$42  & capture;
+  assign \$43  = \$42  & ctl__capture;
   assign \$44  = \$43  & cmp_sync1[2];
   assign \$45  = ~ fired[2];
-  assign \$46  = capture & cmp_sync1[2];
+  assign \$46  = ctl__capture & cmp_sync1[2];
   assign \$47  = ~ \$46 ;
   assign \$48  = \$45  & \$47 ;
-  assign \$49  = \$48  & window_end;
+  assign \$49  = \$48  & ctl__window_end;
   assign \$50  = \$44  | \$49 ;
   assign \$52  = coarse_gray2[3] ^ coarse_gray2[2];
   assign \$53  = \$52  ^ coarse_gray2[1];
@@ -10219,13 +10217,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$58  = early2 ? 7'h00 : { coarse_gray2[3], \$57 , \$56 , \$54 , \$51  };
   assign \$59  = \$2194  ? 7'h7f : \$58 ;
   assign \$60  = ~ fired[3];
-  assign \$61  = \$60  & capture;
+  assign \$61  = \$60  & ctl__capture;
   assign \$62  = \$61  & cmp_sync1[3];
   assign \$63  = ~ fired[3];
-  assign \$64  = capture & cmp_sync1[3];
+  assign \$64  = ctl__capture & cmp_sync1[3];
   assign \$65  = ~ \$64 ;
   assign \$66  = \$63  & \$65 ;
-  assign \$67  = \$66  & window_end;
+  assign \$67  = \$66  & ctl__window_end;
   assign \$68  = \$62  | \$67 ;
   assign \$70  = coarse_gray3[3] ^ coarse_gray3[2];
   assign \$71  = \$70  ^ coarse_gray3[1];
@@ -10236,13 +10234,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$76  = early3 ? 7'h00 : { coarse_gray3[3], \$75 , \$74 , \$72 , \$69  };
   assign \$77  = \$2196  ? 7'h7f : \$76 ;
   assign \$78  = ~ fired[4];
-  assign \$79  = \$78  & capture;
+  assign \$79  = \$78  & ctl__capture;
   assign \$80  = \$79  & cmp_sync1[4];
   assign \$81  = ~ fired[4];
-  assign \$82  = capture & cmp_sync1[4];
+  assign \$82  = ctl__capture & cmp_sync1[4];
   assign \$83  = ~ \$82 ;
   assign \$84  = \$81  & \$83 ;
-  assign \$85  = \$84  & window_end;
+  assign \$85  = \$84  & ctl__window_end;
   assign \$86  = \$80  | \$85 ;
   assign \$88  = coarse_gray4[3] ^ coarse_gray4[2];
   assign \$89  = \$88  ^ coarse_gray4[1];
@@ -10253,13 +10251,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$94  = early4 ? 7'h00 : { coarse_gray4[3], \$93 , \$92 , \$90 , \$87  };
   assign \$95  = \$2198  ? 7'h7f : \$94 ;
   assign \$96  = ~ fired[5];
-  assign \$97  = \$96  & capture;
+  assign \$97  = \$96  & ctl__capture;
   assign \$98  = \$97  & cmp_sync1[5];
   assign \$99  = ~ fired[5];
-  assign \$100  = capture & cmp_sync1[5];
+  assign \$100  = ctl__capture & cmp_sync1[5];
   assign \$101  = ~ \$100 ;
   assign \$102  = \$99  & \$101 ;
-  assign \$103  = \$102  & window_end;
+  assign \$103  = \$102  & ctl__window_end;
   assign \$104  = \$98  | \$103 ;
   assign \$106  = coarse_gray5[3] ^ coarse_gray5[2];
   assign \$107  = \$106  ^ coarse_gray5[1];
@@ -10270,13 +10268,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$112  = early5 ? 7'h00 : { coarse_gray5[3], \$111 , \$110 , \$108 , \$105  };
   assign \$113  = \$2200  ? 7'h7f : \$112 ;
   assign \$114  = ~ fired[6];
-  assign \$115  = \$114  & capture;
+  assign \$115  = \$114  & ctl__capture;
   assign \$116  = \$115  & cmp_sync1[6];
   assign \$117  = ~ fired[6];
-  assign \$118  = capture & cmp_sync1[6];
+  assign \$118  = ctl__capture & cmp_sync1[6];
   assign \$119  = ~ \$118 ;
   assign \$120  = \$117  & \$119 ;
-  assign \$121  = \$120  & window_end;
+  assign \$121  = \$120  & ctl__window_end;
   assign \$122  = \$116  | \$121 ;
   assign \$124  = coarse_gray6[3] ^ coarse_gray6[2];
   assign \$125  = \$124  ^ coarse_gray6[1];
@@ -10287,13 +10285,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$130  = early6 ? 7'h00 : { coarse_gray6[3], \$129 , \$128 , \$126 , \$123  };
   assign \$131  = \$2202  ? 7'h7f : \$130 ;
   assign \$132  = ~ fired[7];
-  assign \$133  = \$132  & capture;
+  assign \$133  = \$132  & ctl__capture;
   assign \$134  = \$133  & cmp_sync1[7];
   assign \$135  = ~ fired[7];
-  assign \$136  = capture & cmp_sync1[7];
+  assign \$136  = ctl__capture & cmp_sync1[7];
   assign \$137  = ~ \$136 ;
   assign \$138  = \$135  & \$137 ;
-  assign \$139  = \$138  & window_end;
+  assign \$139  = \$138  & ctl__window_end;
   assign \$140  = \$134  | \$139 ;
   assign \$142  = coarse_gray7[3] ^ coarse_gray7[2];
   assign \$143  = \$142  ^ coarse_gray7[1];
@@ -10304,13 +10302,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$148  = early7 ? 7'h00 : { coarse_gray7[3], \$147 , \$146 , \$144 , \$141  };
   assign \$149  = \$2204  ? 7'h7f : \$148 ;
   assign \$150  = ~ fired[8];
-  assign \$151  = \$150  & capture;
+  assign \$151  = \$150  & ctl__capture;
   assign \$152  = \$151  & cmp_sync1[8];
   assign \$153  = ~ fired[8];
-  assign \$154  = capture & cmp_sync1[8];
+  assign \$154  = ctl__capture & cmp_sync1[8];
   assign \$155  = ~ \$154 ;
   assign \$156  = \$153  & \$155 ;
-  assign \$157  = \$156  & window_end;
+  assign \$157  = \$156  & ctl__window_end;
   assign \$158  = \$152  | \$157 ;
   assign \$160  = coarse_gray8[3] ^ coarse_gray8[2];
   assign \$161  = \$160  ^ coarse_gray8[1];
@@ -10321,13 +10319,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$166  = early8 ? 7'h00 : { coarse_gray8[3], \$165 , \$164 , \$162 , \$159  };
   assign \$167  = \$2206  ? 7'h7f : \$166 ;
   assign \$168  = ~ fired[9];
-  assign \$169  = \$168  & capture;
+  assign \$169  = \$168  & ctl__capture;
   assign \$170  = \$169  & cmp_sync1[9];
   assign \$171  = ~ fired[9];
-  assign \$172  = capture & cmp_sync1[9];
+  assign \$172  = ctl__capture & cmp_sync1[9];
   assign \$173  = ~ \$172 ;
   assign \$174  = \$171  & \$173 ;
-  assign \$175  = \$174  & window_end;
+  assign \$175  = \$174  & ctl__window_end;
   assign \$176  = \$170  | \$175 ;
   assign \$178  = coarse_gray9[3] ^ coarse_gray9[2];
   assign \$179  = \$178  ^ coarse_gray9[1];
@@ -10338,13 +10336,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$184  = early9 ? 7'h00 : { coarse_gray9[3], \$183 , \$182 , \$180 , \$177  };
   assign \$185  = \$2208  ? 7'h7f : \$184 ;
   assign \$186  = ~ fired[10];
-  assign \$187  = \$186  & capture;
+  assign \$187  = \$186  & ctl__capture;
   assign \$188  = \$187  & cmp_sync1[10];
   assign \$189  = ~ fired[10];
-  assign \$190  = capture & cmp_sync1[10];
+  assign \$190  = ctl__capture & cmp_sync1[10];
   assign \$191  = ~ \$190 ;
   assign \$192  = \$189  & \$191 ;
-  assign \$193  = \$192  & window_end;
+  assign \$193  = \$192  & ctl__window_end;
   assign \$194  = \$188  | \$193 ;
   assign \$196  = coarse_gray10[3] ^ coarse_gray10[2];
   assign \$197  = \$196  ^ coarse_gray10[1];
@@ -10355,13 +10353,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$202  = early10 ? 7'h00 : { coarse_gray10[3], \$201 , \$200 , \$198 , \$195  };
   assign \$203  = \$2210  ? 7'h7f : \$202 ;
   assign \$204  = ~ fired[11];
-  assign \$205  = \$204  & capture;
+  assign \$205  = \$204  & ctl__capture;
   assign \$206  = \$205  & cmp_sync1[11];
   assign \$207  = ~ fired[11];
-  assign \$208  = capture & cmp_sync1[11];
+  assign \$208  = ctl__capture & cmp_sync1[11];
   assign \$209  = ~ \$208 ;
   assign \$210  = \$207  & \$209 ;
-  assign \$211  = \$210  & window_end;
+  assign \$211  = \$210  & ctl__window_end;
   assign \$212  = \$206  | \$211 ;
   assign \$214  = coarse_gray11[3] ^ coarse_gray11[2];
   assign \$215  = \$214  ^ coarse_gray11[1];
@@ -10372,13 +10370,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$220  = early11 ? 7'h00 : { coarse_gray11[3], \$219 , \$218 , \$216 , \$213  };
   assign \$221  = \$2212  ? 7'h7f : \$220 ;
   assign \$222  = ~ fired[12];
-  assign \$223  = \$222  & capture;
+  assign \$223  = \$222  & ctl__capture;
   assign \$224  = \$223  & cmp_sync1[12];
   assign \$225  = ~ fired[12];
-  assign \$226  = capture & cmp_sync1[12];
+  assign \$226  = ctl__capture & cmp_sync1[12];
   assign \$227  = ~ \$226 ;
   assign \$228  = \$225  & \$227 ;
-  assign \$229  = \$228  & window_end;
+  assign \$229  = \$228  & ctl__window_end;
   assign \$230  = \$224  | \$229 ;
   assign \$232  = coarse_gray12[3] ^ coarse_gray12[2];
   assign \$233  = \$232  ^ coarse_gray12[1];
@@ -10389,13 +10387,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$238  = early12 ? 7'h00 : { coarse_gray12[3], \$237 , \$236 , \$234 , \$231  };
   assign \$239  = \$2214  ? 7'h7f : \$238 ;
   assign \$240  = ~ fired[13];
-  assign \$241  = \$240  & capture;
+  assign \$241  = \$240  & ctl__capture;
   assign \$242  = \$241  & cmp_sync1[13];
   assign \$243  = ~ fired[13];
-  assign \$244  = capture & cmp_sync1[13];
+  assign \$244  = ctl__capture & cmp_sync1[13];
   assign \$245  = ~ \$244 ;
   assign \$246  = \$243  & \$245 ;
-  assign \$247  = \$246  & window_end;
+  assign \$247  = \$246  & ctl__window_end;
   assign \$248  = \$242  | \$247 ;
   assign \$250  = coarse_gray13[3] ^ coarse_gray13[2];
   assign \$251  = \$250  ^ coarse_gray13[1];
@@ -10406,13 +10404,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$256  = early13 ? 7'h00 : { coarse_gray13[3], \$255 , \$254 , \$252 , \$249  };
   assign \$257  = \$2216  ? 7'h7f : \$256 ;
   assign \$258  = ~ fired[14];
-  assign \$259  = \$258  & capture;
+  assign \$259  = \$258  & ctl__capture;
   assign \$260  = \$259  & cmp_sync1[14];
   assign \$261  = ~ fired[14];
-  assign \$262  = capture & cmp_sync1[14];
+  assign \$262  = ctl__capture & cmp_sync1[14];
   assign \$263  = ~ \$262 ;
   assign \$264  = \$261  & \$263 ;
-  assign \$265  = \$264  & window_end;
+  assign \$265  = \$264  & ctl__window_end;
   assign \$266  = \$260  | \$265 ;
   assign \$268  = coarse_gray14[3] ^ coarse_gray14[2];
   assign \$269  = \$268  ^ coarse_gray14[1];
@@ -10423,13 +10421,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$274  = early14 ? 7'h00 : { coarse_gray14[3], \$273 , \$272 , \$270 , \$267  };
   assign \$275  = \$2218  ? 7'h7f : \$274 ;
   assign \$276  = ~ fired[15];
-  assign \$277  = \$276  & capture;
+  assign \$277  = \$276  & ctl__capture;
   assign \$278  = \$277  & cmp_sync1[15];
   assign \$279  = ~ fired[15];
-  assign \$280  = capture & cmp_sync1[15];
+  assign \$280  = ctl__capture & cmp_sync1[15];
   assign \$281  = ~ \$280 ;
   assign \$282  = \$279  & \$281 ;
-  assign \$283  = \$282  & window_end;
+  assign \$283  = \$282  & ctl__window_end;
   assign \$284  = \$278  | \$283 ;
   assign \$286  = coarse_gray15[3] ^ coarse_gray15[2];
   assign \$287  = \$286  ^ coarse_gray15[1];
@@ -10440,13 +10438,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$292  = early15 ? 7'h00 : { coarse_gray15[3], \$291 , \$290 , \$288 , \$285  };
   assign \$293  = \$2220  ? 7'h7f : \$292 ;
   assign \$294  = ~ fired[16];
-  assign \$295  = \$294  & capture;
+  assign \$295  = \$294  & ctl__capture;
   assign \$296  = \$295  & cmp_sync1[16];
   assign \$297  = ~ fired[16];
-  assign \$298  = capture & cmp_sync1[16];
+  assign \$298  = ctl__capture & cmp_sync1[16];
   assign \$299  = ~ \$298 ;
   assign \$300  = \$297  & \$299 ;
-  assign \$301  = \$300  & window_end;
+  assign \$301  = \$300  & ctl__window_end;
   assign \$302  = \$296  | \$301 ;
   assign \$304  = coarse_gray16[3] ^ coarse_gray16[2];
   assign \$305  = \$304  ^ coarse_gray16[1];
@@ -10457,13 +10455,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$310  = early16 ? 7'h00 : { coarse_gray16[3], \$309 , \$308 , \$306 , \$303  };
   assign \$311  = \$2222  ? 7'h7f : \$310 ;
   assign \$312  = ~ fired[17];
-  assign \$313  = \$312  & capture;
+  assign \$313  = \$312  & ctl__capture;
   assign \$314  = \$313  & cmp_sync1[17];
   assign \$315  = ~ fired[17];
-  assign \$316  = capture & cmp_sync1[17];
+  assign \$316  = ctl__capture & cmp_sync1[17];
   assign \$317  = ~ \$316 ;
   assign \$318  = \$315  & \$317 ;
-  assign \$319  = \$318  & window_end;
+  assign \$319  = \$318  & ctl__window_end;
   assign \$320  = \$314  | \$319 ;
   assign \$322  = coarse_gray17[3] ^ coarse_gray17[2];
   assign \$323  = \$322  ^ coarse_gray17[1];
@@ -10474,13 +10472,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$328  = early17 ? 7'h00 : { coarse_gray17[3], \$327 , \$326 , \$324 , \$321  };
   assign \$329  = \$2224  ? 7'h7f : \$328 ;
   assign \$330  = ~ fired[18];
-  assign \$331  = \$330  & capture;
+  assign \$331  = \$330  & ctl__capture;
   assign \$332  = \$331  & cmp_sync1[18];
   assign \$333  = ~ fired[18];
-  assign \$334  = capture & cmp_sync1[18];
+  assign \$334  = ctl__capture & cmp_sync1[18];
   assign \$335  = ~ \$334 ;
   assign \$336  = \$333  & \$335 ;
-  assign \$337  = \$336  & window_end;
+  assign \$337  = \$336  & ctl__window_end;
   assign \$338  = \$332  | \$337 ;
   assign \$340  = coarse_gray18[3] ^ coarse_gray18[2];
   assign \$341  = \$340  ^ coarse_gray18[1];
@@ -10491,13 +10489,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$346  = early18 ? 7'h00 : { coarse_gray18[3], \$345 , \$344 , \$342 , \$339  };
   assign \$347  = \$2226  ? 7'h7f : \$346 ;
   assign \$348  = ~ fired[19];
-  assign \$349  = \$348  & capture;
+  assign \$349  = \$348  & ctl__capture;
   assign \$350  = \$349  & cmp_sync1[19];
   assign \$351  = ~ fired[19];
-  assign \$352  = capture & cmp_sync1[19];
+  assign \$352  = ctl__capture & cmp_sync1[19];
   assign \$353  = ~ \$352 ;
   assign \$354  = \$351  & \$353 ;
-  assign \$355  = \$354  & window_end;
+  assign \$355  = \$354  & ctl__window_end;
   assign \$356  = \$350  | \$355 ;
   assign \$358  = coarse_gray19[3] ^ coarse_gray19[2];
   assign \$359  = \$358  ^ coarse_gray19[1];
@@ -10508,13 +10506,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$364  = early19 ? 7'h00 : { coarse_gray19[3], \$363 , \$362 , \$360 , \$357  };
   assign \$365  = \$2228  ? 7'h7f : \$364 ;
   assign \$366  = ~ fired[20];
-  assign \$367  = \$366  & capture;
+  assign \$367  = \$366  & ctl__capture;
   assign \$368  = \$367  & cmp_sync1[20];
   assign \$369  = ~ fired[20];
-  assign \$370  = capture & cmp_sync1[20];
+  assign \$370  = ctl__capture & cmp_sync1[20];
   assign \$371  = ~ \$370 ;
   assign \$372  = \$369  & \$371 ;
-  assign \$373  = \$372  & window_end;
+  assign \$373  = \$372  & ctl__window_end;
   assign \$374  = \$368  | \$373 ;
   assign \$376  = coarse_gray20[3] ^ coarse_gray20[2];
   assign \$377  = \$376  ^ coarse_gray20[1];
@@ -10525,13 +10523,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$382  = early20 ? 7'h00 : { coarse_gray20[3], \$381 , \$380 , \$378 , \$375  };
   assign \$383  = \$2230  ? 7'h7f : \$382 ;
   assign \$384  = ~ fired[21];
-  assign \$385  = \$384  & capture;
+  assign \$385  = \$384  & ctl__capture;
   assign \$386  = \$385  & cmp_sync1[21];
   assign \$387  = ~ fired[21];
-  assign \$388  = capture & cmp_sync1[21];
+  assign \$388  = ctl__capture & cmp_sync1[21];
   assign \$389  = ~ \$388 ;
   assign \$390  = \$387  & \$389 ;
-  assign \$391  = \$390  & window_end;
+  assign \$391  = \$390  & ctl__window_end;
   assign \$392  = \$386  | \$391 ;
   assign \$394  = coarse_gray21[3] ^ coarse_gray21[2];
   assign \$395  = \$394  ^ coarse_gray21[1];
@@ -10542,13 +10540,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$400  = early21 ? 7'h00 : { coarse_gray21[3], \$399 , \$398 , \$396 , \$393  };
   assign \$401  = \$2232  ? 7'h7f : \$400 ;
   assign \$402  = ~ fired[22];
-  assign \$403  = \$402  & capture;
+  assign \$403  = \$402  & ctl__capture;
   assign \$404  = \$403  & cmp_sync1[22];
   assign \$405  = ~ fired[22];
-  assign \$406  = capture & cmp_sync1[22];
+  assign \$406  = ctl__capture & cmp_sync1[22];
   assign \$407  = ~ \$406 ;
   assign \$408  = \$405  & \$407 ;
-  assign \$409  = \$408  & window_end;
+  assign \$409  = \$408  & ctl__window_end;
   assign \$410  = \$404  | \$409 ;
   assign \$412  = coarse_gray22[3] ^ coarse_gray22[2];
   assign \$413  = \$412  ^ coarse_gray22[1];
@@ -10559,13 +10557,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$418  = early22 ? 7'h00 : { coarse_gray22[3], \$417 , \$416 , \$414 , \$411  };
   assign \$419  = \$2234  ? 7'h7f : \$418 ;
   assign \$420  = ~ fired[23];
-  assign \$421  = \$420  & capture;
+  assign \$421  = \$420  & ctl__capture;
   assign \$422  = \$421  & cmp_sync1[23];
   assign \$423  = ~ fired[23];
-  assign \$424  = capture & cmp_sync1[23];
+  assign \$424  = ctl__capture & cmp_sync1[23];
   assign \$425  = ~ \$424 ;
   assign \$426  = \$423  & \$425 ;
-  assign \$427  = \$426  & window_end;
+  assign \$427  = \$426  & ctl__window_end;
   assign \$428  = \$422  | \$427 ;
   assign \$430  = coarse_gray23[3] ^ coarse_gray23[2];
   assign \$431  = \$430  ^ coarse_gray23[1];
@@ -10576,13 +10574,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$436  = early23 ? 7'h00 : { coarse_gray23[3], \$435 , \$434 , \$432 , \$429  };
   assign \$437  = \$2236  ? 7'h7f : \$436 ;
   assign \$438  = ~ fired[24];
-  assign \$439  = \$438  & capture;
+  assign \$439  = \$438  & ctl__capture;
   assign \$440  = \$439  & cmp_sync1[24];
   assign \$441  = ~ fired[24];
-  assign \$442  = capture & cmp_sync1[24];
+  assign \$442  = ctl__capture & cmp_sync1[24];
   assign \$443  = ~ \$442 ;
   assign \$444  = \$441  & \$443 ;
-  assign \$445  = \$444  & window_end;
+  assign \$445  = \$444  & ctl__window_end;
   assign \$446  = \$440  | \$445 ;
   assign \$448  = coarse_gray24[3] ^ coarse_gray24[2];
   assign \$449  = \$448  ^ coarse_gray24[1];
@@ -10593,13 +10591,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$454  = early24 ? 7'h00 : { coarse_gray24[3], \$453 , \$452 , \$450 , \$447  };
   assign \$455  = \$2238  ? 7'h7f : \$454 ;
   assign \$456  = ~ fired[25];
-  assign \$457  = \$456  & capture;
+  assign \$457  = \$456  & ctl__capture;
   assign \$458  = \$457  & cmp_sync1[25];
   assign \$459  = ~ fired[25];
-  assign \$460  = capture & cmp_sync1[25];
+  assign \$460  = ctl__capture & cmp_sync1[25];
   assign \$461  = ~ \$460 ;
   assign \$462  = \$459  & \$461 ;
-  assign \$463  = \$462  & window_end;
+  assign \$463  = \$462  & ctl__window_end;
   assign \$464  = \$458  | \$463 ;
   assign \$466  = coarse_gray25[3] ^ coarse_gray25[2];
   assign \$467  = \$466  ^ coarse_gray25[1];
@@ -10610,13 +10608,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$472  = early25 ? 7'h00 : { coarse_gray25[3], \$471 , \$470 , \$468 , \$465  };
   assign \$473  = \$2240  ? 7'h7f : \$472 ;
   assign \$474  = ~ fired[26];
-  assign \$475  = \$474  & capture;
+  assign \$475  = \$474  & ctl__capture;
   assign \$476  = \$475  & cmp_sync1[26];
   assign \$477  = ~ fired[26];
-  assign \$478  = capture & cmp_sync1[26];
+  assign \$478  = ctl__capture & cmp_sync1[26];
   assign \$479  = ~ \$478 ;
   assign \$480  = \$477  & \$479 ;
-  assign \$481  = \$480  & window_end;
+  assign \$481  = \$480  & ctl__window_end;
   assign \$482  = \$476  | \$481 ;
   assign \$484  = coarse_gray26[3] ^ coarse_gray26[2];
   assign \$485  = \$484  ^ coarse_gray26[1];
@@ -10627,13 +10625,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$490  = early26 ? 7'h00 : { coarse_gray26[3], \$489 , \$488 , \$486 , \$483  };
   assign \$491  = \$2242  ? 7'h7f : \$490 ;
   assign \$492  = ~ fired[27];
-  assign \$493  = \$492  & capture;
+  assign \$493  = \$492  & ctl__capture;
   assign \$494  = \$493  & cmp_sync1[27];
   assign \$495  = ~ fired[27];
-  assign \$496  = capture & cmp_sync1[27];
+  assign \$496  = ctl__capture & cmp_sync1[27];
   assign \$497  = ~ \$496 ;
   assign \$498  = \$495  & \$497 ;
-  assign \$499  = \$498  & window_end;
+  assign \$499  = \$498  & ctl__window_end;
   assign \$500  = \$494  | \$499 ;
   assign \$502  = coarse_gray27[3] ^ coarse_gray27[2];
   assign \$503  = \$502  ^ coarse_gray27[1];
@@ -10644,13 +10642,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$508  = early27 ? 7'h00 : { coarse_gray27[3], \$507 , \$506 , \$504 , \$501  };
   assign \$509  = \$2244  ? 7'h7f : \$508 ;
   assign \$510  = ~ fired[28];
-  assign \$511  = \$510  & capture;
+  assign \$511  = \$510  & ctl__capture;
   assign \$512  = \$511  & cmp_sync1[28];
   assign \$513  = ~ fired[28];
-  assign \$514  = capture & cmp_sync1[28];
+  assign \$514  = ctl__capture & cmp_sync1[28];
   assign \$515  = ~ \$514 ;
   assign \$516  = \$513  & \$515 ;
-  assign \$517  = \$516  & window_end;
+  assign \$517  = \$516  & ctl__window_end;
   assign \$518  = \$512  | \$517 ;
   assign \$520  = coarse_gray28[3] ^ coarse_gray28[2];
   assign \$521  = \$520  ^ coarse_gray28[1];
@@ -10661,13 +10659,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$526  = early28 ? 7'h00 : { coarse_gray28[3], \$525 , \$524 , \$522 , \$519  };
   assign \$527  = \$2246  ? 7'h7f : \$526 ;
   assign \$528  = ~ fired[29];
-  assign \$529  = \$528  & capture;
+  assign \$529  = \$528  & ctl__capture;
   assign \$530  = \$529  & cmp_sync1[29];
   assign \$531  = ~ fired[29];
-  assign \$532  = capture & cmp_sync1[29];
+  assign \$532  = ctl__capture & cmp_sync1[29];
   assign \$533  = ~ \$532 ;
   assign \$534  = \$531  & \$533 ;
-  assign \$535  = \$534  & window_end;
+  assign \$535  = \$534  & ctl__window_end;
   assign \$536  = \$530  | \$535 ;
   assign \$538  = coarse_gray29[3] ^ coarse_gray29[2];
   assign \$539  = \$538  ^ coarse_gray29[1];
@@ -10678,13 +10676,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$544  = early29 ? 7'h00 : { coarse_gray29[3], \$543 , \$542 , \$540 , \$537  };
   assign \$545  = \$2248  ? 7'h7f : \$544 ;
   assign \$546  = ~ fired[30];
-  assign \$547  = \$546  & capture;
+  assign \$547  = \$546  & ctl__capture;
   assign \$548  = \$547  & cmp_sync1[30];
   assign \$549  = ~ fired[30];
-  assign \$550  = capture & cmp_sync1[30];
+  assign \$550  = ctl__capture & cmp_sync1[30];
   assign \$551  = ~ \$550 ;
   assign \$552  = \$549  & \$551 ;
-  assign \$553  = \$552  & window_end;
+  assign \$553  = \$552  & ctl__window_end;
   assign \$554  = \$548  | \$553 ;
   assign \$556  = coarse_gray30[3] ^ coarse_gray30[2];
   assign \$557  = \$556  ^ coarse_gray30[1];
@@ -10695,13 +10693,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$562  = early30 ? 7'h00 : { coarse_gray30[3], \$561 , \$560 , \$558 , \$555  };
   assign \$563  = \$2250  ? 7'h7f : \$562 ;
   assign \$564  = ~ fired[31];
-  assign \$565  = \$564  & capture;
+  assign \$565  = \$564  & ctl__capture;
   assign \$566  = \$565  & cmp_sync1[31];
   assign \$567  = ~ fired[31];
-  assign \$568  = capture & cmp_sync1[31];
+  assign \$568  = ctl__capture & cmp_sync1[31];
   assign \$569  = ~ \$568 ;
   assign \$570  = \$567  & \$569 ;
-  assign \$571  = \$570  & window_end;
+  assign \$571  = \$570  & ctl__window_end;
   assign \$572  = \$566  | \$571 ;
   assign \$574  = coarse_gray31[3] ^ coarse_gray31[2];
   assign \$575  = \$574  ^ coarse_gray31[1];
@@ -10712,13 +10710,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$580  = early31 ? 7'h00 : { coarse_gray31[3], \$579 , \$578 , \$576 , \$573  };
   assign \$581  = \$2252  ? 7'h7f : \$580 ;
   assign \$582  = ~ fired[32];
-  assign \$583  = \$582  & capture;
+  assign \$583  = \$582  & ctl__capture;
   assign \$584  = \$583  & cmp_sync1[32];
   assign \$585  = ~ fired[32];
-  assign \$586  = capture & cmp_sync1[32];
+  assign \$586  = ctl__capture & cmp_sync1[32];
   assign \$587  = ~ \$586 ;
   assign \$588  = \$585  & \$587 ;
-  assign \$589  = \$588  & window_end;
+  assign \$589  = \$588  & ctl__window_end;
   assign \$590  = \$584  | \$589 ;
   assign \$592  = coarse_gray32[3] ^ coarse_gray32[2];
   assign \$593  = \$592  ^ coarse_gray32[1];
@@ -10729,13 +10727,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$598  = early32 ? 7'h00 : { coarse_gray32[3], \$597 , \$596 , \$594 , \$591  };
   assign \$599  = \$2254  ? 7'h7f : \$598 ;
   assign \$600  = ~ fired[33];
-  assign \$601  = \$600  & capture;
+  assign \$601  = \$600  & ctl__capture;
   assign \$602  = \$601  & cmp_sync1[33];
   assign \$603  = ~ fired[33];
-  assign \$604  = capture & cmp_sync1[33];
+  assign \$604  = ctl__capture & cmp_sync1[33];
   assign \$605  = ~ \$604 ;
   assign \$606  = \$603  & \$605 ;
-  assign \$607  = \$606  & window_end;
+  assign \$607  = \$606  & ctl__window_end;
   assign \$608  = \$602  | \$607 ;
   assign \$610  = coarse_gray33[3] ^ coarse_gray33[2];
   assign \$611  = \$610  ^ coarse_gray33[1];
@@ -10746,13 +10744,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$616  = early33 ? 7'h00 : { coarse_gray33[3], \$615 , \$614 , \$612 , \$609  };
   assign \$617  = \$2256  ? 7'h7f : \$616 ;
   assign \$618  = ~ fired[34];
-  assign \$619  = \$618  & capture;
+  assign \$619  = \$618  & ctl__capture;
   assign \$620  = \$619  & cmp_sync1[34];
   assign \$621  = ~ fired[34];
-  assign \$622  = capture & cmp_sync1[34];
+  assign \$622  = ctl__capture & cmp_sync1[34];
   assign \$623  = ~ \$622 ;
   assign \$624  = \$621  & \$623 ;
-  assign \$625  = \$624  & window_end;
+  assign \$625  = \$624  & ctl__window_end;
   assign \$626  = \$620  | \$625 ;
   assign \$628  = coarse_gray34[3] ^ coarse_gray34[2];
   assign \$629  = \$628  ^ coarse_gray34[1];
@@ -10763,13 +10761,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$634  = early34 ? 7'h00 : { coarse_gray34[3], \$633 , \$632 , \$630 , \$627  };
   assign \$635  = \$2258  ? 7'h7f : \$634 ;
   assign \$636  = ~ fired[35];
-  assign \$637  = \$636  & capture;
+  assign \$637  = \$636  & ctl__capture;
   assign \$638  = \$637  & cmp_sync1[35];
   assign \$639  = ~ fired[35];
-  assign \$640  = capture & cmp_sync1[35];
+  assign \$640  = ctl__capture & cmp_sync1[35];
   assign \$641  = ~ \$640 ;
   assign \$642  = \$639  & \$641 ;
-  assign \$643  = \$642  & window_end;
+  assign \$643  = \$642  & ctl__window_end;
   assign \$644  = \$638  | \$643 ;
   assign \$646  = coarse_gray35[3] ^ coarse_gray35[2];
   assign \$647  = \$646  ^ coarse_gray35[1];
@@ -10780,13 +10778,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$652  = early35 ? 7'h00 : { coarse_gray35[3], \$651 , \$650 , \$648 , \$645  };
   assign \$653  = \$2260  ? 7'h7f : \$652 ;
   assign \$654  = ~ fired[36];
-  assign \$655  = \$654  & capture;
+  assign \$655  = \$654  & ctl__capture;
   assign \$656  = \$655  & cmp_sync1[36];
   assign \$657  = ~ fired[36];
-  assign \$658  = capture & cmp_sync1[36];
+  assign \$658  = ctl__capture & cmp_sync1[36];
   assign \$659  = ~ \$658 ;
   assign \$660  = \$657  & \$659 ;
-  assign \$661  = \$660  & window_end;
+  assign \$661  = \$660  & ctl__window_end;
   assign \$662  = \$656  | \$661 ;
   assign \$664  = coarse_gray36[3] ^ coarse_gray36[2];
   assign \$665  = \$664  ^ coarse_gray36[1];
@@ -10797,13 +10795,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$670  = early36 ? 7'h00 : { coarse_gray36[3], \$669 , \$668 , \$666 , \$663  };
   assign \$671  = \$2262  ? 7'h7f : \$670 ;
   assign \$672  = ~ fired[37];
-  assign \$673  = \$672  & capture;
+  assign \$673  = \$672  & ctl__capture;
   assign \$674  = \$673  & cmp_sync1[37];
   assign \$675  = ~ fired[37];
-  assign \$676  = capture & cmp_sync1[37];
+  assign \$676  = ctl__capture & cmp_sync1[37];
   assign \$677  = ~ \$676 ;
   assign \$678  = \$675  & \$677 ;
-  assign \$679  = \$678  & window_end;
+  assign \$679  = \$678  & ctl__window_end;
   assign \$680  = \$674  | \$679 ;
   assign \$682  = coarse_gray37[3] ^ coarse_gray37[2];
   assign \$683  = \$682  ^ coarse_gray37[1];
@@ -10814,13 +10812,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$688  = early37 ? 7'h00 : { coarse_gray37[3], \$687 , \$686 , \$684 , \$681  };
   assign \$689  = \$2264  ? 7'h7f : \$688 ;
   assign \$690  = ~ fired[38];
-  assign \$691  = \$690  & capture;
+  assign \$691  = \$690  & ctl__capture;
   assign \$692  = \$691  & cmp_sync1[38];
   assign \$693  = ~ fired[38];
-  assign \$694  = capture & cmp_sync1[38];
+  assign \$694  = ctl__capture & cmp_sync1[38];
   assign \$695  = ~ \$694 ;
   assign \$696  = \$693  & \$695 ;
-  assign \$697  = \$696  & window_end;
+  assign \$697  = \$696  & ctl__window_end;
   assign \$698  = \$692  | \$697 ;
   assign \$700  = coarse_gray38[3] ^ coarse_gray38[2];
   assign \$701  = \$700  ^ coarse_gray38[1];
@@ -10831,13 +10829,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$706  = early38 ? 7'h00 : { coarse_gray38[3], \$705 , \$704 , \$702 , \$699  };
   assign \$707  = \$2266  ? 7'h7f : \$706 ;
   assign \$708  = ~ fired[39];
-  assign \$709  = \$708  & capture;
+  assign \$709  = \$708  & ctl__capture;
   assign \$710  = \$709  & cmp_sync1[39];
   assign \$711  = ~ fired[39];
-  assign \$712  = capture & cmp_sync1[39];
+  assign \$712  = ctl__capture & cmp_sync1[39];
   assign \$713  = ~ \$712 ;
   assign \$714  = \$711  & \$713 ;
-  assign \$715  = \$714  & window_end;
+  assign \$715  = \$714  & ctl__window_end;
   assign \$716  = \$710  | \$715 ;
   assign \$718  = coarse_gray39[3] ^ coarse_gray39[2];
   assign \$719  = \$718  ^ coarse_gray39[1];
@@ -10848,13 +10846,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$724  = early39 ? 7'h00 : { coarse_gray39[3], \$723 , \$722 , \$720 , \$717  };
   assign \$725  = \$2268  ? 7'h7f : \$724 ;
   assign \$726  = ~ fired[40];
-  assign \$727  = \$726  & capture;
+  assign \$727  = \$726  & ctl__capture;
   assign \$728  = \$727  & cmp_sync1[40];
   assign \$729  = ~ fired[40];
-  assign \$730  = capture & cmp_sync1[40];
+  assign \$730  = ctl__capture & cmp_sync1[40];
   assign \$731  = ~ \$730 ;
   assign \$732  = \$729  & \$731 ;
-  assign \$733  = \$732  & window_end;
+  assign \$733  = \$732  & ctl__window_end;
   assign \$734  = \$728  | \$733 ;
   assign \$736  = coarse_gray40[3] ^ coarse_gray40[2];
   assign \$737  = \$736  ^ coarse_gray40[1];
@@ -10865,13 +10863,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$742  = early40 ? 7'h00 : { coarse_gray40[3], \$741 , \$740 , \$738 , \$735  };
   assign \$743  = \$2270  ? 7'h7f : \$742 ;
   assign \$744  = ~ fired[41];
-  assign \$745  = \$744  & capture;
+  assign \$745  = \$744  & ctl__capture;
   assign \$746  = \$745  & cmp_sync1[41];
   assign \$747  = ~ fired[41];
-  assign \$748  = capture & cmp_sync1[41];
+  assign \$748  = ctl__capture & cmp_sync1[41];
   assign \$749  = ~ \$748 ;
   assign \$750  = \$747  & \$749 ;
-  assign \$751  = \$750  & window_end;
+  assign \$751  = \$750  & ctl__window_end;
   assign \$752  = \$746  | \$751 ;
   assign \$754  = coarse_gray41[3] ^ coarse_gray41[2];
   assign \$755  = \$754  ^ coarse_gray41[1];
@@ -10882,13 +10880,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$760  = early41 ? 7'h00 : { coarse_gray41[3], \$759 , \$758 , \$756 , \$753  };
   assign \$761  = \$2272  ? 7'h7f : \$760 ;
   assign \$762  = ~ fired[42];
-  assign \$763  = \$762  & capture;
+  assign \$763  = \$762  & ctl__capture;
   assign \$764  = \$763  & cmp_sync1[42];
   assign \$765  = ~ fired[42];
-  assign \$766  = capture & cmp_sync1[42];
+  assign \$766  = ctl__capture & cmp_sync1[42];
   assign \$767  = ~ \$766 ;
   assign \$768  = \$765  & \$767 ;
-  assign \$769  = \$768  & window_end;
+  assign \$769  = \$768  & ctl__window_end;
   assign \$770  = \$764  | \$769 ;
   assign \$772  = coarse_gray42[3] ^ coarse_gray42[2];
   assign \$773  = \$772  ^ coarse_gray42[1];
@@ -10899,13 +10897,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$778  = early42 ? 7'h00 : { coarse_gray42[3], \$777 , \$776 , \$774 , \$771  };
   assign \$779  = \$2274  ? 7'h7f : \$778 ;
   assign \$780  = ~ fired[43];
-  assign \$781  = \$780  & capture;
+  assign \$781  = \$780  & ctl__capture;
   assign \$782  = \$781  & cmp_sync1[43];
   assign \$783  = ~ fired[43];
-  assign \$784  = capture & cmp_sync1[43];
+  assign \$784  = ctl__capture & cmp_sync1[43];
   assign \$785  = ~ \$784 ;
   assign \$786  = \$783  & \$785 ;
-  assign \$787  = \$786  & window_end;
+  assign \$787  = \$786  & ctl__window_end;
   assign \$788  = \$782  | \$787 ;
   assign \$790  = coarse_gray43[3] ^ coarse_gray43[2];
   assign \$791  = \$790  ^ coarse_gray43[1];
@@ -10916,13 +10914,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$796  = early43 ? 7'h00 : { coarse_gray43[3], \$795 , \$794 , \$792 , \$789  };
   assign \$797  = \$2276  ? 7'h7f : \$796 ;
   assign \$798  = ~ fired[44];
-  assign \$799  = \$798  & capture;
+  assign \$799  = \$798  & ctl__capture;
   assign \$800  = \$799  & cmp_sync1[44];
   assign \$801  = ~ fired[44];
-  assign \$802  = capture & cmp_sync1[44];
+  assign \$802  = ctl__capture & cmp_sync1[44];
   assign \$803  = ~ \$802 ;
   assign \$804  = \$801  & \$803 ;
-  assign \$805  = \$804  & window_end;
+  assign \$805  = \$804  & ctl__window_end;
   assign \$806  = \$800  | \$805 ;
   assign \$808  = coarse_gray44[3] ^ coarse_gray44[2];
   assign \$809  = \$808  ^ coarse_gray44[1];
@@ -10933,13 +10931,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$814  = early44 ? 7'h00 : { coarse_gray44[3], \$813 , \$812 , \$810 , \$807  };
   assign \$815  = \$2278  ? 7'h7f : \$814 ;
   assign \$816  = ~ fired[45];
-  assign \$817  = \$816  & capture;
+  assign \$817  = \$816  & ctl__capture;
   assign \$818  = \$817  & cmp_sync1[45];
   assign \$819  = ~ fired[45];
-  assign \$820  = capture & cmp_sync1[45];
+  assign \$820  = ctl__capture & cmp_sync1[45];
   assign \$821  = ~ \$820 ;
   assign \$822  = \$819  & \$821 ;
-  assign \$823  = \$822  & window_end;
+  assign \$823  = \$822  & ctl__window_end;
   assign \$824  = \$818  | \$823 ;
   assign \$826  = coarse_gray45[3] ^ coarse_gray45[2];
   assign \$827  = \$826  ^ coarse_gray45[1];
@@ -10950,13 +10948,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$832  = early45 ? 7'h00 : { coarse_gray45[3], \$831 , \$830 , \$828 , \$825  };
   assign \$833  = \$2280  ? 7'h7f : \$832 ;
   assign \$834  = ~ fired[46];
-  assign \$835  = \$834  & capture;
+  assign \$835  = \$834  & ctl__capture;
   assign \$836  = \$835  & cmp_sync1[46];
   assign \$837  = ~ fired[46];
-  assign \$838  = capture & cmp_sync1[46];
+  assign \$838  = ctl__capture & cmp_sync1[46];
   assign \$839  = ~ \$838 ;
   assign \$840  = \$837  & \$839 ;
-  assign \$841  = \$840  & window_end;
+  assign \$841  = \$840  & ctl__window_end;
   assign \$842  = \$836  | \$841 ;
   assign \$844  = coarse_gray46[3] ^ coarse_gray46[2];
   assign \$845  = \$844  ^ coarse_gray46[1];
@@ -10967,13 +10965,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$850  = early46 ? 7'h00 : { coarse_gray46[3], \$849 , \$848 , \$846 , \$843  };
   assign \$851  = \$2282  ? 7'h7f : \$850 ;
   assign \$852  = ~ fired[47];
-  assign \$853  = \$852  & capture;
+  assign \$853  = \$852  & ctl__capture;
   assign \$854  = \$853  & cmp_sync1[47];
   assign \$855  = ~ fired[47];
-  assign \$856  = capture & cmp_sync1[47];
+  assign \$856  = ctl__capture & cmp_sync1[47];
   assign \$857  = ~ \$856 ;
   assign \$858  = \$855  & \$857 ;
-  assign \$859  = \$858  & window_end;
+  assign \$859  = \$858  & ctl__window_end;
   assign \$860  = \$854  | \$859 ;
   assign \$862  = coarse_gray47[3] ^ coarse_gray47[2];
   assign \$863  = \$862  ^ coarse_gray47[1];
@@ -10984,13 +10982,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$868  = early47 ? 7'h00 : { coarse_gray47[3], \$867 , \$866 , \$864 , \$861  };
   assign \$869  = \$2284  ? 7'h7f : \$868 ;
   assign \$870  = ~ fired[48];
-  assign \$871  = \$870  & capture;
+  assign \$871  = \$870  & ctl__capture;
   assign \$872  = \$871  & cmp_sync1[48];
   assign \$873  = ~ fired[48];
-  assign \$874  = capture & cmp_sync1[48];
+  assign \$874  = ctl__capture & cmp_sync1[48];
   assign \$875  = ~ \$874 ;
   assign \$876  = \$873  & \$875 ;
-  assign \$877  = \$876  & window_end;
+  assign \$877  = \$876  & ctl__window_end;
   assign \$878  = \$872  | \$877 ;
   assign \$880  = coarse_gray48[3] ^ coarse_gray48[2];
   assign \$881  = \$880  ^ coarse_gray48[1];
@@ -11001,13 +10999,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$886  = early48 ? 7'h00 : { coarse_gray48[3], \$885 , \$884 , \$882 , \$879  };
   assign \$887  = \$2286  ? 7'h7f : \$886 ;
   assign \$888  = ~ fired[49];
-  assign \$889  = \$888  & capture;
+  assign \$889  = \$888  & ctl__capture;
   assign \$890  = \$889  & cmp_sync1[49];
   assign \$891  = ~ fired[49];
-  assign \$892  = capture & cmp_sync1[49];
+  assign \$892  = ctl__capture & cmp_sync1[49];
   assign \$893  = ~ \$892 ;
   assign \$894  = \$891  & \$893 ;
-  assign \$895  = \$894  & window_end;
+  assign \$895  = \$894  & ctl__window_end;
   assign \$896  = \$890  | \$895 ;
   assign \$898  = coarse_gray49[3] ^ coarse_gray49[2];
   assign \$899  = \$898  ^ coarse_gray49[1];
@@ -11018,13 +11016,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$904  = early49 ? 7'h00 : { coarse_gray49[3], \$903 , \$902 , \$900 , \$897  };
   assign \$905  = \$2288  ? 7'h7f : \$904 ;
   assign \$906  = ~ fired[50];
-  assign \$907  = \$906  & capture;
+  assign \$907  = \$906  & ctl__capture;
   assign \$908  = \$907  & cmp_sync1[50];
   assign \$909  = ~ fired[50];
-  assign \$910  = capture & cmp_sync1[50];
+  assign \$910  = ctl__capture & cmp_sync1[50];
   assign \$911  = ~ \$910 ;
   assign \$912  = \$909  & \$911 ;
-  assign \$913  = \$912  & window_end;
+  assign \$913  = \$912  & ctl__window_end;
   assign \$914  = \$908  | \$913 ;
   assign \$916  = coarse_gray50[3] ^ coarse_gray50[2];
   assign \$917  = \$916  ^ coarse_gray50[1];
@@ -11035,13 +11033,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$922  = early50 ? 7'h00 : { coarse_gray50[3], \$921 , \$920 , \$918 , \$915  };
   assign \$923  = \$2290  ? 7'h7f : \$922 ;
   assign \$924  = ~ fired[51];
-  assign \$925  = \$924  & capture;
+  assign \$925  = \$924  & ctl__capture;
   assign \$926  = \$925  & cmp_sync1[51];
   assign \$927  = ~ fired[51];
-  assign \$928  = capture & cmp_sync1[51];
+  assign \$928  = ctl__capture & cmp_sync1[51];
   assign \$929  = ~ \$928 ;
   assign \$930  = \$927  & \$929 ;
-  assign \$931  = \$930  & window_end;
+  assign \$931  = \$930  & ctl__window_end;
   assign \$932  = \$926  | \$931 ;
   assign \$934  = coarse_gray51[3] ^ coarse_gray51[2];
   assign \$935  = \$934  ^ coarse_gray51[1];
@@ -11052,13 +11050,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$940  = early51 ? 7'h00 : { coarse_gray51[3], \$939 , \$938 , \$936 , \$933  };
   assign \$941  = \$2292  ? 7'h7f : \$940 ;
   assign \$942  = ~ fired[52];
-  assign \$943  = \$942  & capture;
+  assign \$943  = \$942  & ctl__capture;
   assign \$944  = \$943  & cmp_sync1[52];
   assign \$945  = ~ fired[52];
-  assign \$946  = capture & cmp_sync1[52];
+  assign \$946  = ctl__capture & cmp_sync1[52];
   assign \$947  = ~ \$946 ;
   assign \$948  = \$945  & \$947 ;
-  assign \$949  = \$948  & window_end;
+  assign \$949  = \$948  & ctl__window_end;
   assign \$950  = \$944  | \$949 ;
   assign \$952  = coarse_gray52[3] ^ coarse_gray52[2];
   assign \$953  = \$952  ^ coarse_gray52[1];
@@ -11069,13 +11067,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$958  = early52 ? 7'h00 : { coarse_gray52[3], \$957 , \$956 , \$954 , \$951  };
   assign \$959  = \$2294  ? 7'h7f : \$958 ;
   assign \$960  = ~ fired[53];
-  assign \$961  = \$960  & capture;
+  assign \$961  = \$960  & ctl__capture;
   assign \$962  = \$961  & cmp_sync1[53];
   assign \$963  = ~ fired[53];
-  assign \$964  = capture & cmp_sync1[53];
+  assign \$964  = ctl__capture & cmp_sync1[53];
   assign \$965  = ~ \$964 ;
   assign \$966  = \$963  & \$965 ;
-  assign \$967  = \$966  & window_end;
+  assign \$967  = \$966  & ctl__window_end;
   assign \$968  = \$962  | \$967 ;
   assign \$970  = coarse_gray53[3] ^ coarse_gray53[2];
   assign \$971  = \$970  ^ coarse_gray53[1];
@@ -11086,13 +11084,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$976  = early53 ? 7'h00 : { coarse_gray53[3], \$975 , \$974 , \$972 , \$969  };
   assign \$977  = \$2296  ? 7'h7f : \$976 ;
   assign \$978  = ~ fired[54];
-  assign \$979  = \$978  & capture;
+  assign \$979  = \$978  & ctl__capture;
   assign \$980  = \$979  & cmp_sync1[54];
   assign \$981  = ~ fired[54];
-  assign \$982  = capture & cmp_sync1[54];
+  assign \$982  = ctl__capture & cmp_sync1[54];
   assign \$983  = ~ \$982 ;
   assign \$984  = \$981  & \$983 ;
-  assign \$985  = \$984  & window_end;
+  assign \$985  = \$984  & ctl__window_end;
   assign \$986  = \$980  | \$985 ;
   assign \$988  = coarse_gray54[3] ^ coarse_gray54[2];
   assign \$989  = \$988  ^ coarse_gray54[1];
@@ -11103,13 +11101,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$994  = early54 ? 7'h00 : { coarse_gray54[3], \$993 , \$992 , \$990 , \$987  };
   assign \$995  = \$2298  ? 7'h7f : \$994 ;
   assign \$996  = ~ fired[55];
-  assign \$997  = \$996  & capture;
+  assign \$997  = \$996  & ctl__capture;
   assign \$998  = \$997  & cmp_sync1[55];
   assign \$999  = ~ fired[55];
-  assign \$1000  = capture & cmp_sync1[55];
+  assign \$1000  = ctl__capture & cmp_sync1[55];
   assign \$1001  = ~ \$1000 ;
   assign \$1002  = \$999  & \$1001 ;
-  assign \$1003  = \$1002  & window_end;
+  assign \$1003  = \$1002  & ctl__window_end;
   assign \$1004  = \$998  | \$1003 ;
   assign \$1006  = coarse_gray55[3] ^ coarse_gray55[2];
   assign \$1007  = \$1006  ^ coarse_gray55[1];
@@ -11120,13 +11118,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1012  = early55 ? 7'h00 : { coarse_gray55[3], \$1011 , \$1010 , \$1008 , \$1005  };
   assign \$1013  = \$2300  ? 7'h7f : \$1012 ;
   assign \$1014  = ~ fired[56];
-  assign \$1015  = \$1014  & capture;
+  assign \$1015  = \$1014  & ctl__capture;
   assign \$1016  = \$1015  & cmp_sync1[56];
   assign \$1017  = ~ fired[56];
-  assign \$1018  = capture & cmp_sync1[56];
+  assign \$1018  = ctl__capture & cmp_sync1[56];
   assign \$1019  = ~ \$1018 ;
   assign \$1020  = \$1017  & \$1019 ;
-  assign \$1021  = \$1020  & window_end;
+  assign \$1021  = \$1020  & ctl__window_end;
   assign \$1022  = \$1016  | \$1021 ;
   assign \$1024  = coarse_gray56[3] ^ coarse_gray56[2];
   assign \$1025  = \$1024  ^ coarse_gray56[1];
@@ -11137,13 +11135,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1030  = early56 ? 7'h00 : { coarse_gray56[3], \$1029 , \$1028 , \$1026 , \$1023  };
   assign \$1031  = \$2302  ? 7'h7f : \$1030 ;
   assign \$1032  = ~ fired[57];
-  assign \$1033  = \$1032  & capture;
+  assign \$1033  = \$1032  & ctl__capture;
   assign \$1034  = \$1033  & cmp_sync1[57];
   assign \$1035  = ~ fired[57];
-  assign \$1036  = capture & cmp_sync1[57];
+  assign \$1036  = ctl__capture & cmp_sync1[57];
   assign \$1037  = ~ \$1036 ;
   assign \$1038  = \$1035  & \$1037 ;
-  assign \$1039  = \$1038  & window_end;
+  assign \$1039  = \$1038  & ctl__window_end;
   assign \$1040  = \$1034  | \$1039 ;
   assign \$1042  = coarse_gray57[3] ^ coarse_gray57[2];
   assign \$1043  = \$1042  ^ coarse_gray57[1];
@@ -11154,13 +11152,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1048  = early57 ? 7'h00 : { coarse_gray57[3], \$1047 , \$1046 , \$1044 , \$1041  };
   assign \$1049  = \$2304  ? 7'h7f : \$1048 ;
   assign \$1050  = ~ fired[58];
-  assign \$1051  = \$1050  & capture;
+  assign \$1051  = \$1050  & ctl__capture;
   assign \$1052  = \$1051  & cmp_sync1[58];
   assign \$1053  = ~ fired[58];
-  assign \$1054  = capture & cmp_sync1[58];
+  assign \$1054  = ctl__capture & cmp_sync1[58];
   assign \$1055  = ~ \$1054 ;
   assign \$1056  = \$1053  & \$1055 ;
-  assign \$1057  = \$1056  & window_end;
+  assign \$1057  = \$1056  & ctl__window_end;
   assign \$1058  = \$1052  | \$1057 ;
   assign \$1060  = coarse_gray58[3] ^ coarse_gray58[2];
   assign \$1061  = \$1060  ^ coarse_gray58[1];
@@ -11171,13 +11169,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1066  = early58 ? 7'h00 : { coarse_gray58[3], \$1065 , \$1064 , \$1062 , \$1059  };
   assign \$1067  = \$2306  ? 7'h7f : \$1066 ;
   assign \$1068  = ~ fired[59];
-  assign \$1069  = \$1068  & capture;
+  assign \$1069  = \$1068  & ctl__capture;
   assign \$1070  = \$1069  & cmp_sync1[59];
   assign \$1071  = ~ fired[59];
-  assign \$1072  = capture & cmp_sync1[59];
+  assign \$1072  = ctl__capture & cmp_sync1[59];
   assign \$1073  = ~ \$1072 ;
   assign \$1074  = \$1071  & \$1073 ;
-  assign \$1075  = \$1074  & window_end;
+  assign \$1075  = \$1074  & ctl__window_end;
   assign \$1076  = \$1070  | \$1075 ;
   assign \$1078  = coarse_gray59[3] ^ coarse_gray59[2];
   assign \$1079  = \$1078  ^ coarse_gray59[1];
@@ -11188,13 +11186,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1084  = early59 ? 7'h00 : { coarse_gray59[3], \$1083 , \$1082 , \$1080 , \$1077  };
   assign \$1085  = \$2308  ? 7'h7f : \$1084 ;
   assign \$1086  = ~ fired[60];
-  assign \$1087  = \$1086  & capture;
+  assign \$1087  = \$1086  & ctl__capture;
   assign \$1088  = \$1087  & cmp_sync1[60];
   assign \$1089  = ~ fired[60];
-  assign \$1090  = capture & cmp_sync1[60];
+  assign \$1090  = ctl__capture & cmp_sync1[60];
   assign \$1091  = ~ \$1090 ;
   assign \$1092  = \$1089  & \$1091 ;
-  assign \$1093  = \$1092  & window_end;
+  assign \$1093  = \$1092  & ctl__window_end;
   assign \$1094  = \$1088  | \$1093 ;
   assign \$1096  = coarse_gray60[3] ^ coarse_gray60[2];
   assign \$1097  = \$1096  ^ coarse_gray60[1];
@@ -11205,13 +11203,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1102  = early60 ? 7'h00 : { coarse_gray60[3], \$1101 , \$1100 , \$1098 , \$1095  };
   assign \$1103  = \$2310  ? 7'h7f : \$1102 ;
   assign \$1104  = ~ fired[61];
-  assign \$1105  = \$1104  & capture;
+  assign \$1105  = \$1104  & ctl__capture;
   assign \$1106  = \$1105  & cmp_sync1[61];
   assign \$1107  = ~ fired[61];
-  assign \$1108  = capture & cmp_sync1[61];
+  assign \$1108  = ctl__capture & cmp_sync1[61];
   assign \$1109  = ~ \$1108 ;
   assign \$1110  = \$1107  & \$1109 ;
-  assign \$1111  = \$1110  & window_end;
+  assign \$1111  = \$1110  & ctl__window_end;
   assign \$1112  = \$1106  | \$1111 ;
   assign \$1114  = coarse_gray61[3] ^ coarse_gray61[2];
   assign \$1115  = \$1114  ^ coarse_gray61[1];
@@ -11222,13 +11220,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1120  = early61 ? 7'h00 : { coarse_gray61[3], \$1119 , \$1118 , \$1116 , \$1113  };
   assign \$1121  = \$2312  ? 7'h7f : \$1120 ;
   assign \$1122  = ~ fired[62];
-  assign \$1123  = \$1122  & capture;
+  assign \$1123  = \$1122  & ctl__capture;
   assign \$1124  = \$1123  & cmp_sync1[62];
   assign \$1125  = ~ fired[62];
-  assign \$1126  = capture & cmp_sync1[62];
+  assign \$1126  = ctl__capture & cmp_sync1[62];
   assign \$1127  = ~ \$1126 ;
   assign \$1128  = \$1125  & \$1127 ;
-  assign \$1129  = \$1128  & window_end;
+  assign \$1129  = \$1128  & ctl__window_end;
   assign \$1130  = \$1124  | \$1129 ;
   assign \$1132  = coarse_gray62[3] ^ coarse_gray62[2];
   assign \$1133  = \$1132  ^ coarse_gray62[1];
@@ -11239,13 +11237,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1138  = early62 ? 7'h00 : { coarse_gray62[3], \$1137 , \$1136 , \$1134 , \$1131  };
   assign \$1139  = \$2314  ? 7'h7f : \$1138 ;
   assign \$1140  = ~ fired[63];
-  assign \$1141  = \$1140  & capture;
+  assign \$1141  = \$1140  & ctl__capture;
   assign \$1142  = \$1141  & cmp_sync1[63];
   assign \$1143  = ~ fired[63];
-  assign \$1144  = capture & cmp_sync1[63];
+  assign \$1144  = ctl__capture & cmp_sync1[63];
   assign \$1145  = ~ \$1144 ;
   assign \$1146  = \$1143  & \$1145 ;
-  assign \$1147  = \$1146  & window_end;
+  assign \$1147  = \$1146  & ctl__window_end;
   assign \$1148  = \$1142  | \$1147 ;
   assign \$1150  = coarse_gray63[3] ^ coarse_gray63[2];
   assign \$1151  = \$1150  ^ coarse_gray63[1];
@@ -11256,13 +11254,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1156  = early63 ? 7'h00 : { coarse_gray63[3], \$1155 , \$1154 , \$1152 , \$1149  };
   assign \$1157  = \$2316  ? 7'h7f : \$1156 ;
   assign \$1158  = ~ fired[0];
-  assign \$1159  = \$1158  & capture;
+  assign \$1159  = \$1158  & ctl__capture;
   assign \$1160  = \$1159  & cmp_sync1[0];
   assign \$1161  = ~ fired[0];
-  assign \$1162  = capture & cmp_sync1[0];
+  assign \$1162  = ctl__capture & cmp_sync1[0];
   assign \$1163  = ~ \$1162 ;
   assign \$1164  = \$1161  & \$1163 ;
-  assign \$1165  = \$1164  & window_end;
+  assign \$1165  = \$1164  & ctl__window_end;
   assign \$1166  = fine[0] + fine[1];
   assign \$1167  = fine[2] + fine[3];
   assign \$1168  = \$1166  + \$1167 ;
@@ -11270,13 +11268,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1170  = \$1169  + fine[6];
   assign \$1171  = \$1168  + \$1170 ;
   assign \$1172  = ~ fired[1];
-  assign \$1173  = \$1172  & capture;
+  assign \$1173  = \$1172  & ctl__capture;
   assign \$1174  = \$1173  & cmp_sync1[1];
   assign \$1175  = ~ fired[1];
-  assign \$1176  = capture & cmp_sync1[1];
+  assign \$1176  = ctl__capture & cmp_sync1[1];
   assign \$1177  = ~ \$1176 ;
   assign \$1178  = \$1175  & \$1177 ;
-  assign \$1179  = \$1178  & window_end;
+  assign \$1179  = \$1178  & ctl__window_end;
   assign \$1180  = fine[7] + fine[8];
   assign \$1181  = fine[9] + fine[10];
   assign \$1182  = \$1180  + \$1181 ;
@@ -11284,13 +11282,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1184  = \$1183  + fine[13];
   assign \$1185  = \$1182  + \$1184 ;
   assign \$1186  = ~ fired[2];
-  assign \$1187  = \$1186  & capture;
+  assign \$1187  = \$1186  & ctl__capture;
   assign \$1188  = \$1187  & cmp_sync1[2];
   assign \$1189  = ~ fired[2];
-  assign \$1190  = capture & cmp_sync1[2];
+  assign \$1190  = ctl__capture & cmp_sync1[2];
   assign \$1191  = ~ \$1190 ;
   assign \$1192  = \$1189  & \$1191 ;
-  assign \$1193  = \$1192  & window_end;
+  assign \$1193  = \$1192  & ctl__window_end;
   assign \$1194  = fine[14] + fine[15];
   assign \$1195  = fine[16] + fine[17];
   assign \$1196  = \$1194  + \$1195 ;
@@ -11298,13 +11296,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1198  = \$1197  + fine[20];
   assign \$1199  = \$1196  + \$1198 ;
   assign \$1200  = ~ fired[3];
-  assign \$1201  = \$1200  & capture;
+  assign \$1201  = \$1200  & ctl__capture;
   assign \$1202  = \$1201  & cmp_sync1[3];
   assign \$1203  = ~ fired[3];
-  assign \$1204  = capture & cmp_sync1[3];
+  assign \$1204  = ctl__capture & cmp_sync1[3];
   assign \$1205  = ~ \$1204 ;
   assign \$1206  = \$1203  & \$1205 ;
-  assign \$1207  = \$1206  & window_end;
+  assign \$1207  = \$1206  & ctl__window_end;
   assign \$1208  = fine[21] + fine[22];
   assign \$1209  = fine[23] + fine[24];
   assign \$1210  = \$1208  + \$1209 ;
@@ -11312,13 +11310,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1212  = \$1211  + fine[27];
   assign \$1213  = \$1210  + \$1212 ;
   assign \$1214  = ~ fired[4];
-  assign \$1215  = \$1214  & capture;
+  assign \$1215  = \$1214  & ctl__capture;
   assign \$1216  = \$1215  & cmp_sync1[4];
   assign \$1217  = ~ fired[4];
-  assign \$1218  = capture & cmp_sync1[4];
+  assign \$1218  = ctl__capture & cmp_sync1[4];
   assign \$1219  = ~ \$1218 ;
   assign \$1220  = \$1217  & \$1219 ;
-  assign \$1221  = \$1220  & window_end;
+  assign \$1221  = \$1220  & ctl__window_end;
   assign \$1222  = fine[28] + fine[29];
   assign \$1223  = fine[30] + fine[31];
   assign \$1224  = \$1222  + \$1223 ;
@@ -11326,13 +11324,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1226  = \$1225  + fine[34];
   assign \$1227  = \$1224  + \$1226 ;
   assign \$1228  = ~ fired[5];
-  assign \$1229  = \$1228  & capture;
+  assign \$1229  = \$1228  & ctl__capture;
   assign \$1230  = \$1229  & cmp_sync1[5];
   assign \$1231  = ~ fired[5];
-  assign \$1232  = capture & cmp_sync1[5];
+  assign \$1232  = ctl__capture & cmp_sync1[5];
   assign \$1233  = ~ \$1232 ;
   assign \$1234  = \$1231  & \$1233 ;
-  assign \$1235  = \$1234  & window_end;
+  assign \$1235  = \$1234  & ctl__window_end;
   assign \$1236  = fine[35] + fine[36];
   assign \$1237  = fine[37] + fine[38];
   assign \$1238  = \$1236  + \$1237 ;
@@ -11340,13 +11338,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1240  = \$1239  + fine[41];
   assign \$1241  = \$1238  + \$1240 ;
   assign \$1242  = ~ fired[6];
-  assign \$1243  = \$1242  & capture;
+  assign \$1243  = \$1242  & ctl__capture;
   assign \$1244  = \$1243  & cmp_sync1[6];
   assign \$1245  = ~ fired[6];
-  assign \$1246  = capture & cmp_sync1[6];
+  assign \$1246  = ctl__capture & cmp_sync1[6];
   assign \$1247  = ~ \$1246 ;
   assign \$1248  = \$1245  & \$1247 ;
-  assign \$1249  = \$1248  & window_end;
+  assign \$1249  = \$1248  & ctl__window_end;
   assign \$1250  = fine[42] + fine[43];
   assign \$1251  = fine[44] + fine[45];
   assign \$1252  = \$1250  + \$1251 ;
@@ -11354,13 +11352,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1254  = \$1253  + fine[48];
   assign \$1255  = \$1252  + \$1254 ;
   assign \$1256  = ~ fired[7];
-  assign \$1257  = \$1256  & capture;
+  assign \$1257  = \$1256  & ctl__capture;
   assign \$1258  = \$1257  & cmp_sync1[7];
   assign \$1259  = ~ fired[7];
-  assign \$1260  = capture & cmp_sync1[7];
+  assign \$1260  = ctl__capture & cmp_sync1[7];
   assign \$1261  = ~ \$1260 ;
   assign \$1262  = \$1259  & \$1261 ;
-  assign \$1263  = \$1262  & window_end;
+  assign \$1263  = \$1262  & ctl__window_end;
   assign \$1264  = fine[49] + fine[50];
   assign \$1265  = fine[51] + fine[52];
   assign \$1266  = \$1264  + \$1265 ;
@@ -11368,13 +11366,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1268  = \$1267  + fine[55];
   assign \$1269  = \$1266  + \$1268 ;
   assign \$1270  = ~ fired[8];
-  assign \$1271  = \$1270  & capture;
+  assign \$1271  = \$1270  & ctl__capture;
   assign \$1272  = \$1271  & cmp_sync1[8];
   assign \$1273  = ~ fired[8];
-  assign \$1274  = capture & cmp_sync1[8];
+  assign \$1274  = ctl__capture & cmp_sync1[8];
   assign \$1275  = ~ \$1274 ;
   assign \$1276  = \$1273  & \$1275 ;
-  assign \$1277  = \$1276  & window_end;
+  assign \$1277  = \$1276  & ctl__window_end;
   assign \$1278  = fine[56] + fine[57];
   assign \$1279  = fine[58] + fine[59];
   assign \$1280  = \$1278  + \$1279 ;
@@ -11382,13 +11380,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1282  = \$1281  + fine[62];
   assign \$1283  = \$1280  + \$1282 ;
   assign \$1284  = ~ fired[9];
-  assign \$1285  = \$1284  & capture;
+  assign \$1285  = \$1284  & ctl__capture;
   assign \$1286  = \$1285  & cmp_sync1[9];
   assign \$1287  = ~ fired[9];
-  assign \$1288  = capture & cmp_sync1[9];
+  assign \$1288  = ctl__capture & cmp_sync1[9];
   assign \$1289  = ~ \$1288 ;
   assign \$1290  = \$1287  & \$1289 ;
-  assign \$1291  = \$1290  & window_end;
+  assign \$1291  = \$1290  & ctl__window_end;
   assign \$1292  = fine[63] + fine[64];
   assign \$1293  = fine[65] + fine[66];
   assign \$1294  = \$1292  + \$1293 ;
@@ -11396,13 +11394,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1296  = \$1295  + fine[69];
   assign \$1297  = \$1294  + \$1296 ;
   assign \$1298  = ~ fired[10];
-  assign \$1299  = \$1298  & capture;
+  assign \$1299  = \$1298  & ctl__capture;
   assign \$1300  = \$1299  & cmp_sync1[10];
   assign \$1301  = ~ fired[10];
-  assign \$1302  = capture & cmp_sync1[10];
+  assign \$1302  = ctl__capture & cmp_sync1[10];
   assign \$1303  = ~ \$1302 ;
   assign \$1304  = \$1301  & \$1303 ;
-  assign \$1305  = \$1304  & window_end;
+  assign \$1305  = \$1304  & ctl__window_end;
   assign \$1306  = fine[70] + fine[71];
   assign \$1307  = fine[72] + fine[73];
   assign \$1308  = \$1306  + \$1307 ;
@@ -11410,13 +11408,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1310  = \$1309  + fine[76];
   assign \$1311  = \$1308  + \$1310 ;
   assign \$1312  = ~ fired[11];
-  assign \$1313  = \$1312  & capture;
+  assign \$1313  = \$1312  & ctl__capture;
   assign \$1314  = \$1313  & cmp_sync1[11];
   assign \$1315  = ~ fired[11];
-  assign \$1316  = capture & cmp_sync1[11];
+  assign \$1316  = ctl__capture & cmp_sync1[11];
   assign \$1317  = ~ \$1316 ;
   assign \$1318  = \$1315  & \$1317 ;
-  assign \$1319  = \$1318  & window_end;
+  assign \$1319  = \$1318  & ctl__window_end;
   assign \$1320  = fine[77] + fine[78];
   assign \$1321  = fine[79] + fine[80];
   assign \$1322  = \$1320  + \$1321 ;
@@ -11424,13 +11422,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1324  = \$1323  + fine[83];
   assign \$1325  = \$1322  + \$1324 ;
   assign \$1326  = ~ fired[12];
-  assign \$1327  = \$1326  & capture;
+  assign \$1327  = \$1326  & ctl__capture;
   assign \$1328  = \$1327  & cmp_sync1[12];
   assign \$1329  = ~ fired[12];
-  assign \$1330  = capture & cmp_sync1[12];
+  assign \$1330  = ctl__capture & cmp_sync1[12];
   assign \$1331  = ~ \$1330 ;
   assign \$1332  = \$1329  & \$1331 ;
-  assign \$1333  = \$1332  & window_end;
+  assign \$1333  = \$1332  & ctl__window_end;
   assign \$1334  = fine[84] + fine[85];
   assign \$1335  = fine[86] + fine[87];
   assign \$1336  = \$1334  + \$1335 ;
@@ -11438,13 +11436,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1338  = \$1337  + fine[90];
   assign \$1339  = \$1336  + \$1338 ;
   assign \$1340  = ~ fired[13];
-  assign \$1341  = \$1340  & capture;
+  assign \$1341  = \$1340  & ctl__capture;
   assign \$1342  = \$1341  & cmp_sync1[13];
   assign \$1343  = ~ fired[13];
-  assign \$1344  = capture & cmp_sync1[13];
+  assign \$1344  = ctl__capture & cmp_sync1[13];
   assign \$1345  = ~ \$1344 ;
   assign \$1346  = \$1343  & \$1345 ;
-  assign \$1347  = \$1346  & window_end;
+  assign \$1347  = \$1346  & ctl__window_end;
   assign \$1348  = fine[91] + fine[92];
   assign \$1349  = fine[93] + fine[94];
   assign \$1350  = \$1348  + \$1349 ;
@@ -11452,13 +11450,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1352  = \$1351  + fine[97];
   assign \$1353  = \$1350  + \$1352 ;
   assign \$1354  = ~ fired[14];
-  assign \$1355  = \$1354  & capture;
+  assign \$1355  = \$1354  & ctl__capture;
   assign \$1356  = \$1355  & cmp_sync1[14];
   assign \$1357  = ~ fired[14];
-  assign \$1358  = capture & cmp_sync1[14];
+  assign \$1358  = ctl__capture & cmp_sync1[14];
   assign \$1359  = ~ \$1358 ;
   assign \$1360  = \$1357  & \$1359 ;
-  assign \$1361  = \$1360  & window_end;
+  assign \$1361  = \$1360  & ctl__window_end;
   assign \$1362  = fine[98] + fine[99];
   assign \$1363  = fine[100] + fine[101];
   assign \$1364  = \$1362  + \$1363 ;
@@ -11466,13 +11464,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1366  = \$1365  + fine[104];
   assign \$1367  = \$1364  + \$1366 ;
   assign \$1368  = ~ fired[15];
-  assign \$1369  = \$1368  & capture;
+  assign \$1369  = \$1368  & ctl__capture;
   assign \$1370  = \$1369  & cmp_sync1[15];
   assign \$1371  = ~ fired[15];
-  assign \$1372  = capture & cmp_sync1[15];
+  assign \$1372  = ctl__capture & cmp_sync1[15];
   assign \$1373  = ~ \$1372 ;
   assign \$1374  = \$1371  & \$1373 ;
-  assign \$1375  = \$1374  & window_end;
+  assign \$1375  = \$1374  & ctl__window_end;
   assign \$1376  = fine[105] + fine[106];
   assign \$1377  = fine[107] + fine[108];
   assign \$1378  = \$1376  + \$1377 ;
@@ -11480,13 +11478,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1380  = \$1379  + fine[111];
   assign \$1381  = \$1378  + \$1380 ;
   assign \$1382  = ~ fired[16];
-  assign \$1383  = \$1382  & capture;
+  assign \$1383  = \$1382  & ctl__capture;
   assign \$1384  = \$1383  & cmp_sync1[16];
   assign \$1385  = ~ fired[16];
-  assign \$1386  = capture & cmp_sync1[16];
+  assign \$1386  = ctl__capture & cmp_sync1[16];
   assign \$1387  = ~ \$1386 ;
   assign \$1388  = \$1385  & \$1387 ;
-  assign \$1389  = \$1388  & window_end;
+  assign \$1389  = \$1388  & ctl__window_end;
   assign \$1390  = fine[112] + fine[113];
   assign \$1391  = fine[114] + fine[115];
   assign \$1392  = \$1390  + \$1391 ;
@@ -11494,13 +11492,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1394  = \$1393  + fine[118];
   assign \$1395  = \$1392  + \$1394 ;
   assign \$1396  = ~ fired[17];
-  assign \$1397  = \$1396  & capture;
+  assign \$1397  = \$1396  & ctl__capture;
   assign \$1398  = \$1397  & cmp_sync1[17];
   assign \$1399  = ~ fired[17];
-  assign \$1400  = capture & cmp_sync1[17];
+  assign \$1400  = ctl__capture & cmp_sync1[17];
   assign \$1401  = ~ \$1400 ;
   assign \$1402  = \$1399  & \$1401 ;
-  assign \$1403  = \$1402  & window_end;
+  assign \$1403  = \$1402  & ctl__window_end;
   assign \$1404  = fine[119] + fine[120];
   assign \$1405  = fine[121] + fine[122];
   assign \$1406  = \$1404  + \$1405 ;
@@ -11508,13 +11506,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1408  = \$1407  + fine[125];
   assign \$1409  = \$1406  + \$1408 ;
   assign \$1410  = ~ fired[18];
-  assign \$1411  = \$1410  & capture;
+  assign \$1411  = \$1410  & ctl__capture;
   assign \$1412  = \$1411  & cmp_sync1[18];
   assign \$1413  = ~ fired[18];
-  assign \$1414  = capture & cmp_sync1[18];
+  assign \$1414  = ctl__capture & cmp_sync1[18];
   assign \$1415  = ~ \$1414 ;
   assign \$1416  = \$1413  & \$1415 ;
-  assign \$1417  = \$1416  & window_end;
+  assign \$1417  = \$1416  & ctl__window_end;
   assign \$1418  = fine[126] + fine[127];
   assign \$1419  = fine[128] + fine[129];
   assign \$1420  = \$1418  + \$1419 ;
@@ -11522,13 +11520,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1422  = \$1421  + fine[132];
   assign \$1423  = \$1420  + \$1422 ;
   assign \$1424  = ~ fired[19];
-  assign \$1425  = \$1424  & capture;
+  assign \$1425  = \$1424  & ctl__capture;
   assign \$1426  = \$1425  & cmp_sync1[19];
   assign \$1427  = ~ fired[19];
-  assign \$1428  = capture & cmp_sync1[19];
+  assign \$1428  = ctl__capture & cmp_sync1[19];
   assign \$1429  = ~ \$1428 ;
   assign \$1430  = \$1427  & \$1429 ;
-  assign \$1431  = \$1430  & window_end;
+  assign \$1431  = \$1430  & ctl__window_end;
   assign \$1432  = fine[133] + fine[134];
   assign \$1433  = fine[135] + fine[136];
   assign \$1434  = \$1432  + \$1433 ;
@@ -11536,13 +11534,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1436  = \$1435  + fine[139];
   assign \$1437  = \$1434  + \$1436 ;
   assign \$1438  = ~ fired[20];
-  assign \$1439  = \$1438  & capture;
+  assign \$1439  = \$1438  & ctl__capture;
   assign \$1440  = \$1439  & cmp_sync1[20];
   assign \$1441  = ~ fired[20];
-  assign \$1442  = capture & cmp_sync1[20];
+  assign \$1442  = ctl__capture & cmp_sync1[20];
   assign \$1443  = ~ \$1442 ;
   assign \$1444  = \$1441  & \$1443 ;
-  assign \$1445  = \$1444  & window_end;
+  assign \$1445  = \$1444  & ctl__window_end;
   assign \$1446  = fine[140] + fine[141];
   assign \$1447  = fine[142] + fine[143];
   assign \$1448  = \$1446  + \$1447 ;
@@ -11550,13 +11548,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1450  = \$1449  + fine[146];
   assign \$1451  = \$1448  + \$1450 ;
   assign \$1452  = ~ fired[21];
-  assign \$1453  = \$1452  & capture;
+  assign \$1453  = \$1452  & ctl__capture;
   assign \$1454  = \$1453  & cmp_sync1[21];
   assign \$1455  = ~ fired[21];
-  assign \$1456  = capture & cmp_sync1[21];
+  assign \$1456  = ctl__capture & cmp_sync1[21];
   assign \$1457  = ~ \$1456 ;
   assign \$1458  = \$1455  & \$1457 ;
-  assign \$1459  = \$1458  & window_end;
+  assign \$1459  = \$1458  & ctl__window_end;
   assign \$1460  = fine[147] + fine[148];
   assign \$1461  = fine[149] + fine[150];
   assign \$1462  = \$1460  + \$1461 ;
@@ -11564,13 +11562,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1464  = \$1463  + fine[153];
   assign \$1465  = \$1462  + \$1464 ;
   assign \$1466  = ~ fired[22];
-  assign \$1467  = \$1466  & capture;
+  assign \$1467  = \$1466  & ctl__capture;
   assign \$1468  = \$1467  & cmp_sync1[22];
   assign \$1469  = ~ fired[22];
-  assign \$1470  = capture & cmp_sync1[22];
+  assign \$1470  = ctl__capture & cmp_sync1[22];
   assign \$1471  = ~ \$1470 ;
   assign \$1472  = \$1469  & \$1471 ;
-  assign \$1473  = \$1472  & window_end;
+  assign \$1473  = \$1472  & ctl__window_end;
   assign \$1474  = fine[154] + fine[155];
   assign \$1475  = fine[156] + fine[157];
   assign \$1476  = \$1474  + \$1475 ;
@@ -11578,13 +11576,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1478  = \$1477  + fine[160];
   assign \$1479  = \$1476  + \$1478 ;
   assign \$1480  = ~ fired[23];
-  assign \$1481  = \$1480  & capture;
+  assign \$1481  = \$1480  & ctl__capture;
   assign \$1482  = \$1481  & cmp_sync1[23];
   assign \$1483  = ~ fired[23];
-  assign \$1484  = capture & cmp_sync1[23];
+  assign \$1484  = ctl__capture & cmp_sync1[23];
   assign \$1485  = ~ \$1484 ;
   assign \$1486  = \$1483  & \$1485 ;
-  assign \$1487  = \$1486  & window_end;
+  assign \$1487  = \$1486  & ctl__window_end;
   assign \$1488  = fine[161] + fine[162];
   assign \$1489  = fine[163] + fine[164];
   assign \$1490  = \$1488  + \$1489 ;
@@ -11592,13 +11590,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1492  = \$1491  + fine[167];
   assign \$1493  = \$1490  + \$1492 ;
   assign \$1494  = ~ fired[24];
-  assign \$1495  = \$1494  & capture;
+  assign \$1495  = \$1494  & ctl__capture;
   assign \$1496  = \$1495  & cmp_sync1[24];
   assign \$1497  = ~ fired[24];
-  assign \$1498  = capture & cmp_sync1[24];
+  assign \$1498  = ctl__capture & cmp_sync1[24];
   assign \$1499  = ~ \$1498 ;
   assign \$1500  = \$1497  & \$1499 ;
-  assign \$1501  = \$1500  & window_end;
+  assign \$1501  = \$1500  & ctl__window_end;
   assign \$1502  = fine[168] + fine[169];
   assign \$1503  = fine[170] + fine[171];
   assign \$1504  = \$1502  + \$1503 ;
@@ -11606,13 +11604,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1506  = \$1505  + fine[174];
   assign \$1507  = \$1504  + \$1506 ;
   assign \$1508  = ~ fired[25];
-  assign \$1509  = \$1508  & capture;
+  assign \$1509  = \$1508  & ctl__capture;
   assign \$1510  = \$1509  & cmp_sync1[25];
   assign \$1511  = ~ fired[25];
-  assign \$1512  = capture & cmp_sync1[25];
+  assign \$1512  = ctl__capture & cmp_sync1[25];
   assign \$1513  = ~ \$1512 ;
   assign \$1514  = \$1511  & \$1513 ;
-  assign \$1515  = \$1514  & window_end;
+  assign \$1515  = \$1514  & ctl__window_end;
   assign \$1516  = fine[175] + fine[176];
   assign \$1517  = fine[177] + fine[178];
   assign \$1518  = \$1516  + \$1517 ;
@@ -11620,13 +11618,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1520  = \$1519  + fine[181];
   assign \$1521  = \$1518  + \$1520 ;
   assign \$1522  = ~ fired[26];
-  assign \$1523  = \$1522  & capture;
+  assign \$1523  = \$1522  & ctl__capture;
   assign \$1524  = \$1523  & cmp_sync1[26];
   assign \$1525  = ~ fired[26];
-  assign \$1526  = capture & cmp_sync1[26];
+  assign \$1526  = ctl__capture & cmp_sync1[26];
   assign \$1527  = ~ \$1526 ;
   assign \$1528  = \$1525  & \$1527 ;
-  assign \$1529  = \$1528  & window_end;
+  assign \$1529  = \$1528  & ctl__window_end;
   assign \$1530  = fine[182] + fine[183];
   assign \$1531  = fine[184] + fine[185];
   assign \$1532  = \$1530  + \$1531 ;
@@ -11634,13 +11632,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1534  = \$1533  + fine[188];
   assign \$1535  = \$1532  + \$1534 ;
   assign \$1536  = ~ fired[27];
-  assign \$1537  = \$1536  & capture;
+  assign \$1537  = \$1536  & ctl__capture;
   assign \$1538  = \$1537  & cmp_sync1[27];
   assign \$1539  = ~ fired[27];
-  assign \$1540  = capture & cmp_sync1[27];
+  assign \$1540  = ctl__capture & cmp_sync1[27];
   assign \$1541  = ~ \$1540 ;
   assign \$1542  = \$1539  & \$1541 ;
-  assign \$1543  = \$1542  & window_end;
+  assign \$1543  = \$1542  & ctl__window_end;
   assign \$1544  = fine[189] + fine[190];
   assign \$1545  = fine[191] + fine[192];
   assign \$1546  = \$1544  + \$1545 ;
@@ -11648,13 +11646,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1548  = \$1547  + fine[195];
   assign \$1549  = \$1546  + \$1548 ;
   assign \$1550  = ~ fired[28];
-  assign \$1551  = \$1550  & capture;
+  assign \$1551  = \$1550  & ctl__capture;
   assign \$1552  = \$1551  & cmp_sync1[28];
   assign \$1553  = ~ fired[28];
-  assign \$1554  = capture & cmp_sync1[28];
+  assign \$1554  = ctl__capture & cmp_sync1[28];
   assign \$1555  = ~ \$1554 ;
   assign \$1556  = \$1553  & \$1555 ;
-  assign \$1557  = \$1556  & window_end;
+  assign \$1557  = \$1556  & ctl__window_end;
   assign \$1558  = fine[196] + fine[197];
   assign \$1559  = fine[198] + fine[199];
   assign \$1560  = \$1558  + \$1559 ;
@@ -11662,13 +11660,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1562  = \$1561  + fine[202];
   assign \$1563  = \$1560  + \$1562 ;
   assign \$1564  = ~ fired[29];
-  assign \$1565  = \$1564  & capture;
+  assign \$1565  = \$1564  & ctl__capture;
   assign \$1566  = \$1565  & cmp_sync1[29];
   assign \$1567  = ~ fired[29];
-  assign \$1568  = capture & cmp_sync1[29];
+  assign \$1568  = ctl__capture & cmp_sync1[29];
   assign \$1569  = ~ \$1568 ;
   assign \$1570  = \$1567  & \$1569 ;
-  assign \$1571  = \$1570  & window_end;
+  assign \$1571  = \$1570  & ctl__window_end;
   assign \$1572  = fine[203] + fine[204];
   assign \$1573  = fine[205] + fine[206];
   assign \$1574  = \$1572  + \$1573 ;
@@ -11676,13 +11674,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1576  = \$1575  + fine[209];
   assign \$1577  = \$1574  + \$1576 ;
   assign \$1578  = ~ fired[30];
-  assign \$1579  = \$1578  & capture;
+  assign \$1579  = \$1578  & ctl__capture;
   assign \$1580  = \$1579  & cmp_sync1[30];
   assign \$1581  = ~ fired[30];
-  assign \$1582  = capture & cmp_sync1[30];
+  assign \$1582  = ctl__capture & cmp_sync1[30];
   assign \$1583  = ~ \$1582 ;
   assign \$1584  = \$1581  & \$1583 ;
-  assign \$1585  = \$1584  & window_end;
+  assign \$1585  = \$1584  & ctl__window_end;
   assign \$1586  = fine[210] + fine[211];
   assign \$1587  = fine[212] + fine[213];
   assign \$1588  = \$1586  + \$1587 ;
@@ -11690,13 +11688,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1590  = \$1589  + fine[216];
   assign \$1591  = \$1588  + \$1590 ;
   assign \$1592  = ~ fired[31];
-  assign \$1593  = \$1592  & capture;
+  assign \$1593  = \$1592  & ctl__capture;
   assign \$1594  = \$1593  & cmp_sync1[31];
   assign \$1595  = ~ fired[31];
-  assign \$1596  = capture & cmp_sync1[31];
+  assign \$1596  = ctl__capture & cmp_sync1[31];
   assign \$1597  = ~ \$1596 ;
   assign \$1598  = \$1595  & \$1597 ;
-  assign \$1599  = \$1598  & window_end;
+  assign \$1599  = \$1598  & ctl__window_end;
   assign \$1600  = fine[217] + fine[218];
   assign \$1601  = fine[219] + fine[220];
   assign \$1602  = \$1600  + \$1601 ;
@@ -11704,13 +11702,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1604  = \$1603  + fine[223];
   assign \$1605  = \$1602  + \$1604 ;
   assign \$1606  = ~ fired[32];
-  assign \$1607  = \$1606  & capture;
+  assign \$1607  = \$1606  & ctl__capture;
   assign \$1608  = \$1607  & cmp_sync1[32];
   assign \$1609  = ~ fired[32];
-  assign \$1610  = capture & cmp_sync1[32];
+  assign \$1610  = ctl__capture & cmp_sync1[32];
   assign \$1611  = ~ \$1610 ;
   assign \$1612  = \$1609  & \$1611 ;
-  assign \$1613  = \$1612  & window_end;
+  assign \$1613  = \$1612  & ctl__window_end;
   assign \$1614  = fine[224] + fine[225];
   assign \$1615  = fine[226] + fine[227];
   assign \$1616  = \$1614  + \$1615 ;
@@ -11718,13 +11716,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1618  = \$1617  + fine[230];
   assign \$1619  = \$1616  + \$1618 ;
   assign \$1620  = ~ fired[33];
-  assign \$1621  = \$1620  & capture;
+  assign \$1621  = \$1620  & ctl__capture;
   assign \$1622  = \$1621  & cmp_sync1[33];
   assign \$1623  = ~ fired[33];
-  assign \$1624  = capture & cmp_sync1[33];
+  assign \$1624  = ctl__capture & cmp_sync1[33];
   assign \$1625  = ~ \$1624 ;
   assign \$1626  = \$1623  & \$1625 ;
-  assign \$1627  = \$1626  & window_end;
+  assign \$1627  = \$1626  & ctl__window_end;
   assign \$1628  = fine[231] + fine[232];
   assign \$1629  = fine[233] + fine[234];
   assign \$1630  = \$1628  + \$1629 ;
@@ -11732,13 +11730,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1632  = \$1631  + fine[237];
   assign \$1633  = \$1630  + \$1632 ;
   assign \$1634  = ~ fired[34];
-  assign \$1635  = \$1634  & capture;
+  assign \$1635  = \$1634  & ctl__capture;
   assign \$1636  = \$1635  & cmp_sync1[34];
   assign \$1637  = ~ fired[34];
-  assign \$1638  = capture & cmp_sync1[34];
+  assign \$1638  = ctl__capture & cmp_sync1[34];
   assign \$1639  = ~ \$1638 ;
   assign \$1640  = \$1637  & \$1639 ;
-  assign \$1641  = \$1640  & window_end;
+  assign \$1641  = \$1640  & ctl__window_end;
   assign \$1642  = fine[238] + fine[239];
   assign \$1643  = fine[240] + fine[241];
   assign \$1644  = \$1642  + \$1643 ;
@@ -11746,13 +11744,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1646  = \$1645  + fine[244];
   assign \$1647  = \$1644  + \$1646 ;
   assign \$1648  = ~ fired[35];
-  assign \$1649  = \$1648  & capture;
+  assign \$1649  = \$1648  & ctl__capture;
   assign \$1650  = \$1649  & cmp_sync1[35];
   assign \$1651  = ~ fired[35];
-  assign \$1652  = capture & cmp_sync1[35];
+  assign \$1652  = ctl__capture & cmp_sync1[35];
   assign \$1653  = ~ \$1652 ;
   assign \$1654  = \$1651  & \$1653 ;
-  assign \$1655  = \$1654  & window_end;
+  assign \$1655  = \$1654  & ctl__window_end;
   assign \$1656  = fine[245] + fine[246];
   assign \$1657  = fine[247] + fine[248];
   assign \$1658  = \$1656  + \$1657 ;
@@ -11760,13 +11758,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1660  = \$1659  + fine[251];
   assign \$1661  = \$1658  + \$1660 ;
   assign \$1662  = ~ fired[36];
-  assign \$1663  = \$1662  & capture;
+  assign \$1663  = \$1662  & ctl__capture;
   assign \$1664  = \$1663  & cmp_sync1[36];
   assign \$1665  = ~ fired[36];
-  assign \$1666  = capture & cmp_sync1[36];
+  assign \$1666  = ctl__capture & cmp_sync1[36];
   assign \$1667  = ~ \$1666 ;
   assign \$1668  = \$1665  & \$1667 ;
-  assign \$1669  = \$1668  & window_end;
+  assign \$1669  = \$1668  & ctl__window_end;
   assign \$1670  = fine[252] + fine[253];
   assign \$1671  = fine[254] + fine[255];
   assign \$1672  = \$1670  + \$1671 ;
@@ -11774,13 +11772,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1674  = \$1673  + fine[258];
   assign \$1675  = \$1672  + \$1674 ;
   assign \$1676  = ~ fired[37];
-  assign \$1677  = \$1676  & capture;
+  assign \$1677  = \$1676  & ctl__capture;
   assign \$1678  = \$1677  & cmp_sync1[37];
   assign \$1679  = ~ fired[37];
-  assign \$1680  = capture & cmp_sync1[37];
+  assign \$1680  = ctl__capture & cmp_sync1[37];
   assign \$1681  = ~ \$1680 ;
   assign \$1682  = \$1679  & \$1681 ;
-  assign \$1683  = \$1682  & window_end;
+  assign \$1683  = \$1682  & ctl__window_end;
   assign \$1684  = fine[259] + fine[260];
   assign \$1685  = fine[261] + fine[262];
   assign \$1686  = \$1684  + \$1685 ;
@@ -11788,13 +11786,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1688  = \$1687  + fine[265];
   assign \$1689  = \$1686  + \$1688 ;
   assign \$1690  = ~ fired[38];
-  assign \$1691  = \$1690  & capture;
+  assign \$1691  = \$1690  & ctl__capture;
   assign \$1692  = \$1691  & cmp_sync1[38];
   assign \$1693  = ~ fired[38];
-  assign \$1694  = capture & cmp_sync1[38];
+  assign \$1694  = ctl__capture & cmp_sync1[38];
   assign \$1695  = ~ \$1694 ;
   assign \$1696  = \$1693  & \$1695 ;
-  assign \$1697  = \$1696  & window_end;
+  assign \$1697  = \$1696  & ctl__window_end;
   assign \$1698  = fine[266] + fine[267];
   assign \$1699  = fine[268] + fine[269];
   assign \$1700  = \$1698  + \$1699 ;
@@ -11802,13 +11800,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1702  = \$1701  + fine[272];
   assign \$1703  = \$1700  + \$1702 ;
   assign \$1704  = ~ fired[39];
-  assign \$1705  = \$1704  & capture;
+  assign \$1705  = \$1704  & ctl__capture;
   assign \$1706  = \$1705  & cmp_sync1[39];
   assign \$1707  = ~ fired[39];
-  assign \$1708  = capture & cmp_sync1[39];
+  assign \$1708  = ctl__capture & cmp_sync1[39];
   assign \$1709  = ~ \$1708 ;
   assign \$1710  = \$1707  & \$1709 ;
-  assign \$1711  = \$1710  & window_end;
+  assign \$1711  = \$1710  & ctl__window_end;
   assign \$1712  = fine[273] + fine[274];
   assign \$1713  = fine[275] + fine[276];
   assign \$1714  = \$1712  + \$1713 ;
@@ -11816,13 +11814,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1716  = \$1715  + fine[279];
   assign \$1717  = \$1714  + \$1716 ;
   assign \$1718  = ~ fired[40];
-  assign \$1719  = \$1718  & capture;
+  assign \$1719  = \$1718  & ctl__capture;
   assign \$1720  = \$1719  & cmp_sync1[40];
   assign \$1721  = ~ fired[40];
-  assign \$1722  = capture & cmp_sync1[40];
+  assign \$1722  = ctl__capture & cmp_sync1[40];
   assign \$1723  = ~ \$1722 ;
   assign \$1724  = \$1721  & \$1723 ;
-  assign \$1725  = \$1724  & window_end;
+  assign \$1725  = \$1724  & ctl__window_end;
   assign \$1726  = fine[280] + fine[281];
   assign \$1727  = fine[282] + fine[283];
   assign \$1728  = \$1726  + \$1727 ;
@@ -11830,13 +11828,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1730  = \$1729  + fine[286];
   assign \$1731  = \$1728  + \$1730 ;
   assign \$1732  = ~ fired[41];
-  assign \$1733  = \$1732  & capture;
+  assign \$1733  = \$1732  & ctl__capture;
   assign \$1734  = \$1733  & cmp_sync1[41];
   assign \$1735  = ~ fired[41];
-  assign \$1736  = capture & cmp_sync1[41];
+  assign \$1736  = ctl__capture & cmp_sync1[41];
   assign \$1737  = ~ \$1736 ;
   assign \$1738  = \$1735  & \$1737 ;
-  assign \$1739  = \$1738  & window_end;
+  assign \$1739  = \$1738  & ctl__window_end;
   assign \$1740  = fine[287] + fine[288];
   assign \$1741  = fine[289] + fine[290];
   assign \$1742  = \$1740  + \$1741 ;
@@ -11844,13 +11842,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1744  = \$1743  + fine[293];
   assign \$1745  = \$1742  + \$1744 ;
   assign \$1746  = ~ fired[42];
-  assign \$1747  = \$1746  & capture;
+  assign \$1747  = \$1746  & ctl__capture;
   assign \$1748  = \$1747  & cmp_sync1[42];
   assign \$1749  = ~ fired[42];
-  assign \$1750  = capture & cmp_sync1[42];
+  assign \$1750  = ctl__capture & cmp_sync1[42];
   assign \$1751  = ~ \$1750 ;
   assign \$1752  = \$1749  & \$1751 ;
-  assign \$1753  = \$1752  & window_end;
+  assign \$1753  = \$1752  & ctl__window_end;
   assign \$1754  = fine[294] + fine[295];
   assign \$1755  = fine[296] + fine[297];
   assign \$1756  = \$1754  + \$1755 ;
@@ -11858,13 +11856,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1758  = \$1757  + fine[300];
   assign \$1759  = \$1756  + \$1758 ;
   assign \$1760  = ~ fired[43];
-  assign \$1761  = \$1760  & capture;
+  assign \$1761  = \$1760  & ctl__capture;
   assign \$1762  = \$1761  & cmp_sync1[43];
   assign \$1763  = ~ fired[43];
-  assign \$1764  = capture & cmp_sync1[43];
+  assign \$1764  = ctl__capture & cmp_sync1[43];
   assign \$1765  = ~ \$1764 ;
   assign \$1766  = \$1763  & \$1765 ;
-  assign \$1767  = \$1766  & window_end;
+  assign \$1767  = \$1766  & ctl__window_end;
   assign \$1768  = fine[301] + fine[302];
   assign \$1769  = fine[303] + fine[304];
   assign \$1770  = \$1768  + \$1769 ;
@@ -11872,13 +11870,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1772  = \$1771  + fine[307];
   assign \$1773  = \$1770  + \$1772 ;
   assign \$1774  = ~ fired[44];
-  assign \$1775  = \$1774  & capture;
+  assign \$1775  = \$1774  & ctl__capture;
   assign \$1776  = \$1775  & cmp_sync1[44];
   assign \$1777  = ~ fired[44];
-  assign \$1778  = capture & cmp_sync1[44];
+  assign \$1778  = ctl__capture & cmp_sync1[44];
   assign \$1779  = ~ \$1778 ;
   assign \$1780  = \$1777  & \$1779 ;
-  assign \$1781  = \$1780  & window_end;
+  assign \$1781  = \$1780  & ctl__window_end;
   assign \$1782  = fine[308] + fine[309];
   assign \$1783  = fine[310] + fine[311];
   assign \$1784  = \$1782  + \$1783 ;
@@ -11886,13 +11884,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1786  = \$1785  + fine[314];
   assign \$1787  = \$1784  + \$1786 ;
   assign \$1788  = ~ fired[45];
-  assign \$1789  = \$1788  & capture;
+  assign \$1789  = \$1788  & ctl__capture;
   assign \$1790  = \$1789  & cmp_sync1[45];
   assign \$1791  = ~ fired[45];
-  assign \$1792  = capture & cmp_sync1[45];
+  assign \$1792  = ctl__capture & cmp_sync1[45];
   assign \$1793  = ~ \$1792 ;
   assign \$1794  = \$1791  & \$1793 ;
-  assign \$1795  = \$1794  & window_end;
+  assign \$1795  = \$1794  & ctl__window_end;
   assign \$1796  = fine[315] + fine[316];
   assign \$1797  = fine[317] + fine[318];
   assign \$1798  = \$1796  + \$1797 ;
@@ -11900,13 +11898,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1800  = \$1799  + fine[321];
   assign \$1801  = \$1798  + \$1800 ;
   assign \$1802  = ~ fired[46];
-  assign \$1803  = \$1802  & capture;
+  assign \$1803  = \$1802  & ctl__capture;
   assign \$1804  = \$1803  & cmp_sync1[46];
   assign \$1805  = ~ fired[46];
-  assign \$1806  = capture & cmp_sync1[46];
+  assign \$1806  = ctl__capture & cmp_sync1[46];
   assign \$1807  = ~ \$1806 ;
   assign \$1808  = \$1805  & \$1807 ;
-  assign \$1809  = \$1808  & window_end;
+  assign \$1809  = \$1808  & ctl__window_end;
   assign \$1810  = fine[322] + fine[323];
   assign \$1811  = fine[324] + fine[325];
   assign \$1812  = \$1810  + \$1811 ;
@@ -11914,13 +11912,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1814  = \$1813  + fine[328];
   assign \$1815  = \$1812  + \$1814 ;
   assign \$1816  = ~ fired[47];
-  assign \$1817  = \$1816  & capture;
+  assign \$1817  = \$1816  & ctl__capture;
   assign \$1818  = \$1817  & cmp_sync1[47];
   assign \$1819  = ~ fired[47];
-  assign \$1820  = capture & cmp_sync1[47];
+  assign \$1820  = ctl__capture & cmp_sync1[47];
   assign \$1821  = ~ \$1820 ;
   assign \$1822  = \$1819  & \$1821 ;
-  assign \$1823  = \$1822  & window_end;
+  assign \$1823  = \$1822  & ctl__window_end;
   assign \$1824  = fine[329] + fine[330];
   assign \$1825  = fine[331] + fine[332];
   assign \$1826  = \$1824  + \$1825 ;
@@ -11928,13 +11926,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1828  = \$1827  + fine[335];
   assign \$1829  = \$1826  + \$1828 ;
   assign \$1830  = ~ fired[48];
-  assign \$1831  = \$1830  & capture;
+  assign \$1831  = \$1830  & ctl__capture;
   assign \$1832  = \$1831  & cmp_sync1[48];
   assign \$1833  = ~ fired[48];
-  assign \$1834  = capture & cmp_sync1[48];
+  assign \$1834  = ctl__capture & cmp_sync1[48];
   assign \$1835  = ~ \$1834 ;
   assign \$1836  = \$1833  & \$1835 ;
-  assign \$1837  = \$1836  & window_end;
+  assign \$1837  = \$1836  & ctl__window_end;
   assign \$1838  = fine[336] + fine[337];
   assign \$1839  = fine[338] + fine[339];
   assign \$1840  = \$1838  + \$1839 ;
@@ -11942,13 +11940,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1842  = \$1841  + fine[342];
   assign \$1843  = \$1840  + \$1842 ;
   assign \$1844  = ~ fired[49];
-  assign \$1845  = \$1844  & capture;
+  assign \$1845  = \$1844  & ctl__capture;
   assign \$1846  = \$1845  & cmp_sync1[49];
   assign \$1847  = ~ fired[49];
-  assign \$1848  = capture & cmp_sync1[49];
+  assign \$1848  = ctl__capture & cmp_sync1[49];
   assign \$1849  = ~ \$1848 ;
   assign \$1850  = \$1847  & \$1849 ;
-  assign \$1851  = \$1850  & window_end;
+  assign \$1851  = \$1850  & ctl__window_end;
   assign \$1852  = fine[343] + fine[344];
   assign \$1853  = fine[345] + fine[346];
   assign \$1854  = \$1852  + \$1853 ;
@@ -11956,13 +11954,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1856  = \$1855  + fine[349];
   assign \$1857  = \$1854  + \$1856 ;
   assign \$1858  = ~ fired[50];
-  assign \$1859  = \$1858  & capture;
+  assign \$1859  = \$1858  & ctl__capture;
   assign \$1860  = \$1859  & cmp_sync1[50];
   assign \$1861  = ~ fired[50];
-  assign \$1862  = capture & cmp_sync1[50];
+  assign \$1862  = ctl__capture & cmp_sync1[50];
   assign \$1863  = ~ \$1862 ;
   assign \$1864  = \$1861  & \$1863 ;
-  assign \$1865  = \$1864  & window_end;
+  assign \$1865  = \$1864  & ctl__window_end;
   assign \$1866  = fine[350] + fine[351];
   assign \$1867  = fine[352] + fine[353];
   assign \$1868  = \$1866  + \$1867 ;
@@ -11970,13 +11968,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1870  = \$1869  + fine[356];
   assign \$1871  = \$1868  + \$1870 ;
   assign \$1872  = ~ fired[51];
-  assign \$1873  = \$1872  & capture;
+  assign \$1873  = \$1872  & ctl__capture;
   assign \$1874  = \$1873  & cmp_sync1[51];
   assign \$1875  = ~ fired[51];
-  assign \$1876  = capture & cmp_sync1[51];
+  assign \$1876  = ctl__capture & cmp_sync1[51];
   assign \$1877  = ~ \$1876 ;
   assign \$1878  = \$1875  & \$1877 ;
-  assign \$1879  = \$1878  & window_end;
+  assign \$1879  = \$1878  & ctl__window_end;
   assign \$1880  = fine[357] + fine[358];
   assign \$1881  = fine[359] + fine[360];
   assign \$1882  = \$1880  + \$1881 ;
@@ -11984,13 +11982,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1884  = \$1883  + fine[363];
   assign \$1885  = \$1882  + \$1884 ;
   assign \$1886  = ~ fired[52];
-  assign \$1887  = \$1886  & capture;
+  assign \$1887  = \$1886  & ctl__capture;
   assign \$1888  = \$1887  & cmp_sync1[52];
   assign \$1889  = ~ fired[52];
-  assign \$1890  = capture & cmp_sync1[52];
+  assign \$1890  = ctl__capture & cmp_sync1[52];
   assign \$1891  = ~ \$1890 ;
   assign \$1892  = \$1889  & \$1891 ;
-  assign \$1893  = \$1892  & window_end;
+  assign \$1893  = \$1892  & ctl__window_end;
   assign \$1894  = fine[364] + fine[365];
   assign \$1895  = fine[366] + fine[367];
   assign \$1896  = \$1894  + \$1895 ;
@@ -11998,13 +11996,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1898  = \$1897  + fine[370];
   assign \$1899  = \$1896  + \$1898 ;
   assign \$1900  = ~ fired[53];
-  assign \$1901  = \$1900  & capture;
+  assign \$1901  = \$1900  & ctl__capture;
   assign \$1902  = \$1901  & cmp_sync1[53];
   assign \$1903  = ~ fired[53];
-  assign \$1904  = capture & cmp_sync1[53];
+  assign \$1904  = ctl__capture & cmp_sync1[53];
   assign \$1905  = ~ \$1904 ;
   assign \$1906  = \$1903  & \$1905 ;
-  assign \$1907  = \$1906  & window_end;
+  assign \$1907  = \$1906  & ctl__window_end;
   assign \$1908  = fine[371] + fine[372];
   assign \$1909  = fine[373] + fine[374];
   assign \$1910  = \$1908  + \$1909 ;
@@ -12012,13 +12010,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1912  = \$1911  + fine[377];
   assign \$1913  = \$1910  + \$1912 ;
   assign \$1914  = ~ fired[54];
-  assign \$1915  = \$1914  & capture;
+  assign \$1915  = \$1914  & ctl__capture;
   assign \$1916  = \$1915  & cmp_sync1[54];
   assign \$1917  = ~ fired[54];
-  assign \$1918  = capture & cmp_sync1[54];
+  assign \$1918  = ctl__capture & cmp_sync1[54];
   assign \$1919  = ~ \$1918 ;
   assign \$1920  = \$1917  & \$1919 ;
-  assign \$1921  = \$1920  & window_end;
+  assign \$1921  = \$1920  & ctl__window_end;
   assign \$1922  = fine[378] + fine[379];
   assign \$1923  = fine[380] + fine[381];
   assign \$1924  = \$1922  + \$1923 ;
@@ -12026,13 +12024,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1926  = \$1925  + fine[384];
   assign \$1927  = \$1924  + \$1926 ;
   assign \$1928  = ~ fired[55];
-  assign \$1929  = \$1928  & capture;
+  assign \$1929  = \$1928  & ctl__capture;
   assign \$1930  = \$1929  & cmp_sync1[55];
   assign \$1931  = ~ fired[55];
-  assign \$1932  = capture & cmp_sync1[55];
+  assign \$1932  = ctl__capture & cmp_sync1[55];
   assign \$1933  = ~ \$1932 ;
   assign \$1934  = \$1931  & \$1933 ;
-  assign \$1935  = \$1934  & window_end;
+  assign \$1935  = \$1934  & ctl__window_end;
   assign \$1936  = fine[385] + fine[386];
   assign \$1937  = fine[387] + fine[388];
   assign \$1938  = \$1936  + \$1937 ;
@@ -12040,13 +12038,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1940  = \$1939  + fine[391];
   assign \$1941  = \$1938  + \$1940 ;
   assign \$1942  = ~ fired[56];
-  assign \$1943  = \$1942  & capture;
+  assign \$1943  = \$1942  & ctl__capture;
   assign \$1944  = \$1943  & cmp_sync1[56];
   assign \$1945  = ~ fired[56];
-  assign \$1946  = capture & cmp_sync1[56];
+  assign \$1946  = ctl__capture & cmp_sync1[56];
   assign \$1947  = ~ \$1946 ;
   assign \$1948  = \$1945  & \$1947 ;
-  assign \$1949  = \$1948  & window_end;
+  assign \$1949  = \$1948  & ctl__window_end;
   assign \$1950  = fine[392] + fine[393];
   assign \$1951  = fine[394] + fine[395];
   assign \$1952  = \$1950  + \$1951 ;
@@ -12054,13 +12052,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1954  = \$1953  + fine[398];
   assign \$1955  = \$1952  + \$1954 ;
   assign \$1956  = ~ fired[57];
-  assign \$1957  = \$1956  & capture;
+  assign \$1957  = \$1956  & ctl__capture;
   assign \$1958  = \$1957  & cmp_sync1[57];
   assign \$1959  = ~ fired[57];
-  assign \$1960  = capture & cmp_sync1[57];
+  assign \$1960  = ctl__capture & cmp_sync1[57];
   assign \$1961  = ~ \$1960 ;
   assign \$1962  = \$1959  & \$1961 ;
-  assign \$1963  = \$1962  & window_end;
+  assign \$1963  = \$1962  & ctl__window_end;
   assign \$1964  = fine[399] + fine[400];
   assign \$1965  = fine[401] + fine[402];
   assign \$1966  = \$1964  + \$1965 ;
@@ -12068,13 +12066,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1968  = \$1967  + fine[405];
   assign \$1969  = \$1966  + \$1968 ;
   assign \$1970  = ~ fired[58];
-  assign \$1971  = \$1970  & capture;
+  assign \$1971  = \$1970  & ctl__capture;
   assign \$1972  = \$1971  & cmp_sync1[58];
   assign \$1973  = ~ fired[58];
-  assign \$1974  = capture & cmp_sync1[58];
+  assign \$1974  = ctl__capture & cmp_sync1[58];
   assign \$1975  = ~ \$1974 ;
   assign \$1976  = \$1973  & \$1975 ;
-  assign \$1977  = \$1976  & window_end;
+  assign \$1977  = \$1976  & ctl__window_end;
   assign \$1978  = fine[406] + fine[407];
   assign \$1979  = fine[408] + fine[409];
   assign \$1980  = \$1978  + \$1979 ;
@@ -12082,13 +12080,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1982  = \$1981  + fine[412];
   assign \$1983  = \$1980  + \$1982 ;
   assign \$1984  = ~ fired[59];
-  assign \$1985  = \$1984  & capture;
+  assign \$1985  = \$1984  & ctl__capture;
   assign \$1986  = \$1985  & cmp_sync1[59];
   assign \$1987  = ~ fired[59];
-  assign \$1988  = capture & cmp_sync1[59];
+  assign \$1988  = ctl__capture & cmp_sync1[59];
   assign \$1989  = ~ \$1988 ;
   assign \$1990  = \$1987  & \$1989 ;
-  assign \$1991  = \$1990  & window_end;
+  assign \$1991  = \$1990  & ctl__window_end;
   assign \$1992  = fine[413] + fine[414];
   assign \$1993  = fine[415] + fine[416];
   assign \$1994  = \$1992  + \$1993 ;
@@ -12096,13 +12094,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$1996  = \$1995  + fine[419];
   assign \$1997  = \$1994  + \$1996 ;
   assign \$1998  = ~ fired[60];
-  assign \$1999  = \$1998  & capture;
+  assign \$1999  = \$1998  & ctl__capture;
   assign \$2000  = \$1999  & cmp_sync1[60];
   assign \$2001  = ~ fired[60];
-  assign \$2002  = capture & cmp_sync1[60];
+  assign \$2002  = ctl__capture & cmp_sync1[60];
   assign \$2003  = ~ \$2002 ;
   assign \$2004  = \$2001  & \$2003 ;
-  assign \$2005  = \$2004  & window_end;
+  assign \$2005  = \$2004  & ctl__window_end;
   assign \$2006  = fine[420] + fine[421];
   assign \$2007  = fine[422] + fine[423];
   assign \$2008  = \$2006  + \$2007 ;
@@ -12110,13 +12108,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$2010  = \$2009  + fine[426];
   assign \$2011  = \$2008  + \$2010 ;
   assign \$2012  = ~ fired[61];
-  assign \$2013  = \$2012  & capture;
+  assign \$2013  = \$2012  & ctl__capture;
   assign \$2014  = \$2013  & cmp_sync1[61];
   assign \$2015  = ~ fired[61];
-  assign \$2016  = capture & cmp_sync1[61];
+  assign \$2016  = ctl__capture & cmp_sync1[61];
   assign \$2017  = ~ \$2016 ;
   assign \$2018  = \$2015  & \$2017 ;
-  assign \$2019  = \$2018  & window_end;
+  assign \$2019  = \$2018  & ctl__window_end;
   assign \$2020  = fine[427] + fine[428];
   assign \$2021  = fine[429] + fine[430];
   assign \$2022  = \$2020  + \$2021 ;
@@ -12124,13 +12122,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$2024  = \$2023  + fine[433];
   assign \$2025  = \$2022  + \$2024 ;
   assign \$2026  = ~ fired[62];
-  assign \$2027  = \$2026  & capture;
+  assign \$2027  = \$2026  & ctl__capture;
   assign \$2028  = \$2027  & cmp_sync1[62];
   assign \$2029  = ~ fired[62];
-  assign \$2030  = capture & cmp_sync1[62];
+  assign \$2030  = ctl__capture & cmp_sync1[62];
   assign \$2031  = ~ \$2030 ;
   assign \$2032  = \$2029  & \$2031 ;
-  assign \$2033  = \$2032  & window_end;
+  assign \$2033  = \$2032  & ctl__window_end;
   assign \$2034  = fine[434] + fine[435];
   assign \$2035  = fine[436] + fine[437];
   assign \$2036  = \$2034  + \$2035 ;
@@ -12138,13 +12136,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign \$2038  = \$2037  + fine[440];
   assign \$2039  = \$2036  + \$2038 ;
   assign \$2040  = ~ fired[63];
-  assign \$2041  = \$2040  & capture;
+  assign \$2041  = \$2040  & ctl__capture;
   assign \$2042  = \$2041  & cmp_sync1[63];
   assign \$2043  = ~ fired[63];
-  assign \$2044  = capture & cmp_sync1[63];
+  assign \$2044  = ctl__capture & cmp_sync1[63];
   assign \$2045  = ~ \$2044 ;
   assign \$2046  = \$2043  & \$2045 ;
-  assign \$2047  = \$2046  & window_end;
+  assign \$2047  = \$2046  & ctl__window_end;
   assign \$2048  = fine[441] + fine[442];
   assign \$2049  = fine[443] + fine[444];
   assign \$2050  = \$2048  + \$2049 ;
@@ -12804,21 +12802,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones0)
       3'h0:
-          \$15  = \port$4208$0 ;
+          \$15  = \port$4207$0 ;
       3'h1:
-          \$15  = \port$4210$0 ;
+          \$15  = \port$4209$0 ;
       3'h2:
-          \$15  = \port$4212$0 ;
+          \$15  = \port$4211$0 ;
       3'h3:
-          \$15  = \port$4214$0 ;
+          \$15  = \port$4213$0 ;
       3'h4:
-          \$15  = \port$4216$0 ;
+          \$15  = \port$4215$0 ;
       3'h5:
-          \$15  = \port$4218$0 ;
+          \$15  = \port$4217$0 ;
       3'h6:
-          \$15  = \port$4220$0 ;
+          \$15  = \port$4219$0 ;
       3'h7:
-          \$15  = \port$4222$0 ;
+          \$15  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -12826,21 +12824,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones1)
       3'h0:
-          \$33  = \port$4208$0 ;
+          \$33  = \port$4207$0 ;
       3'h1:
-          \$33  = \port$4210$0 ;
+          \$33  = \port$4209$0 ;
       3'h2:
-          \$33  = \port$4212$0 ;
+          \$33  = \port$4211$0 ;
       3'h3:
-          \$33  = \port$4214$0 ;
+          \$33  = \port$4213$0 ;
       3'h4:
-          \$33  = \port$4216$0 ;
+          \$33  = \port$4215$0 ;
       3'h5:
-          \$33  = \port$4218$0 ;
+          \$33  = \port$4217$0 ;
       3'h6:
-          \$33  = \port$4220$0 ;
+          \$33  = \port$4219$0 ;
       3'h7:
-          \$33  = \port$4222$0 ;
+          \$33  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -12848,21 +12846,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones2)
       3'h0:
-          \$51  = \port$4208$0 ;
+          \$51  = \port$4207$0 ;
       3'h1:
-          \$51  = \port$4210$0 ;
+          \$51  = \port$4209$0 ;
       3'h2:
-          \$51  = \port$4212$0 ;
+          \$51  = \port$4211$0 ;
       3'h3:
-          \$51  = \port$4214$0 ;
+          \$51  = \port$4213$0 ;
       3'h4:
-          \$51  = \port$4216$0 ;
+          \$51  = \port$4215$0 ;
       3'h5:
-          \$51  = \port$4218$0 ;
+          \$51  = \port$4217$0 ;
       3'h6:
-          \$51  = \port$4220$0 ;
+          \$51  = \port$4219$0 ;
       3'h7:
-          \$51  = \port$4222$0 ;
+          \$51  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -12870,21 +12868,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones3)
       3'h0:
-          \$69  = \port$4208$0 ;
+          \$69  = \port$4207$0 ;
       3'h1:
-          \$69  = \port$4210$0 ;
+          \$69  = \port$4209$0 ;
       3'h2:
-          \$69  = \port$4212$0 ;
+          \$69  = \port$4211$0 ;
       3'h3:
-          \$69  = \port$4214$0 ;
+          \$69  = \port$4213$0 ;
       3'h4:
-          \$69  = \port$4216$0 ;
+          \$69  = \port$4215$0 ;
       3'h5:
-          \$69  = \port$4218$0 ;
+          \$69  = \port$4217$0 ;
       3'h6:
-          \$69  = \port$4220$0 ;
+          \$69  = \port$4219$0 ;
       3'h7:
-          \$69  = \port$4222$0 ;
+          \$69  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -12892,21 +12890,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones4)
       3'h0:
-          \$87  = \port$4208$0 ;
+          \$87  = \port$4207$0 ;
       3'h1:
-          \$87  = \port$4210$0 ;
+          \$87  = \port$4209$0 ;
       3'h2:
-          \$87  = \port$4212$0 ;
+          \$87  = \port$4211$0 ;
       3'h3:
-          \$87  = \port$4214$0 ;
+          \$87  = \port$4213$0 ;
       3'h4:
-          \$87  = \port$4216$0 ;
+          \$87  = \port$4215$0 ;
       3'h5:
-          \$87  = \port$4218$0 ;
+          \$87  = \port$4217$0 ;
       3'h6:
-          \$87  = \port$4220$0 ;
+          \$87  = \port$4219$0 ;
       3'h7:
-          \$87  = \port$4222$0 ;
+          \$87  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -12914,21 +12912,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones5)
       3'h0:
-          \$105  = \port$4208$0 ;
+          \$105  = \port$4207$0 ;
       3'h1:
-          \$105  = \port$4210$0 ;
+          \$105  = \port$4209$0 ;
       3'h2:
-          \$105  = \port$4212$0 ;
+          \$105  = \port$4211$0 ;
       3'h3:
-          \$105  = \port$4214$0 ;
+          \$105  = \port$4213$0 ;
       3'h4:
-          \$105  = \port$4216$0 ;
+          \$105  = \port$4215$0 ;
       3'h5:
-          \$105  = \port$4218$0 ;
+          \$105  = \port$4217$0 ;
       3'h6:
-          \$105  = \port$4220$0 ;
+          \$105  = \port$4219$0 ;
       3'h7:
-          \$105  = \port$4222$0 ;
+          \$105  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -12936,21 +12934,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones6)
       3'h0:
-          \$123  = \port$4208$0 ;
+          \$123  = \port$4207$0 ;
       3'h1:
-          \$123  = \port$4210$0 ;
+          \$123  = \port$4209$0 ;
       3'h2:
-          \$123  = \port$4212$0 ;
+          \$123  = \port$4211$0 ;
       3'h3:
-          \$123  = \port$4214$0 ;
+          \$123  = \port$4213$0 ;
       3'h4:
-          \$123  = \port$4216$0 ;
+          \$123  = \port$4215$0 ;
       3'h5:
-          \$123  = \port$4218$0 ;
+          \$123  = \port$4217$0 ;
       3'h6:
-          \$123  = \port$4220$0 ;
+          \$123  = \port$4219$0 ;
       3'h7:
-          \$123  = \port$4222$0 ;
+          \$123  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -12958,21 +12956,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones7)
       3'h0:
-          \$141  = \port$4208$0 ;
+          \$141  = \port$4207$0 ;
       3'h1:
-          \$141  = \port$4210$0 ;
+          \$141  = \port$4209$0 ;
       3'h2:
-          \$141  = \port$4212$0 ;
+          \$141  = \port$4211$0 ;
       3'h3:
-          \$141  = \port$4214$0 ;
+          \$141  = \port$4213$0 ;
       3'h4:
-          \$141  = \port$4216$0 ;
+          \$141  = \port$4215$0 ;
       3'h5:
-          \$141  = \port$4218$0 ;
+          \$141  = \port$4217$0 ;
       3'h6:
-          \$141  = \port$4220$0 ;
+          \$141  = \port$4219$0 ;
       3'h7:
-          \$141  = \port$4222$0 ;
+          \$141  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -12980,21 +12978,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones8)
       3'h0:
-          \$159  = \port$4208$0 ;
+          \$159  = \port$4207$0 ;
       3'h1:
-          \$159  = \port$4210$0 ;
+          \$159  = \port$4209$0 ;
       3'h2:
-          \$159  = \port$4212$0 ;
+          \$159  = \port$4211$0 ;
       3'h3:
-          \$159  = \port$4214$0 ;
+          \$159  = \port$4213$0 ;
       3'h4:
-          \$159  = \port$4216$0 ;
+          \$159  = \port$4215$0 ;
       3'h5:
-          \$159  = \port$4218$0 ;
+          \$159  = \port$4217$0 ;
       3'h6:
-          \$159  = \port$4220$0 ;
+          \$159  = \port$4219$0 ;
       3'h7:
-          \$159  = \port$4222$0 ;
+          \$159  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13002,21 +13000,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones9)
       3'h0:
-          \$177  = \port$4208$0 ;
+          \$177  = \port$4207$0 ;
       3'h1:
-          \$177  = \port$4210$0 ;
+          \$177  = \port$4209$0 ;
       3'h2:
-          \$177  = \port$4212$0 ;
+          \$177  = \port$4211$0 ;
       3'h3:
-          \$177  = \port$4214$0 ;
+          \$177  = \port$4213$0 ;
       3'h4:
-          \$177  = \port$4216$0 ;
+          \$177  = \port$4215$0 ;
       3'h5:
-          \$177  = \port$4218$0 ;
+          \$177  = \port$4217$0 ;
       3'h6:
-          \$177  = \port$4220$0 ;
+          \$177  = \port$4219$0 ;
       3'h7:
-          \$177  = \port$4222$0 ;
+          \$177  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13024,21 +13022,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones10)
       3'h0:
-          \$195  = \port$4208$0 ;
+          \$195  = \port$4207$0 ;
       3'h1:
-          \$195  = \port$4210$0 ;
+          \$195  = \port$4209$0 ;
       3'h2:
-          \$195  = \port$4212$0 ;
+          \$195  = \port$4211$0 ;
       3'h3:
-          \$195  = \port$4214$0 ;
+          \$195  = \port$4213$0 ;
       3'h4:
-          \$195  = \port$4216$0 ;
+          \$195  = \port$4215$0 ;
       3'h5:
-          \$195  = \port$4218$0 ;
+          \$195  = \port$4217$0 ;
       3'h6:
-          \$195  = \port$4220$0 ;
+          \$195  = \port$4219$0 ;
       3'h7:
-          \$195  = \port$4222$0 ;
+          \$195  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13046,21 +13044,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones11)
       3'h0:
-          \$213  = \port$4208$0 ;
+          \$213  = \port$4207$0 ;
       3'h1:
-          \$213  = \port$4210$0 ;
+          \$213  = \port$4209$0 ;
       3'h2:
-          \$213  = \port$4212$0 ;
+          \$213  = \port$4211$0 ;
       3'h3:
-          \$213  = \port$4214$0 ;
+          \$213  = \port$4213$0 ;
       3'h4:
-          \$213  = \port$4216$0 ;
+          \$213  = \port$4215$0 ;
       3'h5:
-          \$213  = \port$4218$0 ;
+          \$213  = \port$4217$0 ;
       3'h6:
-          \$213  = \port$4220$0 ;
+          \$213  = \port$4219$0 ;
       3'h7:
-          \$213  = \port$4222$0 ;
+          \$213  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13068,21 +13066,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones12)
       3'h0:
-          \$231  = \port$4208$0 ;
+          \$231  = \port$4207$0 ;
       3'h1:
-          \$231  = \port$4210$0 ;
+          \$231  = \port$4209$0 ;
       3'h2:
-          \$231  = \port$4212$0 ;
+          \$231  = \port$4211$0 ;
       3'h3:
-          \$231  = \port$4214$0 ;
+          \$231  = \port$4213$0 ;
       3'h4:
-          \$231  = \port$4216$0 ;
+          \$231  = \port$4215$0 ;
       3'h5:
-          \$231  = \port$4218$0 ;
+          \$231  = \port$4217$0 ;
       3'h6:
-          \$231  = \port$4220$0 ;
+          \$231  = \port$4219$0 ;
       3'h7:
-          \$231  = \port$4222$0 ;
+          \$231  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13090,21 +13088,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones13)
       3'h0:
-          \$249  = \port$4208$0 ;
+          \$249  = \port$4207$0 ;
       3'h1:
-          \$249  = \port$4210$0 ;
+          \$249  = \port$4209$0 ;
       3'h2:
-          \$249  = \port$4212$0 ;
+          \$249  = \port$4211$0 ;
       3'h3:
-          \$249  = \port$4214$0 ;
+          \$249  = \port$4213$0 ;
       3'h4:
-          \$249  = \port$4216$0 ;
+          \$249  = \port$4215$0 ;
       3'h5:
-          \$249  = \port$4218$0 ;
+          \$249  = \port$4217$0 ;
       3'h6:
-          \$249  = \port$4220$0 ;
+          \$249  = \port$4219$0 ;
       3'h7:
-          \$249  = \port$4222$0 ;
+          \$249  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13112,21 +13110,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones14)
       3'h0:
-          \$267  = \port$4208$0 ;
+          \$267  = \port$4207$0 ;
       3'h1:
-          \$267  = \port$4210$0 ;
+          \$267  = \port$4209$0 ;
       3'h2:
-          \$267  = \port$4212$0 ;
+          \$267  = \port$4211$0 ;
       3'h3:
-          \$267  = \port$4214$0 ;
+          \$267  = \port$4213$0 ;
       3'h4:
-          \$267  = \port$4216$0 ;
+          \$267  = \port$4215$0 ;
       3'h5:
-          \$267  = \port$4218$0 ;
+          \$267  = \port$4217$0 ;
       3'h6:
-          \$267  = \port$4220$0 ;
+          \$267  = \port$4219$0 ;
       3'h7:
-          \$267  = \port$4222$0 ;
+          \$267  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13134,21 +13132,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones15)
       3'h0:
-          \$285  = \port$4208$0 ;
+          \$285  = \port$4207$0 ;
       3'h1:
-          \$285  = \port$4210$0 ;
+          \$285  = \port$4209$0 ;
       3'h2:
-          \$285  = \port$4212$0 ;
+          \$285  = \port$4211$0 ;
       3'h3:
-          \$285  = \port$4214$0 ;
+          \$285  = \port$4213$0 ;
       3'h4:
-          \$285  = \port$4216$0 ;
+          \$285  = \port$4215$0 ;
       3'h5:
-          \$285  = \port$4218$0 ;
+          \$285  = \port$4217$0 ;
       3'h6:
-          \$285  = \port$4220$0 ;
+          \$285  = \port$4219$0 ;
       3'h7:
-          \$285  = \port$4222$0 ;
+          \$285  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13156,21 +13154,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones16)
       3'h0:
-          \$303  = \port$4208$0 ;
+          \$303  = \port$4207$0 ;
       3'h1:
-          \$303  = \port$4210$0 ;
+          \$303  = \port$4209$0 ;
       3'h2:
-          \$303  = \port$4212$0 ;
+          \$303  = \port$4211$0 ;
       3'h3:
-          \$303  = \port$4214$0 ;
+          \$303  = \port$4213$0 ;
       3'h4:
-          \$303  = \port$4216$0 ;
+          \$303  = \port$4215$0 ;
       3'h5:
-          \$303  = \port$4218$0 ;
+          \$303  = \port$4217$0 ;
       3'h6:
-          \$303  = \port$4220$0 ;
+          \$303  = \port$4219$0 ;
       3'h7:
-          \$303  = \port$4222$0 ;
+          \$303  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13178,21 +13176,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones17)
       3'h0:
-          \$321  = \port$4208$0 ;
+          \$321  = \port$4207$0 ;
       3'h1:
-          \$321  = \port$4210$0 ;
+          \$321  = \port$4209$0 ;
       3'h2:
-          \$321  = \port$4212$0 ;
+          \$321  = \port$4211$0 ;
       3'h3:
-          \$321  = \port$4214$0 ;
+          \$321  = \port$4213$0 ;
       3'h4:
-          \$321  = \port$4216$0 ;
+          \$321  = \port$4215$0 ;
       3'h5:
-          \$321  = \port$4218$0 ;
+          \$321  = \port$4217$0 ;
       3'h6:
-          \$321  = \port$4220$0 ;
+          \$321  = \port$4219$0 ;
       3'h7:
-          \$321  = \port$4222$0 ;
+          \$321  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13200,21 +13198,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones18)
       3'h0:
-          \$339  = \port$4208$0 ;
+          \$339  = \port$4207$0 ;
       3'h1:
-          \$339  = \port$4210$0 ;
+          \$339  = \port$4209$0 ;
       3'h2:
-          \$339  = \port$4212$0 ;
+          \$339  = \port$4211$0 ;
       3'h3:
-          \$339  = \port$4214$0 ;
+          \$339  = \port$4213$0 ;
       3'h4:
-          \$339  = \port$4216$0 ;
+          \$339  = \port$4215$0 ;
       3'h5:
-          \$339  = \port$4218$0 ;
+          \$339  = \port$4217$0 ;
       3'h6:
-          \$339  = \port$4220$0 ;
+          \$339  = \port$4219$0 ;
       3'h7:
-          \$339  = \port$4222$0 ;
+          \$339  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13222,21 +13220,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones19)
       3'h0:
-          \$357  = \port$4208$0 ;
+          \$357  = \port$4207$0 ;
       3'h1:
-          \$357  = \port$4210$0 ;
+          \$357  = \port$4209$0 ;
       3'h2:
-          \$357  = \port$4212$0 ;
+          \$357  = \port$4211$0 ;
       3'h3:
-          \$357  = \port$4214$0 ;
+          \$357  = \port$4213$0 ;
       3'h4:
-          \$357  = \port$4216$0 ;
+          \$357  = \port$4215$0 ;
       3'h5:
-          \$357  = \port$4218$0 ;
+          \$357  = \port$4217$0 ;
       3'h6:
-          \$357  = \port$4220$0 ;
+          \$357  = \port$4219$0 ;
       3'h7:
-          \$357  = \port$4222$0 ;
+          \$357  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13244,21 +13242,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones20)
       3'h0:
-          \$375  = \port$4208$0 ;
+          \$375  = \port$4207$0 ;
       3'h1:
-          \$375  = \port$4210$0 ;
+          \$375  = \port$4209$0 ;
       3'h2:
-          \$375  = \port$4212$0 ;
+          \$375  = \port$4211$0 ;
       3'h3:
-          \$375  = \port$4214$0 ;
+          \$375  = \port$4213$0 ;
       3'h4:
-          \$375  = \port$4216$0 ;
+          \$375  = \port$4215$0 ;
       3'h5:
-          \$375  = \port$4218$0 ;
+          \$375  = \port$4217$0 ;
       3'h6:
-          \$375  = \port$4220$0 ;
+          \$375  = \port$4219$0 ;
       3'h7:
-          \$375  = \port$4222$0 ;
+          \$375  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13266,21 +13264,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones21)
       3'h0:
-          \$393  = \port$4208$0 ;
+          \$393  = \port$4207$0 ;
       3'h1:
-          \$393  = \port$4210$0 ;
+          \$393  = \port$4209$0 ;
       3'h2:
-          \$393  = \port$4212$0 ;
+          \$393  = \port$4211$0 ;
       3'h3:
-          \$393  = \port$4214$0 ;
+          \$393  = \port$4213$0 ;
       3'h4:
-          \$393  = \port$4216$0 ;
+          \$393  = \port$4215$0 ;
       3'h5:
-          \$393  = \port$4218$0 ;
+          \$393  = \port$4217$0 ;
       3'h6:
-          \$393  = \port$4220$0 ;
+          \$393  = \port$4219$0 ;
       3'h7:
-          \$393  = \port$4222$0 ;
+          \$393  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13288,21 +13286,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones22)
       3'h0:
-          \$411  = \port$4208$0 ;
+          \$411  = \port$4207$0 ;
       3'h1:
-          \$411  = \port$4210$0 ;
+          \$411  = \port$4209$0 ;
       3'h2:
-          \$411  = \port$4212$0 ;
+          \$411  = \port$4211$0 ;
       3'h3:
-          \$411  = \port$4214$0 ;
+          \$411  = \port$4213$0 ;
       3'h4:
-          \$411  = \port$4216$0 ;
+          \$411  = \port$4215$0 ;
       3'h5:
-          \$411  = \port$4218$0 ;
+          \$411  = \port$4217$0 ;
       3'h6:
-          \$411  = \port$4220$0 ;
+          \$411  = \port$4219$0 ;
       3'h7:
-          \$411  = \port$4222$0 ;
+          \$411  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13310,21 +13308,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones23)
       3'h0:
-          \$429  = \port$4208$0 ;
+          \$429  = \port$4207$0 ;
       3'h1:
-          \$429  = \port$4210$0 ;
+          \$429  = \port$4209$0 ;
       3'h2:
-          \$429  = \port$4212$0 ;
+          \$429  = \port$4211$0 ;
       3'h3:
-          \$429  = \port$4214$0 ;
+          \$429  = \port$4213$0 ;
       3'h4:
-          \$429  = \port$4216$0 ;
+          \$429  = \port$4215$0 ;
       3'h5:
-          \$429  = \port$4218$0 ;
+          \$429  = \port$4217$0 ;
       3'h6:
-          \$429  = \port$4220$0 ;
+          \$429  = \port$4219$0 ;
       3'h7:
-          \$429  = \port$4222$0 ;
+          \$429  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13332,21 +13330,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones24)
       3'h0:
-          \$447  = \port$4208$0 ;
+          \$447  = \port$4207$0 ;
       3'h1:
-          \$447  = \port$4210$0 ;
+          \$447  = \port$4209$0 ;
       3'h2:
-          \$447  = \port$4212$0 ;
+          \$447  = \port$4211$0 ;
       3'h3:
-          \$447  = \port$4214$0 ;
+          \$447  = \port$4213$0 ;
       3'h4:
-          \$447  = \port$4216$0 ;
+          \$447  = \port$4215$0 ;
       3'h5:
-          \$447  = \port$4218$0 ;
+          \$447  = \port$4217$0 ;
       3'h6:
-          \$447  = \port$4220$0 ;
+          \$447  = \port$4219$0 ;
       3'h7:
-          \$447  = \port$4222$0 ;
+          \$447  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13354,21 +13352,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones25)
       3'h0:
-          \$465  = \port$4208$0 ;
+          \$465  = \port$4207$0 ;
       3'h1:
-          \$465  = \port$4210$0 ;
+          \$465  = \port$4209$0 ;
       3'h2:
-          \$465  = \port$4212$0 ;
+          \$465  = \port$4211$0 ;
       3'h3:
-          \$465  = \port$4214$0 ;
+          \$465  = \port$4213$0 ;
       3'h4:
-          \$465  = \port$4216$0 ;
+          \$465  = \port$4215$0 ;
       3'h5:
-          \$465  = \port$4218$0 ;
+          \$465  = \port$4217$0 ;
       3'h6:
-          \$465  = \port$4220$0 ;
+          \$465  = \port$4219$0 ;
       3'h7:
-          \$465  = \port$4222$0 ;
+          \$465  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13376,21 +13374,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones26)
       3'h0:
-          \$483  = \port$4208$0 ;
+          \$483  = \port$4207$0 ;
       3'h1:
-          \$483  = \port$4210$0 ;
+          \$483  = \port$4209$0 ;
       3'h2:
-          \$483  = \port$4212$0 ;
+          \$483  = \port$4211$0 ;
       3'h3:
-          \$483  = \port$4214$0 ;
+          \$483  = \port$4213$0 ;
       3'h4:
-          \$483  = \port$4216$0 ;
+          \$483  = \port$4215$0 ;
       3'h5:
-          \$483  = \port$4218$0 ;
+          \$483  = \port$4217$0 ;
       3'h6:
-          \$483  = \port$4220$0 ;
+          \$483  = \port$4219$0 ;
       3'h7:
-          \$483  = \port$4222$0 ;
+          \$483  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13398,21 +13396,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones27)
       3'h0:
-          \$501  = \port$4208$0 ;
+          \$501  = \port$4207$0 ;
       3'h1:
-          \$501  = \port$4210$0 ;
+          \$501  = \port$4209$0 ;
       3'h2:
-          \$501  = \port$4212$0 ;
+          \$501  = \port$4211$0 ;
       3'h3:
-          \$501  = \port$4214$0 ;
+          \$501  = \port$4213$0 ;
       3'h4:
-          \$501  = \port$4216$0 ;
+          \$501  = \port$4215$0 ;
       3'h5:
-          \$501  = \port$4218$0 ;
+          \$501  = \port$4217$0 ;
       3'h6:
-          \$501  = \port$4220$0 ;
+          \$501  = \port$4219$0 ;
       3'h7:
-          \$501  = \port$4222$0 ;
+          \$501  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13420,21 +13418,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones28)
       3'h0:
-          \$519  = \port$4208$0 ;
+          \$519  = \port$4207$0 ;
       3'h1:
-          \$519  = \port$4210$0 ;
+          \$519  = \port$4209$0 ;
       3'h2:
-          \$519  = \port$4212$0 ;
+          \$519  = \port$4211$0 ;
       3'h3:
-          \$519  = \port$4214$0 ;
+          \$519  = \port$4213$0 ;
       3'h4:
-          \$519  = \port$4216$0 ;
+          \$519  = \port$4215$0 ;
       3'h5:
-          \$519  = \port$4218$0 ;
+          \$519  = \port$4217$0 ;
       3'h6:
-          \$519  = \port$4220$0 ;
+          \$519  = \port$4219$0 ;
       3'h7:
-          \$519  = \port$4222$0 ;
+          \$519  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13442,21 +13440,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones29)
       3'h0:
-          \$537  = \port$4208$0 ;
+          \$537  = \port$4207$0 ;
       3'h1:
-          \$537  = \port$4210$0 ;
+          \$537  = \port$4209$0 ;
       3'h2:
-          \$537  = \port$4212$0 ;
+          \$537  = \port$4211$0 ;
       3'h3:
-          \$537  = \port$4214$0 ;
+          \$537  = \port$4213$0 ;
       3'h4:
-          \$537  = \port$4216$0 ;
+          \$537  = \port$4215$0 ;
       3'h5:
-          \$537  = \port$4218$0 ;
+          \$537  = \port$4217$0 ;
       3'h6:
-          \$537  = \port$4220$0 ;
+          \$537  = \port$4219$0 ;
       3'h7:
-          \$537  = \port$4222$0 ;
+          \$537  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13464,21 +13462,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones30)
       3'h0:
-          \$555  = \port$4208$0 ;
+          \$555  = \port$4207$0 ;
       3'h1:
-          \$555  = \port$4210$0 ;
+          \$555  = \port$4209$0 ;
       3'h2:
-          \$555  = \port$4212$0 ;
+          \$555  = \port$4211$0 ;
       3'h3:
-          \$555  = \port$4214$0 ;
+          \$555  = \port$4213$0 ;
       3'h4:
-          \$555  = \port$4216$0 ;
+          \$555  = \port$4215$0 ;
       3'h5:
-          \$555  = \port$4218$0 ;
+          \$555  = \port$4217$0 ;
       3'h6:
-          \$555  = \port$4220$0 ;
+          \$555  = \port$4219$0 ;
       3'h7:
-          \$555  = \port$4222$0 ;
+          \$555  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13486,21 +13484,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones31)
       3'h0:
-          \$573  = \port$4208$0 ;
+          \$573  = \port$4207$0 ;
       3'h1:
-          \$573  = \port$4210$0 ;
+          \$573  = \port$4209$0 ;
       3'h2:
-          \$573  = \port$4212$0 ;
+          \$573  = \port$4211$0 ;
       3'h3:
-          \$573  = \port$4214$0 ;
+          \$573  = \port$4213$0 ;
       3'h4:
-          \$573  = \port$4216$0 ;
+          \$573  = \port$4215$0 ;
       3'h5:
-          \$573  = \port$4218$0 ;
+          \$573  = \port$4217$0 ;
       3'h6:
-          \$573  = \port$4220$0 ;
+          \$573  = \port$4219$0 ;
       3'h7:
-          \$573  = \port$4222$0 ;
+          \$573  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13508,21 +13506,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones32)
       3'h0:
-          \$591  = \port$4208$0 ;
+          \$591  = \port$4207$0 ;
       3'h1:
-          \$591  = \port$4210$0 ;
+          \$591  = \port$4209$0 ;
       3'h2:
-          \$591  = \port$4212$0 ;
+          \$591  = \port$4211$0 ;
       3'h3:
-          \$591  = \port$4214$0 ;
+          \$591  = \port$4213$0 ;
       3'h4:
-          \$591  = \port$4216$0 ;
+          \$591  = \port$4215$0 ;
       3'h5:
-          \$591  = \port$4218$0 ;
+          \$591  = \port$4217$0 ;
       3'h6:
-          \$591  = \port$4220$0 ;
+          \$591  = \port$4219$0 ;
       3'h7:
-          \$591  = \port$4222$0 ;
+          \$591  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13530,21 +13528,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones33)
       3'h0:
-          \$609  = \port$4208$0 ;
+          \$609  = \port$4207$0 ;
       3'h1:
-          \$609  = \port$4210$0 ;
+          \$609  = \port$4209$0 ;
       3'h2:
-          \$609  = \port$4212$0 ;
+          \$609  = \port$4211$0 ;
       3'h3:
-          \$609  = \port$4214$0 ;
+          \$609  = \port$4213$0 ;
       3'h4:
-          \$609  = \port$4216$0 ;
+          \$609  = \port$4215$0 ;
       3'h5:
-          \$609  = \port$4218$0 ;
+          \$609  = \port$4217$0 ;
       3'h6:
-          \$609  = \port$4220$0 ;
+          \$609  = \port$4219$0 ;
       3'h7:
-          \$609  = \port$4222$0 ;
+          \$609  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13552,21 +13550,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones34)
       3'h0:
-          \$627  = \port$4208$0 ;
+          \$627  = \port$4207$0 ;
       3'h1:
-          \$627  = \port$4210$0 ;
+          \$627  = \port$4209$0 ;
       3'h2:
-          \$627  = \port$4212$0 ;
+          \$627  = \port$4211$0 ;
       3'h3:
-          \$627  = \port$4214$0 ;
+          \$627  = \port$4213$0 ;
       3'h4:
-          \$627  = \port$4216$0 ;
+          \$627  = \port$4215$0 ;
       3'h5:
-          \$627  = \port$4218$0 ;
+          \$627  = \port$4217$0 ;
       3'h6:
-          \$627  = \port$4220$0 ;
+          \$627  = \port$4219$0 ;
       3'h7:
-          \$627  = \port$4222$0 ;
+          \$627  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13574,21 +13572,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones35)
       3'h0:
-          \$645  = \port$4208$0 ;
+          \$645  = \port$4207$0 ;
       3'h1:
-          \$645  = \port$4210$0 ;
+          \$645  = \port$4209$0 ;
       3'h2:
-          \$645  = \port$4212$0 ;
+          \$645  = \port$4211$0 ;
       3'h3:
-          \$645  = \port$4214$0 ;
+          \$645  = \port$4213$0 ;
       3'h4:
-          \$645  = \port$4216$0 ;
+          \$645  = \port$4215$0 ;
       3'h5:
-          \$645  = \port$4218$0 ;
+          \$645  = \port$4217$0 ;
       3'h6:
-          \$645  = \port$4220$0 ;
+          \$645  = \port$4219$0 ;
       3'h7:
-          \$645  = \port$4222$0 ;
+          \$645  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13596,21 +13594,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones36)
       3'h0:
-          \$663  = \port$4208$0 ;
+          \$663  = \port$4207$0 ;
       3'h1:
-          \$663  = \port$4210$0 ;
+          \$663  = \port$4209$0 ;
       3'h2:
-          \$663  = \port$4212$0 ;
+          \$663  = \port$4211$0 ;
       3'h3:
-          \$663  = \port$4214$0 ;
+          \$663  = \port$4213$0 ;
       3'h4:
-          \$663  = \port$4216$0 ;
+          \$663  = \port$4215$0 ;
       3'h5:
-          \$663  = \port$4218$0 ;
+          \$663  = \port$4217$0 ;
       3'h6:
-          \$663  = \port$4220$0 ;
+          \$663  = \port$4219$0 ;
       3'h7:
-          \$663  = \port$4222$0 ;
+          \$663  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13618,21 +13616,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones37)
       3'h0:
-          \$681  = \port$4208$0 ;
+          \$681  = \port$4207$0 ;
       3'h1:
-          \$681  = \port$4210$0 ;
+          \$681  = \port$4209$0 ;
       3'h2:
-          \$681  = \port$4212$0 ;
+          \$681  = \port$4211$0 ;
       3'h3:
-          \$681  = \port$4214$0 ;
+          \$681  = \port$4213$0 ;
       3'h4:
-          \$681  = \port$4216$0 ;
+          \$681  = \port$4215$0 ;
       3'h5:
-          \$681  = \port$4218$0 ;
+          \$681  = \port$4217$0 ;
       3'h6:
-          \$681  = \port$4220$0 ;
+          \$681  = \port$4219$0 ;
       3'h7:
-          \$681  = \port$4222$0 ;
+          \$681  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13640,21 +13638,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones38)
       3'h0:
-          \$699  = \port$4208$0 ;
+          \$699  = \port$4207$0 ;
       3'h1:
-          \$699  = \port$4210$0 ;
+          \$699  = \port$4209$0 ;
       3'h2:
-          \$699  = \port$4212$0 ;
+          \$699  = \port$4211$0 ;
       3'h3:
-          \$699  = \port$4214$0 ;
+          \$699  = \port$4213$0 ;
       3'h4:
-          \$699  = \port$4216$0 ;
+          \$699  = \port$4215$0 ;
       3'h5:
-          \$699  = \port$4218$0 ;
+          \$699  = \port$4217$0 ;
       3'h6:
-          \$699  = \port$4220$0 ;
+          \$699  = \port$4219$0 ;
       3'h7:
-          \$699  = \port$4222$0 ;
+          \$699  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13662,21 +13660,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones39)
       3'h0:
-          \$717  = \port$4208$0 ;
+          \$717  = \port$4207$0 ;
       3'h1:
-          \$717  = \port$4210$0 ;
+          \$717  = \port$4209$0 ;
       3'h2:
-          \$717  = \port$4212$0 ;
+          \$717  = \port$4211$0 ;
       3'h3:
-          \$717  = \port$4214$0 ;
+          \$717  = \port$4213$0 ;
       3'h4:
-          \$717  = \port$4216$0 ;
+          \$717  = \port$4215$0 ;
       3'h5:
-          \$717  = \port$4218$0 ;
+          \$717  = \port$4217$0 ;
       3'h6:
-          \$717  = \port$4220$0 ;
+          \$717  = \port$4219$0 ;
       3'h7:
-          \$717  = \port$4222$0 ;
+          \$717  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13684,21 +13682,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones40)
       3'h0:
-          \$735  = \port$4208$0 ;
+          \$735  = \port$4207$0 ;
       3'h1:
-          \$735  = \port$4210$0 ;
+          \$735  = \port$4209$0 ;
       3'h2:
-          \$735  = \port$4212$0 ;
+          \$735  = \port$4211$0 ;
       3'h3:
-          \$735  = \port$4214$0 ;
+          \$735  = \port$4213$0 ;
       3'h4:
-          \$735  = \port$4216$0 ;
+          \$735  = \port$4215$0 ;
       3'h5:
-          \$735  = \port$4218$0 ;
+          \$735  = \port$4217$0 ;
       3'h6:
-          \$735  = \port$4220$0 ;
+          \$735  = \port$4219$0 ;
       3'h7:
-          \$735  = \port$4222$0 ;
+          \$735  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13706,21 +13704,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones41)
       3'h0:
-          \$753  = \port$4208$0 ;
+          \$753  = \port$4207$0 ;
       3'h1:
-          \$753  = \port$4210$0 ;
+          \$753  = \port$4209$0 ;
       3'h2:
-          \$753  = \port$4212$0 ;
+          \$753  = \port$4211$0 ;
       3'h3:
-          \$753  = \port$4214$0 ;
+          \$753  = \port$4213$0 ;
       3'h4:
-          \$753  = \port$4216$0 ;
+          \$753  = \port$4215$0 ;
       3'h5:
-          \$753  = \port$4218$0 ;
+          \$753  = \port$4217$0 ;
       3'h6:
-          \$753  = \port$4220$0 ;
+          \$753  = \port$4219$0 ;
       3'h7:
-          \$753  = \port$4222$0 ;
+          \$753  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13728,21 +13726,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones42)
       3'h0:
-          \$771  = \port$4208$0 ;
+          \$771  = \port$4207$0 ;
       3'h1:
-          \$771  = \port$4210$0 ;
+          \$771  = \port$4209$0 ;
       3'h2:
-          \$771  = \port$4212$0 ;
+          \$771  = \port$4211$0 ;
       3'h3:
-          \$771  = \port$4214$0 ;
+          \$771  = \port$4213$0 ;
       3'h4:
-          \$771  = \port$4216$0 ;
+          \$771  = \port$4215$0 ;
       3'h5:
-          \$771  = \port$4218$0 ;
+          \$771  = \port$4217$0 ;
       3'h6:
-          \$771  = \port$4220$0 ;
+          \$771  = \port$4219$0 ;
       3'h7:
-          \$771  = \port$4222$0 ;
+          \$771  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13750,21 +13748,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones43)
       3'h0:
-          \$789  = \port$4208$0 ;
+          \$789  = \port$4207$0 ;
       3'h1:
-          \$789  = \port$4210$0 ;
+          \$789  = \port$4209$0 ;
       3'h2:
-          \$789  = \port$4212$0 ;
+          \$789  = \port$4211$0 ;
       3'h3:
-          \$789  = \port$4214$0 ;
+          \$789  = \port$4213$0 ;
       3'h4:
-          \$789  = \port$4216$0 ;
+          \$789  = \port$4215$0 ;
       3'h5:
-          \$789  = \port$4218$0 ;
+          \$789  = \port$4217$0 ;
       3'h6:
-          \$789  = \port$4220$0 ;
+          \$789  = \port$4219$0 ;
       3'h7:
-          \$789  = \port$4222$0 ;
+          \$789  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13772,21 +13770,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones44)
       3'h0:
-          \$807  = \port$4208$0 ;
+          \$807  = \port$4207$0 ;
       3'h1:
-          \$807  = \port$4210$0 ;
+          \$807  = \port$4209$0 ;
       3'h2:
-          \$807  = \port$4212$0 ;
+          \$807  = \port$4211$0 ;
       3'h3:
-          \$807  = \port$4214$0 ;
+          \$807  = \port$4213$0 ;
       3'h4:
-          \$807  = \port$4216$0 ;
+          \$807  = \port$4215$0 ;
       3'h5:
-          \$807  = \port$4218$0 ;
+          \$807  = \port$4217$0 ;
       3'h6:
-          \$807  = \port$4220$0 ;
+          \$807  = \port$4219$0 ;
       3'h7:
-          \$807  = \port$4222$0 ;
+          \$807  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13794,21 +13792,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones45)
       3'h0:
-          \$825  = \port$4208$0 ;
+          \$825  = \port$4207$0 ;
       3'h1:
-          \$825  = \port$4210$0 ;
+          \$825  = \port$4209$0 ;
       3'h2:
-          \$825  = \port$4212$0 ;
+          \$825  = \port$4211$0 ;
       3'h3:
-          \$825  = \port$4214$0 ;
+          \$825  = \port$4213$0 ;
       3'h4:
-          \$825  = \port$4216$0 ;
+          \$825  = \port$4215$0 ;
       3'h5:
-          \$825  = \port$4218$0 ;
+          \$825  = \port$4217$0 ;
       3'h6:
-          \$825  = \port$4220$0 ;
+          \$825  = \port$4219$0 ;
       3'h7:
-          \$825  = \port$4222$0 ;
+          \$825  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13816,21 +13814,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones46)
       3'h0:
-          \$843  = \port$4208$0 ;
+          \$843  = \port$4207$0 ;
       3'h1:
-          \$843  = \port$4210$0 ;
+          \$843  = \port$4209$0 ;
       3'h2:
-          \$843  = \port$4212$0 ;
+          \$843  = \port$4211$0 ;
       3'h3:
-          \$843  = \port$4214$0 ;
+          \$843  = \port$4213$0 ;
       3'h4:
-          \$843  = \port$4216$0 ;
+          \$843  = \port$4215$0 ;
       3'h5:
-          \$843  = \port$4218$0 ;
+          \$843  = \port$4217$0 ;
       3'h6:
-          \$843  = \port$4220$0 ;
+          \$843  = \port$4219$0 ;
       3'h7:
-          \$843  = \port$4222$0 ;
+          \$843  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13838,21 +13836,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones47)
       3'h0:
-          \$861  = \port$4208$0 ;
+          \$861  = \port$4207$0 ;
       3'h1:
-          \$861  = \port$4210$0 ;
+          \$861  = \port$4209$0 ;
       3'h2:
-          \$861  = \port$4212$0 ;
+          \$861  = \port$4211$0 ;
       3'h3:
-          \$861  = \port$4214$0 ;
+          \$861  = \port$4213$0 ;
       3'h4:
-          \$861  = \port$4216$0 ;
+          \$861  = \port$4215$0 ;
       3'h5:
-          \$861  = \port$4218$0 ;
+          \$861  = \port$4217$0 ;
       3'h6:
-          \$861  = \port$4220$0 ;
+          \$861  = \port$4219$0 ;
       3'h7:
-          \$861  = \port$4222$0 ;
+          \$861  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13860,21 +13858,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones48)
       3'h0:
-          \$879  = \port$4208$0 ;
+          \$879  = \port$4207$0 ;
       3'h1:
-          \$879  = \port$4210$0 ;
+          \$879  = \port$4209$0 ;
       3'h2:
-          \$879  = \port$4212$0 ;
+          \$879  = \port$4211$0 ;
       3'h3:
-          \$879  = \port$4214$0 ;
+          \$879  = \port$4213$0 ;
       3'h4:
-          \$879  = \port$4216$0 ;
+          \$879  = \port$4215$0 ;
       3'h5:
-          \$879  = \port$4218$0 ;
+          \$879  = \port$4217$0 ;
       3'h6:
-          \$879  = \port$4220$0 ;
+          \$879  = \port$4219$0 ;
       3'h7:
-          \$879  = \port$4222$0 ;
+          \$879  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13882,21 +13880,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones49)
       3'h0:
-          \$897  = \port$4208$0 ;
+          \$897  = \port$4207$0 ;
       3'h1:
-          \$897  = \port$4210$0 ;
+          \$897  = \port$4209$0 ;
       3'h2:
-          \$897  = \port$4212$0 ;
+          \$897  = \port$4211$0 ;
       3'h3:
-          \$897  = \port$4214$0 ;
+          \$897  = \port$4213$0 ;
       3'h4:
-          \$897  = \port$4216$0 ;
+          \$897  = \port$4215$0 ;
       3'h5:
-          \$897  = \port$4218$0 ;
+          \$897  = \port$4217$0 ;
       3'h6:
-          \$897  = \port$4220$0 ;
+          \$897  = \port$4219$0 ;
       3'h7:
-          \$897  = \port$4222$0 ;
+          \$897  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13904,21 +13902,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones50)
       3'h0:
-          \$915  = \port$4208$0 ;
+          \$915  = \port$4207$0 ;
       3'h1:
-          \$915  = \port$4210$0 ;
+          \$915  = \port$4209$0 ;
       3'h2:
-          \$915  = \port$4212$0 ;
+          \$915  = \port$4211$0 ;
       3'h3:
-          \$915  = \port$4214$0 ;
+          \$915  = \port$4213$0 ;
       3'h4:
-          \$915  = \port$4216$0 ;
+          \$915  = \port$4215$0 ;
       3'h5:
-          \$915  = \port$4218$0 ;
+          \$915  = \port$4217$0 ;
       3'h6:
-          \$915  = \port$4220$0 ;
+          \$915  = \port$4219$0 ;
       3'h7:
-          \$915  = \port$4222$0 ;
+          \$915  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13926,21 +13924,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones51)
       3'h0:
-          \$933  = \port$4208$0 ;
+          \$933  = \port$4207$0 ;
       3'h1:
-          \$933  = \port$4210$0 ;
+          \$933  = \port$4209$0 ;
       3'h2:
-          \$933  = \port$4212$0 ;
+          \$933  = \port$4211$0 ;
       3'h3:
-          \$933  = \port$4214$0 ;
+          \$933  = \port$4213$0 ;
       3'h4:
-          \$933  = \port$4216$0 ;
+          \$933  = \port$4215$0 ;
       3'h5:
-          \$933  = \port$4218$0 ;
+          \$933  = \port$4217$0 ;
       3'h6:
-          \$933  = \port$4220$0 ;
+          \$933  = \port$4219$0 ;
       3'h7:
-          \$933  = \port$4222$0 ;
+          \$933  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13948,21 +13946,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones52)
       3'h0:
-          \$951  = \port$4208$0 ;
+          \$951  = \port$4207$0 ;
       3'h1:
-          \$951  = \port$4210$0 ;
+          \$951  = \port$4209$0 ;
       3'h2:
-          \$951  = \port$4212$0 ;
+          \$951  = \port$4211$0 ;
       3'h3:
-          \$951  = \port$4214$0 ;
+          \$951  = \port$4213$0 ;
       3'h4:
-          \$951  = \port$4216$0 ;
+          \$951  = \port$4215$0 ;
       3'h5:
-          \$951  = \port$4218$0 ;
+          \$951  = \port$4217$0 ;
       3'h6:
-          \$951  = \port$4220$0 ;
+          \$951  = \port$4219$0 ;
       3'h7:
-          \$951  = \port$4222$0 ;
+          \$951  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13970,21 +13968,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones53)
       3'h0:
-          \$969  = \port$4208$0 ;
+          \$969  = \port$4207$0 ;
       3'h1:
-          \$969  = \port$4210$0 ;
+          \$969  = \port$4209$0 ;
       3'h2:
-          \$969  = \port$4212$0 ;
+          \$969  = \port$4211$0 ;
       3'h3:
-          \$969  = \port$4214$0 ;
+          \$969  = \port$4213$0 ;
       3'h4:
-          \$969  = \port$4216$0 ;
+          \$969  = \port$4215$0 ;
       3'h5:
-          \$969  = \port$4218$0 ;
+          \$969  = \port$4217$0 ;
       3'h6:
-          \$969  = \port$4220$0 ;
+          \$969  = \port$4219$0 ;
       3'h7:
-          \$969  = \port$4222$0 ;
+          \$969  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -13992,21 +13990,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones54)
       3'h0:
-          \$987  = \port$4208$0 ;
+          \$987  = \port$4207$0 ;
       3'h1:
-          \$987  = \port$4210$0 ;
+          \$987  = \port$4209$0 ;
       3'h2:
-          \$987  = \port$4212$0 ;
+          \$987  = \port$4211$0 ;
       3'h3:
-          \$987  = \port$4214$0 ;
+          \$987  = \port$4213$0 ;
       3'h4:
-          \$987  = \port$4216$0 ;
+          \$987  = \port$4215$0 ;
       3'h5:
-          \$987  = \port$4218$0 ;
+          \$987  = \port$4217$0 ;
       3'h6:
-          \$987  = \port$4220$0 ;
+          \$987  = \port$4219$0 ;
       3'h7:
-          \$987  = \port$4222$0 ;
+          \$987  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -14014,21 +14012,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones55)
       3'h0:
-          \$1005  = \port$4208$0 ;
+          \$1005  = \port$4207$0 ;
       3'h1:
-          \$1005  = \port$4210$0 ;
+          \$1005  = \port$4209$0 ;
       3'h2:
-          \$1005  = \port$4212$0 ;
+          \$1005  = \port$4211$0 ;
       3'h3:
-          \$1005  = \port$4214$0 ;
+          \$1005  = \port$4213$0 ;
       3'h4:
-          \$1005  = \port$4216$0 ;
+          \$1005  = \port$4215$0 ;
       3'h5:
-          \$1005  = \port$4218$0 ;
+          \$1005  = \port$4217$0 ;
       3'h6:
-          \$1005  = \port$4220$0 ;
+          \$1005  = \port$4219$0 ;
       3'h7:
-          \$1005  = \port$4222$0 ;
+          \$1005  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -14036,21 +14034,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones56)
       3'h0:
-          \$1023  = \port$4208$0 ;
+          \$1023  = \port$4207$0 ;
       3'h1:
-          \$1023  = \port$4210$0 ;
+          \$1023  = \port$4209$0 ;
       3'h2:
-          \$1023  = \port$4212$0 ;
+          \$1023  = \port$4211$0 ;
       3'h3:
-          \$1023  = \port$4214$0 ;
+          \$1023  = \port$4213$0 ;
       3'h4:
-          \$1023  = \port$4216$0 ;
+          \$1023  = \port$4215$0 ;
       3'h5:
-          \$1023  = \port$4218$0 ;
+          \$1023  = \port$4217$0 ;
       3'h6:
-          \$1023  = \port$4220$0 ;
+          \$1023  = \port$4219$0 ;
       3'h7:
-          \$1023  = \port$4222$0 ;
+          \$1023  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -14058,21 +14056,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones57)
       3'h0:
-          \$1041  = \port$4208$0 ;
+          \$1041  = \port$4207$0 ;
       3'h1:
-          \$1041  = \port$4210$0 ;
+          \$1041  = \port$4209$0 ;
       3'h2:
-          \$1041  = \port$4212$0 ;
+          \$1041  = \port$4211$0 ;
       3'h3:
-          \$1041  = \port$4214$0 ;
+          \$1041  = \port$4213$0 ;
       3'h4:
-          \$1041  = \port$4216$0 ;
+          \$1041  = \port$4215$0 ;
       3'h5:
-          \$1041  = \port$4218$0 ;
+          \$1041  = \port$4217$0 ;
       3'h6:
-          \$1041  = \port$4220$0 ;
+          \$1041  = \port$4219$0 ;
       3'h7:
-          \$1041  = \port$4222$0 ;
+          \$1041  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -14080,21 +14078,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones58)
       3'h0:
-          \$1059  = \port$4208$0 ;
+          \$1059  = \port$4207$0 ;
       3'h1:
-          \$1059  = \port$4210$0 ;
+          \$1059  = \port$4209$0 ;
       3'h2:
-          \$1059  = \port$4212$0 ;
+          \$1059  = \port$4211$0 ;
       3'h3:
-          \$1059  = \port$4214$0 ;
+          \$1059  = \port$4213$0 ;
       3'h4:
-          \$1059  = \port$4216$0 ;
+          \$1059  = \port$4215$0 ;
       3'h5:
-          \$1059  = \port$4218$0 ;
+          \$1059  = \port$4217$0 ;
       3'h6:
-          \$1059  = \port$4220$0 ;
+          \$1059  = \port$4219$0 ;
       3'h7:
-          \$1059  = \port$4222$0 ;
+          \$1059  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -14102,21 +14100,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones59)
       3'h0:
-          \$1077  = \port$4208$0 ;
+          \$1077  = \port$4207$0 ;
       3'h1:
-          \$1077  = \port$4210$0 ;
+          \$1077  = \port$4209$0 ;
       3'h2:
-          \$1077  = \port$4212$0 ;
+          \$1077  = \port$4211$0 ;
       3'h3:
-          \$1077  = \port$4214$0 ;
+          \$1077  = \port$4213$0 ;
       3'h4:
-          \$1077  = \port$4216$0 ;
+          \$1077  = \port$4215$0 ;
       3'h5:
-          \$1077  = \port$4218$0 ;
+          \$1077  = \port$4217$0 ;
       3'h6:
-          \$1077  = \port$4220$0 ;
+          \$1077  = \port$4219$0 ;
       3'h7:
-          \$1077  = \port$4222$0 ;
+          \$1077  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -14124,21 +14122,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones60)
       3'h0:
-          \$1095  = \port$4208$0 ;
+          \$1095  = \port$4207$0 ;
       3'h1:
-          \$1095  = \port$4210$0 ;
+          \$1095  = \port$4209$0 ;
       3'h2:
-          \$1095  = \port$4212$0 ;
+          \$1095  = \port$4211$0 ;
       3'h3:
-          \$1095  = \port$4214$0 ;
+          \$1095  = \port$4213$0 ;
       3'h4:
-          \$1095  = \port$4216$0 ;
+          \$1095  = \port$4215$0 ;
       3'h5:
-          \$1095  = \port$4218$0 ;
+          \$1095  = \port$4217$0 ;
       3'h6:
-          \$1095  = \port$4220$0 ;
+          \$1095  = \port$4219$0 ;
       3'h7:
-          \$1095  = \port$4222$0 ;
+          \$1095  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -14146,21 +14144,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones61)
       3'h0:
-          \$1113  = \port$4208$0 ;
+          \$1113  = \port$4207$0 ;
       3'h1:
-          \$1113  = \port$4210$0 ;
+          \$1113  = \port$4209$0 ;
       3'h2:
-          \$1113  = \port$4212$0 ;
+          \$1113  = \port$4211$0 ;
       3'h3:
-          \$1113  = \port$4214$0 ;
+          \$1113  = \port$4213$0 ;
       3'h4:
-          \$1113  = \port$4216$0 ;
+          \$1113  = \port$4215$0 ;
       3'h5:
-          \$1113  = \port$4218$0 ;
+          \$1113  = \port$4217$0 ;
       3'h6:
-          \$1113  = \port$4220$0 ;
+          \$1113  = \port$4219$0 ;
       3'h7:
-          \$1113  = \port$4222$0 ;
+          \$1113  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -14168,21 +14166,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones62)
       3'h0:
-          \$1131  = \port$4208$0 ;
+          \$1131  = \port$4207$0 ;
       3'h1:
-          \$1131  = \port$4210$0 ;
+          \$1131  = \port$4209$0 ;
       3'h2:
-          \$1131  = \port$4212$0 ;
+          \$1131  = \port$4211$0 ;
       3'h3:
-          \$1131  = \port$4214$0 ;
+          \$1131  = \port$4213$0 ;
       3'h4:
-          \$1131  = \port$4216$0 ;
+          \$1131  = \port$4215$0 ;
       3'h5:
-          \$1131  = \port$4218$0 ;
+          \$1131  = \port$4217$0 ;
       3'h6:
-          \$1131  = \port$4220$0 ;
+          \$1131  = \port$4219$0 ;
       3'h7:
-          \$1131  = \port$4222$0 ;
+          \$1131  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -14190,21 +14188,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     (* full_case = 32'd1 *)
     casez (ones63)
       3'h0:
-          \$1149  = \port$4208$0 ;
+          \$1149  = \port$4207$0 ;
       3'h1:
-          \$1149  = \port$4210$0 ;
+          \$1149  = \port$4209$0 ;
       3'h2:
-          \$1149  = \port$4212$0 ;
+          \$1149  = \port$4211$0 ;
       3'h3:
-          \$1149  = \port$4214$0 ;
+          \$1149  = \port$4213$0 ;
       3'h4:
-          \$1149  = \port$4216$0 ;
+          \$1149  = \port$4215$0 ;
       3'h5:
-          \$1149  = \port$4218$0 ;
+          \$1149  = \port$4217$0 ;
       3'h6:
-          \$1149  = \port$4220$0 ;
+          \$1149  = \port$4219$0 ;
       3'h7:
-          \$1149  = \port$4222$0 ;
+          \$1149  = \port$4221$0 ;
     endcase
   end
   always @* begin
@@ -15017,7 +15015,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2187  = early0;
     if (\$1160 ) begin
-      \$2187  = code_early;
+      \$2187  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2187  = 1'h0;
@@ -15815,7 +15813,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2318  = early1;
     if (\$1174 ) begin
-      \$2318  = code_early;
+      \$2318  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2318  = 1'h0;
@@ -15845,7 +15843,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2321  = early2;
     if (\$1188 ) begin
-      \$2321  = code_early;
+      \$2321  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2321  = 1'h0;
@@ -15875,7 +15873,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2324  = early3;
     if (\$1202 ) begin
-      \$2324  = code_early;
+      \$2324  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2324  = 1'h0;
@@ -15905,7 +15903,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2327  = early4;
     if (\$1216 ) begin
-      \$2327  = code_early;
+      \$2327  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2327  = 1'h0;
@@ -15935,7 +15933,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2330  = early5;
     if (\$1230 ) begin
-      \$2330  = code_early;
+      \$2330  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2330  = 1'h0;
@@ -15965,7 +15963,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2333  = early6;
     if (\$1244 ) begin
-      \$2333  = code_early;
+      \$2333  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2333  = 1'h0;
@@ -15995,7 +15993,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2336  = early7;
     if (\$1258 ) begin
-      \$2336  = code_early;
+      \$2336  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2336  = 1'h0;
@@ -16025,7 +16023,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2339  = early8;
     if (\$1272 ) begin
-      \$2339  = code_early;
+      \$2339  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2339  = 1'h0;
@@ -16055,7 +16053,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2342  = early9;
     if (\$1286 ) begin
-      \$2342  = code_early;
+      \$2342  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2342  = 1'h0;
@@ -16085,7 +16083,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2345  = early10;
     if (\$1300 ) begin
-      \$2345  = code_early;
+      \$2345  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2345  = 1'h0;
@@ -16115,7 +16113,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2348  = early11;
     if (\$1314 ) begin
-      \$2348  = code_early;
+      \$2348  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2348  = 1'h0;
@@ -16145,7 +16143,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2351  = early12;
     if (\$1328 ) begin
-      \$2351  = code_early;
+      \$2351  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2351  = 1'h0;
@@ -16175,7 +16173,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2354  = early13;
     if (\$1342 ) begin
-      \$2354  = code_early;
+      \$2354  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2354  = 1'h0;
@@ -16205,7 +16203,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2357  = early14;
     if (\$1356 ) begin
-      \$2357  = code_early;
+      \$2357  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2357  = 1'h0;
@@ -16235,7 +16233,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2360  = early15;
     if (\$1370 ) begin
-      \$2360  = code_early;
+      \$2360  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2360  = 1'h0;
@@ -16265,7 +16263,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2363  = early16;
     if (\$1384 ) begin
-      \$2363  = code_early;
+      \$2363  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2363  = 1'h0;
@@ -16295,7 +16293,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2366  = early17;
     if (\$1398 ) begin
-      \$2366  = code_early;
+      \$2366  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2366  = 1'h0;
@@ -16325,7 +16323,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2369  = early18;
     if (\$1412 ) begin
-      \$2369  = code_early;
+      \$2369  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2369  = 1'h0;
@@ -16355,7 +16353,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2372  = early19;
     if (\$1426 ) begin
-      \$2372  = code_early;
+      \$2372  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2372  = 1'h0;
@@ -16385,7 +16383,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2375  = early20;
     if (\$1440 ) begin
-      \$2375  = code_early;
+      \$2375  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2375  = 1'h0;
@@ -16415,7 +16413,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2378  = early21;
     if (\$1454 ) begin
-      \$2378  = code_early;
+      \$2378  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2378  = 1'h0;
@@ -16445,7 +16443,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2381  = early22;
     if (\$1468 ) begin
-      \$2381  = code_early;
+      \$2381  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2381  = 1'h0;
@@ -16475,7 +16473,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2384  = early23;
     if (\$1482 ) begin
-      \$2384  = code_early;
+      \$2384  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2384  = 1'h0;
@@ -16505,7 +16503,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2387  = early24;
     if (\$1496 ) begin
-      \$2387  = code_early;
+      \$2387  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2387  = 1'h0;
@@ -16535,7 +16533,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2390  = early25;
     if (\$1510 ) begin
-      \$2390  = code_early;
+      \$2390  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2390  = 1'h0;
@@ -16565,7 +16563,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2393  = early26;
     if (\$1524 ) begin
-      \$2393  = code_early;
+      \$2393  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2393  = 1'h0;
@@ -16595,7 +16593,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2396  = early27;
     if (\$1538 ) begin
-      \$2396  = code_early;
+      \$2396  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2396  = 1'h0;
@@ -16625,7 +16623,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2399  = early28;
     if (\$1552 ) begin
-      \$2399  = code_early;
+      \$2399  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2399  = 1'h0;
@@ -16655,7 +16653,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2402  = early29;
     if (\$1566 ) begin
-      \$2402  = code_early;
+      \$2402  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2402  = 1'h0;
@@ -16685,7 +16683,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2405  = early30;
     if (\$1580 ) begin
-      \$2405  = code_early;
+      \$2405  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2405  = 1'h0;
@@ -16715,7 +16713,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2408  = early31;
     if (\$1594 ) begin
-      \$2408  = code_early;
+      \$2408  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2408  = 1'h0;
@@ -16745,7 +16743,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2411  = early32;
     if (\$1608 ) begin
-      \$2411  = code_early;
+      \$2411  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2411  = 1'h0;
@@ -16775,7 +16773,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2414  = early33;
     if (\$1622 ) begin
-      \$2414  = code_early;
+      \$2414  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2414  = 1'h0;
@@ -16805,7 +16803,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2417  = early34;
     if (\$1636 ) begin
-      \$2417  = code_early;
+      \$2417  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2417  = 1'h0;
@@ -16835,7 +16833,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2420  = early35;
     if (\$1650 ) begin
-      \$2420  = code_early;
+      \$2420  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2420  = 1'h0;
@@ -16865,7 +16863,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2423  = early36;
     if (\$1664 ) begin
-      \$2423  = code_early;
+      \$2423  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2423  = 1'h0;
@@ -16895,7 +16893,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2426  = early37;
     if (\$1678 ) begin
-      \$2426  = code_early;
+      \$2426  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2426  = 1'h0;
@@ -16925,7 +16923,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2429  = early38;
     if (\$1692 ) begin
-      \$2429  = code_early;
+      \$2429  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2429  = 1'h0;
@@ -16955,7 +16953,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2432  = early39;
     if (\$1706 ) begin
-      \$2432  = code_early;
+      \$2432  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2432  = 1'h0;
@@ -16985,7 +16983,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2435  = early40;
     if (\$1720 ) begin
-      \$2435  = code_early;
+      \$2435  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2435  = 1'h0;
@@ -17015,7 +17013,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2438  = early41;
     if (\$1734 ) begin
-      \$2438  = code_early;
+      \$2438  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2438  = 1'h0;
@@ -17045,7 +17043,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2441  = early42;
     if (\$1748 ) begin
-      \$2441  = code_early;
+      \$2441  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2441  = 1'h0;
@@ -17075,7 +17073,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2444  = early43;
     if (\$1762 ) begin
-      \$2444  = code_early;
+      \$2444  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2444  = 1'h0;
@@ -17105,7 +17103,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2447  = early44;
     if (\$1776 ) begin
-      \$2447  = code_early;
+      \$2447  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2447  = 1'h0;
@@ -17135,7 +17133,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2450  = early45;
     if (\$1790 ) begin
-      \$2450  = code_early;
+      \$2450  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2450  = 1'h0;
@@ -17165,7 +17163,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2453  = early46;
     if (\$1804 ) begin
-      \$2453  = code_early;
+      \$2453  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2453  = 1'h0;
@@ -17195,7 +17193,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2456  = early47;
     if (\$1818 ) begin
-      \$2456  = code_early;
+      \$2456  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2456  = 1'h0;
@@ -17225,7 +17223,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2459  = early48;
     if (\$1832 ) begin
-      \$2459  = code_early;
+      \$2459  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2459  = 1'h0;
@@ -17255,7 +17253,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2462  = early49;
     if (\$1846 ) begin
-      \$2462  = code_early;
+      \$2462  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2462  = 1'h0;
@@ -17285,7 +17283,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2465  = early50;
     if (\$1860 ) begin
-      \$2465  = code_early;
+      \$2465  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2465  = 1'h0;
@@ -17315,7 +17313,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2468  = early51;
     if (\$1874 ) begin
-      \$2468  = code_early;
+      \$2468  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2468  = 1'h0;
@@ -17345,7 +17343,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2471  = early52;
     if (\$1888 ) begin
-      \$2471  = code_early;
+      \$2471  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2471  = 1'h0;
@@ -17375,7 +17373,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2474  = early53;
     if (\$1902 ) begin
-      \$2474  = code_early;
+      \$2474  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2474  = 1'h0;
@@ -17405,7 +17403,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2477  = early54;
     if (\$1916 ) begin
-      \$2477  = code_early;
+      \$2477  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2477  = 1'h0;
@@ -17435,7 +17433,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2480  = early55;
     if (\$1930 ) begin
-      \$2480  = code_early;
+      \$2480  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2480  = 1'h0;
@@ -17465,7 +17463,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2483  = early56;
     if (\$1944 ) begin
-      \$2483  = code_early;
+      \$2483  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2483  = 1'h0;
@@ -17495,7 +17493,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2486  = early57;
     if (\$1958 ) begin
-      \$2486  = code_early;
+      \$2486  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2486  = 1'h0;
@@ -17525,7 +17523,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2489  = early58;
     if (\$1972 ) begin
-      \$2489  = code_early;
+      \$2489  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2489  = 1'h0;
@@ -17555,7 +17553,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2492  = early59;
     if (\$1986 ) begin
-      \$2492  = code_early;
+      \$2492  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2492  = 1'h0;
@@ -17585,7 +17583,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2495  = early60;
     if (\$2000 ) begin
-      \$2495  = code_early;
+      \$2495  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2495  = 1'h0;
@@ -17615,7 +17613,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2498  = early61;
     if (\$2014 ) begin
-      \$2498  = code_early;
+      \$2498  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2498  = 1'h0;
@@ -17645,7 +17643,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2501  = early62;
     if (\$2028 ) begin
-      \$2501  = code_early;
+      \$2501  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2501  = 1'h0;
@@ -17675,7 +17673,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$2504  = early63;
     if (\$2042 ) begin
-      \$2504  = code_early;
+      \$2504  = ctl__early;
     end
     if (g_sync_rst) begin
       \$2504  = 1'h0;
@@ -17694,7 +17692,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign rst = g_sync_rst;
   assign epochs = { \$2185 , \$2183 , \$2181 , \$2179 , \$2177 , \$2175 , \$2173 , \$2171 , \$2169 , \$2167 , \$2165 , \$2163 , \$2161 , \$2159 , \$2157 , \$2155 , \$2153 , \$2151 , \$2149 , \$2147 , \$2145 , \$2143 , \$2141 , \$2139 , \$2137 , \$2135 , \$2133 , \$2131 , \$2129 , \$2127 , \$2125 , \$2123 , \$2121 , \$2119 , \$2117 , \$2115 , \$2113 , \$2111 , \$2109 , \$2107 , \$2105 , \$2103 , \$2101 , \$2099 , \$2097 , \$2095 , \$2093 , \$2091 , \$2089 , \$2087 , \$2085 , \$2083 , \$2081 , \$2079 , \$2077 , \$2075 , \$2073 , \$2071 , \$2069 , \$2067 , \$2065 , \$2063 , \$2061 , \$2059  };
   assign overflow = { \$2316 , \$2314 , \$2312 , \$2310 , \$2308 , \$2306 , \$2304 , \$2302 , \$2300 , \$2298 , \$2296 , \$2294 , \$2292 , \$2290 , \$2288 , \$2286 , \$2284 , \$2282 , \$2280 , \$2278 , \$2276 , \$2274 , \$2272 , \$2270 , \$2268 , \$2266 , \$2264 , \$2262 , \$2260 , \$2258 , \$2256 , \$2254 , \$2252 , \$2250 , \$2248 , \$2246 , \$2244 , \$2242 , \$2240 , \$2238 , \$2236 , \$2234 , \$2232 , \$2230 , \$2228 , \$2226 , \$2224 , \$2222 , \$2220 , \$2218 , \$2216 , \$2214 , \$2212 , \$2210 , \$2208 , \$2206 , \$2204 , \$2202 , \$2200 , \$2198 , \$2196 , \$2194 , \$2192 , \$2190  };
-  assign fine_table = { \port$4222$0 , \port$4220$0 , \port$4218$0 , \port$4216$0 , \port$4214$0 , \port$4212$0 , \port$4210$0 , \port$4208$0  };
+  assign fine_table = { \port$4221$0 , \port$4219$0 , \port$4217$0 , \port$4215$0 , \port$4213$0 , \port$4211$0 , \port$4209$0 , \port$4207$0  };
   assign g_tdc0_rst = g_sync_rst;
   assign g_tdc1_rst = g_sync_rst;
   assign g_tdc2_rst = g_sync_rst;
@@ -17759,70 +17757,70 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign g_tdc61_rst = g_sync_rst;
   assign g_tdc62_rst = g_sync_rst;
   assign g_tdc63_rst = g_sync_rst;
-  assign \port$4695$0  = \$2190 ;
-  assign \port$4697$0  = \$2192 ;
-  assign \port$4699$0  = \$2194 ;
-  assign \port$4701$0  = \$2196 ;
-  assign \port$4703$0  = \$2198 ;
-  assign \port$4705$0  = \$2200 ;
-  assign \port$4707$0  = \$2202 ;
-  assign \port$4709$0  = \$2204 ;
-  assign \port$4711$0  = \$2206 ;
-  assign \port$4713$0  = \$2208 ;
-  assign \port$4715$0  = \$2210 ;
-  assign \port$4717$0  = \$2212 ;
-  assign \port$4719$0  = \$2214 ;
-  assign \port$4721$0  = \$2216 ;
-  assign \port$4723$0  = \$2218 ;
-  assign \port$4725$0  = \$2220 ;
-  assign \port$4727$0  = \$2222 ;
-  assign \port$4729$0  = \$2224 ;
-  assign \port$4731$0  = \$2226 ;
-  assign \port$4733$0  = \$2228 ;
-  assign \port$4735$0  = \$2230 ;
-  assign \port$4737$0  = \$2232 ;
-  assign \port$4739$0  = \$2234 ;
-  assign \port$4741$0  = \$2236 ;
-  assign \port$4743$0  = \$2238 ;
-  assign \port$4745$0  = \$2240 ;
-  assign \port$4747$0  = \$2242 ;
-  assign \port$4749$0  = \$2244 ;
-  assign \port$4751$0  = \$2246 ;
-  assign \port$4753$0  = \$2248 ;
-  assign \port$4755$0  = \$2250 ;
-  assign \port$4757$0  = \$2252 ;
-  assign \port$4759$0  = \$2254 ;
-  assign \port$4761$0  = \$2256 ;
-  assign \port$4763$0  = \$2258 ;
-  assign \port$4765$0  = \$2260 ;
-  assign \port$4767$0  = \$2262 ;
-  assign \port$4769$0  = \$2264 ;
-  assign \port$4771$0  = \$2266 ;
-  assign \port$4773$0  = \$2268 ;
-  assign \port$4775$0  = \$2270 ;
-  assign \port$4777$0  = \$2272 ;
-  assign \port$4779$0  = \$2274 ;
-  assign \port$4781$0  = \$2276 ;
-  assign \port$4783$0  = \$2278 ;
-  assign \port$4785$0  = \$2280 ;
-  assign \port$4787$0  = \$2282 ;
-  assign \port$4789$0  = \$2284 ;
-  assign \port$4791$0  = \$2286 ;
-  assign \port$4793$0  = \$2288 ;
-  assign \port$4795$0  = \$2290 ;
-  assign \port$4797$0  = \$2292 ;
-  assign \port$4799$0  = \$2294 ;
-  assign \port$4801$0  = \$2296 ;
-  assign \port$4803$0  = \$2298 ;
-  assign \port$4805$0  = \$2300 ;
-  assign \port$4807$0  = \$2302 ;
-  assign \port$4809$0  = \$2304 ;
-  assign \port$4811$0  = \$2306 ;
-  assign \port$4813$0  = \$2308 ;
-  assign \port$4815$0  = \$2310 ;
-  assign \port$4817$0  = \$2312 ;
-  assign \port$4819$0  = \$2314 ;
-  assign \port$4821$0  = \$2316 ;
+  assign \port$4694$0  = \$2190 ;
+  assign \port$4696$0  = \$2192 ;
+  assign \port$4698$0  = \$2194 ;
+  assign \port$4700$0  = \$2196 ;
+  assign \port$4702$0  = \$2198 ;
+  assign \port$4704$0  = \$2200 ;
+  assign \port$4706$0  = \$2202 ;
+  assign \port$4708$0  = \$2204 ;
+  assign \port$4710$0  = \$2206 ;
+  assign \port$4712$0  = \$2208 ;
+  assign \port$4714$0  = \$2210 ;
+  assign \port$4716$0  = \$2212 ;
+  assign \port$4718$0  = \$2214 ;
+  assign \port$4720$0  = \$2216 ;
+  assign \port$4722$0  = \$2218 ;
+  assign \port$4724$0  = \$2220 ;
+  assign \port$4726$0  = \$2222 ;
+  assign \port$4728$0  = \$2224 ;
+  assign \port$4730$0  = \$2226 ;
+  assign \port$4732$0  = \$2228 ;
+  assign \port$4734$0  = \$2230 ;
+  assign \port$4736$0  = \$2232 ;
+  assign \port$4738$0  = \$2234 ;
+  assign \port$4740$0  = \$2236 ;
+  assign \port$4742$0  = \$2238 ;
+  assign \port$4744$0  = \$2240 ;
+  assign \port$4746$0  = \$2242 ;
+  assign \port$4748$0  = \$2244 ;
+  assign \port$4750$0  = \$2246 ;
+  assign \port$4752$0  = \$2248 ;
+  assign \port$4754$0  = \$2250 ;
+  assign \port$4756$0  = \$2252 ;
+  assign \port$4758$0  = \$2254 ;
+  assign \port$4760$0  = \$2256 ;
+  assign \port$4762$0  = \$2258 ;
+  assign \port$4764$0  = \$2260 ;
+  assign \port$4766$0  = \$2262 ;
+  assign \port$4768$0  = \$2264 ;
+  assign \port$4770$0  = \$2266 ;
+  assign \port$4772$0  = \$2268 ;
+  assign \port$4774$0  = \$2270 ;
+  assign \port$4776$0  = \$2272 ;
+  assign \port$4778$0  = \$2274 ;
+  assign \port$4780$0  = \$2276 ;
+  assign \port$4782$0  = \$2278 ;
+  assign \port$4784$0  = \$2280 ;
+  assign \port$4786$0  = \$2282 ;
+  assign \port$4788$0  = \$2284 ;
+  assign \port$4790$0  = \$2286 ;
+  assign \port$4792$0  = \$2288 ;
+  assign \port$4794$0  = \$2290 ;
+  assign \port$4796$0  = \$2292 ;
+  assign \port$4798$0  = \$2294 ;
+  assign \port$4800$0  = \$2296 ;
+  assign \port$4802$0  = \$2298 ;
+  assign \port$4804$0  = \$2300 ;
+  assign \port$4806$0  = \$2302 ;
+  assign \port$4808$0  = \$2304 ;
+  assign \port$4810$0  = \$2306 ;
+  assign \port$4812$0  = \$2308 ;
+  assign \port$4814$0  = \$2310 ;
+  assign \port$4816$0  = \$2312 ;
+  assign \port$4818$0  = \$2314 ;
+  assign \port$4820$0  = \$2316 ;
   assign codes[447:441] = \$1157 ;
   assign codes[440:434] = \$1139 ;
   assign codes[433:427] = \$1121 ;
@@ -17951,11 +17949,11 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, code_now, code_early, window_end,
   assign code_enable[2] = \$50 ;
   assign code_enable[1] = \$32 ;
   assign code_enable[0] = \$14 ;
-  assign \$5  = { 1'h0, code_now[3:1] };
+  assign \$5  = { 1'h0, ctl__code_now[3:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \port$4204$0 , \port$4206$0 , busy, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, array_idle, g_wr_rst);
+module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \port$4203$0 , \port$4205$0 , busy, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$9 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$9  = 1'h0;
   wire [63:0] \$1 ;
@@ -18001,10 +17999,10 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
   wire g_wr_clk;
   input g_wr_rst;
   wire g_wr_rst;
-  input [31:0] \port$4204$0 ;
-  wire [31:0] \port$4204$0 ;
-  input [31:0] \port$4206$0 ;
-  wire [31:0] \port$4206$0 ;
+  input [31:0] \port$4203$0 ;
+  wire [31:0] \port$4203$0 ;
+  input [31:0] \port$4205$0 ;
+  wire [31:0] \port$4205$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   reg [15:0] pulse_left = 16'h0000;
@@ -18092,7 +18090,7 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
     casez (write_state)
       3'h0:
           if (start) begin
-            \$17  = { \port$4206$0 , \port$4204$0  };
+            \$17  = { \port$4205$0 , \port$4203$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -18298,7 +18296,7 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
       \$25  = 16'h0000;
     end
   end
-  assign \data$10  = { \port$4206$0 , \port$4204$0  };
+  assign \data$10  = { \port$4205$0 , \port$4203$0  };
 endmodule
 
 // Latch-based integrated clock gate (mram_macro/periphery/clock_gate.py).

@@ -94,6 +94,12 @@ def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
     }
 
 
+def _array_pins(block: wiring.Component) -> dict[str, wiring.Member]:
+    """The ports of ``block`` that are pins to the analogue array (named ``arr_*`` like them)."""
+    return {name: member for name, member in block.signature.members.items()
+            if name.startswith("arr_")}
+
+
 def _forward(m: Module, outer: wiring.Component, inner: wiring.Component, members: dict) -> None:
     """Wire same-named flat ports of ``outer`` (this component) and ``inner`` (a submodule)."""
     for name, member in members.items():
@@ -156,16 +162,17 @@ class MramMacro(wiring.Component):
         # accumulator's combinational pass values): the read control keeps the next evaluation
         # from capturing over them while the stream lasts.
         streamed = not c.result_register
+        two_step = c.mode.has_fine_interpolator
         # The read control's counters: the edge counter's high bits and the precharge counter
         # behind clock gates of their own (they change on a few edges per VMM).
         m.submodules.read_control = reader = ReadControl(
-            tdc_bits=c.coarse_bits, stream_hold=streamed, count_domain="g_rc_cnt",
-            precharge_domain="g_rc_pre")
+            tdc_bits=c.coarse_bits, two_step=two_step, stream_hold=streamed,
+            count_domain="g_rc_cnt", precharge_domain="g_rc_pre")
         m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
                                      fine_taps=c.fine_taps, sync_domain="g_sync",
                                      # streamed results are decoded once, as they leave
-                                     decode_held=streamed and c.mode.has_fine_interpolator)
+                                     decode_held=streamed and two_step)
         # The value stage: a code -> value table per column (count_width: its value's width)
         # or the accumulator's CAL_OFFSET - 2 * code on the code itself.
         count_width = c.mode.count_width(c)
@@ -195,6 +202,9 @@ class MramMacro(wiring.Component):
                                                  fine_taps=c.fine_taps, sync_domain="g_sync")
             m.submodules.tracker = tracker = Tracker(cols=c.cols, replicas=REPLICA_COLS,
                                                      tdc_bits=c.tdc_bits)
+        # The register file's core-side ports by name (generated from the register map: a
+        # name it does not have is an AttributeError): field values, w1c set pulses, cmd busy.
+        field, sets, busy = regs.fields, regs.sets, regs.busy
 
         # Clock gating (periphery/clock_gate.py): each group of rarely changing registers is
         # clocked only on the cycles on which it may change; the enables are exact supersets.
@@ -215,10 +225,10 @@ class MramMacro(wiring.Component):
         if not streamed:
             gate("g_acc", seq.capture)
         if code_table:
-            gate("g_lut", regs.port("LUT_ENTRY", "WRITE"))
-        gate("g_ser", (seq.emit & ~ser.busy) | (ser.busy & self.m_axis_tready))
-        gate("g_in", deser.take | (self.s_axis_tvalid & deser.s_axis_tready))
-        gate("g_drv", (seq.load_inputs | writer.bypass_load) if verify else seq.load_inputs)
+            gate("g_lut", field.LUT_ENTRY.WRITE)
+        gate("g_ser", (seq.result.load & ~ser.frame.busy) | (ser.frame.busy & self.m_axis_tready))
+        gate("g_in", deser.handoff.take | (self.s_axis_tvalid & deser.s_axis_tready))
+        gate("g_drv", (seq.load_inputs | writer.bypass.load) if verify else seq.load_inputs)
         # The write controller's fail_cells register follows its failed-cells register one
         # cycle late, so its clock runs one cycle past busy.
         write_busy_q = Signal()
@@ -227,95 +237,98 @@ class MramMacro(wiring.Component):
         gate("g_cnt", (writer.fail_valid | writer.retry | seq.pass_done) if verify
              else seq.pass_done)
 
+        # The macro's pins: the buses, and the array pins of the blocks that drive them.
         _forward(m, self, regs, self._axil)
         _forward(m, self, deser, self._s_axis)
         _forward(m, self, ser, self._m_axis)
+        for block in (driver, reader, writer):
+            _forward(m, self, block, _array_pins(block))
 
-        # Input vector path.
-        m.d.comb += [
-            seq.vector_valid.eq(deser.valid), seq.vector_flags.eq(deser.flags),
-            deser.take.eq(seq.vector_take),
-            driver.load.eq(seq.load_inputs), driver.x.eq(deser.vector),
-            *([driver.load_raw.eq(writer.bypass_load), driver.raw_bypass_l.eq(writer.bypass_l),
-               driver.raw_bypass_r.eq(writer.bypass_r)] if verify else []),
-            self.arr_bypass_l.eq(driver.arr_bypass_l), self.arr_bypass_r.eq(driver.arr_bypass_r),
-        ]
+        # Input vector path: the deserializer hands each vector to the sequencer, which loads
+        # its bits into the input drivers as the evaluation starts.
+        wiring.connect(m, deser.handoff, seq.vector)
+        m.d.comb += [driver.load.eq(seq.load_inputs), driver.x.eq(deser.vector)]
+        if verify:
+            # the write-verify's read-back bypass pattern (one MTJ per column)
+            wiring.connect(m, writer.bypass, driver.bypass)
 
-        # Evaluation and conversion.
+        # Evaluation: the sequencer starts the read control, which runs the TDC.
+        if verify:
+            # The write-verify's read-back shares the read control (never at the same time as
+            # the sequencer: it starts nothing while a write is busy, and a write waits for
+            # it). Two starts fan in, so this handshake is wired by hand.
+            m.d.comb += [reader.cmd.start.eq(seq.read.start | writer.read_start),
+                         seq.read.idle.eq(reader.cmd.idle), seq.read.done.eq(reader.cmd.done),
+                         writer.read_done.eq(reader.cmd.done)]
+        else:
+            wiring.connect(m, seq.read, reader.cmd)
+        start_delay = field.TDC_START_DELAY.CYCLES
         m.d.comb += [
-            # The sequencer and the write-verify never read at the same time: the sequencer
-            # starts nothing while a write is busy, and a write waits for the sequencer.
-            reader.start.eq(seq.read_start | writer.read_start),
-            seq.read_idle.eq(reader.idle), seq.read_done.eq(reader.done),
-            reader.precharge_cycles.eq(regs.port("PRECHARGE_CYCLES", "CYCLES")),
-            reader.start_delay.eq(Mux(writer.verifying, regs.port("WV_READ", "DELAY"),
-                                      regs.port("TDC_START_DELAY", "CYCLES")) if verify
-                                  else regs.port("TDC_START_DELAY", "CYCLES")),
-            self.arr_pre.eq(reader.arr_pre), self.arr_eval.eq(reader.arr_eval),
-            self.arr_tdc_en.eq(reader.arr_tdc_en),
+            reader.precharge_cycles.eq(field.PRECHARGE_CYCLES.CYCLES),
+            reader.start_delay.eq(Mux(writer.verifying, field.WV_READ.DELAY, start_delay)
+                                  if verify else start_delay),
             tdc.cmp.eq(self.arr_cmp),
-            tdc.clear.eq(reader.tdc_clear), tdc.capture.eq(reader.tdc_capture),
-            tdc.window_end.eq(reader.tdc_window_end), tdc.code_now.eq(reader.tdc_code_now),
         ]
         if not c.has_tracker:
-            m.d.comb += reader.tdc_all_fired.eq(tdc.all_fired)
+            wiring.connect(m, reader.tdc, tdc.ctl)
         else:
+            # The replicas' TDC shares the array TDC's time base, but a tracking pass also
+            # waits for the replica columns (all_fired of both), and they are cleared on
+            # tracking passes only: on the others the evaluation may end (all array columns
+            # fired) before the replicas fire, and a column that misses a cleared evaluation
+            # would alias the next one's one-bit epoch (tdc.py). A gated fan-out: by hand.
+            tracking = tracker.tracking
+            for ctl in (tdc.ctl, ref_tdc.ctl):
+                m.d.comb += [ctl.capture.eq(reader.tdc.capture),
+                             ctl.window_end.eq(reader.tdc.window_end),
+                             ctl.code_now.eq(reader.tdc.code_now),
+                             *([ctl.early.eq(reader.tdc.early)] if two_step else [])]
             m.d.comb += [
-                # A tracking pass also waits for the replica columns.
-                reader.tdc_all_fired.eq(tdc.all_fired & (ref_tdc.all_fired | ~tracker.tracking)),
+                tdc.ctl.clear.eq(reader.tdc.clear),
+                ref_tdc.ctl.clear.eq(reader.tdc.clear & tracking),
+                reader.tdc.all_fired.eq(tdc.ctl.all_fired & (ref_tdc.ctl.all_fired | ~tracking)),
                 ref_tdc.cmp.eq(self.arr_ref_cmp),
-                # Cleared on tracking passes only: on the others the evaluation may end (all
-                # array columns fired) before the replicas fire, and a column that misses a
-                # cleared evaluation would alias the next one's one-bit epoch (tdc.py).
-                ref_tdc.clear.eq(reader.tdc_clear & tracker.tracking),
-                ref_tdc.capture.eq(reader.tdc_capture),
-                ref_tdc.window_end.eq(reader.tdc_window_end),
-                ref_tdc.code_now.eq(reader.tdc_code_now),
             ]
+        if two_step:
+            fine_table = Cat(*field.FINE_TABLE.VALUE)
+            m.d.comb += [tdc.fine.eq(self.arr_fine), tdc.fine_table.eq(fine_table)]
+            if c.has_tracker:
+                m.d.comb += [ref_tdc.fine.eq(self.arr_ref_fine),
+                             ref_tdc.fine_table.eq(fine_table)]
 
         # Temperature tracking (periphery/tracker.py): counter and two-step TDC.
         if c.has_tracker:
             m.d.comb += [
-                tracker.interval.eq(regs.port("TRACK_INTERVAL", "INTERVAL")),
-                tracker.ref.eq(regs.port("TRACK_REF", "REF")),
-                tracker.cal_gains.eq(Cat(*regs.array_fields("CAL_GAIN", "GAIN"))),
+                tracker.interval.eq(field.TRACK_INTERVAL.INTERVAL),
+                tracker.ref.eq(field.TRACK_REF.REF),
+                tracker.cal_gains.eq(Cat(*field.CAL_GAIN.GAIN)),
                 tracker.ref_codes.eq(ref_tdc.codes), tracker.ref_overflow.eq(ref_tdc.overflow),
-                tracker.pass_start.eq(seq.read_start), tracker.pass_done.eq(seq.pass_done),
-                tracker.read_done.eq(reader.done),
+                tracker.pass_start.eq(seq.read.start), tracker.pass_done.eq(seq.pass_done),
+                tracker.read_done.eq(reader.cmd.done),
                 seq.trim_busy.eq(tracker.busy),
                 self.arr_ref_en.eq(tracker.tracking),
-                regs.port("TRACK_CODE", "SUM").eq(tracker.code_sum),
-                regs.port("TRACK_GAIN", "GAIN").eq(tracker.track_gain),
-                regs.port("TRACK_STATUS", "RETRIMS").eq(tracker.retrims),
-                regs.port("TRACK_STATUS", "INVALID", suffix="_set").eq(tracker.invalid),
-                regs.port("TRACK_STATUS", "CLAMPED", suffix="_set").eq(tracker.clamped),
+                field.TRACK_CODE.SUM.eq(tracker.code_sum),
+                field.TRACK_GAIN.GAIN.eq(tracker.track_gain),
+                field.TRACK_STATUS.RETRIMS.eq(tracker.retrims),
+                sets.TRACK_STATUS.INVALID.eq(tracker.invalid),
+                sets.TRACK_STATUS.CLAMPED.eq(tracker.clamped),
                 acc.gains.eq(tracker.gains),
             ]
-        if not c.has_tracker:
+        else:
             m.d.comb += seq.trim_busy.eq(0)
-        if c.mode.has_fine_interpolator:
-            fine_table = Cat(*regs.array_fields("FINE_TABLE", "VALUE"))
-            m.d.comb += [
-                tdc.fine.eq(self.arr_fine), tdc.code_early.eq(reader.tdc_early),
-                tdc.fine_table.eq(fine_table),
-            ]
-            if c.has_tracker:
-                m.d.comb += [
-                    ref_tdc.fine.eq(self.arr_ref_fine), ref_tdc.code_early.eq(reader.tdc_early),
-                    ref_tdc.fine_table.eq(fine_table),
-                ]
 
-        # Accumulate and emit.
+        # Accumulate and emit: the sequencer captures each pass and hands its result to the
+        # serializer, which reads the accumulator's register in place (the sequencer captures
+        # no pass while a frame is under way).
+        wiring.connect(m, seq.result, ser.frame)
         m.d.comb += [
             acc.codes.eq(tdc.codes),
             acc.capture.eq(seq.capture),
             *([acc.accumulate.eq(seq.accumulate), acc.shift.eq(seq.shift),
                acc.negate.eq(seq.negate)] if c.multibit else []),
-            acc.raw.eq(regs.port("MODE", "RAW_CODES")),
-            seq.out_busy.eq(ser.busy),
-            *([reader.hold.eq(ser.busy), reader.hold_beats.eq(ser.beats_left)] if streamed
-              else []),
-            ser.load.eq(seq.emit),
+            acc.raw.eq(field.MODE.RAW_CODES),
+            *([reader.hold.eq(ser.frame.busy), reader.hold_beats.eq(ser.beats_left)]
+              if streamed else []),
             ser.flags.overflow.eq(tdc.overflow.any()),
         ]
         if streamed:
@@ -323,83 +336,76 @@ class MramMacro(wiring.Component):
             # the next evaluation waits for the stream's end instead of overlapping it. On the
             # free-running clock: the serializer's gate is closed on the cycles of a stall.
             this, last = Signal(name="sink_stalled_now"), Signal(name="sink_stalled_last")
-            with m.If(ser.load & ~ser.busy):
+            with m.If(ser.frame.load & ~ser.frame.busy):
                 m.d.sync += [last.eq(this), this.eq(0)]
             with m.Elif(self.m_axis_tvalid & ~self.m_axis_tready):
                 m.d.sync += this.eq(1)
             m.d.comb += reader.hold_stalled.eq(this | last)
-        # The serializer reads the accumulator's register in place (the sequencer captures no
-        # pass while a frame is under way).
         if c.activation:
             m.d.comb += [
                 # The threshold comparators are isolated outside activation frames.
                 acc.activation.eq(ser.short_frame),
-                acc.thresholds.eq(Cat(*regs.array_fields("THRESHOLD", "VALUE"))),
-                ser.short.eq(regs.port("MODE", "ACTIVATION")),
+                acc.thresholds.eq(Cat(*field.THRESHOLD.VALUE)),
+                ser.short.eq(field.MODE.ACTIVATION),
                 ser.data.eq(Mux(ser.short_frame, acc.fires, acc.values)),
             ]
         else:
             m.d.comb += [ser.short.eq(0), ser.data.eq(acc.values)]
 
         if code_table:
+            entry = field.LUT_ENTRY
             m.d.comb += [
                 lut.codes.eq(tdc.codes), acc.counts.eq(lut.values),
-                lut.write.eq(regs.port("LUT_ENTRY", "WRITE")),
-                lut.write_col.eq(regs.port("LUT_ENTRY", "COL")),
-                lut.write_code.eq(regs.port("LUT_ENTRY", "CODE")),
-                lut.write_value.eq(regs.port("LUT_ENTRY", "COUNT")),
-                regs.port("LUT_ENTRY", "WRITE", suffix="_busy").eq(0),
+                lut.write.eq(entry.WRITE), lut.write_col.eq(entry.COL),
+                lut.write_code.eq(entry.CODE), lut.write_value.eq(entry.COUNT),
+                busy.LUT_ENTRY.WRITE.eq(0),
             ]
         else:
-            m.d.comb += acc.offsets.eq(Cat(*regs.array_fields("CAL_OFFSET", "OFFSET")))
+            m.d.comb += acc.offsets.eq(Cat(*field.CAL_OFFSET.OFFSET))
 
         # Row writes.
         m.d.comb += [
-            writer.start.eq(regs.port("CTRL", "WRITE_ROW")),
-            regs.port("CTRL", "WRITE_ROW", suffix="_busy").eq(writer.busy),
-            writer.row.eq(regs.port("WRITE_ROW_ADDR", "ROW")),
-            writer.data.eq(Cat(*regs.array_fields("WEIGHT_DATA", "BITS"))),
-            writer.pulse_cycles.eq(regs.port("WRITE_PULSE_CYCLES", "CYCLES")),
+            writer.start.eq(field.CTRL.WRITE_ROW),
+            busy.CTRL.WRITE_ROW.eq(writer.busy),
+            writer.row.eq(field.WRITE_ROW_ADDR.ROW),
+            writer.data.eq(Cat(*field.WEIGHT_DATA.BITS)),
+            writer.pulse_cycles.eq(field.WRITE_PULSE_CYCLES.CYCLES),
             writer.array_idle.eq(seq.array_idle),
             seq.write_busy.eq(writer.busy),
-            self.arr_wr_row.eq(writer.arr_wr_row), self.arr_wr_side.eq(writer.arr_wr_side),
-            self.arr_wr_data.eq(writer.arr_wr_data), self.arr_wr_pulse.eq(writer.arr_wr_pulse),
         ]
 
         if verify:
-            self._write_verify(m, regs, writer, reader, tdc)
+            self._write_verify(m, regs, writer, tdc)
         else:
             # no read-back: nothing fails, the WV_* counters read 0
-            m.d.comb += regs.port("STATUS", "WRITE_FAILED", suffix="_set").eq(0)
+            m.d.comb += sets.STATUS.WRITE_FAILED.eq(0)
 
         # Status.
-        vmm_count = regs.port("VMM_COUNT", "COUNT")
         count = Signal(32)
         with m.If(seq.pass_done):
             m.d.g_cnt += count.eq(count + 1)
+        status = field.STATUS
         m.d.comb += [
-            vmm_count.eq(count),
-            regs.port("STATUS", "VMM_BUSY").eq(seq.busy | deser.valid),
-            regs.port("STATUS", "WRITE_BUSY").eq(writer.busy),
-            regs.port("STATUS", "RESULT_PENDING").eq(ser.busy),
-            regs.port("STATUS", "TDC_OVERFLOW", suffix="_set").eq(
-                seq.pass_done & tdc.overflow.any()),
-            regs.port("STATUS", "LENGTH_ERROR", suffix="_set").eq(deser.length_error),
-            *([] if c.multibit else [
-                regs.port("STATUS", "FLAGS_ERROR", suffix="_set").eq(deser.flags_error)]),
+            field.VMM_COUNT.COUNT.eq(count),
+            status.VMM_BUSY.eq(seq.busy | deser.handoff.valid),
+            status.WRITE_BUSY.eq(writer.busy),
+            status.RESULT_PENDING.eq(ser.frame.busy),
+            sets.STATUS.TDC_OVERFLOW.eq(seq.pass_done & tdc.overflow.any()),
+            sets.STATUS.LENGTH_ERROR.eq(deser.length_error),
+            *([] if c.multibit else [sets.STATUS.FLAGS_ERROR.eq(deser.flags_error)]),
         ]
         return m
 
-    def _write_verify(self, m, regs, writer, reader, tdc):
+    def _write_verify(self, m, regs, writer, tdc):
         """The write controller's read-back settings, and its outcome counters (WV_*)."""
         c = self.config
+        field = regs.fields
         m.d.comb += [
-            writer.verify_enable.eq(regs.port("WV_CTRL", "ENABLE")),
-            writer.pulse_doubling.eq(regs.port("WV_CTRL", "PULSE_DOUBLING")),
-            writer.max_retries.eq(regs.port("WV_CTRL", "MAX_RETRIES")),
-            writer.threshold.eq(regs.port("WV_READ", "THRESHOLD")),
-            writer.read_done.eq(reader.done), writer.codes.eq(tdc.codes),
-            writer.overflow.eq(tdc.overflow),
+            writer.verify_enable.eq(field.WV_CTRL.ENABLE),
+            writer.pulse_doubling.eq(field.WV_CTRL.PULSE_DOUBLING),
+            writer.max_retries.eq(field.WV_CTRL.MAX_RETRIES),
+            writer.threshold.eq(field.WV_READ.THRESHOLD),
+            writer.codes.eq(tdc.codes), writer.overflow.eq(tdc.overflow),
         ]
         fail_count, retry_count = Signal(32), Signal(32)
         fail_row, fail_mask = Signal(range(c.rows)), Signal(c.cols)
@@ -409,11 +415,11 @@ class MramMacro(wiring.Component):
         with m.If(writer.retry):
             m.d.g_cnt += retry_count.eq(retry_count + 1)
         m.d.comb += [
-            regs.port("WV_FAIL_COUNT", "COUNT").eq(fail_count),
-            regs.port("WV_RETRY_COUNT", "COUNT").eq(retry_count),
-            regs.port("WV_FAIL_ROW", "ROW").eq(fail_row),
-            Cat(*regs.array_fields("WV_FAIL_MASK", "BITS")).eq(fail_mask),
-            regs.port("STATUS", "WRITE_FAILED", suffix="_set").eq(writer.fail_valid),
+            field.WV_FAIL_COUNT.COUNT.eq(fail_count),
+            field.WV_RETRY_COUNT.COUNT.eq(retry_count),
+            field.WV_FAIL_ROW.ROW.eq(fail_row),
+            Cat(*field.WV_FAIL_MASK.BITS).eq(fail_mask),
+            regs.sets.STATUS.WRITE_FAILED.eq(writer.fail_valid),
         ]
 
 

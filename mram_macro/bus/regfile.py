@@ -21,6 +21,8 @@ Access rules (the field kinds are described in :mod:`mram_macro.regmap`):
 
 from __future__ import annotations
 
+import functools
+
 from amaranth.hdl import C, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -29,7 +31,7 @@ from ..config import AXIL_DATA_WIDTH
 from ..regmap import AXIL_ADDR_WIDTH, MACRO_ID, Field, Register, RegisterMap
 from .axi import Resp, axi_lite_members
 
-__all__ = ["RegisterFile"]
+__all__ = ["RegisterFile", "RegisterView"]
 
 _AXIL_PREFIX = "s_axil"
 _FULL_WORD_STRB = (1 << (AXIL_DATA_WIDTH // 8)) - 1
@@ -126,7 +128,12 @@ class RegisterFile(wiring.Component):
         ``Out(1)``: high on every cycle on which a register of ``bus_domain`` may change (the
         enable of its clock gate).
 
-    :meth:`port` and :meth:`array_fields` look ports up by register and field name.
+    :attr:`fields`, :attr:`sets` and :attr:`busy` name the ports by attribute, generated from
+    the register map (:class:`RegisterView`): ``regs.fields.TDC_START_DELAY.CYCLES``,
+    ``regs.fields.CAL_OFFSET.OFFSET`` (a list over the array), ``regs.sets.STATUS.TDC_OVERFLOW``,
+    ``regs.busy.CTRL.WRITE_ROW``; a name the map does not have is an AttributeError listing
+    those it has. :meth:`port` and :meth:`array_fields` look the same ports up by name strings
+    (for code that walks the register map).
     """
 
     def __init__(self, regmap: RegisterMap, *, rw_domain: str = "sync",
@@ -243,6 +250,22 @@ class RegisterFile(wiring.Component):
         if not regs:
             raise KeyError(f"the register map has no array named {array!r}")
         return [self.port(r.name, field, suffix=suffix) for r in regs]
+
+    @functools.cached_property
+    def fields(self) -> RegisterView:
+        """Each field's port (``rw``/``cmd``/``w1c`` value: ``Out``; ``ro``: ``In``) by
+        attribute: ``regs.fields.PRECHARGE_CYCLES.CYCLES``."""
+        return RegisterView(self, "")
+
+    @functools.cached_property
+    def sets(self) -> RegisterView:
+        """The ``_set`` input of each ``w1c`` field: ``regs.sets.STATUS.TDC_OVERFLOW``."""
+        return RegisterView(self, "_set")
+
+    @functools.cached_property
+    def busy(self) -> RegisterView:
+        """The ``_busy`` input of each ``cmd`` field: ``regs.busy.CTRL.WRITE_ROW``."""
+        return RegisterView(self, "_busy")
 
     # -- hardware -----------------------------------------------------------------------------
     def elaborate(self, platform):
@@ -440,3 +463,92 @@ class RegisterFile(wiring.Component):
             if max_value is not None and max_value < (1 << width) - 1:
                 terms.append(_above(value, max_value))
         return _any_of(terms) if terms else False
+
+
+class RegisterView:
+    """A :class:`RegisterFile`'s core-side ports (those with ``suffix``: ``""``, ``"_set"`` or
+    ``"_busy"``) by attribute, generated from its register map.
+
+    ``view.REG.FIELD`` is register ``REG``'s field port; for an array (CAL_OFFSET, WEIGHT_DATA,
+    ...) ``view.ARRAY.FIELD`` lists that field's port in every element, in index order, and
+    ``view.ARRAY[i].FIELD`` is element ``i``'s (as is ``view.ARRAYi.FIELD``). A register,
+    array or field the map does not have, or a field without a port of this kind, raises
+    AttributeError naming what there is, when the design is elaborated.
+    """
+
+    def __init__(self, regfile: RegisterFile, suffix: str = ""):
+        if suffix not in ("", "_set", "_busy"):
+            raise ValueError(f"suffix must be '', '_set' or '_busy', not {suffix!r}")
+        self._regfile, self._suffix = regfile, suffix
+
+    def _names(self) -> list[str]:
+        """The scalar registers and the arrays of the map, in address order."""
+        names: list[str] = []
+        for r in self._regfile.regmap.registers:
+            name = r.array_name or r.name
+            if name not in names:
+                names.append(name)
+        return names
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        regmap = self._regfile.regmap
+        elements = sorted(regmap.array(name), key=lambda r: r.index)
+        if elements:
+            return _ArrayView(self._regfile, name, elements, self._suffix)
+        try:
+            return _FieldView(self._regfile, regmap[name], self._suffix)
+        except KeyError:
+            raise AttributeError(f"the register map has no register or array {name!r}; it has "
+                                 f"{', '.join(self._names())}") from None
+
+    def __dir__(self):
+        return self._names()
+
+
+class _FieldView:
+    """One register's field ports by attribute (:class:`RegisterView`)."""
+
+    def __init__(self, regfile: RegisterFile, register: Register, suffix: str):
+        self._regfile, self._register, self._suffix = regfile, register, suffix
+
+    def __getattr__(self, name: str) -> Signal:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        reg = self._register
+        if name not in (f.name for f in reg.fields):
+            raise AttributeError(f"register {reg.name} has no field {name!r}; its fields: "
+                                 f"{', '.join(f.name for f in reg.fields)}")
+        try:
+            return self._regfile.port(reg.name, name, suffix=self._suffix)
+        except KeyError:
+            kind = reg.field(name).kind
+            raise AttributeError(f"{reg.name}.{name} (a {kind} field) has no core-side port"
+                                 f"{' ' + repr(self._suffix) if self._suffix else ''}") from None
+
+    def __dir__(self):
+        return [f.name for f in self._register.fields]
+
+
+class _ArrayView:
+    """One register array's field ports by attribute, as lists (:class:`RegisterView`)."""
+
+    def __init__(self, regfile: RegisterFile, name: str, elements: list[Register],
+                 suffix: str):
+        self._name = name
+        self._elements = [_FieldView(regfile, r, suffix) for r in elements]
+
+    def __len__(self) -> int:
+        return len(self._elements)
+
+    def __getitem__(self, index: int) -> _FieldView:
+        return self._elements[index]
+
+    def __getattr__(self, name: str) -> list[Signal]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return [getattr(e, name) for e in self._elements]
+
+    def __dir__(self):
+        return dir(self._elements[0])

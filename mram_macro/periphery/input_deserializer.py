@@ -8,32 +8,32 @@ sequencer takes it; meanwhile ``s_axis_tready`` is low.
 
 A build without multi-bit inputs (``MacroConfig.multibit=False``) has no flags: a vector whose
 first beat carries a ``tuser`` other than 0 is dropped whole the same way, with a
-``flags_error`` pulse instead (and ``flags`` is the constant 0).
+``flags_error`` pulse instead (and ``handoff.flags`` is the constant 0).
 """
 
 from amaranth import Module, Signal
 from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import Out
 
 from ..bus.axi import axi_stream_members
 from ..config import MacroConfig
 from ..layouts import InputFlags
+from .interfaces import VectorHandoff
 
 __all__ = ["InputDeserializer"]
 
 
 class InputDeserializer(wiring.Component):
-    """``valid`` is high while a whole vector is held; ``take`` consumes it."""
+    """``handoff.valid`` is high while a whole vector is held (in ``vector``, its flags in
+    ``handoff.flags``); ``handoff.take`` consumes it (:class:`~.interfaces.VectorHandoff`)."""
 
     def __init__(self, config: MacroConfig):
         self.config = config
         super().__init__({
             **axi_stream_members("s_axis", direction="slave", data_width=config.stream_width,
                                  user_width=InputFlags.size),
-            "valid": Out(1),
-            "take": In(1),
+            "handoff": Out(VectorHandoff()),
             "vector": Out(config.rows),
-            "flags": Out(InputFlags),
             "length_error": Out(1),
             **({} if config.multibit else {"flags_error": Out(1)}),
         })
@@ -45,10 +45,11 @@ class InputDeserializer(wiring.Component):
         buffer = Signal(n * sw)
         beat = Signal(range(max(n, 2)))
         discarding = Signal()   # inside an over-long vector, waiting for its tlast
-        m.d.comb += [self.vector.eq(buffer[:c.rows]), self.s_axis_tready.eq(~self.valid)]
+        valid, flags = self.handoff.valid, self.handoff.flags
+        m.d.comb += [self.vector.eq(buffer[:c.rows]), self.s_axis_tready.eq(~valid)]
 
-        with m.If(self.take):
-            m.d.sync += self.valid.eq(0)
+        with m.If(self.handoff.take):
+            m.d.sync += valid.eq(0)
 
         accept = self.s_axis_tvalid & self.s_axis_tready
         last = self.s_axis_tlast
@@ -67,7 +68,7 @@ class InputDeserializer(wiring.Component):
                 m.d.sync += beat.eq(0)
                 with m.If(last):
                     m.d.sync += [buffer[(n - 1) * sw:].eq(self.s_axis_tdata),
-                                 self.valid.eq(1)]
+                                 valid.eq(1)]
                 with m.Else():
                     m.d.comb += self.length_error.eq(1)
                     m.d.sync += discarding.eq(1)
@@ -78,7 +79,7 @@ class InputDeserializer(wiring.Component):
                             m.d.sync += buffer[i * sw:(i + 1) * sw].eq(self.s_axis_tdata)
                 with m.If(beat == 0):
                     if c.multibit:
-                        m.d.sync += self.flags.eq(self.s_axis_tuser)
+                        m.d.sync += flags.eq(self.s_axis_tuser)
                 with m.If(last):
                     m.d.comb += self.length_error.eq(1)
                     m.d.sync += beat.eq(0)
@@ -87,5 +88,5 @@ class InputDeserializer(wiring.Component):
         if n == 1 and c.multibit:
             # A one-beat vector: the first beat is also the last, so take its flags here.
             with m.If(accept & ~discarding):
-                m.d.sync += self.flags.eq(self.s_axis_tuser)
+                m.d.sync += flags.eq(self.s_axis_tuser)
         return m

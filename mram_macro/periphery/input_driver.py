@@ -15,13 +15,15 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from .interfaces import BypassPattern
+
 __all__ = ["InputDriver"]
 
 
 class InputDriver(wiring.Component):
     """On ``load``, drive the bypass pins for input bits ``x`` (bit r = row r, 1 = +1); on
-    ``load_raw`` (only with ``raw``), drive ``raw_bypass_l`` / ``raw_bypass_r`` as given
-    (``load`` wins)."""
+    ``bypass.load`` (only with ``raw``: :class:`~.interfaces.BypassPattern`), drive
+    ``bypass.bypass_l`` / ``bypass.bypass_r`` as given (``load`` wins)."""
 
     def __init__(self, *, rows: int, raw: bool = True):
         if not isinstance(raw, bool):
@@ -30,8 +32,7 @@ class InputDriver(wiring.Component):
         super().__init__({
             "load": In(1),
             "x": In(rows),
-            **({"load_raw": In(1), "raw_bypass_l": In(rows), "raw_bypass_r": In(rows)}
-               if raw else {}),
+            **({"bypass": In(BypassPattern(rows=rows))} if raw else {}),
             "arr_bypass_l": Out(rows),
             "arr_bypass_r": Out(rows),
         })
@@ -46,7 +47,7 @@ class InputDriver(wiring.Component):
             return m
         with m.If(self.load):
             m.d.sync += [self.arr_bypass_l.eq(~self.x), self.arr_bypass_r.eq(self.x)]
-        with m.Elif(self.load_raw):
-            m.d.sync += [self.arr_bypass_l.eq(self.raw_bypass_l),
-                         self.arr_bypass_r.eq(self.raw_bypass_r)]
+        with m.Elif(self.bypass.load):
+            m.d.sync += [self.arr_bypass_l.eq(self.bypass.bypass_l),
+                         self.arr_bypass_r.eq(self.bypass.bypass_r)]
         return m

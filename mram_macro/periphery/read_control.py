@@ -7,8 +7,9 @@ and gets code ``m - D - 1 = t - S - D`` (clamped at 0), ``D`` being TDC_START_DE
 closes at ``t = D + S + max_code``; evaluation then stops whether or not every comparator fired,
 so a dead comparator costs one window and never hangs the macro.
 
-With a two-step TDC, ``tdc_bits`` here is the coarse code width and ``tdc_early`` (the edge
-stands for a code before 0) lets the TDC give such early trips code 0 whatever the fine value.
+With a two-step TDC (``two_step``), ``tdc_bits`` here is the coarse code width and
+``tdc.early`` (the edge stands for a code before 0) lets the TDC give such early trips code 0
+whatever the fine value.
 
 Late enable: no trip before ``D + 1`` can take a code other than 0, so the TDC front end (the
 comparators' bias, the interpolator's phase generator and samplers, and the synchronisers'
@@ -29,7 +30,7 @@ of them at one beat per cycle; with the default start delay this never waits), o
 sink has stalled (``hold_stalled``: a beat waited for it in this frame or the last), until the
 stream has ended; an evaluation that reaches its first capture edge with ``hold`` still high
 (the stream stalled after the evaluation began) is abandoned: ``arr_eval`` and ``arr_tdc_en``
-fall, ``tdc_clear`` is raised once more (which gives the columns back the epoch of the held
+fall, ``tdc.clear`` is raised once more (which gives the columns back the epoch of the held
 codes, tdc.py) and the precharge starts again.
 """
 
@@ -37,6 +38,7 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from .interfaces import ReadCommand, TdcControl
 from .tdc import SYNC_STAGES
 
 __all__ = ["ReadControl", "COUNT_LOW_BITS"]
@@ -47,48 +49,44 @@ COUNT_LOW_BITS = 5
 
 
 class ReadControl(wiring.Component):
-    """Runs one evaluation per ``start`` pulse (accepted only while ``idle``).
+    """Runs one evaluation per ``cmd.start`` pulse (accepted only while ``cmd.idle``), and
+    drives the TDC through ``tdc`` (:class:`~.interfaces.TdcControl`).
 
-    ``done`` pulses for one cycle when the TDC codes are final; ``idle`` is high in that cycle
-    too, so the next evaluation may start on the edge that ends it (back to back: the next
-    precharge begins one period after ``arr_eval`` falls).
+    ``cmd.done`` pulses for one cycle when the TDC codes are final; ``cmd.idle`` is high in
+    that cycle too, so the next evaluation may start on the edge that ends it (back to back:
+    the next precharge begins one period after ``arr_eval`` falls).
     """
 
-    def __init__(self, *, tdc_bits: int, stream_hold: bool = False,
+    def __init__(self, *, tdc_bits: int, two_step: bool = False, stream_hold: bool = False,
                  count_domain: str = "sync", precharge_domain: str = "sync"):
-        """``stream_hold``: the ``hold``, ``hold_beats`` and ``hold_stalled`` inputs (module
+        """``tdc_bits``: the width of ``tdc.code_now`` (the coarse code of a two-step TDC);
+        ``two_step``: the TDC is a two-step one and takes ``tdc.early``.
+        ``stream_hold``: the ``hold``, ``hold_beats`` and ``hold_stalled`` inputs (module
         docstring).
         ``count_domain``: the clock domain of the high bits of the edge counter (above its
         low :data:`COUNT_LOW_BITS`), which change only on the edges with ``count_enable``
         high (a start, an abandon, a carry out of the low bits); ``precharge_domain``: that of
         the precharge counter, which changes only on edges with ``precharge_enable`` high.
         A clock gated by the enable is exact (the top's ``g_rc_cnt`` and ``g_rc_pre``)."""
-        if not isinstance(stream_hold, bool):
-            raise TypeError(f"stream_hold must be a bool, not {stream_hold!r}")
+        for name, flag in (("two_step", two_step), ("stream_hold", stream_hold)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, not {flag!r}")
         for name, domain in (("count_domain", count_domain),
                              ("precharge_domain", precharge_domain)):
             if not isinstance(domain, str) or not domain.isidentifier():
                 raise ValueError(f"{name} must be a domain name, not {domain!r}")
-        self.tdc_bits, self.stream_hold = tdc_bits, stream_hold
+        self.tdc_bits, self.two_step, self.stream_hold = tdc_bits, two_step, stream_hold
         self.count_domain, self.precharge_domain = count_domain, precharge_domain
         hold = ({"hold": In(1), "hold_beats": In(16), "hold_stalled": In(1)} if stream_hold
                 else {})
         super().__init__({
-            "start": In(1),
+            "cmd": In(ReadCommand()),
             "precharge_cycles": In(8),
             "start_delay": In(16),
-            "idle": Out(1),
-            "done": Out(1),
             "arr_pre": Out(1),
             "arr_eval": Out(1),
             "arr_tdc_en": Out(1),
-            # to the TDC
-            "tdc_clear": Out(1),
-            "tdc_capture": Out(1),
-            "tdc_window_end": Out(1),
-            "tdc_code_now": Out(tdc_bits),
-            "tdc_early": Out(1),
-            "tdc_all_fired": In(1),
+            "tdc": Out(TdcControl(code_bits=tdc_bits, early=two_step)),
             **hold,
             "count_enable": Out(1),
             "precharge_enable": Out(1),
@@ -126,12 +124,13 @@ class ReadControl(wiring.Component):
         # S edges after the synchronisers start (rel >= -1), and never before t = S
         capture = Signal()
         hold = self.hold if self.stream_hold else Const(0)
+        tdc, cmd = self.tdc, self.cmd
         m.d.comb += [
-            self.tdc_code_now.eq(Mux(rel < 0, 0, rel)),
-            self.tdc_early.eq(rel < 0),
-            self.tdc_window_end.eq(self.arr_eval & (rel == max_code)),
+            tdc.code_now.eq(Mux(rel < 0, 0, rel)),
+            *([tdc.early.eq(rel < 0)] if self.two_step else []),
+            tdc.window_end.eq(self.arr_eval & (rel == max_code)),
             capture.eq(self.arr_eval & (settled == SYNC_STAGES) & (rel >= -1)),
-            self.tdc_capture.eq(capture & ~hold),
+            tdc.capture.eq(capture & ~hold),
         ]
         # In precharge rel = -(D + S): the beats still to go fit in the edges before the
         # first capture at one beat per cycle; behind a sink that has lately stalled, wait for
@@ -140,8 +139,8 @@ class ReadControl(wiring.Component):
                      if self.stream_hold else Const(1))
 
         def accept_start():
-            m.d.comb += self.idle.eq(1)
-            with m.If(self.start):
+            m.d.comb += cmd.idle.eq(1)
+            with m.If(cmd.start):
                 m.d.comb += load.eq(1)
                 m.d.sync += self.arr_pre.eq(1)
                 m.next = "Precharge"
@@ -153,7 +152,7 @@ class ReadControl(wiring.Component):
                 with m.If((precharge_left == 0) & beats_fit):
                     m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), settled.eq(0),
                                  self.arr_tdc_en.eq(rel >= -(SYNC_STAGES + 1))]
-                    m.d.comb += self.tdc_clear.eq(1)
+                    m.d.comb += tdc.clear.eq(1)
                     m.next = "Evaluate"
                 with m.Elif(precharge_left != 0):
                     m.d.comb += count_down.eq(1)
@@ -165,7 +164,7 @@ class ReadControl(wiring.Component):
                 # with stream_hold: the held codes are still being read at the first capture
                 # edge: abandon the evaluation, precharge again
                 with m.If(capture & hold):
-                    m.d.comb += [self.tdc_clear.eq(1), load.eq(1)]
+                    m.d.comb += [tdc.clear.eq(1), load.eq(1)]
                     m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0), self.arr_pre.eq(1)]
                     m.next = "Precharge"
                 with m.Else():
@@ -173,12 +172,12 @@ class ReadControl(wiring.Component):
                     m.d.comb += carry.eq(lo.all())
                     with m.If(carry):
                         d_hi += hi.eq(hi + 1)
-                    with m.If(self.tdc_all_fired | self.tdc_window_end):
+                    with m.If(tdc.all_fired | tdc.window_end):
                         m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0)]
                         m.next = "Convert_Done"
             with m.State("Convert_Done"):
                 # The TDC registers its last captures on the edge that left Evaluate.
-                m.d.comb += self.done.eq(1)
+                m.d.comb += cmd.done.eq(1)
                 m.next = "Idle"
                 accept_start()
         return m

@@ -19,21 +19,23 @@ from amaranth.lib.wiring import In, Out
 from ..bus.axi import axi_stream_members
 from ..config import MacroConfig
 from ..layouts import ResultFlags, activation_beats
+from .interfaces import FrameLoad
 
 __all__ = ["ResultSerializer"]
 
 
 class ResultSerializer(wiring.Component):
-    """``load`` (only while ``busy`` is low) starts a frame and takes ``flags`` and ``short``;
-    ``busy`` stays high until the beat with ``tlast`` has been accepted. With ``short`` the
+    """``frame.load`` (only while ``frame.busy`` is low; :class:`~.interfaces.FrameLoad`)
+    starts a frame and takes ``flags`` and ``short``; ``frame.busy`` stays high until the beat
+    with ``tlast`` has been accepted. With ``short`` the
     frame is the activation vector's ``activation_beats`` beats (its bits in the low end of
-    ``data``); ``short_frame`` is ``short`` as taken by ``load``, for the producer's choice of
+    ``data``); ``short_frame`` is ``short`` as taken by ``frame.load``, for the producer's choice of
     ``data``. ``beats_left`` counts the beats of the frame not yet accepted, the one on the
-    bus included (0 while not ``busy``).
+    bus included (0 while not ``frame.busy``).
 
-    Contract: ``data`` is read in place, not copied: from the edge after ``load`` until ``busy``
-    falls the producer must hold it still (the macro's accumulator captures no pass while
-    ``busy``).
+    Contract: ``data`` is read in place, not copied: from the edge after ``frame.load`` until
+    ``frame.busy`` falls the producer must hold it still (the macro's accumulator captures no
+    pass while ``frame.busy``).
     """
 
     def __init__(self, config: MacroConfig):
@@ -41,11 +43,10 @@ class ResultSerializer(wiring.Component):
         super().__init__({
             **axi_stream_members("m_axis", direction="master", data_width=config.stream_width,
                                  user_width=ResultFlags.size),
-            "load": In(1),
+            "frame": In(FrameLoad()),
             "short": In(1),
             "data": In(config.cols * config.result_width),
             "flags": In(ResultFlags),
-            "busy": Out(1),
             "beats_left": Out(range(config.out_beats + 1)),
             "short_frame": Out(1),
         })
@@ -64,13 +65,13 @@ class ResultSerializer(wiring.Component):
         beat = Signal(n, name="beat")
         beats_left = self.beats_left
         m.d.comb += [
-            self.busy.eq(beats_left != 0),
-            self.m_axis_tvalid.eq(self.busy),
+            self.frame.busy.eq(beats_left != 0),
+            self.m_axis_tvalid.eq(self.frame.busy),
             self.m_axis_tlast.eq(beats_left == 1),
             self.m_axis_tdata.eq(functools.reduce(operator.or_, (
                 vector[i * sw:(i + 1) * sw] & beat[i].replicate(sw) for i in range(n)))),
         ]
-        with m.If(self.load & ~self.busy):
+        with m.If(self.frame.load & ~self.frame.busy):
             m.d.sync += [beat.eq(1), self.short_frame.eq(self.short),
                          beats_left.eq(Mux(self.short, activation_beats(c), n)),
                          self.m_axis_tuser.eq(self.flags)]

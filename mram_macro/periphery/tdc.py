@@ -3,7 +3,8 @@
 Each column's comparator output is synchronised (``SYNC_STAGES`` flip-flops: it is asynchronous
 to ``clk`` in silicon), and the first time it is seen high the shared code counter is captured.
 The shared timing (when capture is allowed, which code the current edge stands for, when the
-window closes) comes from :class:`~mram_macro.periphery.read_control.ReadControl`.
+window closes) comes from :class:`~mram_macro.periphery.read_control.ReadControl`, through
+``ctl`` (:class:`~mram_macro.periphery.interfaces.TdcControl`).
 
 Two-step mode (``fine_taps = K > 1``, see ``sim_models/interpolator.py``): the shared counter
 is the *coarse* code (clock periods), and each column also has ``K - 1`` sampler bits from the
@@ -13,7 +14,7 @@ comparator is seen, and need no synchroniser of their own). At capture, the ones
 counted (which corrects bubbles: a ones counter does not care where a stray 0 or 1 sits), the
 count ``f`` selects the fine value ``fine_table[f]`` (ideal ``K - 1 - f``; calibrated by the
 host, FINE_TABLE), and the code is ``coarse * K + fine_table[f]``, or 0 while the coarse code
-is still before its code 0 (``code_early``).
+is still before its code 0 (``ctl.early``).
 """
 
 from itertools import pairwise
@@ -22,6 +23,7 @@ from amaranth import Array, Cat, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from .interfaces import TdcControl
 from .write_controller import popcount_tree
 
 __all__ = ["Tdc", "SYNC_STAGES", "gray_to_binary"]
@@ -42,7 +44,8 @@ def gray_to_binary(gray: Value) -> Value:
 class Tdc(wiring.Component):
     """Codes of ``cols`` columns.
 
-    Contract, per column c:
+    Contract, per column c (``clear``, ``capture``, ``window_end``, ``code_now``, ``early``
+    and ``all_fired`` are the members of ``ctl``, :class:`~.interfaces.TdcControl`):
 
     * ``clear`` (one cycle, at evaluation start, never with ``capture`` or ``window_end``:
       :class:`~mram_macro.periphery.read_control.ReadControl` raises it in precharge, while
@@ -70,7 +73,7 @@ class Tdc(wiring.Component):
     * ``all_fired`` is high once every column has a code.
 
     With ``fine_taps = K > 1``, ``code_now`` is the coarse code (``tdc_bits - log2 K`` bits) and a
-    captured code is ``code_now * K + fine_table[ones(fine[c])]`` (0 while ``code_early``).
+    captured code is ``code_now * K + fine_table[ones(fine[c])]`` (0 while ``early``).
     """
 
     def __init__(self, *, cols: int, tdc_bits: int, code_domains: tuple[str, ...] | None = None,
@@ -111,18 +114,13 @@ class Tdc(wiring.Component):
         fine = {}
         if fine_taps > 1:
             fine = {"fine": In(cols * (fine_taps - 1)),
-                    "fine_table": In(fine_taps * self.fine_bits),
-                    "code_early": In(1)}
+                    "fine_table": In(fine_taps * self.fine_bits)}
         super().__init__({
             "cmp": In(cols),
-            "clear": In(1),
-            "capture": In(1),
-            "window_end": In(1),
-            "code_now": In(tdc_bits - self.fine_bits),
+            "ctl": In(TdcControl(code_bits=tdc_bits - self.fine_bits, early=fine_taps > 1)),
             **fine,
             "codes": Out(cols * tdc_bits),
             "overflow": Out(cols),
-            "all_fired": Out(1),
             "code_enable": Out(cols),
         })
 
@@ -139,20 +137,21 @@ class Tdc(wiring.Component):
         epoch, started = Signal(), Signal()
         epochs = Signal(self.cols)
         fired = Signal(self.cols)
-        m.d.sync += [epoch.eq(epoch ^ self.clear), started.eq(started | self.clear)]
+        ctl = self.ctl
+        m.d.sync += [epoch.eq(epoch ^ ctl.clear), started.eq(started | ctl.clear)]
         m.d.comb += [fired.eq(~(epochs ^ epoch.replicate(self.cols))
                               & started.replicate(self.cols)),
-                     self.all_fired.eq(fired.all())]
+                     ctl.all_fired.eq(fired.all())]
         max_code = (1 << self.tdc_bits) - 1
         if self.decode_held:
             # the coarse code's Gray code, broadcast to the columns
-            self._gray_now = Signal.like(self.code_now, name="code_now_gray")
-            m.d.comb += self._gray_now.eq(self.code_now ^ (self.code_now >> 1))
+            self._gray_now = Signal.like(ctl.code_now, name="code_now_gray")
+            m.d.comb += self._gray_now.eq(ctl.code_now ^ (ctl.code_now >> 1))
         for c in range(self.cols):
             d = m.d[self.code_domains[c]]
             code = self.codes[c * self.tdc_bits:(c + 1) * self.tdc_bits]
-            take = ~fired[c] & self.capture & seen[c]
-            end = ~fired[c] & ~(self.capture & seen[c]) & self.window_end
+            take = ~fired[c] & ctl.capture & seen[c]
+            end = ~fired[c] & ~(ctl.capture & seen[c]) & ctl.window_end
             m.d.comb += self.code_enable[c].eq(take | end)
             if self.decode_held:
                 self._held_column(m, d, c, code, take, end, epochs[c].eq(epoch))
@@ -171,7 +170,7 @@ class Tdc(wiring.Component):
         ones = Signal(fb, name=f"ones{c}")
         early = Signal(name=f"early{c}")
         with m.If(take):
-            d += [mark_epoch, gray.eq(self._gray_now), early.eq(self.code_early),
+            d += [mark_epoch, gray.eq(self._gray_now), early.eq(self.ctl.early),
                   ones.eq(self._ones(c)), self.overflow[c].eq(0)]
         with m.Elif(end):
             d += [mark_epoch, self.overflow[c].eq(1)]
@@ -181,8 +180,8 @@ class Tdc(wiring.Component):
     def _code(self, c: int):
         """The code column ``c`` takes when captured now."""
         if self.fine_taps == 1:
-            return self.code_now
-        return self._fine_code(self._ones(c), self.code_now, self.code_early)
+            return self.ctl.code_now
+        return self._fine_code(self._ones(c), self.ctl.code_now, self.ctl.early)
 
     def _ones(self, c: int):
         """The ones in column ``c``'s sampler bits (a count, so bubbles do not matter)."""

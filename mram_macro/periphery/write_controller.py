@@ -15,7 +15,7 @@ reports the array idle; from then on the write owns the array until it is finish
 Built with ``verify=False`` (``MacroConfig.write_verify=False``, and every coarse-TDC build) the
 controller has no read-back: it runs the same states with the same pin timing as with
 ``verify_enable`` low (so a row write takes the same cycles), and the read-back, retry and
-failure logic is not there (``verifying``, ``read_start``, ``bypass_load``, ``retry``,
+failure logic is not there (``verifying``, ``read_start``, ``bypass.load``, ``retry``,
 ``fail_valid``, ``fail_mask`` and ``fail_cells`` are constant 0, ``verify_enable``,
 ``max_retries``, ``pulse_doubling``, ``threshold``, ``codes`` and ``overflow`` unread).
 """
@@ -23,6 +23,8 @@ failure logic is not there (``verifying``, ``read_start``, ``bypass_load``, ``re
 from amaranth import Const, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from .interfaces import BypassPattern
 
 __all__ = ["WriteController"]
 
@@ -69,9 +71,7 @@ class WriteController(wiring.Component):
             "read_done": In(1),
             "codes": In(cols * tdc_bits),
             "overflow": In(cols),
-            "bypass_load": Out(1),
-            "bypass_l": Out(rows),
-            "bypass_r": Out(rows),
+            "bypass": Out(BypassPattern(rows=rows)),
             # outcome
             "retry": Out(1),
             "fail_valid": Out(1),
@@ -179,8 +179,8 @@ class WriteController(wiring.Component):
             self.fail_mask.eq(failed),
             self.fail_row.eq(row),
             # single-MTJ read of (row, side): bypass everything else
-            self.bypass_l.eq(Const(-1, rows) ^ Mux(side, 0, 1 << row)),
-            self.bypass_r.eq(Const(-1, rows) ^ Mux(side, 1 << row, 0)),
+            self.bypass.bypass_l.eq(Const(-1, rows) ^ Mux(side, 0, 1 << row)),
+            self.bypass.bypass_r.eq(Const(-1, rows) ^ Mux(side, 1 << row, 0)),
         ]
         # Registered, from a tree: the failure count's adder in the top starts from a flip-flop.
         m.d.sync += self.fail_cells.eq(popcount_tree(failed))
@@ -189,7 +189,7 @@ class WriteController(wiring.Component):
     def _verify_states(self, m, wrong, retries_left, failed, pulse_len, drive_pins):
         """The write FSM's verify states (in the FSM ``elaborate`` opened)."""
         with m.State("Verify_Select"):
-            m.d.comb += [self.busy.eq(1), self.verifying.eq(1), self.bypass_load.eq(1)]
+            m.d.comb += [self.busy.eq(1), self.verifying.eq(1), self.bypass.load.eq(1)]
             m.next = "Verify_Read"
         with m.State("Verify_Read"):
             m.d.comb += [self.busy.eq(1), self.verifying.eq(1), self.read_start.eq(1)]

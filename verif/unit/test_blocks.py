@@ -158,14 +158,14 @@ def check_input_deserializer(config, dut, **run_args) -> None:
 
     async def sink(ctx):
         async for _, _, err, flag_err, took, vec, flags in ctx.tick().sample(
-                dut.length_error, flags_error, dut.take, dut.vector, dut.flags):
+                dut.length_error, flags_error, dut.handoff.take, dut.vector, dut.handoff.flags):
             errors.extend([1] * err)
             flag_errors.extend([1] * (flag_err and not config.multibit))
             if took:
                 received.append((vec, flags))
             if source_done and len(received) == len(expected):
                 break
-            ctx.set(dut.take, ctx.get(dut.valid) and int(rng.integers(0, 2)))
+            ctx.set(dut.handoff.take, ctx.get(dut.handoff.valid) and int(rng.integers(0, 2)))
 
     run(dut, source, sink, **run_args)
     assert len(errors) == sum(1 for *_, ok, bad in frames if not ok and not bad)
@@ -190,13 +190,13 @@ def test_result_serializer_packs_and_obeys_backpressure():
     async def producer(ctx):
         for v in vectors:
             packed = _int(np.concatenate([_bits(int(x) & 63, 6) for x in v]))
-            await ctx.tick().until(~dut.busy)
+            await ctx.tick().until(~dut.frame.busy)
             ctx.set(dut.data, packed)
             ctx.set(dut.flags, {"overflow": int(v[0] > 0)})
-            ctx.set(dut.load, 1)
+            ctx.set(dut.frame.load, 1)
             await ctx.tick()
-            ctx.set(dut.load, 0)
-            assert ctx.get(dut.busy)
+            ctx.set(dut.frame.load, 0)
+            assert ctx.get(dut.frame.busy)
 
     async def consumer(ctx):
         while len(beats_out) < len(vectors) * config.out_beats:

@@ -128,12 +128,12 @@ def test_result_serializer_activation_frame_has_all_its_beats(cols):
 
     async def producer(ctx):
         for short, data, _ in frames:
-            await ctx.tick().until(~dut.busy)
+            await ctx.tick().until(~dut.frame.busy)
             ctx.set(dut.data, data)
             ctx.set(dut.short, short)
-            ctx.set(dut.load, 1)
+            ctx.set(dut.frame.load, 1)
             await ctx.tick()
-            ctx.set(dut.load, 0)
+            ctx.set(dut.frame.load, 0)
 
     async def consumer(ctx):
         while len(got) < len(want) + 1:
@@ -179,11 +179,11 @@ def test_one_beat_vectors_keep_every_flag():
 
     async def sink(ctx):
         while len(received) < len(combos):
-            await ctx.tick().until(dut.valid)
-            received.append((ctx.get(dut.vector), ctx.get(dut.flags)))
-            ctx.set(dut.take, 1)
+            await ctx.tick().until(dut.handoff.valid)
+            received.append((ctx.get(dut.vector), ctx.get(dut.handoff.flags)))
+            ctx.set(dut.handoff.take, 1)
             await ctx.tick()
-            ctx.set(dut.take, 0)
+            ctx.set(dut.handoff.take, 0)
 
     run(dut, source, sink)
     for (vec, flags), x, sent in zip(received, xs, combos, strict=True):

@@ -35,14 +35,12 @@ class ReadPath(wiring.Component):
                   code_domains=("gcode",) * self.cols)
         m.submodules.tdc = DomainRenamer({"gsync": "sync", "gcode": "sync"})(
             EnableInserter({"gsync": rc.arr_tdc_en, "gcode": rc.arr_tdc_en})(tdc))
+        wiring.connect(m, rc.tdc, tdc.ctl)
         m.d.comb += [
-            rc.start.eq(self.start), rc.precharge_cycles.eq(self.precharge_cycles),
-            rc.start_delay.eq(self.start_delay), self.idle.eq(rc.idle), self.done.eq(rc.done),
-            self.arr_pre.eq(rc.arr_pre), self.arr_eval.eq(rc.arr_eval),
-            self.arr_tdc_en.eq(rc.arr_tdc_en),
-            tdc.cmp.eq(self.cmp), tdc.clear.eq(rc.tdc_clear), tdc.capture.eq(rc.tdc_capture),
-            tdc.window_end.eq(rc.tdc_window_end), tdc.code_now.eq(rc.tdc_code_now),
-            rc.tdc_all_fired.eq(tdc.all_fired),
+            rc.cmd.start.eq(self.start), rc.precharge_cycles.eq(self.precharge_cycles),
+            rc.start_delay.eq(self.start_delay), self.idle.eq(rc.cmd.idle),
+            self.done.eq(rc.cmd.done), self.arr_pre.eq(rc.arr_pre), self.arr_eval.eq(rc.arr_eval),
+            self.arr_tdc_en.eq(rc.arr_tdc_en), tdc.cmp.eq(self.cmp),
             self.codes.eq(tdc.codes), self.overflow.eq(tdc.overflow),
             self.code_enable.eq(tdc.code_enable),
         ]
@@ -235,30 +233,30 @@ def _held_evaluation(delay, precharge, beats, stall_edges, stall_from=0):
     """ReadControl with ``stream_hold``: ``start`` with a stream of ``beats`` beats still to go,
     one beat leaving per edge except that the ``stall_edges`` edges from edge ``stall_from`` on
     accept none (``hold_stalled`` is high from the edge after the first such cycle, as the
-    serializer's ``stalled``). Per cycle from the start: (arr_pre, arr_eval, tdc_clear,
-    tdc_capture, hold)."""
+    serializer's ``stalled``). Per cycle from the start: (arr_pre, arr_eval, tdc.clear,
+    tdc.capture, hold)."""
     dut = ReadControl(tdc_bits=3, stream_hold=True)
     trace = []
 
     async def tb(ctx):
         ctx.set(dut.precharge_cycles, precharge)
         ctx.set(dut.start_delay, delay)
-        ctx.set(dut.start, 1)
+        ctx.set(dut.cmd.start, 1)
         left, stall, stalled = beats, stall_edges, 0
         for edge in range(4 * (delay + precharge + beats + stall_edges + stall_from) + 40):
             ctx.set(dut.hold, left != 0)
             ctx.set(dut.hold_beats, left)
             ctx.set(dut.hold_stalled, stalled)
-            trace.append(tuple(ctx.get(s) for s in (dut.arr_pre, dut.arr_eval, dut.tdc_clear,
-                                                    dut.tdc_capture, dut.hold)))
+            trace.append(tuple(ctx.get(s) for s in (dut.arr_pre, dut.arr_eval, dut.tdc.clear,
+                                                    dut.tdc.capture, dut.hold)))
             await ctx.tick()
-            ctx.set(dut.start, 0)
+            ctx.set(dut.cmd.start, 0)
             if stall and edge >= stall_from and left:
                 stall -= 1
                 stalled = 1
             elif left:
                 left -= 1
-            if ctx.get(dut.done):
+            if ctx.get(dut.cmd.done):
                 break
 
     run(dut, tb)

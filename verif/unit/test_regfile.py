@@ -108,6 +108,52 @@ def test_core_ports_follow_the_register_map():
     assert dut.port("CTRL", "WRITE_ROW", suffix="_busy") is dut.ctrl_write_row_busy
 
 
+def test_typed_views_resolve_to_the_named_ports():
+    """``regs.fields`` / ``sets`` / ``busy`` give, by attribute, the same Signals as
+    :meth:`RegisterFile.port` (arrays: a list in index order), for every field of the map."""
+    rm = regmap_of(DEFAULT)
+    dut = RegisterFile(rm)
+    assert dut.fields.TDC_START_DELAY.CYCLES is dut.port("TDC_START_DELAY", "CYCLES")
+    assert dut.fields.TDC_START_DELAY.CYCLES is dut.tdc_start_delay_cycles
+    assert dut.sets.STATUS.TDC_OVERFLOW is dut.status_tdc_overflow_set
+    assert dut.busy.CTRL.WRITE_ROW is dut.ctrl_write_row_busy
+    offsets = dut.fields.CAL_OFFSET.OFFSET
+    assert len(offsets) == DEFAULT.cols and all(
+        a is b for a, b in zip(offsets, dut.array_fields("CAL_OFFSET", "OFFSET"), strict=True))
+    assert len(dut.fields.CAL_OFFSET) == DEFAULT.cols
+    assert dut.fields.CAL_OFFSET[3].OFFSET is dut.cal_offset3_offset
+    assert dut.fields.CAL_OFFSET3.OFFSET is dut.cal_offset3_offset
+    for reg in rm.registers:
+        for f in reg.fields:
+            for view, suffix in ((dut.fields, ""), (dut.sets, "_set"), (dut.busy, "_busy")):
+                try:
+                    want = dut.port(reg.name, f.name, suffix=suffix)
+                except KeyError:
+                    with pytest.raises(AttributeError, match="has no core-side port"):
+                        getattr(getattr(view, reg.name), f.name)
+                else:
+                    assert getattr(getattr(view, reg.name), f.name) is want
+    assert "TDC_START_DELAY" in dir(dut.fields) and "CAL_OFFSET" in dir(dut.fields)
+    assert set(dir(dut.fields.STATUS)) == {f.name for f in rm["STATUS"].fields}
+
+
+def test_typed_views_name_what_the_map_has():
+    dut = RegisterFile(regmap_of(SMALL))
+    with pytest.raises(AttributeError,
+                       match=r"no register or array 'TDC_START_DELAI'; it has .*TDC_START_DELAY"):
+        _ = dut.fields.TDC_START_DELAI.CYCLES
+    with pytest.raises(AttributeError,
+                       match=r"register TDC_START_DELAY has no field 'CYCLE'; its fields: CYCLES"):
+        _ = dut.fields.TDC_START_DELAY.CYCLE
+    with pytest.raises(AttributeError, match=r"CAL_OFFSET0 has no field 'OFSET'"):
+        _ = dut.fields.CAL_OFFSET.OFSET
+    with pytest.raises(AttributeError, match=r"STATUS.VMM_BUSY \(a ro field\) has no core-side "
+                                             r"port '_set'"):
+        _ = dut.sets.STATUS.VMM_BUSY
+    with pytest.raises(AttributeError, match=r"ID.ID \(a ro field\) has no core-side port$"):
+        _ = dut.fields.ID.ID
+
+
 def test_constructor_and_lookup_errors():
     with pytest.raises(TypeError, match=r"regmap must be a RegisterMap, not 'x'"):
         RegisterFile("x")

@@ -231,17 +231,16 @@ class TwoStepReadPath(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.rc = rc = ReadControl(tdc_bits=self.tdc_bits - (self.taps.bit_length() - 1))
+        m.submodules.rc = rc = ReadControl(tdc_bits=self.tdc_bits - (self.taps.bit_length() - 1),
+                                           two_step=True)
         m.submodules.tdc = tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, fine_taps=self.taps,
                                      decode_held=self.decode_held)
+        wiring.connect(m, rc.tdc, tdc.ctl)
         m.d.comb += [
-            rc.start.eq(self.start), rc.precharge_cycles.eq(1),
-            rc.start_delay.eq(self.start_delay), self.idle.eq(rc.idle), self.done.eq(rc.done),
-            self.arr_eval.eq(rc.arr_eval),
-            tdc.cmp.eq(self.cmp), tdc.clear.eq(rc.tdc_clear), tdc.capture.eq(rc.tdc_capture),
-            tdc.window_end.eq(rc.tdc_window_end), tdc.code_now.eq(rc.tdc_code_now),
-            tdc.code_early.eq(rc.tdc_early), tdc.fine.eq(self.fine),
-            tdc.fine_table.eq(self.fine_table), rc.tdc_all_fired.eq(tdc.all_fired),
+            rc.cmd.start.eq(self.start), rc.precharge_cycles.eq(1),
+            rc.start_delay.eq(self.start_delay), self.idle.eq(rc.cmd.idle),
+            self.done.eq(rc.cmd.done), self.arr_eval.eq(rc.arr_eval),
+            tdc.cmp.eq(self.cmp), tdc.fine.eq(self.fine), tdc.fine_table.eq(self.fine_table),
             self.codes.eq(tdc.codes), self.overflow.eq(tdc.overflow),
         ]
         return m

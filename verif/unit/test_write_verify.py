@@ -35,8 +35,8 @@ def _write_and_verify(*, data, row, fail_first, stuck, max_retries, doubling, ve
         width = 0
         bypass = None
         for _ in range(2000):
-            if ctx.get(dut.bypass_load):
-                bypass = (ctx.get(dut.bypass_l), ctx.get(dut.bypass_r))
+            if ctx.get(dut.bypass.load):
+                bypass = (ctx.get(dut.bypass.bypass_l), ctx.get(dut.bypass.bypass_r))
             if ctx.get(dut.read_start):
                 log["reads"] += 1
                 bl, br = bypass
