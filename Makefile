@@ -27,8 +27,10 @@ endif
 setup:
 	bash tools/setup.sh
 
+# --dist worksteal: an idle worker takes queued tests from the busy one, so the long simulator
+# cases do not leave one core idle at the end of the run.
 test: setup
-	python -m pytest -q -n $(JOBS) $(PYTEST_ARGS) $(TESTS)
+	python -m pytest -q -n $(JOBS) --dist worksteal $(PYTEST_ARGS) $(TESTS)
 
 # The digits network: accuracy in software, on the golden model and on the RTL (both simulators).
 demo: setup

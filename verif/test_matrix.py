@@ -208,9 +208,24 @@ def _skip_without(sim: str) -> None:
         pytest.skip(f"{SIMULATORS[sim]} is not on PATH (run `make setup`)")
 
 
+#: The smoke configurations, each on one simulator, the simulators taking turns: both run
+#: configurations of more than one TDC mode, and the four 64x64 and small builds of
+#: ``verif/test_cocotb.py`` run on both; ``make regress`` runs every case on both (kept out of
+#: ``make test`` for time).
+SMOKE_CASES = [(list(SIMULATORS)[i % len(SIMULATORS)], config)
+               for i, config in enumerate(SMOKE)]
+
+
+def test_smoke_cases_take_turns_on_the_simulators():
+    assert [c for _, c in SMOKE_CASES] == SMOKE
+    assert {s for s, _ in SMOKE_CASES} == set(SIMULATORS)
+    for sim in SIMULATORS:
+        assert len({c.tdc_mode for s, c in SMOKE_CASES if s == sim}) >= 2, sim
+
+
 @pytest.mark.mram_sim(nvmm=SMOKE_NVMM, suites=2)
-@pytest.mark.parametrize("config", SMOKE, ids=_slug)
-@pytest.mark.parametrize("sim", list(SIMULATORS))
+@pytest.mark.parametrize(("sim", "config"), SMOKE_CASES,
+                         ids=[f"{s}-{c.slug}" for s, c in SMOKE_CASES])
 def test_smoke(sim, config, mram_seed):
     """Random VMMs and the robustness suite, reduced, with coverage and its checkers on."""
     _skip_without(sim)

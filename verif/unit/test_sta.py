@@ -86,17 +86,19 @@ def test_small_macro_meets_hold(small_macro):
 
 
 _LONG_PATH = """
-module long_path(input clk, input [31:0] a, input [31:0] b, output reg [31:0] y);
-  reg [31:0] ra, rb;
-  // Four chained 32-bit multiplications between two registers: far longer than a clock.
+module long_path(input clk, input [15:0] a, input [15:0] b, output reg [15:0] y);
+  reg [15:0] ra, rb;
+  // Four 16-bit multiplications chained between two registers: far longer than a clock
+  // (about 3.4 ns at NanGate 45 nm), and a quarter of the synthesis time of 32-bit ones.
   always @(posedge clk) begin
     ra <= a; rb <= b;
-    y <= ((ra * rb) * (ra + rb)) * ((ra ^ rb) * (ra - rb));
+    y <= (((ra * rb) * (ra ^ rb)) * (ra + rb)) * (ra - rb);
   end
 endmodule
 """
 
-_SHORT_PATH = _LONG_PATH.replace("((ra * rb) * (ra + rb)) * ((ra ^ rb) * (ra - rb))", "ra ^ rb")
+_SHORT_PATH = _LONG_PATH.replace("(((ra * rb) * (ra ^ rb)) * (ra + rb)) * (ra - rb)", "ra ^ rb")
+assert _SHORT_PATH != _LONG_PATH
 
 
 def test_sta_fails_on_a_long_flip_flop_path(tmp_path):
