@@ -217,7 +217,7 @@ SMOKE_CASES = [(list(SIMULATORS)[i % len(SIMULATORS)], config)
 
 
 def test_smoke_cases_take_turns_on_the_simulators():
-    assert [c for _, c in SMOKE_CASES] == SMOKE
+    """Fails once SMOKE's order or content leaves a simulator with a single TDC mode."""
     assert {s for s, _ in SMOKE_CASES} == set(SIMULATORS)
     for sim in SIMULATORS:
         assert len({c.tdc_mode for s, c in SMOKE_CASES if s == sim}) >= 2, sim
