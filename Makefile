@@ -74,22 +74,22 @@ mnist-ppa: setup
 	python -m mram_macro.nn.mnist_bench ppa
 
 # Timing sign-off: flat timing-driven synthesis + OpenSTA, per configuration and Liberty file, at
-# each library's target clock (mram_macro/ppa/libraries.py); fails below 10 % slack.
+# each library's target clock (mram_macro/flow/ppa/libraries.py); fails below 10 % slack.
 sta: setup
-	python -m mram_macro.ppa sta
+	python -m mram_macro.flow.ppa sta
 
 # PPA report: area per block, fmax, latency, energy per VMM (analogue model + gate-level
 # activity of the flat netlist annotated into OpenSTA), TOPS/W, TOPS/mm², plots under build/ppa;
 # then the committed copies (docs/ppa/, README's PPA table). Takes ~15 min (gate-level Icarus).
 ppa: setup
-	python -m mram_macro.ppa ppa --publish
+	python -m mram_macro.flow.ppa ppa --publish
 
 # The same measurement with the activity of the digits network's first layer (mram_macro/nn/:
 # its binarised weights and test images) instead of random VMMs; printed, not published.
 ppa-digits: setup
-	python -m mram_macro.ppa ppa --workload digits --out build/ppa_digits
+	python -m mram_macro.flow.ppa ppa --workload digits --out build/ppa_digits
 
-# Place and route at 45 nm (mram_macro/layout/): the periphery of LAYOUT_CONFIG (a make sta
+# Place and route at 45 nm (mram_macro/flow/layout/): the periphery of LAYOUT_CONFIG (a make sta
 # configuration: default, small, ...) placed with GrayWolf and routed with qrouter beside the
 # array's black box, SPEF extracted, signed off by OpenSTA with the SPEF, energy per VMM with the
 # routed wires; abstract (LEF, Liberty) and die plot; --publish updates docs/layout*.
@@ -97,7 +97,7 @@ ppa-digits: setup
 LAYOUT_CONFIG ?= default
 LAYOUT_ARGS ?=
 layout: setup
-	python -m mram_macro.layout --config $(LAYOUT_CONFIG) --publish $(LAYOUT_ARGS)
+	python -m mram_macro.flow.layout --config $(LAYOUT_CONFIG) --publish $(LAYOUT_ARGS)
 
 bench: setup
 	python -m verif.bench

@@ -18299,7 +18299,7 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
   assign \data$10  = { \port$4205$0 , \port$4203$0  };
 endmodule
 
-// Latch-based integrated clock gate (mram_macro/periphery/clock_gate.py).
+// Latch-based integrated clock gate (mram_macro/rtl/periphery/clock_gate.py).
 module mram_icg(clk, en, gclk);
   input clk;
   input en;

@@ -6,7 +6,7 @@ host API is :class:`mram_macro.host.Macro`.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .config import ConfigError, MacroConfig
+from mram_macro.design.config import ConfigError, MacroConfig
 
 try:
     __version__ = version("mram-macro")

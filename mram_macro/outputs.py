@@ -12,8 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .cli_args import UsageError
-from .config import MacroConfig
+from mram_macro.cli_args import UsageError
+from mram_macro.design.config import MacroConfig
 
 __all__ = ["write_outputs", "staged_dir", "check_out_dir", "check_out_file"]
 
@@ -97,24 +97,24 @@ def staged_dir(out: Path) -> Iterator[Path]:
 def write_outputs(config: MacroConfig, out_dir: str | Path, *,
                   prefix: str = "") -> dict[str, Path]:
     """Write the Verilog with its Verilator waivers (``.vlt``) and timing constraints
-    (``.sdc``, :mod:`mram_macro.sdc`), a behavioural stand-in for the analogue array
-    (``<prefix>mram_array_model.v``, :mod:`mram_macro.array_model`), the register map (C
+    (``.sdc``, :mod:`mram_macro.flow.sdc`), a behavioural stand-in for the analogue array
+    (``<prefix>mram_array_model.v``, :mod:`mram_macro.rtl.array_model`), the register map (C
     header, JSON, Markdown, SystemRDL, IP-XACT) and the configuration.
 
     All files are produced in a temporary folder and moved into ``out_dir`` at the end, so a
     failure leaves ``out_dir`` as it was. ``prefix`` goes in front of every module name and
     file name (and the C header's macro prefix), so that two configurations can sit in one
-    design and one folder (:func:`mram_macro.top.generate_verilog`).
+    design and one folder (:func:`mram_macro.rtl.top.generate_verilog`).
 
     Raises:
         UsageError: ``out_dir`` is a file or not writable, or ``prefix`` is not usable.
     """
-    from .array_model import MODEL_NAME, render_array_model
-    from .design import MacroDesign
-    from .lint import render_vlt
-    from .rdl import compile_systemrdl, to_ipxact, to_systemrdl
-    from .sdc import render_sdc
-    from .top import TOP_NAME, check_prefix, generate_verilog
+    from mram_macro.design.macro import MacroDesign
+    from mram_macro.docs.rdl import compile_systemrdl, to_ipxact, to_systemrdl
+    from mram_macro.flow.lint import render_vlt
+    from mram_macro.flow.sdc import render_sdc
+    from mram_macro.rtl.array_model import MODEL_NAME, render_array_model
+    from mram_macro.rtl.top import TOP_NAME, check_prefix, generate_verilog
 
     try:
         top = check_prefix(prefix) + TOP_NAME

@@ -23,18 +23,25 @@ bit.
 * :mod:`~sim_models.write_model`: reference of the write-verify algorithm and its statistics.
 """
 
-from .array import LEFT, RIGHT, ArrayModelError, MramArray, bypass_for_inputs, single_mtj_bypass
-from .calibration import (
+from sim_models.array import (
+    LEFT,
+    RIGHT,
+    ArrayModelError,
+    MramArray,
+    bypass_for_inputs,
+    single_mtj_bypass,
+)
+from sim_models.calibration import (
     cal_offsets_from_codes,
     calibrate,
     calibrate_gain,
     capture_track_ref,
     reference_patterns,
 )
-from .device import DeviceError, DeviceParams
-from .die import STUCK_HIGH, STUCK_LOW, STUCK_NONE, Die, DieError
-from .golden import GoldenMacro, RegisterState, signed_dot
-from .readout import (
+from sim_models.device import DeviceError, DeviceParams
+from sim_models.die import STUCK_HIGH, STUCK_LOW, STUCK_NONE, Die, DieError
+from sim_models.golden import GoldenMacro, RegisterState, signed_dot
+from sim_models.readout import (
     ReadoutParams,
     design_readout,
     evaluate_codes,
@@ -43,9 +50,9 @@ from .readout import (
     trip_cycles,
     trip_time_ns,
 )
-from .replica import ReplicaColumns
-from .studies import CalibrationStudy, calibration_study, tracking_study
-from .write_model import (
+from sim_models.replica import ReplicaColumns
+from sim_models.studies import CalibrationStudy, calibration_study, tracking_study
+from sim_models.write_model import (
     RowVerifyReport,
     SingleReadSetup,
     WriteVerifyStats,

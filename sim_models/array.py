@@ -27,10 +27,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .device import DeviceParams
-from .die import Die
-from .readout import ReadoutParams, evaluate_codes, evaluate_fine_trips, evaluate_trip_cycles
-from .replica import ReplicaColumns
+from sim_models.device import DeviceParams
+from sim_models.die import Die
+from sim_models.readout import (
+    ReadoutParams,
+    evaluate_codes,
+    evaluate_fine_trips,
+    evaluate_trip_cycles,
+)
+from sim_models.replica import ReplicaColumns
 
 __all__ = ["MramArray", "ArrayModelError", "bypass_for_inputs", "single_mtj_bypass", "LEFT",
            "RIGHT"]
@@ -257,7 +262,7 @@ class MramArray:
         :attr:`evaluations`): every column's trip edge ``m`` and its ``K - 1`` sampler bits
         (:mod:`sim_models.interpolator`, with this die's phase errors). What a pin model
         with ``arr_fine`` calls."""
-        from .interpolator import thermometer
+        from sim_models.interpolator import thermometer
 
         index = self.evaluations
         self.evaluations += 1
@@ -269,7 +274,7 @@ class MramArray:
 
     def phase_errors_lsb(self, readout: ReadoutParams):
         """The two-step TDC's static phase errors for this die (in phase steps)."""
-        from .interpolator import phase_errors_lsb
+        from sim_models.interpolator import phase_errors_lsb
 
         # A pin model asks at every evaluation: keep the last answer (read-only).
         key = (self.device, readout.fine_taps, readout.t_fine_ns, self.die.seed)

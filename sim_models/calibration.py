@@ -34,7 +34,7 @@ about ``rows / 2`` matches, too little leverage for a slope).
 
 Temperature tracking (:func:`capture_track_ref`): at calibration the replica columns' code sum
 is read (one tracking pass) and written to TRACK_REF; from then on the macro retrims its gains
-from the replicas (mram_macro/periphery/tracker.py) with no host involvement.
+from the replicas (mram_macro/rtl/periphery/tracker.py) with no host involvement.
 :func:`sim_models.studies.tracking_study` measures the result error over temperature with
 tracking off and on
 (on only where the build has the tracker, ``MacroConfig.has_tracker``), with no recalibration
@@ -46,9 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mram_macro.config import CAL_GAIN_MAX, CAL_GAIN_MIN, CAL_GAIN_ONE, MacroConfig
-
-from .datapath import scale_codes, signed_dot
+from mram_macro.design.config import CAL_GAIN_MAX, CAL_GAIN_MIN, CAL_GAIN_ONE, MacroConfig
+from sim_models.datapath import scale_codes, signed_dot
 
 __all__ = ["reference_patterns", "codes_from_results", "cal_offsets_from_codes", "calibrate",
            "gain_reference_patterns", "cal_gains_offsets_from_codes", "calibrate_gain",

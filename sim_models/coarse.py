@@ -26,11 +26,16 @@ import math
 
 import numpy as np
 
-from mram_macro.config import MacroConfig
-
-from .datapath import signed_dot
-from .device import DeviceParams
-from .readout import ReadoutParams, design_readout_for, tdc_codes, trip_cycles, trip_time_ns
+from mram_macro.design.config import MacroConfig
+from sim_models.datapath import signed_dot
+from sim_models.device import DeviceParams
+from sim_models.readout import (
+    ReadoutParams,
+    design_readout_for,
+    tdc_codes,
+    trip_cycles,
+    trip_time_ns,
+)
 
 __all__ = ["nominal_table", "nominal_transfer", "check_table", "lut_from_codes",
            "calibrate_lut", "LutError", "reference_inputs"]

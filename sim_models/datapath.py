@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mram_macro.config import CAL_GAIN_FRAC_BITS, CAL_GAIN_MAX, CAL_GAIN_MIN, CAL_GAIN_WIDTH
+from mram_macro.design.config import CAL_GAIN_FRAC_BITS, CAL_GAIN_MAX, CAL_GAIN_MIN, CAL_GAIN_WIDTH
 
 __all__ = ["signed_dot", "wrap_signed", "accumulate_pass", "scale_codes", "tracked_gain",
            "effective_gains"]
@@ -47,7 +47,7 @@ def scale_codes(codes, gains):
 
 
 def tracked_gain(ref: int, code_sum: int) -> tuple[int, bool]:
-    """The tracker's retrim (mram_macro/periphery/tracker.py): ``(TRACK_GAIN, clamped)`` for a
+    """The tracker's retrim (mram_macro/rtl/periphery/tracker.py): ``(TRACK_GAIN, clamped)`` for a
     reference sum ``ref`` and a replica code sum ``code_sum > 0``."""
     qbits = CAL_GAIN_WIDTH + 1
     q = min((int(ref) << (CAL_GAIN_FRAC_BITS + 1)) // int(code_sum), (1 << qbits) - 1)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .device import PAPER_SIGMA_HIGH_OHM, PAPER_SIGMA_LOW_OHM, DeviceError, DeviceParams
-from .readout import ReadoutParams, design_readout_for
+from sim_models.device import PAPER_SIGMA_HIGH_OHM, PAPER_SIGMA_LOW_OHM, DeviceError, DeviceParams
+from sim_models.readout import ReadoutParams, design_readout_for
 
 __all__ = ["DevicePreset", "PRESETS", "ReadoutRefused", "preset", "readout_for",
            "sources_markdown", "PAPER_REL_SIGMA_LOW", "PAPER_REL_SIGMA_HIGH"]
@@ -51,7 +51,8 @@ class DevicePreset:
     """One MRAM cell technology: its device model and the sources of its numbers.
 
     ``write_energy_fJ_per_bit`` is the published energy of one MTJ write; ``None`` means the
-    kit's own current-through-the-cell model (:func:`mram_macro.ppa.analog.write_row_energy_J`),
+    kit's own current-through-the-cell model
+    (:func:`mram_macro.flow.ppa.analog.write_row_energy_J`),
     which fits the STT cell. ``sources`` maps each parameter name to its citation or to an
     ``"assumption: ..."`` sentence.
     """
@@ -104,7 +105,7 @@ PRESETS: dict[str, DevicePreset] = {
             "t_switch_ns": "assumption: the kit's 10 ns deterministic write pulse "
                            "(sim_models/device.py; the paper gives no pulse width)",
             "write_energy": "derived: V_write 1.5 V (paper-facts.md, M) across the cell for "
-                            "the pulse, mram_macro.ppa.analog.write_row_energy_J",
+                            "the pulse, mram_macro.flow.ppa.analog.write_row_energy_J",
             **_KIT_COMMON,
         }),
     "sot": DevicePreset(

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .device import DeviceError, DeviceParams
+from sim_models.device import DeviceError, DeviceParams
 
 __all__ = ["Die", "DieError", "STUCK_NONE", "STUCK_LOW", "STUCK_HIGH", "DIE_FORMAT_VERSION",
            "MTJ_R_RANGE_OHM", "COMPARATOR_OFFSET_MAX_V"]

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mram_macro.config import CAL_GAIN_FRAC_BITS, CAL_GAIN_ONE, MacroConfig
-
-from .array import MramArray
-from .calibration import calibrate
-from .coarse import calibrate_lut
-from .datapath import (
+from mram_macro.design.config import CAL_GAIN_FRAC_BITS, CAL_GAIN_ONE, MacroConfig
+from sim_models.array import MramArray
+from sim_models.calibration import calibrate
+from sim_models.coarse import calibrate_lut
+from sim_models.datapath import (
     accumulate_pass,
     effective_gains,
     scale_codes,
@@ -20,10 +19,10 @@ from .datapath import (
     tracked_gain,
     wrap_signed,
 )
-from .device import DeviceParams
-from .die import Die
-from .interpolator import ideal_fine_table
-from .readout import T_CLK_NS, ReadoutParams, design_readout_for, evaluate_codes
+from sim_models.device import DeviceParams
+from sim_models.die import Die
+from sim_models.interpolator import ideal_fine_table
+from sim_models.readout import T_CLK_NS, ReadoutParams, design_readout_for, evaluate_codes
 
 __all__ = ["GoldenMacro", "PassResult", "RegisterState", "signed_dot", "wrap_signed",
            "accumulate_pass", "scale_codes", "tracked_gain", "effective_gains"]
@@ -35,9 +34,9 @@ class RegisterState:
 
     The physics layer does not know the register map: a macro's state after reset is its
     register map's reset values, handed in by the product
-    (:attr:`mram_macro.design.MacroDesign.register_state`). Per-column values are tuples of
+    (:attr:`mram_macro.design.macro.MacroDesign.register_state`). Per-column values are tuples of
     ``cols`` integers. A register the build lacks holds what its datapath computes with instead
-    (e.g. unit gains without CAL_GAIN; see :class:`mram_macro.design.MacroDesign`).
+    (e.g. unit gains without CAL_GAIN; see :class:`mram_macro.design.macro.MacroDesign`).
     """
 
     #: TDC_START_DELAY.CYCLES.
@@ -81,7 +80,7 @@ class GoldenMacro:
     (no default: a macro's reset values are its register map's); the tracker's state
     (:attr:`track_gain`,
     :attr:`track_code`, ...) as the RTL's tracker holds it (see
-    mram_macro/periphery/tracker.py for the contract, mirrored here bit for bit).
+    mram_macro/rtl/periphery/tracker.py for the contract, mirrored here bit for bit).
 
     Evaluations are numbered by ``array.evaluations`` (see :mod:`sim_models.array`): :meth:`vmm`
     uses the next number; :meth:`convert` and :meth:`vmm_batch` use consecutive numbers from
@@ -100,8 +99,9 @@ class GoldenMacro:
                  readout: ReadoutParams | None = None, *, registers: RegisterState,
                  seed: int | None = 0, t_clk_ns: float = T_CLK_NS, die: Die | None = None):
         """``registers``: the register values the model starts from (a macro's reset state:
-        :attr:`mram_macro.design.MacroDesign.register_state`, which also builds the model:
-        :meth:`mram_macro.design.MacroDesign.golden`). ``readout`` defaults to the one designed
+        :attr:`mram_macro.design.macro.MacroDesign.register_state`, which also builds the model:
+        :meth:`mram_macro.design.macro.MacroDesign.golden`). ``readout`` defaults to the one
+        designed
         for ``device`` at ``t_clk_ns``.
 
         Raises:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .device import DeviceError, DeviceParams
+from sim_models.device import DeviceError, DeviceParams
 
 __all__ = ["phase_errors_lsb", "thermometer", "ideal_fine_table", "check_fine_table",
            "two_step_codes", "code_density_histogram", "code_density_table", "dnl_inl_lsb",

@@ -48,9 +48,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mram_macro.config import FINE_TAPS
-
-from .device import DeviceError, DeviceParams
+from mram_macro.design.config import FINE_TAPS
+from sim_models.device import DeviceError, DeviceParams
 
 __all__ = ["T_CLK_NS", "ReadoutParams", "design_readout", "trip_time_ns", "trip_cycles",
            "design_coarse_readout", "design_readout_for", "CHIP_WINDOW_NS",
@@ -260,11 +259,12 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
 @functools.cache
 def designable_fine_taps(rows: int, device: DeviceParams | None = None, *,
                          t_clk_ns: float = T_CLK_NS) -> tuple[int, ...]:
-    """The ``tdc_fine_taps`` (of :data:`mram_macro.config.FINE_TAPS`) whose phase step
+    """The ``tdc_fine_taps`` (of :data:`mram_macro.design.config.FINE_TAPS`) whose phase step
     :func:`design_readout` can give one mismatching cell of a ``rows``-cell column at
     ``t_clk_ns`` with ``device`` (default: the nominal :class:`DeviceParams`). A shorter step
     needs V_ref too close to V_pre, so the set is every value up to a limit that falls with
-    ``rows``; :data:`mram_macro.config.FINE_TAPS_MAX_ROWS` holds those limits for the defaults."""
+    ``rows``; :data:`mram_macro.design.config.FINE_TAPS_MAX_ROWS` holds those limits for the
+    defaults."""
     device = device or DeviceParams()
     ok = []
     for taps in FINE_TAPS:
@@ -514,7 +514,7 @@ def evaluate_codes(r_col_ohm, *, device: DeviceParams, readout: ReadoutParams, r
     if readout.fine_taps == 1:
         return tdc_codes(evaluate_trip_cycles(r_col_ohm, **kwargs),
                          start_delay_cycles=start_delay_cycles, tdc_bits=tdc_bits)
-    from .interpolator import thermometer, two_step_codes
+    from sim_models.interpolator import thermometer, two_step_codes
 
     taps = readout.fine_taps
     m, residue = evaluate_fine_trips(r_col_ohm, **kwargs)

@@ -6,7 +6,7 @@ tracking pass (pin ``arr_ref_en``) and reporting on its own pins ``arr_ref_cmp``
 gates are tied (left MTJ bypassed, right MTJ in the string), so their resistance does not
 depend on the input vector: ``R = rows * R_bypass_on + sum_r R_high[r](T)``. Their code is
 therefore about ``rows * step(T) / step(T_design)``: the quantity the tracker needs
-(mram_macro/periphery/tracker.py).
+(mram_macro/rtl/periphery/tracker.py).
 
 Their MTJs have the die's spread and their comparators its offsets, drawn from the die's seed
 on a stream of their own (so adding replicas changed no main-array MTJ); the per-evaluation
@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mram_macro.config import REPLICA_COLS
-
-from .device import DeviceParams
-from .readout import (
+from mram_macro.design.config import REPLICA_COLS
+from sim_models.device import DeviceParams
+from sim_models.readout import (
     ReadoutParams,
     evaluate_fine_trips,
     evaluate_trip_cycles,
@@ -121,7 +120,7 @@ class ReplicaColumns:
         ``(n, K - 1)``. The replicas' samplers sit on the die's shared phases
         (``phase_errors_lsb``: :meth:`sim_models.array.MramArray.phase_errors_lsb`), as every
         column's do; the trips are those of :meth:`trip_cycles` (same noise draws)."""
-        from .interpolator import thermometer
+        from sim_models.interpolator import thermometer
 
         m, residue = evaluate_fine_trips(
             self.resistance_ohm(device), device=device, readout=readout, rows=self.rows,
@@ -140,7 +139,7 @@ class ReplicaColumns:
         if readout.fine_taps == 1:
             m = self.trip_cycles(device, readout, evaluation=evaluation)
             return tdc_codes(m, start_delay_cycles=start_delay_cycles, tdc_bits=tdc_bits)
-        from .interpolator import two_step_codes
+        from sim_models.interpolator import two_step_codes
 
         errors = (np.zeros(readout.fine_taps - 1) if phase_errors_lsb is None
                   else phase_errors_lsb)

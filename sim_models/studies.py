@@ -13,7 +13,7 @@ the exact signed dot product before and after:
   curves.
 
 Every die starts from ``registers``, the macro's register state after reset for the readout the
-study uses (the product derives both once: ``mram_macro.design.MacroDesign.derive(config,
+study uses (the product derives both once: ``mram_macro.design.macro.MacroDesign.derive(config,
 device, t_clk_ns=...)``, its ``readout`` and ``register_state``).
 """
 
@@ -24,14 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mram_macro.config import MacroConfig
-
-from .calibration import calibrate, calibrate_gain, capture_track_ref, check_methods
-from .coarse import LutError, calibrate_lut
-from .datapath import signed_dot, wrap_signed
-from .device import DeviceParams
-from .golden import GoldenMacro, RegisterState
-from .readout import T_CLK_NS, ReadoutParams, design_readout_for
+from mram_macro.design.config import MacroConfig
+from sim_models.calibration import calibrate, calibrate_gain, capture_track_ref, check_methods
+from sim_models.coarse import LutError, calibrate_lut
+from sim_models.datapath import signed_dot, wrap_signed
+from sim_models.device import DeviceParams
+from sim_models.golden import GoldenMacro, RegisterState
+from sim_models.readout import T_CLK_NS, ReadoutParams, design_readout_for
 
 __all__ = ["ErrorStats", "die_errors", "CalibrationStudy", "calibration_study", "TrackingRow",
            "TrackingStudy", "tracking_study", "CoarseStudy", "coarse_study", "transfer_curves"]

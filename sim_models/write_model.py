@@ -5,7 +5,7 @@ The physics of a write pulse (deterministic or thermally activated switching) li
 module composes pulses and single-MTJ reads into the verify loop.
 
 Algorithm for one row ``r`` with weight bits ``W`` (:func:`write_verify_row`), the reference of
-``mram_macro/periphery/write_controller.py``; the keyword defaults are the register reset values
+``mram_macro/rtl/periphery/write_controller.py``; the keyword defaults are the register reset values
 (WV_CTRL: ENABLE 1, PULSE_DOUBLING 1, MAX_RETRIES 3). For the left side (data ``W``), then the
 right side (data ``W-bar``):
 
@@ -42,9 +42,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .array import LEFT, RIGHT, MramArray, single_mtj_bypass
-from .device import DeviceError, DeviceParams
-from .readout import T_CLK_NS, ReadoutParams, design_readout, trip_time_ns
+from sim_models.array import LEFT, RIGHT, MramArray, single_mtj_bypass
+from sim_models.device import DeviceError, DeviceParams
+from sim_models.readout import T_CLK_NS, ReadoutParams, design_readout, trip_time_ns
 
 __all__ = ["SingleReadSetup", "single_read_delay_and_threshold", "RowVerifyReport",
            "write_verify_row", "write_verify_array", "WriteVerifyStats", "write_verify_study",

@@ -3,7 +3,7 @@
 //
 // It programs random ±1 weights into every row through AXI4-Lite (write-verify off), streams
 // NVEC random ±1 input vectors, and checks every result against sum_r x_r * w_rc. The kit's
-// behavioural array, hdl/mram_array_model.v (mram_macro/array_model.py), stands in for the
+// behavioural array, hdl/mram_array_model.v (mram_macro/rtl/array_model.py), stands in for the
 // analogue crossbar, following the pin contract of the datasheet (docs/datasheet.md, "Array
 // pin timing"); its START_DELAY must equal TDC_START_DELAY (both default to the reset value,
 // and the test checks). With the two-step TDC (the default,

@@ -24,7 +24,7 @@ unset PYTHONPATH PYTHONHOME VIRTUAL_ENV   # nothing of a checkout may leak in
 import numpy as np
 from mram_macro import MacroConfig, __version__
 from mram_macro.host import Macro
-from mram_macro.published import published_ppa_results
+from mram_macro.docs.published import published_ppa_results
 
 assert __version__ != "unknown"
 assert published_ppa_results(), "no published PPA results in the installed package"
@@ -46,8 +46,8 @@ PY
 import os
 from pathlib import Path
 
-from mram_macro.ppa.libraries import LIBRARIES
-from mram_macro.synth import find_liberty, synthesize
+from mram_macro.flow.ppa.libraries import LIBRARIES
+from mram_macro.flow.synth import find_liberty, synthesize
 
 cache = Path(os.environ["MRAM_CACHE_DIR"])
 assert find_liberty().is_relative_to(cache), find_liberty()

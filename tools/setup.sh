@@ -158,7 +158,7 @@ if [[ ! -s $NANGATE ]]; then
 fi
 
 # --- Place and route at 45 nm (make layout) ----------------------------------------------------
-# Physical views of the same library (mram_macro/layout/tech.py reads them from here).
+# Physical views of the same library (mram_macro/flow/layout/tech.py reads them from here).
 declare -A NANGATE_PHYSICAL=(
     [stdcells.lef]=4fea6c8921ae4f1c085c6fb43e0d4de8ba680722ea2c67cb6dee2a4b14db5bf1
     [rtk-tech.lef]=45681294de7d048fd15c89ba9570545e728d304a431207a57c312b7dccb7ecfd

@@ -16,15 +16,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from mram_macro.config import MacroConfig, profile_config
+from mram_macro.design.config import MacroConfig, profile_config
 from mram_macro.sim.runner import run_cocotb
-
-from .bench_calibration import calibration_lines
-from .bench_coarse import coarse_lines, synth_report
-from .bench_golden import report_lines
-from .bench_modes import MODES, table_lines
-from .bench_two_step import report_lines as two_step_report_lines
-from .configs import parse_slug
+from verif.bench_calibration import calibration_lines
+from verif.bench_coarse import coarse_lines, synth_report
+from verif.bench_golden import report_lines
+from verif.bench_modes import MODES, table_lines
+from verif.bench_two_step import report_lines as two_step_report_lines
+from verif.configs import parse_slug
 
 #: Builds whose RTL simulation speed ``make bench`` also measures (besides the default one),
 #: spelled out so that a change of the default does not move them: the two-step TDC with
@@ -105,7 +104,7 @@ def result_register_lines(*, vmms: int, seed: int, sim: str = "verilator") -> li
     being streamed). Raises RuntimeError if a run fails."""
     import dataclasses
 
-    from mram_macro.config import profile_config
+    from mram_macro.design.config import profile_config
 
     streamed = profile_config("plain")
     held = dataclasses.replace(streamed, result_register=True)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mram_macro.config import MacroConfig
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import MacroConfig
+from mram_macro.design.macro import MacroDesign
 from sim_models import DeviceParams
 from sim_models.studies import tracking_study
 
@@ -29,7 +29,7 @@ _METHODS = ("none", "offset", "gain+offset")
 
 
 def _cell(study, method, temperature, tracking) -> str:
-    from .bench_modes import NO_TRACKER
+    from verif.bench_modes import NO_TRACKER
 
     if tracking and not study.has_tracker:
         return NO_TRACKER
@@ -88,7 +88,7 @@ def calibration_lines(config: MacroConfig, *, dies: int = 40, test_vectors: int 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .bench_modes import MODES
+    from verif.bench_modes import MODES
 
     parser = argparse.ArgumentParser(prog="python -m verif.bench_calibration",
                                      description=__doc__)

@@ -2,7 +2,7 @@
 its speed, area and error at the STA clocks are a row of the TDC-mode table
 (:mod:`verif.bench_modes`, which also measures its throughput and defines its build).
 
-* **Area split**: hierarchical Yosys synthesis (:func:`mram_macro.synth.synthesize`, OSU
+* **Area split**: hierarchical Yosys synthesis (:func:`mram_macro.flow.synth.synthesize`, OSU
   0.18 µm) of the coarse and the counter build; the table's own cells (``code_lut``) and the
   difference.
 * **Accuracy at the chip's resolution**: mean |error| and RMS of the pass value against
@@ -19,12 +19,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from mram_macro.config import MacroConfig
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import MacroConfig
+from mram_macro.design.macro import MacroDesign
 from sim_models.device import DeviceParams
 from sim_models.studies import coarse_study
-
-from .bench_modes import MODES
+from verif.bench_modes import MODES
 
 __all__ = ["synth_report", "area_lines", "accuracy_lines", "coarse_lines",
            "main"]
@@ -36,8 +35,8 @@ CHIP_RESOLUTION_CLOCK_NS = 1.0
 def synth_report(config: MacroConfig, reports: dict | None = None):
     """Hierarchical Yosys synthesis (OSU) of ``config``, kept in ``reports`` by slug so that
     one ``make bench`` run synthesises a build once."""
+    from mram_macro.flow.synth import synthesize
     from mram_macro.outputs import write_outputs
-    from mram_macro.synth import synthesize
 
     reports = {} if reports is None else reports
     if config.slug not in reports:

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mram_macro.config import MacroConfig, profile_config
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.design.macro import MacroDesign
 from sim_models import DeviceParams, Die, calibration_study, write_verify_study
 
 _ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
@@ -202,7 +202,7 @@ def study_lines(*, dies: int = 200, test_vectors: int = 1024, wv_dies: int = 8,
     if client is None:
         results = [study_case(c) for c in cases]
     else:
-        from .distributed import run_tasks
+        from verif.distributed import run_tasks
         results = run_tasks(client, study_case, cases, desc="monte carlo", progress=progress)
     cal = [r.line() for r in results if r.case.kind == "cal"]
     wv = [r.line() for r in results if r.case.kind == "wv"]
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         return subprocess.run([sys.executable, "-m", "verif.bench_golden", *(argv or sys.argv[1:])],
                               env={**os.environ, **_ONE_THREAD}).returncode
     if args.dask:
-        from .distributed import dask_client
+        from verif.distributed import dask_client
 
         t0 = time.perf_counter()
         with dask_client(args.scheduler, workers=args.jobs) as client:

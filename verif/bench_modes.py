@@ -13,7 +13,7 @@ standard-cell library (its STA clock):
   (``verif/unit/test_two_step.py``): one run each. The coarse TDC's code spans a fixed window,
   so it is simulated at each library's clock;
 * **VMM/s per macro** at the library's clock only where OpenSTA confirms it
-  (:func:`mram_macro.ppa.flow.sign_off`: flat timing-driven netlist with clock trees, cached in
+  (:func:`mram_macro.flow.ppa.flow.sign_off`: flat timing-driven netlist with clock trees, cached in
   ``build/sta``); no rate where STA fails or the readout cannot be designed for the clock;
 * **area**: that flat sign-off netlist;
 * **error** ``y_macro - sum x w`` (mean |error| / RMS, LSB of y) at the paper's spread
@@ -37,8 +37,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mram_macro.config import MacroConfig, profile_config
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.design.macro import MacroDesign
 from sim_models.device import DeviceError, DeviceParams
 from sim_models.readout import design_readout_for, trip_time_ns
 from sim_models.studies import ErrorStats, TrackingStudy, tracking_study
@@ -244,8 +244,8 @@ def _throughput(mode: Mode, clock_ns: float, vmms: int, seed: int,
 
 def _sign_off(config: MacroConfig, lib):
     """``(passed, wns_ns, area_um2, note)`` of OpenSTA on the flat netlist at ``lib``'s clock."""
-    from mram_macro.ppa.flow import sign_off
-    from mram_macro.ppa.sta import StaError
+    from mram_macro.flow.ppa.flow import sign_off
+    from mram_macro.flow.ppa.sta import StaError
 
     try:
         s = sign_off(config, lib, Path("build/sta"))
@@ -261,7 +261,7 @@ def measure_rows(*, vmms: int = 500, seed: int = 1, dies: int = 40, test_vectors
                  modes=MODES) -> list[ModeRow]:
     """Measure every mode at every library's clock. ``measured``: throughput metrics already
     taken this run, ``{config: metrics}`` (reused for a non-coarse build)."""
-    from mram_macro.ppa.libraries import LIBRARIES
+    from mram_macro.flow.ppa.libraries import LIBRARIES
 
     cache = {(c, None): m for c, m in (measured or {}).items()}
     paper = DeviceParams.paper().replace(temperature_C=CAL_C)
@@ -306,7 +306,7 @@ def footnote_lines(*, vmms: int, dies: int, test_vectors: int) -> list[str]:
         f"library's clock), {vmms} streamed VMMs, always-ready output, all checked against the "
         "golden model, ideal device. VMM/s per macro = 1 / (cycles x clock), given only where "
         "OpenSTA meets the library's target clock with its slack margin "
-        "(mram_macro.ppa.flow.sign_off, flat timing-driven Yosys netlist with clock trees, "
+        "(mram_macro.flow.ppa.flow.sign_off, flat timing-driven Yosys netlist with clock trees, "
         "cached in build/sta); area: that flat netlist.",
         f"Error: y_macro - sum x w, mean |error| / RMS in LSB of y, golden model "
         f"(sim_models.studies.tracking_study), {dies} dies x {test_vectors} random test "

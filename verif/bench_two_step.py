@@ -13,8 +13,8 @@ import sys
 
 import numpy as np
 
-from mram_macro.config import profile_config
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import profile_config
+from mram_macro.design.macro import MacroDesign
 
 
 def linearity_lines(*, taps: int = 8, t_clk_ns: float = 2.0, sigma_ps: float = 15.0,

@@ -1,7 +1,7 @@
 """Simulated-time and wall-clock budgets of the verification suite, derived from a configuration.
 
 Every cocotb test timeout and pytest deadline of the suite comes from here, computed from the
-:class:`~mram_macro.config.MacroConfig` and the register map's reset values (write pulse,
+:class:`~mram_macro.design.config.MacroConfig` and the register map's reset values (write pulse,
 write-verify retries and read-back, TDC window) on top of the testbench's cycle budgets
 (:mod:`mram_macro.sim.testbench.budgets`), never from a constant that holds only for the
 configurations someone tried. Budgets are upper bounds with a safety factor: they exist to turn
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from mram_macro.config import MacroConfig
+from mram_macro.design.config import MacroConfig
 from mram_macro.sim.testbench.budgets import pass_cycles, write_row_cycles
 from sim_models.readout import T_CLK_NS
 
@@ -28,7 +28,7 @@ _BUILD_S = {"verilator": 120.0, "icarus": 30.0}
 def reset_write_row_cycles(config: MacroConfig) -> int:
     """:func:`~mram_macro.sim.testbench.budgets.write_row_cycles` with the register map's
     reset values."""
-    from mram_macro.top import macro_regmap
+    from mram_macro.rtl.top import macro_regmap
 
     rm = macro_regmap(config)
     wv = rm["WV_CTRL"]
@@ -43,7 +43,7 @@ def suite_cycles(config: MacroConfig, nvmm: int) -> int:
     """Upper bound of the simulated cycles of the longest cocotb test of the suites: the
     random test programs every row, re-programs three rows per 100 vectors and runs ``nvmm``
     passes; the directed tests program the array a few times and run a few hundred passes."""
-    from mram_macro.top import macro_regmap
+    from mram_macro.rtl.top import macro_regmap
 
     rm = macro_regmap(config)
     delay = rm["TDC_START_DELAY"].field("CYCLES").reset

@@ -1,11 +1,11 @@
-"""The legal space of :class:`~mram_macro.config.MacroConfig`, for drawn configurations.
+"""The legal space of :class:`~mram_macro.design.config.MacroConfig`, for drawn configurations.
 
 One drawing procedure, :func:`draw_config`, serves both the Hypothesis strategy
 :func:`macro_configs` (property tests, shrinking) and the seeded sampler
 :func:`sample_configs` (``make regress DRAW=N``). It draws every field of ``MacroConfig``
 over its whole legal range, with extra weight on the edges, and takes that range from one
-place: :data:`mram_macro.config.LIMITS` (integer ranges) and
-:data:`mram_macro.config.CHOICES` (value sets; ``bool`` fields draw both values). A new
+place: :data:`mram_macro.design.config.LIMITS` (integer ranges) and
+:data:`mram_macro.design.config.CHOICES` (value sets; ``bool`` fields draw both values). A new
 parameter listed there is drawn without edits here; a field in neither makes
 :func:`draw_config` (and a test) fail with the fix.
 
@@ -28,7 +28,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
-from mram_macro.config import (
+from mram_macro.design.config import (
     CHOICES,
     COARSE_MAX_TDC_BITS,
     LIMITS,
@@ -42,7 +42,7 @@ from sim_models.readout import designable_fine_taps
 __all__ = ["DRAWN_FIELDS", "draw_config", "macro_configs", "sample_configs", "full_slug",
            "parse_slug", "config_name", "field_space"]
 
-#: Limits of the fields ``MacroConfig`` checks with a plain range (see mram_macro/config.py).
+#: Limits of the fields ``MacroConfig`` checks with a plain range (see mram_macro/design/config.py).
 TDC_BITS_MAX = LIMITS["tdc_bits"][1]
 RESULT_WIDTH_MAX = LIMITS["result_width"][1]
 PRECHARGE_MAX = LIMITS["precharge_cycles"][1]
@@ -73,7 +73,7 @@ def field_space(name: str) -> tuple[int, int] | tuple:
     if isinstance(_defaults().get(name), bool):
         return (False, True)
     raise ConfigError(f"MacroConfig.{name} has no legal range in LIMITS and no legal values in "
-                      f"CHOICES (mram_macro/config.py): add it to one of them, and drawn "
+                      f"CHOICES (mram_macro/design/config.py): add it to one of them, and drawn "
                       f"configurations (verif/configs.py) draw it")
 
 
@@ -96,7 +96,8 @@ def _dependent_range(name: str, lo: int, hi: int, drawn: dict) -> tuple[int, int
 def _dependent_choices(name: str, space: tuple, drawn: dict) -> tuple:
     """Values of value-set field ``name`` allowed by the fields already ``drawn``: the
     interpolator's phases only matter to the two-step TDC (which may also leave them to
-    :func:`mram_macro.config.auto_fine_taps`: ``None``), and the coarse TDC's table replaces the
+    :func:`mram_macro.design.config.auto_fine_taps`: ``None``), and the coarse TDC's table replaces
+    the
     gain calibration."""
     mode = drawn.get("tdc_mode")
     if name == "tdc_fine_taps" and mode is not None and mode != "two_step":

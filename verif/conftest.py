@@ -81,9 +81,8 @@ def pytest_collection_modifyitems(config, items):
     """Deadlines derived from the work: every simulating test (``sim`` and ``config``
     parameters, or a regression case) gets a pytest-timeout deadline from its configuration,
     VMM count and suites; the others keep the default of ``pyproject.toml``."""
-    from mram_macro.config import MacroConfig
-
-    from .budgets import wall_deadline_s
+    from mram_macro.design.config import MacroConfig
+    from verif.budgets import wall_deadline_s
 
     for item in items:
         if item.get_closest_marker("timeout"):

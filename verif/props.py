@@ -17,11 +17,10 @@ import sys
 import tempfile
 
 from mram_macro.cli import SEED_MAX, write_outputs
-from mram_macro.config import MacroConfig
-from mram_macro.lint import verilator_lint
+from mram_macro.design.config import MacroConfig
+from mram_macro.flow.lint import verilator_lint
 from mram_macro.sim.runner import ROOT, SIMULATORS, run_cocotb
-
-from .configs import config_name, full_slug, parse_slug
+from verif.configs import config_name, full_slug, parse_slug
 
 __all__ = ["SHORT_NVMM", "check_config", "replay_command", "main"]
 

@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mram_macro.config import MacroConfig, profile_config
+from mram_macro.design.config import MacroConfig, profile_config
 from mram_macro.sim.harness import HARNESS_TOP
 from mram_macro.sim.netlist import ICARUS_NETLISTS
 from mram_macro.sim.runner import (
@@ -50,9 +50,8 @@ from mram_macro.sim.runner import (
     icarus_netlist,
     scoped_environ,
 )
-
-from .cocotb import MACRO_SUITE, ROBUSTNESS_SUITE
-from .configs import full_slug, parse_slug, sample_configs
+from verif.cocotb import MACRO_SUITE, ROBUSTNESS_SUITE
+from verif.configs import full_slug, parse_slug, sample_configs
 
 __all__ = ["MATRIX", "SMOKE", "COVERAGE_CONFIGS", "TEST_MODULES", "CaseResult", "Case",
            "make_cases", "run_case", "run_cases", "run_suite", "check_args",
@@ -372,7 +371,7 @@ def run_cases(cases: Sequence[Case], *, client,
     """Run ``cases`` as Dask tasks on ``client`` (:func:`verif.distributed.dask_client`), save
     each result and coverage document under the case's ``out`` directory, and return the
     results in order."""
-    from .distributed import run_tasks
+    from verif.distributed import run_tasks
 
     outcomes = run_tasks(client, runner, cases, desc="regression", progress=progress)
     results = []
@@ -397,7 +396,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 def summarize(results: list[CaseResult], *, coverage_dir: Path, wall_s: float,
               report: str = "summary") -> int:
     """Print the summary table, the totals and the failures; return the number of failures."""
-    from .coverage_report import CoverageReport
+    from verif.coverage_report import CoverageReport
 
     groups: dict[tuple[str, str], list[CaseResult]] = {}
     for r in results:
@@ -574,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = args.seeds if args.seeds is not None else (SIGNOFF_SEEDS if signoff else 2)
     nvmm = args.nvmm if args.nvmm is not None else (SIGNOFF_NVMM if signoff else 600)
     if args.scheduler:
-        from .distributed import check_scheduler_address
+        from verif.distributed import check_scheduler_address
         try:
             check_scheduler_address(args.scheduler)
         except ValueError as exc:
@@ -602,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"regression: {len(cases)} case(s), seeds {seed}..{seed + seeds - 1}, "
           f"configurations {names}, simulators {args.sims}, {nvmm} VMMs per random test, "
           f"on {where}", flush=True)
-    from .distributed import dask_client
+    from verif.distributed import dask_client
 
     t0 = time.perf_counter()
     with dask_client(args.scheduler, workers=args.jobs) as client:

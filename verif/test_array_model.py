@@ -1,5 +1,5 @@
 """The behavioural stand-in for the analogue array that ``mram-macro generate`` ships
-(``hdl/mram_array_model.v``, :mod:`mram_macro.array_model`; issue 22): the committed file is the
+(``hdl/mram_array_model.v``, :mod:`mram_macro.rtl.array_model`; issue 22): the committed file is the
 generator's, and the macro with it on Icarus ``-g2005`` runs ``tb/mram_macro_tb.v`` (weights
 through AXI4-Lite, VMMs through the streams, every result frame checked against
 ``sum_r x_r w_rc``) on the default build and on a 32 x 32 counter-TDC build (the bench packs
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.array_model import MODEL_NAME, render_array_model
 from mram_macro.cli import write_outputs
-from mram_macro.config import MacroConfig, profile_config
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.rtl.array_model import MODEL_NAME, render_array_model
 
 ROOT = Path(__file__).resolve().parents[1]
 HDL = ROOT / "hdl"

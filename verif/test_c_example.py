@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.config import MacroConfig
-from mram_macro.top import macro_regmap
+from mram_macro.design.config import MacroConfig
+from mram_macro.rtl.top import macro_regmap
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "baremetal"

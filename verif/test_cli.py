@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 
 from mram_macro import cli
-from mram_macro.config import profile_config
 from mram_macro.demo import MAX_VMMS, replay_command
+from mram_macro.design.config import profile_config
 from mram_macro.sim.runner import ROOT
-
-from . import regress
-from .configs import config_name
+from verif import regress
+from verif.configs import config_name
 
 SMALL = ["--rows", "8", "--cols", "3", "--tdc-bits", "4", "--result-width", "5",
          "--stream-width", "8"]
@@ -126,7 +125,7 @@ def test_generate_leaves_the_output_as_it_was_on_failure(in_tmp, monkeypatch):
     def broken(self):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("mram_macro.regmap.RegisterMap.to_markdown", broken)
+    monkeypatch.setattr("mram_macro.design.regmap.RegisterMap.to_markdown", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         cli.write_outputs(profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=5), out)
     assert _tree(in_tmp) == ["out", "out/mram_macro.v"]          # no temporary folder left
@@ -228,7 +227,7 @@ def test_regress_draws_reproducible_configurations_that_replay_by_slug():
     (["--config", "r8_c8_t4_w8_s8", "--nvmm", "0"], r"--nvmm must be between 1 and 50"),
 ], ids=["slug", "sims", "nvmm"])
 def test_props_replay_refuses_bad_options(args, pattern, capsys):
-    from . import props
+    from verif import props
 
     _refused(args, capsys, pattern, main=props.main)
 
@@ -337,7 +336,7 @@ def test_digits_plot_path_reaches_the_run(in_tmp, monkeypatch):
 ], ids=["no-cells", "cut-short", "no-latch"])
 def test_a_malformed_liberty_file_is_refused_in_one_line(text, reason, in_tmp, capsys,
                                                          monkeypatch):
-    from mram_macro.synth import find_liberty
+    from mram_macro.flow.synth import find_liberty
 
     good = find_liberty().read_text()
     if text == "cut":            # cells with areas, then the file ends (synth stopped late)

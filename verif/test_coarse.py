@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
 from mram_macro.sim.runner import SIMULATORS, run_cocotb
 
 COARSE = profile_config("full", rows=64, cols=8, tdc_bits=4, result_width=16, stream_width=32,

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from mram_macro.config import MacroConfig, profile_config
+from mram_macro.design.config import MacroConfig, profile_config
 from mram_macro.sim.runner import SIMULATORS, run_cocotb
 from verif.cocotb import MACRO_SUITE
 

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
 from mram_macro.sim.runner import SIMULATORS, run_cocotb
 
 #: Small two-step build with the gain calibration and the tracker (every parameter spelt out:

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.config import profile_config
-
-from .distributed import check_scheduler_address, dask_client, run_tasks
-from .regress import CaseResult, make_cases, run_case, run_cases, summarize
+from mram_macro.design.config import profile_config
+from verif.distributed import check_scheduler_address, dask_client, run_tasks
+from verif.regress import CaseResult, make_cases, run_case, run_cases, summarize
 
 CONFIG = profile_config("full", rows=8, cols=8, tdc_bits=4, result_width=8, stream_width=8)
 
@@ -78,7 +77,7 @@ def test_an_existing_scheduler_is_used_by_address(client):
 
 
 def test_monte_carlo_study_cases_equal_a_serial_run(client):
-    from .bench_golden import study_case, study_cases
+    from verif.bench_golden import study_case, study_cases
 
     cases = study_cases(dies=3, test_vectors=64, wv_dies=1)
     cases = [cases[0], cases[2], cases[-1]]          # calibration and write-verify lines
@@ -111,7 +110,7 @@ def test_bad_case_lists_are_rejected():
 
 
 def test_a_case_that_cannot_build_is_a_failed_case(monkeypatch, tmp_path):
-    from . import regress
+    from verif import regress
 
     def broken(*args, **kwargs):
         raise RuntimeError("iverilog is not on PATH: run `make setup`")
@@ -128,7 +127,7 @@ def test_a_case_that_cannot_build_is_a_failed_case(monkeypatch, tmp_path):
 def test_signoff_profile_is_sized_for_a_million_checked_vmms(tmp_path):
     """`make signoff`: every matrix configuration on both simulators, only the two streaming
     tests (each checks every result of its NVMM VMMs), with enough VMMs for SIGNOFF_VMMS."""
-    from .regress import (
+    from verif.regress import (
         MATRIX,
         SIGNOFF_NVMM,
         SIGNOFF_RESULTS_PER_NVMM,

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mram_macro.config import LIMITS, STREAM_WIDTHS, ConfigError, profile_config
-from mram_macro.docs import (
+from mram_macro.design.config import LIMITS, STREAM_WIDTHS, ConfigError, profile_config
+from mram_macro.docs.generate import (
     WAVE_FILES,
     WAVE_MAX_WIDTH_PX,
     port_rows,
@@ -18,7 +18,7 @@ from mram_macro.docs import (
     render_waves,
     svg_width_px,
 )
-from mram_macro.top import default_readout
+from mram_macro.rtl.top import default_readout
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -225,8 +225,8 @@ def test_array_register_resets_and_the_tb_tuser_width():
     import re
     from pathlib import Path
 
-    from mram_macro.layouts import InputFlags
-    from mram_macro.top import macro_regmap
+    from mram_macro.design.layouts import InputFlags
+    from mram_macro.rtl.top import macro_regmap
 
     rm = macro_regmap(profile_config("full"))
     resets = [r.fields[0].reset for r in rm.array("FINE_TABLE")]
@@ -243,7 +243,7 @@ def test_architecture_names_every_array_pin_and_the_json_the_phase_count():
     import json
     from pathlib import Path
 
-    from mram_macro.top import array_members, macro_regmap
+    from mram_macro.rtl.top import array_members, macro_regmap
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
     config = profile_config("full", tdc_mode="two_step", calibration="gain")
@@ -256,8 +256,8 @@ def test_architecture_names_every_array_pin_and_the_json_the_phase_count():
 def test_datasheet_ppa_section_carries_the_published_numbers():
     """Section 11 is rendered from docs/ppa/ppa.json (issue 22: it said no clock or power was
     stated while the README had the STA-confirmed numbers)."""
-    from mram_macro.docs import ppa_section
-    from mram_macro.ppa.report import published_results
+    from mram_macro.docs.generate import ppa_section
+    from mram_macro.flow.ppa.report import published_results
 
     results = published_results()
     assert results
@@ -285,9 +285,11 @@ def test_datasheet_counts_the_clock_gates_of_the_rtl():
 
 
 def test_readme_layout_is_the_tree():
-    """Issue 20: the README's Layout section names every module and package of the product
-    (``mram_macro/x.py`` or ``x.py`` in a ``mram_macro/`` row, ``mram_macro/pkg/``), and every
-    path it names exists: a module added, moved or removed makes it fail."""
+    """Issue 20: the README's Layout section names every module and package of the product and
+    of its stage folders (``design/``, ``rtl/``, ``flow/``, ``docs/``): ``mram_macro/x.py``, or
+    ``x.py`` in a row whose first path is in the same folder, or ``mram_macro/pkg/``; its tree
+    diagram names every package; and every path it names exists: a module added, moved or
+    removed makes it fail."""
     import re
     from pathlib import Path
 
@@ -298,13 +300,27 @@ def test_readme_layout_is_the_tree():
     named = set()
     for row in rows:
         cell = row.split("|")[1]
-        named |= {n.removeprefix("mram_macro/").rstrip("/")
-                  for n in re.findall(r"`([A-Za-z_/.]+)`", cell)}
+        paths = [n.removeprefix("mram_macro/").rstrip("/")
+                 for n in re.findall(r"`([A-Za-z_/.]+)`", cell)]
+        base = paths[0].rpartition("/")[0]
+        for path in paths:
+            full = path if "/" in path or not base else f"{base}/{path}"
+            parts = full.split("/")
+            named |= {"/".join(parts[:i]) for i in range(1, len(parts) + 1)}
     product = root / "mram_macro"
-    entries = {p.name for p in product.iterdir()
-               if (p.suffix == ".py" and p.stem not in ("__init__", "__main__"))
-               or (p.is_dir() and (p / "__init__.py").is_file())}
-    missing = sorted(e for e in entries if e not in named)
+
+    def entries(folder: Path, prefix: str = "") -> set[str]:
+        return {prefix + p.name for p in folder.iterdir()
+                if (p.suffix == ".py" and p.stem not in ("__init__", "__main__"))
+                or (p.is_dir() and (p / "__init__.py").is_file())}
+
+    stages = ("design", "rtl", "flow", "docs")
+    wanted = entries(product).union(*(entries(product / s, f"{s}/") for s in stages))
+    missing = sorted(e for e in wanted if e not in named)
     assert not missing, f"README's Layout section does not name {missing}"
+    diagram = section.split("```", 2)[1]
+    packages = sorted(p.name for p in product.iterdir() if (p / "__init__.py").is_file())
+    assert not [p for p in packages if f"{p}/" not in diagram], (
+        f"README's Layout diagram does not show every package of mram_macro ({packages})")
     for path in re.findall(r"`((?:mram_macro|sim_models|verif|hdl|docs)/[A-Za-z_/.]*)`", section):
         assert (root / path).exists(), f"README's Layout section names {path}, which is gone"

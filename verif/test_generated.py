@@ -10,9 +10,9 @@ import pytest
 
 from mram_macro.cli import main as cli_main
 from mram_macro.cli import write_outputs
-from mram_macro.config import MacroConfig, profile_config
-from mram_macro.lint import verilator_lint
-from mram_macro.regmap import MACRO_ID
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.design.regmap import MACRO_ID
+from mram_macro.flow.lint import verilator_lint
 
 ROOT = Path(__file__).resolve().parents[1]
 HDL = ROOT / "hdl"

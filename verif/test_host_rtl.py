@@ -8,12 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
 from mram_macro.host import Macro
 from mram_macro.sim.runner import SIMULATORS
 from sim_models.device import DeviceParams
-
-from .budgets import wall_deadline_s
+from verif.budgets import wall_deadline_s
 
 CONFIG = profile_config("full", rows=16, cols=8, tdc_bits=5, result_width=12, stream_width=8,
                         tdc_mode="counter", calibration="gain")
@@ -186,7 +185,7 @@ def test_rtl_at_another_clock_equals_golden(tdc_mode, tmp_path):
         pytest.skip("iverilog is not on PATH (run `make setup`)")
     from dataclasses import replace
 
-    from mram_macro.top import macro_regmap
+    from mram_macro.rtl.top import macro_regmap
 
     config = replace(CONFIG, tdc_mode=tdc_mode, calibration="offset", write_pulse_cycles=5,
                      **({"tdc_bits": 3} if tdc_mode == "coarse" else {}))

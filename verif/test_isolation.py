@@ -8,10 +8,9 @@ import shutil
 
 import pytest
 
-from mram_macro.config import profile_config
-
-from .budgets import wall_deadline_s
-from .regress import run_suite
+from mram_macro.design.config import profile_config
+from verif.budgets import wall_deadline_s
+from verif.regress import run_suite
 
 CONFIG = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
 

@@ -20,15 +20,14 @@ import shutil
 import pytest
 
 from mram_macro.cli import main as cli_main
-from mram_macro.config import CHOICES, ConfigError, MacroConfig, profile_config
-from mram_macro.lint import verilator_lint
+from mram_macro.design.config import CHOICES, ConfigError, MacroConfig, profile_config
+from mram_macro.flow.lint import verilator_lint
+from mram_macro.flow.synth import run_yosys_check
+from mram_macro.rtl.top import default_readout, generate_verilog
 from mram_macro.sim.runner import ROOT, SIMULATORS
-from mram_macro.synth import run_yosys_check
-from mram_macro.top import default_readout, generate_verilog
-
-from .cocotb import ROBUSTNESS_SUITE
-from .regress import MATRIX, SMOKE, TEST_MODULES, CaseResult, run_suite
-from .test_cocotb import CONFIGS as COCOTB_CONFIGS
+from verif.cocotb import ROBUSTNESS_SUITE
+from verif.regress import MATRIX, SMOKE, TEST_MODULES, CaseResult, run_suite
+from verif.test_cocotb import CONFIGS as COCOTB_CONFIGS
 
 #: Random VMMs of the smoke runs (also scales the robustness tests: 600 is full effort).
 SMOKE_NVMM = 60
@@ -129,7 +128,7 @@ def test_unknown_configuration_key_is_rejected():
 
 # -- what the coverage model reads from the design ----------------------------------------------
 def test_fsm_graphs_are_read_from_the_design():
-    from .cocotb.fsm_graphs import fsm_graphs
+    from verif.cocotb.fsm_graphs import fsm_graphs
 
     graphs = {g.name: g for g in fsm_graphs(MATRIX[0])}
     assert {"seq", "read", "write"} <= set(graphs)
@@ -150,7 +149,7 @@ def test_fsm_graphs_are_read_from_the_design():
 
 
 def test_tdc_code_bins_span_the_range_and_explain_exclusions():
-    from .cocotb.coverage import tdc_code_bins
+    from verif.cocotb.coverage import tdc_code_bins
 
     for config in MATRIX:
         bins, excluded = tdc_code_bins(config, default_readout(config).start_delay_cycles)
@@ -176,7 +175,7 @@ def test_tdc_code_bins_span_the_range_and_explain_exclusions():
 
 
 def test_coverage_report_merges_per_configuration_and_names_holes():
-    from .coverage_report import CoverageReport
+    from verif.coverage_report import CoverageReport
 
     def doc(slug, hits, excluded=None):
         return {"slug": slug, "points": {"p": {"bins": hits, "excluded": excluded or {}}}}

@@ -30,7 +30,7 @@ site = Path(sys.argv[1]).resolve()
 sys.meta_path = [f for f in sys.meta_path if "__editable__" not in repr(f)]
 import mram_macro, sim_models
 # The cocotb modules the product hands a runner by name, looked up as the runner would.
-from mram_macro.ppa.activity import DEFAULT_WORKLOAD
+from mram_macro.flow.ppa.activity import DEFAULT_WORKLOAD
 from mram_macro.host.rtl_backend import TEST_MODULE
 import importlib.util
 for name in (DEFAULT_WORKLOAD, TEST_MODULE):
@@ -127,7 +127,7 @@ def test_wheel_ships_the_published_ppa_results_and_finds_them_without_docs(wheel
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     probe = ("import sys; sys.path.insert(0, sys.argv[1]); "
-             "from mram_macro.published import published_ppa_dir, published_ppa_results, "
+             "from mram_macro.docs.published import published_ppa_dir, published_ppa_results, "
              "published_results_of; from mram_macro.nn.evaluate import NETWORK_CONFIG; "
              "print(published_ppa_dir()); print(len(published_ppa_results())); "
              "print(len(published_results_of(NETWORK_CONFIG)))")

@@ -4,7 +4,7 @@
   clean, and the waivers do not leak into other files.
 * Icarus: the Verilog simulates the same under ``-g2012`` (cocotb's default) and ``-g2005``. The
   construct that used to break ``-g2012`` (Yosys' declaration-initialised ``always @*`` trigger,
-  see :mod:`mram_macro.portable`) is reproduced here in ten lines, so the evidence stays
+  see :mod:`mram_macro.rtl.portable`) is reproduced here in ten lines, so the evidence stays
   checkable.
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.config import profile_config
-from mram_macro.lint import WAIVERS, render_vlt, verilator_lint
-from mram_macro.portable import TRIGGER_DECLARATION, portable_comb_triggers
+from mram_macro.design.config import profile_config
+from mram_macro.flow.lint import WAIVERS, render_vlt, verilator_lint
+from mram_macro.rtl.portable import TRIGGER_DECLARATION, portable_comb_triggers
+from mram_macro.rtl.top import generate_verilog
 from mram_macro.sim.runner import ICARUS_GENERATIONS, run_cocotb
-from mram_macro.top import generate_verilog
 
 ROOT = Path(__file__).resolve().parents[1]
 HDL = ROOT / "hdl"
@@ -137,7 +137,7 @@ def test_waivers_stay_in_the_generated_file(tmp_path):
 def test_combinational_path_check(tmp_path):
     """The datasheet says no input reaches an output combinationally; the check that says so
     does find such a path when there is one."""
-    from mram_macro.lint import combinational_inputs
+    from mram_macro.flow.lint import combinational_inputs
 
     t = tmp_path / "t.v"
     t.write_text("module t(input clk, input a, input b, output y, output z);\n"

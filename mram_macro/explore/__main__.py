@@ -16,18 +16,18 @@ _USAGE = ("usage: python -m mram_macro.explore check [--configs ...] [--vmms N] 
 
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["check"]:
-        from .check import main
+        from mram_macro.explore.check import main
 
         return main(argv[1:])
     if argv[:1] == ["docs"] and (len(argv) == 1 or (len(argv) == 3 and argv[1] == "--sweep")):
-        from .docs import publish
+        from mram_macro.explore.docs import publish
 
         print(f"updated {publish(Path(argv[2]) if len(argv) == 3 else None)}")
         return 0
     if argv[:2] == ["verify", "--sweep"] and len(argv) == 3:
         import json
 
-        from .verify import verify_and_record
+        from mram_macro.explore.verify import verify_and_record
 
         sweep = Path(argv[2])
         row = json.loads((sweep / "target.json").read_text())["point"]

@@ -2,7 +2,7 @@
 
 ``python -m mram_macro.explore check`` (``make explore-check``) runs, for each configuration of
 :data:`HELD_OUT` (none of them a run the model is fitted to: a profile or a fit run), the flow of
-``make ppa`` (:func:`mram_macro.ppa.report.measure` on the headline library: flat sign-off
+``make ppa`` (:func:`mram_macro.flow.ppa.report.measure` on the headline library: flat sign-off
 synthesis, gate-level activity of random VMMs, Liberty-table energy; without the glitch and
 digits runs) and compares its digital energy per VMM and flat area with the model's
 (:func:`compare`): the model at its own operating point (its cycles per VMM, the ideal device,
@@ -25,15 +25,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.explore.features import RTL_KEY, features
+from mram_macro.explore.model import estimate, fit_run_configs, references
+from mram_macro.flow.ppa.analog import random_vmm_operating_point
+from mram_macro.flow.ppa.libraries import HEADLINE_LIBRARY, library
+from mram_macro.flow.ppa.report import baseline_config
 from sim_models.device import DeviceParams
 from sim_models.readout import design_readout_for
-
-from ..config import MacroConfig, profile_config
-from ..ppa.analog import random_vmm_operating_point
-from ..ppa.libraries import HEADLINE_LIBRARY, library
-from ..ppa.report import baseline_config
-from .features import RTL_KEY, features
-from .model import estimate, fit_run_configs, references
 
 __all__ = ["HELD_OUT", "INFORMED", "compare_recorded", "TOLERANCE", "Comparison", "compare",
            "compare_baseline", "run_check", "BASELINE_JSON", "main"]
@@ -67,7 +66,7 @@ INFORMED: dict[str, MacroConfig] = {"small": baseline_config()}
 #: The figures of a gate-level result kept beside each comparison (enough to refit the model).
 MEASURED_KEYS = ("library", "period_ns", "cycles_per_vmm", "digital_J", "anatomy",
                  "area_blocks_um2", "area_hier_um2", "area_flat_um2")
-#: The committed small-configuration energy (``python -m mram_macro.ppa baseline``).
+#: The committed small-configuration energy (``python -m mram_macro.flow.ppa baseline``).
 BASELINE_JSON = Path(__file__).resolve().parents[2] / "docs" / "ppa" / "energy_small.json"
 
 
@@ -132,7 +131,7 @@ def _number(name: str, value) -> float:
 
 def compare(name: str, config: MacroConfig, measured: dict) -> Comparison:
     """The model of ``config`` against ``measured``: a result of
-    :func:`mram_macro.ppa.report.measure` (or any dict with ``library``, ``period_ns``,
+    :func:`mram_macro.flow.ppa.report.measure` (or any dict with ``library``, ``period_ns``,
     ``cycles_per_vmm``, ``digital_J.total`` and optionally ``area_flat_um2``).
 
     Raises:
@@ -174,7 +173,7 @@ def compare_baseline(path: Path = BASELINE_JSON) -> Comparison:
 def run_check(names: Sequence[str], out: Path, *, vmms: int = 20,
               measure: Callable | None = None) -> list[Comparison]:
     """Measure each of ``names`` (keys of :data:`HELD_OUT`) with the gate-level flow and
-    compare; ``measure`` replaces :func:`mram_macro.ppa.report.measure` (tests). Writes
+    compare; ``measure`` replaces :func:`mram_macro.flow.ppa.report.measure` (tests). Writes
     ``out/explore_check.json`` after every configuration, so a long run keeps what it has."""
     known = {**INFORMED, **fit_run_configs(), **HELD_OUT}
     unknown = [n for n in names if n not in known]
@@ -182,7 +181,7 @@ def run_check(names: Sequence[str], out: Path, *, vmms: int = 20,
         raise ValueError(f"unknown held-out configuration(s) {', '.join(unknown)}; known: "
                          f"{', '.join(known)}")
     if measure is None:
-        from ..ppa.report import measure
+        from mram_macro.flow.ppa.report import measure
     out.mkdir(parents=True, exist_ok=True)
     results, records = [], []
     for name in names:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..config import ConfigError
+from mram_macro.design.config import ConfigError
 
 __all__ = ["add_explore_parser", "run_explore"]
 
@@ -25,9 +25,8 @@ def _list(kind):
 
 def add_explore_parser(sub, once_action, positive_int) -> None:
     """The ``explore`` subcommand (``once_action``, ``positive_int``: the CLI's helpers)."""
+    from mram_macro.explore.sweep import Space
     from sim_models.devices import PRESETS
-
-    from .sweep import Space
 
     d = Space()
     p = sub.add_parser("explore", help="sweep geometry x readout x MRAM device: energy, "
@@ -39,7 +38,8 @@ def add_explore_parser(sub, once_action, positive_int) -> None:
                                   "coarse:4"),
             ("--clock-ns", float, d.clocks_ns, "clock periods (ns)"),
             ("--stream-width", int, d.stream_widths, "AXI4-Stream widths"),
-            ("--profile", str, d.profiles, "feature profiles (mram_macro/config.py PROFILES)"),
+            ("--profile", str, d.profiles, "feature profiles (mram_macro/design/config.py "
+                                                "PROFILES)"),
             ("--device", str, d.devices, f"device presets ({', '.join(PRESETS)})")):
         g.add_argument(flag, action=once_action, type=_list(kind), default=default,
                        help=f"{what} (default {','.join(map(str, default))})")
@@ -89,10 +89,16 @@ def _progress_bar(total_hint: str):
 
 
 def run_explore(args) -> int:
-    from ..cli_args import UsageError
-    from ..outputs import check_out_dir
-    from .pareto import fronts, generate_command, parse_target, plot_fronts, select
-    from .sweep import Space, expand, run_sweep, write_results
+    from mram_macro.cli_args import UsageError
+    from mram_macro.explore.pareto import (
+        fronts,
+        generate_command,
+        parse_target,
+        plot_fronts,
+        select,
+    )
+    from mram_macro.explore.sweep import Space, expand, run_sweep, write_results
+    from mram_macro.outputs import check_out_dir
 
     try:
         space = Space(rows=args.rows, cols=args.cols, tdc=args.tdc, clocks_ns=args.clock_ns,
@@ -115,7 +121,7 @@ def run_explore(args) -> int:
         result = run_sweep(points, dies=args.dies, images=args.images, seed=args.seed,
                            progress=progress)
     else:
-        from .dask import explore_client
+        from mram_macro.explore.dask import explore_client
 
         with explore_client(args.scheduler, workers=args.jobs) as client:
             result = run_sweep(points, client=client, dies=args.dies, images=args.images,
@@ -158,7 +164,7 @@ def run_explore(args) -> int:
              "command": generate_command(row)},
             indent=1) + "\n")
         if args.verify:
-            from .verify import verify_and_record
+            from mram_macro.explore.verify import verify_and_record
 
             passed, line = verify_and_record(row, out)
             print(f"  verify: {line}")

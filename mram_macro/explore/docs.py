@@ -8,10 +8,9 @@ import json
 import shutil
 from pathlib import Path
 
+from mram_macro.explore.pareto import COSTS, fronts, generate_command, parse_target, select
+from mram_macro.flow.ppa.report import render_block
 from sim_models.devices import sources_markdown
-
-from ..ppa.report import render_block
-from .pareto import COSTS, fronts, generate_command, parse_target, select
 
 __all__ = ["DOC", "PRESETS_BEGIN", "PRESETS_END", "RESULTS_BEGIN", "RESULTS_END", "render",
            "results_markdown", "publish"]

@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ..config import MacroConfig
+from mram_macro.design.config import MacroConfig
 
 __all__ = ["Features", "features", "TOP_BLOCK", "FREE_RUNNING", "RTL_KEY", "measured_on_other_rtl"]
 
@@ -79,7 +79,7 @@ def features(config: MacroConfig) -> Features:
     """The :class:`Features` of ``config`` (cached per configuration)."""
     from amaranth.back import rtlil
 
-    from ..top import MramMacro
+    from mram_macro.rtl.top import MramMacro
 
     if not isinstance(config, MacroConfig):
         raise TypeError(f"config must be a MacroConfig, not {type(config).__name__}")

@@ -57,8 +57,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import MacroConfig, profile_config
-from .features import FREE_RUNNING, TOP_BLOCK, Features, features
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.explore.features import FREE_RUNNING, TOP_BLOCK, Features, features
 
 __all__ = ["DigitalEstimate", "Reference", "references", "block_reference", "estimate",
            "clock_edges", "fit_run_configs", "PROFILES_JSON", "FIT_RUNS_JSON", "HOLD_ROW",
@@ -69,7 +69,7 @@ _DOCS = Path(__file__).resolve().parents[2] / "docs"
 PROFILES_JSON = _DOCS / "ppa" / "ppa_profiles.json"
 #: The committed gate-level results of the fit runs (earlier held-out checks).
 FIT_RUNS_JSON = _DOCS / "explore" / "fit_runs.json"
-#: Anatomy rows that are not RTL blocks (mram_macro/ppa/report.py anatomy).
+#: Anatomy rows that are not RTL blocks (mram_macro/flow/ppa/report.py anatomy).
 HOLD_ROW = "hold buffers"
 GATES_ROW = "clock gates"
 #: The block whose per-flip-flop coefficients estimate a block no run has (a table of

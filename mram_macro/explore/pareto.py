@@ -165,8 +165,8 @@ def select(rows: Sequence[dict], target: dict[str, float], *, cost: str = "area"
 
 def generate_command(row: dict, out_dir: str = "build/explore/rtl") -> str:
     """The ``mram-macro generate`` command line of a row's configuration."""
-    from ..cli_args import config_args
-    from ..config import MacroConfig
+    from mram_macro.cli_args import config_args
+    from mram_macro.design.config import MacroConfig
 
     return " ".join(["mram-macro", "generate",
                      *config_args(MacroConfig.from_dict(row["config"])), "-o", out_dir])

@@ -2,9 +2,10 @@
 
 :func:`evaluate_point` gives, without any simulator: the readout the preset needs (or the reason
 none exists), the column's trip window, cycles per VMM and VMMs per second (the analogue model's
-random-VMM operating point, :func:`mram_macro.ppa.analog.random_vmm_operating_point`), energy
+random-VMM operating point, :func:`mram_macro.flow.ppa.analog.random_vmm_operating_point`), energy
 per VMM (the fitted digital model of :mod:`mram_macro.explore.model` plus the analogue terms of
-:mod:`mram_macro.ppa.analog` for the preset's cell), the digital area, and the write energy of a
+:mod:`mram_macro.flow.ppa.analog` for the preset's cell), the digital area, and the write energy of
+a
 row. :func:`accuracy` runs the digits network on golden dies of the preset (calibrated).
 """
 
@@ -15,11 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mram_macro.design.config import ConfigError, MacroConfig, profile_config
+from mram_macro.flow.ppa.analog import analog_energy, random_vmm_operating_point
 from sim_models.devices import DevicePreset, ReadoutRefused, preset, readout_for
 from sim_models.readout import trip_time_ns
-
-from ..config import ConfigError, MacroConfig, profile_config
-from ..ppa.analog import analog_energy, random_vmm_operating_point
 
 __all__ = ["Point", "make_point", "evaluate_point", "AccuracyKey", "DigitsTask", "accuracy",
            "digits_task", "write_pulse_cycles_for", "refusal"]
@@ -67,7 +67,7 @@ def refusal(point: Point) -> str | None:
     """Why ``point`` cannot be operated, or None: no legal readout for its preset
     (:func:`sim_models.devices.readout_for`), or a readout the host refuses to run (a coarse
     code too coarse to resolve a dot product, :class:`mram_macro.host.die_setup.DieSetup`)."""
-    from ..host.die_setup import DieSetup
+    from mram_macro.host.die_setup import DieSetup
 
     where = f"device preset {point.device!r}, {point.config.slug} at {point.t_clk_ns:g} ns"
     try:
@@ -106,7 +106,7 @@ def _coarse_saturation(point: Point, ro, where: str) -> str | None:
 def evaluate_point(point: Point, *, refs=None, feat=None) -> dict:
     """Every figure of ``point`` but accuracy, as a flat dict (``feasible`` False with a
     ``reason`` where the preset cannot be read out)."""
-    from .model import estimate
+    from mram_macro.explore.model import estimate
 
     c, p = point.config, preset(point.device)
     row = {"label": point.label, "slug": c.slug, "profile": point.profile,
@@ -192,8 +192,8 @@ def digits_task(*, seed: int = 0, hidden: int = 128, images: int | None = None) 
     """The kit's digits network (mram_macro/nn/demo.py: 64 -> ``hidden`` -> 10, binarised,
     variation-aware at the 2022 chip's calibrated error), on the first ``images`` test digits
     (all 450 by default)."""
-    from ..nn.data import Digits, load_digits_split
-    from ..nn.train import device_error_sigma, train_binary
+    from mram_macro.nn.data import Digits, load_digits_split
+    from mram_macro.nn.train import device_error_sigma, train_binary
 
     data = load_digits_split(seed=seed)
     x_tr, x_te = Digits.binarise(data.x_train), Digits.binarise(data.x_test)
@@ -211,9 +211,9 @@ def digits_task(*, seed: int = 0, hidden: int = 128, images: int | None = None) 
 def accuracy(key: AccuracyKey, task: DigitsTask, *, dies: int = 2, seed: int = 1000) -> dict:
     """Mean and worst accuracy of ``task``'s network over ``dies`` golden dies of the key's
     preset at its clock, calibrated after every weight tile."""
-    from ..host import Macro
-    from ..nn.evaluate import output_replicas, run_replicated
-    from ..nn.tiling import run_pm1_layer
+    from mram_macro.host import Macro
+    from mram_macro.nn.evaluate import output_replicas, run_replicated
+    from mram_macro.nn.tiling import run_pm1_layer
 
     net = task.model
     accs = []

@@ -18,11 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from sim_models.devices import PRESETS
-
-from ..config import FINE_TAPS, PROFILES, STREAM_WIDTHS, TDC_MODES, ConfigError, MacroConfig
-from ..modes import mode_named
-from .point import (
+from mram_macro.design.config import (
+    FINE_TAPS,
+    PROFILES,
+    STREAM_WIDTHS,
+    TDC_MODES,
+    ConfigError,
+    MacroConfig,
+)
+from mram_macro.design.modes import mode_named
+from mram_macro.explore.point import (
     AccuracyKey,
     Point,
     accuracy,
@@ -31,6 +36,7 @@ from .point import (
     make_point,
     refusal,
 )
+from sim_models.devices import PRESETS
 
 __all__ = ["Space", "parse_tdc", "expand", "run_sweep", "write_results", "CSV_COLUMNS",
            "DEFAULT_COARSE_BITS"]
@@ -167,8 +173,8 @@ def run_sweep(points: Sequence[Point], *, client=None, dies: int = 3,
     """Evaluate ``points``: as Dask tasks on ``client`` (a :class:`distributed.Client`), or
     one after the other in this process without one. ``progress(done, total)`` is called as
     tasks finish."""
-    from .features import features
-    from .model import references
+    from mram_macro.explore.features import features
+    from mram_macro.explore.model import references
 
     if isinstance(dies, bool) or not isinstance(dies, int) or dies < 1:
         raise ValueError(f"dies must be a positive integer, not {dies!r}")

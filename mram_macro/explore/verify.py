@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mram_macro.design.config import MacroConfig
 from sim_models.devices import preset
-
-from ..config import MacroConfig
 
 __all__ = ["RtlCheck", "verify_rtl", "verify_and_record"]
 
@@ -38,9 +37,9 @@ def verify_rtl(row: dict, out: Path, *, vmms: int = 16, sim: str = "verilator",
                seed: int = 0) -> RtlCheck:
     """Generate, lint and run ``vmms`` random VMMs of the configuration of ``row`` (a sweep
     point) on ``sim``, against the golden model; the RTL files go to ``out``."""
-    from ..host import Macro
-    from ..lint import verilator_lint
-    from ..outputs import write_outputs
+    from mram_macro.flow.lint import verilator_lint
+    from mram_macro.host import Macro
+    from mram_macro.outputs import write_outputs
 
     if isinstance(vmms, bool) or not isinstance(vmms, int) or vmms < 1:
         raise ValueError(f"vmms must be a positive integer, not {vmms!r}")

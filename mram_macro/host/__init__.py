@@ -9,11 +9,11 @@
   side in :mod:`~mram_macro.host.rtl_server`).
 """
 
-from ..config import MacroConfig
-from .api import ENCODINGS, HostError, Macro, bits_product, to_bits
-from .backend import Backend, Status
-from .bank import Bank, BankLayer
-from .die_setup import DieSetup
+from mram_macro.design.config import MacroConfig
+from mram_macro.host.api import ENCODINGS, HostError, Macro, bits_product, to_bits
+from mram_macro.host.backend import Backend, Status
+from mram_macro.host.bank import Bank, BankLayer
+from mram_macro.host.die_setup import DieSetup
 
 __all__ = ["Macro", "MacroConfig", "Bank", "BankLayer", "HostError", "Status", "Backend",
            "DieSetup", "ENCODINGS", "to_bits", "bits_product"]

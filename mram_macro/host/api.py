@@ -24,7 +24,7 @@ type or range, and a setting at which the codes cannot resolve what they must, w
 
 Example::
 
-    from mram_macro.config import profile_config
+    from mram_macro.design.config import profile_config
     from mram_macro.host import Macro
     with Macro.golden(seed=3) as m:          # the default (plain) macro; or Macro.rtl(sim=...)
         m.write_weights(w)                   # (64, 64) of ±1
@@ -41,21 +41,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim_models.calibration import (
-    cal_gains_offsets_from_codes,
-    cal_offsets_from_codes,
-    check_gains,
-    gain_reference_patterns,
-    reference_patterns,
-)
-from sim_models.coarse import LutError, check_table, lut_from_codes, reference_inputs
-from sim_models.device import DeviceParams
-from sim_models.die import Die
-
-from ..config import REPLICA_COLS, MacroConfig
-from .backend import T_CLK_NS, Backend, HostError, Status
-from .die_setup import DieSetup, check_write_pulse
-from .encoding import (
+from mram_macro.design.config import REPLICA_COLS, MacroConfig
+from mram_macro.host.backend import T_CLK_NS, Backend, HostError, Status
+from mram_macro.host.die_setup import DieSetup, check_write_pulse
+from mram_macro.host.encoding import (
     ENCODINGS,
     bit_planes,
     bits_product,
@@ -66,6 +55,16 @@ from .encoding import (
     signed_per_column,
     to_bits,
 )
+from sim_models.calibration import (
+    cal_gains_offsets_from_codes,
+    cal_offsets_from_codes,
+    check_gains,
+    gain_reference_patterns,
+    reference_patterns,
+)
+from sim_models.coarse import LutError, check_table, lut_from_codes, reference_inputs
+from sim_models.device import DeviceParams
+from sim_models.die import Die
 
 __all__ = ["Macro", "HostError", "ENCODINGS", "to_bits", "bits_product"]
 
@@ -146,7 +145,7 @@ class Macro:
         TDC's trip window); see :meth:`DieSetup.create`, whose refusals (a coarse code that
         cannot resolve a dot product, a write pulse too short to switch) raise
         :class:`HostError`."""
-        from .golden_backend import GoldenBackend
+        from mram_macro.host.golden_backend import GoldenBackend
 
         setup = _die_setup(config, device=device, die=die, seed=seed, t_clk_ns=t_clk_ns,
                            window_ns=window_ns)
@@ -164,7 +163,7 @@ class Macro:
         longest wait for one answer of the simulation, a positive number of seconds.
         ``t_clk_ns`` / ``window_ns``: as :meth:`golden` (the simulation's clock; registers
         whose reset value the build designed for another clock are written after reset)."""
-        from .rtl_backend import RtlBackend
+        from mram_macro.host.rtl_backend import RtlBackend
 
         if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
                 0 < timeout_s < float("inf")):
@@ -588,7 +587,7 @@ class Macro:
         ``x`` is ``(batch, rows)`` or ``(rows,)``. ``accumulate`` (add the pass to the
         accumulator instead of clearing it), ``hold`` (keep the result, emit nothing),
         ``shift`` (double the accumulator before adding) and ``negate`` (subtract the pass) are
-        a bool or one bool per vector (:func:`mram_macro.layouts.input_flags`). Sums wrap at
+        a bool or one bool per vector (:func:`mram_macro.design.layouts.input_flags`). Sums wrap at
         ``result_width`` bits, as in the RTL.
         :attr:`last_overflow` gets each emitted result's overflow flag.
         """

@@ -33,7 +33,7 @@ Operations:
     THRESHOLD[c] for every column.
 ``run(x_bits, accumulate, hold, shift, negate)``
     Send ``len(x_bits)`` input vectors with their tuser flags (one bool array per flag of
-    :data:`mram_macro.layouts.InputFlags`) on s_axis; return the emitted result vectors
+    :data:`mram_macro.design.layouts.InputFlags`) on s_axis; return the emitted result vectors
     (``(n_emitted, cols)``, signed values, or 0/1 activation bits in MODE.ACTIVATION) and
     their overflow flags (``(n_emitted,)``).
 ``status()``

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..config import MacroConfig
-from .api import HostError, Macro
-from .tiles import plan_layer
+from mram_macro.design.config import MacroConfig
+from mram_macro.host.api import HostError, Macro
+from mram_macro.host.tiles import plan_layer
 
 __all__ = ["Bank", "BankLayer", "CALIBRATE_METHODS"]
 

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mram_macro.design.config import MacroConfig
+from mram_macro.design.macro import MacroDesign
+from mram_macro.design.regmap import RegisterMap
+from mram_macro.host.backend import T_CLK_NS
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from sim_models.readout import ReadoutParams, trip_time_ns
-
-from ..config import MacroConfig
-from ..design import MacroDesign
-from ..regmap import RegisterMap
-from .backend import T_CLK_NS
 
 __all__ = ["DieSetup", "check_write_pulse"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import HostError
+from mram_macro.host.backend import HostError
 
 __all__ = ["ENCODINGS", "to_bits", "input_vectors", "pass_flags", "bits_product", "int_inputs",
            "bit_planes", "int_product", "signed_per_column"]

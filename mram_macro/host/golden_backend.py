@@ -16,13 +16,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from mram_macro.design.config import MacroConfig
+from mram_macro.host.backend import Backend, HostError, Status
+from mram_macro.host.die_setup import DieSetup
 from sim_models.die import Die
 from sim_models.golden import GoldenMacro, accumulate_pass
 from sim_models.write_model import write_verify_row
-
-from ..config import MacroConfig
-from .backend import Backend, HostError, Status
-from .die_setup import DieSetup
 
 __all__ = ["GoldenBackend"]
 

@@ -4,7 +4,7 @@
 server (:class:`mram_macro.host.rtl_server.MacroDriver`) and the cocotb testbench
 (:class:`mram_macro.sim.testbench.env.MacroEnv`) both read and write through it. Addresses,
 fields and their positions come from the register map
-(:class:`mram_macro.regmap.RegisterMap`), never from literals; the transactions are
+(:class:`mram_macro.design.regmap.RegisterMap`), never from literals; the transactions are
 cocotbext-axi's ``AxiLiteMaster``'s, so it runs inside a cocotb test.
 """
 
@@ -19,7 +19,7 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import Timer
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiResp
 
-from ..regmap import RegisterMap
+from mram_macro.design.regmap import RegisterMap
 
 __all__ = ["BusResponseError", "FieldTimeout", "RegisterBus"]
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .backend import ENV_ADDRESS, ENV_AUTHKEY, Backend, Status, status_from_words
-from .die_setup import DieSetup
+from mram_macro.host.backend import ENV_ADDRESS, ENV_AUTHKEY, Backend, Status, status_from_words
+from mram_macro.host.die_setup import DieSetup
 
 __all__ = ["RtlBackend", "RtlBackendError", "TEST_MODULE"]
 
@@ -35,13 +35,13 @@ class RtlBackend(Backend):
 
     def __init__(self, setup: DieSetup, *, sim: str = "verilator", build_root=None,
                  timeout_s: float = 300.0):
-        from ..sim.requirements import check_sim_requirements
+        from mram_macro.sim.requirements import check_sim_requirements
 
         check_sim_requirements(sim)       # a missing package or simulator, named, up front
         self.setup, self.sim, self.timeout_s = setup, sim, float(timeout_s)
         self.name = f"rtl-{sim}"
         if build_root is None:
-            from ..paths import user_cache_dir
+            from mram_macro.paths import user_cache_dir
 
             build_root = user_cache_dir("host")
         self.build_root = Path(build_root)
@@ -65,7 +65,7 @@ class RtlBackend(Backend):
             raise
 
     def _simulate(self) -> None:
-        from ..sim.runner import run_cocotb, scoped_environ
+        from mram_macro.sim.runner import run_cocotb, scoped_environ
 
         host, port = self._listener.address
         env = {ENV_ADDRESS: f"{host}:{port}", ENV_AUTHKEY: self._key.hex()}

@@ -10,7 +10,8 @@ executes one operation of :mod:`mram_macro.host.backend` per message until ``clo
 Everything goes over the macro's ports: registers over AXI4-Lite by name
 (:class:`~mram_macro.host.registers.RegisterBus`, which the cocotb testbench uses too), input
 vectors over the s_axis stream (flags in tuser), results from m_axis (layouts from
-:mod:`mram_macro.layouts`). The simulated time each operation took is returned with its result.
+:mod:`mram_macro.design.layouts`). The simulated time each operation took is returned with its
+result.
 While the host thinks, the simulation waits (simulated time stands still).
 """
 
@@ -27,20 +28,19 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
-from sim_models.array import MramArray
-
-from ..layouts import (
+from mram_macro.design.layouts import (
     ResultFlags,
     input_flags,
     pack_input_vector,
     unpack_activation_vector,
     unpack_result_vector,
 )
-from ..regmap import lut_count, lut_entry_word
-from ..sim.replica_pins import array_pin_model
-from .backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
-from .die_setup import DieSetup
-from .registers import RegisterBus
+from mram_macro.design.regmap import lut_count, lut_entry_word
+from mram_macro.host.backend import ENV_ADDRESS, ENV_AUTHKEY, STATUS_REGISTERS, T_CLK_NS
+from mram_macro.host.die_setup import DieSetup
+from mram_macro.host.registers import RegisterBus
+from mram_macro.sim.replica_pins import array_pin_model
+from sim_models.array import MramArray
 
 __all__ = ["MacroDriver"]
 
@@ -81,7 +81,7 @@ class MacroDriver:
         :meth:`MacroDesign.derive` of the configuration); at another clock, write the registers
         the readout design sets (TDC_START_DELAY, WV_READ, and in coarse mode the code -> value
         table) as the setup's design has them."""
-        from ..design import MacroDesign
+        from mram_macro.design.macro import MacroDesign
 
         built = MacroDesign.derive(self.config).regmap
         names = {r.name for r in self.regmap.registers}

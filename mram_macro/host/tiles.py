@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backend import HostError
+from mram_macro.host.backend import HostError
 
 __all__ = ["LayerPlan", "plan_layer"]
 

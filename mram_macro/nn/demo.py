@@ -16,19 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-from sim_models.device import DeviceParams
-
-from ..host import Macro
-from .data import Digits, load_digits_split
-from .evaluate import (
+from mram_macro.host import Macro
+from mram_macro.nn.data import Digits, load_digits_split
+from mram_macro.nn.evaluate import (
     NETWORK_CONFIG,
     die_study,
     output_replicas,
     run_binary_network,
     run_int_network,
 )
-from .tiling import Schedule, plan_layer
-from .train import device_error_sigma, train_binary, train_int
+from mram_macro.nn.tiling import Schedule, plan_layer
+from mram_macro.nn.train import device_error_sigma, train_binary, train_int
+from sim_models.device import DeviceParams
 
 __all__ = ["run_network_demo", "check_rtl_images", "check_picture_path", "Row"]
 
@@ -215,7 +214,7 @@ def run_network_demo(*, dies: int = 20, hidden: int = 128, rtl_images: int = 24,
     line = (f"   total: {sched.passes} passes + {sched.calibration_passes} calibration passes, "
             f"{sched.row_writes} weight rows written")
     if timing:
-        from ..host.backend import T_CLK_NS
+        from mram_macro.host.backend import T_CLK_NS
 
         sub = Schedule(plans, batch=len(subset))
         per_vmm = timing["run"] / T_CLK_NS / (sub.passes + sub.calibration_passes)
@@ -262,7 +261,7 @@ def _plot_results(studies: dict[str, np.ndarray], *, sw_pct: float, network: str
     except ImportError:
         return "   (no picture: matplotlib is not installed)"
     if path is None:
-        from ..paths import user_cache_dir
+        from mram_macro.paths import user_cache_dir
 
         path = user_cache_dir("digits") / "digits.png"
     path = Path(path)
@@ -292,8 +291,8 @@ def _plot_results(studies: dict[str, np.ndarray], *, sw_pct: float, network: str
 def _inference_cost_lines(sched, *, batch: int, config=NETWORK_CONFIG) -> list[str]:
     """Energy and latency per inference from the published PPA results (``make ppa``) of the
     build the network runs on (``config``)."""
-    from ..ppa.report import inference_cost
-    from ..published import published_results_of
+    from mram_macro.docs.published import published_results_of
+    from mram_macro.flow.ppa.report import inference_cost
 
     results = published_results_of(config)
     if not results:

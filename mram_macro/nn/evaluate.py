@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import profile_config
-from ..host import Macro
-from .tiling import run_int_layer, run_pm1_layer
-from .train import BinaryMLP, IntMLP
+from mram_macro.design.config import profile_config
+from mram_macro.host import Macro
+from mram_macro.nn.tiling import run_int_layer, run_pm1_layer
+from mram_macro.nn.train import BinaryMLP, IntMLP
 
 #: The build the networks run on: on-chip sign activations (MODE.ACTIVATION) for the hidden
 #: layer, multi-bit inputs for the integer network (the default, plain macro has neither).

@@ -18,12 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim_models.device import DeviceParams
-
-from ..config import MacroConfig
-from ..host import Bank
-from .mnist import binarise, load_mnist
-from .mnist_bnn import (
+from mram_macro.design.config import MacroConfig
+from mram_macro.host import Bank
+from mram_macro.nn.mnist import binarise, load_mnist
+from mram_macro.nn.mnist_bnn import (
     BUILD,
     EPOCHS,
     HIDDEN,
@@ -37,8 +35,14 @@ from .mnist_bnn import (
     run_bnn,
     train_mnist_bnn,
 )
-from .mnist_cost import PPA_JSON, PPA_WINDOW_IMAGES, cost_per_inference, measure_network_ppa
-from .train import BinaryMLP
+from mram_macro.nn.mnist_cost import (
+    PPA_JSON,
+    PPA_WINDOW_IMAGES,
+    cost_per_inference,
+    measure_network_ppa,
+)
+from mram_macro.nn.train import BinaryMLP
+from sim_models.device import DeviceParams
 
 __all__ = ["RESULTS_JSON", "SIGMA_SWEEP", "TEMPERATURE_SWEEP", "report", "readme_block",
            "table_lines", "rtl_check", "main", "rtl_main", "ppa_main"]
@@ -129,7 +133,7 @@ def report(*, dies: int = 20, sweep_dies: int = 3, images: int = 10_000, seed: i
     if results_json is not None:
         merged = _publish(res, results_json)
         if figures_dir is not None:
-            from .mnist_figures import draw_all
+            from mram_macro.nn.mnist_figures import draw_all
 
             for p in draw_all(merged, figures_dir):
                 out(f"   figure {p}")
@@ -164,7 +168,7 @@ def _publish(res: dict, path: Path = RESULTS_JSON, readme: Path | None = README)
     """Merge ``res`` into the results file (read again just before writing, so the golden
     report and the RTL run may finish in either order) and re-render the README's block;
     returns the merged dict."""
-    from ..ppa.report import render_block
+    from mram_macro.flow.ppa.report import render_block
 
     merged = json.loads(path.read_text()) if path.is_file() else {}
     merged.update(res)
@@ -319,7 +323,7 @@ def main(argv=None) -> int:
         net = train_mnist_bnn(load_mnist(), progress=lambda e, n: print(
             f"   training epoch {e + 1}/{n}", flush=True))
         merged = _publish({"cost": cost_per_inference(net)})
-        from .mnist_figures import draw_all
+        from mram_macro.nn.mnist_figures import draw_all
 
         draw_all(merged, Path(args.figures))
         print("\n".join(table_lines(merged)))

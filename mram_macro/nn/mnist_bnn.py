@@ -44,13 +44,12 @@ from pathlib import Path
 
 import numpy as np
 
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.host import Bank, HostError
+from mram_macro.nn.evaluate import output_replicas
+from mram_macro.nn.mnist import FILE_SHA256, MODEL_CACHE, Mnist, binarise
+from mram_macro.nn.train import BinaryMLP, train_binary
 from sim_models.device import PAPER_SIGMA_HIGH_OHM, PAPER_SIGMA_LOW_OHM, DeviceParams
-
-from ..config import MacroConfig, profile_config
-from ..host import Bank, HostError
-from .evaluate import output_replicas
-from .mnist import FILE_SHA256, MODEL_CACHE, Mnist, binarise
-from .train import BinaryMLP, train_binary
 
 __all__ = ["HIDDEN", "EPOCHS", "BATCH", "TRAIN_NOISE", "BUILD", "TRACK_INTERVAL", "HOT_C",
            "PAPER_RESULTS", "train_mnist_bnn", "layer_weights", "layer_plans", "macros_needed",
@@ -108,7 +107,7 @@ def layer_weights(net: BinaryMLP, config: MacroConfig = BUILD) -> tuple[np.ndarr
 
 def layer_plans(net: BinaryMLP, config: MacroConfig = BUILD):
     """How the two layers tile ``config`` macros (:func:`~mram_macro.nn.tiling.plan_layer`)."""
-    from .tiling import plan_layer
+    from mram_macro.nn.tiling import plan_layer
 
     return tuple(plan_layer(*w.shape, rows=config.rows, cols=config.cols)
                  for w in layer_weights(net, config))
@@ -218,7 +217,7 @@ def network_passes(net: BinaryMLP, x_pm1, config: MacroConfig = BUILD):
     (1 = +1), ``inputs[i]`` its ``rows`` input bits; ``len(x_pm1)`` images x passes per image.
     What the gate-level power run of ``make ppa --workload mnist`` streams (the tile of each
     pass loaded by back door into the array model before its evaluation)."""
-    from .tiling import padded_tile
+    from mram_macro.nn.tiling import padded_tile
 
     x = np.asarray(x_pm1, dtype=np.int64)
     layer_inputs = (x, net.hidden(x @ net.w1))

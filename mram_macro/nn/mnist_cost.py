@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mram_macro.design.config import MacroConfig
+from mram_macro.nn.mnist_bnn import BUILD, layer_plans, macros_needed
+from mram_macro.nn.train import BinaryMLP
 from sim_models.calibration import gain_reference_patterns
-
-from ..config import MacroConfig
-from .mnist_bnn import BUILD, layer_plans, macros_needed
-from .train import BinaryMLP
 
 __all__ = ["PPA_JSON", "PPA_WINDOW_IMAGES", "cost_per_inference", "measure_network_ppa",
            "measured_network_ppa"]
@@ -33,8 +32,8 @@ def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: in
     """Passes, weight-row writes, cycles, energy and latency per image from the tiling
     schedule and the published PPA results (docs/ppa/ppa.json), on one macro and on a
     weight-stationary bank of :func:`macros_needed` macros."""
-    from ..ppa.report import inference_cost, published_results
-    from .tiling import Schedule
+    from mram_macro.flow.ppa.report import inference_cost, published_results
+    from mram_macro.nn.tiling import Schedule
 
     plans = layer_plans(net, config)
     sched = Schedule(plans, batch=batch)
@@ -94,11 +93,11 @@ def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: in
 def measure_network_ppa(net: BinaryMLP, *, out: Path = Path("build/ppa_mnist"),
                         workloads=("mnist", "random"), path: Path | None = None,
                         progress=print):
-    """The MNIST build's PPA (:func:`mram_macro.ppa.report.measure` on the headline library:
+    """The MNIST build's PPA (:func:`mram_macro.flow.ppa.report.measure` on the headline library:
     sign-off synthesis, gate-level activity, Liberty-table energy) with this network's passes
     and with random VMMs, saved to ``path`` (what :func:`cost_per_inference` reads)."""
-    from ..ppa.libraries import HEADLINE_LIBRARY
-    from ..ppa.report import measure
+    from mram_macro.flow.ppa.libraries import HEADLINE_LIBRARY
+    from mram_macro.flow.ppa.report import measure
 
     passes = sum(p.tiles for p in layer_plans(net, BUILD))
     records = []

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..host import HostError, Macro
-from ..host.tiles import LayerPlan, plan_layer
+from mram_macro.host import HostError, Macro
+from mram_macro.host.tiles import LayerPlan, plan_layer
 
 __all__ = ["LayerPlan", "plan_layer", "padded_tile", "run_pm1_layer", "run_int_layer", "Schedule",
            "slice_weights"]

@@ -182,7 +182,7 @@ def train_int(x_int, labels, *, input_bits: int = 4, weight_bits: int = 4, hidde
 def device_error_sigma(device, *, dies: int = 4, seed: int = 0) -> float:
     """RMS error of a calibrated pass of ``device`` (golden model, random ±1 data), in units
     of the integer sum: the noise variation-aware training injects."""
-    from ..host import Macro
+    from mram_macro.host import Macro
 
     rng = np.random.default_rng(seed)
     errs = []

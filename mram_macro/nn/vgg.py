@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .train import _Adam, _sign, _softmax_grad
+from mram_macro.nn.train import _Adam, _sign, _softmax_grad
 
 __all__ = ["VGG8_LAYERS", "Vgg8", "train_vgg8", "im2col", "NOISE_PER_TILE"]
 
@@ -216,8 +216,8 @@ def train_vgg8(x_pm1, labels, *, epochs: int = 3, batch: int = 64, lr: float = 0
 def place_vgg8(bank, net: Vgg8, *, calibrate: bool = True):
     """Place and load the eight layers on ``bank`` (weight-stationary: 25 tiles + the output
     tile); returns ``vmm(layer_index, inputs) -> sums`` for :meth:`Vgg8.forward`."""
-    from .evaluate import output_replicas
-    from .mnist_bnn import TRACK_INTERVAL
+    from mram_macro.nn.evaluate import output_replicas
+    from mram_macro.nn.mnist_bnn import TRACK_INTERVAL
 
     c = bank.config
     method = ("gain" if c.has_gain else "offset") if calibrate else None
@@ -239,8 +239,8 @@ def place_vgg8(bank, net: Vgg8, *, calibrate: bool = True):
 
 def vgg8_macros(config) -> int:
     """Macros of a weight-stationary bank for :class:`Vgg8`."""
-    from .evaluate import output_replicas
-    from .tiling import plan_layer
+    from mram_macro.nn.evaluate import output_replicas
+    from mram_macro.nn.tiling import plan_layer
 
     side = 28
     for _, _, do_pool in VGG8_LAYERS:

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from mram_macro.host import Bank
+from mram_macro.nn.mnist import FILE_SHA256, binarise, load_mnist
+from mram_macro.nn.mnist_bench import _publish, _stats
+from mram_macro.nn.mnist_bnn import BUILD, PAPER_RESULTS, paper_device
+from mram_macro.nn.vgg import NOISE_PER_TILE, VGG8_LAYERS, Vgg8, place_vgg8, train_vgg8, vgg8_macros
 from sim_models.device import DeviceParams
-
-from ..host import Bank
-from .mnist import FILE_SHA256, binarise, load_mnist
-from .mnist_bench import _publish, _stats
-from .mnist_bnn import BUILD, PAPER_RESULTS, paper_device
-from .vgg import NOISE_PER_TILE, VGG8_LAYERS, Vgg8, place_vgg8, train_vgg8, vgg8_macros
 
 __all__ = ["train_cached", "evaluate", "main", "EPOCHS", "LR"]
 

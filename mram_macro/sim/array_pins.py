@@ -41,10 +41,14 @@ import numpy as np
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import FallingEdge, RisingEdge, Timer, ValueChange
 
+from mram_macro.sim.harness import (
+    ARRAY_VIOLATION_KINDS,
+    SCHEDULER_PORTS,
+    TRIP_BITS,
+    SchedulerLayout,
+)
 from sim_models.array import ArrayModelError, MramArray
 from sim_models.readout import ReadoutParams
-
-from .harness import ARRAY_VIOLATION_KINDS, SCHEDULER_PORTS, TRIP_BITS, SchedulerLayout
 
 __all__ = ["CocotbMramArray", "HarnessCocotbMramArray", "ArrayProtocolError",
            "has_scheduler"]

@@ -22,8 +22,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import MacroConfig
-from .harness import top_ports
+from mram_macro.design.config import MacroConfig
+from mram_macro.sim.harness import top_ports
 
 __all__ = ["Ceiling", "ceiling", "render_ceiling_tb"]
 
@@ -139,9 +139,9 @@ def ceiling(sim: str, config: MacroConfig, workdir: Path, *, cycles: int,
     and vvp on the ``netlist`` :func:`~mram_macro.sim.runner.icarus_netlist` names;
     ``verilator``: a ``--binary --timing`` model at the C++ optimisation of the cocotb builds)
     and time the run."""
-    from ..top import generate_verilog
-    from .netlist import write_event_netlist
-    from .runner import VERILATOR_SPEED_ARGS, icarus_netlist
+    from mram_macro.rtl.top import generate_verilog
+    from mram_macro.sim.netlist import write_event_netlist
+    from mram_macro.sim.runner import VERILATOR_SPEED_ARGS, icarus_netlist
 
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -160,7 +160,7 @@ def ceiling(sim: str, config: MacroConfig, workdir: Path, *, cycles: int,
     elif sim == "verilator":
         if shutil.which("verilator") is None:
             raise RuntimeError("verilator is not on PATH: run `make setup`")
-        from ..lint import render_vlt
+        from mram_macro.flow.lint import render_vlt
 
         (workdir / "mram_macro.vlt").write_text(render_vlt("mram_macro"))
         opt = VERILATOR_SPEED_ARGS[1]

@@ -77,7 +77,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import MacroConfig
+from mram_macro.design.config import MacroConfig
 
 #: Module name of the harness (the cocotb toplevel) and of the macro instance inside it.
 HARNESS_TOP = "mram_macro_tb"

@@ -1,7 +1,8 @@
 """The event-driven simulation netlist: the generated Verilog as Icarus simulates it fastest.
 
 ``vvp`` (Icarus) is an event-driven simulator: its cost is the processes it wakes and the
-vectors it copies, not the gates. The generated Verilog (:func:`mram_macro.top.generate_verilog`)
+vectors it copies, not the gates. The generated Verilog
+(:func:`mram_macro.rtl.top.generate_verilog`)
 is written for synthesis and Verilator, and three of its forms are expensive for ``vvp``:
 
 * **hierarchy**: every submodule port is one more net that copies its (often wide) vector on
@@ -28,7 +29,7 @@ flattened, constants and dead logic removed with don't-care bits kept and synchr
 left as multiplexers (``opt -keepdc -nosdff``), every
 ``$pmux`` turned into a tree of 2:1 multiplexers (``pmuxtree``: a change of an unselected input
 stops at its first multiplexer), and the latch written as a continuous assignment
-(:data:`~mram_macro.periphery.clock_gate.ICG_VERILOG_EVENT`), and the bit selects of such a
+(:data:`~mram_macro.rtl.periphery.clock_gate.ICG_VERILOG_EVENT`), and the bit selects of such a
 port taken from per-column banks (``arr_fine__bank<c>``, one part select each), so a change
 reaches only its column's bits (:func:`bank_inputs`). Same module, same ports, same
 behaviour at every clock edge: a semantics-preserving rewrite by the tool that also synthesises
@@ -46,7 +47,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..periphery.clock_gate import ICG_VERILOG, ICG_VERILOG_EVENT
+from mram_macro.rtl.periphery.clock_gate import ICG_VERILOG, ICG_VERILOG_EVENT
 
 __all__ = ["EVENT_NETLIST_SCRIPT", "ICARUS_NETLISTS", "bank_inputs", "event_netlist",
            "flat_name", "rtl_register", "write_event_netlist"]

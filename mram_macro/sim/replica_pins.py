@@ -26,11 +26,7 @@ models with their replica columns.
 
 from __future__ import annotations
 
-from .array_pins import (
-    CocotbMramArray,
-    HarnessCocotbMramArray,
-    has_scheduler,
-)
+from mram_macro.sim.array_pins import CocotbMramArray, HarnessCocotbMramArray, has_scheduler
 
 __all__ = ["ReplicaPins", "ReplicaCocotbMramArray", "ReplicaHarnessCocotbMramArray",
            "array_pin_model"]

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from ..config import MacroConfig
-from .harness import HARNESS_PORTS, HARNESS_TOP, render_harness, top_ports
-from .netlist import ICARUS_NETLISTS, write_event_netlist
-from .requirements import SIMULATORS, check_sim_requirements
+from mram_macro.design.config import MacroConfig
+from mram_macro.sim.harness import HARNESS_PORTS, HARNESS_TOP, render_harness, top_ports
+from mram_macro.sim.netlist import ICARUS_NETLISTS, write_event_netlist
+from mram_macro.sim.requirements import SIMULATORS, check_sim_requirements
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = "mram_macro"
@@ -29,7 +29,7 @@ TIMESCALE = ("1ns", "1ps")
 
 
 #: Icarus language generations the generated Verilog is built and tested under. The first is the
-#: default: cocotb's own ``-g2012``; ``-g2005`` is plain Verilog (see mram_macro/portable.py).
+#: default: cocotb's own ``-g2012``; ``-g2005`` is plain Verilog (see mram_macro/rtl/portable.py).
 ICARUS_GENERATIONS = ("2012", "2005")
 
 
@@ -177,8 +177,8 @@ def generate(config: MacroConfig, build_dir: Path, *, clock_gating: bool = True)
     """Generated Verilog in ``build_dir``, with its Verilator waivers (``.vlt``) next to it;
     each file is rewritten only when it changed (keeps the build). ``clock_gating=False``: the
     ungated reference design."""
-    from ..lint import render_vlt, vlt_path
-    from ..top import generate_verilog
+    from mram_macro.flow.lint import render_vlt, vlt_path
+    from mram_macro.rtl.top import generate_verilog
 
     path = build_dir / f"{TOP}.v"
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -234,7 +234,7 @@ def build(sim: str, config: MacroConfig, build_dir: Path, *, extra_sources=(), e
     """
     from cocotb_tools.runner import get_runner
 
-    from ..lint import vlt_path
+    from mram_macro.flow.lint import vlt_path
 
     build_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner(sim)

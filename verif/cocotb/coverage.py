@@ -44,7 +44,7 @@ reason, under ``excluded`` in the export, and the report prints them.
 Coverage is collected only when :data:`COVERAGE_ENV` names an output file (the regression and
 ``make coverage`` set it): :meth:`MacroEnv.__init__ <verif.cocotb.env.MacroEnv>` then calls
 :func:`attach`. The monitors also check: AXI4-Lite answers against the register map
-(:meth:`~mram_macro.regmap.Register.check_write`), and FSM arcs against the graph. Their
+(:meth:`~mram_macro.design.regmap.Register.check_write`), and FSM arcs against the graph. Their
 findings fail the test through
 :meth:`MacroEnv.finish <mram_macro.sim.testbench.env.MacroEnv.finish>`.
 """
@@ -65,11 +65,10 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import FallingEdge, RisingEdge, ValueChange
 from cocotb_coverage.coverage import CoverPoint, coverage_db
 
-from mram_macro.config import MacroConfig
-from mram_macro.regmap import AXIL_ADDR_WIDTH, RegisterMap
+from mram_macro.design.config import MacroConfig
+from mram_macro.design.regmap import AXIL_ADDR_WIDTH, RegisterMap
 from mram_macro.sim.netlist import rtl_register
-
-from .fsm_graphs import FsmGraph, fsm_graphs
+from verif.cocotb.fsm_graphs import FsmGraph, fsm_graphs
 
 __all__ = ["COVERAGE_ENV", "MacroCoverage", "attach", "PREFIX", "AXI_CHANNELS", "STALL_BINS",
            "tdc_code_bins"]

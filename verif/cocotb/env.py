@@ -13,8 +13,7 @@ import os
 
 from mram_macro.sim.testbench import env as testbench_env
 from mram_macro.sim.testbench.drivers import StreamSource
-
-from .coverage import COVERAGE_ENV, MacroCoverage, attach
+from verif.cocotb.coverage import COVERAGE_ENV, MacroCoverage, attach
 
 __all__ = ["MacroEnv"]
 

@@ -16,7 +16,7 @@ import os
 
 import cocotb
 
-from mram_macro.periphery.tdc import SYNC_STAGES
+from mram_macro.rtl.periphery.tdc import SYNC_STAGES
 from mram_macro.sim.testbench.params import DEFAULT_NVMM, run_config, run_nvmm, run_seed
 from sim_models.device import DeviceParams
 from verif.budgets import test_timeout_ms

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from mram_macro.config import MacroConfig
+from mram_macro.design.config import MacroConfig
 
 __all__ = ["FsmGraph", "fsm_graphs", "elaborated"]
 
@@ -63,11 +63,11 @@ def _next_states(statements, state_signal) -> list[int]:
 
 @functools.cache
 def elaborated(config: MacroConfig):
-    """``(macro, fragment)``: the :class:`~mram_macro.top.MramMacro` of ``config``, elaborated
+    """``(macro, fragment)``: the :class:`~mram_macro.rtl.top.MramMacro` of ``config``, elaborated
     (as the Verilog generator does) so that its FSMs and signature can be read."""
     from amaranth.hdl import Fragment
 
-    from mram_macro.top import MramMacro
+    from mram_macro.rtl.top import MramMacro
 
     # Ungated: the same FSMs and signature, without the clock gates' domain renaming.
     macro = MramMacro(config, clock_gating=False)

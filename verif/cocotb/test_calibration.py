@@ -12,7 +12,7 @@ import cocotb
 import numpy as np
 from cocotbext.axi import AxiResp
 
-from mram_macro.config import MacroConfig
+from mram_macro.design.config import MacroConfig
 from mram_macro.sim.testbench.budgets import field_range
 from mram_macro.sim.testbench.model import T_CLK_NS
 from mram_macro.sim.testbench.params import run_config

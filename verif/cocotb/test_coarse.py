@@ -13,7 +13,7 @@ import cocotb
 import numpy as np
 from cocotbext.axi import AxiResp
 
-from mram_macro.regmap import lut_count, lut_entry_word
+from mram_macro.design.regmap import lut_count, lut_entry_word
 from mram_macro.sim.testbench.params import run_nvmm
 from sim_models.coarse import lut_from_codes, nominal_table, reference_inputs
 from sim_models.device import DeviceParams

@@ -1,7 +1,7 @@
 """Workload of the energy-accounting unit test: a free-running counter, reset then counted.
 
 Reports a window of ``MRAM_NVMM`` x 16 cycles (one "VMM" = 16 cycles, a full count of a
-4-bit counter) through ``MRAM_METRICS``, as :mod:`mram_macro.ppa.activity` expects.
+4-bit counter) through ``MRAM_METRICS``, as :mod:`mram_macro.flow.ppa.activity` expects.
 """
 
 from __future__ import annotations

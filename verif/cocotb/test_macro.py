@@ -17,7 +17,7 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import AxiResp, AxiStreamFrame
 
-from mram_macro.regmap import MACRO_ID
+from mram_macro.design.regmap import MACRO_ID
 from mram_macro.sim.testbench.model import T_CLK_NS
 from mram_macro.sim.testbench.params import run_config, run_nvmm, run_seed
 from sim_models.device import DeviceParams

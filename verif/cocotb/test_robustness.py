@@ -22,7 +22,7 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, First, RisingEdge, ValueChange
 from cocotbext.axi import AxiResp, AxiStreamFrame
 
-from mram_macro.regmap import AXIL_ADDR_WIDTH, MACRO_ID
+from mram_macro.design.regmap import AXIL_ADDR_WIDTH, MACRO_ID
 from mram_macro.sim.netlist import rtl_register
 from mram_macro.sim.testbench.model import T_CLK_NS
 from mram_macro.sim.testbench.params import run_config, run_seed

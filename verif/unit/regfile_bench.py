@@ -1,7 +1,7 @@
 """The bench of the register file's unit tests: configurations, an AXI4-Lite master driving
 the ``s_axil_*`` ports from an Amaranth testbench, and the expected read words.
 
-The expected behaviour comes from the register map (:mod:`mram_macro.regmap`): reset values,
+The expected behaviour comes from the register map (:mod:`mram_macro.design.regmap`): reset values,
 ``Register.check_write`` and the field kinds. Used by ``test_regfile.py`` (port naming and
 directed tests) and ``test_regfile_random.py`` (random accesses against a plain-Python model).
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from amaranth.sim import Simulator
 
-from mram_macro.bus import RegisterFile, Resp, axi_lite_members
-from mram_macro.config import AXIL_DATA_WIDTH, MacroConfig, profile_config
-from mram_macro.regmap import AXIL_ADDR_WIDTH, Register, RegisterMap, build_regmap
+from mram_macro.design.config import AXIL_DATA_WIDTH, MacroConfig, profile_config
+from mram_macro.design.regmap import AXIL_ADDR_WIDTH, Register, RegisterMap, build_regmap
+from mram_macro.rtl.bus import RegisterFile, Resp, axi_lite_members
 
 DEFAULT = profile_config("full")
 #: cols=40 is not a multiple of 32: WEIGHT_DATA1 holds only 8 bits.

@@ -1,4 +1,4 @@
-"""The analogue energy terms (mram_macro/ppa/analog.py) against hand calculations.
+"""The analogue energy terms (mram_macro/flow/ppa/analog.py) against hand calculations.
 
 Every expected value below is worked out here from the numbers it depends on, written out
 (paper values, the readout design's V_ref, the NanGate 45 nm Liberty values and the assumptions
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mram_macro.config import profile_config
-from mram_macro.ppa import analog
-from mram_macro.ppa.analog import (
+from mram_macro.design.config import profile_config
+from mram_macro.flow.ppa import analog
+from mram_macro.flow.ppa.analog import (
     AnalogEnergy,
     analog_energy,
     analog_terms,
@@ -28,7 +28,7 @@ from mram_macro.ppa.analog import (
     write_pulse_ns,
     write_row_energy_J,
 )
-from mram_macro.ppa.libraries import LIBRARIES
+from mram_macro.flow.ppa.libraries import LIBRARIES
 from sim_models.device import DeviceParams
 from sim_models.interpolator import thermometer
 from sim_models.readout import design_readout_for, evaluate_fine_trips
@@ -422,6 +422,6 @@ def test_docs_table_is_current():
     text = DOC.read_text()
     assert analog.DOCS_BEGIN in text and analog.DOCS_END in text
     assert analog.render_docs(text) == text, \
-        "docs/ppa.md's analogue table is stale: run `python -m mram_macro.ppa.analog`"
+        "docs/ppa.md's analogue table is stale: run `python -m mram_macro.flow.ppa.analog`"
     with pytest.raises(ValueError, match="has no"):
         analog.render_docs("# no markers\n")

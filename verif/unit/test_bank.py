@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
 from mram_macro.host import Bank, HostError, Macro
 from sim_models.device import DeviceParams
 

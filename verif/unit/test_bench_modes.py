@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from mram_macro.config import profile_config
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import profile_config
+from mram_macro.design.macro import MacroDesign
 from sim_models import DeviceParams
 from sim_models.calibration import check_methods
 from sim_models.studies import tracking_study

@@ -4,17 +4,16 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from mram_macro.config import profile_config
-from mram_macro.layouts import InputFlags, input_flags, pack_input_vector, pack_result_vector
-from mram_macro.periphery.accumulator import Accumulator
-from mram_macro.periphery.input_deserializer import InputDeserializer
-from mram_macro.periphery.input_driver import InputDriver
-from mram_macro.periphery.result_serializer import ResultSerializer
-from mram_macro.periphery.write_controller import WriteController
+from mram_macro.design.config import profile_config
+from mram_macro.design.layouts import InputFlags, input_flags, pack_input_vector, pack_result_vector
+from mram_macro.rtl.periphery.accumulator import Accumulator
+from mram_macro.rtl.periphery.input_deserializer import InputDeserializer
+from mram_macro.rtl.periphery.input_driver import InputDriver
+from mram_macro.rtl.periphery.result_serializer import ResultSerializer
+from mram_macro.rtl.periphery.write_controller import WriteController
 from sim_models.array import bypass_for_inputs
 from sim_models.golden import wrap_signed
-
-from .sim import run
+from verif.unit.sim import run
 
 
 def _bits(value, n):

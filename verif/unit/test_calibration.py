@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mram_macro.config import profile_config
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import profile_config
+from mram_macro.design.macro import MacroDesign
 from sim_models import (
     DeviceParams,
     cal_offsets_from_codes,

@@ -1,4 +1,5 @@
-"""Clock trees of the flat sign-off netlist (mram_macro/clock_tree.py) on a hand-written netlist:
+"""Clock trees of the flat sign-off netlist (mram_macro/flow/clock_tree.py) on a hand-written
+netlist:
 fanout limit, equal depth for every sink, balanced insertion across a clock gate, every sink kept.
 """
 
@@ -8,9 +9,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from mram_macro.clock_tree import insert_clock_trees, is_tree_cell, liberty_pins
-from mram_macro.ppa.libraries import library
-from mram_macro.ppa.netlist import read_instances
+from mram_macro.flow.clock_tree import insert_clock_trees, is_tree_cell, liberty_pins
+from mram_macro.flow.ppa.libraries import library
+from mram_macro.flow.ppa.netlist import read_instances
 
 FREE, GATED = 40, 300     # flip-flops on clk, behind the clock gate
 
@@ -106,7 +107,7 @@ def _skew_ns(path, lib, tmp_path, *, top: str = "t", first: int = FREE) -> float
     flip-flop to flip-flop path across the gate), clock propagated."""
     import re
 
-    from mram_macro.ppa.sta import run_tcl
+    from mram_macro.flow.ppa.sta import run_tcl
 
     out = run_tcl("\n".join([
         f"read_liberty {lib.require()}", f"read_verilog {path}", f"link_design {top}",
@@ -123,7 +124,7 @@ def _skew_ns(path, lib, tmp_path, *, top: str = "t", first: int = FREE) -> float
 def test_clock_arrival_is_balanced_by_delay_across_the_gate(treed, tmp_path, monkeypatch):
     """OpenSTA sees the free-running and the gated flip-flops clocked within one padding
     buffer of each other; balanced by levels alone (no padding), the gate's AND is skew."""
-    from mram_macro import clock_tree
+    from mram_macro.flow import clock_tree
 
     lib, path, report = treed
     balanced = _skew_ns(path, lib, tmp_path)
@@ -226,7 +227,7 @@ def test_padding_shared_by_many_gates_goes_in_front_of_them(tmp_path, monkeypatc
     each gate, and with sharing turned off the padding is behind every gate again; behind a
     gate of their own (the TDC's column gates behind the synchronisers') they need none. The
     clock arrives balanced either way (OpenSTA)."""
-    from mram_macro import clock_tree
+    from mram_macro.flow import clock_tree
 
     lib = library("nangate45")
     shared, apart = tmp_path / "shared.v", tmp_path / "apart.v"

@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from mram_macro.config import COARSE_MAX_TDC_BITS, ConfigError, MacroConfig, profile_config
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import COARSE_MAX_TDC_BITS, ConfigError, MacroConfig, profile_config
+from mram_macro.design.macro import MacroDesign
+from mram_macro.design.regmap import lut_count, lut_entry_word
 from mram_macro.host import HostError, Macro
-from mram_macro.regmap import lut_count, lut_entry_word
-from mram_macro.top import macro_regmap
+from mram_macro.rtl.top import macro_regmap
 from sim_models import DeviceParams, signed_dot
 from sim_models.coarse import (
     LutError,

@@ -3,7 +3,7 @@ draws today (``make hdl`` regenerates it), and the datasheet shows it."""
 
 from pathlib import Path
 
-from mram_macro.coarse_docs import TRANSFER_PLOT, datasheet_section, transfer_plot
+from mram_macro.docs.coarse_docs import TRANSFER_PLOT, datasheet_section, transfer_plot
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -7,11 +7,10 @@ import time
 
 import pytest
 
-from mram_macro.config import MacroConfig, profile_config
-from mram_macro.periphery.input_deserializer import InputDeserializer
-
-from .sim import DeadlineExceeded, run
-from .test_blocks import check_input_deserializer
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.rtl.periphery.input_deserializer import InputDeserializer
+from verif.unit.sim import DeadlineExceeded, run
+from verif.unit.test_blocks import check_input_deserializer
 
 
 class _OffByOneBeat(MacroConfig):

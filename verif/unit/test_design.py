@@ -1,4 +1,4 @@
-"""One design, derived once (issue 20): :class:`mram_macro.design.MacroDesign`.
+"""One design, derived once (issue 20): :class:`mram_macro.design.macro.MacroDesign`.
 
 The design is derived once per configuration, device and clock, and every consumer takes it:
 the RTL top, the outputs, the host's die set-up, the golden model's start state and the
@@ -17,16 +17,16 @@ import numpy as np
 import pytest
 
 import sim_models.readout as readout_module
-from mram_macro import design as design_module
-from mram_macro import regmap as regmap_module
-from mram_macro.config import FULL_FEATURES, MacroConfig
-from mram_macro.design import MacroDesign
+from mram_macro.design import macro as design_module
+from mram_macro.design import regmap as regmap_module
+from mram_macro.design.config import FULL_FEATURES, MacroConfig
+from mram_macro.design.macro import MacroDesign
+from mram_macro.design.regmap import RegisterMap, build_regmap
 from mram_macro.host.api import Macro
 from mram_macro.host.die_setup import DieSetup
 from mram_macro.host.golden_backend import GoldenBackend
-from mram_macro.regmap import RegisterMap, build_regmap
+from mram_macro.rtl.top import MramMacro, generate_verilog
 from mram_macro.sim.testbench.model import MacroModel
-from mram_macro.top import MramMacro, generate_verilog
 from sim_models.coarse import nominal_table
 from sim_models.device import DeviceError, DeviceParams
 from sim_models.die import Die

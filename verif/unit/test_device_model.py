@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
-from mram_macro.config import profile_config
-from mram_macro.design import MacroDesign
-from mram_macro.top import verify_read_design
+from mram_macro.design.config import profile_config
+from mram_macro.design.macro import MacroDesign
+from mram_macro.rtl.top import verify_read_design
 from sim_models import (
     LEFT,
     RIGHT,

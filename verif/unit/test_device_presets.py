@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
 from sim_models.device import DeviceError, DeviceParams
 from sim_models.devices import PRESETS, ReadoutRefused, preset, readout_for, sources_markdown
 from sim_models.readout import V_REF_MAX_RATIO, design_readout_for

@@ -6,8 +6,8 @@ problem and the allowed range.
 import numpy as np
 import pytest
 
-from mram_macro.config import profile_config
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import profile_config
+from mram_macro.design.macro import MacroDesign
 from sim_models import (
     STUCK_HIGH,
     STUCK_LOW,

@@ -14,25 +14,24 @@ import itertools
 import numpy as np
 import pytest
 
-from mram_macro.config import (
+from mram_macro.design.config import (
     CAL_GAIN_ONE,
     CAL_GAIN_WIDTH,
     REPLICA_COLS,
     profile_config,
 )
-from mram_macro.layouts import (
+from mram_macro.design.layouts import (
     activation_beats,
     input_flags,
     pack_activation_vector,
     pack_input_vector,
     pack_result_vector,
 )
-from mram_macro.periphery.input_deserializer import InputDeserializer
-from mram_macro.periphery.result_serializer import ResultSerializer
-from mram_macro.periphery.tracker import Tracker
+from mram_macro.rtl.periphery.input_deserializer import InputDeserializer
+from mram_macro.rtl.periphery.result_serializer import ResultSerializer
+from mram_macro.rtl.periphery.tracker import Tracker
 from sim_models.golden import tracked_gain
-
-from .sim import run
+from verif.unit.sim import run
 
 _BITS = 7
 _MAX_CODE = (1 << _BITS) - 1

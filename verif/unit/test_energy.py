@@ -2,7 +2,7 @@
 
 The counter is synthesised flat onto NanGate 45 nm, simulated at gate level (Icarus, Liberty
 cell models), its toggles counted from the VCD, and its energy computed by the kit's calculator
-from the Liberty tables (mram_macro/ppa/energy.py) and, as a cross-check, by OpenSTA with the
+from the Liberty tables (mram_macro/flow/ppa/energy.py) and, as a cross-check, by OpenSTA with the
 same activity annotated. By hand:
 
 * toggles: bit i of a free-running counter toggles once every 2**i cycles;
@@ -20,14 +20,14 @@ from collections import Counter
 
 import pytest
 
-from mram_macro.clock_tree import is_tree_cell
-from mram_macro.config import profile_config
-from mram_macro.ppa.activity import simulate_activity
-from mram_macro.ppa.energy import analyse_energy
-from mram_macro.ppa.flow import sign_off_verilog
-from mram_macro.ppa.libraries import library
-from mram_macro.ppa.netlist import read_instances
-from mram_macro.ppa.power import analyse_power, liberty_output_pins
+from mram_macro.design.config import profile_config
+from mram_macro.flow.clock_tree import is_tree_cell
+from mram_macro.flow.ppa.activity import simulate_activity
+from mram_macro.flow.ppa.energy import analyse_energy
+from mram_macro.flow.ppa.flow import sign_off_verilog
+from mram_macro.flow.ppa.libraries import library
+from mram_macro.flow.ppa.netlist import read_instances
+from mram_macro.flow.ppa.power import analyse_power, liberty_output_pins
 
 COUNTER = """
 module counter(input clk, input rst, output reg [3:0] q);
@@ -171,9 +171,9 @@ def test_leakage_and_energy_per_vmm(counter_power, engine):
     ('{"tdc_mode": "counter", "stream_width": 32}', "--publish publishes the default macro"),
 ])
 def test_ppa_config_option_rejects_bad_input_before_any_run(tmp_path, config, message):
-    """`python -m mram_macro.ppa ppa --config`: a bad configuration, or publishing another
+    """`python -m mram_macro.flow.ppa ppa --config`: a bad configuration, or publishing another
     configuration than the default, stops with a message before synthesis starts."""
-    from mram_macro.ppa.__main__ import main
+    from mram_macro.flow.ppa.__main__ import main
 
     with pytest.raises(SystemExit, match=message):
         main(["ppa", "--out", str(tmp_path), "--config", config, "--publish"])

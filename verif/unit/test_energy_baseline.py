@@ -1,6 +1,7 @@
 """The digital energy of a small configuration against its committed figure.
 
-`python -m mram_macro.ppa baseline` measured it (flat synthesis on NanGate 45 nm, a steady-state
+`python -m mram_macro.flow.ppa baseline` measured it (flat synthesis on NanGate 45 nm, a
+steady-state
 window of random VMMs at gate level, the Liberty-table calculator) and committed it as
 docs/ppa/energy_small.json. A change that makes the periphery spend more than 10 % more per
 VMM fails here, and so does one that loses most of the energy (an accounting that stopped
@@ -13,8 +14,8 @@ import json
 
 import pytest
 
-from mram_macro.config import MacroConfig
-from mram_macro.ppa.report import (
+from mram_macro.design.config import MacroConfig
+from mram_macro.flow.ppa.report import (
     BASELINE,
     BASELINE_TOLERANCE,
     BASELINE_VMMS,
@@ -27,7 +28,7 @@ def test_small_configuration_energy_has_not_risen(tmp_path):
     committed = json.loads(BASELINE.read_text())
     config = baseline_config()
     assert MacroConfig.from_dict(committed["config"]) == config, \
-        "the baseline was measured on another configuration: python -m mram_macro.ppa baseline"
+        "the baseline was measured on another configuration: python -m mram_macro.flow.ppa baseline"
     assert committed["vmms"] == BASELINE_VMMS
     now = digital_energy(config, committed["library"], tmp_path)
     total, ref = now["digital_J"]["total"], committed["digital_J"]["total"]

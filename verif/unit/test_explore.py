@@ -12,7 +12,7 @@ import re
 import pytest
 
 from mram_macro.cli import main
-from mram_macro.config import ConfigError, profile_config
+from mram_macro.design.config import ConfigError, profile_config
 from mram_macro.explore.check import (
     BASELINE_JSON,
     HELD_OUT,
@@ -35,7 +35,7 @@ from mram_macro.explore.model import (
 from mram_macro.explore.pareto import pareto_front, parse_target, select
 from mram_macro.explore.point import evaluate_point, make_point, refusal
 from mram_macro.explore.sweep import Space, expand, parse_tdc, run_sweep, write_results
-from mram_macro.ppa.analog import random_vmm_operating_point
+from mram_macro.flow.ppa.analog import random_vmm_operating_point
 from sim_models.device import DeviceParams
 from sim_models.devices import PRESETS, preset
 from sim_models.readout import design_readout_for

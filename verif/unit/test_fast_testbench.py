@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig, profile_config
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import MacroConfig, profile_config
+from mram_macro.design.macro import MacroDesign
+from mram_macro.rtl.top import generate_verilog
 from mram_macro.sim.harness import (
     FEED_BEATS,
     FEED_COUNT_BITS,
@@ -20,7 +21,6 @@ from mram_macro.sim.harness import (
 )
 from mram_macro.sim.runner import verilator_public
 from mram_macro.sim.testbench.model import MacroModel
-from mram_macro.top import generate_verilog
 from sim_models.device import DeviceParams
 
 SMALL = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig, profile_config
+from mram_macro.design.config import MacroConfig, profile_config
 from mram_macro.host import Backend, HostError, Macro
 from sim_models.device import DeviceParams
 from sim_models.golden import signed_dot

@@ -29,7 +29,7 @@ PACKAGES = ("sim_models", "mram_macro", "verif")
 KNOWN_PRODUCT_TO_VERIF: frozenset[tuple[str, str]] = frozenset()
 
 # The only part of the product the physics models may import: configuration types.
-SIM_MODELS_MAY_IMPORT = frozenset({"mram_macro.config"})
+SIM_MODELS_MAY_IMPORT = frozenset({"mram_macro.design.config"})
 
 
 def module_name(path: Path, root: Path = REPO) -> str:
@@ -191,8 +191,8 @@ class ImportGraphTests(unittest.TestCase):
         # Guards the reader itself: ``from .demo import ...`` inside a function of cli.py,
         # ``from .config import ...`` in a package's __init__, ``from . import x`` in ppa/flow.py.
         self.assertIn("mram_macro.demo", self.graph["mram_macro.cli"])
-        self.assertIn("mram_macro.config", self.graph["mram_macro"])
-        self.assertIn("mram_macro.ppa.hold_fix", self.graph["mram_macro.ppa.flow"])
+        self.assertIn("mram_macro.design.config", self.graph["mram_macro"])
+        self.assertIn("mram_macro.flow.ppa.hold_fix", self.graph["mram_macro.flow.ppa.flow"])
         self.assertGreater(len(self.graph), 150)
 
     def test_product_and_models_do_not_import_tests(self):
@@ -206,12 +206,13 @@ class ImportGraphTests(unittest.TestCase):
     def test_sim_models_import_only_configuration_from_product(self):
         edges = {(s, t) for s, t in self._edges("sim_models", "mram_macro")
                  if t not in SIM_MODELS_MAY_IMPORT}
-        self.assertFalse(edges, "sim_models may import only mram_macro.config from the product: "
-                                f"{sorted(edges)}")
+        self.assertFalse(edges, "sim_models may import only mram_macro.design.config from the "
+                                f"product: {sorted(edges)}")
 
     def test_configuration_calls_no_physics(self):
-        edges = self._edges("mram_macro.config", "sim_models")
-        self.assertFalse(edges, f"mram_macro.config imports the physics models: {sorted(edges)}")
+        edges = self._edges("mram_macro.design.config", "sim_models")
+        self.assertFalse(edges, f"mram_macro.design.config imports the physics models: "
+                                f"{sorted(edges)}")
 
     def test_no_import_cycles(self):
         found = cycles(self.graph)
@@ -255,8 +256,8 @@ class CycleFinderTests(unittest.TestCase):
             root = Path(tmp)
             files = {
                 "mram_macro/__init__.py": "",
-                "mram_macro/ppa/__init__.py": "",
-                "mram_macro/ppa/activity.py": 'DEFAULT_WORKLOAD = "verif.cocotb.test_power"\n',
+                "mram_macro/flow/ppa/__init__.py": "",
+                "mram_macro/flow/ppa/activity.py": 'DEFAULT_WORKLOAD = "verif.cocotb.test_power"\n',
                 "mram_macro/demo.py": "def f():\n    from verif import runner\n",
                 "sim_models/__init__.py": "",
                 "sim_models/golden.py": 'NAME = "mram_macro.sim.workloads.power"\n',
@@ -269,7 +270,7 @@ class CycleFinderTests(unittest.TestCase):
                 (root / name).parent.mkdir(parents=True, exist_ok=True)
                 (root / name).write_text(text)
             self.assertEqual(product_to_verif(root),
-                             {("mram_macro.ppa.activity", "verif.cocotb.test_power"),
+                             {("mram_macro.flow.ppa.activity", "verif.cocotb.test_power"),
                               ("mram_macro.demo", "verif"), ("mram_macro.demo", "verif.runner")})
 
 

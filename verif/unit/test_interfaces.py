@@ -1,4 +1,4 @@
-"""The periphery's point-to-point interfaces (mram_macro/periphery/interfaces.py): each block's
+"""The periphery's point-to-point interfaces (mram_macro/rtl/periphery/interfaces.py): each block's
 end of one matches the other's, so the top can join them with ``wiring.connect``."""
 
 from __future__ import annotations
@@ -7,15 +7,15 @@ import pytest
 from amaranth import Module
 from amaranth.lib import wiring
 
-from mram_macro.config import MacroConfig
-from mram_macro.periphery.input_deserializer import InputDeserializer
-from mram_macro.periphery.input_driver import InputDriver
-from mram_macro.periphery.interfaces import BypassPattern, TdcControl
-from mram_macro.periphery.read_control import ReadControl
-from mram_macro.periphery.result_serializer import ResultSerializer
-from mram_macro.periphery.sequencer import Sequencer
-from mram_macro.periphery.tdc import Tdc
-from mram_macro.periphery.write_controller import WriteController
+from mram_macro.design.config import MacroConfig
+from mram_macro.rtl.periphery.input_deserializer import InputDeserializer
+from mram_macro.rtl.periphery.input_driver import InputDriver
+from mram_macro.rtl.periphery.interfaces import BypassPattern, TdcControl
+from mram_macro.rtl.periphery.read_control import ReadControl
+from mram_macro.rtl.periphery.result_serializer import ResultSerializer
+from mram_macro.rtl.periphery.sequencer import Sequencer
+from mram_macro.rtl.periphery.tdc import Tdc
+from mram_macro.rtl.periphery.write_controller import WriteController
 
 pytestmark = pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 

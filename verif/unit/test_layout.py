@@ -12,24 +12,23 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.layout.abstract import write_liberty
-from mram_macro.layout.flow import (
+from mram_macro.flow.layout.abstract import write_liberty
+from mram_macro.flow.layout.flow import (
     ArrayBlackBox,
     flat_wire_caps,
     floorplan,
     net_classes,
     wire_energy_by_class,
 )
-from mram_macro.layout.netlist import PhysicalNetlist
-from mram_macro.layout.pnr import _failed_nets, one_line_vias, pin_groups, with_nets
-from mram_macro.layout.spef import SpefError, read_def, read_spef, unescape
-from mram_macro.ppa.activity import Activity
-from mram_macro.ppa.energy import netlist_energy
-from mram_macro.ppa.liberty import read_library
-from mram_macro.ppa.netlist import Instance, read_instances
-from mram_macro.ppa.sta import Port
-
-from .test_liberty_energy import NETLIST, SLEW0
+from mram_macro.flow.layout.netlist import PhysicalNetlist
+from mram_macro.flow.layout.pnr import _failed_nets, one_line_vias, pin_groups, with_nets
+from mram_macro.flow.layout.spef import SpefError, read_def, read_spef, unescape
+from mram_macro.flow.ppa.activity import Activity
+from mram_macro.flow.ppa.energy import netlist_energy
+from mram_macro.flow.ppa.liberty import read_library
+from mram_macro.flow.ppa.netlist import Instance, read_instances
+from mram_macro.flow.ppa.sta import Port
+from verif.unit.test_liberty_energy import NETLIST, SLEW0
 
 SPEF = r"""*SPEF "IEEE 1481-1998"
 *DESIGN "t"
@@ -130,7 +129,7 @@ def test_def_reader_geometry_and_wire_length(tmp_path):
 
 @pytest.fixture(scope="module")
 def lib():
-    from mram_macro.ppa.libraries import library
+    from mram_macro.flow.ppa.libraries import library
 
     return read_library(library("nangate45").require())
 
@@ -258,7 +257,7 @@ endmodule
 
 
 def test_liberty_abstract_loads_in_opensta_under_a_wrapper(tmp_path):
-    from mram_macro.ppa.libraries import STA_BINARY, library
+    from mram_macro.flow.ppa.libraries import STA_BINARY, library
 
     nangate = library("nangate45")
     ports = (Port("clk", "input", 1), Port("s_axis_tvalid", "input", 1),
@@ -291,7 +290,7 @@ PUBLISHED = Path(__file__).resolve().parents[2] / "docs" / "layout"
 
 @pytest.mark.parametrize("path", sorted(PUBLISHED.glob("*.json")), ids=lambda p: p.stem)
 def test_published_layout_figures_are_the_json_and_consistent(path):
-    from mram_macro.layout.__main__ import markdown
+    from mram_macro.flow.layout.__main__ import markdown
 
     r = json.loads(path.read_text())
     assert r["failed_nets"] == 0
@@ -301,26 +300,27 @@ def test_published_layout_figures_are_the_json_and_consistent(path):
     assert post["total"] == pytest.approx(post["clock"] + post["data"] + post["leakage"])
     assert r["tops_per_W_digital_post"] == pytest.approx(r["ops_per_vmm"] / post["total"] / 1e12)
     doc = (PUBLISHED.parent / "layout.md").read_text()
-    assert markdown(r) in doc, "docs/layout.md is stale: run `python -m mram_macro.layout.docs`"
+    assert markdown(r) in doc, ("docs/layout.md is stale: run "
+                                "`python -m mram_macro.flow.layout.docs`")
     assert (PUBLISHED / f"{path.stem}.png").is_file()
 
 
 def test_layout_doc_is_the_generators_whole():
     """docs/layout.md is rendered, not edited: its prose (the tools' notes, the attempts on the
-    default macro) lives in mram_macro/layout/__main__.py, so a re-publish keeps it."""
-    from mram_macro.layout.__main__ import render_docs
+    default macro) lives in mram_macro/flow/layout/__main__.py, so a re-publish keeps it."""
+    from mram_macro.flow.layout.__main__ import render_docs
 
     assert (PUBLISHED.parent / "layout.md").read_text() == render_docs(), (
-        "docs/layout.md differs from its generator: edit mram_macro/layout/__main__.py and run "
-        "`python -m mram_macro.layout.docs`")
+        "docs/layout.md differs from its generator: edit mram_macro/flow/layout/__main__.py "
+        "and run `python -m mram_macro.flow.layout.docs`")
 
 
 def test_lef_abstract_outline_pins_and_qrouter_reads_it(tmp_path):
     import shutil
 
-    from mram_macro.layout.abstract import write_lef
-    from mram_macro.layout.spef import DefDesign
-    from mram_macro.layout.tech import physical_library
+    from mram_macro.flow.layout.abstract import write_lef
+    from mram_macro.flow.layout.spef import DefDesign
+    from mram_macro.flow.layout.tech import physical_library
 
     design = DefDesign(design="t", die_um=(0.0, 0.0, 20.0, 10.0), components=[],
                        pins={"clk": (5.0, 0.0), "s_axis_tdata[0]": (6.0, 0.0),
@@ -346,7 +346,7 @@ def test_lef_abstract_outline_pins_and_qrouter_reads_it(tmp_path):
 
 
 def test_def_scaled_for_the_extractor():
-    from mram_macro.layout.pnr import scale_def
+    from mram_macro.flow.layout.pnr import scale_def
 
     text = scale_def(DEF, 10)
     assert "UNITS DISTANCE MICRONS 1000 ;" in text
@@ -365,7 +365,7 @@ def read_def_text(text: str):
 
 
 def test_synchroniser_stages_are_found_under_placed_names():
-    from mram_macro.ppa.sta import _stage
+    from mram_macro.flow.ppa.sta import _stage
 
     assert _stage("tdc.cmp_sync1[3]") == 1 and _stage("tdc_cmp_sync1_3_") == 1
     assert _stage("tdc_cmp_sync0") == 0
@@ -373,9 +373,9 @@ def test_synchroniser_stages_are_found_under_placed_names():
 
 
 def test_layout_configuration_takes_sta_names_and_profiles():
-    from mram_macro.config import profile_config
-    from mram_macro.layout.__main__ import configuration
-    from mram_macro.ppa.__main__ import STA_CONFIGS
+    from mram_macro.design.config import profile_config
+    from mram_macro.flow.layout.__main__ import configuration
+    from mram_macro.flow.ppa.__main__ import STA_CONFIGS
 
     assert configuration("small", None, None) == STA_CONFIGS["small"]
     assert configuration("plain", None, None) == profile_config("plain")

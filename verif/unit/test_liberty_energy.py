@@ -1,4 +1,4 @@
-"""The energy calculator (mram_macro/ppa/energy.py) against hand calculations from the Liberty
+"""The energy calculator (mram_macro/flow/ppa/energy.py) against hand calculations from the Liberty
 tables: an inverter, two multi-arc cells (XNOR2, OAI21) and a flip-flop's clock pin.
 
 Every number below is copied from the NanGate 45 nm Liberty file the kit fetches (sha256 checked
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from mram_macro.ppa.activity import Activity
-from mram_macro.ppa.energy import cell_input_energy, cell_output_energy, netlist_energy
-from mram_macro.ppa.liberty import LibertyError, parse_liberty, read_library, when_probability
-from mram_macro.ppa.netlist import read_instances
+from mram_macro.flow.ppa.activity import Activity
+from mram_macro.flow.ppa.energy import cell_input_energy, cell_output_energy, netlist_energy
+from mram_macro.flow.ppa.liberty import LibertyError, parse_liberty, read_library, when_probability
+from mram_macro.flow.ppa.netlist import read_instances
 
 SLEW0, SLEW1 = 0.00117378, 0.00472397     # the first two input-transition indices (ns)
 WIRE1_fF = 0.1774 * 1.746                 # default wire load (5K_hvratio_1_1), fanout 1
@@ -21,7 +21,7 @@ WIRE1_fF = 0.1774 * 1.746                 # default wire load (5K_hvratio_1_1), 
 
 @pytest.fixture(scope="module")
 def lib():
-    from mram_macro.ppa.libraries import library
+    from mram_macro.flow.ppa.libraries import library
 
     return read_library(library("nangate45").require())
 

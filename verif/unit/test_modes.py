@@ -1,4 +1,5 @@
-"""The TDC mode objects (:mod:`mram_macro.modes`): what each mode has, its validation, and the
+"""The TDC mode objects (:mod:`mram_macro.design.modes`): what each mode has, its validation, and
+the
 rule that nothing in the product compares a mode's name but the mode objects and the
 configuration parser.
 
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro import modes
-from mram_macro.config import (
+from mram_macro.design import modes
+from mram_macro.design.config import (
     COARSE_MAX_TDC_BITS,
     FINE_TAPS_MAX_ROWS,
     LIMITS,
@@ -27,13 +28,13 @@ from mram_macro.config import (
     MacroConfig,
     profile_config,
 )
-from mram_macro.modes import MODES, CoarseMode, CounterMode, TdcMode, TwoStepMode, mode_named
+from mram_macro.design.modes import MODES, CoarseMode, CounterMode, TdcMode, TwoStepMode, mode_named
 
 REPO = Path(__file__).resolve().parents[2]
 #: The product's packages, whose source the rule covers.
 PRODUCT = ("mram_macro", "sim_models")
 #: The modules that may compare a mode's name: the mode objects and the configuration parser.
-MAY_COMPARE_MODE_NAMES = frozenset({"mram_macro/modes.py", "mram_macro/config.py"})
+MAY_COMPARE_MODE_NAMES = frozenset({"mram_macro/design/modes.py", "mram_macro/design/config.py"})
 #: Files (outside the allowed modules) that still compare mode names, with how many times: the
 #: count may fall, never grow. Empty: every call site asks the mode object.
 REMAINING: dict[str, int] = {}
@@ -84,8 +85,8 @@ def test_only_the_mode_objects_compare_mode_names():
     found = product_mode_name_comparisons()
     grown = {f: c for f, c in found.items() if len(c) > REMAINING.get(f, 0)}
     assert not grown, (
-        "compare the mode object's attributes (config.mode, mram_macro.modes), not the mode's "
-        "name:\n" + "\n".join(f"{f}:{line}: {text}" for f, c in grown.items()
+        "compare the mode object's attributes (config.mode, mram_macro.design.modes), not the "
+        "mode's name:\n" + "\n".join(f"{f}:{line}: {text}" for f, c in grown.items()
                                for line, text in c))
     # the allow-list shrinks with the code: a file that no longer compares leaves it
     stale = {f: n for f, n in REMAINING.items() if len(found.get(f, ())) < n}
@@ -110,11 +111,12 @@ def test_the_rule_fails_on_a_new_comparison(tmp_path):
     # A copy of one product file with one comparison added is reported.
     for package in PRODUCT:
         (tmp_path / package).mkdir()
-    src = (REPO / "mram_macro" / "regmap.py").read_text(encoding="utf-8")
-    (tmp_path / "mram_macro" / "regmap.py").write_text(
+    (tmp_path / "mram_macro" / "design").mkdir()
+    src = (REPO / "mram_macro" / "design" / "regmap.py").read_text(encoding="utf-8")
+    (tmp_path / "mram_macro" / "design" / "regmap.py").write_text(
         src + '\n\ndef _is_coarse(c):\n    return c.tdc_mode == "coarse"\n', encoding="utf-8")
     found = product_mode_name_comparisons(tmp_path)
-    assert [text for _, text in found["mram_macro/regmap.py"]] == ["c.tdc_mode == 'coarse'"]
+    assert [text for _, text in found["mram_macro/design/regmap.py"]] == ["c.tdc_mode == 'coarse'"]
 
 
 # -- the mode objects ----------------------------------------------------------------------------

@@ -10,12 +10,12 @@ import subprocess
 
 import pytest
 
-from mram_macro.config import profile_config
-from mram_macro.periphery.clock_gate import ICG_VERILOG, ICG_VERILOG_EVENT
+from mram_macro.design.config import profile_config
+from mram_macro.rtl.periphery.clock_gate import ICG_VERILOG, ICG_VERILOG_EVENT
+from mram_macro.rtl.top import generate_verilog
 from mram_macro.sim.harness import top_ports
 from mram_macro.sim.netlist import bank_inputs, event_netlist, write_event_netlist
 from mram_macro.sim.runner import build_subdir, icarus_netlist
-from mram_macro.top import generate_verilog
 
 TWO_STEP = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8,
                           tdc_mode="two_step", tdc_fine_taps=4)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mram_macro.cli import main
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
 from mram_macro.host import HostError, Macro
 from mram_macro.nn.data import Digits, load_digits_split
 from mram_macro.nn.evaluate import run_binary_network, run_int_network
@@ -103,7 +103,7 @@ def test_digits_command_rejects_bad_arguments(capsys):
 
 
 def test_inference_cost_from_published_ppa(tmp_path):
-    from mram_macro.ppa.report import inference_cost, published_results
+    from mram_macro.flow.ppa.report import inference_cost, published_results
 
     result = {"total_J": 2e-9, "latency_ns": 100.0, "analog_J": {"write_row_J": 1e-10}}
     energy_J, latency_ns = inference_cost(result, vmms=10, row_writes=4)

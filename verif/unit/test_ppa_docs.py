@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from mram_macro.explore.features import measured_on_other_rtl
-from mram_macro.ppa.breakdown import area_shares, energy_shares, plots
-from mram_macro.ppa.report import (
+from mram_macro.flow.ppa.breakdown import area_shares, energy_shares, plots
+from mram_macro.flow.ppa.report import (
     BEGIN,
     DOCS_DIR,
     END,
@@ -75,7 +75,7 @@ def test_plots_are_current(results, profiles, tmp_path):
         committed = DOCS_DIR / fresh.name
         assert committed.exists(), f"{committed} missing: run `make ppa`"
         assert committed.read_bytes() == fresh.read_bytes(), (
-            f"{committed.name} is stale: `python -m mram_macro.ppa plot` redraws it from the "
+            f"{committed.name} is stale: `python -m mram_macro.flow.ppa plot` redraws it from the "
             f"committed JSON")
 
 
@@ -142,8 +142,8 @@ def test_plots_refuse_shares_that_do_not_add_up(results, tmp_path):
 
 
 def test_replot_from_the_committed_json(tmp_path):
-    """`python -m mram_macro.ppa plot` redraws the committed plots from the JSON alone."""
-    from mram_macro.ppa.__main__ import main
+    """`python -m mram_macro.flow.ppa plot` redraws the committed plots from the JSON alone."""
+    from mram_macro.flow.ppa.__main__ import main
 
     assert main(["plot", "--out", str(tmp_path)]) == 0
     for name in ("ppa_energy.png", "ppa_area.png"):
@@ -177,9 +177,9 @@ def test_readme_digits_cost_per_image_is_the_published_one():
     """The README's energy and latency per image of the digits demo (1,928 passes and 256 row
     writes for 450 images) are what the demo computes from the published JSON of the build
     the network runs on (the ``full`` profile, measured on NanGate 45 nm)."""
+    from mram_macro.docs.published import published_results_of
+    from mram_macro.flow.ppa.report import inference_cost
     from mram_macro.nn.evaluate import NETWORK_CONFIG
-    from mram_macro.ppa.report import inference_cost
-    from mram_macro.published import published_results_of
 
     text = " ".join(README.read_text().split())
     by_lib = {r["library"]: r for r in published_results_of(NETWORK_CONFIG)}
@@ -193,7 +193,7 @@ def test_readme_digits_cost_per_image_is_the_published_one():
 def test_profile_table_in_docs_is_current(results):
     """Every feature profile has its measured row, the default's is the published default
     macro's, and docs/ppa.md shows exactly those rows."""
-    from mram_macro.config import PROFILES, MacroConfig, profile_config
+    from mram_macro.design.config import PROFILES, MacroConfig, profile_config
 
     path = DOCS_DIR / PROFILES_FILE
     assert path.exists(), f"{path} is missing: run `make ppa` and commit docs/ppa/"

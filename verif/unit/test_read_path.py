@@ -6,11 +6,10 @@ from amaranth import DomainRenamer, EnableInserter, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mram_macro.periphery.read_control import ReadControl
-from mram_macro.periphery.tdc import SYNC_STAGES, Tdc
+from mram_macro.rtl.periphery.read_control import ReadControl
+from mram_macro.rtl.periphery.tdc import SYNC_STAGES, Tdc
 from sim_models.readout import tdc_codes
-
-from .sim import run
+from verif.unit.sim import run
 
 
 class ReadPath(wiring.Component):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mram_macro.config import _MAX_ROWS, _MIN_ROWS
+from mram_macro.design.config import _MAX_ROWS, _MIN_ROWS
 from sim_models.device import DeviceError, DeviceParams
 from sim_models.readout import (
     NEVER_TRIPS_CYCLES,

@@ -2,7 +2,7 @@
 directed tests (reset values, read-back, rejected writes, W1C flags, command strobes, channel
 orders and back-pressure, outstanding responses, reset).
 
-The expected behaviour comes from the register map (:mod:`mram_macro.regmap`): reset values,
+The expected behaviour comes from the register map (:mod:`mram_macro.design.regmap`): reset values,
 ``Register.check_write`` and the field kinds. The bench (master, configurations) is
 :mod:`verif.unit.regfile_bench`; the randomized test against a model is
 ``test_regfile_random.py``.
@@ -16,10 +16,9 @@ from amaranth.hdl import ClockDomain, Module, Shape, unsigned
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
-from mram_macro.bus import RegisterFile, Resp, axi_lite_members, axi_stream_members
-from mram_macro.regmap import MACRO_ID, Register, RegisterMap, build_regmap
-
-from .regfile_bench import (
+from mram_macro.design.regmap import MACRO_ID, Register, RegisterMap, build_regmap
+from mram_macro.rtl.bus import RegisterFile, Resp, axi_lite_members, axi_stream_members
+from verif.unit.regfile_bench import (
     DEFAULT,
     ODD,
     SMALL,

@@ -12,10 +12,9 @@ import random
 
 import pytest
 
-from mram_macro.bus import Resp
-from mram_macro.regmap import MACRO_ID, Register, RegisterMap
-
-from .regfile_bench import (
+from mram_macro.design.regmap import MACRO_ID, Register, RegisterMap
+from mram_macro.rtl.bus import Resp
+from verif.unit.regfile_bench import (
     DEFAULT,
     ODD,
     SMALL,

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
 from mram_macro.host.registers import RegisterBus
-from mram_macro.top import macro_regmap
+from mram_macro.rtl.top import macro_regmap
 
 # 40 columns: two WEIGHT_DATA words, the second one partly used.
 CONFIG = profile_config("full", rows=8, cols=40, tdc_bits=4, result_width=8, stream_width=16)

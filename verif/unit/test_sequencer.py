@@ -1,8 +1,7 @@
 """Sequencer: vector hand-off, write priority, and every capture gated by the result serializer."""
 
-from mram_macro.periphery.sequencer import Sequencer
-
-from .sim import run
+from mram_macro.rtl.periphery.sequencer import Sequencer
+from verif.unit.sim import run
 
 
 def test_pass_flow_write_priority_and_output_backpressure():

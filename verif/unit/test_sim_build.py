@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from mram_macro.config import profile_config
+from mram_macro.design.config import profile_config
 from mram_macro.sim.runner import TOOLCHAIN_STAMP, build, toolchain_identity
 
 SMALL = profile_config("full", rows=4, cols=4, tdc_bits=3, result_width=6, stream_width=8)

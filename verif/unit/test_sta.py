@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from mram_macro.periphery.tdc import SYNC_STAGES
-from mram_macro.ppa.__main__ import STA_CONFIGS
-from mram_macro.ppa.flow import sign_off, sign_off_verilog
-from mram_macro.ppa.libraries import LIBRARIES, library
-from mram_macro.ppa.sta import (
+from mram_macro.flow.ppa.__main__ import STA_CONFIGS
+from mram_macro.flow.ppa.flow import sign_off, sign_off_verilog
+from mram_macro.flow.ppa.libraries import LIBRARIES, library
+from mram_macro.flow.ppa.sta import (
     CLOCK_UNCERTAINTY_NS,
     IO_DELAY_FRACTION,
     Port,
@@ -30,7 +29,8 @@ from mram_macro.ppa.sta import (
     signoff_constraints,
     signoff_setup,
 )
-from mram_macro.sdc import render_sdc, sdc_text
+from mram_macro.flow.sdc import render_sdc, sdc_text
+from mram_macro.rtl.periphery.tdc import SYNC_STAGES
 
 
 @pytest.fixture(scope="module", params=list(LIBRARIES))
@@ -75,7 +75,7 @@ def test_small_macro_signs_off_with_the_shipped_sdc(small_macro):
 def test_small_macro_meets_hold(small_macro):
     """With the sign-off uncertainty the raw netlist fails hold (no hold fixing in Yosys/ABC,
     level-balanced clock trees); the flow's hold fixing repairs every endpoint."""
-    from mram_macro.ppa.flow import hold_fix_report
+    from mram_macro.flow.ppa.flow import hold_fix_report
 
     sta = small_macro.sta
     assert sta.hold_wns_ns is not None and sta.hold_wns_ns >= 0, sta.line()
@@ -198,8 +198,8 @@ def test_sta_fails_on_a_hold_violation(tmp_path, clock_chain):
 def test_hold_fixing_repairs_an_inserted_violation(tmp_path):
     """fix_hold puts buffers in front of the late-clocked flip-flop of the hold race, and only
     there; the repaired netlist passes hold and setup."""
-    from mram_macro.ppa.hold_fix import fix_hold
-    from mram_macro.ppa.netlist import read_instances
+    from mram_macro.flow.ppa.hold_fix import fix_hold
+    from mram_macro.flow.ppa.netlist import read_instances
 
     lib = library("nangate45")
     net = tmp_path / "hold_race.v"
@@ -221,7 +221,7 @@ def test_hold_fixing_again_to_a_margin_adds_to_the_first_fix(tmp_path):
     import re
     from collections import Counter
 
-    from mram_macro.ppa.hold_fix import HOLD_TARGET_NS, fix_hold
+    from mram_macro.flow.ppa.hold_fix import HOLD_TARGET_NS, fix_hold
 
     lib = library("nangate45")
     net = tmp_path / "hold_race.v"
@@ -261,8 +261,8 @@ def _reset_fanout(n: int) -> str:
 def test_hold_fixing_repairs_a_shared_input_path_once(tmp_path):
     """All the flip-flops fail hold from one input port: fix_hold puts one chain where their
     paths share it (in front of the port's one load), and none in front of the flip-flops."""
-    from mram_macro.ppa.hold_fix import fix_hold
-    from mram_macro.ppa.netlist import read_instances
+    from mram_macro.flow.ppa.hold_fix import fix_hold
+    from mram_macro.flow.ppa.netlist import read_instances
 
     lib = library("nangate45")
     net = tmp_path / "reset_fanout.v"
@@ -300,8 +300,8 @@ def test_hold_fixing_keeps_the_setup_margin(tmp_path):
     """An endpoint with a long path for setup and a short one for hold: fix_hold spends only
     the setup slack above the library's margin in front of the pin, and puts the rest of the
     delay on the short path's own branch (the AND's other input)."""
-    from mram_macro.ppa.hold_fix import fix_hold
-    from mram_macro.ppa.netlist import read_instances
+    from mram_macro.flow.ppa.hold_fix import fix_hold
+    from mram_macro.flow.ppa.netlist import read_instances
 
     lib = library("nangate45")
     net = tmp_path / "mixed.v"
@@ -322,7 +322,7 @@ def test_hold_fixing_keeps_the_setup_margin(tmp_path):
 def test_clock_uncertainty_is_on_setup_and_hold(tmp_path, monkeypatch):
     """Without the uncertainty the clean netlist's hold and setup slacks both grow by
     CLOCK_UNCERTAINTY_NS: it is charged to both checks."""
-    import mram_macro.sdc as sdc_module
+    import mram_macro.flow.sdc as sdc_module
 
     lib = library("nangate45")
     net = tmp_path / "hold_race.v"
@@ -449,7 +449,7 @@ def test_target_clocks_are_stated():
 
 
 def test_flat_synthesis_rejects_bad_constraints(tmp_path):
-    from mram_macro.synth import synthesize_flat
+    from mram_macro.flow.synth import synthesize_flat
 
     lib = library("nangate45")
     src = tmp_path / "short_path.v"
@@ -511,7 +511,7 @@ def test_hold_fixing_reaches_an_output_port_driven_through_a_concatenation():
     """Yosys writes a port whose bits share one register as ``assign p = { r[0], r[0] };``:
     hold fixing splits it per bit and chains the failing bit alone (the small macro's
     ``s_axil_rresp[0]`` failed hold unfixed once the clock trees were delay-balanced)."""
-    from mram_macro.ppa.hold_fix import insert_delay
+    from mram_macro.flow.ppa.hold_fix import insert_delay
 
     text = "\n".join(["module m(p);", "  output [1:0] p;", "  wire [1:0] p;",
                       "  wire [1:0] \\r.x ;", "  assign p = { \\r.x [0], \\r.x [0] };",

@@ -1,4 +1,4 @@
-"""Synthesis smoke tests: mram_macro.synth on a tiny Amaranth design with one submodule.
+"""Synthesis smoke tests: mram_macro.flow.synth on a tiny Amaranth design with one submodule.
 
 Needs Debian's ``yosys`` and the OSU 0.18 µm Liberty file, both installed by ``make setup``.
 (No ``from __future__ import annotations`` here: ``wiring.Component`` reads its port annotations.)
@@ -13,8 +13,8 @@ from amaranth.back import verilog
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mram_macro import synth
-from mram_macro.synth import (
+from mram_macro.flow import synth
+from mram_macro.flow.synth import (
     GE_REFERENCE_CELL,
     AreaReport,
     SynthesisError,
@@ -206,7 +206,7 @@ def test_check_liberty_refuses_a_library_the_flow_cannot_use_in_one_line(tmp_pat
 
 
 def test_check_liberty_passes_the_flows_libraries():
-    from mram_macro.ppa.libraries import LIBRARIES
+    from mram_macro.flow.ppa.libraries import LIBRARIES
 
     for path in {find_liberty(), *(lib.require() for lib in LIBRARIES.values())}:
         assert check_liberty(path) == read_liberty_cells(path)
@@ -248,7 +248,7 @@ def test_bad_top_name_is_rejected(counter_v, top):
 def test_cells_without_liberty_area_are_flagged(tmp_path, monkeypatch):
     # Yosys 0.23's dfflibmap maps flip-flops only; without the flow's own latch map a latch
     # stays a generic cell, which has no Liberty area.
-    import mram_macro.synth as synth
+    import mram_macro.flow.synth as synth
 
     monkeypatch.setattr(synth, "latch_techmap", lambda cells: "")
     latch = tmp_path / "latch.v"
@@ -260,7 +260,7 @@ def test_cells_without_liberty_area_are_flagged(tmp_path, monkeypatch):
 
 
 def test_clock_gate_latch_maps_onto_the_library_latch(tmp_path):
-    from mram_macro.periphery.clock_gate import ICG_VERILOG
+    from mram_macro.rtl.periphery.clock_gate import ICG_VERILOG
 
     icg = tmp_path / "icg.v"
     icg.write_text(ICG_VERILOG)
@@ -298,7 +298,7 @@ def _fake_tools(bin_dir, lib_text: str | None, *, apt_fails: bool = False):
 
 
 def test_liberty_is_fetched_once_into_the_cache_and_hash_checked(tmp_path, monkeypatch):
-    import mram_macro.synth as synth
+    import mram_macro.flow.synth as synth
 
     real = synth.DEFAULT_LIBERTY
     if not real.is_file():

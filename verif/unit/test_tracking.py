@@ -5,7 +5,7 @@ the golden model's tracking over temperature; the gain + offset calibration."""
 import numpy as np
 import pytest
 
-from mram_macro.config import (
+from mram_macro.design.config import (
     CAL_GAIN_MAX,
     CAL_GAIN_MIN,
     CAL_GAIN_ONE,
@@ -15,10 +15,10 @@ from mram_macro.config import (
     MacroConfig,
     profile_config,
 )
-from mram_macro.design import MacroDesign
-from mram_macro.periphery.accumulator import Accumulator
-from mram_macro.periphery.tracker import TRACK_SUM_BITS, Tracker
-from mram_macro.regmap import build_regmap
+from mram_macro.design.macro import MacroDesign
+from mram_macro.design.regmap import build_regmap
+from mram_macro.rtl.periphery.accumulator import Accumulator
+from mram_macro.rtl.periphery.tracker import TRACK_SUM_BITS, Tracker
 from sim_models import DeviceParams, signed_dot
 from sim_models.calibration import (
     cal_gains_offsets_from_codes,
@@ -31,8 +31,7 @@ from sim_models.calibration import (
 from sim_models.golden import effective_gains, scale_codes, tracked_gain, wrap_signed
 from sim_models.replica import nominal_replica_lsb, replica_swing_lsb
 from sim_models.studies import tracking_study
-
-from .sim import run
+from verif.unit.sim import run
 
 #: The builds with per-column gain and the temperature tracker: counter and two-step TDC
 #: (every mode parameter spelt out: MacroConfig()'s defaults are not what these tests are about).
@@ -312,7 +311,7 @@ def test_tracker_builds_per_tdc_mode():
     arr_ref_fine, REPLICA_COLS * (K - 1) bits, and its one FINE_TABLE serves them too."""
     from amaranth import Shape
 
-    from mram_macro.top import array_members, macro_regmap
+    from mram_macro.rtl.top import array_members, macro_regmap
 
     small = dict(rows=8, cols=12, tdc_bits=4, result_width=8, stream_width=8)
     builds = {

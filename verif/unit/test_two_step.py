@@ -7,7 +7,7 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mram_macro.config import (
+from mram_macro.design.config import (
     FINE_TAPS,
     FINE_TAPS_MAX_ROWS,
     FULL_FEATURES,
@@ -16,10 +16,10 @@ from mram_macro.config import (
     MacroConfig,
     profile_config,
 )
-from mram_macro.design import MacroDesign
-from mram_macro.periphery.read_control import ReadControl
-from mram_macro.periphery.tdc import Tdc, gray_to_binary
-from mram_macro.regmap import build_regmap
+from mram_macro.design.macro import MacroDesign
+from mram_macro.design.regmap import build_regmap
+from mram_macro.rtl.periphery.read_control import ReadControl
+from mram_macro.rtl.periphery.tdc import Tdc, gray_to_binary
 from sim_models.device import DeviceError, DeviceParams
 from sim_models.golden import signed_dot
 from sim_models.interpolator import (
@@ -43,8 +43,7 @@ from sim_models.readout import (
     tdc_codes,
 )
 from verif.configs import parse_slug
-
-from .sim import run
+from verif.unit.sim import run
 
 TWO = dict(FULL_FEATURES, tdc_mode="two_step")
 COUNTER = dict(FULL_FEATURES, tdc_mode="counter", stream_width=32)

@@ -6,7 +6,7 @@ failing cells than on the counter build, while every weight is in fact right."""
 import numpy as np
 import pytest
 
-from mram_macro.config import MacroConfig, profile_config
+from mram_macro.design.config import MacroConfig, profile_config
 from mram_macro.host import Macro
 from sim_models.device import PAPER_SIGMA_HIGH_OHM, PAPER_SIGMA_LOW_OHM, DeviceParams
 from sim_models.readout import design_readout_for

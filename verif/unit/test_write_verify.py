@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from mram_macro.periphery.write_controller import WriteController
-
-from .sim import run
+from mram_macro.rtl.periphery.write_controller import WriteController
+from verif.unit.sim import run
 
 ROWS, COLS, BITS = 5, 8, 5
 LOW_CODE, HIGH_CODE, THRESHOLD = 3, 4, 4

@@ -2,7 +2,8 @@
 
 The poll budgets of :class:`~mram_macro.sim.testbench.env.MacroEnv` (how long a row write or a
 pass may keep the macro busy) come from here, computed from the
-:class:`~mram_macro.config.MacroConfig` and the register map (write pulse, write-verify retries
+:class:`~mram_macro.design.config.MacroConfig` and the register map (write pulse, write-verify
+retries
 and read-back, TDC window), never from a constant that holds only for the configurations
 someone tried. Budgets are upper bounds with a safety factor: they exist to turn a hang into a
 failure, not to measure speed. The test suite's simulated-time and wall-clock deadlines build on
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import functools
 
-from mram_macro.config import MacroConfig
+from mram_macro.design.config import MacroConfig
 
 __all__ = ["MAX_PULSE_CYCLES", "field_range", "write_row_cycles", "pass_cycles"]
 
@@ -23,7 +24,8 @@ MAX_PULSE_CYCLES = 0xFFFF
 
 def field_range(field) -> tuple[int, int]:
     """The values a ``rw`` register field accepts, ``(lo, hi)`` (signed fields: two's
-    complement of its width), as :meth:`mram_macro.regmap.Register.check_write` checks them."""
+    complement of its width), as :meth:`mram_macro.design.regmap.Register.check_write` checks
+    them."""
     if field.signed:
         return -(1 << (field.width - 1)), (1 << (field.width - 1)) - 1
     hi = field.max_value if field.max_value is not None else (1 << field.width) - 1
@@ -47,7 +49,7 @@ def write_row_cycles(config: MacroConfig, *, pulse_cycles: int, verify: bool,
 
 @functools.lru_cache(maxsize=64)
 def _max_precharge(config: MacroConfig) -> int:
-    from mram_macro.top import macro_regmap
+    from mram_macro.rtl.top import macro_regmap
 
     f = macro_regmap(config)["PRECHARGE_CYCLES"].field("CYCLES")
     return f.max_value if f.max_value is not None else (1 << f.width) - 1

@@ -1,7 +1,7 @@
 """Drivers of the cocotb testbench: input vectors onto ``s_axis``.
 
 :class:`VectorDriver` turns an input vector and its flags into one AXI4-Stream frame (one
-``tdata`` word per beat, the layout of :mod:`mram_macro.layouts`); :class:`StreamSource` puts
+``tdata`` word per beat, the layout of :mod:`mram_macro.design.layouts`); :class:`StreamSource` puts
 frames on the pins, waking per beat rather than per clock, or hands them to the test harness'
 input feeder.
 """
@@ -16,11 +16,10 @@ import numpy as np
 from cocotb.triggers import Event, RisingEdge, ValueChange
 from cocotbext.axi import AxiStreamFrame
 
-from mram_macro.config import MacroConfig
-from mram_macro.layouts import input_flags, pack_input_vector
+from mram_macro.design.config import MacroConfig
+from mram_macro.design.layouts import input_flags, pack_input_vector
 from mram_macro.sim.harness import FEED_BEATS, FEED_COUNT_BITS, feed_entry_bits
-
-from .streams import StreamPins, has_feeder
+from mram_macro.sim.testbench.streams import StreamPins, has_feeder
 
 __all__ = ["VectorDriver", "StreamSource"]
 

@@ -27,7 +27,7 @@ unless random back-pressure asks for a decision per clock. On the test harness
 (:mod:`mram_macro.sim.harness`) Python wakes about twice per VMM: once per evaluation (the pin
 model hands the comparator edges to the harness' scheduler) and once per result frame, plus
 once per batch of input beats (the harness' feeder). On the bare macro (a gate-level
-netlist, :mod:`mram_macro.ppa.activity`) the same models run without the harness: the source
+netlist, :mod:`mram_macro.flow.ppa.activity`) the same models run without the harness: the source
 drives the pins, the sink assembles and checks frames per beat.
 
 :class:`MacroEnv` composes them and offers the host-level API the tests use: register access by
@@ -52,23 +52,22 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotbext.axi import AxiResp
 
-from mram_macro.config import MacroConfig
-from mram_macro.design import MacroDesign
+from mram_macro.design.config import MacroConfig
+from mram_macro.design.macro import MacroDesign
+from mram_macro.design.regmap import lut_entry_word
 from mram_macro.host.registers import BusResponseError, FieldTimeout, RegisterBus
-from mram_macro.regmap import lut_entry_word
 from mram_macro.sim.harness import MACRO_INSTANCE
 from mram_macro.sim.replica_pins import array_pin_model
+from mram_macro.sim.testbench import budgets
+from mram_macro.sim.testbench.drivers import VectorDriver
+from mram_macro.sim.testbench.model import T_CLK_NS, MacroModel
+from mram_macro.sim.testbench.monitors import ResultMonitor
+from mram_macro.sim.testbench.scoreboard import Expected, Scoreboard
+from mram_macro.sim.testbench.streams import has_harness
 from sim_models.array import MramArray
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from sim_models.golden import PassResult
-
-from . import budgets
-from .drivers import VectorDriver
-from .model import T_CLK_NS, MacroModel
-from .monitors import ResultMonitor
-from .scoreboard import Expected, Scoreboard
-from .streams import has_harness
 
 __all__ = ["MacroEnv"]
 
@@ -84,7 +83,7 @@ class MacroEnv:
                  design: MacroDesign | None = None, die: Die | None = None):
         """``device``: the die's device (default nominal); ``design``: the design the RTL was
         generated from (default :meth:`MacroDesign.derive` of ``config``: the nominal device's,
-        as :func:`mram_macro.top.generate_verilog` builds it)."""
+        as :func:`mram_macro.rtl.top.generate_verilog` builds it)."""
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
         self.dut = dut

@@ -3,7 +3,7 @@
 :class:`MacroModel` wraps :class:`sim_models.golden.GoldenMacro` on a die sampled from the same
 seed as the array pin model (same resistances) holding the weights the host *intended* to write,
 plus mirrors of the registers that change results, reset from the built design's register map
-(:class:`mram_macro.design.MacroDesign`). Plain Python/NumPy: usable without a simulator
+(:class:`mram_macro.design.macro.MacroDesign`). Plain Python/NumPy: usable without a simulator
 (``verif/unit/test_fast_testbench.py``). :data:`T_CLK_NS` is the testbench's clock period
 (:data:`sim_models.readout.T_CLK_NS`), also the TDC LSB the readout model is designed for.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mram_macro.design import MacroDesign
+from mram_macro.design.macro import MacroDesign
 from sim_models.device import DeviceParams
 from sim_models.die import Die
 from sim_models.golden import PassResult, accumulate_pass, wrap_signed

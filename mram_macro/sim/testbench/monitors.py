@@ -15,8 +15,13 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import Event, FallingEdge, First, RisingEdge, ValueChange
 
 from mram_macro.sim.harness import VIOLATION_KINDS
-
-from .streams import MAX_LOGGED, Background, ResultFrame, StreamPins, has_harness
+from mram_macro.sim.testbench.streams import (
+    MAX_LOGGED,
+    Background,
+    ResultFrame,
+    StreamPins,
+    has_harness,
+)
 
 __all__ = ["ResultMonitor", "StreamSink", "CollectedStreamSink"]
 

@@ -1,10 +1,10 @@
 """The parameters of a cocotb run, as its test module reads them from the process environment.
 
-:func:`mram_macro.sim.runner.run_cocotb` and :func:`mram_macro.ppa.activity.simulate_activity`
+:func:`mram_macro.sim.runner.run_cocotb` and :func:`mram_macro.flow.ppa.activity.simulate_activity`
 set them; a test module run without them (e.g. by hand) gets the defaults below:
 
-* ``MRAM_CONFIG``: the :class:`~mram_macro.config.MacroConfig` as JSON (default: the ``full``
-  feature profile, :func:`~mram_macro.config.profile_config`);
+* ``MRAM_CONFIG``: the :class:`~mram_macro.design.config.MacroConfig` as JSON (default: the ``full``
+  feature profile, :func:`~mram_macro.design.config.profile_config`);
 * ``MRAM_SEED``: the random seed (default 1), logged by every test so a failure can be replayed;
 * ``MRAM_NVMM``: the number of VMMs of the run (default 600): the random test's passes, the power
   workload's window.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from mram_macro.config import MacroConfig, profile_config
+from mram_macro.design.config import MacroConfig, profile_config
 
 __all__ = ["CONFIG_ENV", "SEED_ENV", "NVMM_ENV", "DEFAULT_PROFILE", "DEFAULT_NVMM",
            "run_config", "run_seed", "run_nvmm"]

@@ -15,10 +15,9 @@ import numpy as np
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import Event
 
-from mram_macro.config import MacroConfig
-from mram_macro.layouts import pack_result_vector, result_flags, unpack_result_vector
-
-from .streams import MAX_LOGGED, ResultFrame
+from mram_macro.design.config import MacroConfig
+from mram_macro.design.layouts import pack_result_vector, result_flags, unpack_result_vector
+from mram_macro.sim.testbench.streams import MAX_LOGGED, ResultFrame
 
 __all__ = ["Expected", "Scoreboard"]
 

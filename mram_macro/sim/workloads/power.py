@@ -1,6 +1,6 @@
 """Workload for the power analysis: random VMMs streamed into the macro, every result checked.
 
-Run by :mod:`mram_macro.ppa.activity` on the *gate-level* netlist (Yosys + Liberty cell models
+Run by :mod:`mram_macro.flow.ppa.activity` on the *gate-level* netlist (Yosys + Liberty cell models
 on Icarus) with a VCD dump; the switching activity inside the reported window becomes the
 per-net activity of OpenSTA's ``report_power``. Also runs on the RTL (any simulator).
 
@@ -10,7 +10,7 @@ Environment: ``MRAM_CONFIG``, ``MRAM_SEED`` and ``MRAM_NVMM`` (VMMs in the windo
 product's (:class:`mram_macro.sim.testbench.env.MacroEnv`), without the test suites' coverage.
 
 The window is the **steady state** of a stream: ``MRAM_POWER_WARMUP`` results (default
-:data:`mram_macro.ppa.activity.WARMUP_VMMS`) leave the macro first, so the pipeline is full;
+:data:`mram_macro.flow.ppa.activity.WARMUP_VMMS`) leave the macro first, so the pipeline is full;
 the window then runs from the last beat of result ``warm-up`` to the last beat of result
 ``warm-up + MRAM_NVMM``, while ``MRAM_POWER_TAIL`` more vectors keep the input side busy, so
 neither the pipeline's fill nor its drain is in it. ``MRAM_POWER_WARMUP=0`` and
@@ -29,7 +29,7 @@ import numpy as np
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import RisingEdge
 
-from mram_macro.ppa.activity import TAIL_VMMS, WARMUP_VMMS, WORKLOADS
+from mram_macro.flow.ppa.activity import TAIL_VMMS, WARMUP_VMMS, WORKLOADS
 from mram_macro.sim.testbench.env import MacroEnv
 from mram_macro.sim.testbench.model import T_CLK_NS
 from mram_macro.sim.testbench.params import run_config, run_nvmm, run_seed
@@ -45,7 +45,7 @@ from mram_macro.sim.testbench.params import run_config, run_nvmm, run_seed
 #: the 13 hidden-layer tiles, then the output tile on the image's hidden activations), each pass's
 #: tile loaded by back door into the array model before its evaluation (and into the reference
 #: model before its prediction): one macro sees the activity of every tile of the network.
-# (WORKLOADS, their names, is mram_macro.ppa.activity's)
+# (WORKLOADS, their names, is mram_macro.flow.ppa.activity's)
 
 #: Added to MRAM_SEED for this workload's environment (as it always was: its die and data).
 _SEED_OFFSET = 23

@@ -1,6 +1,0 @@
-"""Bus interfaces of the macro: AXI port naming and the AXI4-Lite register file."""
-
-from .axi import Resp, axi_lite_members, axi_stream_members
-from .regfile import RegisterFile
-
-__all__ = ["Resp", "axi_lite_members", "axi_stream_members", "RegisterFile"]
