@@ -22,6 +22,7 @@ from mram_macro.design.layouts import input_flags
 from mram_macro.design.regmap import RegisterMap
 from mram_macro.rtl.top import MramMacro
 from sim_models.array import MramArray
+from sim_models.readout import T_CLK_NS
 
 __all__ = ["DIAGRAM_CONFIG", "Recording", "record_scenarios", "to_wavedrom"]
 
@@ -31,7 +32,8 @@ __all__ = ["DIAGRAM_CONFIG", "Recording", "record_scenarios", "to_wavedrom"]
 DIAGRAM_CONFIG = MacroConfig(rows=12, cols=4, tdc_bits=4, result_width=8, stream_width=8,
                              **FULL_FEATURES)
 
-_PERIOD_S = 5e-9
+#: The simulation clock the readout is designed for (the diagrams' cycles).
+_PERIOD_S = T_CLK_NS * 1e-9
 
 
 @dataclass
