@@ -105,7 +105,7 @@ def datasheet_section(config: MacroConfig = COARSE_DOC_CONFIG) -> str:
         f"`tdc_bits` code per column over a discharge designed into the chip's {lo:g}–{hi:g} ns "
         "window (`sim_models/readout.py:design_coarse_readout`), and a per-column code → value "
         "look-up table inside the macro, loaded over AXI4-Lite, in place of the chip's "
-        "off-chip table (`periphery/code_lut.py`).\n",
+        "off-chip table (`mram_macro/rtl/periphery/code_lut.py`).\n",
         "* **Discharge.** V_ref is set so that the slowest column (every cell mismatching, "
         f"{rows}·R_high) trips at the window's end and the fastest ({rows}·R_low) at half "
         "of it; there is no stretching to one clock period per count.\n"

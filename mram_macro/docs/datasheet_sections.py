@@ -273,9 +273,9 @@ def two_step_text() -> str:
                         f"{design_trip_residue(c.rows, d, ro):.2f}"])
     return (
         "**Two-step TDC** (`tdc_mode=\"two_step\"`, `tdc_fine_taps` = K phases; "
-        "`sim_models/interpolator.py`, `periphery/tdc.py`). The readout is designed so that "
-        "one mismatching cell adds one *phase step* `T/K` instead of one period: the discharge "
-        "then lasts tens of ns, like the chip's, and every count still has its own code.\n\n"
+        "`sim_models/interpolator.py`, `mram_macro/rtl/periphery/tdc.py`). The readout is "
+        "designed so that one mismatching cell adds one *phase step* `T/K` instead of one "
+        "period: the discharge then lasts tens of ns, like the chip's, and every count still has its own code.\n\n"
         "1. An analogue interpolator (a DLL's K phases shared by all columns, K − 1 sampling "
         "flip-flops per column) freezes, at the edge `E + m` that first sees `arr_cmp[c]` "
         "high, a thermometer of how many phase steps before that edge the comparator "

@@ -87,7 +87,7 @@ def _bits(value: int, n: int) -> np.ndarray:
 def record_scenarios(config: MacroConfig = DIAGRAM_CONFIG, *, seed: int = 1) -> list[Recording]:
     """Simulate the macro and record the three scenarios (VMM, row write, stream framing)."""
     # The Amaranth simulator cannot run the clock gates' Verilog latch; the ungated reference
-    # behaves identically, cycle for cycle (periphery/clock_gate.py).
+    # behaves identically, cycle for cycle (mram_macro/rtl/periphery/clock_gate.py).
     dut = MramMacro(config, clock_gating=False)
     rows, cols = config.rows, config.cols
     array = MramArray(rows, cols, seed=seed)
