@@ -15,13 +15,17 @@ import json
 import pytest
 
 from mram_macro.design.config import MacroConfig
+from mram_macro.flow.ppa.cells import breakdown, register_group
+from mram_macro.flow.ppa.libraries import library
 from mram_macro.flow.ppa.report import (
     BASELINE,
     BASELINE_TOLERANCE,
     BASELINE_VMMS,
     baseline_config,
     digital_energy,
+    energy_run,
 )
+from mram_macro.rtl.periphery.tdc import SYNC_STAGES
 
 
 def test_small_configuration_energy_has_not_risen(tmp_path):
@@ -30,7 +34,9 @@ def test_small_configuration_energy_has_not_risen(tmp_path):
     assert MacroConfig.from_dict(committed["config"]) == config, \
         "the baseline was measured on another configuration: python -m mram_macro.flow.ppa baseline"
     assert committed["vmms"] == BASELINE_VMMS
-    now = digital_energy(config, committed["library"], tmp_path)
+    run = energy_run(config, committed["library"], tmp_path, vmms=BASELINE_VMMS)
+    now = digital_energy(config, committed["library"], tmp_path, run=run)
+    _check_breakdown(config, *run, library(committed["library"]).require())
     total, ref = now["digital_J"]["total"], committed["digital_J"]["total"]
     assert total <= ref * (1 + BASELINE_TOLERANCE), (
         f"digital energy per VMM rose from {ref * 1e12:.2f} to {total * 1e12:.2f} pJ "
@@ -38,3 +44,25 @@ def test_small_configuration_energy_has_not_risen(tmp_path):
     assert total >= 0.5 * ref, (f"digital energy per VMM fell from {ref * 1e12:.2f} to "
                                 f"{total * 1e12:.2f} pJ: re-measure the baseline if that is real")
     assert now["cycles_per_vmm"] == pytest.approx(committed["cycles_per_vmm"], rel=0.02)
+
+
+def _check_breakdown(config, power, netlist, liberty):
+    """The below-block breakdown of the same run (``python -m mram_macro.flow.ppa cells``):
+    its cell groups hold every instance once (they add up to the total), the synchronisers
+    are one register group of ``cols * SYNC_STAGES`` flip-flops, and every clock tree is
+    found below its root, the clock port or a named clock gate."""
+    views = breakdown(power, netlist, liberty)
+    total = power.energy_per_vmm_J("total")
+    assert sum(g.total_J for g in views["cells"]) == pytest.approx(total, rel=1e-9)
+    assert sum(g.instances for g in views["cells"]) == len(power.instances)
+    registers = {g.key: g for g in views["registers"]}
+    assert registers["tdc.cmp_sync#"].instances == config.cols * SYNC_STAGES
+    roots = [g.key for g in views["clock trees"]]
+    assert "clk" in roots and "g_sync" in roots
+    assert all(r == "clk" or r.startswith("g_") for r in roots), roots
+
+
+def test_register_groups_fold_bits_and_numbers():
+    assert register_group("tdc.cmp_sync1[46]") == "tdc.cmp_sync#"
+    assert register_group("\\regfile.cal_offset12_offset [3]") == "regfile.cal_offset#_offset"
+    assert register_group("read_control.lo") == "read_control.lo"

@@ -8,6 +8,9 @@ run fails sign-off (flip-flop setup slack below the library's margin, any setup 
 below 0, or an asynchronous input sampled outside a synchroniser).
 
 ``plot``: redraw the PPA plots from the published JSON (docs/ppa/), without the flow.
+
+``cells``: where one configuration's digital energy goes below the block level, by library
+cell, by register and by clock tree (:mod:`mram_macro.flow.ppa.cells`).
 """
 
 from __future__ import annotations
@@ -53,6 +56,26 @@ def _cmd_baseline(args) -> int:
     print(f"{BASELINE}: {d['total'] * 1e12:.2f} pJ per VMM (clock {d['clock'] * 1e12:.2f}, "
           f"data {d['data'] * 1e12:.2f}, leakage {d['leakage'] * 1e12:.2f}), "
           f"{r['cycles_per_vmm']:.1f} cycles per VMM")
+    return 0
+
+
+def _cmd_cells(args) -> int:
+    from mram_macro.design.config import ConfigError, MacroConfig
+    from mram_macro.flow.ppa.cells import breakdown, lines
+    from mram_macro.flow.ppa.report import energy_run
+
+    try:
+        config = MacroConfig.from_json(args.config) if args.config else MacroConfig()
+    except ConfigError as exc:
+        print(f"error: --config: {exc}", file=sys.stderr)
+        return 2
+    lib = library(args.library)
+    power, netlist = energy_run(config, lib.key, Path(args.out), vmms=args.vmms)
+    print(f"{config.slug} on {lib.title}, zero delay, random VMMs "
+          f"({power.vmms} in the window, {power.cycles / power.vmms:.1f} cycles per VMM): "
+          f"{power.energy_per_vmm_J('total') * 1e12:.2f} pJ per VMM")
+    for line in lines(breakdown(power, netlist, lib.require()), top=args.top):
+        print(line)
     return 0
 
 
@@ -111,6 +134,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="folder with ppa.json (and ppa_profiles.json); default docs/ppa")
     p.add_argument("--out", default=None, help="where the PNGs go; default: the JSON's folder")
     p.set_defaults(func=_cmd_plot)
+    p = sub.add_parser("cells", help="where the digital energy goes below the block level: "
+                                     "by cell, by register, by clock tree "
+                                     "(mram_macro/flow/ppa/cells.py)")
+    p.add_argument("--config", default=None, help="MacroConfig JSON (default: the default macro)")
+    p.add_argument("--library", choices=list(LIBRARIES), default="nangate45")
+    p.add_argument("--vmms", type=positive_int, default=DEFAULT_VMMS)
+    p.add_argument("--top", type=positive_int, default=12, help="groups printed per view")
+    p.add_argument("--out", default="build/ppa_cells")
+    p.set_defaults(func=_cmd_cells)
     p = sub.add_parser("baseline", help="measure the small configuration's digital energy and "
                                         "commit it as the test's reference "
                                         "(docs/ppa/energy_small.json)")

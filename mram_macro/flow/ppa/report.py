@@ -630,11 +630,11 @@ def baseline_config() -> MacroConfig:
     return STA_CONFIGS["small"]
 
 
-def digital_energy(config: MacroConfig, lib_key: str, out: Path, *,
-                   vmms: int = BASELINE_VMMS) -> dict:
-    """Digital energy per VMM (J: clock, data, leakage, total; steady state, zero delay,
-    random VMMs) of ``config`` on one library: flat synthesis, gate-level activity, the
-    Liberty-table calculator. No STA: this is the energy alone."""
+def energy_run(config: MacroConfig, lib_key: str, out: Path, *,
+               vmms: int = BASELINE_VMMS) -> tuple[PowerResult, Path]:
+    """The per-instance power of ``config`` on one library (steady state, zero delay, random
+    VMMs) and its flat netlist: flat synthesis, gate-level activity, the Liberty-table
+    calculator, cached under ``out``. No STA: this is the energy alone."""
     from mram_macro.flow.ppa.flow import flat_netlist
     from mram_macro.sim.runner import generate
 
@@ -643,9 +643,17 @@ def digital_energy(config: MacroConfig, lib_key: str, out: Path, *,
     verilog = generate(config, workdir / "rtl")
     net = flat_netlist(verilog, lib, workdir).netlist
     act = _activity(net, lib, config, workdir, vmms)
-    power = analyse_energy(net, TOP, lib, act)
-    return {"library": lib.key, "config": config.to_dict(), "vmms": vmms,
-            "cycles_per_vmm": act.cycles / act.vmms,
+    return analyse_energy(net, TOP, lib, act), net
+
+
+def digital_energy(config: MacroConfig, lib_key: str, out: Path, *,
+                   vmms: int = BASELINE_VMMS, run: tuple[PowerResult, Path] | None = None
+                   ) -> dict:
+    """Digital energy per VMM (J: clock, data, leakage, total) of ``config`` on one library,
+    from :func:`energy_run` (or the ``run`` it returned)."""
+    power, _ = run or energy_run(config, lib_key, out, vmms=vmms)
+    return {"library": library(lib_key).key, "config": config.to_dict(), "vmms": vmms,
+            "cycles_per_vmm": power.cycles / power.vmms,
             "digital_J": {k: power.energy_per_vmm_J(k)
                           for k in ("clock", "data", "leakage", "total")}}
 
