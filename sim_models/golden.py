@@ -101,8 +101,7 @@ class GoldenMacro:
         """``registers``: the register values the model starts from (a macro's reset state:
         :attr:`mram_macro.design.macro.MacroDesign.register_state`, which also builds the model:
         :meth:`mram_macro.design.macro.MacroDesign.golden`). ``readout`` defaults to the one
-        designed
-        for ``device`` at ``t_clk_ns``.
+        designed for ``device`` at ``t_clk_ns``.
 
         Raises:
             ValueError: the readout's phases per clock are not the configuration's, or

@@ -97,8 +97,7 @@ def _dependent_choices(name: str, space: tuple, drawn: dict) -> tuple:
     """Values of value-set field ``name`` allowed by the fields already ``drawn``: the
     interpolator's phases only matter to the two-step TDC (which may also leave them to
     :func:`mram_macro.design.config.auto_fine_taps`: ``None``), and the coarse TDC's table replaces
-    the
-    gain calibration."""
+    the gain calibration."""
     mode = drawn.get("tdc_mode")
     if name == "tdc_fine_taps" and mode is not None and mode != "two_step":
         return (None,)

@@ -65,8 +65,7 @@ def _skip_without_simulators(sims) -> None:
 # -- the space itself (cheap) ------------------------------------------------------------------
 def test_the_drawn_space_covers_every_field():
     """Every MacroConfig parameter has a legal space in mram_macro/design/config.py (LIMITS,
-    CHOICES)
-    and is drawn."""
+    CHOICES) and is drawn."""
     assert set(DRAWN_FIELDS) == {f.name for f in dataclasses.fields(MacroConfig)}
     for name in DRAWN_FIELDS:
         field_space(name)               # raises, naming the field and the fix, if it has none

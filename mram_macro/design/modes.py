@@ -11,9 +11,8 @@ flavour one class), found from a configuration as ``config.mode`` or by name wit
 mode's name (``verif/unit/test_modes.py`` checks the product's source).
 
 This module sits below the configuration (:mod:`mram_macro.design.config` imports it, and the
-physics
-models reach the mode objects only through a configuration's ``mode``): it imports nothing of
-the project. It owns the mode-specific constants that the configuration re-exports
+physics models reach the mode objects only through a configuration's ``mode``): it imports
+nothing of the project. It owns the mode-specific constants that the configuration re-exports
 (:data:`COARSE_MAX_TDC_BITS`, :data:`FINE_TAPS`, :func:`auto_fine_taps`, ...) and the validation
 of a configuration's mode-dependent parameters, which raises :class:`ConfigError`.
 """
@@ -73,8 +72,7 @@ class TdcMode:
 
     The instances are singletons (:data:`MODES`); compare them with ``is`` or ask their
     attributes. ``config`` arguments are :class:`mram_macro.design.config.MacroConfig` (any object
-    with
-    its fields will do).
+    with its fields will do).
 
     Attributes (class constants of each mode):
 

@@ -8,15 +8,13 @@ legal ranges (:mod:`mram_macro.design.config`), ports (the signature of
 :class:`~mram_macro.rtl.top.MramMacro`), the readout timing numbers
 (:func:`sim_models.readout.design_readout` and the single-MTJ read design), the register map
 (:mod:`mram_macro.design.regmap`), the Verilator waivers (:mod:`mram_macro.flow.lint`), the
-simulator flags
-(:mod:`mram_macro.sim.runner`), and the timing diagrams, which are recorded from the RTL in
-simulation (:mod:`mram_macro.docs.pin_waves`). ``verif/test_docs.py`` keeps the committed files
-current; ``make hdl`` regenerates them.
+simulator flags (:mod:`mram_macro.sim.runner`), and the timing diagrams, which are recorded
+from the RTL in simulation (:mod:`mram_macro.docs.pin_waves`). ``verif/test_docs.py`` keeps the
+committed files current; ``make hdl`` regenerates them.
 
 This module writes the files and renders the timing diagrams; the datasheet's text is
 :func:`mram_macro.docs.datasheet.render_datasheet`, the parts it derives at more length (ports,
-readout
-timing, the two-step TDC, PPA) are in :mod:`mram_macro.docs.datasheet_sections`.
+readout timing, the two-step TDC, PPA) are in :mod:`mram_macro.docs.datasheet_sections`.
 """
 
 from __future__ import annotations

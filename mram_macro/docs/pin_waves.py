@@ -6,8 +6,7 @@ contract as the cocotb pin model) and records, after every rising clock edge, th
 scenarios: a VMM, a row write with write-verify, and stream framing. :func:`to_wavedrom` turns a
 recording into a WaveDrom description, compressing long stretches where nothing changes into a
 gap. The datasheet (``mram_macro/docs/generate.py``) renders those to SVG, so the diagrams are
-whatever the
-RTL does, not a drawing of it.
+whatever the RTL does, not a drawing of it.
 """
 
 from __future__ import annotations

@@ -5,8 +5,7 @@ none exists), the column's trip window, cycles per VMM and VMMs per second (the 
 random-VMM operating point, :func:`mram_macro.flow.ppa.analog.random_vmm_operating_point`), energy
 per VMM (the fitted digital model of :mod:`mram_macro.explore.model` plus the analogue terms of
 :mod:`mram_macro.flow.ppa.analog` for the preset's cell), the digital area, and the write energy of
-a
-row. :func:`accuracy` runs the digits network on golden dies of the preset (calibrated).
+a row. :func:`accuracy` runs the digits network on golden dies of the preset (calibrated).
 """
 
 from __future__ import annotations

@@ -133,8 +133,7 @@ def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str
     line per constraint, asynchronous input ports, held input ports). The false paths (from
     the asynchronous ports; for hold from the held ones) are **not** in the Tcl: the SDC adds
     them last (:func:`sdc_text`), and :func:`mram_macro.flow.ppa.sta.run_sta` applies them only
-    after
-    checking the asynchronous ports' synchronisers. ``input_hold_ns``: the input delay for
+    after checking the asynchronous ports' synchronisers. ``input_hold_ns``: the input delay for
     hold (:attr:`~mram_macro.flow.ppa.libraries.StdCellLibrary.input_hold_ns`)."""
     check_input_hold(input_hold_ns, period_ns)
     io = IO_DELAY_FRACTION * period_ns

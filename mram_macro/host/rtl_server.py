@@ -11,8 +11,7 @@ Everything goes over the macro's ports: registers over AXI4-Lite by name
 (:class:`~mram_macro.host.registers.RegisterBus`, which the cocotb testbench uses too), input
 vectors over the s_axis stream (flags in tuser), results from m_axis (layouts from
 :mod:`mram_macro.design.layouts`). The simulated time each operation took is returned with its
-result.
-While the host thinks, the simulation waits (simulated time stands still).
+result. While the host thinks, the simulation waits (simulated time stands still).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Clock trees of the flat sign-off netlist (mram_macro/flow/clock_tree.py) on a hand-written
-netlist:
-fanout limit, equal depth for every sink, balanced insertion across a clock gate, every sink kept.
+netlist: fanout limit, equal depth for every sink, balanced insertion across a clock gate, every
+sink kept.
 """
 
 from __future__ import annotations

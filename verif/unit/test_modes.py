@@ -1,6 +1,5 @@
 """The TDC mode objects (:mod:`mram_macro.design.modes`): what each mode has, its validation, and
-the
-rule that nothing in the product compares a mode's name but the mode objects and the
+the rule that nothing in the product compares a mode's name but the mode objects and the
 configuration parser.
 
 The rule is checked on the source with :mod:`ast`: a comparison (``==``, ``!=``, ``in``,

@@ -1,7 +1,6 @@
 """``python -m mram_macro.flow.layout.docs``: render docs/layout.md from the published layout
-results
-(docs/layout/*.json) and the prose of :mod:`mram_macro.flow.layout.__main__`, without running the
-flow (``make layout`` does this after a run)."""
+results (docs/layout/*.json) and the prose of :mod:`mram_macro.flow.layout.__main__`, without
+running the flow (``make layout`` does this after a run)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from mram_macro.flow.layout.pnr import place_and_route
 from mram_macro.flow.layout.spef import read_def, read_spef
 from mram_macro.flow.layout.tech import physical_library
 from mram_macro.flow.ppa.analog import COLUMN_PITCH_UM
-from mram_macro.flow.ppa.energy import _clock_nets, analyse_energy
+from mram_macro.flow.ppa.energy import analyse_energy, clock_nets_of
 from mram_macro.flow.ppa.liberty import read_library
 from mram_macro.flow.ppa.libraries import StdCellLibrary
 from mram_macro.flow.ppa.netlist import Instance, read_instances
@@ -229,7 +229,7 @@ def run_layout(config: MacroConfig, lib: StdCellLibrary, out: Path, *, vmms: int
 
     liberty = read_library(lib.require())
     instances = read_instances(flat.netlist)
-    outputs, clock_nets = _clock_nets(instances, liberty)
+    outputs, clock_nets = clock_nets_of(instances, liberty)
     from mram_macro.flow.ppa.power import _input_ports
 
     spef = read_spef(pr.spef)

@@ -1,8 +1,7 @@
 """The netlist that is placed and routed, and the names it goes by in each tool.
 
 The flat, hold-fixed netlist of :func:`mram_macro.flow.ppa.flow.flat_netlist` names its nets as
-Yosys
-does (``\\tdc.codes [3]``, ``\\$19``) and carries ``assign`` aliases (``arr_eval =
+Yosys does (``\\tdc.codes [3]``, ``\\$19``) and carries ``assign`` aliases (``arr_eval =
 hold_fix_n1711``). A layout needs one name per wire, and the qflow tools (``blif2cel.tcl``,
 GrayWolf, qrouter) and the SPEF extractor choke on ``$`` and ``.``. So:
 

@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from mram_macro.flow.ppa.energy import _clock_nets
+from mram_macro.flow.ppa.energy import clock_nets_of
 from mram_macro.flow.ppa.liberty import read_library
 from mram_macro.flow.ppa.netlist import Instance, read_instances
 from mram_macro.flow.ppa.power import PowerResult
@@ -102,7 +102,7 @@ def breakdown(power: PowerResult, netlist: Path, liberty: Path) -> dict[str, lis
     onto ``liberty``), each a list of groups, largest total first."""
     instances = read_instances(netlist)
     by_name = {i.name: i for i in instances}
-    outputs, clock_nets = _clock_nets(instances, read_library(liberty))
+    outputs, clock_nets = clock_nets_of(instances, read_library(liberty))
     roots = _tree_roots(instances, outputs, clock_nets)
     per_vmm = power.period_ns * 1e-9 * power.cycles / power.vmms
     sums: dict[str, dict[str, list]] = {v: defaultdict(lambda: [0, 0.0, 0.0, 0.0])

@@ -59,7 +59,7 @@ from mram_macro.flow.ppa.power import (
 )
 
 __all__ = ["NetlistEnergy", "InstanceEnergy", "netlist_energy", "analyse_energy",
-           "output_ports", "cell_output_energy", "cell_input_energy"]
+           "output_ports", "cell_output_energy", "cell_input_energy", "clock_nets_of"]
 
 
 @dataclass(frozen=True)
@@ -353,7 +353,7 @@ def analyse_energy(netlist: Path, top: str, lib: StdCellLibrary, activity: Activ
         raise ValueError(f"{lib.key}: the Liberty file's nominal voltage "
                          f"{liberty.voltage_V} V is not the library's {lib.vdd_V} V")
     instances = read_instances(netlist)
-    outputs, clock_nets = _clock_nets(instances, liberty)
+    outputs, clock_nets = clock_nets_of(instances, liberty)
     energy = netlist_energy(instances, liberty, activity, period_ns=period,
                             inputs=_input_ports(netlist),
                             outputs=output_ports(netlist), output_load=lib.output_load,
@@ -372,7 +372,7 @@ def analyse_energy(netlist: Path, top: str, lib: StdCellLibrary, activity: Activ
                        vmms=activity.vmms)
 
 
-def _clock_nets(instances: list[Instance], liberty: Library
+def clock_nets_of(instances: list[Instance], liberty: Library
                 ) -> tuple[dict[str, list[str]], set[str]]:
     """(output pins per cell, the clock nets of :func:`mram_macro.flow.ppa.power.clock_network`),
     both from the Liberty file's cells."""
@@ -389,6 +389,6 @@ def clock_instances(netlist: Path, lib: StdCellLibrary) -> set[str]:
     the ideal clock of a unit-delay simulation
     (:func:`mram_macro.flow.ppa.activity.simulate_activity`)."""
     instances = read_instances(netlist)
-    outputs, clock_nets = _clock_nets(instances, read_library(lib.require()))
+    outputs, clock_nets = clock_nets_of(instances, read_library(lib.require()))
     return {i.name for i in instances
             if any(n in clock_nets for p, n in i.pins.items() if p in outputs.get(i.cell, ()))}

@@ -1,8 +1,7 @@
 """A Liberty reader for energy: cells, pins, capacitances, timing and power tables, leakage.
 
 Only what the energy calculator (:mod:`mram_macro.flow.ppa.energy`) needs, read from the Liberty
-text
-itself so that every number it uses can be traced to a table of the library:
+text itself so that every number it uses can be traced to a table of the library:
 
 * units: capacitance, leakage power, the energy unit of the power tables (capacitance unit x
   1 V², as Liberty defines it) and the nominal voltage;

@@ -8,8 +8,7 @@ lists every one with its reason), written as the SDC that ``mram-macro generate`
 
 * one clock ``clk`` at the library's target period, **propagated** through the clock trees the
   flat synthesis builds (:mod:`mram_macro.flow.clock_tree`), so skew and insertion delay are in
-  every
-  check, with :data:`~mram_macro.flow.sdc.CLOCK_UNCERTAINTY_NS` on every setup and every hold
+  every check, with :data:`~mram_macro.flow.sdc.CLOCK_UNCERTAINTY_NS` on every setup and every hold
   check;
 * ports to the integrator (the AXI buses, ``rst``): input and output delays of
   :data:`~mram_macro.flow.sdc.IO_DELAY_FRACTION` of the period for setup, and for hold the

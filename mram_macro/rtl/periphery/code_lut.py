@@ -4,8 +4,7 @@ moved into the macro).
 Each column ``c`` holds ``2**tdc_bits`` signed entries; ``values[c]`` is the entry its current
 code selects, ``table[c][codes[c]]`` (combinational). Entries are loaded one at a time from the
 register file's LUT_ENTRY window (:func:`mram_macro.design.regmap.lut_entry_register`) and reset to
-the
-nominal table (:func:`sim_models.coarse.nominal_table`). Storage is flip-flops: all columns read
+the nominal table (:func:`sim_models.coarse.nominal_table`). Storage is flip-flops: all columns read
 their entry in the same cycle, which a single-ported RAM could not do.
 """
 

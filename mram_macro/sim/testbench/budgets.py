@@ -3,8 +3,7 @@
 The poll budgets of :class:`~mram_macro.sim.testbench.env.MacroEnv` (how long a row write or a
 pass may keep the macro busy) come from here, computed from the
 :class:`~mram_macro.design.config.MacroConfig` and the register map (write pulse, write-verify
-retries
-and read-back, TDC window), never from a constant that holds only for the configurations
+retries and read-back, TDC window), never from a constant that holds only for the configurations
 someone tried. Budgets are upper bounds with a safety factor: they exist to turn a hang into a
 failure, not to measure speed. The test suite's simulated-time and wall-clock deadlines build on
 them (``verif/budgets.py``).
