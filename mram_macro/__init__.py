@@ -6,6 +6,9 @@ host API is :class:`mram_macro.host.Macro`.
 
 from importlib.metadata import PackageNotFoundError, version
 
+# The TDC mode objects register themselves with the configuration (mram_macro/design/modes.py):
+# every import of the package, and so of the configuration, runs this first.
+from mram_macro.design import modes as _modes  # noqa: F401
 from mram_macro.design.config import ConfigError, MacroConfig
 
 try:

@@ -340,13 +340,15 @@ def design_coarse_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = 
 
 def design_readout_for(config, device: DeviceParams, *,
                        t_clk_ns: float = T_CLK_NS) -> ReadoutParams:
-    """The readout a macro configuration is built with: :func:`design_coarse_readout` for
-    a mode with a code -> value table (``config.mode.has_code_table``: ``tdc_mode="coarse"``),
-    else :func:`design_readout` (with the two-step TDC's ``config.fine_taps`` phases per clock
-    period; 1 for the counter, or for an object without a ``mode``)."""
+    """The readout a macro configuration is built with: its TDC mode's readout design
+    (``config.mode.design_readout``, :meth:`mram_macro.design.modes.TdcMode.design_readout`:
+    :func:`design_coarse_readout` for the coarse mode's code -> value table, else
+    :func:`design_readout` with the mode's phases per clock period). An object without a
+    ``mode`` (any object with ``rows``) gets the counter's :func:`design_readout`. The physics
+    reaches the mode only through the configuration's attribute: it imports no mode object."""
     mode = getattr(config, "mode", None)
-    if mode is not None and mode.has_code_table:
-        return design_coarse_readout(config.rows, device, t_clk_ns=t_clk_ns)
+    if mode is not None:
+        return mode.design_readout(config, device, t_clk_ns=t_clk_ns)
     return design_readout(config.rows, device, t_clk_ns=t_clk_ns,
                           fine_taps=getattr(config, "fine_taps", 1))
 

@@ -7,26 +7,58 @@ CLI and the docs) takes a :class:`MacroConfig` and derives what it needs from it
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass
 
-from mram_macro.design.modes import (
-    AUTO_FINE_TAPS_MAX,
-    COARSE_MAX_TDC_BITS,
-    FINE_TAPS,
-    FINE_TAPS_MAX_ROWS,
-    MODES,
-    ConfigError,
-    TdcMode,
-    auto_fine_taps,
-)
-
-__all__ = ["MacroConfig", "ConfigError", "AXIL_DATA_WIDTH", "LIMITS", "STREAM_WIDTHS",
-           "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
+__all__ = ["MacroConfig", "ConfigError", "mode_named", "register_mode", "AXIL_DATA_WIDTH",
+           "LIMITS", "STREAM_WIDTHS", "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
            "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
            "REPLICA_COLS", "CALIBRATIONS", "AUTO_FINE_TAPS_MAX", "auto_fine_taps",
            "FINE_TAPS_MAX_ROWS", "PROFILES", "FULL_FEATURES", "MULTIBIT_RESULT_WIDTH",
            "profile_config"]
+
+
+class ConfigError(ValueError):
+    """An invalid macro parameter; the message says which one and what would be valid."""
+
+
+#: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
+#: column (the chip's code is 4 bits).
+COARSE_MAX_TDC_BITS = 6
+#: Legal ``tdc_fine_taps`` values: powers of two, so that the coarse count and the fine value
+#: concatenate into one code.
+FINE_TAPS = (2, 4, 8, 16, 32)
+#: The most interpolator phases :func:`auto_fine_taps` chooses: 8 phases resolve one
+#: matching-cell count per 250 ps at the 2 ns NanGate45 clock that STA signs off, and a 64x64
+#: VMM then takes about 20 cycles (the README's bench); 16 would need a 125 ps step.
+AUTO_FINE_TAPS_MAX = 8
+#: The tallest column (rows) for which the readout can make one mismatching cell one phase step
+#: of a two-step TDC with K phases (``t_clk / K`` at the simulation clock, nominal device;
+#: taller columns need V_ref too close to V_pre): K -> rows (256 is the most rows a macro
+#: has). The physics that gives these numbers is
+#: :func:`sim_models.readout.designable_fine_taps`; a unit test (verif/unit/test_two_step.py)
+#: checks this table against it for every legal row count, so the configuration computes no
+#: physics.
+FINE_TAPS_MAX_ROWS: dict[int, int] = {2: 256, 4: 256, 8: 217, 16: 108, 32: 54}
+#: ``tdc_fine_taps`` of the counter and coarse configurations that earlier releases saved (their
+#: default, unused outside ``two_step``): read as ``None``, so their JSON still loads.
+_LEGACY_FINE_TAPS = 8
+
+
+@functools.cache
+def auto_fine_taps(rows: int, tdc_bits: int) -> int:
+    """The interpolator phases ``tdc_fine_taps=None`` chooses for a two-step TDC: the most of
+    :data:`AUTO_FINE_TAPS_MAX` or fewer (a power of two) that leaves at least one coarse code bit
+    (``log2(K) < tdc_bits``) and that the readout can give one mismatching cell at the
+    simulation clock with the nominal device (:data:`FINE_TAPS_MAX_ROWS`: a shorter phase step
+    needs V_ref too close to V_pre on tall columns). 8 up to 217 rows, 4 at 218..256; 2 or 4
+    where ``tdc_bits`` is 2 or 3."""
+    fits = [k for k in FINE_TAPS
+            if rows <= FINE_TAPS_MAX_ROWS[k] and k <= AUTO_FINE_TAPS_MAX
+            and k.bit_length() - 1 < tdc_bits]
+    return fits[-1] if fits else FINE_TAPS[0]
+
 
 #: AXI4-Lite data width of the control port. Fixed: every register is one 32-bit word.
 AXIL_DATA_WIDTH = 32
@@ -49,8 +81,46 @@ LIMITS: dict[str, tuple[int, int]] = {
 #: Legal ``stream_width`` values.
 STREAM_WIDTHS = _STREAM_WIDTHS
 #: Legal ``tdc_mode`` values (see :class:`MacroConfig`); each names one mode object
-#: (:mod:`mram_macro.design.modes`, ``MacroConfig.mode``).
-TDC_MODES = tuple(MODES)
+#: (:mod:`mram_macro.design.modes`, ``MacroConfig.mode``), which registers itself here
+#: (:func:`register_mode`) when :mod:`mram_macro` is imported.
+TDC_MODES = ("counter", "coarse", "two_step")
+#: The mode objects by ``tdc_mode`` name, filled by :func:`register_mode` (in the order of
+#: :data:`TDC_MODES` once all are registered).
+_MODES: dict = {}
+
+
+def register_mode(mode):
+    """Make ``mode`` (a :class:`mram_macro.design.modes.TdcMode`) the object of its ``name``:
+    :mod:`mram_macro.design.modes` registers its three when :mod:`mram_macro` is imported. The
+    configuration thereby imports no mode object, so a mode may use the physics
+    (:mod:`sim_models`), the RTL and the docs, which import the configuration.
+
+    Raises:
+        ValueError: ``mode.name`` is not in :data:`TDC_MODES`, or is registered already."""
+    if mode.name not in TDC_MODES:
+        raise ValueError(f"a TDC mode's name must be one of {TDC_MODES} (add it there, the "
+                         f"configuration parser's list), not {mode.name!r}")
+    if mode.name in _MODES:
+        raise ValueError(f"TDC mode {mode.name!r} is registered already ({_MODES[mode.name]!r})")
+    _MODES[mode.name] = mode
+    _MODES.update({n: _MODES.pop(n) for n in TDC_MODES if n in _MODES})   # in TDC_MODES order
+
+
+def mode_named(name: str):
+    """The mode object (:class:`mram_macro.design.modes.TdcMode`) of ``tdc_mode`` ``name``.
+
+    Raises:
+        ConfigError: ``name`` is not a TDC mode (the message lists them)."""
+    if not isinstance(name, str) or name not in TDC_MODES:
+        raise ConfigError(f"tdc_mode must be one of {', '.join(map(repr, TDC_MODES))}, "
+                          f"not {name!r}")
+    try:
+        return _MODES[name]
+    except KeyError:    # only if mram_macro/__init__ (which registers them) did not run
+        raise RuntimeError(f"no object is registered for tdc_mode {name!r}: import "
+                           f"mram_macro.design.modes") from None
+
+
 #: Legal ``calibration`` values (see :class:`MacroConfig`).
 CALIBRATIONS = ("offset", "gain")
 #: Per-column calibration gain (CAL_GAIN) and tracked gain (TRACK_GAIN): unsigned fixed point
@@ -259,10 +329,11 @@ class MacroConfig:
 
     # -- derived quantities -------------------------------------------------------------------
     @property
-    def mode(self) -> TdcMode:
-        """The mode object of ``tdc_mode`` (:mod:`mram_macro.design.modes`): what this build's TDC
-        has, asked instead of comparing the mode's name."""
-        return MODES[self.tdc_mode]
+    def mode(self):
+        """The mode object of ``tdc_mode`` (a :class:`mram_macro.design.modes.TdcMode`): what
+        this build's TDC has and how its readout, value stage and calibration go, asked instead
+        of comparing the mode's name."""
+        return mode_named(self.tdc_mode)
 
     @property
     def fine_taps(self) -> int:

@@ -23,8 +23,8 @@ from mram_macro.design.config import CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
 from mram_macro.design.regmap import RegisterMap, build_regmap
 from sim_models.device import DeviceParams
 from sim_models.golden import GoldenMacro, RegisterState
-from sim_models.readout import T_CLK_NS, ReadoutParams, design_coarse_readout, design_readout_for
-from sim_models.write_model import SingleReadSetup, single_read_delay_and_threshold
+from sim_models.readout import T_CLK_NS, ReadoutParams
+from sim_models.write_model import SingleReadSetup
 
 __all__ = ["MacroDesign"]
 
@@ -56,8 +56,8 @@ class MacroDesign:
         """The design of ``config`` (default :class:`MacroConfig`) for ``device`` (default the
         nominal :class:`DeviceParams`) at a ``t_clk_ns`` clock; ``window_ns``: the coarse TDC's
         first and last trip time (``tdc_mode="coarse"`` only; default the chip's
-        :data:`sim_models.readout.CHIP_WINDOW_NS`, as :func:`sim_models.readout.design_readout_for`
-        designs it).
+        :data:`sim_models.readout.CHIP_WINDOW_NS`), as the mode's readout design
+        (:meth:`mram_macro.design.modes.TdcMode.design_readout`) takes them.
 
         Computed once per distinct arguments and process (an LRU cache of 256 designs), so the
         register map of a configuration is built once.
@@ -79,16 +79,13 @@ class MacroDesign:
             raise ValueError(f"t_clk_ns must be a clock period in ns, 0 < t_clk_ns <= 1e6, "
                              f"not {t_clk_ns!r}")
         if window_ns is not None:
-            if not config.mode.has_code_table:
-                raise ValueError(f"window_ns is a setting of tdc_mode='coarse' (this macro: "
-                                 f"{config.tdc_mode!r}, whose readout puts one count per TDC "
-                                 f"step)")
             try:
                 window_ns = tuple(float(v) for v in window_ns)
             except (TypeError, ValueError):
-                # not two numbers: the readout design refuses it with its own message
-                design_coarse_readout(config.rows, device, t_clk_ns=float(t_clk_ns),
-                                      window_ns=window_ns)
+                # not two numbers: the mode's readout design refuses it with its own message
+                # (outside the coarse mode: that it has no window)
+                config.mode.design_readout(config, device, t_clk_ns=float(t_clk_ns),
+                                           window_ns=window_ns)
                 raise
         return _derive(config, device, float(t_clk_ns), window_ns)
 
@@ -124,20 +121,13 @@ class MacroDesign:
 
         Raises:
             sim_models.device.DeviceError: the read does not fit the TDC."""
-        if not self.config.mode.has_single_mtj_read:
-            return None
-        return single_read_delay_and_threshold(self.config.rows, self.device, self.readout,
-                                               self.config.tdc_bits)
+        return self.config.mode.verify_read(self)
 
     @functools.cached_property
     def lut_reset(self) -> tuple[int, ...] | None:
         """``tdc_mode="coarse"``: the code -> value table every column holds after reset
         (``2**tdc_bits`` signed values, :func:`sim_models.coarse.nominal_table`); else None."""
-        if not self.config.mode.has_code_table:
-            return None
-        from sim_models.coarse import nominal_table
-
-        return tuple(int(v) for v in nominal_table(self.config, self.device, self.readout))
+        return self.config.mode.lut_reset(self)
 
     @functools.cached_property
     def regmap(self) -> RegisterMap:
@@ -213,9 +203,5 @@ def _derive(config: MacroConfig, device: DeviceParams, t_clk_ns: float,
             window_ns: tuple[float, float] | None) -> MacroDesign:
     """The one derivation of a design's readout (:meth:`MacroDesign.derive` checks the
     arguments; the design derives the rest on first use)."""
-    if window_ns is not None:
-        readout = design_coarse_readout(config.rows, device, t_clk_ns=t_clk_ns,
-                                        window_ns=window_ns)
-    else:
-        readout = design_readout_for(config, device, t_clk_ns=t_clk_ns)
+    readout = config.mode.design_readout(config, device, t_clk_ns=t_clk_ns, window_ns=window_ns)
     return MacroDesign(config=config, device=device, readout=readout, window_ns=window_ns)

@@ -10,61 +10,33 @@ flavour one class), found from a configuration as ``config.mode`` or by name wit
 :func:`mode_named`. Everything else asks the mode object what it has; nothing else compares the
 mode's name (``verif/unit/test_modes.py`` checks the product's source).
 
-This module sits below the configuration (:mod:`mram_macro.design.config` imports it, and the
-physics models reach the mode objects only through a configuration's ``mode``): it imports
-nothing of the project. It owns the mode-specific constants that the configuration re-exports
-(:data:`COARSE_MAX_TDC_BITS`, :data:`FINE_TAPS`, :func:`auto_fine_taps`, ...) and the validation
-of a configuration's mode-dependent parameters, which raises :class:`ConfigError`.
+This module sits above the configuration: :mod:`mram_macro.design.config` holds the
+mode-specific constants (:data:`~mram_macro.design.config.COARSE_MAX_TDC_BITS`,
+:data:`~mram_macro.design.config.FINE_TAPS`, :func:`~mram_macro.design.config.auto_fine_taps`,
+...), the :class:`~mram_macro.design.config.ConfigError` and the registry, and imports no mode
+object; each mode registers itself there when :mod:`mram_macro` is imported (its
+``__init__`` imports this module). So a mode may use what imports the configuration: its
+readout design (:mod:`sim_models.readout`), its RTL value stage
+(:mod:`mram_macro.rtl.periphery`), its host calibration and its datasheet text, each imported
+where a method needs it. The physics models reach a mode only through a configuration's
+``mode`` attribute, never by import (``verif/unit/test_import_graph.py``).
 """
 
 from __future__ import annotations
 
-import functools
+import numpy as np
 
-__all__ = ["ConfigError", "TdcMode", "CounterMode", "TwoStepMode", "CoarseMode", "MODES",
-           "mode_named", "COARSE_MAX_TDC_BITS", "FINE_TAPS", "AUTO_FINE_TAPS_MAX",
-           "FINE_TAPS_MAX_ROWS", "auto_fine_taps"]
+from mram_macro.design.config import (
+    _LEGACY_FINE_TAPS,
+    _MODES,
+    COARSE_MAX_TDC_BITS,
+    ConfigError,
+    auto_fine_taps,
+    mode_named,
+    register_mode,
+)
 
-
-class ConfigError(ValueError):
-    """An invalid macro parameter; the message says which one and what would be valid."""
-
-
-#: Widest code of ``tdc_mode="coarse"``: its look-up table holds ``2**tdc_bits`` entries per
-#: column (the chip's code is 4 bits).
-COARSE_MAX_TDC_BITS = 6
-#: Legal ``tdc_fine_taps`` values: powers of two, so that the coarse count and the fine value
-#: concatenate into one code.
-FINE_TAPS = (2, 4, 8, 16, 32)
-#: The most interpolator phases :func:`auto_fine_taps` chooses: 8 phases resolve one
-#: matching-cell count per 250 ps at the 2 ns NanGate45 clock that STA signs off, and a 64x64
-#: VMM then takes about 20 cycles (the README's bench); 16 would need a 125 ps step.
-AUTO_FINE_TAPS_MAX = 8
-#: The tallest column (rows) for which the readout can make one mismatching cell one phase step
-#: of a two-step TDC with K phases (``t_clk / K`` at the simulation clock, nominal device;
-#: taller columns need V_ref too close to V_pre): K -> rows (256 is the most rows a macro
-#: has). The physics that gives these numbers is
-#: :func:`sim_models.readout.designable_fine_taps`; a unit test (verif/unit/test_two_step.py)
-#: checks this table against it for every legal row count, so the configuration computes no
-#: physics.
-FINE_TAPS_MAX_ROWS: dict[int, int] = {2: 256, 4: 256, 8: 217, 16: 108, 32: 54}
-#: ``tdc_fine_taps`` of the counter and coarse configurations that earlier releases saved (their
-#: default, unused outside ``two_step``): read as ``None``, so their JSON still loads.
-_LEGACY_FINE_TAPS = 8
-
-
-@functools.cache
-def auto_fine_taps(rows: int, tdc_bits: int) -> int:
-    """The interpolator phases ``tdc_fine_taps=None`` chooses for a two-step TDC: the most of
-    :data:`AUTO_FINE_TAPS_MAX` or fewer (a power of two) that leaves at least one coarse code bit
-    (``log2(K) < tdc_bits``) and that the readout can give one mismatching cell at the
-    simulation clock with the nominal device (:data:`FINE_TAPS_MAX_ROWS`: a shorter phase step
-    needs V_ref too close to V_pre on tall columns). 8 up to 217 rows, 4 at 218..256; 2 or 4
-    where ``tdc_bits`` is 2 or 3."""
-    fits = [k for k in FINE_TAPS
-            if rows <= FINE_TAPS_MAX_ROWS[k] and k <= AUTO_FINE_TAPS_MAX
-            and k.bit_length() - 1 < tdc_bits]
-    return fits[-1] if fits else FINE_TAPS[0]
+__all__ = ["TdcMode", "CounterMode", "TwoStepMode", "CoarseMode", "MODES", "mode_named"]
 
 
 class TdcMode:
@@ -118,6 +90,139 @@ class TdcMode:
         the code (the code -> value table's value: ``rows.bit_length()``), or None where the
         accumulator takes the TDC code itself (``CAL_OFFSET - 2 * code``)."""
         return config.rows.bit_length() if self.has_code_table else None
+
+    # -- what the mode builds (each imports the layer it uses where it is called) -----------
+    def design_readout(self, config, device, *, t_clk_ns: float | None = None,
+                       window_ns: tuple[float, float] | None = None):
+        """The readout ``config`` is built with for ``device`` (a
+        :class:`sim_models.readout.ReadoutParams`): here one matching-cell count per TDC step,
+        :func:`sim_models.readout.design_readout` with :meth:`fine_taps` phases per clock
+        period, at a ``t_clk_ns`` clock (default :data:`sim_models.readout.T_CLK_NS`).
+
+        Raises:
+            ValueError: a ``window_ns`` (a setting of the coarse mode's readout only).
+            sim_models.device.DeviceError: no legal readout (the physics' refusal)."""
+        from sim_models.readout import T_CLK_NS, design_readout
+
+        if window_ns is not None:
+            raise ValueError(f"window_ns is a setting of tdc_mode='coarse' (this macro: "
+                             f"{config.tdc_mode!r}, whose readout puts one count per TDC step)")
+        return design_readout(config.rows, device,
+                              t_clk_ns=T_CLK_NS if t_clk_ns is None else t_clk_ns,
+                              fine_taps=self.fine_taps(config))
+
+    def start_delay_range(self, config, nominal, readout) -> tuple[int, int]:
+        """The TDC_START_DELAY values (cycles) at which the ``nominal`` device's column trips
+        for every dot product fall inside ``config``'s TDC codes with ``readout`` (none reads
+        below code 0, none overflows); the design value is the largest.
+
+        Raises:
+            ValueError: a mode whose start delay is not checked by a range (coarse)."""
+        from sim_models.readout import trip_time_ns
+
+        c, ro = config, readout
+        n = np.arange(c.rows + 1)
+        r = c.rows * nominal.r_cell_high_ohm - n * nominal.delta_r_ohm
+        m = np.ceil(trip_time_ns(r, c.rows, nominal, ro) / ro.t_fine_ns).astype(np.int64)
+        k = ro.fine_taps
+        lo = max(0, -(-(int(m.max()) - 1 - c.tdc_max_code) // k))
+        hi = (int(m.min()) - 1) // k
+        return lo, hi
+
+    def check_resolution(self, config, nominal, readout, *,
+                         start_delay_cycles: int | None = None) -> None:
+        """Refuse a readout whose codes cannot resolve a dot product of ``config`` on the
+        ``nominal`` device, at its design start delay or at ``start_delay_cycles``: here one
+        count per TDC step by design, so only a start delay outside :meth:`start_delay_range`
+        (the fastest trips read below code 0 or the slowest overflow).
+
+        Raises:
+            ValueError: the reason, and the values that work."""
+        if start_delay_cycles is None:
+            return
+        c, ro, cycles = config, readout, start_delay_cycles
+        lo, hi = self.start_delay_range(c, nominal, ro)
+        if lo <= cycles <= hi:
+            return
+        side = (f"the fastest trips (largest dot products) would read below code 0, "
+                f"{ro.fine_taps * (cycles - hi)} TDC steps early" if cycles > hi else
+                f"the slowest trips (smallest dot products) would overflow the "
+                f"{c.tdc_bits}-bit TDC, {ro.fine_taps * (lo - cycles)} TDC steps late")
+        raise ValueError(f"TDC_START_DELAY = {cycles} cycles at a {ro.t_clk_ns:g} ns clock: "
+                         f"{side}, so their codes cannot resolve the dot product; use "
+                         f"{lo}..{hi} cycles (design value {ro.start_delay_cycles})")
+
+    def verify_read(self, design):
+        """The single-MTJ read of write-verify for ``design`` (a
+        :class:`mram_macro.design.macro.MacroDesign`): WV_READ's reset values and the nominal
+        codes (:func:`sim_models.write_model.single_read_delay_and_threshold`), or None where
+        the mode has no single-MTJ read.
+
+        Raises:
+            sim_models.device.DeviceError: the read does not fit the TDC."""
+        from sim_models.write_model import single_read_delay_and_threshold
+
+        return single_read_delay_and_threshold(design.config.rows, design.device, design.readout,
+                                               design.config.tdc_bits)
+
+    def lut_reset(self, design) -> tuple[int, ...] | None:
+        """The code -> value table every column of ``design`` holds after reset, or None where
+        the mode has none (here)."""
+        return None
+
+    def value_registers(self, config) -> list:
+        """The registers that turn ``config``'s codes into values
+        (:class:`mram_macro.design.regmap.Register`): here CAL_OFFSET, one per column (CAL_GAIN
+        is the calibration's, :attr:`supports_gain`)."""
+        from mram_macro.design.regmap import cal_offset_registers
+
+        return cal_offset_registers(config)
+
+    def value_stage(self, m, top, *, tdc, ref_tdc, acc, field, busy, gate) -> None:
+        """Elaborate the RTL value stage of ``top`` (a :class:`mram_macro.rtl.top.MramMacro`)
+        into its module ``m``: here the accumulator's ``CAL_OFFSET - 2 * code`` takes the
+        offsets straight from the register file's ``field`` values. ``tdc`` / ``ref_tdc`` (the
+        replicas' TDC, or None), ``acc``, ``busy`` (command busy flags) and ``gate(name,
+        enable)`` (a clock-gated domain) are top's."""
+        from amaranth.hdl import Cat
+
+        m.d.comb += acc.offsets.eq(Cat(*field.CAL_OFFSET.OFFSET))
+
+    def time_base_text(self, config) -> str:
+        """How the TDC counts the clock, for the datasheet's clock section."""
+        return "one code per period"
+
+    def calibrate(self, macro, *, n_pairs: int, seed: int, method: str, per_column: int):
+        """The host calibration of ``macro`` (a :class:`mram_macro.host.Macro` with its weights
+        written; arguments checked by :meth:`mram_macro.host.Macro.calibrate`): reference passes
+        in raw-code mode, values computed on the host (:mod:`sim_models.calibration`) and
+        written. ``method="offset"``: CAL_OFFSET; returns the offsets. ``method="gain"``:
+        CAL_GAIN and CAL_OFFSET fitted together; returns ``(gains, offsets)``."""
+        from sim_models.calibration import (
+            cal_gains_offsets_from_codes,
+            cal_offsets_from_codes,
+            gain_reference_patterns,
+            reference_patterns,
+        )
+
+        c = macro.config
+        if method == "offset":
+            x = reference_patterns(c.rows, n_pairs, seed=seed)
+        else:
+            x = gain_reference_patterns(macro.weights, n_pairs=n_pairs, per_column=per_column,
+                                        seed=seed)
+        codes = macro.raw_codes(x)
+        if method == "offset":
+            offsets = cal_offsets_from_codes(x, macro.weights, codes, tdc_bits=c.tdc_bits,
+                                             result_width=c.result_width)
+            macro.write_offsets(offsets)
+            return offsets
+        gains, offsets = cal_gains_offsets_from_codes(x, macro.weights, codes,
+                                                      tdc_bits=c.tdc_bits,
+                                                      result_width=c.result_width)
+        macro.write_gains(gains)
+        macro.write_offsets(offsets)
+        return gains, offsets
 
     # -- validation (called by MacroConfig.__post_init__, in this order) --------------------
     def check_code_width(self, config) -> None:
@@ -195,6 +300,31 @@ class TwoStepMode(TdcMode):
             return None
         return config.tdc_fine_taps
 
+    def value_registers(self, config) -> list:
+        """CAL_OFFSET per column, and FINE_TABLE: the interpolator's ones count -> fine value,
+        one table for every column's samplers."""
+        from mram_macro.design.regmap import fine_table_registers
+
+        return super().value_registers(config) + fine_table_registers(config)
+
+    def value_stage(self, m, top, *, tdc, ref_tdc, acc, field, busy, gate) -> None:
+        """The offsets as in the counter, and the interpolator: ``arr_fine`` and FINE_TABLE
+        into the TDC's fine decode (the replicas' samplers share the table: they share the
+        phases)."""
+        from amaranth.hdl import Cat
+
+        super().value_stage(m, top, tdc=tdc, ref_tdc=ref_tdc, acc=acc, field=field, busy=busy,
+                            gate=gate)
+        fine_table = Cat(*field.FINE_TABLE.VALUE)
+        m.d.comb += [tdc.fine.eq(top.arr_fine), tdc.fine_table.eq(fine_table)]
+        if ref_tdc is not None:
+            m.d.comb += [ref_tdc.fine.eq(top.arr_ref_fine), ref_tdc.fine_table.eq(fine_table)]
+
+    def time_base_text(self, config) -> str:
+        """One code per phase step."""
+        return (f"one code per phase step, {self.fine_taps(config)} per period, with the "
+                f"two-step TDC's interpolator phases from outside the macro (section 6)")
+
     def check_bit_split(self, config) -> None:
         """Refuse ``log2(tdc_fine_taps) >= tdc_bits`` (no coarse bit beside the fine bits).
 
@@ -218,6 +348,114 @@ class CoarseMode(TdcMode):
     name = "coarse"
     has_code_table = True
     has_single_mtj_read = False
+
+    def design_readout(self, config, device, *, t_clk_ns: float | None = None,
+                       window_ns: tuple[float, float] | None = None):
+        """The chip's readout, every trip inside ``window_ns`` (default the chip's
+        :data:`sim_models.readout.CHIP_WINDOW_NS`):
+        :func:`sim_models.readout.design_coarse_readout`.
+
+        Raises:
+            sim_models.device.DeviceError: the window cannot be designed (its message)."""
+        from sim_models.readout import CHIP_WINDOW_NS, T_CLK_NS, design_coarse_readout
+
+        return design_coarse_readout(config.rows, device,
+                                     t_clk_ns=T_CLK_NS if t_clk_ns is None else t_clk_ns,
+                                     window_ns=CHIP_WINDOW_NS if window_ns is None else window_ns)
+
+    def start_delay_range(self, config, nominal, readout) -> tuple[int, int]:
+        """Refused: the coarse TDC's start delay is checked by the codes it resolves
+        (:meth:`check_resolution`)."""
+        raise ValueError("the coarse TDC's start delay is checked by the codes it resolves "
+                         "(check_start_delay), not by a range")
+
+    def check_resolution(self, config, nominal, readout, *,
+                         start_delay_cycles: int | None = None) -> None:
+        """Refuse a window that puts the column's trips into under half of the non-saturating
+        codes (:func:`sim_models.coarse.nominal_transfer`): its code cannot resolve a dot
+        product (at a 5 ns clock a 64-row column uses 3 of a 4-bit TDC's 15 codes, 22 counts
+        per code, and a network on it sits at chance). ``start_delay_cycles``: a
+        TDC_START_DELAY other than the design's.
+
+        Raises:
+            ValueError: the reason, and the clock (or start delay) that would do."""
+        from sim_models.coarse import nominal_transfer
+        from sim_models.readout import trip_time_ns
+
+        codes = nominal_transfer(config.rows, nominal, readout, tdc_bits=config.tdc_bits,
+                                 start_delay_cycles=start_delay_cycles)
+        used = len(np.unique(codes))
+        usable = min(config.rows + 1, config.tdc_max_code)     # the all-ones code saturates
+        if 2 * used >= usable:
+            return
+        if start_delay_cycles is not None:
+            raise ValueError(
+                f"TDC_START_DELAY = {start_delay_cycles} cycles at a {readout.t_clk_ns:g} ns "
+                f"clock puts the {config.rows}-row column's trips into {used} of the {usable} "
+                f"codes of a {config.tdc_bits}-bit TDC: the code cannot resolve a dot product; "
+                f"keep the window on the trips (design value {readout.start_delay_cycles})")
+        span_ns = (float(trip_time_ns(config.rows * nominal.r_cell_high_ohm, config.rows,
+                                      nominal, readout))
+                   - float(trip_time_ns(config.rows * nominal.r_cell_low_ohm, config.rows,
+                                        nominal, readout)))
+        suggest = span_ns / -(-usable // 2)
+        raise ValueError(
+            f"tdc_mode='coarse' at a {readout.t_clk_ns:g} ns clock puts the {config.rows}-row "
+            f"column's {span_ns:.1f} ns trip window into {used} of the {usable} codes of a "
+            f"{config.tdc_bits}-bit TDC ({(config.rows + 1) / used:.0f} counts per code): the "
+            f"code cannot resolve a dot product; use t_clk_ns <= {suggest:.2g} (or a longer "
+            f"window_ns)")
+
+    def verify_read(self, design):
+        """None: a code spans many MTJ steps, so there is no single-MTJ read."""
+        return None
+
+    def lut_reset(self, design) -> tuple[int, ...]:
+        """The nominal code -> value table (``2**tdc_bits`` signed values,
+        :func:`sim_models.coarse.nominal_table`)."""
+        from sim_models.coarse import nominal_table
+
+        return tuple(int(v) for v in nominal_table(design.config, design.device, design.readout))
+
+    def value_registers(self, config) -> list:
+        """LUT_ENTRY, the port through which the host writes the code -> value tables (no
+        CAL_OFFSET: the table replaces gain and offset)."""
+        from mram_macro.design.regmap import lut_entry_register
+
+        return [lut_entry_register(config)]
+
+    def value_stage(self, m, top, *, tdc, ref_tdc, acc, field, busy, gate) -> None:
+        """A code -> value table per column (:class:`mram_macro.rtl.periphery.code_lut.CodeLut`,
+        reset to the design's nominal table, behind a clock gate that opens on LUT_ENTRY
+        writes) between the TDC's codes and the accumulator's counts."""
+        from mram_macro.design.regmap import lut_count
+        from mram_macro.rtl.periphery.code_lut import CodeLut
+
+        c = top.config
+        m.submodules.code_lut = lut = top.gated("g_lut", CodeLut(
+            cols=c.cols, tdc_bits=c.tdc_bits, value_width=self.count_width(c),
+            reset_table=[lut_count(c, v) for v in top.design.lut_reset]))
+        entry = field.LUT_ENTRY
+        gate("g_lut", entry.WRITE)
+        m.d.comb += [
+            lut.codes.eq(tdc.codes), acc.counts.eq(lut.values),
+            lut.write.eq(entry.WRITE), lut.write_col.eq(entry.COL),
+            lut.write_code.eq(entry.CODE), lut.write_value.eq(entry.COUNT),
+            busy.LUT_ENTRY.WRITE.eq(0),
+        ]
+
+    def calibrate(self, macro, *, n_pairs: int, seed: int, method: str, per_column: int):
+        """:meth:`mram_macro.host.Macro.calibrate_table` with ``max(256, 4 * n_pairs)``
+        patterns (returns the tables); ``method`` must be ``"offset"``.
+
+        Raises:
+            mram_macro.host.HostError: ``method="gain"`` (there is no CAL_GAIN)."""
+        from mram_macro.host.backend import HostError
+
+        if method != "offset":
+            raise HostError("tdc_mode='coarse' has no CAL_GAIN: its code -> value table "
+                            "replaces gain and offset; use calibrate() or calibrate_table()")
+        return macro.calibrate_table(n_patterns=max(256, 4 * n_pairs), seed=seed)
 
     def check_code_width(self, config) -> None:
         """Refuse ``tdc_bits`` above :data:`COARSE_MAX_TDC_BITS` (the table's size).
@@ -254,17 +492,8 @@ class CoarseMode(TdcMode):
                               "calibration='offset'")
 
 
-#: The mode objects by ``tdc_mode`` name, in the order of ``TDC_MODES``.
-MODES: dict[str, TdcMode] = {m.name: m for m in (CounterMode(), CoarseMode(), TwoStepMode())}
-
-
-def mode_named(name: str) -> TdcMode:
-    """The mode object of ``tdc_mode`` ``name``.
-
-    Raises:
-        ConfigError: ``name`` is not a TDC mode (the message lists them)."""
-    try:
-        return MODES[name]
-    except (KeyError, TypeError):
-        raise ConfigError(f"tdc_mode must be one of {', '.join(map(repr, MODES))}, "
-                          f"not {name!r}") from None
+for _mode in (CounterMode(), CoarseMode(), TwoStepMode()):
+    register_mode(_mode)
+#: The mode objects by ``tdc_mode`` name, in the order of ``TDC_MODES`` (the configuration's
+#: registry, :func:`mram_macro.design.config.mode_named`).
+MODES: dict[str, TdcMode] = _MODES

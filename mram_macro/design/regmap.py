@@ -35,7 +35,8 @@ from mram_macro.design.config import (
 )
 
 __all__ = ["Field", "Register", "RegisterMap", "build_regmap", "MACRO_ID", "AXIL_ADDR_WIDTH",
-           "LUT_ENTRY_OFFSET", "lut_entry_register", "lut_count", "lut_entry_word"]
+           "LUT_ENTRY_OFFSET", "lut_entry_register", "lut_count", "lut_entry_word",
+           "cal_offset_registers", "fine_table_registers"]
 
 #: Value of the ID register: ASCII "MRAM".
 MACRO_ID = 0x4D52414D
@@ -324,7 +325,6 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
     ``verify_threshold`` are the reset values of WV_READ, from the single-MTJ read design.
     """
     c = config
-    code_table = c.mode.has_code_table
     if verify_threshold is None:
         verify_threshold = 1 << (c.tdc_bits - 1)
     for name, value, hi in (("tdc_start_delay", tdc_start_delay, 0xFFFF),
@@ -432,16 +432,8 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             "Weights of the row to program, column 32·i+b in bit b (1 = +1).",
             (Field("BITS", 0, width, "rw", "Weight bits", max_value=(1 << width) - 1),),
             index=i, array_name="WEIGHT_DATA"))
-    if code_table:
-        regs.append(lut_entry_register(c))
-    for col in range(0 if code_table else c.cols):
-        regs.append(Register(
-            f"CAL_OFFSET{col}", CAL_OFFSET_BASE + 4 * col,
-            "Per-column offset: result = CAL_OFFSET - 2·round(gain·code) (signed, "
-            "sign-extended on read); see CAL_GAIN.",
-            (Field("OFFSET", 0, c.result_width, "rw", "Signed offset", reset=c.rows,
-                   signed=True),),
-            index=col, array_name="CAL_OFFSET"))
+    # The mode's registers that turn codes into values (CAL_OFFSET, FINE_TABLE, LUT_ENTRY).
+    regs += c.mode.value_registers(c)
     gain_one = f"{CAL_GAIN_ONE} = 1.0"
     # Coarse mode: the code -> value table replaces gain and offset. Tracker: counter and
     # two-step gain builds.
@@ -491,18 +483,42 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
             "THRESHOLD (signed, sign-extended on read).",
             (Field("VALUE", 0, c.result_width, "rw", "Signed threshold", reset=0, signed=True),),
             index=col, array_name="THRESHOLD"))
-    if c.mode.has_fine_interpolator:
-        k, fb = c.fine_taps, c.fine_bits
-        for f in range(k):
-            regs.append(Register(
-                f"FINE_TABLE{f}", FINE_TABLE_BASE + 4 * f,
-                f"Two-step TDC: fine value of a conversion whose interpolator thermometer has "
-                f"{f} ones (code = coarse·{k} + FINE_TABLE[ones]); ideal {k - 1}-ones. Written "
-                f"by the host from a code-density test. A value above {k - 1} answers SLVERR. "
-                f"One table for the samplers of every column"
-                f"{', replica columns included' if c.has_tracker else ''}: they share the "
-                f"phases.",
-                (Field("VALUE", 0, fb, "rw", f"Fine value (0..{k - 1})", reset=k - 1 - f,
-                       max_value=k - 1),),
-                index=f, array_name="FINE_TABLE"))
     return RegisterMap(config=c, registers=tuple(sorted(regs, key=lambda r: r.offset)))
+
+
+def cal_offset_registers(config: MacroConfig) -> list[Register]:
+    """CAL_OFFSET, one per column: ``result = CAL_OFFSET - 2 * round(gain * code)`` (the value
+    registers of the counter and two-step modes,
+    :meth:`mram_macro.design.modes.TdcMode.value_registers`)."""
+    c = config
+    regs = []
+    for col in range(c.cols):
+        regs.append(Register(
+            f"CAL_OFFSET{col}", CAL_OFFSET_BASE + 4 * col,
+            "Per-column offset: result = CAL_OFFSET - 2·round(gain·code) (signed, "
+            "sign-extended on read); see CAL_GAIN.",
+            (Field("OFFSET", 0, c.result_width, "rw", "Signed offset", reset=c.rows,
+                   signed=True),),
+            index=col, array_name="CAL_OFFSET"))
+    return regs
+
+
+def fine_table_registers(config: MacroConfig) -> list[Register]:
+    """FINE_TABLE, one per ones count of the two-step TDC's interpolator: one table for the
+    samplers of every column (the two-step mode's value registers)."""
+    c = config
+    regs = []
+    k, fb = c.fine_taps, c.fine_bits
+    for f in range(k):
+        regs.append(Register(
+            f"FINE_TABLE{f}", FINE_TABLE_BASE + 4 * f,
+            f"Two-step TDC: fine value of a conversion whose interpolator thermometer has "
+            f"{f} ones (code = coarse·{k} + FINE_TABLE[ones]); ideal {k - 1}-ones. Written "
+            f"by the host from a code-density test. A value above {k - 1} answers SLVERR. "
+            f"One table for the samplers of every column"
+            f"{', replica columns included' if c.has_tracker else ''}: they share the "
+            f"phases.",
+            (Field("VALUE", 0, fb, "rw", f"Fine value (0..{k - 1})", reset=k - 1 - f,
+                   max_value=k - 1),),
+            index=f, array_name="FINE_TABLE"))
+    return regs

@@ -163,9 +163,7 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
 
     icgs = len(re.findall(rf"^\s*{ICG_MODULE}\s", generate_verilog(c), re.M))
     add("## 5. Clock, reset and port timing\n")
-    per = ("one code per period" if not c.mode.has_fine_interpolator else
-           f"one code per phase step, {c.fine_taps} per period, with the two-step TDC's "
-           f"interpolator phases from outside the macro (section 6)")
+    per = c.mode.time_base_text(c)
     add("* **One clock**, `clk`, rising edge; it is also the TDC time base "
         f"({per}; {t:g} ns assumed by the readout design).\n"
         "* **Reset**: `rst` is synchronous and active high; hold it over at least one rising "

@@ -56,11 +56,7 @@ from mram_macro.host.encoding import (
     to_bits,
 )
 from sim_models.calibration import (
-    cal_gains_offsets_from_codes,
-    cal_offsets_from_codes,
     check_gains,
-    gain_reference_patterns,
-    reference_patterns,
 )
 from sim_models.coarse import LutError, check_table, lut_from_codes, reference_inputs
 from sim_models.device import DeviceParams
@@ -249,8 +245,9 @@ class Macro:
         return int(r)
 
     # -- calibration ----------------------------------------------------------------------------
-    def _raw_codes(self, x) -> np.ndarray:
-        """TDC codes of reference inputs ``x`` (bits), read in raw-code mode."""
+    def raw_codes(self, x) -> np.ndarray:
+        """TDC codes of reference inputs ``x`` (bits ``(n, rows)``), read in raw-code mode
+        (MODE.RAW_CODES; the mode is restored after): what calibration fits from."""
         self.backend.set_mode(True, False)
         try:
             off = np.zeros(len(x), bool)
@@ -278,30 +275,10 @@ class Macro:
         if isinstance(per_column, bool) or not isinstance(per_column, int) or per_column < 0:
             raise HostError(f"per_column must be a non-negative integer, not {per_column!r}")
         self._need_weights("calibrate()")
-        c = self.config
-        if c.mode.has_code_table:
-            if method != "offset":
-                raise HostError("tdc_mode='coarse' has no CAL_GAIN: its code -> value table "
-                                "replaces gain and offset; use calibrate() or "
-                                "calibrate_table()")
-            return self.calibrate_table(n_patterns=max(256, 4 * n_pairs), seed=seed)
-        if method == "offset":
-            x = reference_patterns(c.rows, n_pairs, seed=seed)
-        else:
-            x = gain_reference_patterns(self.weights, n_pairs=n_pairs, per_column=per_column,
-                                        seed=seed)
-        codes = self._raw_codes(x)
-        if method == "offset":
-            offsets = cal_offsets_from_codes(x, self.weights, codes, tdc_bits=c.tdc_bits,
-                                             result_width=c.result_width)
-            self.write_offsets(offsets)
-            return offsets
-        gains, offsets = cal_gains_offsets_from_codes(x, self.weights, codes,
-                                                      tdc_bits=c.tdc_bits,
-                                                      result_width=c.result_width)
-        self.write_gains(gains)
-        self.write_offsets(offsets)
-        return gains, offsets
+        # The mode's calibration (TdcMode.calibrate): offsets and gains, or the coarse mode's
+        # code -> value tables.
+        return self.config.mode.calibrate(self, n_pairs=n_pairs, seed=seed, method=method,
+                                          per_column=per_column)
 
     def write_gains(self, gains) -> None:
         """Write CAL_GAIN (one fixed-point value per column, ``CAL_GAIN_ONE`` = 1.0, legal
@@ -491,7 +468,7 @@ class Macro:
             x = reference_inputs(c.rows, n_patterns, seed=seed)
         except LutError as exc:
             raise HostError(str(exc)) from None
-        table = lut_from_codes(x, self.weights, self._raw_codes(x), tdc_bits=c.tdc_bits,
+        table = lut_from_codes(x, self.weights, self.raw_codes(x), tdc_bits=c.tdc_bits,
                                fallback=self.lut)
         self.write_lut(table)
         return table

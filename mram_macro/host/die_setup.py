@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from mram_macro.design.config import MacroConfig
 from mram_macro.design.macro import MacroDesign
 from mram_macro.design.regmap import RegisterMap
 from mram_macro.host.backend import T_CLK_NS
 from sim_models.device import DeviceParams
 from sim_models.die import Die
-from sim_models.readout import ReadoutParams, trip_time_ns
+from sim_models.readout import ReadoutParams
 
 __all__ = ["DieSetup", "check_write_pulse"]
 
@@ -68,8 +66,6 @@ class DieSetup:
                 or a write pulse (WRITE_PULSE_CYCLES reset) shorter than the device's
                 switching time. The message names the setting to change.
         """
-        from sim_models.coarse import nominal_transfer
-
         config = config or MacroConfig()
         if not isinstance(config, MacroConfig):
             raise TypeError(f"config must be a MacroConfig, not {type(config).__name__}")
@@ -87,13 +83,11 @@ class DieSetup:
                 0 < t_clk_ns <= 1e6):
             raise ValueError(f"t_clk_ns must be a clock period in ns, 0 < t_clk_ns <= 1e6, "
                              f"not {t_clk_ns!r}")
-        if window_ns is not None and not config.mode.has_code_table:
-            raise ValueError(f"window_ns is a setting of tdc_mode='coarse' (this macro: "
-                             f"{config.tdc_mode!r}, whose readout puts one count per TDC step)")
+        # The mode designs the readout (and refuses a window_ns outside the coarse mode), then
+        # checks that its codes resolve a dot product at this clock.
         design = MacroDesign.derive_nominal(config, device, t_clk_ns=t_clk_ns,
                                             window_ns=window_ns)
-        if config.mode.has_code_table:
-            _check_coarse_resolution(config, design.device, design.readout, nominal_transfer)
+        config.mode.check_resolution(config, design.device, design.readout)
         check_write_pulse(device, config.write_pulse_cycles, design.t_clk_ns,
                           what=" (the WRITE_PULSE_CYCLES reset)",
                           fix="build with write_pulse_cycles")
@@ -111,17 +105,7 @@ class DieSetup:
         """``tdc_mode`` "counter" / "two_step": the TDC_START_DELAY values (cycles) at which the
         nominal column's trip times for every dot product fall inside the TDC's codes (none
         reads below code 0 and none overflows); the design value is the largest."""
-        c, ro = self.config, self.readout
-        if c.mode.has_code_table:
-            raise ValueError("the coarse TDC's start delay is checked by the codes it resolves "
-                             "(check_start_delay), not by a range")
-        n = np.arange(c.rows + 1)
-        r = c.rows * self._nominal.r_cell_high_ohm - n * self._nominal.delta_r_ohm
-        m = np.ceil(trip_time_ns(r, c.rows, self._nominal, ro) / ro.t_fine_ns).astype(np.int64)
-        k = ro.fine_taps
-        lo = max(0, -(-(int(m.max()) - 1 - c.tdc_max_code) // k))
-        hi = (int(m.min()) - 1) // k
-        return lo, hi
+        return self.config.mode.start_delay_range(self.config, self._nominal, self.readout)
 
     def check_verify_read(self, delay: int, threshold: int) -> None:
         """Refuse a write-verify read (WV_READ DELAY, THRESHOLD) that cannot tell a nominal low
@@ -159,23 +143,8 @@ class DieSetup:
         Raises:
             ValueError: the reason, and the values that work.
         """
-        from sim_models.coarse import nominal_transfer
-
-        c, ro = self.config, self.readout
-        if c.mode.has_code_table:
-            _check_coarse_resolution(c, self._nominal, ro, nominal_transfer,
-                                     start_delay_cycles=cycles)
-            return
-        lo, hi = self.start_delay_range()
-        if lo <= cycles <= hi:
-            return
-        side = (f"the fastest trips (largest dot products) would read below code 0, "
-                f"{ro.fine_taps * (cycles - hi)} TDC steps early" if cycles > hi else
-                f"the slowest trips (smallest dot products) would overflow the "
-                f"{c.tdc_bits}-bit TDC, {ro.fine_taps * (lo - cycles)} TDC steps late")
-        raise ValueError(f"TDC_START_DELAY = {cycles} cycles at a {ro.t_clk_ns:g} ns clock: "
-                         f"{side}, so their codes cannot resolve the dot product; use "
-                         f"{lo}..{hi} cycles (design value {ro.start_delay_cycles})")
+        self.config.mode.check_resolution(self.config, self._nominal, self.readout,
+                                          start_delay_cycles=cycles)
 
 
 def check_write_pulse(device: DeviceParams, pulse_cycles: int, t_clk_ns: float, *,
@@ -189,34 +158,3 @@ def check_write_pulse(device: DeviceParams, pulse_cycles: int, t_clk_ns: float, 
                          f"at a {t_clk_ns:g} ns clock, shorter than the device's "
                          f"{device.t_switch_ns:g} ns switching time: no weight would be "
                          f"written; {fix} >= {need:.0f}")
-
-
-def _check_coarse_resolution(config: MacroConfig, nominal: DeviceParams,
-                             readout: ReadoutParams, nominal_transfer, *,
-                             start_delay_cycles: int | None = None) -> None:
-    """Refuse a coarse readout whose window covers under half of the non-saturating codes:
-    its code cannot resolve a dot product (at a 5 ns clock a 64-row column uses 3 of a 4-bit
-    TDC's 15 codes, 22 counts per code, and a network on it sits at chance).
-    ``start_delay_cycles``: a TDC_START_DELAY other than the design's."""
-    codes = nominal_transfer(config.rows, nominal, readout, tdc_bits=config.tdc_bits,
-                             start_delay_cycles=start_delay_cycles)
-    used = len(np.unique(codes))
-    usable = min(config.rows + 1, config.tdc_max_code)     # the all-ones code saturates
-    if 2 * used >= usable:
-        return
-    if start_delay_cycles is not None:
-        raise ValueError(
-            f"TDC_START_DELAY = {start_delay_cycles} cycles at a {readout.t_clk_ns:g} ns "
-            f"clock puts the {config.rows}-row column's trips into {used} of the {usable} "
-            f"codes of a {config.tdc_bits}-bit TDC: the code cannot resolve a dot product; "
-            f"keep the window on the trips (design value {readout.start_delay_cycles})")
-    span_ns = (float(trip_time_ns(config.rows * nominal.r_cell_high_ohm, config.rows, nominal,
-                                  readout))
-               - float(trip_time_ns(config.rows * nominal.r_cell_low_ohm, config.rows,
-                                    nominal, readout)))
-    suggest = span_ns / -(-usable // 2)
-    raise ValueError(
-        f"tdc_mode='coarse' at a {readout.t_clk_ns:g} ns clock puts the {config.rows}-row "
-        f"column's {span_ns:.1f} ns trip window into {used} of the {usable} codes of a "
-        f"{config.tdc_bits}-bit TDC ({(config.rows + 1) / used:.0f} counts per code): the code "
-        f"cannot resolve a dot product; use t_clk_ns <= {suggest:.2g} (or a longer window_ns)")

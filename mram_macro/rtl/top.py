@@ -17,12 +17,11 @@ from amaranth.lib.wiring import In, Out
 from mram_macro.design.config import REPLICA_COLS, MacroConfig
 from mram_macro.design.layouts import InputFlags, ResultFlags
 from mram_macro.design.macro import MacroDesign
-from mram_macro.design.regmap import AXIL_ADDR_WIDTH, RegisterMap, lut_count
+from mram_macro.design.regmap import AXIL_ADDR_WIDTH, RegisterMap
 from mram_macro.rtl.bus.axi import axi_lite_members, axi_stream_members
 from mram_macro.rtl.bus.regfile import RegisterFile
 from mram_macro.rtl.periphery.accumulator import Accumulator
 from mram_macro.rtl.periphery.clock_gate import ICG_MODULE, ICG_VERILOG, gated_domain
-from mram_macro.rtl.periphery.code_lut import CodeLut
 from mram_macro.rtl.periphery.input_deserializer import InputDeserializer
 from mram_macro.rtl.periphery.input_driver import InputDriver
 from mram_macro.rtl.periphery.read_control import ReadControl
@@ -76,9 +75,7 @@ def array_members(config: MacroConfig) -> dict[str, wiring.Member]:
     with a two-step TDC the interpolator's held sampler bits ``arr_fine``, ``tdc_fine_taps - 1``
     per column (see sim_models/interpolator.py); with the temperature tracker the replica
     columns' ``arr_ref_en``, ``arr_ref_cmp`` and (two-step) ``arr_ref_fine``."""
-    fine = {}
-    if config.mode.has_fine_interpolator:
-        fine = {"arr_fine": In(config.cols * (config.fine_taps - 1))}
+    fine = {"arr_fine": In(config.fine_pins)} if config.fine_pins else {}
     return {
         "arr_bypass_l": Out(config.rows), "arr_bypass_r": Out(config.rows),
         "arr_pre": Out(1), "arr_eval": Out(1), "arr_tdc_en": Out(1), "arr_cmp": In(config.cols),
@@ -140,9 +137,10 @@ class MramMacro(wiring.Component):
                                           user_width=ResultFlags.size)
         super().__init__({**self._axil, **self._s_axis, **self._m_axis, **array_members(config)})
 
-    def _gated(self, domain: str, block):
+    def gated(self, domain: str, block):
         """``block`` with its ``sync`` domain renamed to ``domain`` (ungated: unchanged, so
-        that the coverage model reads its FSMs from the plain fragment)."""
+        that the coverage model reads its FSMs from the plain fragment). The mode's value
+        stage (:meth:`mram_macro.design.modes.TdcMode.value_stage`) gates its blocks with it."""
         return DomainRenamer({"sync": domain})(block) if self.clock_gating else block
 
     def elaborate(self, platform):
@@ -150,11 +148,11 @@ class MramMacro(wiring.Component):
         c = self.config
         m.submodules.regfile = regs = RegisterFile(self.regmap, rw_domain="g_regs",
                                                    bus_domain="g_bus")
-        m.submodules.input_deserializer = deser = self._gated("g_in", InputDeserializer(c))
+        m.submodules.input_deserializer = deser = self.gated("g_in", InputDeserializer(c))
         verify = c.has_write_verify
-        m.submodules.input_driver = driver = self._gated(
+        m.submodules.input_driver = driver = self.gated(
             "g_drv", InputDriver(rows=c.rows, raw=verify))
-        m.submodules.write_controller = writer = self._gated(
+        m.submodules.write_controller = writer = self.gated(
             "g_wr", WriteController(rows=c.rows, cols=c.cols, tdc_bits=c.tdc_bits,
                                     verify=verify))
         # Without a result register the serializer streams the TDC's codes (through the
@@ -172,13 +170,13 @@ class MramMacro(wiring.Component):
                                      fine_taps=c.fine_taps, sync_domain="g_sync",
                                      # streamed results are decoded once, as they leave
                                      decode_held=streamed and two_step)
-        # The value stage: a code -> value table per column (count_width: its value's width)
-        # or the accumulator's CAL_OFFSET - 2 * code on the code itself.
+        # The value stage's width: a code -> value table's count, or None where the
+        # accumulator takes the code itself (CAL_OFFSET - 2 * code); the mode elaborates the
+        # stage below (TdcMode.value_stage).
         count_width = c.mode.count_width(c)
-        code_table = c.mode.has_code_table
         # With calibration="gain" the accumulator's gain multipliers are registered on the
         # free-running clock (their own cycle; the sequencer captures a cycle later).
-        acc = self._gated(
+        acc = self.gated(
             "g_acc", Accumulator(cols=c.cols, tdc_bits=c.tdc_bits, result_width=c.result_width,
                                  count_width=count_width, rows=c.rows, gain=c.has_gain,
                                  registered_scale=c.has_gain, thresholds=c.activation,
@@ -187,13 +185,10 @@ class MramMacro(wiring.Component):
         if c.has_gain:
             acc = DomainRenamer({"scale": "sync"})(acc)
         m.submodules.accumulator = acc
-        if code_table:
-            m.submodules.code_lut = lut = self._gated("g_lut", CodeLut(
-                cols=c.cols, tdc_bits=c.tdc_bits, value_width=count_width,
-                reset_table=[lut_count(c, v) for v in self.design.lut_reset]))
-        m.submodules.result_serializer = ser = self._gated("g_ser", ResultSerializer(c))
+        m.submodules.result_serializer = ser = self.gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain,
                                                  multibit=c.multibit)
+        ref_tdc = None
         if c.has_tracker:
             # The replicas' TDC: with a two-step TDC its own samplers (arr_ref_fine) on the
             # shared phases, so the shared FINE_TABLE linearises them (sim_models/replica.py).
@@ -223,8 +218,6 @@ class MramMacro(wiring.Component):
             gate(f"g_tdc{i}", tdc.code_enable[i], parent="g_sync")
         if not streamed:
             gate("g_acc", seq.capture)
-        if code_table:
-            gate("g_lut", field.LUT_ENTRY.WRITE)
         gate("g_ser", (seq.result.load & ~ser.frame.busy) | (ser.frame.busy & self.m_axis_tready))
         gate("g_in", deser.handoff.take | (self.s_axis_tvalid & deser.s_axis_tready))
         gate("g_drv", (seq.load_inputs | writer.bypass.load) if verify else seq.load_inputs)
@@ -288,12 +281,6 @@ class MramMacro(wiring.Component):
                 reader.tdc.all_fired.eq(tdc.ctl.all_fired & (ref_tdc.ctl.all_fired | ~tracking)),
                 ref_tdc.cmp.eq(self.arr_ref_cmp),
             ]
-        if two_step:
-            fine_table = Cat(*field.FINE_TABLE.VALUE)
-            m.d.comb += [tdc.fine.eq(self.arr_fine), tdc.fine_table.eq(fine_table)]
-            if c.has_tracker:
-                m.d.comb += [ref_tdc.fine.eq(self.arr_ref_fine),
-                             ref_tdc.fine_table.eq(fine_table)]
 
         # Temperature tracking (periphery/tracker.py): counter and two-step TDC.
         if c.has_tracker:
@@ -351,16 +338,10 @@ class MramMacro(wiring.Component):
         else:
             m.d.comb += [ser.short.eq(0), ser.data.eq(acc.values)]
 
-        if code_table:
-            entry = field.LUT_ENTRY
-            m.d.comb += [
-                lut.codes.eq(tdc.codes), acc.counts.eq(lut.values),
-                lut.write.eq(entry.WRITE), lut.write_col.eq(entry.COL),
-                lut.write_code.eq(entry.CODE), lut.write_value.eq(entry.COUNT),
-                busy.LUT_ENTRY.WRITE.eq(0),
-            ]
-        else:
-            m.d.comb += acc.offsets.eq(Cat(*field.CAL_OFFSET.OFFSET))
+        # The mode's value stage: codes -> values (CAL_OFFSET, FINE_TABLE, or the code ->
+        # value tables).
+        c.mode.value_stage(m, self, tdc=tdc, ref_tdc=ref_tdc, acc=acc, field=field, busy=busy,
+                           gate=gate)
 
         # Row writes.
         m.d.comb += [

@@ -280,11 +280,11 @@ def test_tdc_start_delay_moves_every_code_and_calibration_absorbs_it():
         lo, hi = m.setup.start_delay_range()
         assert hi == design == m.setup.readout.start_delay_cycles and lo < design
         bits = (x + 1) // 2
-        before = m._raw_codes(bits)
+        before = m.raw_codes(bits)
         m.set_tdc_start_delay(design - 1)
         assert m.tdc_start_delay == design - 1
         k = m.setup.readout.fine_taps
-        assert np.array_equal(m._raw_codes(bits), before + k)
+        assert np.array_equal(m.raw_codes(bits), before + k)
         assert not np.array_equal(m.vmm(x), x @ w)
         m.calibrate()
         assert np.array_equal(m.vmm(x), x @ w)
