@@ -260,7 +260,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [7:0] cal_offset8_offset;
   wire [7:0] cal_offset9_offset;
   wire capture;
-  wire \capture$425 ;
+  wire \capture$435 ;
   input clk;
   wire clk;
   wire cmd__done;
@@ -269,7 +269,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   wire [63:0] cmp;
   wire [63:0] code_enable;
   wire [447:0] codes;
-  wire [447:0] \codes$423 ;
+  wire [447:0] \codes$433 ;
   (* init = 32'd0 *)
   wire [31:0] count;
   wire count_enable;
@@ -2015,11 +2015,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign tdc__code_now = ctl__code_now;
   assign tdc__early = ctl__early;
   assign tdc__window_end = ctl__window_end;
+  assign fine = arr_fine;
+  assign fine_table = { fine_table7_value, fine_table6_value, fine_table5_value, fine_table4_value, fine_table3_value, fine_table2_value, fine_table1_value, fine_table0_value };
   assign trim_busy = 1'h0;
   assign result__busy = m_axis_tvalid;
   assign frame__load = result__load;
-  assign \codes$423  = codes;
-  assign \capture$425  = capture;
+  assign \codes$433  = codes;
+  assign \capture$435  = capture;
   assign mode_raw_codes = raw;
   assign hold = m_axis_tvalid;
   assign hold_beats = { 12'h000, beats_left };
@@ -2028,8 +2030,6 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
   assign data = { \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91 , \$90 , \$89 , \$88  };
   assign values = { \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129 , \$128 , \$127 , \$126 , \$125 , \$124 , \$123 , \$122 , \$121 , \$120 , \$119 , \$118 , \$117 , \$116 , \$115 , \$114 , \$113 , \$112 , \$111 , \$110 , \$109 , \$108 , \$107 , \$106 , \$105 , \$104 , \$103 , \$102 , \$101 , \$100 , \$99 , \$98 , \$97 , \$96 , \$95 , \$94 , \$93 , \$92 , \$91 , \$90 , \$89 , \$88  };
   assign offsets = { cal_offset63_offset, cal_offset62_offset, cal_offset61_offset, cal_offset60_offset, cal_offset59_offset, cal_offset58_offset, cal_offset57_offset, cal_offset56_offset, cal_offset55_offset, cal_offset54_offset, cal_offset53_offset, cal_offset52_offset, cal_offset51_offset, cal_offset50_offset, cal_offset49_offset, cal_offset48_offset, cal_offset47_offset, cal_offset46_offset, cal_offset45_offset, cal_offset44_offset, cal_offset43_offset, cal_offset42_offset, cal_offset41_offset, cal_offset40_offset, cal_offset39_offset, cal_offset38_offset, cal_offset37_offset, cal_offset36_offset, cal_offset35_offset, cal_offset34_offset, cal_offset33_offset, cal_offset32_offset, cal_offset31_offset, cal_offset30_offset, cal_offset29_offset, cal_offset28_offset, cal_offset27_offset, cal_offset26_offset, cal_offset25_offset, cal_offset24_offset, cal_offset23_offset, cal_offset22_offset, cal_offset21_offset, cal_offset20_offset, cal_offset19_offset, cal_offset18_offset, cal_offset17_offset, cal_offset16_offset, cal_offset15_offset, cal_offset14_offset, cal_offset13_offset, cal_offset12_offset, cal_offset11_offset, cal_offset10_offset, cal_offset9_offset, cal_offset8_offset, cal_offset7_offset, cal_offset6_offset, cal_offset5_offset, cal_offset4_offset, cal_offset3_offset, cal_offset2_offset, cal_offset1_offset, cal_offset0_offset };
-  assign fine = arr_fine;
-  assign fine_table = { fine_table7_value, fine_table6_value, fine_table5_value, fine_table4_value, fine_table3_value, fine_table2_value, fine_table1_value, fine_table0_value };
   assign ctrl_write_row = start;
   assign ctrl_write_row_busy = busy;
   assign row = write_row_addr_row[5:0];

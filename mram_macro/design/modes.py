@@ -178,12 +178,26 @@ class TdcMode:
 
         return cal_offset_registers(config)
 
-    def value_stage(self, m, top, *, tdc, ref_tdc, acc, field, busy, gate) -> None:
-        """Elaborate the RTL value stage of ``top`` (a :class:`mram_macro.rtl.top.MramMacro`)
-        into its module ``m``: here the accumulator's ``CAL_OFFSET - 2 * code`` takes the
-        offsets straight from the register file's ``field`` values. ``tdc`` / ``ref_tdc`` (the
-        replicas' TDC, or None), ``acc``, ``busy`` (command busy flags) and ``gate(name,
-        enable)`` (a clock-gated domain) are top's."""
+    # The RTL value stage, elaborated by MramMacro.elaborate in four parts, each where its part
+    # of the design is built (so that the Verilog keeps one statement order for every mode).
+    def value_blocks(self, top) -> dict:
+        """The value stage's own blocks of ``top`` (a :class:`mram_macro.rtl.top.MramMacro`),
+        by submodule name, added after the accumulator: here none (the accumulator's
+        ``CAL_OFFSET - 2 * code`` is the stage)."""
+        return {}
+
+    def value_gates(self, gate, field) -> None:
+        """Clock gates of the value stage's blocks (``gate(name, enable)``, enables from the
+        register file's ``field`` values): here none."""
+
+    def fine_inputs(self, m, top, *, tdc, ref_tdc, field) -> None:
+        """Drive the inputs of the TDC's fine decode (``tdc``, and ``ref_tdc``, the replicas'
+        TDC, or None) in ``top``'s module ``m``: here none (no interpolator)."""
+
+    def value_stage(self, m, top, *, blocks, tdc, acc, field, busy) -> None:
+        """Wire the value stage in ``top``'s module ``m``: here the accumulator's offsets
+        straight from the register file's CAL_OFFSET ``field`` values. ``blocks``: what
+        :meth:`value_blocks` returned; ``busy``: the command busy flags."""
         from amaranth.hdl import Cat
 
         m.d.comb += acc.offsets.eq(Cat(*field.CAL_OFFSET.OFFSET))
@@ -307,14 +321,11 @@ class TwoStepMode(TdcMode):
 
         return super().value_registers(config) + fine_table_registers(config)
 
-    def value_stage(self, m, top, *, tdc, ref_tdc, acc, field, busy, gate) -> None:
-        """The offsets as in the counter, and the interpolator: ``arr_fine`` and FINE_TABLE
-        into the TDC's fine decode (the replicas' samplers share the table: they share the
-        phases)."""
+    def fine_inputs(self, m, top, *, tdc, ref_tdc, field) -> None:
+        """``arr_fine`` and FINE_TABLE into the TDC's fine decode (the replicas' samplers share
+        the table: they share the phases)."""
         from amaranth.hdl import Cat
 
-        super().value_stage(m, top, tdc=tdc, ref_tdc=ref_tdc, acc=acc, field=field, busy=busy,
-                            gate=gate)
         fine_table = Cat(*field.FINE_TABLE.VALUE)
         m.d.comb += [tdc.fine.eq(top.arr_fine), tdc.fine_table.eq(fine_table)]
         if ref_tdc is not None:
@@ -424,19 +435,25 @@ class CoarseMode(TdcMode):
 
         return [lut_entry_register(config)]
 
-    def value_stage(self, m, top, *, tdc, ref_tdc, acc, field, busy, gate) -> None:
+    def value_blocks(self, top) -> dict:
         """A code -> value table per column (:class:`mram_macro.rtl.periphery.code_lut.CodeLut`,
-        reset to the design's nominal table, behind a clock gate that opens on LUT_ENTRY
-        writes) between the TDC's codes and the accumulator's counts."""
+        ``code_lut``, reset to the design's nominal table) in the ``g_lut`` clock domain."""
         from mram_macro.design.regmap import lut_count
         from mram_macro.rtl.periphery.code_lut import CodeLut
 
         c = top.config
-        m.submodules.code_lut = lut = top.gated("g_lut", CodeLut(
+        return {"code_lut": top.gated("g_lut", CodeLut(
             cols=c.cols, tdc_bits=c.tdc_bits, value_width=self.count_width(c),
-            reset_table=[lut_count(c, v) for v in top.design.lut_reset]))
-        entry = field.LUT_ENTRY
-        gate("g_lut", entry.WRITE)
+            reset_table=[lut_count(c, v) for v in top.design.lut_reset]))}
+
+    def value_gates(self, gate, field) -> None:
+        """``g_lut`` opens on LUT_ENTRY writes."""
+        gate("g_lut", field.LUT_ENTRY.WRITE)
+
+    def value_stage(self, m, top, *, blocks, tdc, acc, field, busy) -> None:
+        """The tables between the TDC's codes and the accumulator's counts, written through
+        LUT_ENTRY."""
+        lut, entry = blocks["code_lut"], field.LUT_ENTRY
         m.d.comb += [
             lut.codes.eq(tdc.codes), acc.counts.eq(lut.values),
             lut.write.eq(entry.WRITE), lut.write_col.eq(entry.COL),

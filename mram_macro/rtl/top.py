@@ -140,7 +140,7 @@ class MramMacro(wiring.Component):
     def gated(self, domain: str, block):
         """``block`` with its ``sync`` domain renamed to ``domain`` (ungated: unchanged, so
         that the coverage model reads its FSMs from the plain fragment). The mode's value
-        stage (:meth:`mram_macro.design.modes.TdcMode.value_stage`) gates its blocks with it."""
+        stage (:meth:`mram_macro.design.modes.TdcMode.value_blocks`) gates its blocks with it."""
         return DomainRenamer({"sync": domain})(block) if self.clock_gating else block
 
     def elaborate(self, platform):
@@ -172,7 +172,8 @@ class MramMacro(wiring.Component):
                                      decode_held=streamed and two_step)
         # The value stage's width: a code -> value table's count, or None where the
         # accumulator takes the code itself (CAL_OFFSET - 2 * code); the mode elaborates the
-        # stage below (TdcMode.value_stage).
+        # stage (TdcMode.value_blocks, value_gates, fine_inputs and value_stage, each where
+        # its part of the design is built).
         count_width = c.mode.count_width(c)
         # With calibration="gain" the accumulator's gain multipliers are registered on the
         # free-running clock (their own cycle; the sequencer captures a cycle later).
@@ -185,6 +186,10 @@ class MramMacro(wiring.Component):
         if c.has_gain:
             acc = DomainRenamer({"scale": "sync"})(acc)
         m.submodules.accumulator = acc
+        # The mode's own blocks of the value stage (the coarse mode's code -> value tables).
+        value_blocks = c.mode.value_blocks(self)
+        for name, block in value_blocks.items():
+            m.submodules[name] = block
         m.submodules.result_serializer = ser = self.gated("g_ser", ResultSerializer(c))
         m.submodules.sequencer = seq = Sequencer(capture_on_done=not c.has_gain,
                                                  multibit=c.multibit)
@@ -218,6 +223,7 @@ class MramMacro(wiring.Component):
             gate(f"g_tdc{i}", tdc.code_enable[i], parent="g_sync")
         if not streamed:
             gate("g_acc", seq.capture)
+        c.mode.value_gates(gate, field)
         gate("g_ser", (seq.result.load & ~ser.frame.busy) | (ser.frame.busy & self.m_axis_tready))
         gate("g_in", deser.handoff.take | (self.s_axis_tvalid & deser.s_axis_tready))
         gate("g_drv", (seq.load_inputs | writer.bypass.load) if verify else seq.load_inputs)
@@ -281,6 +287,8 @@ class MramMacro(wiring.Component):
                 reader.tdc.all_fired.eq(tdc.ctl.all_fired & (ref_tdc.ctl.all_fired | ~tracking)),
                 ref_tdc.cmp.eq(self.arr_ref_cmp),
             ]
+        # The mode's inputs of the TDC's fine decode (two-step: arr_fine and FINE_TABLE).
+        c.mode.fine_inputs(m, self, tdc=tdc, ref_tdc=ref_tdc, field=field)
 
         # Temperature tracking (periphery/tracker.py): counter and two-step TDC.
         if c.has_tracker:
@@ -338,10 +346,9 @@ class MramMacro(wiring.Component):
         else:
             m.d.comb += [ser.short.eq(0), ser.data.eq(acc.values)]
 
-        # The mode's value stage: codes -> values (CAL_OFFSET, FINE_TABLE, or the code ->
-        # value tables).
-        c.mode.value_stage(m, self, tdc=tdc, ref_tdc=ref_tdc, acc=acc, field=field, busy=busy,
-                           gate=gate)
+        # The mode's value stage: codes -> values (CAL_OFFSET, or the code -> value tables).
+        c.mode.value_stage(m, self, blocks=value_blocks, tdc=tdc, acc=acc, field=field,
+                           busy=busy)
 
         # Row writes.
         m.d.comb += [
