@@ -9,6 +9,7 @@ cycles and 20 cycles per VMM, 64 bypass toggles per VMM.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from pathlib import Path
@@ -134,6 +135,68 @@ def test_comparator_delay_matches_a_simulated_cascade(setup):
         inputs = np.r_[s * t, x[:-1]]
         x = x + cmp.omega_u_per_s * inputs * dt
     assert t * 1e9 == pytest.approx(cmp.step_ns, rel=0.01)
+
+
+@pytest.mark.parametrize("budget", [1.5, 2.0, 3.0])
+def test_comparator_for_a_longer_delay_budget(setup, budget):
+    """Hand calculation as above with the overdrive built up over ``budget`` steps: the
+    cascade's delay at the slowest slope is then ``budget`` steps (checked by integrating it),
+    the bias falls, the spread over the slopes grows in proportion."""
+    _, device, readout, _ = setup
+    one = comparator_design(rows=64, device=device, readout=readout)
+    assert comparator_design(rows=64, device=device, readout=readout,
+                             delay_budget_steps=1.0) == one
+    cmp = comparator_design(rows=64, device=device, readout=readout, delay_budget_steps=budget)
+    t_d = budget * 0.25e-9
+    dv = readout.v_ref_V / (64 * R_HIGH * C_COL) * t_d
+    cost = {n: n * (math.factorial(n + 1) * 0.45 / dv) ** (1 / n) / t_d for n in range(1, 9)}
+    n = min(cost, key=cost.get)
+    assert cmp.stages == n
+    assert cmp.bias_A == pytest.approx(n * 2 * cost[n] / n * 2e-15 / 15, rel=1e-9)
+    assert cmp.bias_A < one.bias_A
+    assert float(cmp.delay_ns(cmp.slope_min_V_per_ns)) == pytest.approx(budget * 0.25, rel=1e-9)
+    s, dt, x, t = cmp.slope_min_V_per_ns * 1e9, 1e-14, np.zeros(cmp.stages), 0.0
+    while x[-1] < cmp.swing_V:
+        t += dt
+        x = x + cmp.omega_u_per_s * np.r_[s * t, x[:-1]] * dt
+    assert t == pytest.approx(t_d, rel=0.01)
+    if n == one.stages:       # same cascade: the delay scales, so does its spread
+        assert cmp.delay_spread_steps == pytest.approx(budget * one.delay_spread_steps, rel=1e-9)
+    with pytest.raises(ValueError, match="delay_budget_steps must be a positive number"):
+        comparator_design(rows=64, device=device, readout=readout, delay_budget_steps=0)
+
+
+def test_comparator_budgets_table():
+    rows = analog.comparator_budgets()
+    assert [r.budget_steps for r in rows] == list(analog.COMPARATOR_BUDGETS)
+    terms = {t.key: t for t in analog.nominal_terms()}
+    kit = rows[0]
+    # the kit's row is the published term, and the analogue total is the sum of the terms
+    assert kit.budget_steps == 1 and kit.comparator_J == terms["comparator_J"].value_J
+    assert kit.analog_per_vmm_J == pytest.approx(
+        sum(t.value_J for t in terms.values() if t.kind == "vmm"), rel=1e-12)
+    for a, b in itertools.pairwise(rows):
+        assert b.bias_A < a.bias_A and b.comparator_J < a.comparator_J
+        assert b.spread_steps > a.spread_steps and b.delay_max_ns > a.delay_max_ns
+        # only the comparator term changes
+        assert b.analog_per_vmm_J - b.comparator_J == pytest.approx(
+            a.analog_per_vmm_J - a.comparator_J, rel=1e-12)
+    # docs/ppa.md shows exactly this table
+    assert analog.budgets_markdown(rows) in DOC.read_text()
+    with pytest.raises(ValueError, match="delay budget must be a positive number"):
+        analog.comparator_budgets(budgets=(1.0, -2.0))
+
+
+def test_comparators_command(capsys):
+    from mram_macro.flow.ppa.__main__ import main
+
+    assert main(["comparators", "--budgets", "1", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = analog.comparator_budgets(budgets=(1.0, 2.0))
+    assert analog.budgets_markdown(rows) in out
+    assert main(["comparators", "--budgets", "0"]) == 2
+    assert "delay budget must be a positive number" in capsys.readouterr().err
+    assert main(["comparators", "--config", '{"rows": 1}']) == 2
 
 
 def test_comparator_energy_shut_off_after_its_decision(setup):

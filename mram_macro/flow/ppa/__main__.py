@@ -11,6 +11,9 @@ below 0, or an asynchronous input sampled outside a synchroniser).
 
 ``cells``: where one configuration's digital energy goes below the block level, by library
 cell, by register and by clock tree (:mod:`mram_macro.flow.ppa.cells`).
+
+``comparators``: what the comparators would cost sized for a longer decision delay than the
+kit's one TDC step (:func:`mram_macro.flow.ppa.analog.comparator_budgets`).
 """
 
 from __future__ import annotations
@@ -79,6 +82,24 @@ def _cmd_cells(args) -> int:
     return 0
 
 
+def _cmd_comparators(args) -> int:
+    from mram_macro.design.config import ConfigError, MacroConfig
+    from mram_macro.flow.ppa.analog import budgets_markdown, comparator_budgets
+
+    try:
+        config = MacroConfig.from_json(args.config) if args.config else MacroConfig()
+        rows = comparator_budgets(config, t_clk_ns=args.t_clk_ns,
+                                  budgets=tuple(args.budgets or ()) or None)
+    except (ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{config.slug}: comparators sized for a decision delay of B TDC steps at the "
+          f"slowest column's slope (the kit: B = 1), random VMMs, the analogue model's "
+          f"operating point")
+    print(budgets_markdown(rows), end="")
+    return 0
+
+
 def _cmd_plot(args) -> int:
     from mram_macro.flow.ppa.report import DOCS_DIR, replot
 
@@ -143,6 +164,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=positive_int, default=12, help="groups printed per view")
     p.add_argument("--out", default="build/ppa_cells")
     p.set_defaults(func=_cmd_cells)
+    p = sub.add_parser("comparators", help="what the comparators would cost sized for a longer "
+                                           "decision delay than one TDC step (the analogue "
+                                           "model only; no flow)")
+    p.add_argument("--config", default=None, help="MacroConfig JSON (default: the default macro)")
+    p.add_argument("--t-clk-ns", type=float, default=None,
+                   help="clock period (default: the headline library's sign-off clock)")
+    p.add_argument("--budgets", type=float, nargs="+", default=None,
+                   help="delay budgets in TDC steps (default: "
+                        "mram_macro.flow.ppa.analog.COMPARATOR_BUDGETS)")
+    p.set_defaults(func=_cmd_comparators)
     p = sub.add_parser("baseline", help="measure the small configuration's digital energy and "
                                         "commit it as the test's reference "
                                         "(docs/ppa/energy_small.json)")

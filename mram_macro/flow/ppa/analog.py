@@ -53,6 +53,7 @@ __all__ = ["AnalogEnergy", "AnalogTerm", "ComparatorDesign", "OperatingPoint", "
            "analog_terms", "comparator_design", "precharge_energy_J", "write_row_energy_J",
            "write_pulse_ns", "random_vmm_operating_point", "terms_markdown", "terms_lines",
            "nominal_terms", "docs_block", "render_docs", "DOCS_BEGIN", "DOCS_END",
+           "comparator_budgets", "COMPARATOR_BUDGETS", "budgets_markdown",
            "NANGATE45", "SCALE_45_TO_28_CAP", "SCALE_45_TO_28_ENERGY", "V_CORE_V", "V_WRITE_V",
            "C_WIRE_fF_PER_UM", "COLUMN_PITCH_UM", "C_GATE_fF_PER_UM", "RON_W_OHM_UM",
            "CMP_STAGE_LOAD_fF", "CMP_GM_OVER_ID_PER_V", "CMP_SWING_FRACTION", "CMP_MAX_STAGES"]
@@ -203,6 +204,20 @@ def _pj(x: float) -> str:
     return f"{x * 1e12:.3g} pJ"
 
 
+def _comparator_J(cmp, *, config, readout, cols, slopes, t_clk_ns: float, t_eval_ns: float):
+    """Energy per VMM of ``config``'s comparators of design ``cmp``, biased from
+    ``arr_tdc_en`` (``t = D - 1``) to their decision (``t_cross + t_d``, at most the
+    evaluation's end); a comparator whose column crossed before the enable still takes ``t_d``
+    to decide. Returns the energy, the on-times and the delays per column class."""
+    enable_ns = max(readout.start_delay_cycles - 1, 0) * t_clk_ns
+    t_cross_ns = cols.r_ohm * cols.c_col_F * readout.log_ratio * 1e9
+    t_d_ns = cmp.delay_ns(slopes)
+    t_on_ns = np.minimum(t_cross_ns + t_d_ns, t_eval_ns)
+    energy = (config.cols * cmp.bias_A * V_CORE_V
+              * cols.mean(np.maximum(t_on_ns - enable_ns, t_d_ns)) * 1e-9)
+    return energy, t_on_ns, t_d_ns
+
+
 def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
              bypass_toggles_per_vmm):
     t_clk_ns, eval_cycles, vmm_cycles, toggles = _check_call(
@@ -257,12 +272,10 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
     late = max(readout.start_delay_cycles - 1, 0)
     enable_ns = late * t_clk_ns
     on_cycles = max(eval_cycles - late, 0.0)
-    t_cross_ns = cols.r_ohm * c_col * readout.log_ratio * 1e9
-    t_d_ns = cmp.delay_ns(slopes)
-    t_on_ns = np.minimum(t_cross_ns + t_d_ns, t_eval_ns)
+    comparator, t_on_ns, t_d_ns = _comparator_J(cmp, config=config, readout=readout,
+                                                 cols=cols, slopes=slopes, t_clk_ns=t_clk_ns,
+                                                 t_eval_ns=t_eval_ns)
     p_cmp = cmp.bias_A * v
-    # a comparator whose column crossed before the enable still takes t_d to decide
-    comparator = ncols * p_cmp * cols.mean(np.maximum(t_on_ns - enable_ns, t_d_ns)) * 1e-9
     from_eval = ncols * p_cmp * cols.mean(t_on_ns) * 1e-9
     always_on = ncols * p_cmp * t_eval_ns * 1e-9
     slope_mean = cols.mean(slopes)
@@ -484,12 +497,103 @@ def nominal_terms(config: MacroConfig | None = None, device: DeviceParams | None
                         bypass_toggles_per_vmm=op.bypass_toggles_per_vmm)
 
 
+#: Delay budgets (TDC steps at the slowest column's slope) that :func:`comparator_budgets`
+#: tabulates; the kit's comparators are sized for the first.
+COMPARATOR_BUDGETS = (1.0, 1.25, 1.5, 1.75, 2.0, 3.0)
+
+
+@dataclass(frozen=True)
+class ComparatorBudget:
+    """One row of :func:`comparator_budgets`: the comparator sized for ``budget_steps``, its
+    bias, its delay at the slowest and the fastest column's slope, the spread between them (in
+    TDC steps), and its energy per VMM with the analogue per-VMM total it gives."""
+
+    budget_steps: float
+    stages: int
+    bias_A: float
+    delay_max_ns: float
+    delay_min_ns: float
+    spread_steps: float
+    comparator_J: float
+    analog_per_vmm_J: float
+
+
+def comparator_budgets(config: MacroConfig | None = None, device: DeviceParams | None = None,
+                       *, t_clk_ns: float | None = None,
+                       budgets: tuple[float, ...] | None = None) -> tuple[ComparatorBudget, ...]:
+    """What the comparators would cost at longer delay budgets, at the operating point of
+    :func:`nominal_terms` (same configuration, device and clock defaults).
+
+    The kit sizes each comparator so that its decision delay at the slowest column's slope is
+    one TDC step (:func:`comparator_design`). A delay common to every column only shifts the
+    trips (the start delay absorbs it); what distorts the codes is its spread over the
+    columns' slopes, which grows with the budget while the bias falls. The functional model
+    (:mod:`sim_models.readout`) has no comparator delay at all (``t_cmp_delay_ns = 0``), at
+    any budget: a longer one is therefore not the kit's design, only its price, until the
+    delay and its spread are in the trip times.
+
+    Raises:
+        ValueError: a budget that is not a positive number."""
+    from mram_macro.design.macro import MacroDesign
+    from mram_macro.flow.ppa.libraries import HEADLINE_LIBRARY
+
+    config = config or MacroConfig()
+    device = device or DeviceParams()
+    budgets = COMPARATOR_BUDGETS if budgets is None else tuple(budgets)
+    for b in budgets:
+        _number("delay budget", b)
+    t_clk_ns = LIBRARIES[HEADLINE_LIBRARY].target_period_ns if t_clk_ns is None else t_clk_ns
+    readout = MacroDesign.derive(config, device, t_clk_ns=t_clk_ns).readout
+    op = random_vmm_operating_point(config, device, readout)
+    terms = analog_terms(config=config, device=device, readout=readout, t_clk_ns=t_clk_ns,
+                         eval_cycles=op.eval_cycles, vmm_cycles=op.vmm_cycles,
+                         bypass_toggles_per_vmm=op.bypass_toggles_per_vmm)
+    others = sum(t.value_J for t in terms if t.kind == "vmm" and t.key != "comparator_J")
+    cols, slopes = _slopes_V_per_ns(config.rows, device, readout)
+    rows = []
+    for budget in budgets:
+        cmp = comparator_design(rows=config.rows, device=device, readout=readout,
+                                delay_budget_steps=budget)
+        energy, _, _ = _comparator_J(cmp, config=config, readout=readout, cols=cols,
+                                     slopes=slopes, t_clk_ns=t_clk_ns,
+                                     t_eval_ns=op.eval_cycles * t_clk_ns)
+        rows.append(ComparatorBudget(
+            budget_steps=float(budget), stages=cmp.stages, bias_A=cmp.bias_A,
+            delay_max_ns=float(cmp.delay_ns(cmp.slope_min_V_per_ns)),
+            delay_min_ns=float(cmp.delay_ns(cmp.slope_max_V_per_ns)),
+            spread_steps=cmp.delay_spread_steps, comparator_J=energy,
+            analog_per_vmm_J=others + energy))
+    return tuple(rows)
+
+
+def budgets_markdown(rows: tuple[ComparatorBudget, ...]) -> str:
+    """The table of :func:`comparator_budgets` (docs/ppa.md, ``python -m mram_macro.flow.ppa
+    comparators``)."""
+    out = ["| delay budget at the slowest slope (TDC steps) | stages | bias per comparator "
+           "| delay, slowest..fastest column | spread (TDC steps) | comparators per VMM "
+           "| analogue per VMM |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r.budget_steps:g}{' (the kit)' if r.budget_steps == 1 else ''} | "
+                   f"{r.stages} | {r.bias_A * 1e6:.1f} µA | {r.delay_max_ns * 1e3:.0f}.."
+                   f"{r.delay_min_ns * 1e3:.0f} ps | {r.spread_steps:.2f} | "
+                   f"{_pj(r.comparator_J)} | {_pj(r.analog_per_vmm_J)} |")
+    return "\n".join(out) + "\n"
+
+
 def docs_block(terms: tuple[AnalogTerm, ...] | None = None) -> str:
     """What docs/ppa.md holds between :data:`DOCS_BEGIN` and :data:`DOCS_END`."""
     terms = nominal_terms() if terms is None else terms
     per_vmm = sum(t.value_J for t in terms if t.kind == "vmm")
+    budgets = comparator_budgets()
     return (f"{terms_markdown(terms)}\n"
-            f"Sum of the per-VMM terms: **{_pj(per_vmm)}** per VMM.\n")
+            f"Sum of the per-VMM terms: **{_pj(per_vmm)}** per VMM.\n\n"
+            f"What the comparators would cost sized for a longer decision delay "
+            f"(`python -m mram_macro.flow.ppa comparators`; the same model, the same "
+            f"operating point). The kit sizes them for one TDC step; only the spread of the "
+            f"delay over the columns' slopes distorts the codes, but the functional model "
+            f"has no comparator delay at all, so a longer budget is a price, not a design, "
+            f"until the delay and its spread are in the trip times:\n\n"
+            f"{budgets_markdown(budgets)}")
 
 
 def render_docs(text: str, terms: tuple[AnalogTerm, ...] | None = None) -> str:

@@ -253,21 +253,29 @@ def _slopes_V_per_ns(rows: int, device: DeviceParams, readout: ReadoutParams):
     return c, readout.v_ref_V / (c.r_ohm * c.c_col_F) * 1e-9
 
 
-def comparator_design(*, rows: int, device: DeviceParams,
-                      readout: ReadoutParams) -> ComparatorDesign:
+def comparator_design(*, rows: int, device: DeviceParams, readout: ReadoutParams,
+                      delay_budget_steps: float = 1.0) -> ComparatorDesign:
     """The cheapest comparator (see :class:`ComparatorDesign`) whose delay at the slowest
-    column's slope is one TDC step (``readout.t_fine_ns``: the clock period, or one
-    interpolator phase step)."""
+    column's slope is ``delay_budget_steps`` TDC steps (``readout.t_fine_ns``: the clock
+    period, or one interpolator phase step). The kit sizes its comparators for one step (the
+    default); a longer budget needs less bias but spreads the delay over the columns' slopes
+    further (:attr:`ComparatorDesign.delay_spread_steps`, which the readout's trip placement
+    must absorb; :func:`mram_macro.flow.ppa.analog.comparator_budgets` tabulates the trade).
+
+    Raises:
+        ValueError: a ``delay_budget_steps`` that is not a positive number."""
     rows = _integer("rows", rows)
+    budget = _number("delay_budget_steps", delay_budget_steps)
     _check_models(device, readout)
     _, slopes = _slopes_V_per_ns(rows, device, readout)
     s_min, s_max = float(slopes.min()), float(slopes.max())
     step_s = readout.t_fine_ns * 1e-9
+    t_d_s = budget * step_s                   # the decision delay at the slowest slope
     swing = CMP_SWING_FRACTION * V_CORE_V
-    gain = swing / (s_min * 1e9 * step_s)     # output swing / overdrive built up over one step
+    gain = swing / (s_min * 1e9 * t_d_s)      # output swing / overdrive built up over t_d
     best = None
     for n in range(1, CMP_MAX_STAGES + 1):
-        omega = (math.factorial(n + 1) * gain) ** (1.0 / n) / step_s
+        omega = (math.factorial(n + 1) * gain) ** (1.0 / n) / t_d_s
         current = n * omega                   # proportional to the bias current
         if best is None or current < best[1]:
             best = (n, current, omega)
