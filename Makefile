@@ -93,9 +93,11 @@ ppa-digits: setup
 # configuration: default, small, ...) placed with GrayWolf and routed with qrouter beside the
 # array's black box, SPEF extracted, signed off by OpenSTA with the SPEF, energy per VMM with the
 # routed wires; abstract (LEF, Liberty) and die plot; --publish updates docs/layout*.
-# LAYOUT_ARGS adds options, e.g. LAYOUT_ARGS="--rows 16 --cols 16" or "--density 0.6".
+# LAYOUT_ARGS adds options, e.g. LAYOUT_ARGS="--rows 16 --cols 16 --density 0.65". The default
+# macro routes completely at a row fill of 0.3 (docs/layout.md: qrouter left nets unrouted at
+# 0.4 and above), so that is the default here.
 LAYOUT_CONFIG ?= default
-LAYOUT_ARGS ?=
+LAYOUT_ARGS ?= --density 0.3
 layout: setup
 	python -m mram_macro.flow.layout --config $(LAYOUT_CONFIG) --publish $(LAYOUT_ARGS)
 

@@ -383,3 +383,10 @@ def test_layout_configuration_takes_sta_names_and_profiles():
     assert not configuration("plain", 16, None).result_register
     with pytest.raises(ValueError, match=r"unknown configuration 'plane'.*profiles.*plain"):
         configuration("plane", None, None)
+
+
+def test_die_plot_legend_folds_column_numbers():
+    from mram_macro.flow.layout.plot import legend_groups
+
+    groups = legend_groups({"a": "g_tdc12_icg", "b": "g_tdc3_icg", "c": "tdc", "d": "regfile"})
+    assert groups == {"a": "g_tdc#_icg", "b": "g_tdc#_icg", "c": "tdc", "d": "regfile"}

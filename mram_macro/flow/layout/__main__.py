@@ -172,21 +172,19 @@ qrouter's clean-up stage (stage 3, rerouting every net for length) is skipped: o
 configuration it had rerouted 80 of 6,400 nets in two minutes on this shared machine.
 coriolis-eda was not tried: the qflow chain completed.
 
-**Only the small configuration is published so far.** The full-featured macro (the default
-until 2026-12-07; 57,290 cells after hold fixing) was tried three times: GrayWolf at row fill
-0.65 ran 44 min and was stopped at annealing iteration 33 of about 158; a later run at 0.65
-reached qrouter, whose first pass failed on about 30 % of the nets; at `--density 0.5`
-GrayWolf took 22 min and qrouter's first pass, after 63 min on a shared core, had routed 33,252
-of the 60,394 nets and failed on 7,997 (19 %), with 22,536 to go, when it was stopped. The plain
-macro, the default since then (`LAYOUT_CONFIG=plain` or `default`, `LAYOUT_ARGS="--density
-0.5"`; 23,265 nets), got much further (2026-12-07, shared two-core machine): GrayWolf 33 min at
-`nice` 19, then qrouter's first pass failed on 2,300 nets, and its second stage brought the
-failed routes down to 987, 828, 796 (effort 10), 643 (effort 20) and 634 (effort 40) in 80 min
-(55 min of CPU), when it was stopped: 2.7 % unrouted, not 0. A lower row fill still, or a router
-with more tracks per layer than qrouter gets from the NanGate 45 nm technology LEF (every layer
-above metal3 is routed on 1 of 2 or fewer of its tracks: the LEF's pitches are not the minimum)
-should close it. The default's figures, and the README's headline energy, stay pre-layout until
-a `make layout` of it completes.
+**The default macro is routed** (2026-12-07) at a row fill of 0.3 (`make layout`, whose
+`LAYOUT_ARGS` default is `--density 0.3`): GrayWolf 30 min, qrouter 72 min on a shared two-core
+machine at `nice` 19. qrouter's first stage left 930 of the 23,803 nets unrouted; its second
+stage's rip-up passes brought that to 891, 858, 663 and then to none ("Final: No failed
+routes!"). Earlier tries of the default, each stopped before the end: the full-featured macro
+(the default before the plain profile, 57,290 cells) at fill 0.65 (GrayWolf stopped after 44
+min; a later run's first stage failed on about 30 % of the nets) and 0.5 (19 % failed when
+stopped); the plain macro at 0.5 (first stage 2,300 failed, second stage down to 634 in 80
+min when stopped) and 0.4 (1,342 after the first stage). Which nets fail is not congestion
+alone: in the first stage at 0.3 the inner input pins of the wide cells failed far above the
+3.9 % average (`NAND4_X1` A2 33 %, `OR3_X1` A3 24 %, `AND4_X1` A2 21 %, `AOI22_X1` ZN 20 %,
+`AOI221_X1` A 19 %), and so did the macro's ports (14 %: 773 pins on the 378 µm top edge).
+The small configuration's figures below were routed at the earlier default fill of 0.65.
 
 spef-extractor models each wire as area plus edge capacitance to ground from the technology
 LEF (no coupling between wires, pins left to the Liberty file): about 0.05-0.06 fF per µm on

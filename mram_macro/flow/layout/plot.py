@@ -9,7 +9,19 @@ from mram_macro.flow.layout.spef import DefDesign
 from mram_macro.flow.ppa.netlist import Instance
 from mram_macro.flow.ppa.power import attribute_blocks
 
-__all__ = ["die_plot"]
+__all__ = ["die_plot", "legend_groups"]
+
+#: Blocks in the legend; the rest are drawn in grey as one "other" entry.
+LEGEND_BLOCKS = 14
+
+
+def legend_groups(blocks: dict[str, str]) -> dict[str, str]:
+    """``{instance: group}`` for the legend: a block name with column or bit numbers folded
+    (``g_tdc12_icg`` -> ``g_tdc#_icg``: the 64 column clock gates are one group), so that a
+    64-column macro's plot names a dozen groups, not one per column."""
+    import re
+
+    return {i: re.sub(r"\d+", "#", b) for i, b in blocks.items()}
 
 
 def die_plot(placed: DefDesign, routed: DefDesign, instances: list[Instance],
@@ -23,10 +35,16 @@ def die_plot(placed: DefDesign, routed: DefDesign, instances: list[Instance],
     import numpy as np
     from matplotlib.patches import Rectangle
 
-    blocks = attribute_blocks(instances, outputs)
-    names = sorted(set(blocks.values()))
+    blocks = legend_groups(attribute_blocks(instances, outputs))
+    sizes: dict[str, int] = {}
+    for b in blocks.values():
+        sizes[b] = sizes.get(b, 0) + 1
+    shown = sorted(sizes, key=lambda b: (-sizes[b], b))[:LEGEND_BLOCKS]
+    blocks = {i: (b if b in shown else "other") for i, b in blocks.items()}
+    names = sorted(shown) + (["other"] if len(sizes) > len(shown) else [])
     cmap = plt.get_cmap("tab20")
     colour = {b: cmap(i % 20) for i, b in enumerate(names)}
+    colour["other"] = (0.6, 0.6, 0.6, 1.0)
     x0, y0, x1, y1 = plan["outline_um"]
     fig, ax = plt.subplots(figsize=(9, 9 * (y1 - y0) / max(x1 - x0, 1e-9) + 0.8))
     px0, py0, px1, py1 = plan["periphery_um"]
@@ -76,7 +94,7 @@ def die_plot(placed: DefDesign, routed: DefDesign, instances: list[Instance],
     ax.set_aspect("equal")
     ax.set_xlabel("x (µm)")
     ax.set_ylabel("y (µm)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title.replace(": ", ":\n", 1), fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize=7, markerscale=6,
               title="RTL block (cells)", title_fontsize=7)
     fig.tight_layout()
