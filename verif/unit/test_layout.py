@@ -390,3 +390,32 @@ def test_die_plot_legend_folds_column_numbers():
 
     groups = legend_groups({"a": "g_tdc12_icg", "b": "g_tdc3_icg", "c": "tdc", "d": "regfile"})
     assert groups == {"a": "g_tdc#_icg", "b": "g_tdc#_icg", "c": "tdc", "d": "regfile"}
+
+
+def test_layout_cache_key_is_contents_not_paths(tmp_path):
+    # A checkout elsewhere (the same LEF views at other paths) finds the same layout; another
+    # row fill, router setting or view does not.
+    import dataclasses
+    import shutil
+
+    from mram_macro.flow.layout.netlist import PhysicalNetlist
+    from mram_macro.flow.layout.pnr import pnr_cache_key
+    from mram_macro.flow.layout.tech import physical_library
+
+    phys = physical_library("nangate45")
+    try:
+        views = phys.require()
+    except FileNotFoundError:
+        pytest.skip("NanGate 45 nm LEF views not set up")
+    moved = {}
+    for field, path in zip(("cell_lef", "tech_lef", "graywolf_par"), views, strict=True):
+        moved[field] = tmp_path / path.name
+        shutil.copyfile(path, moved[field])
+    elsewhere = dataclasses.replace(phys, **moved)
+    pn = PhysicalNetlist(top="t", instances=(), ports=(), flat_names={})
+    key = pnr_cache_key(pn, phys, 0.3)
+    assert pnr_cache_key(pn, elsewhere, 0.3) == key
+    assert pnr_cache_key(pn, phys, 0.4) != key
+    assert pnr_cache_key(pn, dataclasses.replace(phys, route_layers=8), 0.3) != key
+    moved["tech_lef"].write_text(moved["tech_lef"].read_text() + "\n# edited\n")
+    assert pnr_cache_key(pn, elsewhere, 0.3) != key

@@ -31,7 +31,8 @@ from mram_macro.flow.layout.netlist import LayoutError, PhysicalNetlist
 from mram_macro.flow.layout.tech import SPEF_EXTRACTOR, PhysicalLibrary
 from mram_macro.flow.ppa.power import liberty_output_pins
 
-__all__ = ["PlaceRouteResult", "place_and_route", "ARRAY_PORT_PREFIX", "QFLOW_SCRIPTS"]
+__all__ = ["PlaceRouteResult", "place_and_route", "pnr_cache_key", "ARRAY_PORT_PREFIX",
+           "QFLOW_SCRIPTS"]
 
 QFLOW_SCRIPTS = Path("/usr/lib/qflow/scripts")
 #: Bump when a change here changes the layout (the cache key of :func:`place_and_route`).
@@ -180,6 +181,19 @@ def _failed_nets(route_log: str) -> int:
     return int(found[-1][1]) if found[-1][1] else 0
 
 
+def pnr_cache_key(pn: PhysicalNetlist, phys: PhysicalLibrary, density: float) -> str:
+    """The key of a layout in its work folder: the netlist, the contents of the LEF views and
+    the GrayWolf parameters, the placer's and router's settings and the flow's version, and
+    nothing about where the files are (a checkout elsewhere, or another user's cache, finds
+    the same layout: a miss re-runs the whole chain and first removes the old layout)."""
+    cell_lef, tech_lef, par = phys.require()
+    settings = (density, phys.lib.key, phys.fill_cell, phys.vdd, phys.gnd, phys.route_layers,
+                phys.cel_units, FLOW_VERSION)
+    return hashlib.sha256(repr((pn.instances, pn.ports)).encode() + cell_lef.read_bytes()
+                          + tech_lef.read_bytes() + par.read_bytes()
+                          + repr(settings).encode()).hexdigest()
+
+
 def place_and_route(pn: PhysicalNetlist, phys: PhysicalLibrary, workdir: Path, *,
                     density: float = 0.65, timeout_s: float = 3 * 3600.0) -> PlaceRouteResult:
     """Place and route ``pn`` in ``workdir`` (see the module docstring)."""
@@ -191,11 +205,8 @@ def place_and_route(pn: PhysicalNetlist, phys: PhysicalLibrary, workdir: Path, *
     placed = workdir / f"{top}_placed.def"
     routed = workdir / f"{top}_routed.def"
     spef = workdir / f"{top}.spef"
-    # Cached: the same netlist, views, density and flow (this file) give the same layout.
-    key = hashlib.sha256(repr((pn.instances, pn.ports)).encode() + cell_lef.read_bytes()
-                         + tech_lef.read_bytes() + par.read_bytes()
-                         + f"{density}{phys}{FLOW_VERSION}".encode()
-                         ).hexdigest()
+    # Cached: the same netlist, views, density and flow give the same layout.
+    key = pnr_cache_key(pn, phys, density)
     stamp = workdir / "pnr.json"
     if stamp.is_file() and spef.is_file():
         data = json.loads(stamp.read_text())

@@ -112,7 +112,7 @@ def simulation_netlist(netlist: Path, liberty: Path, out: Path) -> Path:
     netlist uses."""
     from mram_macro.sim.netlist import _bank_sizes, bank_inputs
 
-    key = hashlib.sha256(netlist.read_bytes() + str(liberty).encode()
+    key = hashlib.sha256(netlist.read_bytes() + Path(liberty).read_bytes()
                          + Path(__file__).read_bytes()).hexdigest()
     stamp = out.with_suffix(".stamp")
     if out.exists() and stamp.exists() and stamp.read_text() == key:

@@ -75,7 +75,7 @@ def flat_netlist(verilog: Path, lib: StdCellLibrary, workdir: Path, *, top: str 
 
     liberty = lib.require()
     period_ps = 1000.0 * lib.target_period_ns
-    key = hashlib.sha256(verilog.read_bytes() + str(liberty).encode()
+    key = hashlib.sha256(verilog.read_bytes() + Path(liberty).read_bytes()
                          + f"{period_ps}{lib.driving_cell}{lib.output_load}{top}".encode()
                          + f"{lib.clock_buffer}{lib.clock_pad_buffer}{lib.clock_max_fanout}"
                            f"{TREE_VERSION}".encode()
