@@ -19,9 +19,9 @@ def legend_groups(blocks: dict[str, str]) -> dict[str, str]:
     """``{instance: group}`` for the legend: a block name with column or bit numbers folded
     (``g_tdc12_icg`` -> ``g_tdc#_icg``: the 64 column clock gates are one group), so that a
     64-column macro's plot names a dozen groups, not one per column."""
-    import re
+    from mram_macro.flow.ppa.cells import fold_numbers
 
-    return {i: re.sub(r"\d+", "#", b) for i, b in blocks.items()}
+    return {i: fold_numbers(b) for i, b in blocks.items()}
 
 
 def die_plot(placed: DefDesign, routed: DefDesign, instances: list[Instance],

@@ -32,7 +32,7 @@ from mram_macro.flow.ppa.netlist import Instance, read_instances
 from mram_macro.flow.ppa.power import PowerResult
 from mram_macro.flow.ppa.report import anatomy_group
 
-__all__ = ["Group", "VIEWS", "breakdown", "register_group", "lines"]
+__all__ = ["Group", "VIEWS", "breakdown", "fold_numbers", "register_group", "lines"]
 
 #: The views of :func:`breakdown`, in print order.
 VIEWS = ("cells", "registers", "clock trees")
@@ -55,10 +55,16 @@ class Group:
         return self.clock_J + self.data_J + self.leakage_J
 
 
+def fold_numbers(name: str) -> str:
+    """``name`` with every number in it folded to ``#`` (``g_tdc12_icg`` -> ``g_tdc#_icg``):
+    one group for the 64 copies of a per-column register, gate or block."""
+    return re.sub(r"\d+", "#", name)
+
+
 def register_group(net: str) -> str:
     """The register a flip-flop's output net belongs to: ``net`` with its bit select and the
     numbers in its name folded (``tdc.cmp_sync1[46]`` -> ``tdc.cmp_sync#``)."""
-    return re.sub(r"\d+", "#", re.sub(r"\s*\[\d+\]$", "", net.lstrip("\\")))
+    return fold_numbers(re.sub(r"\s*\[\d+\]$", "", net.lstrip("\\")))
 
 
 def _tree_roots(instances: list[Instance], outputs: dict[str, list[str]],
