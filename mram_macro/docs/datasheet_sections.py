@@ -178,6 +178,7 @@ def ppa_section(results: list[dict] | None = None) -> str:
     """Section 11 of the datasheet from the results ``make ppa`` published (docs/ppa/ppa.json,
     :func:`mram_macro.flow.ppa.report.published_results`): one column per Liberty library."""
     from mram_macro.docs.published import published_ppa_results
+    from mram_macro.flow.ppa.report import routed_figures, routed_result
 
     results = published_ppa_results() if results is None else results
     if not results:
@@ -218,11 +219,28 @@ def ppa_section(results: list[dict] | None = None) -> str:
         ["TOPS/W; TOPS/mm²", *col(lambda r: f"{r['tops_per_W']:.2f}; {r['tops_per_mm2']:.3f}",
                                   lambda r: r)],
     ]
+    routed = {r["library"]: routed_result(r) for r in results}
+    if any(routed.values()):
+        def post(fmt):
+            return [fmt(r, routed[r["library"]]) if routed[r["library"]] else "not routed"
+                    for r in results]
+
+        rows += [
+            ["placed and routed (`make layout`): energy per VMM (array + digital)", *post(
+                lambda r, x: f"{routed_figures(r, x)['total_J'] * 1e9:.3f} nJ "
+                             f"({r['analog_J']['per_vmm_J'] * 1e9:.3f} + "
+                             f"{x['digital_post_J']['total'] * 1e9:.3f})")],
+            ["placed and routed: TOPS/W; setup / hold slack with the wires", *post(
+                lambda r, x: f"{routed_figures(r, x)['tops_per_W']:.2f}; "
+                             f"{x['sta_post']['wns_ns']:+.3f} / "
+                             f"{x['sta_post']['hold_wns_ns']:+.3f} ns")],
+        ]
     return (f"From `make ppa` (published in `docs/ppa/ppa.json`; method and caveats in "
             f"[ppa.md](ppa.md)), for the {cfg.rows}x{cfg.cols} {cfg.tdc_mode} build with clock "
             f"gating, random VMMs (energy from gate-level activity of the flat netlist; the "
-            f"array from the analogue model). These are estimates of the digital periphery "
-            f"on open libraries, not of the chip.\n\n"
+            f"array from the analogue model); the placed-and-routed rows are `make layout`'s "
+            f"(`docs/layout/`, [layout.md](layout.md)), shown when it routed this RTL. These "
+            f"are estimates of the digital periphery on open libraries, not of the chip.\n\n"
             + markdown_table(["", *(r["title"] for r in results)], rows))
 
 

@@ -1,6 +1,6 @@
 """Generated documentation: the register table in README.md, and the datasheet.
 
-    python -m mram_macro.docs README.md             # register table between the README markers
+    python -m mram_macro.docs README.md             # register table and PPA summary in the README
     python -m mram_macro.docs --datasheet docs      # docs/datasheet.md + docs/wave_*.svg
 
 Everything in the datasheet that a source defines comes from that source: parameters and their
@@ -114,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         table = MacroDesign.derive(MacroConfig()).regmap.to_markdown()
         path.write_text(render_into(path.read_text(), table))
         print(f"register map rendered into {path}")
+        from mram_macro.docs.published import published_ppa_results
+        from mram_macro.flow.ppa.report import render_summary
+
+        render_summary(path, published_ppa_results())
+        print(f"PPA summary (docs/ppa, docs/layout) rendered into {path}")
     if args.datasheet is not None:
         for path in write_datasheet(args.datasheet):
             print(f"datasheet  {path}")

@@ -18,6 +18,7 @@ from mram_macro.flow.ppa.report import (
     BEGIN,
     DOCS_DIR,
     END,
+    LAYOUT_DIR,
     PPA_DOC,
     PROFILES_BEGIN,
     PROFILES_END,
@@ -28,7 +29,10 @@ from mram_macro.flow.ppa.report import (
     SUMMARY_END,
     profiles_markdown,
     readme_block,
+    readme_summary,
     render_readme,
+    routed_figures,
+    routed_result,
     summary_markdown,
     timing_markdown,
 )
@@ -54,8 +58,67 @@ def test_readme_summary_is_current(results):
     """The README's headline energy, TOPS/W, area and slack sentences are generated from the
     JSON: no figure in them is typed by hand."""
     text = README.read_text()
-    assert f"{SUMMARY_BEGIN}\n{summary_markdown(results)}{SUMMARY_END}" in text, \
-        "README's PPA summary is stale: run `make ppa`"
+    assert f"{SUMMARY_BEGIN}\n{readme_summary(results)}{SUMMARY_END}" in text, \
+        "README's PPA summary is stale: run `make ppa` (or `make layout`)"
+
+
+def _headline(results):
+    return next(r for r in results if r["library"] == "nangate45")
+
+
+def test_readme_headline_is_the_post_route_figure_of_this_rtl(results):
+    """The default build is routed on the current RTL, so the README's headline energy and
+    TOPS/W are the post-route ones: the routed digital energy plus make ppa's analogue terms,
+    the same sum and the same digits as docs/layout/<slug>.json."""
+    r = _headline(results)
+    routed = routed_result(r)
+    assert routed is not None, ("the default build's layout (docs/layout/) is missing or was "
+                                "routed on other RTL: run `make layout`")
+    f = routed_figures(r, routed)
+    assert f["total_J"] == pytest.approx(routed["digital_post_J"]["total"]
+                                         + r["analog_J"]["per_vmm_J"], rel=1e-12)
+    assert routed["analog_per_vmm_J"] == pytest.approx(r["analog_J"]["per_vmm_J"], rel=1e-12), \
+        "the routed result's analogue figure is not make ppa's: run `make layout` again"
+    assert routed["tops_per_W_post"] == pytest.approx(f["tops_per_W"], rel=1e-12)
+    text = " ".join(README.read_text().split())
+    assert ("**placed and routed** (`make layout`" in text
+            and f"digital periphery **{f['digital_J'] * 1e12:.0f} pJ per VMM**" in text
+            and f"**{f['total_J'] * 1e12:.0f} pJ per VMM = {f['tops_per_W']:.1f} TOPS/W at "
+                f"45 nm**" in text), "README's headline is not the post-route figure"
+    # The pre-layout figures follow, unbolded: one bold headline.
+    assert f"**{r['total_J'] * 1e12:.0f} pJ per VMM = {r['tops_per_W']:.1f}" not in text
+
+
+def test_a_stale_or_foreign_layout_is_not_the_headline(results, tmp_path):
+    """A layout routed on other RTL, of another library or of another build is not used: the
+    summary then says the figures are before layout."""
+    r = _headline(results)
+    routed = routed_result(r)
+    assert routed is not None
+    slug = routed["slug"]
+
+    def with_layout(**change):
+        row = {**routed, **change}
+        (tmp_path / f"{slug}.json").write_text(json.dumps(row))
+        return routed_result(r, tmp_path)
+
+    assert with_layout() == routed
+    ff = dict(routed["rtl_flip_flops"])
+    ff["tdc"] += 1
+    assert with_layout(rtl_flip_flops=ff) is None
+    assert with_layout(library="osu018") is None
+    assert with_layout(config={**routed["config"], "rows": 32}) is None
+    row = dict(routed)
+    del row["rtl_flip_flops"]
+    (tmp_path / f"{slug}.json").write_text(json.dumps(row))
+    assert routed_result(r, tmp_path) is None
+    (tmp_path / f"{slug}.json").unlink()
+    assert routed_result(r, tmp_path) is None
+    text = readme_summary(results, tmp_path)
+    assert "not placed and routed on this RTL" in text
+    assert f"**{r['digital_J']['total'] * 1e12:.0f} pJ per VMM**" in text
+    assert text == summary_markdown(results)
+    assert LAYOUT_DIR.name == "layout"
 
 
 def test_timing_table_in_docs_is_current(results):

@@ -4,7 +4,9 @@ layout``), sign it off with the routed wires, write its abstract and die plot.
 Prints the runtimes, area and utilisation, post-route setup and hold slack per path group,
 pre-layout vs post-route digital energy per VMM and the wires' share per net class. Exits 1 if
 routing left nets unrouted or the post-route timing fails sign-off. ``--publish`` copies the
-result JSON to ``docs/layout/<slug>.json`` and the die plot to ``docs/layout/<slug>.png``.
+result JSON to ``docs/layout/<slug>.json`` and the die plot to ``docs/layout/<slug>.png``, and
+re-renders docs/layout.md and the README's headline (post-route when the default is routed on
+the current RTL).
 """
 
 from __future__ import annotations
@@ -152,8 +154,7 @@ routed wires cost hold, and qflow has no post-route hold repair), and its gate-l
 capacitance per area and per edge) -> OpenSTA 2.0.17 with the SPEF (the constraints and path
 groups of `make sta`) and the kit's Liberty-table energy calculator with each net's routed wire
 capacitance in place of the wire-load model. The clock is the buffered trees of the flat
-synthesis (`CLKBUF_X3`, fanout 16; delay padding in `CLKBUF_X1` since clock-tree version 5,
-later than the published small layout, whose padding was `CLKBUF_X3`), placed like any cell
+synthesis (`CLKBUF_X3`, fanout 16; delay padding in `CLKBUF_X1`), placed like any cell
 (no clock-tree synthesis after placement). No power grid is routed (the cells' rails abut in
 the rows); no filler or tap cells beyond `FILLCELL_X1`; no DRC or LVS.
 
@@ -184,7 +185,14 @@ min when stopped) and 0.4 (1,342 after the first stage). Which nets fail is not 
 alone: in the first stage at 0.3 the inner input pins of the wide cells failed far above the
 3.9 % average (`NAND4_X1` A2 33 %, `OR3_X1` A3 24 %, `AND4_X1` A2 21 %, `AOI22_X1` ZN 20 %,
 `AOI221_X1` A 19 %), and so did the macro's ports (14 %: 773 pins on the 378 µm top edge).
-The small configuration's figures below were routed at the earlier default fill of 0.65.
+The small configuration's figures below were routed at a fill of 0.65 (`make layout
+LAYOUT_CONFIG=small LAYOUT_ARGS="--density 0.65"`).
+
+Each published layout records the registers per block of the RTL it routed
+(`rtl_flip_flops`). The README's headline energy is the default build's post-route figure
+while that matches the current RTL; after an RTL change that alters it, the headline says the
+build is not routed on this RTL and shows `make ppa`'s pre-layout figures until `make layout`
+runs again.
 
 spef-extractor models each wire as area plus edge capacitance to ground from the technology
 LEF (no coupling between wires, pins left to the Liberty file): about 0.05-0.06 fF per µm on
@@ -268,7 +276,12 @@ def main(argv: list[str] | None = None) -> int:
         (DOCS_DIR / f"{slug}.json").write_text(json.dumps(public, indent=1) + "\n")
         shutil.copyfile(r["files"]["die_plot"], DOCS_DIR / f"{slug}.png")
         (DOCS_DIR.parent / "layout.md").write_text(render_docs())
-        print(f"published docs/layout/{slug}.json, docs/layout/{slug}.png, docs/layout.md")
+        # The README's headline is the post-route figure of the default build when it is routed.
+        from mram_macro.flow.ppa.report import render_summary
+
+        render_summary(DOCS_DIR.parents[1] / "README.md")
+        print(f"published docs/layout/{slug}.json, docs/layout/{slug}.png, docs/layout.md, "
+              f"README.md's summary")
     return 0 if r["failed_nets"] == 0 and r["sta_post_passed"] else 1
 
 

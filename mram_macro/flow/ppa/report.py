@@ -431,8 +431,42 @@ SUMMARY_END = "<!-- ppa-summary:end -->"
 CHIP_TOPS_PER_W = 262.0
 
 
-def summary_markdown(results: list[dict]) -> str:
-    """The headline figures of the published run, as the README's prose states them."""
+#: Where ``make layout --publish`` puts its results (one ``<slug>.json`` per routed build).
+LAYOUT_DIR = DOCS_DIR.parent / "layout"
+
+
+def routed_result(result: dict, layout_dir: Path = LAYOUT_DIR) -> dict | None:
+    """The published post-route result (``docs/layout/<slug>.json``, ``make layout``) of the
+    build and library of ``result`` (a row of ppa.json), if it was routed on RTL with the
+    registers per block that build has now; None if it was never routed or is stale (the
+    README's headline then says so and stays pre-layout)."""
+    from mram_macro.explore.features import RTL_KEY, measured_on_other_rtl
+
+    config = MacroConfig.from_dict(result["config"])
+    path = layout_dir / f"{config.slug}.json"
+    if not path.is_file():
+        return None
+    routed = json.loads(path.read_text())
+    if (routed.get("library") != result["library"] or RTL_KEY not in routed
+            or MacroConfig.from_dict(routed["config"]) != config
+            or measured_on_other_rtl(routed)):
+        return None
+    return routed
+
+
+def routed_figures(result: dict, routed: dict) -> dict[str, float]:
+    """The post-route macro figures of a ppa.json row: the routed digital energy per VMM plus
+    the row's analogue terms (which the layout does not change), TOPS/W on the row's ops."""
+    digital = routed["digital_post_J"]["total"]
+    total = digital + result["analog_J"]["per_vmm_J"]
+    return {"digital_J": digital, "total_J": total,
+            "tops_per_W": result["ops_per_vmm"] / total / 1e12}
+
+
+def summary_markdown(results: list[dict], routed: dict | None = None) -> str:
+    """The headline figures of the published run, as the README's prose states them: the
+    placed-and-routed figures first when ``routed`` (:func:`routed_result` of the headline
+    row) is given, then ``make ppa``'s pre-layout ones."""
     pj = 1e12
     r = next(x for x in results if x["library"] == HEADLINE_LIBRARY)
     d, a = r["digital_J"], r["analog_J"]
@@ -444,18 +478,41 @@ def summary_markdown(results: list[dict]) -> str:
     anatomy = ", ".join(f"{k} {v['total'] * pj:.0f} pJ ({v['flip_flops']} flip-flops)"
                         for k, v in top3)
     need = r["ops_per_vmm"] / 100e12
+    head = (f"**{r['title']}, {r['period_ns']:g} ns clock, steady state, random VMMs** "
+            f"({r['window']['vmms']} VMMs after a warm-up of {r['window']['warmup_vmms']}, "
+            f"{r['cycles_per_vmm']:.1f} cycles per VMM, {r['vmm_per_s'] / 1e6:.1f} M VMM/s)")
+    if routed is None:
+        placed = (f"{head}, not placed and routed on this RTL (`make layout`; the figures are "
+                  f"before layout): ")
+        bold = "**"
+    else:
+        f = routed_figures(r, routed)
+        p, sta = routed["digital_post_J"], routed["sta_post"]
+        pre = routed["digital_pre_J"]["total"]
+        margin = routed["route_hold_margin"]
+        placed = (
+            f"{head}, **placed and routed** (`make layout`, wires from the routed layout's "
+            f"SPEF): digital periphery **{f['digital_J'] * pj:.0f} pJ per VMM** with zero delay "
+            f"(clock {p['clock'] * pj:.0f}, data {p['data'] * pj:.0f}, leakage "
+            f"{p['leakage'] * pj:.0f}; {pre * pj:.0f} pJ on the same netlist before routing, "
+            f"whose hold is repaired to a {margin['target_ns']:g} ns routing margin with "
+            f"{margin['buffers']:,} more buffers than `make ppa`'s); macro "
+            f"**{f['total_J'] * pj:.0f} pJ per VMM = {f['tops_per_W']:.1f} TOPS/W at 45 nm**; "
+            f"setup slack {sta['wns_ns']:+.3f} ns (flip-flops {sta['ff_wns_ns']:+.3f} ns), "
+            f"hold {sta['hold_wns_ns']:+.3f} ns with the routed wires. Before layout (`make "
+            f"ppa`): ")
+        bold = ""
     return (
-        f"**{r['title']}, {r['period_ns']:g} ns clock, steady state, random VMMs** "
-        f"({r['window']['vmms']} VMMs after a warm-up of {r['window']['warmup_vmms']}, "
-        f"{r['cycles_per_vmm']:.1f} cycles per VMM, {r['vmm_per_s'] / 1e6:.1f} M VMM/s): "
-        f"digital periphery **{d['total'] * pj:.0f} pJ per VMM** with zero delay (clock "
-        f"{d['clock'] * pj:.0f}, data {d['data'] * pj:.0f}, leakage {d['leakage'] * pj:.0f}), "
-        f"**{g.get('total', float('nan')) * pj:.0f} pJ** with glitches (unit delay), "
+        f"{placed}digital periphery {bold}{d['total'] * pj:.0f} pJ per VMM{bold} with zero "
+        f"delay (clock {d['clock'] * pj:.0f}, data {d['data'] * pj:.0f}, leakage "
+        f"{d['leakage'] * pj:.0f}), {bold}{g.get('total', float('nan')) * pj:.0f} pJ{bold} "
+        f"with glitches (unit delay), "
         f"{n.get('total', float('nan')) * pj:.0f} pJ on the digits network's first layer; "
         f"analogue array and TDC front end {a['per_vmm_J'] * pj:.0f} pJ (comparators "
-        f"{a['comparator_J'] * pj:.0f}); macro **{r['total_J'] * pj:.0f} pJ per VMM = "
-        f"{r['tops_per_W']:.1f} TOPS/W at 45 nm**, {s['tops_per_W']:.1f} TOPS/W scaled to "
-        f"28 nm (an estimate; {lo:.1f}-{hi:.1f} over the leakage range), against the chip's "
+        f"{a['comparator_J'] * pj:.0f}); macro {bold}{r['total_J'] * pj:.0f} pJ per VMM = "
+        f"{r['tops_per_W']:.1f} TOPS/W at 45 nm{bold}, {s['tops_per_W']:.1f} TOPS/W scaled to "
+        f"28 nm (an estimate from the pre-layout figure; {lo:.1f}-{hi:.1f} over the leakage "
+        f"range), against the chip's "
         f"{CHIP_TOPS_PER_W:g}. {r['tops_per_mm2']:.2f} TOPS/mm² on "
         f"{r['area_flat_um2']:.0f} µm² of flat netlist ({r['flip_flops']} flip-flops, "
         f"{(r.get('hold_fix') or {}).get('buffers', 0)} hold buffers). Timing: flip-flop "
@@ -464,6 +521,23 @@ def summary_markdown(results: list[dict]) -> str:
         f"{r['sta']['hold_wns_ns']:+.3f} ns, with {r['sta']['uncertainty_ns']:g} ns clock "
         f"uncertainty. Largest blocks: {anatomy}. 100 TOPS/W would need the whole macro at "
         f"{need * pj:.0f} pJ per VMM.\n")
+
+
+def readme_summary(results: list[dict], layout_dir: Path = LAYOUT_DIR) -> str:
+    """:func:`summary_markdown` with the headline row's routed result if it is current: what
+    the README holds between :data:`SUMMARY_BEGIN` and :data:`SUMMARY_END` (``make ppa`` and
+    ``make layout`` both render it)."""
+    r = next(x for x in results if x["library"] == HEADLINE_LIBRARY)
+    return summary_markdown(results, routed_result(r, layout_dir))
+
+
+def render_summary(readme: Path, results: list[dict] | None = None) -> None:
+    """Re-render the README's summary block from the published ppa.json and layouts."""
+    results = published_results() if results is None else results
+    text = readme.read_text()
+    if results and SUMMARY_BEGIN in text:
+        readme.write_text(render_block(text, SUMMARY_BEGIN, SUMMARY_END,
+                                       readme_summary(results)))
 
 
 PROFILES_FILE = "ppa_profiles.json"
@@ -559,10 +633,8 @@ def publish(results: list[dict], *, docs_dir: Path = DOCS_DIR,
         (docs_dir / PROFILES_FILE).write_text(json.dumps(profiles, indent=1) + "\n")
     plots(results, docs_dir, profiles)
     readme = readme or docs_dir.parents[1] / "README.md"
-    text = render_readme(readme.read_text(), results)
-    if SUMMARY_BEGIN in text:
-        text = render_block(text, SUMMARY_BEGIN, SUMMARY_END, summary_markdown(results))
-    readme.write_text(text)
+    readme.write_text(render_readme(readme.read_text(), results))
+    render_summary(readme, results)
     doc = docs_dir.parent / "ppa.md"
     if doc.is_file():
         text = render_block(doc.read_text(), STA_BEGIN, STA_END, timing_markdown(results))
