@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mram_macro.design.config import MacroConfig
 from mram_macro.explore.features import measured_on_other_rtl
 from mram_macro.flow.ppa.breakdown import area_shares, energy_shares, plots
 from mram_macro.flow.ppa.report import (
@@ -291,3 +292,58 @@ def test_a_changed_rtl_is_seen_as_stale(results):
     assert measured_on_other_rtl(row)
     with pytest.raises(KeyError, match="re-measure"):
         measured_on_other_rtl({"config": row["config"], "profile": "x"})
+
+
+def test_published_analogue_terms_are_the_current_models(results, profiles):
+    """Every published row's analogue terms, macro energy and TOPS/W are what the analogue
+    model gives now at the row's measured operating point: a change of the model must be
+    carried into the published figures (`python -m mram_macro.flow.ppa analog`)."""
+    from mram_macro.flow.ppa.analog_refresh import stale_analog
+
+    assert all("analog_inputs" in r for r in [*results, *profiles])
+    assert stale_analog([*results, *profiles]) == [], \
+        "published analogue figures are stale: run `python -m mram_macro.flow.ppa analog`"
+
+
+def test_a_changed_analogue_model_is_seen_and_refreshed(results, profiles, tmp_path,
+                                                          monkeypatch):
+    """Mutation: the sampler flip-flop's clock energy 10 % higher makes every two-step row
+    stale; the refresh recomputes the rows, the totals and TOPS/W, the README's figures and
+    the routed layout's TOPS/W, into copies, from the stored operating points; a row measured
+    before rows kept one is refused once the model no longer reproduces it."""
+    import shutil
+
+    from mram_macro.flow.ppa import analog
+    from mram_macro.flow.ppa.analog_refresh import (
+        recovered_inputs,
+        refresh_published,
+        stale_analog,
+    )
+
+    row = _headline(results)
+    bare = {k: v for k, v in row.items() if k != "analog_inputs"}
+    assert recovered_inputs(bare) == pytest.approx(row["analog_inputs"], rel=1e-9)
+    monkeypatch.setitem(analog.NANGATE45, "dffr_clock_fJ",
+                        analog.NANGATE45["dffr_clock_fJ"] * 1.1)
+    assert len(stale_analog([*results, *profiles])) == len(results) + len(profiles)
+    with pytest.raises(ValueError, match="re-measure"):
+        recovered_inputs(bare)
+    docs, lay = tmp_path / "docs" / "ppa", tmp_path / "docs" / "layout"
+    shutil.copytree(DOCS_DIR, docs)
+    shutil.copytree(LAYOUT_DIR, lay)
+    shutil.copy(PPA_DOC, docs.parent / "ppa.md")
+    readme = tmp_path / "README.md"
+    shutil.copy(README, readme)
+    lines = refresh_published(docs, lay, readme)
+    assert any("post-route" in x for x in lines)
+    new = json.loads((docs / "ppa.json").read_text())
+    assert stale_analog(new) == []
+    h = _headline(new)
+    assert h["analog_J"]["samplers_J"] > row["analog_J"]["samplers_J"]
+    assert h["total_J"] == pytest.approx(h["analog_J"]["per_vmm_J"] + row["digital_J"]["total"])
+    assert h["digital_J"] == row["digital_J"]
+    routed = json.loads((lay / f"{MacroConfig.from_dict(h['config']).slug}.json").read_text())
+    assert routed["analog_per_vmm_J"] == h["analog_J"]["per_vmm_J"]
+    text = readme.read_text()
+    assert f"{SUMMARY_BEGIN}\n{readme_summary(new, lay)}{SUMMARY_END}" in text
+    assert f"{h['tops_per_W']:.1f} TOPS/W at 45 nm" in " ".join(text.split())

@@ -14,6 +14,10 @@ cell, by register and by clock tree (:mod:`mram_macro.flow.ppa.cells`).
 
 ``comparators``: what the comparators would cost sized for a longer decision delay than the
 kit's one TDC step (:func:`mram_macro.flow.ppa.analog.comparator_budgets`).
+
+``analog``: recompute the analogue terms of the published results at the operating points they
+were measured at, after a change of the analogue model, and re-render what shows them
+(:mod:`mram_macro.flow.ppa.analog_refresh`; no simulation).
 """
 
 from __future__ import annotations
@@ -120,6 +124,12 @@ def _cmd_ppa(args) -> int:
     return ppa_main(args)
 
 
+def _cmd_analog(args) -> int:
+    from mram_macro.flow.ppa.analog_refresh import main as refresh_main
+
+    return refresh_main(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mram_macro.flow.ppa", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -174,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="delay budgets in TDC steps (default: "
                         "mram_macro.flow.ppa.analog.COMPARATOR_BUDGETS)")
     p.set_defaults(func=_cmd_comparators)
+    p = sub.add_parser("analog", help="recompute the analogue terms of the published results "
+                                      "(docs/ppa/, docs/layout/) with the current analogue "
+                                      "model at their measured operating points, and "
+                                      "re-render the README and docs (no simulation)")
+    p.set_defaults(func=_cmd_analog)
     p = sub.add_parser("baseline", help="measure the small configuration's digital energy and "
                                         "commit it as the test's reference "
                                         "(docs/ppa/energy_small.json)")

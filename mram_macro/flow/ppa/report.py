@@ -200,6 +200,10 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
         "energy_J": energy,
         "analog_J": {**asdict(analog), "per_vmm_J": analog.per_vmm_J},
         "analog_terms": [asdict(t) for t in analog_terms(**analog_args)],
+        # the operating point of the analogue terms, so that a change of the analogue model
+        # can recompute them without the gate-level run (mram_macro/flow/ppa/analog_refresh.py)
+        "analog_inputs": {k: analog_args[k] for k in
+                          ("t_clk_ns", "eval_cycles", "vmm_cycles", "bypass_toggles_per_vmm")},
         "digital_J": {"clock": power.energy_per_vmm_J("clock"),
                       "data": power.energy_per_vmm_J("data"),
                       "leakage": power.energy_per_vmm_J("leakage"), "total": digital},
@@ -531,13 +535,14 @@ def readme_summary(results: list[dict], layout_dir: Path = LAYOUT_DIR) -> str:
     return summary_markdown(results, routed_result(r, layout_dir))
 
 
-def render_summary(readme: Path, results: list[dict] | None = None) -> None:
+def render_summary(readme: Path, results: list[dict] | None = None,
+                   layout_dir: Path = LAYOUT_DIR) -> None:
     """Re-render the README's summary block from the published ppa.json and layouts."""
     results = published_results() if results is None else results
     text = readme.read_text()
     if results and SUMMARY_BEGIN in text:
         readme.write_text(render_block(text, SUMMARY_BEGIN, SUMMARY_END,
-                                       readme_summary(results)))
+                                       readme_summary(results, layout_dir)))
 
 
 PROFILES_FILE = "ppa_profiles.json"
