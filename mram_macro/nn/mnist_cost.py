@@ -90,6 +90,19 @@ def cost_per_inference(net: BinaryMLP, config: MacroConfig = BUILD, *, batch: in
 
 
 
+def published_cost(results: dict, config: MacroConfig = BUILD) -> dict:
+    """:func:`cost_per_inference` of the network ``results`` (docs/mnist/results.json) was
+    measured on, from the currently published PPA: the cost depends on the layers' sizes (the
+    tiling schedule), not on the trained weights, so no training is needed."""
+    from mram_macro.nn.train import BinaryMLP
+
+    hidden, classes = results["hidden"], 10
+    shape_only = BinaryMLP(w1=np.ones((784, hidden), np.int8), t1=np.zeros(hidden, np.int64),
+                           w2=np.ones((hidden, classes), np.int8), scale=np.ones(classes),
+                           bias=np.zeros(classes))
+    return cost_per_inference(shape_only, config, batch=results["cost"]["batch"])
+
+
 def measure_network_ppa(net: BinaryMLP, *, out: Path = Path("build/ppa_mnist"),
                         workloads=("mnist", "random"), path: Path | None = None,
                         progress=print):

@@ -154,3 +154,17 @@ def test_published_results_meet_the_acceptance():
 def test_report_arguments_are_validated_before_any_work(kw, match):
     with pytest.raises(ValueError, match=match):
         mb.report(results_json=None, out=lambda s: pytest.fail("report started"), **kw)
+
+
+def test_published_cost_per_image_is_of_the_published_ppa():
+    """docs/mnist/results.json's cost lines (and so the README's) are what the tiling schedule
+    and the currently published PPA give (docs/ppa/ppa.json, docs/mnist/ppa_mnist.json): a
+    re-publish of either must re-render them (`python -m mram_macro.nn.mnist_bench --render`).
+    Until this test the NanGate estimate still quoted a build two releases old."""
+    res = json.loads(mb.RESULTS_JSON.read_text())
+    fresh = json.loads(json.dumps(mc.published_cost(res)))
+    assert fresh == res["cost"], ("docs/mnist/results.json's cost is stale: run "
+                                  "`python -m mram_macro.nn.mnist_bench --render`")
+    # the cost depends on the layers' sizes only: a trained-like network gives the same
+    assert json.loads(json.dumps(mc.cost_per_inference(synthetic_net(),
+                                                       batch=res["cost"]["batch"]))) == fresh

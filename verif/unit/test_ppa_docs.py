@@ -299,9 +299,11 @@ def test_published_analogue_terms_are_the_current_models(results, profiles):
     model gives now at the row's measured operating point: a change of the model must be
     carried into the published figures (`python -m mram_macro.flow.ppa analog`)."""
     from mram_macro.flow.ppa.analog_refresh import stale_analog
+    from mram_macro.nn.mnist_cost import PPA_JSON
 
-    assert all("analog_inputs" in r for r in [*results, *profiles])
-    assert stale_analog([*results, *profiles]) == [], \
+    network = json.loads(PPA_JSON.read_text())
+    assert all("analog_inputs" in r for r in [*results, *profiles, *network])
+    assert stale_analog([*results, *profiles, *network]) == [], \
         "published analogue figures are stale: run `python -m mram_macro.flow.ppa analog`"
 
 

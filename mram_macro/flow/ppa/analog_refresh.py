@@ -8,9 +8,10 @@ published row keeps that operating point (``analog_inputs``), so:
 * :func:`stale_analog` finds the rows whose analogue figures the current model no longer gives
   (a test holds that there are none: a change of the model must reach every figure it feeds);
 * ``python -m mram_macro.flow.ppa analog`` (:func:`main`) recomputes them (the terms, the
-  macro's energy per VMM and TOPS/W) in docs/ppa/ppa.json and ppa_profiles.json, the analogue
-  figure and TOPS/W of the routed layouts (docs/layout/), and re-renders what shows them, with
-  no simulation: the analogue model does not change the digital activity.
+  macro's energy per VMM and TOPS/W) in docs/ppa/ppa.json and ppa_profiles.json, the MNIST
+  build's records (docs/mnist/ppa_mnist.json) and its cost per image, the analogue figure and
+  TOPS/W of the routed layouts (docs/layout/), and re-renders what shows them, with no
+  simulation: the analogue model does not change the digital activity.
 
 Rows measured before they carried ``analog_inputs`` get them back from their own terms
 (:func:`recovered_inputs`: the bypass term is linear in the toggles, the always-on comparator
@@ -167,6 +168,8 @@ def refresh_published(docs_dir: Path | None = None, layout_dir: Path | None = No
              f"{r['total_J'] * 1e12:.2f} pJ per VMM ({r['tops_per_W']:.2f} TOPS/W)"
              for a, r in zip([*before, *before_profiles], [*results, *profiles], strict=True)]
     lines += refresh_layouts(results, layout_dir)
+    if docs_dir == DOCS_DIR:
+        lines += refresh_network_cost()
     # the summary again, with the layouts as refreshed
     render_summary(readme or docs_dir.parents[1] / "README.md", results, layout_dir)
     if docs_dir == DOCS_DIR:
@@ -197,6 +200,24 @@ def refresh_layouts(results: list[dict], layout_dir: Path) -> list[str]:
         from mram_macro.flow.layout.__main__ import render_docs
 
         (layout_dir.parent / "layout.md").write_text(render_docs(layout_dir))
+    return lines
+
+
+def refresh_network_cost() -> list[str]:
+    """The MNIST build's measured records (docs/mnist/ppa_mnist.json), then the cost per image
+    in docs/mnist/results.json and the README's MNIST block, from the refreshed figures."""
+    from mram_macro.nn.mnist_bench import RESULTS_JSON, _publish
+    from mram_macro.nn.mnist_cost import PPA_JSON, published_cost
+
+    lines = []
+    if PPA_JSON.is_file():
+        records = [refreshed(_with_inputs(r)) for r in json.loads(PPA_JSON.read_text())]
+        PPA_JSON.write_text(json.dumps(records, indent=1) + "\n")
+        lines += [f"MNIST build, {r['workload']} passes: macro {r['total_J'] * 1e12:.2f} pJ per "
+                  f"VMM" for r in records]
+    if RESULTS_JSON.is_file():
+        _publish({"cost": published_cost(json.loads(RESULTS_JSON.read_text()))})
+        lines.append("MNIST cost per image re-rendered (docs/mnist/results.json, README)")
     return lines
 
 
