@@ -2,20 +2,26 @@
 
 Circuit (an assumption; the paper's chip has a plain 4-bit TDC): a delay-locked loop divides
 the clock period ``t_clk`` into ``K`` phases, ``t_fine = t_clk / K`` apart, shared by all
-columns. Each column has ``K - 1`` sampling flip-flops on its comparator output: flip-flop
-``j`` (``j = 1 .. K-1``) samples the comparator ``j`` phase steps before each rising clock
-edge. At the first rising edge ``E + m`` that sees the comparator high (the edge at which the
-periphery's coarse counter stands for ``m``), the column freezes its sampler outputs and holds
-them on its ``K - 1`` bits of ``arr_fine`` until the next precharge. Bit ``j - 1`` is 1 when the
-comparator had already tripped ``j`` steps before the edge: a thermometer code of the time
-``residue = m K - t_trip / t_fine`` (in phase steps) between the trip and the edge.
+columns, and one gate per line makes ``K - 1`` level lines from its taps: line ``j`` (``j = 1
+.. K-1``) is high from each rising clock edge until ``j`` phase steps before the next one. Each
+column has ``K - 1`` flip-flops on those lines, clocked by its comparator output, which rises
+once, at the trip, and is held high until the precharge (the structure of a delay-line TDC
+whose stop edge samples the line's taps: Staszewski et al., IEEE TCAS-II 53(3), 2006). The
+comparator's edge therefore captures, and the column holds on its ``K - 1`` bits of
+``arr_fine`` until the next precharge, a thermometer code of the time ``residue = m K -
+t_trip / t_fine`` (in phase steps) from the trip to the first rising edge ``E + m`` after it
+(the edge at which the periphery's coarse counter stands for ``m``): bit ``j - 1`` is 1 when
+the trip came at least ``j`` steps before that edge. (Until 2026-12-07 the kit modelled
+flip-flops clocked by the phases every cycle and frozen at ``E + m``: the same code, at more
+than three times the sampler energy; :mod:`mram_macro.flow.ppa.analog` keeps that variant as a
+comparison term.)
 
 Pins (in addition to the array's): ``arr_fine`` (``cols * (K - 1)`` bits, column ``c`` in bits
-``c (K-1) .. c (K-1) + K-2``), valid from the edge at which ``arr_cmp[c]`` is first seen high,
-stable until ``arr_pre``; all zero after a precharge.
+``c (K-1) .. c (K-1) + K-2``), valid from the edge at which ``arr_cmp[c]`` is first seen high
+(captured at the trip, before it), stable until ``arr_pre``; all zero after a precharge.
 
-Non-idealities (:class:`~sim_models.device.DeviceParams`): each phase ``j`` samples
-``e_j = skew + sigma * N(0, 1)`` later than nominal (``tdc_phase_skew_ps``,
+Non-idealities (:class:`~sim_models.device.DeviceParams`): each line ``j`` falls
+``e_j = skew + sigma * N(0, 1)`` earlier than nominal (``tdc_phase_skew_ps``,
 ``tdc_phase_sigma_ps``; static, drawn from the die's seed by :func:`phase_errors_lsb`), so
 flip-flop ``j`` reads 1 when ``residue >= j + e_j / t_fine``. Errors larger than half a step
 between neighbours give bubbles (a 0 above a 1), which the periphery's ones counter absorbs.

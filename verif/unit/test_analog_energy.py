@@ -253,25 +253,38 @@ def test_two_step_tdc_front_end(setup):
     v2 = 0.81
     # on for 17 - (D - 1) = 10 of the 17 evaluation cycles (arr_tdc_en)
     assert readout.start_delay_cycles == 8
-    # DLL: 8 CLKBUF_X1 stages (4.023369 fJ, input 0.739516 fF) + a 2-flip-flop phase detector
-    dll = 10 * (8 * (4.023369 * K_E + 0.739516 * S * v2) + 2 * 7.409754 * K_E) * 1e-15
+    # DLL: 8 CLKBUF_X1 stages (4.023369 fJ, input 0.739516 fF) + a 2-flip-flop phase detector,
+    # and 7 level-line gates, each modelled as one more CLKBUF_X1 stage
+    dll = 10 * ((8 + 7) * (4.023369 * K_E + 0.739516 * S * v2) + 2 * 7.409754 * K_E) * 1e-15
     assert e.phase_generator_J == pytest.approx(dll, rel=1e-6)
-    # 7 phase lines: 64 CK pins (0.928651 fF) + 2 * 64 * 2 um of 0.2 fF/um wire + 4 CLKBUF_X3
+    # 7 level lines: 64 D pins (1.090504 fF) + 2 * 64 * 2 um of 0.2 fF/um wire + 4 CLKBUF_X3
     # inputs (1.334975 fF), and 4 CLKBUF_X3 (10.757555 fJ) per line and cycle
-    c_line = 64 * 0.928651 * S + 2 * 64 * 2 * 0.2 + 4 * 1.334975 * S
+    c_line = 64 * 1.090504 * S + 2 * 64 * 2 * 0.2 + 4 * 1.334975 * S
     lines = 10 * 7 * (c_line * v2 + 4 * 10.757555 * K_E) * 1e-15
     assert e.phase_lines_J == pytest.approx(lines, rel=1e-6)
-    # 448 DFFR_X1 samplers: clocked 10 cycles, one set and one clear per thermometer one,
-    # D pins toggled up and down once by the comparator, RN pulsed once
+    # 448 DFFR_X1 samplers, clocked by their comparator: one CK rise and fall per VMM (internal
+    # 7.409754 fJ, pin 0.928651 fF driven by the comparator), one set and one clear per
+    # thermometer one, D pins toggled up and down by the level lines for 10 cycles (3.839168 fJ
+    # per pair), RN pulsed once
     ones = _mean_sampler_ones(readout)
-    samplers = (448 * 10 * 7.409754 * K_E
+    samplers = (448 * (7.409754 * K_E + 0.928651 * S * v2)
                 + 64 * ones * (5.029007 + 4.754281) * K_E
-                + 448 * (3.839168 * K_E + 1.090504 * S * v2)
+                + 448 * 10 * 3.839168 * K_E
                 + 448 * 1.761575 * S * v2) * 1e-15
     assert e.samplers_J == pytest.approx(samplers, rel=1e-6)
-    # leakage of 450 DFFR_X1 (86.21278 nW), 8 CLKBUF_X1 (11.214093), 28 CLKBUF_X3 (30.558215),
+    # the phase-clocked samplers of the kit until 2026-12-07, kept as a comparison row: the
+    # same DLL without line gates, lines loading CK pins, samplers clocked every cycle
+    old = (10 * (8 * (4.023369 * K_E + 0.739516 * S * v2) + 2 * 7.409754 * K_E)
+           + 10 * 7 * ((64 * 0.928651 * S + 2 * 64 * 2 * 0.2 + 4 * 1.334975 * S) * v2
+                       + 4 * 10.757555 * K_E)
+           + 448 * 10 * 7.409754 * K_E + 64 * ones * (5.029007 + 4.754281) * K_E
+           + 448 * (3.839168 * K_E + 1.090504 * S * v2) + 448 * 1.761575 * S * v2) * 1e-15
+    terms = {t.key: t for t in analog_terms(**_args())}
+    assert terms["front_end_phase_clocked"].value_J == pytest.approx(old, rel=1e-6)
+    assert e.phase_generator_J + e.phase_lines_J + e.samplers_J < 0.8 * old
+    # leakage of 450 DFFR_X1 (86.21278 nW), 15 CLKBUF_X1 (11.214093), 28 CLKBUF_X3 (30.558215),
     # at the 45 nm figure (leakage is not scaled)
-    leak_w = (450 * 86.21278 + 8 * 11.214093 + 28 * 30.558215) * 1e-9
+    leak_w = (450 * 86.21278 + 15 * 11.214093 + 28 * 30.558215) * 1e-9
     assert e.tdc_leakage_J == pytest.approx(leak_w * 20 * 2e-9, rel=1e-6)
 
 

@@ -135,12 +135,16 @@ class AnalogEnergy:
     * ``comparator_J``: comparator bias from ``arr_tdc_en`` (``t = D - 1``) to its decision,
       then off, ``cols * I_bias * V_core * mean(t_cross + t_d - (D - 1) t_clk)``
       (:func:`comparator_design`).
-    * ``phase_generator_J``: the two-step TDC's delay-locked line, ``on_cycles * (K stages +
-      phase detector)``, ``on_cycles = eval_cycles - (D - 1)`` (gated by ``arr_tdc_en``).
-    * ``phase_lines_J``: ``K - 1`` phase lines across the columns, ``on_cycles * (K-1) *
-      (C_line V^2 + buffers)``.
-    * ``samplers_J``: ``cols * (K-1)`` sampler flip-flops: clocked every cycle of
-      ``arr_tdc_en``, capture and clear once per VMM, their D and reset pins.
+    * ``phase_generator_J``: the two-step TDC's delay-locked line and the ``K - 1`` gates that
+      make its level lines, ``on_cycles * (K stages + K - 1 gates + phase detector)``,
+      ``on_cycles = eval_cycles - (D - 1)`` (gated by ``arr_tdc_en``).
+    * ``phase_lines_J``: ``K - 1`` level lines across the columns (line ``j`` high from a
+      rising clock edge until ``j`` steps before the next), ``on_cycles * (K-1) * (C_line V^2
+      + buffers)``.
+    * ``samplers_J``: ``cols * (K-1)`` sampler flip-flops, clocked once per VMM by their
+      column's comparator (its rise at the trip, its fall at the precharge): the clock edge
+      pair, capture and clear once per VMM, their D pins under the level lines every cycle
+      of ``arr_tdc_en``, their reset pins.
     * ``tdc_leakage_J``: leakage of the front end's standard cells over the whole VMM.
     * ``write_row_J``: one row written, both sides (not per VMM: weights are stationary).
     """
@@ -322,39 +326,54 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
         leaves = math.ceil(ncols / fanout)
         e_stage = _energy28_J("stage_fJ") + _cap28_F("stage_in_fF") * v ** 2
         e_pd = 2 * _energy28_J("dffr_clock_fJ")
-        phase_gen = on_cycles * (taps * e_stage + e_pd)
-        c_line = (ncols * _cap28_F("dffr_ck_fF")
+        # the DLL, and one gate per level line (L_j from two of its taps), each toggling twice
+        # per cycle like a delay stage
+        phase_gen = on_cycles * ((taps + taps - 1) * e_stage + e_pd)
+        # the level lines load the samplers' D pins (the comparator clocks them)
+        c_line = (ncols * _cap28_F("dffr_d_fF")
                   + 2 * ncols * COLUMN_PITCH_UM * C_WIRE_fF_PER_UM * 1e-15
                   + leaves * _cap28_F("buffer_in_fF"))
         e_line = c_line * v ** 2 + leaves * _energy28_J("buffer_fJ")
         phase_lines = on_cycles * (taps - 1) * e_line
         ones_mean = cols.mean(cols.ones)
-        clock = samplers_n * _energy28_J("dffr_clock_fJ") * on_cycles
+        # one comparator edge pair per VMM (it rises at the trip, falls at the precharge)
+        clock = samplers_n * (_energy28_J("dffr_clock_fJ") + _cap28_F("dffr_ck_fF") * v ** 2)
         capture = ncols * ones_mean * (_energy28_J("dffr_set_fJ") + _energy28_J("dffr_clear_fJ"))
-        d_pins = samplers_n * (_energy28_J("dffr_d_pair_fJ") + _cap28_F("dffr_d_fF") * v ** 2)
+        # the level lines toggle the D pins twice per cycle while the DLL runs
+        d_pins = samplers_n * on_cycles * _energy28_J("dffr_d_pair_fJ")
         reset = samplers_n * _cap28_F("dffr_rn_fF") * v ** 2
         samplers = clock + capture + d_pins + reset
+        # the front end before (the kit until 2026-12-07): the phases clock the samplers every
+        # cycle, the comparator drives their D pins once, no line gates
+        c_line_ck = c_line + ncols * (_cap28_F("dffr_ck_fF") - _cap28_F("dffr_d_fF"))
+        phase_clocked = (on_cycles * (taps * e_stage + e_pd)
+                         + on_cycles * (taps - 1) * (c_line_ck * v ** 2
+                                                     + leaves * _energy28_J("buffer_fJ"))
+                         + samplers_n * _energy28_J("dffr_clock_fJ") * on_cycles + capture
+                         + samplers_n * (_energy28_J("dffr_d_pair_fJ")
+                                         + _cap28_F("dffr_d_fF") * v ** 2) + reset)
         leak_W = ((samplers_n + 2) * _leak_W("dffr_leak_nW")
-                  + taps * _leak_W("stage_leak_nW")
+                  + (2 * taps - 1) * _leak_W("stage_leak_nW")
                   + (taps - 1) * leaves * _leak_W("buffer_leak_nW"))
         tdc_leak = leak_W * t_vmm_ns * 1e-9
         cells = (f"NanGate 45 nm Liberty ({NANGATE45_CELLS['dffr']}, {NANGATE45_CELLS['stage']},"
                  f" {NANGATE45_CELLS['buffer']}; analog.NANGATE45) scaled to 28 nm / {v:g} V: "
                  f"C x {SCALE_45_TO_28_CAP:.3f}, E x {SCALE_45_TO_28_ENERGY:.3f}")
         terms.append(AnalogTerm(
-            "phase_generator_J", "DLL (phase generator)", "vmm", phase_gen,
-            "on_cycles · (K · (E_stage + C_in · V²) + 2 · E_clock(DFFR)), on_cycles = "
+            "phase_generator_J", "DLL (phase generator) and level-line gates", "vmm", phase_gen,
+            "on_cycles · ((K + K − 1) · (E_stage + C_in · V²) + 2 · E_clock(DFFR)), on_cycles = "
             "eval_cycles − (D − 1)",
-            f"K = {taps} delay stages ({readout.t_fine_ns * 1e3:.0f} ps each), "
-            f"{on_cycles:.2f} of {eval_cycles:.2f} evaluation cycles; E_stage = "
+            f"K = {taps} delay stages ({readout.t_fine_ns * 1e3:.0f} ps each) and {taps - 1} "
+            f"line gates, {on_cycles:.2f} of {eval_cycles:.2f} evaluation cycles; E_stage = "
             f"{e_stage * 1e15:.2f} fJ, phase detector {e_pd * 1e15:.2f} fJ per cycle",
             f"{cells}; the clock into the delay line is gated by arr_tdc_en (assumption; the "
             f"loop's control voltage is held between evaluations, so the phases are valid "
-            f"within the period before the first sample); a current-starved stage modelled "
-            f"as a CLKBUF_X1"))
+            f"within the period before the first sample); a current-starved stage and a line "
+            f"gate (L_j = high from a rising clock edge until j steps before the next, from two "
+            f"of the line's taps) each modelled as a CLKBUF_X1"))
         terms.append(AnalogTerm(
-            "phase_lines_J", "phase distribution", "vmm", phase_lines,
-            "on_cycles · (K − 1) · (C_line · V² + leaves · E_buffer), C_line = cols · C_CK + "
+            "phase_lines_J", "level-line distribution", "vmm", phase_lines,
+            "on_cycles · (K − 1) · (C_line · V² + leaves · E_buffer), C_line = cols · C_D + "
             "2 · cols · pitch · C_wire + leaves · C_in(buffer)",
             f"{taps - 1} lines, C_line = {c_line * 1e15:.1f} fF, {leaves} buffers per line "
             f"(≤ {fanout} samplers each), {on_cycles:.2f} cycles",
@@ -362,24 +381,38 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
             f"2 · cols · {COLUMN_PITCH_UM:g} µm (assumption); buffer fanout: libraries.py "
             f"clock_max_fanout"))
         terms.append(AnalogTerm(
-            "samplers_J", "interpolator samplers", "vmm", samplers,
-            "cols·(K−1) · (on_cycles · E_clock + E_D + C_D·V² + C_RN·V²) + "
+            "samplers_J", "interpolator samplers, clocked by their comparator", "vmm", samplers,
+            "cols·(K−1) · (E_clock + C_CK·V² + on_cycles · E_D + C_RN·V²) + "
             "cols · mean(ones) · (E_set + E_clear)",
-            f"{samplers_n} flip-flops: clock {_pj(clock)}, captures {_pj(capture)} (mean "
-            f"{ones_mean:.2f} ones per column), D pins {_pj(d_pins)}, clear {_pj(reset)}",
-            f"{cells}; sampled phases not gated per column (assumption); the arr_fine loads "
-            f"are in the gate-level figure"))
+            f"{samplers_n} flip-flops: clocked once per VMM {_pj(clock)}, captures "
+            f"{_pj(capture)} (mean {ones_mean:.2f} ones per column), D pins under the level "
+            f"lines {_pj(d_pins)}, clear {_pj(reset)}",
+            f"{cells}; each column's comparator output (latched until the precharge) clocks "
+            f"its K − 1 samplers, which take the level lines: the structure of a delay-line "
+            f"TDC whose stop edge samples the taps (R. B. Staszewski et al., IEEE TCAS-II "
+            f"53(3), 2006; S. Henzler, Time-to-Digital Converters, Springer, 2010), here the "
+            f"DLL's; the arr_fine loads are in the gate-level figure"))
+        terms.append(AnalogTerm(
+            "front_end_phase_clocked", "DLL, phase lines and samplers clocked by the phases",
+            "comparison", phase_clocked,
+            "on_cycles · (K · E_stage + E_pd + (K − 1) · (C_line(CK pins) · V² + leaves · "
+            "E_buffer) + cols·(K−1) · E_clock) + cols·(K−1) · (E_D + C_D·V² + C_RN·V²) + "
+            "captures",
+            f"{on_cycles:.2f} clocked cycles per sampler instead of one edge pair",
+            "for comparison with the three terms above: the front end before 2026-12-07, whose "
+            "phases clocked every sampler each cycle while the comparator drove their D pins"))
         terms.append(AnalogTerm(
             "tdc_leakage_J", "leakage of the TDC front end's cells", "vmm", tdc_leak,
-            "(cols·(K−1) + 2) · P_DFFR + K · P_stage + (K−1) · leaves · P_buffer, x t_VMM",
+            "(cols·(K−1) + 2) · P_DFFR + (2K − 1) · P_stage + (K−1) · leaves · P_buffer, "
+            "x t_VMM",
             f"{leak_W * 1e6:.1f} µW over {vmm_cycles:.2f} cycles = {t_vmm_ns:.1f} ns",
             "NanGate 45 nm Liberty cell_leakage_power, not scaled (as report.SCALING_RULE: "
             "28 nm leakage is x0.1..x10 of it, by process flavour)"))
         terms.append(AnalogTerm(
-            "phases_from_eval", "DLL, phase lines and sampler clocks on from arr_eval",
+            "phases_from_eval", "DLL, level lines and the samplers' D pins on from arr_eval",
             "comparison",
-            (phase_gen + phase_lines + clock) * eval_cycles / on_cycles if on_cycles else 0.0,
-            "(phase generator + phase lines + sampler clocks) · eval_cycles / on_cycles",
+            (phase_gen + phase_lines + d_pins) * eval_cycles / on_cycles if on_cycles else 0.0,
+            "(phase generator + level lines + sampler D pins) · eval_cycles / on_cycles",
             f"D = {readout.start_delay_cycles}: {eval_cycles:.2f} instead of {on_cycles:.2f} "
             f"cycles", "for comparison: the front end without the late enable (the kit "
             "before arr_tdc_en)"))
@@ -528,9 +561,10 @@ def comparator_budgets(config: MacroConfig | None = None, device: DeviceParams |
     one TDC step (:func:`comparator_design`). A delay common to every column only shifts the
     trips (the start delay absorbs it); what distorts the codes is its spread over the
     columns' slopes, which grows with the budget while the bias falls. The functional model
-    (:mod:`sim_models.readout`) has no comparator delay at all (``t_cmp_delay_ns = 0``), at
-    any budget: a longer one is therefore not the kit's design, only its price, until the
-    delay and its spread are in the trip times.
+    (:mod:`sim_models.readout`) gives every column the same comparator delay
+    (``ReadoutParams.t_cmp_delay_ns``, chosen to place the ideal trips inside their TDC bins),
+    with no part that depends on the column's slope: a longer budget is therefore not the
+    kit's design, only its price, until the spread is in the trip times.
 
     Raises:
         ValueError: a budget that is not a positive number."""
@@ -591,8 +625,8 @@ def docs_block(terms: tuple[AnalogTerm, ...] | None = None) -> str:
             f"(`python -m mram_macro.flow.ppa comparators`; the same model, the same "
             f"operating point). The kit sizes them for one TDC step; only the spread of the "
             f"delay over the columns' slopes distorts the codes, but the functional model "
-            f"has no comparator delay at all, so a longer budget is a price, not a design, "
-            f"until the delay and its spread are in the trip times:\n\n"
+            f"gives every column the same delay (`ReadoutParams.t_cmp_delay_ns`), so a longer "
+            f"budget is a price, not a design, until the spread is in the trip times:\n\n"
             f"{budgets_markdown(budgets)}")
 
 
