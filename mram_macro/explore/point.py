@@ -20,7 +20,7 @@ from mram_macro.flow.ppa.analog import analog_energy, random_vmm_operating_point
 from sim_models.devices import DevicePreset, ReadoutRefused, preset, readout_for
 from sim_models.readout import trip_time_ns
 
-__all__ = ["Point", "make_point", "evaluate_point", "AccuracyKey", "DigitsTask", "accuracy",
+__all__ = ["Point", "make_point", "evaluate_point", "point_analog", "AccuracyKey", "DigitsTask", "accuracy",
            "digits_task", "write_pulse_cycles_for", "refusal"]
 
 
@@ -102,6 +102,19 @@ def _coarse_saturation(point: Point, ro, where: str) -> str | None:
             f"column or more code bits")
 
 
+def point_analog(point: Point):
+    """(readout, operating point, analogue energy) of a point that can be read out: the
+    analogue model at the model's random-VMM operating point (a test recomputes the published
+    sweep's analogue figures with it)."""
+    c, p = point.config, preset(point.device)
+    ro = readout_for(c, p, t_clk_ns=point.t_clk_ns)
+    op = random_vmm_operating_point(c, p.device, ro)
+    analog = analog_energy(config=c, device=p.device, readout=ro, t_clk_ns=point.t_clk_ns,
+                           eval_cycles=op.eval_cycles, vmm_cycles=op.vmm_cycles,
+                           bypass_toggles_per_vmm=op.bypass_toggles_per_vmm)
+    return ro, op, analog
+
+
 def evaluate_point(point: Point, *, refs=None, feat=None) -> dict:
     """Every figure of ``point`` but accuracy, as a flat dict (``feasible`` False with a
     ``reason`` where the preset cannot be read out)."""
@@ -117,16 +130,12 @@ def evaluate_point(point: Point, *, refs=None, feat=None) -> dict:
     reason = refusal(point)
     if reason is not None:
         return {**row, "feasible": False, "reason": reason}
-    ro = readout_for(c, p, t_clk_ns=point.t_clk_ns)
+    ro, op, analog = point_analog(point)
     d = p.device
-    op = random_vmm_operating_point(c, d, ro)
     t_fast, t_slow = (float(trip_time_ns(c.rows * r, c.rows, d, ro))
                       for r in (d.r_cell_low_ohm, d.r_cell_high_ohm))
     digital = estimate(c, cycles_per_vmm=op.vmm_cycles, period_ns=point.t_clk_ns, refs=refs,
                        feat=feat)
-    analog = analog_energy(config=c, device=d, readout=ro, t_clk_ns=point.t_clk_ns,
-                           eval_cycles=op.eval_cycles, vmm_cycles=op.vmm_cycles,
-                           bypass_toggles_per_vmm=op.bypass_toggles_per_vmm)
     if p.write_energy_fJ_per_bit is None:
         write_row_J = analog.write_row_J
     else:       # both MTJs of every cell of the row, the published energy per MTJ write

@@ -240,7 +240,8 @@ CSV_COLUMNS = ("label", "device", "profile", "rows", "cols", "tdc_mode", "tdc_bi
                "activation", "write_pulse_cycles", "feasible", "v_ref_ratio", "c_load_fF",
                "trip_first_ns", "trip_last_ns", "eval_ns", "cycles_per_vmm", "vmm_per_s",
                "digital_J", "analog_J", "energy_J", "tops_per_W", "area_um2", "accuracy",
-               "accuracy_min", "write_row_J", "model_reference", "model_extrapolated", "reason")
+               "accuracy_min", "write_row_J", "model_reference", "model_extrapolated", "reason",
+               "config")
 
 
 def write_results(result: SweepResult, out: Path, *, space: Space | None = None
@@ -257,5 +258,6 @@ def write_results(result: SweepResult, out: Path, *, space: Space | None = None
         w.writeheader()
         for r in result.rows:
             window = r.get("trip_window_ns") or [None, None]
-            w.writerow({**r, "trip_first_ns": window[0], "trip_last_ns": window[1]})
+            w.writerow({**r, "trip_first_ns": window[0], "trip_last_ns": window[1],
+                        "config": json.dumps(r["config"], sort_keys=True)})
     return paths

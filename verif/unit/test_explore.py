@@ -12,7 +12,7 @@ import re
 import pytest
 
 from mram_macro.cli import main
-from mram_macro.design.config import ConfigError, profile_config
+from mram_macro.design.config import ConfigError, MacroConfig, profile_config
 from mram_macro.explore.check import (
     BASELINE_JSON,
     HELD_OUT,
@@ -331,3 +331,30 @@ def test_verify_needs_a_target(capsys, tmp_path):
         main(["explore", "--verify", "--out", str(tmp_path)])
     assert e.value.code == 2
     assert "--verify checks the configuration --target picks" in capsys.readouterr().err
+
+
+def test_published_sweep_analogue_figures_are_the_current_models():
+    """docs/explore/explore.csv's analogue energy per VMM (and the total and TOPS/W built on
+    it) is what the analogue model gives now for each point that can be read out: a change of
+    the model must be carried into the published sweep (`make explore`)."""
+    import csv
+
+    from mram_macro.explore.point import Point, point_analog
+
+    rows = list(csv.DictReader((CHECK_JSON.parent / "explore.csv").open()))
+    feasible = [r for r in rows if r["feasible"] == "True"]
+    assert feasible and all(r["config"] for r in rows), \
+        "docs/explore/explore.csv has no config column: run `make explore`"
+    stale = []
+    for r in feasible:
+        point = Point(config=MacroConfig.from_dict(json.loads(r["config"])), profile=r["profile"],
+                      device=r["device"], t_clk_ns=float(r["t_clk_ns"]))
+        _, _, analog = point_analog(point)
+        energy = float(r["digital_J"]) + analog.per_vmm_J
+        if not (float(r["analog_J"]) == pytest.approx(analog.per_vmm_J, rel=1e-9)
+                and float(r["energy_J"]) == pytest.approx(energy, rel=1e-9)
+                and float(r["tops_per_W"]) == pytest.approx(
+                    2 * point.config.rows * point.config.cols / energy / 1e12, rel=1e-9)):
+            stale.append(r["label"])
+    assert not stale, (f"{len(stale)} of {len(feasible)} published sweep points have stale "
+                       f"analogue figures (e.g. {stale[0]}): run `make explore`")
