@@ -20,8 +20,8 @@ from mram_macro.flow.ppa.analog import analog_energy, random_vmm_operating_point
 from sim_models.devices import DevicePreset, ReadoutRefused, preset, readout_for
 from sim_models.readout import trip_time_ns
 
-__all__ = ["Point", "make_point", "evaluate_point", "point_analog", "AccuracyKey", "DigitsTask", "accuracy",
-           "digits_task", "write_pulse_cycles_for", "refusal"]
+__all__ = ["Point", "make_point", "evaluate_point", "point_analog", "AccuracyKey", "DigitsTask",
+           "accuracy", "digits_task", "write_pulse_cycles_for", "refusal"]
 
 
 @dataclass(frozen=True)
