@@ -99,6 +99,11 @@ class DeviceParams:
     #: Two-step TDC: common static skew of the interpolator phases against the coarse clock
     #: edge (positive: every phase samples later than its nominal time).
     tdc_phase_skew_ps: float = 0.0
+    #: The comparators' decision delay at the slowest column's slope, in TDC steps: they are
+    #: sized for it (:mod:`sim_models.comparator`) and their slope-dependent delay is part of
+    #: every trip, which the readout design places (:func:`sim_models.readout.design_readout`).
+    #: None: one constant delay for every column (the kit's model until 2026-12-07).
+    comparator_delay_budget_steps: float | None = None
 
     # -- write physics --------------------------------------------------------------------------
     #: "deterministic" (pulse >= t_switch_ns switches) or "thermal" (see ``switching_tau_ns``).
@@ -155,6 +160,11 @@ class DeviceParams:
                 f"at temperature_C={self.temperature_C:g} the TMR would vanish "
                 f"(tmr_temp_coeff_per_K={self.tmr_temp_coeff_per_K:g}): the high state would not "
                 f"lie above the low state; use temperature_C < {limit:g}")
+        budget = self.comparator_delay_budget_steps
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                                   or not math.isfinite(budget) or budget <= 0):
+            raise DeviceError(f"comparator_delay_budget_steps must be None or a positive number "
+                              f"of TDC steps, not {budget!r}")
         if self.write_model not in WRITE_MODELS:
             raise DeviceError(f"write_model must be one of {', '.join(map(repr, WRITE_MODELS))}, "
                               f"not {self.write_model!r}")

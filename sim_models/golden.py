@@ -254,8 +254,11 @@ class GoldenMacro:
 
     def _folded(self) -> bool:
         """Whether the folded matrix path is exact: no per-evaluation noise, no coarse code
-        table and, with a two-step TDC, an ideal interpolator and FINE_TABLE."""
-        if self.device.has_evaluation_noise or self.lut is not None:
+        table, no slope-dependent comparator delay and, with a two-step TDC, an ideal
+        interpolator and FINE_TABLE."""
+        if (self.device.has_evaluation_noise or self.lut is not None
+                or self.readout.comparator is not None):
+            # the comparator's decision delay is not affine in the inputs
             return False
         if self.fine_table is None:
             return True

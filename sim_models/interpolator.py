@@ -182,9 +182,14 @@ def code_density_table(histogram, *, trip_residue: float | None = None) -> np.nd
 
 def design_trip_residue(rows: int, device: DeviceParams, readout) -> float:
     """Fractional residue (phase steps before the next phase boundary) at which the readout
-    places the ideal VMM trips: the same for every count, one step apart."""
-    x0 = (float(rows * device.r_cell_low_ohm) * readout.c_col_F(rows, device)
-          * readout.log_ratio * 1e9 + readout.t_cmp_delay_ns) / readout.t_fine_ns
+    places the ideal VMM trips: the same for every count, one step apart; with a
+    slope-dependent comparator delay (``readout.comparator``) it drifts with the count, and this
+    is the residue of the middle count (``rows // 2`` mismatching cells)."""
+    r = rows * device.r_cell_low_ohm + (rows // 2 if readout.comparator is not None else 0) \
+        * device.delta_r_ohm
+    c_col_F = readout.c_col_F(rows, device)
+    x0 = (r * c_col_F * readout.log_ratio * 1e9 + readout.t_cmp_delay_ns
+          + float(readout.decision_delay_ns(r, c_col_F))) / readout.t_fine_ns
     return float(np.ceil(x0) - x0)
 
 

@@ -18,6 +18,12 @@ mismatching cells exactly.
 
 Non-idealities of the readout (knobs of :class:`~sim_models.device.DeviceParams`):
 
+* The comparator's decision delay depends on how fast the column falls through V_ref
+  (:mod:`sim_models.comparator`): with ``comparator_delay_budget_steps`` it is sized for that
+  budget and ``t_d(V_trip / (R_col C_col))`` is added to every trip on top of the constant
+  ``t_cmp_delay`` (:attr:`ReadoutParams.comparator`); :func:`design_readout` places the trips
+  with it. Without it (the default) every column has the constant delay only.
+
 * A comparator offset ``dV`` (static, per column, sampled into the die) and comparator noise
   (drawn per evaluation) shift the effective reference: the column trips when its voltage falls
   below ``V_ref + dV``, so ``t_trip = R_col * C_col * ln(V_pre / (V_ref + dV)) + t_cmp_delay``.
@@ -49,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mram_macro.design.config import FINE_TAPS
+from sim_models.comparator import ComparatorDesign, size_comparator
 from sim_models.device import DeviceError, DeviceParams
 
 __all__ = ["T_CLK_NS", "ReadoutParams", "design_readout", "trip_time_ns", "trip_cycles",
@@ -84,7 +91,9 @@ class ReadoutParams:
     t_clk_ns: float
     #: V_ref / V_pre: the comparator trips when the column voltage falls below this fraction.
     v_ref_ratio: float
-    #: Comparator (and routing) delay added to every trip time.
+    #: Comparator (and routing) delay added to every trip time; with a :attr:`comparator`, the
+    #: constant part besides its slope-dependent decision delay (it may then be negative, down
+    #: to minus the fastest decision: the TDC's time origin later than the evaluation start).
     t_cmp_delay_ns: float
     #: Reset value of TDC_START_DELAY: cycles from evaluation start to TDC code 0.
     start_delay_cycles: int
@@ -96,6 +105,10 @@ class ReadoutParams:
     #: Interpolator phases per clock period (1: a plain counter TDC; K > 1: a two-step TDC
     #: whose LSB, and one mismatching cell, is ``t_clk / K``).
     fine_taps: int = 1
+    #: The comparator whose slope-dependent decision delay is added to every trip
+    #: (:mod:`sim_models.comparator`; ``design_readout(..., comparator_budget_steps=...)``);
+    #: None: every column has only the constant ``t_cmp_delay_ns`` (the kit's default model).
+    comparator: ComparatorDesign | None = None
 
     def __post_init__(self) -> None:
         for name in ("t_clk_ns", "v_ref_ratio", "t_cmp_delay_ns", "v_pre_V", "c_load_fF"):
@@ -111,11 +124,19 @@ class ReadoutParams:
             raise DeviceError(f"v_pre_V must be positive, not {self.v_pre_V!r}")
         if self.c_load_fF < 0:
             raise DeviceError(f"c_load_fF must not be negative, not {self.c_load_fF!r}")
-        if self.t_cmp_delay_ns < 0:
-            raise DeviceError(f"t_cmp_delay_ns must not be negative, not {self.t_cmp_delay_ns!r}")
+        fastest = (0.0 if not isinstance(self.comparator, ComparatorDesign)
+                   else float(self.comparator.delay_ns(self.comparator.slope_max_V_per_ns)))
+        if self.t_cmp_delay_ns + fastest < 0:
+            raise DeviceError(f"t_cmp_delay_ns must not be negative, not {self.t_cmp_delay_ns!r}"
+                              if not fastest else
+                              f"t_cmp_delay_ns ({self.t_cmp_delay_ns!r}) plus the comparator's "
+                              f"fastest decision ({fastest:.4g} ns) must not be negative")
         taps = self.fine_taps
         if isinstance(taps, bool) or not isinstance(taps, int) or not 1 <= taps <= 1024:
             raise DeviceError(f"fine_taps must be an integer in 1..1024, not {taps!r}")
+        if self.comparator is not None and not isinstance(self.comparator, ComparatorDesign):
+            raise DeviceError(f"comparator must be a ComparatorDesign or None, "
+                              f"not {type(self.comparator).__name__}")
         delay = self.start_delay_cycles
         if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 0xFFFF:
             raise DeviceError(f"start_delay_cycles must be an integer in 0..65535, "
@@ -145,6 +166,17 @@ class ReadoutParams:
         """Comparator reference voltage."""
         return self.v_ref_ratio * self.v_pre_V
 
+    def decision_delay_ns(self, r_col_ohm, c_col_F: float, v_trip_V=None):
+        """The comparator's decision delay after the crossing (0 without a :attr:`comparator`)
+        for columns of ``r_col_ohm`` falling through ``v_trip_V`` (default V_ref): the ramp's
+        slope there is ``v_trip / (R_col C_col)``."""
+        r = np.asarray(r_col_ohm, dtype=np.float64)
+        if self.comparator is None:
+            return np.zeros(r.shape)
+        v = self.v_ref_V if v_trip_V is None else np.maximum(np.asarray(v_trip_V), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.comparator.delay_ns(v / (r * c_col_F) * 1e-9)
+
     def log_ratio_with_offset(self, dv_V):
         """``ln(V_pre / (V_ref + dV))`` per element of ``dv_V``: ``inf`` where the comparator
         never trips (``V_ref + dV <= 0``), 0 where it trips at once (``V_ref + dV >= V_pre``)."""
@@ -171,7 +203,8 @@ _MIN_VMM_MARGIN = 0.1
 
 
 def _comparator_delay_cycles(rows: int, device: DeviceParams,
-                             min_vmm_margin: float = _MIN_VMM_MARGIN) -> float:
+                             min_vmm_margin: float = _MIN_VMM_MARGIN, *,
+                             vmm_extra=0.0, single_extra=(0.0, 0.0)) -> float:
     """Comparator delay (in clock periods) placing the trip times within their clock periods.
 
     Two reads share it. A VMM trip lands at ``b_vmm + k + delay`` periods; its code is exact as
@@ -181,21 +214,38 @@ def _comparator_delay_cycles(rows: int, device: DeviceParams,
     the low trip within its period (for the high state) and ``1 - f`` (for the low state). The
     delay maximises the single read's worse margin, weighted by the paper's spread of each state,
     while keeping every VMM trip at least ``min_vmm_margin`` from an edge.
+
+    ``vmm_extra`` (per count ``k = 0..rows`` of mismatching cells, or one number) and
+    ``single_extra`` (low, high) add the comparator's slope-dependent decision delay to those
+    trips, in the same units (:class:`~sim_models.comparator.ComparatorDesign`): every VMM count
+    must then keep the margin, and the single read's margins are measured between its two
+    delayed trips. Raises DeviceError if no delay keeps every VMM count inside its period.
     """
     step = device.delta_r_ohm
-    b_vmm = rows * device.r_cell_low_ohm / step
+    b_vmm = rows * device.r_cell_low_ohm / step + np.arange(rows + 1) \
+        + np.broadcast_to(np.asarray(vmm_extra, dtype=np.float64), (rows + 1,))
     b_single = ((2 * rows - 1) * device.r_bypass_on_ohm + device.r_mtj_low_ohm) / step
+    e_low, e_high = single_extra
     best, best_score = None, -1.0
     for i in range(200):
         delay = i / 200
         a = (b_vmm + delay) % 1.0
-        if not min_vmm_margin <= a <= 1 - min_vmm_margin:
+        if not (min_vmm_margin <= a.min() and a.max() <= 1 - min_vmm_margin):
             continue
-        f = (b_single + delay) % 1.0
-        score = min(f / _SINGLE_READ_HIGH_SHARE, (1 - f) / (1 - _SINGLE_READ_HIGH_SHARE))
-        score -= 1e-6 * abs(a - 0.5)       # ties: the VMM trip nearest mid-period
+        low = b_single + delay + e_low
+        f = low % 1.0
+        margin_low, margin_high = 1 - f, f + (e_high - e_low)
+        score = min(margin_high / _SINGLE_READ_HIGH_SHARE,
+                    margin_low / (1 - _SINGLE_READ_HIGH_SHARE))
+        score -= 1e-6 * abs(a.mean() - 0.5)       # ties: the VMM trips nearest mid-period
         if score > best_score:
             best, best_score = delay, score
+    if best is None:
+        spread = float(np.ptp(b_vmm))
+        raise DeviceError(f"the comparator's decision delay spreads the VMM trips over "
+                          f"{spread:.2f} TDC step, more than the {1 - 2 * min_vmm_margin:.2f} "
+                          f"step a bin leaves between its margins: size it for a shorter "
+                          f"delay (a smaller comparator_delay_budget_steps)")
     return best
 
 
@@ -210,6 +260,13 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
     comparator delay places the ideal VMM trip times inside their clock periods (so ideal mode is
     exact) and centres the write-verify single-MTJ read between its two states
     (:func:`_comparator_delay_cycles`); the start delay removes the all-low baseline.
+
+    ``device.comparator_delay_budget_steps``: the comparator (:mod:`sim_models.comparator`) is
+    sized so that its decision delay at the slowest column's slope is that many TDC steps, and
+    its slope-dependent delay is part of every trip (:attr:`ReadoutParams.comparator`); the
+    placement keeps every count's delayed trip inside its bin, and the constant part of the
+    delay may then be negative (the TDC's origin after the evaluation start). None (the
+    default): every column has the same constant delay.
 
     V_ref stays in a physical range, ``V_REF_MIN_RATIO .. V_REF_MAX_RATIO`` of V_pre. A short
     column has too little capacitance: one step per clock would need V_ref = 1e-10 V_pre at 8
@@ -246,14 +303,35 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
             f"{per}, above {V_REF_MAX_RATIO} V_pre where comparator noise decides the code; "
             f"{fix}")
     baseline_lsb = rows * device.r_cell_low_ohm / device.delta_r_ohm
-    cmp_delay_lsb = _comparator_delay_cycles(rows, device)
-    first_lsb = math.floor(baseline_lsb + cmp_delay_lsb)
-    start_delay = -(-first_lsb // fine_taps)
-    cmp_delay_lsb += start_delay * fine_taps - first_lsb   # whole steps: code 0 on an edge
+    comparator, vmm_extra, single_extra = None, np.zeros(rows + 1), (0.0, 0.0)
+    if device.comparator_delay_budget_steps is not None:
+        v_ref_V = math.exp(-log_ratio) * v_pre_V
+        r_vmm = rows * device.r_cell_low_ohm + np.arange(rows + 1) * device.delta_r_ohm
+        slopes = v_ref_V / (r_vmm * c_col_F) * 1e-9
+        try:
+            comparator = size_comparator(step_ns=t_lsb_ns, slope_min_V_per_ns=float(slopes[-1]),
+                                         slope_max_V_per_ns=float(slopes[0]), v_supply_V=v_pre_V,
+                                         budget_steps=device.comparator_delay_budget_steps)
+        except ValueError as exc:
+            raise DeviceError(f"comparator_delay_budget_steps: {exc}") from None
+        vmm_extra = comparator.delay_ns(slopes) / t_lsb_ns
+        r_single = (2 * rows - 1) * device.r_bypass_on_ohm + device.r_mtj_low_ohm
+        single_extra = tuple(float(comparator.delay_ns(v_ref_V / (r * c_col_F) * 1e-9))
+                             / t_lsb_ns for r in (r_single, r_single + device.delta_r_ohm))
+    cmp_delay_lsb = _comparator_delay_cycles(rows, device, vmm_extra=vmm_extra,
+                                             single_extra=single_extra)
+    # The start delay as without the comparator's delay: its enable (arr_tdc_en, one cycle
+    # before code 0) keeps its distance to the first crossing.
+    start_delay = -(-math.floor(baseline_lsb + cmp_delay_lsb) // fine_taps)
+    first_lsb = math.floor(baseline_lsb + cmp_delay_lsb + vmm_extra[0])
+    # whole steps: code 0 begins on a clock edge. With a comparator this may take the
+    # constant below 0 (the TDC's origin a step after the evaluation start), never the total.
+    cmp_delay_lsb += start_delay * fine_taps - first_lsb
     return ReadoutParams(t_clk_ns=float(t_clk_ns), v_ref_ratio=math.exp(-log_ratio),
                          t_cmp_delay_ns=cmp_delay_lsb * t_lsb_ns,
                          start_delay_cycles=start_delay, v_pre_V=v_pre_V,
-                         c_load_fF=(c_col_F - c_cells_F) * 1e15, fine_taps=fine_taps)
+                         c_load_fF=(c_col_F - c_cells_F) * 1e15, fine_taps=fine_taps,
+                         comparator=comparator)
 
 
 @functools.cache
@@ -356,7 +434,11 @@ def design_readout_for(config, device: DeviceParams, *,
 def trip_time_ns(r_col_ohm, rows: int, device: DeviceParams, readout: ReadoutParams):
     """Comparator trip time after evaluation start, for column resistance(s) ``r_col_ohm``."""
     c_col_F = readout.c_col_F(rows, device)
-    return np.asarray(r_col_ohm) * c_col_F * readout.log_ratio * 1e9 + readout.t_cmp_delay_ns
+    r = np.asarray(r_col_ohm)
+    t_ns = r * c_col_F * readout.log_ratio * 1e9 + readout.t_cmp_delay_ns
+    if readout.comparator is not None:
+        t_ns = t_ns + readout.decision_delay_ns(r, c_col_F)
+    return t_ns
 
 
 def trip_cycles(t_trip_ns, readout: ReadoutParams):
@@ -441,6 +523,8 @@ def _trip_times_ns(r_col_ohm, *, device: DeviceParams, readout: ReadoutParams, r
             jitter_ns = device.tdc_jitter_rms_ns * z[:, cols:]
         c_col_F = readout.c_col_F(rows, device)
         t_ns = r * c_col_F * readout.log_ratio_with_offset(dv) * 1e9 + readout.t_cmp_delay_ns
+        if readout.comparator is not None:
+            t_ns = t_ns + readout.decision_delay_ns(r, c_col_F, readout.v_ref_V + dv)
         t_ns = t_ns + jitter_ns
     return t_ns
 

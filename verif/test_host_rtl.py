@@ -189,20 +189,50 @@ def test_rtl_at_another_clock_equals_golden(tdc_mode, tmp_path):
 
     config = replace(CONFIG, tdc_mode=tdc_mode, calibration="offset", write_pulse_cycles=5,
                      **({"tdc_bits": 3} if tdc_mode == "coarse" else {}))
-    device = DeviceParams.paper()
-    rng = np.random.default_rng(6)
-    w = rng.choice([-1, 1], (config.rows, config.cols))
-    x = rng.choice([-1, 1], (16, config.rows))
-    seen = []
-    for make in (Macro.golden, lambda *a, **k: Macro.rtl(*a, sim="icarus",
-                                                          build_root=tmp_path, **k)):
-        with make(config, device=device, seed=9, t_clk_ns=2.0) as m:
-            m.write_weights(w)
-            seen.append((m.vmm(x), m.calibrate(n_pairs=4), m.vmm(x), m.status()))
-            start_delay = m.setup.regmap["TDC_START_DELAY"].reset
+    _, setup = _golden_and_rtl_at_2ns(config, DeviceParams.paper(), tmp_path, 6, 16, 9)
+    start_delay = setup.regmap["TDC_START_DELAY"].reset
     built = macro_regmap(config)["TDC_START_DELAY"].reset
     # counter: one count per clock at any clock (V_ref follows), so the same start delay;
     # coarse: a fixed window in ns, so another start delay at 2 ns, written after reset
     assert (start_delay != built) == (tdc_mode == "coarse")
+
+
+def _golden_and_rtl_at_2ns(config, device, build_root, data_seed: int, vmms: int, seed: int):
+    """The same session (a weight write, VMMs, an offset calibration, VMMs again) on the
+    golden backend and on the RTL in Icarus at a 2 ns clock, results asserted equal; returns
+    the golden backend's results and the RTL backend's setup."""
+    rng = np.random.default_rng(data_seed)
+    w = rng.choice([-1, 1], (config.rows, config.cols))
+    x = rng.choice([-1, 1], (vmms, config.rows))
+    seen = []
+    for make in (Macro.golden, lambda *a, **k: Macro.rtl(*a, sim="icarus",
+                                                          build_root=build_root, **k)):
+        with make(config, device=device, seed=seed, t_clk_ns=2.0) as m:
+            m.write_weights(w)
+            seen.append((m.vmm(x), m.calibrate(n_pairs=4), m.vmm(x), m.status()))
+            setup = m.setup
     for a, b in zip(*seen, strict=True):
         assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+    return seen[0], setup
+
+
+@pytest.mark.timeout(wall_deadline_s("icarus", CONFIG, 300))
+def test_rtl_equals_golden_with_the_comparators_delay_in_the_trips(tmp_path):
+    """A die whose comparators' slope-dependent decision delay is in the trips
+    (``DeviceParams.comparator_delay_budget_steps``): the readout is designed with it, the pin
+    model drives the RTL with those trips and the results equal the golden backend's; and the
+    delay reaches the results (another die of the same seed without it differs)."""
+    if shutil.which(SIMULATORS["icarus"]) is None:
+        pytest.skip("iverilog is not on PATH (run `make setup`)")
+    config = profile_config("plain", rows=16, cols=8, tdc_bits=6, result_width=8,
+                            stream_width=8, write_pulse_cycles=5)
+    device = DeviceParams.paper(comparator_delay_budget_steps=1.75)
+    golden, setup = _golden_and_rtl_at_2ns(config, device, tmp_path, 12, 32, 4)
+    assert setup.design.readout.comparator is not None
+    x = np.random.default_rng(12)
+    w = x.choice([-1, 1], (config.rows, config.cols))
+    x = x.choice([-1, 1], (32, config.rows))
+    with Macro.golden(config, device=device.replace(comparator_delay_budget_steps=None),
+                      seed=4, t_clk_ns=2.0) as m:
+        m.write_weights(w)
+        assert not np.array_equal(m.vmm(x), golden[0])

@@ -18,6 +18,7 @@ gate-level simulation's).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, fields
 
@@ -272,7 +273,9 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
         f"{V_WRITE_V:g} V swing)"))
 
     # comparators: biased only while arr_tdc_en is high (read_control.py: from t = D - 1)
-    cmp = comparator_design(rows=rows, device=device, readout=readout)
+    # the readout's own comparator when it was designed with one (its delay is in the trips),
+    # else the kit's sizing: one TDC step at the slowest column
+    cmp = readout.comparator or comparator_design(rows=rows, device=device, readout=readout)
     late = max(readout.start_delay_cycles - 1, 0)
     enable_ns = late * t_clk_ns
     on_cycles = max(eval_cycles - late, 0.0)
@@ -549,6 +552,57 @@ class ComparatorBudget:
     spread_steps: float
     comparator_J: float
     analog_per_vmm_J: float
+    #: With the delay in the trips (``DeviceParams.comparator_delay_budget_steps``): every
+    #: count's ideal trip inside its TDC bin, so the ideal device's results stay exact.
+    ideal_exact: bool | None = None
+    #: RMS error of the VMM results (signed dot products) at the paper's spread, on
+    #: offset-calibrated golden dies (:func:`comparator_delay_errors`).
+    rms_error: float | None = None
+
+
+#: What :func:`comparator_delay_errors` runs: dies, random VMMs per die, the seed of the weights
+#: and inputs (the same for every budget, and the same dies).
+DELAY_STUDY = {"dies": 4, "vmms": 2000, "seed": 0}
+
+
+def comparator_delay_errors(config: MacroConfig | None = None, *, t_clk_ns: float = 2.0,
+                            budgets=(None, *COMPARATOR_BUDGETS), dies: int = DELAY_STUDY["dies"],
+                            vmms: int = DELAY_STUDY["vmms"],
+                            seed: int = DELAY_STUDY["seed"]) -> dict:
+    """What the comparators' slope-dependent delay does to the results, per delay budget
+    (None: the constant delay of the kit's default model): the readout designed with it
+    (:func:`sim_models.readout.design_readout`), then ``dies`` golden dies at the paper's
+    spread, offset-calibrated, each running ``vmms`` random ±1 VMMs on one random weight
+    matrix (the same for every budget). Per budget: whether the ideal device's results are
+    exact, and the RMS error of the results against the exact dot products.
+
+    The build is ``config`` (default: the default macro) with a write pulse long enough to
+    switch the cells at ``t_clk_ns`` (the golden model refuses one that does not)."""
+    from mram_macro.host import Macro
+
+    config = config or MacroConfig()
+    pulse_ns = write_pulse_ns(config=config, device=DeviceParams(), t_clk_ns=t_clk_ns)
+    config = dataclasses.replace(config, write_pulse_cycles=round(pulse_ns / t_clk_ns))
+    rng = np.random.default_rng(seed)
+    w = rng.choice([-1, 1], (config.rows, config.cols))
+    x = rng.choice([-1, 1], (vmms, config.rows))
+    exact = x @ w
+    out = {}
+    for budget in budgets:
+        ideal = DeviceParams(comparator_delay_budget_steps=budget)
+        with Macro.golden(config, device=ideal, t_clk_ns=t_clk_ns) as m:
+            m.write_weights(w)
+            ideal_exact = bool(np.array_equal(m.vmm(x[:256]), exact[:256]))
+        errors = []
+        for die in range(dies):
+            with Macro.golden(config, device=DeviceParams.paper(
+                    comparator_delay_budget_steps=budget), seed=die, t_clk_ns=t_clk_ns) as m:
+                m.write_weights(w)
+                m.calibrate()
+                errors.append(np.asarray(m.vmm(x)) - exact)
+        e = np.concatenate(errors)
+        out[budget] = {"ideal_exact": ideal_exact, "rms_error": float(np.sqrt(np.mean(e ** 2)))}
+    return out
 
 
 def comparator_budgets(config: MacroConfig | None = None, device: DeviceParams | None = None,
@@ -560,11 +614,11 @@ def comparator_budgets(config: MacroConfig | None = None, device: DeviceParams |
     The kit sizes each comparator so that its decision delay at the slowest column's slope is
     one TDC step (:func:`comparator_design`). A delay common to every column only shifts the
     trips (the start delay absorbs it); what distorts the codes is its spread over the
-    columns' slopes, which grows with the budget while the bias falls. The functional model
-    (:mod:`sim_models.readout`) gives every column the same comparator delay
-    (``ReadoutParams.t_cmp_delay_ns``, chosen to place the ideal trips inside their TDC bins),
-    with no part that depends on the column's slope: a longer budget is therefore not the
-    kit's design, only its price, until the spread is in the trip times.
+    columns' slopes, which grows with the budget while the bias falls. The kit's default
+    functional model (:mod:`sim_models.readout`) gives every column the same comparator delay
+    (``ReadoutParams.t_cmp_delay_ns``); with ``DeviceParams.comparator_delay_budget_steps`` the
+    slope-dependent delay is in the trips, and each row carries what
+    :func:`comparator_delay_errors` measures with it.
 
     Raises:
         ValueError: a budget that is not a positive number."""
@@ -584,7 +638,10 @@ def comparator_budgets(config: MacroConfig | None = None, device: DeviceParams |
                          bypass_toggles_per_vmm=op.bypass_toggles_per_vmm)
     others = sum(t.value_J for t in terms if t.kind == "vmm" and t.key != "comparator_J")
     cols, slopes = _slopes_V_per_ns(config.rows, device, readout)
-    rows = []
+    study = comparator_delay_errors(config, t_clk_ns=t_clk_ns, budgets=(None, *budgets))
+    rows = [ComparatorBudget(budget_steps=0.0, stages=0, bias_A=0.0, delay_max_ns=0.0,
+                             delay_min_ns=0.0, spread_steps=0.0, comparator_J=float("nan"),
+                             analog_per_vmm_J=float("nan"), **study[None])]
     for budget in budgets:
         cmp = comparator_design(rows=config.rows, device=device, readout=readout,
                                 delay_budget_steps=budget)
@@ -596,7 +653,7 @@ def comparator_budgets(config: MacroConfig | None = None, device: DeviceParams |
             delay_max_ns=float(cmp.delay_ns(cmp.slope_min_V_per_ns)),
             delay_min_ns=float(cmp.delay_ns(cmp.slope_max_V_per_ns)),
             spread_steps=cmp.delay_spread_steps, comparator_J=energy,
-            analog_per_vmm_J=others + energy))
+            analog_per_vmm_J=others + energy, **study[budget]))
     return tuple(rows)
 
 
@@ -605,12 +662,22 @@ def budgets_markdown(rows: tuple[ComparatorBudget, ...]) -> str:
     comparators``)."""
     out = ["| delay budget at the slowest slope (TDC steps) | stages | bias per comparator "
            "| delay, slowest..fastest column | spread (TDC steps) | comparators per VMM "
-           "| analogue per VMM |", "|---|---|---|---|---|---|---|"]
+           "| analogue per VMM | ideal device exact | RMS result error, paper spread, "
+           "calibrated |", "|---|---|---|---|---|---|---|---|---|"]
+
+    def measured(r):
+        return (f"{'yes' if r.ideal_exact else 'no' if r.ideal_exact is not None else '-'} | "
+                + (f"{r.rms_error:.3f}" if r.rms_error is not None else "-"))
+
     for r in rows:
+        if r.stages == 0:
+            out.append(f"| none: one constant delay (the model's default) | - | - | - | 0 | - | "
+                       f"- | {measured(r)} |")
+            continue
         out.append(f"| {r.budget_steps:g}{' (the kit)' if r.budget_steps == 1 else ''} | "
                    f"{r.stages} | {r.bias_A * 1e6:.1f} µA | {r.delay_max_ns * 1e3:.0f}.."
                    f"{r.delay_min_ns * 1e3:.0f} ps | {r.spread_steps:.2f} | "
-                   f"{_pj(r.comparator_J)} | {_pj(r.analog_per_vmm_J)} |")
+                   f"{_pj(r.comparator_J)} | {_pj(r.analog_per_vmm_J)} | {measured(r)} |")
     return "\n".join(out) + "\n"
 
 
@@ -623,10 +690,15 @@ def docs_block(terms: tuple[AnalogTerm, ...] | None = None) -> str:
             f"Sum of the per-VMM terms: **{_pj(per_vmm)}** per VMM.\n\n"
             f"What the comparators would cost sized for a longer decision delay "
             f"(`python -m mram_macro.flow.ppa comparators`; the same model, the same "
-            f"operating point). The kit sizes them for one TDC step; only the spread of the "
-            f"delay over the columns' slopes distorts the codes, but the functional model "
-            f"gives every column the same delay (`ReadoutParams.t_cmp_delay_ns`), so a longer "
-            f"budget is a price, not a design, until the spread is in the trip times:\n\n"
+            f"operating point), and what their delay does to the results. The kit sizes them "
+            f"for one TDC step, and its functional model gives every column the same delay "
+            f"(`ReadoutParams.t_cmp_delay_ns`). With `DeviceParams.comparator_delay_budget_steps"
+            f"` the comparator of `sim_models/comparator.py` is sized for that budget, its "
+            f"slope-dependent delay is in every trip and the readout design places the trips "
+            f"with it; the last two columns are measured on the golden model with it "
+            f"(`comparator_delay_errors`: the ideal device, and {DELAY_STUDY['dies']} dies at "
+            f"the paper's spread, offset-calibrated, {DELAY_STUDY['vmms']} random VMMs each on "
+            f"one weight matrix, the same for every row):\n\n"
             f"{budgets_markdown(budgets)}")
 
 

@@ -29,6 +29,14 @@ import numpy as np
 
 from mram_macro.design.config import MacroConfig
 from mram_macro.rtl.periphery.tdc import SYNC_STAGES
+from sim_models.comparator import (
+    CMP_GM_OVER_ID_PER_V,
+    CMP_MAX_STAGES,
+    CMP_SWING_FRACTION,
+    CMP_STAGE_LOAD_fF,
+    ComparatorDesign,
+    size_comparator,
+)
 from sim_models.device import DeviceParams
 from sim_models.interpolator import thermometer
 from sim_models.readout import (
@@ -49,20 +57,6 @@ __all__ = ["ComparatorDesign", "OperatingPoint", "comparator_design", "precharge
 V_CORE_V = DEFAULT_V_PRE_V
 #: Write voltage across a cell, access transistor included (paper-facts.md: about 1.5 V).
 V_WRITE_V = 1.5
-#: Comparator (latch-free, continuous time): capacitance at the output of each gain stage
-#: (assumption: the next stage's input gates, the drains and local wire, 28 nm).
-CMP_STAGE_LOAD_fF = 2.0
-#: Transconductance efficiency of the input pairs in moderate inversion (F. Silveira, D. Flandre,
-#: P. Jespers, IEEE JSSC 31(9), 1996; P. Jespers, B. Murmann, "Systematic Design of Analog CMOS
-#: Circuits", 2017: 10..20 /V between strong and weak inversion; 15 /V trades speed for current).
-CMP_GM_OVER_ID_PER_V = 15.0
-#: Output swing, as a fraction of the supply, that counts as a decision (the threshold of the
-#: logic that follows).
-CMP_SWING_FRACTION = 0.5
-#: Most gain stages considered when sizing the comparator (the cheapest count is used).
-CMP_MAX_STAGES = 8
-
-
 # -- validation ---------------------------------------------------------------------------------
 def _number(name: str, value, *, positive: bool = True) -> float:
     ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
@@ -192,61 +186,7 @@ def precharge_energy_J(*, rows: int, cols: int, device: DeviceParams, readout: R
     return cols * c.mean(c.c_col_F * _precharge_supply_V(readout) * swing)
 
 
-# -- comparator ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ComparatorDesign:
-    """A latch-free continuous-time comparator sized to resolve one TDC step.
-
-    ``stages`` identical differential gain stages (tail current ``2 I_D``, input-pair
-    ``gm = (gm/Id) I_D``), each loading ``stage_load_fF``: a stage integrates with
-    ``omega_u = gm / C`` for times well below its own pole ``A0 / omega_u`` (A0, a 28 nm stage's
-    DC gain, is about 10-20: ~200 ps for the default design, so finite gain makes the true
-    delay longer and the bias below a lower bound). The column's ramp of slope ``S``
-    (V/s) crosses V_ref at ``t = 0``; the last stage's output is then
-    ``omega_u^N S t^(N+1) / (N+1)!`` and the decision falls when it reaches ``swing_V``:
-    ``t_d(S) = ((N+1)! swing / (omega_u^N S))^(1/(N+1))``.
-
-    Sizing: ``t_d = step_ns`` at the slowest column's slope (every cell mismatching), i.e. the
-    overdrive that builds up over one step (``S_min * step``, ~0.9 mV for the default two-step
-    TDC at 2 ns) is amplified to a decision within that step; ``stages`` is the count (1 ..
-    ``CMP_MAX_STAGES``) that needs the least current. Faster columns decide sooner; the spread
-    over the columns, ``t_d(S_min) - t_d(S_max)``, is what the readout's trip placement must
-    absorb.
-    """
-
-    stages: int
-    stage_load_fF: float
-    swing_V: float
-    gm_over_id_per_V: float
-    step_ns: float
-    slope_min_V_per_ns: float
-    slope_max_V_per_ns: float
-    omega_u_per_s: float
-
-    @property
-    def gm_S(self) -> float:
-        """Transconductance of one stage's input pair."""
-        return self.omega_u_per_s * self.stage_load_fF * 1e-15
-
-    @property
-    def bias_A(self) -> float:
-        """Supply current of the whole comparator while it is on: stages x 2 I_D."""
-        return self.stages * 2.0 * self.gm_S / self.gm_over_id_per_V
-
-    def delay_ns(self, slope_V_per_ns):
-        """Decision delay after the crossing for a ramp of ``slope_V_per_ns``."""
-        n = self.stages
-        s = np.asarray(slope_V_per_ns, dtype=np.float64) * 1e9
-        return (math.factorial(n + 1) * self.swing_V / (self.omega_u_per_s ** n * s)) \
-            ** (1.0 / (n + 1)) * 1e9
-
-    @property
-    def delay_spread_steps(self) -> float:
-        """Delay of the slowest minus the fastest column, in TDC steps."""
-        return float(self.delay_ns(self.slope_min_V_per_ns)
-                     - self.delay_ns(self.slope_max_V_per_ns)) / self.step_ns
-
-
+# -- comparator (the model and its sizing: sim_models/comparator.py) ------------------------------
 def _slopes_V_per_ns(rows: int, device: DeviceParams, readout: ReadoutParams):
     """Column slope at the trip, ``V_ref / (R_col C_col)``, per column of :func:`_columns`."""
     c = _columns(rows, device, readout)
@@ -268,22 +208,9 @@ def comparator_design(*, rows: int, device: DeviceParams, readout: ReadoutParams
     budget = _number("delay_budget_steps", delay_budget_steps)
     _check_models(device, readout)
     _, slopes = _slopes_V_per_ns(rows, device, readout)
-    s_min, s_max = float(slopes.min()), float(slopes.max())
-    step_s = readout.t_fine_ns * 1e-9
-    t_d_s = budget * step_s                   # the decision delay at the slowest slope
-    swing = CMP_SWING_FRACTION * V_CORE_V
-    gain = swing / (s_min * 1e9 * t_d_s)      # output swing / overdrive built up over t_d
-    best = None
-    for n in range(1, CMP_MAX_STAGES + 1):
-        omega = (math.factorial(n + 1) * gain) ** (1.0 / n) / t_d_s
-        current = n * omega                   # proportional to the bias current
-        if best is None or current < best[1]:
-            best = (n, current, omega)
-    n, _, omega = best
-    return ComparatorDesign(stages=n, stage_load_fF=CMP_STAGE_LOAD_fF, swing_V=swing,
-                            gm_over_id_per_V=CMP_GM_OVER_ID_PER_V, step_ns=readout.t_fine_ns,
-                            slope_min_V_per_ns=s_min, slope_max_V_per_ns=s_max,
-                            omega_u_per_s=omega)
+    return size_comparator(step_ns=readout.t_fine_ns, slope_min_V_per_ns=float(slopes.min()),
+                           slope_max_V_per_ns=float(slopes.max()), v_supply_V=V_CORE_V,
+                           budget_steps=budget)
 
 
 # -- writes -------------------------------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""The comparator's slope-dependent decision delay in the trips (sim_models/comparator.py,
+``DeviceParams.comparator_delay_budget_steps``): its sizing, the trip times it adds to, the
+readout designed with it, and what is refused."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from sim_models.comparator import size_comparator
+from sim_models.device import DeviceError, DeviceParams
+from sim_models.readout import (
+    design_readout,
+    evaluate_codes,
+    evaluate_fine_trips,
+    trip_time_ns,
+)
+
+ROWS = 64
+
+
+def _readout(budget, **device):
+    return design_readout(ROWS, DeviceParams(comparator_delay_budget_steps=budget, **device),
+                          t_clk_ns=2.0, fine_taps=8)
+
+
+def _vmm_r(device: DeviceParams) -> np.ndarray:
+    """Column resistance of 0..ROWS mismatching cells."""
+    return ROWS * device.r_cell_low_ohm + np.arange(ROWS + 1) * device.delta_r_ohm
+
+
+def test_sizing_by_hand():
+    """One integrating stage per decade of gain is not enough: for a 250 ps budget at the
+    slowest column of the default two-step readout (0.87 mV per step), four stages of 2 fF
+    need 126 µS each, 67.3 µA in all, and decide a column twice as fast in 218 ps."""
+    ro = _readout(None)
+    c_col = ro.c_col_F(ROWS, DeviceParams())
+    s_min = ro.v_ref_V / (ROWS * 26e3 * c_col) * 1e-9
+    s_max = ro.v_ref_V / (ROWS * 13e3 * c_col) * 1e-9
+    cmp = size_comparator(step_ns=0.25, slope_min_V_per_ns=s_min, slope_max_V_per_ns=s_max,
+                          v_supply_V=0.9)
+    assert cmp.stages == 4
+    assert float(cmp.delay_ns(s_min)) == pytest.approx(0.25)
+    # t_d ∝ S^(-1/(N+1)): a slope twice as steep decides 2^(1/5) times sooner
+    assert float(cmp.delay_ns(s_max)) == pytest.approx(0.25 / 2 ** 0.2)
+    assert cmp.bias_A == pytest.approx(67.3e-6, rel=2e-3)
+    assert cmp.gm_S == pytest.approx(126e-6, rel=5e-3)
+
+
+@pytest.mark.parametrize("bad", [{"step_ns": 0}, {"budget_steps": -1.0},
+                                 {"slope_min_V_per_ns": float("nan")},
+                                 {"slope_max_V_per_ns": 0.001}])
+def test_sizing_refuses_bad_arguments(bad):
+    args = dict(step_ns=0.25, slope_min_V_per_ns=0.0035, slope_max_V_per_ns=0.007,
+                v_supply_V=0.9, budget_steps=1.0)
+    with pytest.raises(ValueError):
+        size_comparator(**{**args, **bad})
+
+
+def test_the_delay_is_added_to_every_trip_at_its_slope():
+    """trip = R C ln(V_pre/V_ref) + constant + t_d(V_ref / (R C)), by hand for two columns; and
+    with a comparator offset the slope is taken where the column meets V_ref + dV."""
+    ro = _readout(1.75)
+    d = DeviceParams(comparator_delay_budget_steps=1.75)
+    c_col = ro.c_col_F(ROWS, d)
+    for r in (ROWS * 13e3, ROWS * 26e3):
+        by_hand = (r * c_col * math.log(1 / ro.v_ref_ratio) * 1e9 + ro.t_cmp_delay_ns
+                   + float(ro.comparator.delay_ns(ro.v_ref_V / (r * c_col) * 1e-9)))
+        assert float(trip_time_ns(r, ROWS, d, ro)) == pytest.approx(by_hand, rel=1e-12)
+    r, dv = np.array([ROWS * 20e3]), np.array([0.01])
+    v = ro.v_ref_V + dv[0]
+    by_hand = (r[0] * c_col * math.log(ro.v_pre_V / v) * 1e9 + ro.t_cmp_delay_ns
+               + float(ro.comparator.delay_ns(v / (r[0] * c_col) * 1e-9)))
+    m, residue = evaluate_fine_trips(r, device=d, readout=ro, rows=ROWS, comparator_offset_V=dv)
+    assert m * 8 - residue == pytest.approx(by_hand / ro.t_fine_ns, rel=1e-12)
+
+
+@pytest.mark.parametrize("budget", [1.0, 1.75, 3.0])
+def test_readout_designed_with_the_delay_keeps_the_ideal_results_exact(budget):
+    """Every count's delayed trip lands inside its own TDC bin, at least the design margin
+    (0.1 step) from its edges, so the ideal device's codes are the counts; the trips spread
+    over the bin by the comparator's delay spread; the start delay (and so the comparators'
+    enable) is the one without the delay."""
+    d = DeviceParams(comparator_delay_budget_steps=budget)
+    ro = _readout(budget)
+    assert ro.comparator is not None
+    assert ro.start_delay_cycles == _readout(None).start_delay_cycles
+    x = trip_time_ns(_vmm_r(d), ROWS, d, ro) / ro.t_fine_ns
+    frac = x % 1
+    assert frac.min() >= 0.1 and frac.max() <= 0.9
+    assert np.ptp(frac) == pytest.approx(ro.comparator.delay_spread_steps, rel=1e-9)
+    codes, overflow = evaluate_codes(_vmm_r(d), device=d, readout=ro, rows=ROWS, tdc_bits=7,
+                                     start_delay_cycles=ro.start_delay_cycles)
+    assert np.array_equal(codes, np.arange(ROWS + 1)) and not overflow.any()
+    # the constant part may be negative, never the total
+    assert ro.t_cmp_delay_ns + float(ro.comparator.delay_ns(
+        ro.comparator.slope_max_V_per_ns)) >= 0
+
+
+def test_without_the_knob_nothing_changes():
+    ro = _readout(None)
+    assert ro.comparator is None
+    assert ro.t_cmp_delay_ns == pytest.approx(0.21625)
+    assert float(ro.decision_delay_ns(1e6, 1e-13)) == 0.0
+
+
+def test_a_delay_spread_wider_than_a_bin_is_refused():
+    with pytest.raises(DeviceError, match="smaller comparator_delay_budget_steps"):
+        _readout(8.0)
+
+
+@pytest.mark.parametrize("budget", [0, -1.0, True, float("nan"), "2"])
+def test_device_refuses_a_bad_budget(budget):
+    with pytest.raises(DeviceError, match="comparator_delay_budget_steps"):
+        DeviceParams(comparator_delay_budget_steps=budget)
+
+
+def test_readout_refuses_a_negative_total_delay():
+    ro = _readout(1.0)
+    fastest = float(ro.comparator.delay_ns(ro.comparator.slope_max_V_per_ns))
+    dataclasses.replace(ro, t_cmp_delay_ns=-fastest)            # zero total: allowed
+    with pytest.raises(DeviceError, match="fastest decision"):
+        dataclasses.replace(ro, t_cmp_delay_ns=-fastest - 0.01)
+    with pytest.raises(DeviceError, match="must not be negative"):
+        dataclasses.replace(ro, t_cmp_delay_ns=-0.01, comparator=None)
