@@ -4280,7 +4280,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
   wire [31:0] wv_fail_mask1_bits;
   wire [15:0] wv_fail_row_row;
   reg [15:0] wv_read_delay = 16'h0000;
-  reg [7:0] wv_read_threshold = 8'h0c;
+  reg [7:0] wv_read_threshold = 8'h0b;
   wire [31:0] wv_retry_count_count;
   assign \$1  = ~ aw_full;
   assign \$2  = ~ s_axil_bvalid;
@@ -5648,7 +5648,7 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
       \$314  = w_data[23:16];
     end
     if (g_bus_rst) begin
-      \$314  = 8'h0c;
+      \$314  = 8'h0b;
     end
   end
   always @* begin

@@ -102,8 +102,11 @@ class DeviceParams:
     #: The comparators' decision delay at the slowest column's slope, in TDC steps: they are
     #: sized for it (:mod:`sim_models.comparator`) and their slope-dependent delay is part of
     #: every trip, which the readout design places (:func:`sim_models.readout.design_readout`).
-    #: None: one constant delay for every column (the kit's model until 2026-12-07).
-    comparator_delay_budget_steps: float | None = None
+    #: 2 steps spread the trips by 0.26 step and cost 17 pJ per VMM at 64x64 (one step: 0.13
+    #: and 40 pJ); ``python -m mram_macro.flow.ppa comparators`` measures the trade. Two-step
+    #: TDCs only (a counter's step is a clock period; it keeps the constant delay). None: one
+    #: constant delay for every column (the kit's model until 2026-12-07).
+    comparator_delay_budget_steps: float | None = 2.0
 
     # -- write physics --------------------------------------------------------------------------
     #: "deterministic" (pulse >= t_switch_ns switches) or "thermal" (see ``switching_tau_ns``).

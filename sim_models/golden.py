@@ -117,6 +117,7 @@ class GoldenMacro:
         self.acc = np.zeros(config.cols, dtype=np.int64)
         self._map_key = None
         self._map = None
+        self._delay = None
         self.load_registers(registers)
 
     @classmethod
@@ -226,7 +227,8 @@ class GoldenMacro:
         ``x @ A + b = t_trip / t_lsb - TDC_START_DELAY * K - 1`` (``t_lsb = t_clk / K``, K = 1
         for the counter TDC); a column whose comparator never trips has ``A[:, c] = 0`` and
         ``b[c] = inf``. Exact for a two-step TDC only with an ideal interpolator and table
-        (:meth:`_folded`).
+        (:meth:`_folded`). With a slope-dependent comparator delay (``readout.comparator``)
+        :meth:`_chunks` adds it to ``x @ A + b``, from the columns' resistances.
         """
         c = self.config
         affine = self.array.vmm_affine_ohm()
@@ -249,16 +251,18 @@ class GoldenMacro:
                             - self.start_delay_cycles * ro.fine_taps - 1)
             b[never] = np.inf
             self._map = (a, b)
+            # the comparator's decision delay, in steps, as a function of the columns'
+            # resistance (slope @ x + base): not affine, added per chunk (:meth:`_chunks`)
+            self._delay = None if ro.comparator is None else (
+                slope, base, lambda r: ro.decision_delay_ns(r, c_col_F, ro.v_ref_V + offset)
+                / ro.t_fine_ns)
             self._map_key = (*key, offset.copy())
         return self._map
 
     def _folded(self) -> bool:
         """Whether the folded matrix path is exact: no per-evaluation noise, no coarse code
-        table, no slope-dependent comparator delay and, with a two-step TDC, an ideal
-        interpolator and FINE_TABLE."""
-        if (self.device.has_evaluation_noise or self.lut is not None
-                or self.readout.comparator is not None):
-            # the comparator's decision delay is not affine in the inputs
+        table and, with a two-step TDC, an ideal interpolator and FINE_TABLE."""
+        if self.device.has_evaluation_noise or self.lut is not None:
             return False
         if self.fine_table is None:
             return True
@@ -297,6 +301,9 @@ class GoldenMacro:
             xs[...] = x[s:s + m]
             np.matmul(xs, a, out=us)
             us += b
+            if self._delay is not None:
+                slope, base, delay = self._delay
+                us += delay(xs @ slope + base)
             np.ceil(us, out=us)
             np.maximum(us, 0.0, out=us)
             yield s, us

@@ -92,8 +92,8 @@ class ReadoutParams:
     #: V_ref / V_pre: the comparator trips when the column voltage falls below this fraction.
     v_ref_ratio: float
     #: Comparator (and routing) delay added to every trip time; with a :attr:`comparator`, the
-    #: constant part besides its slope-dependent decision delay (it may then be negative, down
-    #: to minus the fastest decision: the TDC's time origin later than the evaluation start).
+    #: constant part besides its slope-dependent decision delay (it may then be negative, above
+    #: :attr:`cmp_delay_floor_ns`: the TDC's time origin later than the evaluation start).
     t_cmp_delay_ns: float
     #: Reset value of TDC_START_DELAY: cycles from evaluation start to TDC code 0.
     start_delay_cycles: int
@@ -124,13 +124,14 @@ class ReadoutParams:
             raise DeviceError(f"v_pre_V must be positive, not {self.v_pre_V!r}")
         if self.c_load_fF < 0:
             raise DeviceError(f"c_load_fF must not be negative, not {self.c_load_fF!r}")
-        fastest = (0.0 if not isinstance(self.comparator, ComparatorDesign)
-                   else float(self.comparator.delay_ns(self.comparator.slope_max_V_per_ns)))
-        if self.t_cmp_delay_ns + fastest < 0:
-            raise DeviceError(f"t_cmp_delay_ns must not be negative, not {self.t_cmp_delay_ns!r}"
-                              if not fastest else
-                              f"t_cmp_delay_ns ({self.t_cmp_delay_ns!r}) plus the comparator's "
-                              f"fastest decision ({fastest:.4g} ns) must not be negative")
+        if not isinstance(self.comparator, ComparatorDesign):
+            if self.t_cmp_delay_ns < 0:
+                raise DeviceError(f"t_cmp_delay_ns must not be negative, "
+                                  f"not {self.t_cmp_delay_ns!r}")
+        elif self.t_cmp_delay_ns <= -self.cmp_delay_floor_ns:
+            raise DeviceError(f"t_cmp_delay_ns ({self.t_cmp_delay_ns!r}) must exceed "
+                              f"{-self.cmp_delay_floor_ns:.4g} ns: with the comparator's fastest "
+                              f"decision it may go at most one TDC step below 0")
         taps = self.fine_taps
         if isinstance(taps, bool) or not isinstance(taps, int) or not 1 <= taps <= 1024:
             raise DeviceError(f"fine_taps must be an integer in 1..1024, not {taps!r}")
@@ -141,6 +142,16 @@ class ReadoutParams:
         if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 0xFFFF:
             raise DeviceError(f"start_delay_cycles must be an integer in 0..65535, "
                               f"not {self.start_delay_cycles!r}")
+
+    @property
+    def cmp_delay_floor_ns(self) -> float:
+        """With a :attr:`comparator`: the fastest decision plus one TDC step, the most the
+        constant delay may go below 0 (the TDC's origin at most a step after the fastest
+        column's decision; :func:`design_readout` stays above it). 0 without one."""
+        if self.comparator is None:
+            return 0.0
+        return (float(self.comparator.delay_ns(self.comparator.slope_max_V_per_ns))
+                + self.t_clk_ns / self.fine_taps)
 
     def c_col_F(self, rows: int, device: DeviceParams) -> float:
         """Column capacitance: ``rows`` cells of ``device`` plus the load capacitor."""
@@ -265,8 +276,12 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
     sized so that its decision delay at the slowest column's slope is that many TDC steps, and
     its slope-dependent delay is part of every trip (:attr:`ReadoutParams.comparator`); the
     placement keeps every count's delayed trip inside its bin, and the constant part of the
-    delay may then be negative (the TDC's origin after the evaluation start). None (the
-    default): every column has the same constant delay.
+    delay may then be negative, with the fastest decision by less than one step (the TDC's
+    origin after the evaluation start, :attr:`ReadoutParams.cmp_delay_floor_ns`). Two-step TDCs
+    only: a counter TDC's step is a whole clock period, and a comparator sized for two of them
+    would still be deciding when the read control's enable (``arr_tdc_en``, one period before
+    code 0) has long passed the first crossing; a counter readout keeps the constant delay.
+    None: every column has the same constant delay.
 
     V_ref stays in a physical range, ``V_REF_MIN_RATIO .. V_REF_MAX_RATIO`` of V_pre. A short
     column has too little capacitance: one step per clock would need V_ref = 1e-10 V_pre at 8
@@ -304,7 +319,7 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
             f"{fix}")
     baseline_lsb = rows * device.r_cell_low_ohm / device.delta_r_ohm
     comparator, vmm_extra, single_extra = None, np.zeros(rows + 1), (0.0, 0.0)
-    if device.comparator_delay_budget_steps is not None:
+    if device.comparator_delay_budget_steps is not None and fine_taps > 1:
         v_ref_V = math.exp(-log_ratio) * v_pre_V
         r_vmm = rows * device.r_cell_low_ohm + np.arange(rows + 1) * device.delta_r_ohm
         slopes = v_ref_V / (r_vmm * c_col_F) * 1e-9
@@ -325,7 +340,7 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
     start_delay = -(-math.floor(baseline_lsb + cmp_delay_lsb) // fine_taps)
     first_lsb = math.floor(baseline_lsb + cmp_delay_lsb + vmm_extra[0])
     # whole steps: code 0 begins on a clock edge. With a comparator this may take the
-    # constant below 0 (the TDC's origin a step after the evaluation start), never the total.
+    # constant below 0, the total (constant + fastest decision) by less than one step.
     cmp_delay_lsb += start_delay * fine_taps - first_lsb
     return ReadoutParams(t_clk_ns=float(t_clk_ns), v_ref_ratio=math.exp(-log_ratio),
                          t_cmp_delay_ns=cmp_delay_lsb * t_lsb_ns,

@@ -119,10 +119,12 @@ def test_stated_comparator_delay_window_gives_exact_codes(config):
                               start_delay_cycles=ro.start_delay_cycles)[0]
 
     lo, hi = n["vmm_cmp_lo_ns"], n["vmm_cmp_hi_ns"]
-    for t in (lo + 1e-3, (lo + hi) / 2, hi - 1e-3):
+    # the constant delay may be negative with a comparator, never the total (cmp_floor_ns)
+    low = max(lo, n["cmp_floor_ns"])
+    for t in (low + 1e-3, (low + hi) / 2, hi - 1e-3):
         assert (codes_with_delay(t) == k).all(), t
     assert not (codes_with_delay(hi + 1e-3) == k).all()
-    if lo > 1e-3:
+    if lo - 1e-3 > n["cmp_floor_ns"]:
         assert not (codes_with_delay(lo - 1e-3) == k).all()
 
 
@@ -154,10 +156,14 @@ def test_stated_write_verify_window_reads_low_and_high_right(config):
         return single.reads_low(codes, overflow).tolist() == [True, False]
 
     lo, hi = n["wv_cmp_lo_ns"], n["wv_cmp_hi_ns"]
-    assert 0 <= lo < ro.t_cmp_delay_ns < hi
-    for t in (lo + 1e-3, (lo + hi) / 2, hi - 1e-3):
+    # the constant delay may be negative with a comparator, never the total (cmp_floor_ns)
+    assert n["cmp_floor_ns"] <= ro.t_cmp_delay_ns and lo < ro.t_cmp_delay_ns < hi
+    for t in (max(lo, n["cmp_floor_ns"]) + 1e-3, (max(lo, n["cmp_floor_ns"]) + hi) / 2,
+              hi - 1e-3):
         assert reads_right(t), t
-    assert not reads_right(hi + 1e-3) and not reads_right(lo - 1e-3)
+    assert not reads_right(hi + 1e-3)
+    if lo - 1e-3 >= n["cmp_floor_ns"]:
+        assert not reads_right(lo - 1e-3)
     assert n["cmp_lo_ns"] < n["cmp_hi_ns"]               # the combined window is not empty
 
 
@@ -202,15 +208,22 @@ def test_device_model_readout_numbers_are_the_designs():
     from pathlib import Path
 
     from sim_models.device import DeviceParams
-    from sim_models.readout import design_readout
+    from sim_models.readout import design_readout, trip_time_ns
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "device_model.md").read_text()
     d = DeviceParams()
     for taps, v_ref_text, codes_per_mV in ((1, "`V_ref ≈ 51 mV`", 0.5), (8, "`V_ref ≈ 0.63 V`",
                                                                            1 / 3)):
         ro = design_readout(64, d, fine_taps=taps)
-        a = (64 * d.r_cell_low_ohm / d.delta_r_ohm + ro.t_cmp_delay_ns / ro.t_fine_ns) % 1
-        assert round(a, 3) == 0.865 and "0.865 for 64 rows\nwith either TDC" in text
+        k = np.arange(65)
+        a = (trip_time_ns(64 * d.r_cell_low_ohm + k * d.delta_r_ohm, 64, d, ro)
+             / ro.t_fine_ns) % 1
+        if taps == 1:
+            assert round(a.min(), 3) == round(a.max(), 3) == 0.865
+            assert "0.865 for 64 rows\nwith the counter TDC" in text
+        else:
+            assert (round(a[0], 3), round(a[-1], 3)) == (0.457, 0.775)
+            assert "from 0.457 with\nevery cell matching to 0.775 with none" in text
         v_ref = ro.v_ref_V
         assert v_ref_text in text
         assert (round(v_ref * 1e3) == 51) if taps == 1 else (round(v_ref, 2) == 0.63)

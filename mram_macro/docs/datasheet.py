@@ -238,19 +238,32 @@ def render_datasheet(config: MacroConfig | None = None) -> str:
          f"{n['r_col_match_ohm'] / 1e3:.0f} kΩ … {n['r_col_none_ohm'] / 1e3:.0f} kΩ"],
         ["column capacitance", f"{n['c_col_fF']:.1f} fF"],
         ["V_ref / V_pre", f"{n['v_ref_ratio']:.4f} (V_pre {n['v_pre_V']:g} V)"],
-        ["comparator delay the design assumes (t_cmp)", f"{n['t_cmp_delay_ns']:.3f} ns"],
+        *([["comparator delay the design assumes (t_cmp)", f"{n['t_cmp_delay_ns']:.3f} ns"]]
+          if n["comparator"] is None else [
+            ["comparator (`sim_models/comparator.py`, sized for "
+             f"{n['comparator'].delay_ns(n['comparator'].slope_min_V_per_ns) / n['t_step_ns']:g}"
+             " TDC steps at the slowest column)",
+             f"{n['comparator'].stages} stages, {n['comparator'].bias_A * 1e6:.1f} µA; decision "
+             f"delay {float(n['comparator'].delay_ns(n['comparator'].slope_min_V_per_ns)):.3f}"
+             f" ns (slowest column) … "
+             f"{float(n['comparator'].delay_ns(n['comparator'].slope_max_V_per_ns)):.3f} ns "
+             "(fastest)"],
+            ["constant part of the trip delay the design adds to it (t_cmp)",
+             f"{n['t_cmp_delay_ns']:+.3f} ns"]]),
         ["trip time after E, all match … none match",
          f"{n['t_first_ns']:.1f} ns … {n['t_last_ns']:.1f} ns "
          f"({n['t_first_ns'] / t:.2f} … {n['t_last_ns'] / t:.2f} periods)"],
         ["one mismatching cell adds", f"{n['t_step_ns']:g} ns (one TDC code)"],
         ["TDC_START_DELAY reset (D)", f"{n['start_delay']} cycles"],
         ["**comparator delay tolerated by VMM reads** (exact codes, ideal array)",
-         f"{max(n['vmm_cmp_lo_ns'], 0):.3f} ns < t_cmp < {n['vmm_cmp_hi_ns']:.3f} ns"],
+         f"{max(n['vmm_cmp_lo_ns'], n['cmp_floor_ns']):.3f} ns < t_cmp < "
+         f"{n['vmm_cmp_hi_ns']:.3f} ns"],
         ["single-MTJ read (write-verify): WV_READ.DELAY / THRESHOLD reset",
          f"{n['wv_delay']} / {n['wv_threshold']}; low trips at {n['wv_t_low_ns']:.1f} ns, "
          f"high at {n['wv_t_high_ns']:.1f} ns"],
         ["**comparator delay tolerated by write-verify reads**",
-         f"{max(n['wv_cmp_lo_ns'], 0):.3f} ns < t_cmp < {n['wv_cmp_hi_ns']:.3f} ns"],
+         f"{max(n['wv_cmp_lo_ns'], n['cmp_floor_ns']):.3f} ns < t_cmp < "
+         f"{n['wv_cmp_hi_ns']:.3f} ns"],
         ["**both, with the reset register values**",
          f"{n['cmp_lo_ns']:.3f} ns < t_cmp < {n['cmp_hi_ns']:.3f} ns (a trip exactly on a "
          "clock edge is resolved either way)"],

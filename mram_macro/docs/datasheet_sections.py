@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from mram_macro.design.config import REPLICA_COLS, MacroConfig
 from mram_macro.design.layouts import InputFlags, ResultFlags
 from mram_macro.design.macro import MacroDesign
@@ -141,8 +143,15 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
     # the interpolator's phases for the two-step TDC), n = TDC_START_DELAY; the code is k while a
     # comparator-delay change dt keeps a + dt / step in (0, 1].
     step = t / ro.fine_taps
-    a = (t_first / step) - ro.start_delay_cycles * ro.fine_taps
-    vmm_lo, vmm_hi = ro.t_cmp_delay_ns - a * step, ro.t_cmp_delay_ns + (1 - a) * step
+    # With the comparator's slope-dependent delay each count has its own a (ro.comparator),
+    # and the window is the tightest: a earlier delay takes the first count k >= 1 below its
+    # bin (k = 0 only reads as code 0, or as early, which is code 0 too), a later one the
+    # last count above.
+    k = np.arange(rows + 1)
+    a = (trip_time_ns(r_match + k * device.delta_r_ohm, rows, device, ro) / step
+         - ro.start_delay_cycles * ro.fine_taps - k)
+    vmm_lo = ro.t_cmp_delay_ns - float(a[1:].min()) * step
+    vmm_hi = ro.t_cmp_delay_ns + (1 - float(a.max())) * step
     # Write-verify single-MTJ read: low must trip at or before the boundary edge B, high after.
     # (a coarse build has no single-MTJ read: its numbers are those the counter's would be)
     single = design.verify_read or single_read_delay_and_threshold(rows, device, ro,
@@ -159,10 +168,14 @@ def readout_numbers(config: MacroConfig) -> dict[str, float]:
     return {
         "t_clk_ns": t, "t_step_ns": step, "v_ref_ratio": ro.v_ref_ratio, "v_pre_V": ro.v_pre_V,
         "t_cmp_delay_ns": ro.t_cmp_delay_ns, "start_delay": ro.start_delay_cycles,
+        "comparator": ro.comparator,
+        # the lowest constant delay a readout may have (ReadoutParams.cmp_delay_floor_ns)
+        "cmp_floor_ns": -ro.cmp_delay_floor_ns,
         "t_first_ns": t_first, "t_last_ns": t_last,
         "vmm_cmp_lo_ns": vmm_lo, "vmm_cmp_hi_ns": vmm_hi,
         "wv_cmp_lo_ns": wv_lo, "wv_cmp_hi_ns": wv_hi,
-        "cmp_lo_ns": max(vmm_lo, wv_lo, 0.0), "cmp_hi_ns": min(vmm_hi, wv_hi),
+        "cmp_lo_ns": max(vmm_lo, wv_lo, -ro.cmp_delay_floor_ns),
+        "cmp_hi_ns": min(vmm_hi, wv_hi),
         "wv_delay": single.start_delay_cycles, "wv_threshold": single.threshold_code,
         "wv_t_low_ns": t_low, "wv_t_high_ns": t_high,
         "sync": SYNC_STAGES, "max_code": max_code,

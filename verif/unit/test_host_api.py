@@ -473,12 +473,12 @@ def test_verify_read_setting_reaches_the_write_verify_and_a_shifted_pair_reads_a
     (dict(threshold=64), r"threshold must be an integer in 0\.\.63, not 64"),
     (dict(delay=-1), r"the verify read's delay must be an integer in 0\.\.65535, not -1"),
     (dict(delay=1.0), r"delay must be an integer in 0\.\.65535, not 1\.0"),
-    (dict(threshold=3), r"WV_READ DELAY = 0, THRESHOLD = 3: a nominal low MTJ reads code 3 and a "
-                        r"high one 4, so the verify read cannot tell them apart; use a threshold "
-                        r"in 4\.\.4 \(design 0, 4\)"),
-    (dict(threshold=5), r"THRESHOLD = 5: .* cannot tell them apart"),
-    (dict(delay=1), r"WV_READ DELAY = 1, THRESHOLD = 4: a nominal low MTJ reads code -5 and a "
-                    r"high one -4, .* no threshold works at that delay \(use 0\)"),
+    (dict(threshold=2), r"WV_READ DELAY = 0, THRESHOLD = 2: a nominal low MTJ reads code 2 and a "
+                        r"high one 3, so the verify read cannot tell them apart; use a threshold "
+                        r"in 3\.\.3 \(design 0, 3\)"),
+    (dict(threshold=4), r"THRESHOLD = 4: .* cannot tell them apart"),
+    (dict(delay=1), r"WV_READ DELAY = 1, THRESHOLD = 3: a nominal low MTJ reads code -6 and a "
+                    r"high one -5, .* no threshold works at that delay \(use 0\)"),
 ])
 def test_verify_read_refuses_what_cannot_tell_low_from_high(settings, message):
     with _macro() as m:

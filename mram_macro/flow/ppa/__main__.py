@@ -13,7 +13,8 @@ below 0, or an asynchronous input sampled outside a synchroniser).
 cell, by register and by clock tree (:mod:`mram_macro.flow.ppa.cells`).
 
 ``comparators``: what the comparators would cost sized for a longer decision delay than the
-kit's one TDC step (:func:`mram_macro.flow.ppa.analog.comparator_budgets`).
+kit's budget, and what their delay does to the results
+(:func:`mram_macro.flow.ppa.analog.comparator_budgets`).
 
 ``analog``: recompute the analogue terms of the published results at the operating points they
 were measured at, after a change of the analogue model, and re-render what shows them
@@ -31,6 +32,7 @@ from mram_macro.flow.ppa.activity import WORKLOADS
 from mram_macro.flow.ppa.flow import STA_CONFIGS, sign_off
 from mram_macro.flow.ppa.libraries import LIBRARIES, library
 from mram_macro.flow.ppa.report import DEFAULT_VMMS
+from sim_models.device import DeviceParams
 
 
 def _cmd_sta(args) -> int:
@@ -98,7 +100,8 @@ def _cmd_comparators(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{config.slug}: comparators sized for a decision delay of B TDC steps at the "
-          f"slowest column's slope (the kit: B = 1), random VMMs, the analogue model's "
+          f"slowest column's slope (the kit: B = "
+          f"{DeviceParams().comparator_delay_budget_steps:g}), random VMMs, the analogue model's "
           f"operating point")
     print(budgets_markdown(rows), end="")
     return 0
@@ -175,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="build/ppa_cells")
     p.set_defaults(func=_cmd_cells)
     p = sub.add_parser("comparators", help="what the comparators would cost sized for a longer "
-                                           "decision delay than one TDC step (the analogue "
+                                           "decision delay than the kit's budget (the analogue "
                                            "model only; no flow)")
     p.add_argument("--config", default=None, help="MacroConfig JSON (default: the default macro)")
     p.add_argument("--t-clk-ns", type=float, default=None,

@@ -274,7 +274,7 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
 
     # comparators: biased only while arr_tdc_en is high (read_control.py: from t = D - 1)
     # the readout's own comparator when it was designed with one (its delay is in the trips),
-    # else the kit's sizing: one TDC step at the slowest column
+    # else (a counter TDC, or a device without the knob) one TDC step at the slowest column
     cmp = readout.comparator or comparator_design(rows=rows, device=device, readout=readout)
     late = max(readout.start_delay_cycles - 1, 0)
     enable_ns = late * t_clk_ns
@@ -290,8 +290,9 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
         "comparator_J", "comparators (on with arr_tdc_en, off after the decision)", "vmm",
         comparator,
         "cols · I_bias · V_core · mean_n[max(t_cross(n) + t_d(n) − (D − 1) · t_clk, t_d(n))]; "
-        "I_bias = N · 2 · I_D, I_D = gm / (gm/Id), gm = ω_u · C_L, ω_u from t_d(S_min) = one "
-        "TDC step, t_d(S) = ((N+1)! · V_sw / (ω_u^N · S))^(1/(N+1))",
+        "I_bias = N · 2 · I_D, I_D = gm / (gm/Id), gm = ω_u · C_L, ω_u from t_d(S_min) = B "
+        "TDC steps (the readout's budget, or 1 without a comparator in it), t_d(S) = ((N+1)! · "
+        "V_sw / (ω_u^N · S))^(1/(N+1))",
         f"TDC step {readout.t_fine_ns * 1e3:.0f} ps; slope at the trip "
         f"{cmp.slope_min_V_per_ns * 1e3:.2f}..{cmp.slope_max_V_per_ns * 1e3:.2f} mV/ns (mean "
         f"{slope_mean * 1e3:.2f}): {cmp.slope_min_V_per_ns * readout.t_fine_ns * 1e3:.2f} mV "
@@ -299,7 +300,8 @@ def _analyse(*, config, device, readout, t_clk_ns, eval_cycles, vmm_cycles,
         f"mean; N = {cmp.stages} stages, C_L = {cmp.stage_load_fF:g} fF, V_sw = "
         f"{cmp.swing_V:g} V, gm/Id = {cmp.gm_over_id_per_V:g}/V: gm = {cmp.gm_S * 1e6:.0f} µS, "
         f"I_bias = {cmp.bias_A * 1e6:.1f} µA per comparator; t_d "
-        f"{float(cmp.delay_ns(cmp.slope_max_V_per_ns)) * 1e3:.0f}..{cmp.step_ns * 1e3:.0f} ps "
+        f"{float(cmp.delay_ns(cmp.slope_max_V_per_ns)) * 1e3:.0f}.."
+        f"{float(cmp.delay_ns(cmp.slope_min_V_per_ns)) * 1e3:.0f} ps "
         f"(spread {cmp.delay_spread_steps:.2f} step); D = {readout.start_delay_cycles}: on "
         f"from {enable_ns:g} ns, mean on-time "
         f"{cols.mean(np.maximum(t_on_ns - enable_ns, t_d_ns)):.1f} ns",
@@ -612,13 +614,12 @@ def comparator_budgets(config: MacroConfig | None = None, device: DeviceParams |
     :func:`nominal_terms` (same configuration, device and clock defaults).
 
     The kit sizes each comparator so that its decision delay at the slowest column's slope is
-    one TDC step (:func:`comparator_design`). A delay common to every column only shifts the
-    trips (the start delay absorbs it); what distorts the codes is its spread over the
-    columns' slopes, which grows with the budget while the bias falls. The kit's default
-    functional model (:mod:`sim_models.readout`) gives every column the same comparator delay
-    (``ReadoutParams.t_cmp_delay_ns``); with ``DeviceParams.comparator_delay_budget_steps`` the
-    slope-dependent delay is in the trips, and each row carries what
-    :func:`comparator_delay_errors` measures with it.
+    ``DeviceParams.comparator_delay_budget_steps`` TDC steps (2; :func:`comparator_design`).
+    A delay common to every column only shifts the trips (the readout design absorbs it);
+    what distorts the codes is its spread over the columns' slopes, which grows with the budget
+    while the bias falls. The slope-dependent delay is in the trips of the functional model
+    (:mod:`sim_models.readout`, with the comparator of the device's budget), and each row
+    carries what :func:`comparator_delay_errors` measures with that budget instead.
 
     Raises:
         ValueError: a budget that is not a positive number."""
@@ -674,7 +675,8 @@ def budgets_markdown(rows: tuple[ComparatorBudget, ...]) -> str:
             out.append(f"| none: one constant delay (the model's default) | - | - | - | 0 | - | "
                        f"- | {measured(r)} |")
             continue
-        out.append(f"| {r.budget_steps:g}{' (the kit)' if r.budget_steps == 1 else ''} | "
+        kit = r.budget_steps == DeviceParams().comparator_delay_budget_steps
+        out.append(f"| {r.budget_steps:g}{' (the kit)' if kit else ''} | "
                    f"{r.stages} | {r.bias_A * 1e6:.1f} µA | {r.delay_max_ns * 1e3:.0f}.."
                    f"{r.delay_min_ns * 1e3:.0f} ps | {r.spread_steps:.2f} | "
                    f"{_pj(r.comparator_J)} | {_pj(r.analog_per_vmm_J)} | {measured(r)} |")
@@ -690,12 +692,13 @@ def docs_block(terms: tuple[AnalogTerm, ...] | None = None) -> str:
             f"Sum of the per-VMM terms: **{_pj(per_vmm)}** per VMM.\n\n"
             f"What the comparators would cost sized for a longer decision delay "
             f"(`python -m mram_macro.flow.ppa comparators`; the same model, the same "
-            f"operating point), and what their delay does to the results. The kit sizes them "
-            f"for one TDC step, and its functional model gives every column the same delay "
-            f"(`ReadoutParams.t_cmp_delay_ns`). With `DeviceParams.comparator_delay_budget_steps"
-            f"` the comparator of `sim_models/comparator.py` is sized for that budget, its "
-            f"slope-dependent delay is in every trip and the readout design places the trips "
-            f"with it; the last two columns are measured on the golden model with it "
+            f"operating point), and what their delay does to the results. "
+            f"`DeviceParams.comparator_delay_budget_steps` (the kit: "
+            f"{DeviceParams().comparator_delay_budget_steps:g}) sizes the comparator of "
+            f"`sim_models/comparator.py` for that budget; its slope-dependent delay is in every "
+            f"trip and the readout design places the trips with it (None: one constant delay "
+            f"for every column, the model until 2026-12-07, whose energy row sized them for one "
+            f"step); the last two columns are measured on the golden model with it "
             f"(`comparator_delay_errors`: the ideal device, and {DELAY_STUDY['dies']} dies at "
             f"the paper's spread, offset-calibrated, {DELAY_STUDY['vmms']} random VMMs each on "
             f"one weight matrix, the same for every row):\n\n"
