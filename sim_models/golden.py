@@ -3,6 +3,7 @@ vectorised over batches."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -253,9 +254,21 @@ class GoldenMacro:
             self._map = (a, b)
             # the comparator's decision delay, in steps, as a function of the columns'
             # resistance (slope @ x + base): not affine, added per chunk (:meth:`_chunks`)
-            self._delay = None if ro.comparator is None else (
-                slope, base, lambda r: ro.decision_delay_ns(r, c_col_F, ro.v_ref_V + offset)
-                / ro.t_fine_ns)
+            cmp = ro.comparator
+            if cmp is not None:
+                # t_d = ((N+1)! V_sw R C / (w^N V_trip))^(1/(N+1)): a gain per column times
+                # R^(1/(N+1)) (sim_models.comparator), in steps
+                p = 1.0 / (cmp.stages + 1)
+                with np.errstate(divide="ignore"):
+                    gain = (math.factorial(cmp.stages + 1) * cmp.swing_V * c_col_F
+                            / (cmp.omega_u_per_s ** cmp.stages
+                               * np.maximum(ro.v_ref_V + offset, 0.0))) ** p \
+                        * 1e9 / ro.t_fine_ns
+
+            # x @ A = (x @ slope) * k per column: the resistance from the product already
+            # made, x @ slope + base = (x @ A) / k + base (k = 0: a column that never trips)
+            inv_k = np.divide(1.0, k, out=np.zeros_like(k), where=k != 0)
+            self._delay = None if cmp is None else (inv_k, base, gain, p)
             self._map_key = (*key, offset.copy())
         return self._map
 
@@ -300,13 +313,20 @@ class GoldenMacro:
             xs, us = xf[:m], u[:m]
             xs[...] = x[s:s + m]
             np.matmul(xs, a, out=us)
+            r = None if self._delay is None else us * self._delay[0] + self._delay[1]
             us += b
-            if self._delay is not None:
-                slope, base, delay = self._delay
-                us += delay(xs @ slope + base)
+            if r is not None:
+                self._add_delay(r, us)
             np.ceil(us, out=us)
             np.maximum(us, 0.0, out=us)
             yield s, us
+
+    def _add_delay(self, r, us) -> None:
+        """``us`` (``x @ A + b``, in place) plus the comparator's decision delay, in steps, of
+        columns of resistance ``r``."""
+        np.power(r, self._delay[3], out=r)
+        r *= self._delay[2]
+        us += r
 
     # -- public API -----------------------------------------------------------------------------
     def convert(self, x_bits, *, first_evaluation: int | None = None):
