@@ -163,3 +163,30 @@ def test_published_power_runs_see_the_same_pins_with_the_delay():
         assert np.array_equal(seen[0][1], seen[1][1]), config.slug
         assert seen[0][2] == seen[1][2], config.slug
 
+
+
+def test_golden_fast_path_adds_the_delay_like_the_trip_model():
+    """The golden model's folded path (one matrix product per batch) takes the comparator's
+    delay from the resistance that product implies; its codes equal the trip model's
+    (evaluate_codes) with the paper's spread and comparator offsets."""
+    from mram_macro.design.config import MacroConfig
+    from mram_macro.design.macro import MacroDesign
+
+    design = MacroDesign.derive(MacroConfig(), DeviceParams(), t_clk_ns=2.0)
+    assert design.readout.comparator is not None
+    for device in (DeviceParams(), DeviceParams.paper(comparator_offset_sigma_V=3e-3)):
+        g = design.golden(device, seed=5)
+        x = np.random.default_rng(2).integers(0, 2, (1000, 64))
+        assert g._folded()
+        fast = g.convert(x, first_evaluation=0)
+        slow = evaluate_codes(g.array.vmm_resistance_ohm(x), device=g.device, readout=g.readout,
+                              rows=64, tdc_bits=7, start_delay_cycles=g.start_delay_cycles,
+                              comparator_offset_V=g.array.comparator_offset_V,
+                              noise_seed=g.die.seed, first_evaluation=0)
+        assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+        # and the delay matters: without it another code somewhere
+        g2 = MacroDesign.derive(MacroConfig(), DeviceParams(comparator_delay_budget_steps=None),
+                                t_clk_ns=2.0).golden(device.replace(
+                                    comparator_delay_budget_steps=None), seed=5)
+        if device.sigma_low_ohm:
+            assert not np.array_equal(g2.convert(x, first_evaluation=0)[0], fast[0])
