@@ -132,14 +132,28 @@ class MacroDesign:
     @functools.cached_property
     def regmap(self) -> RegisterMap:
         """The register map, its reset values from this design: TDC_START_DELAY the readout's
-        start delay, WV_READ the verify read's (coarse: delay 0, the map's default threshold).
+        start delay, WV_READ the verify read's (coarse: delay 0, the map's default threshold),
+        WRITE_PULSE_CYCLES long enough to switch the cells at this clock.
         Built once per design (:func:`mram_macro.design.regmap.build_regmap`)."""
         verify = self.verify_read
+        pulse = self.write_pulse_cycles
         if verify is None:
-            return build_regmap(self.config, tdc_start_delay=self.readout.start_delay_cycles)
+            return build_regmap(self.config, tdc_start_delay=self.readout.start_delay_cycles,
+                                write_pulse_cycles=pulse)
         return build_regmap(self.config, tdc_start_delay=self.readout.start_delay_cycles,
                             verify_read_delay=verify.start_delay_cycles,
-                            verify_threshold=verify.threshold_code)
+                            verify_threshold=verify.threshold_code, write_pulse_cycles=pulse)
+
+    @property
+    def write_pulse_cycles(self) -> int:
+        """WRITE_PULSE_CYCLES's reset value: the configuration's, lengthened at this design's
+        clock to the device's switching time when its writes are deterministic (a pulse
+        shorter than ``t_switch_ns`` writes nothing). At the build's 5 ns clock the default's 4
+        cycles are 20 ns and stay; at 2 ns they become 5."""
+        d, cycles = self.device, self.config.write_pulse_cycles
+        if d.write_model != "deterministic":
+            return cycles
+        return max(cycles, math.ceil(d.t_switch_ns / self.t_clk_ns - 1e-9))
 
     @property
     def start_delay_cycles(self) -> int:

@@ -317,21 +317,27 @@ def lut_entry_word(config: MacroConfig, col: int, code: int, count: int, *,
 
 
 def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay: int = 0,
-                 verify_threshold: int | None = None) -> RegisterMap:
+                 verify_threshold: int | None = None,
+                 write_pulse_cycles: int | None = None) -> RegisterMap:
     """The register map of a macro built with ``config``.
 
     ``tdc_start_delay`` is the reset value of TDC_START_DELAY, which comes from the readout
     design (:func:`sim_models.readout.design_readout`); ``verify_read_delay`` and
-    ``verify_threshold`` are the reset values of WV_READ, from the single-MTJ read design.
+    ``verify_threshold`` are the reset values of WV_READ, from the single-MTJ read design;
+    ``write_pulse_cycles`` that of WRITE_PULSE_CYCLES (default ``config.write_pulse_cycles``;
+    a design at a faster clock lengthens it to the cells' switching time).
     """
     c = config
     if verify_threshold is None:
         verify_threshold = 1 << (c.tdc_bits - 1)
-    for name, value, hi in (("tdc_start_delay", tdc_start_delay, 0xFFFF),
-                            ("verify_read_delay", verify_read_delay, 0xFFFF),
-                            ("verify_threshold", verify_threshold, 1 << c.tdc_bits)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= hi:
-            raise ConfigError(f"{name} must be an integer between 0 and {hi}, not {value!r}")
+    if write_pulse_cycles is None:
+        write_pulse_cycles = c.write_pulse_cycles
+    for name, value, lo, hi in (("tdc_start_delay", tdc_start_delay, 0, 0xFFFF),
+                                ("verify_read_delay", verify_read_delay, 0, 0xFFFF),
+                                ("verify_threshold", verify_threshold, 0, 1 << c.tdc_bits),
+                                ("write_pulse_cycles", write_pulse_cycles, 1, 0xFFFF)):
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ConfigError(f"{name} must be an integer between {lo} and {hi}, not {value!r}")
     regs = [
         Register("ID", 0x000, "Constant 0x4D52414D (ASCII 'MRAM').",
                  (Field("ID", 0, 32, "ro", "Macro identifier", reset=MACRO_ID),)),
@@ -376,7 +382,7 @@ def build_regmap(config: MacroConfig, *, tdc_start_delay: int, verify_read_delay
                         reset=tdc_start_delay, max_value=0xFFFF),)),
         Register("WRITE_PULSE_CYCLES", 0x01C, "Width of each MTJ write pulse in clock cycles.",
                  (Field("CYCLES", 0, 16, "rw", "Write pulse width (1..65535)",
-                        reset=c.write_pulse_cycles, min_value=1, max_value=0xFFFF),)),
+                        reset=write_pulse_cycles, min_value=1, max_value=0xFFFF),)),
         Register("WRITE_ROW_ADDR", 0x020, "Row programmed by CTRL.WRITE_ROW.",
                  (Field("ROW", 0, 16, "rw", f"Row index (0..{c.rows - 1})", reset=0,
                         max_value=c.rows - 1),)),

@@ -56,7 +56,8 @@ class DieSetup:
         """The die is ``die`` if given, else sampled from ``device`` with ``seed``.
 
         ``t_clk_ns``: the clock period (also the TDC's time base); the readout is designed for
-        it, and the register map's reset values (TDC_START_DELAY, WV_READ) follow that design.
+        it, and the register map's reset values (TDC_START_DELAY, WV_READ, WRITE_PULSE_CYCLES)
+        follow that design.
         ``window_ns``: ``tdc_mode="coarse"`` only, the first and last trip time (default the
         chip's 13-29 ns, :data:`sim_models.readout.CHIP_WINDOW_NS`).
 
@@ -88,7 +89,7 @@ class DieSetup:
         design = MacroDesign.derive_nominal(config, device, t_clk_ns=t_clk_ns,
                                             window_ns=window_ns)
         config.mode.check_resolution(config, design.device, design.readout)
-        check_write_pulse(device, config.write_pulse_cycles, design.t_clk_ns,
+        check_write_pulse(device, design.write_pulse_cycles, design.t_clk_ns,
                           what=" (the WRITE_PULSE_CYCLES reset)",
                           fix="build with write_pulse_cycles")
         # The register map's reset values (the verify read) must exist at this clock: derive

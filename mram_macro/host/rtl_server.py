@@ -78,13 +78,13 @@ class MacroDriver:
     async def _design_for_clock(self) -> None:
         """The build's reset values are designed for the 5 ns clock (the built design:
         :meth:`MacroDesign.derive` of the configuration); at another clock, write the registers
-        the readout design sets (TDC_START_DELAY, WV_READ, and in coarse mode the code -> value
-        table) as the setup's design has them."""
+        the design sets for it (TDC_START_DELAY, WV_READ, WRITE_PULSE_CYCLES, and in coarse mode
+        the code -> value table) as the setup's design has them."""
         from mram_macro.design.macro import MacroDesign
 
         built = MacroDesign.derive(self.config).regmap
         names = {r.name for r in self.regmap.registers}
-        for name in ("TDC_START_DELAY", "WV_READ"):
+        for name in ("TDC_START_DELAY", "WV_READ", "WRITE_PULSE_CYCLES"):
             if name in names and self.regmap[name].reset != built[name].reset:
                 await self.bus.write(name, self.regmap[name].reset)
         if self.config.mode.has_code_table and self.setup.t_clk_ns != T_CLK_NS:
