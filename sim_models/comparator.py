@@ -84,6 +84,26 @@ class ComparatorDesign:
                 ** (1.0 / (n + 1)) * 1e9
 
     @property
+    def delay_exponent(self) -> float:
+        """``1 / (N + 1)``: the delay grows as the column resistance to this power."""
+        return 1.0 / (self.stages + 1)
+
+    def column_delay_coefficient(self, c_col_F: float, v_trip_V):
+        """``g`` (ns per ohm^(1/(N+1))) with ``t_d = g R^(1/(N+1))`` for columns of capacitance
+        ``c_col_F`` falling through ``v_trip_V`` (any shape): :meth:`delay_ns` of the slope
+        ``v_trip / (R C)`` written in the resistance. inf where ``v_trip <= 0`` (no trip)."""
+        v = np.maximum(np.asarray(v_trip_V, dtype=np.float64), 0.0)
+        n = self.stages
+        with np.errstate(divide="ignore"):
+            return (math.factorial(n + 1) * self.swing_V * c_col_F
+                    / (self.omega_u_per_s ** n * v)) ** self.delay_exponent * 1e9
+
+    def column_delay_ns(self, r_col_ohm, c_col_F: float, v_trip_V):
+        """Decision delay of columns of ``r_col_ohm`` (see :meth:`column_delay_coefficient`)."""
+        return (self.column_delay_coefficient(c_col_F, v_trip_V)
+                * np.power(np.asarray(r_col_ohm, dtype=np.float64), self.delay_exponent))
+
+    @property
     def delay_spread_steps(self) -> float:
         """Delay of the slowest minus the fastest column, in TDC steps."""
         return float(self.delay_ns(self.slope_min_V_per_ns)

@@ -3,7 +3,6 @@ vectorised over batches."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -254,21 +253,14 @@ class GoldenMacro:
             self._map = (a, b)
             # the comparator's decision delay, in steps, as a function of the columns'
             # resistance (slope @ x + base): not affine, added per chunk (:meth:`_chunks`)
+            # t_d = g R^(1/(N+1)) with a gain per column (ComparatorDesign.column_delay_*);
+            # x @ A = (x @ slope) * k per column, so the resistance comes from the product
+            # already made: x @ slope + base = (x @ A) / k + base (k = 0: never trips)
             cmp = ro.comparator
-            if cmp is not None:
-                # t_d = ((N+1)! V_sw R C / (w^N V_trip))^(1/(N+1)): a gain per column times
-                # R^(1/(N+1)) (sim_models.comparator), in steps
-                p = 1.0 / (cmp.stages + 1)
-                with np.errstate(divide="ignore"):
-                    gain = (math.factorial(cmp.stages + 1) * cmp.swing_V * c_col_F
-                            / (cmp.omega_u_per_s ** cmp.stages
-                               * np.maximum(ro.v_ref_V + offset, 0.0))) ** p \
-                        * 1e9 / ro.t_fine_ns
-
-            # x @ A = (x @ slope) * k per column: the resistance from the product already
-            # made, x @ slope + base = (x @ A) / k + base (k = 0: a column that never trips)
-            inv_k = np.divide(1.0, k, out=np.zeros_like(k), where=k != 0)
-            self._delay = None if cmp is None else (inv_k, base, gain, p)
+            self._delay = None if cmp is None else (
+                np.divide(1.0, k, out=np.zeros_like(k), where=k != 0), base,
+                cmp.column_delay_coefficient(c_col_F, ro.v_ref_V + offset) / ro.t_fine_ns,
+                cmp.delay_exponent)
             self._map_key = (*key, offset.copy())
         return self._map
 

@@ -106,8 +106,9 @@ class ReadoutParams:
     #: whose LSB, and one mismatching cell, is ``t_clk / K``).
     fine_taps: int = 1
     #: The comparator whose slope-dependent decision delay is added to every trip
-    #: (:mod:`sim_models.comparator`; ``design_readout(..., comparator_budget_steps=...)``);
-    #: None: every column has only the constant ``t_cmp_delay_ns`` (the kit's default model).
+    #: (:mod:`sim_models.comparator`; :func:`design_readout` sizes it for
+    #: ``DeviceParams.comparator_delay_budget_steps``); None: every column has only the
+    #: constant ``t_cmp_delay_ns``.
     comparator: ComparatorDesign | None = None
 
     def __post_init__(self) -> None:
@@ -124,7 +125,10 @@ class ReadoutParams:
             raise DeviceError(f"v_pre_V must be positive, not {self.v_pre_V!r}")
         if self.c_load_fF < 0:
             raise DeviceError(f"c_load_fF must not be negative, not {self.c_load_fF!r}")
-        if not isinstance(self.comparator, ComparatorDesign):
+        if self.comparator is not None and not isinstance(self.comparator, ComparatorDesign):
+            raise DeviceError(f"comparator must be a ComparatorDesign or None, "
+                              f"not {type(self.comparator).__name__}")
+        if self.comparator is None:
             if self.t_cmp_delay_ns < 0:
                 raise DeviceError(f"t_cmp_delay_ns must not be negative, "
                                   f"not {self.t_cmp_delay_ns!r}")
@@ -135,9 +139,6 @@ class ReadoutParams:
         taps = self.fine_taps
         if isinstance(taps, bool) or not isinstance(taps, int) or not 1 <= taps <= 1024:
             raise DeviceError(f"fine_taps must be an integer in 1..1024, not {taps!r}")
-        if self.comparator is not None and not isinstance(self.comparator, ComparatorDesign):
-            raise DeviceError(f"comparator must be a ComparatorDesign or None, "
-                              f"not {type(self.comparator).__name__}")
         delay = self.start_delay_cycles
         if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 0xFFFF:
             raise DeviceError(f"start_delay_cycles must be an integer in 0..65535, "
@@ -181,12 +182,10 @@ class ReadoutParams:
         """The comparator's decision delay after the crossing (0 without a :attr:`comparator`)
         for columns of ``r_col_ohm`` falling through ``v_trip_V`` (default V_ref): the ramp's
         slope there is ``v_trip / (R_col C_col)``."""
-        r = np.asarray(r_col_ohm, dtype=np.float64)
         if self.comparator is None:
-            return np.zeros(r.shape)
-        v = self.v_ref_V if v_trip_V is None else np.maximum(np.asarray(v_trip_V), 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.comparator.delay_ns(v / (r * c_col_F) * 1e-9)
+            return np.zeros(np.shape(r_col_ohm))
+        return self.comparator.column_delay_ns(
+            r_col_ohm, c_col_F, self.v_ref_V if v_trip_V is None else v_trip_V)
 
     def log_ratio_with_offset(self, dv_V):
         """``ln(V_pre / (V_ref + dV))`` per element of ``dv_V``: ``inf`` where the comparator
@@ -322,17 +321,18 @@ def design_readout(rows: int, device: DeviceParams, *, t_clk_ns: float = T_CLK_N
     if device.comparator_delay_budget_steps is not None and fine_taps > 1:
         v_ref_V = math.exp(-log_ratio) * v_pre_V
         r_vmm = rows * device.r_cell_low_ohm + np.arange(rows + 1) * device.delta_r_ohm
-        slopes = v_ref_V / (r_vmm * c_col_F) * 1e-9
         try:
-            comparator = size_comparator(step_ns=t_lsb_ns, slope_min_V_per_ns=float(slopes[-1]),
-                                         slope_max_V_per_ns=float(slopes[0]), v_supply_V=v_pre_V,
-                                         budget_steps=device.comparator_delay_budget_steps)
+            comparator = size_comparator(
+                step_ns=t_lsb_ns, slope_min_V_per_ns=v_ref_V / (r_vmm[-1] * c_col_F) * 1e-9,
+                slope_max_V_per_ns=v_ref_V / (r_vmm[0] * c_col_F) * 1e-9, v_supply_V=v_pre_V,
+                budget_steps=device.comparator_delay_budget_steps)
         except ValueError as exc:
             raise DeviceError(f"comparator_delay_budget_steps: {exc}") from None
-        vmm_extra = comparator.delay_ns(slopes) / t_lsb_ns
         r_single = (2 * rows - 1) * device.r_bypass_on_ohm + device.r_mtj_low_ohm
-        single_extra = tuple(float(comparator.delay_ns(v_ref_V / (r * c_col_F) * 1e-9))
-                             / t_lsb_ns for r in (r_single, r_single + device.delta_r_ohm))
+        vmm_extra, single_extra = (
+            comparator.column_delay_ns(r, c_col_F, v_ref_V) / t_lsb_ns
+            for r in (r_vmm, np.array([r_single, r_single + device.delta_r_ohm])))
+        single_extra = tuple(single_extra)
     cmp_delay_lsb = _comparator_delay_cycles(rows, device, vmm_extra=vmm_extra,
                                              single_extra=single_extra)
     # The start delay as without the comparator's delay: its enable (arr_tdc_en, one cycle

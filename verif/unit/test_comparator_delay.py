@@ -47,6 +47,13 @@ def test_sizing_by_hand():
     # t_d ∝ S^(-1/(N+1)): a slope twice as steep decides 2^(1/5) times sooner
     assert float(cmp.delay_ns(s_max)) == pytest.approx(0.25 / 2 ** 0.2)
     assert cmp.bias_A == pytest.approx(67.3e-6, rel=2e-3)
+    # the same delay written in the column's resistance, as the trip model and the golden
+    # model's fast path take it: g R^(1/(N+1))
+    r = np.array([ROWS * 13e3, ROWS * 20e3, ROWS * 26e3])
+    assert cmp.delay_exponent == 0.2
+    assert cmp.column_delay_ns(r, c_col, ro.v_ref_V) == pytest.approx(
+        cmp.delay_ns(ro.v_ref_V / (r * c_col) * 1e-9), rel=1e-12)
+    assert np.isinf(cmp.column_delay_coefficient(c_col, -0.01))         # never trips
     assert cmp.gm_S == pytest.approx(126e-6, rel=5e-3)
 
 

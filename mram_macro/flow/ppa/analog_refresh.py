@@ -35,6 +35,8 @@ __all__ = ["INPUT_KEYS", "analog_of", "refreshed", "recovered_inputs", "stale_an
 #: The operating point a row's analogue terms are computed at (keyword arguments of
 #: :func:`mram_macro.flow.ppa.analog.analog_energy` besides the design).
 INPUT_KEYS = ("t_clk_ns", "eval_cycles", "vmm_cycles", "bypass_toggles_per_vmm")
+#: What a term states besides its value, which must be the model's too.
+_TEXT = ("title", "kind", "formula", "operating_point", "source")
 #: Relative tolerance of "the model gives the stored figure" (float round-off only).
 REL_TOL = 1e-9
 
@@ -131,6 +133,7 @@ def stale_analog(rows: list[dict]) -> list[str]:
                 and [t["key"] for t in r["analog_terms"]]
                 == [t["key"] for t in fresh["analog_terms"]]
                 and all(_close(a["value_J"], b["value_J"])
+                        and {k: a[k] for k in _TEXT} == {k: b[k] for k in _TEXT}
                         for a, b in zip(r["analog_terms"], fresh["analog_terms"], strict=True))):
             out.append(name)
     return out
