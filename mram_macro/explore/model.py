@@ -83,19 +83,23 @@ _ICG_AREA_KEY = "mram_icg"
 _KINDS = ("clock", "data", "leakage")
 
 #: Gated clocks (top.py's ``gate`` names) that see no edge while VMMs stream: the register
-#: file's write and bus clocks, the write controller's, the coarse table's.
-IDLE_CLOCKS = ("g_regs", "g_bus", "g_wr", "g_lut")
+#: file's write and bus clocks, the write controller's, the coarse table's, the temperature
+#: tracker's retrim (it runs on tracking passes only; the model's stream, like the measured
+#: runs, does not track).
+IDLE_CLOCKS = ("g_regs", "g_bus", "g_wr", "g_lut", "g_trk")
 #: Gated clocks that run on every cycle of the evaluation: the comparator synchronisers'.
 WINDOW_CLOCKS = ("g_sync",)
 #: Gated clocks with one edge per stream beat: the input stream's and the result stream's.
 _BEAT_CLOCKS = {"g_in": "in_beats", "g_ser": "out_beats"}
 #: Gated clocks with one edge per VMM: the pass counter's, the result register's, the input
-#: drivers', each TDC column's (``g_tdc<i>``).
-ONCE_CLOCKS = ("g_cnt", "g_acc", "g_drv")
+#: drivers', the gain multipliers' (the edge that ends ``read.done``), the tracker's pass
+#: counter (a pass's end and the next one's start share an edge while VMMs stream back to
+#: back), each TDC column's (``g_tdc<i>``) and each replica column's (``g_ref<i>``).
+ONCE_CLOCKS = ("g_cnt", "g_acc", "g_drv", "g_scale", "g_trk_pass")
 #: Gated clocks with a few edges per VMM: the read control's edge counter's high bits (a load
 #: and about one carry) and its precharge counter (a load and PRECHARGE_CYCLES - 1 counts).
 _FEW_CLOCKS = {"g_rc_cnt": lambda c: 2.0, "g_rc_pre": lambda c: float(c.precharge_cycles)}
-_COLUMN_CLOCK = re.compile(r"g_tdc\d+")
+_COLUMN_CLOCK = re.compile(r"g_(tdc|ref)\d+")
 
 
 def clock_edges(clock: str, config: MacroConfig, cycles_per_vmm: float) -> float:

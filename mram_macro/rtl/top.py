@@ -184,7 +184,9 @@ class MramMacro(wiring.Component):
                                  multibit=c.multibit, capture_gated=self.clock_gating,
                                  register=not streamed))
         if c.has_gain:
-            acc = DomainRenamer({"scale": "sync"})(acc)
+            # the gain multipliers' register, clocked on the edges a capture needs
+            # (Sequencer.scale_window), not on every edge
+            acc = DomainRenamer({"scale": "g_scale"})(acc)
         m.submodules.accumulator = acc
         # The mode's own blocks of the value stage (the coarse mode's code -> value tables).
         value_blocks = c.mode.value_blocks(self)
@@ -197,10 +199,17 @@ class MramMacro(wiring.Component):
         if c.has_tracker:
             # The replicas' TDC: with a two-step TDC its own samplers (arr_ref_fine) on the
             # shared phases, so the shared FINE_TABLE linearises them (sim_models/replica.py).
-            m.submodules.ref_tdc = ref_tdc = Tdc(cols=REPLICA_COLS, tdc_bits=c.tdc_bits,
-                                                 fine_taps=c.fine_taps, sync_domain="g_sync")
+            # Each replica column's code behind a gate of its own, like the array's columns.
+            m.submodules.ref_tdc = ref_tdc = Tdc(
+                cols=REPLICA_COLS, tdc_bits=c.tdc_bits, fine_taps=c.fine_taps,
+                code_domains=tuple(f"g_ref{i}" for i in range(REPLICA_COLS)),
+                sync_domain="g_sync")
+            # The pass counter and the retrim behind gates of their own: they change on a pass's
+            # start and end, and while retrimming.
             m.submodules.tracker = tracker = Tracker(cols=c.cols, replicas=REPLICA_COLS,
-                                                     tdc_bits=c.tdc_bits)
+                                                     tdc_bits=c.tdc_bits,
+                                                     pass_domain="g_trk_pass",
+                                                     trim_domain="g_trk")
         # The register file's core-side ports by name (generated from the register map: a
         # name it does not have is an AttributeError): field values, w1c set pulses, cmd busy.
         field, sets, busy = regs.fields, regs.sets, regs.busy
@@ -223,6 +232,13 @@ class MramMacro(wiring.Component):
             gate(f"g_tdc{i}", tdc.code_enable[i], parent="g_sync")
         if not streamed:
             gate("g_acc", seq.capture)
+        if c.has_gain:
+            gate("g_scale", seq.scale_window)
+        if c.has_tracker:
+            for i in range(REPLICA_COLS):
+                gate(f"g_ref{i}", ref_tdc.code_enable[i], parent="g_sync")
+            gate("g_trk_pass", seq.read.start | seq.pass_done)
+            gate("g_trk", tracker.busy)
         c.mode.value_gates(gate, field)
         gate("g_ser", (seq.result.load & ~ser.frame.busy) | (ser.frame.busy & self.m_axis_tready))
         gate("g_in", deser.handoff.take | (self.s_axis_tvalid & deser.s_axis_tready))

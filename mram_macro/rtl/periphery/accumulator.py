@@ -10,7 +10,8 @@ and an ideal array, ``code`` counts the mismatching cells, so this is ``sum_r x_
 ``code`` is the TDC's count-unit code, whatever the TDC architecture.
 
 With ``registered_scale`` the scaled code ``round(gain * code)`` is registered in the clock
-domain ``scale`` (the top renames it to the free-running clock): the multiplier then has a
+domain ``scale`` (the top renames it to ``g_scale``, a clock gated to the edges a capture needs:
+:attr:`~mram_macro.rtl.periphery.sequencer.Sequencer.scale_window`): the multiplier then has a
 cycle of its own, and ``codes`` and ``gains`` must be stable for one ``scale`` edge before
 ``capture`` (the sequencer captures at least one cycle after the codes are final). A pass either
 clears the accumulator or adds to it; with ``shift`` the accumulator is doubled first and with

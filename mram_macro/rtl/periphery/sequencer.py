@@ -31,6 +31,11 @@ class Sequencer(wiring.Component):
     ``capture`` for passes that send a result. With ``capture_on_done`` (default) a pass may be
     captured on the very edge its ``read.done`` ends; without, one cycle later at the earliest
     (for an accumulator whose gain multipliers are registered: ``calibration="gain"``).
+    ``scale_window`` (for those multipliers; only without ``capture_on_done``) is high on
+    the cycles whose closing edge they must see: the cycle of ``read.done`` and each cycle of
+    a capture still waiting (for the serializer or a retrim), not the capture's own. A
+    multiplier clocked only on those edges therefore holds, at every capture, what one clocked
+    on every edge would: its inputs as they were in the cycle before the capture.
     Without ``multibit`` (``MacroConfig.multibit=False``) the vector flags are not kept: every
     pass is a single pass (``accumulate``, ``shift`` and ``negate`` low) and sends its
     result."""
@@ -52,6 +57,7 @@ class Sequencer(wiring.Component):
             # accumulate and emit
             "trim_busy": In(1),     # the temperature tracker is retrimming: hold the capture
             "capture": Out(1),
+            **({} if capture_on_done else {"scale_window": Out(1)}),
             "accumulate": Out(1),
             "shift": Out(1),
             "negate": Out(1),
@@ -93,10 +99,14 @@ class Sequencer(wiring.Component):
             with m.State("Convert"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(self.read.done):
+                    if not self.capture_on_done:
+                        m.d.comb += self.scale_window.eq(1)
                     m.next = "Capture"
                     if self.capture_on_done:
                         capture_pass()
             with m.State("Capture"):
                 m.d.comb += self.busy.eq(1)
+                if not self.capture_on_done:
+                    m.d.comb += self.scale_window.eq(~self.capture)
                 capture_pass()
         return m

@@ -56,7 +56,18 @@ class Tracker(wiring.Component):
     """Replica-column gain tracking for ``cols`` columns and ``replicas`` replica columns of
     ``tdc_bits``-bit codes (contract in the module docstring)."""
 
-    def __init__(self, *, cols: int, replicas: int, tdc_bits: int):
+    def __init__(self, *, cols: int, replicas: int, tdc_bits: int,
+                 pass_domain: str = "sync", trim_domain: str = "sync"):
+        """``pass_domain``: the clock domain of the pass counter and ``tracking``, which change
+        only on edges with ``pass_start`` or ``pass_done`` high; ``trim_domain``: that of the
+        retrim (its state, divider, scaling pipeline, ``eff``, ``track_gain``, ``code_sum``,
+        ``retrims``), which changes only on edges with ``busy`` high. A clock gated by those
+        enables is exact (the top's ``g_trk_pass`` and ``g_trk``: a macro that is not
+        retrimming clocks none of the retrim's registers)."""
+        for name, domain in (("pass_domain", pass_domain), ("trim_domain", trim_domain)):
+            if not isinstance(domain, str) or not domain.isidentifier():
+                raise ValueError(f"{name} must be a domain name, not {domain!r}")
+        self.pass_domain, self.trim_domain = pass_domain, trim_domain
         for name, value in (("cols", cols), ("replicas", replicas), ("tdc_bits", tdc_bits)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
@@ -103,11 +114,12 @@ class Tracker(wiring.Component):
             m.d.comb += count_after.eq(self.interval - 1)
         with m.Else():
             m.d.comb += count_after.eq(count - 1)
-        m.d.sync += count.eq(count_after)
+        d_pass = m.d[self.pass_domain]
+        d_pass += count.eq(count_after)
         with m.If(self.pass_done):
-            m.d.sync += self.tracking.eq(0)
+            d_pass += self.tracking.eq(0)
         with m.If(self.pass_start):
-            m.d.sync += self.tracking.eq(on & (count_after == 0))
+            d_pass += self.tracking.eq(on & (count_after == 0))
 
         # Sum of the replica codes (combinational; used on read_done).
         codes = [self.ref_codes[i * b:(i + 1) * b] for i in range(self.replicas)]
@@ -135,51 +147,52 @@ class Tracker(wiring.Component):
         rounded = Signal(qbits)
         m.d.comb += rounded.eq((quotient + 1) >> 1)
 
-        with m.FSM(name="track"):
+        d_trim = m.d[self.trim_domain]
+        with m.FSM(name="track", domain=self.trim_domain):
             with m.State("Idle"):
                 with m.If(self.read_done & self.tracking):
                     # Hold the capture already on read_done: the sequencer may capture a pass
                     # on the very edge its codes become final.
                     m.d.comb += self.busy.eq(1)
-                    m.d.sync += self.code_sum.eq(total)
+                    d_trim += self.code_sum.eq(total)
                     with m.If(self.ref_overflow.any() | (total == 0)):
                         m.d.comb += self.invalid.eq(1)
-                        m.d.sync += [col.eq(0), selected.eq(0), product_valid.eq(0)]
+                        d_trim += [col.eq(0), selected.eq(0), product_valid.eq(0)]
                         m.next = "Scale"
                     with m.Elif((self.ref << (frac + 1)) >= (total << qbits)):
-                        m.d.sync += quotient.eq((1 << qbits) - 1)      # ratio >= 2**gw: saturate
+                        d_trim += quotient.eq((1 << qbits) - 1)      # ratio >= 2**gw: saturate
                         m.next = "Round"
                     with m.Else():
-                        m.d.sync += [rem.eq(self.ref << (frac + 1)),
+                        d_trim += [rem.eq(self.ref << (frac + 1)),
                                      divisor.eq(total << (qbits - 1)),
                                      quotient.eq(0), step.eq(qbits)]
                         m.next = "Divide"
             with m.State("Divide"):
                 m.d.comb += self.busy.eq(1)
                 fits = rem >= divisor
-                m.d.sync += [quotient.eq(Cat(fits, quotient[:-1])), divisor.eq(divisor >> 1),
+                d_trim += [quotient.eq(Cat(fits, quotient[:-1])), divisor.eq(divisor >> 1),
                              step.eq(step - 1)]
                 with m.If(fits):
-                    m.d.sync += rem.eq(rem - divisor)
+                    d_trim += rem.eq(rem - divisor)
                 with m.If(step == 1):
                     m.next = "Round"
             with m.State("Round"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(rounded < CAL_GAIN_MIN):
-                    m.d.sync += self.track_gain.eq(CAL_GAIN_MIN)
+                    d_trim += self.track_gain.eq(CAL_GAIN_MIN)
                     m.d.comb += self.clamped.eq(1)
                 with m.Elif(rounded > CAL_GAIN_MAX):
-                    m.d.sync += self.track_gain.eq(CAL_GAIN_MAX)
+                    d_trim += self.track_gain.eq(CAL_GAIN_MAX)
                     m.d.comb += self.clamped.eq(1)
                 with m.Else():
-                    m.d.sync += self.track_gain.eq(rounded)
-                m.d.sync += [self.retrims.eq(self.retrims + 1), col.eq(0), selected.eq(0),
+                    d_trim += self.track_gain.eq(rounded)
+                d_trim += [self.retrims.eq(self.retrims + 1), col.eq(0), selected.eq(0),
                              product_valid.eq(0)]
                 m.next = "Scale"
             with m.State("Scale"):
                 m.d.comb += self.busy.eq(1)
                 gain_q = Signal(gw)
-                m.d.sync += [
+                d_trim += [
                     gain_q.eq(cal_gain), selected.eq(col < self.cols), selected_col.eq(col),
                     product.eq((gain_q * self.track_gain + (1 << (frac - 1))) >> frac),
                     product_valid.eq(selected), product_col.eq(selected_col),
@@ -190,7 +203,7 @@ class Tracker(wiring.Component):
                 with m.If(product_valid):
                     for c in range(self.cols):
                         with m.If(product_col == c):
-                            m.d.sync += eff[c * gw:(c + 1) * gw].eq(value)
+                            d_trim += eff[c * gw:(c + 1) * gw].eq(value)
                 with m.If(col == self.cols + 1):
                     m.next = "Settle"
             with m.State("Settle"):
