@@ -451,3 +451,18 @@ def test_one_column_tracker_has_no_empty_signals():
 
     text = verilog.convert(Tracker(cols=1, replicas=4, tdc_bits=5), name="tracker")
     assert "[-1:0]" not in text
+
+
+@pytest.mark.parametrize("profile", ["plain", "full", "tracker"])
+def test_only_control_state_runs_on_the_free_running_clock(profile):
+    """Registers that change on a retrim, a capture or a pass boundary sit behind clock gates:
+    the tracker's retrim and pass counter, the gain multipliers' register, the replicas' codes
+    (before they had gates, the tracker profile clocked 938 tracker and 576 multiplier
+    flip-flops on every edge: 300 of its 569 pJ per VMM). What is left on ``clk`` is the
+    read control's low counter bits and FSM, the sequencer's and the TDCs' epoch flags."""
+    from mram_macro.explore.features import FREE_RUNNING, features
+
+    free = {block: per.get(FREE_RUNNING, 0)
+            for block, per in features(profile_config(profile)).domains.items()}
+    assert free.get("tracker", 0) == free.get("accumulator", 0) == 0, free
+    assert sum(free.values()) <= 24, free
