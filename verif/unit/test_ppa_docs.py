@@ -181,8 +181,10 @@ def test_plot_shares_add_up_to_the_totals(results, profiles):
         assert sum(e.values()) == pytest.approx(r["total_J"], rel=1e-9)
         assert e["clock"] == r["digital_J"]["clock"]
         assert sum(area_shares(r).values()) == pytest.approx(r["area_hier_um2"], rel=1e-9)
+    # the tracker build's retrim and gain multipliers sit behind clock gates: its clocks are no
+    # longer most of its energy (they were 60 % of it before, 366 of 614 pJ per VMM)
     tracker = next(r for r in profiles if r["profile"] == "tracker")
-    assert energy_shares(tracker)["clock"] / tracker["total_J"] > 0.5
+    assert energy_shares(tracker)["clock"] / tracker["total_J"] < 0.3
 
 
 @pytest.mark.parametrize("drop", ["clock", "data", "leakage"])
