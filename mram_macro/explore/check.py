@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mram_macro.design.config import MacroConfig, profile_config
-from mram_macro.explore.features import RTL_KEY, features
+from mram_macro.explore.features import rtl_fingerprint
 from mram_macro.explore.model import estimate, fit_run_configs, references
 from mram_macro.flow.ppa.analog import random_vmm_operating_point
 from mram_macro.flow.ppa.libraries import HEADLINE_LIBRARY, library
@@ -194,9 +194,10 @@ def run_check(names: Sequence[str], out: Path, *, vmms: int = 20,
         records.append({**asdict(c), "energy_error": c.energy_error, "area_error": c.area_error,
                         "within": c.within, "config": config.to_dict(),
                         "measured": {k: measured.get(k) for k in MEASURED_KEYS},
-                        # the RTL's registers per block when it was measured: a test flags the
-                        # record as stale once the RTL has changed them
-                        RTL_KEY: features(config).flip_flops})
+                        # the RTL's registers per block (and per clock) when it was
+                        # measured: a test flags the record as stale once the RTL has
+                        # changed them
+                        **rtl_fingerprint(config)})
         (out / "explore_check.json").write_text(json.dumps(records, indent=1) + "\n")
     return results
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from mram_macro.design.config import MacroConfig
 
-__all__ = ["Features", "features", "TOP_BLOCK", "FREE_RUNNING", "RTL_KEY", "measured_on_other_rtl"]
+__all__ = ["Features", "features", "TOP_BLOCK", "FREE_RUNNING", "RTL_KEY", "CLOCKS_KEY",
+           "clock_fingerprint", "rtl_fingerprint", "measured_on_other_rtl"]
 
 #: The block name of registers that belong to the top module itself (the anatomy's "top" row).
 TOP_BLOCK = "top"
@@ -104,18 +105,45 @@ def features(config: MacroConfig) -> Features:
 #: The key of a gate-level record (``make ppa``'s docs/ppa/*.json, the explore check's and fit
 #: runs' records) that holds :attr:`Features.flip_flops` of the RTL it was measured on.
 RTL_KEY = "rtl_flip_flops"
+#: The key that holds :func:`clock_fingerprint` of the RTL it was measured on.
+CLOCKS_KEY = "rtl_clocks"
+
+
+def clock_fingerprint(f: Features) -> dict[str, dict[str, int]]:
+    """Flip-flop bits per block and clock, the digits of a clock's name folded (``g_tdc12`` ->
+    ``g_tdc#``): a change that moves registers behind another clock gate, or onto the
+    free-running clock, changes it even where every block keeps its count."""
+    out: dict[str, dict[str, int]] = {}
+    for block, per in f.domains.items():
+        folded: dict[str, int] = {}
+        for clock, bits in per.items():
+            key = re.sub(r"\d+", "#", clock)
+            folded[key] = folded.get(key, 0) + bits
+        out[block] = dict(sorted(folded.items()))
+    return dict(sorted(out.items()))
+
+
+def rtl_fingerprint(config: MacroConfig) -> dict:
+    """What a gate-level record of ``config`` keeps of the RTL it was measured on: the registers
+    per block (:data:`RTL_KEY`) and per block and clock (:data:`CLOCKS_KEY`)."""
+    f = features(config)
+    return {RTL_KEY: f.flip_flops, CLOCKS_KEY: clock_fingerprint(f)}
 
 
 def measured_on_other_rtl(record: dict) -> bool:
-    """Whether a gate-level ``record`` (with ``config`` and :data:`RTL_KEY`) was measured on RTL
-    whose registers per block differ from what ``config`` builds now: then its figures are stale
-    and must be measured again. A change that keeps every block's flip-flop count (e.g. a
-    combinational rework) is not seen; the small configuration's energy baseline, re-measured by
-    ``make test``, covers those. Raises KeyError if the record has no fingerprint."""
+    """Whether a gate-level ``record`` (with ``config``, :data:`RTL_KEY` and, in every record
+    written since 2026-12-08, :data:`CLOCKS_KEY`) was measured on RTL whose registers per
+    block, or per block and clock, differ from what ``config`` builds now: then its figures are
+    stale and must be measured again. A change that keeps both (e.g. a combinational rework)
+    is not seen; the small configuration's energy baseline, re-measured by ``make test``,
+    covers those. Raises KeyError if the record has no fingerprint."""
     if RTL_KEY not in record:
         raise KeyError(f"the record of {record.get('name') or record.get('profile') or '?'} has "
                        f"no {RTL_KEY!r}: it was written before records carried one; re-measure")
-    return features(MacroConfig.from_dict(record["config"])).flip_flops != record[RTL_KEY]
+    f = features(MacroConfig.from_dict(record["config"]))
+    if f.flip_flops != record[RTL_KEY]:
+        return True
+    return record.get(CLOCKS_KEY) is not None and record[CLOCKS_KEY] != clock_fingerprint(f)
 
 
 def _domain(net: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mram_macro.design.config import MacroConfig
-from mram_macro.explore.features import measured_on_other_rtl
+from mram_macro.explore.features import CLOCKS_KEY, RTL_KEY, measured_on_other_rtl
 from mram_macro.flow.ppa.breakdown import area_shares, energy_shares, plots
 from mram_macro.flow.ppa.report import (
     BEGIN,
@@ -294,6 +294,33 @@ def test_a_changed_rtl_is_seen_as_stale(results):
     assert measured_on_other_rtl(row)
     with pytest.raises(KeyError, match="re-measure"):
         measured_on_other_rtl({"config": row["config"], "profile": "x"})
+
+
+def test_registers_moved_to_another_clock_are_seen_as_stale(results):
+    """Registers that move onto the free-running clock (or behind another gate) with every
+    block keeping its count make a record stale: the gain builds' gates (2026-12-08) halved
+    their energy with the same registers per block, which the count alone did not see."""
+    row = json.loads(json.dumps(results[0]))
+    assert not measured_on_other_rtl(row)
+    clocks = row[CLOCKS_KEY]["tdc"]
+    gated = next(k for k in clocks if k != "clk")
+    clocks[gated] -= 8
+    clocks["clk"] = clocks.get("clk", 0) + 8
+    assert measured_on_other_rtl(row)
+    row[CLOCKS_KEY] = None          # the ungated reference's records carry none
+    assert not measured_on_other_rtl(row)
+
+
+@pytest.mark.parametrize("path", ["ppa/ppa.json", "ppa/ppa_profiles.json", "mnist/ppa_mnist.json",
+                                  "explore/explore_check.json", "explore/fit_runs.json",
+                                  "layout/r64_c64_t7_w8_s64_noact_1pass_nowv_stream.json",
+                                  "layout/r8_c4_t4_w8_s8.json"])
+def test_every_published_record_carries_both_fingerprints(path):
+    """So the staleness checks (ppa, explore, layout, MNIST) see a change of clocking too."""
+    data = json.loads((Path(__file__).resolve().parents[2] / "docs" / path).read_text())
+    for r in data if isinstance(data, list) else [data]:
+        assert r[RTL_KEY] and r[CLOCKS_KEY], r.get("name") or r.get("library")
+        assert not measured_on_other_rtl(r)
 
 
 def test_published_analogue_terms_are_the_current_models(results, profiles):

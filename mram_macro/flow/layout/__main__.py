@@ -188,8 +188,8 @@ alone: in the first stage at 0.3 the inner input pins of the wide cells failed f
 The small configuration's figures below were routed at a fill of 0.65 (`make layout
 LAYOUT_CONFIG=small LAYOUT_ARGS="--density 0.65"`).
 
-Each published layout records the registers per block of the RTL it routed
-(`rtl_flip_flops`). The README's headline energy is the default build's post-route figure
+Each published layout records the registers of the RTL it routed, per block
+(`rtl_flip_flops`) and per block and clock (`rtl_clocks`). The README's headline energy is the default build's post-route figure
 while that matches the current RTL; after an RTL change that alters it, the headline says the
 build is not routed on this RTL and shows `make ppa`'s pre-layout figures until `make layout`
 runs again.

@@ -204,7 +204,7 @@ def run_layout(config: MacroConfig, lib: StdCellLibrary, out: Path, *, vmms: int
                density: float = 0.65) -> dict:
     """The whole chain for ``config`` on ``lib`` in ``out/<lib>/<slug>/layout``; the results
     as plain data (also written to ``layout.json`` there)."""
-    from mram_macro.explore.features import RTL_KEY, features
+    from mram_macro.explore.features import rtl_fingerprint
     from mram_macro.flow.ppa.flow import flat_netlist
     from mram_macro.flow.ppa.report import _activity
     from mram_macro.sim.runner import generate
@@ -302,9 +302,10 @@ def run_layout(config: MacroConfig, lib: StdCellLibrary, out: Path, *, vmms: int
         "ops_per_vmm": ops,
         "tops_per_W_digital_pre": ops / pre.energy_per_vmm_J("total") / 1e12,
         "tops_per_W_digital_post": ops / post_total / 1e12,
-        # Registers per block of the RTL routed: a later RTL change that alters them makes the
-        # post-route figures stale (:func:`mram_macro.explore.features.measured_on_other_rtl`).
-        RTL_KEY: features(config).flip_flops,
+        # Registers per block (and per clock) of the RTL routed: a later RTL change that alters
+        # them makes the post-route figures stale
+        # (:func:`mram_macro.explore.features.measured_on_other_rtl`).
+        **rtl_fingerprint(config),
     }
     # The abstract and the die plot.
     from mram_macro.flow.layout.abstract import port_timing, write_lef, write_liberty

@@ -127,7 +127,7 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
     data, see :mod:`mram_macro.sim.workloads.power`; ``extra_runs=False``: without the glitch-aware
     and the digits-layer runs of the headline library, as for the profile rows)."""
     from mram_macro.design.macro import MacroDesign
-    from mram_macro.explore.features import RTL_KEY, features
+    from mram_macro.explore.features import RTL_KEY, rtl_fingerprint
     from mram_macro.flow.synth import synthesize
 
     config = config or MacroConfig()
@@ -185,9 +185,9 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
         "sta": {**so.sta.to_dict(), "passed": so.passed, "failures": list(so.failures)},
         "hold_fix": hold_fix_report(workdir),
         "area_flat_um2": so.netlist.area_um2, "flip_flops": so.netlist.flip_flops,
-        # the RTL's registers per block (of the gated design it elaborates): a test flags the
-        # published figures as stale once the RTL changes them
-        RTL_KEY: features(config).flip_flops if clock_gating else None,
+        # the RTL's registers per block and per block and clock (of the gated design it
+        # elaborates): a test flags the published figures as stale once the RTL changes them
+        **(rtl_fingerprint(config) if clock_gating else {RTL_KEY: None}),
         "area_blocks_um2": {name: m.area_um2 * m.instances for name, m in area.modules.items()},
         "area_hier_um2": area.total_area_um2,
         "accounting": "Liberty tables per transition (mram_macro/flow/ppa/energy.py)",
