@@ -237,7 +237,7 @@ class MramMacro(wiring.Component):
         if c.has_tracker:
             for i in range(REPLICA_COLS):
                 gate(f"g_ref{i}", ref_tdc.code_enable[i], parent="g_sync")
-            gate("g_trk_pass", seq.read.start | seq.pass_done)
+            gate("g_trk_pass", tracker.pass_enable)
             gate("g_trk", tracker.busy)
         c.mode.value_gates(gate, field)
         gate("g_ser", (seq.result.load & ~ser.frame.busy) | (ser.frame.busy & self.m_axis_tready))

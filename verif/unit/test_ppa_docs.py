@@ -311,13 +311,19 @@ def test_registers_moved_to_another_clock_are_seen_as_stale(results):
     assert not measured_on_other_rtl(row)
 
 
-@pytest.mark.parametrize("path", ["ppa/ppa.json", "ppa/ppa_profiles.json", "mnist/ppa_mnist.json",
-                                  "explore/explore_check.json", "explore/fit_runs.json",
-                                  "layout/r64_c64_t7_w8_s64_noact_1pass_nowv_stream.json",
-                                  "layout/r8_c4_t4_w8_s8.json"])
+def _published_records() -> list[Path]:
+    from mram_macro.explore.model import FIT_RUNS_JSON, PROFILES_JSON
+    from mram_macro.flow.ppa.report import DOCS_DIR, LAYOUT_DIR
+    from mram_macro.nn.mnist_cost import PPA_JSON
+
+    return [DOCS_DIR / "ppa.json", PROFILES_JSON, PPA_JSON, FIT_RUNS_JSON,
+            FIT_RUNS_JSON.with_name("explore_check.json"), *sorted(LAYOUT_DIR.glob("*.json"))]
+
+
+@pytest.mark.parametrize("path", _published_records(), ids=lambda p: p.name)
 def test_every_published_record_carries_both_fingerprints(path):
     """So the staleness checks (ppa, explore, layout, MNIST) see a change of clocking too."""
-    data = json.loads((Path(__file__).resolve().parents[2] / "docs" / path).read_text())
+    data = json.loads(path.read_text())
     for r in data if isinstance(data, list) else [data]:
         assert r[RTL_KEY] and r[CLOCKS_KEY], r.get("name") or r.get("library")
         assert not measured_on_other_rtl(r)

@@ -61,9 +61,9 @@ class Tracker(wiring.Component):
         """``pass_domain``: the clock domain of the pass counter and ``tracking``, which change
         only on edges with ``pass_start`` or ``pass_done`` high; ``trim_domain``: that of the
         retrim (its state, divider, scaling pipeline, ``eff``, ``track_gain``, ``code_sum``,
-        ``retrims``), which changes only on edges with ``busy`` high. A clock gated by those
-        enables is exact (the top's ``g_trk_pass`` and ``g_trk``: a macro that is not
-        retrimming clocks none of the retrim's registers)."""
+        ``retrims``), which changes only on edges with ``busy`` high. A clock gated by
+        ``pass_enable`` and ``busy`` is exact (the top's ``g_trk_pass`` and ``g_trk``: a macro
+        that is not retrimming clocks none of the retrim's registers)."""
         for name, domain in (("pass_domain", pass_domain), ("trim_domain", trim_domain)):
             if not isinstance(domain, str) or not domain.isidentifier():
                 raise ValueError(f"{name} must be a domain name, not {domain!r}")
@@ -87,6 +87,7 @@ class Tracker(wiring.Component):
             "read_done": In(1),
             "tracking": Out(1),
             "busy": Out(1),
+            "pass_enable": Out(1),
             "gains": Out(cols * gw),
             "track_gain": Out(gw, init=CAL_GAIN_ONE),
             "code_sum": Out(TRACK_SUM_BITS),
@@ -114,6 +115,7 @@ class Tracker(wiring.Component):
             m.d.comb += count_after.eq(self.interval - 1)
         with m.Else():
             m.d.comb += count_after.eq(count - 1)
+        m.d.comb += self.pass_enable.eq(self.pass_start | self.pass_done)
         d_pass = m.d[self.pass_domain]
         d_pass += count.eq(count_after)
         with m.If(self.pass_done):
