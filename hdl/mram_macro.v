@@ -855,134 +855,134 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     vmm_count_count <= \$23 ;
   \mram_macro.accumulator  accumulator (
     .codes(codes),
-    .\port$3902$0 (\$88 ),
-    .\port$3903$0 (\$89 ),
-    .\port$3904$0 (\$90 ),
-    .\port$3905$0 (\$91 ),
-    .\port$3906$0 (\$92 ),
-    .\port$3907$0 (\$93 ),
-    .\port$3908$0 (\$94 ),
-    .\port$3909$0 (\$95 ),
-    .\port$3910$0 (\$96 ),
-    .\port$3911$0 (\$97 ),
-    .\port$3912$0 (\$98 ),
-    .\port$3913$0 (\$99 ),
-    .\port$3914$0 (\$100 ),
-    .\port$3915$0 (\$101 ),
-    .\port$3916$0 (\$102 ),
-    .\port$3917$0 (\$103 ),
-    .\port$3918$0 (\$104 ),
-    .\port$3919$0 (\$105 ),
-    .\port$3920$0 (\$106 ),
-    .\port$3921$0 (\$107 ),
-    .\port$3922$0 (\$108 ),
-    .\port$3923$0 (\$109 ),
-    .\port$3924$0 (\$110 ),
-    .\port$3925$0 (\$111 ),
-    .\port$3926$0 (\$112 ),
-    .\port$3927$0 (\$113 ),
-    .\port$3928$0 (\$114 ),
-    .\port$3929$0 (\$115 ),
-    .\port$3930$0 (\$116 ),
-    .\port$3931$0 (\$117 ),
-    .\port$3932$0 (\$118 ),
-    .\port$3933$0 (\$119 ),
-    .\port$3934$0 (\$120 ),
-    .\port$3935$0 (\$121 ),
-    .\port$3936$0 (\$122 ),
-    .\port$3937$0 (\$123 ),
-    .\port$3938$0 (\$124 ),
-    .\port$3939$0 (\$125 ),
-    .\port$3940$0 (\$126 ),
-    .\port$3941$0 (\$127 ),
-    .\port$3942$0 (\$128 ),
-    .\port$3943$0 (\$129 ),
-    .\port$3944$0 (\$130 ),
-    .\port$3945$0 (\$131 ),
-    .\port$3946$0 (\$132 ),
-    .\port$3947$0 (\$133 ),
-    .\port$3948$0 (\$134 ),
-    .\port$3949$0 (\$135 ),
-    .\port$3950$0 (\$136 ),
-    .\port$3951$0 (\$137 ),
-    .\port$3952$0 (\$138 ),
-    .\port$3953$0 (\$139 ),
-    .\port$3954$0 (\$140 ),
-    .\port$3955$0 (\$141 ),
-    .\port$3956$0 (\$142 ),
-    .\port$3957$0 (\$143 ),
-    .\port$3958$0 (\$144 ),
-    .\port$3959$0 (\$145 ),
-    .\port$3960$0 (\$146 ),
-    .\port$3961$0 (\$147 ),
-    .\port$3962$0 (\$148 ),
-    .\port$3963$0 (\$149 ),
-    .\port$3964$0 (\$150 ),
-    .\port$3965$0 (\$151 ),
-    .\port$4223$0 (cal_offset0_offset),
-    .\port$4225$0 (cal_offset1_offset),
-    .\port$4227$0 (cal_offset2_offset),
-    .\port$4229$0 (cal_offset3_offset),
-    .\port$4231$0 (cal_offset4_offset),
-    .\port$4233$0 (cal_offset5_offset),
-    .\port$4235$0 (cal_offset6_offset),
-    .\port$4237$0 (cal_offset7_offset),
-    .\port$4239$0 (cal_offset8_offset),
-    .\port$4241$0 (cal_offset9_offset),
-    .\port$4243$0 (cal_offset10_offset),
-    .\port$4245$0 (cal_offset11_offset),
-    .\port$4247$0 (cal_offset12_offset),
-    .\port$4249$0 (cal_offset13_offset),
-    .\port$4251$0 (cal_offset14_offset),
-    .\port$4253$0 (cal_offset15_offset),
-    .\port$4255$0 (cal_offset16_offset),
-    .\port$4257$0 (cal_offset17_offset),
-    .\port$4259$0 (cal_offset18_offset),
-    .\port$4261$0 (cal_offset19_offset),
-    .\port$4263$0 (cal_offset20_offset),
-    .\port$4265$0 (cal_offset21_offset),
-    .\port$4267$0 (cal_offset22_offset),
-    .\port$4269$0 (cal_offset23_offset),
-    .\port$4271$0 (cal_offset24_offset),
-    .\port$4273$0 (cal_offset25_offset),
-    .\port$4275$0 (cal_offset26_offset),
-    .\port$4277$0 (cal_offset27_offset),
-    .\port$4279$0 (cal_offset28_offset),
-    .\port$4281$0 (cal_offset29_offset),
-    .\port$4283$0 (cal_offset30_offset),
-    .\port$4285$0 (cal_offset31_offset),
-    .\port$4287$0 (cal_offset32_offset),
-    .\port$4289$0 (cal_offset33_offset),
-    .\port$4291$0 (cal_offset34_offset),
-    .\port$4293$0 (cal_offset35_offset),
-    .\port$4295$0 (cal_offset36_offset),
-    .\port$4297$0 (cal_offset37_offset),
-    .\port$4299$0 (cal_offset38_offset),
-    .\port$4301$0 (cal_offset39_offset),
-    .\port$4303$0 (cal_offset40_offset),
-    .\port$4305$0 (cal_offset41_offset),
-    .\port$4307$0 (cal_offset42_offset),
-    .\port$4309$0 (cal_offset43_offset),
-    .\port$4311$0 (cal_offset44_offset),
-    .\port$4313$0 (cal_offset45_offset),
-    .\port$4315$0 (cal_offset46_offset),
-    .\port$4317$0 (cal_offset47_offset),
-    .\port$4319$0 (cal_offset48_offset),
-    .\port$4321$0 (cal_offset49_offset),
-    .\port$4323$0 (cal_offset50_offset),
-    .\port$4325$0 (cal_offset51_offset),
-    .\port$4327$0 (cal_offset52_offset),
-    .\port$4329$0 (cal_offset53_offset),
-    .\port$4331$0 (cal_offset54_offset),
-    .\port$4333$0 (cal_offset55_offset),
-    .\port$4335$0 (cal_offset56_offset),
-    .\port$4337$0 (cal_offset57_offset),
-    .\port$4339$0 (cal_offset58_offset),
-    .\port$4341$0 (cal_offset59_offset),
-    .\port$4343$0 (cal_offset60_offset),
-    .\port$4345$0 (cal_offset61_offset),
-    .\port$4347$0 (cal_offset62_offset),
-    .\port$4349$0 (cal_offset63_offset),
+    .\port$4542$0 (\$88 ),
+    .\port$4543$0 (\$89 ),
+    .\port$4544$0 (\$90 ),
+    .\port$4545$0 (\$91 ),
+    .\port$4546$0 (\$92 ),
+    .\port$4547$0 (\$93 ),
+    .\port$4548$0 (\$94 ),
+    .\port$4549$0 (\$95 ),
+    .\port$4550$0 (\$96 ),
+    .\port$4551$0 (\$97 ),
+    .\port$4552$0 (\$98 ),
+    .\port$4553$0 (\$99 ),
+    .\port$4554$0 (\$100 ),
+    .\port$4555$0 (\$101 ),
+    .\port$4556$0 (\$102 ),
+    .\port$4557$0 (\$103 ),
+    .\port$4558$0 (\$104 ),
+    .\port$4559$0 (\$105 ),
+    .\port$4560$0 (\$106 ),
+    .\port$4561$0 (\$107 ),
+    .\port$4562$0 (\$108 ),
+    .\port$4563$0 (\$109 ),
+    .\port$4564$0 (\$110 ),
+    .\port$4565$0 (\$111 ),
+    .\port$4566$0 (\$112 ),
+    .\port$4567$0 (\$113 ),
+    .\port$4568$0 (\$114 ),
+    .\port$4569$0 (\$115 ),
+    .\port$4570$0 (\$116 ),
+    .\port$4571$0 (\$117 ),
+    .\port$4572$0 (\$118 ),
+    .\port$4573$0 (\$119 ),
+    .\port$4574$0 (\$120 ),
+    .\port$4575$0 (\$121 ),
+    .\port$4576$0 (\$122 ),
+    .\port$4577$0 (\$123 ),
+    .\port$4578$0 (\$124 ),
+    .\port$4579$0 (\$125 ),
+    .\port$4580$0 (\$126 ),
+    .\port$4581$0 (\$127 ),
+    .\port$4582$0 (\$128 ),
+    .\port$4583$0 (\$129 ),
+    .\port$4584$0 (\$130 ),
+    .\port$4585$0 (\$131 ),
+    .\port$4586$0 (\$132 ),
+    .\port$4587$0 (\$133 ),
+    .\port$4588$0 (\$134 ),
+    .\port$4589$0 (\$135 ),
+    .\port$4590$0 (\$136 ),
+    .\port$4591$0 (\$137 ),
+    .\port$4592$0 (\$138 ),
+    .\port$4593$0 (\$139 ),
+    .\port$4594$0 (\$140 ),
+    .\port$4595$0 (\$141 ),
+    .\port$4596$0 (\$142 ),
+    .\port$4597$0 (\$143 ),
+    .\port$4598$0 (\$144 ),
+    .\port$4599$0 (\$145 ),
+    .\port$4600$0 (\$146 ),
+    .\port$4601$0 (\$147 ),
+    .\port$4602$0 (\$148 ),
+    .\port$4603$0 (\$149 ),
+    .\port$4604$0 (\$150 ),
+    .\port$4605$0 (\$151 ),
+    .\port$4863$0 (cal_offset0_offset),
+    .\port$4865$0 (cal_offset1_offset),
+    .\port$4867$0 (cal_offset2_offset),
+    .\port$4869$0 (cal_offset3_offset),
+    .\port$4871$0 (cal_offset4_offset),
+    .\port$4873$0 (cal_offset5_offset),
+    .\port$4875$0 (cal_offset6_offset),
+    .\port$4877$0 (cal_offset7_offset),
+    .\port$4879$0 (cal_offset8_offset),
+    .\port$4881$0 (cal_offset9_offset),
+    .\port$4883$0 (cal_offset10_offset),
+    .\port$4885$0 (cal_offset11_offset),
+    .\port$4887$0 (cal_offset12_offset),
+    .\port$4889$0 (cal_offset13_offset),
+    .\port$4891$0 (cal_offset14_offset),
+    .\port$4893$0 (cal_offset15_offset),
+    .\port$4895$0 (cal_offset16_offset),
+    .\port$4897$0 (cal_offset17_offset),
+    .\port$4899$0 (cal_offset18_offset),
+    .\port$4901$0 (cal_offset19_offset),
+    .\port$4903$0 (cal_offset20_offset),
+    .\port$4905$0 (cal_offset21_offset),
+    .\port$4907$0 (cal_offset22_offset),
+    .\port$4909$0 (cal_offset23_offset),
+    .\port$4911$0 (cal_offset24_offset),
+    .\port$4913$0 (cal_offset25_offset),
+    .\port$4915$0 (cal_offset26_offset),
+    .\port$4917$0 (cal_offset27_offset),
+    .\port$4919$0 (cal_offset28_offset),
+    .\port$4921$0 (cal_offset29_offset),
+    .\port$4923$0 (cal_offset30_offset),
+    .\port$4925$0 (cal_offset31_offset),
+    .\port$4927$0 (cal_offset32_offset),
+    .\port$4929$0 (cal_offset33_offset),
+    .\port$4931$0 (cal_offset34_offset),
+    .\port$4933$0 (cal_offset35_offset),
+    .\port$4935$0 (cal_offset36_offset),
+    .\port$4937$0 (cal_offset37_offset),
+    .\port$4939$0 (cal_offset38_offset),
+    .\port$4941$0 (cal_offset39_offset),
+    .\port$4943$0 (cal_offset40_offset),
+    .\port$4945$0 (cal_offset41_offset),
+    .\port$4947$0 (cal_offset42_offset),
+    .\port$4949$0 (cal_offset43_offset),
+    .\port$4951$0 (cal_offset44_offset),
+    .\port$4953$0 (cal_offset45_offset),
+    .\port$4955$0 (cal_offset46_offset),
+    .\port$4957$0 (cal_offset47_offset),
+    .\port$4959$0 (cal_offset48_offset),
+    .\port$4961$0 (cal_offset49_offset),
+    .\port$4963$0 (cal_offset50_offset),
+    .\port$4965$0 (cal_offset51_offset),
+    .\port$4967$0 (cal_offset52_offset),
+    .\port$4969$0 (cal_offset53_offset),
+    .\port$4971$0 (cal_offset54_offset),
+    .\port$4973$0 (cal_offset55_offset),
+    .\port$4975$0 (cal_offset56_offset),
+    .\port$4977$0 (cal_offset57_offset),
+    .\port$4979$0 (cal_offset58_offset),
+    .\port$4981$0 (cal_offset59_offset),
+    .\port$4983$0 (cal_offset60_offset),
+    .\port$4985$0 (cal_offset61_offset),
+    .\port$4987$0 (cal_offset62_offset),
+    .\port$4989$0 (cal_offset63_offset),
     .raw(raw)
   );
   mram_icg g_bus_icg (
@@ -1390,7 +1390,7 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_rc_pre_clk(g_rc_pre_clk),
     .hold(m_axis_tvalid),
     .hold_stalled(hold_stalled),
-    .\port$5206$0 (beats_left),
+    .\port$5846$0 (beats_left),
     .precharge_cycles(precharge_cycles),
     .precharge_enable(precharge_enable),
     .rst(rst),
@@ -1523,70 +1523,70 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .m_axis_tlast(m_axis_tlast),
     .m_axis_tready(m_axis_tready),
     .m_axis_tuser(m_axis_tuser),
-    .\port$3902$0 (\$88 ),
-    .\port$3903$0 (\$89 ),
-    .\port$3904$0 (\$90 ),
-    .\port$3905$0 (\$91 ),
-    .\port$3906$0 (\$92 ),
-    .\port$3907$0 (\$93 ),
-    .\port$3908$0 (\$94 ),
-    .\port$3909$0 (\$95 ),
-    .\port$3910$0 (\$96 ),
-    .\port$3911$0 (\$97 ),
-    .\port$3912$0 (\$98 ),
-    .\port$3913$0 (\$99 ),
-    .\port$3914$0 (\$100 ),
-    .\port$3915$0 (\$101 ),
-    .\port$3916$0 (\$102 ),
-    .\port$3917$0 (\$103 ),
-    .\port$3918$0 (\$104 ),
-    .\port$3919$0 (\$105 ),
-    .\port$3920$0 (\$106 ),
-    .\port$3921$0 (\$107 ),
-    .\port$3922$0 (\$108 ),
-    .\port$3923$0 (\$109 ),
-    .\port$3924$0 (\$110 ),
-    .\port$3925$0 (\$111 ),
-    .\port$3926$0 (\$112 ),
-    .\port$3927$0 (\$113 ),
-    .\port$3928$0 (\$114 ),
-    .\port$3929$0 (\$115 ),
-    .\port$3930$0 (\$116 ),
-    .\port$3931$0 (\$117 ),
-    .\port$3932$0 (\$118 ),
-    .\port$3933$0 (\$119 ),
-    .\port$3934$0 (\$120 ),
-    .\port$3935$0 (\$121 ),
-    .\port$3936$0 (\$122 ),
-    .\port$3937$0 (\$123 ),
-    .\port$3938$0 (\$124 ),
-    .\port$3939$0 (\$125 ),
-    .\port$3940$0 (\$126 ),
-    .\port$3941$0 (\$127 ),
-    .\port$3942$0 (\$128 ),
-    .\port$3943$0 (\$129 ),
-    .\port$3944$0 (\$130 ),
-    .\port$3945$0 (\$131 ),
-    .\port$3946$0 (\$132 ),
-    .\port$3947$0 (\$133 ),
-    .\port$3948$0 (\$134 ),
-    .\port$3949$0 (\$135 ),
-    .\port$3950$0 (\$136 ),
-    .\port$3951$0 (\$137 ),
-    .\port$3952$0 (\$138 ),
-    .\port$3953$0 (\$139 ),
-    .\port$3954$0 (\$140 ),
-    .\port$3955$0 (\$141 ),
-    .\port$3956$0 (\$142 ),
-    .\port$3957$0 (\$143 ),
-    .\port$3958$0 (\$144 ),
-    .\port$3959$0 (\$145 ),
-    .\port$3960$0 (\$146 ),
-    .\port$3961$0 (\$147 ),
-    .\port$3962$0 (\$148 ),
-    .\port$3963$0 (\$149 ),
-    .\port$3964$0 (\$150 ),
-    .\port$3965$0 (\$151 )
+    .\port$4542$0 (\$88 ),
+    .\port$4543$0 (\$89 ),
+    .\port$4544$0 (\$90 ),
+    .\port$4545$0 (\$91 ),
+    .\port$4546$0 (\$92 ),
+    .\port$4547$0 (\$93 ),
+    .\port$4548$0 (\$94 ),
+    .\port$4549$0 (\$95 ),
+    .\port$4550$0 (\$96 ),
+    .\port$4551$0 (\$97 ),
+    .\port$4552$0 (\$98 ),
+    .\port$4553$0 (\$99 ),
+    .\port$4554$0 (\$100 ),
+    .\port$4555$0 (\$101 ),
+    .\port$4556$0 (\$102 ),
+    .\port$4557$0 (\$103 ),
+    .\port$4558$0 (\$104 ),
+    .\port$4559$0 (\$105 ),
+    .\port$4560$0 (\$106 ),
+    .\port$4561$0 (\$107 ),
+    .\port$4562$0 (\$108 ),
+    .\port$4563$0 (\$109 ),
+    .\port$4564$0 (\$110 ),
+    .\port$4565$0 (\$111 ),
+    .\port$4566$0 (\$112 ),
+    .\port$4567$0 (\$113 ),
+    .\port$4568$0 (\$114 ),
+    .\port$4569$0 (\$115 ),
+    .\port$4570$0 (\$116 ),
+    .\port$4571$0 (\$117 ),
+    .\port$4572$0 (\$118 ),
+    .\port$4573$0 (\$119 ),
+    .\port$4574$0 (\$120 ),
+    .\port$4575$0 (\$121 ),
+    .\port$4576$0 (\$122 ),
+    .\port$4577$0 (\$123 ),
+    .\port$4578$0 (\$124 ),
+    .\port$4579$0 (\$125 ),
+    .\port$4580$0 (\$126 ),
+    .\port$4581$0 (\$127 ),
+    .\port$4582$0 (\$128 ),
+    .\port$4583$0 (\$129 ),
+    .\port$4584$0 (\$130 ),
+    .\port$4585$0 (\$131 ),
+    .\port$4586$0 (\$132 ),
+    .\port$4587$0 (\$133 ),
+    .\port$4588$0 (\$134 ),
+    .\port$4589$0 (\$135 ),
+    .\port$4590$0 (\$136 ),
+    .\port$4591$0 (\$137 ),
+    .\port$4592$0 (\$138 ),
+    .\port$4593$0 (\$139 ),
+    .\port$4594$0 (\$140 ),
+    .\port$4595$0 (\$141 ),
+    .\port$4596$0 (\$142 ),
+    .\port$4597$0 (\$143 ),
+    .\port$4598$0 (\$144 ),
+    .\port$4599$0 (\$145 ),
+    .\port$4600$0 (\$146 ),
+    .\port$4601$0 (\$147 ),
+    .\port$4602$0 (\$148 ),
+    .\port$4603$0 (\$149 ),
+    .\port$4604$0 (\$150 ),
+    .\port$4605$0 (\$151 )
   );
   \mram_macro.sequencer  sequencer (
     .array_idle(array_idle),
@@ -1683,78 +1683,78 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .g_tdc7_clk(g_tdc7_clk),
     .g_tdc8_clk(g_tdc8_clk),
     .g_tdc9_clk(g_tdc9_clk),
-    .\port$4207$0 (fine_table0_value),
-    .\port$4209$0 (fine_table1_value),
-    .\port$4211$0 (fine_table2_value),
-    .\port$4213$0 (fine_table3_value),
-    .\port$4215$0 (fine_table4_value),
-    .\port$4217$0 (fine_table5_value),
-    .\port$4219$0 (fine_table6_value),
-    .\port$4221$0 (fine_table7_value),
-    .\port$4694$0 (\$24 ),
-    .\port$4696$0 (\$25 ),
-    .\port$4698$0 (\$26 ),
-    .\port$4700$0 (\$27 ),
-    .\port$4702$0 (\$28 ),
-    .\port$4704$0 (\$29 ),
-    .\port$4706$0 (\$30 ),
-    .\port$4708$0 (\$31 ),
-    .\port$4710$0 (\$32 ),
-    .\port$4712$0 (\$33 ),
-    .\port$4714$0 (\$34 ),
-    .\port$4716$0 (\$35 ),
-    .\port$4718$0 (\$36 ),
-    .\port$4720$0 (\$37 ),
-    .\port$4722$0 (\$38 ),
-    .\port$4724$0 (\$39 ),
-    .\port$4726$0 (\$40 ),
-    .\port$4728$0 (\$41 ),
-    .\port$4730$0 (\$42 ),
-    .\port$4732$0 (\$43 ),
-    .\port$4734$0 (\$44 ),
-    .\port$4736$0 (\$45 ),
-    .\port$4738$0 (\$46 ),
-    .\port$4740$0 (\$47 ),
-    .\port$4742$0 (\$48 ),
-    .\port$4744$0 (\$49 ),
-    .\port$4746$0 (\$50 ),
-    .\port$4748$0 (\$51 ),
-    .\port$4750$0 (\$52 ),
-    .\port$4752$0 (\$53 ),
-    .\port$4754$0 (\$54 ),
-    .\port$4756$0 (\$55 ),
-    .\port$4758$0 (\$56 ),
-    .\port$4760$0 (\$57 ),
-    .\port$4762$0 (\$58 ),
-    .\port$4764$0 (\$59 ),
-    .\port$4766$0 (\$60 ),
-    .\port$4768$0 (\$61 ),
-    .\port$4770$0 (\$62 ),
-    .\port$4772$0 (\$63 ),
-    .\port$4774$0 (\$64 ),
-    .\port$4776$0 (\$65 ),
-    .\port$4778$0 (\$66 ),
-    .\port$4780$0 (\$67 ),
-    .\port$4782$0 (\$68 ),
-    .\port$4784$0 (\$69 ),
-    .\port$4786$0 (\$70 ),
-    .\port$4788$0 (\$71 ),
-    .\port$4790$0 (\$72 ),
-    .\port$4792$0 (\$73 ),
-    .\port$4794$0 (\$74 ),
-    .\port$4796$0 (\$75 ),
-    .\port$4798$0 (\$76 ),
-    .\port$4800$0 (\$77 ),
-    .\port$4802$0 (\$78 ),
-    .\port$4804$0 (\$79 ),
-    .\port$4806$0 (\$80 ),
-    .\port$4808$0 (\$81 ),
-    .\port$4810$0 (\$82 ),
-    .\port$4812$0 (\$83 ),
-    .\port$4814$0 (\$84 ),
-    .\port$4816$0 (\$85 ),
-    .\port$4818$0 (\$86 ),
-    .\port$4820$0 (\$87 )
+    .\port$4847$0 (fine_table0_value),
+    .\port$4849$0 (fine_table1_value),
+    .\port$4851$0 (fine_table2_value),
+    .\port$4853$0 (fine_table3_value),
+    .\port$4855$0 (fine_table4_value),
+    .\port$4857$0 (fine_table5_value),
+    .\port$4859$0 (fine_table6_value),
+    .\port$4861$0 (fine_table7_value),
+    .\port$5328$0 (\$24 ),
+    .\port$5330$0 (\$25 ),
+    .\port$5332$0 (\$26 ),
+    .\port$5334$0 (\$27 ),
+    .\port$5336$0 (\$28 ),
+    .\port$5338$0 (\$29 ),
+    .\port$5340$0 (\$30 ),
+    .\port$5342$0 (\$31 ),
+    .\port$5344$0 (\$32 ),
+    .\port$5346$0 (\$33 ),
+    .\port$5348$0 (\$34 ),
+    .\port$5350$0 (\$35 ),
+    .\port$5352$0 (\$36 ),
+    .\port$5354$0 (\$37 ),
+    .\port$5356$0 (\$38 ),
+    .\port$5358$0 (\$39 ),
+    .\port$5360$0 (\$40 ),
+    .\port$5362$0 (\$41 ),
+    .\port$5364$0 (\$42 ),
+    .\port$5366$0 (\$43 ),
+    .\port$5368$0 (\$44 ),
+    .\port$5370$0 (\$45 ),
+    .\port$5372$0 (\$46 ),
+    .\port$5374$0 (\$47 ),
+    .\port$5376$0 (\$48 ),
+    .\port$5378$0 (\$49 ),
+    .\port$5380$0 (\$50 ),
+    .\port$5382$0 (\$51 ),
+    .\port$5384$0 (\$52 ),
+    .\port$5386$0 (\$53 ),
+    .\port$5388$0 (\$54 ),
+    .\port$5390$0 (\$55 ),
+    .\port$5392$0 (\$56 ),
+    .\port$5394$0 (\$57 ),
+    .\port$5396$0 (\$58 ),
+    .\port$5398$0 (\$59 ),
+    .\port$5400$0 (\$60 ),
+    .\port$5402$0 (\$61 ),
+    .\port$5404$0 (\$62 ),
+    .\port$5406$0 (\$63 ),
+    .\port$5408$0 (\$64 ),
+    .\port$5410$0 (\$65 ),
+    .\port$5412$0 (\$66 ),
+    .\port$5414$0 (\$67 ),
+    .\port$5416$0 (\$68 ),
+    .\port$5418$0 (\$69 ),
+    .\port$5420$0 (\$70 ),
+    .\port$5422$0 (\$71 ),
+    .\port$5424$0 (\$72 ),
+    .\port$5426$0 (\$73 ),
+    .\port$5428$0 (\$74 ),
+    .\port$5430$0 (\$75 ),
+    .\port$5432$0 (\$76 ),
+    .\port$5434$0 (\$77 ),
+    .\port$5436$0 (\$78 ),
+    .\port$5438$0 (\$79 ),
+    .\port$5440$0 (\$80 ),
+    .\port$5442$0 (\$81 ),
+    .\port$5444$0 (\$82 ),
+    .\port$5446$0 (\$83 ),
+    .\port$5448$0 (\$84 ),
+    .\port$5450$0 (\$85 ),
+    .\port$5452$0 (\$86 ),
+    .\port$5454$0 (\$87 )
   );
   \mram_macro.write_controller  write_controller (
     .arr_wr_data(arr_wr_data),
@@ -1765,8 +1765,8 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
     .busy(busy),
     .g_wr_clk(g_wr_clk),
     .g_wr_rst(rst),
-    .\port$4203$0 (weight_data0_bits),
-    .\port$4205$0 (weight_data1_bits),
+    .\port$4843$0 (weight_data0_bits),
+    .\port$4845$0 (weight_data1_bits),
     .pulse_cycles(pulse_cycles),
     .\row$9 (write_row_addr_row[5:0]),
     .start(start)
@@ -2055,13 +2055,13 @@ module mram_macro(s_axil_awprot, s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_a
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.accumulator (\port$3903$0 , \port$3904$0 , \port$3905$0 , \port$3906$0 , \port$3907$0 , \port$3908$0 , \port$3909$0 , \port$3910$0 , \port$3911$0 , \port$3912$0 , \port$3913$0 , \port$3914$0 , \port$3915$0 , \port$3916$0 , \port$3917$0 , \port$3918$0 , \port$3919$0 , \port$3920$0 , \port$3921$0 , \port$3922$0 , \port$3923$0 
-, \port$3924$0 , \port$3925$0 , \port$3926$0 , \port$3927$0 , \port$3928$0 , \port$3929$0 , \port$3930$0 , \port$3931$0 , \port$3932$0 , \port$3933$0 , \port$3934$0 , \port$3935$0 , \port$3936$0 , \port$3937$0 , \port$3938$0 , \port$3939$0 , \port$3940$0 , \port$3941$0 , \port$3942$0 , \port$3943$0 , \port$3944$0 
-, \port$3945$0 , \port$3946$0 , \port$3947$0 , \port$3948$0 , \port$3949$0 , \port$3950$0 , \port$3951$0 , \port$3952$0 , \port$3953$0 , \port$3954$0 , \port$3955$0 , \port$3956$0 , \port$3957$0 , \port$3958$0 , \port$3959$0 , \port$3960$0 , \port$3961$0 , \port$3962$0 , \port$3963$0 , \port$3964$0 , \port$3965$0 
-, raw, \port$4223$0 , \port$4225$0 , \port$4227$0 , \port$4229$0 , \port$4231$0 , \port$4233$0 , \port$4235$0 , \port$4237$0 , \port$4239$0 , \port$4241$0 , \port$4243$0 , \port$4245$0 , \port$4247$0 , \port$4249$0 , \port$4251$0 , \port$4253$0 , \port$4255$0 , \port$4257$0 , \port$4259$0 , \port$4261$0 
-, \port$4263$0 , \port$4265$0 , \port$4267$0 , \port$4269$0 , \port$4271$0 , \port$4273$0 , \port$4275$0 , \port$4277$0 , \port$4279$0 , \port$4281$0 , \port$4283$0 , \port$4285$0 , \port$4287$0 , \port$4289$0 , \port$4291$0 , \port$4293$0 , \port$4295$0 , \port$4297$0 , \port$4299$0 , \port$4301$0 , \port$4303$0 
-, \port$4305$0 , \port$4307$0 , \port$4309$0 , \port$4311$0 , \port$4313$0 , \port$4315$0 , \port$4317$0 , \port$4319$0 , \port$4321$0 , \port$4323$0 , \port$4325$0 , \port$4327$0 , \port$4329$0 , \port$4331$0 , \port$4333$0 , \port$4335$0 , \port$4337$0 , \port$4339$0 , \port$4341$0 , \port$4343$0 , \port$4345$0 
-, \port$4347$0 , \port$4349$0 , codes, \port$3902$0 );
+module \mram_macro.accumulator (\port$4543$0 , \port$4544$0 , \port$4545$0 , \port$4546$0 , \port$4547$0 , \port$4548$0 , \port$4549$0 , \port$4550$0 , \port$4551$0 , \port$4552$0 , \port$4553$0 , \port$4554$0 , \port$4555$0 , \port$4556$0 , \port$4557$0 , \port$4558$0 , \port$4559$0 , \port$4560$0 , \port$4561$0 , \port$4562$0 , \port$4563$0 
+, \port$4564$0 , \port$4565$0 , \port$4566$0 , \port$4567$0 , \port$4568$0 , \port$4569$0 , \port$4570$0 , \port$4571$0 , \port$4572$0 , \port$4573$0 , \port$4574$0 , \port$4575$0 , \port$4576$0 , \port$4577$0 , \port$4578$0 , \port$4579$0 , \port$4580$0 , \port$4581$0 , \port$4582$0 , \port$4583$0 , \port$4584$0 
+, \port$4585$0 , \port$4586$0 , \port$4587$0 , \port$4588$0 , \port$4589$0 , \port$4590$0 , \port$4591$0 , \port$4592$0 , \port$4593$0 , \port$4594$0 , \port$4595$0 , \port$4596$0 , \port$4597$0 , \port$4598$0 , \port$4599$0 , \port$4600$0 , \port$4601$0 , \port$4602$0 , \port$4603$0 , \port$4604$0 , \port$4605$0 
+, raw, \port$4863$0 , \port$4865$0 , \port$4867$0 , \port$4869$0 , \port$4871$0 , \port$4873$0 , \port$4875$0 , \port$4877$0 , \port$4879$0 , \port$4881$0 , \port$4883$0 , \port$4885$0 , \port$4887$0 , \port$4889$0 , \port$4891$0 , \port$4893$0 , \port$4895$0 , \port$4897$0 , \port$4899$0 , \port$4901$0 
+, \port$4903$0 , \port$4905$0 , \port$4907$0 , \port$4909$0 , \port$4911$0 , \port$4913$0 , \port$4915$0 , \port$4917$0 , \port$4919$0 , \port$4921$0 , \port$4923$0 , \port$4925$0 , \port$4927$0 , \port$4929$0 , \port$4931$0 , \port$4933$0 , \port$4935$0 , \port$4937$0 , \port$4939$0 , \port$4941$0 , \port$4943$0 
+, \port$4945$0 , \port$4947$0 , \port$4949$0 , \port$4951$0 , \port$4953$0 , \port$4955$0 , \port$4957$0 , \port$4959$0 , \port$4961$0 , \port$4963$0 , \port$4965$0 , \port$4967$0 , \port$4969$0 , \port$4971$0 , \port$4973$0 , \port$4975$0 , \port$4977$0 , \port$4979$0 , \port$4981$0 , \port$4983$0 , \port$4985$0 
+, \port$4987$0 , \port$4989$0 , codes, \port$4542$0 );
   wire [7:0] \$1 ;
   wire [9:0] \$10 ;
   wire [9:0] \$100 ;
@@ -2258,262 +2258,262 @@ module \mram_macro.accumulator (\port$3903$0 , \port$3904$0 , \port$3905$0 , \po
   wire [447:0] codes;
   wire [511:0] next_values;
   wire [511:0] offsets;
-  output [7:0] \port$3902$0 ;
-  wire [7:0] \port$3902$0 ;
-  output [7:0] \port$3903$0 ;
-  wire [7:0] \port$3903$0 ;
-  output [7:0] \port$3904$0 ;
-  wire [7:0] \port$3904$0 ;
-  output [7:0] \port$3905$0 ;
-  wire [7:0] \port$3905$0 ;
-  output [7:0] \port$3906$0 ;
-  wire [7:0] \port$3906$0 ;
-  output [7:0] \port$3907$0 ;
-  wire [7:0] \port$3907$0 ;
-  output [7:0] \port$3908$0 ;
-  wire [7:0] \port$3908$0 ;
-  output [7:0] \port$3909$0 ;
-  wire [7:0] \port$3909$0 ;
-  output [7:0] \port$3910$0 ;
-  wire [7:0] \port$3910$0 ;
-  output [7:0] \port$3911$0 ;
-  wire [7:0] \port$3911$0 ;
-  output [7:0] \port$3912$0 ;
-  wire [7:0] \port$3912$0 ;
-  output [7:0] \port$3913$0 ;
-  wire [7:0] \port$3913$0 ;
-  output [7:0] \port$3914$0 ;
-  wire [7:0] \port$3914$0 ;
-  output [7:0] \port$3915$0 ;
-  wire [7:0] \port$3915$0 ;
-  output [7:0] \port$3916$0 ;
-  wire [7:0] \port$3916$0 ;
-  output [7:0] \port$3917$0 ;
-  wire [7:0] \port$3917$0 ;
-  output [7:0] \port$3918$0 ;
-  wire [7:0] \port$3918$0 ;
-  output [7:0] \port$3919$0 ;
-  wire [7:0] \port$3919$0 ;
-  output [7:0] \port$3920$0 ;
-  wire [7:0] \port$3920$0 ;
-  output [7:0] \port$3921$0 ;
-  wire [7:0] \port$3921$0 ;
-  output [7:0] \port$3922$0 ;
-  wire [7:0] \port$3922$0 ;
-  output [7:0] \port$3923$0 ;
-  wire [7:0] \port$3923$0 ;
-  output [7:0] \port$3924$0 ;
-  wire [7:0] \port$3924$0 ;
-  output [7:0] \port$3925$0 ;
-  wire [7:0] \port$3925$0 ;
-  output [7:0] \port$3926$0 ;
-  wire [7:0] \port$3926$0 ;
-  output [7:0] \port$3927$0 ;
-  wire [7:0] \port$3927$0 ;
-  output [7:0] \port$3928$0 ;
-  wire [7:0] \port$3928$0 ;
-  output [7:0] \port$3929$0 ;
-  wire [7:0] \port$3929$0 ;
-  output [7:0] \port$3930$0 ;
-  wire [7:0] \port$3930$0 ;
-  output [7:0] \port$3931$0 ;
-  wire [7:0] \port$3931$0 ;
-  output [7:0] \port$3932$0 ;
-  wire [7:0] \port$3932$0 ;
-  output [7:0] \port$3933$0 ;
-  wire [7:0] \port$3933$0 ;
-  output [7:0] \port$3934$0 ;
-  wire [7:0] \port$3934$0 ;
-  output [7:0] \port$3935$0 ;
-  wire [7:0] \port$3935$0 ;
-  output [7:0] \port$3936$0 ;
-  wire [7:0] \port$3936$0 ;
-  output [7:0] \port$3937$0 ;
-  wire [7:0] \port$3937$0 ;
-  output [7:0] \port$3938$0 ;
-  wire [7:0] \port$3938$0 ;
-  output [7:0] \port$3939$0 ;
-  wire [7:0] \port$3939$0 ;
-  output [7:0] \port$3940$0 ;
-  wire [7:0] \port$3940$0 ;
-  output [7:0] \port$3941$0 ;
-  wire [7:0] \port$3941$0 ;
-  output [7:0] \port$3942$0 ;
-  wire [7:0] \port$3942$0 ;
-  output [7:0] \port$3943$0 ;
-  wire [7:0] \port$3943$0 ;
-  output [7:0] \port$3944$0 ;
-  wire [7:0] \port$3944$0 ;
-  output [7:0] \port$3945$0 ;
-  wire [7:0] \port$3945$0 ;
-  output [7:0] \port$3946$0 ;
-  wire [7:0] \port$3946$0 ;
-  output [7:0] \port$3947$0 ;
-  wire [7:0] \port$3947$0 ;
-  output [7:0] \port$3948$0 ;
-  wire [7:0] \port$3948$0 ;
-  output [7:0] \port$3949$0 ;
-  wire [7:0] \port$3949$0 ;
-  output [7:0] \port$3950$0 ;
-  wire [7:0] \port$3950$0 ;
-  output [7:0] \port$3951$0 ;
-  wire [7:0] \port$3951$0 ;
-  output [7:0] \port$3952$0 ;
-  wire [7:0] \port$3952$0 ;
-  output [7:0] \port$3953$0 ;
-  wire [7:0] \port$3953$0 ;
-  output [7:0] \port$3954$0 ;
-  wire [7:0] \port$3954$0 ;
-  output [7:0] \port$3955$0 ;
-  wire [7:0] \port$3955$0 ;
-  output [7:0] \port$3956$0 ;
-  wire [7:0] \port$3956$0 ;
-  output [7:0] \port$3957$0 ;
-  wire [7:0] \port$3957$0 ;
-  output [7:0] \port$3958$0 ;
-  wire [7:0] \port$3958$0 ;
-  output [7:0] \port$3959$0 ;
-  wire [7:0] \port$3959$0 ;
-  output [7:0] \port$3960$0 ;
-  wire [7:0] \port$3960$0 ;
-  output [7:0] \port$3961$0 ;
-  wire [7:0] \port$3961$0 ;
-  output [7:0] \port$3962$0 ;
-  wire [7:0] \port$3962$0 ;
-  output [7:0] \port$3963$0 ;
-  wire [7:0] \port$3963$0 ;
-  output [7:0] \port$3964$0 ;
-  wire [7:0] \port$3964$0 ;
-  output [7:0] \port$3965$0 ;
-  wire [7:0] \port$3965$0 ;
-  input [7:0] \port$4223$0 ;
-  wire [7:0] \port$4223$0 ;
-  input [7:0] \port$4225$0 ;
-  wire [7:0] \port$4225$0 ;
-  input [7:0] \port$4227$0 ;
-  wire [7:0] \port$4227$0 ;
-  input [7:0] \port$4229$0 ;
-  wire [7:0] \port$4229$0 ;
-  input [7:0] \port$4231$0 ;
-  wire [7:0] \port$4231$0 ;
-  input [7:0] \port$4233$0 ;
-  wire [7:0] \port$4233$0 ;
-  input [7:0] \port$4235$0 ;
-  wire [7:0] \port$4235$0 ;
-  input [7:0] \port$4237$0 ;
-  wire [7:0] \port$4237$0 ;
-  input [7:0] \port$4239$0 ;
-  wire [7:0] \port$4239$0 ;
-  input [7:0] \port$4241$0 ;
-  wire [7:0] \port$4241$0 ;
-  input [7:0] \port$4243$0 ;
-  wire [7:0] \port$4243$0 ;
-  input [7:0] \port$4245$0 ;
-  wire [7:0] \port$4245$0 ;
-  input [7:0] \port$4247$0 ;
-  wire [7:0] \port$4247$0 ;
-  input [7:0] \port$4249$0 ;
-  wire [7:0] \port$4249$0 ;
-  input [7:0] \port$4251$0 ;
-  wire [7:0] \port$4251$0 ;
-  input [7:0] \port$4253$0 ;
-  wire [7:0] \port$4253$0 ;
-  input [7:0] \port$4255$0 ;
-  wire [7:0] \port$4255$0 ;
-  input [7:0] \port$4257$0 ;
-  wire [7:0] \port$4257$0 ;
-  input [7:0] \port$4259$0 ;
-  wire [7:0] \port$4259$0 ;
-  input [7:0] \port$4261$0 ;
-  wire [7:0] \port$4261$0 ;
-  input [7:0] \port$4263$0 ;
-  wire [7:0] \port$4263$0 ;
-  input [7:0] \port$4265$0 ;
-  wire [7:0] \port$4265$0 ;
-  input [7:0] \port$4267$0 ;
-  wire [7:0] \port$4267$0 ;
-  input [7:0] \port$4269$0 ;
-  wire [7:0] \port$4269$0 ;
-  input [7:0] \port$4271$0 ;
-  wire [7:0] \port$4271$0 ;
-  input [7:0] \port$4273$0 ;
-  wire [7:0] \port$4273$0 ;
-  input [7:0] \port$4275$0 ;
-  wire [7:0] \port$4275$0 ;
-  input [7:0] \port$4277$0 ;
-  wire [7:0] \port$4277$0 ;
-  input [7:0] \port$4279$0 ;
-  wire [7:0] \port$4279$0 ;
-  input [7:0] \port$4281$0 ;
-  wire [7:0] \port$4281$0 ;
-  input [7:0] \port$4283$0 ;
-  wire [7:0] \port$4283$0 ;
-  input [7:0] \port$4285$0 ;
-  wire [7:0] \port$4285$0 ;
-  input [7:0] \port$4287$0 ;
-  wire [7:0] \port$4287$0 ;
-  input [7:0] \port$4289$0 ;
-  wire [7:0] \port$4289$0 ;
-  input [7:0] \port$4291$0 ;
-  wire [7:0] \port$4291$0 ;
-  input [7:0] \port$4293$0 ;
-  wire [7:0] \port$4293$0 ;
-  input [7:0] \port$4295$0 ;
-  wire [7:0] \port$4295$0 ;
-  input [7:0] \port$4297$0 ;
-  wire [7:0] \port$4297$0 ;
-  input [7:0] \port$4299$0 ;
-  wire [7:0] \port$4299$0 ;
-  input [7:0] \port$4301$0 ;
-  wire [7:0] \port$4301$0 ;
-  input [7:0] \port$4303$0 ;
-  wire [7:0] \port$4303$0 ;
-  input [7:0] \port$4305$0 ;
-  wire [7:0] \port$4305$0 ;
-  input [7:0] \port$4307$0 ;
-  wire [7:0] \port$4307$0 ;
-  input [7:0] \port$4309$0 ;
-  wire [7:0] \port$4309$0 ;
-  input [7:0] \port$4311$0 ;
-  wire [7:0] \port$4311$0 ;
-  input [7:0] \port$4313$0 ;
-  wire [7:0] \port$4313$0 ;
-  input [7:0] \port$4315$0 ;
-  wire [7:0] \port$4315$0 ;
-  input [7:0] \port$4317$0 ;
-  wire [7:0] \port$4317$0 ;
-  input [7:0] \port$4319$0 ;
-  wire [7:0] \port$4319$0 ;
-  input [7:0] \port$4321$0 ;
-  wire [7:0] \port$4321$0 ;
-  input [7:0] \port$4323$0 ;
-  wire [7:0] \port$4323$0 ;
-  input [7:0] \port$4325$0 ;
-  wire [7:0] \port$4325$0 ;
-  input [7:0] \port$4327$0 ;
-  wire [7:0] \port$4327$0 ;
-  input [7:0] \port$4329$0 ;
-  wire [7:0] \port$4329$0 ;
-  input [7:0] \port$4331$0 ;
-  wire [7:0] \port$4331$0 ;
-  input [7:0] \port$4333$0 ;
-  wire [7:0] \port$4333$0 ;
-  input [7:0] \port$4335$0 ;
-  wire [7:0] \port$4335$0 ;
-  input [7:0] \port$4337$0 ;
-  wire [7:0] \port$4337$0 ;
-  input [7:0] \port$4339$0 ;
-  wire [7:0] \port$4339$0 ;
-  input [7:0] \port$4341$0 ;
-  wire [7:0] \port$4341$0 ;
-  input [7:0] \port$4343$0 ;
-  wire [7:0] \port$4343$0 ;
-  input [7:0] \port$4345$0 ;
-  wire [7:0] \port$4345$0 ;
-  input [7:0] \port$4347$0 ;
-  wire [7:0] \port$4347$0 ;
-  input [7:0] \port$4349$0 ;
-  wire [7:0] \port$4349$0 ;
+  output [7:0] \port$4542$0 ;
+  wire [7:0] \port$4542$0 ;
+  output [7:0] \port$4543$0 ;
+  wire [7:0] \port$4543$0 ;
+  output [7:0] \port$4544$0 ;
+  wire [7:0] \port$4544$0 ;
+  output [7:0] \port$4545$0 ;
+  wire [7:0] \port$4545$0 ;
+  output [7:0] \port$4546$0 ;
+  wire [7:0] \port$4546$0 ;
+  output [7:0] \port$4547$0 ;
+  wire [7:0] \port$4547$0 ;
+  output [7:0] \port$4548$0 ;
+  wire [7:0] \port$4548$0 ;
+  output [7:0] \port$4549$0 ;
+  wire [7:0] \port$4549$0 ;
+  output [7:0] \port$4550$0 ;
+  wire [7:0] \port$4550$0 ;
+  output [7:0] \port$4551$0 ;
+  wire [7:0] \port$4551$0 ;
+  output [7:0] \port$4552$0 ;
+  wire [7:0] \port$4552$0 ;
+  output [7:0] \port$4553$0 ;
+  wire [7:0] \port$4553$0 ;
+  output [7:0] \port$4554$0 ;
+  wire [7:0] \port$4554$0 ;
+  output [7:0] \port$4555$0 ;
+  wire [7:0] \port$4555$0 ;
+  output [7:0] \port$4556$0 ;
+  wire [7:0] \port$4556$0 ;
+  output [7:0] \port$4557$0 ;
+  wire [7:0] \port$4557$0 ;
+  output [7:0] \port$4558$0 ;
+  wire [7:0] \port$4558$0 ;
+  output [7:0] \port$4559$0 ;
+  wire [7:0] \port$4559$0 ;
+  output [7:0] \port$4560$0 ;
+  wire [7:0] \port$4560$0 ;
+  output [7:0] \port$4561$0 ;
+  wire [7:0] \port$4561$0 ;
+  output [7:0] \port$4562$0 ;
+  wire [7:0] \port$4562$0 ;
+  output [7:0] \port$4563$0 ;
+  wire [7:0] \port$4563$0 ;
+  output [7:0] \port$4564$0 ;
+  wire [7:0] \port$4564$0 ;
+  output [7:0] \port$4565$0 ;
+  wire [7:0] \port$4565$0 ;
+  output [7:0] \port$4566$0 ;
+  wire [7:0] \port$4566$0 ;
+  output [7:0] \port$4567$0 ;
+  wire [7:0] \port$4567$0 ;
+  output [7:0] \port$4568$0 ;
+  wire [7:0] \port$4568$0 ;
+  output [7:0] \port$4569$0 ;
+  wire [7:0] \port$4569$0 ;
+  output [7:0] \port$4570$0 ;
+  wire [7:0] \port$4570$0 ;
+  output [7:0] \port$4571$0 ;
+  wire [7:0] \port$4571$0 ;
+  output [7:0] \port$4572$0 ;
+  wire [7:0] \port$4572$0 ;
+  output [7:0] \port$4573$0 ;
+  wire [7:0] \port$4573$0 ;
+  output [7:0] \port$4574$0 ;
+  wire [7:0] \port$4574$0 ;
+  output [7:0] \port$4575$0 ;
+  wire [7:0] \port$4575$0 ;
+  output [7:0] \port$4576$0 ;
+  wire [7:0] \port$4576$0 ;
+  output [7:0] \port$4577$0 ;
+  wire [7:0] \port$4577$0 ;
+  output [7:0] \port$4578$0 ;
+  wire [7:0] \port$4578$0 ;
+  output [7:0] \port$4579$0 ;
+  wire [7:0] \port$4579$0 ;
+  output [7:0] \port$4580$0 ;
+  wire [7:0] \port$4580$0 ;
+  output [7:0] \port$4581$0 ;
+  wire [7:0] \port$4581$0 ;
+  output [7:0] \port$4582$0 ;
+  wire [7:0] \port$4582$0 ;
+  output [7:0] \port$4583$0 ;
+  wire [7:0] \port$4583$0 ;
+  output [7:0] \port$4584$0 ;
+  wire [7:0] \port$4584$0 ;
+  output [7:0] \port$4585$0 ;
+  wire [7:0] \port$4585$0 ;
+  output [7:0] \port$4586$0 ;
+  wire [7:0] \port$4586$0 ;
+  output [7:0] \port$4587$0 ;
+  wire [7:0] \port$4587$0 ;
+  output [7:0] \port$4588$0 ;
+  wire [7:0] \port$4588$0 ;
+  output [7:0] \port$4589$0 ;
+  wire [7:0] \port$4589$0 ;
+  output [7:0] \port$4590$0 ;
+  wire [7:0] \port$4590$0 ;
+  output [7:0] \port$4591$0 ;
+  wire [7:0] \port$4591$0 ;
+  output [7:0] \port$4592$0 ;
+  wire [7:0] \port$4592$0 ;
+  output [7:0] \port$4593$0 ;
+  wire [7:0] \port$4593$0 ;
+  output [7:0] \port$4594$0 ;
+  wire [7:0] \port$4594$0 ;
+  output [7:0] \port$4595$0 ;
+  wire [7:0] \port$4595$0 ;
+  output [7:0] \port$4596$0 ;
+  wire [7:0] \port$4596$0 ;
+  output [7:0] \port$4597$0 ;
+  wire [7:0] \port$4597$0 ;
+  output [7:0] \port$4598$0 ;
+  wire [7:0] \port$4598$0 ;
+  output [7:0] \port$4599$0 ;
+  wire [7:0] \port$4599$0 ;
+  output [7:0] \port$4600$0 ;
+  wire [7:0] \port$4600$0 ;
+  output [7:0] \port$4601$0 ;
+  wire [7:0] \port$4601$0 ;
+  output [7:0] \port$4602$0 ;
+  wire [7:0] \port$4602$0 ;
+  output [7:0] \port$4603$0 ;
+  wire [7:0] \port$4603$0 ;
+  output [7:0] \port$4604$0 ;
+  wire [7:0] \port$4604$0 ;
+  output [7:0] \port$4605$0 ;
+  wire [7:0] \port$4605$0 ;
+  input [7:0] \port$4863$0 ;
+  wire [7:0] \port$4863$0 ;
+  input [7:0] \port$4865$0 ;
+  wire [7:0] \port$4865$0 ;
+  input [7:0] \port$4867$0 ;
+  wire [7:0] \port$4867$0 ;
+  input [7:0] \port$4869$0 ;
+  wire [7:0] \port$4869$0 ;
+  input [7:0] \port$4871$0 ;
+  wire [7:0] \port$4871$0 ;
+  input [7:0] \port$4873$0 ;
+  wire [7:0] \port$4873$0 ;
+  input [7:0] \port$4875$0 ;
+  wire [7:0] \port$4875$0 ;
+  input [7:0] \port$4877$0 ;
+  wire [7:0] \port$4877$0 ;
+  input [7:0] \port$4879$0 ;
+  wire [7:0] \port$4879$0 ;
+  input [7:0] \port$4881$0 ;
+  wire [7:0] \port$4881$0 ;
+  input [7:0] \port$4883$0 ;
+  wire [7:0] \port$4883$0 ;
+  input [7:0] \port$4885$0 ;
+  wire [7:0] \port$4885$0 ;
+  input [7:0] \port$4887$0 ;
+  wire [7:0] \port$4887$0 ;
+  input [7:0] \port$4889$0 ;
+  wire [7:0] \port$4889$0 ;
+  input [7:0] \port$4891$0 ;
+  wire [7:0] \port$4891$0 ;
+  input [7:0] \port$4893$0 ;
+  wire [7:0] \port$4893$0 ;
+  input [7:0] \port$4895$0 ;
+  wire [7:0] \port$4895$0 ;
+  input [7:0] \port$4897$0 ;
+  wire [7:0] \port$4897$0 ;
+  input [7:0] \port$4899$0 ;
+  wire [7:0] \port$4899$0 ;
+  input [7:0] \port$4901$0 ;
+  wire [7:0] \port$4901$0 ;
+  input [7:0] \port$4903$0 ;
+  wire [7:0] \port$4903$0 ;
+  input [7:0] \port$4905$0 ;
+  wire [7:0] \port$4905$0 ;
+  input [7:0] \port$4907$0 ;
+  wire [7:0] \port$4907$0 ;
+  input [7:0] \port$4909$0 ;
+  wire [7:0] \port$4909$0 ;
+  input [7:0] \port$4911$0 ;
+  wire [7:0] \port$4911$0 ;
+  input [7:0] \port$4913$0 ;
+  wire [7:0] \port$4913$0 ;
+  input [7:0] \port$4915$0 ;
+  wire [7:0] \port$4915$0 ;
+  input [7:0] \port$4917$0 ;
+  wire [7:0] \port$4917$0 ;
+  input [7:0] \port$4919$0 ;
+  wire [7:0] \port$4919$0 ;
+  input [7:0] \port$4921$0 ;
+  wire [7:0] \port$4921$0 ;
+  input [7:0] \port$4923$0 ;
+  wire [7:0] \port$4923$0 ;
+  input [7:0] \port$4925$0 ;
+  wire [7:0] \port$4925$0 ;
+  input [7:0] \port$4927$0 ;
+  wire [7:0] \port$4927$0 ;
+  input [7:0] \port$4929$0 ;
+  wire [7:0] \port$4929$0 ;
+  input [7:0] \port$4931$0 ;
+  wire [7:0] \port$4931$0 ;
+  input [7:0] \port$4933$0 ;
+  wire [7:0] \port$4933$0 ;
+  input [7:0] \port$4935$0 ;
+  wire [7:0] \port$4935$0 ;
+  input [7:0] \port$4937$0 ;
+  wire [7:0] \port$4937$0 ;
+  input [7:0] \port$4939$0 ;
+  wire [7:0] \port$4939$0 ;
+  input [7:0] \port$4941$0 ;
+  wire [7:0] \port$4941$0 ;
+  input [7:0] \port$4943$0 ;
+  wire [7:0] \port$4943$0 ;
+  input [7:0] \port$4945$0 ;
+  wire [7:0] \port$4945$0 ;
+  input [7:0] \port$4947$0 ;
+  wire [7:0] \port$4947$0 ;
+  input [7:0] \port$4949$0 ;
+  wire [7:0] \port$4949$0 ;
+  input [7:0] \port$4951$0 ;
+  wire [7:0] \port$4951$0 ;
+  input [7:0] \port$4953$0 ;
+  wire [7:0] \port$4953$0 ;
+  input [7:0] \port$4955$0 ;
+  wire [7:0] \port$4955$0 ;
+  input [7:0] \port$4957$0 ;
+  wire [7:0] \port$4957$0 ;
+  input [7:0] \port$4959$0 ;
+  wire [7:0] \port$4959$0 ;
+  input [7:0] \port$4961$0 ;
+  wire [7:0] \port$4961$0 ;
+  input [7:0] \port$4963$0 ;
+  wire [7:0] \port$4963$0 ;
+  input [7:0] \port$4965$0 ;
+  wire [7:0] \port$4965$0 ;
+  input [7:0] \port$4967$0 ;
+  wire [7:0] \port$4967$0 ;
+  input [7:0] \port$4969$0 ;
+  wire [7:0] \port$4969$0 ;
+  input [7:0] \port$4971$0 ;
+  wire [7:0] \port$4971$0 ;
+  input [7:0] \port$4973$0 ;
+  wire [7:0] \port$4973$0 ;
+  input [7:0] \port$4975$0 ;
+  wire [7:0] \port$4975$0 ;
+  input [7:0] \port$4977$0 ;
+  wire [7:0] \port$4977$0 ;
+  input [7:0] \port$4979$0 ;
+  wire [7:0] \port$4979$0 ;
+  input [7:0] \port$4981$0 ;
+  wire [7:0] \port$4981$0 ;
+  input [7:0] \port$4983$0 ;
+  wire [7:0] \port$4983$0 ;
+  input [7:0] \port$4985$0 ;
+  wire [7:0] \port$4985$0 ;
+  input [7:0] \port$4987$0 ;
+  wire [7:0] \port$4987$0 ;
+  input [7:0] \port$4989$0 ;
+  wire [7:0] \port$4989$0 ;
   input raw;
   wire raw;
   wire [7:0] single0;
@@ -2581,70 +2581,70 @@ module \mram_macro.accumulator (\port$3903$0 , \port$3904$0 , \port$3905$0 , \po
   wire [7:0] single8;
   wire [7:0] single9;
   wire [511:0] values;
-  assign \$2  = $signed(\port$4223$0 ) - $signed({ 1'h0, \$1  });
-  assign \$4  = $signed(\port$4225$0 ) - $signed({ 1'h0, \$3  });
-  assign \$6  = $signed(\port$4227$0 ) - $signed({ 1'h0, \$5  });
-  assign \$8  = $signed(\port$4229$0 ) - $signed({ 1'h0, \$7  });
-  assign \$10  = $signed(\port$4231$0 ) - $signed({ 1'h0, \$9  });
-  assign \$12  = $signed(\port$4233$0 ) - $signed({ 1'h0, \$11  });
-  assign \$14  = $signed(\port$4235$0 ) - $signed({ 1'h0, \$13  });
-  assign \$16  = $signed(\port$4237$0 ) - $signed({ 1'h0, \$15  });
-  assign \$18  = $signed(\port$4239$0 ) - $signed({ 1'h0, \$17  });
-  assign \$20  = $signed(\port$4241$0 ) - $signed({ 1'h0, \$19  });
-  assign \$22  = $signed(\port$4243$0 ) - $signed({ 1'h0, \$21  });
-  assign \$24  = $signed(\port$4245$0 ) - $signed({ 1'h0, \$23  });
-  assign \$26  = $signed(\port$4247$0 ) - $signed({ 1'h0, \$25  });
-  assign \$28  = $signed(\port$4249$0 ) - $signed({ 1'h0, \$27  });
-  assign \$30  = $signed(\port$4251$0 ) - $signed({ 1'h0, \$29  });
-  assign \$32  = $signed(\port$4253$0 ) - $signed({ 1'h0, \$31  });
-  assign \$34  = $signed(\port$4255$0 ) - $signed({ 1'h0, \$33  });
-  assign \$36  = $signed(\port$4257$0 ) - $signed({ 1'h0, \$35  });
-  assign \$38  = $signed(\port$4259$0 ) - $signed({ 1'h0, \$37  });
-  assign \$40  = $signed(\port$4261$0 ) - $signed({ 1'h0, \$39  });
-  assign \$42  = $signed(\port$4263$0 ) - $signed({ 1'h0, \$41  });
-  assign \$44  = $signed(\port$4265$0 ) - $signed({ 1'h0, \$43  });
-  assign \$46  = $signed(\port$4267$0 ) - $signed({ 1'h0, \$45  });
-  assign \$48  = $signed(\port$4269$0 ) - $signed({ 1'h0, \$47  });
-  assign \$50  = $signed(\port$4271$0 ) - $signed({ 1'h0, \$49  });
-  assign \$52  = $signed(\port$4273$0 ) - $signed({ 1'h0, \$51  });
-  assign \$54  = $signed(\port$4275$0 ) - $signed({ 1'h0, \$53  });
-  assign \$56  = $signed(\port$4277$0 ) - $signed({ 1'h0, \$55  });
-  assign \$58  = $signed(\port$4279$0 ) - $signed({ 1'h0, \$57  });
-  assign \$60  = $signed(\port$4281$0 ) - $signed({ 1'h0, \$59  });
-  assign \$62  = $signed(\port$4283$0 ) - $signed({ 1'h0, \$61  });
-  assign \$64  = $signed(\port$4285$0 ) - $signed({ 1'h0, \$63  });
-  assign \$66  = $signed(\port$4287$0 ) - $signed({ 1'h0, \$65  });
-  assign \$68  = $signed(\port$4289$0 ) - $signed({ 1'h0, \$67  });
-  assign \$70  = $signed(\port$4291$0 ) - $signed({ 1'h0, \$69  });
-  assign \$72  = $signed(\port$4293$0 ) - $signed({ 1'h0, \$71  });
-  assign \$74  = $signed(\port$4295$0 ) - $signed({ 1'h0, \$73  });
-  assign \$76  = $signed(\port$4297$0 ) - $signed({ 1'h0, \$75  });
-  assign \$78  = $signed(\port$4299$0 ) - $signed({ 1'h0, \$77  });
-  assign \$80  = $signed(\port$4301$0 ) - $signed({ 1'h0, \$79  });
-  assign \$82  = $signed(\port$4303$0 ) - $signed({ 1'h0, \$81  });
-  assign \$84  = $signed(\port$4305$0 ) - $signed({ 1'h0, \$83  });
-  assign \$86  = $signed(\port$4307$0 ) - $signed({ 1'h0, \$85  });
-  assign \$88  = $signed(\port$4309$0 ) - $signed({ 1'h0, \$87  });
-  assign \$90  = $signed(\port$4311$0 ) - $signed({ 1'h0, \$89  });
-  assign \$92  = $signed(\port$4313$0 ) - $signed({ 1'h0, \$91  });
-  assign \$94  = $signed(\port$4315$0 ) - $signed({ 1'h0, \$93  });
-  assign \$96  = $signed(\port$4317$0 ) - $signed({ 1'h0, \$95  });
-  assign \$98  = $signed(\port$4319$0 ) - $signed({ 1'h0, \$97  });
-  assign \$100  = $signed(\port$4321$0 ) - $signed({ 1'h0, \$99  });
-  assign \$102  = $signed(\port$4323$0 ) - $signed({ 1'h0, \$101  });
-  assign \$104  = $signed(\port$4325$0 ) - $signed({ 1'h0, \$103  });
-  assign \$106  = $signed(\port$4327$0 ) - $signed({ 1'h0, \$105  });
-  assign \$108  = $signed(\port$4329$0 ) - $signed({ 1'h0, \$107  });
-  assign \$110  = $signed(\port$4331$0 ) - $signed({ 1'h0, \$109  });
-  assign \$112  = $signed(\port$4333$0 ) - $signed({ 1'h0, \$111  });
-  assign \$114  = $signed(\port$4335$0 ) - $signed({ 1'h0, \$113  });
-  assign \$116  = $signed(\port$4337$0 ) - $signed({ 1'h0, \$115  });
-  assign \$118  = $signed(\port$4339$0 ) - $signed({ 1'h0, \$117  });
-  assign \$120  = $signed(\port$4341$0 ) - $signed({ 1'h0, \$119  });
-  assign \$122  = $signed(\port$4343$0 ) - $signed({ 1'h0, \$121  });
-  assign \$124  = $signed(\port$4345$0 ) - $signed({ 1'h0, \$123  });
-  assign \$126  = $signed(\port$4347$0 ) - $signed({ 1'h0, \$125  });
-  assign \$128  = $signed(\port$4349$0 ) - $signed({ 1'h0, \$127  });
+  assign \$2  = $signed(\port$4863$0 ) - $signed({ 1'h0, \$1  });
+  assign \$4  = $signed(\port$4865$0 ) - $signed({ 1'h0, \$3  });
+  assign \$6  = $signed(\port$4867$0 ) - $signed({ 1'h0, \$5  });
+  assign \$8  = $signed(\port$4869$0 ) - $signed({ 1'h0, \$7  });
+  assign \$10  = $signed(\port$4871$0 ) - $signed({ 1'h0, \$9  });
+  assign \$12  = $signed(\port$4873$0 ) - $signed({ 1'h0, \$11  });
+  assign \$14  = $signed(\port$4875$0 ) - $signed({ 1'h0, \$13  });
+  assign \$16  = $signed(\port$4877$0 ) - $signed({ 1'h0, \$15  });
+  assign \$18  = $signed(\port$4879$0 ) - $signed({ 1'h0, \$17  });
+  assign \$20  = $signed(\port$4881$0 ) - $signed({ 1'h0, \$19  });
+  assign \$22  = $signed(\port$4883$0 ) - $signed({ 1'h0, \$21  });
+  assign \$24  = $signed(\port$4885$0 ) - $signed({ 1'h0, \$23  });
+  assign \$26  = $signed(\port$4887$0 ) - $signed({ 1'h0, \$25  });
+  assign \$28  = $signed(\port$4889$0 ) - $signed({ 1'h0, \$27  });
+  assign \$30  = $signed(\port$4891$0 ) - $signed({ 1'h0, \$29  });
+  assign \$32  = $signed(\port$4893$0 ) - $signed({ 1'h0, \$31  });
+  assign \$34  = $signed(\port$4895$0 ) - $signed({ 1'h0, \$33  });
+  assign \$36  = $signed(\port$4897$0 ) - $signed({ 1'h0, \$35  });
+  assign \$38  = $signed(\port$4899$0 ) - $signed({ 1'h0, \$37  });
+  assign \$40  = $signed(\port$4901$0 ) - $signed({ 1'h0, \$39  });
+  assign \$42  = $signed(\port$4903$0 ) - $signed({ 1'h0, \$41  });
+  assign \$44  = $signed(\port$4905$0 ) - $signed({ 1'h0, \$43  });
+  assign \$46  = $signed(\port$4907$0 ) - $signed({ 1'h0, \$45  });
+  assign \$48  = $signed(\port$4909$0 ) - $signed({ 1'h0, \$47  });
+  assign \$50  = $signed(\port$4911$0 ) - $signed({ 1'h0, \$49  });
+  assign \$52  = $signed(\port$4913$0 ) - $signed({ 1'h0, \$51  });
+  assign \$54  = $signed(\port$4915$0 ) - $signed({ 1'h0, \$53  });
+  assign \$56  = $signed(\port$4917$0 ) - $signed({ 1'h0, \$55  });
+  assign \$58  = $signed(\port$4919$0 ) - $signed({ 1'h0, \$57  });
+  assign \$60  = $signed(\port$4921$0 ) - $signed({ 1'h0, \$59  });
+  assign \$62  = $signed(\port$4923$0 ) - $signed({ 1'h0, \$61  });
+  assign \$64  = $signed(\port$4925$0 ) - $signed({ 1'h0, \$63  });
+  assign \$66  = $signed(\port$4927$0 ) - $signed({ 1'h0, \$65  });
+  assign \$68  = $signed(\port$4929$0 ) - $signed({ 1'h0, \$67  });
+  assign \$70  = $signed(\port$4931$0 ) - $signed({ 1'h0, \$69  });
+  assign \$72  = $signed(\port$4933$0 ) - $signed({ 1'h0, \$71  });
+  assign \$74  = $signed(\port$4935$0 ) - $signed({ 1'h0, \$73  });
+  assign \$76  = $signed(\port$4937$0 ) - $signed({ 1'h0, \$75  });
+  assign \$78  = $signed(\port$4939$0 ) - $signed({ 1'h0, \$77  });
+  assign \$80  = $signed(\port$4941$0 ) - $signed({ 1'h0, \$79  });
+  assign \$82  = $signed(\port$4943$0 ) - $signed({ 1'h0, \$81  });
+  assign \$84  = $signed(\port$4945$0 ) - $signed({ 1'h0, \$83  });
+  assign \$86  = $signed(\port$4947$0 ) - $signed({ 1'h0, \$85  });
+  assign \$88  = $signed(\port$4949$0 ) - $signed({ 1'h0, \$87  });
+  assign \$90  = $signed(\port$4951$0 ) - $signed({ 1'h0, \$89  });
+  assign \$92  = $signed(\port$4953$0 ) - $signed({ 1'h0, \$91  });
+  assign \$94  = $signed(\port$4955$0 ) - $signed({ 1'h0, \$93  });
+  assign \$96  = $signed(\port$4957$0 ) - $signed({ 1'h0, \$95  });
+  assign \$98  = $signed(\port$4959$0 ) - $signed({ 1'h0, \$97  });
+  assign \$100  = $signed(\port$4961$0 ) - $signed({ 1'h0, \$99  });
+  assign \$102  = $signed(\port$4963$0 ) - $signed({ 1'h0, \$101  });
+  assign \$104  = $signed(\port$4965$0 ) - $signed({ 1'h0, \$103  });
+  assign \$106  = $signed(\port$4967$0 ) - $signed({ 1'h0, \$105  });
+  assign \$108  = $signed(\port$4969$0 ) - $signed({ 1'h0, \$107  });
+  assign \$110  = $signed(\port$4971$0 ) - $signed({ 1'h0, \$109  });
+  assign \$112  = $signed(\port$4973$0 ) - $signed({ 1'h0, \$111  });
+  assign \$114  = $signed(\port$4975$0 ) - $signed({ 1'h0, \$113  });
+  assign \$116  = $signed(\port$4977$0 ) - $signed({ 1'h0, \$115  });
+  assign \$118  = $signed(\port$4979$0 ) - $signed({ 1'h0, \$117  });
+  assign \$120  = $signed(\port$4981$0 ) - $signed({ 1'h0, \$119  });
+  assign \$122  = $signed(\port$4983$0 ) - $signed({ 1'h0, \$121  });
+  assign \$124  = $signed(\port$4985$0 ) - $signed({ 1'h0, \$123  });
+  assign \$126  = $signed(\port$4987$0 ) - $signed({ 1'h0, \$125  });
+  assign \$128  = $signed(\port$4989$0 ) - $signed({ 1'h0, \$127  });
   assign \$129  = raw ? { 1'h0, codes[6:0] } : \$2 [7:0];
   assign \$130  = raw ? { 1'h0, codes[13:7] } : \$4 [7:0];
   assign \$131  = raw ? { 1'h0, codes[20:14] } : \$6 [7:0];
@@ -2710,7 +2710,7 @@ module \mram_macro.accumulator (\port$3903$0 , \port$3904$0 , \port$3905$0 , \po
   assign \$191  = raw ? { 1'h0, codes[440:434] } : \$126 [7:0];
   assign \$192  = raw ? { 1'h0, codes[447:441] } : \$128 [7:0];
   assign single0 = \$2 [7:0];
-  assign offsets = { \port$4349$0 , \port$4347$0 , \port$4345$0 , \port$4343$0 , \port$4341$0 , \port$4339$0 , \port$4337$0 , \port$4335$0 , \port$4333$0 , \port$4331$0 , \port$4329$0 , \port$4327$0 , \port$4325$0 , \port$4323$0 , \port$4321$0 , \port$4319$0 , \port$4317$0 , \port$4315$0 , \port$4313$0 , \port$4311$0 , \port$4309$0 , \port$4307$0 , \port$4305$0 , \port$4303$0 , \port$4301$0 , \port$4299$0 , \port$4297$0 , \port$4295$0 , \port$4293$0 , \port$4291$0 , \port$4289$0 , \port$4287$0 , \port$4285$0 , \port$4283$0 , \port$4281$0 , \port$4279$0 , \port$4277$0 , \port$4275$0 , \port$4273$0 , \port$4271$0 , \port$4269$0 , \port$4267$0 , \port$4265$0 , \port$4263$0 , \port$4261$0 , \port$4259$0 , \port$4257$0 , \port$4255$0 , \port$4253$0 , \port$4251$0 , \port$4249$0 , \port$4247$0 , \port$4245$0 , \port$4243$0 , \port$4241$0 , \port$4239$0 , \port$4237$0 , \port$4235$0 , \port$4233$0 , \port$4231$0 , \port$4229$0 , \port$4227$0 , \port$4225$0 , \port$4223$0  };
+  assign offsets = { \port$4989$0 , \port$4987$0 , \port$4985$0 , \port$4983$0 , \port$4981$0 , \port$4979$0 , \port$4977$0 , \port$4975$0 , \port$4973$0 , \port$4971$0 , \port$4969$0 , \port$4967$0 , \port$4965$0 , \port$4963$0 , \port$4961$0 , \port$4959$0 , \port$4957$0 , \port$4955$0 , \port$4953$0 , \port$4951$0 , \port$4949$0 , \port$4947$0 , \port$4945$0 , \port$4943$0 , \port$4941$0 , \port$4939$0 , \port$4937$0 , \port$4935$0 , \port$4933$0 , \port$4931$0 , \port$4929$0 , \port$4927$0 , \port$4925$0 , \port$4923$0 , \port$4921$0 , \port$4919$0 , \port$4917$0 , \port$4915$0 , \port$4913$0 , \port$4911$0 , \port$4909$0 , \port$4907$0 , \port$4905$0 , \port$4903$0 , \port$4901$0 , \port$4899$0 , \port$4897$0 , \port$4895$0 , \port$4893$0 , \port$4891$0 , \port$4889$0 , \port$4887$0 , \port$4885$0 , \port$4883$0 , \port$4881$0 , \port$4879$0 , \port$4877$0 , \port$4875$0 , \port$4873$0 , \port$4871$0 , \port$4869$0 , \port$4867$0 , \port$4865$0 , \port$4863$0  };
   assign single1 = \$4 [7:0];
   assign single2 = \$6 [7:0];
   assign single3 = \$8 [7:0];
@@ -2776,70 +2776,70 @@ module \mram_macro.accumulator (\port$3903$0 , \port$3904$0 , \port$3905$0 , \po
   assign single63 = \$128 [7:0];
   assign next_values = { \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129  };
   assign values = { \$192 , \$191 , \$190 , \$189 , \$188 , \$187 , \$186 , \$185 , \$184 , \$183 , \$182 , \$181 , \$180 , \$179 , \$178 , \$177 , \$176 , \$175 , \$174 , \$173 , \$172 , \$171 , \$170 , \$169 , \$168 , \$167 , \$166 , \$165 , \$164 , \$163 , \$162 , \$161 , \$160 , \$159 , \$158 , \$157 , \$156 , \$155 , \$154 , \$153 , \$152 , \$151 , \$150 , \$149 , \$148 , \$147 , \$146 , \$145 , \$144 , \$143 , \$142 , \$141 , \$140 , \$139 , \$138 , \$137 , \$136 , \$135 , \$134 , \$133 , \$132 , \$131 , \$130 , \$129  };
-  assign \port$3902$0  = \$129 ;
-  assign \port$3903$0  = \$130 ;
-  assign \port$3904$0  = \$131 ;
-  assign \port$3905$0  = \$132 ;
-  assign \port$3906$0  = \$133 ;
-  assign \port$3907$0  = \$134 ;
-  assign \port$3908$0  = \$135 ;
-  assign \port$3909$0  = \$136 ;
-  assign \port$3910$0  = \$137 ;
-  assign \port$3911$0  = \$138 ;
-  assign \port$3912$0  = \$139 ;
-  assign \port$3913$0  = \$140 ;
-  assign \port$3914$0  = \$141 ;
-  assign \port$3915$0  = \$142 ;
-  assign \port$3916$0  = \$143 ;
-  assign \port$3917$0  = \$144 ;
-  assign \port$3918$0  = \$145 ;
-  assign \port$3919$0  = \$146 ;
-  assign \port$3920$0  = \$147 ;
-  assign \port$3921$0  = \$148 ;
-  assign \port$3922$0  = \$149 ;
-  assign \port$3923$0  = \$150 ;
-  assign \port$3924$0  = \$151 ;
-  assign \port$3925$0  = \$152 ;
-  assign \port$3926$0  = \$153 ;
-  assign \port$3927$0  = \$154 ;
-  assign \port$3928$0  = \$155 ;
-  assign \port$3929$0  = \$156 ;
-  assign \port$3930$0  = \$157 ;
-  assign \port$3931$0  = \$158 ;
-  assign \port$3932$0  = \$159 ;
-  assign \port$3933$0  = \$160 ;
-  assign \port$3934$0  = \$161 ;
-  assign \port$3935$0  = \$162 ;
-  assign \port$3936$0  = \$163 ;
-  assign \port$3937$0  = \$164 ;
-  assign \port$3938$0  = \$165 ;
-  assign \port$3939$0  = \$166 ;
-  assign \port$3940$0  = \$167 ;
-  assign \port$3941$0  = \$168 ;
-  assign \port$3942$0  = \$169 ;
-  assign \port$3943$0  = \$170 ;
-  assign \port$3944$0  = \$171 ;
-  assign \port$3945$0  = \$172 ;
-  assign \port$3946$0  = \$173 ;
-  assign \port$3947$0  = \$174 ;
-  assign \port$3948$0  = \$175 ;
-  assign \port$3949$0  = \$176 ;
-  assign \port$3950$0  = \$177 ;
-  assign \port$3951$0  = \$178 ;
-  assign \port$3952$0  = \$179 ;
-  assign \port$3953$0  = \$180 ;
-  assign \port$3954$0  = \$181 ;
-  assign \port$3955$0  = \$182 ;
-  assign \port$3956$0  = \$183 ;
-  assign \port$3957$0  = \$184 ;
-  assign \port$3958$0  = \$185 ;
-  assign \port$3959$0  = \$186 ;
-  assign \port$3960$0  = \$187 ;
-  assign \port$3961$0  = \$188 ;
-  assign \port$3962$0  = \$189 ;
-  assign \port$3963$0  = \$190 ;
-  assign \port$3964$0  = \$191 ;
-  assign \port$3965$0  = \$192 ;
+  assign \port$4542$0  = \$129 ;
+  assign \port$4543$0  = \$130 ;
+  assign \port$4544$0  = \$131 ;
+  assign \port$4545$0  = \$132 ;
+  assign \port$4546$0  = \$133 ;
+  assign \port$4547$0  = \$134 ;
+  assign \port$4548$0  = \$135 ;
+  assign \port$4549$0  = \$136 ;
+  assign \port$4550$0  = \$137 ;
+  assign \port$4551$0  = \$138 ;
+  assign \port$4552$0  = \$139 ;
+  assign \port$4553$0  = \$140 ;
+  assign \port$4554$0  = \$141 ;
+  assign \port$4555$0  = \$142 ;
+  assign \port$4556$0  = \$143 ;
+  assign \port$4557$0  = \$144 ;
+  assign \port$4558$0  = \$145 ;
+  assign \port$4559$0  = \$146 ;
+  assign \port$4560$0  = \$147 ;
+  assign \port$4561$0  = \$148 ;
+  assign \port$4562$0  = \$149 ;
+  assign \port$4563$0  = \$150 ;
+  assign \port$4564$0  = \$151 ;
+  assign \port$4565$0  = \$152 ;
+  assign \port$4566$0  = \$153 ;
+  assign \port$4567$0  = \$154 ;
+  assign \port$4568$0  = \$155 ;
+  assign \port$4569$0  = \$156 ;
+  assign \port$4570$0  = \$157 ;
+  assign \port$4571$0  = \$158 ;
+  assign \port$4572$0  = \$159 ;
+  assign \port$4573$0  = \$160 ;
+  assign \port$4574$0  = \$161 ;
+  assign \port$4575$0  = \$162 ;
+  assign \port$4576$0  = \$163 ;
+  assign \port$4577$0  = \$164 ;
+  assign \port$4578$0  = \$165 ;
+  assign \port$4579$0  = \$166 ;
+  assign \port$4580$0  = \$167 ;
+  assign \port$4581$0  = \$168 ;
+  assign \port$4582$0  = \$169 ;
+  assign \port$4583$0  = \$170 ;
+  assign \port$4584$0  = \$171 ;
+  assign \port$4585$0  = \$172 ;
+  assign \port$4586$0  = \$173 ;
+  assign \port$4587$0  = \$174 ;
+  assign \port$4588$0  = \$175 ;
+  assign \port$4589$0  = \$176 ;
+  assign \port$4590$0  = \$177 ;
+  assign \port$4591$0  = \$178 ;
+  assign \port$4592$0  = \$179 ;
+  assign \port$4593$0  = \$180 ;
+  assign \port$4594$0  = \$181 ;
+  assign \port$4595$0  = \$182 ;
+  assign \port$4596$0  = \$183 ;
+  assign \port$4597$0  = \$184 ;
+  assign \port$4598$0  = \$185 ;
+  assign \port$4599$0  = \$186 ;
+  assign \port$4600$0  = \$187 ;
+  assign \port$4601$0  = \$188 ;
+  assign \port$4602$0  = \$189 ;
+  assign \port$4603$0  = \$190 ;
+  assign \port$4604$0  = \$191 ;
+  assign \port$4605$0  = \$192 ;
   assign \$1  = { codes[6:0], 1'h0 };
   assign \$3  = { codes[13:7], 1'h0 };
   assign \$5  = { codes[20:14], 1'h0 };
@@ -3125,7 +3125,7 @@ module \mram_macro.input_driver (arr_bypass_l, g_drv_clk, x, held, load, g_drv_r
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.read_control (rst, hold_stalled, count_enable, precharge_enable, tdc__code_now, tdc__early, tdc__window_end, tdc__capture, tdc__all_fired, hold, g_rc_cnt_clk, g_rc_pre_clk, precharge_cycles, start_delay, cmd__idle, tdc__clear, cmd__done, arr_pre, arr_eval, arr_tdc_en, \port$5206$0 
+module \mram_macro.read_control (rst, hold_stalled, count_enable, precharge_enable, tdc__code_now, tdc__early, tdc__window_end, tdc__capture, tdc__all_fired, hold, g_rc_cnt_clk, g_rc_pre_clk, precharge_cycles, start_delay, cmd__idle, tdc__clear, cmd__done, arr_pre, arr_eval, arr_tdc_en, \port$5846$0 
 , cmd__start, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$4  = 1'h0;
@@ -3222,8 +3222,8 @@ module \mram_macro.read_control (rst, hold_stalled, count_enable, precharge_enab
   wire hold_stalled;
   reg [4:0] lo = 5'h00;
   reg load;
-  input [3:0] \port$5206$0 ;
-  wire [3:0] \port$5206$0 ;
+  input [3:0] \port$5846$0 ;
+  wire [3:0] \port$5846$0 ;
   input [7:0] precharge_cycles;
   wire [7:0] precharge_cycles;
   output precharge_enable;
@@ -3262,7 +3262,7 @@ module \mram_macro.read_control (rst, hold_stalled, count_enable, precharge_enab
   assign \$43  = ! precharge_left;
   assign \$44  = ~ hold;
   assign \$45  = ~ hold_stalled;
-  assign \$46  = $signed({ 1'h0, \port$5206$0  }) + $signed({ hi, lo });
+  assign \$46  = $signed({ 1'h0, \port$5846$0  }) + $signed({ hi, lo });
   assign \$47  = $signed(\$46 ) <= $signed(1'h0);
   assign \$48  = \$45  & \$47 ;
   assign \$49  = \$44  | \$48 ;
@@ -3303,7 +3303,7 @@ module \mram_macro.read_control (rst, hold_stalled, count_enable, precharge_enab
   assign \$9  = ! precharge_left;
   assign \$10  = ~ hold;
   assign \$11  = ~ hold_stalled;
-  assign \$12  = $signed({ 1'h0, \port$5206$0  }) + $signed({ hi, lo });
+  assign \$12  = $signed({ 1'h0, \port$5846$0  }) + $signed({ hi, lo });
   assign \$13  = $signed(\$12 ) <= $signed(1'h0);
   assign \$14  = \$11  & \$13 ;
   assign \$15  = \$10  | \$14 ;
@@ -3318,7 +3318,7 @@ module \mram_macro.read_control (rst, hold_stalled, count_enable, precharge_enab
   assign \$24  = ! precharge_left;
   assign \$25  = ~ hold;
   assign \$26  = ~ hold_stalled;
-  assign \$27  = $signed({ 1'h0, \port$5206$0  }) + $signed({ hi, lo });
+  assign \$27  = $signed({ 1'h0, \port$5846$0  }) + $signed({ hi, lo });
   assign \$28  = $signed(\$27 ) <= $signed(1'h0);
   assign \$29  = \$26  & \$28 ;
   assign \$30  = \$25  | \$29 ;
@@ -3616,7 +3616,7 @@ module \mram_macro.read_control (rst, hold_stalled, count_enable, precharge_enab
     end
   end
   assign rel = { hi, lo };
-  assign hold_beats = { 12'h000, \port$5206$0  };
+  assign hold_beats = { 12'h000, \port$5846$0  };
   assign g_rc_cnt_rst = rst;
   assign g_rc_pre_rst = rst;
   assign tdc__code_now = \$3 [3:0];
@@ -6449,10 +6449,10 @@ module \mram_macro.regfile (s_axil_awvalid, s_axil_wdata, s_axil_wstrb, s_axil_w
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.result_serializer (g_ser_rst, flags, \port$3902$0 , \port$3903$0 , \port$3904$0 , \port$3905$0 , \port$3906$0 , \port$3907$0 , \port$3908$0 , \port$3909$0 , \port$3910$0 , \port$3911$0 , \port$3912$0 , \port$3913$0 , \port$3914$0 , \port$3915$0 , \port$3916$0 , \port$3917$0 , \port$3918$0 , \port$3919$0 , \port$3920$0 
-, \port$3921$0 , \port$3922$0 , \port$3923$0 , \port$3924$0 , \port$3925$0 , \port$3926$0 , \port$3927$0 , \port$3928$0 , \port$3929$0 , \port$3930$0 , \port$3931$0 , \port$3932$0 , \port$3933$0 , \port$3934$0 , \port$3935$0 , \port$3936$0 , \port$3937$0 , \port$3938$0 , \port$3939$0 , \port$3940$0 , \port$3941$0 
-, \port$3942$0 , \port$3943$0 , \port$3944$0 , \port$3945$0 , \port$3946$0 , \port$3947$0 , \port$3948$0 , \port$3949$0 , \port$3950$0 , \port$3951$0 , \port$3952$0 , \port$3953$0 , \port$3954$0 , \port$3955$0 , \port$3956$0 , \port$3957$0 , \port$3958$0 , \port$3959$0 , \port$3960$0 , \port$3961$0 , \port$3962$0 
-, \port$3963$0 , \port$3964$0 , \port$3965$0 , frame__busy, m_axis_tlast, m_axis_tdata, g_ser_clk, beats_left, m_axis_tuser, frame__load, m_axis_tready);
+module \mram_macro.result_serializer (g_ser_rst, flags, \port$4542$0 , \port$4543$0 , \port$4544$0 , \port$4545$0 , \port$4546$0 , \port$4547$0 , \port$4548$0 , \port$4549$0 , \port$4550$0 , \port$4551$0 , \port$4552$0 , \port$4553$0 , \port$4554$0 , \port$4555$0 , \port$4556$0 , \port$4557$0 , \port$4558$0 , \port$4559$0 , \port$4560$0 
+, \port$4561$0 , \port$4562$0 , \port$4563$0 , \port$4564$0 , \port$4565$0 , \port$4566$0 , \port$4567$0 , \port$4568$0 , \port$4569$0 , \port$4570$0 , \port$4571$0 , \port$4572$0 , \port$4573$0 , \port$4574$0 , \port$4575$0 , \port$4576$0 , \port$4577$0 , \port$4578$0 , \port$4579$0 , \port$4580$0 , \port$4581$0 
+, \port$4582$0 , \port$4583$0 , \port$4584$0 , \port$4585$0 , \port$4586$0 , \port$4587$0 , \port$4588$0 , \port$4589$0 , \port$4590$0 , \port$4591$0 , \port$4592$0 , \port$4593$0 , \port$4594$0 , \port$4595$0 , \port$4596$0 , \port$4597$0 , \port$4598$0 , \port$4599$0 , \port$4600$0 , \port$4601$0 , \port$4602$0 
+, \port$4603$0 , \port$4604$0 , \port$4605$0 , frame__busy, m_axis_tlast, m_axis_tdata, g_ser_clk, beats_left, m_axis_tuser, frame__load, m_axis_tready);
   reg \$auto$verilog_backend.cc:2355:dump_module$6 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$6  = 1'h0;
   wire [63:0] \$1 ;
@@ -6503,153 +6503,153 @@ module \mram_macro.result_serializer (g_ser_rst, flags, \port$3902$0 , \port$390
   output m_axis_tuser;
   reg m_axis_tuser = 1'h0;
   wire m_axis_tvalid;
-  input [7:0] \port$3902$0 ;
-  wire [7:0] \port$3902$0 ;
-  input [7:0] \port$3903$0 ;
-  wire [7:0] \port$3903$0 ;
-  input [7:0] \port$3904$0 ;
-  wire [7:0] \port$3904$0 ;
-  input [7:0] \port$3905$0 ;
-  wire [7:0] \port$3905$0 ;
-  input [7:0] \port$3906$0 ;
-  wire [7:0] \port$3906$0 ;
-  input [7:0] \port$3907$0 ;
-  wire [7:0] \port$3907$0 ;
-  input [7:0] \port$3908$0 ;
-  wire [7:0] \port$3908$0 ;
-  input [7:0] \port$3909$0 ;
-  wire [7:0] \port$3909$0 ;
-  input [7:0] \port$3910$0 ;
-  wire [7:0] \port$3910$0 ;
-  input [7:0] \port$3911$0 ;
-  wire [7:0] \port$3911$0 ;
-  input [7:0] \port$3912$0 ;
-  wire [7:0] \port$3912$0 ;
-  input [7:0] \port$3913$0 ;
-  wire [7:0] \port$3913$0 ;
-  input [7:0] \port$3914$0 ;
-  wire [7:0] \port$3914$0 ;
-  input [7:0] \port$3915$0 ;
-  wire [7:0] \port$3915$0 ;
-  input [7:0] \port$3916$0 ;
-  wire [7:0] \port$3916$0 ;
-  input [7:0] \port$3917$0 ;
-  wire [7:0] \port$3917$0 ;
-  input [7:0] \port$3918$0 ;
-  wire [7:0] \port$3918$0 ;
-  input [7:0] \port$3919$0 ;
-  wire [7:0] \port$3919$0 ;
-  input [7:0] \port$3920$0 ;
-  wire [7:0] \port$3920$0 ;
-  input [7:0] \port$3921$0 ;
-  wire [7:0] \port$3921$0 ;
-  input [7:0] \port$3922$0 ;
-  wire [7:0] \port$3922$0 ;
-  input [7:0] \port$3923$0 ;
-  wire [7:0] \port$3923$0 ;
-  input [7:0] \port$3924$0 ;
-  wire [7:0] \port$3924$0 ;
-  input [7:0] \port$3925$0 ;
-  wire [7:0] \port$3925$0 ;
-  input [7:0] \port$3926$0 ;
-  wire [7:0] \port$3926$0 ;
-  input [7:0] \port$3927$0 ;
-  wire [7:0] \port$3927$0 ;
-  input [7:0] \port$3928$0 ;
-  wire [7:0] \port$3928$0 ;
-  input [7:0] \port$3929$0 ;
-  wire [7:0] \port$3929$0 ;
-  input [7:0] \port$3930$0 ;
-  wire [7:0] \port$3930$0 ;
-  input [7:0] \port$3931$0 ;
-  wire [7:0] \port$3931$0 ;
-  input [7:0] \port$3932$0 ;
-  wire [7:0] \port$3932$0 ;
-  input [7:0] \port$3933$0 ;
-  wire [7:0] \port$3933$0 ;
-  input [7:0] \port$3934$0 ;
-  wire [7:0] \port$3934$0 ;
-  input [7:0] \port$3935$0 ;
-  wire [7:0] \port$3935$0 ;
-  input [7:0] \port$3936$0 ;
-  wire [7:0] \port$3936$0 ;
-  input [7:0] \port$3937$0 ;
-  wire [7:0] \port$3937$0 ;
-  input [7:0] \port$3938$0 ;
-  wire [7:0] \port$3938$0 ;
-  input [7:0] \port$3939$0 ;
-  wire [7:0] \port$3939$0 ;
-  input [7:0] \port$3940$0 ;
-  wire [7:0] \port$3940$0 ;
-  input [7:0] \port$3941$0 ;
-  wire [7:0] \port$3941$0 ;
-  input [7:0] \port$3942$0 ;
-  wire [7:0] \port$3942$0 ;
-  input [7:0] \port$3943$0 ;
-  wire [7:0] \port$3943$0 ;
-  input [7:0] \port$3944$0 ;
-  wire [7:0] \port$3944$0 ;
-  input [7:0] \port$3945$0 ;
-  wire [7:0] \port$3945$0 ;
-  input [7:0] \port$3946$0 ;
-  wire [7:0] \port$3946$0 ;
-  input [7:0] \port$3947$0 ;
-  wire [7:0] \port$3947$0 ;
-  input [7:0] \port$3948$0 ;
-  wire [7:0] \port$3948$0 ;
-  input [7:0] \port$3949$0 ;
-  wire [7:0] \port$3949$0 ;
-  input [7:0] \port$3950$0 ;
-  wire [7:0] \port$3950$0 ;
-  input [7:0] \port$3951$0 ;
-  wire [7:0] \port$3951$0 ;
-  input [7:0] \port$3952$0 ;
-  wire [7:0] \port$3952$0 ;
-  input [7:0] \port$3953$0 ;
-  wire [7:0] \port$3953$0 ;
-  input [7:0] \port$3954$0 ;
-  wire [7:0] \port$3954$0 ;
-  input [7:0] \port$3955$0 ;
-  wire [7:0] \port$3955$0 ;
-  input [7:0] \port$3956$0 ;
-  wire [7:0] \port$3956$0 ;
-  input [7:0] \port$3957$0 ;
-  wire [7:0] \port$3957$0 ;
-  input [7:0] \port$3958$0 ;
-  wire [7:0] \port$3958$0 ;
-  input [7:0] \port$3959$0 ;
-  wire [7:0] \port$3959$0 ;
-  input [7:0] \port$3960$0 ;
-  wire [7:0] \port$3960$0 ;
-  input [7:0] \port$3961$0 ;
-  wire [7:0] \port$3961$0 ;
-  input [7:0] \port$3962$0 ;
-  wire [7:0] \port$3962$0 ;
-  input [7:0] \port$3963$0 ;
-  wire [7:0] \port$3963$0 ;
-  input [7:0] \port$3964$0 ;
-  wire [7:0] \port$3964$0 ;
-  input [7:0] \port$3965$0 ;
-  wire [7:0] \port$3965$0 ;
+  input [7:0] \port$4542$0 ;
+  wire [7:0] \port$4542$0 ;
+  input [7:0] \port$4543$0 ;
+  wire [7:0] \port$4543$0 ;
+  input [7:0] \port$4544$0 ;
+  wire [7:0] \port$4544$0 ;
+  input [7:0] \port$4545$0 ;
+  wire [7:0] \port$4545$0 ;
+  input [7:0] \port$4546$0 ;
+  wire [7:0] \port$4546$0 ;
+  input [7:0] \port$4547$0 ;
+  wire [7:0] \port$4547$0 ;
+  input [7:0] \port$4548$0 ;
+  wire [7:0] \port$4548$0 ;
+  input [7:0] \port$4549$0 ;
+  wire [7:0] \port$4549$0 ;
+  input [7:0] \port$4550$0 ;
+  wire [7:0] \port$4550$0 ;
+  input [7:0] \port$4551$0 ;
+  wire [7:0] \port$4551$0 ;
+  input [7:0] \port$4552$0 ;
+  wire [7:0] \port$4552$0 ;
+  input [7:0] \port$4553$0 ;
+  wire [7:0] \port$4553$0 ;
+  input [7:0] \port$4554$0 ;
+  wire [7:0] \port$4554$0 ;
+  input [7:0] \port$4555$0 ;
+  wire [7:0] \port$4555$0 ;
+  input [7:0] \port$4556$0 ;
+  wire [7:0] \port$4556$0 ;
+  input [7:0] \port$4557$0 ;
+  wire [7:0] \port$4557$0 ;
+  input [7:0] \port$4558$0 ;
+  wire [7:0] \port$4558$0 ;
+  input [7:0] \port$4559$0 ;
+  wire [7:0] \port$4559$0 ;
+  input [7:0] \port$4560$0 ;
+  wire [7:0] \port$4560$0 ;
+  input [7:0] \port$4561$0 ;
+  wire [7:0] \port$4561$0 ;
+  input [7:0] \port$4562$0 ;
+  wire [7:0] \port$4562$0 ;
+  input [7:0] \port$4563$0 ;
+  wire [7:0] \port$4563$0 ;
+  input [7:0] \port$4564$0 ;
+  wire [7:0] \port$4564$0 ;
+  input [7:0] \port$4565$0 ;
+  wire [7:0] \port$4565$0 ;
+  input [7:0] \port$4566$0 ;
+  wire [7:0] \port$4566$0 ;
+  input [7:0] \port$4567$0 ;
+  wire [7:0] \port$4567$0 ;
+  input [7:0] \port$4568$0 ;
+  wire [7:0] \port$4568$0 ;
+  input [7:0] \port$4569$0 ;
+  wire [7:0] \port$4569$0 ;
+  input [7:0] \port$4570$0 ;
+  wire [7:0] \port$4570$0 ;
+  input [7:0] \port$4571$0 ;
+  wire [7:0] \port$4571$0 ;
+  input [7:0] \port$4572$0 ;
+  wire [7:0] \port$4572$0 ;
+  input [7:0] \port$4573$0 ;
+  wire [7:0] \port$4573$0 ;
+  input [7:0] \port$4574$0 ;
+  wire [7:0] \port$4574$0 ;
+  input [7:0] \port$4575$0 ;
+  wire [7:0] \port$4575$0 ;
+  input [7:0] \port$4576$0 ;
+  wire [7:0] \port$4576$0 ;
+  input [7:0] \port$4577$0 ;
+  wire [7:0] \port$4577$0 ;
+  input [7:0] \port$4578$0 ;
+  wire [7:0] \port$4578$0 ;
+  input [7:0] \port$4579$0 ;
+  wire [7:0] \port$4579$0 ;
+  input [7:0] \port$4580$0 ;
+  wire [7:0] \port$4580$0 ;
+  input [7:0] \port$4581$0 ;
+  wire [7:0] \port$4581$0 ;
+  input [7:0] \port$4582$0 ;
+  wire [7:0] \port$4582$0 ;
+  input [7:0] \port$4583$0 ;
+  wire [7:0] \port$4583$0 ;
+  input [7:0] \port$4584$0 ;
+  wire [7:0] \port$4584$0 ;
+  input [7:0] \port$4585$0 ;
+  wire [7:0] \port$4585$0 ;
+  input [7:0] \port$4586$0 ;
+  wire [7:0] \port$4586$0 ;
+  input [7:0] \port$4587$0 ;
+  wire [7:0] \port$4587$0 ;
+  input [7:0] \port$4588$0 ;
+  wire [7:0] \port$4588$0 ;
+  input [7:0] \port$4589$0 ;
+  wire [7:0] \port$4589$0 ;
+  input [7:0] \port$4590$0 ;
+  wire [7:0] \port$4590$0 ;
+  input [7:0] \port$4591$0 ;
+  wire [7:0] \port$4591$0 ;
+  input [7:0] \port$4592$0 ;
+  wire [7:0] \port$4592$0 ;
+  input [7:0] \port$4593$0 ;
+  wire [7:0] \port$4593$0 ;
+  input [7:0] \port$4594$0 ;
+  wire [7:0] \port$4594$0 ;
+  input [7:0] \port$4595$0 ;
+  wire [7:0] \port$4595$0 ;
+  input [7:0] \port$4596$0 ;
+  wire [7:0] \port$4596$0 ;
+  input [7:0] \port$4597$0 ;
+  wire [7:0] \port$4597$0 ;
+  input [7:0] \port$4598$0 ;
+  wire [7:0] \port$4598$0 ;
+  input [7:0] \port$4599$0 ;
+  wire [7:0] \port$4599$0 ;
+  input [7:0] \port$4600$0 ;
+  wire [7:0] \port$4600$0 ;
+  input [7:0] \port$4601$0 ;
+  wire [7:0] \port$4601$0 ;
+  input [7:0] \port$4602$0 ;
+  wire [7:0] \port$4602$0 ;
+  input [7:0] \port$4603$0 ;
+  wire [7:0] \port$4603$0 ;
+  input [7:0] \port$4604$0 ;
+  wire [7:0] \port$4604$0 ;
+  input [7:0] \port$4605$0 ;
+  wire [7:0] \port$4605$0 ;
   wire short;
   reg short_frame = 1'h0;
   wire [511:0] vector;
   assign frame__busy = | beats_left;
   assign m_axis_tlast = beats_left == 1'h1;
-  assign \$1  = { \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0 , \port$3902$0  } & { beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0] };
-  assign \$2  = { \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0  } & { beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1] };
+  assign \$1  = { \port$4549$0 , \port$4548$0 , \port$4547$0 , \port$4546$0 , \port$4545$0 , \port$4544$0 , \port$4543$0 , \port$4542$0  } & { beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0], beat[0] };
+  assign \$2  = { \port$4557$0 , \port$4556$0 , \port$4555$0 , \port$4554$0 , \port$4553$0 , \port$4552$0 , \port$4551$0 , \port$4550$0  } & { beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1], beat[1] };
   assign \$3  = \$1  | \$2 ;
-  assign \$4  = { \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0  } & { beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2] };
+  assign \$4  = { \port$4565$0 , \port$4564$0 , \port$4563$0 , \port$4562$0 , \port$4561$0 , \port$4560$0 , \port$4559$0 , \port$4558$0  } & { beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2], beat[2] };
   assign \$5  = \$3  | \$4 ;
-  assign \$6  = { \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0  } & { beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3] };
+  assign \$6  = { \port$4573$0 , \port$4572$0 , \port$4571$0 , \port$4570$0 , \port$4569$0 , \port$4568$0 , \port$4567$0 , \port$4566$0  } & { beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3], beat[3] };
   assign \$7  = \$5  | \$6 ;
-  assign \$8  = { \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0  } & { beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4] };
+  assign \$8  = { \port$4581$0 , \port$4580$0 , \port$4579$0 , \port$4578$0 , \port$4577$0 , \port$4576$0 , \port$4575$0 , \port$4574$0  } & { beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4], beat[4] };
   assign \$9  = \$7  | \$8 ;
-  assign \$10  = { \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0  } & { beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5] };
+  assign \$10  = { \port$4589$0 , \port$4588$0 , \port$4587$0 , \port$4586$0 , \port$4585$0 , \port$4584$0 , \port$4583$0 , \port$4582$0  } & { beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5], beat[5] };
   assign \$11  = \$9  | \$10 ;
-  assign \$12  = { \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0  } & { beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6] };
+  assign \$12  = { \port$4597$0 , \port$4596$0 , \port$4595$0 , \port$4594$0 , \port$4593$0 , \port$4592$0 , \port$4591$0 , \port$4590$0  } & { beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6], beat[6] };
   assign \$13  = \$11  | \$12 ;
-  assign \$14  = { \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0  } & { beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7] };
+  assign \$14  = { \port$4605$0 , \port$4604$0 , \port$4603$0 , \port$4602$0 , \port$4601$0 , \port$4600$0 , \port$4599$0 , \port$4598$0  } & { beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7], beat[7] };
   assign m_axis_tdata = \$13  | \$14 ;
   assign \$15  = ~ frame__busy;
   assign \$16  = frame__load & \$15 ;
@@ -6707,8 +6707,8 @@ module \mram_macro.result_serializer (g_ser_rst, flags, \port$3902$0 , \port$390
       \$24  = 1'h0;
     end
   end
-  assign vector = { \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0 , \port$3902$0  };
-  assign data = { \port$3965$0 , \port$3964$0 , \port$3963$0 , \port$3962$0 , \port$3961$0 , \port$3960$0 , \port$3959$0 , \port$3958$0 , \port$3957$0 , \port$3956$0 , \port$3955$0 , \port$3954$0 , \port$3953$0 , \port$3952$0 , \port$3951$0 , \port$3950$0 , \port$3949$0 , \port$3948$0 , \port$3947$0 , \port$3946$0 , \port$3945$0 , \port$3944$0 , \port$3943$0 , \port$3942$0 , \port$3941$0 , \port$3940$0 , \port$3939$0 , \port$3938$0 , \port$3937$0 , \port$3936$0 , \port$3935$0 , \port$3934$0 , \port$3933$0 , \port$3932$0 , \port$3931$0 , \port$3930$0 , \port$3929$0 , \port$3928$0 , \port$3927$0 , \port$3926$0 , \port$3925$0 , \port$3924$0 , \port$3923$0 , \port$3922$0 , \port$3921$0 , \port$3920$0 , \port$3919$0 , \port$3918$0 , \port$3917$0 , \port$3916$0 , \port$3915$0 , \port$3914$0 , \port$3913$0 , \port$3912$0 , \port$3911$0 , \port$3910$0 , \port$3909$0 , \port$3908$0 , \port$3907$0 , \port$3906$0 , \port$3905$0 , \port$3904$0 , \port$3903$0 , \port$3902$0  };
+  assign vector = { \port$4605$0 , \port$4604$0 , \port$4603$0 , \port$4602$0 , \port$4601$0 , \port$4600$0 , \port$4599$0 , \port$4598$0 , \port$4597$0 , \port$4596$0 , \port$4595$0 , \port$4594$0 , \port$4593$0 , \port$4592$0 , \port$4591$0 , \port$4590$0 , \port$4589$0 , \port$4588$0 , \port$4587$0 , \port$4586$0 , \port$4585$0 , \port$4584$0 , \port$4583$0 , \port$4582$0 , \port$4581$0 , \port$4580$0 , \port$4579$0 , \port$4578$0 , \port$4577$0 , \port$4576$0 , \port$4575$0 , \port$4574$0 , \port$4573$0 , \port$4572$0 , \port$4571$0 , \port$4570$0 , \port$4569$0 , \port$4568$0 , \port$4567$0 , \port$4566$0 , \port$4565$0 , \port$4564$0 , \port$4563$0 , \port$4562$0 , \port$4561$0 , \port$4560$0 , \port$4559$0 , \port$4558$0 , \port$4557$0 , \port$4556$0 , \port$4555$0 , \port$4554$0 , \port$4553$0 , \port$4552$0 , \port$4551$0 , \port$4550$0 , \port$4549$0 , \port$4548$0 , \port$4547$0 , \port$4546$0 , \port$4545$0 , \port$4544$0 , \port$4543$0 , \port$4542$0  };
+  assign data = { \port$4605$0 , \port$4604$0 , \port$4603$0 , \port$4602$0 , \port$4601$0 , \port$4600$0 , \port$4599$0 , \port$4598$0 , \port$4597$0 , \port$4596$0 , \port$4595$0 , \port$4594$0 , \port$4593$0 , \port$4592$0 , \port$4591$0 , \port$4590$0 , \port$4589$0 , \port$4588$0 , \port$4587$0 , \port$4586$0 , \port$4585$0 , \port$4584$0 , \port$4583$0 , \port$4582$0 , \port$4581$0 , \port$4580$0 , \port$4579$0 , \port$4578$0 , \port$4577$0 , \port$4576$0 , \port$4575$0 , \port$4574$0 , \port$4573$0 , \port$4572$0 , \port$4571$0 , \port$4570$0 , \port$4569$0 , \port$4568$0 , \port$4567$0 , \port$4566$0 , \port$4565$0 , \port$4564$0 , \port$4563$0 , \port$4562$0 , \port$4561$0 , \port$4560$0 , \port$4559$0 , \port$4558$0 , \port$4557$0 , \port$4556$0 , \port$4555$0 , \port$4554$0 , \port$4553$0 , \port$4552$0 , \port$4551$0 , \port$4550$0 , \port$4549$0 , \port$4548$0 , \port$4547$0 , \port$4546$0 , \port$4545$0 , \port$4544$0 , \port$4543$0 , \port$4542$0  };
   assign m_axis_tvalid = frame__busy;
   assign short = 1'h0;
   assign \flags.overflow  = flags;
@@ -7018,11 +7018,11 @@ endmodule
 module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__window_end, ctl__capture, ctl__all_fired, g_sync_clk, g_tdc0_clk, g_tdc1_clk, g_tdc2_clk, g_tdc3_clk, g_tdc4_clk, g_tdc5_clk, g_tdc6_clk, g_tdc7_clk, g_tdc8_clk, g_tdc9_clk, g_tdc10_clk, g_tdc11_clk
 , g_tdc12_clk, g_tdc13_clk, g_tdc14_clk, g_tdc15_clk, g_tdc16_clk, g_tdc17_clk, g_tdc18_clk, g_tdc19_clk, g_tdc20_clk, g_tdc21_clk, g_tdc22_clk, g_tdc23_clk, g_tdc24_clk, g_tdc25_clk, g_tdc26_clk, g_tdc27_clk, g_tdc28_clk, g_tdc29_clk, g_tdc30_clk, g_tdc31_clk, g_tdc32_clk
 , g_tdc33_clk, g_tdc34_clk, g_tdc35_clk, g_tdc36_clk, g_tdc37_clk, g_tdc38_clk, g_tdc39_clk, g_tdc40_clk, g_tdc41_clk, g_tdc42_clk, g_tdc43_clk, g_tdc44_clk, g_tdc45_clk, g_tdc46_clk, g_tdc47_clk, g_tdc48_clk, g_tdc49_clk, g_tdc50_clk, g_tdc51_clk, g_tdc52_clk, g_tdc53_clk
-, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4207$0 , \port$4209$0 , \port$4211$0 , \port$4213$0 , \port$4215$0 , \port$4217$0 , \port$4219$0 , \port$4221$0 , ctl__clear, code_enable, codes
-, \port$4694$0 , \port$4696$0 , \port$4698$0 , \port$4700$0 , \port$4702$0 , \port$4704$0 , \port$4706$0 , \port$4708$0 , \port$4710$0 , \port$4712$0 , \port$4714$0 , \port$4716$0 , \port$4718$0 , \port$4720$0 , \port$4722$0 , \port$4724$0 , \port$4726$0 , \port$4728$0 , \port$4730$0 , \port$4732$0 , \port$4734$0 
-, \port$4736$0 , \port$4738$0 , \port$4740$0 , \port$4742$0 , \port$4744$0 , \port$4746$0 , \port$4748$0 , \port$4750$0 , \port$4752$0 , \port$4754$0 , \port$4756$0 , \port$4758$0 , \port$4760$0 , \port$4762$0 , \port$4764$0 , \port$4766$0 , \port$4768$0 , \port$4770$0 , \port$4772$0 , \port$4774$0 , \port$4776$0 
-, \port$4778$0 , \port$4780$0 , \port$4782$0 , \port$4784$0 , \port$4786$0 , \port$4788$0 , \port$4790$0 , \port$4792$0 , \port$4794$0 , \port$4796$0 , \port$4798$0 , \port$4800$0 , \port$4802$0 , \port$4804$0 , \port$4806$0 , \port$4808$0 , \port$4810$0 , \port$4812$0 , \port$4814$0 , \port$4816$0 , \port$4818$0 
-, \port$4820$0 , cmp);
+, g_tdc54_clk, g_tdc55_clk, g_tdc56_clk, g_tdc57_clk, g_tdc58_clk, g_tdc59_clk, g_tdc60_clk, g_tdc61_clk, g_tdc62_clk, g_tdc63_clk, \port$4847$0 , \port$4849$0 , \port$4851$0 , \port$4853$0 , \port$4855$0 , \port$4857$0 , \port$4859$0 , \port$4861$0 , ctl__clear, code_enable, codes
+, \port$5328$0 , \port$5330$0 , \port$5332$0 , \port$5334$0 , \port$5336$0 , \port$5338$0 , \port$5340$0 , \port$5342$0 , \port$5344$0 , \port$5346$0 , \port$5348$0 , \port$5350$0 , \port$5352$0 , \port$5354$0 , \port$5356$0 , \port$5358$0 , \port$5360$0 , \port$5362$0 , \port$5364$0 , \port$5366$0 , \port$5368$0 
+, \port$5370$0 , \port$5372$0 , \port$5374$0 , \port$5376$0 , \port$5378$0 , \port$5380$0 , \port$5382$0 , \port$5384$0 , \port$5386$0 , \port$5388$0 , \port$5390$0 , \port$5392$0 , \port$5394$0 , \port$5396$0 , \port$5398$0 , \port$5400$0 , \port$5402$0 , \port$5404$0 , \port$5406$0 , \port$5408$0 , \port$5410$0 
+, \port$5412$0 , \port$5414$0 , \port$5416$0 , \port$5418$0 , \port$5420$0 , \port$5422$0 , \port$5424$0 , \port$5426$0 , \port$5428$0 , \port$5430$0 , \port$5432$0 , \port$5434$0 , \port$5436$0 , \port$5438$0 , \port$5440$0 , \port$5442$0 , \port$5444$0 , \port$5446$0 , \port$5448$0 , \port$5450$0 , \port$5452$0 
+, \port$5454$0 , cmp);
   reg \$auto$verilog_backend.cc:2355:dump_module$8 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$8  = 1'h0;
   wire \$1 ;
@@ -7207,17 +7207,17 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$116 ;
   wire \$1160 ;
   wire \$1161 ;
-  wire \$1162 ;
-  wire \$1163 ;
-  wire \$1164 ;
-  wire \$1165 ;
-  wire [1:0] \$1166 ;
-  wire [1:0] \$1167 ;
-  wire [2:0] \$1168 ;
-  wire [1:0] \$1169 ;
+  wire [1:0] \$1162 ;
+  wire [1:0] \$1163 ;
+  wire [2:0] \$1164 ;
+  wire [1:0] \$1165 ;
+  wire [2:0] \$1166 ;
+  wire [3:0] \$1167 ;
+  wire \$1168 ;
+  wire \$1169 ;
   wire \$117 ;
-  wire [2:0] \$1170 ;
-  wire [3:0] \$1171 ;
+  wire \$1170 ;
+  wire \$1171 ;
   wire \$1172 ;
   wire \$1173 ;
   wire \$1174 ;
@@ -7227,27 +7227,27 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1178 ;
   wire \$1179 ;
   wire \$118 ;
-  wire [1:0] \$1180 ;
-  wire [1:0] \$1181 ;
-  wire [2:0] \$1182 ;
-  wire [1:0] \$1183 ;
-  wire [2:0] \$1184 ;
-  wire [3:0] \$1185 ;
+  wire [3:0] \$1180 ;
+  wire \$1181 ;
+  wire \$1182 ;
+  wire \$1183 ;
+  wire \$1184 ;
+  wire \$1185 ;
   wire \$1186 ;
   wire \$1187 ;
   wire \$1188 ;
-  wire \$1189 ;
+  wire [1:0] \$1189 ;
   wire \$119 ;
-  wire \$1190 ;
-  wire \$1191 ;
-  wire \$1192 ;
-  wire \$1193 ;
-  wire [1:0] \$1194 ;
-  wire [1:0] \$1195 ;
-  wire [2:0] \$1196 ;
-  wire [1:0] \$1197 ;
-  wire [2:0] \$1198 ;
-  wire [3:0] \$1199 ;
+  wire [1:0] \$1190 ;
+  wire [2:0] \$1191 ;
+  wire [1:0] \$1192 ;
+  wire [2:0] \$1193 ;
+  wire [3:0] \$1194 ;
+  wire \$1195 ;
+  wire \$1196 ;
+  wire \$1197 ;
+  wire \$1198 ;
+  wire \$1199 ;
   wire \$12 ;
   wire \$120 ;
   wire \$1200 ;
@@ -7257,29 +7257,29 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1204 ;
   wire \$1205 ;
   wire \$1206 ;
-  wire \$1207 ;
-  wire [1:0] \$1208 ;
-  wire [1:0] \$1209 ;
+  wire [3:0] \$1207 ;
+  wire \$1208 ;
+  wire \$1209 ;
   wire \$121 ;
-  wire [2:0] \$1210 ;
-  wire [1:0] \$1211 ;
-  wire [2:0] \$1212 ;
-  wire [3:0] \$1213 ;
+  wire \$1210 ;
+  wire \$1211 ;
+  wire \$1212 ;
+  wire \$1213 ;
   wire \$1214 ;
   wire \$1215 ;
-  wire \$1216 ;
-  wire \$1217 ;
-  wire \$1218 ;
-  wire \$1219 ;
+  wire [1:0] \$1216 ;
+  wire [1:0] \$1217 ;
+  wire [2:0] \$1218 ;
+  wire [1:0] \$1219 ;
   wire \$122 ;
-  wire \$1220 ;
-  wire \$1221 ;
-  wire [1:0] \$1222 ;
-  wire [1:0] \$1223 ;
-  wire [2:0] \$1224 ;
-  wire [1:0] \$1225 ;
-  wire [2:0] \$1226 ;
-  wire [3:0] \$1227 ;
+  wire [2:0] \$1220 ;
+  wire [3:0] \$1221 ;
+  wire \$1222 ;
+  wire \$1223 ;
+  wire \$1224 ;
+  wire \$1225 ;
+  wire \$1226 ;
+  wire \$1227 ;
   wire \$1228 ;
   wire \$1229 ;
   reg [2:0] \$123 ;
@@ -7287,156 +7287,156 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1231 ;
   wire \$1232 ;
   wire \$1233 ;
-  wire \$1234 ;
+  wire [3:0] \$1234 ;
   wire \$1235 ;
-  wire [1:0] \$1236 ;
-  wire [1:0] \$1237 ;
-  wire [2:0] \$1238 ;
-  wire [1:0] \$1239 ;
+  wire \$1236 ;
+  wire \$1237 ;
+  wire \$1238 ;
+  wire \$1239 ;
   wire \$124 ;
-  wire [2:0] \$1240 ;
-  wire [3:0] \$1241 ;
+  wire \$1240 ;
+  wire \$1241 ;
   wire \$1242 ;
-  wire \$1243 ;
-  wire \$1244 ;
-  wire \$1245 ;
-  wire \$1246 ;
-  wire \$1247 ;
-  wire \$1248 ;
+  wire [1:0] \$1243 ;
+  wire [1:0] \$1244 ;
+  wire [2:0] \$1245 ;
+  wire [1:0] \$1246 ;
+  wire [2:0] \$1247 ;
+  wire [3:0] \$1248 ;
   wire \$1249 ;
   wire \$125 ;
-  wire [1:0] \$1250 ;
-  wire [1:0] \$1251 ;
-  wire [2:0] \$1252 ;
-  wire [1:0] \$1253 ;
-  wire [2:0] \$1254 ;
-  wire [3:0] \$1255 ;
+  wire \$1250 ;
+  wire \$1251 ;
+  wire \$1252 ;
+  wire \$1253 ;
+  wire \$1254 ;
+  wire \$1255 ;
   wire \$1256 ;
   wire \$1257 ;
   wire \$1258 ;
   wire \$1259 ;
   wire \$126 ;
   wire \$1260 ;
-  wire \$1261 ;
+  wire [3:0] \$1261 ;
   wire \$1262 ;
   wire \$1263 ;
-  wire [1:0] \$1264 ;
-  wire [1:0] \$1265 ;
-  wire [2:0] \$1266 ;
-  wire [1:0] \$1267 ;
-  wire [2:0] \$1268 ;
-  wire [3:0] \$1269 ;
+  wire \$1264 ;
+  wire \$1265 ;
+  wire \$1266 ;
+  wire \$1267 ;
+  wire \$1268 ;
+  wire \$1269 ;
   wire \$127 ;
-  wire \$1270 ;
-  wire \$1271 ;
-  wire \$1272 ;
-  wire \$1273 ;
-  wire \$1274 ;
-  wire \$1275 ;
+  wire [1:0] \$1270 ;
+  wire [1:0] \$1271 ;
+  wire [2:0] \$1272 ;
+  wire [1:0] \$1273 ;
+  wire [2:0] \$1274 ;
+  wire [3:0] \$1275 ;
   wire \$1276 ;
   wire \$1277 ;
-  wire [1:0] \$1278 ;
-  wire [1:0] \$1279 ;
+  wire \$1278 ;
+  wire \$1279 ;
   wire \$128 ;
-  wire [2:0] \$1280 ;
-  wire [1:0] \$1281 ;
-  wire [2:0] \$1282 ;
-  wire [3:0] \$1283 ;
+  wire \$1280 ;
+  wire \$1281 ;
+  wire \$1282 ;
+  wire \$1283 ;
   wire \$1284 ;
   wire \$1285 ;
   wire \$1286 ;
   wire \$1287 ;
-  wire \$1288 ;
+  wire [3:0] \$1288 ;
   wire \$1289 ;
   wire \$129 ;
   wire \$1290 ;
   wire \$1291 ;
-  wire [1:0] \$1292 ;
-  wire [1:0] \$1293 ;
-  wire [2:0] \$1294 ;
-  wire [1:0] \$1295 ;
-  wire [2:0] \$1296 ;
-  wire [3:0] \$1297 ;
-  wire \$1298 ;
-  wire \$1299 ;
+  wire \$1292 ;
+  wire \$1293 ;
+  wire \$1294 ;
+  wire \$1295 ;
+  wire \$1296 ;
+  wire [1:0] \$1297 ;
+  wire [1:0] \$1298 ;
+  wire [2:0] \$1299 ;
   wire \$13 ;
   wire [6:0] \$130 ;
-  wire \$1300 ;
-  wire \$1301 ;
-  wire \$1302 ;
+  wire [1:0] \$1300 ;
+  wire [2:0] \$1301 ;
+  wire [3:0] \$1302 ;
   wire \$1303 ;
   wire \$1304 ;
   wire \$1305 ;
-  wire [1:0] \$1306 ;
-  wire [1:0] \$1307 ;
-  wire [2:0] \$1308 ;
-  wire [1:0] \$1309 ;
+  wire \$1306 ;
+  wire \$1307 ;
+  wire \$1308 ;
+  wire \$1309 ;
   wire [6:0] \$131 ;
-  wire [2:0] \$1310 ;
-  wire [3:0] \$1311 ;
+  wire \$1310 ;
+  wire \$1311 ;
   wire \$1312 ;
   wire \$1313 ;
   wire \$1314 ;
-  wire \$1315 ;
+  wire [3:0] \$1315 ;
   wire \$1316 ;
   wire \$1317 ;
   wire \$1318 ;
   wire \$1319 ;
   wire \$132 ;
-  wire [1:0] \$1320 ;
-  wire [1:0] \$1321 ;
-  wire [2:0] \$1322 ;
-  wire [1:0] \$1323 ;
-  wire [2:0] \$1324 ;
-  wire [3:0] \$1325 ;
-  wire \$1326 ;
-  wire \$1327 ;
-  wire \$1328 ;
-  wire \$1329 ;
+  wire \$1320 ;
+  wire \$1321 ;
+  wire \$1322 ;
+  wire \$1323 ;
+  wire [1:0] \$1324 ;
+  wire [1:0] \$1325 ;
+  wire [2:0] \$1326 ;
+  wire [1:0] \$1327 ;
+  wire [2:0] \$1328 ;
+  wire [3:0] \$1329 ;
   wire \$133 ;
   wire \$1330 ;
   wire \$1331 ;
   wire \$1332 ;
   wire \$1333 ;
-  wire [1:0] \$1334 ;
-  wire [1:0] \$1335 ;
-  wire [2:0] \$1336 ;
-  wire [1:0] \$1337 ;
-  wire [2:0] \$1338 ;
-  wire [3:0] \$1339 ;
+  wire \$1334 ;
+  wire \$1335 ;
+  wire \$1336 ;
+  wire \$1337 ;
+  wire \$1338 ;
+  wire \$1339 ;
   wire \$134 ;
   wire \$1340 ;
   wire \$1341 ;
-  wire \$1342 ;
+  wire [3:0] \$1342 ;
   wire \$1343 ;
   wire \$1344 ;
   wire \$1345 ;
   wire \$1346 ;
   wire \$1347 ;
-  wire [1:0] \$1348 ;
-  wire [1:0] \$1349 ;
+  wire \$1348 ;
+  wire \$1349 ;
   wire \$135 ;
-  wire [2:0] \$1350 ;
+  wire \$1350 ;
   wire [1:0] \$1351 ;
-  wire [2:0] \$1352 ;
-  wire [3:0] \$1353 ;
-  wire \$1354 ;
-  wire \$1355 ;
-  wire \$1356 ;
+  wire [1:0] \$1352 ;
+  wire [2:0] \$1353 ;
+  wire [1:0] \$1354 ;
+  wire [2:0] \$1355 ;
+  wire [3:0] \$1356 ;
   wire \$1357 ;
   wire \$1358 ;
   wire \$1359 ;
   wire \$136 ;
   wire \$1360 ;
   wire \$1361 ;
-  wire [1:0] \$1362 ;
-  wire [1:0] \$1363 ;
-  wire [2:0] \$1364 ;
-  wire [1:0] \$1365 ;
-  wire [2:0] \$1366 ;
-  wire [3:0] \$1367 ;
+  wire \$1362 ;
+  wire \$1363 ;
+  wire \$1364 ;
+  wire \$1365 ;
+  wire \$1366 ;
+  wire \$1367 ;
   wire \$1368 ;
-  wire \$1369 ;
+  wire [3:0] \$1369 ;
   wire \$137 ;
   wire \$1370 ;
   wire \$1371 ;
@@ -7444,15 +7444,15 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1373 ;
   wire \$1374 ;
   wire \$1375 ;
-  wire [1:0] \$1376 ;
-  wire [1:0] \$1377 ;
-  wire [2:0] \$1378 ;
+  wire \$1376 ;
+  wire \$1377 ;
+  wire [1:0] \$1378 ;
   wire [1:0] \$1379 ;
   wire \$138 ;
   wire [2:0] \$1380 ;
-  wire [3:0] \$1381 ;
-  wire \$1382 ;
-  wire \$1383 ;
+  wire [1:0] \$1381 ;
+  wire [2:0] \$1382 ;
+  wire [3:0] \$1383 ;
   wire \$1384 ;
   wire \$1385 ;
   wire \$1386 ;
@@ -7460,13 +7460,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1388 ;
   wire \$1389 ;
   wire \$139 ;
-  wire [1:0] \$1390 ;
-  wire [1:0] \$1391 ;
-  wire [2:0] \$1392 ;
-  wire [1:0] \$1393 ;
-  wire [2:0] \$1394 ;
-  wire [3:0] \$1395 ;
-  wire \$1396 ;
+  wire \$1390 ;
+  wire \$1391 ;
+  wire \$1392 ;
+  wire \$1393 ;
+  wire \$1394 ;
+  wire \$1395 ;
+  wire [3:0] \$1396 ;
   wire \$1397 ;
   wire \$1398 ;
   wire \$1399 ;
@@ -7476,14 +7476,14 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1401 ;
   wire \$1402 ;
   wire \$1403 ;
-  wire [1:0] \$1404 ;
+  wire \$1404 ;
   wire [1:0] \$1405 ;
-  wire [2:0] \$1406 ;
-  wire [1:0] \$1407 ;
-  wire [2:0] \$1408 ;
-  wire [3:0] \$1409 ;
+  wire [1:0] \$1406 ;
+  wire [2:0] \$1407 ;
+  wire [1:0] \$1408 ;
+  wire [2:0] \$1409 ;
   reg [2:0] \$141 ;
-  wire \$1410 ;
+  wire [3:0] \$1410 ;
   wire \$1411 ;
   wire \$1412 ;
   wire \$1413 ;
@@ -7491,12 +7491,12 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1415 ;
   wire \$1416 ;
   wire \$1417 ;
-  wire [1:0] \$1418 ;
-  wire [1:0] \$1419 ;
+  wire \$1418 ;
+  wire \$1419 ;
   wire \$142 ;
-  wire [2:0] \$1420 ;
-  wire [1:0] \$1421 ;
-  wire [2:0] \$1422 ;
+  wire \$1420 ;
+  wire \$1421 ;
+  wire \$1422 ;
   wire [3:0] \$1423 ;
   wire \$1424 ;
   wire \$1425 ;
@@ -7522,13 +7522,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1443 ;
   wire \$1444 ;
   wire \$1445 ;
-  wire [1:0] \$1446 ;
-  wire [1:0] \$1447 ;
-  wire [2:0] \$1448 ;
-  wire [1:0] \$1449 ;
+  wire \$1446 ;
+  wire \$1447 ;
+  wire \$1448 ;
+  wire \$1449 ;
   wire \$145 ;
-  wire [2:0] \$1450 ;
-  wire [3:0] \$1451 ;
+  wire [3:0] \$1450 ;
+  wire \$1451 ;
   wire \$1452 ;
   wire \$1453 ;
   wire \$1454 ;
@@ -7536,14 +7536,14 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1456 ;
   wire \$1457 ;
   wire \$1458 ;
-  wire \$1459 ;
+  wire [1:0] \$1459 ;
   wire \$146 ;
   wire [1:0] \$1460 ;
-  wire [1:0] \$1461 ;
-  wire [2:0] \$1462 ;
-  wire [1:0] \$1463 ;
-  wire [2:0] \$1464 ;
-  wire [3:0] \$1465 ;
+  wire [2:0] \$1461 ;
+  wire [1:0] \$1462 ;
+  wire [2:0] \$1463 ;
+  wire [3:0] \$1464 ;
+  wire \$1465 ;
   wire \$1466 ;
   wire \$1467 ;
   wire \$1468 ;
@@ -7553,12 +7553,12 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1471 ;
   wire \$1472 ;
   wire \$1473 ;
-  wire [1:0] \$1474 ;
-  wire [1:0] \$1475 ;
-  wire [2:0] \$1476 ;
-  wire [1:0] \$1477 ;
-  wire [2:0] \$1478 ;
-  wire [3:0] \$1479 ;
+  wire \$1474 ;
+  wire \$1475 ;
+  wire \$1476 ;
+  wire [3:0] \$1477 ;
+  wire \$1478 ;
+  wire \$1479 ;
   wire [6:0] \$148 ;
   wire \$1480 ;
   wire \$1481 ;
@@ -7566,15 +7566,15 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1483 ;
   wire \$1484 ;
   wire \$1485 ;
-  wire \$1486 ;
-  wire \$1487 ;
-  wire [1:0] \$1488 ;
+  wire [1:0] \$1486 ;
+  wire [1:0] \$1487 ;
+  wire [2:0] \$1488 ;
   wire [1:0] \$1489 ;
   wire [6:0] \$149 ;
   wire [2:0] \$1490 ;
-  wire [1:0] \$1491 ;
-  wire [2:0] \$1492 ;
-  wire [3:0] \$1493 ;
+  wire [3:0] \$1491 ;
+  wire \$1492 ;
+  wire \$1493 ;
   wire \$1494 ;
   wire \$1495 ;
   wire \$1496 ;
@@ -7585,28 +7585,28 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$150 ;
   wire \$1500 ;
   wire \$1501 ;
-  wire [1:0] \$1502 ;
-  wire [1:0] \$1503 ;
-  wire [2:0] \$1504 ;
-  wire [1:0] \$1505 ;
-  wire [2:0] \$1506 ;
-  wire [3:0] \$1507 ;
+  wire \$1502 ;
+  wire \$1503 ;
+  wire [3:0] \$1504 ;
+  wire \$1505 ;
+  wire \$1506 ;
+  wire \$1507 ;
   wire \$1508 ;
   wire \$1509 ;
   wire \$151 ;
   wire \$1510 ;
   wire \$1511 ;
   wire \$1512 ;
-  wire \$1513 ;
-  wire \$1514 ;
-  wire \$1515 ;
+  wire [1:0] \$1513 ;
+  wire [1:0] \$1514 ;
+  wire [2:0] \$1515 ;
   wire [1:0] \$1516 ;
-  wire [1:0] \$1517 ;
-  wire [2:0] \$1518 ;
-  wire [1:0] \$1519 ;
+  wire [2:0] \$1517 ;
+  wire [3:0] \$1518 ;
+  wire \$1519 ;
   wire \$152 ;
-  wire [2:0] \$1520 ;
-  wire [3:0] \$1521 ;
+  wire \$1520 ;
+  wire \$1521 ;
   wire \$1522 ;
   wire \$1523 ;
   wire \$1524 ;
@@ -7616,27 +7616,27 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1528 ;
   wire \$1529 ;
   wire \$153 ;
-  wire [1:0] \$1530 ;
-  wire [1:0] \$1531 ;
-  wire [2:0] \$1532 ;
-  wire [1:0] \$1533 ;
-  wire [2:0] \$1534 ;
-  wire [3:0] \$1535 ;
+  wire \$1530 ;
+  wire [3:0] \$1531 ;
+  wire \$1532 ;
+  wire \$1533 ;
+  wire \$1534 ;
+  wire \$1535 ;
   wire \$1536 ;
   wire \$1537 ;
   wire \$1538 ;
   wire \$1539 ;
   wire \$154 ;
-  wire \$1540 ;
-  wire \$1541 ;
-  wire \$1542 ;
-  wire \$1543 ;
-  wire [1:0] \$1544 ;
-  wire [1:0] \$1545 ;
-  wire [2:0] \$1546 ;
-  wire [1:0] \$1547 ;
-  wire [2:0] \$1548 ;
-  wire [3:0] \$1549 ;
+  wire [1:0] \$1540 ;
+  wire [1:0] \$1541 ;
+  wire [2:0] \$1542 ;
+  wire [1:0] \$1543 ;
+  wire [2:0] \$1544 ;
+  wire [3:0] \$1545 ;
+  wire \$1546 ;
+  wire \$1547 ;
+  wire \$1548 ;
+  wire \$1549 ;
   wire \$155 ;
   wire \$1550 ;
   wire \$1551 ;
@@ -7646,28 +7646,28 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1555 ;
   wire \$1556 ;
   wire \$1557 ;
-  wire [1:0] \$1558 ;
-  wire [1:0] \$1559 ;
+  wire [3:0] \$1558 ;
+  wire \$1559 ;
   wire \$156 ;
-  wire [2:0] \$1560 ;
-  wire [1:0] \$1561 ;
-  wire [2:0] \$1562 ;
-  wire [3:0] \$1563 ;
+  wire \$1560 ;
+  wire \$1561 ;
+  wire \$1562 ;
+  wire \$1563 ;
   wire \$1564 ;
   wire \$1565 ;
   wire \$1566 ;
-  wire \$1567 ;
-  wire \$1568 ;
-  wire \$1569 ;
+  wire [1:0] \$1567 ;
+  wire [1:0] \$1568 ;
+  wire [2:0] \$1569 ;
   wire \$157 ;
-  wire \$1570 ;
-  wire \$1571 ;
-  wire [1:0] \$1572 ;
-  wire [1:0] \$1573 ;
-  wire [2:0] \$1574 ;
-  wire [1:0] \$1575 ;
-  wire [2:0] \$1576 ;
-  wire [3:0] \$1577 ;
+  wire [1:0] \$1570 ;
+  wire [2:0] \$1571 ;
+  wire [3:0] \$1572 ;
+  wire \$1573 ;
+  wire \$1574 ;
+  wire \$1575 ;
+  wire \$1576 ;
+  wire \$1577 ;
   wire \$1578 ;
   wire \$1579 ;
   wire \$158 ;
@@ -7676,30 +7676,30 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1582 ;
   wire \$1583 ;
   wire \$1584 ;
-  wire \$1585 ;
-  wire [1:0] \$1586 ;
-  wire [1:0] \$1587 ;
-  wire [2:0] \$1588 ;
-  wire [1:0] \$1589 ;
+  wire [3:0] \$1585 ;
+  wire \$1586 ;
+  wire \$1587 ;
+  wire \$1588 ;
+  wire \$1589 ;
   reg [2:0] \$159 ;
-  wire [2:0] \$1590 ;
-  wire [3:0] \$1591 ;
+  wire \$1590 ;
+  wire \$1591 ;
   wire \$1592 ;
   wire \$1593 ;
-  wire \$1594 ;
-  wire \$1595 ;
-  wire \$1596 ;
-  wire \$1597 ;
-  wire \$1598 ;
-  wire \$1599 ;
+  wire [1:0] \$1594 ;
+  wire [1:0] \$1595 ;
+  wire [2:0] \$1596 ;
+  wire [1:0] \$1597 ;
+  wire [2:0] \$1598 ;
+  wire [3:0] \$1599 ;
   wire \$16 ;
   wire \$160 ;
-  wire [1:0] \$1600 ;
-  wire [1:0] \$1601 ;
-  wire [2:0] \$1602 ;
-  wire [1:0] \$1603 ;
-  wire [2:0] \$1604 ;
-  wire [3:0] \$1605 ;
+  wire \$1600 ;
+  wire \$1601 ;
+  wire \$1602 ;
+  wire \$1603 ;
+  wire \$1604 ;
+  wire \$1605 ;
   wire \$1606 ;
   wire \$1607 ;
   wire \$1608 ;
@@ -7707,156 +7707,156 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$161 ;
   wire \$1610 ;
   wire \$1611 ;
-  wire \$1612 ;
+  wire [3:0] \$1612 ;
   wire \$1613 ;
-  wire [1:0] \$1614 ;
-  wire [1:0] \$1615 ;
-  wire [2:0] \$1616 ;
-  wire [1:0] \$1617 ;
-  wire [2:0] \$1618 ;
-  wire [3:0] \$1619 ;
+  wire \$1614 ;
+  wire \$1615 ;
+  wire \$1616 ;
+  wire \$1617 ;
+  wire \$1618 ;
+  wire \$1619 ;
   wire \$162 ;
   wire \$1620 ;
-  wire \$1621 ;
-  wire \$1622 ;
-  wire \$1623 ;
-  wire \$1624 ;
-  wire \$1625 ;
-  wire \$1626 ;
+  wire [1:0] \$1621 ;
+  wire [1:0] \$1622 ;
+  wire [2:0] \$1623 ;
+  wire [1:0] \$1624 ;
+  wire [2:0] \$1625 ;
+  wire [3:0] \$1626 ;
   wire \$1627 ;
-  wire [1:0] \$1628 ;
-  wire [1:0] \$1629 ;
+  wire \$1628 ;
+  wire \$1629 ;
   wire \$163 ;
-  wire [2:0] \$1630 ;
-  wire [1:0] \$1631 ;
-  wire [2:0] \$1632 ;
-  wire [3:0] \$1633 ;
+  wire \$1630 ;
+  wire \$1631 ;
+  wire \$1632 ;
+  wire \$1633 ;
   wire \$1634 ;
   wire \$1635 ;
   wire \$1636 ;
   wire \$1637 ;
   wire \$1638 ;
-  wire \$1639 ;
+  wire [3:0] \$1639 ;
   wire \$164 ;
   wire \$1640 ;
   wire \$1641 ;
-  wire [1:0] \$1642 ;
-  wire [1:0] \$1643 ;
-  wire [2:0] \$1644 ;
-  wire [1:0] \$1645 ;
-  wire [2:0] \$1646 ;
-  wire [3:0] \$1647 ;
-  wire \$1648 ;
-  wire \$1649 ;
+  wire \$1642 ;
+  wire \$1643 ;
+  wire \$1644 ;
+  wire \$1645 ;
+  wire \$1646 ;
+  wire \$1647 ;
+  wire [1:0] \$1648 ;
+  wire [1:0] \$1649 ;
   wire \$165 ;
-  wire \$1650 ;
-  wire \$1651 ;
-  wire \$1652 ;
-  wire \$1653 ;
+  wire [2:0] \$1650 ;
+  wire [1:0] \$1651 ;
+  wire [2:0] \$1652 ;
+  wire [3:0] \$1653 ;
   wire \$1654 ;
   wire \$1655 ;
-  wire [1:0] \$1656 ;
-  wire [1:0] \$1657 ;
-  wire [2:0] \$1658 ;
-  wire [1:0] \$1659 ;
+  wire \$1656 ;
+  wire \$1657 ;
+  wire \$1658 ;
+  wire \$1659 ;
   wire [6:0] \$166 ;
-  wire [2:0] \$1660 ;
-  wire [3:0] \$1661 ;
+  wire \$1660 ;
+  wire \$1661 ;
   wire \$1662 ;
   wire \$1663 ;
   wire \$1664 ;
   wire \$1665 ;
-  wire \$1666 ;
+  wire [3:0] \$1666 ;
   wire \$1667 ;
   wire \$1668 ;
   wire \$1669 ;
   wire [6:0] \$167 ;
-  wire [1:0] \$1670 ;
-  wire [1:0] \$1671 ;
-  wire [2:0] \$1672 ;
-  wire [1:0] \$1673 ;
-  wire [2:0] \$1674 ;
-  wire [3:0] \$1675 ;
-  wire \$1676 ;
-  wire \$1677 ;
-  wire \$1678 ;
-  wire \$1679 ;
+  wire \$1670 ;
+  wire \$1671 ;
+  wire \$1672 ;
+  wire \$1673 ;
+  wire \$1674 ;
+  wire [1:0] \$1675 ;
+  wire [1:0] \$1676 ;
+  wire [2:0] \$1677 ;
+  wire [1:0] \$1678 ;
+  wire [2:0] \$1679 ;
   wire \$168 ;
-  wire \$1680 ;
+  wire [3:0] \$1680 ;
   wire \$1681 ;
   wire \$1682 ;
   wire \$1683 ;
-  wire [1:0] \$1684 ;
-  wire [1:0] \$1685 ;
-  wire [2:0] \$1686 ;
-  wire [1:0] \$1687 ;
-  wire [2:0] \$1688 ;
-  wire [3:0] \$1689 ;
+  wire \$1684 ;
+  wire \$1685 ;
+  wire \$1686 ;
+  wire \$1687 ;
+  wire \$1688 ;
+  wire \$1689 ;
   wire \$169 ;
   wire \$1690 ;
   wire \$1691 ;
   wire \$1692 ;
-  wire \$1693 ;
+  wire [3:0] \$1693 ;
   wire \$1694 ;
   wire \$1695 ;
   wire \$1696 ;
   wire \$1697 ;
-  wire [1:0] \$1698 ;
-  wire [1:0] \$1699 ;
+  wire \$1698 ;
+  wire \$1699 ;
   wire \$17 ;
   wire \$170 ;
-  wire [2:0] \$1700 ;
-  wire [1:0] \$1701 ;
-  wire [2:0] \$1702 ;
-  wire [3:0] \$1703 ;
-  wire \$1704 ;
-  wire \$1705 ;
-  wire \$1706 ;
-  wire \$1707 ;
+  wire \$1700 ;
+  wire \$1701 ;
+  wire [1:0] \$1702 ;
+  wire [1:0] \$1703 ;
+  wire [2:0] \$1704 ;
+  wire [1:0] \$1705 ;
+  wire [2:0] \$1706 ;
+  wire [3:0] \$1707 ;
   wire \$1708 ;
   wire \$1709 ;
   wire \$171 ;
   wire \$1710 ;
   wire \$1711 ;
-  wire [1:0] \$1712 ;
-  wire [1:0] \$1713 ;
-  wire [2:0] \$1714 ;
-  wire [1:0] \$1715 ;
-  wire [2:0] \$1716 ;
-  wire [3:0] \$1717 ;
+  wire \$1712 ;
+  wire \$1713 ;
+  wire \$1714 ;
+  wire \$1715 ;
+  wire \$1716 ;
+  wire \$1717 ;
   wire \$1718 ;
   wire \$1719 ;
   wire \$172 ;
-  wire \$1720 ;
+  wire [3:0] \$1720 ;
   wire \$1721 ;
   wire \$1722 ;
   wire \$1723 ;
   wire \$1724 ;
   wire \$1725 ;
-  wire [1:0] \$1726 ;
-  wire [1:0] \$1727 ;
-  wire [2:0] \$1728 ;
+  wire \$1726 ;
+  wire \$1727 ;
+  wire \$1728 ;
   wire [1:0] \$1729 ;
   wire \$173 ;
-  wire [2:0] \$1730 ;
-  wire [3:0] \$1731 ;
-  wire \$1732 ;
-  wire \$1733 ;
-  wire \$1734 ;
+  wire [1:0] \$1730 ;
+  wire [2:0] \$1731 ;
+  wire [1:0] \$1732 ;
+  wire [2:0] \$1733 ;
+  wire [3:0] \$1734 ;
   wire \$1735 ;
   wire \$1736 ;
   wire \$1737 ;
   wire \$1738 ;
   wire \$1739 ;
   wire \$174 ;
-  wire [1:0] \$1740 ;
-  wire [1:0] \$1741 ;
-  wire [2:0] \$1742 ;
-  wire [1:0] \$1743 ;
-  wire [2:0] \$1744 ;
-  wire [3:0] \$1745 ;
+  wire \$1740 ;
+  wire \$1741 ;
+  wire \$1742 ;
+  wire \$1743 ;
+  wire \$1744 ;
+  wire \$1745 ;
   wire \$1746 ;
-  wire \$1747 ;
+  wire [3:0] \$1747 ;
   wire \$1748 ;
   wire \$1749 ;
   wire \$175 ;
@@ -7864,29 +7864,29 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1751 ;
   wire \$1752 ;
   wire \$1753 ;
-  wire [1:0] \$1754 ;
-  wire [1:0] \$1755 ;
-  wire [2:0] \$1756 ;
+  wire \$1754 ;
+  wire \$1755 ;
+  wire [1:0] \$1756 ;
   wire [1:0] \$1757 ;
   wire [2:0] \$1758 ;
-  wire [3:0] \$1759 ;
+  wire [1:0] \$1759 ;
   wire \$176 ;
-  wire \$1760 ;
-  wire \$1761 ;
+  wire [2:0] \$1760 ;
+  wire [3:0] \$1761 ;
   wire \$1762 ;
   wire \$1763 ;
   wire \$1764 ;
   wire \$1765 ;
   wire \$1766 ;
   wire \$1767 ;
-  wire [1:0] \$1768 ;
-  wire [1:0] \$1769 ;
+  wire \$1768 ;
+  wire \$1769 ;
   reg [2:0] \$177 ;
-  wire [2:0] \$1770 ;
-  wire [1:0] \$1771 ;
-  wire [2:0] \$1772 ;
-  wire [3:0] \$1773 ;
-  wire \$1774 ;
+  wire \$1770 ;
+  wire \$1771 ;
+  wire \$1772 ;
+  wire \$1773 ;
+  wire [3:0] \$1774 ;
   wire \$1775 ;
   wire \$1776 ;
   wire \$1777 ;
@@ -7895,13 +7895,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$178 ;
   wire \$1780 ;
   wire \$1781 ;
-  wire [1:0] \$1782 ;
+  wire \$1782 ;
   wire [1:0] \$1783 ;
-  wire [2:0] \$1784 ;
-  wire [1:0] \$1785 ;
-  wire [2:0] \$1786 ;
-  wire [3:0] \$1787 ;
-  wire \$1788 ;
+  wire [1:0] \$1784 ;
+  wire [2:0] \$1785 ;
+  wire [1:0] \$1786 ;
+  wire [2:0] \$1787 ;
+  wire [3:0] \$1788 ;
   wire \$1789 ;
   wire \$179 ;
   wire \$1790 ;
@@ -7910,13 +7910,13 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1793 ;
   wire \$1794 ;
   wire \$1795 ;
-  wire [1:0] \$1796 ;
-  wire [1:0] \$1797 ;
-  wire [2:0] \$1798 ;
-  wire [1:0] \$1799 ;
+  wire \$1796 ;
+  wire \$1797 ;
+  wire \$1798 ;
+  wire \$1799 ;
   wire \$18 ;
   wire \$180 ;
-  wire [2:0] \$1800 ;
+  wire \$1800 ;
   wire [3:0] \$1801 ;
   wire \$1802 ;
   wire \$1803 ;
@@ -7942,12 +7942,12 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1821 ;
   wire \$1822 ;
   wire \$1823 ;
-  wire [1:0] \$1824 ;
-  wire [1:0] \$1825 ;
-  wire [2:0] \$1826 ;
-  wire [1:0] \$1827 ;
-  wire [2:0] \$1828 ;
-  wire [3:0] \$1829 ;
+  wire \$1824 ;
+  wire \$1825 ;
+  wire \$1826 ;
+  wire \$1827 ;
+  wire [3:0] \$1828 ;
+  wire \$1829 ;
   wire \$183 ;
   wire \$1830 ;
   wire \$1831 ;
@@ -7956,14 +7956,14 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1834 ;
   wire \$1835 ;
   wire \$1836 ;
-  wire \$1837 ;
+  wire [1:0] \$1837 ;
   wire [1:0] \$1838 ;
-  wire [1:0] \$1839 ;
+  wire [2:0] \$1839 ;
   wire [6:0] \$184 ;
-  wire [2:0] \$1840 ;
-  wire [1:0] \$1841 ;
-  wire [2:0] \$1842 ;
-  wire [3:0] \$1843 ;
+  wire [1:0] \$1840 ;
+  wire [2:0] \$1841 ;
+  wire [3:0] \$1842 ;
+  wire \$1843 ;
   wire \$1844 ;
   wire \$1845 ;
   wire \$1846 ;
@@ -7973,12 +7973,12 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire [6:0] \$185 ;
   wire \$1850 ;
   wire \$1851 ;
-  wire [1:0] \$1852 ;
-  wire [1:0] \$1853 ;
-  wire [2:0] \$1854 ;
-  wire [1:0] \$1855 ;
-  wire [2:0] \$1856 ;
-  wire [3:0] \$1857 ;
+  wire \$1852 ;
+  wire \$1853 ;
+  wire \$1854 ;
+  wire [3:0] \$1855 ;
+  wire \$1856 ;
+  wire \$1857 ;
   wire \$1858 ;
   wire \$1859 ;
   wire \$186 ;
@@ -7986,15 +7986,15 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1861 ;
   wire \$1862 ;
   wire \$1863 ;
-  wire \$1864 ;
-  wire \$1865 ;
-  wire [1:0] \$1866 ;
+  wire [1:0] \$1864 ;
+  wire [1:0] \$1865 ;
+  wire [2:0] \$1866 ;
   wire [1:0] \$1867 ;
   wire [2:0] \$1868 ;
-  wire [1:0] \$1869 ;
+  wire [3:0] \$1869 ;
   wire \$187 ;
-  wire [2:0] \$1870 ;
-  wire [3:0] \$1871 ;
+  wire \$1870 ;
+  wire \$1871 ;
   wire \$1872 ;
   wire \$1873 ;
   wire \$1874 ;
@@ -8004,27 +8004,27 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1878 ;
   wire \$1879 ;
   wire \$188 ;
-  wire [1:0] \$1880 ;
-  wire [1:0] \$1881 ;
-  wire [2:0] \$1882 ;
-  wire [1:0] \$1883 ;
-  wire [2:0] \$1884 ;
-  wire [3:0] \$1885 ;
+  wire \$1880 ;
+  wire \$1881 ;
+  wire [3:0] \$1882 ;
+  wire \$1883 ;
+  wire \$1884 ;
+  wire \$1885 ;
   wire \$1886 ;
   wire \$1887 ;
   wire \$1888 ;
   wire \$1889 ;
   wire \$189 ;
   wire \$1890 ;
-  wire \$1891 ;
-  wire \$1892 ;
-  wire \$1893 ;
+  wire [1:0] \$1891 ;
+  wire [1:0] \$1892 ;
+  wire [2:0] \$1893 ;
   wire [1:0] \$1894 ;
-  wire [1:0] \$1895 ;
-  wire [2:0] \$1896 ;
-  wire [1:0] \$1897 ;
-  wire [2:0] \$1898 ;
-  wire [3:0] \$1899 ;
+  wire [2:0] \$1895 ;
+  wire [3:0] \$1896 ;
+  wire \$1897 ;
+  wire \$1898 ;
+  wire \$1899 ;
   wire \$19 ;
   wire \$190 ;
   wire \$1900 ;
@@ -8035,28 +8035,28 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1905 ;
   wire \$1906 ;
   wire \$1907 ;
-  wire [1:0] \$1908 ;
-  wire [1:0] \$1909 ;
+  wire \$1908 ;
+  wire [3:0] \$1909 ;
   wire \$191 ;
-  wire [2:0] \$1910 ;
-  wire [1:0] \$1911 ;
-  wire [2:0] \$1912 ;
-  wire [3:0] \$1913 ;
+  wire \$1910 ;
+  wire \$1911 ;
+  wire \$1912 ;
+  wire \$1913 ;
   wire \$1914 ;
   wire \$1915 ;
   wire \$1916 ;
   wire \$1917 ;
-  wire \$1918 ;
-  wire \$1919 ;
+  wire [1:0] \$1918 ;
+  wire [1:0] \$1919 ;
   wire \$192 ;
-  wire \$1920 ;
-  wire \$1921 ;
-  wire [1:0] \$1922 ;
-  wire [1:0] \$1923 ;
-  wire [2:0] \$1924 ;
-  wire [1:0] \$1925 ;
-  wire [2:0] \$1926 ;
-  wire [3:0] \$1927 ;
+  wire [2:0] \$1920 ;
+  wire [1:0] \$1921 ;
+  wire [2:0] \$1922 ;
+  wire [3:0] \$1923 ;
+  wire \$1924 ;
+  wire \$1925 ;
+  wire \$1926 ;
+  wire \$1927 ;
   wire \$1928 ;
   wire \$1929 ;
   wire \$193 ;
@@ -8066,28 +8066,28 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1933 ;
   wire \$1934 ;
   wire \$1935 ;
-  wire [1:0] \$1936 ;
-  wire [1:0] \$1937 ;
-  wire [2:0] \$1938 ;
-  wire [1:0] \$1939 ;
+  wire [3:0] \$1936 ;
+  wire \$1937 ;
+  wire \$1938 ;
+  wire \$1939 ;
   wire \$194 ;
-  wire [2:0] \$1940 ;
-  wire [3:0] \$1941 ;
+  wire \$1940 ;
+  wire \$1941 ;
   wire \$1942 ;
   wire \$1943 ;
   wire \$1944 ;
-  wire \$1945 ;
-  wire \$1946 ;
-  wire \$1947 ;
-  wire \$1948 ;
-  wire \$1949 ;
+  wire [1:0] \$1945 ;
+  wire [1:0] \$1946 ;
+  wire [2:0] \$1947 ;
+  wire [1:0] \$1948 ;
+  wire [2:0] \$1949 ;
   reg [2:0] \$195 ;
-  wire [1:0] \$1950 ;
-  wire [1:0] \$1951 ;
-  wire [2:0] \$1952 ;
-  wire [1:0] \$1953 ;
-  wire [2:0] \$1954 ;
-  wire [3:0] \$1955 ;
+  wire [3:0] \$1950 ;
+  wire \$1951 ;
+  wire \$1952 ;
+  wire \$1953 ;
+  wire \$1954 ;
+  wire \$1955 ;
   wire \$1956 ;
   wire \$1957 ;
   wire \$1958 ;
@@ -8096,29 +8096,29 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1960 ;
   wire \$1961 ;
   wire \$1962 ;
-  wire \$1963 ;
-  wire [1:0] \$1964 ;
-  wire [1:0] \$1965 ;
-  wire [2:0] \$1966 ;
-  wire [1:0] \$1967 ;
-  wire [2:0] \$1968 ;
-  wire [3:0] \$1969 ;
+  wire [3:0] \$1963 ;
+  wire \$1964 ;
+  wire \$1965 ;
+  wire \$1966 ;
+  wire \$1967 ;
+  wire \$1968 ;
+  wire \$1969 ;
   wire \$197 ;
   wire \$1970 ;
   wire \$1971 ;
-  wire \$1972 ;
-  wire \$1973 ;
-  wire \$1974 ;
-  wire \$1975 ;
-  wire \$1976 ;
-  wire \$1977 ;
-  wire [1:0] \$1978 ;
-  wire [1:0] \$1979 ;
+  wire [1:0] \$1972 ;
+  wire [1:0] \$1973 ;
+  wire [2:0] \$1974 ;
+  wire [1:0] \$1975 ;
+  wire [2:0] \$1976 ;
+  wire [3:0] \$1977 ;
+  wire \$1978 ;
+  wire \$1979 ;
   wire \$198 ;
-  wire [2:0] \$1980 ;
-  wire [1:0] \$1981 ;
-  wire [2:0] \$1982 ;
-  wire [3:0] \$1983 ;
+  wire \$1980 ;
+  wire \$1981 ;
+  wire \$1982 ;
+  wire \$1983 ;
   wire \$1984 ;
   wire \$1985 ;
   wire \$1986 ;
@@ -8126,672 +8126,1504 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   wire \$1988 ;
   wire \$1989 ;
   wire \$199 ;
-  wire \$1990 ;
+  wire [3:0] \$1990 ;
   wire \$1991 ;
-  wire [1:0] \$1992 ;
-  wire [1:0] \$1993 ;
-  wire [2:0] \$1994 ;
-  wire [1:0] \$1995 ;
-  wire [2:0] \$1996 ;
-  wire [3:0] \$1997 ;
+  wire \$1992 ;
+  wire \$1993 ;
+  wire \$1994 ;
+  wire \$1995 ;
+  wire \$1996 ;
+  wire \$1997 ;
   wire \$1998 ;
-  wire \$1999 ;
+  wire [1:0] \$1999 ;
   wire \$2 ;
   wire \$20 ;
   wire \$200 ;
-  wire \$2000 ;
-  wire \$2001 ;
-  wire \$2002 ;
-  wire \$2003 ;
-  wire \$2004 ;
+  wire [1:0] \$2000 ;
+  wire [2:0] \$2001 ;
+  wire [1:0] \$2002 ;
+  wire [2:0] \$2003 ;
+  wire [3:0] \$2004 ;
   wire \$2005 ;
-  wire [1:0] \$2006 ;
-  wire [1:0] \$2007 ;
-  wire [2:0] \$2008 ;
-  wire [1:0] \$2009 ;
+  wire \$2006 ;
+  wire \$2007 ;
+  wire \$2008 ;
+  wire \$2009 ;
   wire \$201 ;
-  wire [2:0] \$2010 ;
-  wire [3:0] \$2011 ;
+  wire \$2010 ;
+  wire \$2011 ;
   wire \$2012 ;
   wire \$2013 ;
   wire \$2014 ;
   wire \$2015 ;
   wire \$2016 ;
-  wire \$2017 ;
+  wire [3:0] \$2017 ;
   wire \$2018 ;
   wire \$2019 ;
   wire [6:0] \$202 ;
-  wire [1:0] \$2020 ;
-  wire [1:0] \$2021 ;
-  wire [2:0] \$2022 ;
-  wire [1:0] \$2023 ;
-  wire [2:0] \$2024 ;
-  wire [3:0] \$2025 ;
-  wire \$2026 ;
-  wire \$2027 ;
-  wire \$2028 ;
-  wire \$2029 ;
+  wire \$2020 ;
+  wire \$2021 ;
+  wire \$2022 ;
+  wire \$2023 ;
+  wire \$2024 ;
+  wire \$2025 ;
+  wire [1:0] \$2026 ;
+  wire [1:0] \$2027 ;
+  wire [2:0] \$2028 ;
+  wire [1:0] \$2029 ;
   wire [6:0] \$203 ;
-  wire \$2030 ;
-  wire \$2031 ;
+  wire [2:0] \$2030 ;
+  wire [3:0] \$2031 ;
   wire \$2032 ;
   wire \$2033 ;
-  wire [1:0] \$2034 ;
-  wire [1:0] \$2035 ;
-  wire [2:0] \$2036 ;
-  wire [1:0] \$2037 ;
-  wire [2:0] \$2038 ;
-  wire [3:0] \$2039 ;
+  wire \$2034 ;
+  wire \$2035 ;
+  wire \$2036 ;
+  wire \$2037 ;
+  wire \$2038 ;
+  wire \$2039 ;
   wire \$204 ;
   wire \$2040 ;
   wire \$2041 ;
   wire \$2042 ;
   wire \$2043 ;
-  wire \$2044 ;
+  wire [3:0] \$2044 ;
   wire \$2045 ;
   wire \$2046 ;
   wire \$2047 ;
-  wire [1:0] \$2048 ;
-  wire [1:0] \$2049 ;
+  wire \$2048 ;
+  wire \$2049 ;
   wire \$205 ;
-  wire [2:0] \$2050 ;
-  wire [1:0] \$2051 ;
-  wire [2:0] \$2052 ;
-  wire [3:0] \$2053 ;
-  reg [63:0] \$2054 ;
-  reg [63:0] \$2055 ;
-  reg \$2056 ;
-  reg \$2057 ;
-  reg \$2058 ;
-  reg \$2059  = 1'h0;
+  wire \$2050 ;
+  wire \$2051 ;
+  wire \$2052 ;
+  wire [1:0] \$2053 ;
+  wire [1:0] \$2054 ;
+  wire [2:0] \$2055 ;
+  wire [1:0] \$2056 ;
+  wire [2:0] \$2057 ;
+  wire [3:0] \$2058 ;
+  wire \$2059 ;
   wire \$206 ;
-  reg \$2060 ;
-  reg \$2061  = 1'h0;
-  reg \$2062 ;
-  reg \$2063  = 1'h0;
-  reg \$2064 ;
-  reg \$2065  = 1'h0;
-  reg \$2066 ;
-  reg \$2067  = 1'h0;
-  reg \$2068 ;
-  reg \$2069  = 1'h0;
+  wire \$2060 ;
+  wire \$2061 ;
+  wire \$2062 ;
+  wire \$2063 ;
+  wire \$2064 ;
+  wire \$2065 ;
+  wire \$2066 ;
+  wire \$2067 ;
+  wire \$2068 ;
+  wire \$2069 ;
   wire \$207 ;
-  reg \$2070 ;
-  reg \$2071  = 1'h0;
-  reg \$2072 ;
-  reg \$2073  = 1'h0;
-  reg \$2074 ;
-  reg \$2075  = 1'h0;
-  reg \$2076 ;
-  reg \$2077  = 1'h0;
-  reg \$2078 ;
-  reg \$2079  = 1'h0;
+  wire \$2070 ;
+  wire [3:0] \$2071 ;
+  wire \$2072 ;
+  wire \$2073 ;
+  wire \$2074 ;
+  wire \$2075 ;
+  wire \$2076 ;
+  wire \$2077 ;
+  wire \$2078 ;
+  wire \$2079 ;
   wire \$208 ;
-  reg \$2080 ;
-  reg \$2081  = 1'h0;
-  reg \$2082 ;
-  reg \$2083  = 1'h0;
-  reg \$2084 ;
-  reg \$2085  = 1'h0;
-  reg \$2086 ;
-  reg \$2087  = 1'h0;
-  reg \$2088 ;
-  reg \$2089  = 1'h0;
+  wire [1:0] \$2080 ;
+  wire [1:0] \$2081 ;
+  wire [2:0] \$2082 ;
+  wire [1:0] \$2083 ;
+  wire [2:0] \$2084 ;
+  wire [3:0] \$2085 ;
+  wire \$2086 ;
+  wire \$2087 ;
+  wire \$2088 ;
+  wire \$2089 ;
   wire \$209 ;
-  reg \$2090 ;
-  reg \$2091  = 1'h0;
-  reg \$2092 ;
-  reg \$2093  = 1'h0;
-  reg \$2094 ;
-  reg \$2095  = 1'h0;
-  reg \$2096 ;
-  reg \$2097  = 1'h0;
-  reg \$2098 ;
-  reg \$2099  = 1'h0;
+  wire \$2090 ;
+  wire \$2091 ;
+  wire \$2092 ;
+  wire \$2093 ;
+  wire \$2094 ;
+  wire \$2095 ;
+  wire \$2096 ;
+  wire \$2097 ;
+  wire [3:0] \$2098 ;
+  wire \$2099 ;
   wire \$21 ;
   wire \$210 ;
-  reg \$2100 ;
-  reg \$2101  = 1'h0;
-  reg \$2102 ;
-  reg \$2103  = 1'h0;
-  reg \$2104 ;
-  reg \$2105  = 1'h0;
-  reg \$2106 ;
-  reg \$2107  = 1'h0;
-  reg \$2108 ;
-  reg \$2109  = 1'h0;
+  wire \$2100 ;
+  wire \$2101 ;
+  wire \$2102 ;
+  wire \$2103 ;
+  wire \$2104 ;
+  wire \$2105 ;
+  wire \$2106 ;
+  wire [1:0] \$2107 ;
+  wire [1:0] \$2108 ;
+  wire [2:0] \$2109 ;
   wire \$211 ;
-  reg \$2110 ;
-  reg \$2111  = 1'h0;
-  reg \$2112 ;
-  reg \$2113  = 1'h0;
-  reg \$2114 ;
-  reg \$2115  = 1'h0;
-  reg \$2116 ;
-  reg \$2117  = 1'h0;
-  reg \$2118 ;
-  reg \$2119  = 1'h0;
+  wire [1:0] \$2110 ;
+  wire [2:0] \$2111 ;
+  wire [3:0] \$2112 ;
+  wire \$2113 ;
+  wire \$2114 ;
+  wire \$2115 ;
+  wire \$2116 ;
+  wire \$2117 ;
+  wire \$2118 ;
+  wire \$2119 ;
   wire \$212 ;
-  reg \$2120 ;
-  reg \$2121  = 1'h0;
-  reg \$2122 ;
-  reg \$2123  = 1'h0;
-  reg \$2124 ;
-  reg \$2125  = 1'h0;
-  reg \$2126 ;
-  reg \$2127  = 1'h0;
-  reg \$2128 ;
-  reg \$2129  = 1'h0;
+  wire \$2120 ;
+  wire \$2121 ;
+  wire \$2122 ;
+  wire \$2123 ;
+  wire \$2124 ;
+  wire [3:0] \$2125 ;
+  wire \$2126 ;
+  wire \$2127 ;
+  wire \$2128 ;
+  wire \$2129 ;
   reg [2:0] \$213 ;
-  reg \$2130 ;
-  reg \$2131  = 1'h0;
-  reg \$2132 ;
-  reg \$2133  = 1'h0;
-  reg \$2134 ;
-  reg \$2135  = 1'h0;
-  reg \$2136 ;
-  reg \$2137  = 1'h0;
-  reg \$2138 ;
-  reg \$2139  = 1'h0;
+  wire \$2130 ;
+  wire \$2131 ;
+  wire \$2132 ;
+  wire \$2133 ;
+  wire [1:0] \$2134 ;
+  wire [1:0] \$2135 ;
+  wire [2:0] \$2136 ;
+  wire [1:0] \$2137 ;
+  wire [2:0] \$2138 ;
+  wire [3:0] \$2139 ;
   wire \$214 ;
-  reg \$2140 ;
-  reg \$2141  = 1'h0;
-  reg \$2142 ;
-  reg \$2143  = 1'h0;
-  reg \$2144 ;
-  reg \$2145  = 1'h0;
-  reg \$2146 ;
-  reg \$2147  = 1'h0;
-  reg \$2148 ;
-  reg \$2149  = 1'h0;
+  wire \$2140 ;
+  wire \$2141 ;
+  wire \$2142 ;
+  wire \$2143 ;
+  wire \$2144 ;
+  wire \$2145 ;
+  wire \$2146 ;
+  wire \$2147 ;
+  wire \$2148 ;
+  wire \$2149 ;
   wire \$215 ;
-  reg \$2150 ;
-  reg \$2151  = 1'h0;
-  reg \$2152 ;
-  reg \$2153  = 1'h0;
-  reg \$2154 ;
-  reg \$2155  = 1'h0;
-  reg \$2156 ;
-  reg \$2157  = 1'h0;
-  reg \$2158 ;
-  reg \$2159  = 1'h0;
+  wire \$2150 ;
+  wire \$2151 ;
+  wire [3:0] \$2152 ;
+  wire \$2153 ;
+  wire \$2154 ;
+  wire \$2155 ;
+  wire \$2156 ;
+  wire \$2157 ;
+  wire \$2158 ;
+  wire \$2159 ;
   wire \$216 ;
-  reg \$2160 ;
-  reg \$2161  = 1'h0;
-  reg \$2162 ;
-  reg \$2163  = 1'h0;
-  reg \$2164 ;
-  reg \$2165  = 1'h0;
-  reg \$2166 ;
-  reg \$2167  = 1'h0;
-  reg \$2168 ;
-  reg \$2169  = 1'h0;
+  wire \$2160 ;
+  wire [1:0] \$2161 ;
+  wire [1:0] \$2162 ;
+  wire [2:0] \$2163 ;
+  wire [1:0] \$2164 ;
+  wire [2:0] \$2165 ;
+  wire [3:0] \$2166 ;
+  wire \$2167 ;
+  wire \$2168 ;
+  wire \$2169 ;
   wire \$217 ;
-  reg \$2170 ;
-  reg \$2171  = 1'h0;
-  reg \$2172 ;
-  reg \$2173  = 1'h0;
-  reg \$2174 ;
-  reg \$2175  = 1'h0;
-  reg \$2176 ;
-  reg \$2177  = 1'h0;
-  reg \$2178 ;
-  reg \$2179  = 1'h0;
+  wire \$2170 ;
+  wire \$2171 ;
+  wire \$2172 ;
+  wire \$2173 ;
+  wire \$2174 ;
+  wire \$2175 ;
+  wire \$2176 ;
+  wire \$2177 ;
+  wire \$2178 ;
+  wire [3:0] \$2179 ;
   wire \$218 ;
-  reg \$2180 ;
-  reg \$2181  = 1'h0;
-  reg \$2182 ;
-  reg \$2183  = 1'h0;
-  reg \$2184 ;
-  reg \$2185  = 1'h0;
-  reg [3:0] \$2186 ;
-  reg \$2187 ;
-  reg [2:0] \$2188 ;
-  reg \$2189 ;
+  wire \$2180 ;
+  wire \$2181 ;
+  wire \$2182 ;
+  wire \$2183 ;
+  wire \$2184 ;
+  wire \$2185 ;
+  wire \$2186 ;
+  wire \$2187 ;
+  wire [1:0] \$2188 ;
+  wire [1:0] \$2189 ;
   wire \$219 ;
-  reg \$2190  = 1'h0;
-  reg \$2191 ;
-  reg \$2192  = 1'h0;
-  reg \$2193 ;
-  reg \$2194  = 1'h0;
-  reg \$2195 ;
-  reg \$2196  = 1'h0;
-  reg \$2197 ;
-  reg \$2198  = 1'h0;
-  reg \$2199 ;
+  wire [2:0] \$2190 ;
+  wire [1:0] \$2191 ;
+  wire [2:0] \$2192 ;
+  wire [3:0] \$2193 ;
+  wire \$2194 ;
+  wire \$2195 ;
+  wire \$2196 ;
+  wire \$2197 ;
+  wire \$2198 ;
+  wire \$2199 ;
   wire [6:0] \$22 ;
   wire [6:0] \$220 ;
-  reg \$2200  = 1'h0;
-  reg \$2201 ;
-  reg \$2202  = 1'h0;
-  reg \$2203 ;
-  reg \$2204  = 1'h0;
-  reg \$2205 ;
-  reg \$2206  = 1'h0;
-  reg \$2207 ;
-  reg \$2208  = 1'h0;
-  reg \$2209 ;
+  wire \$2200 ;
+  wire \$2201 ;
+  wire \$2202 ;
+  wire \$2203 ;
+  wire \$2204 ;
+  wire \$2205 ;
+  wire [3:0] \$2206 ;
+  wire \$2207 ;
+  wire \$2208 ;
+  wire \$2209 ;
   wire [6:0] \$221 ;
-  reg \$2210  = 1'h0;
-  reg \$2211 ;
-  reg \$2212  = 1'h0;
-  reg \$2213 ;
-  reg \$2214  = 1'h0;
-  reg \$2215 ;
-  reg \$2216  = 1'h0;
-  reg \$2217 ;
-  reg \$2218  = 1'h0;
-  reg \$2219 ;
+  wire \$2210 ;
+  wire \$2211 ;
+  wire \$2212 ;
+  wire \$2213 ;
+  wire \$2214 ;
+  wire [1:0] \$2215 ;
+  wire [1:0] \$2216 ;
+  wire [2:0] \$2217 ;
+  wire [1:0] \$2218 ;
+  wire [2:0] \$2219 ;
   wire \$222 ;
-  reg \$2220  = 1'h0;
-  reg \$2221 ;
-  reg \$2222  = 1'h0;
-  reg \$2223 ;
-  reg \$2224  = 1'h0;
-  reg \$2225 ;
-  reg \$2226  = 1'h0;
-  reg \$2227 ;
-  reg \$2228  = 1'h0;
-  reg \$2229 ;
+  wire [3:0] \$2220 ;
+  wire \$2221 ;
+  wire \$2222 ;
+  wire \$2223 ;
+  wire \$2224 ;
+  wire \$2225 ;
+  wire \$2226 ;
+  wire \$2227 ;
+  wire \$2228 ;
+  wire \$2229 ;
   wire \$223 ;
-  reg \$2230  = 1'h0;
-  reg \$2231 ;
-  reg \$2232  = 1'h0;
-  reg \$2233 ;
-  reg \$2234  = 1'h0;
-  reg \$2235 ;
-  reg \$2236  = 1'h0;
-  reg \$2237 ;
-  reg \$2238  = 1'h0;
-  reg \$2239 ;
+  wire \$2230 ;
+  wire \$2231 ;
+  wire \$2232 ;
+  wire [3:0] \$2233 ;
+  wire \$2234 ;
+  wire \$2235 ;
+  wire \$2236 ;
+  wire \$2237 ;
+  wire \$2238 ;
+  wire \$2239 ;
   wire \$224 ;
-  reg \$2240  = 1'h0;
-  reg \$2241 ;
-  reg \$2242  = 1'h0;
-  reg \$2243 ;
-  reg \$2244  = 1'h0;
-  reg \$2245 ;
-  reg \$2246  = 1'h0;
-  reg \$2247 ;
-  reg \$2248  = 1'h0;
-  reg \$2249 ;
+  wire \$2240 ;
+  wire \$2241 ;
+  wire [1:0] \$2242 ;
+  wire [1:0] \$2243 ;
+  wire [2:0] \$2244 ;
+  wire [1:0] \$2245 ;
+  wire [2:0] \$2246 ;
+  wire [3:0] \$2247 ;
+  wire \$2248 ;
+  wire \$2249 ;
   wire \$225 ;
-  reg \$2250  = 1'h0;
-  reg \$2251 ;
-  reg \$2252  = 1'h0;
-  reg \$2253 ;
-  reg \$2254  = 1'h0;
-  reg \$2255 ;
-  reg \$2256  = 1'h0;
-  reg \$2257 ;
-  reg \$2258  = 1'h0;
-  reg \$2259 ;
+  wire \$2250 ;
+  wire \$2251 ;
+  wire \$2252 ;
+  wire \$2253 ;
+  wire \$2254 ;
+  wire \$2255 ;
+  wire \$2256 ;
+  wire \$2257 ;
+  wire \$2258 ;
+  wire \$2259 ;
   wire \$226 ;
-  reg \$2260  = 1'h0;
-  reg \$2261 ;
-  reg \$2262  = 1'h0;
-  reg \$2263 ;
-  reg \$2264  = 1'h0;
-  reg \$2265 ;
-  reg \$2266  = 1'h0;
-  reg \$2267 ;
-  reg \$2268  = 1'h0;
-  reg \$2269 ;
+  wire [3:0] \$2260 ;
+  wire \$2261 ;
+  wire \$2262 ;
+  wire \$2263 ;
+  wire \$2264 ;
+  wire \$2265 ;
+  wire \$2266 ;
+  wire \$2267 ;
+  wire \$2268 ;
+  wire [1:0] \$2269 ;
   wire \$227 ;
-  reg \$2270  = 1'h0;
-  reg \$2271 ;
-  reg \$2272  = 1'h0;
-  reg \$2273 ;
-  reg \$2274  = 1'h0;
-  reg \$2275 ;
-  reg \$2276  = 1'h0;
-  reg \$2277 ;
-  reg \$2278  = 1'h0;
-  reg \$2279 ;
+  wire [1:0] \$2270 ;
+  wire [2:0] \$2271 ;
+  wire [1:0] \$2272 ;
+  wire [2:0] \$2273 ;
+  wire [3:0] \$2274 ;
+  wire \$2275 ;
+  wire \$2276 ;
+  wire \$2277 ;
+  wire \$2278 ;
+  wire \$2279 ;
   wire \$228 ;
-  reg \$2280  = 1'h0;
-  reg \$2281 ;
-  reg \$2282  = 1'h0;
-  reg \$2283 ;
-  reg \$2284  = 1'h0;
-  reg \$2285 ;
-  reg \$2286  = 1'h0;
-  reg \$2287 ;
-  reg \$2288  = 1'h0;
-  reg \$2289 ;
+  wire \$2280 ;
+  wire \$2281 ;
+  wire \$2282 ;
+  wire \$2283 ;
+  wire \$2284 ;
+  wire \$2285 ;
+  wire \$2286 ;
+  wire [3:0] \$2287 ;
+  wire \$2288 ;
+  wire \$2289 ;
   wire \$229 ;
-  reg \$2290  = 1'h0;
-  reg \$2291 ;
-  reg \$2292  = 1'h0;
-  reg \$2293 ;
-  reg \$2294  = 1'h0;
-  reg \$2295 ;
-  reg \$2296  = 1'h0;
-  reg \$2297 ;
-  reg \$2298  = 1'h0;
-  reg \$2299 ;
+  wire \$2290 ;
+  wire \$2291 ;
+  wire \$2292 ;
+  wire \$2293 ;
+  wire \$2294 ;
+  wire \$2295 ;
+  wire [1:0] \$2296 ;
+  wire [1:0] \$2297 ;
+  wire [2:0] \$2298 ;
+  wire [1:0] \$2299 ;
   wire [6:0] \$23 ;
   wire \$230 ;
-  reg \$2300  = 1'h0;
-  reg \$2301 ;
-  reg \$2302  = 1'h0;
-  reg \$2303 ;
-  reg \$2304  = 1'h0;
-  reg \$2305 ;
-  reg \$2306  = 1'h0;
-  reg \$2307 ;
-  reg \$2308  = 1'h0;
-  reg \$2309 ;
+  wire [2:0] \$2300 ;
+  wire [3:0] \$2301 ;
+  wire \$2302 ;
+  wire \$2303 ;
+  wire \$2304 ;
+  wire \$2305 ;
+  wire \$2306 ;
+  wire \$2307 ;
+  wire \$2308 ;
+  wire \$2309 ;
   reg [2:0] \$231 ;
-  reg \$2310  = 1'h0;
-  reg \$2311 ;
-  reg \$2312  = 1'h0;
-  reg \$2313 ;
-  reg \$2314  = 1'h0;
-  reg \$2315 ;
-  reg \$2316  = 1'h0;
-  reg [3:0] \$2317 ;
-  reg \$2318 ;
-  reg [2:0] \$2319 ;
+  wire \$2310 ;
+  wire \$2311 ;
+  wire \$2312 ;
+  wire \$2313 ;
+  wire [3:0] \$2314 ;
+  wire \$2315 ;
+  wire \$2316 ;
+  wire \$2317 ;
+  wire \$2318 ;
+  wire \$2319 ;
   wire \$232 ;
-  reg [3:0] \$2320 ;
-  reg \$2321 ;
-  reg [2:0] \$2322 ;
-  reg [3:0] \$2323 ;
-  reg \$2324 ;
-  reg [2:0] \$2325 ;
-  reg [3:0] \$2326 ;
-  reg \$2327 ;
-  reg [2:0] \$2328 ;
-  reg [3:0] \$2329 ;
+  wire \$2320 ;
+  wire \$2321 ;
+  wire \$2322 ;
+  wire [1:0] \$2323 ;
+  wire [1:0] \$2324 ;
+  wire [2:0] \$2325 ;
+  wire [1:0] \$2326 ;
+  wire [2:0] \$2327 ;
+  wire [3:0] \$2328 ;
+  wire \$2329 ;
   wire \$233 ;
-  reg \$2330 ;
-  reg [2:0] \$2331 ;
-  reg [3:0] \$2332 ;
-  reg \$2333 ;
-  reg [2:0] \$2334 ;
-  reg [3:0] \$2335 ;
-  reg \$2336 ;
-  reg [2:0] \$2337 ;
-  reg [3:0] \$2338 ;
-  reg \$2339 ;
+  wire \$2330 ;
+  wire \$2331 ;
+  wire \$2332 ;
+  wire \$2333 ;
+  wire \$2334 ;
+  wire \$2335 ;
+  wire \$2336 ;
+  wire \$2337 ;
+  wire \$2338 ;
+  wire \$2339 ;
   wire \$234 ;
-  reg [2:0] \$2340 ;
-  reg [3:0] \$2341 ;
-  reg \$2342 ;
-  reg [2:0] \$2343 ;
-  reg [3:0] \$2344 ;
-  reg \$2345 ;
-  reg [2:0] \$2346 ;
-  reg [3:0] \$2347 ;
-  reg \$2348 ;
-  reg [2:0] \$2349 ;
+  wire \$2340 ;
+  wire [3:0] \$2341 ;
+  wire \$2342 ;
+  wire \$2343 ;
+  wire \$2344 ;
+  wire \$2345 ;
+  wire \$2346 ;
+  wire \$2347 ;
+  wire \$2348 ;
+  wire \$2349 ;
   wire \$235 ;
-  reg [3:0] \$2350 ;
-  reg \$2351 ;
-  reg [2:0] \$2352 ;
-  reg [3:0] \$2353 ;
-  reg \$2354 ;
-  reg [2:0] \$2355 ;
-  reg [3:0] \$2356 ;
-  reg \$2357 ;
-  reg [2:0] \$2358 ;
-  reg [3:0] \$2359 ;
+  wire [1:0] \$2350 ;
+  wire [1:0] \$2351 ;
+  wire [2:0] \$2352 ;
+  wire [1:0] \$2353 ;
+  wire [2:0] \$2354 ;
+  wire [3:0] \$2355 ;
+  wire \$2356 ;
+  wire \$2357 ;
+  wire \$2358 ;
+  wire \$2359 ;
   wire \$236 ;
-  reg \$2360 ;
-  reg [2:0] \$2361 ;
-  reg [3:0] \$2362 ;
-  reg \$2363 ;
-  reg [2:0] \$2364 ;
-  reg [3:0] \$2365 ;
-  reg \$2366 ;
-  reg [2:0] \$2367 ;
-  reg [3:0] \$2368 ;
-  reg \$2369 ;
+  wire \$2360 ;
+  wire \$2361 ;
+  wire \$2362 ;
+  wire \$2363 ;
+  wire \$2364 ;
+  wire \$2365 ;
+  wire \$2366 ;
+  wire \$2367 ;
+  wire [3:0] \$2368 ;
+  wire \$2369 ;
   wire \$237 ;
-  reg [2:0] \$2370 ;
-  reg [3:0] \$2371 ;
-  reg \$2372 ;
-  reg [2:0] \$2373 ;
-  reg [3:0] \$2374 ;
-  reg \$2375 ;
-  reg [2:0] \$2376 ;
-  reg [3:0] \$2377 ;
-  reg \$2378 ;
-  reg [2:0] \$2379 ;
+  wire \$2370 ;
+  wire \$2371 ;
+  wire \$2372 ;
+  wire \$2373 ;
+  wire \$2374 ;
+  wire \$2375 ;
+  wire \$2376 ;
+  wire [1:0] \$2377 ;
+  wire [1:0] \$2378 ;
+  wire [2:0] \$2379 ;
   wire [6:0] \$238 ;
-  reg [3:0] \$2380 ;
-  reg \$2381 ;
-  reg [2:0] \$2382 ;
-  reg [3:0] \$2383 ;
-  reg \$2384 ;
-  reg [2:0] \$2385 ;
-  reg [3:0] \$2386 ;
-  reg \$2387 ;
-  reg [2:0] \$2388 ;
-  reg [3:0] \$2389 ;
+  wire [1:0] \$2380 ;
+  wire [2:0] \$2381 ;
+  wire [3:0] \$2382 ;
+  wire \$2383 ;
+  wire \$2384 ;
+  wire \$2385 ;
+  wire \$2386 ;
+  wire \$2387 ;
+  wire \$2388 ;
+  wire \$2389 ;
   wire [6:0] \$239 ;
-  reg \$2390 ;
-  reg [2:0] \$2391 ;
-  reg [3:0] \$2392 ;
-  reg \$2393 ;
-  reg [2:0] \$2394 ;
-  reg [3:0] \$2395 ;
-  reg \$2396 ;
-  reg [2:0] \$2397 ;
-  reg [3:0] \$2398 ;
-  reg \$2399 ;
+  wire \$2390 ;
+  wire \$2391 ;
+  wire \$2392 ;
+  wire \$2393 ;
+  wire \$2394 ;
+  wire [3:0] \$2395 ;
+  wire \$2396 ;
+  wire \$2397 ;
+  wire \$2398 ;
+  wire \$2399 ;
   wire \$24 ;
   wire \$240 ;
-  reg [2:0] \$2400 ;
-  reg [3:0] \$2401 ;
-  reg \$2402 ;
-  reg [2:0] \$2403 ;
-  reg [3:0] \$2404 ;
-  reg \$2405 ;
-  reg [2:0] \$2406 ;
-  reg [3:0] \$2407 ;
-  reg \$2408 ;
-  reg [2:0] \$2409 ;
+  wire \$2400 ;
+  wire \$2401 ;
+  wire \$2402 ;
+  wire \$2403 ;
+  wire [1:0] \$2404 ;
+  wire [1:0] \$2405 ;
+  wire [2:0] \$2406 ;
+  wire [1:0] \$2407 ;
+  wire [2:0] \$2408 ;
+  wire [3:0] \$2409 ;
   wire \$241 ;
-  reg [3:0] \$2410 ;
-  reg \$2411 ;
-  reg [2:0] \$2412 ;
-  reg [3:0] \$2413 ;
-  reg \$2414 ;
-  reg [2:0] \$2415 ;
-  reg [3:0] \$2416 ;
-  reg \$2417 ;
-  reg [2:0] \$2418 ;
-  reg [3:0] \$2419 ;
+  wire \$2410 ;
+  wire \$2411 ;
+  wire \$2412 ;
+  wire \$2413 ;
+  wire \$2414 ;
+  wire \$2415 ;
+  wire \$2416 ;
+  wire \$2417 ;
+  wire \$2418 ;
+  wire \$2419 ;
   wire \$242 ;
-  reg \$2420 ;
-  reg [2:0] \$2421 ;
-  reg [3:0] \$2422 ;
-  reg \$2423 ;
-  reg [2:0] \$2424 ;
-  reg [3:0] \$2425 ;
-  reg \$2426 ;
-  reg [2:0] \$2427 ;
-  reg [3:0] \$2428 ;
-  reg \$2429 ;
+  wire \$2420 ;
+  wire \$2421 ;
+  wire [3:0] \$2422 ;
+  wire \$2423 ;
+  wire \$2424 ;
+  wire \$2425 ;
+  wire \$2426 ;
+  wire \$2427 ;
+  wire \$2428 ;
+  wire \$2429 ;
   wire \$243 ;
-  reg [2:0] \$2430 ;
-  reg [3:0] \$2431 ;
-  reg \$2432 ;
-  reg [2:0] \$2433 ;
-  reg [3:0] \$2434 ;
-  reg \$2435 ;
-  reg [2:0] \$2436 ;
-  reg [3:0] \$2437 ;
-  reg \$2438 ;
-  reg [2:0] \$2439 ;
+  wire \$2430 ;
+  wire [1:0] \$2431 ;
+  wire [1:0] \$2432 ;
+  wire [2:0] \$2433 ;
+  wire [1:0] \$2434 ;
+  wire [2:0] \$2435 ;
+  wire [3:0] \$2436 ;
+  wire \$2437 ;
+  wire \$2438 ;
+  wire \$2439 ;
   wire \$244 ;
-  reg [3:0] \$2440 ;
-  reg \$2441 ;
-  reg [2:0] \$2442 ;
-  reg [3:0] \$2443 ;
-  reg \$2444 ;
-  reg [2:0] \$2445 ;
-  reg [3:0] \$2446 ;
-  reg \$2447 ;
-  reg [2:0] \$2448 ;
-  reg [3:0] \$2449 ;
+  wire \$2440 ;
+  wire \$2441 ;
+  wire \$2442 ;
+  wire \$2443 ;
+  wire \$2444 ;
+  wire \$2445 ;
+  wire \$2446 ;
+  wire \$2447 ;
+  wire \$2448 ;
+  wire [3:0] \$2449 ;
   wire \$245 ;
-  reg \$2450 ;
-  reg [2:0] \$2451 ;
-  reg [3:0] \$2452 ;
-  reg \$2453 ;
-  reg [2:0] \$2454 ;
-  reg [3:0] \$2455 ;
-  reg \$2456 ;
-  reg [2:0] \$2457 ;
-  reg [3:0] \$2458 ;
-  reg \$2459 ;
+  wire \$2450 ;
+  wire \$2451 ;
+  wire \$2452 ;
+  wire \$2453 ;
+  wire \$2454 ;
+  wire \$2455 ;
+  wire \$2456 ;
+  wire \$2457 ;
+  wire [1:0] \$2458 ;
+  wire [1:0] \$2459 ;
   wire \$246 ;
-  reg [2:0] \$2460 ;
-  reg [3:0] \$2461 ;
-  reg \$2462 ;
-  reg [2:0] \$2463 ;
-  reg [3:0] \$2464 ;
-  reg \$2465 ;
-  reg [2:0] \$2466 ;
-  reg [3:0] \$2467 ;
-  reg \$2468 ;
-  reg [2:0] \$2469 ;
+  wire [2:0] \$2460 ;
+  wire [1:0] \$2461 ;
+  wire [2:0] \$2462 ;
+  wire [3:0] \$2463 ;
+  wire \$2464 ;
+  wire \$2465 ;
+  wire \$2466 ;
+  wire \$2467 ;
+  wire \$2468 ;
+  wire \$2469 ;
   wire \$247 ;
-  reg [3:0] \$2470 ;
-  reg \$2471 ;
-  reg [2:0] \$2472 ;
-  reg [3:0] \$2473 ;
-  reg \$2474 ;
-  reg [2:0] \$2475 ;
-  reg [3:0] \$2476 ;
-  reg \$2477 ;
-  reg [2:0] \$2478 ;
-  reg [3:0] \$2479 ;
+  wire \$2470 ;
+  wire \$2471 ;
+  wire \$2472 ;
+  wire \$2473 ;
+  wire \$2474 ;
+  wire \$2475 ;
+  wire [3:0] \$2476 ;
+  wire \$2477 ;
+  wire \$2478 ;
+  wire \$2479 ;
   wire \$248 ;
-  reg \$2480 ;
-  reg [2:0] \$2481 ;
-  reg [3:0] \$2482 ;
-  reg \$2483 ;
-  reg [2:0] \$2484 ;
-  reg [3:0] \$2485 ;
-  reg \$2486 ;
-  reg [2:0] \$2487 ;
-  reg [3:0] \$2488 ;
-  reg \$2489 ;
+  wire \$2480 ;
+  wire \$2481 ;
+  wire \$2482 ;
+  wire \$2483 ;
+  wire \$2484 ;
+  wire [1:0] \$2485 ;
+  wire [1:0] \$2486 ;
+  wire [2:0] \$2487 ;
+  wire [1:0] \$2488 ;
+  wire [2:0] \$2489 ;
   reg [2:0] \$249 ;
-  reg [2:0] \$2490 ;
-  reg [3:0] \$2491 ;
-  reg \$2492 ;
-  reg [2:0] \$2493 ;
-  reg [3:0] \$2494 ;
-  reg \$2495 ;
-  reg [2:0] \$2496 ;
-  reg [3:0] \$2497 ;
-  reg \$2498 ;
-  reg [2:0] \$2499 ;
+  wire [3:0] \$2490 ;
+  wire \$2491 ;
+  wire \$2492 ;
+  wire \$2493 ;
+  wire \$2494 ;
+  wire \$2495 ;
+  wire \$2496 ;
+  wire \$2497 ;
+  wire \$2498 ;
+  wire \$2499 ;
   wire \$25 ;
   wire \$250 ;
-  reg [3:0] \$2500 ;
-  reg \$2501 ;
-  reg [2:0] \$2502 ;
-  reg [3:0] \$2503 ;
-  reg \$2504 ;
-  reg [2:0] \$2505 ;
+  wire \$2500 ;
+  wire \$2501 ;
+  wire \$2502 ;
+  wire [3:0] \$2503 ;
+  wire \$2504 ;
+  wire \$2505 ;
+  wire \$2506 ;
+  wire \$2507 ;
+  wire \$2508 ;
+  wire \$2509 ;
   wire \$251 ;
+  wire \$2510 ;
+  wire \$2511 ;
+  wire [1:0] \$2512 ;
+  wire [1:0] \$2513 ;
+  wire [2:0] \$2514 ;
+  wire [1:0] \$2515 ;
+  wire [2:0] \$2516 ;
+  wire [3:0] \$2517 ;
+  wire \$2518 ;
+  wire \$2519 ;
   wire \$252 ;
+  wire \$2520 ;
+  wire \$2521 ;
+  wire \$2522 ;
+  wire \$2523 ;
+  wire \$2524 ;
+  wire \$2525 ;
+  wire \$2526 ;
+  wire \$2527 ;
+  wire \$2528 ;
+  wire \$2529 ;
   wire \$253 ;
+  wire [3:0] \$2530 ;
+  wire \$2531 ;
+  wire \$2532 ;
+  wire \$2533 ;
+  wire \$2534 ;
+  wire \$2535 ;
+  wire \$2536 ;
+  wire \$2537 ;
+  wire \$2538 ;
+  wire [1:0] \$2539 ;
   wire \$254 ;
+  wire [1:0] \$2540 ;
+  wire [2:0] \$2541 ;
+  wire [1:0] \$2542 ;
+  wire [2:0] \$2543 ;
+  wire [3:0] \$2544 ;
+  wire \$2545 ;
+  wire \$2546 ;
+  wire \$2547 ;
+  wire \$2548 ;
+  wire \$2549 ;
   wire \$255 ;
+  wire \$2550 ;
+  wire \$2551 ;
+  wire \$2552 ;
+  wire \$2553 ;
+  wire \$2554 ;
+  wire \$2555 ;
+  wire \$2556 ;
+  wire [3:0] \$2557 ;
+  wire \$2558 ;
+  wire \$2559 ;
   wire [6:0] \$256 ;
+  wire \$2560 ;
+  wire \$2561 ;
+  wire \$2562 ;
+  wire \$2563 ;
+  wire \$2564 ;
+  wire \$2565 ;
+  wire [1:0] \$2566 ;
+  wire [1:0] \$2567 ;
+  wire [2:0] \$2568 ;
+  wire [1:0] \$2569 ;
   wire [6:0] \$257 ;
+  wire [2:0] \$2570 ;
+  wire [3:0] \$2571 ;
+  wire \$2572 ;
+  wire \$2573 ;
+  wire \$2574 ;
+  wire \$2575 ;
+  wire \$2576 ;
+  wire \$2577 ;
+  wire \$2578 ;
+  wire \$2579 ;
   wire \$258 ;
+  wire \$2580 ;
+  wire \$2581 ;
+  wire \$2582 ;
+  wire \$2583 ;
+  wire [3:0] \$2584 ;
+  wire \$2585 ;
+  wire \$2586 ;
+  wire \$2587 ;
+  wire \$2588 ;
+  wire \$2589 ;
   wire \$259 ;
+  wire \$2590 ;
+  wire \$2591 ;
+  wire \$2592 ;
+  wire [1:0] \$2593 ;
+  wire [1:0] \$2594 ;
+  wire [2:0] \$2595 ;
+  wire [1:0] \$2596 ;
+  wire [2:0] \$2597 ;
+  wire [3:0] \$2598 ;
+  wire \$2599 ;
   wire \$26 ;
   wire \$260 ;
+  wire \$2600 ;
+  wire \$2601 ;
+  wire \$2602 ;
+  wire \$2603 ;
+  wire \$2604 ;
+  wire \$2605 ;
+  wire \$2606 ;
+  wire \$2607 ;
+  wire \$2608 ;
+  wire \$2609 ;
   wire \$261 ;
+  wire \$2610 ;
+  wire [3:0] \$2611 ;
+  wire \$2612 ;
+  wire \$2613 ;
+  wire \$2614 ;
+  wire \$2615 ;
+  wire \$2616 ;
+  wire \$2617 ;
+  wire \$2618 ;
+  wire \$2619 ;
   wire \$262 ;
+  wire [1:0] \$2620 ;
+  wire [1:0] \$2621 ;
+  wire [2:0] \$2622 ;
+  wire [1:0] \$2623 ;
+  wire [2:0] \$2624 ;
+  wire [3:0] \$2625 ;
+  wire \$2626 ;
+  wire \$2627 ;
+  wire \$2628 ;
+  wire \$2629 ;
   wire \$263 ;
+  wire \$2630 ;
+  wire \$2631 ;
+  wire \$2632 ;
+  wire \$2633 ;
+  wire \$2634 ;
+  wire \$2635 ;
+  wire \$2636 ;
+  wire \$2637 ;
+  wire [3:0] \$2638 ;
+  wire \$2639 ;
   wire \$264 ;
+  wire \$2640 ;
+  wire \$2641 ;
+  wire \$2642 ;
+  wire \$2643 ;
+  wire \$2644 ;
+  wire \$2645 ;
+  wire \$2646 ;
+  wire [1:0] \$2647 ;
+  wire [1:0] \$2648 ;
+  wire [2:0] \$2649 ;
   wire \$265 ;
+  wire [1:0] \$2650 ;
+  wire [2:0] \$2651 ;
+  wire [3:0] \$2652 ;
+  wire \$2653 ;
+  wire \$2654 ;
+  wire \$2655 ;
+  wire \$2656 ;
+  wire \$2657 ;
+  wire \$2658 ;
+  wire \$2659 ;
   wire \$266 ;
+  wire \$2660 ;
+  wire \$2661 ;
+  wire \$2662 ;
+  wire \$2663 ;
+  wire \$2664 ;
+  wire [3:0] \$2665 ;
+  wire \$2666 ;
+  wire \$2667 ;
+  wire \$2668 ;
+  wire \$2669 ;
   reg [2:0] \$267 ;
+  wire \$2670 ;
+  wire \$2671 ;
+  wire \$2672 ;
+  wire \$2673 ;
+  wire [1:0] \$2674 ;
+  wire [1:0] \$2675 ;
+  wire [2:0] \$2676 ;
+  wire [1:0] \$2677 ;
+  wire [2:0] \$2678 ;
+  wire [3:0] \$2679 ;
   wire \$268 ;
+  wire \$2680 ;
+  wire \$2681 ;
+  wire \$2682 ;
+  wire \$2683 ;
+  wire \$2684 ;
+  wire \$2685 ;
+  wire \$2686 ;
+  wire \$2687 ;
+  wire \$2688 ;
+  wire \$2689 ;
   wire \$269 ;
+  wire \$2690 ;
+  wire \$2691 ;
+  wire [3:0] \$2692 ;
+  wire \$2693 ;
+  wire \$2694 ;
+  wire \$2695 ;
+  wire \$2696 ;
+  wire \$2697 ;
+  wire \$2698 ;
+  wire \$2699 ;
   wire \$27 ;
   wire \$270 ;
+  wire \$2700 ;
+  wire [1:0] \$2701 ;
+  wire [1:0] \$2702 ;
+  wire [2:0] \$2703 ;
+  wire [1:0] \$2704 ;
+  wire [2:0] \$2705 ;
+  wire [3:0] \$2706 ;
+  wire \$2707 ;
+  wire \$2708 ;
+  wire \$2709 ;
   wire \$271 ;
+  wire \$2710 ;
+  wire \$2711 ;
+  wire \$2712 ;
+  wire \$2713 ;
+  wire \$2714 ;
+  wire \$2715 ;
+  wire \$2716 ;
+  wire \$2717 ;
+  wire \$2718 ;
+  wire [3:0] \$2719 ;
   wire \$272 ;
+  wire \$2720 ;
+  wire \$2721 ;
+  wire \$2722 ;
+  wire \$2723 ;
+  wire \$2724 ;
+  wire \$2725 ;
+  wire \$2726 ;
+  wire \$2727 ;
+  wire [1:0] \$2728 ;
+  wire [1:0] \$2729 ;
   wire \$273 ;
+  wire [2:0] \$2730 ;
+  wire [1:0] \$2731 ;
+  wire [2:0] \$2732 ;
+  wire [3:0] \$2733 ;
+  wire \$2734 ;
+  wire \$2735 ;
+  wire \$2736 ;
+  wire \$2737 ;
+  wire \$2738 ;
+  wire \$2739 ;
   wire [6:0] \$274 ;
+  wire \$2740 ;
+  wire \$2741 ;
+  wire \$2742 ;
+  wire \$2743 ;
+  wire \$2744 ;
+  wire \$2745 ;
+  wire [3:0] \$2746 ;
+  wire \$2747 ;
+  wire \$2748 ;
+  wire \$2749 ;
   wire [6:0] \$275 ;
+  wire \$2750 ;
+  wire \$2751 ;
+  wire \$2752 ;
+  wire \$2753 ;
+  wire \$2754 ;
+  wire [1:0] \$2755 ;
+  wire [1:0] \$2756 ;
+  wire [2:0] \$2757 ;
+  wire [1:0] \$2758 ;
+  wire [2:0] \$2759 ;
   wire \$276 ;
+  wire [3:0] \$2760 ;
+  wire \$2761 ;
+  wire \$2762 ;
+  wire \$2763 ;
+  wire \$2764 ;
+  wire \$2765 ;
+  wire \$2766 ;
+  wire \$2767 ;
+  wire \$2768 ;
+  wire \$2769 ;
   wire \$277 ;
+  wire \$2770 ;
+  wire \$2771 ;
+  wire \$2772 ;
+  wire [3:0] \$2773 ;
+  wire \$2774 ;
+  wire \$2775 ;
+  wire \$2776 ;
+  wire \$2777 ;
+  wire \$2778 ;
+  wire \$2779 ;
   wire \$278 ;
+  wire \$2780 ;
+  wire \$2781 ;
+  wire [1:0] \$2782 ;
+  wire [1:0] \$2783 ;
+  wire [2:0] \$2784 ;
+  wire [1:0] \$2785 ;
+  wire [2:0] \$2786 ;
+  wire [3:0] \$2787 ;
+  wire \$2788 ;
+  wire \$2789 ;
   wire \$279 ;
+  wire \$2790 ;
+  wire \$2791 ;
+  wire \$2792 ;
+  wire \$2793 ;
+  wire \$2794 ;
+  wire \$2795 ;
+  wire \$2796 ;
+  wire \$2797 ;
+  wire \$2798 ;
+  wire \$2799 ;
   wire \$28 ;
   wire \$280 ;
+  wire [3:0] \$2800 ;
+  wire \$2801 ;
+  wire \$2802 ;
+  wire \$2803 ;
+  wire \$2804 ;
+  wire \$2805 ;
+  wire \$2806 ;
+  wire \$2807 ;
+  wire \$2808 ;
+  wire [1:0] \$2809 ;
   wire \$281 ;
+  wire [1:0] \$2810 ;
+  wire [2:0] \$2811 ;
+  wire [1:0] \$2812 ;
+  wire [2:0] \$2813 ;
+  wire [3:0] \$2814 ;
+  wire \$2815 ;
+  wire \$2816 ;
+  wire \$2817 ;
+  wire \$2818 ;
+  wire \$2819 ;
   wire \$282 ;
+  wire \$2820 ;
+  wire \$2821 ;
+  wire \$2822 ;
+  wire \$2823 ;
+  wire \$2824 ;
+  wire \$2825 ;
+  wire \$2826 ;
+  wire [3:0] \$2827 ;
+  wire \$2828 ;
+  wire \$2829 ;
   wire \$283 ;
+  wire \$2830 ;
+  wire \$2831 ;
+  wire \$2832 ;
+  wire \$2833 ;
+  wire \$2834 ;
+  wire \$2835 ;
+  wire [1:0] \$2836 ;
+  wire [1:0] \$2837 ;
+  wire [2:0] \$2838 ;
+  wire [1:0] \$2839 ;
   wire \$284 ;
+  wire [2:0] \$2840 ;
+  wire [3:0] \$2841 ;
+  wire \$2842 ;
+  wire \$2843 ;
+  wire \$2844 ;
+  wire \$2845 ;
+  wire \$2846 ;
+  wire \$2847 ;
+  wire \$2848 ;
+  wire \$2849 ;
   reg [2:0] \$285 ;
+  wire \$2850 ;
+  wire \$2851 ;
+  wire \$2852 ;
+  wire \$2853 ;
+  wire [3:0] \$2854 ;
+  wire \$2855 ;
+  wire \$2856 ;
+  wire \$2857 ;
+  wire \$2858 ;
+  wire \$2859 ;
   wire \$286 ;
+  wire \$2860 ;
+  wire \$2861 ;
+  wire \$2862 ;
+  wire [1:0] \$2863 ;
+  wire [1:0] \$2864 ;
+  wire [2:0] \$2865 ;
+  wire [1:0] \$2866 ;
+  wire [2:0] \$2867 ;
+  wire [3:0] \$2868 ;
+  wire \$2869 ;
   wire \$287 ;
+  wire \$2870 ;
+  wire \$2871 ;
+  wire \$2872 ;
+  wire \$2873 ;
+  wire \$2874 ;
+  wire \$2875 ;
+  wire \$2876 ;
+  wire \$2877 ;
+  wire \$2878 ;
+  wire \$2879 ;
   wire \$288 ;
+  wire \$2880 ;
+  wire [3:0] \$2881 ;
+  wire \$2882 ;
+  wire \$2883 ;
+  wire \$2884 ;
+  wire \$2885 ;
+  reg [63:0] \$2886 ;
+  reg [63:0] \$2887 ;
+  reg \$2888 ;
+  reg \$2889 ;
   wire \$289 ;
+  reg \$2890 ;
+  reg \$2891  = 1'h0;
+  reg \$2892 ;
+  reg \$2893  = 1'h0;
+  reg \$2894 ;
+  reg \$2895  = 1'h0;
+  reg \$2896 ;
+  reg \$2897  = 1'h0;
+  reg \$2898 ;
+  reg \$2899  = 1'h0;
   wire \$29 ;
   wire \$290 ;
+  reg \$2900 ;
+  reg \$2901  = 1'h0;
+  reg \$2902 ;
+  reg \$2903  = 1'h0;
+  reg \$2904 ;
+  reg \$2905  = 1'h0;
+  reg \$2906 ;
+  reg \$2907  = 1'h0;
+  reg \$2908 ;
+  reg \$2909  = 1'h0;
   wire \$291 ;
+  reg \$2910 ;
+  reg \$2911  = 1'h0;
+  reg \$2912 ;
+  reg \$2913  = 1'h0;
+  reg \$2914 ;
+  reg \$2915  = 1'h0;
+  reg \$2916 ;
+  reg \$2917  = 1'h0;
+  reg \$2918 ;
+  reg \$2919  = 1'h0;
   wire [6:0] \$292 ;
+  reg \$2920 ;
+  reg \$2921  = 1'h0;
+  reg \$2922 ;
+  reg \$2923  = 1'h0;
+  reg \$2924 ;
+  reg \$2925  = 1'h0;
+  reg \$2926 ;
+  reg \$2927  = 1'h0;
+  reg \$2928 ;
+  reg \$2929  = 1'h0;
   wire [6:0] \$293 ;
+  reg \$2930 ;
+  reg \$2931  = 1'h0;
+  reg \$2932 ;
+  reg \$2933  = 1'h0;
+  reg \$2934 ;
+  reg \$2935  = 1'h0;
+  reg \$2936 ;
+  reg \$2937  = 1'h0;
+  reg \$2938 ;
+  reg \$2939  = 1'h0;
   wire \$294 ;
+  reg \$2940 ;
+  reg \$2941  = 1'h0;
+  reg \$2942 ;
+  reg \$2943  = 1'h0;
+  reg \$2944 ;
+  reg \$2945  = 1'h0;
+  reg \$2946 ;
+  reg \$2947  = 1'h0;
+  reg \$2948 ;
+  reg \$2949  = 1'h0;
   wire \$295 ;
+  reg \$2950 ;
+  reg \$2951  = 1'h0;
+  reg \$2952 ;
+  reg \$2953  = 1'h0;
+  reg \$2954 ;
+  reg \$2955  = 1'h0;
+  reg \$2956 ;
+  reg \$2957  = 1'h0;
+  reg \$2958 ;
+  reg \$2959  = 1'h0;
   wire \$296 ;
+  reg \$2960 ;
+  reg \$2961  = 1'h0;
+  reg \$2962 ;
+  reg \$2963  = 1'h0;
+  reg \$2964 ;
+  reg \$2965  = 1'h0;
+  reg \$2966 ;
+  reg \$2967  = 1'h0;
+  reg \$2968 ;
+  reg \$2969  = 1'h0;
   wire \$297 ;
+  reg \$2970 ;
+  reg \$2971  = 1'h0;
+  reg \$2972 ;
+  reg \$2973  = 1'h0;
+  reg \$2974 ;
+  reg \$2975  = 1'h0;
+  reg \$2976 ;
+  reg \$2977  = 1'h0;
+  reg \$2978 ;
+  reg \$2979  = 1'h0;
   wire \$298 ;
+  reg \$2980 ;
+  reg \$2981  = 1'h0;
+  reg \$2982 ;
+  reg \$2983  = 1'h0;
+  reg \$2984 ;
+  reg \$2985  = 1'h0;
+  reg \$2986 ;
+  reg \$2987  = 1'h0;
+  reg \$2988 ;
+  reg \$2989  = 1'h0;
   wire \$299 ;
+  reg \$2990 ;
+  reg \$2991  = 1'h0;
+  reg \$2992 ;
+  reg \$2993  = 1'h0;
+  reg \$2994 ;
+  reg \$2995  = 1'h0;
+  reg \$2996 ;
+  reg \$2997  = 1'h0;
+  reg \$2998 ;
+  reg \$2999  = 1'h0;
   wire [63:0] \$3 ;
   wire \$30 ;
   wire \$300 ;
+  reg \$3000 ;
+  reg \$3001  = 1'h0;
+  reg \$3002 ;
+  reg \$3003  = 1'h0;
+  reg \$3004 ;
+  reg \$3005  = 1'h0;
+  reg \$3006 ;
+  reg \$3007  = 1'h0;
+  reg \$3008 ;
+  reg \$3009  = 1'h0;
   wire \$301 ;
+  reg \$3010 ;
+  reg \$3011  = 1'h0;
+  reg \$3012 ;
+  reg \$3013  = 1'h0;
+  reg \$3014 ;
+  reg \$3015  = 1'h0;
+  reg \$3016 ;
+  reg \$3017  = 1'h0;
+  reg \$3018 ;
+  reg \$3019  = 1'h0;
   wire \$302 ;
+  reg \$3020 ;
+  reg \$3021  = 1'h0;
+  reg \$3022 ;
+  reg \$3023  = 1'h0;
+  reg \$3024 ;
+  reg \$3025  = 1'h0;
+  reg \$3026 ;
+  reg \$3027  = 1'h0;
+  reg \$3028 ;
+  reg \$3029  = 1'h0;
   reg [2:0] \$303 ;
+  reg \$3030 ;
+  reg \$3031  = 1'h0;
+  reg \$3032 ;
+  reg \$3033  = 1'h0;
+  reg \$3034 ;
+  reg \$3035  = 1'h0;
+  reg \$3036 ;
+  reg \$3037  = 1'h0;
+  reg \$3038 ;
+  reg \$3039  = 1'h0;
   wire \$304 ;
+  reg \$3040 ;
+  reg \$3041  = 1'h0;
+  reg \$3042 ;
+  reg \$3043  = 1'h0;
+  reg \$3044 ;
+  reg \$3045  = 1'h0;
+  reg \$3046 ;
+  reg \$3047  = 1'h0;
+  reg \$3048 ;
+  reg \$3049  = 1'h0;
   wire \$305 ;
+  reg \$3050 ;
+  reg \$3051  = 1'h0;
+  reg \$3052 ;
+  reg \$3053  = 1'h0;
+  reg \$3054 ;
+  reg \$3055  = 1'h0;
+  reg \$3056 ;
+  reg \$3057  = 1'h0;
+  reg \$3058 ;
+  reg \$3059  = 1'h0;
   wire \$306 ;
+  reg \$3060 ;
+  reg \$3061  = 1'h0;
+  reg \$3062 ;
+  reg \$3063  = 1'h0;
+  reg \$3064 ;
+  reg \$3065  = 1'h0;
+  reg \$3066 ;
+  reg \$3067  = 1'h0;
+  reg \$3068 ;
+  reg \$3069  = 1'h0;
   wire \$307 ;
+  reg \$3070 ;
+  reg \$3071  = 1'h0;
+  reg \$3072 ;
+  reg \$3073  = 1'h0;
+  reg \$3074 ;
+  reg \$3075  = 1'h0;
+  reg \$3076 ;
+  reg \$3077  = 1'h0;
+  reg \$3078 ;
+  reg \$3079  = 1'h0;
   wire \$308 ;
+  reg \$3080 ;
+  reg \$3081  = 1'h0;
+  reg \$3082 ;
+  reg \$3083  = 1'h0;
+  reg \$3084 ;
+  reg \$3085  = 1'h0;
+  reg \$3086 ;
+  reg \$3087  = 1'h0;
+  reg \$3088 ;
+  reg \$3089  = 1'h0;
   wire \$309 ;
+  reg \$3090 ;
+  reg \$3091  = 1'h0;
+  reg \$3092 ;
+  reg \$3093  = 1'h0;
+  reg \$3094 ;
+  reg \$3095  = 1'h0;
+  reg \$3096 ;
+  reg \$3097  = 1'h0;
+  reg \$3098 ;
+  reg \$3099  = 1'h0;
   wire \$31 ;
   wire [6:0] \$310 ;
+  reg \$3100 ;
+  reg \$3101  = 1'h0;
+  reg \$3102 ;
+  reg \$3103  = 1'h0;
+  reg \$3104 ;
+  reg \$3105  = 1'h0;
+  reg \$3106 ;
+  reg \$3107  = 1'h0;
+  reg \$3108 ;
+  reg \$3109  = 1'h0;
   wire [6:0] \$311 ;
+  reg \$3110 ;
+  reg \$3111  = 1'h0;
+  reg \$3112 ;
+  reg \$3113  = 1'h0;
+  reg \$3114 ;
+  reg \$3115  = 1'h0;
+  reg \$3116 ;
+  reg \$3117  = 1'h0;
+  reg \$3118 ;
+  reg \$3119  = 1'h0;
   wire \$312 ;
+  reg \$3120 ;
+  reg \$3121  = 1'h0;
+  reg \$3122 ;
+  reg \$3123  = 1'h0;
+  reg \$3124 ;
+  reg \$3125  = 1'h0;
+  reg \$3126 ;
+  reg \$3127  = 1'h0;
+  reg \$3128 ;
+  reg \$3129  = 1'h0;
   wire \$313 ;
+  reg \$3130 ;
+  reg \$3131  = 1'h0;
+  reg \$3132 ;
+  reg \$3133  = 1'h0;
+  reg \$3134 ;
+  reg \$3135  = 1'h0;
+  reg \$3136 ;
+  reg \$3137  = 1'h0;
+  reg \$3138 ;
+  reg \$3139  = 1'h0;
   wire \$314 ;
+  reg \$3140 ;
+  reg \$3141  = 1'h0;
+  reg \$3142 ;
+  reg \$3143  = 1'h0;
+  reg \$3144 ;
+  reg \$3145  = 1'h0;
+  reg [2:0] \$3146 ;
+  reg [3:0] \$3147 ;
+  reg \$3148 ;
+  reg [2:0] \$3149 ;
   wire \$315 ;
+  reg [3:0] \$3150 ;
+  reg \$3151 ;
+  reg [2:0] \$3152 ;
+  reg [3:0] \$3153 ;
+  reg \$3154 ;
+  reg [2:0] \$3155 ;
+  reg [3:0] \$3156 ;
+  reg \$3157 ;
+  reg [2:0] \$3158 ;
+  reg [3:0] \$3159 ;
   wire \$316 ;
+  reg \$3160 ;
+  reg [2:0] \$3161 ;
+  reg [3:0] \$3162 ;
+  reg \$3163 ;
+  reg [2:0] \$3164 ;
+  reg [3:0] \$3165 ;
+  reg \$3166 ;
+  reg [2:0] \$3167 ;
+  reg [3:0] \$3168 ;
+  reg \$3169 ;
   wire \$317 ;
+  reg [2:0] \$3170 ;
+  reg [3:0] \$3171 ;
+  reg \$3172 ;
+  reg [2:0] \$3173 ;
+  reg [3:0] \$3174 ;
+  reg \$3175 ;
+  reg [2:0] \$3176 ;
+  reg [3:0] \$3177 ;
+  reg \$3178 ;
+  reg [2:0] \$3179 ;
   wire \$318 ;
+  reg [3:0] \$3180 ;
+  reg \$3181 ;
+  reg [2:0] \$3182 ;
+  reg [3:0] \$3183 ;
+  reg \$3184 ;
+  reg [2:0] \$3185 ;
+  reg [3:0] \$3186 ;
+  reg \$3187 ;
+  reg [2:0] \$3188 ;
+  reg [3:0] \$3189 ;
   wire \$319 ;
+  reg \$3190 ;
+  reg [2:0] \$3191 ;
+  reg [3:0] \$3192 ;
+  reg \$3193 ;
+  reg [2:0] \$3194 ;
+  reg [3:0] \$3195 ;
+  reg \$3196 ;
+  reg [2:0] \$3197 ;
+  reg [3:0] \$3198 ;
+  reg \$3199 ;
   wire \$32 ;
   wire \$320 ;
+  reg [2:0] \$3200 ;
+  reg [3:0] \$3201 ;
+  reg \$3202 ;
+  reg [2:0] \$3203 ;
+  reg [3:0] \$3204 ;
+  reg \$3205 ;
+  reg [2:0] \$3206 ;
+  reg [3:0] \$3207 ;
+  reg \$3208 ;
+  reg [2:0] \$3209 ;
   reg [2:0] \$321 ;
+  reg [3:0] \$3210 ;
+  reg \$3211 ;
+  reg [2:0] \$3212 ;
+  reg [3:0] \$3213 ;
+  reg \$3214 ;
+  reg [2:0] \$3215 ;
+  reg [3:0] \$3216 ;
+  reg \$3217 ;
+  reg [2:0] \$3218 ;
+  reg [3:0] \$3219 ;
   wire \$322 ;
+  reg \$3220 ;
+  reg [2:0] \$3221 ;
+  reg [3:0] \$3222 ;
+  reg \$3223 ;
+  reg [2:0] \$3224 ;
+  reg [3:0] \$3225 ;
+  reg \$3226 ;
+  reg [2:0] \$3227 ;
+  reg [3:0] \$3228 ;
+  reg \$3229 ;
   wire \$323 ;
+  reg [2:0] \$3230 ;
+  reg [3:0] \$3231 ;
+  reg \$3232 ;
+  reg [2:0] \$3233 ;
+  reg [3:0] \$3234 ;
+  reg \$3235 ;
+  reg [2:0] \$3236 ;
+  reg [3:0] \$3237 ;
+  reg \$3238 ;
+  reg [2:0] \$3239 ;
   wire \$324 ;
+  reg [3:0] \$3240 ;
+  reg \$3241 ;
+  reg [2:0] \$3242 ;
+  reg [3:0] \$3243 ;
+  reg \$3244 ;
+  reg [2:0] \$3245 ;
+  reg [3:0] \$3246 ;
+  reg \$3247 ;
+  reg [2:0] \$3248 ;
+  reg [3:0] \$3249 ;
   wire \$325 ;
+  reg \$3250 ;
+  reg [2:0] \$3251 ;
+  reg [3:0] \$3252 ;
+  reg \$3253 ;
+  reg [2:0] \$3254 ;
+  reg [3:0] \$3255 ;
+  reg \$3256 ;
+  reg [2:0] \$3257 ;
+  reg [3:0] \$3258 ;
+  reg \$3259 ;
   wire \$326 ;
+  reg [2:0] \$3260 ;
+  reg [3:0] \$3261 ;
+  reg \$3262 ;
+  reg [2:0] \$3263 ;
+  reg [3:0] \$3264 ;
+  reg \$3265 ;
+  reg [2:0] \$3266 ;
+  reg [3:0] \$3267 ;
+  reg \$3268 ;
+  reg [2:0] \$3269 ;
   wire \$327 ;
+  reg [3:0] \$3270 ;
+  reg \$3271 ;
+  reg [2:0] \$3272 ;
+  reg [3:0] \$3273 ;
+  reg \$3274 ;
+  reg [2:0] \$3275 ;
+  reg [3:0] \$3276 ;
+  reg \$3277 ;
+  reg [2:0] \$3278 ;
+  reg [3:0] \$3279 ;
   wire [6:0] \$328 ;
+  reg \$3280 ;
+  reg [2:0] \$3281 ;
+  reg [3:0] \$3282 ;
+  reg \$3283 ;
+  reg [2:0] \$3284 ;
+  reg [3:0] \$3285 ;
+  reg \$3286 ;
+  reg [2:0] \$3287 ;
+  reg [3:0] \$3288 ;
+  reg \$3289 ;
   wire [6:0] \$329 ;
+  reg [2:0] \$3290 ;
+  reg [3:0] \$3291 ;
+  reg \$3292 ;
+  reg [2:0] \$3293 ;
+  reg [3:0] \$3294 ;
+  reg \$3295 ;
+  reg [2:0] \$3296 ;
+  reg [3:0] \$3297 ;
+  reg \$3298 ;
+  reg [2:0] \$3299 ;
   reg [2:0] \$33 ;
   wire \$330 ;
+  reg [3:0] \$3300 ;
+  reg \$3301 ;
+  reg [2:0] \$3302 ;
+  reg [3:0] \$3303 ;
+  reg \$3304 ;
+  reg [2:0] \$3305 ;
+  reg [3:0] \$3306 ;
+  reg \$3307 ;
+  reg [2:0] \$3308 ;
+  reg [3:0] \$3309 ;
   wire \$331 ;
+  reg \$3310 ;
+  reg [2:0] \$3311 ;
+  reg [3:0] \$3312 ;
+  reg \$3313 ;
+  reg [2:0] \$3314 ;
+  reg [3:0] \$3315 ;
+  reg \$3316 ;
+  reg [2:0] \$3317 ;
+  reg [3:0] \$3318 ;
+  reg \$3319 ;
   wire \$332 ;
+  reg [2:0] \$3320 ;
+  reg [3:0] \$3321 ;
+  reg \$3322 ;
+  reg [2:0] \$3323 ;
+  reg [3:0] \$3324 ;
+  reg \$3325 ;
+  reg [2:0] \$3326 ;
+  reg [3:0] \$3327 ;
+  reg \$3328 ;
+  reg [2:0] \$3329 ;
   wire \$333 ;
+  reg [3:0] \$3330 ;
+  reg \$3331 ;
+  reg [2:0] \$3332 ;
+  reg [3:0] \$3333 ;
+  reg \$3334 ;
+  reg [2:0] \$3335 ;
+  reg [3:0] \$3336 ;
+  reg \$3337 ;
   wire \$334 ;
   wire \$335 ;
   wire \$336 ;
@@ -9948,219 +10780,219 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   reg [2:0] ones8 = 3'h0;
   reg [2:0] ones9 = 3'h0;
   wire [63:0] overflow;
-  input [2:0] \port$4207$0 ;
-  wire [2:0] \port$4207$0 ;
-  input [2:0] \port$4209$0 ;
-  wire [2:0] \port$4209$0 ;
-  input [2:0] \port$4211$0 ;
-  wire [2:0] \port$4211$0 ;
-  input [2:0] \port$4213$0 ;
-  wire [2:0] \port$4213$0 ;
-  input [2:0] \port$4215$0 ;
-  wire [2:0] \port$4215$0 ;
-  input [2:0] \port$4217$0 ;
-  wire [2:0] \port$4217$0 ;
-  input [2:0] \port$4219$0 ;
-  wire [2:0] \port$4219$0 ;
-  input [2:0] \port$4221$0 ;
-  wire [2:0] \port$4221$0 ;
+  input [2:0] \port$4847$0 ;
+  wire [2:0] \port$4847$0 ;
+  input [2:0] \port$4849$0 ;
+  wire [2:0] \port$4849$0 ;
+  input [2:0] \port$4851$0 ;
+  wire [2:0] \port$4851$0 ;
+  input [2:0] \port$4853$0 ;
+  wire [2:0] \port$4853$0 ;
+  input [2:0] \port$4855$0 ;
+  wire [2:0] \port$4855$0 ;
+  input [2:0] \port$4857$0 ;
+  wire [2:0] \port$4857$0 ;
+  input [2:0] \port$4859$0 ;
+  wire [2:0] \port$4859$0 ;
+  input [2:0] \port$4861$0 ;
+  wire [2:0] \port$4861$0 ;
   (* init = 1'h0 *)
-  output \port$4694$0 ;
-  wire \port$4694$0 ;
+  output \port$5328$0 ;
+  wire \port$5328$0 ;
   (* init = 1'h0 *)
-  output \port$4696$0 ;
-  wire \port$4696$0 ;
+  output \port$5330$0 ;
+  wire \port$5330$0 ;
   (* init = 1'h0 *)
-  output \port$4698$0 ;
-  wire \port$4698$0 ;
+  output \port$5332$0 ;
+  wire \port$5332$0 ;
   (* init = 1'h0 *)
-  output \port$4700$0 ;
-  wire \port$4700$0 ;
+  output \port$5334$0 ;
+  wire \port$5334$0 ;
   (* init = 1'h0 *)
-  output \port$4702$0 ;
-  wire \port$4702$0 ;
+  output \port$5336$0 ;
+  wire \port$5336$0 ;
   (* init = 1'h0 *)
-  output \port$4704$0 ;
-  wire \port$4704$0 ;
+  output \port$5338$0 ;
+  wire \port$5338$0 ;
   (* init = 1'h0 *)
-  output \port$4706$0 ;
-  wire \port$4706$0 ;
+  output \port$5340$0 ;
+  wire \port$5340$0 ;
   (* init = 1'h0 *)
-  output \port$4708$0 ;
-  wire \port$4708$0 ;
+  output \port$5342$0 ;
+  wire \port$5342$0 ;
   (* init = 1'h0 *)
-  output \port$4710$0 ;
-  wire \port$4710$0 ;
+  output \port$5344$0 ;
+  wire \port$5344$0 ;
   (* init = 1'h0 *)
-  output \port$4712$0 ;
-  wire \port$4712$0 ;
+  output \port$5346$0 ;
+  wire \port$5346$0 ;
   (* init = 1'h0 *)
-  output \port$4714$0 ;
-  wire \port$4714$0 ;
+  output \port$5348$0 ;
+  wire \port$5348$0 ;
   (* init = 1'h0 *)
-  output \port$4716$0 ;
-  wire \port$4716$0 ;
+  output \port$5350$0 ;
+  wire \port$5350$0 ;
   (* init = 1'h0 *)
-  output \port$4718$0 ;
-  wire \port$4718$0 ;
+  output \port$5352$0 ;
+  wire \port$5352$0 ;
   (* init = 1'h0 *)
-  output \port$4720$0 ;
-  wire \port$4720$0 ;
+  output \port$5354$0 ;
+  wire \port$5354$0 ;
   (* init = 1'h0 *)
-  output \port$4722$0 ;
-  wire \port$4722$0 ;
+  output \port$5356$0 ;
+  wire \port$5356$0 ;
   (* init = 1'h0 *)
-  output \port$4724$0 ;
-  wire \port$4724$0 ;
+  output \port$5358$0 ;
+  wire \port$5358$0 ;
   (* init = 1'h0 *)
-  output \port$4726$0 ;
-  wire \port$4726$0 ;
+  output \port$5360$0 ;
+  wire \port$5360$0 ;
   (* init = 1'h0 *)
-  output \port$4728$0 ;
-  wire \port$4728$0 ;
+  output \port$5362$0 ;
+  wire \port$5362$0 ;
   (* init = 1'h0 *)
-  output \port$4730$0 ;
-  wire \port$4730$0 ;
+  output \port$5364$0 ;
+  wire \port$5364$0 ;
   (* init = 1'h0 *)
-  output \port$4732$0 ;
-  wire \port$4732$0 ;
+  output \port$5366$0 ;
+  wire \port$5366$0 ;
   (* init = 1'h0 *)
-  output \port$4734$0 ;
-  wire \port$4734$0 ;
+  output \port$5368$0 ;
+  wire \port$5368$0 ;
   (* init = 1'h0 *)
-  output \port$4736$0 ;
-  wire \port$4736$0 ;
+  output \port$5370$0 ;
+  wire \port$5370$0 ;
   (* init = 1'h0 *)
-  output \port$4738$0 ;
-  wire \port$4738$0 ;
+  output \port$5372$0 ;
+  wire \port$5372$0 ;
   (* init = 1'h0 *)
-  output \port$4740$0 ;
-  wire \port$4740$0 ;
+  output \port$5374$0 ;
+  wire \port$5374$0 ;
   (* init = 1'h0 *)
-  output \port$4742$0 ;
-  wire \port$4742$0 ;
+  output \port$5376$0 ;
+  wire \port$5376$0 ;
   (* init = 1'h0 *)
-  output \port$4744$0 ;
-  wire \port$4744$0 ;
+  output \port$5378$0 ;
+  wire \port$5378$0 ;
   (* init = 1'h0 *)
-  output \port$4746$0 ;
-  wire \port$4746$0 ;
+  output \port$5380$0 ;
+  wire \port$5380$0 ;
   (* init = 1'h0 *)
-  output \port$4748$0 ;
-  wire \port$4748$0 ;
+  output \port$5382$0 ;
+  wire \port$5382$0 ;
   (* init = 1'h0 *)
-  output \port$4750$0 ;
-  wire \port$4750$0 ;
+  output \port$5384$0 ;
+  wire \port$5384$0 ;
   (* init = 1'h0 *)
-  output \port$4752$0 ;
-  wire \port$4752$0 ;
+  output \port$5386$0 ;
+  wire \port$5386$0 ;
   (* init = 1'h0 *)
-  output \port$4754$0 ;
-  wire \port$4754$0 ;
+  output \port$5388$0 ;
+  wire \port$5388$0 ;
   (* init = 1'h0 *)
-  output \port$4756$0 ;
-  wire \port$4756$0 ;
+  output \port$5390$0 ;
+  wire \port$5390$0 ;
   (* init = 1'h0 *)
-  output \port$4758$0 ;
-  wire \port$4758$0 ;
+  output \port$5392$0 ;
+  wire \port$5392$0 ;
   (* init = 1'h0 *)
-  output \port$4760$0 ;
-  wire \port$4760$0 ;
+  output \port$5394$0 ;
+  wire \port$5394$0 ;
   (* init = 1'h0 *)
-  output \port$4762$0 ;
-  wire \port$4762$0 ;
+  output \port$5396$0 ;
+  wire \port$5396$0 ;
   (* init = 1'h0 *)
-  output \port$4764$0 ;
-  wire \port$4764$0 ;
+  output \port$5398$0 ;
+  wire \port$5398$0 ;
   (* init = 1'h0 *)
-  output \port$4766$0 ;
-  wire \port$4766$0 ;
+  output \port$5400$0 ;
+  wire \port$5400$0 ;
   (* init = 1'h0 *)
-  output \port$4768$0 ;
-  wire \port$4768$0 ;
+  output \port$5402$0 ;
+  wire \port$5402$0 ;
   (* init = 1'h0 *)
-  output \port$4770$0 ;
-  wire \port$4770$0 ;
+  output \port$5404$0 ;
+  wire \port$5404$0 ;
   (* init = 1'h0 *)
-  output \port$4772$0 ;
-  wire \port$4772$0 ;
+  output \port$5406$0 ;
+  wire \port$5406$0 ;
   (* init = 1'h0 *)
-  output \port$4774$0 ;
-  wire \port$4774$0 ;
+  output \port$5408$0 ;
+  wire \port$5408$0 ;
   (* init = 1'h0 *)
-  output \port$4776$0 ;
-  wire \port$4776$0 ;
+  output \port$5410$0 ;
+  wire \port$5410$0 ;
   (* init = 1'h0 *)
-  output \port$4778$0 ;
-  wire \port$4778$0 ;
+  output \port$5412$0 ;
+  wire \port$5412$0 ;
   (* init = 1'h0 *)
-  output \port$4780$0 ;
-  wire \port$4780$0 ;
+  output \port$5414$0 ;
+  wire \port$5414$0 ;
   (* init = 1'h0 *)
-  output \port$4782$0 ;
-  wire \port$4782$0 ;
+  output \port$5416$0 ;
+  wire \port$5416$0 ;
   (* init = 1'h0 *)
-  output \port$4784$0 ;
-  wire \port$4784$0 ;
+  output \port$5418$0 ;
+  wire \port$5418$0 ;
   (* init = 1'h0 *)
-  output \port$4786$0 ;
-  wire \port$4786$0 ;
+  output \port$5420$0 ;
+  wire \port$5420$0 ;
   (* init = 1'h0 *)
-  output \port$4788$0 ;
-  wire \port$4788$0 ;
+  output \port$5422$0 ;
+  wire \port$5422$0 ;
   (* init = 1'h0 *)
-  output \port$4790$0 ;
-  wire \port$4790$0 ;
+  output \port$5424$0 ;
+  wire \port$5424$0 ;
   (* init = 1'h0 *)
-  output \port$4792$0 ;
-  wire \port$4792$0 ;
+  output \port$5426$0 ;
+  wire \port$5426$0 ;
   (* init = 1'h0 *)
-  output \port$4794$0 ;
-  wire \port$4794$0 ;
+  output \port$5428$0 ;
+  wire \port$5428$0 ;
   (* init = 1'h0 *)
-  output \port$4796$0 ;
-  wire \port$4796$0 ;
+  output \port$5430$0 ;
+  wire \port$5430$0 ;
   (* init = 1'h0 *)
-  output \port$4798$0 ;
-  wire \port$4798$0 ;
+  output \port$5432$0 ;
+  wire \port$5432$0 ;
   (* init = 1'h0 *)
-  output \port$4800$0 ;
-  wire \port$4800$0 ;
+  output \port$5434$0 ;
+  wire \port$5434$0 ;
   (* init = 1'h0 *)
-  output \port$4802$0 ;
-  wire \port$4802$0 ;
+  output \port$5436$0 ;
+  wire \port$5436$0 ;
   (* init = 1'h0 *)
-  output \port$4804$0 ;
-  wire \port$4804$0 ;
+  output \port$5438$0 ;
+  wire \port$5438$0 ;
   (* init = 1'h0 *)
-  output \port$4806$0 ;
-  wire \port$4806$0 ;
+  output \port$5440$0 ;
+  wire \port$5440$0 ;
   (* init = 1'h0 *)
-  output \port$4808$0 ;
-  wire \port$4808$0 ;
+  output \port$5442$0 ;
+  wire \port$5442$0 ;
   (* init = 1'h0 *)
-  output \port$4810$0 ;
-  wire \port$4810$0 ;
+  output \port$5444$0 ;
+  wire \port$5444$0 ;
   (* init = 1'h0 *)
-  output \port$4812$0 ;
-  wire \port$4812$0 ;
+  output \port$5446$0 ;
+  wire \port$5446$0 ;
   (* init = 1'h0 *)
-  output \port$4814$0 ;
-  wire \port$4814$0 ;
+  output \port$5448$0 ;
+  wire \port$5448$0 ;
   (* init = 1'h0 *)
-  output \port$4816$0 ;
-  wire \port$4816$0 ;
+  output \port$5450$0 ;
+  wire \port$5450$0 ;
   (* init = 1'h0 *)
-  output \port$4818$0 ;
-  wire \port$4818$0 ;
+  output \port$5452$0 ;
+  wire \port$5452$0 ;
   (* init = 1'h0 *)
-  output \port$4820$0 ;
-  wire \port$4820$0 ;
+  output \port$5454$0 ;
+  wire \port$5454$0 ;
   wire rst;
   reg started = 1'h0;
   assign \$1  = \$signal  ^ ctl__clear;
   assign \$2  = started | ctl__clear;
-  assign \$3  = { \$2185 , \$2183 , \$2181 , \$2179 , \$2177 , \$2175 , \$2173 , \$2171 , \$2169 , \$2167 , \$2165 , \$2163 , \$2161 , \$2159 , \$2157 , \$2155 , \$2153 , \$2151 , \$2149 , \$2147 , \$2145 , \$2143 , \$2141 , \$2139 , \$2137 , \$2135 , \$2133 , \$2131 , \$2129 , \$2127 , \$2125 , \$2123 , \$2121 , \$2119 , \$2117 , \$2115 , \$2113 , \$2111 , \$2109 , \$2107 , \$2105 , \$2103 , \$2101 , \$2099 , \$2097 , \$2095 , \$2093 , \$2091 , \$2089 , \$2087 , \$2085 , \$2083 , \$2081 , \$2079 , \$2077 , \$2075 , \$2073 , \$2071 , \$2069 , \$2067 , \$2065 , \$2063 , \$2061 , \$2059  } ^ { \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal  };
+  assign \$3  = { \$3017 , \$3015 , \$3013 , \$3011 , \$3009 , \$3007 , \$3005 , \$3003 , \$3001 , \$2999 , \$2997 , \$2995 , \$2993 , \$2991 , \$2989 , \$2987 , \$2985 , \$2983 , \$2981 , \$2979 , \$2977 , \$2975 , \$2973 , \$2971 , \$2969 , \$2967 , \$2965 , \$2963 , \$2961 , \$2959 , \$2957 , \$2955 , \$2953 , \$2951 , \$2949 , \$2947 , \$2945 , \$2943 , \$2941 , \$2939 , \$2937 , \$2935 , \$2933 , \$2931 , \$2929 , \$2927 , \$2925 , \$2923 , \$2921 , \$2919 , \$2917 , \$2915 , \$2913 , \$2911 , \$2909 , \$2907 , \$2905 , \$2903 , \$2901 , \$2899 , \$2897 , \$2895 , \$2893 , \$2891  } ^ { \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal , \$signal  };
   assign \$4  = ~ \$3 ;
   assign fired = \$4  & { started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started, started };
   assign ctl__all_fired = & fired;
@@ -10181,7 +11013,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$20  = \$19  ^ coarse_gray0[1];
   assign \$21  = coarse_gray0[3] ^ coarse_gray0[2];
   assign \$22  = early0 ? 7'h00 : { coarse_gray0[3], \$21 , \$20 , \$18 , \$15  };
-  assign \$23  = \$2190  ? 7'h7f : \$22 ;
+  assign \$23  = \$3019  ? 7'h7f : \$22 ;
   assign \$24  = ~ fired[1];
   assign \$25  = \$24  & ctl__capture;
   assign \$26  = \$25  & cmp_sync1[1];
@@ -10198,7 +11030,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$38  = \$37  ^ coarse_gray1[1];
   assign \$39  = coarse_gray1[3] ^ coarse_gray1[2];
   assign \$40  = early1 ? 7'h00 : { coarse_gray1[3], \$39 , \$38 , \$36 , \$33  };
-  assign \$41  = \$2192  ? 7'h7f : \$40 ;
+  assign \$41  = \$3021  ? 7'h7f : \$40 ;
   assign \$42  = ~ fired[2];
   assign \$43  = \$42  & ctl__capture;
   assign \$44  = \$43  & cmp_sync1[2];
@@ -10215,7 +11047,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$56  = \$55  ^ coarse_gray2[1];
   assign \$57  = coarse_gray2[3] ^ coarse_gray2[2];
   assign \$58  = early2 ? 7'h00 : { coarse_gray2[3], \$57 , \$56 , \$54 , \$51  };
-  assign \$59  = \$2194  ? 7'h7f : \$58 ;
+  assign \$59  = \$3023  ? 7'h7f : \$58 ;
   assign \$60  = ~ fired[3];
   assign \$61  = \$60  & ctl__capture;
   assign \$62  = \$61  & cmp_sync1[3];
@@ -10232,7 +11064,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$74  = \$73  ^ coarse_gray3[1];
   assign \$75  = coarse_gray3[3] ^ coarse_gray3[2];
   assign \$76  = early3 ? 7'h00 : { coarse_gray3[3], \$75 , \$74 , \$72 , \$69  };
-  assign \$77  = \$2196  ? 7'h7f : \$76 ;
+  assign \$77  = \$3025  ? 7'h7f : \$76 ;
   assign \$78  = ~ fired[4];
   assign \$79  = \$78  & ctl__capture;
   assign \$80  = \$79  & cmp_sync1[4];
@@ -10249,7 +11081,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$92  = \$91  ^ coarse_gray4[1];
   assign \$93  = coarse_gray4[3] ^ coarse_gray4[2];
   assign \$94  = early4 ? 7'h00 : { coarse_gray4[3], \$93 , \$92 , \$90 , \$87  };
-  assign \$95  = \$2198  ? 7'h7f : \$94 ;
+  assign \$95  = \$3027  ? 7'h7f : \$94 ;
   assign \$96  = ~ fired[5];
   assign \$97  = \$96  & ctl__capture;
   assign \$98  = \$97  & cmp_sync1[5];
@@ -10266,7 +11098,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$110  = \$109  ^ coarse_gray5[1];
   assign \$111  = coarse_gray5[3] ^ coarse_gray5[2];
   assign \$112  = early5 ? 7'h00 : { coarse_gray5[3], \$111 , \$110 , \$108 , \$105  };
-  assign \$113  = \$2200  ? 7'h7f : \$112 ;
+  assign \$113  = \$3029  ? 7'h7f : \$112 ;
   assign \$114  = ~ fired[6];
   assign \$115  = \$114  & ctl__capture;
   assign \$116  = \$115  & cmp_sync1[6];
@@ -10283,7 +11115,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$128  = \$127  ^ coarse_gray6[1];
   assign \$129  = coarse_gray6[3] ^ coarse_gray6[2];
   assign \$130  = early6 ? 7'h00 : { coarse_gray6[3], \$129 , \$128 , \$126 , \$123  };
-  assign \$131  = \$2202  ? 7'h7f : \$130 ;
+  assign \$131  = \$3031  ? 7'h7f : \$130 ;
   assign \$132  = ~ fired[7];
   assign \$133  = \$132  & ctl__capture;
   assign \$134  = \$133  & cmp_sync1[7];
@@ -10300,7 +11132,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$146  = \$145  ^ coarse_gray7[1];
   assign \$147  = coarse_gray7[3] ^ coarse_gray7[2];
   assign \$148  = early7 ? 7'h00 : { coarse_gray7[3], \$147 , \$146 , \$144 , \$141  };
-  assign \$149  = \$2204  ? 7'h7f : \$148 ;
+  assign \$149  = \$3033  ? 7'h7f : \$148 ;
   assign \$150  = ~ fired[8];
   assign \$151  = \$150  & ctl__capture;
   assign \$152  = \$151  & cmp_sync1[8];
@@ -10317,7 +11149,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$164  = \$163  ^ coarse_gray8[1];
   assign \$165  = coarse_gray8[3] ^ coarse_gray8[2];
   assign \$166  = early8 ? 7'h00 : { coarse_gray8[3], \$165 , \$164 , \$162 , \$159  };
-  assign \$167  = \$2206  ? 7'h7f : \$166 ;
+  assign \$167  = \$3035  ? 7'h7f : \$166 ;
   assign \$168  = ~ fired[9];
   assign \$169  = \$168  & ctl__capture;
   assign \$170  = \$169  & cmp_sync1[9];
@@ -10334,7 +11166,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$182  = \$181  ^ coarse_gray9[1];
   assign \$183  = coarse_gray9[3] ^ coarse_gray9[2];
   assign \$184  = early9 ? 7'h00 : { coarse_gray9[3], \$183 , \$182 , \$180 , \$177  };
-  assign \$185  = \$2208  ? 7'h7f : \$184 ;
+  assign \$185  = \$3037  ? 7'h7f : \$184 ;
   assign \$186  = ~ fired[10];
   assign \$187  = \$186  & ctl__capture;
   assign \$188  = \$187  & cmp_sync1[10];
@@ -10351,7 +11183,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$200  = \$199  ^ coarse_gray10[1];
   assign \$201  = coarse_gray10[3] ^ coarse_gray10[2];
   assign \$202  = early10 ? 7'h00 : { coarse_gray10[3], \$201 , \$200 , \$198 , \$195  };
-  assign \$203  = \$2210  ? 7'h7f : \$202 ;
+  assign \$203  = \$3039  ? 7'h7f : \$202 ;
   assign \$204  = ~ fired[11];
   assign \$205  = \$204  & ctl__capture;
   assign \$206  = \$205  & cmp_sync1[11];
@@ -10368,7 +11200,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$218  = \$217  ^ coarse_gray11[1];
   assign \$219  = coarse_gray11[3] ^ coarse_gray11[2];
   assign \$220  = early11 ? 7'h00 : { coarse_gray11[3], \$219 , \$218 , \$216 , \$213  };
-  assign \$221  = \$2212  ? 7'h7f : \$220 ;
+  assign \$221  = \$3041  ? 7'h7f : \$220 ;
   assign \$222  = ~ fired[12];
   assign \$223  = \$222  & ctl__capture;
   assign \$224  = \$223  & cmp_sync1[12];
@@ -10385,7 +11217,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$236  = \$235  ^ coarse_gray12[1];
   assign \$237  = coarse_gray12[3] ^ coarse_gray12[2];
   assign \$238  = early12 ? 7'h00 : { coarse_gray12[3], \$237 , \$236 , \$234 , \$231  };
-  assign \$239  = \$2214  ? 7'h7f : \$238 ;
+  assign \$239  = \$3043  ? 7'h7f : \$238 ;
   assign \$240  = ~ fired[13];
   assign \$241  = \$240  & ctl__capture;
   assign \$242  = \$241  & cmp_sync1[13];
@@ -10402,7 +11234,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$254  = \$253  ^ coarse_gray13[1];
   assign \$255  = coarse_gray13[3] ^ coarse_gray13[2];
   assign \$256  = early13 ? 7'h00 : { coarse_gray13[3], \$255 , \$254 , \$252 , \$249  };
-  assign \$257  = \$2216  ? 7'h7f : \$256 ;
+  assign \$257  = \$3045  ? 7'h7f : \$256 ;
   assign \$258  = ~ fired[14];
   assign \$259  = \$258  & ctl__capture;
   assign \$260  = \$259  & cmp_sync1[14];
@@ -10419,7 +11251,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$272  = \$271  ^ coarse_gray14[1];
   assign \$273  = coarse_gray14[3] ^ coarse_gray14[2];
   assign \$274  = early14 ? 7'h00 : { coarse_gray14[3], \$273 , \$272 , \$270 , \$267  };
-  assign \$275  = \$2218  ? 7'h7f : \$274 ;
+  assign \$275  = \$3047  ? 7'h7f : \$274 ;
   assign \$276  = ~ fired[15];
   assign \$277  = \$276  & ctl__capture;
   assign \$278  = \$277  & cmp_sync1[15];
@@ -10436,7 +11268,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$290  = \$289  ^ coarse_gray15[1];
   assign \$291  = coarse_gray15[3] ^ coarse_gray15[2];
   assign \$292  = early15 ? 7'h00 : { coarse_gray15[3], \$291 , \$290 , \$288 , \$285  };
-  assign \$293  = \$2220  ? 7'h7f : \$292 ;
+  assign \$293  = \$3049  ? 7'h7f : \$292 ;
   assign \$294  = ~ fired[16];
   assign \$295  = \$294  & ctl__capture;
   assign \$296  = \$295  & cmp_sync1[16];
@@ -10453,7 +11285,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$308  = \$307  ^ coarse_gray16[1];
   assign \$309  = coarse_gray16[3] ^ coarse_gray16[2];
   assign \$310  = early16 ? 7'h00 : { coarse_gray16[3], \$309 , \$308 , \$306 , \$303  };
-  assign \$311  = \$2222  ? 7'h7f : \$310 ;
+  assign \$311  = \$3051  ? 7'h7f : \$310 ;
   assign \$312  = ~ fired[17];
   assign \$313  = \$312  & ctl__capture;
   assign \$314  = \$313  & cmp_sync1[17];
@@ -10470,7 +11302,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$326  = \$325  ^ coarse_gray17[1];
   assign \$327  = coarse_gray17[3] ^ coarse_gray17[2];
   assign \$328  = early17 ? 7'h00 : { coarse_gray17[3], \$327 , \$326 , \$324 , \$321  };
-  assign \$329  = \$2224  ? 7'h7f : \$328 ;
+  assign \$329  = \$3053  ? 7'h7f : \$328 ;
   assign \$330  = ~ fired[18];
   assign \$331  = \$330  & ctl__capture;
   assign \$332  = \$331  & cmp_sync1[18];
@@ -10487,7 +11319,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$344  = \$343  ^ coarse_gray18[1];
   assign \$345  = coarse_gray18[3] ^ coarse_gray18[2];
   assign \$346  = early18 ? 7'h00 : { coarse_gray18[3], \$345 , \$344 , \$342 , \$339  };
-  assign \$347  = \$2226  ? 7'h7f : \$346 ;
+  assign \$347  = \$3055  ? 7'h7f : \$346 ;
   assign \$348  = ~ fired[19];
   assign \$349  = \$348  & ctl__capture;
   assign \$350  = \$349  & cmp_sync1[19];
@@ -10504,7 +11336,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$362  = \$361  ^ coarse_gray19[1];
   assign \$363  = coarse_gray19[3] ^ coarse_gray19[2];
   assign \$364  = early19 ? 7'h00 : { coarse_gray19[3], \$363 , \$362 , \$360 , \$357  };
-  assign \$365  = \$2228  ? 7'h7f : \$364 ;
+  assign \$365  = \$3057  ? 7'h7f : \$364 ;
   assign \$366  = ~ fired[20];
   assign \$367  = \$366  & ctl__capture;
   assign \$368  = \$367  & cmp_sync1[20];
@@ -10521,7 +11353,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$380  = \$379  ^ coarse_gray20[1];
   assign \$381  = coarse_gray20[3] ^ coarse_gray20[2];
   assign \$382  = early20 ? 7'h00 : { coarse_gray20[3], \$381 , \$380 , \$378 , \$375  };
-  assign \$383  = \$2230  ? 7'h7f : \$382 ;
+  assign \$383  = \$3059  ? 7'h7f : \$382 ;
   assign \$384  = ~ fired[21];
   assign \$385  = \$384  & ctl__capture;
   assign \$386  = \$385  & cmp_sync1[21];
@@ -10538,7 +11370,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$398  = \$397  ^ coarse_gray21[1];
   assign \$399  = coarse_gray21[3] ^ coarse_gray21[2];
   assign \$400  = early21 ? 7'h00 : { coarse_gray21[3], \$399 , \$398 , \$396 , \$393  };
-  assign \$401  = \$2232  ? 7'h7f : \$400 ;
+  assign \$401  = \$3061  ? 7'h7f : \$400 ;
   assign \$402  = ~ fired[22];
   assign \$403  = \$402  & ctl__capture;
   assign \$404  = \$403  & cmp_sync1[22];
@@ -10555,7 +11387,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$416  = \$415  ^ coarse_gray22[1];
   assign \$417  = coarse_gray22[3] ^ coarse_gray22[2];
   assign \$418  = early22 ? 7'h00 : { coarse_gray22[3], \$417 , \$416 , \$414 , \$411  };
-  assign \$419  = \$2234  ? 7'h7f : \$418 ;
+  assign \$419  = \$3063  ? 7'h7f : \$418 ;
   assign \$420  = ~ fired[23];
   assign \$421  = \$420  & ctl__capture;
   assign \$422  = \$421  & cmp_sync1[23];
@@ -10572,7 +11404,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$434  = \$433  ^ coarse_gray23[1];
   assign \$435  = coarse_gray23[3] ^ coarse_gray23[2];
   assign \$436  = early23 ? 7'h00 : { coarse_gray23[3], \$435 , \$434 , \$432 , \$429  };
-  assign \$437  = \$2236  ? 7'h7f : \$436 ;
+  assign \$437  = \$3065  ? 7'h7f : \$436 ;
   assign \$438  = ~ fired[24];
   assign \$439  = \$438  & ctl__capture;
   assign \$440  = \$439  & cmp_sync1[24];
@@ -10589,7 +11421,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$452  = \$451  ^ coarse_gray24[1];
   assign \$453  = coarse_gray24[3] ^ coarse_gray24[2];
   assign \$454  = early24 ? 7'h00 : { coarse_gray24[3], \$453 , \$452 , \$450 , \$447  };
-  assign \$455  = \$2238  ? 7'h7f : \$454 ;
+  assign \$455  = \$3067  ? 7'h7f : \$454 ;
   assign \$456  = ~ fired[25];
   assign \$457  = \$456  & ctl__capture;
   assign \$458  = \$457  & cmp_sync1[25];
@@ -10606,7 +11438,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$470  = \$469  ^ coarse_gray25[1];
   assign \$471  = coarse_gray25[3] ^ coarse_gray25[2];
   assign \$472  = early25 ? 7'h00 : { coarse_gray25[3], \$471 , \$470 , \$468 , \$465  };
-  assign \$473  = \$2240  ? 7'h7f : \$472 ;
+  assign \$473  = \$3069  ? 7'h7f : \$472 ;
   assign \$474  = ~ fired[26];
   assign \$475  = \$474  & ctl__capture;
   assign \$476  = \$475  & cmp_sync1[26];
@@ -10623,7 +11455,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$488  = \$487  ^ coarse_gray26[1];
   assign \$489  = coarse_gray26[3] ^ coarse_gray26[2];
   assign \$490  = early26 ? 7'h00 : { coarse_gray26[3], \$489 , \$488 , \$486 , \$483  };
-  assign \$491  = \$2242  ? 7'h7f : \$490 ;
+  assign \$491  = \$3071  ? 7'h7f : \$490 ;
   assign \$492  = ~ fired[27];
   assign \$493  = \$492  & ctl__capture;
   assign \$494  = \$493  & cmp_sync1[27];
@@ -10640,7 +11472,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$506  = \$505  ^ coarse_gray27[1];
   assign \$507  = coarse_gray27[3] ^ coarse_gray27[2];
   assign \$508  = early27 ? 7'h00 : { coarse_gray27[3], \$507 , \$506 , \$504 , \$501  };
-  assign \$509  = \$2244  ? 7'h7f : \$508 ;
+  assign \$509  = \$3073  ? 7'h7f : \$508 ;
   assign \$510  = ~ fired[28];
   assign \$511  = \$510  & ctl__capture;
   assign \$512  = \$511  & cmp_sync1[28];
@@ -10657,7 +11489,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$524  = \$523  ^ coarse_gray28[1];
   assign \$525  = coarse_gray28[3] ^ coarse_gray28[2];
   assign \$526  = early28 ? 7'h00 : { coarse_gray28[3], \$525 , \$524 , \$522 , \$519  };
-  assign \$527  = \$2246  ? 7'h7f : \$526 ;
+  assign \$527  = \$3075  ? 7'h7f : \$526 ;
   assign \$528  = ~ fired[29];
   assign \$529  = \$528  & ctl__capture;
   assign \$530  = \$529  & cmp_sync1[29];
@@ -10674,7 +11506,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$542  = \$541  ^ coarse_gray29[1];
   assign \$543  = coarse_gray29[3] ^ coarse_gray29[2];
   assign \$544  = early29 ? 7'h00 : { coarse_gray29[3], \$543 , \$542 , \$540 , \$537  };
-  assign \$545  = \$2248  ? 7'h7f : \$544 ;
+  assign \$545  = \$3077  ? 7'h7f : \$544 ;
   assign \$546  = ~ fired[30];
   assign \$547  = \$546  & ctl__capture;
   assign \$548  = \$547  & cmp_sync1[30];
@@ -10691,7 +11523,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$560  = \$559  ^ coarse_gray30[1];
   assign \$561  = coarse_gray30[3] ^ coarse_gray30[2];
   assign \$562  = early30 ? 7'h00 : { coarse_gray30[3], \$561 , \$560 , \$558 , \$555  };
-  assign \$563  = \$2250  ? 7'h7f : \$562 ;
+  assign \$563  = \$3079  ? 7'h7f : \$562 ;
   assign \$564  = ~ fired[31];
   assign \$565  = \$564  & ctl__capture;
   assign \$566  = \$565  & cmp_sync1[31];
@@ -10708,7 +11540,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$578  = \$577  ^ coarse_gray31[1];
   assign \$579  = coarse_gray31[3] ^ coarse_gray31[2];
   assign \$580  = early31 ? 7'h00 : { coarse_gray31[3], \$579 , \$578 , \$576 , \$573  };
-  assign \$581  = \$2252  ? 7'h7f : \$580 ;
+  assign \$581  = \$3081  ? 7'h7f : \$580 ;
   assign \$582  = ~ fired[32];
   assign \$583  = \$582  & ctl__capture;
   assign \$584  = \$583  & cmp_sync1[32];
@@ -10725,7 +11557,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$596  = \$595  ^ coarse_gray32[1];
   assign \$597  = coarse_gray32[3] ^ coarse_gray32[2];
   assign \$598  = early32 ? 7'h00 : { coarse_gray32[3], \$597 , \$596 , \$594 , \$591  };
-  assign \$599  = \$2254  ? 7'h7f : \$598 ;
+  assign \$599  = \$3083  ? 7'h7f : \$598 ;
   assign \$600  = ~ fired[33];
   assign \$601  = \$600  & ctl__capture;
   assign \$602  = \$601  & cmp_sync1[33];
@@ -10742,7 +11574,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$614  = \$613  ^ coarse_gray33[1];
   assign \$615  = coarse_gray33[3] ^ coarse_gray33[2];
   assign \$616  = early33 ? 7'h00 : { coarse_gray33[3], \$615 , \$614 , \$612 , \$609  };
-  assign \$617  = \$2256  ? 7'h7f : \$616 ;
+  assign \$617  = \$3085  ? 7'h7f : \$616 ;
   assign \$618  = ~ fired[34];
   assign \$619  = \$618  & ctl__capture;
   assign \$620  = \$619  & cmp_sync1[34];
@@ -10759,7 +11591,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$632  = \$631  ^ coarse_gray34[1];
   assign \$633  = coarse_gray34[3] ^ coarse_gray34[2];
   assign \$634  = early34 ? 7'h00 : { coarse_gray34[3], \$633 , \$632 , \$630 , \$627  };
-  assign \$635  = \$2258  ? 7'h7f : \$634 ;
+  assign \$635  = \$3087  ? 7'h7f : \$634 ;
   assign \$636  = ~ fired[35];
   assign \$637  = \$636  & ctl__capture;
   assign \$638  = \$637  & cmp_sync1[35];
@@ -10776,7 +11608,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$650  = \$649  ^ coarse_gray35[1];
   assign \$651  = coarse_gray35[3] ^ coarse_gray35[2];
   assign \$652  = early35 ? 7'h00 : { coarse_gray35[3], \$651 , \$650 , \$648 , \$645  };
-  assign \$653  = \$2260  ? 7'h7f : \$652 ;
+  assign \$653  = \$3089  ? 7'h7f : \$652 ;
   assign \$654  = ~ fired[36];
   assign \$655  = \$654  & ctl__capture;
   assign \$656  = \$655  & cmp_sync1[36];
@@ -10793,7 +11625,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$668  = \$667  ^ coarse_gray36[1];
   assign \$669  = coarse_gray36[3] ^ coarse_gray36[2];
   assign \$670  = early36 ? 7'h00 : { coarse_gray36[3], \$669 , \$668 , \$666 , \$663  };
-  assign \$671  = \$2262  ? 7'h7f : \$670 ;
+  assign \$671  = \$3091  ? 7'h7f : \$670 ;
   assign \$672  = ~ fired[37];
   assign \$673  = \$672  & ctl__capture;
   assign \$674  = \$673  & cmp_sync1[37];
@@ -10810,7 +11642,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$686  = \$685  ^ coarse_gray37[1];
   assign \$687  = coarse_gray37[3] ^ coarse_gray37[2];
   assign \$688  = early37 ? 7'h00 : { coarse_gray37[3], \$687 , \$686 , \$684 , \$681  };
-  assign \$689  = \$2264  ? 7'h7f : \$688 ;
+  assign \$689  = \$3093  ? 7'h7f : \$688 ;
   assign \$690  = ~ fired[38];
   assign \$691  = \$690  & ctl__capture;
   assign \$692  = \$691  & cmp_sync1[38];
@@ -10827,7 +11659,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$704  = \$703  ^ coarse_gray38[1];
   assign \$705  = coarse_gray38[3] ^ coarse_gray38[2];
   assign \$706  = early38 ? 7'h00 : { coarse_gray38[3], \$705 , \$704 , \$702 , \$699  };
-  assign \$707  = \$2266  ? 7'h7f : \$706 ;
+  assign \$707  = \$3095  ? 7'h7f : \$706 ;
   assign \$708  = ~ fired[39];
   assign \$709  = \$708  & ctl__capture;
   assign \$710  = \$709  & cmp_sync1[39];
@@ -10844,7 +11676,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$722  = \$721  ^ coarse_gray39[1];
   assign \$723  = coarse_gray39[3] ^ coarse_gray39[2];
   assign \$724  = early39 ? 7'h00 : { coarse_gray39[3], \$723 , \$722 , \$720 , \$717  };
-  assign \$725  = \$2268  ? 7'h7f : \$724 ;
+  assign \$725  = \$3097  ? 7'h7f : \$724 ;
   assign \$726  = ~ fired[40];
   assign \$727  = \$726  & ctl__capture;
   assign \$728  = \$727  & cmp_sync1[40];
@@ -10861,7 +11693,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$740  = \$739  ^ coarse_gray40[1];
   assign \$741  = coarse_gray40[3] ^ coarse_gray40[2];
   assign \$742  = early40 ? 7'h00 : { coarse_gray40[3], \$741 , \$740 , \$738 , \$735  };
-  assign \$743  = \$2270  ? 7'h7f : \$742 ;
+  assign \$743  = \$3099  ? 7'h7f : \$742 ;
   assign \$744  = ~ fired[41];
   assign \$745  = \$744  & ctl__capture;
   assign \$746  = \$745  & cmp_sync1[41];
@@ -10878,7 +11710,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$758  = \$757  ^ coarse_gray41[1];
   assign \$759  = coarse_gray41[3] ^ coarse_gray41[2];
   assign \$760  = early41 ? 7'h00 : { coarse_gray41[3], \$759 , \$758 , \$756 , \$753  };
-  assign \$761  = \$2272  ? 7'h7f : \$760 ;
+  assign \$761  = \$3101  ? 7'h7f : \$760 ;
   assign \$762  = ~ fired[42];
   assign \$763  = \$762  & ctl__capture;
   assign \$764  = \$763  & cmp_sync1[42];
@@ -10895,7 +11727,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$776  = \$775  ^ coarse_gray42[1];
   assign \$777  = coarse_gray42[3] ^ coarse_gray42[2];
   assign \$778  = early42 ? 7'h00 : { coarse_gray42[3], \$777 , \$776 , \$774 , \$771  };
-  assign \$779  = \$2274  ? 7'h7f : \$778 ;
+  assign \$779  = \$3103  ? 7'h7f : \$778 ;
   assign \$780  = ~ fired[43];
   assign \$781  = \$780  & ctl__capture;
   assign \$782  = \$781  & cmp_sync1[43];
@@ -10912,7 +11744,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$794  = \$793  ^ coarse_gray43[1];
   assign \$795  = coarse_gray43[3] ^ coarse_gray43[2];
   assign \$796  = early43 ? 7'h00 : { coarse_gray43[3], \$795 , \$794 , \$792 , \$789  };
-  assign \$797  = \$2276  ? 7'h7f : \$796 ;
+  assign \$797  = \$3105  ? 7'h7f : \$796 ;
   assign \$798  = ~ fired[44];
   assign \$799  = \$798  & ctl__capture;
   assign \$800  = \$799  & cmp_sync1[44];
@@ -10929,7 +11761,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$812  = \$811  ^ coarse_gray44[1];
   assign \$813  = coarse_gray44[3] ^ coarse_gray44[2];
   assign \$814  = early44 ? 7'h00 : { coarse_gray44[3], \$813 , \$812 , \$810 , \$807  };
-  assign \$815  = \$2278  ? 7'h7f : \$814 ;
+  assign \$815  = \$3107  ? 7'h7f : \$814 ;
   assign \$816  = ~ fired[45];
   assign \$817  = \$816  & ctl__capture;
   assign \$818  = \$817  & cmp_sync1[45];
@@ -10946,7 +11778,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$830  = \$829  ^ coarse_gray45[1];
   assign \$831  = coarse_gray45[3] ^ coarse_gray45[2];
   assign \$832  = early45 ? 7'h00 : { coarse_gray45[3], \$831 , \$830 , \$828 , \$825  };
-  assign \$833  = \$2280  ? 7'h7f : \$832 ;
+  assign \$833  = \$3109  ? 7'h7f : \$832 ;
   assign \$834  = ~ fired[46];
   assign \$835  = \$834  & ctl__capture;
   assign \$836  = \$835  & cmp_sync1[46];
@@ -10963,7 +11795,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$848  = \$847  ^ coarse_gray46[1];
   assign \$849  = coarse_gray46[3] ^ coarse_gray46[2];
   assign \$850  = early46 ? 7'h00 : { coarse_gray46[3], \$849 , \$848 , \$846 , \$843  };
-  assign \$851  = \$2282  ? 7'h7f : \$850 ;
+  assign \$851  = \$3111  ? 7'h7f : \$850 ;
   assign \$852  = ~ fired[47];
   assign \$853  = \$852  & ctl__capture;
   assign \$854  = \$853  & cmp_sync1[47];
@@ -10980,7 +11812,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$866  = \$865  ^ coarse_gray47[1];
   assign \$867  = coarse_gray47[3] ^ coarse_gray47[2];
   assign \$868  = early47 ? 7'h00 : { coarse_gray47[3], \$867 , \$866 , \$864 , \$861  };
-  assign \$869  = \$2284  ? 7'h7f : \$868 ;
+  assign \$869  = \$3113  ? 7'h7f : \$868 ;
   assign \$870  = ~ fired[48];
   assign \$871  = \$870  & ctl__capture;
   assign \$872  = \$871  & cmp_sync1[48];
@@ -10997,7 +11829,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$884  = \$883  ^ coarse_gray48[1];
   assign \$885  = coarse_gray48[3] ^ coarse_gray48[2];
   assign \$886  = early48 ? 7'h00 : { coarse_gray48[3], \$885 , \$884 , \$882 , \$879  };
-  assign \$887  = \$2286  ? 7'h7f : \$886 ;
+  assign \$887  = \$3115  ? 7'h7f : \$886 ;
   assign \$888  = ~ fired[49];
   assign \$889  = \$888  & ctl__capture;
   assign \$890  = \$889  & cmp_sync1[49];
@@ -11014,7 +11846,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$902  = \$901  ^ coarse_gray49[1];
   assign \$903  = coarse_gray49[3] ^ coarse_gray49[2];
   assign \$904  = early49 ? 7'h00 : { coarse_gray49[3], \$903 , \$902 , \$900 , \$897  };
-  assign \$905  = \$2288  ? 7'h7f : \$904 ;
+  assign \$905  = \$3117  ? 7'h7f : \$904 ;
   assign \$906  = ~ fired[50];
   assign \$907  = \$906  & ctl__capture;
   assign \$908  = \$907  & cmp_sync1[50];
@@ -11031,7 +11863,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$920  = \$919  ^ coarse_gray50[1];
   assign \$921  = coarse_gray50[3] ^ coarse_gray50[2];
   assign \$922  = early50 ? 7'h00 : { coarse_gray50[3], \$921 , \$920 , \$918 , \$915  };
-  assign \$923  = \$2290  ? 7'h7f : \$922 ;
+  assign \$923  = \$3119  ? 7'h7f : \$922 ;
   assign \$924  = ~ fired[51];
   assign \$925  = \$924  & ctl__capture;
   assign \$926  = \$925  & cmp_sync1[51];
@@ -11048,7 +11880,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$938  = \$937  ^ coarse_gray51[1];
   assign \$939  = coarse_gray51[3] ^ coarse_gray51[2];
   assign \$940  = early51 ? 7'h00 : { coarse_gray51[3], \$939 , \$938 , \$936 , \$933  };
-  assign \$941  = \$2292  ? 7'h7f : \$940 ;
+  assign \$941  = \$3121  ? 7'h7f : \$940 ;
   assign \$942  = ~ fired[52];
   assign \$943  = \$942  & ctl__capture;
   assign \$944  = \$943  & cmp_sync1[52];
@@ -11065,7 +11897,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$956  = \$955  ^ coarse_gray52[1];
   assign \$957  = coarse_gray52[3] ^ coarse_gray52[2];
   assign \$958  = early52 ? 7'h00 : { coarse_gray52[3], \$957 , \$956 , \$954 , \$951  };
-  assign \$959  = \$2294  ? 7'h7f : \$958 ;
+  assign \$959  = \$3123  ? 7'h7f : \$958 ;
   assign \$960  = ~ fired[53];
   assign \$961  = \$960  & ctl__capture;
   assign \$962  = \$961  & cmp_sync1[53];
@@ -11082,7 +11914,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$974  = \$973  ^ coarse_gray53[1];
   assign \$975  = coarse_gray53[3] ^ coarse_gray53[2];
   assign \$976  = early53 ? 7'h00 : { coarse_gray53[3], \$975 , \$974 , \$972 , \$969  };
-  assign \$977  = \$2296  ? 7'h7f : \$976 ;
+  assign \$977  = \$3125  ? 7'h7f : \$976 ;
   assign \$978  = ~ fired[54];
   assign \$979  = \$978  & ctl__capture;
   assign \$980  = \$979  & cmp_sync1[54];
@@ -11099,7 +11931,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$992  = \$991  ^ coarse_gray54[1];
   assign \$993  = coarse_gray54[3] ^ coarse_gray54[2];
   assign \$994  = early54 ? 7'h00 : { coarse_gray54[3], \$993 , \$992 , \$990 , \$987  };
-  assign \$995  = \$2298  ? 7'h7f : \$994 ;
+  assign \$995  = \$3127  ? 7'h7f : \$994 ;
   assign \$996  = ~ fired[55];
   assign \$997  = \$996  & ctl__capture;
   assign \$998  = \$997  & cmp_sync1[55];
@@ -11116,7 +11948,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$1010  = \$1009  ^ coarse_gray55[1];
   assign \$1011  = coarse_gray55[3] ^ coarse_gray55[2];
   assign \$1012  = early55 ? 7'h00 : { coarse_gray55[3], \$1011 , \$1010 , \$1008 , \$1005  };
-  assign \$1013  = \$2300  ? 7'h7f : \$1012 ;
+  assign \$1013  = \$3129  ? 7'h7f : \$1012 ;
   assign \$1014  = ~ fired[56];
   assign \$1015  = \$1014  & ctl__capture;
   assign \$1016  = \$1015  & cmp_sync1[56];
@@ -11133,7 +11965,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$1028  = \$1027  ^ coarse_gray56[1];
   assign \$1029  = coarse_gray56[3] ^ coarse_gray56[2];
   assign \$1030  = early56 ? 7'h00 : { coarse_gray56[3], \$1029 , \$1028 , \$1026 , \$1023  };
-  assign \$1031  = \$2302  ? 7'h7f : \$1030 ;
+  assign \$1031  = \$3131  ? 7'h7f : \$1030 ;
   assign \$1032  = ~ fired[57];
   assign \$1033  = \$1032  & ctl__capture;
   assign \$1034  = \$1033  & cmp_sync1[57];
@@ -11150,7 +11982,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$1046  = \$1045  ^ coarse_gray57[1];
   assign \$1047  = coarse_gray57[3] ^ coarse_gray57[2];
   assign \$1048  = early57 ? 7'h00 : { coarse_gray57[3], \$1047 , \$1046 , \$1044 , \$1041  };
-  assign \$1049  = \$2304  ? 7'h7f : \$1048 ;
+  assign \$1049  = \$3133  ? 7'h7f : \$1048 ;
   assign \$1050  = ~ fired[58];
   assign \$1051  = \$1050  & ctl__capture;
   assign \$1052  = \$1051  & cmp_sync1[58];
@@ -11167,7 +11999,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$1064  = \$1063  ^ coarse_gray58[1];
   assign \$1065  = coarse_gray58[3] ^ coarse_gray58[2];
   assign \$1066  = early58 ? 7'h00 : { coarse_gray58[3], \$1065 , \$1064 , \$1062 , \$1059  };
-  assign \$1067  = \$2306  ? 7'h7f : \$1066 ;
+  assign \$1067  = \$3135  ? 7'h7f : \$1066 ;
   assign \$1068  = ~ fired[59];
   assign \$1069  = \$1068  & ctl__capture;
   assign \$1070  = \$1069  & cmp_sync1[59];
@@ -11184,7 +12016,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$1082  = \$1081  ^ coarse_gray59[1];
   assign \$1083  = coarse_gray59[3] ^ coarse_gray59[2];
   assign \$1084  = early59 ? 7'h00 : { coarse_gray59[3], \$1083 , \$1082 , \$1080 , \$1077  };
-  assign \$1085  = \$2308  ? 7'h7f : \$1084 ;
+  assign \$1085  = \$3137  ? 7'h7f : \$1084 ;
   assign \$1086  = ~ fired[60];
   assign \$1087  = \$1086  & ctl__capture;
   assign \$1088  = \$1087  & cmp_sync1[60];
@@ -11201,7 +12033,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$1100  = \$1099  ^ coarse_gray60[1];
   assign \$1101  = coarse_gray60[3] ^ coarse_gray60[2];
   assign \$1102  = early60 ? 7'h00 : { coarse_gray60[3], \$1101 , \$1100 , \$1098 , \$1095  };
-  assign \$1103  = \$2310  ? 7'h7f : \$1102 ;
+  assign \$1103  = \$3139  ? 7'h7f : \$1102 ;
   assign \$1104  = ~ fired[61];
   assign \$1105  = \$1104  & ctl__capture;
   assign \$1106  = \$1105  & cmp_sync1[61];
@@ -11218,7 +12050,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$1118  = \$1117  ^ coarse_gray61[1];
   assign \$1119  = coarse_gray61[3] ^ coarse_gray61[2];
   assign \$1120  = early61 ? 7'h00 : { coarse_gray61[3], \$1119 , \$1118 , \$1116 , \$1113  };
-  assign \$1121  = \$2312  ? 7'h7f : \$1120 ;
+  assign \$1121  = \$3141  ? 7'h7f : \$1120 ;
   assign \$1122  = ~ fired[62];
   assign \$1123  = \$1122  & ctl__capture;
   assign \$1124  = \$1123  & cmp_sync1[62];
@@ -11235,7 +12067,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$1136  = \$1135  ^ coarse_gray62[1];
   assign \$1137  = coarse_gray62[3] ^ coarse_gray62[2];
   assign \$1138  = early62 ? 7'h00 : { coarse_gray62[3], \$1137 , \$1136 , \$1134 , \$1131  };
-  assign \$1139  = \$2314  ? 7'h7f : \$1138 ;
+  assign \$1139  = \$3143  ? 7'h7f : \$1138 ;
   assign \$1140  = ~ fired[63];
   assign \$1141  = \$1140  & ctl__capture;
   assign \$1142  = \$1141  & cmp_sync1[63];
@@ -11252,1571 +12084,2403 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign \$1154  = \$1153  ^ coarse_gray63[1];
   assign \$1155  = coarse_gray63[3] ^ coarse_gray63[2];
   assign \$1156  = early63 ? 7'h00 : { coarse_gray63[3], \$1155 , \$1154 , \$1152 , \$1149  };
-  assign \$1157  = \$2316  ? 7'h7f : \$1156 ;
+  assign \$1157  = \$3145  ? 7'h7f : \$1156 ;
   assign \$1158  = ~ fired[0];
   assign \$1159  = \$1158  & ctl__capture;
   assign \$1160  = \$1159  & cmp_sync1[0];
-  assign \$1161  = ~ fired[0];
-  assign \$1162  = ctl__capture & cmp_sync1[0];
-  assign \$1163  = ~ \$1162 ;
-  assign \$1164  = \$1161  & \$1163 ;
-  assign \$1165  = \$1164  & ctl__window_end;
-  assign \$1166  = fine[0] + fine[1];
-  assign \$1167  = fine[2] + fine[3];
-  assign \$1168  = \$1166  + \$1167 ;
-  assign \$1169  = fine[4] + fine[5];
-  assign \$1170  = \$1169  + fine[6];
-  assign \$1171  = \$1168  + \$1170 ;
-  assign \$1172  = ~ fired[1];
-  assign \$1173  = \$1172  & ctl__capture;
-  assign \$1174  = \$1173  & cmp_sync1[1];
-  assign \$1175  = ~ fired[1];
-  assign \$1176  = ctl__capture & cmp_sync1[1];
-  assign \$1177  = ~ \$1176 ;
-  assign \$1178  = \$1175  & \$1177 ;
-  assign \$1179  = \$1178  & ctl__window_end;
-  assign \$1180  = fine[7] + fine[8];
-  assign \$1181  = fine[9] + fine[10];
-  assign \$1182  = \$1180  + \$1181 ;
-  assign \$1183  = fine[11] + fine[12];
-  assign \$1184  = \$1183  + fine[13];
-  assign \$1185  = \$1182  + \$1184 ;
-  assign \$1186  = ~ fired[2];
-  assign \$1187  = \$1186  & ctl__capture;
-  assign \$1188  = \$1187  & cmp_sync1[2];
-  assign \$1189  = ~ fired[2];
-  assign \$1190  = ctl__capture & cmp_sync1[2];
-  assign \$1191  = ~ \$1190 ;
-  assign \$1192  = \$1189  & \$1191 ;
-  assign \$1193  = \$1192  & ctl__window_end;
-  assign \$1194  = fine[14] + fine[15];
-  assign \$1195  = fine[16] + fine[17];
-  assign \$1196  = \$1194  + \$1195 ;
-  assign \$1197  = fine[18] + fine[19];
-  assign \$1198  = \$1197  + fine[20];
-  assign \$1199  = \$1196  + \$1198 ;
-  assign \$1200  = ~ fired[3];
-  assign \$1201  = \$1200  & ctl__capture;
-  assign \$1202  = \$1201  & cmp_sync1[3];
-  assign \$1203  = ~ fired[3];
-  assign \$1204  = ctl__capture & cmp_sync1[3];
-  assign \$1205  = ~ \$1204 ;
-  assign \$1206  = \$1203  & \$1205 ;
-  assign \$1207  = \$1206  & ctl__window_end;
-  assign \$1208  = fine[21] + fine[22];
-  assign \$1209  = fine[23] + fine[24];
-  assign \$1210  = \$1208  + \$1209 ;
-  assign \$1211  = fine[25] + fine[26];
-  assign \$1212  = \$1211  + fine[27];
-  assign \$1213  = \$1210  + \$1212 ;
-  assign \$1214  = ~ fired[4];
-  assign \$1215  = \$1214  & ctl__capture;
-  assign \$1216  = \$1215  & cmp_sync1[4];
-  assign \$1217  = ~ fired[4];
-  assign \$1218  = ctl__capture & cmp_sync1[4];
-  assign \$1219  = ~ \$1218 ;
-  assign \$1220  = \$1217  & \$1219 ;
-  assign \$1221  = \$1220  & ctl__window_end;
-  assign \$1222  = fine[28] + fine[29];
-  assign \$1223  = fine[30] + fine[31];
-  assign \$1224  = \$1222  + \$1223 ;
-  assign \$1225  = fine[32] + fine[33];
-  assign \$1226  = \$1225  + fine[34];
-  assign \$1227  = \$1224  + \$1226 ;
-  assign \$1228  = ~ fired[5];
+  assign \$1161  = ~ \$1160 ;
+  assign \$1162  = fine[0] + fine[1];
+  assign \$1163  = fine[2] + fine[3];
+  assign \$1164  = \$1162  + \$1163 ;
+  assign \$1165  = fine[4] + fine[5];
+  assign \$1166  = \$1165  + fine[6];
+  assign \$1167  = \$1164  + \$1166 ;
+  assign \$1168  = ~ fired[0];
+  assign \$1169  = \$1168  & ctl__capture;
+  assign \$1170  = \$1169  & cmp_sync1[0];
+  assign \$1171  = ~ fired[0];
+  assign \$1172  = \$1171  & ctl__capture;
+  assign \$1173  = \$1172  & cmp_sync1[0];
+  assign \$1174  = ~ fired[0];
+  assign \$1175  = \$1174  & ctl__capture;
+  assign \$1176  = \$1175  & cmp_sync1[0];
+  assign \$1177  = ~ fired[0];
+  assign \$1178  = \$1177  & ctl__capture;
+  assign \$1179  = \$1178  & cmp_sync1[0];
+  assign \$1180  = code_now_gray & { \$1179 , \$1176 , \$1173 , \$1170  };
+  assign \$1181  = ~ fired[0];
+  assign \$1182  = \$1181  & ctl__capture;
+  assign \$1183  = \$1182  & cmp_sync1[0];
+  assign \$1184  = ctl__early & \$1183 ;
+  assign \$1185  = ~ fired[1];
+  assign \$1186  = \$1185  & ctl__capture;
+  assign \$1187  = \$1186  & cmp_sync1[1];
+  assign \$1188  = ~ \$1187 ;
+  assign \$1189  = fine[7] + fine[8];
+  assign \$1190  = fine[9] + fine[10];
+  assign \$1191  = \$1189  + \$1190 ;
+  assign \$1192  = fine[11] + fine[12];
+  assign \$1193  = \$1192  + fine[13];
+  assign \$1194  = \$1191  + \$1193 ;
+  assign \$1195  = ~ fired[1];
+  assign \$1196  = \$1195  & ctl__capture;
+  assign \$1197  = \$1196  & cmp_sync1[1];
+  assign \$1198  = ~ fired[1];
+  assign \$1199  = \$1198  & ctl__capture;
+  assign \$1200  = \$1199  & cmp_sync1[1];
+  assign \$1201  = ~ fired[1];
+  assign \$1202  = \$1201  & ctl__capture;
+  assign \$1203  = \$1202  & cmp_sync1[1];
+  assign \$1204  = ~ fired[1];
+  assign \$1205  = \$1204  & ctl__capture;
+  assign \$1206  = \$1205  & cmp_sync1[1];
+  assign \$1207  = code_now_gray & { \$1206 , \$1203 , \$1200 , \$1197  };
+  assign \$1208  = ~ fired[1];
+  assign \$1209  = \$1208  & ctl__capture;
+  assign \$1210  = \$1209  & cmp_sync1[1];
+  assign \$1211  = ctl__early & \$1210 ;
+  assign \$1212  = ~ fired[2];
+  assign \$1213  = \$1212  & ctl__capture;
+  assign \$1214  = \$1213  & cmp_sync1[2];
+  assign \$1215  = ~ \$1214 ;
+  assign \$1216  = fine[14] + fine[15];
+  assign \$1217  = fine[16] + fine[17];
+  assign \$1218  = \$1216  + \$1217 ;
+  assign \$1219  = fine[18] + fine[19];
+  assign \$1220  = \$1219  + fine[20];
+  assign \$1221  = \$1218  + \$1220 ;
+  assign \$1222  = ~ fired[2];
+  assign \$1223  = \$1222  & ctl__capture;
+  assign \$1224  = \$1223  & cmp_sync1[2];
+  assign \$1225  = ~ fired[2];
+  assign \$1226  = \$1225  & ctl__capture;
+  assign \$1227  = \$1226  & cmp_sync1[2];
+  assign \$1228  = ~ fired[2];
   assign \$1229  = \$1228  & ctl__capture;
-  assign \$1230  = \$1229  & cmp_sync1[5];
-  assign \$1231  = ~ fired[5];
-  assign \$1232  = ctl__capture & cmp_sync1[5];
-  assign \$1233  = ~ \$1232 ;
-  assign \$1234  = \$1231  & \$1233 ;
-  assign \$1235  = \$1234  & ctl__window_end;
-  assign \$1236  = fine[35] + fine[36];
-  assign \$1237  = fine[37] + fine[38];
-  assign \$1238  = \$1236  + \$1237 ;
-  assign \$1239  = fine[39] + fine[40];
-  assign \$1240  = \$1239  + fine[41];
-  assign \$1241  = \$1238  + \$1240 ;
-  assign \$1242  = ~ fired[6];
-  assign \$1243  = \$1242  & ctl__capture;
-  assign \$1244  = \$1243  & cmp_sync1[6];
-  assign \$1245  = ~ fired[6];
-  assign \$1246  = ctl__capture & cmp_sync1[6];
-  assign \$1247  = ~ \$1246 ;
-  assign \$1248  = \$1245  & \$1247 ;
-  assign \$1249  = \$1248  & ctl__window_end;
-  assign \$1250  = fine[42] + fine[43];
-  assign \$1251  = fine[44] + fine[45];
-  assign \$1252  = \$1250  + \$1251 ;
-  assign \$1253  = fine[46] + fine[47];
-  assign \$1254  = \$1253  + fine[48];
-  assign \$1255  = \$1252  + \$1254 ;
-  assign \$1256  = ~ fired[7];
-  assign \$1257  = \$1256  & ctl__capture;
-  assign \$1258  = \$1257  & cmp_sync1[7];
-  assign \$1259  = ~ fired[7];
-  assign \$1260  = ctl__capture & cmp_sync1[7];
-  assign \$1261  = ~ \$1260 ;
-  assign \$1262  = \$1259  & \$1261 ;
-  assign \$1263  = \$1262  & ctl__window_end;
-  assign \$1264  = fine[49] + fine[50];
-  assign \$1265  = fine[51] + fine[52];
-  assign \$1266  = \$1264  + \$1265 ;
-  assign \$1267  = fine[53] + fine[54];
-  assign \$1268  = \$1267  + fine[55];
-  assign \$1269  = \$1266  + \$1268 ;
-  assign \$1270  = ~ fired[8];
-  assign \$1271  = \$1270  & ctl__capture;
-  assign \$1272  = \$1271  & cmp_sync1[8];
-  assign \$1273  = ~ fired[8];
-  assign \$1274  = ctl__capture & cmp_sync1[8];
-  assign \$1275  = ~ \$1274 ;
-  assign \$1276  = \$1273  & \$1275 ;
-  assign \$1277  = \$1276  & ctl__window_end;
-  assign \$1278  = fine[56] + fine[57];
-  assign \$1279  = fine[58] + fine[59];
-  assign \$1280  = \$1278  + \$1279 ;
-  assign \$1281  = fine[60] + fine[61];
-  assign \$1282  = \$1281  + fine[62];
-  assign \$1283  = \$1280  + \$1282 ;
-  assign \$1284  = ~ fired[9];
-  assign \$1285  = \$1284  & ctl__capture;
-  assign \$1286  = \$1285  & cmp_sync1[9];
-  assign \$1287  = ~ fired[9];
-  assign \$1288  = ctl__capture & cmp_sync1[9];
-  assign \$1289  = ~ \$1288 ;
-  assign \$1290  = \$1287  & \$1289 ;
-  assign \$1291  = \$1290  & ctl__window_end;
-  assign \$1292  = fine[63] + fine[64];
-  assign \$1293  = fine[65] + fine[66];
-  assign \$1294  = \$1292  + \$1293 ;
-  assign \$1295  = fine[67] + fine[68];
-  assign \$1296  = \$1295  + fine[69];
-  assign \$1297  = \$1294  + \$1296 ;
-  assign \$1298  = ~ fired[10];
-  assign \$1299  = \$1298  & ctl__capture;
-  assign \$1300  = \$1299  & cmp_sync1[10];
-  assign \$1301  = ~ fired[10];
-  assign \$1302  = ctl__capture & cmp_sync1[10];
-  assign \$1303  = ~ \$1302 ;
-  assign \$1304  = \$1301  & \$1303 ;
-  assign \$1305  = \$1304  & ctl__window_end;
-  assign \$1306  = fine[70] + fine[71];
-  assign \$1307  = fine[72] + fine[73];
-  assign \$1308  = \$1306  + \$1307 ;
-  assign \$1309  = fine[74] + fine[75];
-  assign \$1310  = \$1309  + fine[76];
-  assign \$1311  = \$1308  + \$1310 ;
-  assign \$1312  = ~ fired[11];
+  assign \$1230  = \$1229  & cmp_sync1[2];
+  assign \$1231  = ~ fired[2];
+  assign \$1232  = \$1231  & ctl__capture;
+  assign \$1233  = \$1232  & cmp_sync1[2];
+  assign \$1234  = code_now_gray & { \$1233 , \$1230 , \$1227 , \$1224  };
+  assign \$1235  = ~ fired[2];
+  assign \$1236  = \$1235  & ctl__capture;
+  assign \$1237  = \$1236  & cmp_sync1[2];
+  assign \$1238  = ctl__early & \$1237 ;
+  assign \$1239  = ~ fired[3];
+  assign \$1240  = \$1239  & ctl__capture;
+  assign \$1241  = \$1240  & cmp_sync1[3];
+  assign \$1242  = ~ \$1241 ;
+  assign \$1243  = fine[21] + fine[22];
+  assign \$1244  = fine[23] + fine[24];
+  assign \$1245  = \$1243  + \$1244 ;
+  assign \$1246  = fine[25] + fine[26];
+  assign \$1247  = \$1246  + fine[27];
+  assign \$1248  = \$1245  + \$1247 ;
+  assign \$1249  = ~ fired[3];
+  assign \$1250  = \$1249  & ctl__capture;
+  assign \$1251  = \$1250  & cmp_sync1[3];
+  assign \$1252  = ~ fired[3];
+  assign \$1253  = \$1252  & ctl__capture;
+  assign \$1254  = \$1253  & cmp_sync1[3];
+  assign \$1255  = ~ fired[3];
+  assign \$1256  = \$1255  & ctl__capture;
+  assign \$1257  = \$1256  & cmp_sync1[3];
+  assign \$1258  = ~ fired[3];
+  assign \$1259  = \$1258  & ctl__capture;
+  assign \$1260  = \$1259  & cmp_sync1[3];
+  assign \$1261  = code_now_gray & { \$1260 , \$1257 , \$1254 , \$1251  };
+  assign \$1262  = ~ fired[3];
+  assign \$1263  = \$1262  & ctl__capture;
+  assign \$1264  = \$1263  & cmp_sync1[3];
+  assign \$1265  = ctl__early & \$1264 ;
+  assign \$1266  = ~ fired[4];
+  assign \$1267  = \$1266  & ctl__capture;
+  assign \$1268  = \$1267  & cmp_sync1[4];
+  assign \$1269  = ~ \$1268 ;
+  assign \$1270  = fine[28] + fine[29];
+  assign \$1271  = fine[30] + fine[31];
+  assign \$1272  = \$1270  + \$1271 ;
+  assign \$1273  = fine[32] + fine[33];
+  assign \$1274  = \$1273  + fine[34];
+  assign \$1275  = \$1272  + \$1274 ;
+  assign \$1276  = ~ fired[4];
+  assign \$1277  = \$1276  & ctl__capture;
+  assign \$1278  = \$1277  & cmp_sync1[4];
+  assign \$1279  = ~ fired[4];
+  assign \$1280  = \$1279  & ctl__capture;
+  assign \$1281  = \$1280  & cmp_sync1[4];
+  assign \$1282  = ~ fired[4];
+  assign \$1283  = \$1282  & ctl__capture;
+  assign \$1284  = \$1283  & cmp_sync1[4];
+  assign \$1285  = ~ fired[4];
+  assign \$1286  = \$1285  & ctl__capture;
+  assign \$1287  = \$1286  & cmp_sync1[4];
+  assign \$1288  = code_now_gray & { \$1287 , \$1284 , \$1281 , \$1278  };
+  assign \$1289  = ~ fired[4];
+  assign \$1290  = \$1289  & ctl__capture;
+  assign \$1291  = \$1290  & cmp_sync1[4];
+  assign \$1292  = ctl__early & \$1291 ;
+  assign \$1293  = ~ fired[5];
+  assign \$1294  = \$1293  & ctl__capture;
+  assign \$1295  = \$1294  & cmp_sync1[5];
+  assign \$1296  = ~ \$1295 ;
+  assign \$1297  = fine[35] + fine[36];
+  assign \$1298  = fine[37] + fine[38];
+  assign \$1299  = \$1297  + \$1298 ;
+  assign \$1300  = fine[39] + fine[40];
+  assign \$1301  = \$1300  + fine[41];
+  assign \$1302  = \$1299  + \$1301 ;
+  assign \$1303  = ~ fired[5];
+  assign \$1304  = \$1303  & ctl__capture;
+  assign \$1305  = \$1304  & cmp_sync1[5];
+  assign \$1306  = ~ fired[5];
+  assign \$1307  = \$1306  & ctl__capture;
+  assign \$1308  = \$1307  & cmp_sync1[5];
+  assign \$1309  = ~ fired[5];
+  assign \$1310  = \$1309  & ctl__capture;
+  assign \$1311  = \$1310  & cmp_sync1[5];
+  assign \$1312  = ~ fired[5];
   assign \$1313  = \$1312  & ctl__capture;
-  assign \$1314  = \$1313  & cmp_sync1[11];
-  assign \$1315  = ~ fired[11];
-  assign \$1316  = ctl__capture & cmp_sync1[11];
-  assign \$1317  = ~ \$1316 ;
-  assign \$1318  = \$1315  & \$1317 ;
-  assign \$1319  = \$1318  & ctl__window_end;
-  assign \$1320  = fine[77] + fine[78];
-  assign \$1321  = fine[79] + fine[80];
-  assign \$1322  = \$1320  + \$1321 ;
-  assign \$1323  = fine[81] + fine[82];
-  assign \$1324  = \$1323  + fine[83];
-  assign \$1325  = \$1322  + \$1324 ;
-  assign \$1326  = ~ fired[12];
-  assign \$1327  = \$1326  & ctl__capture;
-  assign \$1328  = \$1327  & cmp_sync1[12];
-  assign \$1329  = ~ fired[12];
-  assign \$1330  = ctl__capture & cmp_sync1[12];
-  assign \$1331  = ~ \$1330 ;
-  assign \$1332  = \$1329  & \$1331 ;
-  assign \$1333  = \$1332  & ctl__window_end;
-  assign \$1334  = fine[84] + fine[85];
-  assign \$1335  = fine[86] + fine[87];
-  assign \$1336  = \$1334  + \$1335 ;
-  assign \$1337  = fine[88] + fine[89];
-  assign \$1338  = \$1337  + fine[90];
-  assign \$1339  = \$1336  + \$1338 ;
-  assign \$1340  = ~ fired[13];
-  assign \$1341  = \$1340  & ctl__capture;
-  assign \$1342  = \$1341  & cmp_sync1[13];
-  assign \$1343  = ~ fired[13];
-  assign \$1344  = ctl__capture & cmp_sync1[13];
-  assign \$1345  = ~ \$1344 ;
-  assign \$1346  = \$1343  & \$1345 ;
-  assign \$1347  = \$1346  & ctl__window_end;
-  assign \$1348  = fine[91] + fine[92];
-  assign \$1349  = fine[93] + fine[94];
-  assign \$1350  = \$1348  + \$1349 ;
-  assign \$1351  = fine[95] + fine[96];
-  assign \$1352  = \$1351  + fine[97];
-  assign \$1353  = \$1350  + \$1352 ;
-  assign \$1354  = ~ fired[14];
-  assign \$1355  = \$1354  & ctl__capture;
-  assign \$1356  = \$1355  & cmp_sync1[14];
-  assign \$1357  = ~ fired[14];
-  assign \$1358  = ctl__capture & cmp_sync1[14];
-  assign \$1359  = ~ \$1358 ;
-  assign \$1360  = \$1357  & \$1359 ;
-  assign \$1361  = \$1360  & ctl__window_end;
-  assign \$1362  = fine[98] + fine[99];
-  assign \$1363  = fine[100] + fine[101];
-  assign \$1364  = \$1362  + \$1363 ;
-  assign \$1365  = fine[102] + fine[103];
-  assign \$1366  = \$1365  + fine[104];
-  assign \$1367  = \$1364  + \$1366 ;
-  assign \$1368  = ~ fired[15];
-  assign \$1369  = \$1368  & ctl__capture;
-  assign \$1370  = \$1369  & cmp_sync1[15];
-  assign \$1371  = ~ fired[15];
-  assign \$1372  = ctl__capture & cmp_sync1[15];
-  assign \$1373  = ~ \$1372 ;
-  assign \$1374  = \$1371  & \$1373 ;
-  assign \$1375  = \$1374  & ctl__window_end;
-  assign \$1376  = fine[105] + fine[106];
-  assign \$1377  = fine[107] + fine[108];
-  assign \$1378  = \$1376  + \$1377 ;
-  assign \$1379  = fine[109] + fine[110];
-  assign \$1380  = \$1379  + fine[111];
-  assign \$1381  = \$1378  + \$1380 ;
-  assign \$1382  = ~ fired[16];
-  assign \$1383  = \$1382  & ctl__capture;
-  assign \$1384  = \$1383  & cmp_sync1[16];
-  assign \$1385  = ~ fired[16];
-  assign \$1386  = ctl__capture & cmp_sync1[16];
-  assign \$1387  = ~ \$1386 ;
-  assign \$1388  = \$1385  & \$1387 ;
-  assign \$1389  = \$1388  & ctl__window_end;
-  assign \$1390  = fine[112] + fine[113];
-  assign \$1391  = fine[114] + fine[115];
-  assign \$1392  = \$1390  + \$1391 ;
-  assign \$1393  = fine[116] + fine[117];
-  assign \$1394  = \$1393  + fine[118];
-  assign \$1395  = \$1392  + \$1394 ;
-  assign \$1396  = ~ fired[17];
-  assign \$1397  = \$1396  & ctl__capture;
-  assign \$1398  = \$1397  & cmp_sync1[17];
-  assign \$1399  = ~ fired[17];
-  assign \$1400  = ctl__capture & cmp_sync1[17];
-  assign \$1401  = ~ \$1400 ;
-  assign \$1402  = \$1399  & \$1401 ;
-  assign \$1403  = \$1402  & ctl__window_end;
-  assign \$1404  = fine[119] + fine[120];
-  assign \$1405  = fine[121] + fine[122];
-  assign \$1406  = \$1404  + \$1405 ;
-  assign \$1407  = fine[123] + fine[124];
-  assign \$1408  = \$1407  + fine[125];
-  assign \$1409  = \$1406  + \$1408 ;
-  assign \$1410  = ~ fired[18];
-  assign \$1411  = \$1410  & ctl__capture;
-  assign \$1412  = \$1411  & cmp_sync1[18];
-  assign \$1413  = ~ fired[18];
-  assign \$1414  = ctl__capture & cmp_sync1[18];
-  assign \$1415  = ~ \$1414 ;
-  assign \$1416  = \$1413  & \$1415 ;
-  assign \$1417  = \$1416  & ctl__window_end;
-  assign \$1418  = fine[126] + fine[127];
-  assign \$1419  = fine[128] + fine[129];
-  assign \$1420  = \$1418  + \$1419 ;
-  assign \$1421  = fine[130] + fine[131];
-  assign \$1422  = \$1421  + fine[132];
-  assign \$1423  = \$1420  + \$1422 ;
-  assign \$1424  = ~ fired[19];
+  assign \$1314  = \$1313  & cmp_sync1[5];
+  assign \$1315  = code_now_gray & { \$1314 , \$1311 , \$1308 , \$1305  };
+  assign \$1316  = ~ fired[5];
+  assign \$1317  = \$1316  & ctl__capture;
+  assign \$1318  = \$1317  & cmp_sync1[5];
+  assign \$1319  = ctl__early & \$1318 ;
+  assign \$1320  = ~ fired[6];
+  assign \$1321  = \$1320  & ctl__capture;
+  assign \$1322  = \$1321  & cmp_sync1[6];
+  assign \$1323  = ~ \$1322 ;
+  assign \$1324  = fine[42] + fine[43];
+  assign \$1325  = fine[44] + fine[45];
+  assign \$1326  = \$1324  + \$1325 ;
+  assign \$1327  = fine[46] + fine[47];
+  assign \$1328  = \$1327  + fine[48];
+  assign \$1329  = \$1326  + \$1328 ;
+  assign \$1330  = ~ fired[6];
+  assign \$1331  = \$1330  & ctl__capture;
+  assign \$1332  = \$1331  & cmp_sync1[6];
+  assign \$1333  = ~ fired[6];
+  assign \$1334  = \$1333  & ctl__capture;
+  assign \$1335  = \$1334  & cmp_sync1[6];
+  assign \$1336  = ~ fired[6];
+  assign \$1337  = \$1336  & ctl__capture;
+  assign \$1338  = \$1337  & cmp_sync1[6];
+  assign \$1339  = ~ fired[6];
+  assign \$1340  = \$1339  & ctl__capture;
+  assign \$1341  = \$1340  & cmp_sync1[6];
+  assign \$1342  = code_now_gray & { \$1341 , \$1338 , \$1335 , \$1332  };
+  assign \$1343  = ~ fired[6];
+  assign \$1344  = \$1343  & ctl__capture;
+  assign \$1345  = \$1344  & cmp_sync1[6];
+  assign \$1346  = ctl__early & \$1345 ;
+  assign \$1347  = ~ fired[7];
+  assign \$1348  = \$1347  & ctl__capture;
+  assign \$1349  = \$1348  & cmp_sync1[7];
+  assign \$1350  = ~ \$1349 ;
+  assign \$1351  = fine[49] + fine[50];
+  assign \$1352  = fine[51] + fine[52];
+  assign \$1353  = \$1351  + \$1352 ;
+  assign \$1354  = fine[53] + fine[54];
+  assign \$1355  = \$1354  + fine[55];
+  assign \$1356  = \$1353  + \$1355 ;
+  assign \$1357  = ~ fired[7];
+  assign \$1358  = \$1357  & ctl__capture;
+  assign \$1359  = \$1358  & cmp_sync1[7];
+  assign \$1360  = ~ fired[7];
+  assign \$1361  = \$1360  & ctl__capture;
+  assign \$1362  = \$1361  & cmp_sync1[7];
+  assign \$1363  = ~ fired[7];
+  assign \$1364  = \$1363  & ctl__capture;
+  assign \$1365  = \$1364  & cmp_sync1[7];
+  assign \$1366  = ~ fired[7];
+  assign \$1367  = \$1366  & ctl__capture;
+  assign \$1368  = \$1367  & cmp_sync1[7];
+  assign \$1369  = code_now_gray & { \$1368 , \$1365 , \$1362 , \$1359  };
+  assign \$1370  = ~ fired[7];
+  assign \$1371  = \$1370  & ctl__capture;
+  assign \$1372  = \$1371  & cmp_sync1[7];
+  assign \$1373  = ctl__early & \$1372 ;
+  assign \$1374  = ~ fired[8];
+  assign \$1375  = \$1374  & ctl__capture;
+  assign \$1376  = \$1375  & cmp_sync1[8];
+  assign \$1377  = ~ \$1376 ;
+  assign \$1378  = fine[56] + fine[57];
+  assign \$1379  = fine[58] + fine[59];
+  assign \$1380  = \$1378  + \$1379 ;
+  assign \$1381  = fine[60] + fine[61];
+  assign \$1382  = \$1381  + fine[62];
+  assign \$1383  = \$1380  + \$1382 ;
+  assign \$1384  = ~ fired[8];
+  assign \$1385  = \$1384  & ctl__capture;
+  assign \$1386  = \$1385  & cmp_sync1[8];
+  assign \$1387  = ~ fired[8];
+  assign \$1388  = \$1387  & ctl__capture;
+  assign \$1389  = \$1388  & cmp_sync1[8];
+  assign \$1390  = ~ fired[8];
+  assign \$1391  = \$1390  & ctl__capture;
+  assign \$1392  = \$1391  & cmp_sync1[8];
+  assign \$1393  = ~ fired[8];
+  assign \$1394  = \$1393  & ctl__capture;
+  assign \$1395  = \$1394  & cmp_sync1[8];
+  assign \$1396  = code_now_gray & { \$1395 , \$1392 , \$1389 , \$1386  };
+  assign \$1397  = ~ fired[8];
+  assign \$1398  = \$1397  & ctl__capture;
+  assign \$1399  = \$1398  & cmp_sync1[8];
+  assign \$1400  = ctl__early & \$1399 ;
+  assign \$1401  = ~ fired[9];
+  assign \$1402  = \$1401  & ctl__capture;
+  assign \$1403  = \$1402  & cmp_sync1[9];
+  assign \$1404  = ~ \$1403 ;
+  assign \$1405  = fine[63] + fine[64];
+  assign \$1406  = fine[65] + fine[66];
+  assign \$1407  = \$1405  + \$1406 ;
+  assign \$1408  = fine[67] + fine[68];
+  assign \$1409  = \$1408  + fine[69];
+  assign \$1410  = \$1407  + \$1409 ;
+  assign \$1411  = ~ fired[9];
+  assign \$1412  = \$1411  & ctl__capture;
+  assign \$1413  = \$1412  & cmp_sync1[9];
+  assign \$1414  = ~ fired[9];
+  assign \$1415  = \$1414  & ctl__capture;
+  assign \$1416  = \$1415  & cmp_sync1[9];
+  assign \$1417  = ~ fired[9];
+  assign \$1418  = \$1417  & ctl__capture;
+  assign \$1419  = \$1418  & cmp_sync1[9];
+  assign \$1420  = ~ fired[9];
+  assign \$1421  = \$1420  & ctl__capture;
+  assign \$1422  = \$1421  & cmp_sync1[9];
+  assign \$1423  = code_now_gray & { \$1422 , \$1419 , \$1416 , \$1413  };
+  assign \$1424  = ~ fired[9];
   assign \$1425  = \$1424  & ctl__capture;
-  assign \$1426  = \$1425  & cmp_sync1[19];
-  assign \$1427  = ~ fired[19];
-  assign \$1428  = ctl__capture & cmp_sync1[19];
-  assign \$1429  = ~ \$1428 ;
-  assign \$1430  = \$1427  & \$1429 ;
-  assign \$1431  = \$1430  & ctl__window_end;
-  assign \$1432  = fine[133] + fine[134];
-  assign \$1433  = fine[135] + fine[136];
+  assign \$1426  = \$1425  & cmp_sync1[9];
+  assign \$1427  = ctl__early & \$1426 ;
+  assign \$1428  = ~ fired[10];
+  assign \$1429  = \$1428  & ctl__capture;
+  assign \$1430  = \$1429  & cmp_sync1[10];
+  assign \$1431  = ~ \$1430 ;
+  assign \$1432  = fine[70] + fine[71];
+  assign \$1433  = fine[72] + fine[73];
   assign \$1434  = \$1432  + \$1433 ;
-  assign \$1435  = fine[137] + fine[138];
-  assign \$1436  = \$1435  + fine[139];
+  assign \$1435  = fine[74] + fine[75];
+  assign \$1436  = \$1435  + fine[76];
   assign \$1437  = \$1434  + \$1436 ;
-  assign \$1438  = ~ fired[20];
+  assign \$1438  = ~ fired[10];
   assign \$1439  = \$1438  & ctl__capture;
-  assign \$1440  = \$1439  & cmp_sync1[20];
-  assign \$1441  = ~ fired[20];
-  assign \$1442  = ctl__capture & cmp_sync1[20];
-  assign \$1443  = ~ \$1442 ;
-  assign \$1444  = \$1441  & \$1443 ;
-  assign \$1445  = \$1444  & ctl__window_end;
-  assign \$1446  = fine[140] + fine[141];
-  assign \$1447  = fine[142] + fine[143];
-  assign \$1448  = \$1446  + \$1447 ;
-  assign \$1449  = fine[144] + fine[145];
-  assign \$1450  = \$1449  + fine[146];
-  assign \$1451  = \$1448  + \$1450 ;
-  assign \$1452  = ~ fired[21];
-  assign \$1453  = \$1452  & ctl__capture;
-  assign \$1454  = \$1453  & cmp_sync1[21];
-  assign \$1455  = ~ fired[21];
-  assign \$1456  = ctl__capture & cmp_sync1[21];
-  assign \$1457  = ~ \$1456 ;
-  assign \$1458  = \$1455  & \$1457 ;
-  assign \$1459  = \$1458  & ctl__window_end;
-  assign \$1460  = fine[147] + fine[148];
-  assign \$1461  = fine[149] + fine[150];
-  assign \$1462  = \$1460  + \$1461 ;
-  assign \$1463  = fine[151] + fine[152];
-  assign \$1464  = \$1463  + fine[153];
-  assign \$1465  = \$1462  + \$1464 ;
-  assign \$1466  = ~ fired[22];
-  assign \$1467  = \$1466  & ctl__capture;
-  assign \$1468  = \$1467  & cmp_sync1[22];
-  assign \$1469  = ~ fired[22];
-  assign \$1470  = ctl__capture & cmp_sync1[22];
-  assign \$1471  = ~ \$1470 ;
-  assign \$1472  = \$1469  & \$1471 ;
-  assign \$1473  = \$1472  & ctl__window_end;
-  assign \$1474  = fine[154] + fine[155];
-  assign \$1475  = fine[156] + fine[157];
-  assign \$1476  = \$1474  + \$1475 ;
-  assign \$1477  = fine[158] + fine[159];
-  assign \$1478  = \$1477  + fine[160];
-  assign \$1479  = \$1476  + \$1478 ;
-  assign \$1480  = ~ fired[23];
-  assign \$1481  = \$1480  & ctl__capture;
-  assign \$1482  = \$1481  & cmp_sync1[23];
-  assign \$1483  = ~ fired[23];
-  assign \$1484  = ctl__capture & cmp_sync1[23];
+  assign \$1440  = \$1439  & cmp_sync1[10];
+  assign \$1441  = ~ fired[10];
+  assign \$1442  = \$1441  & ctl__capture;
+  assign \$1443  = \$1442  & cmp_sync1[10];
+  assign \$1444  = ~ fired[10];
+  assign \$1445  = \$1444  & ctl__capture;
+  assign \$1446  = \$1445  & cmp_sync1[10];
+  assign \$1447  = ~ fired[10];
+  assign \$1448  = \$1447  & ctl__capture;
+  assign \$1449  = \$1448  & cmp_sync1[10];
+  assign \$1450  = code_now_gray & { \$1449 , \$1446 , \$1443 , \$1440  };
+  assign \$1451  = ~ fired[10];
+  assign \$1452  = \$1451  & ctl__capture;
+  assign \$1453  = \$1452  & cmp_sync1[10];
+  assign \$1454  = ctl__early & \$1453 ;
+  assign \$1455  = ~ fired[11];
+  assign \$1456  = \$1455  & ctl__capture;
+  assign \$1457  = \$1456  & cmp_sync1[11];
+  assign \$1458  = ~ \$1457 ;
+  assign \$1459  = fine[77] + fine[78];
+  assign \$1460  = fine[79] + fine[80];
+  assign \$1461  = \$1459  + \$1460 ;
+  assign \$1462  = fine[81] + fine[82];
+  assign \$1463  = \$1462  + fine[83];
+  assign \$1464  = \$1461  + \$1463 ;
+  assign \$1465  = ~ fired[11];
+  assign \$1466  = \$1465  & ctl__capture;
+  assign \$1467  = \$1466  & cmp_sync1[11];
+  assign \$1468  = ~ fired[11];
+  assign \$1469  = \$1468  & ctl__capture;
+  assign \$1470  = \$1469  & cmp_sync1[11];
+  assign \$1471  = ~ fired[11];
+  assign \$1472  = \$1471  & ctl__capture;
+  assign \$1473  = \$1472  & cmp_sync1[11];
+  assign \$1474  = ~ fired[11];
+  assign \$1475  = \$1474  & ctl__capture;
+  assign \$1476  = \$1475  & cmp_sync1[11];
+  assign \$1477  = code_now_gray & { \$1476 , \$1473 , \$1470 , \$1467  };
+  assign \$1478  = ~ fired[11];
+  assign \$1479  = \$1478  & ctl__capture;
+  assign \$1480  = \$1479  & cmp_sync1[11];
+  assign \$1481  = ctl__early & \$1480 ;
+  assign \$1482  = ~ fired[12];
+  assign \$1483  = \$1482  & ctl__capture;
+  assign \$1484  = \$1483  & cmp_sync1[12];
   assign \$1485  = ~ \$1484 ;
-  assign \$1486  = \$1483  & \$1485 ;
-  assign \$1487  = \$1486  & ctl__window_end;
-  assign \$1488  = fine[161] + fine[162];
-  assign \$1489  = fine[163] + fine[164];
-  assign \$1490  = \$1488  + \$1489 ;
-  assign \$1491  = fine[165] + fine[166];
-  assign \$1492  = \$1491  + fine[167];
-  assign \$1493  = \$1490  + \$1492 ;
-  assign \$1494  = ~ fired[24];
-  assign \$1495  = \$1494  & ctl__capture;
-  assign \$1496  = \$1495  & cmp_sync1[24];
-  assign \$1497  = ~ fired[24];
-  assign \$1498  = ctl__capture & cmp_sync1[24];
-  assign \$1499  = ~ \$1498 ;
-  assign \$1500  = \$1497  & \$1499 ;
-  assign \$1501  = \$1500  & ctl__window_end;
-  assign \$1502  = fine[168] + fine[169];
-  assign \$1503  = fine[170] + fine[171];
-  assign \$1504  = \$1502  + \$1503 ;
-  assign \$1505  = fine[172] + fine[173];
-  assign \$1506  = \$1505  + fine[174];
-  assign \$1507  = \$1504  + \$1506 ;
-  assign \$1508  = ~ fired[25];
-  assign \$1509  = \$1508  & ctl__capture;
-  assign \$1510  = \$1509  & cmp_sync1[25];
-  assign \$1511  = ~ fired[25];
-  assign \$1512  = ctl__capture & cmp_sync1[25];
-  assign \$1513  = ~ \$1512 ;
-  assign \$1514  = \$1511  & \$1513 ;
-  assign \$1515  = \$1514  & ctl__window_end;
-  assign \$1516  = fine[175] + fine[176];
-  assign \$1517  = fine[177] + fine[178];
-  assign \$1518  = \$1516  + \$1517 ;
-  assign \$1519  = fine[179] + fine[180];
-  assign \$1520  = \$1519  + fine[181];
-  assign \$1521  = \$1518  + \$1520 ;
-  assign \$1522  = ~ fired[26];
+  assign \$1486  = fine[84] + fine[85];
+  assign \$1487  = fine[86] + fine[87];
+  assign \$1488  = \$1486  + \$1487 ;
+  assign \$1489  = fine[88] + fine[89];
+  assign \$1490  = \$1489  + fine[90];
+  assign \$1491  = \$1488  + \$1490 ;
+  assign \$1492  = ~ fired[12];
+  assign \$1493  = \$1492  & ctl__capture;
+  assign \$1494  = \$1493  & cmp_sync1[12];
+  assign \$1495  = ~ fired[12];
+  assign \$1496  = \$1495  & ctl__capture;
+  assign \$1497  = \$1496  & cmp_sync1[12];
+  assign \$1498  = ~ fired[12];
+  assign \$1499  = \$1498  & ctl__capture;
+  assign \$1500  = \$1499  & cmp_sync1[12];
+  assign \$1501  = ~ fired[12];
+  assign \$1502  = \$1501  & ctl__capture;
+  assign \$1503  = \$1502  & cmp_sync1[12];
+  assign \$1504  = code_now_gray & { \$1503 , \$1500 , \$1497 , \$1494  };
+  assign \$1505  = ~ fired[12];
+  assign \$1506  = \$1505  & ctl__capture;
+  assign \$1507  = \$1506  & cmp_sync1[12];
+  assign \$1508  = ctl__early & \$1507 ;
+  assign \$1509  = ~ fired[13];
+  assign \$1510  = \$1509  & ctl__capture;
+  assign \$1511  = \$1510  & cmp_sync1[13];
+  assign \$1512  = ~ \$1511 ;
+  assign \$1513  = fine[91] + fine[92];
+  assign \$1514  = fine[93] + fine[94];
+  assign \$1515  = \$1513  + \$1514 ;
+  assign \$1516  = fine[95] + fine[96];
+  assign \$1517  = \$1516  + fine[97];
+  assign \$1518  = \$1515  + \$1517 ;
+  assign \$1519  = ~ fired[13];
+  assign \$1520  = \$1519  & ctl__capture;
+  assign \$1521  = \$1520  & cmp_sync1[13];
+  assign \$1522  = ~ fired[13];
   assign \$1523  = \$1522  & ctl__capture;
-  assign \$1524  = \$1523  & cmp_sync1[26];
-  assign \$1525  = ~ fired[26];
-  assign \$1526  = ctl__capture & cmp_sync1[26];
-  assign \$1527  = ~ \$1526 ;
-  assign \$1528  = \$1525  & \$1527 ;
-  assign \$1529  = \$1528  & ctl__window_end;
-  assign \$1530  = fine[182] + fine[183];
-  assign \$1531  = fine[184] + fine[185];
-  assign \$1532  = \$1530  + \$1531 ;
-  assign \$1533  = fine[186] + fine[187];
-  assign \$1534  = \$1533  + fine[188];
-  assign \$1535  = \$1532  + \$1534 ;
-  assign \$1536  = ~ fired[27];
+  assign \$1524  = \$1523  & cmp_sync1[13];
+  assign \$1525  = ~ fired[13];
+  assign \$1526  = \$1525  & ctl__capture;
+  assign \$1527  = \$1526  & cmp_sync1[13];
+  assign \$1528  = ~ fired[13];
+  assign \$1529  = \$1528  & ctl__capture;
+  assign \$1530  = \$1529  & cmp_sync1[13];
+  assign \$1531  = code_now_gray & { \$1530 , \$1527 , \$1524 , \$1521  };
+  assign \$1532  = ~ fired[13];
+  assign \$1533  = \$1532  & ctl__capture;
+  assign \$1534  = \$1533  & cmp_sync1[13];
+  assign \$1535  = ctl__early & \$1534 ;
+  assign \$1536  = ~ fired[14];
   assign \$1537  = \$1536  & ctl__capture;
-  assign \$1538  = \$1537  & cmp_sync1[27];
-  assign \$1539  = ~ fired[27];
-  assign \$1540  = ctl__capture & cmp_sync1[27];
-  assign \$1541  = ~ \$1540 ;
-  assign \$1542  = \$1539  & \$1541 ;
-  assign \$1543  = \$1542  & ctl__window_end;
-  assign \$1544  = fine[189] + fine[190];
-  assign \$1545  = fine[191] + fine[192];
-  assign \$1546  = \$1544  + \$1545 ;
-  assign \$1547  = fine[193] + fine[194];
-  assign \$1548  = \$1547  + fine[195];
-  assign \$1549  = \$1546  + \$1548 ;
-  assign \$1550  = ~ fired[28];
-  assign \$1551  = \$1550  & ctl__capture;
-  assign \$1552  = \$1551  & cmp_sync1[28];
-  assign \$1553  = ~ fired[28];
-  assign \$1554  = ctl__capture & cmp_sync1[28];
-  assign \$1555  = ~ \$1554 ;
-  assign \$1556  = \$1553  & \$1555 ;
-  assign \$1557  = \$1556  & ctl__window_end;
-  assign \$1558  = fine[196] + fine[197];
-  assign \$1559  = fine[198] + fine[199];
-  assign \$1560  = \$1558  + \$1559 ;
-  assign \$1561  = fine[200] + fine[201];
-  assign \$1562  = \$1561  + fine[202];
-  assign \$1563  = \$1560  + \$1562 ;
-  assign \$1564  = ~ fired[29];
-  assign \$1565  = \$1564  & ctl__capture;
-  assign \$1566  = \$1565  & cmp_sync1[29];
-  assign \$1567  = ~ fired[29];
-  assign \$1568  = ctl__capture & cmp_sync1[29];
-  assign \$1569  = ~ \$1568 ;
-  assign \$1570  = \$1567  & \$1569 ;
-  assign \$1571  = \$1570  & ctl__window_end;
-  assign \$1572  = fine[203] + fine[204];
-  assign \$1573  = fine[205] + fine[206];
-  assign \$1574  = \$1572  + \$1573 ;
-  assign \$1575  = fine[207] + fine[208];
-  assign \$1576  = \$1575  + fine[209];
-  assign \$1577  = \$1574  + \$1576 ;
-  assign \$1578  = ~ fired[30];
-  assign \$1579  = \$1578  & ctl__capture;
-  assign \$1580  = \$1579  & cmp_sync1[30];
-  assign \$1581  = ~ fired[30];
-  assign \$1582  = ctl__capture & cmp_sync1[30];
-  assign \$1583  = ~ \$1582 ;
-  assign \$1584  = \$1581  & \$1583 ;
-  assign \$1585  = \$1584  & ctl__window_end;
-  assign \$1586  = fine[210] + fine[211];
-  assign \$1587  = fine[212] + fine[213];
-  assign \$1588  = \$1586  + \$1587 ;
-  assign \$1589  = fine[214] + fine[215];
-  assign \$1590  = \$1589  + fine[216];
-  assign \$1591  = \$1588  + \$1590 ;
-  assign \$1592  = ~ fired[31];
-  assign \$1593  = \$1592  & ctl__capture;
-  assign \$1594  = \$1593  & cmp_sync1[31];
-  assign \$1595  = ~ fired[31];
-  assign \$1596  = ctl__capture & cmp_sync1[31];
-  assign \$1597  = ~ \$1596 ;
-  assign \$1598  = \$1595  & \$1597 ;
-  assign \$1599  = \$1598  & ctl__window_end;
-  assign \$1600  = fine[217] + fine[218];
-  assign \$1601  = fine[219] + fine[220];
-  assign \$1602  = \$1600  + \$1601 ;
-  assign \$1603  = fine[221] + fine[222];
-  assign \$1604  = \$1603  + fine[223];
-  assign \$1605  = \$1602  + \$1604 ;
-  assign \$1606  = ~ fired[32];
+  assign \$1538  = \$1537  & cmp_sync1[14];
+  assign \$1539  = ~ \$1538 ;
+  assign \$1540  = fine[98] + fine[99];
+  assign \$1541  = fine[100] + fine[101];
+  assign \$1542  = \$1540  + \$1541 ;
+  assign \$1543  = fine[102] + fine[103];
+  assign \$1544  = \$1543  + fine[104];
+  assign \$1545  = \$1542  + \$1544 ;
+  assign \$1546  = ~ fired[14];
+  assign \$1547  = \$1546  & ctl__capture;
+  assign \$1548  = \$1547  & cmp_sync1[14];
+  assign \$1549  = ~ fired[14];
+  assign \$1550  = \$1549  & ctl__capture;
+  assign \$1551  = \$1550  & cmp_sync1[14];
+  assign \$1552  = ~ fired[14];
+  assign \$1553  = \$1552  & ctl__capture;
+  assign \$1554  = \$1553  & cmp_sync1[14];
+  assign \$1555  = ~ fired[14];
+  assign \$1556  = \$1555  & ctl__capture;
+  assign \$1557  = \$1556  & cmp_sync1[14];
+  assign \$1558  = code_now_gray & { \$1557 , \$1554 , \$1551 , \$1548  };
+  assign \$1559  = ~ fired[14];
+  assign \$1560  = \$1559  & ctl__capture;
+  assign \$1561  = \$1560  & cmp_sync1[14];
+  assign \$1562  = ctl__early & \$1561 ;
+  assign \$1563  = ~ fired[15];
+  assign \$1564  = \$1563  & ctl__capture;
+  assign \$1565  = \$1564  & cmp_sync1[15];
+  assign \$1566  = ~ \$1565 ;
+  assign \$1567  = fine[105] + fine[106];
+  assign \$1568  = fine[107] + fine[108];
+  assign \$1569  = \$1567  + \$1568 ;
+  assign \$1570  = fine[109] + fine[110];
+  assign \$1571  = \$1570  + fine[111];
+  assign \$1572  = \$1569  + \$1571 ;
+  assign \$1573  = ~ fired[15];
+  assign \$1574  = \$1573  & ctl__capture;
+  assign \$1575  = \$1574  & cmp_sync1[15];
+  assign \$1576  = ~ fired[15];
+  assign \$1577  = \$1576  & ctl__capture;
+  assign \$1578  = \$1577  & cmp_sync1[15];
+  assign \$1579  = ~ fired[15];
+  assign \$1580  = \$1579  & ctl__capture;
+  assign \$1581  = \$1580  & cmp_sync1[15];
+  assign \$1582  = ~ fired[15];
+  assign \$1583  = \$1582  & ctl__capture;
+  assign \$1584  = \$1583  & cmp_sync1[15];
+  assign \$1585  = code_now_gray & { \$1584 , \$1581 , \$1578 , \$1575  };
+  assign \$1586  = ~ fired[15];
+  assign \$1587  = \$1586  & ctl__capture;
+  assign \$1588  = \$1587  & cmp_sync1[15];
+  assign \$1589  = ctl__early & \$1588 ;
+  assign \$1590  = ~ fired[16];
+  assign \$1591  = \$1590  & ctl__capture;
+  assign \$1592  = \$1591  & cmp_sync1[16];
+  assign \$1593  = ~ \$1592 ;
+  assign \$1594  = fine[112] + fine[113];
+  assign \$1595  = fine[114] + fine[115];
+  assign \$1596  = \$1594  + \$1595 ;
+  assign \$1597  = fine[116] + fine[117];
+  assign \$1598  = \$1597  + fine[118];
+  assign \$1599  = \$1596  + \$1598 ;
+  assign \$1600  = ~ fired[16];
+  assign \$1601  = \$1600  & ctl__capture;
+  assign \$1602  = \$1601  & cmp_sync1[16];
+  assign \$1603  = ~ fired[16];
+  assign \$1604  = \$1603  & ctl__capture;
+  assign \$1605  = \$1604  & cmp_sync1[16];
+  assign \$1606  = ~ fired[16];
   assign \$1607  = \$1606  & ctl__capture;
-  assign \$1608  = \$1607  & cmp_sync1[32];
-  assign \$1609  = ~ fired[32];
-  assign \$1610  = ctl__capture & cmp_sync1[32];
-  assign \$1611  = ~ \$1610 ;
-  assign \$1612  = \$1609  & \$1611 ;
-  assign \$1613  = \$1612  & ctl__window_end;
-  assign \$1614  = fine[224] + fine[225];
-  assign \$1615  = fine[226] + fine[227];
-  assign \$1616  = \$1614  + \$1615 ;
-  assign \$1617  = fine[228] + fine[229];
-  assign \$1618  = \$1617  + fine[230];
-  assign \$1619  = \$1616  + \$1618 ;
-  assign \$1620  = ~ fired[33];
-  assign \$1621  = \$1620  & ctl__capture;
-  assign \$1622  = \$1621  & cmp_sync1[33];
-  assign \$1623  = ~ fired[33];
-  assign \$1624  = ctl__capture & cmp_sync1[33];
-  assign \$1625  = ~ \$1624 ;
-  assign \$1626  = \$1623  & \$1625 ;
-  assign \$1627  = \$1626  & ctl__window_end;
-  assign \$1628  = fine[231] + fine[232];
-  assign \$1629  = fine[233] + fine[234];
-  assign \$1630  = \$1628  + \$1629 ;
-  assign \$1631  = fine[235] + fine[236];
-  assign \$1632  = \$1631  + fine[237];
-  assign \$1633  = \$1630  + \$1632 ;
-  assign \$1634  = ~ fired[34];
-  assign \$1635  = \$1634  & ctl__capture;
-  assign \$1636  = \$1635  & cmp_sync1[34];
-  assign \$1637  = ~ fired[34];
-  assign \$1638  = ctl__capture & cmp_sync1[34];
-  assign \$1639  = ~ \$1638 ;
-  assign \$1640  = \$1637  & \$1639 ;
-  assign \$1641  = \$1640  & ctl__window_end;
-  assign \$1642  = fine[238] + fine[239];
-  assign \$1643  = fine[240] + fine[241];
-  assign \$1644  = \$1642  + \$1643 ;
-  assign \$1645  = fine[242] + fine[243];
-  assign \$1646  = \$1645  + fine[244];
-  assign \$1647  = \$1644  + \$1646 ;
-  assign \$1648  = ~ fired[35];
-  assign \$1649  = \$1648  & ctl__capture;
-  assign \$1650  = \$1649  & cmp_sync1[35];
-  assign \$1651  = ~ fired[35];
-  assign \$1652  = ctl__capture & cmp_sync1[35];
-  assign \$1653  = ~ \$1652 ;
-  assign \$1654  = \$1651  & \$1653 ;
-  assign \$1655  = \$1654  & ctl__window_end;
-  assign \$1656  = fine[245] + fine[246];
-  assign \$1657  = fine[247] + fine[248];
-  assign \$1658  = \$1656  + \$1657 ;
-  assign \$1659  = fine[249] + fine[250];
-  assign \$1660  = \$1659  + fine[251];
-  assign \$1661  = \$1658  + \$1660 ;
-  assign \$1662  = ~ fired[36];
-  assign \$1663  = \$1662  & ctl__capture;
-  assign \$1664  = \$1663  & cmp_sync1[36];
-  assign \$1665  = ~ fired[36];
-  assign \$1666  = ctl__capture & cmp_sync1[36];
-  assign \$1667  = ~ \$1666 ;
-  assign \$1668  = \$1665  & \$1667 ;
-  assign \$1669  = \$1668  & ctl__window_end;
-  assign \$1670  = fine[252] + fine[253];
-  assign \$1671  = fine[254] + fine[255];
-  assign \$1672  = \$1670  + \$1671 ;
-  assign \$1673  = fine[256] + fine[257];
-  assign \$1674  = \$1673  + fine[258];
-  assign \$1675  = \$1672  + \$1674 ;
-  assign \$1676  = ~ fired[37];
-  assign \$1677  = \$1676  & ctl__capture;
-  assign \$1678  = \$1677  & cmp_sync1[37];
-  assign \$1679  = ~ fired[37];
-  assign \$1680  = ctl__capture & cmp_sync1[37];
-  assign \$1681  = ~ \$1680 ;
-  assign \$1682  = \$1679  & \$1681 ;
-  assign \$1683  = \$1682  & ctl__window_end;
-  assign \$1684  = fine[259] + fine[260];
-  assign \$1685  = fine[261] + fine[262];
-  assign \$1686  = \$1684  + \$1685 ;
-  assign \$1687  = fine[263] + fine[264];
-  assign \$1688  = \$1687  + fine[265];
-  assign \$1689  = \$1686  + \$1688 ;
-  assign \$1690  = ~ fired[38];
+  assign \$1608  = \$1607  & cmp_sync1[16];
+  assign \$1609  = ~ fired[16];
+  assign \$1610  = \$1609  & ctl__capture;
+  assign \$1611  = \$1610  & cmp_sync1[16];
+  assign \$1612  = code_now_gray & { \$1611 , \$1608 , \$1605 , \$1602  };
+  assign \$1613  = ~ fired[16];
+  assign \$1614  = \$1613  & ctl__capture;
+  assign \$1615  = \$1614  & cmp_sync1[16];
+  assign \$1616  = ctl__early & \$1615 ;
+  assign \$1617  = ~ fired[17];
+  assign \$1618  = \$1617  & ctl__capture;
+  assign \$1619  = \$1618  & cmp_sync1[17];
+  assign \$1620  = ~ \$1619 ;
+  assign \$1621  = fine[119] + fine[120];
+  assign \$1622  = fine[121] + fine[122];
+  assign \$1623  = \$1621  + \$1622 ;
+  assign \$1624  = fine[123] + fine[124];
+  assign \$1625  = \$1624  + fine[125];
+  assign \$1626  = \$1623  + \$1625 ;
+  assign \$1627  = ~ fired[17];
+  assign \$1628  = \$1627  & ctl__capture;
+  assign \$1629  = \$1628  & cmp_sync1[17];
+  assign \$1630  = ~ fired[17];
+  assign \$1631  = \$1630  & ctl__capture;
+  assign \$1632  = \$1631  & cmp_sync1[17];
+  assign \$1633  = ~ fired[17];
+  assign \$1634  = \$1633  & ctl__capture;
+  assign \$1635  = \$1634  & cmp_sync1[17];
+  assign \$1636  = ~ fired[17];
+  assign \$1637  = \$1636  & ctl__capture;
+  assign \$1638  = \$1637  & cmp_sync1[17];
+  assign \$1639  = code_now_gray & { \$1638 , \$1635 , \$1632 , \$1629  };
+  assign \$1640  = ~ fired[17];
+  assign \$1641  = \$1640  & ctl__capture;
+  assign \$1642  = \$1641  & cmp_sync1[17];
+  assign \$1643  = ctl__early & \$1642 ;
+  assign \$1644  = ~ fired[18];
+  assign \$1645  = \$1644  & ctl__capture;
+  assign \$1646  = \$1645  & cmp_sync1[18];
+  assign \$1647  = ~ \$1646 ;
+  assign \$1648  = fine[126] + fine[127];
+  assign \$1649  = fine[128] + fine[129];
+  assign \$1650  = \$1648  + \$1649 ;
+  assign \$1651  = fine[130] + fine[131];
+  assign \$1652  = \$1651  + fine[132];
+  assign \$1653  = \$1650  + \$1652 ;
+  assign \$1654  = ~ fired[18];
+  assign \$1655  = \$1654  & ctl__capture;
+  assign \$1656  = \$1655  & cmp_sync1[18];
+  assign \$1657  = ~ fired[18];
+  assign \$1658  = \$1657  & ctl__capture;
+  assign \$1659  = \$1658  & cmp_sync1[18];
+  assign \$1660  = ~ fired[18];
+  assign \$1661  = \$1660  & ctl__capture;
+  assign \$1662  = \$1661  & cmp_sync1[18];
+  assign \$1663  = ~ fired[18];
+  assign \$1664  = \$1663  & ctl__capture;
+  assign \$1665  = \$1664  & cmp_sync1[18];
+  assign \$1666  = code_now_gray & { \$1665 , \$1662 , \$1659 , \$1656  };
+  assign \$1667  = ~ fired[18];
+  assign \$1668  = \$1667  & ctl__capture;
+  assign \$1669  = \$1668  & cmp_sync1[18];
+  assign \$1670  = ctl__early & \$1669 ;
+  assign \$1671  = ~ fired[19];
+  assign \$1672  = \$1671  & ctl__capture;
+  assign \$1673  = \$1672  & cmp_sync1[19];
+  assign \$1674  = ~ \$1673 ;
+  assign \$1675  = fine[133] + fine[134];
+  assign \$1676  = fine[135] + fine[136];
+  assign \$1677  = \$1675  + \$1676 ;
+  assign \$1678  = fine[137] + fine[138];
+  assign \$1679  = \$1678  + fine[139];
+  assign \$1680  = \$1677  + \$1679 ;
+  assign \$1681  = ~ fired[19];
+  assign \$1682  = \$1681  & ctl__capture;
+  assign \$1683  = \$1682  & cmp_sync1[19];
+  assign \$1684  = ~ fired[19];
+  assign \$1685  = \$1684  & ctl__capture;
+  assign \$1686  = \$1685  & cmp_sync1[19];
+  assign \$1687  = ~ fired[19];
+  assign \$1688  = \$1687  & ctl__capture;
+  assign \$1689  = \$1688  & cmp_sync1[19];
+  assign \$1690  = ~ fired[19];
   assign \$1691  = \$1690  & ctl__capture;
-  assign \$1692  = \$1691  & cmp_sync1[38];
-  assign \$1693  = ~ fired[38];
-  assign \$1694  = ctl__capture & cmp_sync1[38];
-  assign \$1695  = ~ \$1694 ;
-  assign \$1696  = \$1693  & \$1695 ;
-  assign \$1697  = \$1696  & ctl__window_end;
-  assign \$1698  = fine[266] + fine[267];
-  assign \$1699  = fine[268] + fine[269];
-  assign \$1700  = \$1698  + \$1699 ;
-  assign \$1701  = fine[270] + fine[271];
-  assign \$1702  = \$1701  + fine[272];
-  assign \$1703  = \$1700  + \$1702 ;
-  assign \$1704  = ~ fired[39];
-  assign \$1705  = \$1704  & ctl__capture;
-  assign \$1706  = \$1705  & cmp_sync1[39];
-  assign \$1707  = ~ fired[39];
-  assign \$1708  = ctl__capture & cmp_sync1[39];
-  assign \$1709  = ~ \$1708 ;
-  assign \$1710  = \$1707  & \$1709 ;
-  assign \$1711  = \$1710  & ctl__window_end;
-  assign \$1712  = fine[273] + fine[274];
-  assign \$1713  = fine[275] + fine[276];
-  assign \$1714  = \$1712  + \$1713 ;
-  assign \$1715  = fine[277] + fine[278];
-  assign \$1716  = \$1715  + fine[279];
-  assign \$1717  = \$1714  + \$1716 ;
-  assign \$1718  = ~ fired[40];
-  assign \$1719  = \$1718  & ctl__capture;
-  assign \$1720  = \$1719  & cmp_sync1[40];
-  assign \$1721  = ~ fired[40];
-  assign \$1722  = ctl__capture & cmp_sync1[40];
-  assign \$1723  = ~ \$1722 ;
-  assign \$1724  = \$1721  & \$1723 ;
-  assign \$1725  = \$1724  & ctl__window_end;
-  assign \$1726  = fine[280] + fine[281];
-  assign \$1727  = fine[282] + fine[283];
-  assign \$1728  = \$1726  + \$1727 ;
-  assign \$1729  = fine[284] + fine[285];
-  assign \$1730  = \$1729  + fine[286];
-  assign \$1731  = \$1728  + \$1730 ;
-  assign \$1732  = ~ fired[41];
-  assign \$1733  = \$1732  & ctl__capture;
-  assign \$1734  = \$1733  & cmp_sync1[41];
-  assign \$1735  = ~ fired[41];
-  assign \$1736  = ctl__capture & cmp_sync1[41];
-  assign \$1737  = ~ \$1736 ;
-  assign \$1738  = \$1735  & \$1737 ;
-  assign \$1739  = \$1738  & ctl__window_end;
-  assign \$1740  = fine[287] + fine[288];
-  assign \$1741  = fine[289] + fine[290];
-  assign \$1742  = \$1740  + \$1741 ;
-  assign \$1743  = fine[291] + fine[292];
-  assign \$1744  = \$1743  + fine[293];
-  assign \$1745  = \$1742  + \$1744 ;
-  assign \$1746  = ~ fired[42];
-  assign \$1747  = \$1746  & ctl__capture;
-  assign \$1748  = \$1747  & cmp_sync1[42];
-  assign \$1749  = ~ fired[42];
-  assign \$1750  = ctl__capture & cmp_sync1[42];
-  assign \$1751  = ~ \$1750 ;
-  assign \$1752  = \$1749  & \$1751 ;
-  assign \$1753  = \$1752  & ctl__window_end;
-  assign \$1754  = fine[294] + fine[295];
-  assign \$1755  = fine[296] + fine[297];
-  assign \$1756  = \$1754  + \$1755 ;
-  assign \$1757  = fine[298] + fine[299];
-  assign \$1758  = \$1757  + fine[300];
-  assign \$1759  = \$1756  + \$1758 ;
-  assign \$1760  = ~ fired[43];
-  assign \$1761  = \$1760  & ctl__capture;
-  assign \$1762  = \$1761  & cmp_sync1[43];
-  assign \$1763  = ~ fired[43];
-  assign \$1764  = ctl__capture & cmp_sync1[43];
-  assign \$1765  = ~ \$1764 ;
-  assign \$1766  = \$1763  & \$1765 ;
-  assign \$1767  = \$1766  & ctl__window_end;
-  assign \$1768  = fine[301] + fine[302];
-  assign \$1769  = fine[303] + fine[304];
-  assign \$1770  = \$1768  + \$1769 ;
-  assign \$1771  = fine[305] + fine[306];
-  assign \$1772  = \$1771  + fine[307];
-  assign \$1773  = \$1770  + \$1772 ;
-  assign \$1774  = ~ fired[44];
-  assign \$1775  = \$1774  & ctl__capture;
-  assign \$1776  = \$1775  & cmp_sync1[44];
-  assign \$1777  = ~ fired[44];
-  assign \$1778  = ctl__capture & cmp_sync1[44];
-  assign \$1779  = ~ \$1778 ;
-  assign \$1780  = \$1777  & \$1779 ;
-  assign \$1781  = \$1780  & ctl__window_end;
-  assign \$1782  = fine[308] + fine[309];
-  assign \$1783  = fine[310] + fine[311];
-  assign \$1784  = \$1782  + \$1783 ;
-  assign \$1785  = fine[312] + fine[313];
-  assign \$1786  = \$1785  + fine[314];
-  assign \$1787  = \$1784  + \$1786 ;
-  assign \$1788  = ~ fired[45];
-  assign \$1789  = \$1788  & ctl__capture;
-  assign \$1790  = \$1789  & cmp_sync1[45];
-  assign \$1791  = ~ fired[45];
-  assign \$1792  = ctl__capture & cmp_sync1[45];
-  assign \$1793  = ~ \$1792 ;
-  assign \$1794  = \$1791  & \$1793 ;
-  assign \$1795  = \$1794  & ctl__window_end;
-  assign \$1796  = fine[315] + fine[316];
-  assign \$1797  = fine[317] + fine[318];
-  assign \$1798  = \$1796  + \$1797 ;
-  assign \$1799  = fine[319] + fine[320];
-  assign \$1800  = \$1799  + fine[321];
-  assign \$1801  = \$1798  + \$1800 ;
-  assign \$1802  = ~ fired[46];
+  assign \$1692  = \$1691  & cmp_sync1[19];
+  assign \$1693  = code_now_gray & { \$1692 , \$1689 , \$1686 , \$1683  };
+  assign \$1694  = ~ fired[19];
+  assign \$1695  = \$1694  & ctl__capture;
+  assign \$1696  = \$1695  & cmp_sync1[19];
+  assign \$1697  = ctl__early & \$1696 ;
+  assign \$1698  = ~ fired[20];
+  assign \$1699  = \$1698  & ctl__capture;
+  assign \$1700  = \$1699  & cmp_sync1[20];
+  assign \$1701  = ~ \$1700 ;
+  assign \$1702  = fine[140] + fine[141];
+  assign \$1703  = fine[142] + fine[143];
+  assign \$1704  = \$1702  + \$1703 ;
+  assign \$1705  = fine[144] + fine[145];
+  assign \$1706  = \$1705  + fine[146];
+  assign \$1707  = \$1704  + \$1706 ;
+  assign \$1708  = ~ fired[20];
+  assign \$1709  = \$1708  & ctl__capture;
+  assign \$1710  = \$1709  & cmp_sync1[20];
+  assign \$1711  = ~ fired[20];
+  assign \$1712  = \$1711  & ctl__capture;
+  assign \$1713  = \$1712  & cmp_sync1[20];
+  assign \$1714  = ~ fired[20];
+  assign \$1715  = \$1714  & ctl__capture;
+  assign \$1716  = \$1715  & cmp_sync1[20];
+  assign \$1717  = ~ fired[20];
+  assign \$1718  = \$1717  & ctl__capture;
+  assign \$1719  = \$1718  & cmp_sync1[20];
+  assign \$1720  = code_now_gray & { \$1719 , \$1716 , \$1713 , \$1710  };
+  assign \$1721  = ~ fired[20];
+  assign \$1722  = \$1721  & ctl__capture;
+  assign \$1723  = \$1722  & cmp_sync1[20];
+  assign \$1724  = ctl__early & \$1723 ;
+  assign \$1725  = ~ fired[21];
+  assign \$1726  = \$1725  & ctl__capture;
+  assign \$1727  = \$1726  & cmp_sync1[21];
+  assign \$1728  = ~ \$1727 ;
+  assign \$1729  = fine[147] + fine[148];
+  assign \$1730  = fine[149] + fine[150];
+  assign \$1731  = \$1729  + \$1730 ;
+  assign \$1732  = fine[151] + fine[152];
+  assign \$1733  = \$1732  + fine[153];
+  assign \$1734  = \$1731  + \$1733 ;
+  assign \$1735  = ~ fired[21];
+  assign \$1736  = \$1735  & ctl__capture;
+  assign \$1737  = \$1736  & cmp_sync1[21];
+  assign \$1738  = ~ fired[21];
+  assign \$1739  = \$1738  & ctl__capture;
+  assign \$1740  = \$1739  & cmp_sync1[21];
+  assign \$1741  = ~ fired[21];
+  assign \$1742  = \$1741  & ctl__capture;
+  assign \$1743  = \$1742  & cmp_sync1[21];
+  assign \$1744  = ~ fired[21];
+  assign \$1745  = \$1744  & ctl__capture;
+  assign \$1746  = \$1745  & cmp_sync1[21];
+  assign \$1747  = code_now_gray & { \$1746 , \$1743 , \$1740 , \$1737  };
+  assign \$1748  = ~ fired[21];
+  assign \$1749  = \$1748  & ctl__capture;
+  assign \$1750  = \$1749  & cmp_sync1[21];
+  assign \$1751  = ctl__early & \$1750 ;
+  assign \$1752  = ~ fired[22];
+  assign \$1753  = \$1752  & ctl__capture;
+  assign \$1754  = \$1753  & cmp_sync1[22];
+  assign \$1755  = ~ \$1754 ;
+  assign \$1756  = fine[154] + fine[155];
+  assign \$1757  = fine[156] + fine[157];
+  assign \$1758  = \$1756  + \$1757 ;
+  assign \$1759  = fine[158] + fine[159];
+  assign \$1760  = \$1759  + fine[160];
+  assign \$1761  = \$1758  + \$1760 ;
+  assign \$1762  = ~ fired[22];
+  assign \$1763  = \$1762  & ctl__capture;
+  assign \$1764  = \$1763  & cmp_sync1[22];
+  assign \$1765  = ~ fired[22];
+  assign \$1766  = \$1765  & ctl__capture;
+  assign \$1767  = \$1766  & cmp_sync1[22];
+  assign \$1768  = ~ fired[22];
+  assign \$1769  = \$1768  & ctl__capture;
+  assign \$1770  = \$1769  & cmp_sync1[22];
+  assign \$1771  = ~ fired[22];
+  assign \$1772  = \$1771  & ctl__capture;
+  assign \$1773  = \$1772  & cmp_sync1[22];
+  assign \$1774  = code_now_gray & { \$1773 , \$1770 , \$1767 , \$1764  };
+  assign \$1775  = ~ fired[22];
+  assign \$1776  = \$1775  & ctl__capture;
+  assign \$1777  = \$1776  & cmp_sync1[22];
+  assign \$1778  = ctl__early & \$1777 ;
+  assign \$1779  = ~ fired[23];
+  assign \$1780  = \$1779  & ctl__capture;
+  assign \$1781  = \$1780  & cmp_sync1[23];
+  assign \$1782  = ~ \$1781 ;
+  assign \$1783  = fine[161] + fine[162];
+  assign \$1784  = fine[163] + fine[164];
+  assign \$1785  = \$1783  + \$1784 ;
+  assign \$1786  = fine[165] + fine[166];
+  assign \$1787  = \$1786  + fine[167];
+  assign \$1788  = \$1785  + \$1787 ;
+  assign \$1789  = ~ fired[23];
+  assign \$1790  = \$1789  & ctl__capture;
+  assign \$1791  = \$1790  & cmp_sync1[23];
+  assign \$1792  = ~ fired[23];
+  assign \$1793  = \$1792  & ctl__capture;
+  assign \$1794  = \$1793  & cmp_sync1[23];
+  assign \$1795  = ~ fired[23];
+  assign \$1796  = \$1795  & ctl__capture;
+  assign \$1797  = \$1796  & cmp_sync1[23];
+  assign \$1798  = ~ fired[23];
+  assign \$1799  = \$1798  & ctl__capture;
+  assign \$1800  = \$1799  & cmp_sync1[23];
+  assign \$1801  = code_now_gray & { \$1800 , \$1797 , \$1794 , \$1791  };
+  assign \$1802  = ~ fired[23];
   assign \$1803  = \$1802  & ctl__capture;
-  assign \$1804  = \$1803  & cmp_sync1[46];
-  assign \$1805  = ~ fired[46];
-  assign \$1806  = ctl__capture & cmp_sync1[46];
-  assign \$1807  = ~ \$1806 ;
-  assign \$1808  = \$1805  & \$1807 ;
-  assign \$1809  = \$1808  & ctl__window_end;
-  assign \$1810  = fine[322] + fine[323];
-  assign \$1811  = fine[324] + fine[325];
+  assign \$1804  = \$1803  & cmp_sync1[23];
+  assign \$1805  = ctl__early & \$1804 ;
+  assign \$1806  = ~ fired[24];
+  assign \$1807  = \$1806  & ctl__capture;
+  assign \$1808  = \$1807  & cmp_sync1[24];
+  assign \$1809  = ~ \$1808 ;
+  assign \$1810  = fine[168] + fine[169];
+  assign \$1811  = fine[170] + fine[171];
   assign \$1812  = \$1810  + \$1811 ;
-  assign \$1813  = fine[326] + fine[327];
-  assign \$1814  = \$1813  + fine[328];
+  assign \$1813  = fine[172] + fine[173];
+  assign \$1814  = \$1813  + fine[174];
   assign \$1815  = \$1812  + \$1814 ;
-  assign \$1816  = ~ fired[47];
+  assign \$1816  = ~ fired[24];
   assign \$1817  = \$1816  & ctl__capture;
-  assign \$1818  = \$1817  & cmp_sync1[47];
-  assign \$1819  = ~ fired[47];
-  assign \$1820  = ctl__capture & cmp_sync1[47];
-  assign \$1821  = ~ \$1820 ;
-  assign \$1822  = \$1819  & \$1821 ;
-  assign \$1823  = \$1822  & ctl__window_end;
-  assign \$1824  = fine[329] + fine[330];
-  assign \$1825  = fine[331] + fine[332];
-  assign \$1826  = \$1824  + \$1825 ;
-  assign \$1827  = fine[333] + fine[334];
-  assign \$1828  = \$1827  + fine[335];
-  assign \$1829  = \$1826  + \$1828 ;
-  assign \$1830  = ~ fired[48];
-  assign \$1831  = \$1830  & ctl__capture;
-  assign \$1832  = \$1831  & cmp_sync1[48];
-  assign \$1833  = ~ fired[48];
-  assign \$1834  = ctl__capture & cmp_sync1[48];
-  assign \$1835  = ~ \$1834 ;
-  assign \$1836  = \$1833  & \$1835 ;
-  assign \$1837  = \$1836  & ctl__window_end;
-  assign \$1838  = fine[336] + fine[337];
-  assign \$1839  = fine[338] + fine[339];
-  assign \$1840  = \$1838  + \$1839 ;
-  assign \$1841  = fine[340] + fine[341];
-  assign \$1842  = \$1841  + fine[342];
-  assign \$1843  = \$1840  + \$1842 ;
-  assign \$1844  = ~ fired[49];
-  assign \$1845  = \$1844  & ctl__capture;
-  assign \$1846  = \$1845  & cmp_sync1[49];
-  assign \$1847  = ~ fired[49];
-  assign \$1848  = ctl__capture & cmp_sync1[49];
-  assign \$1849  = ~ \$1848 ;
-  assign \$1850  = \$1847  & \$1849 ;
-  assign \$1851  = \$1850  & ctl__window_end;
-  assign \$1852  = fine[343] + fine[344];
-  assign \$1853  = fine[345] + fine[346];
-  assign \$1854  = \$1852  + \$1853 ;
-  assign \$1855  = fine[347] + fine[348];
-  assign \$1856  = \$1855  + fine[349];
-  assign \$1857  = \$1854  + \$1856 ;
-  assign \$1858  = ~ fired[50];
-  assign \$1859  = \$1858  & ctl__capture;
-  assign \$1860  = \$1859  & cmp_sync1[50];
-  assign \$1861  = ~ fired[50];
-  assign \$1862  = ctl__capture & cmp_sync1[50];
+  assign \$1818  = \$1817  & cmp_sync1[24];
+  assign \$1819  = ~ fired[24];
+  assign \$1820  = \$1819  & ctl__capture;
+  assign \$1821  = \$1820  & cmp_sync1[24];
+  assign \$1822  = ~ fired[24];
+  assign \$1823  = \$1822  & ctl__capture;
+  assign \$1824  = \$1823  & cmp_sync1[24];
+  assign \$1825  = ~ fired[24];
+  assign \$1826  = \$1825  & ctl__capture;
+  assign \$1827  = \$1826  & cmp_sync1[24];
+  assign \$1828  = code_now_gray & { \$1827 , \$1824 , \$1821 , \$1818  };
+  assign \$1829  = ~ fired[24];
+  assign \$1830  = \$1829  & ctl__capture;
+  assign \$1831  = \$1830  & cmp_sync1[24];
+  assign \$1832  = ctl__early & \$1831 ;
+  assign \$1833  = ~ fired[25];
+  assign \$1834  = \$1833  & ctl__capture;
+  assign \$1835  = \$1834  & cmp_sync1[25];
+  assign \$1836  = ~ \$1835 ;
+  assign \$1837  = fine[175] + fine[176];
+  assign \$1838  = fine[177] + fine[178];
+  assign \$1839  = \$1837  + \$1838 ;
+  assign \$1840  = fine[179] + fine[180];
+  assign \$1841  = \$1840  + fine[181];
+  assign \$1842  = \$1839  + \$1841 ;
+  assign \$1843  = ~ fired[25];
+  assign \$1844  = \$1843  & ctl__capture;
+  assign \$1845  = \$1844  & cmp_sync1[25];
+  assign \$1846  = ~ fired[25];
+  assign \$1847  = \$1846  & ctl__capture;
+  assign \$1848  = \$1847  & cmp_sync1[25];
+  assign \$1849  = ~ fired[25];
+  assign \$1850  = \$1849  & ctl__capture;
+  assign \$1851  = \$1850  & cmp_sync1[25];
+  assign \$1852  = ~ fired[25];
+  assign \$1853  = \$1852  & ctl__capture;
+  assign \$1854  = \$1853  & cmp_sync1[25];
+  assign \$1855  = code_now_gray & { \$1854 , \$1851 , \$1848 , \$1845  };
+  assign \$1856  = ~ fired[25];
+  assign \$1857  = \$1856  & ctl__capture;
+  assign \$1858  = \$1857  & cmp_sync1[25];
+  assign \$1859  = ctl__early & \$1858 ;
+  assign \$1860  = ~ fired[26];
+  assign \$1861  = \$1860  & ctl__capture;
+  assign \$1862  = \$1861  & cmp_sync1[26];
   assign \$1863  = ~ \$1862 ;
-  assign \$1864  = \$1861  & \$1863 ;
-  assign \$1865  = \$1864  & ctl__window_end;
-  assign \$1866  = fine[350] + fine[351];
-  assign \$1867  = fine[352] + fine[353];
-  assign \$1868  = \$1866  + \$1867 ;
-  assign \$1869  = fine[354] + fine[355];
-  assign \$1870  = \$1869  + fine[356];
-  assign \$1871  = \$1868  + \$1870 ;
-  assign \$1872  = ~ fired[51];
-  assign \$1873  = \$1872  & ctl__capture;
-  assign \$1874  = \$1873  & cmp_sync1[51];
-  assign \$1875  = ~ fired[51];
-  assign \$1876  = ctl__capture & cmp_sync1[51];
-  assign \$1877  = ~ \$1876 ;
-  assign \$1878  = \$1875  & \$1877 ;
-  assign \$1879  = \$1878  & ctl__window_end;
-  assign \$1880  = fine[357] + fine[358];
-  assign \$1881  = fine[359] + fine[360];
-  assign \$1882  = \$1880  + \$1881 ;
-  assign \$1883  = fine[361] + fine[362];
-  assign \$1884  = \$1883  + fine[363];
-  assign \$1885  = \$1882  + \$1884 ;
-  assign \$1886  = ~ fired[52];
-  assign \$1887  = \$1886  & ctl__capture;
-  assign \$1888  = \$1887  & cmp_sync1[52];
-  assign \$1889  = ~ fired[52];
-  assign \$1890  = ctl__capture & cmp_sync1[52];
-  assign \$1891  = ~ \$1890 ;
-  assign \$1892  = \$1889  & \$1891 ;
-  assign \$1893  = \$1892  & ctl__window_end;
-  assign \$1894  = fine[364] + fine[365];
-  assign \$1895  = fine[366] + fine[367];
-  assign \$1896  = \$1894  + \$1895 ;
-  assign \$1897  = fine[368] + fine[369];
-  assign \$1898  = \$1897  + fine[370];
-  assign \$1899  = \$1896  + \$1898 ;
-  assign \$1900  = ~ fired[53];
+  assign \$1864  = fine[182] + fine[183];
+  assign \$1865  = fine[184] + fine[185];
+  assign \$1866  = \$1864  + \$1865 ;
+  assign \$1867  = fine[186] + fine[187];
+  assign \$1868  = \$1867  + fine[188];
+  assign \$1869  = \$1866  + \$1868 ;
+  assign \$1870  = ~ fired[26];
+  assign \$1871  = \$1870  & ctl__capture;
+  assign \$1872  = \$1871  & cmp_sync1[26];
+  assign \$1873  = ~ fired[26];
+  assign \$1874  = \$1873  & ctl__capture;
+  assign \$1875  = \$1874  & cmp_sync1[26];
+  assign \$1876  = ~ fired[26];
+  assign \$1877  = \$1876  & ctl__capture;
+  assign \$1878  = \$1877  & cmp_sync1[26];
+  assign \$1879  = ~ fired[26];
+  assign \$1880  = \$1879  & ctl__capture;
+  assign \$1881  = \$1880  & cmp_sync1[26];
+  assign \$1882  = code_now_gray & { \$1881 , \$1878 , \$1875 , \$1872  };
+  assign \$1883  = ~ fired[26];
+  assign \$1884  = \$1883  & ctl__capture;
+  assign \$1885  = \$1884  & cmp_sync1[26];
+  assign \$1886  = ctl__early & \$1885 ;
+  assign \$1887  = ~ fired[27];
+  assign \$1888  = \$1887  & ctl__capture;
+  assign \$1889  = \$1888  & cmp_sync1[27];
+  assign \$1890  = ~ \$1889 ;
+  assign \$1891  = fine[189] + fine[190];
+  assign \$1892  = fine[191] + fine[192];
+  assign \$1893  = \$1891  + \$1892 ;
+  assign \$1894  = fine[193] + fine[194];
+  assign \$1895  = \$1894  + fine[195];
+  assign \$1896  = \$1893  + \$1895 ;
+  assign \$1897  = ~ fired[27];
+  assign \$1898  = \$1897  & ctl__capture;
+  assign \$1899  = \$1898  & cmp_sync1[27];
+  assign \$1900  = ~ fired[27];
   assign \$1901  = \$1900  & ctl__capture;
-  assign \$1902  = \$1901  & cmp_sync1[53];
-  assign \$1903  = ~ fired[53];
-  assign \$1904  = ctl__capture & cmp_sync1[53];
-  assign \$1905  = ~ \$1904 ;
-  assign \$1906  = \$1903  & \$1905 ;
-  assign \$1907  = \$1906  & ctl__window_end;
-  assign \$1908  = fine[371] + fine[372];
-  assign \$1909  = fine[373] + fine[374];
-  assign \$1910  = \$1908  + \$1909 ;
-  assign \$1911  = fine[375] + fine[376];
-  assign \$1912  = \$1911  + fine[377];
-  assign \$1913  = \$1910  + \$1912 ;
-  assign \$1914  = ~ fired[54];
+  assign \$1902  = \$1901  & cmp_sync1[27];
+  assign \$1903  = ~ fired[27];
+  assign \$1904  = \$1903  & ctl__capture;
+  assign \$1905  = \$1904  & cmp_sync1[27];
+  assign \$1906  = ~ fired[27];
+  assign \$1907  = \$1906  & ctl__capture;
+  assign \$1908  = \$1907  & cmp_sync1[27];
+  assign \$1909  = code_now_gray & { \$1908 , \$1905 , \$1902 , \$1899  };
+  assign \$1910  = ~ fired[27];
+  assign \$1911  = \$1910  & ctl__capture;
+  assign \$1912  = \$1911  & cmp_sync1[27];
+  assign \$1913  = ctl__early & \$1912 ;
+  assign \$1914  = ~ fired[28];
   assign \$1915  = \$1914  & ctl__capture;
-  assign \$1916  = \$1915  & cmp_sync1[54];
-  assign \$1917  = ~ fired[54];
-  assign \$1918  = ctl__capture & cmp_sync1[54];
-  assign \$1919  = ~ \$1918 ;
-  assign \$1920  = \$1917  & \$1919 ;
-  assign \$1921  = \$1920  & ctl__window_end;
-  assign \$1922  = fine[378] + fine[379];
-  assign \$1923  = fine[380] + fine[381];
-  assign \$1924  = \$1922  + \$1923 ;
-  assign \$1925  = fine[382] + fine[383];
-  assign \$1926  = \$1925  + fine[384];
-  assign \$1927  = \$1924  + \$1926 ;
-  assign \$1928  = ~ fired[55];
-  assign \$1929  = \$1928  & ctl__capture;
-  assign \$1930  = \$1929  & cmp_sync1[55];
-  assign \$1931  = ~ fired[55];
-  assign \$1932  = ctl__capture & cmp_sync1[55];
-  assign \$1933  = ~ \$1932 ;
-  assign \$1934  = \$1931  & \$1933 ;
-  assign \$1935  = \$1934  & ctl__window_end;
-  assign \$1936  = fine[385] + fine[386];
-  assign \$1937  = fine[387] + fine[388];
-  assign \$1938  = \$1936  + \$1937 ;
-  assign \$1939  = fine[389] + fine[390];
-  assign \$1940  = \$1939  + fine[391];
-  assign \$1941  = \$1938  + \$1940 ;
-  assign \$1942  = ~ fired[56];
-  assign \$1943  = \$1942  & ctl__capture;
-  assign \$1944  = \$1943  & cmp_sync1[56];
-  assign \$1945  = ~ fired[56];
-  assign \$1946  = ctl__capture & cmp_sync1[56];
-  assign \$1947  = ~ \$1946 ;
-  assign \$1948  = \$1945  & \$1947 ;
-  assign \$1949  = \$1948  & ctl__window_end;
-  assign \$1950  = fine[392] + fine[393];
-  assign \$1951  = fine[394] + fine[395];
-  assign \$1952  = \$1950  + \$1951 ;
-  assign \$1953  = fine[396] + fine[397];
-  assign \$1954  = \$1953  + fine[398];
-  assign \$1955  = \$1952  + \$1954 ;
-  assign \$1956  = ~ fired[57];
-  assign \$1957  = \$1956  & ctl__capture;
-  assign \$1958  = \$1957  & cmp_sync1[57];
-  assign \$1959  = ~ fired[57];
-  assign \$1960  = ctl__capture & cmp_sync1[57];
-  assign \$1961  = ~ \$1960 ;
-  assign \$1962  = \$1959  & \$1961 ;
-  assign \$1963  = \$1962  & ctl__window_end;
-  assign \$1964  = fine[399] + fine[400];
-  assign \$1965  = fine[401] + fine[402];
-  assign \$1966  = \$1964  + \$1965 ;
-  assign \$1967  = fine[403] + fine[404];
-  assign \$1968  = \$1967  + fine[405];
-  assign \$1969  = \$1966  + \$1968 ;
-  assign \$1970  = ~ fired[58];
-  assign \$1971  = \$1970  & ctl__capture;
-  assign \$1972  = \$1971  & cmp_sync1[58];
-  assign \$1973  = ~ fired[58];
-  assign \$1974  = ctl__capture & cmp_sync1[58];
-  assign \$1975  = ~ \$1974 ;
-  assign \$1976  = \$1973  & \$1975 ;
-  assign \$1977  = \$1976  & ctl__window_end;
-  assign \$1978  = fine[406] + fine[407];
-  assign \$1979  = fine[408] + fine[409];
-  assign \$1980  = \$1978  + \$1979 ;
-  assign \$1981  = fine[410] + fine[411];
-  assign \$1982  = \$1981  + fine[412];
-  assign \$1983  = \$1980  + \$1982 ;
-  assign \$1984  = ~ fired[59];
+  assign \$1916  = \$1915  & cmp_sync1[28];
+  assign \$1917  = ~ \$1916 ;
+  assign \$1918  = fine[196] + fine[197];
+  assign \$1919  = fine[198] + fine[199];
+  assign \$1920  = \$1918  + \$1919 ;
+  assign \$1921  = fine[200] + fine[201];
+  assign \$1922  = \$1921  + fine[202];
+  assign \$1923  = \$1920  + \$1922 ;
+  assign \$1924  = ~ fired[28];
+  assign \$1925  = \$1924  & ctl__capture;
+  assign \$1926  = \$1925  & cmp_sync1[28];
+  assign \$1927  = ~ fired[28];
+  assign \$1928  = \$1927  & ctl__capture;
+  assign \$1929  = \$1928  & cmp_sync1[28];
+  assign \$1930  = ~ fired[28];
+  assign \$1931  = \$1930  & ctl__capture;
+  assign \$1932  = \$1931  & cmp_sync1[28];
+  assign \$1933  = ~ fired[28];
+  assign \$1934  = \$1933  & ctl__capture;
+  assign \$1935  = \$1934  & cmp_sync1[28];
+  assign \$1936  = code_now_gray & { \$1935 , \$1932 , \$1929 , \$1926  };
+  assign \$1937  = ~ fired[28];
+  assign \$1938  = \$1937  & ctl__capture;
+  assign \$1939  = \$1938  & cmp_sync1[28];
+  assign \$1940  = ctl__early & \$1939 ;
+  assign \$1941  = ~ fired[29];
+  assign \$1942  = \$1941  & ctl__capture;
+  assign \$1943  = \$1942  & cmp_sync1[29];
+  assign \$1944  = ~ \$1943 ;
+  assign \$1945  = fine[203] + fine[204];
+  assign \$1946  = fine[205] + fine[206];
+  assign \$1947  = \$1945  + \$1946 ;
+  assign \$1948  = fine[207] + fine[208];
+  assign \$1949  = \$1948  + fine[209];
+  assign \$1950  = \$1947  + \$1949 ;
+  assign \$1951  = ~ fired[29];
+  assign \$1952  = \$1951  & ctl__capture;
+  assign \$1953  = \$1952  & cmp_sync1[29];
+  assign \$1954  = ~ fired[29];
+  assign \$1955  = \$1954  & ctl__capture;
+  assign \$1956  = \$1955  & cmp_sync1[29];
+  assign \$1957  = ~ fired[29];
+  assign \$1958  = \$1957  & ctl__capture;
+  assign \$1959  = \$1958  & cmp_sync1[29];
+  assign \$1960  = ~ fired[29];
+  assign \$1961  = \$1960  & ctl__capture;
+  assign \$1962  = \$1961  & cmp_sync1[29];
+  assign \$1963  = code_now_gray & { \$1962 , \$1959 , \$1956 , \$1953  };
+  assign \$1964  = ~ fired[29];
+  assign \$1965  = \$1964  & ctl__capture;
+  assign \$1966  = \$1965  & cmp_sync1[29];
+  assign \$1967  = ctl__early & \$1966 ;
+  assign \$1968  = ~ fired[30];
+  assign \$1969  = \$1968  & ctl__capture;
+  assign \$1970  = \$1969  & cmp_sync1[30];
+  assign \$1971  = ~ \$1970 ;
+  assign \$1972  = fine[210] + fine[211];
+  assign \$1973  = fine[212] + fine[213];
+  assign \$1974  = \$1972  + \$1973 ;
+  assign \$1975  = fine[214] + fine[215];
+  assign \$1976  = \$1975  + fine[216];
+  assign \$1977  = \$1974  + \$1976 ;
+  assign \$1978  = ~ fired[30];
+  assign \$1979  = \$1978  & ctl__capture;
+  assign \$1980  = \$1979  & cmp_sync1[30];
+  assign \$1981  = ~ fired[30];
+  assign \$1982  = \$1981  & ctl__capture;
+  assign \$1983  = \$1982  & cmp_sync1[30];
+  assign \$1984  = ~ fired[30];
   assign \$1985  = \$1984  & ctl__capture;
-  assign \$1986  = \$1985  & cmp_sync1[59];
-  assign \$1987  = ~ fired[59];
-  assign \$1988  = ctl__capture & cmp_sync1[59];
-  assign \$1989  = ~ \$1988 ;
-  assign \$1990  = \$1987  & \$1989 ;
-  assign \$1991  = \$1990  & ctl__window_end;
-  assign \$1992  = fine[413] + fine[414];
-  assign \$1993  = fine[415] + fine[416];
-  assign \$1994  = \$1992  + \$1993 ;
-  assign \$1995  = fine[417] + fine[418];
-  assign \$1996  = \$1995  + fine[419];
-  assign \$1997  = \$1994  + \$1996 ;
-  assign \$1998  = ~ fired[60];
-  assign \$1999  = \$1998  & ctl__capture;
-  assign \$2000  = \$1999  & cmp_sync1[60];
-  assign \$2001  = ~ fired[60];
-  assign \$2002  = ctl__capture & cmp_sync1[60];
-  assign \$2003  = ~ \$2002 ;
-  assign \$2004  = \$2001  & \$2003 ;
-  assign \$2005  = \$2004  & ctl__window_end;
-  assign \$2006  = fine[420] + fine[421];
-  assign \$2007  = fine[422] + fine[423];
-  assign \$2008  = \$2006  + \$2007 ;
-  assign \$2009  = fine[424] + fine[425];
-  assign \$2010  = \$2009  + fine[426];
-  assign \$2011  = \$2008  + \$2010 ;
-  assign \$2012  = ~ fired[61];
-  assign \$2013  = \$2012  & ctl__capture;
-  assign \$2014  = \$2013  & cmp_sync1[61];
-  assign \$2015  = ~ fired[61];
-  assign \$2016  = ctl__capture & cmp_sync1[61];
-  assign \$2017  = ~ \$2016 ;
-  assign \$2018  = \$2015  & \$2017 ;
-  assign \$2019  = \$2018  & ctl__window_end;
-  assign \$2020  = fine[427] + fine[428];
-  assign \$2021  = fine[429] + fine[430];
-  assign \$2022  = \$2020  + \$2021 ;
-  assign \$2023  = fine[431] + fine[432];
-  assign \$2024  = \$2023  + fine[433];
-  assign \$2025  = \$2022  + \$2024 ;
-  assign \$2026  = ~ fired[62];
-  assign \$2027  = \$2026  & ctl__capture;
-  assign \$2028  = \$2027  & cmp_sync1[62];
-  assign \$2029  = ~ fired[62];
-  assign \$2030  = ctl__capture & cmp_sync1[62];
-  assign \$2031  = ~ \$2030 ;
-  assign \$2032  = \$2029  & \$2031 ;
-  assign \$2033  = \$2032  & ctl__window_end;
-  assign \$2034  = fine[434] + fine[435];
-  assign \$2035  = fine[436] + fine[437];
-  assign \$2036  = \$2034  + \$2035 ;
-  assign \$2037  = fine[438] + fine[439];
-  assign \$2038  = \$2037  + fine[440];
-  assign \$2039  = \$2036  + \$2038 ;
-  assign \$2040  = ~ fired[63];
-  assign \$2041  = \$2040  & ctl__capture;
-  assign \$2042  = \$2041  & cmp_sync1[63];
-  assign \$2043  = ~ fired[63];
-  assign \$2044  = ctl__capture & cmp_sync1[63];
-  assign \$2045  = ~ \$2044 ;
-  assign \$2046  = \$2043  & \$2045 ;
-  assign \$2047  = \$2046  & ctl__window_end;
-  assign \$2048  = fine[441] + fine[442];
-  assign \$2049  = fine[443] + fine[444];
-  assign \$2050  = \$2048  + \$2049 ;
-  assign \$2051  = fine[445] + fine[446];
-  assign \$2052  = \$2051  + fine[447];
-  assign \$2053  = \$2050  + \$2052 ;
+  assign \$1986  = \$1985  & cmp_sync1[30];
+  assign \$1987  = ~ fired[30];
+  assign \$1988  = \$1987  & ctl__capture;
+  assign \$1989  = \$1988  & cmp_sync1[30];
+  assign \$1990  = code_now_gray & { \$1989 , \$1986 , \$1983 , \$1980  };
+  assign \$1991  = ~ fired[30];
+  assign \$1992  = \$1991  & ctl__capture;
+  assign \$1993  = \$1992  & cmp_sync1[30];
+  assign \$1994  = ctl__early & \$1993 ;
+  assign \$1995  = ~ fired[31];
+  assign \$1996  = \$1995  & ctl__capture;
+  assign \$1997  = \$1996  & cmp_sync1[31];
+  assign \$1998  = ~ \$1997 ;
+  assign \$1999  = fine[217] + fine[218];
+  assign \$2000  = fine[219] + fine[220];
+  assign \$2001  = \$1999  + \$2000 ;
+  assign \$2002  = fine[221] + fine[222];
+  assign \$2003  = \$2002  + fine[223];
+  assign \$2004  = \$2001  + \$2003 ;
+  assign \$2005  = ~ fired[31];
+  assign \$2006  = \$2005  & ctl__capture;
+  assign \$2007  = \$2006  & cmp_sync1[31];
+  assign \$2008  = ~ fired[31];
+  assign \$2009  = \$2008  & ctl__capture;
+  assign \$2010  = \$2009  & cmp_sync1[31];
+  assign \$2011  = ~ fired[31];
+  assign \$2012  = \$2011  & ctl__capture;
+  assign \$2013  = \$2012  & cmp_sync1[31];
+  assign \$2014  = ~ fired[31];
+  assign \$2015  = \$2014  & ctl__capture;
+  assign \$2016  = \$2015  & cmp_sync1[31];
+  assign \$2017  = code_now_gray & { \$2016 , \$2013 , \$2010 , \$2007  };
+  assign \$2018  = ~ fired[31];
+  assign \$2019  = \$2018  & ctl__capture;
+  assign \$2020  = \$2019  & cmp_sync1[31];
+  assign \$2021  = ctl__early & \$2020 ;
+  assign \$2022  = ~ fired[32];
+  assign \$2023  = \$2022  & ctl__capture;
+  assign \$2024  = \$2023  & cmp_sync1[32];
+  assign \$2025  = ~ \$2024 ;
+  assign \$2026  = fine[224] + fine[225];
+  assign \$2027  = fine[226] + fine[227];
+  assign \$2028  = \$2026  + \$2027 ;
+  assign \$2029  = fine[228] + fine[229];
+  assign \$2030  = \$2029  + fine[230];
+  assign \$2031  = \$2028  + \$2030 ;
+  assign \$2032  = ~ fired[32];
+  assign \$2033  = \$2032  & ctl__capture;
+  assign \$2034  = \$2033  & cmp_sync1[32];
+  assign \$2035  = ~ fired[32];
+  assign \$2036  = \$2035  & ctl__capture;
+  assign \$2037  = \$2036  & cmp_sync1[32];
+  assign \$2038  = ~ fired[32];
+  assign \$2039  = \$2038  & ctl__capture;
+  assign \$2040  = \$2039  & cmp_sync1[32];
+  assign \$2041  = ~ fired[32];
+  assign \$2042  = \$2041  & ctl__capture;
+  assign \$2043  = \$2042  & cmp_sync1[32];
+  assign \$2044  = code_now_gray & { \$2043 , \$2040 , \$2037 , \$2034  };
+  assign \$2045  = ~ fired[32];
+  assign \$2046  = \$2045  & ctl__capture;
+  assign \$2047  = \$2046  & cmp_sync1[32];
+  assign \$2048  = ctl__early & \$2047 ;
+  assign \$2049  = ~ fired[33];
+  assign \$2050  = \$2049  & ctl__capture;
+  assign \$2051  = \$2050  & cmp_sync1[33];
+  assign \$2052  = ~ \$2051 ;
+  assign \$2053  = fine[231] + fine[232];
+  assign \$2054  = fine[233] + fine[234];
+  assign \$2055  = \$2053  + \$2054 ;
+  assign \$2056  = fine[235] + fine[236];
+  assign \$2057  = \$2056  + fine[237];
+  assign \$2058  = \$2055  + \$2057 ;
+  assign \$2059  = ~ fired[33];
+  assign \$2060  = \$2059  & ctl__capture;
+  assign \$2061  = \$2060  & cmp_sync1[33];
+  assign \$2062  = ~ fired[33];
+  assign \$2063  = \$2062  & ctl__capture;
+  assign \$2064  = \$2063  & cmp_sync1[33];
+  assign \$2065  = ~ fired[33];
+  assign \$2066  = \$2065  & ctl__capture;
+  assign \$2067  = \$2066  & cmp_sync1[33];
+  assign \$2068  = ~ fired[33];
+  assign \$2069  = \$2068  & ctl__capture;
+  assign \$2070  = \$2069  & cmp_sync1[33];
+  assign \$2071  = code_now_gray & { \$2070 , \$2067 , \$2064 , \$2061  };
+  assign \$2072  = ~ fired[33];
+  assign \$2073  = \$2072  & ctl__capture;
+  assign \$2074  = \$2073  & cmp_sync1[33];
+  assign \$2075  = ctl__early & \$2074 ;
+  assign \$2076  = ~ fired[34];
+  assign \$2077  = \$2076  & ctl__capture;
+  assign \$2078  = \$2077  & cmp_sync1[34];
+  assign \$2079  = ~ \$2078 ;
+  assign \$2080  = fine[238] + fine[239];
+  assign \$2081  = fine[240] + fine[241];
+  assign \$2082  = \$2080  + \$2081 ;
+  assign \$2083  = fine[242] + fine[243];
+  assign \$2084  = \$2083  + fine[244];
+  assign \$2085  = \$2082  + \$2084 ;
+  assign \$2086  = ~ fired[34];
+  assign \$2087  = \$2086  & ctl__capture;
+  assign \$2088  = \$2087  & cmp_sync1[34];
+  assign \$2089  = ~ fired[34];
+  assign \$2090  = \$2089  & ctl__capture;
+  assign \$2091  = \$2090  & cmp_sync1[34];
+  assign \$2092  = ~ fired[34];
+  assign \$2093  = \$2092  & ctl__capture;
+  assign \$2094  = \$2093  & cmp_sync1[34];
+  assign \$2095  = ~ fired[34];
+  assign \$2096  = \$2095  & ctl__capture;
+  assign \$2097  = \$2096  & cmp_sync1[34];
+  assign \$2098  = code_now_gray & { \$2097 , \$2094 , \$2091 , \$2088  };
+  assign \$2099  = ~ fired[34];
+  assign \$2100  = \$2099  & ctl__capture;
+  assign \$2101  = \$2100  & cmp_sync1[34];
+  assign \$2102  = ctl__early & \$2101 ;
+  assign \$2103  = ~ fired[35];
+  assign \$2104  = \$2103  & ctl__capture;
+  assign \$2105  = \$2104  & cmp_sync1[35];
+  assign \$2106  = ~ \$2105 ;
+  assign \$2107  = fine[245] + fine[246];
+  assign \$2108  = fine[247] + fine[248];
+  assign \$2109  = \$2107  + \$2108 ;
+  assign \$2110  = fine[249] + fine[250];
+  assign \$2111  = \$2110  + fine[251];
+  assign \$2112  = \$2109  + \$2111 ;
+  assign \$2113  = ~ fired[35];
+  assign \$2114  = \$2113  & ctl__capture;
+  assign \$2115  = \$2114  & cmp_sync1[35];
+  assign \$2116  = ~ fired[35];
+  assign \$2117  = \$2116  & ctl__capture;
+  assign \$2118  = \$2117  & cmp_sync1[35];
+  assign \$2119  = ~ fired[35];
+  assign \$2120  = \$2119  & ctl__capture;
+  assign \$2121  = \$2120  & cmp_sync1[35];
+  assign \$2122  = ~ fired[35];
+  assign \$2123  = \$2122  & ctl__capture;
+  assign \$2124  = \$2123  & cmp_sync1[35];
+  assign \$2125  = code_now_gray & { \$2124 , \$2121 , \$2118 , \$2115  };
+  assign \$2126  = ~ fired[35];
+  assign \$2127  = \$2126  & ctl__capture;
+  assign \$2128  = \$2127  & cmp_sync1[35];
+  assign \$2129  = ctl__early & \$2128 ;
+  assign \$2130  = ~ fired[36];
+  assign \$2131  = \$2130  & ctl__capture;
+  assign \$2132  = \$2131  & cmp_sync1[36];
+  assign \$2133  = ~ \$2132 ;
+  assign \$2134  = fine[252] + fine[253];
+  assign \$2135  = fine[254] + fine[255];
+  assign \$2136  = \$2134  + \$2135 ;
+  assign \$2137  = fine[256] + fine[257];
+  assign \$2138  = \$2137  + fine[258];
+  assign \$2139  = \$2136  + \$2138 ;
+  assign \$2140  = ~ fired[36];
+  assign \$2141  = \$2140  & ctl__capture;
+  assign \$2142  = \$2141  & cmp_sync1[36];
+  assign \$2143  = ~ fired[36];
+  assign \$2144  = \$2143  & ctl__capture;
+  assign \$2145  = \$2144  & cmp_sync1[36];
+  assign \$2146  = ~ fired[36];
+  assign \$2147  = \$2146  & ctl__capture;
+  assign \$2148  = \$2147  & cmp_sync1[36];
+  assign \$2149  = ~ fired[36];
+  assign \$2150  = \$2149  & ctl__capture;
+  assign \$2151  = \$2150  & cmp_sync1[36];
+  assign \$2152  = code_now_gray & { \$2151 , \$2148 , \$2145 , \$2142  };
+  assign \$2153  = ~ fired[36];
+  assign \$2154  = \$2153  & ctl__capture;
+  assign \$2155  = \$2154  & cmp_sync1[36];
+  assign \$2156  = ctl__early & \$2155 ;
+  assign \$2157  = ~ fired[37];
+  assign \$2158  = \$2157  & ctl__capture;
+  assign \$2159  = \$2158  & cmp_sync1[37];
+  assign \$2160  = ~ \$2159 ;
+  assign \$2161  = fine[259] + fine[260];
+  assign \$2162  = fine[261] + fine[262];
+  assign \$2163  = \$2161  + \$2162 ;
+  assign \$2164  = fine[263] + fine[264];
+  assign \$2165  = \$2164  + fine[265];
+  assign \$2166  = \$2163  + \$2165 ;
+  assign \$2167  = ~ fired[37];
+  assign \$2168  = \$2167  & ctl__capture;
+  assign \$2169  = \$2168  & cmp_sync1[37];
+  assign \$2170  = ~ fired[37];
+  assign \$2171  = \$2170  & ctl__capture;
+  assign \$2172  = \$2171  & cmp_sync1[37];
+  assign \$2173  = ~ fired[37];
+  assign \$2174  = \$2173  & ctl__capture;
+  assign \$2175  = \$2174  & cmp_sync1[37];
+  assign \$2176  = ~ fired[37];
+  assign \$2177  = \$2176  & ctl__capture;
+  assign \$2178  = \$2177  & cmp_sync1[37];
+  assign \$2179  = code_now_gray & { \$2178 , \$2175 , \$2172 , \$2169  };
+  assign \$2180  = ~ fired[37];
+  assign \$2181  = \$2180  & ctl__capture;
+  assign \$2182  = \$2181  & cmp_sync1[37];
+  assign \$2183  = ctl__early & \$2182 ;
+  assign \$2184  = ~ fired[38];
+  assign \$2185  = \$2184  & ctl__capture;
+  assign \$2186  = \$2185  & cmp_sync1[38];
+  assign \$2187  = ~ \$2186 ;
+  assign \$2188  = fine[266] + fine[267];
+  assign \$2189  = fine[268] + fine[269];
+  assign \$2190  = \$2188  + \$2189 ;
+  assign \$2191  = fine[270] + fine[271];
+  assign \$2192  = \$2191  + fine[272];
+  assign \$2193  = \$2190  + \$2192 ;
+  assign \$2194  = ~ fired[38];
+  assign \$2195  = \$2194  & ctl__capture;
+  assign \$2196  = \$2195  & cmp_sync1[38];
+  assign \$2197  = ~ fired[38];
+  assign \$2198  = \$2197  & ctl__capture;
+  assign \$2199  = \$2198  & cmp_sync1[38];
+  assign \$2200  = ~ fired[38];
+  assign \$2201  = \$2200  & ctl__capture;
+  assign \$2202  = \$2201  & cmp_sync1[38];
+  assign \$2203  = ~ fired[38];
+  assign \$2204  = \$2203  & ctl__capture;
+  assign \$2205  = \$2204  & cmp_sync1[38];
+  assign \$2206  = code_now_gray & { \$2205 , \$2202 , \$2199 , \$2196  };
+  assign \$2207  = ~ fired[38];
+  assign \$2208  = \$2207  & ctl__capture;
+  assign \$2209  = \$2208  & cmp_sync1[38];
+  assign \$2210  = ctl__early & \$2209 ;
+  assign \$2211  = ~ fired[39];
+  assign \$2212  = \$2211  & ctl__capture;
+  assign \$2213  = \$2212  & cmp_sync1[39];
+  assign \$2214  = ~ \$2213 ;
+  assign \$2215  = fine[273] + fine[274];
+  assign \$2216  = fine[275] + fine[276];
+  assign \$2217  = \$2215  + \$2216 ;
+  assign \$2218  = fine[277] + fine[278];
+  assign \$2219  = \$2218  + fine[279];
+  assign \$2220  = \$2217  + \$2219 ;
+  assign \$2221  = ~ fired[39];
+  assign \$2222  = \$2221  & ctl__capture;
+  assign \$2223  = \$2222  & cmp_sync1[39];
+  assign \$2224  = ~ fired[39];
+  assign \$2225  = \$2224  & ctl__capture;
+  assign \$2226  = \$2225  & cmp_sync1[39];
+  assign \$2227  = ~ fired[39];
+  assign \$2228  = \$2227  & ctl__capture;
+  assign \$2229  = \$2228  & cmp_sync1[39];
+  assign \$2230  = ~ fired[39];
+  assign \$2231  = \$2230  & ctl__capture;
+  assign \$2232  = \$2231  & cmp_sync1[39];
+  assign \$2233  = code_now_gray & { \$2232 , \$2229 , \$2226 , \$2223  };
+  assign \$2234  = ~ fired[39];
+  assign \$2235  = \$2234  & ctl__capture;
+  assign \$2236  = \$2235  & cmp_sync1[39];
+  assign \$2237  = ctl__early & \$2236 ;
+  assign \$2238  = ~ fired[40];
+  assign \$2239  = \$2238  & ctl__capture;
+  assign \$2240  = \$2239  & cmp_sync1[40];
+  assign \$2241  = ~ \$2240 ;
+  assign \$2242  = fine[280] + fine[281];
+  assign \$2243  = fine[282] + fine[283];
+  assign \$2244  = \$2242  + \$2243 ;
+  assign \$2245  = fine[284] + fine[285];
+  assign \$2246  = \$2245  + fine[286];
+  assign \$2247  = \$2244  + \$2246 ;
+  assign \$2248  = ~ fired[40];
+  assign \$2249  = \$2248  & ctl__capture;
+  assign \$2250  = \$2249  & cmp_sync1[40];
+  assign \$2251  = ~ fired[40];
+  assign \$2252  = \$2251  & ctl__capture;
+  assign \$2253  = \$2252  & cmp_sync1[40];
+  assign \$2254  = ~ fired[40];
+  assign \$2255  = \$2254  & ctl__capture;
+  assign \$2256  = \$2255  & cmp_sync1[40];
+  assign \$2257  = ~ fired[40];
+  assign \$2258  = \$2257  & ctl__capture;
+  assign \$2259  = \$2258  & cmp_sync1[40];
+  assign \$2260  = code_now_gray & { \$2259 , \$2256 , \$2253 , \$2250  };
+  assign \$2261  = ~ fired[40];
+  assign \$2262  = \$2261  & ctl__capture;
+  assign \$2263  = \$2262  & cmp_sync1[40];
+  assign \$2264  = ctl__early & \$2263 ;
+  assign \$2265  = ~ fired[41];
+  assign \$2266  = \$2265  & ctl__capture;
+  assign \$2267  = \$2266  & cmp_sync1[41];
+  assign \$2268  = ~ \$2267 ;
+  assign \$2269  = fine[287] + fine[288];
+  assign \$2270  = fine[289] + fine[290];
+  assign \$2271  = \$2269  + \$2270 ;
+  assign \$2272  = fine[291] + fine[292];
+  assign \$2273  = \$2272  + fine[293];
+  assign \$2274  = \$2271  + \$2273 ;
+  assign \$2275  = ~ fired[41];
+  assign \$2276  = \$2275  & ctl__capture;
+  assign \$2277  = \$2276  & cmp_sync1[41];
+  assign \$2278  = ~ fired[41];
+  assign \$2279  = \$2278  & ctl__capture;
+  assign \$2280  = \$2279  & cmp_sync1[41];
+  assign \$2281  = ~ fired[41];
+  assign \$2282  = \$2281  & ctl__capture;
+  assign \$2283  = \$2282  & cmp_sync1[41];
+  assign \$2284  = ~ fired[41];
+  assign \$2285  = \$2284  & ctl__capture;
+  assign \$2286  = \$2285  & cmp_sync1[41];
+  assign \$2287  = code_now_gray & { \$2286 , \$2283 , \$2280 , \$2277  };
+  assign \$2288  = ~ fired[41];
+  assign \$2289  = \$2288  & ctl__capture;
+  assign \$2290  = \$2289  & cmp_sync1[41];
+  assign \$2291  = ctl__early & \$2290 ;
+  assign \$2292  = ~ fired[42];
+  assign \$2293  = \$2292  & ctl__capture;
+  assign \$2294  = \$2293  & cmp_sync1[42];
+  assign \$2295  = ~ \$2294 ;
+  assign \$2296  = fine[294] + fine[295];
+  assign \$2297  = fine[296] + fine[297];
+  assign \$2298  = \$2296  + \$2297 ;
+  assign \$2299  = fine[298] + fine[299];
+  assign \$2300  = \$2299  + fine[300];
+  assign \$2301  = \$2298  + \$2300 ;
+  assign \$2302  = ~ fired[42];
+  assign \$2303  = \$2302  & ctl__capture;
+  assign \$2304  = \$2303  & cmp_sync1[42];
+  assign \$2305  = ~ fired[42];
+  assign \$2306  = \$2305  & ctl__capture;
+  assign \$2307  = \$2306  & cmp_sync1[42];
+  assign \$2308  = ~ fired[42];
+  assign \$2309  = \$2308  & ctl__capture;
+  assign \$2310  = \$2309  & cmp_sync1[42];
+  assign \$2311  = ~ fired[42];
+  assign \$2312  = \$2311  & ctl__capture;
+  assign \$2313  = \$2312  & cmp_sync1[42];
+  assign \$2314  = code_now_gray & { \$2313 , \$2310 , \$2307 , \$2304  };
+  assign \$2315  = ~ fired[42];
+  assign \$2316  = \$2315  & ctl__capture;
+  assign \$2317  = \$2316  & cmp_sync1[42];
+  assign \$2318  = ctl__early & \$2317 ;
+  assign \$2319  = ~ fired[43];
+  assign \$2320  = \$2319  & ctl__capture;
+  assign \$2321  = \$2320  & cmp_sync1[43];
+  assign \$2322  = ~ \$2321 ;
+  assign \$2323  = fine[301] + fine[302];
+  assign \$2324  = fine[303] + fine[304];
+  assign \$2325  = \$2323  + \$2324 ;
+  assign \$2326  = fine[305] + fine[306];
+  assign \$2327  = \$2326  + fine[307];
+  assign \$2328  = \$2325  + \$2327 ;
+  assign \$2329  = ~ fired[43];
+  assign \$2330  = \$2329  & ctl__capture;
+  assign \$2331  = \$2330  & cmp_sync1[43];
+  assign \$2332  = ~ fired[43];
+  assign \$2333  = \$2332  & ctl__capture;
+  assign \$2334  = \$2333  & cmp_sync1[43];
+  assign \$2335  = ~ fired[43];
+  assign \$2336  = \$2335  & ctl__capture;
+  assign \$2337  = \$2336  & cmp_sync1[43];
+  assign \$2338  = ~ fired[43];
+  assign \$2339  = \$2338  & ctl__capture;
+  assign \$2340  = \$2339  & cmp_sync1[43];
+  assign \$2341  = code_now_gray & { \$2340 , \$2337 , \$2334 , \$2331  };
+  assign \$2342  = ~ fired[43];
+  assign \$2343  = \$2342  & ctl__capture;
+  assign \$2344  = \$2343  & cmp_sync1[43];
+  assign \$2345  = ctl__early & \$2344 ;
+  assign \$2346  = ~ fired[44];
+  assign \$2347  = \$2346  & ctl__capture;
+  assign \$2348  = \$2347  & cmp_sync1[44];
+  assign \$2349  = ~ \$2348 ;
+  assign \$2350  = fine[308] + fine[309];
+  assign \$2351  = fine[310] + fine[311];
+  assign \$2352  = \$2350  + \$2351 ;
+  assign \$2353  = fine[312] + fine[313];
+  assign \$2354  = \$2353  + fine[314];
+  assign \$2355  = \$2352  + \$2354 ;
+  assign \$2356  = ~ fired[44];
+  assign \$2357  = \$2356  & ctl__capture;
+  assign \$2358  = \$2357  & cmp_sync1[44];
+  assign \$2359  = ~ fired[44];
+  assign \$2360  = \$2359  & ctl__capture;
+  assign \$2361  = \$2360  & cmp_sync1[44];
+  assign \$2362  = ~ fired[44];
+  assign \$2363  = \$2362  & ctl__capture;
+  assign \$2364  = \$2363  & cmp_sync1[44];
+  assign \$2365  = ~ fired[44];
+  assign \$2366  = \$2365  & ctl__capture;
+  assign \$2367  = \$2366  & cmp_sync1[44];
+  assign \$2368  = code_now_gray & { \$2367 , \$2364 , \$2361 , \$2358  };
+  assign \$2369  = ~ fired[44];
+  assign \$2370  = \$2369  & ctl__capture;
+  assign \$2371  = \$2370  & cmp_sync1[44];
+  assign \$2372  = ctl__early & \$2371 ;
+  assign \$2373  = ~ fired[45];
+  assign \$2374  = \$2373  & ctl__capture;
+  assign \$2375  = \$2374  & cmp_sync1[45];
+  assign \$2376  = ~ \$2375 ;
+  assign \$2377  = fine[315] + fine[316];
+  assign \$2378  = fine[317] + fine[318];
+  assign \$2379  = \$2377  + \$2378 ;
+  assign \$2380  = fine[319] + fine[320];
+  assign \$2381  = \$2380  + fine[321];
+  assign \$2382  = \$2379  + \$2381 ;
+  assign \$2383  = ~ fired[45];
+  assign \$2384  = \$2383  & ctl__capture;
+  assign \$2385  = \$2384  & cmp_sync1[45];
+  assign \$2386  = ~ fired[45];
+  assign \$2387  = \$2386  & ctl__capture;
+  assign \$2388  = \$2387  & cmp_sync1[45];
+  assign \$2389  = ~ fired[45];
+  assign \$2390  = \$2389  & ctl__capture;
+  assign \$2391  = \$2390  & cmp_sync1[45];
+  assign \$2392  = ~ fired[45];
+  assign \$2393  = \$2392  & ctl__capture;
+  assign \$2394  = \$2393  & cmp_sync1[45];
+  assign \$2395  = code_now_gray & { \$2394 , \$2391 , \$2388 , \$2385  };
+  assign \$2396  = ~ fired[45];
+  assign \$2397  = \$2396  & ctl__capture;
+  assign \$2398  = \$2397  & cmp_sync1[45];
+  assign \$2399  = ctl__early & \$2398 ;
+  assign \$2400  = ~ fired[46];
+  assign \$2401  = \$2400  & ctl__capture;
+  assign \$2402  = \$2401  & cmp_sync1[46];
+  assign \$2403  = ~ \$2402 ;
+  assign \$2404  = fine[322] + fine[323];
+  assign \$2405  = fine[324] + fine[325];
+  assign \$2406  = \$2404  + \$2405 ;
+  assign \$2407  = fine[326] + fine[327];
+  assign \$2408  = \$2407  + fine[328];
+  assign \$2409  = \$2406  + \$2408 ;
+  assign \$2410  = ~ fired[46];
+  assign \$2411  = \$2410  & ctl__capture;
+  assign \$2412  = \$2411  & cmp_sync1[46];
+  assign \$2413  = ~ fired[46];
+  assign \$2414  = \$2413  & ctl__capture;
+  assign \$2415  = \$2414  & cmp_sync1[46];
+  assign \$2416  = ~ fired[46];
+  assign \$2417  = \$2416  & ctl__capture;
+  assign \$2418  = \$2417  & cmp_sync1[46];
+  assign \$2419  = ~ fired[46];
+  assign \$2420  = \$2419  & ctl__capture;
+  assign \$2421  = \$2420  & cmp_sync1[46];
+  assign \$2422  = code_now_gray & { \$2421 , \$2418 , \$2415 , \$2412  };
+  assign \$2423  = ~ fired[46];
+  assign \$2424  = \$2423  & ctl__capture;
+  assign \$2425  = \$2424  & cmp_sync1[46];
+  assign \$2426  = ctl__early & \$2425 ;
+  assign \$2427  = ~ fired[47];
+  assign \$2428  = \$2427  & ctl__capture;
+  assign \$2429  = \$2428  & cmp_sync1[47];
+  assign \$2430  = ~ \$2429 ;
+  assign \$2431  = fine[329] + fine[330];
+  assign \$2432  = fine[331] + fine[332];
+  assign \$2433  = \$2431  + \$2432 ;
+  assign \$2434  = fine[333] + fine[334];
+  assign \$2435  = \$2434  + fine[335];
+  assign \$2436  = \$2433  + \$2435 ;
+  assign \$2437  = ~ fired[47];
+  assign \$2438  = \$2437  & ctl__capture;
+  assign \$2439  = \$2438  & cmp_sync1[47];
+  assign \$2440  = ~ fired[47];
+  assign \$2441  = \$2440  & ctl__capture;
+  assign \$2442  = \$2441  & cmp_sync1[47];
+  assign \$2443  = ~ fired[47];
+  assign \$2444  = \$2443  & ctl__capture;
+  assign \$2445  = \$2444  & cmp_sync1[47];
+  assign \$2446  = ~ fired[47];
+  assign \$2447  = \$2446  & ctl__capture;
+  assign \$2448  = \$2447  & cmp_sync1[47];
+  assign \$2449  = code_now_gray & { \$2448 , \$2445 , \$2442 , \$2439  };
+  assign \$2450  = ~ fired[47];
+  assign \$2451  = \$2450  & ctl__capture;
+  assign \$2452  = \$2451  & cmp_sync1[47];
+  assign \$2453  = ctl__early & \$2452 ;
+  assign \$2454  = ~ fired[48];
+  assign \$2455  = \$2454  & ctl__capture;
+  assign \$2456  = \$2455  & cmp_sync1[48];
+  assign \$2457  = ~ \$2456 ;
+  assign \$2458  = fine[336] + fine[337];
+  assign \$2459  = fine[338] + fine[339];
+  assign \$2460  = \$2458  + \$2459 ;
+  assign \$2461  = fine[340] + fine[341];
+  assign \$2462  = \$2461  + fine[342];
+  assign \$2463  = \$2460  + \$2462 ;
+  assign \$2464  = ~ fired[48];
+  assign \$2465  = \$2464  & ctl__capture;
+  assign \$2466  = \$2465  & cmp_sync1[48];
+  assign \$2467  = ~ fired[48];
+  assign \$2468  = \$2467  & ctl__capture;
+  assign \$2469  = \$2468  & cmp_sync1[48];
+  assign \$2470  = ~ fired[48];
+  assign \$2471  = \$2470  & ctl__capture;
+  assign \$2472  = \$2471  & cmp_sync1[48];
+  assign \$2473  = ~ fired[48];
+  assign \$2474  = \$2473  & ctl__capture;
+  assign \$2475  = \$2474  & cmp_sync1[48];
+  assign \$2476  = code_now_gray & { \$2475 , \$2472 , \$2469 , \$2466  };
+  assign \$2477  = ~ fired[48];
+  assign \$2478  = \$2477  & ctl__capture;
+  assign \$2479  = \$2478  & cmp_sync1[48];
+  assign \$2480  = ctl__early & \$2479 ;
+  assign \$2481  = ~ fired[49];
+  assign \$2482  = \$2481  & ctl__capture;
+  assign \$2483  = \$2482  & cmp_sync1[49];
+  assign \$2484  = ~ \$2483 ;
+  assign \$2485  = fine[343] + fine[344];
+  assign \$2486  = fine[345] + fine[346];
+  assign \$2487  = \$2485  + \$2486 ;
+  assign \$2488  = fine[347] + fine[348];
+  assign \$2489  = \$2488  + fine[349];
+  assign \$2490  = \$2487  + \$2489 ;
+  assign \$2491  = ~ fired[49];
+  assign \$2492  = \$2491  & ctl__capture;
+  assign \$2493  = \$2492  & cmp_sync1[49];
+  assign \$2494  = ~ fired[49];
+  assign \$2495  = \$2494  & ctl__capture;
+  assign \$2496  = \$2495  & cmp_sync1[49];
+  assign \$2497  = ~ fired[49];
+  assign \$2498  = \$2497  & ctl__capture;
+  assign \$2499  = \$2498  & cmp_sync1[49];
+  assign \$2500  = ~ fired[49];
+  assign \$2501  = \$2500  & ctl__capture;
+  assign \$2502  = \$2501  & cmp_sync1[49];
+  assign \$2503  = code_now_gray & { \$2502 , \$2499 , \$2496 , \$2493  };
+  assign \$2504  = ~ fired[49];
+  assign \$2505  = \$2504  & ctl__capture;
+  assign \$2506  = \$2505  & cmp_sync1[49];
+  assign \$2507  = ctl__early & \$2506 ;
+  assign \$2508  = ~ fired[50];
+  assign \$2509  = \$2508  & ctl__capture;
+  assign \$2510  = \$2509  & cmp_sync1[50];
+  assign \$2511  = ~ \$2510 ;
+  assign \$2512  = fine[350] + fine[351];
+  assign \$2513  = fine[352] + fine[353];
+  assign \$2514  = \$2512  + \$2513 ;
+  assign \$2515  = fine[354] + fine[355];
+  assign \$2516  = \$2515  + fine[356];
+  assign \$2517  = \$2514  + \$2516 ;
+  assign \$2518  = ~ fired[50];
+  assign \$2519  = \$2518  & ctl__capture;
+  assign \$2520  = \$2519  & cmp_sync1[50];
+  assign \$2521  = ~ fired[50];
+  assign \$2522  = \$2521  & ctl__capture;
+  assign \$2523  = \$2522  & cmp_sync1[50];
+  assign \$2524  = ~ fired[50];
+  assign \$2525  = \$2524  & ctl__capture;
+  assign \$2526  = \$2525  & cmp_sync1[50];
+  assign \$2527  = ~ fired[50];
+  assign \$2528  = \$2527  & ctl__capture;
+  assign \$2529  = \$2528  & cmp_sync1[50];
+  assign \$2530  = code_now_gray & { \$2529 , \$2526 , \$2523 , \$2520  };
+  assign \$2531  = ~ fired[50];
+  assign \$2532  = \$2531  & ctl__capture;
+  assign \$2533  = \$2532  & cmp_sync1[50];
+  assign \$2534  = ctl__early & \$2533 ;
+  assign \$2535  = ~ fired[51];
+  assign \$2536  = \$2535  & ctl__capture;
+  assign \$2537  = \$2536  & cmp_sync1[51];
+  assign \$2538  = ~ \$2537 ;
+  assign \$2539  = fine[357] + fine[358];
+  assign \$2540  = fine[359] + fine[360];
+  assign \$2541  = \$2539  + \$2540 ;
+  assign \$2542  = fine[361] + fine[362];
+  assign \$2543  = \$2542  + fine[363];
+  assign \$2544  = \$2541  + \$2543 ;
+  assign \$2545  = ~ fired[51];
+  assign \$2546  = \$2545  & ctl__capture;
+  assign \$2547  = \$2546  & cmp_sync1[51];
+  assign \$2548  = ~ fired[51];
+  assign \$2549  = \$2548  & ctl__capture;
+  assign \$2550  = \$2549  & cmp_sync1[51];
+  assign \$2551  = ~ fired[51];
+  assign \$2552  = \$2551  & ctl__capture;
+  assign \$2553  = \$2552  & cmp_sync1[51];
+  assign \$2554  = ~ fired[51];
+  assign \$2555  = \$2554  & ctl__capture;
+  assign \$2556  = \$2555  & cmp_sync1[51];
+  assign \$2557  = code_now_gray & { \$2556 , \$2553 , \$2550 , \$2547  };
+  assign \$2558  = ~ fired[51];
+  assign \$2559  = \$2558  & ctl__capture;
+  assign \$2560  = \$2559  & cmp_sync1[51];
+  assign \$2561  = ctl__early & \$2560 ;
+  assign \$2562  = ~ fired[52];
+  assign \$2563  = \$2562  & ctl__capture;
+  assign \$2564  = \$2563  & cmp_sync1[52];
+  assign \$2565  = ~ \$2564 ;
+  assign \$2566  = fine[364] + fine[365];
+  assign \$2567  = fine[366] + fine[367];
+  assign \$2568  = \$2566  + \$2567 ;
+  assign \$2569  = fine[368] + fine[369];
+  assign \$2570  = \$2569  + fine[370];
+  assign \$2571  = \$2568  + \$2570 ;
+  assign \$2572  = ~ fired[52];
+  assign \$2573  = \$2572  & ctl__capture;
+  assign \$2574  = \$2573  & cmp_sync1[52];
+  assign \$2575  = ~ fired[52];
+  assign \$2576  = \$2575  & ctl__capture;
+  assign \$2577  = \$2576  & cmp_sync1[52];
+  assign \$2578  = ~ fired[52];
+  assign \$2579  = \$2578  & ctl__capture;
+  assign \$2580  = \$2579  & cmp_sync1[52];
+  assign \$2581  = ~ fired[52];
+  assign \$2582  = \$2581  & ctl__capture;
+  assign \$2583  = \$2582  & cmp_sync1[52];
+  assign \$2584  = code_now_gray & { \$2583 , \$2580 , \$2577 , \$2574  };
+  assign \$2585  = ~ fired[52];
+  assign \$2586  = \$2585  & ctl__capture;
+  assign \$2587  = \$2586  & cmp_sync1[52];
+  assign \$2588  = ctl__early & \$2587 ;
+  assign \$2589  = ~ fired[53];
+  assign \$2590  = \$2589  & ctl__capture;
+  assign \$2591  = \$2590  & cmp_sync1[53];
+  assign \$2592  = ~ \$2591 ;
+  assign \$2593  = fine[371] + fine[372];
+  assign \$2594  = fine[373] + fine[374];
+  assign \$2595  = \$2593  + \$2594 ;
+  assign \$2596  = fine[375] + fine[376];
+  assign \$2597  = \$2596  + fine[377];
+  assign \$2598  = \$2595  + \$2597 ;
+  assign \$2599  = ~ fired[53];
+  assign \$2600  = \$2599  & ctl__capture;
+  assign \$2601  = \$2600  & cmp_sync1[53];
+  assign \$2602  = ~ fired[53];
+  assign \$2603  = \$2602  & ctl__capture;
+  assign \$2604  = \$2603  & cmp_sync1[53];
+  assign \$2605  = ~ fired[53];
+  assign \$2606  = \$2605  & ctl__capture;
+  assign \$2607  = \$2606  & cmp_sync1[53];
+  assign \$2608  = ~ fired[53];
+  assign \$2609  = \$2608  & ctl__capture;
+  assign \$2610  = \$2609  & cmp_sync1[53];
+  assign \$2611  = code_now_gray & { \$2610 , \$2607 , \$2604 , \$2601  };
+  assign \$2612  = ~ fired[53];
+  assign \$2613  = \$2612  & ctl__capture;
+  assign \$2614  = \$2613  & cmp_sync1[53];
+  assign \$2615  = ctl__early & \$2614 ;
+  assign \$2616  = ~ fired[54];
+  assign \$2617  = \$2616  & ctl__capture;
+  assign \$2618  = \$2617  & cmp_sync1[54];
+  assign \$2619  = ~ \$2618 ;
+  assign \$2620  = fine[378] + fine[379];
+  assign \$2621  = fine[380] + fine[381];
+  assign \$2622  = \$2620  + \$2621 ;
+  assign \$2623  = fine[382] + fine[383];
+  assign \$2624  = \$2623  + fine[384];
+  assign \$2625  = \$2622  + \$2624 ;
+  assign \$2626  = ~ fired[54];
+  assign \$2627  = \$2626  & ctl__capture;
+  assign \$2628  = \$2627  & cmp_sync1[54];
+  assign \$2629  = ~ fired[54];
+  assign \$2630  = \$2629  & ctl__capture;
+  assign \$2631  = \$2630  & cmp_sync1[54];
+  assign \$2632  = ~ fired[54];
+  assign \$2633  = \$2632  & ctl__capture;
+  assign \$2634  = \$2633  & cmp_sync1[54];
+  assign \$2635  = ~ fired[54];
+  assign \$2636  = \$2635  & ctl__capture;
+  assign \$2637  = \$2636  & cmp_sync1[54];
+  assign \$2638  = code_now_gray & { \$2637 , \$2634 , \$2631 , \$2628  };
+  assign \$2639  = ~ fired[54];
+  assign \$2640  = \$2639  & ctl__capture;
+  assign \$2641  = \$2640  & cmp_sync1[54];
+  assign \$2642  = ctl__early & \$2641 ;
+  assign \$2643  = ~ fired[55];
+  assign \$2644  = \$2643  & ctl__capture;
+  assign \$2645  = \$2644  & cmp_sync1[55];
+  assign \$2646  = ~ \$2645 ;
+  assign \$2647  = fine[385] + fine[386];
+  assign \$2648  = fine[387] + fine[388];
+  assign \$2649  = \$2647  + \$2648 ;
+  assign \$2650  = fine[389] + fine[390];
+  assign \$2651  = \$2650  + fine[391];
+  assign \$2652  = \$2649  + \$2651 ;
+  assign \$2653  = ~ fired[55];
+  assign \$2654  = \$2653  & ctl__capture;
+  assign \$2655  = \$2654  & cmp_sync1[55];
+  assign \$2656  = ~ fired[55];
+  assign \$2657  = \$2656  & ctl__capture;
+  assign \$2658  = \$2657  & cmp_sync1[55];
+  assign \$2659  = ~ fired[55];
+  assign \$2660  = \$2659  & ctl__capture;
+  assign \$2661  = \$2660  & cmp_sync1[55];
+  assign \$2662  = ~ fired[55];
+  assign \$2663  = \$2662  & ctl__capture;
+  assign \$2664  = \$2663  & cmp_sync1[55];
+  assign \$2665  = code_now_gray & { \$2664 , \$2661 , \$2658 , \$2655  };
+  assign \$2666  = ~ fired[55];
+  assign \$2667  = \$2666  & ctl__capture;
+  assign \$2668  = \$2667  & cmp_sync1[55];
+  assign \$2669  = ctl__early & \$2668 ;
+  assign \$2670  = ~ fired[56];
+  assign \$2671  = \$2670  & ctl__capture;
+  assign \$2672  = \$2671  & cmp_sync1[56];
+  assign \$2673  = ~ \$2672 ;
+  assign \$2674  = fine[392] + fine[393];
+  assign \$2675  = fine[394] + fine[395];
+  assign \$2676  = \$2674  + \$2675 ;
+  assign \$2677  = fine[396] + fine[397];
+  assign \$2678  = \$2677  + fine[398];
+  assign \$2679  = \$2676  + \$2678 ;
+  assign \$2680  = ~ fired[56];
+  assign \$2681  = \$2680  & ctl__capture;
+  assign \$2682  = \$2681  & cmp_sync1[56];
+  assign \$2683  = ~ fired[56];
+  assign \$2684  = \$2683  & ctl__capture;
+  assign \$2685  = \$2684  & cmp_sync1[56];
+  assign \$2686  = ~ fired[56];
+  assign \$2687  = \$2686  & ctl__capture;
+  assign \$2688  = \$2687  & cmp_sync1[56];
+  assign \$2689  = ~ fired[56];
+  assign \$2690  = \$2689  & ctl__capture;
+  assign \$2691  = \$2690  & cmp_sync1[56];
+  assign \$2692  = code_now_gray & { \$2691 , \$2688 , \$2685 , \$2682  };
+  assign \$2693  = ~ fired[56];
+  assign \$2694  = \$2693  & ctl__capture;
+  assign \$2695  = \$2694  & cmp_sync1[56];
+  assign \$2696  = ctl__early & \$2695 ;
+  assign \$2697  = ~ fired[57];
+  assign \$2698  = \$2697  & ctl__capture;
+  assign \$2699  = \$2698  & cmp_sync1[57];
+  assign \$2700  = ~ \$2699 ;
+  assign \$2701  = fine[399] + fine[400];
+  assign \$2702  = fine[401] + fine[402];
+  assign \$2703  = \$2701  + \$2702 ;
+  assign \$2704  = fine[403] + fine[404];
+  assign \$2705  = \$2704  + fine[405];
+  assign \$2706  = \$2703  + \$2705 ;
+  assign \$2707  = ~ fired[57];
+  assign \$2708  = \$2707  & ctl__capture;
+  assign \$2709  = \$2708  & cmp_sync1[57];
+  assign \$2710  = ~ fired[57];
+  assign \$2711  = \$2710  & ctl__capture;
+  assign \$2712  = \$2711  & cmp_sync1[57];
+  assign \$2713  = ~ fired[57];
+  assign \$2714  = \$2713  & ctl__capture;
+  assign \$2715  = \$2714  & cmp_sync1[57];
+  assign \$2716  = ~ fired[57];
+  assign \$2717  = \$2716  & ctl__capture;
+  assign \$2718  = \$2717  & cmp_sync1[57];
+  assign \$2719  = code_now_gray & { \$2718 , \$2715 , \$2712 , \$2709  };
+  assign \$2720  = ~ fired[57];
+  assign \$2721  = \$2720  & ctl__capture;
+  assign \$2722  = \$2721  & cmp_sync1[57];
+  assign \$2723  = ctl__early & \$2722 ;
+  assign \$2724  = ~ fired[58];
+  assign \$2725  = \$2724  & ctl__capture;
+  assign \$2726  = \$2725  & cmp_sync1[58];
+  assign \$2727  = ~ \$2726 ;
+  assign \$2728  = fine[406] + fine[407];
+  assign \$2729  = fine[408] + fine[409];
+  assign \$2730  = \$2728  + \$2729 ;
+  assign \$2731  = fine[410] + fine[411];
+  assign \$2732  = \$2731  + fine[412];
+  assign \$2733  = \$2730  + \$2732 ;
+  assign \$2734  = ~ fired[58];
+  assign \$2735  = \$2734  & ctl__capture;
+  assign \$2736  = \$2735  & cmp_sync1[58];
+  assign \$2737  = ~ fired[58];
+  assign \$2738  = \$2737  & ctl__capture;
+  assign \$2739  = \$2738  & cmp_sync1[58];
+  assign \$2740  = ~ fired[58];
+  assign \$2741  = \$2740  & ctl__capture;
+  assign \$2742  = \$2741  & cmp_sync1[58];
+  assign \$2743  = ~ fired[58];
+  assign \$2744  = \$2743  & ctl__capture;
+  assign \$2745  = \$2744  & cmp_sync1[58];
+  assign \$2746  = code_now_gray & { \$2745 , \$2742 , \$2739 , \$2736  };
+  assign \$2747  = ~ fired[58];
+  assign \$2748  = \$2747  & ctl__capture;
+  assign \$2749  = \$2748  & cmp_sync1[58];
+  assign \$2750  = ctl__early & \$2749 ;
+  assign \$2751  = ~ fired[59];
+  assign \$2752  = \$2751  & ctl__capture;
+  assign \$2753  = \$2752  & cmp_sync1[59];
+  assign \$2754  = ~ \$2753 ;
+  assign \$2755  = fine[413] + fine[414];
+  assign \$2756  = fine[415] + fine[416];
+  assign \$2757  = \$2755  + \$2756 ;
+  assign \$2758  = fine[417] + fine[418];
+  assign \$2759  = \$2758  + fine[419];
+  assign \$2760  = \$2757  + \$2759 ;
+  assign \$2761  = ~ fired[59];
+  assign \$2762  = \$2761  & ctl__capture;
+  assign \$2763  = \$2762  & cmp_sync1[59];
+  assign \$2764  = ~ fired[59];
+  assign \$2765  = \$2764  & ctl__capture;
+  assign \$2766  = \$2765  & cmp_sync1[59];
+  assign \$2767  = ~ fired[59];
+  assign \$2768  = \$2767  & ctl__capture;
+  assign \$2769  = \$2768  & cmp_sync1[59];
+  assign \$2770  = ~ fired[59];
+  assign \$2771  = \$2770  & ctl__capture;
+  assign \$2772  = \$2771  & cmp_sync1[59];
+  assign \$2773  = code_now_gray & { \$2772 , \$2769 , \$2766 , \$2763  };
+  assign \$2774  = ~ fired[59];
+  assign \$2775  = \$2774  & ctl__capture;
+  assign \$2776  = \$2775  & cmp_sync1[59];
+  assign \$2777  = ctl__early & \$2776 ;
+  assign \$2778  = ~ fired[60];
+  assign \$2779  = \$2778  & ctl__capture;
+  assign \$2780  = \$2779  & cmp_sync1[60];
+  assign \$2781  = ~ \$2780 ;
+  assign \$2782  = fine[420] + fine[421];
+  assign \$2783  = fine[422] + fine[423];
+  assign \$2784  = \$2782  + \$2783 ;
+  assign \$2785  = fine[424] + fine[425];
+  assign \$2786  = \$2785  + fine[426];
+  assign \$2787  = \$2784  + \$2786 ;
+  assign \$2788  = ~ fired[60];
+  assign \$2789  = \$2788  & ctl__capture;
+  assign \$2790  = \$2789  & cmp_sync1[60];
+  assign \$2791  = ~ fired[60];
+  assign \$2792  = \$2791  & ctl__capture;
+  assign \$2793  = \$2792  & cmp_sync1[60];
+  assign \$2794  = ~ fired[60];
+  assign \$2795  = \$2794  & ctl__capture;
+  assign \$2796  = \$2795  & cmp_sync1[60];
+  assign \$2797  = ~ fired[60];
+  assign \$2798  = \$2797  & ctl__capture;
+  assign \$2799  = \$2798  & cmp_sync1[60];
+  assign \$2800  = code_now_gray & { \$2799 , \$2796 , \$2793 , \$2790  };
+  assign \$2801  = ~ fired[60];
+  assign \$2802  = \$2801  & ctl__capture;
+  assign \$2803  = \$2802  & cmp_sync1[60];
+  assign \$2804  = ctl__early & \$2803 ;
+  assign \$2805  = ~ fired[61];
+  assign \$2806  = \$2805  & ctl__capture;
+  assign \$2807  = \$2806  & cmp_sync1[61];
+  assign \$2808  = ~ \$2807 ;
+  assign \$2809  = fine[427] + fine[428];
+  assign \$2810  = fine[429] + fine[430];
+  assign \$2811  = \$2809  + \$2810 ;
+  assign \$2812  = fine[431] + fine[432];
+  assign \$2813  = \$2812  + fine[433];
+  assign \$2814  = \$2811  + \$2813 ;
+  assign \$2815  = ~ fired[61];
+  assign \$2816  = \$2815  & ctl__capture;
+  assign \$2817  = \$2816  & cmp_sync1[61];
+  assign \$2818  = ~ fired[61];
+  assign \$2819  = \$2818  & ctl__capture;
+  assign \$2820  = \$2819  & cmp_sync1[61];
+  assign \$2821  = ~ fired[61];
+  assign \$2822  = \$2821  & ctl__capture;
+  assign \$2823  = \$2822  & cmp_sync1[61];
+  assign \$2824  = ~ fired[61];
+  assign \$2825  = \$2824  & ctl__capture;
+  assign \$2826  = \$2825  & cmp_sync1[61];
+  assign \$2827  = code_now_gray & { \$2826 , \$2823 , \$2820 , \$2817  };
+  assign \$2828  = ~ fired[61];
+  assign \$2829  = \$2828  & ctl__capture;
+  assign \$2830  = \$2829  & cmp_sync1[61];
+  assign \$2831  = ctl__early & \$2830 ;
+  assign \$2832  = ~ fired[62];
+  assign \$2833  = \$2832  & ctl__capture;
+  assign \$2834  = \$2833  & cmp_sync1[62];
+  assign \$2835  = ~ \$2834 ;
+  assign \$2836  = fine[434] + fine[435];
+  assign \$2837  = fine[436] + fine[437];
+  assign \$2838  = \$2836  + \$2837 ;
+  assign \$2839  = fine[438] + fine[439];
+  assign \$2840  = \$2839  + fine[440];
+  assign \$2841  = \$2838  + \$2840 ;
+  assign \$2842  = ~ fired[62];
+  assign \$2843  = \$2842  & ctl__capture;
+  assign \$2844  = \$2843  & cmp_sync1[62];
+  assign \$2845  = ~ fired[62];
+  assign \$2846  = \$2845  & ctl__capture;
+  assign \$2847  = \$2846  & cmp_sync1[62];
+  assign \$2848  = ~ fired[62];
+  assign \$2849  = \$2848  & ctl__capture;
+  assign \$2850  = \$2849  & cmp_sync1[62];
+  assign \$2851  = ~ fired[62];
+  assign \$2852  = \$2851  & ctl__capture;
+  assign \$2853  = \$2852  & cmp_sync1[62];
+  assign \$2854  = code_now_gray & { \$2853 , \$2850 , \$2847 , \$2844  };
+  assign \$2855  = ~ fired[62];
+  assign \$2856  = \$2855  & ctl__capture;
+  assign \$2857  = \$2856  & cmp_sync1[62];
+  assign \$2858  = ctl__early & \$2857 ;
+  assign \$2859  = ~ fired[63];
+  assign \$2860  = \$2859  & ctl__capture;
+  assign \$2861  = \$2860  & cmp_sync1[63];
+  assign \$2862  = ~ \$2861 ;
+  assign \$2863  = fine[441] + fine[442];
+  assign \$2864  = fine[443] + fine[444];
+  assign \$2865  = \$2863  + \$2864 ;
+  assign \$2866  = fine[445] + fine[446];
+  assign \$2867  = \$2866  + fine[447];
+  assign \$2868  = \$2865  + \$2867 ;
+  assign \$2869  = ~ fired[63];
+  assign \$2870  = \$2869  & ctl__capture;
+  assign \$2871  = \$2870  & cmp_sync1[63];
+  assign \$2872  = ~ fired[63];
+  assign \$2873  = \$2872  & ctl__capture;
+  assign \$2874  = \$2873  & cmp_sync1[63];
+  assign \$2875  = ~ fired[63];
+  assign \$2876  = \$2875  & ctl__capture;
+  assign \$2877  = \$2876  & cmp_sync1[63];
+  assign \$2878  = ~ fired[63];
+  assign \$2879  = \$2878  & ctl__capture;
+  assign \$2880  = \$2879  & cmp_sync1[63];
+  assign \$2881  = code_now_gray & { \$2880 , \$2877 , \$2874 , \$2871  };
+  assign \$2882  = ~ fired[63];
+  assign \$2883  = \$2882  & ctl__capture;
+  assign \$2884  = \$2883  & cmp_sync1[63];
+  assign \$2885  = ctl__early & \$2884 ;
   always @(posedge g_sync_clk)
-    cmp_sync0 <= \$2054 ;
+    cmp_sync0 <= \$2886 ;
   always @(posedge g_sync_clk)
-    cmp_sync1 <= \$2055 ;
+    cmp_sync1 <= \$2887 ;
   always @(posedge clk)
-    \$signal  <= \$2056 ;
+    \$signal  <= \$2888 ;
   always @(posedge clk)
-    started <= \$2057 ;
+    started <= \$2889 ;
   always @(posedge g_tdc0_clk)
-    \$2059  <= \$2058 ;
+    \$2891  <= \$2890 ;
   always @(posedge g_tdc1_clk)
-    \$2061  <= \$2060 ;
+    \$2893  <= \$2892 ;
   always @(posedge g_tdc2_clk)
-    \$2063  <= \$2062 ;
+    \$2895  <= \$2894 ;
   always @(posedge g_tdc3_clk)
-    \$2065  <= \$2064 ;
+    \$2897  <= \$2896 ;
   always @(posedge g_tdc4_clk)
-    \$2067  <= \$2066 ;
+    \$2899  <= \$2898 ;
   always @(posedge g_tdc5_clk)
-    \$2069  <= \$2068 ;
+    \$2901  <= \$2900 ;
   always @(posedge g_tdc6_clk)
-    \$2071  <= \$2070 ;
+    \$2903  <= \$2902 ;
   always @(posedge g_tdc7_clk)
-    \$2073  <= \$2072 ;
+    \$2905  <= \$2904 ;
   always @(posedge g_tdc8_clk)
-    \$2075  <= \$2074 ;
+    \$2907  <= \$2906 ;
   always @(posedge g_tdc9_clk)
-    \$2077  <= \$2076 ;
+    \$2909  <= \$2908 ;
   always @(posedge g_tdc10_clk)
-    \$2079  <= \$2078 ;
+    \$2911  <= \$2910 ;
   always @(posedge g_tdc11_clk)
-    \$2081  <= \$2080 ;
+    \$2913  <= \$2912 ;
   always @(posedge g_tdc12_clk)
-    \$2083  <= \$2082 ;
+    \$2915  <= \$2914 ;
   always @(posedge g_tdc13_clk)
-    \$2085  <= \$2084 ;
+    \$2917  <= \$2916 ;
   always @(posedge g_tdc14_clk)
-    \$2087  <= \$2086 ;
+    \$2919  <= \$2918 ;
   always @(posedge g_tdc15_clk)
-    \$2089  <= \$2088 ;
+    \$2921  <= \$2920 ;
   always @(posedge g_tdc16_clk)
-    \$2091  <= \$2090 ;
+    \$2923  <= \$2922 ;
   always @(posedge g_tdc17_clk)
-    \$2093  <= \$2092 ;
+    \$2925  <= \$2924 ;
   always @(posedge g_tdc18_clk)
-    \$2095  <= \$2094 ;
+    \$2927  <= \$2926 ;
   always @(posedge g_tdc19_clk)
-    \$2097  <= \$2096 ;
+    \$2929  <= \$2928 ;
   always @(posedge g_tdc20_clk)
-    \$2099  <= \$2098 ;
+    \$2931  <= \$2930 ;
   always @(posedge g_tdc21_clk)
-    \$2101  <= \$2100 ;
+    \$2933  <= \$2932 ;
   always @(posedge g_tdc22_clk)
-    \$2103  <= \$2102 ;
+    \$2935  <= \$2934 ;
   always @(posedge g_tdc23_clk)
-    \$2105  <= \$2104 ;
+    \$2937  <= \$2936 ;
   always @(posedge g_tdc24_clk)
-    \$2107  <= \$2106 ;
+    \$2939  <= \$2938 ;
   always @(posedge g_tdc25_clk)
-    \$2109  <= \$2108 ;
+    \$2941  <= \$2940 ;
   always @(posedge g_tdc26_clk)
-    \$2111  <= \$2110 ;
+    \$2943  <= \$2942 ;
   always @(posedge g_tdc27_clk)
-    \$2113  <= \$2112 ;
+    \$2945  <= \$2944 ;
   always @(posedge g_tdc28_clk)
-    \$2115  <= \$2114 ;
+    \$2947  <= \$2946 ;
   always @(posedge g_tdc29_clk)
-    \$2117  <= \$2116 ;
+    \$2949  <= \$2948 ;
   always @(posedge g_tdc30_clk)
-    \$2119  <= \$2118 ;
+    \$2951  <= \$2950 ;
   always @(posedge g_tdc31_clk)
-    \$2121  <= \$2120 ;
+    \$2953  <= \$2952 ;
   always @(posedge g_tdc32_clk)
-    \$2123  <= \$2122 ;
+    \$2955  <= \$2954 ;
   always @(posedge g_tdc33_clk)
-    \$2125  <= \$2124 ;
+    \$2957  <= \$2956 ;
   always @(posedge g_tdc34_clk)
-    \$2127  <= \$2126 ;
+    \$2959  <= \$2958 ;
   always @(posedge g_tdc35_clk)
-    \$2129  <= \$2128 ;
+    \$2961  <= \$2960 ;
   always @(posedge g_tdc36_clk)
-    \$2131  <= \$2130 ;
+    \$2963  <= \$2962 ;
   always @(posedge g_tdc37_clk)
-    \$2133  <= \$2132 ;
+    \$2965  <= \$2964 ;
   always @(posedge g_tdc38_clk)
-    \$2135  <= \$2134 ;
+    \$2967  <= \$2966 ;
   always @(posedge g_tdc39_clk)
-    \$2137  <= \$2136 ;
+    \$2969  <= \$2968 ;
   always @(posedge g_tdc40_clk)
-    \$2139  <= \$2138 ;
+    \$2971  <= \$2970 ;
   always @(posedge g_tdc41_clk)
-    \$2141  <= \$2140 ;
+    \$2973  <= \$2972 ;
   always @(posedge g_tdc42_clk)
-    \$2143  <= \$2142 ;
+    \$2975  <= \$2974 ;
   always @(posedge g_tdc43_clk)
-    \$2145  <= \$2144 ;
+    \$2977  <= \$2976 ;
   always @(posedge g_tdc44_clk)
-    \$2147  <= \$2146 ;
+    \$2979  <= \$2978 ;
   always @(posedge g_tdc45_clk)
-    \$2149  <= \$2148 ;
+    \$2981  <= \$2980 ;
   always @(posedge g_tdc46_clk)
-    \$2151  <= \$2150 ;
+    \$2983  <= \$2982 ;
   always @(posedge g_tdc47_clk)
-    \$2153  <= \$2152 ;
+    \$2985  <= \$2984 ;
   always @(posedge g_tdc48_clk)
-    \$2155  <= \$2154 ;
+    \$2987  <= \$2986 ;
   always @(posedge g_tdc49_clk)
-    \$2157  <= \$2156 ;
+    \$2989  <= \$2988 ;
   always @(posedge g_tdc50_clk)
-    \$2159  <= \$2158 ;
+    \$2991  <= \$2990 ;
   always @(posedge g_tdc51_clk)
-    \$2161  <= \$2160 ;
+    \$2993  <= \$2992 ;
   always @(posedge g_tdc52_clk)
-    \$2163  <= \$2162 ;
+    \$2995  <= \$2994 ;
   always @(posedge g_tdc53_clk)
-    \$2165  <= \$2164 ;
+    \$2997  <= \$2996 ;
   always @(posedge g_tdc54_clk)
-    \$2167  <= \$2166 ;
+    \$2999  <= \$2998 ;
   always @(posedge g_tdc55_clk)
-    \$2169  <= \$2168 ;
+    \$3001  <= \$3000 ;
   always @(posedge g_tdc56_clk)
-    \$2171  <= \$2170 ;
+    \$3003  <= \$3002 ;
   always @(posedge g_tdc57_clk)
-    \$2173  <= \$2172 ;
+    \$3005  <= \$3004 ;
   always @(posedge g_tdc58_clk)
-    \$2175  <= \$2174 ;
+    \$3007  <= \$3006 ;
   always @(posedge g_tdc59_clk)
-    \$2177  <= \$2176 ;
+    \$3009  <= \$3008 ;
   always @(posedge g_tdc60_clk)
-    \$2179  <= \$2178 ;
+    \$3011  <= \$3010 ;
   always @(posedge g_tdc61_clk)
-    \$2181  <= \$2180 ;
+    \$3013  <= \$3012 ;
   always @(posedge g_tdc62_clk)
-    \$2183  <= \$2182 ;
+    \$3015  <= \$3014 ;
   always @(posedge g_tdc63_clk)
-    \$2185  <= \$2184 ;
+    \$3017  <= \$3016 ;
   always @(posedge g_tdc0_clk)
-    coarse_gray0 <= \$2186 ;
+    \$3019  <= \$3018 ;
+  always @(posedge g_tdc1_clk)
+    \$3021  <= \$3020 ;
+  always @(posedge g_tdc2_clk)
+    \$3023  <= \$3022 ;
+  always @(posedge g_tdc3_clk)
+    \$3025  <= \$3024 ;
+  always @(posedge g_tdc4_clk)
+    \$3027  <= \$3026 ;
+  always @(posedge g_tdc5_clk)
+    \$3029  <= \$3028 ;
+  always @(posedge g_tdc6_clk)
+    \$3031  <= \$3030 ;
+  always @(posedge g_tdc7_clk)
+    \$3033  <= \$3032 ;
+  always @(posedge g_tdc8_clk)
+    \$3035  <= \$3034 ;
+  always @(posedge g_tdc9_clk)
+    \$3037  <= \$3036 ;
+  always @(posedge g_tdc10_clk)
+    \$3039  <= \$3038 ;
+  always @(posedge g_tdc11_clk)
+    \$3041  <= \$3040 ;
+  always @(posedge g_tdc12_clk)
+    \$3043  <= \$3042 ;
+  always @(posedge g_tdc13_clk)
+    \$3045  <= \$3044 ;
+  always @(posedge g_tdc14_clk)
+    \$3047  <= \$3046 ;
+  always @(posedge g_tdc15_clk)
+    \$3049  <= \$3048 ;
+  always @(posedge g_tdc16_clk)
+    \$3051  <= \$3050 ;
+  always @(posedge g_tdc17_clk)
+    \$3053  <= \$3052 ;
+  always @(posedge g_tdc18_clk)
+    \$3055  <= \$3054 ;
+  always @(posedge g_tdc19_clk)
+    \$3057  <= \$3056 ;
+  always @(posedge g_tdc20_clk)
+    \$3059  <= \$3058 ;
+  always @(posedge g_tdc21_clk)
+    \$3061  <= \$3060 ;
+  always @(posedge g_tdc22_clk)
+    \$3063  <= \$3062 ;
+  always @(posedge g_tdc23_clk)
+    \$3065  <= \$3064 ;
+  always @(posedge g_tdc24_clk)
+    \$3067  <= \$3066 ;
+  always @(posedge g_tdc25_clk)
+    \$3069  <= \$3068 ;
+  always @(posedge g_tdc26_clk)
+    \$3071  <= \$3070 ;
+  always @(posedge g_tdc27_clk)
+    \$3073  <= \$3072 ;
+  always @(posedge g_tdc28_clk)
+    \$3075  <= \$3074 ;
+  always @(posedge g_tdc29_clk)
+    \$3077  <= \$3076 ;
+  always @(posedge g_tdc30_clk)
+    \$3079  <= \$3078 ;
+  always @(posedge g_tdc31_clk)
+    \$3081  <= \$3080 ;
+  always @(posedge g_tdc32_clk)
+    \$3083  <= \$3082 ;
+  always @(posedge g_tdc33_clk)
+    \$3085  <= \$3084 ;
+  always @(posedge g_tdc34_clk)
+    \$3087  <= \$3086 ;
+  always @(posedge g_tdc35_clk)
+    \$3089  <= \$3088 ;
+  always @(posedge g_tdc36_clk)
+    \$3091  <= \$3090 ;
+  always @(posedge g_tdc37_clk)
+    \$3093  <= \$3092 ;
+  always @(posedge g_tdc38_clk)
+    \$3095  <= \$3094 ;
+  always @(posedge g_tdc39_clk)
+    \$3097  <= \$3096 ;
+  always @(posedge g_tdc40_clk)
+    \$3099  <= \$3098 ;
+  always @(posedge g_tdc41_clk)
+    \$3101  <= \$3100 ;
+  always @(posedge g_tdc42_clk)
+    \$3103  <= \$3102 ;
+  always @(posedge g_tdc43_clk)
+    \$3105  <= \$3104 ;
+  always @(posedge g_tdc44_clk)
+    \$3107  <= \$3106 ;
+  always @(posedge g_tdc45_clk)
+    \$3109  <= \$3108 ;
+  always @(posedge g_tdc46_clk)
+    \$3111  <= \$3110 ;
+  always @(posedge g_tdc47_clk)
+    \$3113  <= \$3112 ;
+  always @(posedge g_tdc48_clk)
+    \$3115  <= \$3114 ;
+  always @(posedge g_tdc49_clk)
+    \$3117  <= \$3116 ;
+  always @(posedge g_tdc50_clk)
+    \$3119  <= \$3118 ;
+  always @(posedge g_tdc51_clk)
+    \$3121  <= \$3120 ;
+  always @(posedge g_tdc52_clk)
+    \$3123  <= \$3122 ;
+  always @(posedge g_tdc53_clk)
+    \$3125  <= \$3124 ;
+  always @(posedge g_tdc54_clk)
+    \$3127  <= \$3126 ;
+  always @(posedge g_tdc55_clk)
+    \$3129  <= \$3128 ;
+  always @(posedge g_tdc56_clk)
+    \$3131  <= \$3130 ;
+  always @(posedge g_tdc57_clk)
+    \$3133  <= \$3132 ;
+  always @(posedge g_tdc58_clk)
+    \$3135  <= \$3134 ;
+  always @(posedge g_tdc59_clk)
+    \$3137  <= \$3136 ;
+  always @(posedge g_tdc60_clk)
+    \$3139  <= \$3138 ;
+  always @(posedge g_tdc61_clk)
+    \$3141  <= \$3140 ;
+  always @(posedge g_tdc62_clk)
+    \$3143  <= \$3142 ;
+  always @(posedge g_tdc63_clk)
+    \$3145  <= \$3144 ;
   always @(posedge g_tdc0_clk)
-    early0 <= \$2187 ;
+    ones0 <= \$3146 ;
   always @(posedge g_tdc0_clk)
-    ones0 <= \$2188 ;
+    coarse_gray0 <= \$3147 ;
   always @(posedge g_tdc0_clk)
-    \$2190  <= \$2189 ;
+    early0 <= \$3148 ;
   always @(posedge g_tdc1_clk)
-    \$2192  <= \$2191 ;
-  always @(posedge g_tdc2_clk)
-    \$2194  <= \$2193 ;
-  always @(posedge g_tdc3_clk)
-    \$2196  <= \$2195 ;
-  always @(posedge g_tdc4_clk)
-    \$2198  <= \$2197 ;
-  always @(posedge g_tdc5_clk)
-    \$2200  <= \$2199 ;
-  always @(posedge g_tdc6_clk)
-    \$2202  <= \$2201 ;
-  always @(posedge g_tdc7_clk)
-    \$2204  <= \$2203 ;
-  always @(posedge g_tdc8_clk)
-    \$2206  <= \$2205 ;
-  always @(posedge g_tdc9_clk)
-    \$2208  <= \$2207 ;
-  always @(posedge g_tdc10_clk)
-    \$2210  <= \$2209 ;
-  always @(posedge g_tdc11_clk)
-    \$2212  <= \$2211 ;
-  always @(posedge g_tdc12_clk)
-    \$2214  <= \$2213 ;
-  always @(posedge g_tdc13_clk)
-    \$2216  <= \$2215 ;
-  always @(posedge g_tdc14_clk)
-    \$2218  <= \$2217 ;
-  always @(posedge g_tdc15_clk)
-    \$2220  <= \$2219 ;
-  always @(posedge g_tdc16_clk)
-    \$2222  <= \$2221 ;
-  always @(posedge g_tdc17_clk)
-    \$2224  <= \$2223 ;
-  always @(posedge g_tdc18_clk)
-    \$2226  <= \$2225 ;
-  always @(posedge g_tdc19_clk)
-    \$2228  <= \$2227 ;
-  always @(posedge g_tdc20_clk)
-    \$2230  <= \$2229 ;
-  always @(posedge g_tdc21_clk)
-    \$2232  <= \$2231 ;
-  always @(posedge g_tdc22_clk)
-    \$2234  <= \$2233 ;
-  always @(posedge g_tdc23_clk)
-    \$2236  <= \$2235 ;
-  always @(posedge g_tdc24_clk)
-    \$2238  <= \$2237 ;
-  always @(posedge g_tdc25_clk)
-    \$2240  <= \$2239 ;
-  always @(posedge g_tdc26_clk)
-    \$2242  <= \$2241 ;
-  always @(posedge g_tdc27_clk)
-    \$2244  <= \$2243 ;
-  always @(posedge g_tdc28_clk)
-    \$2246  <= \$2245 ;
-  always @(posedge g_tdc29_clk)
-    \$2248  <= \$2247 ;
-  always @(posedge g_tdc30_clk)
-    \$2250  <= \$2249 ;
-  always @(posedge g_tdc31_clk)
-    \$2252  <= \$2251 ;
-  always @(posedge g_tdc32_clk)
-    \$2254  <= \$2253 ;
-  always @(posedge g_tdc33_clk)
-    \$2256  <= \$2255 ;
-  always @(posedge g_tdc34_clk)
-    \$2258  <= \$2257 ;
-  always @(posedge g_tdc35_clk)
-    \$2260  <= \$2259 ;
-  always @(posedge g_tdc36_clk)
-    \$2262  <= \$2261 ;
-  always @(posedge g_tdc37_clk)
-    \$2264  <= \$2263 ;
-  always @(posedge g_tdc38_clk)
-    \$2266  <= \$2265 ;
-  always @(posedge g_tdc39_clk)
-    \$2268  <= \$2267 ;
-  always @(posedge g_tdc40_clk)
-    \$2270  <= \$2269 ;
-  always @(posedge g_tdc41_clk)
-    \$2272  <= \$2271 ;
-  always @(posedge g_tdc42_clk)
-    \$2274  <= \$2273 ;
-  always @(posedge g_tdc43_clk)
-    \$2276  <= \$2275 ;
-  always @(posedge g_tdc44_clk)
-    \$2278  <= \$2277 ;
-  always @(posedge g_tdc45_clk)
-    \$2280  <= \$2279 ;
-  always @(posedge g_tdc46_clk)
-    \$2282  <= \$2281 ;
-  always @(posedge g_tdc47_clk)
-    \$2284  <= \$2283 ;
-  always @(posedge g_tdc48_clk)
-    \$2286  <= \$2285 ;
-  always @(posedge g_tdc49_clk)
-    \$2288  <= \$2287 ;
-  always @(posedge g_tdc50_clk)
-    \$2290  <= \$2289 ;
-  always @(posedge g_tdc51_clk)
-    \$2292  <= \$2291 ;
-  always @(posedge g_tdc52_clk)
-    \$2294  <= \$2293 ;
-  always @(posedge g_tdc53_clk)
-    \$2296  <= \$2295 ;
-  always @(posedge g_tdc54_clk)
-    \$2298  <= \$2297 ;
-  always @(posedge g_tdc55_clk)
-    \$2300  <= \$2299 ;
-  always @(posedge g_tdc56_clk)
-    \$2302  <= \$2301 ;
-  always @(posedge g_tdc57_clk)
-    \$2304  <= \$2303 ;
-  always @(posedge g_tdc58_clk)
-    \$2306  <= \$2305 ;
-  always @(posedge g_tdc59_clk)
-    \$2308  <= \$2307 ;
-  always @(posedge g_tdc60_clk)
-    \$2310  <= \$2309 ;
-  always @(posedge g_tdc61_clk)
-    \$2312  <= \$2311 ;
-  always @(posedge g_tdc62_clk)
-    \$2314  <= \$2313 ;
-  always @(posedge g_tdc63_clk)
-    \$2316  <= \$2315 ;
+    ones1 <= \$3149 ;
   always @(posedge g_tdc1_clk)
-    coarse_gray1 <= \$2317 ;
+    coarse_gray1 <= \$3150 ;
   always @(posedge g_tdc1_clk)
-    early1 <= \$2318 ;
-  always @(posedge g_tdc1_clk)
-    ones1 <= \$2319 ;
+    early1 <= \$3151 ;
   always @(posedge g_tdc2_clk)
-    coarse_gray2 <= \$2320 ;
+    ones2 <= \$3152 ;
   always @(posedge g_tdc2_clk)
-    early2 <= \$2321 ;
+    coarse_gray2 <= \$3153 ;
   always @(posedge g_tdc2_clk)
-    ones2 <= \$2322 ;
+    early2 <= \$3154 ;
   always @(posedge g_tdc3_clk)
-    coarse_gray3 <= \$2323 ;
+    ones3 <= \$3155 ;
   always @(posedge g_tdc3_clk)
-    early3 <= \$2324 ;
+    coarse_gray3 <= \$3156 ;
   always @(posedge g_tdc3_clk)
-    ones3 <= \$2325 ;
+    early3 <= \$3157 ;
   always @(posedge g_tdc4_clk)
-    coarse_gray4 <= \$2326 ;
+    ones4 <= \$3158 ;
   always @(posedge g_tdc4_clk)
-    early4 <= \$2327 ;
+    coarse_gray4 <= \$3159 ;
   always @(posedge g_tdc4_clk)
-    ones4 <= \$2328 ;
+    early4 <= \$3160 ;
   always @(posedge g_tdc5_clk)
-    coarse_gray5 <= \$2329 ;
+    ones5 <= \$3161 ;
   always @(posedge g_tdc5_clk)
-    early5 <= \$2330 ;
+    coarse_gray5 <= \$3162 ;
   always @(posedge g_tdc5_clk)
-    ones5 <= \$2331 ;
+    early5 <= \$3163 ;
   always @(posedge g_tdc6_clk)
-    coarse_gray6 <= \$2332 ;
+    ones6 <= \$3164 ;
   always @(posedge g_tdc6_clk)
-    early6 <= \$2333 ;
+    coarse_gray6 <= \$3165 ;
   always @(posedge g_tdc6_clk)
-    ones6 <= \$2334 ;
+    early6 <= \$3166 ;
   always @(posedge g_tdc7_clk)
-    coarse_gray7 <= \$2335 ;
+    ones7 <= \$3167 ;
   always @(posedge g_tdc7_clk)
-    early7 <= \$2336 ;
+    coarse_gray7 <= \$3168 ;
   always @(posedge g_tdc7_clk)
-    ones7 <= \$2337 ;
+    early7 <= \$3169 ;
   always @(posedge g_tdc8_clk)
-    coarse_gray8 <= \$2338 ;
+    ones8 <= \$3170 ;
   always @(posedge g_tdc8_clk)
-    early8 <= \$2339 ;
+    coarse_gray8 <= \$3171 ;
   always @(posedge g_tdc8_clk)
-    ones8 <= \$2340 ;
+    early8 <= \$3172 ;
   always @(posedge g_tdc9_clk)
-    coarse_gray9 <= \$2341 ;
+    ones9 <= \$3173 ;
   always @(posedge g_tdc9_clk)
-    early9 <= \$2342 ;
+    coarse_gray9 <= \$3174 ;
   always @(posedge g_tdc9_clk)
-    ones9 <= \$2343 ;
+    early9 <= \$3175 ;
   always @(posedge g_tdc10_clk)
-    coarse_gray10 <= \$2344 ;
+    ones10 <= \$3176 ;
   always @(posedge g_tdc10_clk)
-    early10 <= \$2345 ;
+    coarse_gray10 <= \$3177 ;
   always @(posedge g_tdc10_clk)
-    ones10 <= \$2346 ;
+    early10 <= \$3178 ;
   always @(posedge g_tdc11_clk)
-    coarse_gray11 <= \$2347 ;
+    ones11 <= \$3179 ;
   always @(posedge g_tdc11_clk)
-    early11 <= \$2348 ;
+    coarse_gray11 <= \$3180 ;
   always @(posedge g_tdc11_clk)
-    ones11 <= \$2349 ;
+    early11 <= \$3181 ;
   always @(posedge g_tdc12_clk)
-    coarse_gray12 <= \$2350 ;
+    ones12 <= \$3182 ;
   always @(posedge g_tdc12_clk)
-    early12 <= \$2351 ;
+    coarse_gray12 <= \$3183 ;
   always @(posedge g_tdc12_clk)
-    ones12 <= \$2352 ;
+    early12 <= \$3184 ;
   always @(posedge g_tdc13_clk)
-    coarse_gray13 <= \$2353 ;
+    ones13 <= \$3185 ;
   always @(posedge g_tdc13_clk)
-    early13 <= \$2354 ;
+    coarse_gray13 <= \$3186 ;
   always @(posedge g_tdc13_clk)
-    ones13 <= \$2355 ;
+    early13 <= \$3187 ;
   always @(posedge g_tdc14_clk)
-    coarse_gray14 <= \$2356 ;
+    ones14 <= \$3188 ;
   always @(posedge g_tdc14_clk)
-    early14 <= \$2357 ;
+    coarse_gray14 <= \$3189 ;
   always @(posedge g_tdc14_clk)
-    ones14 <= \$2358 ;
+    early14 <= \$3190 ;
   always @(posedge g_tdc15_clk)
-    coarse_gray15 <= \$2359 ;
+    ones15 <= \$3191 ;
   always @(posedge g_tdc15_clk)
-    early15 <= \$2360 ;
+    coarse_gray15 <= \$3192 ;
   always @(posedge g_tdc15_clk)
-    ones15 <= \$2361 ;
+    early15 <= \$3193 ;
   always @(posedge g_tdc16_clk)
-    coarse_gray16 <= \$2362 ;
+    ones16 <= \$3194 ;
   always @(posedge g_tdc16_clk)
-    early16 <= \$2363 ;
+    coarse_gray16 <= \$3195 ;
   always @(posedge g_tdc16_clk)
-    ones16 <= \$2364 ;
+    early16 <= \$3196 ;
   always @(posedge g_tdc17_clk)
-    coarse_gray17 <= \$2365 ;
+    ones17 <= \$3197 ;
   always @(posedge g_tdc17_clk)
-    early17 <= \$2366 ;
+    coarse_gray17 <= \$3198 ;
   always @(posedge g_tdc17_clk)
-    ones17 <= \$2367 ;
+    early17 <= \$3199 ;
   always @(posedge g_tdc18_clk)
-    coarse_gray18 <= \$2368 ;
+    ones18 <= \$3200 ;
   always @(posedge g_tdc18_clk)
-    early18 <= \$2369 ;
+    coarse_gray18 <= \$3201 ;
   always @(posedge g_tdc18_clk)
-    ones18 <= \$2370 ;
+    early18 <= \$3202 ;
   always @(posedge g_tdc19_clk)
-    coarse_gray19 <= \$2371 ;
+    ones19 <= \$3203 ;
   always @(posedge g_tdc19_clk)
-    early19 <= \$2372 ;
+    coarse_gray19 <= \$3204 ;
   always @(posedge g_tdc19_clk)
-    ones19 <= \$2373 ;
+    early19 <= \$3205 ;
   always @(posedge g_tdc20_clk)
-    coarse_gray20 <= \$2374 ;
+    ones20 <= \$3206 ;
   always @(posedge g_tdc20_clk)
-    early20 <= \$2375 ;
+    coarse_gray20 <= \$3207 ;
   always @(posedge g_tdc20_clk)
-    ones20 <= \$2376 ;
+    early20 <= \$3208 ;
   always @(posedge g_tdc21_clk)
-    coarse_gray21 <= \$2377 ;
+    ones21 <= \$3209 ;
   always @(posedge g_tdc21_clk)
-    early21 <= \$2378 ;
+    coarse_gray21 <= \$3210 ;
   always @(posedge g_tdc21_clk)
-    ones21 <= \$2379 ;
+    early21 <= \$3211 ;
   always @(posedge g_tdc22_clk)
-    coarse_gray22 <= \$2380 ;
+    ones22 <= \$3212 ;
   always @(posedge g_tdc22_clk)
-    early22 <= \$2381 ;
+    coarse_gray22 <= \$3213 ;
   always @(posedge g_tdc22_clk)
-    ones22 <= \$2382 ;
+    early22 <= \$3214 ;
   always @(posedge g_tdc23_clk)
-    coarse_gray23 <= \$2383 ;
+    ones23 <= \$3215 ;
   always @(posedge g_tdc23_clk)
-    early23 <= \$2384 ;
+    coarse_gray23 <= \$3216 ;
   always @(posedge g_tdc23_clk)
-    ones23 <= \$2385 ;
+    early23 <= \$3217 ;
   always @(posedge g_tdc24_clk)
-    coarse_gray24 <= \$2386 ;
+    ones24 <= \$3218 ;
   always @(posedge g_tdc24_clk)
-    early24 <= \$2387 ;
+    coarse_gray24 <= \$3219 ;
   always @(posedge g_tdc24_clk)
-    ones24 <= \$2388 ;
+    early24 <= \$3220 ;
   always @(posedge g_tdc25_clk)
-    coarse_gray25 <= \$2389 ;
+    ones25 <= \$3221 ;
   always @(posedge g_tdc25_clk)
-    early25 <= \$2390 ;
+    coarse_gray25 <= \$3222 ;
   always @(posedge g_tdc25_clk)
-    ones25 <= \$2391 ;
+    early25 <= \$3223 ;
   always @(posedge g_tdc26_clk)
-    coarse_gray26 <= \$2392 ;
+    ones26 <= \$3224 ;
   always @(posedge g_tdc26_clk)
-    early26 <= \$2393 ;
+    coarse_gray26 <= \$3225 ;
   always @(posedge g_tdc26_clk)
-    ones26 <= \$2394 ;
+    early26 <= \$3226 ;
   always @(posedge g_tdc27_clk)
-    coarse_gray27 <= \$2395 ;
+    ones27 <= \$3227 ;
   always @(posedge g_tdc27_clk)
-    early27 <= \$2396 ;
+    coarse_gray27 <= \$3228 ;
   always @(posedge g_tdc27_clk)
-    ones27 <= \$2397 ;
+    early27 <= \$3229 ;
   always @(posedge g_tdc28_clk)
-    coarse_gray28 <= \$2398 ;
+    ones28 <= \$3230 ;
   always @(posedge g_tdc28_clk)
-    early28 <= \$2399 ;
+    coarse_gray28 <= \$3231 ;
   always @(posedge g_tdc28_clk)
-    ones28 <= \$2400 ;
+    early28 <= \$3232 ;
   always @(posedge g_tdc29_clk)
-    coarse_gray29 <= \$2401 ;
+    ones29 <= \$3233 ;
   always @(posedge g_tdc29_clk)
-    early29 <= \$2402 ;
+    coarse_gray29 <= \$3234 ;
   always @(posedge g_tdc29_clk)
-    ones29 <= \$2403 ;
+    early29 <= \$3235 ;
   always @(posedge g_tdc30_clk)
-    coarse_gray30 <= \$2404 ;
+    ones30 <= \$3236 ;
   always @(posedge g_tdc30_clk)
-    early30 <= \$2405 ;
+    coarse_gray30 <= \$3237 ;
   always @(posedge g_tdc30_clk)
-    ones30 <= \$2406 ;
+    early30 <= \$3238 ;
   always @(posedge g_tdc31_clk)
-    coarse_gray31 <= \$2407 ;
+    ones31 <= \$3239 ;
   always @(posedge g_tdc31_clk)
-    early31 <= \$2408 ;
+    coarse_gray31 <= \$3240 ;
   always @(posedge g_tdc31_clk)
-    ones31 <= \$2409 ;
+    early31 <= \$3241 ;
   always @(posedge g_tdc32_clk)
-    coarse_gray32 <= \$2410 ;
+    ones32 <= \$3242 ;
   always @(posedge g_tdc32_clk)
-    early32 <= \$2411 ;
+    coarse_gray32 <= \$3243 ;
   always @(posedge g_tdc32_clk)
-    ones32 <= \$2412 ;
+    early32 <= \$3244 ;
   always @(posedge g_tdc33_clk)
-    coarse_gray33 <= \$2413 ;
+    ones33 <= \$3245 ;
   always @(posedge g_tdc33_clk)
-    early33 <= \$2414 ;
+    coarse_gray33 <= \$3246 ;
   always @(posedge g_tdc33_clk)
-    ones33 <= \$2415 ;
+    early33 <= \$3247 ;
   always @(posedge g_tdc34_clk)
-    coarse_gray34 <= \$2416 ;
+    ones34 <= \$3248 ;
   always @(posedge g_tdc34_clk)
-    early34 <= \$2417 ;
+    coarse_gray34 <= \$3249 ;
   always @(posedge g_tdc34_clk)
-    ones34 <= \$2418 ;
+    early34 <= \$3250 ;
   always @(posedge g_tdc35_clk)
-    coarse_gray35 <= \$2419 ;
+    ones35 <= \$3251 ;
   always @(posedge g_tdc35_clk)
-    early35 <= \$2420 ;
+    coarse_gray35 <= \$3252 ;
   always @(posedge g_tdc35_clk)
-    ones35 <= \$2421 ;
+    early35 <= \$3253 ;
   always @(posedge g_tdc36_clk)
-    coarse_gray36 <= \$2422 ;
+    ones36 <= \$3254 ;
   always @(posedge g_tdc36_clk)
-    early36 <= \$2423 ;
+    coarse_gray36 <= \$3255 ;
   always @(posedge g_tdc36_clk)
-    ones36 <= \$2424 ;
+    early36 <= \$3256 ;
   always @(posedge g_tdc37_clk)
-    coarse_gray37 <= \$2425 ;
+    ones37 <= \$3257 ;
   always @(posedge g_tdc37_clk)
-    early37 <= \$2426 ;
+    coarse_gray37 <= \$3258 ;
   always @(posedge g_tdc37_clk)
-    ones37 <= \$2427 ;
+    early37 <= \$3259 ;
   always @(posedge g_tdc38_clk)
-    coarse_gray38 <= \$2428 ;
+    ones38 <= \$3260 ;
   always @(posedge g_tdc38_clk)
-    early38 <= \$2429 ;
+    coarse_gray38 <= \$3261 ;
   always @(posedge g_tdc38_clk)
-    ones38 <= \$2430 ;
+    early38 <= \$3262 ;
   always @(posedge g_tdc39_clk)
-    coarse_gray39 <= \$2431 ;
+    ones39 <= \$3263 ;
   always @(posedge g_tdc39_clk)
-    early39 <= \$2432 ;
+    coarse_gray39 <= \$3264 ;
   always @(posedge g_tdc39_clk)
-    ones39 <= \$2433 ;
+    early39 <= \$3265 ;
   always @(posedge g_tdc40_clk)
-    coarse_gray40 <= \$2434 ;
+    ones40 <= \$3266 ;
   always @(posedge g_tdc40_clk)
-    early40 <= \$2435 ;
+    coarse_gray40 <= \$3267 ;
   always @(posedge g_tdc40_clk)
-    ones40 <= \$2436 ;
+    early40 <= \$3268 ;
   always @(posedge g_tdc41_clk)
-    coarse_gray41 <= \$2437 ;
+    ones41 <= \$3269 ;
   always @(posedge g_tdc41_clk)
-    early41 <= \$2438 ;
+    coarse_gray41 <= \$3270 ;
   always @(posedge g_tdc41_clk)
-    ones41 <= \$2439 ;
+    early41 <= \$3271 ;
   always @(posedge g_tdc42_clk)
-    coarse_gray42 <= \$2440 ;
+    ones42 <= \$3272 ;
   always @(posedge g_tdc42_clk)
-    early42 <= \$2441 ;
+    coarse_gray42 <= \$3273 ;
   always @(posedge g_tdc42_clk)
-    ones42 <= \$2442 ;
+    early42 <= \$3274 ;
   always @(posedge g_tdc43_clk)
-    coarse_gray43 <= \$2443 ;
+    ones43 <= \$3275 ;
   always @(posedge g_tdc43_clk)
-    early43 <= \$2444 ;
+    coarse_gray43 <= \$3276 ;
   always @(posedge g_tdc43_clk)
-    ones43 <= \$2445 ;
+    early43 <= \$3277 ;
   always @(posedge g_tdc44_clk)
-    coarse_gray44 <= \$2446 ;
+    ones44 <= \$3278 ;
   always @(posedge g_tdc44_clk)
-    early44 <= \$2447 ;
+    coarse_gray44 <= \$3279 ;
   always @(posedge g_tdc44_clk)
-    ones44 <= \$2448 ;
+    early44 <= \$3280 ;
   always @(posedge g_tdc45_clk)
-    coarse_gray45 <= \$2449 ;
+    ones45 <= \$3281 ;
   always @(posedge g_tdc45_clk)
-    early45 <= \$2450 ;
+    coarse_gray45 <= \$3282 ;
   always @(posedge g_tdc45_clk)
-    ones45 <= \$2451 ;
+    early45 <= \$3283 ;
   always @(posedge g_tdc46_clk)
-    coarse_gray46 <= \$2452 ;
+    ones46 <= \$3284 ;
   always @(posedge g_tdc46_clk)
-    early46 <= \$2453 ;
+    coarse_gray46 <= \$3285 ;
   always @(posedge g_tdc46_clk)
-    ones46 <= \$2454 ;
+    early46 <= \$3286 ;
   always @(posedge g_tdc47_clk)
-    coarse_gray47 <= \$2455 ;
+    ones47 <= \$3287 ;
   always @(posedge g_tdc47_clk)
-    early47 <= \$2456 ;
+    coarse_gray47 <= \$3288 ;
   always @(posedge g_tdc47_clk)
-    ones47 <= \$2457 ;
+    early47 <= \$3289 ;
   always @(posedge g_tdc48_clk)
-    coarse_gray48 <= \$2458 ;
+    ones48 <= \$3290 ;
   always @(posedge g_tdc48_clk)
-    early48 <= \$2459 ;
+    coarse_gray48 <= \$3291 ;
   always @(posedge g_tdc48_clk)
-    ones48 <= \$2460 ;
+    early48 <= \$3292 ;
   always @(posedge g_tdc49_clk)
-    coarse_gray49 <= \$2461 ;
+    ones49 <= \$3293 ;
   always @(posedge g_tdc49_clk)
-    early49 <= \$2462 ;
+    coarse_gray49 <= \$3294 ;
   always @(posedge g_tdc49_clk)
-    ones49 <= \$2463 ;
+    early49 <= \$3295 ;
   always @(posedge g_tdc50_clk)
-    coarse_gray50 <= \$2464 ;
+    ones50 <= \$3296 ;
   always @(posedge g_tdc50_clk)
-    early50 <= \$2465 ;
+    coarse_gray50 <= \$3297 ;
   always @(posedge g_tdc50_clk)
-    ones50 <= \$2466 ;
+    early50 <= \$3298 ;
   always @(posedge g_tdc51_clk)
-    coarse_gray51 <= \$2467 ;
+    ones51 <= \$3299 ;
   always @(posedge g_tdc51_clk)
-    early51 <= \$2468 ;
+    coarse_gray51 <= \$3300 ;
   always @(posedge g_tdc51_clk)
-    ones51 <= \$2469 ;
+    early51 <= \$3301 ;
   always @(posedge g_tdc52_clk)
-    coarse_gray52 <= \$2470 ;
+    ones52 <= \$3302 ;
   always @(posedge g_tdc52_clk)
-    early52 <= \$2471 ;
+    coarse_gray52 <= \$3303 ;
   always @(posedge g_tdc52_clk)
-    ones52 <= \$2472 ;
+    early52 <= \$3304 ;
   always @(posedge g_tdc53_clk)
-    coarse_gray53 <= \$2473 ;
+    ones53 <= \$3305 ;
   always @(posedge g_tdc53_clk)
-    early53 <= \$2474 ;
+    coarse_gray53 <= \$3306 ;
   always @(posedge g_tdc53_clk)
-    ones53 <= \$2475 ;
+    early53 <= \$3307 ;
   always @(posedge g_tdc54_clk)
-    coarse_gray54 <= \$2476 ;
+    ones54 <= \$3308 ;
   always @(posedge g_tdc54_clk)
-    early54 <= \$2477 ;
+    coarse_gray54 <= \$3309 ;
   always @(posedge g_tdc54_clk)
-    ones54 <= \$2478 ;
+    early54 <= \$3310 ;
   always @(posedge g_tdc55_clk)
-    coarse_gray55 <= \$2479 ;
+    ones55 <= \$3311 ;
   always @(posedge g_tdc55_clk)
-    early55 <= \$2480 ;
+    coarse_gray55 <= \$3312 ;
   always @(posedge g_tdc55_clk)
-    ones55 <= \$2481 ;
+    early55 <= \$3313 ;
   always @(posedge g_tdc56_clk)
-    coarse_gray56 <= \$2482 ;
+    ones56 <= \$3314 ;
   always @(posedge g_tdc56_clk)
-    early56 <= \$2483 ;
+    coarse_gray56 <= \$3315 ;
   always @(posedge g_tdc56_clk)
-    ones56 <= \$2484 ;
+    early56 <= \$3316 ;
   always @(posedge g_tdc57_clk)
-    coarse_gray57 <= \$2485 ;
+    ones57 <= \$3317 ;
   always @(posedge g_tdc57_clk)
-    early57 <= \$2486 ;
+    coarse_gray57 <= \$3318 ;
   always @(posedge g_tdc57_clk)
-    ones57 <= \$2487 ;
+    early57 <= \$3319 ;
   always @(posedge g_tdc58_clk)
-    coarse_gray58 <= \$2488 ;
+    ones58 <= \$3320 ;
   always @(posedge g_tdc58_clk)
-    early58 <= \$2489 ;
+    coarse_gray58 <= \$3321 ;
   always @(posedge g_tdc58_clk)
-    ones58 <= \$2490 ;
+    early58 <= \$3322 ;
   always @(posedge g_tdc59_clk)
-    coarse_gray59 <= \$2491 ;
+    ones59 <= \$3323 ;
   always @(posedge g_tdc59_clk)
-    early59 <= \$2492 ;
+    coarse_gray59 <= \$3324 ;
   always @(posedge g_tdc59_clk)
-    ones59 <= \$2493 ;
+    early59 <= \$3325 ;
   always @(posedge g_tdc60_clk)
-    coarse_gray60 <= \$2494 ;
+    ones60 <= \$3326 ;
   always @(posedge g_tdc60_clk)
-    early60 <= \$2495 ;
+    coarse_gray60 <= \$3327 ;
   always @(posedge g_tdc60_clk)
-    ones60 <= \$2496 ;
+    early60 <= \$3328 ;
   always @(posedge g_tdc61_clk)
-    coarse_gray61 <= \$2497 ;
+    ones61 <= \$3329 ;
   always @(posedge g_tdc61_clk)
-    early61 <= \$2498 ;
+    coarse_gray61 <= \$3330 ;
   always @(posedge g_tdc61_clk)
-    ones61 <= \$2499 ;
+    early61 <= \$3331 ;
   always @(posedge g_tdc62_clk)
-    coarse_gray62 <= \$2500 ;
+    ones62 <= \$3332 ;
   always @(posedge g_tdc62_clk)
-    early62 <= \$2501 ;
+    coarse_gray62 <= \$3333 ;
   always @(posedge g_tdc62_clk)
-    ones62 <= \$2502 ;
+    early62 <= \$3334 ;
   always @(posedge g_tdc63_clk)
-    coarse_gray63 <= \$2503 ;
+    ones63 <= \$3335 ;
   always @(posedge g_tdc63_clk)
-    early63 <= \$2504 ;
+    coarse_gray63 <= \$3336 ;
   always @(posedge g_tdc63_clk)
-    ones63 <= \$2505 ;
+    early63 <= \$3337 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     (* full_case = 32'd1 *)
     casez (ones0)
       3'h0:
-          \$15  = \port$4207$0 ;
+          \$15  = \port$4847$0 ;
       3'h1:
-          \$15  = \port$4209$0 ;
+          \$15  = \port$4849$0 ;
       3'h2:
-          \$15  = \port$4211$0 ;
+          \$15  = \port$4851$0 ;
       3'h3:
-          \$15  = \port$4213$0 ;
+          \$15  = \port$4853$0 ;
       3'h4:
-          \$15  = \port$4215$0 ;
+          \$15  = \port$4855$0 ;
       3'h5:
-          \$15  = \port$4217$0 ;
+          \$15  = \port$4857$0 ;
       3'h6:
-          \$15  = \port$4219$0 ;
+          \$15  = \port$4859$0 ;
       3'h7:
-          \$15  = \port$4221$0 ;
+          \$15  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -12824,21 +14488,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones1)
       3'h0:
-          \$33  = \port$4207$0 ;
+          \$33  = \port$4847$0 ;
       3'h1:
-          \$33  = \port$4209$0 ;
+          \$33  = \port$4849$0 ;
       3'h2:
-          \$33  = \port$4211$0 ;
+          \$33  = \port$4851$0 ;
       3'h3:
-          \$33  = \port$4213$0 ;
+          \$33  = \port$4853$0 ;
       3'h4:
-          \$33  = \port$4215$0 ;
+          \$33  = \port$4855$0 ;
       3'h5:
-          \$33  = \port$4217$0 ;
+          \$33  = \port$4857$0 ;
       3'h6:
-          \$33  = \port$4219$0 ;
+          \$33  = \port$4859$0 ;
       3'h7:
-          \$33  = \port$4221$0 ;
+          \$33  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -12846,21 +14510,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones2)
       3'h0:
-          \$51  = \port$4207$0 ;
+          \$51  = \port$4847$0 ;
       3'h1:
-          \$51  = \port$4209$0 ;
+          \$51  = \port$4849$0 ;
       3'h2:
-          \$51  = \port$4211$0 ;
+          \$51  = \port$4851$0 ;
       3'h3:
-          \$51  = \port$4213$0 ;
+          \$51  = \port$4853$0 ;
       3'h4:
-          \$51  = \port$4215$0 ;
+          \$51  = \port$4855$0 ;
       3'h5:
-          \$51  = \port$4217$0 ;
+          \$51  = \port$4857$0 ;
       3'h6:
-          \$51  = \port$4219$0 ;
+          \$51  = \port$4859$0 ;
       3'h7:
-          \$51  = \port$4221$0 ;
+          \$51  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -12868,21 +14532,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones3)
       3'h0:
-          \$69  = \port$4207$0 ;
+          \$69  = \port$4847$0 ;
       3'h1:
-          \$69  = \port$4209$0 ;
+          \$69  = \port$4849$0 ;
       3'h2:
-          \$69  = \port$4211$0 ;
+          \$69  = \port$4851$0 ;
       3'h3:
-          \$69  = \port$4213$0 ;
+          \$69  = \port$4853$0 ;
       3'h4:
-          \$69  = \port$4215$0 ;
+          \$69  = \port$4855$0 ;
       3'h5:
-          \$69  = \port$4217$0 ;
+          \$69  = \port$4857$0 ;
       3'h6:
-          \$69  = \port$4219$0 ;
+          \$69  = \port$4859$0 ;
       3'h7:
-          \$69  = \port$4221$0 ;
+          \$69  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -12890,21 +14554,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones4)
       3'h0:
-          \$87  = \port$4207$0 ;
+          \$87  = \port$4847$0 ;
       3'h1:
-          \$87  = \port$4209$0 ;
+          \$87  = \port$4849$0 ;
       3'h2:
-          \$87  = \port$4211$0 ;
+          \$87  = \port$4851$0 ;
       3'h3:
-          \$87  = \port$4213$0 ;
+          \$87  = \port$4853$0 ;
       3'h4:
-          \$87  = \port$4215$0 ;
+          \$87  = \port$4855$0 ;
       3'h5:
-          \$87  = \port$4217$0 ;
+          \$87  = \port$4857$0 ;
       3'h6:
-          \$87  = \port$4219$0 ;
+          \$87  = \port$4859$0 ;
       3'h7:
-          \$87  = \port$4221$0 ;
+          \$87  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -12912,21 +14576,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones5)
       3'h0:
-          \$105  = \port$4207$0 ;
+          \$105  = \port$4847$0 ;
       3'h1:
-          \$105  = \port$4209$0 ;
+          \$105  = \port$4849$0 ;
       3'h2:
-          \$105  = \port$4211$0 ;
+          \$105  = \port$4851$0 ;
       3'h3:
-          \$105  = \port$4213$0 ;
+          \$105  = \port$4853$0 ;
       3'h4:
-          \$105  = \port$4215$0 ;
+          \$105  = \port$4855$0 ;
       3'h5:
-          \$105  = \port$4217$0 ;
+          \$105  = \port$4857$0 ;
       3'h6:
-          \$105  = \port$4219$0 ;
+          \$105  = \port$4859$0 ;
       3'h7:
-          \$105  = \port$4221$0 ;
+          \$105  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -12934,21 +14598,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones6)
       3'h0:
-          \$123  = \port$4207$0 ;
+          \$123  = \port$4847$0 ;
       3'h1:
-          \$123  = \port$4209$0 ;
+          \$123  = \port$4849$0 ;
       3'h2:
-          \$123  = \port$4211$0 ;
+          \$123  = \port$4851$0 ;
       3'h3:
-          \$123  = \port$4213$0 ;
+          \$123  = \port$4853$0 ;
       3'h4:
-          \$123  = \port$4215$0 ;
+          \$123  = \port$4855$0 ;
       3'h5:
-          \$123  = \port$4217$0 ;
+          \$123  = \port$4857$0 ;
       3'h6:
-          \$123  = \port$4219$0 ;
+          \$123  = \port$4859$0 ;
       3'h7:
-          \$123  = \port$4221$0 ;
+          \$123  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -12956,21 +14620,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones7)
       3'h0:
-          \$141  = \port$4207$0 ;
+          \$141  = \port$4847$0 ;
       3'h1:
-          \$141  = \port$4209$0 ;
+          \$141  = \port$4849$0 ;
       3'h2:
-          \$141  = \port$4211$0 ;
+          \$141  = \port$4851$0 ;
       3'h3:
-          \$141  = \port$4213$0 ;
+          \$141  = \port$4853$0 ;
       3'h4:
-          \$141  = \port$4215$0 ;
+          \$141  = \port$4855$0 ;
       3'h5:
-          \$141  = \port$4217$0 ;
+          \$141  = \port$4857$0 ;
       3'h6:
-          \$141  = \port$4219$0 ;
+          \$141  = \port$4859$0 ;
       3'h7:
-          \$141  = \port$4221$0 ;
+          \$141  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -12978,21 +14642,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones8)
       3'h0:
-          \$159  = \port$4207$0 ;
+          \$159  = \port$4847$0 ;
       3'h1:
-          \$159  = \port$4209$0 ;
+          \$159  = \port$4849$0 ;
       3'h2:
-          \$159  = \port$4211$0 ;
+          \$159  = \port$4851$0 ;
       3'h3:
-          \$159  = \port$4213$0 ;
+          \$159  = \port$4853$0 ;
       3'h4:
-          \$159  = \port$4215$0 ;
+          \$159  = \port$4855$0 ;
       3'h5:
-          \$159  = \port$4217$0 ;
+          \$159  = \port$4857$0 ;
       3'h6:
-          \$159  = \port$4219$0 ;
+          \$159  = \port$4859$0 ;
       3'h7:
-          \$159  = \port$4221$0 ;
+          \$159  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13000,21 +14664,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones9)
       3'h0:
-          \$177  = \port$4207$0 ;
+          \$177  = \port$4847$0 ;
       3'h1:
-          \$177  = \port$4209$0 ;
+          \$177  = \port$4849$0 ;
       3'h2:
-          \$177  = \port$4211$0 ;
+          \$177  = \port$4851$0 ;
       3'h3:
-          \$177  = \port$4213$0 ;
+          \$177  = \port$4853$0 ;
       3'h4:
-          \$177  = \port$4215$0 ;
+          \$177  = \port$4855$0 ;
       3'h5:
-          \$177  = \port$4217$0 ;
+          \$177  = \port$4857$0 ;
       3'h6:
-          \$177  = \port$4219$0 ;
+          \$177  = \port$4859$0 ;
       3'h7:
-          \$177  = \port$4221$0 ;
+          \$177  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13022,21 +14686,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones10)
       3'h0:
-          \$195  = \port$4207$0 ;
+          \$195  = \port$4847$0 ;
       3'h1:
-          \$195  = \port$4209$0 ;
+          \$195  = \port$4849$0 ;
       3'h2:
-          \$195  = \port$4211$0 ;
+          \$195  = \port$4851$0 ;
       3'h3:
-          \$195  = \port$4213$0 ;
+          \$195  = \port$4853$0 ;
       3'h4:
-          \$195  = \port$4215$0 ;
+          \$195  = \port$4855$0 ;
       3'h5:
-          \$195  = \port$4217$0 ;
+          \$195  = \port$4857$0 ;
       3'h6:
-          \$195  = \port$4219$0 ;
+          \$195  = \port$4859$0 ;
       3'h7:
-          \$195  = \port$4221$0 ;
+          \$195  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13044,21 +14708,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones11)
       3'h0:
-          \$213  = \port$4207$0 ;
+          \$213  = \port$4847$0 ;
       3'h1:
-          \$213  = \port$4209$0 ;
+          \$213  = \port$4849$0 ;
       3'h2:
-          \$213  = \port$4211$0 ;
+          \$213  = \port$4851$0 ;
       3'h3:
-          \$213  = \port$4213$0 ;
+          \$213  = \port$4853$0 ;
       3'h4:
-          \$213  = \port$4215$0 ;
+          \$213  = \port$4855$0 ;
       3'h5:
-          \$213  = \port$4217$0 ;
+          \$213  = \port$4857$0 ;
       3'h6:
-          \$213  = \port$4219$0 ;
+          \$213  = \port$4859$0 ;
       3'h7:
-          \$213  = \port$4221$0 ;
+          \$213  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13066,21 +14730,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones12)
       3'h0:
-          \$231  = \port$4207$0 ;
+          \$231  = \port$4847$0 ;
       3'h1:
-          \$231  = \port$4209$0 ;
+          \$231  = \port$4849$0 ;
       3'h2:
-          \$231  = \port$4211$0 ;
+          \$231  = \port$4851$0 ;
       3'h3:
-          \$231  = \port$4213$0 ;
+          \$231  = \port$4853$0 ;
       3'h4:
-          \$231  = \port$4215$0 ;
+          \$231  = \port$4855$0 ;
       3'h5:
-          \$231  = \port$4217$0 ;
+          \$231  = \port$4857$0 ;
       3'h6:
-          \$231  = \port$4219$0 ;
+          \$231  = \port$4859$0 ;
       3'h7:
-          \$231  = \port$4221$0 ;
+          \$231  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13088,21 +14752,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones13)
       3'h0:
-          \$249  = \port$4207$0 ;
+          \$249  = \port$4847$0 ;
       3'h1:
-          \$249  = \port$4209$0 ;
+          \$249  = \port$4849$0 ;
       3'h2:
-          \$249  = \port$4211$0 ;
+          \$249  = \port$4851$0 ;
       3'h3:
-          \$249  = \port$4213$0 ;
+          \$249  = \port$4853$0 ;
       3'h4:
-          \$249  = \port$4215$0 ;
+          \$249  = \port$4855$0 ;
       3'h5:
-          \$249  = \port$4217$0 ;
+          \$249  = \port$4857$0 ;
       3'h6:
-          \$249  = \port$4219$0 ;
+          \$249  = \port$4859$0 ;
       3'h7:
-          \$249  = \port$4221$0 ;
+          \$249  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13110,21 +14774,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones14)
       3'h0:
-          \$267  = \port$4207$0 ;
+          \$267  = \port$4847$0 ;
       3'h1:
-          \$267  = \port$4209$0 ;
+          \$267  = \port$4849$0 ;
       3'h2:
-          \$267  = \port$4211$0 ;
+          \$267  = \port$4851$0 ;
       3'h3:
-          \$267  = \port$4213$0 ;
+          \$267  = \port$4853$0 ;
       3'h4:
-          \$267  = \port$4215$0 ;
+          \$267  = \port$4855$0 ;
       3'h5:
-          \$267  = \port$4217$0 ;
+          \$267  = \port$4857$0 ;
       3'h6:
-          \$267  = \port$4219$0 ;
+          \$267  = \port$4859$0 ;
       3'h7:
-          \$267  = \port$4221$0 ;
+          \$267  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13132,21 +14796,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones15)
       3'h0:
-          \$285  = \port$4207$0 ;
+          \$285  = \port$4847$0 ;
       3'h1:
-          \$285  = \port$4209$0 ;
+          \$285  = \port$4849$0 ;
       3'h2:
-          \$285  = \port$4211$0 ;
+          \$285  = \port$4851$0 ;
       3'h3:
-          \$285  = \port$4213$0 ;
+          \$285  = \port$4853$0 ;
       3'h4:
-          \$285  = \port$4215$0 ;
+          \$285  = \port$4855$0 ;
       3'h5:
-          \$285  = \port$4217$0 ;
+          \$285  = \port$4857$0 ;
       3'h6:
-          \$285  = \port$4219$0 ;
+          \$285  = \port$4859$0 ;
       3'h7:
-          \$285  = \port$4221$0 ;
+          \$285  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13154,21 +14818,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones16)
       3'h0:
-          \$303  = \port$4207$0 ;
+          \$303  = \port$4847$0 ;
       3'h1:
-          \$303  = \port$4209$0 ;
+          \$303  = \port$4849$0 ;
       3'h2:
-          \$303  = \port$4211$0 ;
+          \$303  = \port$4851$0 ;
       3'h3:
-          \$303  = \port$4213$0 ;
+          \$303  = \port$4853$0 ;
       3'h4:
-          \$303  = \port$4215$0 ;
+          \$303  = \port$4855$0 ;
       3'h5:
-          \$303  = \port$4217$0 ;
+          \$303  = \port$4857$0 ;
       3'h6:
-          \$303  = \port$4219$0 ;
+          \$303  = \port$4859$0 ;
       3'h7:
-          \$303  = \port$4221$0 ;
+          \$303  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13176,21 +14840,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones17)
       3'h0:
-          \$321  = \port$4207$0 ;
+          \$321  = \port$4847$0 ;
       3'h1:
-          \$321  = \port$4209$0 ;
+          \$321  = \port$4849$0 ;
       3'h2:
-          \$321  = \port$4211$0 ;
+          \$321  = \port$4851$0 ;
       3'h3:
-          \$321  = \port$4213$0 ;
+          \$321  = \port$4853$0 ;
       3'h4:
-          \$321  = \port$4215$0 ;
+          \$321  = \port$4855$0 ;
       3'h5:
-          \$321  = \port$4217$0 ;
+          \$321  = \port$4857$0 ;
       3'h6:
-          \$321  = \port$4219$0 ;
+          \$321  = \port$4859$0 ;
       3'h7:
-          \$321  = \port$4221$0 ;
+          \$321  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13198,21 +14862,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones18)
       3'h0:
-          \$339  = \port$4207$0 ;
+          \$339  = \port$4847$0 ;
       3'h1:
-          \$339  = \port$4209$0 ;
+          \$339  = \port$4849$0 ;
       3'h2:
-          \$339  = \port$4211$0 ;
+          \$339  = \port$4851$0 ;
       3'h3:
-          \$339  = \port$4213$0 ;
+          \$339  = \port$4853$0 ;
       3'h4:
-          \$339  = \port$4215$0 ;
+          \$339  = \port$4855$0 ;
       3'h5:
-          \$339  = \port$4217$0 ;
+          \$339  = \port$4857$0 ;
       3'h6:
-          \$339  = \port$4219$0 ;
+          \$339  = \port$4859$0 ;
       3'h7:
-          \$339  = \port$4221$0 ;
+          \$339  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13220,21 +14884,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones19)
       3'h0:
-          \$357  = \port$4207$0 ;
+          \$357  = \port$4847$0 ;
       3'h1:
-          \$357  = \port$4209$0 ;
+          \$357  = \port$4849$0 ;
       3'h2:
-          \$357  = \port$4211$0 ;
+          \$357  = \port$4851$0 ;
       3'h3:
-          \$357  = \port$4213$0 ;
+          \$357  = \port$4853$0 ;
       3'h4:
-          \$357  = \port$4215$0 ;
+          \$357  = \port$4855$0 ;
       3'h5:
-          \$357  = \port$4217$0 ;
+          \$357  = \port$4857$0 ;
       3'h6:
-          \$357  = \port$4219$0 ;
+          \$357  = \port$4859$0 ;
       3'h7:
-          \$357  = \port$4221$0 ;
+          \$357  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13242,21 +14906,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones20)
       3'h0:
-          \$375  = \port$4207$0 ;
+          \$375  = \port$4847$0 ;
       3'h1:
-          \$375  = \port$4209$0 ;
+          \$375  = \port$4849$0 ;
       3'h2:
-          \$375  = \port$4211$0 ;
+          \$375  = \port$4851$0 ;
       3'h3:
-          \$375  = \port$4213$0 ;
+          \$375  = \port$4853$0 ;
       3'h4:
-          \$375  = \port$4215$0 ;
+          \$375  = \port$4855$0 ;
       3'h5:
-          \$375  = \port$4217$0 ;
+          \$375  = \port$4857$0 ;
       3'h6:
-          \$375  = \port$4219$0 ;
+          \$375  = \port$4859$0 ;
       3'h7:
-          \$375  = \port$4221$0 ;
+          \$375  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13264,21 +14928,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones21)
       3'h0:
-          \$393  = \port$4207$0 ;
+          \$393  = \port$4847$0 ;
       3'h1:
-          \$393  = \port$4209$0 ;
+          \$393  = \port$4849$0 ;
       3'h2:
-          \$393  = \port$4211$0 ;
+          \$393  = \port$4851$0 ;
       3'h3:
-          \$393  = \port$4213$0 ;
+          \$393  = \port$4853$0 ;
       3'h4:
-          \$393  = \port$4215$0 ;
+          \$393  = \port$4855$0 ;
       3'h5:
-          \$393  = \port$4217$0 ;
+          \$393  = \port$4857$0 ;
       3'h6:
-          \$393  = \port$4219$0 ;
+          \$393  = \port$4859$0 ;
       3'h7:
-          \$393  = \port$4221$0 ;
+          \$393  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13286,21 +14950,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones22)
       3'h0:
-          \$411  = \port$4207$0 ;
+          \$411  = \port$4847$0 ;
       3'h1:
-          \$411  = \port$4209$0 ;
+          \$411  = \port$4849$0 ;
       3'h2:
-          \$411  = \port$4211$0 ;
+          \$411  = \port$4851$0 ;
       3'h3:
-          \$411  = \port$4213$0 ;
+          \$411  = \port$4853$0 ;
       3'h4:
-          \$411  = \port$4215$0 ;
+          \$411  = \port$4855$0 ;
       3'h5:
-          \$411  = \port$4217$0 ;
+          \$411  = \port$4857$0 ;
       3'h6:
-          \$411  = \port$4219$0 ;
+          \$411  = \port$4859$0 ;
       3'h7:
-          \$411  = \port$4221$0 ;
+          \$411  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13308,21 +14972,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones23)
       3'h0:
-          \$429  = \port$4207$0 ;
+          \$429  = \port$4847$0 ;
       3'h1:
-          \$429  = \port$4209$0 ;
+          \$429  = \port$4849$0 ;
       3'h2:
-          \$429  = \port$4211$0 ;
+          \$429  = \port$4851$0 ;
       3'h3:
-          \$429  = \port$4213$0 ;
+          \$429  = \port$4853$0 ;
       3'h4:
-          \$429  = \port$4215$0 ;
+          \$429  = \port$4855$0 ;
       3'h5:
-          \$429  = \port$4217$0 ;
+          \$429  = \port$4857$0 ;
       3'h6:
-          \$429  = \port$4219$0 ;
+          \$429  = \port$4859$0 ;
       3'h7:
-          \$429  = \port$4221$0 ;
+          \$429  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13330,21 +14994,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones24)
       3'h0:
-          \$447  = \port$4207$0 ;
+          \$447  = \port$4847$0 ;
       3'h1:
-          \$447  = \port$4209$0 ;
+          \$447  = \port$4849$0 ;
       3'h2:
-          \$447  = \port$4211$0 ;
+          \$447  = \port$4851$0 ;
       3'h3:
-          \$447  = \port$4213$0 ;
+          \$447  = \port$4853$0 ;
       3'h4:
-          \$447  = \port$4215$0 ;
+          \$447  = \port$4855$0 ;
       3'h5:
-          \$447  = \port$4217$0 ;
+          \$447  = \port$4857$0 ;
       3'h6:
-          \$447  = \port$4219$0 ;
+          \$447  = \port$4859$0 ;
       3'h7:
-          \$447  = \port$4221$0 ;
+          \$447  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13352,21 +15016,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones25)
       3'h0:
-          \$465  = \port$4207$0 ;
+          \$465  = \port$4847$0 ;
       3'h1:
-          \$465  = \port$4209$0 ;
+          \$465  = \port$4849$0 ;
       3'h2:
-          \$465  = \port$4211$0 ;
+          \$465  = \port$4851$0 ;
       3'h3:
-          \$465  = \port$4213$0 ;
+          \$465  = \port$4853$0 ;
       3'h4:
-          \$465  = \port$4215$0 ;
+          \$465  = \port$4855$0 ;
       3'h5:
-          \$465  = \port$4217$0 ;
+          \$465  = \port$4857$0 ;
       3'h6:
-          \$465  = \port$4219$0 ;
+          \$465  = \port$4859$0 ;
       3'h7:
-          \$465  = \port$4221$0 ;
+          \$465  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13374,21 +15038,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones26)
       3'h0:
-          \$483  = \port$4207$0 ;
+          \$483  = \port$4847$0 ;
       3'h1:
-          \$483  = \port$4209$0 ;
+          \$483  = \port$4849$0 ;
       3'h2:
-          \$483  = \port$4211$0 ;
+          \$483  = \port$4851$0 ;
       3'h3:
-          \$483  = \port$4213$0 ;
+          \$483  = \port$4853$0 ;
       3'h4:
-          \$483  = \port$4215$0 ;
+          \$483  = \port$4855$0 ;
       3'h5:
-          \$483  = \port$4217$0 ;
+          \$483  = \port$4857$0 ;
       3'h6:
-          \$483  = \port$4219$0 ;
+          \$483  = \port$4859$0 ;
       3'h7:
-          \$483  = \port$4221$0 ;
+          \$483  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13396,21 +15060,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones27)
       3'h0:
-          \$501  = \port$4207$0 ;
+          \$501  = \port$4847$0 ;
       3'h1:
-          \$501  = \port$4209$0 ;
+          \$501  = \port$4849$0 ;
       3'h2:
-          \$501  = \port$4211$0 ;
+          \$501  = \port$4851$0 ;
       3'h3:
-          \$501  = \port$4213$0 ;
+          \$501  = \port$4853$0 ;
       3'h4:
-          \$501  = \port$4215$0 ;
+          \$501  = \port$4855$0 ;
       3'h5:
-          \$501  = \port$4217$0 ;
+          \$501  = \port$4857$0 ;
       3'h6:
-          \$501  = \port$4219$0 ;
+          \$501  = \port$4859$0 ;
       3'h7:
-          \$501  = \port$4221$0 ;
+          \$501  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13418,21 +15082,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones28)
       3'h0:
-          \$519  = \port$4207$0 ;
+          \$519  = \port$4847$0 ;
       3'h1:
-          \$519  = \port$4209$0 ;
+          \$519  = \port$4849$0 ;
       3'h2:
-          \$519  = \port$4211$0 ;
+          \$519  = \port$4851$0 ;
       3'h3:
-          \$519  = \port$4213$0 ;
+          \$519  = \port$4853$0 ;
       3'h4:
-          \$519  = \port$4215$0 ;
+          \$519  = \port$4855$0 ;
       3'h5:
-          \$519  = \port$4217$0 ;
+          \$519  = \port$4857$0 ;
       3'h6:
-          \$519  = \port$4219$0 ;
+          \$519  = \port$4859$0 ;
       3'h7:
-          \$519  = \port$4221$0 ;
+          \$519  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13440,21 +15104,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones29)
       3'h0:
-          \$537  = \port$4207$0 ;
+          \$537  = \port$4847$0 ;
       3'h1:
-          \$537  = \port$4209$0 ;
+          \$537  = \port$4849$0 ;
       3'h2:
-          \$537  = \port$4211$0 ;
+          \$537  = \port$4851$0 ;
       3'h3:
-          \$537  = \port$4213$0 ;
+          \$537  = \port$4853$0 ;
       3'h4:
-          \$537  = \port$4215$0 ;
+          \$537  = \port$4855$0 ;
       3'h5:
-          \$537  = \port$4217$0 ;
+          \$537  = \port$4857$0 ;
       3'h6:
-          \$537  = \port$4219$0 ;
+          \$537  = \port$4859$0 ;
       3'h7:
-          \$537  = \port$4221$0 ;
+          \$537  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13462,21 +15126,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones30)
       3'h0:
-          \$555  = \port$4207$0 ;
+          \$555  = \port$4847$0 ;
       3'h1:
-          \$555  = \port$4209$0 ;
+          \$555  = \port$4849$0 ;
       3'h2:
-          \$555  = \port$4211$0 ;
+          \$555  = \port$4851$0 ;
       3'h3:
-          \$555  = \port$4213$0 ;
+          \$555  = \port$4853$0 ;
       3'h4:
-          \$555  = \port$4215$0 ;
+          \$555  = \port$4855$0 ;
       3'h5:
-          \$555  = \port$4217$0 ;
+          \$555  = \port$4857$0 ;
       3'h6:
-          \$555  = \port$4219$0 ;
+          \$555  = \port$4859$0 ;
       3'h7:
-          \$555  = \port$4221$0 ;
+          \$555  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13484,21 +15148,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones31)
       3'h0:
-          \$573  = \port$4207$0 ;
+          \$573  = \port$4847$0 ;
       3'h1:
-          \$573  = \port$4209$0 ;
+          \$573  = \port$4849$0 ;
       3'h2:
-          \$573  = \port$4211$0 ;
+          \$573  = \port$4851$0 ;
       3'h3:
-          \$573  = \port$4213$0 ;
+          \$573  = \port$4853$0 ;
       3'h4:
-          \$573  = \port$4215$0 ;
+          \$573  = \port$4855$0 ;
       3'h5:
-          \$573  = \port$4217$0 ;
+          \$573  = \port$4857$0 ;
       3'h6:
-          \$573  = \port$4219$0 ;
+          \$573  = \port$4859$0 ;
       3'h7:
-          \$573  = \port$4221$0 ;
+          \$573  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13506,21 +15170,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones32)
       3'h0:
-          \$591  = \port$4207$0 ;
+          \$591  = \port$4847$0 ;
       3'h1:
-          \$591  = \port$4209$0 ;
+          \$591  = \port$4849$0 ;
       3'h2:
-          \$591  = \port$4211$0 ;
+          \$591  = \port$4851$0 ;
       3'h3:
-          \$591  = \port$4213$0 ;
+          \$591  = \port$4853$0 ;
       3'h4:
-          \$591  = \port$4215$0 ;
+          \$591  = \port$4855$0 ;
       3'h5:
-          \$591  = \port$4217$0 ;
+          \$591  = \port$4857$0 ;
       3'h6:
-          \$591  = \port$4219$0 ;
+          \$591  = \port$4859$0 ;
       3'h7:
-          \$591  = \port$4221$0 ;
+          \$591  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13528,21 +15192,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones33)
       3'h0:
-          \$609  = \port$4207$0 ;
+          \$609  = \port$4847$0 ;
       3'h1:
-          \$609  = \port$4209$0 ;
+          \$609  = \port$4849$0 ;
       3'h2:
-          \$609  = \port$4211$0 ;
+          \$609  = \port$4851$0 ;
       3'h3:
-          \$609  = \port$4213$0 ;
+          \$609  = \port$4853$0 ;
       3'h4:
-          \$609  = \port$4215$0 ;
+          \$609  = \port$4855$0 ;
       3'h5:
-          \$609  = \port$4217$0 ;
+          \$609  = \port$4857$0 ;
       3'h6:
-          \$609  = \port$4219$0 ;
+          \$609  = \port$4859$0 ;
       3'h7:
-          \$609  = \port$4221$0 ;
+          \$609  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13550,21 +15214,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones34)
       3'h0:
-          \$627  = \port$4207$0 ;
+          \$627  = \port$4847$0 ;
       3'h1:
-          \$627  = \port$4209$0 ;
+          \$627  = \port$4849$0 ;
       3'h2:
-          \$627  = \port$4211$0 ;
+          \$627  = \port$4851$0 ;
       3'h3:
-          \$627  = \port$4213$0 ;
+          \$627  = \port$4853$0 ;
       3'h4:
-          \$627  = \port$4215$0 ;
+          \$627  = \port$4855$0 ;
       3'h5:
-          \$627  = \port$4217$0 ;
+          \$627  = \port$4857$0 ;
       3'h6:
-          \$627  = \port$4219$0 ;
+          \$627  = \port$4859$0 ;
       3'h7:
-          \$627  = \port$4221$0 ;
+          \$627  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13572,21 +15236,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones35)
       3'h0:
-          \$645  = \port$4207$0 ;
+          \$645  = \port$4847$0 ;
       3'h1:
-          \$645  = \port$4209$0 ;
+          \$645  = \port$4849$0 ;
       3'h2:
-          \$645  = \port$4211$0 ;
+          \$645  = \port$4851$0 ;
       3'h3:
-          \$645  = \port$4213$0 ;
+          \$645  = \port$4853$0 ;
       3'h4:
-          \$645  = \port$4215$0 ;
+          \$645  = \port$4855$0 ;
       3'h5:
-          \$645  = \port$4217$0 ;
+          \$645  = \port$4857$0 ;
       3'h6:
-          \$645  = \port$4219$0 ;
+          \$645  = \port$4859$0 ;
       3'h7:
-          \$645  = \port$4221$0 ;
+          \$645  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13594,21 +15258,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones36)
       3'h0:
-          \$663  = \port$4207$0 ;
+          \$663  = \port$4847$0 ;
       3'h1:
-          \$663  = \port$4209$0 ;
+          \$663  = \port$4849$0 ;
       3'h2:
-          \$663  = \port$4211$0 ;
+          \$663  = \port$4851$0 ;
       3'h3:
-          \$663  = \port$4213$0 ;
+          \$663  = \port$4853$0 ;
       3'h4:
-          \$663  = \port$4215$0 ;
+          \$663  = \port$4855$0 ;
       3'h5:
-          \$663  = \port$4217$0 ;
+          \$663  = \port$4857$0 ;
       3'h6:
-          \$663  = \port$4219$0 ;
+          \$663  = \port$4859$0 ;
       3'h7:
-          \$663  = \port$4221$0 ;
+          \$663  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13616,21 +15280,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones37)
       3'h0:
-          \$681  = \port$4207$0 ;
+          \$681  = \port$4847$0 ;
       3'h1:
-          \$681  = \port$4209$0 ;
+          \$681  = \port$4849$0 ;
       3'h2:
-          \$681  = \port$4211$0 ;
+          \$681  = \port$4851$0 ;
       3'h3:
-          \$681  = \port$4213$0 ;
+          \$681  = \port$4853$0 ;
       3'h4:
-          \$681  = \port$4215$0 ;
+          \$681  = \port$4855$0 ;
       3'h5:
-          \$681  = \port$4217$0 ;
+          \$681  = \port$4857$0 ;
       3'h6:
-          \$681  = \port$4219$0 ;
+          \$681  = \port$4859$0 ;
       3'h7:
-          \$681  = \port$4221$0 ;
+          \$681  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13638,21 +15302,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones38)
       3'h0:
-          \$699  = \port$4207$0 ;
+          \$699  = \port$4847$0 ;
       3'h1:
-          \$699  = \port$4209$0 ;
+          \$699  = \port$4849$0 ;
       3'h2:
-          \$699  = \port$4211$0 ;
+          \$699  = \port$4851$0 ;
       3'h3:
-          \$699  = \port$4213$0 ;
+          \$699  = \port$4853$0 ;
       3'h4:
-          \$699  = \port$4215$0 ;
+          \$699  = \port$4855$0 ;
       3'h5:
-          \$699  = \port$4217$0 ;
+          \$699  = \port$4857$0 ;
       3'h6:
-          \$699  = \port$4219$0 ;
+          \$699  = \port$4859$0 ;
       3'h7:
-          \$699  = \port$4221$0 ;
+          \$699  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13660,21 +15324,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones39)
       3'h0:
-          \$717  = \port$4207$0 ;
+          \$717  = \port$4847$0 ;
       3'h1:
-          \$717  = \port$4209$0 ;
+          \$717  = \port$4849$0 ;
       3'h2:
-          \$717  = \port$4211$0 ;
+          \$717  = \port$4851$0 ;
       3'h3:
-          \$717  = \port$4213$0 ;
+          \$717  = \port$4853$0 ;
       3'h4:
-          \$717  = \port$4215$0 ;
+          \$717  = \port$4855$0 ;
       3'h5:
-          \$717  = \port$4217$0 ;
+          \$717  = \port$4857$0 ;
       3'h6:
-          \$717  = \port$4219$0 ;
+          \$717  = \port$4859$0 ;
       3'h7:
-          \$717  = \port$4221$0 ;
+          \$717  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13682,21 +15346,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones40)
       3'h0:
-          \$735  = \port$4207$0 ;
+          \$735  = \port$4847$0 ;
       3'h1:
-          \$735  = \port$4209$0 ;
+          \$735  = \port$4849$0 ;
       3'h2:
-          \$735  = \port$4211$0 ;
+          \$735  = \port$4851$0 ;
       3'h3:
-          \$735  = \port$4213$0 ;
+          \$735  = \port$4853$0 ;
       3'h4:
-          \$735  = \port$4215$0 ;
+          \$735  = \port$4855$0 ;
       3'h5:
-          \$735  = \port$4217$0 ;
+          \$735  = \port$4857$0 ;
       3'h6:
-          \$735  = \port$4219$0 ;
+          \$735  = \port$4859$0 ;
       3'h7:
-          \$735  = \port$4221$0 ;
+          \$735  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13704,21 +15368,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones41)
       3'h0:
-          \$753  = \port$4207$0 ;
+          \$753  = \port$4847$0 ;
       3'h1:
-          \$753  = \port$4209$0 ;
+          \$753  = \port$4849$0 ;
       3'h2:
-          \$753  = \port$4211$0 ;
+          \$753  = \port$4851$0 ;
       3'h3:
-          \$753  = \port$4213$0 ;
+          \$753  = \port$4853$0 ;
       3'h4:
-          \$753  = \port$4215$0 ;
+          \$753  = \port$4855$0 ;
       3'h5:
-          \$753  = \port$4217$0 ;
+          \$753  = \port$4857$0 ;
       3'h6:
-          \$753  = \port$4219$0 ;
+          \$753  = \port$4859$0 ;
       3'h7:
-          \$753  = \port$4221$0 ;
+          \$753  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13726,21 +15390,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones42)
       3'h0:
-          \$771  = \port$4207$0 ;
+          \$771  = \port$4847$0 ;
       3'h1:
-          \$771  = \port$4209$0 ;
+          \$771  = \port$4849$0 ;
       3'h2:
-          \$771  = \port$4211$0 ;
+          \$771  = \port$4851$0 ;
       3'h3:
-          \$771  = \port$4213$0 ;
+          \$771  = \port$4853$0 ;
       3'h4:
-          \$771  = \port$4215$0 ;
+          \$771  = \port$4855$0 ;
       3'h5:
-          \$771  = \port$4217$0 ;
+          \$771  = \port$4857$0 ;
       3'h6:
-          \$771  = \port$4219$0 ;
+          \$771  = \port$4859$0 ;
       3'h7:
-          \$771  = \port$4221$0 ;
+          \$771  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13748,21 +15412,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones43)
       3'h0:
-          \$789  = \port$4207$0 ;
+          \$789  = \port$4847$0 ;
       3'h1:
-          \$789  = \port$4209$0 ;
+          \$789  = \port$4849$0 ;
       3'h2:
-          \$789  = \port$4211$0 ;
+          \$789  = \port$4851$0 ;
       3'h3:
-          \$789  = \port$4213$0 ;
+          \$789  = \port$4853$0 ;
       3'h4:
-          \$789  = \port$4215$0 ;
+          \$789  = \port$4855$0 ;
       3'h5:
-          \$789  = \port$4217$0 ;
+          \$789  = \port$4857$0 ;
       3'h6:
-          \$789  = \port$4219$0 ;
+          \$789  = \port$4859$0 ;
       3'h7:
-          \$789  = \port$4221$0 ;
+          \$789  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13770,21 +15434,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones44)
       3'h0:
-          \$807  = \port$4207$0 ;
+          \$807  = \port$4847$0 ;
       3'h1:
-          \$807  = \port$4209$0 ;
+          \$807  = \port$4849$0 ;
       3'h2:
-          \$807  = \port$4211$0 ;
+          \$807  = \port$4851$0 ;
       3'h3:
-          \$807  = \port$4213$0 ;
+          \$807  = \port$4853$0 ;
       3'h4:
-          \$807  = \port$4215$0 ;
+          \$807  = \port$4855$0 ;
       3'h5:
-          \$807  = \port$4217$0 ;
+          \$807  = \port$4857$0 ;
       3'h6:
-          \$807  = \port$4219$0 ;
+          \$807  = \port$4859$0 ;
       3'h7:
-          \$807  = \port$4221$0 ;
+          \$807  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13792,21 +15456,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones45)
       3'h0:
-          \$825  = \port$4207$0 ;
+          \$825  = \port$4847$0 ;
       3'h1:
-          \$825  = \port$4209$0 ;
+          \$825  = \port$4849$0 ;
       3'h2:
-          \$825  = \port$4211$0 ;
+          \$825  = \port$4851$0 ;
       3'h3:
-          \$825  = \port$4213$0 ;
+          \$825  = \port$4853$0 ;
       3'h4:
-          \$825  = \port$4215$0 ;
+          \$825  = \port$4855$0 ;
       3'h5:
-          \$825  = \port$4217$0 ;
+          \$825  = \port$4857$0 ;
       3'h6:
-          \$825  = \port$4219$0 ;
+          \$825  = \port$4859$0 ;
       3'h7:
-          \$825  = \port$4221$0 ;
+          \$825  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13814,21 +15478,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones46)
       3'h0:
-          \$843  = \port$4207$0 ;
+          \$843  = \port$4847$0 ;
       3'h1:
-          \$843  = \port$4209$0 ;
+          \$843  = \port$4849$0 ;
       3'h2:
-          \$843  = \port$4211$0 ;
+          \$843  = \port$4851$0 ;
       3'h3:
-          \$843  = \port$4213$0 ;
+          \$843  = \port$4853$0 ;
       3'h4:
-          \$843  = \port$4215$0 ;
+          \$843  = \port$4855$0 ;
       3'h5:
-          \$843  = \port$4217$0 ;
+          \$843  = \port$4857$0 ;
       3'h6:
-          \$843  = \port$4219$0 ;
+          \$843  = \port$4859$0 ;
       3'h7:
-          \$843  = \port$4221$0 ;
+          \$843  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13836,21 +15500,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones47)
       3'h0:
-          \$861  = \port$4207$0 ;
+          \$861  = \port$4847$0 ;
       3'h1:
-          \$861  = \port$4209$0 ;
+          \$861  = \port$4849$0 ;
       3'h2:
-          \$861  = \port$4211$0 ;
+          \$861  = \port$4851$0 ;
       3'h3:
-          \$861  = \port$4213$0 ;
+          \$861  = \port$4853$0 ;
       3'h4:
-          \$861  = \port$4215$0 ;
+          \$861  = \port$4855$0 ;
       3'h5:
-          \$861  = \port$4217$0 ;
+          \$861  = \port$4857$0 ;
       3'h6:
-          \$861  = \port$4219$0 ;
+          \$861  = \port$4859$0 ;
       3'h7:
-          \$861  = \port$4221$0 ;
+          \$861  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13858,21 +15522,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones48)
       3'h0:
-          \$879  = \port$4207$0 ;
+          \$879  = \port$4847$0 ;
       3'h1:
-          \$879  = \port$4209$0 ;
+          \$879  = \port$4849$0 ;
       3'h2:
-          \$879  = \port$4211$0 ;
+          \$879  = \port$4851$0 ;
       3'h3:
-          \$879  = \port$4213$0 ;
+          \$879  = \port$4853$0 ;
       3'h4:
-          \$879  = \port$4215$0 ;
+          \$879  = \port$4855$0 ;
       3'h5:
-          \$879  = \port$4217$0 ;
+          \$879  = \port$4857$0 ;
       3'h6:
-          \$879  = \port$4219$0 ;
+          \$879  = \port$4859$0 ;
       3'h7:
-          \$879  = \port$4221$0 ;
+          \$879  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13880,21 +15544,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones49)
       3'h0:
-          \$897  = \port$4207$0 ;
+          \$897  = \port$4847$0 ;
       3'h1:
-          \$897  = \port$4209$0 ;
+          \$897  = \port$4849$0 ;
       3'h2:
-          \$897  = \port$4211$0 ;
+          \$897  = \port$4851$0 ;
       3'h3:
-          \$897  = \port$4213$0 ;
+          \$897  = \port$4853$0 ;
       3'h4:
-          \$897  = \port$4215$0 ;
+          \$897  = \port$4855$0 ;
       3'h5:
-          \$897  = \port$4217$0 ;
+          \$897  = \port$4857$0 ;
       3'h6:
-          \$897  = \port$4219$0 ;
+          \$897  = \port$4859$0 ;
       3'h7:
-          \$897  = \port$4221$0 ;
+          \$897  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13902,21 +15566,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones50)
       3'h0:
-          \$915  = \port$4207$0 ;
+          \$915  = \port$4847$0 ;
       3'h1:
-          \$915  = \port$4209$0 ;
+          \$915  = \port$4849$0 ;
       3'h2:
-          \$915  = \port$4211$0 ;
+          \$915  = \port$4851$0 ;
       3'h3:
-          \$915  = \port$4213$0 ;
+          \$915  = \port$4853$0 ;
       3'h4:
-          \$915  = \port$4215$0 ;
+          \$915  = \port$4855$0 ;
       3'h5:
-          \$915  = \port$4217$0 ;
+          \$915  = \port$4857$0 ;
       3'h6:
-          \$915  = \port$4219$0 ;
+          \$915  = \port$4859$0 ;
       3'h7:
-          \$915  = \port$4221$0 ;
+          \$915  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13924,21 +15588,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones51)
       3'h0:
-          \$933  = \port$4207$0 ;
+          \$933  = \port$4847$0 ;
       3'h1:
-          \$933  = \port$4209$0 ;
+          \$933  = \port$4849$0 ;
       3'h2:
-          \$933  = \port$4211$0 ;
+          \$933  = \port$4851$0 ;
       3'h3:
-          \$933  = \port$4213$0 ;
+          \$933  = \port$4853$0 ;
       3'h4:
-          \$933  = \port$4215$0 ;
+          \$933  = \port$4855$0 ;
       3'h5:
-          \$933  = \port$4217$0 ;
+          \$933  = \port$4857$0 ;
       3'h6:
-          \$933  = \port$4219$0 ;
+          \$933  = \port$4859$0 ;
       3'h7:
-          \$933  = \port$4221$0 ;
+          \$933  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13946,21 +15610,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones52)
       3'h0:
-          \$951  = \port$4207$0 ;
+          \$951  = \port$4847$0 ;
       3'h1:
-          \$951  = \port$4209$0 ;
+          \$951  = \port$4849$0 ;
       3'h2:
-          \$951  = \port$4211$0 ;
+          \$951  = \port$4851$0 ;
       3'h3:
-          \$951  = \port$4213$0 ;
+          \$951  = \port$4853$0 ;
       3'h4:
-          \$951  = \port$4215$0 ;
+          \$951  = \port$4855$0 ;
       3'h5:
-          \$951  = \port$4217$0 ;
+          \$951  = \port$4857$0 ;
       3'h6:
-          \$951  = \port$4219$0 ;
+          \$951  = \port$4859$0 ;
       3'h7:
-          \$951  = \port$4221$0 ;
+          \$951  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13968,21 +15632,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones53)
       3'h0:
-          \$969  = \port$4207$0 ;
+          \$969  = \port$4847$0 ;
       3'h1:
-          \$969  = \port$4209$0 ;
+          \$969  = \port$4849$0 ;
       3'h2:
-          \$969  = \port$4211$0 ;
+          \$969  = \port$4851$0 ;
       3'h3:
-          \$969  = \port$4213$0 ;
+          \$969  = \port$4853$0 ;
       3'h4:
-          \$969  = \port$4215$0 ;
+          \$969  = \port$4855$0 ;
       3'h5:
-          \$969  = \port$4217$0 ;
+          \$969  = \port$4857$0 ;
       3'h6:
-          \$969  = \port$4219$0 ;
+          \$969  = \port$4859$0 ;
       3'h7:
-          \$969  = \port$4221$0 ;
+          \$969  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -13990,21 +15654,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones54)
       3'h0:
-          \$987  = \port$4207$0 ;
+          \$987  = \port$4847$0 ;
       3'h1:
-          \$987  = \port$4209$0 ;
+          \$987  = \port$4849$0 ;
       3'h2:
-          \$987  = \port$4211$0 ;
+          \$987  = \port$4851$0 ;
       3'h3:
-          \$987  = \port$4213$0 ;
+          \$987  = \port$4853$0 ;
       3'h4:
-          \$987  = \port$4215$0 ;
+          \$987  = \port$4855$0 ;
       3'h5:
-          \$987  = \port$4217$0 ;
+          \$987  = \port$4857$0 ;
       3'h6:
-          \$987  = \port$4219$0 ;
+          \$987  = \port$4859$0 ;
       3'h7:
-          \$987  = \port$4221$0 ;
+          \$987  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -14012,21 +15676,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones55)
       3'h0:
-          \$1005  = \port$4207$0 ;
+          \$1005  = \port$4847$0 ;
       3'h1:
-          \$1005  = \port$4209$0 ;
+          \$1005  = \port$4849$0 ;
       3'h2:
-          \$1005  = \port$4211$0 ;
+          \$1005  = \port$4851$0 ;
       3'h3:
-          \$1005  = \port$4213$0 ;
+          \$1005  = \port$4853$0 ;
       3'h4:
-          \$1005  = \port$4215$0 ;
+          \$1005  = \port$4855$0 ;
       3'h5:
-          \$1005  = \port$4217$0 ;
+          \$1005  = \port$4857$0 ;
       3'h6:
-          \$1005  = \port$4219$0 ;
+          \$1005  = \port$4859$0 ;
       3'h7:
-          \$1005  = \port$4221$0 ;
+          \$1005  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -14034,21 +15698,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones56)
       3'h0:
-          \$1023  = \port$4207$0 ;
+          \$1023  = \port$4847$0 ;
       3'h1:
-          \$1023  = \port$4209$0 ;
+          \$1023  = \port$4849$0 ;
       3'h2:
-          \$1023  = \port$4211$0 ;
+          \$1023  = \port$4851$0 ;
       3'h3:
-          \$1023  = \port$4213$0 ;
+          \$1023  = \port$4853$0 ;
       3'h4:
-          \$1023  = \port$4215$0 ;
+          \$1023  = \port$4855$0 ;
       3'h5:
-          \$1023  = \port$4217$0 ;
+          \$1023  = \port$4857$0 ;
       3'h6:
-          \$1023  = \port$4219$0 ;
+          \$1023  = \port$4859$0 ;
       3'h7:
-          \$1023  = \port$4221$0 ;
+          \$1023  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -14056,21 +15720,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones57)
       3'h0:
-          \$1041  = \port$4207$0 ;
+          \$1041  = \port$4847$0 ;
       3'h1:
-          \$1041  = \port$4209$0 ;
+          \$1041  = \port$4849$0 ;
       3'h2:
-          \$1041  = \port$4211$0 ;
+          \$1041  = \port$4851$0 ;
       3'h3:
-          \$1041  = \port$4213$0 ;
+          \$1041  = \port$4853$0 ;
       3'h4:
-          \$1041  = \port$4215$0 ;
+          \$1041  = \port$4855$0 ;
       3'h5:
-          \$1041  = \port$4217$0 ;
+          \$1041  = \port$4857$0 ;
       3'h6:
-          \$1041  = \port$4219$0 ;
+          \$1041  = \port$4859$0 ;
       3'h7:
-          \$1041  = \port$4221$0 ;
+          \$1041  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -14078,21 +15742,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones58)
       3'h0:
-          \$1059  = \port$4207$0 ;
+          \$1059  = \port$4847$0 ;
       3'h1:
-          \$1059  = \port$4209$0 ;
+          \$1059  = \port$4849$0 ;
       3'h2:
-          \$1059  = \port$4211$0 ;
+          \$1059  = \port$4851$0 ;
       3'h3:
-          \$1059  = \port$4213$0 ;
+          \$1059  = \port$4853$0 ;
       3'h4:
-          \$1059  = \port$4215$0 ;
+          \$1059  = \port$4855$0 ;
       3'h5:
-          \$1059  = \port$4217$0 ;
+          \$1059  = \port$4857$0 ;
       3'h6:
-          \$1059  = \port$4219$0 ;
+          \$1059  = \port$4859$0 ;
       3'h7:
-          \$1059  = \port$4221$0 ;
+          \$1059  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -14100,21 +15764,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones59)
       3'h0:
-          \$1077  = \port$4207$0 ;
+          \$1077  = \port$4847$0 ;
       3'h1:
-          \$1077  = \port$4209$0 ;
+          \$1077  = \port$4849$0 ;
       3'h2:
-          \$1077  = \port$4211$0 ;
+          \$1077  = \port$4851$0 ;
       3'h3:
-          \$1077  = \port$4213$0 ;
+          \$1077  = \port$4853$0 ;
       3'h4:
-          \$1077  = \port$4215$0 ;
+          \$1077  = \port$4855$0 ;
       3'h5:
-          \$1077  = \port$4217$0 ;
+          \$1077  = \port$4857$0 ;
       3'h6:
-          \$1077  = \port$4219$0 ;
+          \$1077  = \port$4859$0 ;
       3'h7:
-          \$1077  = \port$4221$0 ;
+          \$1077  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -14122,21 +15786,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones60)
       3'h0:
-          \$1095  = \port$4207$0 ;
+          \$1095  = \port$4847$0 ;
       3'h1:
-          \$1095  = \port$4209$0 ;
+          \$1095  = \port$4849$0 ;
       3'h2:
-          \$1095  = \port$4211$0 ;
+          \$1095  = \port$4851$0 ;
       3'h3:
-          \$1095  = \port$4213$0 ;
+          \$1095  = \port$4853$0 ;
       3'h4:
-          \$1095  = \port$4215$0 ;
+          \$1095  = \port$4855$0 ;
       3'h5:
-          \$1095  = \port$4217$0 ;
+          \$1095  = \port$4857$0 ;
       3'h6:
-          \$1095  = \port$4219$0 ;
+          \$1095  = \port$4859$0 ;
       3'h7:
-          \$1095  = \port$4221$0 ;
+          \$1095  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -14144,21 +15808,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones61)
       3'h0:
-          \$1113  = \port$4207$0 ;
+          \$1113  = \port$4847$0 ;
       3'h1:
-          \$1113  = \port$4209$0 ;
+          \$1113  = \port$4849$0 ;
       3'h2:
-          \$1113  = \port$4211$0 ;
+          \$1113  = \port$4851$0 ;
       3'h3:
-          \$1113  = \port$4213$0 ;
+          \$1113  = \port$4853$0 ;
       3'h4:
-          \$1113  = \port$4215$0 ;
+          \$1113  = \port$4855$0 ;
       3'h5:
-          \$1113  = \port$4217$0 ;
+          \$1113  = \port$4857$0 ;
       3'h6:
-          \$1113  = \port$4219$0 ;
+          \$1113  = \port$4859$0 ;
       3'h7:
-          \$1113  = \port$4221$0 ;
+          \$1113  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -14166,21 +15830,21 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones62)
       3'h0:
-          \$1131  = \port$4207$0 ;
+          \$1131  = \port$4847$0 ;
       3'h1:
-          \$1131  = \port$4209$0 ;
+          \$1131  = \port$4849$0 ;
       3'h2:
-          \$1131  = \port$4211$0 ;
+          \$1131  = \port$4851$0 ;
       3'h3:
-          \$1131  = \port$4213$0 ;
+          \$1131  = \port$4853$0 ;
       3'h4:
-          \$1131  = \port$4215$0 ;
+          \$1131  = \port$4855$0 ;
       3'h5:
-          \$1131  = \port$4217$0 ;
+          \$1131  = \port$4857$0 ;
       3'h6:
-          \$1131  = \port$4219$0 ;
+          \$1131  = \port$4859$0 ;
       3'h7:
-          \$1131  = \port$4221$0 ;
+          \$1131  = \port$4861$0 ;
     endcase
   end
   always @* begin
@@ -14188,3511 +15852,2295 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
     (* full_case = 32'd1 *)
     casez (ones63)
       3'h0:
-          \$1149  = \port$4207$0 ;
+          \$1149  = \port$4847$0 ;
       3'h1:
-          \$1149  = \port$4209$0 ;
+          \$1149  = \port$4849$0 ;
       3'h2:
-          \$1149  = \port$4211$0 ;
+          \$1149  = \port$4851$0 ;
       3'h3:
-          \$1149  = \port$4213$0 ;
+          \$1149  = \port$4853$0 ;
       3'h4:
-          \$1149  = \port$4215$0 ;
+          \$1149  = \port$4855$0 ;
       3'h5:
-          \$1149  = \port$4217$0 ;
+          \$1149  = \port$4857$0 ;
       3'h6:
-          \$1149  = \port$4219$0 ;
+          \$1149  = \port$4859$0 ;
       3'h7:
-          \$1149  = \port$4221$0 ;
+          \$1149  = \port$4861$0 ;
     endcase
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2054  = cmp;
+    \$2886  = cmp;
     if (g_sync_rst) begin
-      \$2054  = 64'h0000000000000000;
+      \$2886  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2055  = cmp_sync0;
+    \$2887  = cmp_sync0;
     if (g_sync_rst) begin
-      \$2055  = 64'h0000000000000000;
+      \$2887  = 64'h0000000000000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2056  = \$1 ;
+    \$2888  = \$1 ;
     if (g_sync_rst) begin
-      \$2056  = 1'h0;
+      \$2888  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2057  = \$2 ;
+    \$2889  = \$2 ;
     if (g_sync_rst) begin
-      \$2057  = 1'h0;
+      \$2889  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2058  = \$2059 ;
-    if (\$1160 ) begin
-      \$2058  = \$signal ;
-    end else if (\$1165 ) begin
-      \$2058  = \$signal ;
-    end
+    \$2890  = \$signal ;
     if (g_sync_rst) begin
-      \$2058  = 1'h0;
+      \$2890  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2060  = \$2061 ;
-    if (\$1174 ) begin
-      \$2060  = \$signal ;
-    end else if (\$1179 ) begin
-      \$2060  = \$signal ;
-    end
+    \$2892  = \$signal ;
     if (g_sync_rst) begin
-      \$2060  = 1'h0;
+      \$2892  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2062  = \$2063 ;
-    if (\$1188 ) begin
-      \$2062  = \$signal ;
-    end else if (\$1193 ) begin
-      \$2062  = \$signal ;
-    end
+    \$2894  = \$signal ;
     if (g_sync_rst) begin
-      \$2062  = 1'h0;
+      \$2894  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2064  = \$2065 ;
-    if (\$1202 ) begin
-      \$2064  = \$signal ;
-    end else if (\$1207 ) begin
-      \$2064  = \$signal ;
-    end
+    \$2896  = \$signal ;
     if (g_sync_rst) begin
-      \$2064  = 1'h0;
+      \$2896  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2066  = \$2067 ;
-    if (\$1216 ) begin
-      \$2066  = \$signal ;
-    end else if (\$1221 ) begin
-      \$2066  = \$signal ;
-    end
+    \$2898  = \$signal ;
     if (g_sync_rst) begin
-      \$2066  = 1'h0;
+      \$2898  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2068  = \$2069 ;
-    if (\$1230 ) begin
-      \$2068  = \$signal ;
-    end else if (\$1235 ) begin
-      \$2068  = \$signal ;
-    end
+    \$2900  = \$signal ;
     if (g_sync_rst) begin
-      \$2068  = 1'h0;
+      \$2900  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2070  = \$2071 ;
-    if (\$1244 ) begin
-      \$2070  = \$signal ;
-    end else if (\$1249 ) begin
-      \$2070  = \$signal ;
-    end
+    \$2902  = \$signal ;
     if (g_sync_rst) begin
-      \$2070  = 1'h0;
+      \$2902  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2072  = \$2073 ;
-    if (\$1258 ) begin
-      \$2072  = \$signal ;
-    end else if (\$1263 ) begin
-      \$2072  = \$signal ;
-    end
+    \$2904  = \$signal ;
     if (g_sync_rst) begin
-      \$2072  = 1'h0;
+      \$2904  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2074  = \$2075 ;
-    if (\$1272 ) begin
-      \$2074  = \$signal ;
-    end else if (\$1277 ) begin
-      \$2074  = \$signal ;
-    end
+    \$2906  = \$signal ;
     if (g_sync_rst) begin
-      \$2074  = 1'h0;
+      \$2906  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2076  = \$2077 ;
-    if (\$1286 ) begin
-      \$2076  = \$signal ;
-    end else if (\$1291 ) begin
-      \$2076  = \$signal ;
-    end
+    \$2908  = \$signal ;
     if (g_sync_rst) begin
-      \$2076  = 1'h0;
+      \$2908  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2078  = \$2079 ;
-    if (\$1300 ) begin
-      \$2078  = \$signal ;
-    end else if (\$1305 ) begin
-      \$2078  = \$signal ;
-    end
+    \$2910  = \$signal ;
     if (g_sync_rst) begin
-      \$2078  = 1'h0;
+      \$2910  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2080  = \$2081 ;
-    if (\$1314 ) begin
-      \$2080  = \$signal ;
-    end else if (\$1319 ) begin
-      \$2080  = \$signal ;
-    end
+    \$2912  = \$signal ;
     if (g_sync_rst) begin
-      \$2080  = 1'h0;
+      \$2912  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2082  = \$2083 ;
-    if (\$1328 ) begin
-      \$2082  = \$signal ;
-    end else if (\$1333 ) begin
-      \$2082  = \$signal ;
-    end
+    \$2914  = \$signal ;
     if (g_sync_rst) begin
-      \$2082  = 1'h0;
+      \$2914  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2084  = \$2085 ;
-    if (\$1342 ) begin
-      \$2084  = \$signal ;
-    end else if (\$1347 ) begin
-      \$2084  = \$signal ;
-    end
+    \$2916  = \$signal ;
     if (g_sync_rst) begin
-      \$2084  = 1'h0;
+      \$2916  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2086  = \$2087 ;
-    if (\$1356 ) begin
-      \$2086  = \$signal ;
-    end else if (\$1361 ) begin
-      \$2086  = \$signal ;
-    end
+    \$2918  = \$signal ;
     if (g_sync_rst) begin
-      \$2086  = 1'h0;
+      \$2918  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2088  = \$2089 ;
-    if (\$1370 ) begin
-      \$2088  = \$signal ;
-    end else if (\$1375 ) begin
-      \$2088  = \$signal ;
-    end
+    \$2920  = \$signal ;
     if (g_sync_rst) begin
-      \$2088  = 1'h0;
+      \$2920  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2090  = \$2091 ;
-    if (\$1384 ) begin
-      \$2090  = \$signal ;
-    end else if (\$1389 ) begin
-      \$2090  = \$signal ;
-    end
+    \$2922  = \$signal ;
     if (g_sync_rst) begin
-      \$2090  = 1'h0;
+      \$2922  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2092  = \$2093 ;
-    if (\$1398 ) begin
-      \$2092  = \$signal ;
-    end else if (\$1403 ) begin
-      \$2092  = \$signal ;
-    end
+    \$2924  = \$signal ;
     if (g_sync_rst) begin
-      \$2092  = 1'h0;
+      \$2924  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2094  = \$2095 ;
-    if (\$1412 ) begin
-      \$2094  = \$signal ;
-    end else if (\$1417 ) begin
-      \$2094  = \$signal ;
-    end
+    \$2926  = \$signal ;
     if (g_sync_rst) begin
-      \$2094  = 1'h0;
+      \$2926  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2096  = \$2097 ;
-    if (\$1426 ) begin
-      \$2096  = \$signal ;
-    end else if (\$1431 ) begin
-      \$2096  = \$signal ;
-    end
+    \$2928  = \$signal ;
     if (g_sync_rst) begin
-      \$2096  = 1'h0;
+      \$2928  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2098  = \$2099 ;
-    if (\$1440 ) begin
-      \$2098  = \$signal ;
-    end else if (\$1445 ) begin
-      \$2098  = \$signal ;
-    end
+    \$2930  = \$signal ;
     if (g_sync_rst) begin
-      \$2098  = 1'h0;
+      \$2930  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2100  = \$2101 ;
-    if (\$1454 ) begin
-      \$2100  = \$signal ;
-    end else if (\$1459 ) begin
-      \$2100  = \$signal ;
-    end
+    \$2932  = \$signal ;
     if (g_sync_rst) begin
-      \$2100  = 1'h0;
+      \$2932  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2102  = \$2103 ;
-    if (\$1468 ) begin
-      \$2102  = \$signal ;
-    end else if (\$1473 ) begin
-      \$2102  = \$signal ;
-    end
+    \$2934  = \$signal ;
     if (g_sync_rst) begin
-      \$2102  = 1'h0;
+      \$2934  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2104  = \$2105 ;
-    if (\$1482 ) begin
-      \$2104  = \$signal ;
-    end else if (\$1487 ) begin
-      \$2104  = \$signal ;
-    end
+    \$2936  = \$signal ;
     if (g_sync_rst) begin
-      \$2104  = 1'h0;
+      \$2936  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2106  = \$2107 ;
-    if (\$1496 ) begin
-      \$2106  = \$signal ;
-    end else if (\$1501 ) begin
-      \$2106  = \$signal ;
-    end
+    \$2938  = \$signal ;
     if (g_sync_rst) begin
-      \$2106  = 1'h0;
+      \$2938  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2108  = \$2109 ;
-    if (\$1510 ) begin
-      \$2108  = \$signal ;
-    end else if (\$1515 ) begin
-      \$2108  = \$signal ;
-    end
+    \$2940  = \$signal ;
     if (g_sync_rst) begin
-      \$2108  = 1'h0;
+      \$2940  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2110  = \$2111 ;
-    if (\$1524 ) begin
-      \$2110  = \$signal ;
-    end else if (\$1529 ) begin
-      \$2110  = \$signal ;
-    end
+    \$2942  = \$signal ;
     if (g_sync_rst) begin
-      \$2110  = 1'h0;
+      \$2942  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2112  = \$2113 ;
-    if (\$1538 ) begin
-      \$2112  = \$signal ;
-    end else if (\$1543 ) begin
-      \$2112  = \$signal ;
-    end
+    \$2944  = \$signal ;
     if (g_sync_rst) begin
-      \$2112  = 1'h0;
+      \$2944  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2114  = \$2115 ;
-    if (\$1552 ) begin
-      \$2114  = \$signal ;
-    end else if (\$1557 ) begin
-      \$2114  = \$signal ;
-    end
+    \$2946  = \$signal ;
     if (g_sync_rst) begin
-      \$2114  = 1'h0;
+      \$2946  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2116  = \$2117 ;
-    if (\$1566 ) begin
-      \$2116  = \$signal ;
-    end else if (\$1571 ) begin
-      \$2116  = \$signal ;
-    end
+    \$2948  = \$signal ;
     if (g_sync_rst) begin
-      \$2116  = 1'h0;
+      \$2948  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2118  = \$2119 ;
-    if (\$1580 ) begin
-      \$2118  = \$signal ;
-    end else if (\$1585 ) begin
-      \$2118  = \$signal ;
-    end
+    \$2950  = \$signal ;
     if (g_sync_rst) begin
-      \$2118  = 1'h0;
+      \$2950  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2120  = \$2121 ;
-    if (\$1594 ) begin
-      \$2120  = \$signal ;
-    end else if (\$1599 ) begin
-      \$2120  = \$signal ;
-    end
+    \$2952  = \$signal ;
     if (g_sync_rst) begin
-      \$2120  = 1'h0;
+      \$2952  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2122  = \$2123 ;
-    if (\$1608 ) begin
-      \$2122  = \$signal ;
-    end else if (\$1613 ) begin
-      \$2122  = \$signal ;
-    end
+    \$2954  = \$signal ;
     if (g_sync_rst) begin
-      \$2122  = 1'h0;
+      \$2954  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2124  = \$2125 ;
-    if (\$1622 ) begin
-      \$2124  = \$signal ;
-    end else if (\$1627 ) begin
-      \$2124  = \$signal ;
-    end
+    \$2956  = \$signal ;
     if (g_sync_rst) begin
-      \$2124  = 1'h0;
+      \$2956  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2126  = \$2127 ;
-    if (\$1636 ) begin
-      \$2126  = \$signal ;
-    end else if (\$1641 ) begin
-      \$2126  = \$signal ;
-    end
+    \$2958  = \$signal ;
     if (g_sync_rst) begin
-      \$2126  = 1'h0;
+      \$2958  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2128  = \$2129 ;
-    if (\$1650 ) begin
-      \$2128  = \$signal ;
-    end else if (\$1655 ) begin
-      \$2128  = \$signal ;
-    end
+    \$2960  = \$signal ;
     if (g_sync_rst) begin
-      \$2128  = 1'h0;
+      \$2960  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2130  = \$2131 ;
-    if (\$1664 ) begin
-      \$2130  = \$signal ;
-    end else if (\$1669 ) begin
-      \$2130  = \$signal ;
-    end
+    \$2962  = \$signal ;
     if (g_sync_rst) begin
-      \$2130  = 1'h0;
+      \$2962  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2132  = \$2133 ;
-    if (\$1678 ) begin
-      \$2132  = \$signal ;
-    end else if (\$1683 ) begin
-      \$2132  = \$signal ;
-    end
+    \$2964  = \$signal ;
     if (g_sync_rst) begin
-      \$2132  = 1'h0;
+      \$2964  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2134  = \$2135 ;
-    if (\$1692 ) begin
-      \$2134  = \$signal ;
-    end else if (\$1697 ) begin
-      \$2134  = \$signal ;
-    end
+    \$2966  = \$signal ;
     if (g_sync_rst) begin
-      \$2134  = 1'h0;
+      \$2966  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2136  = \$2137 ;
-    if (\$1706 ) begin
-      \$2136  = \$signal ;
-    end else if (\$1711 ) begin
-      \$2136  = \$signal ;
-    end
+    \$2968  = \$signal ;
     if (g_sync_rst) begin
-      \$2136  = 1'h0;
+      \$2968  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2138  = \$2139 ;
-    if (\$1720 ) begin
-      \$2138  = \$signal ;
-    end else if (\$1725 ) begin
-      \$2138  = \$signal ;
-    end
+    \$2970  = \$signal ;
     if (g_sync_rst) begin
-      \$2138  = 1'h0;
+      \$2970  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2140  = \$2141 ;
-    if (\$1734 ) begin
-      \$2140  = \$signal ;
-    end else if (\$1739 ) begin
-      \$2140  = \$signal ;
-    end
+    \$2972  = \$signal ;
     if (g_sync_rst) begin
-      \$2140  = 1'h0;
+      \$2972  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2142  = \$2143 ;
-    if (\$1748 ) begin
-      \$2142  = \$signal ;
-    end else if (\$1753 ) begin
-      \$2142  = \$signal ;
-    end
+    \$2974  = \$signal ;
     if (g_sync_rst) begin
-      \$2142  = 1'h0;
+      \$2974  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2144  = \$2145 ;
-    if (\$1762 ) begin
-      \$2144  = \$signal ;
-    end else if (\$1767 ) begin
-      \$2144  = \$signal ;
-    end
+    \$2976  = \$signal ;
     if (g_sync_rst) begin
-      \$2144  = 1'h0;
+      \$2976  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2146  = \$2147 ;
-    if (\$1776 ) begin
-      \$2146  = \$signal ;
-    end else if (\$1781 ) begin
-      \$2146  = \$signal ;
-    end
+    \$2978  = \$signal ;
     if (g_sync_rst) begin
-      \$2146  = 1'h0;
+      \$2978  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2148  = \$2149 ;
-    if (\$1790 ) begin
-      \$2148  = \$signal ;
-    end else if (\$1795 ) begin
-      \$2148  = \$signal ;
-    end
+    \$2980  = \$signal ;
     if (g_sync_rst) begin
-      \$2148  = 1'h0;
+      \$2980  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2150  = \$2151 ;
-    if (\$1804 ) begin
-      \$2150  = \$signal ;
-    end else if (\$1809 ) begin
-      \$2150  = \$signal ;
-    end
+    \$2982  = \$signal ;
     if (g_sync_rst) begin
-      \$2150  = 1'h0;
+      \$2982  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2152  = \$2153 ;
-    if (\$1818 ) begin
-      \$2152  = \$signal ;
-    end else if (\$1823 ) begin
-      \$2152  = \$signal ;
-    end
+    \$2984  = \$signal ;
     if (g_sync_rst) begin
-      \$2152  = 1'h0;
+      \$2984  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2154  = \$2155 ;
-    if (\$1832 ) begin
-      \$2154  = \$signal ;
-    end else if (\$1837 ) begin
-      \$2154  = \$signal ;
-    end
+    \$2986  = \$signal ;
     if (g_sync_rst) begin
-      \$2154  = 1'h0;
+      \$2986  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2156  = \$2157 ;
-    if (\$1846 ) begin
-      \$2156  = \$signal ;
-    end else if (\$1851 ) begin
-      \$2156  = \$signal ;
-    end
+    \$2988  = \$signal ;
     if (g_sync_rst) begin
-      \$2156  = 1'h0;
+      \$2988  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2158  = \$2159 ;
-    if (\$1860 ) begin
-      \$2158  = \$signal ;
-    end else if (\$1865 ) begin
-      \$2158  = \$signal ;
-    end
+    \$2990  = \$signal ;
     if (g_sync_rst) begin
-      \$2158  = 1'h0;
+      \$2990  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2160  = \$2161 ;
-    if (\$1874 ) begin
-      \$2160  = \$signal ;
-    end else if (\$1879 ) begin
-      \$2160  = \$signal ;
-    end
+    \$2992  = \$signal ;
     if (g_sync_rst) begin
-      \$2160  = 1'h0;
+      \$2992  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2162  = \$2163 ;
-    if (\$1888 ) begin
-      \$2162  = \$signal ;
-    end else if (\$1893 ) begin
-      \$2162  = \$signal ;
-    end
+    \$2994  = \$signal ;
     if (g_sync_rst) begin
-      \$2162  = 1'h0;
+      \$2994  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2164  = \$2165 ;
-    if (\$1902 ) begin
-      \$2164  = \$signal ;
-    end else if (\$1907 ) begin
-      \$2164  = \$signal ;
-    end
+    \$2996  = \$signal ;
     if (g_sync_rst) begin
-      \$2164  = 1'h0;
+      \$2996  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2166  = \$2167 ;
-    if (\$1916 ) begin
-      \$2166  = \$signal ;
-    end else if (\$1921 ) begin
-      \$2166  = \$signal ;
-    end
+    \$2998  = \$signal ;
     if (g_sync_rst) begin
-      \$2166  = 1'h0;
+      \$2998  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2168  = \$2169 ;
-    if (\$1930 ) begin
-      \$2168  = \$signal ;
-    end else if (\$1935 ) begin
-      \$2168  = \$signal ;
-    end
+    \$3000  = \$signal ;
     if (g_sync_rst) begin
-      \$2168  = 1'h0;
+      \$3000  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2170  = \$2171 ;
-    if (\$1944 ) begin
-      \$2170  = \$signal ;
-    end else if (\$1949 ) begin
-      \$2170  = \$signal ;
-    end
+    \$3002  = \$signal ;
     if (g_sync_rst) begin
-      \$2170  = 1'h0;
+      \$3002  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2172  = \$2173 ;
-    if (\$1958 ) begin
-      \$2172  = \$signal ;
-    end else if (\$1963 ) begin
-      \$2172  = \$signal ;
-    end
+    \$3004  = \$signal ;
     if (g_sync_rst) begin
-      \$2172  = 1'h0;
+      \$3004  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2174  = \$2175 ;
-    if (\$1972 ) begin
-      \$2174  = \$signal ;
-    end else if (\$1977 ) begin
-      \$2174  = \$signal ;
-    end
+    \$3006  = \$signal ;
     if (g_sync_rst) begin
-      \$2174  = 1'h0;
+      \$3006  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2176  = \$2177 ;
-    if (\$1986 ) begin
-      \$2176  = \$signal ;
-    end else if (\$1991 ) begin
-      \$2176  = \$signal ;
-    end
+    \$3008  = \$signal ;
     if (g_sync_rst) begin
-      \$2176  = 1'h0;
+      \$3008  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2178  = \$2179 ;
-    if (\$2000 ) begin
-      \$2178  = \$signal ;
-    end else if (\$2005 ) begin
-      \$2178  = \$signal ;
-    end
+    \$3010  = \$signal ;
     if (g_sync_rst) begin
-      \$2178  = 1'h0;
+      \$3010  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2180  = \$2181 ;
-    if (\$2014 ) begin
-      \$2180  = \$signal ;
-    end else if (\$2019 ) begin
-      \$2180  = \$signal ;
-    end
+    \$3012  = \$signal ;
     if (g_sync_rst) begin
-      \$2180  = 1'h0;
+      \$3012  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2182  = \$2183 ;
-    if (\$2028 ) begin
-      \$2182  = \$signal ;
-    end else if (\$2033 ) begin
-      \$2182  = \$signal ;
-    end
+    \$3014  = \$signal ;
     if (g_sync_rst) begin
-      \$2182  = 1'h0;
+      \$3014  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2184  = \$2185 ;
-    if (\$2042 ) begin
-      \$2184  = \$signal ;
-    end else if (\$2047 ) begin
-      \$2184  = \$signal ;
-    end
+    \$3016  = \$signal ;
     if (g_sync_rst) begin
-      \$2184  = 1'h0;
+      \$3016  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2186  = coarse_gray0;
-    if (\$1160 ) begin
-      \$2186  = code_now_gray;
-    end
+    \$3018  = \$1161 ;
     if (g_sync_rst) begin
-      \$2186  = 4'h0;
+      \$3018  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2187  = early0;
-    if (\$1160 ) begin
-      \$2187  = ctl__early;
-    end
+    \$3020  = \$1188 ;
     if (g_sync_rst) begin
-      \$2187  = 1'h0;
+      \$3020  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2188  = ones0;
-    if (\$1160 ) begin
-      \$2188  = \$1171 [2:0];
-    end
+    \$3022  = \$1215 ;
     if (g_sync_rst) begin
-      \$2188  = 3'h0;
+      \$3022  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2189  = \$2190 ;
-    if (\$1160 ) begin
-      \$2189  = 1'h0;
-    end else if (\$1165 ) begin
-      \$2189  = 1'h1;
-    end
+    \$3024  = \$1242 ;
     if (g_sync_rst) begin
-      \$2189  = 1'h0;
+      \$3024  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2191  = \$2192 ;
-    if (\$1174 ) begin
-      \$2191  = 1'h0;
-    end else if (\$1179 ) begin
-      \$2191  = 1'h1;
-    end
+    \$3026  = \$1269 ;
     if (g_sync_rst) begin
-      \$2191  = 1'h0;
+      \$3026  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2193  = \$2194 ;
-    if (\$1188 ) begin
-      \$2193  = 1'h0;
-    end else if (\$1193 ) begin
-      \$2193  = 1'h1;
-    end
+    \$3028  = \$1296 ;
     if (g_sync_rst) begin
-      \$2193  = 1'h0;
+      \$3028  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2195  = \$2196 ;
-    if (\$1202 ) begin
-      \$2195  = 1'h0;
-    end else if (\$1207 ) begin
-      \$2195  = 1'h1;
-    end
+    \$3030  = \$1323 ;
     if (g_sync_rst) begin
-      \$2195  = 1'h0;
+      \$3030  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2197  = \$2198 ;
-    if (\$1216 ) begin
-      \$2197  = 1'h0;
-    end else if (\$1221 ) begin
-      \$2197  = 1'h1;
-    end
+    \$3032  = \$1350 ;
     if (g_sync_rst) begin
-      \$2197  = 1'h0;
+      \$3032  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2199  = \$2200 ;
-    if (\$1230 ) begin
-      \$2199  = 1'h0;
-    end else if (\$1235 ) begin
-      \$2199  = 1'h1;
-    end
+    \$3034  = \$1377 ;
     if (g_sync_rst) begin
-      \$2199  = 1'h0;
+      \$3034  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2201  = \$2202 ;
-    if (\$1244 ) begin
-      \$2201  = 1'h0;
-    end else if (\$1249 ) begin
-      \$2201  = 1'h1;
-    end
+    \$3036  = \$1404 ;
     if (g_sync_rst) begin
-      \$2201  = 1'h0;
+      \$3036  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2203  = \$2204 ;
-    if (\$1258 ) begin
-      \$2203  = 1'h0;
-    end else if (\$1263 ) begin
-      \$2203  = 1'h1;
-    end
+    \$3038  = \$1431 ;
     if (g_sync_rst) begin
-      \$2203  = 1'h0;
+      \$3038  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2205  = \$2206 ;
-    if (\$1272 ) begin
-      \$2205  = 1'h0;
-    end else if (\$1277 ) begin
-      \$2205  = 1'h1;
-    end
+    \$3040  = \$1458 ;
     if (g_sync_rst) begin
-      \$2205  = 1'h0;
+      \$3040  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2207  = \$2208 ;
-    if (\$1286 ) begin
-      \$2207  = 1'h0;
-    end else if (\$1291 ) begin
-      \$2207  = 1'h1;
-    end
+    \$3042  = \$1485 ;
     if (g_sync_rst) begin
-      \$2207  = 1'h0;
+      \$3042  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2209  = \$2210 ;
-    if (\$1300 ) begin
-      \$2209  = 1'h0;
-    end else if (\$1305 ) begin
-      \$2209  = 1'h1;
-    end
+    \$3044  = \$1512 ;
     if (g_sync_rst) begin
-      \$2209  = 1'h0;
+      \$3044  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2211  = \$2212 ;
-    if (\$1314 ) begin
-      \$2211  = 1'h0;
-    end else if (\$1319 ) begin
-      \$2211  = 1'h1;
-    end
+    \$3046  = \$1539 ;
     if (g_sync_rst) begin
-      \$2211  = 1'h0;
+      \$3046  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2213  = \$2214 ;
-    if (\$1328 ) begin
-      \$2213  = 1'h0;
-    end else if (\$1333 ) begin
-      \$2213  = 1'h1;
-    end
+    \$3048  = \$1566 ;
     if (g_sync_rst) begin
-      \$2213  = 1'h0;
+      \$3048  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2215  = \$2216 ;
-    if (\$1342 ) begin
-      \$2215  = 1'h0;
-    end else if (\$1347 ) begin
-      \$2215  = 1'h1;
-    end
+    \$3050  = \$1593 ;
     if (g_sync_rst) begin
-      \$2215  = 1'h0;
+      \$3050  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2217  = \$2218 ;
-    if (\$1356 ) begin
-      \$2217  = 1'h0;
-    end else if (\$1361 ) begin
-      \$2217  = 1'h1;
-    end
+    \$3052  = \$1620 ;
     if (g_sync_rst) begin
-      \$2217  = 1'h0;
+      \$3052  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2219  = \$2220 ;
-    if (\$1370 ) begin
-      \$2219  = 1'h0;
-    end else if (\$1375 ) begin
-      \$2219  = 1'h1;
-    end
+    \$3054  = \$1647 ;
     if (g_sync_rst) begin
-      \$2219  = 1'h0;
+      \$3054  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2221  = \$2222 ;
-    if (\$1384 ) begin
-      \$2221  = 1'h0;
-    end else if (\$1389 ) begin
-      \$2221  = 1'h1;
-    end
+    \$3056  = \$1674 ;
     if (g_sync_rst) begin
-      \$2221  = 1'h0;
+      \$3056  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2223  = \$2224 ;
-    if (\$1398 ) begin
-      \$2223  = 1'h0;
-    end else if (\$1403 ) begin
-      \$2223  = 1'h1;
-    end
+    \$3058  = \$1701 ;
     if (g_sync_rst) begin
-      \$2223  = 1'h0;
+      \$3058  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2225  = \$2226 ;
-    if (\$1412 ) begin
-      \$2225  = 1'h0;
-    end else if (\$1417 ) begin
-      \$2225  = 1'h1;
-    end
+    \$3060  = \$1728 ;
     if (g_sync_rst) begin
-      \$2225  = 1'h0;
+      \$3060  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2227  = \$2228 ;
-    if (\$1426 ) begin
-      \$2227  = 1'h0;
-    end else if (\$1431 ) begin
-      \$2227  = 1'h1;
-    end
+    \$3062  = \$1755 ;
     if (g_sync_rst) begin
-      \$2227  = 1'h0;
+      \$3062  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2229  = \$2230 ;
-    if (\$1440 ) begin
-      \$2229  = 1'h0;
-    end else if (\$1445 ) begin
-      \$2229  = 1'h1;
-    end
+    \$3064  = \$1782 ;
     if (g_sync_rst) begin
-      \$2229  = 1'h0;
+      \$3064  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2231  = \$2232 ;
-    if (\$1454 ) begin
-      \$2231  = 1'h0;
-    end else if (\$1459 ) begin
-      \$2231  = 1'h1;
-    end
+    \$3066  = \$1809 ;
     if (g_sync_rst) begin
-      \$2231  = 1'h0;
+      \$3066  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2233  = \$2234 ;
-    if (\$1468 ) begin
-      \$2233  = 1'h0;
-    end else if (\$1473 ) begin
-      \$2233  = 1'h1;
-    end
+    \$3068  = \$1836 ;
     if (g_sync_rst) begin
-      \$2233  = 1'h0;
+      \$3068  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2235  = \$2236 ;
-    if (\$1482 ) begin
-      \$2235  = 1'h0;
-    end else if (\$1487 ) begin
-      \$2235  = 1'h1;
-    end
+    \$3070  = \$1863 ;
     if (g_sync_rst) begin
-      \$2235  = 1'h0;
+      \$3070  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2237  = \$2238 ;
-    if (\$1496 ) begin
-      \$2237  = 1'h0;
-    end else if (\$1501 ) begin
-      \$2237  = 1'h1;
-    end
+    \$3072  = \$1890 ;
     if (g_sync_rst) begin
-      \$2237  = 1'h0;
+      \$3072  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2239  = \$2240 ;
-    if (\$1510 ) begin
-      \$2239  = 1'h0;
-    end else if (\$1515 ) begin
-      \$2239  = 1'h1;
-    end
+    \$3074  = \$1917 ;
     if (g_sync_rst) begin
-      \$2239  = 1'h0;
+      \$3074  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2241  = \$2242 ;
-    if (\$1524 ) begin
-      \$2241  = 1'h0;
-    end else if (\$1529 ) begin
-      \$2241  = 1'h1;
-    end
+    \$3076  = \$1944 ;
     if (g_sync_rst) begin
-      \$2241  = 1'h0;
+      \$3076  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2243  = \$2244 ;
-    if (\$1538 ) begin
-      \$2243  = 1'h0;
-    end else if (\$1543 ) begin
-      \$2243  = 1'h1;
-    end
+    \$3078  = \$1971 ;
     if (g_sync_rst) begin
-      \$2243  = 1'h0;
+      \$3078  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2245  = \$2246 ;
-    if (\$1552 ) begin
-      \$2245  = 1'h0;
-    end else if (\$1557 ) begin
-      \$2245  = 1'h1;
-    end
+    \$3080  = \$1998 ;
     if (g_sync_rst) begin
-      \$2245  = 1'h0;
+      \$3080  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2247  = \$2248 ;
-    if (\$1566 ) begin
-      \$2247  = 1'h0;
-    end else if (\$1571 ) begin
-      \$2247  = 1'h1;
-    end
+    \$3082  = \$2025 ;
     if (g_sync_rst) begin
-      \$2247  = 1'h0;
+      \$3082  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2249  = \$2250 ;
-    if (\$1580 ) begin
-      \$2249  = 1'h0;
-    end else if (\$1585 ) begin
-      \$2249  = 1'h1;
-    end
+    \$3084  = \$2052 ;
     if (g_sync_rst) begin
-      \$2249  = 1'h0;
+      \$3084  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2251  = \$2252 ;
-    if (\$1594 ) begin
-      \$2251  = 1'h0;
-    end else if (\$1599 ) begin
-      \$2251  = 1'h1;
-    end
+    \$3086  = \$2079 ;
     if (g_sync_rst) begin
-      \$2251  = 1'h0;
+      \$3086  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2253  = \$2254 ;
-    if (\$1608 ) begin
-      \$2253  = 1'h0;
-    end else if (\$1613 ) begin
-      \$2253  = 1'h1;
-    end
+    \$3088  = \$2106 ;
     if (g_sync_rst) begin
-      \$2253  = 1'h0;
+      \$3088  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2255  = \$2256 ;
-    if (\$1622 ) begin
-      \$2255  = 1'h0;
-    end else if (\$1627 ) begin
-      \$2255  = 1'h1;
-    end
+    \$3090  = \$2133 ;
     if (g_sync_rst) begin
-      \$2255  = 1'h0;
+      \$3090  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2257  = \$2258 ;
-    if (\$1636 ) begin
-      \$2257  = 1'h0;
-    end else if (\$1641 ) begin
-      \$2257  = 1'h1;
-    end
+    \$3092  = \$2160 ;
     if (g_sync_rst) begin
-      \$2257  = 1'h0;
+      \$3092  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2259  = \$2260 ;
-    if (\$1650 ) begin
-      \$2259  = 1'h0;
-    end else if (\$1655 ) begin
-      \$2259  = 1'h1;
-    end
+    \$3094  = \$2187 ;
     if (g_sync_rst) begin
-      \$2259  = 1'h0;
+      \$3094  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2261  = \$2262 ;
-    if (\$1664 ) begin
-      \$2261  = 1'h0;
-    end else if (\$1669 ) begin
-      \$2261  = 1'h1;
-    end
+    \$3096  = \$2214 ;
     if (g_sync_rst) begin
-      \$2261  = 1'h0;
+      \$3096  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2263  = \$2264 ;
-    if (\$1678 ) begin
-      \$2263  = 1'h0;
-    end else if (\$1683 ) begin
-      \$2263  = 1'h1;
-    end
+    \$3098  = \$2241 ;
     if (g_sync_rst) begin
-      \$2263  = 1'h0;
+      \$3098  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2265  = \$2266 ;
-    if (\$1692 ) begin
-      \$2265  = 1'h0;
-    end else if (\$1697 ) begin
-      \$2265  = 1'h1;
-    end
+    \$3100  = \$2268 ;
     if (g_sync_rst) begin
-      \$2265  = 1'h0;
+      \$3100  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2267  = \$2268 ;
-    if (\$1706 ) begin
-      \$2267  = 1'h0;
-    end else if (\$1711 ) begin
-      \$2267  = 1'h1;
-    end
+    \$3102  = \$2295 ;
     if (g_sync_rst) begin
-      \$2267  = 1'h0;
+      \$3102  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2269  = \$2270 ;
-    if (\$1720 ) begin
-      \$2269  = 1'h0;
-    end else if (\$1725 ) begin
-      \$2269  = 1'h1;
-    end
+    \$3104  = \$2322 ;
     if (g_sync_rst) begin
-      \$2269  = 1'h0;
+      \$3104  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2271  = \$2272 ;
-    if (\$1734 ) begin
-      \$2271  = 1'h0;
-    end else if (\$1739 ) begin
-      \$2271  = 1'h1;
-    end
+    \$3106  = \$2349 ;
     if (g_sync_rst) begin
-      \$2271  = 1'h0;
+      \$3106  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2273  = \$2274 ;
-    if (\$1748 ) begin
-      \$2273  = 1'h0;
-    end else if (\$1753 ) begin
-      \$2273  = 1'h1;
-    end
+    \$3108  = \$2376 ;
     if (g_sync_rst) begin
-      \$2273  = 1'h0;
+      \$3108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2275  = \$2276 ;
-    if (\$1762 ) begin
-      \$2275  = 1'h0;
-    end else if (\$1767 ) begin
-      \$2275  = 1'h1;
-    end
+    \$3110  = \$2403 ;
     if (g_sync_rst) begin
-      \$2275  = 1'h0;
+      \$3110  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2277  = \$2278 ;
-    if (\$1776 ) begin
-      \$2277  = 1'h0;
-    end else if (\$1781 ) begin
-      \$2277  = 1'h1;
-    end
+    \$3112  = \$2430 ;
     if (g_sync_rst) begin
-      \$2277  = 1'h0;
+      \$3112  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2279  = \$2280 ;
-    if (\$1790 ) begin
-      \$2279  = 1'h0;
-    end else if (\$1795 ) begin
-      \$2279  = 1'h1;
-    end
+    \$3114  = \$2457 ;
     if (g_sync_rst) begin
-      \$2279  = 1'h0;
+      \$3114  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2281  = \$2282 ;
-    if (\$1804 ) begin
-      \$2281  = 1'h0;
-    end else if (\$1809 ) begin
-      \$2281  = 1'h1;
-    end
+    \$3116  = \$2484 ;
     if (g_sync_rst) begin
-      \$2281  = 1'h0;
+      \$3116  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2283  = \$2284 ;
-    if (\$1818 ) begin
-      \$2283  = 1'h0;
-    end else if (\$1823 ) begin
-      \$2283  = 1'h1;
-    end
+    \$3118  = \$2511 ;
     if (g_sync_rst) begin
-      \$2283  = 1'h0;
+      \$3118  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2285  = \$2286 ;
-    if (\$1832 ) begin
-      \$2285  = 1'h0;
-    end else if (\$1837 ) begin
-      \$2285  = 1'h1;
-    end
+    \$3120  = \$2538 ;
     if (g_sync_rst) begin
-      \$2285  = 1'h0;
+      \$3120  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2287  = \$2288 ;
-    if (\$1846 ) begin
-      \$2287  = 1'h0;
-    end else if (\$1851 ) begin
-      \$2287  = 1'h1;
-    end
+    \$3122  = \$2565 ;
     if (g_sync_rst) begin
-      \$2287  = 1'h0;
+      \$3122  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2289  = \$2290 ;
-    if (\$1860 ) begin
-      \$2289  = 1'h0;
-    end else if (\$1865 ) begin
-      \$2289  = 1'h1;
-    end
+    \$3124  = \$2592 ;
     if (g_sync_rst) begin
-      \$2289  = 1'h0;
+      \$3124  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2291  = \$2292 ;
-    if (\$1874 ) begin
-      \$2291  = 1'h0;
-    end else if (\$1879 ) begin
-      \$2291  = 1'h1;
-    end
+    \$3126  = \$2619 ;
     if (g_sync_rst) begin
-      \$2291  = 1'h0;
+      \$3126  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2293  = \$2294 ;
-    if (\$1888 ) begin
-      \$2293  = 1'h0;
-    end else if (\$1893 ) begin
-      \$2293  = 1'h1;
-    end
+    \$3128  = \$2646 ;
     if (g_sync_rst) begin
-      \$2293  = 1'h0;
+      \$3128  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2295  = \$2296 ;
-    if (\$1902 ) begin
-      \$2295  = 1'h0;
-    end else if (\$1907 ) begin
-      \$2295  = 1'h1;
-    end
+    \$3130  = \$2673 ;
     if (g_sync_rst) begin
-      \$2295  = 1'h0;
+      \$3130  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2297  = \$2298 ;
-    if (\$1916 ) begin
-      \$2297  = 1'h0;
-    end else if (\$1921 ) begin
-      \$2297  = 1'h1;
-    end
+    \$3132  = \$2700 ;
     if (g_sync_rst) begin
-      \$2297  = 1'h0;
+      \$3132  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2299  = \$2300 ;
-    if (\$1930 ) begin
-      \$2299  = 1'h0;
-    end else if (\$1935 ) begin
-      \$2299  = 1'h1;
-    end
+    \$3134  = \$2727 ;
     if (g_sync_rst) begin
-      \$2299  = 1'h0;
+      \$3134  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2301  = \$2302 ;
-    if (\$1944 ) begin
-      \$2301  = 1'h0;
-    end else if (\$1949 ) begin
-      \$2301  = 1'h1;
-    end
+    \$3136  = \$2754 ;
     if (g_sync_rst) begin
-      \$2301  = 1'h0;
+      \$3136  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2303  = \$2304 ;
-    if (\$1958 ) begin
-      \$2303  = 1'h0;
-    end else if (\$1963 ) begin
-      \$2303  = 1'h1;
-    end
+    \$3138  = \$2781 ;
     if (g_sync_rst) begin
-      \$2303  = 1'h0;
+      \$3138  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2305  = \$2306 ;
-    if (\$1972 ) begin
-      \$2305  = 1'h0;
-    end else if (\$1977 ) begin
-      \$2305  = 1'h1;
-    end
+    \$3140  = \$2808 ;
     if (g_sync_rst) begin
-      \$2305  = 1'h0;
+      \$3140  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2307  = \$2308 ;
-    if (\$1986 ) begin
-      \$2307  = 1'h0;
-    end else if (\$1991 ) begin
-      \$2307  = 1'h1;
-    end
+    \$3142  = \$2835 ;
     if (g_sync_rst) begin
-      \$2307  = 1'h0;
+      \$3142  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2309  = \$2310 ;
-    if (\$2000 ) begin
-      \$2309  = 1'h0;
-    end else if (\$2005 ) begin
-      \$2309  = 1'h1;
-    end
+    \$3144  = \$2862 ;
     if (g_sync_rst) begin
-      \$2309  = 1'h0;
+      \$3144  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2311  = \$2312 ;
-    if (\$2014 ) begin
-      \$2311  = 1'h0;
-    end else if (\$2019 ) begin
-      \$2311  = 1'h1;
-    end
+    \$3146  = \$1167 [2:0];
     if (g_sync_rst) begin
-      \$2311  = 1'h0;
+      \$3146  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2313  = \$2314 ;
-    if (\$2028 ) begin
-      \$2313  = 1'h0;
-    end else if (\$2033 ) begin
-      \$2313  = 1'h1;
-    end
+    \$3147  = \$1180 ;
     if (g_sync_rst) begin
-      \$2313  = 1'h0;
+      \$3147  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2315  = \$2316 ;
-    if (\$2042 ) begin
-      \$2315  = 1'h0;
-    end else if (\$2047 ) begin
-      \$2315  = 1'h1;
-    end
+    \$3148  = \$1184 ;
     if (g_sync_rst) begin
-      \$2315  = 1'h0;
+      \$3148  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2317  = coarse_gray1;
-    if (\$1174 ) begin
-      \$2317  = code_now_gray;
-    end
+    \$3149  = \$1194 [2:0];
     if (g_sync_rst) begin
-      \$2317  = 4'h0;
+      \$3149  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2318  = early1;
-    if (\$1174 ) begin
-      \$2318  = ctl__early;
-    end
+    \$3150  = \$1207 ;
     if (g_sync_rst) begin
-      \$2318  = 1'h0;
+      \$3150  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2319  = ones1;
-    if (\$1174 ) begin
-      \$2319  = \$1185 [2:0];
-    end
+    \$3151  = \$1211 ;
     if (g_sync_rst) begin
-      \$2319  = 3'h0;
+      \$3151  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2320  = coarse_gray2;
-    if (\$1188 ) begin
-      \$2320  = code_now_gray;
-    end
+    \$3152  = \$1221 [2:0];
     if (g_sync_rst) begin
-      \$2320  = 4'h0;
+      \$3152  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2321  = early2;
-    if (\$1188 ) begin
-      \$2321  = ctl__early;
-    end
+    \$3153  = \$1234 ;
     if (g_sync_rst) begin
-      \$2321  = 1'h0;
+      \$3153  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2322  = ones2;
-    if (\$1188 ) begin
-      \$2322  = \$1199 [2:0];
-    end
+    \$3154  = \$1238 ;
     if (g_sync_rst) begin
-      \$2322  = 3'h0;
+      \$3154  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2323  = coarse_gray3;
-    if (\$1202 ) begin
-      \$2323  = code_now_gray;
-    end
+    \$3155  = \$1248 [2:0];
     if (g_sync_rst) begin
-      \$2323  = 4'h0;
+      \$3155  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2324  = early3;
-    if (\$1202 ) begin
-      \$2324  = ctl__early;
-    end
+    \$3156  = \$1261 ;
     if (g_sync_rst) begin
-      \$2324  = 1'h0;
+      \$3156  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2325  = ones3;
-    if (\$1202 ) begin
-      \$2325  = \$1213 [2:0];
-    end
+    \$3157  = \$1265 ;
     if (g_sync_rst) begin
-      \$2325  = 3'h0;
+      \$3157  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2326  = coarse_gray4;
-    if (\$1216 ) begin
-      \$2326  = code_now_gray;
-    end
+    \$3158  = \$1275 [2:0];
     if (g_sync_rst) begin
-      \$2326  = 4'h0;
+      \$3158  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2327  = early4;
-    if (\$1216 ) begin
-      \$2327  = ctl__early;
-    end
+    \$3159  = \$1288 ;
     if (g_sync_rst) begin
-      \$2327  = 1'h0;
+      \$3159  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2328  = ones4;
-    if (\$1216 ) begin
-      \$2328  = \$1227 [2:0];
-    end
+    \$3160  = \$1292 ;
     if (g_sync_rst) begin
-      \$2328  = 3'h0;
+      \$3160  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2329  = coarse_gray5;
-    if (\$1230 ) begin
-      \$2329  = code_now_gray;
-    end
+    \$3161  = \$1302 [2:0];
     if (g_sync_rst) begin
-      \$2329  = 4'h0;
+      \$3161  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2330  = early5;
-    if (\$1230 ) begin
-      \$2330  = ctl__early;
-    end
+    \$3162  = \$1315 ;
     if (g_sync_rst) begin
-      \$2330  = 1'h0;
+      \$3162  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2331  = ones5;
-    if (\$1230 ) begin
-      \$2331  = \$1241 [2:0];
-    end
+    \$3163  = \$1319 ;
     if (g_sync_rst) begin
-      \$2331  = 3'h0;
+      \$3163  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2332  = coarse_gray6;
-    if (\$1244 ) begin
-      \$2332  = code_now_gray;
-    end
+    \$3164  = \$1329 [2:0];
     if (g_sync_rst) begin
-      \$2332  = 4'h0;
+      \$3164  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2333  = early6;
-    if (\$1244 ) begin
-      \$2333  = ctl__early;
-    end
+    \$3165  = \$1342 ;
     if (g_sync_rst) begin
-      \$2333  = 1'h0;
+      \$3165  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2334  = ones6;
-    if (\$1244 ) begin
-      \$2334  = \$1255 [2:0];
-    end
+    \$3166  = \$1346 ;
     if (g_sync_rst) begin
-      \$2334  = 3'h0;
+      \$3166  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2335  = coarse_gray7;
-    if (\$1258 ) begin
-      \$2335  = code_now_gray;
-    end
+    \$3167  = \$1356 [2:0];
     if (g_sync_rst) begin
-      \$2335  = 4'h0;
+      \$3167  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2336  = early7;
-    if (\$1258 ) begin
-      \$2336  = ctl__early;
-    end
+    \$3168  = \$1369 ;
     if (g_sync_rst) begin
-      \$2336  = 1'h0;
+      \$3168  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2337  = ones7;
-    if (\$1258 ) begin
-      \$2337  = \$1269 [2:0];
-    end
+    \$3169  = \$1373 ;
     if (g_sync_rst) begin
-      \$2337  = 3'h0;
+      \$3169  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2338  = coarse_gray8;
-    if (\$1272 ) begin
-      \$2338  = code_now_gray;
-    end
+    \$3170  = \$1383 [2:0];
     if (g_sync_rst) begin
-      \$2338  = 4'h0;
+      \$3170  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2339  = early8;
-    if (\$1272 ) begin
-      \$2339  = ctl__early;
-    end
+    \$3171  = \$1396 ;
     if (g_sync_rst) begin
-      \$2339  = 1'h0;
+      \$3171  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2340  = ones8;
-    if (\$1272 ) begin
-      \$2340  = \$1283 [2:0];
-    end
+    \$3172  = \$1400 ;
     if (g_sync_rst) begin
-      \$2340  = 3'h0;
+      \$3172  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2341  = coarse_gray9;
-    if (\$1286 ) begin
-      \$2341  = code_now_gray;
-    end
+    \$3173  = \$1410 [2:0];
     if (g_sync_rst) begin
-      \$2341  = 4'h0;
+      \$3173  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2342  = early9;
-    if (\$1286 ) begin
-      \$2342  = ctl__early;
-    end
+    \$3174  = \$1423 ;
     if (g_sync_rst) begin
-      \$2342  = 1'h0;
+      \$3174  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2343  = ones9;
-    if (\$1286 ) begin
-      \$2343  = \$1297 [2:0];
-    end
+    \$3175  = \$1427 ;
     if (g_sync_rst) begin
-      \$2343  = 3'h0;
+      \$3175  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2344  = coarse_gray10;
-    if (\$1300 ) begin
-      \$2344  = code_now_gray;
-    end
+    \$3176  = \$1437 [2:0];
     if (g_sync_rst) begin
-      \$2344  = 4'h0;
+      \$3176  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2345  = early10;
-    if (\$1300 ) begin
-      \$2345  = ctl__early;
-    end
+    \$3177  = \$1450 ;
     if (g_sync_rst) begin
-      \$2345  = 1'h0;
+      \$3177  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2346  = ones10;
-    if (\$1300 ) begin
-      \$2346  = \$1311 [2:0];
-    end
+    \$3178  = \$1454 ;
     if (g_sync_rst) begin
-      \$2346  = 3'h0;
+      \$3178  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2347  = coarse_gray11;
-    if (\$1314 ) begin
-      \$2347  = code_now_gray;
-    end
+    \$3179  = \$1464 [2:0];
     if (g_sync_rst) begin
-      \$2347  = 4'h0;
+      \$3179  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2348  = early11;
-    if (\$1314 ) begin
-      \$2348  = ctl__early;
-    end
+    \$3180  = \$1477 ;
     if (g_sync_rst) begin
-      \$2348  = 1'h0;
+      \$3180  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2349  = ones11;
-    if (\$1314 ) begin
-      \$2349  = \$1325 [2:0];
-    end
+    \$3181  = \$1481 ;
     if (g_sync_rst) begin
-      \$2349  = 3'h0;
+      \$3181  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2350  = coarse_gray12;
-    if (\$1328 ) begin
-      \$2350  = code_now_gray;
-    end
+    \$3182  = \$1491 [2:0];
     if (g_sync_rst) begin
-      \$2350  = 4'h0;
+      \$3182  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2351  = early12;
-    if (\$1328 ) begin
-      \$2351  = ctl__early;
-    end
+    \$3183  = \$1504 ;
     if (g_sync_rst) begin
-      \$2351  = 1'h0;
+      \$3183  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2352  = ones12;
-    if (\$1328 ) begin
-      \$2352  = \$1339 [2:0];
-    end
+    \$3184  = \$1508 ;
     if (g_sync_rst) begin
-      \$2352  = 3'h0;
+      \$3184  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2353  = coarse_gray13;
-    if (\$1342 ) begin
-      \$2353  = code_now_gray;
-    end
+    \$3185  = \$1518 [2:0];
     if (g_sync_rst) begin
-      \$2353  = 4'h0;
+      \$3185  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2354  = early13;
-    if (\$1342 ) begin
-      \$2354  = ctl__early;
-    end
+    \$3186  = \$1531 ;
     if (g_sync_rst) begin
-      \$2354  = 1'h0;
+      \$3186  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2355  = ones13;
-    if (\$1342 ) begin
-      \$2355  = \$1353 [2:0];
-    end
+    \$3187  = \$1535 ;
     if (g_sync_rst) begin
-      \$2355  = 3'h0;
+      \$3187  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2356  = coarse_gray14;
-    if (\$1356 ) begin
-      \$2356  = code_now_gray;
-    end
+    \$3188  = \$1545 [2:0];
     if (g_sync_rst) begin
-      \$2356  = 4'h0;
+      \$3188  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2357  = early14;
-    if (\$1356 ) begin
-      \$2357  = ctl__early;
-    end
+    \$3189  = \$1558 ;
     if (g_sync_rst) begin
-      \$2357  = 1'h0;
+      \$3189  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2358  = ones14;
-    if (\$1356 ) begin
-      \$2358  = \$1367 [2:0];
-    end
+    \$3190  = \$1562 ;
     if (g_sync_rst) begin
-      \$2358  = 3'h0;
+      \$3190  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2359  = coarse_gray15;
-    if (\$1370 ) begin
-      \$2359  = code_now_gray;
-    end
+    \$3191  = \$1572 [2:0];
     if (g_sync_rst) begin
-      \$2359  = 4'h0;
+      \$3191  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2360  = early15;
-    if (\$1370 ) begin
-      \$2360  = ctl__early;
-    end
+    \$3192  = \$1585 ;
     if (g_sync_rst) begin
-      \$2360  = 1'h0;
+      \$3192  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2361  = ones15;
-    if (\$1370 ) begin
-      \$2361  = \$1381 [2:0];
-    end
+    \$3193  = \$1589 ;
     if (g_sync_rst) begin
-      \$2361  = 3'h0;
+      \$3193  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2362  = coarse_gray16;
-    if (\$1384 ) begin
-      \$2362  = code_now_gray;
-    end
+    \$3194  = \$1599 [2:0];
     if (g_sync_rst) begin
-      \$2362  = 4'h0;
+      \$3194  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2363  = early16;
-    if (\$1384 ) begin
-      \$2363  = ctl__early;
-    end
+    \$3195  = \$1612 ;
     if (g_sync_rst) begin
-      \$2363  = 1'h0;
+      \$3195  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2364  = ones16;
-    if (\$1384 ) begin
-      \$2364  = \$1395 [2:0];
-    end
+    \$3196  = \$1616 ;
     if (g_sync_rst) begin
-      \$2364  = 3'h0;
+      \$3196  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2365  = coarse_gray17;
-    if (\$1398 ) begin
-      \$2365  = code_now_gray;
-    end
+    \$3197  = \$1626 [2:0];
     if (g_sync_rst) begin
-      \$2365  = 4'h0;
+      \$3197  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2366  = early17;
-    if (\$1398 ) begin
-      \$2366  = ctl__early;
-    end
+    \$3198  = \$1639 ;
     if (g_sync_rst) begin
-      \$2366  = 1'h0;
+      \$3198  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2367  = ones17;
-    if (\$1398 ) begin
-      \$2367  = \$1409 [2:0];
-    end
+    \$3199  = \$1643 ;
     if (g_sync_rst) begin
-      \$2367  = 3'h0;
+      \$3199  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2368  = coarse_gray18;
-    if (\$1412 ) begin
-      \$2368  = code_now_gray;
-    end
+    \$3200  = \$1653 [2:0];
     if (g_sync_rst) begin
-      \$2368  = 4'h0;
+      \$3200  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2369  = early18;
-    if (\$1412 ) begin
-      \$2369  = ctl__early;
-    end
+    \$3201  = \$1666 ;
     if (g_sync_rst) begin
-      \$2369  = 1'h0;
+      \$3201  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2370  = ones18;
-    if (\$1412 ) begin
-      \$2370  = \$1423 [2:0];
-    end
+    \$3202  = \$1670 ;
     if (g_sync_rst) begin
-      \$2370  = 3'h0;
+      \$3202  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2371  = coarse_gray19;
-    if (\$1426 ) begin
-      \$2371  = code_now_gray;
-    end
+    \$3203  = \$1680 [2:0];
     if (g_sync_rst) begin
-      \$2371  = 4'h0;
+      \$3203  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2372  = early19;
-    if (\$1426 ) begin
-      \$2372  = ctl__early;
-    end
+    \$3204  = \$1693 ;
     if (g_sync_rst) begin
-      \$2372  = 1'h0;
+      \$3204  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2373  = ones19;
-    if (\$1426 ) begin
-      \$2373  = \$1437 [2:0];
-    end
+    \$3205  = \$1697 ;
     if (g_sync_rst) begin
-      \$2373  = 3'h0;
+      \$3205  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2374  = coarse_gray20;
-    if (\$1440 ) begin
-      \$2374  = code_now_gray;
-    end
+    \$3206  = \$1707 [2:0];
     if (g_sync_rst) begin
-      \$2374  = 4'h0;
+      \$3206  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2375  = early20;
-    if (\$1440 ) begin
-      \$2375  = ctl__early;
-    end
+    \$3207  = \$1720 ;
     if (g_sync_rst) begin
-      \$2375  = 1'h0;
+      \$3207  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2376  = ones20;
-    if (\$1440 ) begin
-      \$2376  = \$1451 [2:0];
-    end
+    \$3208  = \$1724 ;
     if (g_sync_rst) begin
-      \$2376  = 3'h0;
+      \$3208  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2377  = coarse_gray21;
-    if (\$1454 ) begin
-      \$2377  = code_now_gray;
-    end
+    \$3209  = \$1734 [2:0];
     if (g_sync_rst) begin
-      \$2377  = 4'h0;
+      \$3209  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2378  = early21;
-    if (\$1454 ) begin
-      \$2378  = ctl__early;
-    end
+    \$3210  = \$1747 ;
     if (g_sync_rst) begin
-      \$2378  = 1'h0;
+      \$3210  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2379  = ones21;
-    if (\$1454 ) begin
-      \$2379  = \$1465 [2:0];
-    end
+    \$3211  = \$1751 ;
     if (g_sync_rst) begin
-      \$2379  = 3'h0;
+      \$3211  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2380  = coarse_gray22;
-    if (\$1468 ) begin
-      \$2380  = code_now_gray;
-    end
+    \$3212  = \$1761 [2:0];
     if (g_sync_rst) begin
-      \$2380  = 4'h0;
+      \$3212  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2381  = early22;
-    if (\$1468 ) begin
-      \$2381  = ctl__early;
-    end
+    \$3213  = \$1774 ;
     if (g_sync_rst) begin
-      \$2381  = 1'h0;
+      \$3213  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2382  = ones22;
-    if (\$1468 ) begin
-      \$2382  = \$1479 [2:0];
-    end
+    \$3214  = \$1778 ;
     if (g_sync_rst) begin
-      \$2382  = 3'h0;
+      \$3214  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2383  = coarse_gray23;
-    if (\$1482 ) begin
-      \$2383  = code_now_gray;
-    end
+    \$3215  = \$1788 [2:0];
     if (g_sync_rst) begin
-      \$2383  = 4'h0;
+      \$3215  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2384  = early23;
-    if (\$1482 ) begin
-      \$2384  = ctl__early;
-    end
+    \$3216  = \$1801 ;
     if (g_sync_rst) begin
-      \$2384  = 1'h0;
+      \$3216  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2385  = ones23;
-    if (\$1482 ) begin
-      \$2385  = \$1493 [2:0];
-    end
+    \$3217  = \$1805 ;
     if (g_sync_rst) begin
-      \$2385  = 3'h0;
+      \$3217  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2386  = coarse_gray24;
-    if (\$1496 ) begin
-      \$2386  = code_now_gray;
-    end
+    \$3218  = \$1815 [2:0];
     if (g_sync_rst) begin
-      \$2386  = 4'h0;
+      \$3218  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2387  = early24;
-    if (\$1496 ) begin
-      \$2387  = ctl__early;
-    end
+    \$3219  = \$1828 ;
     if (g_sync_rst) begin
-      \$2387  = 1'h0;
+      \$3219  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2388  = ones24;
-    if (\$1496 ) begin
-      \$2388  = \$1507 [2:0];
-    end
+    \$3220  = \$1832 ;
     if (g_sync_rst) begin
-      \$2388  = 3'h0;
+      \$3220  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2389  = coarse_gray25;
-    if (\$1510 ) begin
-      \$2389  = code_now_gray;
-    end
+    \$3221  = \$1842 [2:0];
     if (g_sync_rst) begin
-      \$2389  = 4'h0;
+      \$3221  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2390  = early25;
-    if (\$1510 ) begin
-      \$2390  = ctl__early;
-    end
+    \$3222  = \$1855 ;
     if (g_sync_rst) begin
-      \$2390  = 1'h0;
+      \$3222  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2391  = ones25;
-    if (\$1510 ) begin
-      \$2391  = \$1521 [2:0];
-    end
+    \$3223  = \$1859 ;
     if (g_sync_rst) begin
-      \$2391  = 3'h0;
+      \$3223  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2392  = coarse_gray26;
-    if (\$1524 ) begin
-      \$2392  = code_now_gray;
-    end
+    \$3224  = \$1869 [2:0];
     if (g_sync_rst) begin
-      \$2392  = 4'h0;
+      \$3224  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2393  = early26;
-    if (\$1524 ) begin
-      \$2393  = ctl__early;
-    end
+    \$3225  = \$1882 ;
     if (g_sync_rst) begin
-      \$2393  = 1'h0;
+      \$3225  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2394  = ones26;
-    if (\$1524 ) begin
-      \$2394  = \$1535 [2:0];
-    end
+    \$3226  = \$1886 ;
     if (g_sync_rst) begin
-      \$2394  = 3'h0;
+      \$3226  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2395  = coarse_gray27;
-    if (\$1538 ) begin
-      \$2395  = code_now_gray;
-    end
+    \$3227  = \$1896 [2:0];
     if (g_sync_rst) begin
-      \$2395  = 4'h0;
+      \$3227  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2396  = early27;
-    if (\$1538 ) begin
-      \$2396  = ctl__early;
-    end
+    \$3228  = \$1909 ;
     if (g_sync_rst) begin
-      \$2396  = 1'h0;
+      \$3228  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2397  = ones27;
-    if (\$1538 ) begin
-      \$2397  = \$1549 [2:0];
-    end
+    \$3229  = \$1913 ;
     if (g_sync_rst) begin
-      \$2397  = 3'h0;
+      \$3229  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2398  = coarse_gray28;
-    if (\$1552 ) begin
-      \$2398  = code_now_gray;
-    end
+    \$3230  = \$1923 [2:0];
     if (g_sync_rst) begin
-      \$2398  = 4'h0;
+      \$3230  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2399  = early28;
-    if (\$1552 ) begin
-      \$2399  = ctl__early;
-    end
+    \$3231  = \$1936 ;
     if (g_sync_rst) begin
-      \$2399  = 1'h0;
+      \$3231  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2400  = ones28;
-    if (\$1552 ) begin
-      \$2400  = \$1563 [2:0];
-    end
+    \$3232  = \$1940 ;
     if (g_sync_rst) begin
-      \$2400  = 3'h0;
+      \$3232  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2401  = coarse_gray29;
-    if (\$1566 ) begin
-      \$2401  = code_now_gray;
-    end
+    \$3233  = \$1950 [2:0];
     if (g_sync_rst) begin
-      \$2401  = 4'h0;
+      \$3233  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2402  = early29;
-    if (\$1566 ) begin
-      \$2402  = ctl__early;
-    end
+    \$3234  = \$1963 ;
     if (g_sync_rst) begin
-      \$2402  = 1'h0;
+      \$3234  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2403  = ones29;
-    if (\$1566 ) begin
-      \$2403  = \$1577 [2:0];
-    end
+    \$3235  = \$1967 ;
     if (g_sync_rst) begin
-      \$2403  = 3'h0;
+      \$3235  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2404  = coarse_gray30;
-    if (\$1580 ) begin
-      \$2404  = code_now_gray;
-    end
+    \$3236  = \$1977 [2:0];
     if (g_sync_rst) begin
-      \$2404  = 4'h0;
+      \$3236  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2405  = early30;
-    if (\$1580 ) begin
-      \$2405  = ctl__early;
-    end
+    \$3237  = \$1990 ;
     if (g_sync_rst) begin
-      \$2405  = 1'h0;
+      \$3237  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2406  = ones30;
-    if (\$1580 ) begin
-      \$2406  = \$1591 [2:0];
-    end
+    \$3238  = \$1994 ;
     if (g_sync_rst) begin
-      \$2406  = 3'h0;
+      \$3238  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2407  = coarse_gray31;
-    if (\$1594 ) begin
-      \$2407  = code_now_gray;
-    end
+    \$3239  = \$2004 [2:0];
     if (g_sync_rst) begin
-      \$2407  = 4'h0;
+      \$3239  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2408  = early31;
-    if (\$1594 ) begin
-      \$2408  = ctl__early;
-    end
+    \$3240  = \$2017 ;
     if (g_sync_rst) begin
-      \$2408  = 1'h0;
+      \$3240  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2409  = ones31;
-    if (\$1594 ) begin
-      \$2409  = \$1605 [2:0];
-    end
+    \$3241  = \$2021 ;
     if (g_sync_rst) begin
-      \$2409  = 3'h0;
+      \$3241  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2410  = coarse_gray32;
-    if (\$1608 ) begin
-      \$2410  = code_now_gray;
-    end
+    \$3242  = \$2031 [2:0];
     if (g_sync_rst) begin
-      \$2410  = 4'h0;
+      \$3242  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2411  = early32;
-    if (\$1608 ) begin
-      \$2411  = ctl__early;
-    end
+    \$3243  = \$2044 ;
     if (g_sync_rst) begin
-      \$2411  = 1'h0;
+      \$3243  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2412  = ones32;
-    if (\$1608 ) begin
-      \$2412  = \$1619 [2:0];
-    end
+    \$3244  = \$2048 ;
     if (g_sync_rst) begin
-      \$2412  = 3'h0;
+      \$3244  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2413  = coarse_gray33;
-    if (\$1622 ) begin
-      \$2413  = code_now_gray;
-    end
+    \$3245  = \$2058 [2:0];
     if (g_sync_rst) begin
-      \$2413  = 4'h0;
+      \$3245  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2414  = early33;
-    if (\$1622 ) begin
-      \$2414  = ctl__early;
-    end
+    \$3246  = \$2071 ;
     if (g_sync_rst) begin
-      \$2414  = 1'h0;
+      \$3246  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2415  = ones33;
-    if (\$1622 ) begin
-      \$2415  = \$1633 [2:0];
-    end
+    \$3247  = \$2075 ;
     if (g_sync_rst) begin
-      \$2415  = 3'h0;
+      \$3247  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2416  = coarse_gray34;
-    if (\$1636 ) begin
-      \$2416  = code_now_gray;
-    end
+    \$3248  = \$2085 [2:0];
     if (g_sync_rst) begin
-      \$2416  = 4'h0;
+      \$3248  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2417  = early34;
-    if (\$1636 ) begin
-      \$2417  = ctl__early;
-    end
+    \$3249  = \$2098 ;
     if (g_sync_rst) begin
-      \$2417  = 1'h0;
+      \$3249  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2418  = ones34;
-    if (\$1636 ) begin
-      \$2418  = \$1647 [2:0];
-    end
+    \$3250  = \$2102 ;
     if (g_sync_rst) begin
-      \$2418  = 3'h0;
+      \$3250  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2419  = coarse_gray35;
-    if (\$1650 ) begin
-      \$2419  = code_now_gray;
-    end
+    \$3251  = \$2112 [2:0];
     if (g_sync_rst) begin
-      \$2419  = 4'h0;
+      \$3251  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2420  = early35;
-    if (\$1650 ) begin
-      \$2420  = ctl__early;
-    end
+    \$3252  = \$2125 ;
     if (g_sync_rst) begin
-      \$2420  = 1'h0;
+      \$3252  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2421  = ones35;
-    if (\$1650 ) begin
-      \$2421  = \$1661 [2:0];
-    end
+    \$3253  = \$2129 ;
     if (g_sync_rst) begin
-      \$2421  = 3'h0;
+      \$3253  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2422  = coarse_gray36;
-    if (\$1664 ) begin
-      \$2422  = code_now_gray;
-    end
+    \$3254  = \$2139 [2:0];
     if (g_sync_rst) begin
-      \$2422  = 4'h0;
+      \$3254  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2423  = early36;
-    if (\$1664 ) begin
-      \$2423  = ctl__early;
-    end
+    \$3255  = \$2152 ;
     if (g_sync_rst) begin
-      \$2423  = 1'h0;
+      \$3255  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2424  = ones36;
-    if (\$1664 ) begin
-      \$2424  = \$1675 [2:0];
-    end
+    \$3256  = \$2156 ;
     if (g_sync_rst) begin
-      \$2424  = 3'h0;
+      \$3256  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2425  = coarse_gray37;
-    if (\$1678 ) begin
-      \$2425  = code_now_gray;
-    end
+    \$3257  = \$2166 [2:0];
     if (g_sync_rst) begin
-      \$2425  = 4'h0;
+      \$3257  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2426  = early37;
-    if (\$1678 ) begin
-      \$2426  = ctl__early;
-    end
+    \$3258  = \$2179 ;
     if (g_sync_rst) begin
-      \$2426  = 1'h0;
+      \$3258  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2427  = ones37;
-    if (\$1678 ) begin
-      \$2427  = \$1689 [2:0];
-    end
+    \$3259  = \$2183 ;
     if (g_sync_rst) begin
-      \$2427  = 3'h0;
+      \$3259  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2428  = coarse_gray38;
-    if (\$1692 ) begin
-      \$2428  = code_now_gray;
-    end
+    \$3260  = \$2193 [2:0];
     if (g_sync_rst) begin
-      \$2428  = 4'h0;
+      \$3260  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2429  = early38;
-    if (\$1692 ) begin
-      \$2429  = ctl__early;
-    end
+    \$3261  = \$2206 ;
     if (g_sync_rst) begin
-      \$2429  = 1'h0;
+      \$3261  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2430  = ones38;
-    if (\$1692 ) begin
-      \$2430  = \$1703 [2:0];
-    end
+    \$3262  = \$2210 ;
     if (g_sync_rst) begin
-      \$2430  = 3'h0;
+      \$3262  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2431  = coarse_gray39;
-    if (\$1706 ) begin
-      \$2431  = code_now_gray;
-    end
+    \$3263  = \$2220 [2:0];
     if (g_sync_rst) begin
-      \$2431  = 4'h0;
+      \$3263  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2432  = early39;
-    if (\$1706 ) begin
-      \$2432  = ctl__early;
-    end
+    \$3264  = \$2233 ;
     if (g_sync_rst) begin
-      \$2432  = 1'h0;
+      \$3264  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2433  = ones39;
-    if (\$1706 ) begin
-      \$2433  = \$1717 [2:0];
-    end
+    \$3265  = \$2237 ;
     if (g_sync_rst) begin
-      \$2433  = 3'h0;
+      \$3265  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2434  = coarse_gray40;
-    if (\$1720 ) begin
-      \$2434  = code_now_gray;
-    end
+    \$3266  = \$2247 [2:0];
     if (g_sync_rst) begin
-      \$2434  = 4'h0;
+      \$3266  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2435  = early40;
-    if (\$1720 ) begin
-      \$2435  = ctl__early;
-    end
+    \$3267  = \$2260 ;
     if (g_sync_rst) begin
-      \$2435  = 1'h0;
+      \$3267  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2436  = ones40;
-    if (\$1720 ) begin
-      \$2436  = \$1731 [2:0];
-    end
+    \$3268  = \$2264 ;
     if (g_sync_rst) begin
-      \$2436  = 3'h0;
+      \$3268  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2437  = coarse_gray41;
-    if (\$1734 ) begin
-      \$2437  = code_now_gray;
-    end
+    \$3269  = \$2274 [2:0];
     if (g_sync_rst) begin
-      \$2437  = 4'h0;
+      \$3269  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2438  = early41;
-    if (\$1734 ) begin
-      \$2438  = ctl__early;
-    end
+    \$3270  = \$2287 ;
     if (g_sync_rst) begin
-      \$2438  = 1'h0;
+      \$3270  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2439  = ones41;
-    if (\$1734 ) begin
-      \$2439  = \$1745 [2:0];
-    end
+    \$3271  = \$2291 ;
     if (g_sync_rst) begin
-      \$2439  = 3'h0;
+      \$3271  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2440  = coarse_gray42;
-    if (\$1748 ) begin
-      \$2440  = code_now_gray;
-    end
+    \$3272  = \$2301 [2:0];
     if (g_sync_rst) begin
-      \$2440  = 4'h0;
+      \$3272  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2441  = early42;
-    if (\$1748 ) begin
-      \$2441  = ctl__early;
-    end
+    \$3273  = \$2314 ;
     if (g_sync_rst) begin
-      \$2441  = 1'h0;
+      \$3273  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2442  = ones42;
-    if (\$1748 ) begin
-      \$2442  = \$1759 [2:0];
-    end
+    \$3274  = \$2318 ;
     if (g_sync_rst) begin
-      \$2442  = 3'h0;
+      \$3274  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2443  = coarse_gray43;
-    if (\$1762 ) begin
-      \$2443  = code_now_gray;
-    end
+    \$3275  = \$2328 [2:0];
     if (g_sync_rst) begin
-      \$2443  = 4'h0;
+      \$3275  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2444  = early43;
-    if (\$1762 ) begin
-      \$2444  = ctl__early;
-    end
+    \$3276  = \$2341 ;
     if (g_sync_rst) begin
-      \$2444  = 1'h0;
+      \$3276  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2445  = ones43;
-    if (\$1762 ) begin
-      \$2445  = \$1773 [2:0];
-    end
+    \$3277  = \$2345 ;
     if (g_sync_rst) begin
-      \$2445  = 3'h0;
+      \$3277  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2446  = coarse_gray44;
-    if (\$1776 ) begin
-      \$2446  = code_now_gray;
-    end
+    \$3278  = \$2355 [2:0];
     if (g_sync_rst) begin
-      \$2446  = 4'h0;
+      \$3278  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2447  = early44;
-    if (\$1776 ) begin
-      \$2447  = ctl__early;
-    end
+    \$3279  = \$2368 ;
     if (g_sync_rst) begin
-      \$2447  = 1'h0;
+      \$3279  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2448  = ones44;
-    if (\$1776 ) begin
-      \$2448  = \$1787 [2:0];
-    end
+    \$3280  = \$2372 ;
     if (g_sync_rst) begin
-      \$2448  = 3'h0;
+      \$3280  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2449  = coarse_gray45;
-    if (\$1790 ) begin
-      \$2449  = code_now_gray;
-    end
+    \$3281  = \$2382 [2:0];
     if (g_sync_rst) begin
-      \$2449  = 4'h0;
+      \$3281  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2450  = early45;
-    if (\$1790 ) begin
-      \$2450  = ctl__early;
-    end
+    \$3282  = \$2395 ;
     if (g_sync_rst) begin
-      \$2450  = 1'h0;
+      \$3282  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2451  = ones45;
-    if (\$1790 ) begin
-      \$2451  = \$1801 [2:0];
-    end
+    \$3283  = \$2399 ;
     if (g_sync_rst) begin
-      \$2451  = 3'h0;
+      \$3283  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2452  = coarse_gray46;
-    if (\$1804 ) begin
-      \$2452  = code_now_gray;
-    end
+    \$3284  = \$2409 [2:0];
     if (g_sync_rst) begin
-      \$2452  = 4'h0;
+      \$3284  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2453  = early46;
-    if (\$1804 ) begin
-      \$2453  = ctl__early;
-    end
+    \$3285  = \$2422 ;
     if (g_sync_rst) begin
-      \$2453  = 1'h0;
+      \$3285  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2454  = ones46;
-    if (\$1804 ) begin
-      \$2454  = \$1815 [2:0];
-    end
+    \$3286  = \$2426 ;
     if (g_sync_rst) begin
-      \$2454  = 3'h0;
+      \$3286  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2455  = coarse_gray47;
-    if (\$1818 ) begin
-      \$2455  = code_now_gray;
-    end
+    \$3287  = \$2436 [2:0];
     if (g_sync_rst) begin
-      \$2455  = 4'h0;
+      \$3287  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2456  = early47;
-    if (\$1818 ) begin
-      \$2456  = ctl__early;
-    end
+    \$3288  = \$2449 ;
     if (g_sync_rst) begin
-      \$2456  = 1'h0;
+      \$3288  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2457  = ones47;
-    if (\$1818 ) begin
-      \$2457  = \$1829 [2:0];
-    end
+    \$3289  = \$2453 ;
     if (g_sync_rst) begin
-      \$2457  = 3'h0;
+      \$3289  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2458  = coarse_gray48;
-    if (\$1832 ) begin
-      \$2458  = code_now_gray;
-    end
+    \$3290  = \$2463 [2:0];
     if (g_sync_rst) begin
-      \$2458  = 4'h0;
+      \$3290  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2459  = early48;
-    if (\$1832 ) begin
-      \$2459  = ctl__early;
-    end
+    \$3291  = \$2476 ;
     if (g_sync_rst) begin
-      \$2459  = 1'h0;
+      \$3291  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2460  = ones48;
-    if (\$1832 ) begin
-      \$2460  = \$1843 [2:0];
-    end
+    \$3292  = \$2480 ;
     if (g_sync_rst) begin
-      \$2460  = 3'h0;
+      \$3292  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2461  = coarse_gray49;
-    if (\$1846 ) begin
-      \$2461  = code_now_gray;
-    end
+    \$3293  = \$2490 [2:0];
     if (g_sync_rst) begin
-      \$2461  = 4'h0;
+      \$3293  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2462  = early49;
-    if (\$1846 ) begin
-      \$2462  = ctl__early;
-    end
+    \$3294  = \$2503 ;
     if (g_sync_rst) begin
-      \$2462  = 1'h0;
+      \$3294  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2463  = ones49;
-    if (\$1846 ) begin
-      \$2463  = \$1857 [2:0];
-    end
+    \$3295  = \$2507 ;
     if (g_sync_rst) begin
-      \$2463  = 3'h0;
+      \$3295  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2464  = coarse_gray50;
-    if (\$1860 ) begin
-      \$2464  = code_now_gray;
-    end
+    \$3296  = \$2517 [2:0];
     if (g_sync_rst) begin
-      \$2464  = 4'h0;
+      \$3296  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2465  = early50;
-    if (\$1860 ) begin
-      \$2465  = ctl__early;
-    end
+    \$3297  = \$2530 ;
     if (g_sync_rst) begin
-      \$2465  = 1'h0;
+      \$3297  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2466  = ones50;
-    if (\$1860 ) begin
-      \$2466  = \$1871 [2:0];
-    end
+    \$3298  = \$2534 ;
     if (g_sync_rst) begin
-      \$2466  = 3'h0;
+      \$3298  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2467  = coarse_gray51;
-    if (\$1874 ) begin
-      \$2467  = code_now_gray;
-    end
+    \$3299  = \$2544 [2:0];
     if (g_sync_rst) begin
-      \$2467  = 4'h0;
+      \$3299  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2468  = early51;
-    if (\$1874 ) begin
-      \$2468  = ctl__early;
-    end
+    \$3300  = \$2557 ;
     if (g_sync_rst) begin
-      \$2468  = 1'h0;
+      \$3300  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2469  = ones51;
-    if (\$1874 ) begin
-      \$2469  = \$1885 [2:0];
-    end
+    \$3301  = \$2561 ;
     if (g_sync_rst) begin
-      \$2469  = 3'h0;
+      \$3301  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2470  = coarse_gray52;
-    if (\$1888 ) begin
-      \$2470  = code_now_gray;
-    end
+    \$3302  = \$2571 [2:0];
     if (g_sync_rst) begin
-      \$2470  = 4'h0;
+      \$3302  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2471  = early52;
-    if (\$1888 ) begin
-      \$2471  = ctl__early;
-    end
+    \$3303  = \$2584 ;
     if (g_sync_rst) begin
-      \$2471  = 1'h0;
+      \$3303  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2472  = ones52;
-    if (\$1888 ) begin
-      \$2472  = \$1899 [2:0];
-    end
+    \$3304  = \$2588 ;
     if (g_sync_rst) begin
-      \$2472  = 3'h0;
+      \$3304  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2473  = coarse_gray53;
-    if (\$1902 ) begin
-      \$2473  = code_now_gray;
-    end
+    \$3305  = \$2598 [2:0];
     if (g_sync_rst) begin
-      \$2473  = 4'h0;
+      \$3305  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2474  = early53;
-    if (\$1902 ) begin
-      \$2474  = ctl__early;
-    end
+    \$3306  = \$2611 ;
     if (g_sync_rst) begin
-      \$2474  = 1'h0;
+      \$3306  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2475  = ones53;
-    if (\$1902 ) begin
-      \$2475  = \$1913 [2:0];
-    end
+    \$3307  = \$2615 ;
     if (g_sync_rst) begin
-      \$2475  = 3'h0;
+      \$3307  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2476  = coarse_gray54;
-    if (\$1916 ) begin
-      \$2476  = code_now_gray;
-    end
+    \$3308  = \$2625 [2:0];
     if (g_sync_rst) begin
-      \$2476  = 4'h0;
+      \$3308  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2477  = early54;
-    if (\$1916 ) begin
-      \$2477  = ctl__early;
-    end
+    \$3309  = \$2638 ;
     if (g_sync_rst) begin
-      \$2477  = 1'h0;
+      \$3309  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2478  = ones54;
-    if (\$1916 ) begin
-      \$2478  = \$1927 [2:0];
-    end
+    \$3310  = \$2642 ;
     if (g_sync_rst) begin
-      \$2478  = 3'h0;
+      \$3310  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2479  = coarse_gray55;
-    if (\$1930 ) begin
-      \$2479  = code_now_gray;
-    end
+    \$3311  = \$2652 [2:0];
     if (g_sync_rst) begin
-      \$2479  = 4'h0;
+      \$3311  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2480  = early55;
-    if (\$1930 ) begin
-      \$2480  = ctl__early;
-    end
+    \$3312  = \$2665 ;
     if (g_sync_rst) begin
-      \$2480  = 1'h0;
+      \$3312  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2481  = ones55;
-    if (\$1930 ) begin
-      \$2481  = \$1941 [2:0];
-    end
+    \$3313  = \$2669 ;
     if (g_sync_rst) begin
-      \$2481  = 3'h0;
+      \$3313  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2482  = coarse_gray56;
-    if (\$1944 ) begin
-      \$2482  = code_now_gray;
-    end
+    \$3314  = \$2679 [2:0];
     if (g_sync_rst) begin
-      \$2482  = 4'h0;
+      \$3314  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2483  = early56;
-    if (\$1944 ) begin
-      \$2483  = ctl__early;
-    end
+    \$3315  = \$2692 ;
     if (g_sync_rst) begin
-      \$2483  = 1'h0;
+      \$3315  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2484  = ones56;
-    if (\$1944 ) begin
-      \$2484  = \$1955 [2:0];
-    end
+    \$3316  = \$2696 ;
     if (g_sync_rst) begin
-      \$2484  = 3'h0;
+      \$3316  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2485  = coarse_gray57;
-    if (\$1958 ) begin
-      \$2485  = code_now_gray;
-    end
+    \$3317  = \$2706 [2:0];
     if (g_sync_rst) begin
-      \$2485  = 4'h0;
+      \$3317  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2486  = early57;
-    if (\$1958 ) begin
-      \$2486  = ctl__early;
-    end
+    \$3318  = \$2719 ;
     if (g_sync_rst) begin
-      \$2486  = 1'h0;
+      \$3318  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2487  = ones57;
-    if (\$1958 ) begin
-      \$2487  = \$1969 [2:0];
-    end
+    \$3319  = \$2723 ;
     if (g_sync_rst) begin
-      \$2487  = 3'h0;
+      \$3319  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2488  = coarse_gray58;
-    if (\$1972 ) begin
-      \$2488  = code_now_gray;
-    end
+    \$3320  = \$2733 [2:0];
     if (g_sync_rst) begin
-      \$2488  = 4'h0;
+      \$3320  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2489  = early58;
-    if (\$1972 ) begin
-      \$2489  = ctl__early;
-    end
+    \$3321  = \$2746 ;
     if (g_sync_rst) begin
-      \$2489  = 1'h0;
+      \$3321  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2490  = ones58;
-    if (\$1972 ) begin
-      \$2490  = \$1983 [2:0];
-    end
+    \$3322  = \$2750 ;
     if (g_sync_rst) begin
-      \$2490  = 3'h0;
+      \$3322  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2491  = coarse_gray59;
-    if (\$1986 ) begin
-      \$2491  = code_now_gray;
-    end
+    \$3323  = \$2760 [2:0];
     if (g_sync_rst) begin
-      \$2491  = 4'h0;
+      \$3323  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2492  = early59;
-    if (\$1986 ) begin
-      \$2492  = ctl__early;
-    end
+    \$3324  = \$2773 ;
     if (g_sync_rst) begin
-      \$2492  = 1'h0;
+      \$3324  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2493  = ones59;
-    if (\$1986 ) begin
-      \$2493  = \$1997 [2:0];
-    end
+    \$3325  = \$2777 ;
     if (g_sync_rst) begin
-      \$2493  = 3'h0;
+      \$3325  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2494  = coarse_gray60;
-    if (\$2000 ) begin
-      \$2494  = code_now_gray;
-    end
+    \$3326  = \$2787 [2:0];
     if (g_sync_rst) begin
-      \$2494  = 4'h0;
+      \$3326  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2495  = early60;
-    if (\$2000 ) begin
-      \$2495  = ctl__early;
-    end
+    \$3327  = \$2800 ;
     if (g_sync_rst) begin
-      \$2495  = 1'h0;
+      \$3327  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2496  = ones60;
-    if (\$2000 ) begin
-      \$2496  = \$2011 [2:0];
-    end
+    \$3328  = \$2804 ;
     if (g_sync_rst) begin
-      \$2496  = 3'h0;
+      \$3328  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2497  = coarse_gray61;
-    if (\$2014 ) begin
-      \$2497  = code_now_gray;
-    end
+    \$3329  = \$2814 [2:0];
     if (g_sync_rst) begin
-      \$2497  = 4'h0;
+      \$3329  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2498  = early61;
-    if (\$2014 ) begin
-      \$2498  = ctl__early;
-    end
+    \$3330  = \$2827 ;
     if (g_sync_rst) begin
-      \$2498  = 1'h0;
+      \$3330  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2499  = ones61;
-    if (\$2014 ) begin
-      \$2499  = \$2025 [2:0];
-    end
+    \$3331  = \$2831 ;
     if (g_sync_rst) begin
-      \$2499  = 3'h0;
+      \$3331  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2500  = coarse_gray62;
-    if (\$2028 ) begin
-      \$2500  = code_now_gray;
-    end
+    \$3332  = \$2841 [2:0];
     if (g_sync_rst) begin
-      \$2500  = 4'h0;
+      \$3332  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2501  = early62;
-    if (\$2028 ) begin
-      \$2501  = ctl__early;
-    end
+    \$3333  = \$2854 ;
     if (g_sync_rst) begin
-      \$2501  = 1'h0;
+      \$3333  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2502  = ones62;
-    if (\$2028 ) begin
-      \$2502  = \$2039 [2:0];
-    end
+    \$3334  = \$2858 ;
     if (g_sync_rst) begin
-      \$2502  = 3'h0;
+      \$3334  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2503  = coarse_gray63;
-    if (\$2042 ) begin
-      \$2503  = code_now_gray;
-    end
+    \$3335  = \$2868 [2:0];
     if (g_sync_rst) begin
-      \$2503  = 4'h0;
+      \$3335  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2504  = early63;
-    if (\$2042 ) begin
-      \$2504  = ctl__early;
-    end
+    \$3336  = \$2881 ;
     if (g_sync_rst) begin
-      \$2504  = 1'h0;
+      \$3336  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$2505  = ones63;
-    if (\$2042 ) begin
-      \$2505  = \$2053 [2:0];
-    end
+    \$3337  = \$2885 ;
     if (g_sync_rst) begin
-      \$2505  = 3'h0;
+      \$3337  = 1'h0;
     end
   end
   assign rst = g_sync_rst;
-  assign epochs = { \$2185 , \$2183 , \$2181 , \$2179 , \$2177 , \$2175 , \$2173 , \$2171 , \$2169 , \$2167 , \$2165 , \$2163 , \$2161 , \$2159 , \$2157 , \$2155 , \$2153 , \$2151 , \$2149 , \$2147 , \$2145 , \$2143 , \$2141 , \$2139 , \$2137 , \$2135 , \$2133 , \$2131 , \$2129 , \$2127 , \$2125 , \$2123 , \$2121 , \$2119 , \$2117 , \$2115 , \$2113 , \$2111 , \$2109 , \$2107 , \$2105 , \$2103 , \$2101 , \$2099 , \$2097 , \$2095 , \$2093 , \$2091 , \$2089 , \$2087 , \$2085 , \$2083 , \$2081 , \$2079 , \$2077 , \$2075 , \$2073 , \$2071 , \$2069 , \$2067 , \$2065 , \$2063 , \$2061 , \$2059  };
-  assign overflow = { \$2316 , \$2314 , \$2312 , \$2310 , \$2308 , \$2306 , \$2304 , \$2302 , \$2300 , \$2298 , \$2296 , \$2294 , \$2292 , \$2290 , \$2288 , \$2286 , \$2284 , \$2282 , \$2280 , \$2278 , \$2276 , \$2274 , \$2272 , \$2270 , \$2268 , \$2266 , \$2264 , \$2262 , \$2260 , \$2258 , \$2256 , \$2254 , \$2252 , \$2250 , \$2248 , \$2246 , \$2244 , \$2242 , \$2240 , \$2238 , \$2236 , \$2234 , \$2232 , \$2230 , \$2228 , \$2226 , \$2224 , \$2222 , \$2220 , \$2218 , \$2216 , \$2214 , \$2212 , \$2210 , \$2208 , \$2206 , \$2204 , \$2202 , \$2200 , \$2198 , \$2196 , \$2194 , \$2192 , \$2190  };
-  assign fine_table = { \port$4221$0 , \port$4219$0 , \port$4217$0 , \port$4215$0 , \port$4213$0 , \port$4211$0 , \port$4209$0 , \port$4207$0  };
+  assign epochs = { \$3017 , \$3015 , \$3013 , \$3011 , \$3009 , \$3007 , \$3005 , \$3003 , \$3001 , \$2999 , \$2997 , \$2995 , \$2993 , \$2991 , \$2989 , \$2987 , \$2985 , \$2983 , \$2981 , \$2979 , \$2977 , \$2975 , \$2973 , \$2971 , \$2969 , \$2967 , \$2965 , \$2963 , \$2961 , \$2959 , \$2957 , \$2955 , \$2953 , \$2951 , \$2949 , \$2947 , \$2945 , \$2943 , \$2941 , \$2939 , \$2937 , \$2935 , \$2933 , \$2931 , \$2929 , \$2927 , \$2925 , \$2923 , \$2921 , \$2919 , \$2917 , \$2915 , \$2913 , \$2911 , \$2909 , \$2907 , \$2905 , \$2903 , \$2901 , \$2899 , \$2897 , \$2895 , \$2893 , \$2891  };
+  assign overflow = { \$3145 , \$3143 , \$3141 , \$3139 , \$3137 , \$3135 , \$3133 , \$3131 , \$3129 , \$3127 , \$3125 , \$3123 , \$3121 , \$3119 , \$3117 , \$3115 , \$3113 , \$3111 , \$3109 , \$3107 , \$3105 , \$3103 , \$3101 , \$3099 , \$3097 , \$3095 , \$3093 , \$3091 , \$3089 , \$3087 , \$3085 , \$3083 , \$3081 , \$3079 , \$3077 , \$3075 , \$3073 , \$3071 , \$3069 , \$3067 , \$3065 , \$3063 , \$3061 , \$3059 , \$3057 , \$3055 , \$3053 , \$3051 , \$3049 , \$3047 , \$3045 , \$3043 , \$3041 , \$3039 , \$3037 , \$3035 , \$3033 , \$3031 , \$3029 , \$3027 , \$3025 , \$3023 , \$3021 , \$3019  };
+  assign fine_table = { \port$4861$0 , \port$4859$0 , \port$4857$0 , \port$4855$0 , \port$4853$0 , \port$4851$0 , \port$4849$0 , \port$4847$0  };
   assign g_tdc0_rst = g_sync_rst;
   assign g_tdc1_rst = g_sync_rst;
   assign g_tdc2_rst = g_sync_rst;
@@ -17757,70 +18205,70 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
   assign g_tdc61_rst = g_sync_rst;
   assign g_tdc62_rst = g_sync_rst;
   assign g_tdc63_rst = g_sync_rst;
-  assign \port$4694$0  = \$2190 ;
-  assign \port$4696$0  = \$2192 ;
-  assign \port$4698$0  = \$2194 ;
-  assign \port$4700$0  = \$2196 ;
-  assign \port$4702$0  = \$2198 ;
-  assign \port$4704$0  = \$2200 ;
-  assign \port$4706$0  = \$2202 ;
-  assign \port$4708$0  = \$2204 ;
-  assign \port$4710$0  = \$2206 ;
-  assign \port$4712$0  = \$2208 ;
-  assign \port$4714$0  = \$2210 ;
-  assign \port$4716$0  = \$2212 ;
-  assign \port$4718$0  = \$2214 ;
-  assign \port$4720$0  = \$2216 ;
-  assign \port$4722$0  = \$2218 ;
-  assign \port$4724$0  = \$2220 ;
-  assign \port$4726$0  = \$2222 ;
-  assign \port$4728$0  = \$2224 ;
-  assign \port$4730$0  = \$2226 ;
-  assign \port$4732$0  = \$2228 ;
-  assign \port$4734$0  = \$2230 ;
-  assign \port$4736$0  = \$2232 ;
-  assign \port$4738$0  = \$2234 ;
-  assign \port$4740$0  = \$2236 ;
-  assign \port$4742$0  = \$2238 ;
-  assign \port$4744$0  = \$2240 ;
-  assign \port$4746$0  = \$2242 ;
-  assign \port$4748$0  = \$2244 ;
-  assign \port$4750$0  = \$2246 ;
-  assign \port$4752$0  = \$2248 ;
-  assign \port$4754$0  = \$2250 ;
-  assign \port$4756$0  = \$2252 ;
-  assign \port$4758$0  = \$2254 ;
-  assign \port$4760$0  = \$2256 ;
-  assign \port$4762$0  = \$2258 ;
-  assign \port$4764$0  = \$2260 ;
-  assign \port$4766$0  = \$2262 ;
-  assign \port$4768$0  = \$2264 ;
-  assign \port$4770$0  = \$2266 ;
-  assign \port$4772$0  = \$2268 ;
-  assign \port$4774$0  = \$2270 ;
-  assign \port$4776$0  = \$2272 ;
-  assign \port$4778$0  = \$2274 ;
-  assign \port$4780$0  = \$2276 ;
-  assign \port$4782$0  = \$2278 ;
-  assign \port$4784$0  = \$2280 ;
-  assign \port$4786$0  = \$2282 ;
-  assign \port$4788$0  = \$2284 ;
-  assign \port$4790$0  = \$2286 ;
-  assign \port$4792$0  = \$2288 ;
-  assign \port$4794$0  = \$2290 ;
-  assign \port$4796$0  = \$2292 ;
-  assign \port$4798$0  = \$2294 ;
-  assign \port$4800$0  = \$2296 ;
-  assign \port$4802$0  = \$2298 ;
-  assign \port$4804$0  = \$2300 ;
-  assign \port$4806$0  = \$2302 ;
-  assign \port$4808$0  = \$2304 ;
-  assign \port$4810$0  = \$2306 ;
-  assign \port$4812$0  = \$2308 ;
-  assign \port$4814$0  = \$2310 ;
-  assign \port$4816$0  = \$2312 ;
-  assign \port$4818$0  = \$2314 ;
-  assign \port$4820$0  = \$2316 ;
+  assign \port$5328$0  = \$3019 ;
+  assign \port$5330$0  = \$3021 ;
+  assign \port$5332$0  = \$3023 ;
+  assign \port$5334$0  = \$3025 ;
+  assign \port$5336$0  = \$3027 ;
+  assign \port$5338$0  = \$3029 ;
+  assign \port$5340$0  = \$3031 ;
+  assign \port$5342$0  = \$3033 ;
+  assign \port$5344$0  = \$3035 ;
+  assign \port$5346$0  = \$3037 ;
+  assign \port$5348$0  = \$3039 ;
+  assign \port$5350$0  = \$3041 ;
+  assign \port$5352$0  = \$3043 ;
+  assign \port$5354$0  = \$3045 ;
+  assign \port$5356$0  = \$3047 ;
+  assign \port$5358$0  = \$3049 ;
+  assign \port$5360$0  = \$3051 ;
+  assign \port$5362$0  = \$3053 ;
+  assign \port$5364$0  = \$3055 ;
+  assign \port$5366$0  = \$3057 ;
+  assign \port$5368$0  = \$3059 ;
+  assign \port$5370$0  = \$3061 ;
+  assign \port$5372$0  = \$3063 ;
+  assign \port$5374$0  = \$3065 ;
+  assign \port$5376$0  = \$3067 ;
+  assign \port$5378$0  = \$3069 ;
+  assign \port$5380$0  = \$3071 ;
+  assign \port$5382$0  = \$3073 ;
+  assign \port$5384$0  = \$3075 ;
+  assign \port$5386$0  = \$3077 ;
+  assign \port$5388$0  = \$3079 ;
+  assign \port$5390$0  = \$3081 ;
+  assign \port$5392$0  = \$3083 ;
+  assign \port$5394$0  = \$3085 ;
+  assign \port$5396$0  = \$3087 ;
+  assign \port$5398$0  = \$3089 ;
+  assign \port$5400$0  = \$3091 ;
+  assign \port$5402$0  = \$3093 ;
+  assign \port$5404$0  = \$3095 ;
+  assign \port$5406$0  = \$3097 ;
+  assign \port$5408$0  = \$3099 ;
+  assign \port$5410$0  = \$3101 ;
+  assign \port$5412$0  = \$3103 ;
+  assign \port$5414$0  = \$3105 ;
+  assign \port$5416$0  = \$3107 ;
+  assign \port$5418$0  = \$3109 ;
+  assign \port$5420$0  = \$3111 ;
+  assign \port$5422$0  = \$3113 ;
+  assign \port$5424$0  = \$3115 ;
+  assign \port$5426$0  = \$3117 ;
+  assign \port$5428$0  = \$3119 ;
+  assign \port$5430$0  = \$3121 ;
+  assign \port$5432$0  = \$3123 ;
+  assign \port$5434$0  = \$3125 ;
+  assign \port$5436$0  = \$3127 ;
+  assign \port$5438$0  = \$3129 ;
+  assign \port$5440$0  = \$3131 ;
+  assign \port$5442$0  = \$3133 ;
+  assign \port$5444$0  = \$3135 ;
+  assign \port$5446$0  = \$3137 ;
+  assign \port$5448$0  = \$3139 ;
+  assign \port$5450$0  = \$3141 ;
+  assign \port$5452$0  = \$3143 ;
+  assign \port$5454$0  = \$3145 ;
   assign codes[447:441] = \$1157 ;
   assign codes[440:434] = \$1139 ;
   assign codes[433:427] = \$1121 ;
@@ -17953,7 +18401,7 @@ module \mram_macro.tdc (fine, clk, g_sync_rst, ctl__code_now, ctl__early, ctl__w
 endmodule
 
 (* generator = "Amaranth" *)
-module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \port$4203$0 , \port$4205$0 , busy, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, array_idle, g_wr_rst);
+module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \port$4843$0 , \port$4845$0 , busy, arr_wr_row, arr_wr_side, arr_wr_data, arr_wr_pulse, array_idle, g_wr_rst);
   reg \$auto$verilog_backend.cc:2355:dump_module$9 ;
   initial \$auto$verilog_backend.cc:2355:dump_module$9  = 1'h0;
   wire [63:0] \$1 ;
@@ -17999,10 +18447,10 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
   wire g_wr_clk;
   input g_wr_rst;
   wire g_wr_rst;
-  input [31:0] \port$4203$0 ;
-  wire [31:0] \port$4203$0 ;
-  input [31:0] \port$4205$0 ;
-  wire [31:0] \port$4205$0 ;
+  input [31:0] \port$4843$0 ;
+  wire [31:0] \port$4843$0 ;
+  input [31:0] \port$4845$0 ;
+  wire [31:0] \port$4845$0 ;
   input [15:0] pulse_cycles;
   wire [15:0] pulse_cycles;
   reg [15:0] pulse_left = 16'h0000;
@@ -18090,7 +18538,7 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
     casez (write_state)
       3'h0:
           if (start) begin
-            \$17  = { \port$4205$0 , \port$4203$0  };
+            \$17  = { \port$4845$0 , \port$4843$0  };
           end
     endcase
     if (g_wr_rst) begin
@@ -18296,7 +18744,7 @@ module \mram_macro.write_controller (g_wr_clk, start, pulse_cycles, \row$9 , \po
       \$25  = 16'h0000;
     end
   end
-  assign \data$10  = { \port$4205$0 , \port$4203$0  };
+  assign \data$10  = { \port$4845$0 , \port$4843$0  };
 endmodule
 
 // Latch-based integrated clock gate (mram_macro/rtl/periphery/clock_gate.py).

@@ -169,7 +169,8 @@ class MramMacro(wiring.Component):
                                      code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
                                      fine_taps=c.fine_taps, sync_domain="g_sync",
                                      # streamed results are decoded once, as they leave
-                                     decode_held=streamed and two_step)
+                                     decode_held=streamed and two_step,
+                                     columns_gated=self.clock_gating)
         # The value stage's width: a code -> value table's count, or None where the
         # accumulator takes the code itself (CAL_OFFSET - 2 * code); the mode elaborates the
         # stage (TdcMode.value_blocks, value_gates, fine_inputs and value_stage, each where
@@ -203,7 +204,7 @@ class MramMacro(wiring.Component):
             m.submodules.ref_tdc = ref_tdc = Tdc(
                 cols=REPLICA_COLS, tdc_bits=c.tdc_bits, fine_taps=c.fine_taps,
                 code_domains=tuple(f"g_ref{i}" for i in range(REPLICA_COLS)),
-                sync_domain="g_sync")
+                sync_domain="g_sync", columns_gated=self.clock_gating)
             # The pass counter and the retrim behind gates of their own: they change on a pass's
             # start and end, and while retrimming.
             m.submodules.tracker = tracker = Tracker(cols=c.cols, replicas=REPLICA_COLS,

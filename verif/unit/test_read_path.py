@@ -18,8 +18,11 @@ class ReadPath(wiring.Component):
     same to every register), and so are the columns' code registers (the top's column gates sit
     behind ``g_sync``: a capture or window end while ``arr_tdc_en`` is low would be lost)."""
 
-    def __init__(self, cols, tdc_bits):
-        self.cols, self.tdc_bits = cols, tdc_bits
+    def __init__(self, cols, tdc_bits, columns_gated=False):
+        """``columns_gated``: each column's registers behind a gate of their own, enabled by
+        its ``code_enable`` (the top's ``g_tdc<c>``, here clock enables), and written without
+        enable multiplexers (``Tdc(columns_gated=True)``, the top's build)."""
+        self.cols, self.tdc_bits, self.columns_gated = cols, tdc_bits, columns_gated
         super().__init__({
             "start": In(1), "precharge_cycles": In(8), "start_delay": In(16), "cmp": In(cols),
             "idle": Out(1), "done": Out(1), "arr_pre": Out(1), "arr_eval": Out(1),
@@ -31,9 +34,12 @@ class ReadPath(wiring.Component):
         m = Module()
         m.submodules.rc = rc = ReadControl(tdc_bits=self.tdc_bits)
         tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, sync_domain="gsync",
-                  code_domains=("gcode",) * self.cols)
-        m.submodules.tdc = DomainRenamer({"gsync": "sync", "gcode": "sync"})(
-            EnableInserter({"gsync": rc.arr_tdc_en, "gcode": rc.arr_tdc_en})(tdc))
+                  code_domains=tuple(f"gcode{c}" for c in range(self.cols)),
+                  columns_gated=self.columns_gated)
+        enables = {f"gcode{c}": rc.arr_tdc_en & (tdc.code_enable[c] if self.columns_gated
+                                                 else 1) for c in range(self.cols)}
+        m.submodules.tdc = DomainRenamer({"gsync": "sync", **dict.fromkeys(enables, "sync")})(
+            EnableInserter({"gsync": rc.arr_tdc_en, **enables})(tdc))
         wiring.connect(m, rc.tdc, tdc.ctl)
         m.d.comb += [
             rc.cmd.start.eq(self.start), rc.precharge_cycles.eq(self.precharge_cycles),
@@ -117,8 +123,12 @@ def _conversions(dut, trips, delay, precharge, glitch=()):
     return results
 
 
+GATED = pytest.mark.parametrize("columns_gated", [False, True], ids=["enables", "column_gates"])
+
+
+@GATED
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_codes_match_readout_contract(seed):
+def test_codes_match_readout_contract(seed, columns_gated):
     rng = np.random.default_rng(seed)
     cols, bits = 12, 4
     delay = int(rng.integers(0, 6))
@@ -128,7 +138,7 @@ def test_codes_match_readout_contract(seed):
     m_trip[0] = delay + (1 << bits)          # last valid slot: max code, no overflow
     m_trip[1] = delay + (1 << bits) + 1      # one edge too late: overflow
     m_trip[2] = 10_000                       # dead comparator
-    dut = ReadPath(cols, bits)
+    dut = ReadPath(cols, bits, columns_gated)
     got = _conversion(dut, m_trip, delay, precharge)
     codes, overflow = tdc_codes(m_trip, start_delay_cycles=delay, tdc_bits=bits)
     assert got["codes"] == codes.tolist()
@@ -148,7 +158,8 @@ def test_conversion_ends_when_all_columns_fired():
     assert got["evaluate"] < delay + (1 << bits)
 
 
-def test_every_conversion_overwrites_every_code():
+@GATED
+def test_every_conversion_overwrites_every_code(columns_gated):
     """The codes are not cleared at the start of a conversion (tdc.py): each column's new code
     (a capture, or the window end's saturation code) must replace the previous one, whatever
     it was, also for a column that fires in one pass and is dead in the next."""
@@ -158,16 +169,17 @@ def test_every_conversion_overwrites_every_code():
              np.array([delay + 1, window, delay + 3, 10_000, delay + 2, delay + 2]),
              np.array([10_000] * cols),
              np.array([delay + 1 + c for c in range(cols)])]
-    dut = ReadPath(cols, bits)
+    dut = ReadPath(cols, bits, columns_gated)
     for m_trip, got in zip(trips, _conversions(dut, trips, delay, 1), strict=True):
         codes, overflow = tdc_codes(m_trip, start_delay_cycles=delay, tdc_bits=bits)
         assert got["codes"] == codes.tolist(), f"trips at edges {m_trip.tolist()}"
         assert got["overflow"] == overflow.astype(int).tolist()
 
 
-def test_dead_comparator_times_out():
+@GATED
+def test_dead_comparator_times_out(columns_gated):
     cols, bits, delay = 3, 3, 2
-    dut = ReadPath(cols, bits)
+    dut = ReadPath(cols, bits, columns_gated)
     got = _conversion(dut, np.array([10**6] * cols), delay, 2)
     assert got["overflow"] == [1, 1, 1]
     assert got["codes"] == [7, 7, 7]

@@ -3,7 +3,7 @@
 
 import numpy as np
 import pytest
-from amaranth import Module, Signal
+from amaranth import DomainRenamer, EnableInserter, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -217,9 +217,11 @@ def test_golden_two_step_is_exact_and_follows_the_table():
 
 # -- RTL: ReadControl + Tdc with an interpolator --------------------------------------------
 class TwoStepReadPath(wiring.Component):
-    def __init__(self, cols, tdc_bits, taps, decode_held=False):
+    def __init__(self, cols, tdc_bits, taps, decode_held=False, columns_gated=False):
+        """``columns_gated``: each column behind a gate of its own enabled by its
+        ``code_enable`` (here a clock enable), as the top builds it."""
         self.cols, self.tdc_bits, self.taps = cols, tdc_bits, taps
-        self.decode_held = decode_held
+        self.decode_held, self.columns_gated = decode_held, columns_gated
         fb = taps.bit_length() - 1
         super().__init__({
             "start": In(1), "start_delay": In(16), "cmp": In(cols),
@@ -232,8 +234,13 @@ class TwoStepReadPath(wiring.Component):
         m = Module()
         m.submodules.rc = rc = ReadControl(tdc_bits=self.tdc_bits - (self.taps.bit_length() - 1),
                                            two_step=True)
-        m.submodules.tdc = tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, fine_taps=self.taps,
-                                     decode_held=self.decode_held)
+        tdc = Tdc(cols=self.cols, tdc_bits=self.tdc_bits, fine_taps=self.taps,
+                  decode_held=self.decode_held, columns_gated=self.columns_gated,
+                  code_domains=tuple(f"col{c}" for c in range(self.cols)))
+        enables = {f"col{c}": tdc.code_enable[c] if self.columns_gated else 1
+                   for c in range(self.cols)}
+        m.submodules.tdc = DomainRenamer(dict.fromkeys(enables, "sync"))(
+            EnableInserter(enables)(tdc))
         wiring.connect(m, rc.tdc, tdc.ctl)
         m.d.comb += [
             rc.cmd.start.eq(self.start), rc.precharge_cycles.eq(1),
@@ -245,16 +252,17 @@ class TwoStepReadPath(wiring.Component):
         return m
 
 
+@pytest.mark.parametrize("columns_gated", [False, True], ids=["enables", "column_gates"])
 @pytest.mark.parametrize("decode_held", [False, True], ids=["code_held", "decoded_as_read"])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_rtl_combines_coarse_and_fine_with_bubbles_and_table(seed, decode_held):
+def test_rtl_combines_coarse_and_fine_with_bubbles_and_table(seed, decode_held, columns_gated):
     """The codes of a conversion, as the golden model's; they stay when the samplers reset
     (the precharge). A TDC that holds (coarse, ones, early) and decodes as it is read
     (``decode_held``, the streamed-results build's) gives the same codes and follows a new
     FINE_TABLE."""
     rng = np.random.default_rng(seed)
     cols, bits, taps, delay = 10, 6, 4, 2
-    dut = TwoStepReadPath(cols, bits, taps, decode_held)
+    dut = TwoStepReadPath(cols, bits, taps, decode_held, columns_gated)
     new_table = np.sort(rng.integers(0, taps, taps))[::-1]
     m_trip = rng.integers(1, delay + (1 << bits) // taps + 3, size=cols)
     m_trip[0], m_trip[1] = delay + 1, 10_000                 # first code bin; dead
