@@ -194,9 +194,9 @@ def run_check(names: Sequence[str], out: Path, *, vmms: int = 20,
         records.append({**asdict(c), "energy_error": c.energy_error, "area_error": c.area_error,
                         "within": c.within, "config": config.to_dict(),
                         "measured": {k: measured.get(k) for k in MEASURED_KEYS},
-                        # the RTL's registers per block (and per clock) when it was
-                        # measured: a test flags the record as stale once the RTL has
-                        # changed them
+                        # the RTL's registers per block (and per clock) and its digest
+                        # when it was measured: a test flags the record as stale once the
+                        # RTL has changed
                         **rtl_fingerprint(config)})
         (out / "explore_check.json").write_text(json.dumps(records, indent=1) + "\n")
     return results

@@ -12,13 +12,15 @@ against minutes for a synthesis.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
 
 from mram_macro.design.config import MacroConfig
 
 __all__ = ["Features", "features", "TOP_BLOCK", "FREE_RUNNING", "RTL_KEY", "CLOCKS_KEY",
-           "clock_fingerprint", "rtl_fingerprint", "measured_on_other_rtl"]
+           "DIGEST_KEY", "clock_fingerprint", "rtl_fingerprint", "rtl_changes",
+           "measured_on_other_rtl"]
 
 #: The block name of registers that belong to the top module itself (the anatomy's "top" row).
 TOP_BLOCK = "top"
@@ -45,6 +47,8 @@ class Features:
 
     domains: dict[str, dict[str, int]]
     gate_clocks: dict[str, int]
+    #: SHA-256 of the macro's RTLIL (without source locations): any change of the logic.
+    digest: str = ""
 
     @functools.cached_property
     def flip_flops(self) -> dict[str, int]:
@@ -84,7 +88,8 @@ def features(config: MacroConfig) -> Features:
 
     if not isinstance(config, MacroConfig):
         raise TypeError(f"config must be a MacroConfig, not {type(config).__name__}")
-    text = rtlil.convert(MramMacro(config))
+    # without source locations: the digest must not change with a line of Python or a path
+    text = rtlil.convert(MramMacro(config), emit_src=False)
     domains, gate_clocks = {}, {}
     for block, body in _blocks(text).items():
         if block == "mram_icg":
@@ -99,7 +104,8 @@ def features(config: MacroConfig) -> Features:
         domains[block] = per
         for clock in _ICG.findall(body):
             gate_clocks[_domain(clock)] = gate_clocks.get(_domain(clock), 0) + 1
-    return Features(domains=domains, gate_clocks=gate_clocks)
+    return Features(domains=domains, gate_clocks=gate_clocks,
+                    digest=hashlib.sha256(text.encode()).hexdigest())
 
 
 #: The key of a gate-level record (``make ppa``'s docs/ppa/*.json, the explore check's and fit
@@ -107,6 +113,8 @@ def features(config: MacroConfig) -> Features:
 RTL_KEY = "rtl_flip_flops"
 #: The key that holds :func:`clock_fingerprint` of the RTL it was measured on.
 CLOCKS_KEY = "rtl_clocks"
+#: The key that holds :attr:`Features.digest` of the RTL it was measured on.
+DIGEST_KEY = "rtl_digest"
 
 
 def clock_fingerprint(f: Features) -> dict[str, dict[str, int]]:
@@ -127,25 +135,39 @@ def clock_fingerprint(f: Features) -> dict[str, dict[str, int]]:
 
 def rtl_fingerprint(config: MacroConfig) -> dict:
     """What a gate-level record of ``config`` keeps of the RTL it was measured on: the registers
-    per block (:data:`RTL_KEY`) and per block and clock (:data:`CLOCKS_KEY`)."""
+    per block (:data:`RTL_KEY`), per block and clock (:data:`CLOCKS_KEY`), and the digest of
+    the whole RTL (:data:`DIGEST_KEY`)."""
     f = features(config)
-    return {RTL_KEY: f.flip_flops, CLOCKS_KEY: clock_fingerprint(f)}
+    return {RTL_KEY: f.flip_flops, CLOCKS_KEY: clock_fingerprint(f), DIGEST_KEY: f.digest}
 
 
-def measured_on_other_rtl(record: dict) -> bool:
-    """Whether a gate-level ``record`` (with ``config``, :data:`RTL_KEY` and, in every record
-    written since 2026-12-08, :data:`CLOCKS_KEY`) was measured on RTL whose registers per
-    block, or per block and clock, differ from what ``config`` builds now: then its figures are
-    stale and must be measured again. A change that keeps both (e.g. a combinational rework)
-    is not seen; the small configuration's energy baseline, re-measured by ``make test``,
-    covers those. Raises KeyError if the record has no fingerprint."""
+def rtl_changes(record: dict) -> list[str]:
+    """What differs between the RTL a gate-level ``record`` (with ``config`` and
+    :func:`rtl_fingerprint`'s keys) was measured on and what ``config`` builds now: ``"the
+    registers per block"``, ``"the clocks of the registers"``, ``"the logic"`` (the digest:
+    any change, a purely combinational one included). Empty if it is the same RTL. A record
+    without :data:`CLOCKS_KEY` or :data:`DIGEST_KEY` (None: the ungated reference's) is not
+    compared on it. Raises KeyError if the record has no fingerprint."""
     if RTL_KEY not in record:
         raise KeyError(f"the record of {record.get('name') or record.get('profile') or '?'} has "
                        f"no {RTL_KEY!r}: it was written before records carried one; re-measure")
     f = features(MacroConfig.from_dict(record["config"]))
+    changes = []
     if f.flip_flops != record[RTL_KEY]:
-        return True
-    return record.get(CLOCKS_KEY) is not None and record[CLOCKS_KEY] != clock_fingerprint(f)
+        changes.append("the registers per block")
+    if record.get(CLOCKS_KEY) is not None and record[CLOCKS_KEY] != clock_fingerprint(f):
+        changes.append("the clocks of the registers")
+    if record.get(DIGEST_KEY) is not None and record[DIGEST_KEY] != f.digest:
+        changes.append("the logic")
+    return changes
+
+
+def measured_on_other_rtl(record: dict) -> bool:
+    """Whether a gate-level ``record`` was measured on RTL other than what its ``config``
+    builds now (:func:`rtl_changes`): then its figures are stale and must be measured again.
+    Every record written since 2026-12-08 carries the digest, so a purely combinational
+    change is seen too."""
+    return bool(rtl_changes(record))
 
 
 def _domain(net: str) -> str:

@@ -189,10 +189,11 @@ The small configuration's figures below were routed at a fill of 0.65 (`make lay
 LAYOUT_CONFIG=small LAYOUT_ARGS="--density 0.65"`).
 
 Each published layout records the registers of the RTL it routed, per block
-(`rtl_flip_flops`) and per block and clock (`rtl_clocks`). The README's headline energy is
+(`rtl_flip_flops`) and per block and clock (`rtl_clocks`), and a digest of that RTL
+(`rtl_digest`, SHA-256 of its RTLIL: any change of the logic). The README's headline energy is
 the default build's post-route figure while that matches the current RTL; after an RTL
-change that alters it, the headline says the build is not routed on this RTL and shows
-`make ppa`'s pre-layout figures until `make layout` runs again.
+change, the headline says the build is not routed on this RTL and shows `make ppa`'s
+pre-layout figures until `make layout` runs again.
 
 spef-extractor models each wire as area plus edge capacitance to ground from the technology
 LEF (no coupling between wires, pins left to the Liberty file): about 0.05-0.06 fF per µm on

@@ -185,8 +185,9 @@ def measure(lib_key: str, out: Path, *, vmms: int, config: MacroConfig | None = 
         "sta": {**so.sta.to_dict(), "passed": so.passed, "failures": list(so.failures)},
         "hold_fix": hold_fix_report(workdir),
         "area_flat_um2": so.netlist.area_um2, "flip_flops": so.netlist.flip_flops,
-        # the RTL's registers per block and per block and clock (of the gated design it
-        # elaborates): a test flags the published figures as stale once the RTL changes them
+        # the RTL's registers per block, per block and clock, and its digest (of the gated
+        # design it elaborates): a test flags the published figures as stale once the RTL
+        # changes
         **(rtl_fingerprint(config) if clock_gating else {RTL_KEY: None}),
         "area_blocks_um2": {name: m.area_um2 * m.instances for name, m in area.modules.items()},
         "area_hier_um2": area.total_area_um2,
@@ -441,9 +442,10 @@ LAYOUT_DIR = DOCS_DIR.parent / "layout"
 
 def routed_result(result: dict, layout_dir: Path = LAYOUT_DIR) -> dict | None:
     """The published post-route result (``docs/layout/<slug>.json``, ``make layout``) of the
-    build and library of ``result`` (a row of ppa.json), if it was routed on RTL with the
-    registers per block that build has now; None if it was never routed or is stale (the
-    README's headline then says so and stays pre-layout)."""
+    build and library of ``result`` (a row of ppa.json), if it was routed on the RTL that
+    build has now (:func:`~mram_macro.explore.features.measured_on_other_rtl`); None if it
+    was never routed or is stale (the README's headline then says so and stays
+    pre-layout)."""
     from mram_macro.explore.features import RTL_KEY, measured_on_other_rtl
 
     config = MacroConfig.from_dict(result["config"])
