@@ -15,7 +15,14 @@ import json
 import pytest
 
 from mram_macro.design.config import MacroConfig
-from mram_macro.flow.ppa.cells import breakdown, register_group
+from mram_macro.flow.ppa.cells import (
+    GLITCH_VIEWS,
+    Group,
+    breakdown,
+    glitches,
+    lines,
+    register_group,
+)
 from mram_macro.flow.ppa.libraries import library
 from mram_macro.flow.ppa.report import (
     BASELINE,
@@ -66,3 +73,34 @@ def test_register_groups_fold_bits_and_numbers():
     assert register_group("tdc.cmp_sync1[46]") == "tdc.cmp_sync#"
     assert register_group("\\regfile.cal_offset12_offset [3]") == "regfile.cal_offset#_offset"
     assert register_group("read_control.lo") == "read_control.lo"
+
+
+def test_glitch_views_are_the_unit_delay_run_minus_the_zero_delay_one():
+    """``cells --glitches``: per block and cell, and per block (a block name may have a space,
+    ``clock gates``), the unit-delay run's energy minus the zero-delay run's; the groups add
+    up to the difference of the totals. Runs of two different netlists are refused."""
+    pj = 1e-12
+    zero = {"cells": [Group("tdc DFF_X1", 10, 1 * pj, 2 * pj, 0.5 * pj),
+                      Group("tdc XOR2_X1", 5, 0.0, 1 * pj, 0.1 * pj),
+                      Group("clock gates DLL_X1", 4, 0.4 * pj, 0.1 * pj, 0.2 * pj),
+                      Group("top XOR2_X1", 3, 0.0, 0.5 * pj, 0.1 * pj)]}
+    unit = {"cells": [Group("tdc DFF_X1", 10, 1 * pj, 2.5 * pj, 0.5 * pj),
+                      Group("tdc XOR2_X1", 5, 0.0, 4 * pj, 0.1 * pj),
+                      Group("clock gates DLL_X1", 4, 0.4 * pj, 0.3 * pj, 0.2 * pj),
+                      Group("top XOR2_X1", 3, 0.0, 0.6 * pj, 0.1 * pj)]}
+    views = glitches(zero, unit)
+    assert list(views) == list(GLITCH_VIEWS)
+    blocks = {g.key: g for g in views["glitches by block"]}
+    assert [g.key for g in views["glitches by block"]] == ["tdc", "clock gates", "top"]
+    assert blocks["tdc"].data_J == pytest.approx(3.5 * pj)
+    assert blocks["tdc"].instances == 15
+    assert blocks["clock gates"].total_J == pytest.approx(0.2 * pj)
+    cells = views["glitches by cell"]
+    assert cells[0].key == "tdc XOR2_X1" and cells[0].data_J == pytest.approx(3 * pj)
+    assert all(g.leakage_J == 0 and g.clock_J == 0 for g in cells)
+    diff = sum(g.total_J for g in unit["cells"]) - sum(g.total_J for g in zero["cells"])
+    for view in GLITCH_VIEWS:
+        assert sum(g.total_J for g in views[view]) == pytest.approx(diff)
+    assert any("glitches by block" in line for line in lines(views))
+    with pytest.raises(ValueError, match="not of the same netlist"):
+        glitches(zero, {"cells": unit["cells"][:3]})

@@ -70,8 +70,8 @@ def _cmd_baseline(args) -> int:
 
 def _cmd_cells(args) -> int:
     from mram_macro.design.config import ConfigError, MacroConfig
-    from mram_macro.flow.ppa.cells import breakdown, lines
-    from mram_macro.flow.ppa.report import energy_run
+    from mram_macro.flow.ppa.cells import breakdown, glitches, lines
+    from mram_macro.flow.ppa.report import UNIT_DELAY_NS, energy_run
 
     try:
         config = MacroConfig.from_json(args.config) if args.config else MacroConfig()
@@ -83,7 +83,14 @@ def _cmd_cells(args) -> int:
     print(f"{config.slug} on {lib.title}, zero delay, random VMMs "
           f"({power.vmms} in the window, {power.cycles / power.vmms:.1f} cycles per VMM): "
           f"{power.energy_per_vmm_J('total') * 1e12:.2f} pJ per VMM")
-    for line in lines(breakdown(power, netlist, lib.require()), top=args.top):
+    views = breakdown(power, netlist, lib.require())
+    if args.glitches:
+        unit, _ = energy_run(config, lib.key, Path(args.out), vmms=args.vmms,
+                             unit_delay_ns=UNIT_DELAY_NS)
+        print(f"with {UNIT_DELAY_NS * 1e3:g} ps per cell (glitches counted): "
+              f"{unit.energy_per_vmm_J('total') * 1e12:.2f} pJ per VMM")
+        views |= glitches(views, breakdown(unit, netlist, lib.require()))
+    for line in lines(views, top=args.top):
         print(line)
     return 0
 
@@ -175,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--library", choices=list(LIBRARIES), default="nangate45")
     p.add_argument("--vmms", type=positive_int, default=DEFAULT_VMMS)
     p.add_argument("--top", type=positive_int, default=12, help="groups printed per view")
+    p.add_argument("--glitches", action="store_true",
+                   help="also simulate with one unit of delay per cell and print where the "
+                        "glitches' energy goes (per block, per block and cell)")
     p.add_argument("--out", default="build/ppa_cells")
     p.set_defaults(func=_cmd_cells)
     p = sub.add_parser("comparators", help="what the comparators would cost sized for a longer "

@@ -16,7 +16,10 @@ gate-level activity) three ways:
   clock gate it hangs from (``g_sync``).
 
 ``python -m mram_macro.flow.ppa cells`` measures a configuration (flat synthesis, gate-level
-activity of random VMMs, no STA) and prints the largest groups of each view.
+activity of random VMMs, no STA) and prints the largest groups of each view. With
+``--glitches`` it also simulates the netlist with one unit of delay per cell (``make ppa``'s
+glitch-aware run) and prints where the glitches' energy goes (:func:`glitches`: the
+unit-delay run minus the zero-delay one, per block and per block and cell).
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ from mram_macro.flow.ppa.netlist import Instance, read_instances
 from mram_macro.flow.ppa.power import PowerResult
 from mram_macro.flow.ppa.report import anatomy_group
 
-__all__ = ["Group", "VIEWS", "breakdown", "fold_numbers", "register_group", "lines"]
+__all__ = ["Group", "VIEWS", "GLITCH_VIEWS", "breakdown", "glitches", "fold_numbers",
+           "register_group", "lines"]
 
 #: The views of :func:`breakdown`, in print order.
 VIEWS = ("cells", "registers", "clock trees")
+#: The views of :func:`glitches`, in print order.
+GLITCH_VIEWS = ("glitches by block", "glitches by cell")
 #: A clock gate's latch output as Yosys names it after flattening (``g_sync_icg.en_latched``).
 _ICG_NET = re.compile(r"(g_\w+?)_icg\.en_latched")
 
@@ -136,10 +142,35 @@ def breakdown(power: PowerResult, netlist: Path, liberty: Path) -> dict[str, lis
             for view, groups in sums.items()}
 
 
+def glitches(zero: dict[str, list[Group]], unit: dict[str, list[Group]]
+             ) -> dict[str, list[Group]]:
+    """Where the glitches' energy goes: the ``cells`` view of a unit-delay run (``unit``, of
+    :func:`breakdown`) minus that of the zero-delay run of the same netlist (``zero``), per
+    block and cell (``glitches by cell``) and per block (``glitches by block``), largest
+    first. Leakage and the instance counts are the same in both runs, so the differences are
+    clock and data energy; they add up to the difference of the two totals."""
+    before = {g.key: g for g in zero["cells"]}
+    if set(before) != {g.key for g in unit["cells"]}:
+        raise ValueError("the two runs are not of the same netlist: their cell groups differ")
+    by_cell = [Group(g.key, g.instances, g.clock_J - before[g.key].clock_J,
+                     g.data_J - before[g.key].data_J, g.leakage_J - before[g.key].leakage_J)
+               for g in unit["cells"]]
+    blocks: dict[str, list] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
+    for g in by_cell:
+        b = blocks[g.key.rsplit(" ", 1)[0]]
+        b[0] += g.instances
+        b[1] += g.clock_J
+        b[2] += g.data_J
+        b[3] += g.leakage_J
+    return {"glitches by block": sorted((Group(k, *v) for k, v in blocks.items()),
+                                        key=lambda g: -g.total_J),
+            "glitches by cell": sorted(by_cell, key=lambda g: -g.total_J)}
+
+
 def lines(views: dict[str, list[Group]], *, top: int = 12) -> list[str]:
     """The ``top`` largest groups of each view as text (pJ per VMM)."""
     out = []
-    for view in VIEWS:
+    for view in (v for v in (*VIEWS, *GLITCH_VIEWS) if v in views):
         groups = views[view]
         total = sum(g.total_J for g in groups)
         out.append(f"{view} ({len(groups)} groups, {total * 1e12:.2f} pJ per VMM; "

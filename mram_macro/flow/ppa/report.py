@@ -710,9 +710,11 @@ def baseline_config() -> MacroConfig:
 
 
 def energy_run(config: MacroConfig, lib_key: str, out: Path, *,
-               vmms: int = BASELINE_VMMS) -> tuple[PowerResult, Path]:
+               vmms: int = BASELINE_VMMS, unit_delay_ns: float | None = None
+               ) -> tuple[PowerResult, Path]:
     """The per-instance power of ``config`` on one library (steady state, zero delay, random
-    VMMs) and its flat netlist: flat synthesis, gate-level activity, the Liberty-table
+    VMMs; with ``unit_delay_ns``, e.g. :data:`UNIT_DELAY_NS`, that delay per cell: glitches
+    counted) and its flat netlist: flat synthesis, gate-level activity, the Liberty-table
     calculator, cached under ``out``. No STA: this is the energy alone."""
     from mram_macro.flow.ppa.flow import flat_netlist
     from mram_macro.sim.runner import generate
@@ -721,7 +723,7 @@ def energy_run(config: MacroConfig, lib_key: str, out: Path, *,
     workdir = out / lib.key / config.slug
     verilog = generate(config, workdir / "rtl")
     net = flat_netlist(verilog, lib, workdir).netlist
-    act = _activity(net, lib, config, workdir, vmms)
+    act = _activity(net, lib, config, workdir, vmms, unit_delay_ns=unit_delay_ns)
     return analyse_energy(net, TOP, lib, act), net
 
 
