@@ -177,7 +177,10 @@ coriolis-eda was not tried: the qflow chain completed.
 `LAYOUT_ARGS` default is `--density 0.3`): GrayWolf 30 min, qrouter 72 min on a shared two-core
 machine at `nice` 19. qrouter's first stage left 930 of the 23,803 nets unrouted; its second
 stage's rip-up passes brought that to 891, 858, 663 and then to none ("Final: No failed
-routes!"). Earlier tries of the default, each stopped before the end: the full-featured macro
+routes!"). Routed again on 2026-12-08 (the TDC columns without enable multiplexers: 22,240
+nets): GrayWolf 9 min, qrouter 35 min, the whole run 58 min, at `nice` 0 beside two jobs at
+`nice` 5; the first stage left 918 nets unrouted, the second stage's passes brought that to
+none. Earlier tries of the default, each stopped before the end: the full-featured macro
 (the default before the plain profile, 57,290 cells) at fill 0.65 (GrayWolf stopped after 44
 min; a later run's first stage failed on about 30 % of the nets) and 0.5 (19 % failed when
 stopped); the plain macro at 0.5 (first stage 2,300 failed, second stage down to 634 in 80
