@@ -48,7 +48,7 @@ class Features:
     domains: dict[str, dict[str, int]]
     gate_clocks: dict[str, int]
     #: SHA-256 of the macro's RTLIL (without source locations): any change of the logic.
-    digest: str = ""
+    digest: str
 
     @functools.cached_property
     def flip_flops(self) -> dict[str, int]:

@@ -22,7 +22,8 @@ def _gray(v: int) -> int:
 def _convert(dut: EdgeCaptureTdc, trips_steps, therm, delay: int, table, *, garbage: bool,
              seed: int = 0):
     """One conversion: column ``c`` trips ``trips_steps[c]`` phase steps after the rising edge
-    ``E`` that starts the evaluation (None: never). Returns (codes, overflow)."""
+    ``E`` that starts the evaluation (None: never). Returns the codes, overflow flags and
+    ``all_tripped`` after ``take_end``, by key."""
     k = dut.fine_taps
     step = PERIOD_S / k
     cols = dut.cols

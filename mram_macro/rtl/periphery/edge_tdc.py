@@ -42,11 +42,11 @@ decode of :class:`~mram_macro.rtl.periphery.tdc.Tdc`:
 ``code = (count - 2) * K + fine_table[f]``.
 """
 
-from amaranth import Array, Cat, ClockDomain, ClockSignal, Module, Mux, Signal
+from amaranth import ClockDomain, ClockSignal, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mram_macro.rtl.periphery.tdc import gray_to_binary
+from mram_macro.rtl.periphery.tdc import fine_code, gray_to_binary
 from mram_macro.rtl.periphery.write_controller import popcount_tree
 
 __all__ = ["EdgeCaptureTdc"]
@@ -97,7 +97,6 @@ class EdgeCaptureTdc(wiring.Component):
         m = Module()
         k, fb, cb = self.fine_taps, self.fine_bits, self.coarse_bits
         late = self.late
-        table = Array(self.fine_table[i * fb:(i + 1) * fb] for i in range(k))
         m.d.comb += self.all_tripped.eq(self.cmp.all())
         for c in range(self.cols):
             domain = f"cmp{c}"
@@ -121,6 +120,6 @@ class EdgeCaptureTdc(wiring.Component):
                 self.overflow[c].eq(over),
                 self.codes[c * self.tdc_bits:(c + 1) * self.tdc_bits].eq(
                     Mux(over, (1 << self.tdc_bits) - 1,
-                        Mux(count <= 1, 0, Cat(table[ones], coarse)))),
+                        fine_code(self.fine_table, k, ones, coarse, count <= 1))),
             ]
         return m

@@ -26,7 +26,7 @@ from amaranth.lib.wiring import In, Out
 from mram_macro.rtl.periphery.interfaces import TdcControl
 from mram_macro.rtl.periphery.write_controller import popcount_tree
 
-__all__ = ["Tdc", "SYNC_STAGES", "gray_to_binary"]
+__all__ = ["Tdc", "SYNC_STAGES", "gray_to_binary", "fine_code"]
 
 #: Flip-flops between ``arr_cmp`` and the capture logic.
 SYNC_STAGES = 2
@@ -212,7 +212,12 @@ class Tdc(wiring.Component):
         return popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])
 
     def _fine_code(self, ones, coarse, early):
-        """``coarse * K + fine_table[ones]``, or 0 for a capture before code 0 (``early``)."""
-        fb = self.fine_bits
-        table = Array(self.fine_table[i * fb:(i + 1) * fb] for i in range(self.fine_taps))
-        return Mux(early, 0, Cat(table[ones], coarse))
+        return fine_code(self.fine_table, self.fine_taps, ones, coarse, early)
+
+
+def fine_code(fine_table: Value, fine_taps: int, ones, coarse, early) -> Value:
+    """A two-step code: ``coarse * K + fine_table[ones]``, or 0 for a trip before code 0
+    (``early``); ``fine_table`` is FINE_TABLE's ``K`` entries of ``log2 K`` bits, packed."""
+    fb = fine_taps.bit_length() - 1
+    table = Array(fine_table[i * fb:(i + 1) * fb] for i in range(fine_taps))
+    return Mux(early, 0, Cat(table[ones], coarse))
