@@ -29,6 +29,11 @@ CONFIGS = [
     # (no result register), two columns per beat and a padded last beat (11 columns)
     MacroConfig(rows=8, cols=11, tdc_bits=4, result_width=8, stream_width=16,
                 tdc_mode="two_step", tdc_fine_taps=4),
+    # the default with the TDC capturing on the comparators' edges, and a small such build
+    # (two-step with 4 phases: a quarter period of margin, the least edge capture allows)
+    MacroConfig(tdc_capture="edge"),
+    MacroConfig(rows=16, cols=11, tdc_bits=6, stream_width=16, tdc_fine_taps=4,
+                tdc_capture="edge"),
 ]
 
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 __all__ = ["MacroConfig", "ConfigError", "mode_named", "register_mode", "AXIL_DATA_WIDTH",
            "LIMITS", "STREAM_WIDTHS", "CHOICES", "TDC_MODES", "FINE_TAPS", "COARSE_MAX_TDC_BITS",
            "CAL_GAIN_FRAC_BITS", "CAL_GAIN_WIDTH", "CAL_GAIN_ONE", "CAL_GAIN_MIN", "CAL_GAIN_MAX",
-           "REPLICA_COLS", "CALIBRATIONS", "AUTO_FINE_TAPS_MAX", "auto_fine_taps",
+           "REPLICA_COLS", "CALIBRATIONS", "TDC_CAPTURES", "EDGE_MIN_FINE_TAPS",
+           "EDGE_MIN_START_DELAY",
+           "AUTO_FINE_TAPS_MAX", "auto_fine_taps",
            "FINE_TAPS_MAX_ROWS", "PROFILES", "FULL_FEATURES", "MULTIBIT_RESULT_WIDTH",
            "profile_config"]
 
@@ -123,6 +125,14 @@ def mode_named(name: str):
 
 #: Legal ``calibration`` values (see :class:`MacroConfig`).
 CALIBRATIONS = ("offset", "gain")
+#: Legal ``tdc_capture`` values (see :class:`MacroConfig`).
+TDC_CAPTURES = ("sampled", "edge")
+#: Fewest interpolator phases of ``tdc_capture="edge"``: each count copy needs a quarter period
+#: of margin (mram_macro/rtl/periphery/edge_tdc.py).
+EDGE_MIN_FINE_TAPS = 4
+#: Shortest TDC_START_DELAY (cycles) of ``tdc_capture="edge"``: the comparators are off in the
+#: evaluation's first period, so no capture clock can race the count copies' first update.
+EDGE_MIN_START_DELAY = 2
 #: Per-column calibration gain (CAL_GAIN) and tracked gain (TRACK_GAIN): unsigned fixed point
 #: with ``CAL_GAIN_FRAC_BITS`` fractional bits in a ``CAL_GAIN_WIDTH``-bit field, so
 #: ``CAL_GAIN_ONE`` is a gain of 1.0 (the reset value: today's ``CAL_OFFSET - 2 * code``).
@@ -146,6 +156,7 @@ REPLICA_COLS = 4
 #: tables, so a new parameter listed here is drawn, shrunk and replayed without other edits.
 CHOICES: dict[str, tuple] = {"stream_width": _STREAM_WIDTHS, "tdc_mode": TDC_MODES,
                               "tdc_fine_taps": FINE_TAPS, "calibration": CALIBRATIONS,
+                              "tdc_capture": TDC_CAPTURES,
                               # the two spellings a build stores (True is stored as None)
                               "write_verify": (None, False),
                               # stored as chosen (None, the default, chooses one of them)
@@ -238,6 +249,18 @@ class MacroConfig:
         reaches its first capture with the stream stalled by ``m_axis_tready`` is abandoned and
         run again).
         Behind a back-pressured sink this costs throughput (``make bench``).
+    ``tdc_capture``
+        How a two-step TDC's columns take their coarse count, one of ``TDC_CAPTURES``:
+        ``"sampled"`` (the default: each comparator is synchronised to the clock, two
+        flip-flops per column clocked on every edge of the evaluation, and the column takes
+        the shared count when it first sees the comparator high) or ``"edge"`` (each column's
+        count registers are clocked by its comparator's own rising edge, once per conversion,
+        from two Gray-coded copies of the count half a period apart;
+        :mod:`mram_macro.rtl.periphery.edge_tdc`). Same codes, fewer clocked flip-flops.
+        ``"edge"`` needs ``tdc_mode="two_step"`` with at least :data:`EDGE_MIN_FINE_TAPS`
+        phases, ``calibration="offset"`` (no tracker) and no write-verify, and a readout
+        whose start delay is at least 2 cycles (TDC_START_DELAY >= 2: the comparators are
+        off in the evaluation's first period).
         Only for a single-pass build without the activation mode or gain calibration
         (``multibit=False``, ``activation=False``, ``calibration="offset"``): a running sum,
         activation bits or registered gain products need the register. CAL_OFFSET,
@@ -262,6 +285,7 @@ class MacroConfig:
     multibit: bool = False
     write_verify: bool | None = False
     result_register: bool | None = None
+    tdc_capture: str = "sampled"
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *LIMITS["rows"])
@@ -326,6 +350,28 @@ class MacroConfig:
                 f"multibit={self.multibit}, activation={self.activation}, "
                 f"calibration={self.calibration!r}")
         mode.check_bit_split(self)
+        self._check_capture()
+
+    def _check_capture(self) -> None:
+        """``tdc_capture`` is legal, and ``"edge"`` only where its build supports it."""
+        if self.tdc_capture not in TDC_CAPTURES:
+            raise ConfigError(f"tdc_capture must be one of {', '.join(map(repr, TDC_CAPTURES))}, "
+                              f"not {self.tdc_capture!r}")
+        if self.tdc_capture != "edge":
+            return
+        why = []
+        if not self.mode.has_fine_interpolator:
+            why.append(f"tdc_mode='two_step' (not {self.tdc_mode!r})")
+        elif self.fine_taps < EDGE_MIN_FINE_TAPS:
+            why.append(f"at least {EDGE_MIN_FINE_TAPS} interpolator phases (not "
+                       f"{self.fine_taps}: set tdc_fine_taps)")
+        if self.has_tracker:
+            why.append("calibration='offset' (the tracker's replica columns are sampled)")
+        if self.has_write_verify:
+            why.append("write_verify=False (the read-back's start delay may be below 2)")
+        if why:
+            raise ConfigError("tdc_capture='edge' needs " + ", ".join(why)
+                              + "; or use tdc_capture='sampled'")
 
     # -- derived quantities -------------------------------------------------------------------
     @property
@@ -454,8 +500,8 @@ class MacroConfig:
         TDC has other than the automatic number of phases), then ``_gain`` with
         ``calibration="gain"``, ``_noact`` without the activation mode, ``_1pass`` without
         multi-bit inputs (``multibit=False``), ``_nowv`` without write-verify
-        (``write_verify=False``) and ``_stream`` without a result register
-        (``result_register=False``):
+        (``write_verify=False``), ``_stream`` without a result register
+        (``result_register=False``) and ``_edge`` with ``tdc_capture="edge"``:
         ``r64_c64_t7_w16_s32_counter``, ``r8_c12_t4_w8_s8_k4_gain``."""
         mode = "" if self.tdc_mode == _DEFAULT_TDC_MODE else f"_{self.tdc_mode}"
         if self.tdc_fine_taps is not None:
@@ -470,6 +516,8 @@ class MacroConfig:
             mode += "_nowv"
         if not self.result_register:
             mode += "_stream"
+        if self.tdc_capture != "sampled":
+            mode += f"_{self.tdc_capture}"
         return (f"r{self.rows}_c{self.cols}_t{self.tdc_bits}_w{self.result_width}"
                 f"_s{self.stream_width}{mode}")
 

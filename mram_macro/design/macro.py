@@ -19,7 +19,13 @@ import functools
 import math
 from dataclasses import dataclass
 
-from mram_macro.design.config import CAL_GAIN_ONE, REPLICA_COLS, MacroConfig
+from mram_macro.design.config import (
+    CAL_GAIN_ONE,
+    EDGE_MIN_START_DELAY,
+    REPLICA_COLS,
+    ConfigError,
+    MacroConfig,
+)
 from mram_macro.design.regmap import RegisterMap, build_regmap
 from sim_models.device import DeviceParams
 from sim_models.golden import GoldenMacro, RegisterState
@@ -218,4 +224,10 @@ def _derive(config: MacroConfig, device: DeviceParams, t_clk_ns: float,
     """The one derivation of a design's readout (:meth:`MacroDesign.derive` checks the
     arguments; the design derives the rest on first use)."""
     readout = config.mode.design_readout(config, device, t_clk_ns=t_clk_ns, window_ns=window_ns)
+    if config.tdc_capture == "edge" and readout.start_delay_cycles < EDGE_MIN_START_DELAY:
+        raise ConfigError(
+            f"tdc_capture='edge' needs a start delay of at least {EDGE_MIN_START_DELAY} cycles "
+            f"(the comparators are off in the evaluation's first period); the readout of "
+            f"{config.slug} at {t_clk_ns:g} ns has {readout.start_delay_cycles}: use a shorter "
+            f"clock period or tdc_capture='sampled'")
     return MacroDesign(config=config, device=device, readout=readout, window_ns=window_ns)

@@ -74,6 +74,9 @@ class CellPins:
     outputs: frozenset[str]
     clocks: frozenset[str]      # inputs with ``clock : true``
     flip_flop: bool             # has an ``ff`` group (a latch does not count)
+    #: An output's ``function`` inverts (``"!A"``, ``"(!A)"``, ``"A'"``): an inverter, on a
+    #: single-input cell.
+    inverting: bool = False
 
 
 def liberty_pins(liberty: Path) -> dict[str, CellPins]:
@@ -85,6 +88,7 @@ def liberty_pins(liberty: Path) -> dict[str, CellPins]:
         body = text[this.end():nxt.start() if nxt else len(text)]
         pins = list(_PIN.finditer(body))
         ins, outs, clks = set(), set(), set()
+        inverting = False
         for p, q in zip(pins, [*pins[1:], None][:len(pins)], strict=True):
             pbody = body[p.end():q.start() if q else len(body)]
             direction = re.search(r"\bdirection\s*:\s*\"?(\w+)", pbody)
@@ -95,8 +99,11 @@ def liberty_pins(liberty: Path) -> dict[str, CellPins]:
                     clks.add(p.group(1))
             elif kind == "output":
                 outs.add(p.group(1))
+                function = re.search(r"\bfunction\s*:\s*\"([^\"]*)\"", pbody)
+                inverting |= bool(function and re.search(r"!|'", function.group(1)))
         flop = bool(re.search(r"\bff\s*\(", body))
-        out[this.group(1)] = CellPins(frozenset(ins), frozenset(outs), frozenset(clks), flop)
+        out[this.group(1)] = CellPins(frozenset(ins), frozenset(outs), frozenset(clks), flop,
+                                      inverting)
     return out
 
 

@@ -34,7 +34,9 @@ from sim_models.readout import T_CLK_NS
 __all__ = ["render_sdc", "sdc_text", "clock_tcl", "FLOW_ADDITIONS", "Port", "read_ports",
            "ports_tcl", "port_list", "check_input_hold", "signoff_constraints",
            "CLOCK_UNCERTAINTY_NS", "IO_DELAY_FRACTION", "ASYNC_INPUTS", "HELD_INPUTS",
-           "ARRAY_PREFIX", "SYNC_NET"]
+           "ARRAY_PREFIX", "SYNC_NET", "CAPTURE_CLOCK_NET", "MISSED_NET", "EDGE_ERROR_STEPS",
+           "edge_budget_steps",
+           "captures_on_comparators"]
 
 #: Clock uncertainty (ns) on every setup and hold check. The clock trees have no placement and
 #: so no wire delay: the uncertainty stands for the skew that wires and on-chip variation add
@@ -63,8 +65,31 @@ HELD_INPUTS = ("arr_fine", "arr_ref_fine")
 #: Ports of the analogue array (outputs settle within the cycle, no external budget).
 ARRAY_PREFIX = "arr_"
 
-#: The TDC's synchroniser flip-flops are named ``<block>.cmp_sync<stage>`` (tdc.py).
+#: The TDC's synchroniser flip-flops are named ``<block>.cmp_sync<stage>`` (tdc.py; the
+#: edge-capture TDC's one synchroniser, of every comparator's AND, ``all_cmp_sync<stage>``).
 SYNC_NET = "cmp_sync"
+
+#: An edge-capture TDC's column clocks (each comparator ANDed with the front end's enable,
+#: :mod:`mram_macro.rtl.periphery.edge_tdc`: Amaranth names the clock of domain ``cmp<c>``
+#: ``cmp<c>_clk``): a flat netlist with such nets captures on the comparators' edges.
+CAPTURE_CLOCK_NET = re.compile(r"(?:^|[.\\_\s])cmp\d+_clk\b", re.M)
+
+#: An edge-capture TDC's per-column ``missed`` flip-flops take ``~arr_cmp`` once, on the
+#: evaluation's last edge (``missed<c>``).
+MISSED_NET = "missed"
+
+#: Phase steps of sampler error (phase error and bubbles) an edge-capture TDC's zones allow
+#: for: a copy is read no sooner than ``K/4 - EDGE_ERROR_STEPS`` steps after its clock edge,
+#: which is the broadcast's delay budget to the capture flip-flops
+#: (:func:`edge_budget_steps`; ``verif/unit/test_edge_tdc.py`` drives the copies with garbage
+#: over that window after each update, with phase errors up to this).
+EDGE_ERROR_STEPS = 0.6
+
+
+def edge_budget_steps(fine_taps: int) -> float:
+    """Phase steps after its clock edge within which an edge-capture TDC's count copy may
+    still be changing at the capture flip-flops (``K/4 - EDGE_ERROR_STEPS``)."""
+    return fine_taps / 4 - EDGE_ERROR_STEPS
 
 #: What the kit's sign-off adds to the SDC it reads (:func:`mram_macro.flow.ppa.sta.design_tcl`):
 #: facts of its own flat netlist and library, which an integrator's netlist has differently.
@@ -126,15 +151,59 @@ def check_input_hold(input_hold_ns, period_ns) -> None:
                          f"({IO_DELAY_FRACTION * period_ns:g} ns), not {input_hold_ns!r}")
 
 
+def captures_on_comparators(netlist_text: str) -> bool:
+    """Whether a flat netlist's TDC captures on the comparators' edges (it has the column
+    clocks of :data:`CAPTURE_CLOCK_NET`)."""
+    return CAPTURE_CLOCK_NET.search(netlist_text) is not None
+
+
+def _comparator_clock(asyncs: list[Port], held: list[Port],
+                      period_ns: float) -> tuple[list[str], list[str]]:
+    """The Tcl and descriptions of an edge-capture TDC's comparator clocks."""
+    cmp = [p for p in asyncs if p.name == "arr_cmp"]
+    fine = [p for p in held if p.name == "arr_fine"]
+    if not cmp or not fine:
+        raise ValueError("an edge-capture TDC needs the arr_cmp and arr_fine ports")
+    taps = fine[0].width // cmp[0].width + 1
+    steps = edge_budget_steps(taps)
+    margin = round(steps * period_ns / taps, 4)
+    tcl = [f"create_clock -name cmp -period {period_ns:g} {ports_tcl(cmp)}",
+           f"set_max_delay -ignore_clock_latency {margin:g} -from [get_clocks clk] "
+           f"-to [get_clocks cmp]",
+           f"set_min_delay -ignore_clock_latency {-margin:g} -from [get_clocks clk] "
+           f"-to [get_clocks cmp]",
+           f"set_max_delay {2 * period_ns:g} -from [get_clocks cmp] -to [get_clocks clk]",
+           "set_min_delay 0 -from [get_clocks cmp] -to [get_clocks clk]"]
+    text = [f"clock cmp on {port_list(cmp)} (the edge-capture TDC's column clocks: each "
+            f"comparator ANDed with arr_tdc_en clocks its column's count copies, once per "
+            f"conversion; asynchronous to clk, same period for the tools; no input delay, "
+            f"which would make the ports data)",
+            f"max delay {margin:g} ns and min delay {-margin:g} ns from clk to cmp, clock "
+            f"latencies ignored: each count copy reaches the capture flip-flops within "
+            f"{steps:g} phase steps ({taps} phases, {taps}/4 - {EDGE_ERROR_STEPS:g} of "
+            f"sampler error) of its register's clock edge, the earliest a column reads it "
+            f"(mram_macro/rtl/periphery/edge_tdc.py; verif/unit/test_edge_tdc.py drives the "
+            f"copies with garbage over that window); the samplers and the capture share the "
+            f"comparator's edge and the phases share the clock, so neither latency counts",
+            f"max delay {2 * period_ns:g} ns (two periods) and min delay 0 from cmp to clk: "
+            f"a column's count copies are read only from the evaluation's last edge on, at "
+            f"least two edges after the window's last in-range trip"]
+    return tcl, text
+
+
 def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str = "clk",
-                        reference_pin: str | None = None, input_hold_ns: float = 0.0
+                        reference_pin: str | None = None, input_hold_ns: float = 0.0,
+                        comparator_clocks: bool = False
                         ) -> tuple[list[str], list[str], list[Port], list[Port]]:
     """I/O delays and exceptions for ``ports`` at ``period_ns``: (Tcl lines, one description
     line per constraint, asynchronous input ports, held input ports). The false paths (from
     the asynchronous ports; for hold from the held ones) are **not** in the Tcl: the SDC adds
     them last (:func:`sdc_text`), and :func:`mram_macro.flow.ppa.sta.run_sta` applies them only
     after checking the asynchronous ports' synchronisers. ``input_hold_ns``: the input delay for
-    hold (:attr:`~mram_macro.flow.ppa.libraries.StdCellLibrary.input_hold_ns`)."""
+    hold (:attr:`~mram_macro.flow.ppa.libraries.StdCellLibrary.input_hold_ns`).
+    ``comparator_clocks``: the TDC captures on the comparators' edges
+    (:func:`captures_on_comparators`): ``arr_cmp`` is also the clock ``cmp``, with the
+    exceptions of :func:`_comparator_clock`."""
     check_input_hold(input_hold_ns, period_ns)
     io = IO_DELAY_FRACTION * period_ns
     ref = f" -reference_pin [get_pins {{{reference_pin}}}]" if reference_pin else ""
@@ -147,9 +216,14 @@ def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str
     sync_in = [p for p in inputs if p not in asyncs]
     bus_out = [p for p in outputs if not p.name.startswith(ARRAY_PREFIX)]
     array_out = [p for p in outputs if p.name.startswith(ARRAY_PREFIX)]
-    tcl: list[str] = [f"set_clock_uncertainty {CLOCK_UNCERTAINTY_NS:g} [all_clocks]"]
+    tcl: list[str] = []
     text = [f"clock {clock}: {period_ns:g} ns, propagated through the clock trees, "
             f"uncertainty {CLOCK_UNCERTAINTY_NS:g} ns on setup and hold"]
+    if comparator_clocks:
+        more_tcl, more_text = _comparator_clock(asyncs, held, period_ns)
+        tcl += more_tcl[:1]
+        text += more_text[:1]
+    tcl.append(f"set_clock_uncertainty {CLOCK_UNCERTAINTY_NS:g} [all_clocks]")
     if sync_in:
         tcl += [f"set_input_delay -max {io:g} -clock clk{ref} {ports_tcl(sync_in)}",
                 f"set_input_delay -min {input_hold_ns:g} -clock clk{ref} {ports_tcl(sync_in)}"]
@@ -166,8 +240,16 @@ def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str
         tcl += [f"set_output_delay 0 -clock clk{ref} {ports_tcl(array_out)}"]
         text.append(f"output delay 0 (the analogue array's controls settle within the cycle): "
                     f"{port_list(array_out)}")
-    if asyncs:
+    if asyncs and not comparator_clocks:
         tcl += [f"set_input_delay 0 -clock clk{ref} {ports_tcl(asyncs)}"]
+    if asyncs and comparator_clocks:
+        text.append(
+            f"false path from {port_list(asyncs)} as data: asynchronous comparator outputs; "
+            f"besides clocking its column (clock cmp), each bit goes only into the first of "
+            f"the {SYNC_STAGES} flip-flops of the all-tripped synchroniser (all_{SYNC_NET}0 .. "
+            f"all_{SYNC_NET}{SYNC_STAGES - 1}, mram_macro/rtl/periphery/edge_tdc.py) and into "
+            f"its column's {MISSED_NET} flip-flop (checked on the netlist, below)")
+    elif asyncs:
         text.append(
             f"false path from {port_list(asyncs)}: asynchronous comparator outputs; each bit goes "
             f"only into the first of {SYNC_STAGES} synchroniser flip-flops "
@@ -186,6 +268,14 @@ def signoff_constraints(ports: tuple[Port, ...], period_ns: float, *, clock: str
             f"takes the 1); on no other edge does a register take them (its D input does not "
             f"select them, and a gated column is not clocked), and they change again only in "
             f"precharge, when no code is captured")
+    if comparator_clocks:
+        tcl += more_tcl[1:]
+        text += more_text[1:]
+        text.append(f"{MISSED_NET}<c> flip-flops (edge capture) also take the inverted "
+                    f"comparator, once, on the evaluation's last edge: two edges after the "
+                    f"window's last in-range trip, so a comparator rising in its aperture is "
+                    f"late either way (the saturation code); the false path from arr_cmp "
+                    f"covers them (checked on the netlist, below)")
     return tcl, text, asyncs, held
 
 
@@ -204,14 +294,16 @@ def _check_period(period_ns) -> None:
 
 
 def sdc_text(ports: Iterable, period_ns: float, *, top: str = "mram_macro",
-             input_hold_ns: float = 0.0) -> str:
+             input_hold_ns: float = 0.0, comparator_clocks: bool = False) -> str:
     """SDC of the macro ``top`` with ``ports`` (:class:`Port`, any order:
     they are listed by name) at ``period_ns``, with ``input_hold_ns`` of input delay for hold
-    (:attr:`mram_macro.flow.ppa.libraries.StdCellLibrary.input_hold_ns`)."""
+    (:attr:`mram_macro.flow.ppa.libraries.StdCellLibrary.input_hold_ns`);
+    ``comparator_clocks``: an edge-capture TDC (:func:`signoff_constraints`)."""
     _check_period(period_ns)
     ports = tuple(sorted(ports, key=lambda p: p.name))
     tcl, text, asyncs, held = signoff_constraints(ports, period_ns,
-                                                  input_hold_ns=input_hold_ns)
+                                                  input_hold_ns=input_hold_ns,
+                                                  comparator_clocks=comparator_clocks)
     header = [f"# Timing constraints of {top}, generated by mram_macro/flow/sdc.py "
               f"(mram-macro generate writes it; make sta reads it).",
               "# Reasons in docs/ppa.md.",
@@ -246,4 +338,5 @@ def render_sdc(config: MacroConfig, verilog: str, *, top: str = "mram_macro",
     check_input_hold(input_hold_ns, period_ns)
     return sdc_text((Port(name, direction, width)
                      for direction, name, width in top_ports(verilog, top)), period_ns, top=top,
-                    input_hold_ns=input_hold_ns)
+                    input_hold_ns=input_hold_ns,
+                    comparator_clocks=config.tdc_capture == "edge")

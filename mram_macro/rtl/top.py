@@ -22,6 +22,7 @@ from mram_macro.rtl.bus.axi import axi_lite_members, axi_stream_members
 from mram_macro.rtl.bus.regfile import RegisterFile
 from mram_macro.rtl.periphery.accumulator import Accumulator
 from mram_macro.rtl.periphery.clock_gate import ICG_MODULE, ICG_VERILOG, gated_domain
+from mram_macro.rtl.periphery.edge_tdc import EdgeCaptureTdc
 from mram_macro.rtl.periphery.input_deserializer import InputDeserializer
 from mram_macro.rtl.periphery.input_driver import InputDriver
 from mram_macro.rtl.periphery.read_control import ReadControl
@@ -162,15 +163,23 @@ class MramMacro(wiring.Component):
         two_step = c.mode.has_fine_interpolator
         # The read control's counters: the edge counter's high bits and the precharge counter
         # behind clock gates of their own (they change on a few edges per VMM).
+        edge = c.tdc_capture == "edge"
         m.submodules.read_control = reader = ReadControl(
             tdc_bits=c.coarse_bits, two_step=two_step, stream_hold=streamed,
-            count_domain="g_rc_cnt", precharge_domain="g_rc_pre")
-        m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
-                                     code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
-                                     fine_taps=c.fine_taps, sync_domain="g_sync",
-                                     # streamed results are decoded once, as they leave
-                                     decode_held=streamed and two_step,
-                                     columns_gated=self.clock_gating)
+            count_domain="g_rc_cnt", precharge_domain="g_rc_pre", edge_capture=edge)
+        if edge:
+            # Each column's count registers on its comparator's edge; the ones counts and
+            # overflow flags behind one gate, open on the evaluation's last edge.
+            m.submodules.tdc = tdc = EdgeCaptureTdc(
+                cols=c.cols, tdc_bits=c.tdc_bits, fine_taps=c.fine_taps, sync_domain="g_sync",
+                take_domain="g_take", take_gated=self.clock_gating)
+        else:
+            m.submodules.tdc = tdc = Tdc(cols=c.cols, tdc_bits=c.tdc_bits,
+                                         code_domains=tuple(f"g_tdc{i}" for i in range(c.cols)),
+                                         fine_taps=c.fine_taps, sync_domain="g_sync",
+                                         # streamed results are decoded once, as they leave
+                                         decode_held=streamed and two_step,
+                                         columns_gated=self.clock_gating)
         # The value stage's width: a code -> value table's count, or None where the
         # accumulator takes the code itself (CAL_OFFSET - 2 * code); the mode elaborates the
         # stage (TdcMode.value_blocks, value_gates, fine_inputs and value_stage, each where
@@ -229,8 +238,11 @@ class MramMacro(wiring.Component):
         # One gate per column: its code changes once per pass, on a capture or the window's
         # end, both while the TDC front end is on (arr_tdc_en, read_control.py); so the column
         # gates sit behind the synchronisers' gate and see clock edges only then.
-        for i in range(c.cols):
-            gate(f"g_tdc{i}", tdc.code_enable[i], parent="g_sync")
+        if edge:
+            gate("g_take", reader.tdc.take_end, parent="g_sync")
+        else:
+            for i in range(c.cols):
+                gate(f"g_tdc{i}", tdc.code_enable[i], parent="g_sync")
         if not streamed:
             gate("g_acc", seq.capture)
         if c.has_gain:

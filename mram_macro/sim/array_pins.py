@@ -5,14 +5,20 @@ back, using the NumPy models of :mod:`sim_models.array` and :mod:`sim_models.rea
 only path by which the simulated array changes state: weights arrive through write pulses, never
 through a back door, so a broken write path shows up as wrong results.
 
-Sampling discipline: the model reads and drives pins only at FALLING edges of ``dut.clk``. The
-macro changes its outputs just after rising edges and samples ``arr_cmp`` at rising edges, so
-half a period separates every model action from every RTL action, on every simulator.
+Sampling discipline: the model reads pins only at FALLING edges of ``dut.clk``, and drives them
+there too for a macro that samples ``arr_cmp`` (the macro changes its outputs just after rising
+edges and samples ``arr_cmp`` at rising edges, so half a period separates every model action
+from every RTL action, on every simulator). An edge-capture macro's comparators are clocks: a
+column may also rise at a rising edge, where only the count copy its zone does not read
+changes (so either order of the two in a simulator's time step gives the same code).
 
 Timing contract (see :mod:`sim_models.readout`): evaluation starts at the rising edge ``E`` where
 the macro raises ``arr_eval``; the model first sees it at the falling edge ``E + 1/2``. A column
 with trip index ``m`` (``m >= 1``) raises ``arr_cmp[c]`` at the falling edge ``E + m - 1/2``, so the
-RTL first sees it high at edge ``E + m``. ``arr_cmp`` then stays high until ``arr_pre`` is seen.
+RTL first sees it high at edge ``E + m``; for a macro whose TDC captures on the comparators'
+edges (``tdc_capture="edge"``) at ``E + m - 1``, ``E + m - 1/2`` or ``E + m`` by where its
+samplers put the trip in the period (:meth:`_ArrayPins.raise_half_edges`). ``arr_cmp`` then
+stays high until ``arr_pre`` is seen.
 With a two-step TDC (``readout.fine_taps > 1``) the model also plays the interpolator
 (:mod:`sim_models.interpolator`): column ``c``'s sampler bits on ``arr_fine`` change together
 with ``arr_cmp[c]`` (they are frozen at edge ``E + m``) and clear with it at the precharge.
@@ -87,7 +93,15 @@ class _ArrayPins:
     """
 
     def __init__(self, dut, array: MramArray, readout: ReadoutParams, *,
-                 log: logging.Logger | None = None):
+                 log: logging.Logger | None = None, edge_capture: bool = False):
+        if not isinstance(edge_capture, bool):
+            raise TypeError(f"edge_capture must be a bool, not {edge_capture!r}")
+        if edge_capture and readout.fine_taps < 4:
+            raise ValueError(f"edge_capture needs a two-step readout of at least 4 phases, not "
+                             f"{readout.fine_taps}")
+        #: The macro's TDC captures on the comparators' edges (``tdc_capture="edge"``): each
+        #: column rises where its zone's count copy is still (:meth:`raise_half_edges`).
+        self.edge_capture = edge_capture
         if not isinstance(array, MramArray):
             raise TypeError(f"array must be a MramArray, not {type(array).__name__}")
         if not isinstance(readout, ReadoutParams):
@@ -128,12 +142,13 @@ class _ArrayPins:
         self._scheduled = 0
         self._cmp_value = 0
         self._fine_value = 0
-        #: Two-step TDC: trip index -> the arr_fine bits its columns freeze at that edge.
+        #: Two-step TDC: raise time (half periods) -> the arr_fine bits its columns freeze then.
         self._fine_groups: dict[int, int] = {}
         self._precharged = False
         self._last: _Pins | None = None
         # Evaluation in progress: time of the first falling edge that saw arr_eval, bypass pins,
-        # and the pending (m, column mask) groups, smallest m first.
+        # and the pending (raise time h, column mask) groups, smallest h first (half periods
+        # from falling edge 0, which is h = 1: raise_half_edges).
         self._eval_t0_ns = 0.0
         self._eval_bypass = (0, 0)
         self._pending: list[tuple[int, int]] = []
@@ -233,8 +248,33 @@ class _ArrayPins:
             self._cmp.value = value
 
     # -- behaviour ------------------------------------------------------------------------------
-    def _edges_since_eval_start(self, now_ns: float) -> int:
-        return round((now_ns - self._eval_t0_ns) / self.readout.t_clk_ns)
+    def _half_edges_since_eval_start(self, now_ns: float) -> int:
+        """The raise time ``h`` of ``now`` (falling edge 0 is 1; each clock edge adds 1)."""
+        return round(2 * (now_ns - self._eval_t0_ns) / self.readout.t_clk_ns) + 1
+
+    def raise_half_edges(self, m: np.ndarray, therm: np.ndarray | None) -> np.ndarray:
+        """When each column's comparator rises, in half periods ``h`` from falling edge 0
+        (``h = 1``; rising edge ``E + j`` is ``2j``, falling edge ``j`` is ``2j + 1``), from
+        its trip index ``m`` (the first rising edge after the trip) and sampler bits.
+
+        A sampled TDC: ``2m - 1``, the falling edge before the edge that first sees it (half
+        a period from every RTL action). Edge capture: where the trip's zone in the period
+        (the samplers' ones count ``f``, about the phase steps from the trip to edge
+        ``E + m``) keeps the count copy it reads still (mram_macro/rtl/periphery/edge_tdc.py):
+        ``f >= 3K/4`` (the period's first quarter, read from ``count_neg``): the period's
+        rising edge, ``2m - 2``; ``f < K/4`` (last quarter, ``count_neg``): the next rising
+        edge, ``2m``; otherwise (``count_pos``): the falling edge, ``2m - 1``. So a copy
+        changes at the raise only where it is not read, as in silicon, where the raise is
+        at least a quarter period from its update. No earlier than ``h = 1``, when the model
+        has armed (a trip in the first quarter of period 0 is before the front end is on: the
+        start delay of an edge-capture build is at least 2)."""
+        m = np.asarray(m, dtype=np.int64)
+        if not self.edge_capture:
+            return 2 * m - 1
+        k = self._fine_taps
+        ones = np.asarray(therm, dtype=bool).reshape(len(m), k - 1).sum(axis=1)
+        h = np.where(ones >= 3 * k // 4, 2 * m - 2, np.where(ones < k // 4, 2 * m, 2 * m - 1))
+        return np.maximum(h, 1)
 
     def _start_evaluation(self, s: _Pins) -> None:
         self.evaluations += 1
@@ -248,34 +288,40 @@ class _ArrayPins:
         self._eval_bypass = (s.bypass_l, s.bypass_r)
         # Same die, same readout contract and same per-evaluation noise draw as the golden model.
         bypass = (_bits(s.bypass_l, self.rows), _bits(s.bypass_r, self.rows))
+        therm = None
         if self._fine is None:
             m = self.array.evaluate_trip_cycles(*bypass, self.readout)
         else:
             m, therm = self.array.evaluate_fine_trips(*bypass, self.readout)
-            self._fine_groups = self._fine_bits_by_trip(m, therm)
         if m.min() < 1:
             raise ArrayModelError(f"trip index below 1 (m={m.min()}): check the readout model")
+        h = self.raise_half_edges(m, therm)
+        if therm is not None:
+            self._fine_groups = self._fine_bits_by_trip(h, therm)
         self.last_trip_cycles = m
+        #: Raise time (half periods, :meth:`raise_half_edges`) of every column in the last
+        #: evaluation.
+        self.last_raise_half_edges = h
         self.last_max_trip_cycles = int(m.max())
         self.max_trip_history.append(self.last_max_trip_cycles)
-        self._pending = self._trip_groups(m)
+        self._pending = self._trip_groups(h)
 
-    def _trip_groups(self, m: np.ndarray) -> list[tuple[int, int]]:
-        """``(trip index, column mask)`` of the array's columns, smallest index first."""
-        masks: dict[int, int] = {}     # trip index -> columns tripping there
-        for column, trip in enumerate(m.tolist()):
+    def _trip_groups(self, h: np.ndarray) -> list[tuple[int, int]]:
+        """``(raise time, column mask)`` of the array's columns, earliest first."""
+        masks: dict[int, int] = {}     # raise time -> columns rising then
+        for column, trip in enumerate(h.tolist()):
             masks[trip] = masks.get(trip, 0) | (1 << column)
         return sorted(masks.items())
 
-    def _fine_bits_by_trip(self, m: np.ndarray, therm: np.ndarray) -> dict[int, int]:
-        """``arr_fine`` bits of each trip group: column c's ``K - 1`` sampler bits at
+    def _fine_bits_by_trip(self, h: np.ndarray, therm: np.ndarray) -> dict[int, int]:
+        """``arr_fine`` bits of each raise time's group: column c's ``K - 1`` sampler bits at
         ``c (K - 1)``, dead columns left out."""
         taps = self._fine_taps - 1
         flat = np.asarray(therm, dtype=bool).reshape(-1)
         packed = int.from_bytes(np.packbits(flat, bitorder="little").tobytes(), "little")
         groups: dict[int, int] = {}
         column_mask = (1 << taps) - 1
-        for column, trip in enumerate(m.tolist()):
+        for column, trip in enumerate(h.tolist()):
             if column in self.dead_columns:
                 continue
             bits = packed & (column_mask << (column * taps))
@@ -284,11 +330,10 @@ class _ArrayPins:
         return groups
 
     def _raise_due(self, now_ns: float) -> None:
-        """Raise every column whose trip edge is the next rising edge or earlier."""
-        # Falling edge number k after the first one that saw arr_eval precedes edge E + k + 1.
-        k = self._edges_since_eval_start(now_ns)
+        """Raise every column whose raise time is now or earlier."""
+        h = self._half_edges_since_eval_start(now_ns)
         value, fine = self._cmp_value, self._fine_value
-        while self._pending and self._pending[0][0] - 1 <= k:
+        while self._pending and self._pending[0][0] <= h:
             trip, mask = self._pending.pop(0)
             value |= mask
             fine |= self._fine_groups.get(trip, 0)
@@ -342,8 +387,8 @@ class CocotbMramArray(_ArrayPins):
     """
 
     def __init__(self, dut, array: MramArray, readout: ReadoutParams, *,
-                 log: logging.Logger | None = None):
-        super().__init__(dut, array, readout, log=log)
+                 log: logging.Logger | None = None, edge_capture: bool = False):
+        super().__init__(dut, array, readout, log=log, edge_capture=edge_capture)
         self._schedule = None       # the task raising this evaluation's comparators
         self._timers: dict[int, Timer] = {}
         self._evaluating = False    # between the sample of an evaluation start and arr_eval's fall
@@ -383,17 +428,17 @@ class CocotbMramArray(_ArrayPins):
         falls: the discharge stops, no further column trips)."""
         while self._pending:
             now = get_sim_time("ns")
-            k = self._pending[0][0] - 1 - self._edges_since_eval_start(now)
+            k = self._pending[0][0] - self._half_edges_since_eval_start(now)
             if k > 0:
-                await self._cycles(k)
+                await self._half_periods(k)
             self._raise_due(get_sim_time("ns"))
         self._schedule = None
 
-    def _cycles(self, k: int) -> Timer:
-        """A Timer of ``k`` clock periods (one object per ``k``: Timers are reusable)."""
+    def _half_periods(self, k: int) -> Timer:
+        """A Timer of ``k`` half clock periods (one object per ``k``: Timers are reusable)."""
         timer = self._timers.get(k)
         if timer is None:
-            timer = self._timers[k] = Timer(k * self.readout.t_clk_ns, "ns")
+            timer = self._timers[k] = Timer(k * self.readout.t_clk_ns / 2, "ns")
         return timer
 
     async def _evaluation_ends(self) -> None:
@@ -470,8 +515,8 @@ class HarnessCocotbMramArray(_ArrayPins):
     """
 
     def __init__(self, dut, array: MramArray, readout: ReadoutParams, *,
-                 log: logging.Logger | None = None):
-        super().__init__(dut, array, readout, log=log)
+                 log: logging.Logger | None = None, edge_capture: bool = False):
+        super().__init__(dut, array, readout, log=log, edge_capture=edge_capture)
         if not has_scheduler(dut):
             raise ValueError("the DUT is not the test harness with a comparator scheduler "
                              "(mram_macro.sim.harness): use CocotbMramArray")
@@ -538,12 +583,12 @@ class HarnessCocotbMramArray(_ArrayPins):
                                              trips=self._trips.tobytes(),
                                              fine=self._therm_packed)
 
-    def _trip_groups(self, m: np.ndarray) -> list[tuple[int, int]]:
-        """None: the array's columns are scheduled from :attr:`last_trip_cycles` (further
+    def _trip_groups(self, h: np.ndarray) -> list[tuple[int, int]]:
+        """None: the array's columns are scheduled from :attr:`last_raise_half_edges` (further
         groups, e.g. the replica columns', are added to ``_pending`` after this)."""
         return []
 
-    def _fine_bits_by_trip(self, m: np.ndarray, therm: np.ndarray) -> dict[int, int]:
+    def _fine_bits_by_trip(self, h: np.ndarray, therm: np.ndarray) -> dict[int, int]:
         """All sampler bits at once (the harness raises each column's with its comparator)."""
         flat = np.asarray(therm, dtype=bool).reshape(-1)
         self._therm_packed = int.from_bytes(np.packbits(flat, bitorder="little").tobytes(),
@@ -566,7 +611,7 @@ class HarnessCocotbMramArray(_ArrayPins):
         """Write this evaluation's schedule (at its falling edge 0)."""
         cols, top = self.cols, (1 << TRIP_BITS) - 1
         trips = self._trips
-        trips[:cols] = np.minimum(self.last_trip_cycles, top)
+        trips[:cols] = np.minimum(self.last_raise_half_edges, top)
         trips[cols:] = 0
         for column in self.dead_columns:
             trips[column] = 0

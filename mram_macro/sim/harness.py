@@ -25,23 +25,28 @@ simulators) ``tvalid`` is 0/1 out of reset and a taken beat has no X/Z bits.
 bits, ``tb_m_first_violation_ns`` holds the time of the first.
 
 **Comparator scheduler.** The array pin model (:class:`mram_macro.sim.array_pins.
-HarnessCocotbMramArray`) computes, once per evaluation, every column's trip index ``m`` (and with
+HarnessCocotbMramArray`) computes, once per evaluation, every column's raise time (and with
 a two-step TDC its held sampler bits) and writes them in ONE write to ``tb_arr_sched``; the
 harness then raises ``arr_cmp``/``arr_fine`` (and ``arr_ref_cmp``/``arr_ref_fine``: the replica
-columns ride above the array's columns) at the falling edges the pin models' timing contract
+columns ride above the array's columns) at the clock edges the pin models' timing contract
 names, so Python wakes once per evaluation instead of once per trip edge. ``tb_arr_sched`` is,
 LSB first (:class:`SchedulerLayout`): ``enable`` (1 bit), ``gen`` (1 bit, toggled per armed
-evaluation), the number of trip entries, the trip entries (each ``m``, :data:`TRIP_BITS` bits,
-then the column index; in rising ``m``, one per column that trips, ``m >= 1``) and the sampler
-bits of each scheduled column (``K - 1`` each, raised with the column). The entries come sorted
+evaluation), the number of trip entries, the trip entries (each a raise time ``h`` in half
+periods, :data:`TRIP_BITS` bits, then the column index; in rising ``h``, one per column that
+trips, ``h >= 1``) and the sampler bits of each scheduled column (``K - 1`` each, raised with
+the column). The entries come sorted
 so that the harness raises each column once, at its edge, with work per trip rather than per
 column and edge: event-driven simulators (Icarus) walk the list forward as the edges come
 (:func:`_scheduler`); Verilator, where a loop is cheap, evaluates the same rule from the whole
-list. The contract, at falling edges
-(counted from edge 0, the first that sees ``arr_eval`` high; the model arms at edge 0):
+list. The contract, in half periods counted from falling edge 0 (the first that sees
+``arr_eval`` high; the model arms there): falling edge ``j`` is ``h = 2j + 1`` and the rising
+edge after it ``2j + 2``. A sampled TDC's column with trip index ``m`` is raised at
+``h = 2m - 1`` (falling edge ``m - 1``, half a period before the edge that first sees it); an
+edge-capture TDC's at ``2m - 2``, ``2m - 1`` or ``2m`` by its samplers' zone (the pin models,
+:mod:`mram_macro.sim.array_pins`).
 
-* a column with trip index ``m >= 1`` is high after falling edge ``m - 1`` if ``arr_eval`` was
-  high at every falling edge ``1 .. m - 1`` (the discharge stops when ``arr_eval`` falls);
+* a column with raise time ``h >= 1`` is high after edge ``h`` if ``arr_eval`` was high at
+  every falling edge before it (the discharge stops when ``arr_eval`` falls);
 * every scheduled bit goes low at a falling edge that sees ``arr_pre`` high (the precharge);
 * ``tb_arr_evals`` counts evaluation starts (falling edges that see ``arr_eval`` rise): the
   model wakes on its change, at edge 0, and reads both bypass buses at once on
@@ -102,8 +107,8 @@ ARRAY_VIOLATION_KINDS = {
     32: "an evaluation started that the pin model never scheduled",
 }
 
-#: Bits of one trip index in ``tb_arr_sched`` (the largest, all ones, is kept for "later than
-#: the scheduler counts": an evaluation that long is flagged).
+#: Bits of one raise time (half periods) in ``tb_arr_sched`` (the largest, all ones, is kept for
+#: "later than the scheduler counts": an evaluation that long is flagged).
 TRIP_BITS = 16
 
 #: The harness' own outputs (what a testbench reads besides the macro's ports).
@@ -199,10 +204,10 @@ class SchedulerLayout:
                    fine_bits=fine_bits, ref_fine=bool(ref_fine))
 
     def pack(self, *, enable: bool, gen: int, trips: bytes, fine: int) -> int:
-        """The ``tb_arr_sched`` word from ``trips``, the trip index ``m`` of every scheduled
-        column as little-endian ``TRIP_BITS``-bit words (0: never trips), and ``fine``, the
-        sampler bits (column c at ``c (K - 1)``): the trip entries sorted by ``m`` (then by
-        column), see the module docstring."""
+        """The ``tb_arr_sched`` word from ``trips``, the raise time ``h`` (half periods) of
+        every scheduled column as little-endian ``TRIP_BITS``-bit words (0: never trips), and
+        ``fine``, the sampler bits (column c at ``c (K - 1)``): the trip entries sorted by
+        ``h`` (then by column), see the module docstring."""
         if len(trips) != 2 * self.columns:
             raise ValueError(f"trips has {len(trips)} bytes, {self.columns} columns need "
                              f"{2 * self.columns}")
@@ -399,6 +404,12 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
         "  wire sched_fresh = sched_en && sched_gen != sched_gen_seen;",
         "  wire sched_live = sched_en && (sched_fresh || sched_held);",
         f"  wire [{tw}:0] sched_reach = {{1'b0, sched_fresh ? {tw}'d0 : sched_k}} + {tw + 1}'d1;",
+        "  // in half periods: falling edge j is 2j + 1, the rising edge after it 2j + 2",
+        "  // a rising edge of the discharge since the last falling edge (each reg one driver)",
+        "  reg sched_rose, sched_fell;",
+        "  wire sched_half = sched_rose != sched_fell;",
+        f"  wire [{tw + 1}:0] sched_hreach = {{sched_reach, 1'b0}} - {tw + 2}'d1"
+        f" + {{{tw + 1}'d0, sched_half}};",
         f"  wire [{cb - 1}:0] sched_count = tb_arr_sched[{layout.count_lsb} +: {cb}];",
         f"  reg [{n - 1}:0] sched_cmp, sched_cmp_v;",
         *([f"  reg [{nf * fb - 1}:0] sched_fine, sched_fine_v;"] if fb else []),
@@ -406,12 +417,12 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
         f"  reg [{cw - 1}:0] sched_col;",
         f"  reg [{eb - 1}:0] sched_entry;",
         "  reg sched_scan;",
-        f"  reg [{tw}:0] sched_done;   // the reach the bits are up to date for",
+        f"  reg [{tw + 1}:0] sched_done;   // the reach the bits are up to date for",
         "  reg sched_was_live, sched_arm_gen;",
         "  integer sched_i;",
     ]
     entry = f"        sched_entry = tb_arr_sched[{layout.entries_lsb} + sched_ptr * {eb} +: {eb}];"
-    due = f"{{1'b0, sched_entry[{tw - 1}:0]}} <= sched_reach"
+    due = f"{{2'b0, sched_entry[{tw - 1}:0]}} <= sched_hreach"
     raise_column = [
         f"        sched_col = sched_entry[{tw + cw - 1}:{tw}];",
         "        sched_cmp_v[sched_col] = 1'b1;",
@@ -446,14 +457,14 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
         *(["    sched_fine = sched_fine_v;"] if fb else []),
         "  end",
         "`else",
-        "  always @(sched_live or sched_reach or sched_gen) begin",
+        "  always @(sched_live or sched_hreach or sched_gen) begin",
         "    if (!sched_live) begin",
         "      sched_ptr = 0; sched_was_live = 1'b0;",
         f"      sched_cmp_v = {n}'d0;",
         *([f"      sched_fine_v = {nf * fb}'d0;"] if fb else []),
         "    end else begin",
         "      if (!sched_was_live || sched_gen != sched_arm_gen ||",
-        "          sched_reach < sched_done) begin",
+        "          sched_hreach < sched_done) begin",
         f"        sched_ptr = 0; sched_cmp_v = {n}'d0;",
         *([f"        sched_fine_v = {nf * fb}'d0;"] if fb else []),
         "        sched_was_live = 1'b1; sched_arm_gen = sched_gen;",
@@ -461,7 +472,7 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
         "        sched_cmp_v = sched_cmp;",
         *(["        sched_fine_v = sched_fine;"] if fb else []),
         "      end",
-        "      sched_done = sched_reach;",
+        "      sched_done = sched_hreach;",
         "      sched_scan = 1'b1;",
         "      while (sched_scan && sched_ptr < sched_count) begin",
         entry,
@@ -489,10 +500,17 @@ def _scheduler(layout: SchedulerLayout) -> tuple[list[str], list[str], dict[str,
         "    tb_arr_first_violation_ns = 0; sched_gen_seen = 1'b0; sched_held = 1'b0;",
         "    sched_stopped = 1'b1; sched_waiting = 1'b0; sched_last_eval = 1'b0;",
         "    sched_precharged = 1'b0; sched_k = 0; sched_bypass = 0;",
+        "    sched_rose = 1'b0; sched_fell = 1'b0;",
         "  end",
+        "  // the discharge goes on through a rising edge: the entries due there rise with it",
+        "  // (set at a rising edge of the discharge; kept when it stops, until the precharge)",
+        "  always @(posedge clk)",
+        "    if (sched_fresh || (sched_held && !sched_stopped)) sched_rose <= !sched_fell;",
         "  // The array's side of the pins acts at falling edges (mram_macro/sim/array_pins.py).",
         "  always @(negedge clk) begin",
         "    arr_kinds = 8'd0;",
+        "    if (arr_pre || (arr_eval && (sched_fresh || (sched_held && !sched_stopped))))",
+        "      sched_fell <= sched_rose;            // the discharge goes on, or precharge",
         "    if (sched_en) begin",
         "      if (arr_pre && arr_eval) arr_kinds = arr_kinds | 8'd1;",
         "      if (arr_wr_pulse && (arr_pre || arr_eval)) arr_kinds = arr_kinds | 8'd2;",

@@ -78,11 +78,12 @@ class ReplicaPins:
             for j, (trip, bits) in enumerate(zip(m.tolist(), therm, strict=True)):
                 word = sum(1 << ((self.cols + j) * taps + i) for i, b in enumerate(bits) if b)
                 if word:
-                    self._fine_groups[trip] = self._fine_groups.get(trip, 0) | word
+                    h = 2 * trip - 1         # raise times (a sampled TDC's: the tracker)
+                    self._fine_groups[h] = self._fine_groups.get(h, 0) | word
         self.last_replica_trip_cycles = m
         masks = dict(self._pending)
         for j, trip in enumerate(m.tolist()):
-            masks[trip] = masks.get(trip, 0) | (1 << (self.cols + j))
+            masks[2 * trip - 1] = masks.get(2 * trip - 1, 0) | (1 << (self.cols + j))
         self._pending = sorted(masks.items())
 
     def _drive_cmp(self, value: int) -> None:
@@ -125,10 +126,11 @@ class ReplicaHarnessCocotbMramArray(ReplicaPins, HarnessCocotbMramArray):
 def array_pin_model(config, dut, array, readout, **kwargs):
     """The pin model for a macro built with ``config``: with the replica columns' pins where
     the build has the temperature tracker (``config.has_tracker``), else without; the
-    harness-scheduled one when ``dut`` is the test harness."""
+    harness-scheduled one when ``dut`` is the test harness; raising the comparators where an
+    edge-capture TDC reads them (``config.tdc_capture``)."""
     harness = has_scheduler(dut)
     if config.has_tracker:
         cls = ReplicaHarnessCocotbMramArray if harness else ReplicaCocotbMramArray
     else:
         cls = HarnessCocotbMramArray if harness else CocotbMramArray
-    return cls(dut, array, readout, **kwargs)
+    return cls(dut, array, readout, edge_capture=config.tdc_capture == "edge", **kwargs)

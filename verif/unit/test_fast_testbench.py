@@ -192,13 +192,15 @@ TWO_STEP = profile_config("full", rows=8, cols=12, tdc_bits=4, result_width=8, s
 
 def test_harness_scheduler_keeps_the_comparator_timing_contract(tmp_path):
     """The comparator scheduler, armed at falling edge 0 of an evaluation, raises column c
-    (and its sampler bits) for the rising edge E + m[c], stops raising when arr_eval falls,
-    clears everything at the precharge, and counts protocol violations (an evaluation without
-    a precharge, arr_pre with arr_eval) by kind."""
+    (and its sampler bits) at its raise time h[c] in half periods (falling edge j is 2j + 1,
+    the rising edge after it 2j + 2: a sampled TDC's columns at falling edges, an edge-capture
+    TDC's also at rising ones), stops raising when arr_eval falls, clears everything at the
+    precharge, and counts protocol violations (an evaluation without a precharge, arr_pre
+    with arr_eval) by kind."""
     verilog = generate_verilog(TWO_STEP)
     layout = SchedulerLayout.of_ports({n: w for _, n, w in top_ports(verilog)})
     assert (layout.cols, layout.replicas, layout.fine_bits) == (12, 0, 3)
-    trips = [1, 2, 3, 5, 0, 2, 1, 3, 4, 6, 2, 1]          # column 4 never trips
+    trips = [1, 2, 3, 5, 0, 4, 1, 6, 7, 11, 8, 9]         # column 4 never trips
     fine = [(c * 5 + 1) % 8 for c in range(layout.cols)]
     fine_word = sum(f << (3 * c) for c, f in enumerate(fine))
     trip_bytes = np.array(trips, dtype="<u2").tobytes()
@@ -220,9 +222,10 @@ module tb;
     @(posedge clk); #1 {m}.arr_pre = 1;
     @(posedge clk); #1 {m}.arr_pre = 0; {m}.arr_eval = 1;        // this edge is E
     for (k = 1; k <= 7; k = k + 1) begin
-      @(posedge clk);
-      $display("CMP %0d %b %b", k, {m}.arr_cmp, {m}.arr_fine);
-      #1;
+      @(negedge clk); #1;                                 // h = 2k - 1
+      $display("CMP %0d %b %b", 2 * k - 1, {m}.arr_cmp, {m}.arr_fine);
+      @(posedge clk); #1;                                 // h = 2k
+      $display("CMP %0d %b %b", 2 * k, {m}.arr_cmp, {m}.arr_fine);
       if (k == 4) {m}.arr_eval = 0;
       if (k == 6) {m}.arr_pre = 1;
     end
@@ -242,13 +245,15 @@ module tb;
 endmodule
 """
     got = _icarus(tmp_path, verilog, TWO_STEP, tb)
-    for k, (edge, cmp, fine_bits) in enumerate(got["CMP"], start=1):
-        assert int(edge) == k
-        reach = 0 if k == 7 else min(k, 4)      # eval fell after E+4; precharge after E+6
+    assert [int(row[0]) for row in got["CMP"]] == list(range(1, 15))
+    for h, (_, cmp, fine_bits) in enumerate(got["CMP"], start=1):
+        # arr_eval fell after E + 4 (falling edge 4, h = 9, sees it: the rising edge E + 4,
+        # h = 8, still raised its columns); the precharge after E + 6 (seen at h = 13)
+        reach = 0 if h >= 13 else min(h, 8)
         want = [1 <= t <= reach for t in trips]
-        assert cmp == "".join("1" if b else "0" for b in reversed(want)), (k, cmp)
+        assert cmp == "".join("1" if b else "0" for b in reversed(want)), (h, cmp)
         want_fine = sum(f << (3 * c) for c, f in enumerate(fine) if want[c])
-        assert int(fine_bits, 2) == want_fine, (k, fine_bits)
+        assert int(fine_bits, 2) == want_fine, (h, fine_bits)
     assert got["OK"] == [["1", "0"]]
     count, kinds, first_ns = got["BAD"][0]
     assert count == "2" and int(kinds, 2) == 1 | 8 | 32 and int(first_ns) > 0, got["BAD"]

@@ -46,8 +46,10 @@ from mram_macro.flow.sdc import (
     CLOCK_UNCERTAINTY_NS,
     HELD_INPUTS,
     IO_DELAY_FRACTION,
+    MISSED_NET,
     SYNC_NET,
     Port,
+    captures_on_comparators,
     clock_tcl,
     port_list,
     ports_tcl,
@@ -264,7 +266,8 @@ def write_sdc(netlist: Path, period_ns: float, workdir: Path, top: str, *,
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir.resolve() / f"{top}.sdc"
     path.write_text(sdc_text(read_ports(netlist), period_ns, top=top,
-                             input_hold_ns=input_hold_ns))
+                             input_hold_ns=input_hold_ns,
+                             comparator_clocks=captures_on_comparators(netlist.read_text())))
     return path
 
 
@@ -318,7 +321,8 @@ def _output_nets(instances: list[Instance], pins: dict[str, CellPins]) -> dict[s
 
 def _reference_clock_pin(instances: list[Instance], pins: dict[str, CellPins],
                          clock: str) -> str | None:
-    """Clock pin (``instance/pin``) of a flip-flop clocked by ``clock`` through buffers only, the
+    """Clock pin (``instance/pin``) of a flip-flop clocked by ``clock`` through buffers only
+    (no inverter: a falling-edge register's pin would reference the delays to ``clk'``), the
     fewest of them (a leaf of the free-running clock tree); None if there is none, or if it
     hangs on the clock port itself (its latency is 0 then, and OpenSTA 2.0.17 silently drops an
     input delay whose reference pin is driven by the clock port)."""
@@ -339,7 +343,7 @@ def _reference_clock_pin(instances: list[Instance], pins: dict[str, CellPins],
         net, depth = inst.pins.get(clk_pin), 0
         while net is not None and net != clock and depth < 64:
             src = driver.get(net)
-            if src is None or len(src[1].inputs) != 1 or src[1].clocks:
+            if src is None or len(src[1].inputs) != 1 or src[1].clocks or src[1].inverting:
                 net = None
                 break
             net, depth = src[0].pins.get(next(iter(src[1].inputs))), depth + 1
@@ -414,6 +418,44 @@ def _stage(net: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _data_fanout(instances: list[Instance], pins: dict[str, CellPins], names: dict[str, str],
+                 ports: list[Port]) -> list[str]:
+    """The sequential cells whose data (non-clock) inputs the bits of ``ports`` reach through
+    combinational cells (an edge-capture TDC's comparators: :func:`run_sta`); a clock pin
+    ends the walk (the comparator as the clock of its column)."""
+    sinks: dict[str, list[tuple[Instance, str]]] = {}
+    for inst in instances:
+        cell = pins.get(inst.cell)
+        if cell is None:
+            continue
+        for pin, net in inst.pins.items():
+            if pin in cell.inputs:
+                sinks.setdefault(net, []).append((inst, pin))
+    start = [f"{p.name}[{i}]" if p.width > 1 else p.name for p in ports for i in range(p.width)]
+    seen, todo, reached = set(start), list(start), []
+    while todo:
+        net = todo.pop()
+        for inst, pin in sinks.get(net, []):
+            cell = pins[inst.cell]
+            if cell.clocks and pin in cell.clocks:
+                continue
+            if cell.clocks:                 # a register's (or latch's) data pin
+                reached.append(inst.name)
+                continue
+            for out in cell.outputs:
+                dst = inst.pins.get(out)
+                if dst is not None and dst not in seen:
+                    seen.add(dst)
+                    todo.append(dst)
+    return sorted(set(reached))
+
+
+def _is_missed(net: str | None) -> bool:
+    """Whether a register named ``net`` is an edge-capture column's ``missed`` flip-flop
+    (``tdc.missed3``; the placed netlist's ``tdc_missed3``)."""
+    return net is not None and re.search(rf"(?:^|[._]){MISSED_NET}\d+$", net) is not None
+
+
 # ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -446,8 +488,9 @@ def signoff_setup(netlist: Path, lib: StdCellLibrary, period_ns: float, *,
     ordered = tuple(sorted(ports, key=lambda p: p.name))     # as in the SDC
     # (at a period so short that the setup input delay is below it, the hold one is that)
     hold = min(lib.input_hold_ns, IO_DELAY_FRACTION * period_ns)
-    tcl, text, asyncs, _ = signoff_constraints(ordered, period_ns, reference_pin=reference,
-                                               input_hold_ns=hold)
+    tcl, text, asyncs, _ = signoff_constraints(
+        ordered, period_ns, reference_pin=reference, input_hold_ns=hold,
+        comparator_clocks=captures_on_comparators(Path(netlist).read_text()))
     sdc = None if workdir is None else write_sdc(netlist, period_ns, workdir, top,
                                                  input_hold_ns=hold)
     if sdc is not None:
@@ -505,10 +548,12 @@ def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | 
         if k is not None and cell is not None and cell.flip_flop:
             stages.setdefault(k, []).append(inst.name)
     checks = []
-    if asyncs:
+    edge = captures_on_comparators(netlist.read_text())
+    if asyncs and not edge:
         checks += ["puts \"@@ASYNC\"",
                    f"report_checks -path_delay max -from {ports_tcl(asyncs)} -format end "
                    "-endpoint_count 1 -group_count 1000000"]
+    if asyncs:
         for k in range(SYNC_STAGES - 1):
             if stages.get(k):
                 cells = " ".join(sorted(stages[k]))
@@ -560,17 +605,27 @@ def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | 
     unsynchronised: list[str] = []
     if asyncs:
         expect = {k: set(v) for k, v in stages.items()}
-        reached = _endpoints(_section(full, "ASYNC"))
-        unsynchronised += [names.get(e, e) for e in reached if e not in expect.get(0, set())]
+        if edge:
+            # The comparators are also clocks (no input delay: OpenSTA starts no data path
+            # at them), so their data fan-out is walked on the netlist: each column's missed
+            # flip-flop takes ~arr_cmp once, at the end; clock pins are the capture.
+            reached = _data_fanout(instances, pins, names, asyncs)
+            missed = {e for e in reached if _is_missed(names.get(e))}
+        else:
+            reached = _endpoints(_section(full, "ASYNC"))
+            missed = set()
+        unsynchronised += [names.get(e, e) for e in reached
+                           if e not in expect.get(0, set()) and e not in missed]
         for k in range(SYNC_STAGES - 1):
             if stages.get(k):
                 reached_k = _endpoints(_section(full, f"STAGE{k}"))
                 unsynchronised += [f"{names.get(e, e)} (after {SYNC_NET}{k})" for e in reached_k
                                    if e not in expect.get(k + 1, set())]
         first = len(expect.get(0, ()))
+        also = f" and {len(missed)} {MISSED_NET} flip-flops" if missed else ""
         text.append(f"synchronisers checked: {sum(p.width for p in asyncs)} asynchronous input "
                     f"bits reach {len(set(reached))} endpoints, {first} of them "
-                    f"{SYNC_NET}0 flip-flops; each stage feeds only the next: "
+                    f"{SYNC_NET}0 flip-flops{also}; each stage feeds only the next: "
                     + ("yes" if not unsynchronised else f"NO ({len(unsynchronised)} others)"))
 
     worst = min((g.setup for g in groups if g.setup is not None), key=lambda p: p.margin_ns)

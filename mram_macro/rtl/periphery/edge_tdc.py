@@ -1,18 +1,18 @@
 """Two-step TDC columns that capture their coarse count on the comparator's own edge.
 
-Not yet part of the macro (issue 19's next lever; the macro's TDC is
-:class:`~mram_macro.rtl.periphery.tdc.Tdc`): this block is the capture and decode, verified
-against the golden model's codes with comparators tripping anywhere in the clock period
-(``verif/unit/test_edge_tdc.py``). Wiring it in also needs the two count broadcasts and the
-end-of-evaluation edge from the read control, a synchroniser on ``all_tripped``, per-column
-comparator clocks in the timing constraints, and a pin model that raises ``arr_cmp`` at the
-trip's time within the period.
+The TDC of ``MacroConfig(tdc_capture="edge")`` builds (the default ``"sampled"`` builds use
+:class:`~mram_macro.rtl.periphery.tdc.Tdc`). Verified against the golden model's codes with
+comparators tripping anywhere in the clock period (``verif/unit/test_edge_tdc.py``) and, in the
+macro, on Icarus and Verilator with the pin models raising each comparator where its zone's
+count copy is still (``mram_macro/sim/array_pins.py``).
 
 Why: :class:`~mram_macro.rtl.periphery.tdc.Tdc` synchronises every comparator (two flip-flops
 per column, clocked on every edge of the evaluation) and clocks each column through a gate of
 its own; those are about a fifth of the default macro's digital energy per VMM. Here each
 column's count registers are clocked once per conversion, by the comparator's rising edge
-(the interpolator's samplers are clocked by the same edge: ``sim_models/interpolator.py``).
+(the interpolator's samplers are clocked by the same edge: ``sim_models/interpolator.py``),
+gated by ``enable`` (the front end is on: the comparator's output enable), so no edge reaches
+them while the previous conversion's codes are still being read.
 
 The count is asynchronous to that edge, so the column takes two copies of it, Gray-coded (one
 bit changes per update): ``count_pos``, which changes just after each rising clock edge, and
@@ -37,16 +37,20 @@ saturation code). Two early values, not one: ``count_neg + 1`` must stay early w
 count is saturated at 0 in both periods. The ones
 counts and the overflow flags (a comparator not high at the end) are taken once per
 conversion, on the edge with ``take_end`` high (the evaluation's last, when every sampler has
-frozen), and the codes are decoded through ``fine_table`` as they are read, like the held
-decode of :class:`~mram_macro.rtl.periphery.tdc.Tdc`:
-``code = (count - 2) * K + fine_table[f]``.
+frozen: the read control ends an evaluation on the edge that sees ``all_fired``, every
+comparator high through a synchroniser, or at the window's end), and the codes are decoded
+through ``fine_table`` as they are read, like the held decode of
+:class:`~mram_macro.rtl.periphery.tdc.Tdc`: ``code = (count - 2) * K + fine_table[f]``.
 """
+
+from itertools import pairwise
 
 from amaranth import ClockDomain, ClockSignal, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mram_macro.rtl.periphery.tdc import fine_code, gray_to_binary
+from mram_macro.rtl.periphery.interfaces import EdgeTdcControl
+from mram_macro.rtl.periphery.tdc import SYNC_STAGES, fine_code, gray_to_binary
 from mram_macro.rtl.periphery.write_controller import popcount_tree
 
 __all__ = ["EdgeCaptureTdc"]
@@ -56,17 +60,22 @@ class EdgeCaptureTdc(wiring.Component):
     """Codes of ``cols`` columns of a two-step TDC with ``fine_taps = K`` phases per period
     (a power of two, at least 4) and ``tdc_bits``-bit codes.
 
-    Inputs: ``cmp`` (the comparators; column ``c``'s rising edge clocks its count registers,
-    once per conversion), ``fine`` (the held sampler bits, ``K - 1`` per column, stable from
-    the edge after the trip until the precharge), ``fine_table`` (FINE_TABLE),
-    ``count_pos`` / ``count_neg`` (the biased count's Gray code, changing just after rising /
-    falling clock edges; module docstring), ``take_end`` (on this edge the ones counts and
-    the overflow flags are taken). Outputs: ``codes`` and ``overflow`` (valid after the
-    ``take_end`` edge, until the next comparator edge), ``all_tripped`` (every comparator
-    high: asynchronous, synchronise it before use).
+    Inputs: ``cmp`` (the comparators; column ``c``'s rising edge while ``ctl.enable`` is high
+    clocks its count registers, once per conversion), ``fine`` (the held sampler bits,
+    ``K - 1`` per column, stable from the comparator's edge until the precharge),
+    ``fine_table`` (FINE_TABLE) and ``ctl`` (:class:`~.interfaces.EdgeTdcControl`: the two
+    Gray copies of the biased count, ``enable``, ``take_end``; module docstring). Outputs:
+    ``codes`` and ``overflow`` (valid after the ``take_end`` edge, until the next comparator
+    edge with ``enable`` high), ``ctl.all_fired`` (every enabled comparator high, through
+    ``SYNC_STAGES`` flip-flops in ``sync_domain``).
+
+    ``take_domain``: the clock domain of the ones counts and overflow flags, which change
+    only on the ``take_end`` edge; with ``take_gated`` the caller clocks it only then (an
+    exact clock gate), so they need no enable multiplexers.
     """
 
-    def __init__(self, *, cols: int, tdc_bits: int, fine_taps: int):
+    def __init__(self, *, cols: int, tdc_bits: int, fine_taps: int, sync_domain: str = "sync",
+                 take_domain: str = "sync", take_gated: bool = False):
         for name, value in (("cols", cols), ("tdc_bits", tdc_bits), ("fine_taps", fine_taps)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
@@ -74,42 +83,58 @@ class EdgeCaptureTdc(wiring.Component):
             raise ValueError(f"fine_taps must be a power of two from 4 (a quarter period of "
                              f"margin on each count) below 2**tdc_bits = {1 << tdc_bits}, "
                              f"not {fine_taps}")
+        for name, domain in (("sync_domain", sync_domain), ("take_domain", take_domain)):
+            if not isinstance(domain, str) or not domain.isidentifier():
+                raise ValueError(f"{name} must be a domain name, not {domain!r}")
+        if not isinstance(take_gated, bool):
+            raise TypeError(f"take_gated must be a bool, not {take_gated!r}")
         self.cols, self.tdc_bits, self.fine_taps = cols, tdc_bits, fine_taps
+        self.sync_domain, self.take_domain, self.take_gated = sync_domain, take_domain, take_gated
         self.fine_bits = fine_taps.bit_length() - 1
         self.coarse_bits = tdc_bits - self.fine_bits
+        control = EdgeTdcControl(coarse_bits=self.coarse_bits)
         #: The biased count of a trip after the last code (where it saturates).
-        self.late = (1 << self.coarse_bits) + 2
+        self.late = control.late
         #: Width of the biased count (0 .. :attr:`late`).
-        self.count_bits = self.late.bit_length()
+        self.count_bits = control.count_bits
         super().__init__({
             "cmp": In(cols),
             "fine": In(cols * (fine_taps - 1)),
             "fine_table": In(fine_taps * self.fine_bits),
-            "count_pos": In(self.count_bits),
-            "count_neg": In(self.count_bits),
-            "take_end": In(1),
+            "ctl": In(control),
             "codes": Out(cols * tdc_bits),
             "overflow": Out(cols),
-            "all_tripped": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
         k, fb, cb = self.fine_taps, self.fine_bits, self.coarse_bits
-        late = self.late
-        m.d.comb += self.all_tripped.eq(self.cmp.all())
+        late, ctl = self.late, self.ctl
+        # The comparators as the capture sees them: off while the front end is off.
+        tripped = Signal(self.cols)
+        m.d.comb += tripped.eq(self.cmp & ctl.enable.replicate(self.cols))
+        chain = [Signal(name=f"all_cmp_sync{i}") for i in range(SYNC_STAGES)]
+        m.d[self.sync_domain] += chain[0].eq(tripped.all())
+        for a, b in pairwise(chain):
+            m.d[self.sync_domain] += b.eq(a)
+        m.d.comb += ctl.all_fired.eq(chain[-1])
+        take = m.d[self.take_domain]
         for c in range(self.cols):
             domain = f"cmp{c}"
             m.domains += ClockDomain(domain, local=True, reset_less=True)
-            m.d.comb += ClockSignal(domain).eq(self.cmp[c])
+            m.d.comb += ClockSignal(domain).eq(tripped[c])
             pos = Signal(self.count_bits, name=f"count_pos{c}")
             neg = Signal(self.count_bits, name=f"count_neg{c}")
-            m.d[domain] += [pos.eq(self.count_pos), neg.eq(self.count_neg)]
+            m.d[domain] += [pos.eq(ctl.count_pos), neg.eq(ctl.count_neg)]
             ones = Signal(fb, name=f"ones{c}")
             missed = Signal(name=f"missed{c}")          # not tripped by the end
-            with m.If(self.take_end):
-                m.d.sync += [ones.eq(popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])),
-                             missed.eq(~self.cmp[c])]
+            update = [ones.eq(popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])),
+                      missed.eq(~tripped[c])]
+            if self.take_gated:
+                take += update
+            else:
+                with m.If(ctl.take_end):
+                    take += update
             neg_bin = gray_to_binary(neg)
             count = Signal(self.count_bits + 1, name=f"count{c}")
             m.d.comb += count.eq(Mux(ones >= 3 * k // 4, neg_bin + 1,

@@ -8,6 +8,8 @@ and the top joins the two with :func:`wiring.connect`:
 interface              driven by (``Out``)                   taken by (``In``)
 =====================  ===================================  ===================================
 :class:`TdcControl`    :class:`ReadControl` ``.tdc``         :class:`Tdc` ``.ctl``
+:class:`EdgeTdcControl` :class:`ReadControl` ``.tdc``        :class:`EdgeCaptureTdc` ``.ctl``
+                       (``edge_capture=True``)
 :class:`ReadCommand`   :class:`Sequencer` ``.read``          :class:`ReadControl` ``.cmd``
 :class:`FrameLoad`     :class:`Sequencer` ``.result``        :class:`ResultSerializer` ``.frame``
 :class:`VectorHandoff` :class:`InputDeserializer`           :class:`Sequencer` ``.vector``
@@ -23,7 +25,8 @@ from amaranth.lib.wiring import In, Out
 
 from mram_macro.design.layouts import InputFlags
 
-__all__ = ["TdcControl", "ReadCommand", "FrameLoad", "VectorHandoff", "BypassPattern"]
+__all__ = ["TdcControl", "EdgeTdcControl", "ReadCommand", "FrameLoad", "VectorHandoff",
+           "BypassPattern"]
 
 
 class TdcControl(wiring.Signature):
@@ -50,6 +53,37 @@ class TdcControl(wiring.Signature):
             "window_end": Out(1),
             "code_now": Out(code_bits),
             **({"early": Out(1)} if early else {}),
+            "all_fired": In(1),
+        })
+
+
+class EdgeTdcControl(wiring.Signature):
+    """The read control's time base, to the columns of a TDC that captures on the comparators'
+    edges (:class:`~.edge_tdc.EdgeCaptureTdc`, whose docstring has the full contract).
+
+    ``count_pos`` / ``count_neg``: the biased coarse count (0-1 early, coarse code + 2,
+    saturating at ``2**coarse_bits + 2``) in Gray code, changing just after rising / falling
+    clock edges; ``enable``: the TDC front end is on (the comparators' output enable, the
+    macro's ``arr_tdc_en``); ``take_end``: on this edge the conversion ends (the columns'
+    ones counts and overflow flags are taken). ``all_fired`` (back to the read control):
+    every comparator has tripped, through a synchroniser (valid only from ``SYNC_STAGES`` of
+    its clock's edges after ``enable`` rose).
+    """
+
+    def __init__(self, *, coarse_bits: int):
+        """``coarse_bits``: width of the coarse code."""
+        if isinstance(coarse_bits, bool) or not isinstance(coarse_bits, int) or coarse_bits < 1:
+            raise TypeError(f"coarse_bits must be a positive integer, not {coarse_bits!r}")
+        self.coarse_bits = coarse_bits
+        #: The biased count of a trip after the last code (where the count saturates).
+        self.late = (1 << coarse_bits) + 2
+        #: Width of the biased count (0 .. :attr:`late`).
+        self.count_bits = self.late.bit_length()
+        super().__init__({
+            "count_pos": Out(self.count_bits),
+            "count_neg": Out(self.count_bits),
+            "enable": Out(1),
+            "take_end": Out(1),
             "all_fired": In(1),
         })
 

@@ -32,13 +32,27 @@ stream has ended; an evaluation that reaches its first capture edge with ``hold`
 (the stream stalled after the evaluation began) is abandoned: ``arr_eval`` and ``arr_tdc_en``
 fall, ``tdc.clear`` is raised once more (which gives the columns back the epoch of the held
 codes, tdc.py) and the precharge starts again.
+
+Edge capture (``edge_capture``, :class:`~.edge_tdc.EdgeCaptureTdc`): ``tdc`` is an
+:class:`~.interfaces.EdgeTdcControl`. The read control keeps the biased coarse count in Gray
+code (``count_pos``: in the period after edge ``E + j`` it is ``j - D + 2`` clamped to
+``0 .. 2**tdc_bits + 2``, so 0-1 stand for a trip before code 0 and ``2**tdc_bits + 2`` for
+one after the last; 0 outside evaluations) and its copy half a period later (``count_neg``,
+a falling-edge register). ``enable`` is ``arr_tdc_en``: the columns see no comparator edge
+while it is low, so held codes being streamed are safe until the front end turns on; the
+precharge waits until the beats still to go fit in the ``D - 1`` edges before the edge that
+turns it on, and an evaluation that reaches that edge with ``hold`` still high is abandoned.
+The evaluation ends (``take_end``) on the edge that sees ``all_fired`` (its synchroniser
+flushed, as the capture rule above) or on the window's end, as with sampled capture: a trip
+in the window's last period (edge ``E + D + max_code + 1`` at the latest) is taken two edges
+before it.
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, ClockDomain, ClockSignal, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mram_macro.rtl.periphery.interfaces import ReadCommand, TdcControl
+from mram_macro.rtl.periphery.interfaces import EdgeTdcControl, ReadCommand, TdcControl
 from mram_macro.rtl.periphery.tdc import SYNC_STAGES
 
 __all__ = ["ReadControl", "COUNT_LOW_BITS"]
@@ -58,7 +72,8 @@ class ReadControl(wiring.Component):
     """
 
     def __init__(self, *, tdc_bits: int, two_step: bool = False, stream_hold: bool = False,
-                 count_domain: str = "sync", precharge_domain: str = "sync"):
+                 count_domain: str = "sync", precharge_domain: str = "sync",
+                 edge_capture: bool = False):
         """``tdc_bits``: the width of ``tdc.code_now`` (the coarse code of a two-step TDC);
         ``two_step``: the TDC is a two-step one and takes ``tdc.early``.
         ``stream_hold``: the ``hold``, ``hold_beats`` and ``hold_stalled`` inputs (module
@@ -67,10 +82,16 @@ class ReadControl(wiring.Component):
         low :data:`COUNT_LOW_BITS`), which change only on the edges with ``count_enable``
         high (a start, an abandon, a carry out of the low bits); ``precharge_domain``: that of
         the precharge counter, which changes only on edges with ``precharge_enable`` high.
-        A clock gated by the enable is exact (the top's ``g_rc_cnt`` and ``g_rc_pre``)."""
-        for name, flag in (("two_step", two_step), ("stream_hold", stream_hold)):
+        A clock gated by the enable is exact (the top's ``g_rc_cnt`` and ``g_rc_pre``).
+        ``edge_capture``: drive an :class:`~.edge_tdc.EdgeCaptureTdc` (module docstring; needs
+        ``two_step``)."""
+        for name, flag in (("two_step", two_step), ("stream_hold", stream_hold),
+                           ("edge_capture", edge_capture)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, not {flag!r}")
+        if edge_capture and not two_step:
+            raise ValueError("edge_capture needs a two-step TDC (two_step=True)")
+        self.edge_capture = edge_capture
         for name, domain in (("count_domain", count_domain),
                              ("precharge_domain", precharge_domain)):
             if not isinstance(domain, str) or not domain.isidentifier():
@@ -86,7 +107,8 @@ class ReadControl(wiring.Component):
             "arr_pre": Out(1),
             "arr_eval": Out(1),
             "arr_tdc_en": Out(1),
-            "tdc": Out(TdcControl(code_bits=tdc_bits, early=two_step)),
+            "tdc": Out(EdgeTdcControl(coarse_bits=tdc_bits) if edge_capture
+                       else TdcControl(code_bits=tdc_bits, early=two_step)),
             **hold,
             "count_enable": Out(1),
             "precharge_enable": Out(1),
@@ -125,18 +147,38 @@ class ReadControl(wiring.Component):
         capture = Signal()
         hold = self.hold if self.stream_hold else Const(0)
         tdc, cmd = self.tdc, self.cmd
-        m.d.comb += [
-            tdc.code_now.eq(Mux(rel < 0, 0, rel)),
-            *([tdc.early.eq(rel < 0)] if self.two_step else []),
-            tdc.window_end.eq(self.arr_eval & (rel == max_code)),
-            capture.eq(self.arr_eval & (settled == SYNC_STAGES) & (rel >= -1)),
-            tdc.capture.eq(capture & ~hold),
-        ]
+        if self.edge_capture:
+            window_end = Signal()
+            m.d.comb += [
+                window_end.eq(self.arr_eval & (rel == max_code)),
+                capture.eq(self.arr_eval & (settled == SYNC_STAGES) & (rel >= -1)),
+                tdc.enable.eq(self.arr_tdc_en),
+            ]
+            # every comparator tripped (its synchroniser flushed, as for a capture)
+            ended = (tdc.all_fired & capture) | window_end
+            # the first edge of the front end: held codes must have left by then
+            guard = rel >= on_after
+        else:
+            m.d.comb += [
+                tdc.code_now.eq(Mux(rel < 0, 0, rel)),
+                *([tdc.early.eq(rel < 0)] if self.two_step else []),
+                tdc.window_end.eq(self.arr_eval & (rel == max_code)),
+                capture.eq(self.arr_eval & (settled == SYNC_STAGES) & (rel >= -1)),
+                tdc.capture.eq(capture & ~hold),
+            ]
+            ended = tdc.all_fired | tdc.window_end
+            guard = capture
         # In precharge rel = -(D + S): the beats still to go fit in the edges before the
-        # first capture at one beat per cycle; behind a sink that has lately stalled, wait for
-        # the stream's end (no evaluation wasted).
-        beats_fit = ((~hold | (~self.hold_stalled & (self.hold_beats + rel <= 0)))
+        # guard's edge at one beat per cycle (D + S before the first capture; with edge
+        # capture the D - 1 before the edge that turns the front end on, at which the
+        # stream must have ended); behind a sink that has lately stalled, wait for the
+        # stream's end (no evaluation wasted).
+        left = (self.hold_beats + rel + SYNC_STAGES + 1 if self.edge_capture
+                else self.hold_beats + rel) if self.stream_hold else None
+        beats_fit = ((~hold | (~self.hold_stalled & (left <= 0)))
                      if self.stream_hold else Const(1))
+        clear = tdc.clear if not self.edge_capture else Signal()
+        count_next = self._edge_count(m, rel) if self.edge_capture else None
 
         def accept_start():
             m.d.comb += cmd.idle.eq(1)
@@ -152,7 +194,9 @@ class ReadControl(wiring.Component):
                 with m.If((precharge_left == 0) & beats_fit):
                     m.d.sync += [self.arr_pre.eq(0), self.arr_eval.eq(1), settled.eq(0),
                                  self.arr_tdc_en.eq(rel >= -(SYNC_STAGES + 1))]
-                    m.d.comb += tdc.clear.eq(1)
+                    m.d.comb += clear.eq(1)
+                    if count_next is not None:      # the count of period 0
+                        m.d.comb += count_next.eq(rel + SYNC_STAGES + 3)
                     m.next = "Evaluate"
                 with m.Elif(precharge_left != 0):
                     m.d.comb += count_down.eq(1)
@@ -161,10 +205,11 @@ class ReadControl(wiring.Component):
                 m.d.sync += self.arr_tdc_en.eq(rel >= on_after)
                 with m.If(settled != SYNC_STAGES):
                     m.d.sync += settled.eq(settled + 1)
-                # with stream_hold: the held codes are still being read at the first capture
-                # edge: abandon the evaluation, precharge again
-                with m.If(capture & hold):
-                    m.d.comb += [tdc.clear.eq(1), load.eq(1)]
+                # with stream_hold: the held codes are still being read at the guard's edge
+                # (the first capture; with edge capture the front end's first edge): abandon
+                # the evaluation, precharge again
+                with m.If(guard & hold):
+                    m.d.comb += [clear.eq(1), load.eq(1)]
                     m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0), self.arr_pre.eq(1)]
                     m.next = "Precharge"
                 with m.Else():
@@ -172,12 +217,37 @@ class ReadControl(wiring.Component):
                     m.d.comb += carry.eq(lo.all())
                     with m.If(carry):
                         d_hi += hi.eq(hi + 1)
-                    with m.If(tdc.all_fired | tdc.window_end):
+                    with m.If(ended):
                         m.d.sync += [self.arr_eval.eq(0), self.arr_tdc_en.eq(0)]
+                        if self.edge_capture:
+                            m.d.comb += tdc.take_end.eq(1)
                         m.next = "Convert_Done"
+                    if count_next is not None:
+                        with m.Else():                  # the count of the next period
+                            m.d.comb += count_next.eq(rel + SYNC_STAGES + 3)
             with m.State("Convert_Done"):
                 # The TDC registers its last captures on the edge that left Evaluate.
                 m.d.comb += cmd.done.eq(1)
                 m.next = "Idle"
                 accept_start()
         return m
+
+    def _edge_count(self, m, rel):
+        """The edge-capture count registers (module docstring): ``count_pos`` takes the
+        biased count ``count_next`` holds (clamped; 0 where the FSM leaves it 0) on every
+        edge, and ``count_neg`` takes ``count_pos`` on every falling edge. Returns
+        ``count_next`` (a signed value for the FSM to drive)."""
+        tdc = self.tdc
+        late = tdc.signature.late
+        count_next = Signal(range(-(1 << 18), 1 << 18))
+        clamped = Signal(tdc.signature.count_bits)
+        m.d.comb += clamped.eq(Mux(count_next < 0, 0,
+                                   Mux(count_next > late, late, count_next)))
+        pos = Signal(tdc.signature.count_bits, name="count_pos_gray")
+        m.d.sync += pos.eq(clamped ^ (clamped >> 1))
+        m.domains.rc_neg = ClockDomain("rc_neg", clk_edge="neg", local=True, reset_less=True)
+        m.d.comb += ClockSignal("rc_neg").eq(ClockSignal("sync"))
+        neg = Signal.like(pos, name="count_neg_gray")
+        m.d.rc_neg += neg.eq(pos)
+        m.d.comb += [tdc.count_pos.eq(pos), tdc.count_neg.eq(neg)]
+        return count_next
