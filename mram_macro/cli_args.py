@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import argparse
 
-from mram_macro.design.config import CALIBRATIONS, MULTIBIT_RESULT_WIDTH, TDC_MODES, MacroConfig
+from mram_macro.design.config import (
+    CALIBRATIONS,
+    MULTIBIT_RESULT_WIDTH,
+    TDC_CAPTURES,
+    TDC_MODES,
+    MacroConfig,
+)
 from mram_macro.design.modes import MODES
 
 __all__ = ["UsageError", "SEED_MAX", "Once", "add_config_args", "config_from_args", "config_args",
@@ -85,6 +91,11 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
                         "and offset calibration: they stream from the TDC codes, cols x "
                         "result_width fewer flip-flops; 'on' keeps the register, for a "
                         "back-pressured sink)")
+    g.add_argument("--tdc-capture", action=Once, choices=TDC_CAPTURES, default=d.tdc_capture,
+                   help=f"how a two-step TDC's columns take their count (default "
+                        f"{d.tdc_capture}: comparators synchronised to the clock; 'edge': "
+                        f"clocked by each comparator's own edge, fewer clocked flip-flops; "
+                        f"see mram_macro/rtl/periphery/edge_tdc.py)")
 
 
 def config_from_args(args) -> MacroConfig:
@@ -106,7 +117,8 @@ def config_from_args(args) -> MacroConfig:
                        activation=args.activation == "on", multibit=args.multibit == "on",
                        write_verify=None if args.write_verify == "on" else False,
                        result_register=(None if args.result_register is None
-                                        else args.result_register == "on"))
+                                        else args.result_register == "on"),
+                       tdc_capture=args.tdc_capture)
 
 
 def config_args(config: MacroConfig) -> list[str]:

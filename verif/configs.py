@@ -32,6 +32,7 @@ from mram_macro.design.config import (
     CHOICES,
     COARSE_MAX_TDC_BITS,
     LIMITS,
+    TDC_CAPTURES,
     TDC_MODES,
     ConfigError,
     MacroConfig,
@@ -216,6 +217,7 @@ _SLUG = re.compile(r"r(\d+)_c(\d+)_t(\d+)_w(\d+)_s(\d+)"
                    r"(?:_(1pass))?"
                    r"(?:_(nowv))?"
                    r"(?:_(stream))?"
+                   r"(?:_(" + "|".join(c for c in TDC_CAPTURES if c != "sampled") + r"))?"
                    r"(?:_p(\d+)_wp(\d+))?")
 
 
@@ -237,8 +239,9 @@ def parse_slug(slug: str) -> MacroConfig:
     if m is None:
         raise ValueError(f"{slug!r} is not a configuration slug like r64_c64_t7_w16_s32 "
                          f"(optionally _<tdc mode>[_k<taps>], _gain, _noact, _1pass, _nowv, "
-                         f"_stream, then _p<precharge>_wp<write pulse>) nor a JSON object")
-    r, c, t, w, s, mode, k, cal, noact, single, nowv, stream, p, wp = m.groups()
+                         f"_stream, _edge, then _p<precharge>_wp<write pulse>) nor a JSON "
+                         f"object")
+    r, c, t, w, s, mode, k, cal, noact, single, nowv, stream, capture, p, wp = m.groups()
     try:
         return MacroConfig(rows=int(r), cols=int(c), tdc_bits=int(t), result_width=int(w),
                            stream_width=int(s), tdc_mode=mode or _DEFAULTS.tdc_mode,
@@ -246,6 +249,7 @@ def parse_slug(slug: str) -> MacroConfig:
                            calibration=cal or "offset", activation=not noact,
                            multibit=not single, write_verify=False if nowv else None,
                            result_register=not stream,
+                           tdc_capture=capture or "sampled",
                            precharge_cycles=int(p) if p else _DEFAULTS.precharge_cycles,
                            write_pulse_cycles=int(wp) if wp else _DEFAULTS.write_pulse_cycles)
     except ConfigError as exc:

@@ -359,12 +359,7 @@ class MacroConfig:
                               f"not {self.tdc_capture!r}")
         if self.tdc_capture != "edge":
             return
-        why = []
-        if not self.mode.has_fine_interpolator:
-            why.append(f"tdc_mode='two_step' (not {self.tdc_mode!r})")
-        elif self.fine_taps < EDGE_MIN_FINE_TAPS:
-            why.append(f"at least {EDGE_MIN_FINE_TAPS} interpolator phases (not "
-                       f"{self.fine_taps}: set tdc_fine_taps)")
+        why = self.mode.capture_needs(self)
         if self.has_tracker:
             why.append("calibration='offset' (the tracker's replica columns are sampled)")
         if self.has_write_verify:

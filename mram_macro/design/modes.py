@@ -30,6 +30,7 @@ from mram_macro.design.config import (
     _LEGACY_FINE_TAPS,
     _MODES,
     COARSE_MAX_TDC_BITS,
+    EDGE_MIN_FINE_TAPS,
     ConfigError,
     auto_fine_taps,
     mode_named,
@@ -284,6 +285,12 @@ class TdcMode:
         Raises:
             ConfigError: the widths that would do."""
 
+    def capture_needs(self, config) -> list[str]:
+        """What ``tdc_capture="edge"`` needs of this mode that ``config`` lacks (empty: it
+        can capture on the comparators' edges). Only a two-step TDC can: it reads a trip's
+        place in the period from its samplers (mram_macro/rtl/periphery/edge_tdc.py)."""
+        return [f"tdc_mode='two_step' (not {config.tdc_mode!r})"]
+
 
 class CounterMode(TdcMode):
     """``tdc_mode="counter"``: the code counts clock periods; the readout stretches one
@@ -346,6 +353,15 @@ class TwoStepMode(TdcMode):
             raise ConfigError(f"tdc_bits={config.tdc_bits} leaves no coarse bit beside the "
                               f"{fine_bits} fine bits of tdc_fine_taps={config.tdc_fine_taps}; "
                               f"use tdc_bits >= {fine_bits + 1} or fewer taps")
+
+    def capture_needs(self, config) -> list[str]:
+        """Edge capture needs at least :data:`EDGE_MIN_FINE_TAPS` phases (a quarter period
+        of margin on each count copy)."""
+        taps = self.fine_taps(config)
+        if taps < EDGE_MIN_FINE_TAPS:
+            return [f"at least {EDGE_MIN_FINE_TAPS} interpolator phases (not {taps}: set "
+                    f"tdc_fine_taps)"]
+        return []
 
 
 class CoarseMode(TdcMode):

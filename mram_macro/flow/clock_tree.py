@@ -47,7 +47,7 @@ from pathlib import Path
 from mram_macro.flow.ppa.netlist import VERILOG_KEYWORDS
 
 __all__ = ["ClockTreeReport", "liberty_pins", "insert_clock_trees", "is_tree_cell",
-           "TREE_PREFIX", "TREE_VERSION"]
+           "TREE_PREFIX", "TREE_VERSION", "FANOUT_PREFIX", "insert_fanout_trees"]
 
 TREE_PREFIX = "ctree_"
 #: Bumped whenever the tree shape changes (the flow's netlist cache key includes it).
@@ -189,21 +189,7 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
         raise ValueError(f"{netlist} already has clock trees")
 
     # Every input connection (instance, pin) per net, and the set of clock nets.
-    insts = []
-    sinks: dict[str, list[tuple[int, str]]] = {}
-    clock_nets: set[str] = set()
-    for m in _INSTANCE.finditer(text):
-        ctype = m.group(2)
-        if ctype in VERILOG_KEYWORDS or ctype not in cells:
-            continue
-        idx = len(insts)
-        insts.append(m)
-        for pin, raw in _CONN.findall(m.group(4).strip()):
-            if pin in cells[ctype].inputs and raw:
-                net = _norm(raw)
-                sinks.setdefault(net, []).append((idx, pin))
-                if pin in cells[ctype].clocks:
-                    clock_nets.add(net)
+    insts, sinks, clock_nets = _connections(text, cells)
 
     flops = {c for c, p in cells.items() if p.flip_flop}
 
@@ -274,6 +260,28 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
     netlist.write_text(text)
     return ClockTreeReport(nets={n: tuple(v) for n, v in summary.items()}, buffer=cell,
                            max_fanout=max_fanout, padding=sum(pads), pad_buffer=pad_buffer[0])
+
+
+def _connections(text: str, cells: Mapping[str, CellPins]
+                 ) -> tuple[list, dict[str, list[tuple[int, str]]], set[str]]:
+    """The library cells' instances of a flat netlist (regex matches), every input
+    connection (instance index, pin) per net, and the nets that reach a clock pin."""
+    insts = []
+    sinks: dict[str, list[tuple[int, str]]] = {}
+    clock_nets: set[str] = set()
+    for m in _INSTANCE.finditer(text):
+        ctype = m.group(2)
+        if ctype in VERILOG_KEYWORDS or ctype not in cells:
+            continue
+        idx = len(insts)
+        insts.append(m)
+        for pin, raw in _CONN.findall(m.group(4).strip()):
+            if pin in cells[ctype].inputs and raw:
+                net = _norm(raw)
+                sinks.setdefault(net, []).append((idx, pin))
+                if pin in cells[ctype].clocks:
+                    clock_nets.add(net)
+    return insts, sinks, clock_nets
 
 
 def _gated_reached(insts: list, cells: dict, sinks: dict, flops: set, gated: set,
@@ -357,10 +365,11 @@ def _with_shared_padding(plan, leaves, shared, max_fanout):
 
 def _build(text: str, insts: list, plan: list, pads: list[int],
            buffers: tuple[tuple[str, str, str], tuple[str, str, str]],
-           max_fanout: int) -> tuple[str, dict[str, list[int]]]:
+           max_fanout: int, prefix: str = TREE_PREFIX) -> tuple[str, dict[str, list[int]]]:
     """``text`` with the trees of ``plan`` built, each with ``pads[i]`` single buffers above
     its root: (new text, per net [sinks, depth, buffers]). ``buffers``: (the tree's cell, the
-    padding's cell), each as (cell, input pin, output pin)."""
+    padding's cell), each as (cell, input pin, output pin); ``prefix``: of the buffers' names
+    (``<prefix><n>``) and their nets' (``<prefix>net_<n>``)."""
     rewire: dict[int, dict[str, str]] = {}
     new_lines: list[str] = []
     counter = 0
@@ -370,9 +379,9 @@ def _build(text: str, insts: list, plan: list, pads: list[int],
         nonlocal counter
         k = counter
         counter += 1
-        out = f"{TREE_PREFIX}net_{k}"
+        out = f"{prefix}net_{k}"
         cell, pin_in, pin_out = buffers[pad]
-        new_lines.append(f"  wire {out};\n  {cell} {TREE_PREFIX}{k} ( .{pin_in}({src}), "
+        new_lines.append(f"  wire {out};\n  {cell} {prefix}{k} ( .{pin_in}({src}), "
                          f".{pin_out}({out}) );\n")
         return out
 
@@ -415,6 +424,41 @@ def _build(text: str, insts: list, plan: list, pads: list[int],
     if end < 0:
         raise ValueError("the netlist has no endmodule")
     return text[:end] + "".join(new_lines) + text[end:], summary
+
+
+#: Prefix of the data fan-out trees' buffers (:func:`insert_fanout_trees`).
+FANOUT_PREFIX = "ftree_"
+
+
+def insert_fanout_trees(netlist: Path, liberty: Path, nets: re.Pattern, *,
+                        buffer: tuple[str, str, str], max_fanout: int) -> dict[str, int]:
+    """Rewrite the flat netlist ``netlist`` in place with a balanced buffer tree (at most
+    ``max_fanout`` pins per buffer, every sink at the same depth) on each data net whose name
+    matches ``nets`` and that drives more than ``max_fanout`` input pins; Yosys has no fan-out
+    buffering of its own, and ABC buffers only where its delay target needs it, which knows
+    nothing of a net's own budget (an edge-capture TDC's count broadcasts,
+    :data:`mram_macro.rtl.periphery.edge_tdc.BROADCAST_NETS`). Buffers ``ftree_<n>``. Returns
+    the buffers added per net."""
+    cells = liberty_pins(liberty)
+    if (not isinstance(buffer, tuple) or len(buffer) != 3 or buffer[0] not in cells
+            or buffer[1] not in cells[buffer[0]].inputs
+            or buffer[2] not in cells[buffer[0]].outputs):
+        raise ValueError(f"buffer {buffer!r} is not a cell with those input/output pins "
+                         f"in {liberty}")
+    if isinstance(max_fanout, bool) or not isinstance(max_fanout, int) or max_fanout < 2:
+        raise ValueError(f"max_fanout must be an integer of at least 2, not {max_fanout!r}")
+    text = netlist.read_text()
+    if FANOUT_PREFIX + "0 " in text:
+        raise ValueError(f"{netlist} already has fan-out trees")
+    insts, sinks, _ = _connections(text, cells)
+    plan = [(net, group, _depth(len(group), max_fanout)) for net, group in sorted(sinks.items())
+            if nets.search(net) and len(group) > max_fanout]
+    if not plan:
+        return {}
+    built, summary = _build(text, insts, plan, [0] * len(plan), (buffer, buffer), max_fanout,
+                            prefix=FANOUT_PREFIX)
+    netlist.write_text(built)
+    return {net: s[2] for net, s in summary.items()}
 
 
 def _raw_name(net: str) -> str:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mram_macro.design.config import MacroConfig
+from mram_macro.rtl.periphery.edge_tdc import EDGE_ERROR_STEPS, edge_budget_steps
 from mram_macro.rtl.periphery.tdc import SYNC_STAGES
 from mram_macro.sim.harness import top_ports
 from sim_models.readout import T_CLK_NS
@@ -34,8 +35,7 @@ from sim_models.readout import T_CLK_NS
 __all__ = ["render_sdc", "sdc_text", "clock_tcl", "FLOW_ADDITIONS", "Port", "read_ports",
            "ports_tcl", "port_list", "check_input_hold", "signoff_constraints",
            "CLOCK_UNCERTAINTY_NS", "IO_DELAY_FRACTION", "ASYNC_INPUTS", "HELD_INPUTS",
-           "ARRAY_PREFIX", "SYNC_NET", "CAPTURE_CLOCK_NET", "MISSED_NET", "EDGE_ERROR_STEPS",
-           "edge_budget_steps",
+           "ARRAY_PREFIX", "SYNC_NET", "CAPTURE_CLOCK_NET", "MISSED_NET",
            "captures_on_comparators"]
 
 #: Clock uncertainty (ns) on every setup and hold check. The clock trees have no placement and
@@ -78,18 +78,6 @@ CAPTURE_CLOCK_NET = re.compile(r"(?:^|[.\\_\s])cmp\d+_clk\b", re.M)
 #: evaluation's last edge (``missed<c>``).
 MISSED_NET = "missed"
 
-#: Phase steps of sampler error (phase error and bubbles) an edge-capture TDC's zones allow
-#: for: a copy is read no sooner than ``K/4 - EDGE_ERROR_STEPS`` steps after its clock edge,
-#: which is the broadcast's delay budget to the capture flip-flops
-#: (:func:`edge_budget_steps`; ``verif/unit/test_edge_tdc.py`` drives the copies with garbage
-#: over that window after each update, with phase errors up to this).
-EDGE_ERROR_STEPS = 0.6
-
-
-def edge_budget_steps(fine_taps: int) -> float:
-    """Phase steps after its clock edge within which an edge-capture TDC's count copy may
-    still be changing at the capture flip-flops (``K/4 - EDGE_ERROR_STEPS``)."""
-    return fine_taps / 4 - EDGE_ERROR_STEPS
 
 #: What the kit's sign-off adds to the SDC it reads (:func:`mram_macro.flow.ppa.sta.design_tcl`):
 #: facts of its own flat netlist and library, which an integrator's netlist has differently.

@@ -666,8 +666,13 @@ def synthesize_flat(verilog_path: str | os.PathLike[str], top: str, *,
         raise SynthesisError(f"flat netlist has unmapped cells: {', '.join(unknown)}", log)
     tree = None
     if clock_buffer is not None:
-        from mram_macro.flow.clock_tree import insert_clock_trees
+        from mram_macro.flow.clock_tree import insert_clock_trees, insert_fanout_trees
+        from mram_macro.rtl.periphery.edge_tdc import BROADCAST_NETS
 
+        # an edge-capture TDC's count broadcasts, within their budget (none elsewhere)
+        if insert_fanout_trees(out / netlist_name, lib, BROADCAST_NETS, buffer=clock_buffer,
+                               max_fanout=clock_max_fanout):
+            cells = count_cells(out / netlist_name)
         tree = insert_clock_trees(out / netlist_name, lib, buffer=clock_buffer,
                                   max_fanout=clock_max_fanout, pad_buffer=clock_pad_buffer)
         cells = count_cells(out / netlist_name)

@@ -258,16 +258,16 @@ class _ArrayPins:
         its trip index ``m`` (the first rising edge after the trip) and sampler bits.
 
         A sampled TDC: ``2m - 1``, the falling edge before the edge that first sees it (half
-        a period from every RTL action). Edge capture: where the trip's zone in the period
-        (the samplers' ones count ``f``, about the phase steps from the trip to edge
-        ``E + m``) keeps the count copy it reads still (mram_macro/rtl/periphery/edge_tdc.py):
-        ``f >= 3K/4`` (the period's first quarter, read from ``count_neg``): the period's
-        rising edge, ``2m - 2``; ``f < K/4`` (last quarter, ``count_neg``): the next rising
-        edge, ``2m``; otherwise (``count_pos``): the falling edge, ``2m - 1``. So a copy
-        changes at the raise only where it is not read, as in silicon, where the raise is
-        at least a quarter period from its update. No earlier than ``h = 1``, when the model
-        has armed (a trip in the first quarter of period 0 is before the front end is on: the
-        start delay of an edge-capture build is at least 2)."""
+        a period from every RTL action). Edge capture: in the trip's zone of the period (the
+        samplers' ones count ``f``, about the phase steps from the trip to edge ``E + m``;
+        mram_macro/rtl/periphery/edge_tdc.py): ``f >= 3K/4`` (the period's first quarter, where
+        the count may be taken old or new and the falling-edge parity resolves it): the
+        period's rising edge, ``2m - 2``; ``f < K/4`` (the last quarter, likewise): the next
+        rising edge, ``2m``; otherwise (the count taken as it is): the falling edge,
+        ``2m - 1``. So what a zone reads as it is never changes at the raise, as in silicon,
+        where the raise is at least a quarter period from its update. No earlier than
+        ``h = 1``, when the model has armed (a trip in the first quarter of period 0 is before
+        the front end is on: the start delay of an edge-capture build is at least 2)."""
         m = np.asarray(m, dtype=np.int64)
         if not self.edge_capture:
             return 2 * m - 1

@@ -258,3 +258,53 @@ def test_padding_shared_by_many_gates_goes_in_front_of_them(tmp_path, monkeypatc
     # parent gate) within ~one padding buffer
     assert abs(_skew_ns(shared, lib, tmp_path, top="b", first=FREE + (64 if nested else 0))) \
         <= 0.03
+
+
+def test_fanout_trees_buffer_only_the_named_wide_nets(tmp_path):
+    """insert_fanout_trees: a broadcast net of an edge-capture TDC (BROADCAST_NETS) that
+    drives 40 D pins gets a balanced tree (no buffer drives more than the fan-out limit,
+    every sink at the same depth, every sink kept); a wide net of another name and a narrow
+    broadcast are left alone; a bad buffer and a second insertion are refused."""
+    from mram_macro.flow.clock_tree import FANOUT_PREFIX, insert_fanout_trees
+    from mram_macro.rtl.periphery.edge_tdc import BROADCAST_NETS
+
+    lib = library("nangate45")
+    wide, narrow = 40, 5
+    lines = ["module t(clk, d, q);", "  input clk;", "  input d;", "  output q;",
+             "  wire \\rc.tdc__count_pos [1:0] ;", "  wire other;"]
+    lines.append("  DFF_X1 src0 ( .CK(clk), .D(d), .Q(\\rc.tdc__count_pos [0]) );")
+    lines.append("  DFF_X1 src1 ( .CK(clk), .D(d), .Q(\\rc.tdc__count_pos [1]) );")
+    lines.append("  DFF_X1 src2 ( .CK(clk), .D(d), .Q(other) );")
+    for i in range(wide):
+        lines.append(f"  DFF_X1 a{i} ( .CK(clk), .D(\\rc.tdc__count_pos [0]), .Q() );")
+        lines.append(f"  DFF_X1 o{i} ( .CK(clk), .D(other), .Q() );")
+    for i in range(narrow):
+        lines.append(f"  DFF_X1 b{i} ( .CK(clk), .D(\\rc.tdc__count_pos [1]), .Q(q) );")
+    lines += ["endmodule", ""]
+    path = tmp_path / "t.v"
+    path.write_text("\n".join(lines))
+    added = insert_fanout_trees(path, lib.require(), BROADCAST_NETS, buffer=lib.clock_buffer,
+                                max_fanout=16)
+    assert set(added) == {"rc.tdc__count_pos[0]"} and added["rc.tdc__count_pos[0]"] >= 3
+    insts, driver, fanout = _drivers(path, lib)
+    by_name = {i.name: i for i in insts}
+    assert all(fanout[n] <= 16 for n in fanout if n.startswith(FANOUT_PREFIX))
+    depths = set()
+    for i in range(wide):
+        net, depth = by_name[f"a{i}"].pins["D"], 0
+        while driver[net].name.startswith(FANOUT_PREFIX):
+            net, depth = driver[net].pins["A"], depth + 1
+        assert net == "rc.tdc__count_pos[0]"
+        depths.add(depth)
+        assert by_name[f"o{i}"].pins["D"] == "other"
+    assert len(depths) == 1 and depths.pop() >= 1
+    assert all(by_name[f"b{i}"].pins["D"] == "rc.tdc__count_pos[1]" for i in range(narrow))
+    with pytest.raises(ValueError, match="already has fan-out trees"):
+        insert_fanout_trees(path, lib.require(), BROADCAST_NETS, buffer=lib.clock_buffer,
+                            max_fanout=16)
+    with pytest.raises(ValueError, match="is not a cell"):
+        insert_fanout_trees(path, lib.require(), BROADCAST_NETS, buffer=("NOPE", "A", "Z"),
+                            max_fanout=16)
+    with pytest.raises(ValueError, match="max_fanout must be"):
+        insert_fanout_trees(path, lib.require(), BROADCAST_NETS, buffer=lib.clock_buffer,
+                            max_fanout=1)

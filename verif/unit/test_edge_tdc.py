@@ -8,7 +8,7 @@ from amaranth import DomainRenamer, EnableInserter, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mram_macro.rtl.periphery.edge_tdc import EdgeCaptureTdc
+from mram_macro.rtl.periphery.edge_tdc import EDGE_ERROR_STEPS, EdgeCaptureTdc, edge_budget_steps
 from mram_macro.rtl.periphery.read_control import ReadControl
 from sim_models.interpolator import ideal_fine_table, thermometer, two_step_codes
 from verif.unit.sim import run
@@ -41,24 +41,32 @@ def _convert(dut: EdgeCaptureTdc, trips_steps, therm, delay: int, table, *, garb
         """The biased count of the period after edge E + j (edge_tdc.py: coarse + 2)."""
         return _gray(min(max(j - delay + 2, 0), dut.late))
 
+    def parity(j: int) -> int:
+        return bin(count(j)).count("1") & 1        # a Gray code's parity: the binary's bit 0
+
     async def bench(ctx):
         fb = dut.fine_bits
         ctx.set(dut.fine_table, sum(int(v) << (i * fb) for i, v in enumerate(table)))
         ctx.set(dut.ctl.count_pos, count(-1))
-        ctx.set(dut.ctl.count_neg, count(-1))
+        ctx.set(dut.ctl.parity_neg, parity(-1))
         ctx.set(dut.ctl.enable, 1)
         await ctx.tick()                       # now just after edge E
         cmp = fine = 0
+        late = edge_budget_steps(k)
         for j in range(periods):
-            # this period's events, in phase steps since its rising edge: the count copies
-            # change at their edges (with ``garbage``, they are garbage from 0.4 of a step
-            # before their edge to 0.4 after it: a counter in flux, seen by a capture
-            # flip-flop's setup and hold window), comparators at their trip times
+            # This period's events, in phase steps since its rising edge: the broadcasts
+            # change at their edges, comparators at their trip times. With ``garbage`` each
+            # is in flux from 0.4 of a step before its edge (a capture flip-flop's setup and
+            # hold window) to the budget after it (the broadcast's delay, edge_budget_steps):
+            # count_pos, a Gray code, is then taken old or new by each trip (one bit differs,
+            # which resolves either way), parity_neg is garbage.
             if garbage:
-                todo = [(0.4, "pos", None), (k - 0.4, "pos garbage", None),
-                        (k / 2 - 0.4, "neg garbage", None), (k / 2 + 0.4, "neg", None)]
+                todo = [(late, "pos", None), (k - 0.4, "pos flux", None),
+                        (k / 2 - 0.4, "neg garbage", None), (k / 2 + late, "neg", None)]
+                flux = (count(j - 1), count(j))          # until `late`
             else:
                 todo = [(0.0, "pos", None), (k / 2, "neg", None)]
+                flux = None
             todo += [(t - j * k, "trip", c) for t, c in events if j * k <= t < (j + 1) * k]
             now = 0.0
             for t, what, c in sorted(todo, key=lambda e: e[0]):
@@ -67,12 +75,16 @@ def _convert(dut: EdgeCaptureTdc, trips_steps, therm, delay: int, table, *, garb
                     now = t
                 if what == "pos":
                     ctx.set(dut.ctl.count_pos, count(j))
+                    flux = None
+                elif what == "pos flux":
+                    flux = (count(j), count(j + 1))
                 elif what == "neg":
-                    ctx.set(dut.ctl.count_neg, count(j))
-                elif what.endswith("garbage"):
-                    port = dut.ctl.count_pos if what.startswith("pos") else dut.ctl.count_neg
-                    ctx.set(port, int(rng.integers(0, 1 << dut.count_bits)))
+                    ctx.set(dut.ctl.parity_neg, parity(j))
+                elif what == "neg garbage":
+                    ctx.set(dut.ctl.parity_neg, int(rng.integers(0, 2)))
                 else:
+                    if flux is not None:
+                        ctx.set(dut.ctl.count_pos, flux[int(rng.integers(0, 2))])
                     cmp |= 1 << c
                     fine |= sum(int(b) << i for i, b in enumerate(therm[c])) << (c * (k - 1))
                     ctx.set(dut.cmp, cmp)
@@ -136,7 +148,7 @@ def test_phase_errors_and_a_calibrated_table_keep_the_codes_of_the_golden_model(
     span = (delay + (1 << (bits - 3)) + 1) * k
     trips = [float(t) for t in rng.uniform(0.05, span, cols)]
     residue = np.array([k - (t % k) for t in trips])
-    errors = np.clip(rng.normal(0.0, 0.3, k - 1), -0.6, 0.6)
+    errors = np.clip(rng.normal(0.0, 0.3, k - 1), -EDGE_ERROR_STEPS, EDGE_ERROR_STEPS)
     therm = thermometer(residue, errors)
     table = np.sort(rng.integers(0, k, k))[::-1]
     dut = EdgeCaptureTdc(cols=cols, tdc_bits=bits, fine_taps=k)
@@ -181,7 +193,7 @@ def test_comparator_edges_while_the_front_end_is_off_leave_the_codes(take_gated)
         ctx.set(dut.fine_table, sum(int(v) << (i * 3) for i, v in enumerate(ideal_fine_table(k))))
         ctx.set(dut.ctl.enable, 1)
         ctx.set(dut.ctl.count_pos, gray(4))       # mid-period of period 4: coarse 2
-        ctx.set(dut.ctl.count_neg, gray(3))
+        ctx.set(dut.ctl.parity_neg, 1)
         ctx.set(dut.fine, 0b0001111 | 0b0001111 << 7)      # 4 ones each: mid-period
         await ctx.tick()
         ctx.set(dut.cmp, 0b01)
@@ -195,7 +207,7 @@ def test_comparator_edges_while_the_front_end_is_off_leave_the_codes(take_gated)
         ctx.set(dut.ctl.enable, 0)
         await ctx.tick()
         ctx.set(dut.ctl.count_pos, gray(7))
-        ctx.set(dut.ctl.count_neg, gray(7))
+        ctx.set(dut.ctl.parity_neg, 0)
         ctx.set(dut.cmp, 0b10)
         await ctx.tick()
         out.append((ctx.get(dut.codes), ctx.get(dut.overflow)))   # still the held codes
@@ -235,7 +247,7 @@ def test_each_columns_count_registers_are_clocked_by_its_comparator():
     assert f"assign tripped = cmp & {{ {', '.join(['ctl__enable'] * cols)} }};" in text
     for c in range(cols):
         block = text.split(f"always @(posedge tripped[{c}])", 1)[1].split("end", 1)[0]
-        assert f"count_pos{c}" in block and f"count_neg{c}" in block
+        assert f"count_pos{c}" in block and f"parity_neg{c}" in block
 
 
 class EdgeReadPath(wiring.Component):

@@ -521,3 +521,72 @@ def test_hold_fixing_reaches_an_output_port_driven_through_a_concatenation():
     assert "  assign p[1] = \\r.x [0];" in out.splitlines()
     assert "  assign p[0] = hold_fix_n0;" in out.splitlines()
     assert "BUF_X1 hold_fix_b0 (.A(\\r.x [0] ), .Z(hold_fix_n1));" in out
+
+
+def _edge_capture(broadcast_buffers: int, stray: bool) -> str:
+    """Two columns of an edge-capture TDC: each comparator ANDed with the front end's enable
+    clocks its column's count register (``cmp<c>_clk``), the count broadcast through
+    ``broadcast_buffers`` buffers; ``missed<c>`` takes the inverted column clock and the
+    all-tripped synchroniser the AND of both, on ``clk``. With ``stray`` a register on ``clk``
+    also takes ``arr_cmp[0]`` directly."""
+    cells = ["DFF_X1 en_ff (.CK(clk), .D(d), .Q(en), .QN());",
+             "DFF_X1 count_ff (.CK(clk), .D(d), .Q(count), .QN());",
+             *_chain("BUF_X1", "count", "bc", broadcast_buffers, "bcast"),
+             "AND2_X1 g0 (.A1(arr_cmp[0]), .A2(en), .ZN(cmp0_clk));",
+             "AND2_X1 g1 (.A1(arr_cmp[1]), .A2(en), .ZN(cmp1_clk));",
+             "DFF_X1 cap0 (.CK(cmp0_clk), .D(bc), .Q(c0), .QN());",
+             "DFF_X1 cap1 (.CK(cmp1_clk), .D(bc), .Q(c1), .QN());",
+             "INV_X1 i0 (.A(cmp0_clk), .ZN(nm0));",
+             "INV_X1 i1 (.A(cmp1_clk), .ZN(nm1));",
+             "DFF_X1 mff0 (.CK(clk), .D(nm0), .Q(missed0), .QN());",
+             "DFF_X1 mff1 (.CK(clk), .D(nm1), .Q(missed1), .QN());",
+             "AND2_X1 all (.A1(cmp0_clk), .A2(cmp1_clk), .ZN(allc));",
+             "DFF_X1 s0 (.CK(clk), .D(allc), .Q(all_cmp_sync0), .QN());",
+             "DFF_X1 s1 (.CK(clk), .D(all_cmp_sync0), .Q(all_cmp_sync1), .QN());",
+             "XOR2_X1 x0 (.A(c0), .B(c1), .Z(x0));",
+             "XOR2_X1 x1 (.A(missed0), .B(missed1), .Z(x1));",
+             "XOR2_X1 x2 (.A(all_cmp_sync1), .B(arr_fine[0]), .Z(x2));",
+             "XOR2_X1 x3 (.A(x0), .B(x1), .Z(x3));",
+             f"XOR2_X1 x4 (.A(x3), .B({'stray' if stray else 'x2'}), .Z(x4));",
+             "DFF_X1 out_ff (.CK(clk), .D(x4), .Q(y), .QN());"]
+    if stray:
+        cells += ["DFF_X1 bad (.CK(clk), .D(arr_cmp[0]), .Q(badq), .QN());",
+                  "XOR2_X1 x5 (.A(badq), .B(x2), .Z(stray));"]
+    nets = sorted({n for line in cells for n in re.findall(r"\.\w+\((\w*)\)", line) if n}
+                  - {"clk", "d", "y"})
+    return "\n".join(["module edge(clk, d, arr_cmp, arr_fine, y);", "  input clk;",
+                      "  input d;", "  input [1:0] arr_cmp;", "  input [13:0] arr_fine;",
+                      "  output y;", *(f"  wire {n};" for n in nets),
+                      *(f"  {c}" for c in cells), "endmodule", ""])
+
+
+@pytest.mark.parametrize(("broadcast_buffers", "stray"), [(1, False), (16, False), (1, True)])
+def test_edge_capture_comparators_are_clocks_with_a_broadcast_budget(tmp_path,
+                                                                    broadcast_buffers, stray):
+    """An edge-capture TDC's netlist (its column clocks cmp<c>_clk) is timed with arr_cmp as
+    the clock cmp: the count broadcast is the group ``broadcasts``, held to its budget
+    (K/4 - 0.6 phase steps: 0.35 ns at 8 phases and 2 ns), which a long buffer chain breaks;
+    the comparators' data fan-out may reach only the all-tripped synchroniser's first stage
+    and the missed flip-flops, so a register that takes arr_cmp directly fails sign-off."""
+    lib = library("nangate45")
+    net = tmp_path / "edge.v"
+    net.write_text(_edge_capture(broadcast_buffers, stray))
+    sta = run_sta(net, "edge", lib, period_ns=2.0, workdir=tmp_path)
+    assert any(c.startswith("clock cmp on arr_cmp[1:0]") for c in sta.constraints)
+    assert any("max delay 0.35 ns" in c for c in sta.constraints)
+    assert not any(c.startswith("input delay") and "arr_cmp" in c for c in sta.constraints)
+    broadcasts = sta.group("broadcasts")
+    assert broadcasts is not None and broadcasts.setup is not None
+    assert broadcasts.setup.endpoint in ("c0", "c1")
+    failures = sta.failures(lib.min_slack_fraction)
+    if broadcast_buffers > 1:
+        assert broadcasts.setup.slack_ns < 0
+        assert any(f.startswith("broadcasts setup") for f in failures), failures
+    else:
+        assert broadcasts.setup.slack_ns > 0
+    if stray:
+        assert sta.unsynchronised == ("badq",)
+        assert any("asynchronous inputs reach" in f for f in failures), failures
+    else:
+        assert sta.unsynchronised == ()
+        assert not any("asynchronous" in f for f in failures), failures

@@ -20,7 +20,12 @@ lists every one with its reason), written as the SDC that ``mram-macro generate`
 * exceptions: a false path from the asynchronous comparator outputs ``arr_cmp``/``arr_ref_cmp``
   (only after :func:`run_sta` has checked on the netlist that every path from them ends in the
   first flip-flop of a ``cmp_sync`` chain, and that chain's stages feed only the next stage),
-  and a multicycle path from the held sampler bits ``arr_fine``/``arr_ref_fine``.
+  and a multicycle path from the held sampler bits ``arr_fine``/``arr_ref_fine``. An
+  edge-capture TDC (:func:`mram_macro.flow.sdc.captures_on_comparators`) has ``arr_cmp`` also
+  as the clock ``cmp``: its data fan-out is walked on the netlist instead (the all-tripped
+  synchroniser's first stage and the columns' ``missed`` flip-flops), and the count copies'
+  broadcasts (``clk`` to ``cmp``) are the path group ``broadcasts``, against their own delay
+  budget rather than the period.
 
 Reports (OpenSTA 2.0.17 prints one path per path group, and a path into a clock gate's enable
 latch that borrows time ends at slack 0 by definition): the endpoints are split into path groups
@@ -68,7 +73,7 @@ __all__ = ["StaError", "StaReport", "GroupTiming", "PathTiming", "Port", "run_st
 #: starts): ``flip_flops`` register -> flip-flop, ``inputs`` input port -> flip-flop,
 #: ``latches`` -> a clock gate's enable latch, ``outputs`` -> an output port,
 #: ``clock_gating`` the gating checks at the clock gates' AND cells (OpenSTA's own group).
-GROUP_ORDER = ("flip_flops", "inputs", "latches", "outputs", "clock_gating")
+GROUP_ORDER = ("flip_flops", "inputs", "latches", "outputs", "clock_gating", "broadcasts")
 _STA_GROUPS = {"**clock_gating_default**": "clock_gating", "**async_default**": "async"}
 
 
@@ -575,6 +580,11 @@ def run_sta(netlist: Path, top: str, lib: StdCellLibrary, *, period_ns: float | 
         APPLY_FALSE_PATHS,
         "set ff_pins [all_registers -edge_triggered -data_pins]",
         "set latch_pins [all_registers -level_sensitive -data_pins]",
+        # edge capture: the count broadcasts into the column clocks' registers, a group of
+        # their own against their own budget (sdc.py), not among the flip-flop paths
+        *(["set cap_pins [all_registers -clock cmp -data_pins]",
+           "set ff_pins [delete_from_list $ff_pins $cap_pins]",
+           "group_path -name broadcasts -to $cap_pins"] if edge else []),
         "if {[llength $ff_pins]} {",
         "  group_path -name flip_flops -from [all_registers] -to $ff_pins",
         "  if {[llength $inputs]} { group_path -name inputs -from $inputs -to $ff_pins }",

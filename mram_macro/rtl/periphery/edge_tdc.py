@@ -14,27 +14,33 @@ column's count registers are clocked once per conversion, by the comparator's ri
 gated by ``enable`` (the front end is on: the comparator's output enable), so no edge reaches
 them while the previous conversion's codes are still being read.
 
-The count is asynchronous to that edge, so the column takes two copies of it, Gray-coded (one
-bit changes per update): ``count_pos``, which changes just after each rising clock edge, and
-``count_neg``, the same count taken at each falling edge, half a period later. The trip's
-place in the period, read from the samplers' ones count ``f`` (about the phase steps from the
-trip to the next rising edge), says which copy was still when the comparator's edge took it:
+The count is asynchronous to that edge. The column takes ``count_pos``, the count in Gray
+code (one bit changes per update), which changes just after each rising clock edge, and one
+bit more, ``parity_neg``: the parity of the count (the binary count's lowest bit) taken at each
+falling edge, half a period later. A Gray count taken while it changes is the old value or the
+new one, each bit resolving either way; the parity of the taken value says which, against
+``parity_neg``. The trip's place in the period, read from the samplers' ones count ``f``
+(about the phase steps from the trip to the next rising edge), says what ``parity_neg`` holds
+and whether ``count_pos`` may have been changing:
 
-* ``f >= 3K/4`` (the trip came in the period's first quarter, near the rising edge that
-  started it, where ``count_pos`` was changing): ``count_neg + 1`` (it still held the
-  previous period's count);
-* ``f < K/4`` (the last quarter, near the next rising edge): ``count_neg`` (it took this
-  period's count at the falling edge);
-* otherwise (mid-period, where ``count_neg`` was changing): ``count_pos``.
+* ``f >= 3K/4`` (the period's first quarter, near the rising edge that started it, where
+  ``count_pos`` may still have held the previous period's count): ``parity_neg`` holds the
+  previous period's parity; a taken value of that parity is the previous count: + 1;
+* ``f < K/4`` (the last quarter, near the next rising edge, where ``count_pos`` may already
+  hold the next period's count): ``parity_neg`` holds this period's parity; a taken value of
+  the other parity is the next count: - 1;
+* otherwise (mid-period): ``count_pos`` was still; taken as it is.
 
-So neither copy is used within ``K/4`` phase steps of its own update, less a step for a
-sampler's bubble or phase error: ``K >= 4``.
+So ``parity_neg`` is never read within ``K/4`` phase steps of its update, nor ``count_pos``
+mid-period, less a step for a sampler's bubble or phase error: ``K >= 4``. Where the count is
+saturated the parity does not change between periods: at 0 the first quarter's + 1 gives 1
+(still early), at the late value it gives late + 1 (still overflow).
 
 The count is biased by 2: 0 and 1 stand for a trip before code 0 (``early``: the code is 0),
 ``2 .. 2**coarse_bits + 1`` for coarse codes ``0 .. 2**coarse_bits - 1``, and
 ``2**coarse_bits + 2`` (where it saturates) for a trip after the last code (overflow, the
-saturation code). Two early values, not one: ``count_neg + 1`` must stay early where the
-count is saturated at 0 in both periods. The ones
+saturation code). Two early values, not one: the first quarter's ``+ 1`` must stay early
+where the count is saturated at 0 in both periods. The ones
 counts and the overflow flags (a comparator not high at the end) are taken once per
 conversion, on the edge with ``take_end`` high (the evaluation's last, when every sampler has
 frozen: the read control ends an evaluation on the edge that sees ``all_fired``, every
@@ -43,6 +49,7 @@ through ``fine_table`` as they are read, like the held decode of
 :class:`~mram_macro.rtl.periphery.tdc.Tdc`: ``code = (count - 2) * K + fine_table[f]``.
 """
 
+import re
 from itertools import pairwise
 
 from amaranth import ClockDomain, ClockSignal, Module, Mux, Signal
@@ -53,7 +60,27 @@ from mram_macro.rtl.periphery.interfaces import EdgeTdcControl
 from mram_macro.rtl.periphery.tdc import SYNC_STAGES, fine_code, gray_to_binary
 from mram_macro.rtl.periphery.write_controller import popcount_tree
 
-__all__ = ["EdgeCaptureTdc"]
+__all__ = ["EdgeCaptureTdc", "EDGE_ERROR_STEPS", "edge_budget_steps", "BROADCAST_NETS"]
+
+#: The count's broadcasts in a flat netlist (the read control's ``tdc.count_pos`` bits and
+#: ``tdc.parity_neg``, each to every column's capture flip-flops): the flow buffers
+#: them as trees (:func:`mram_macro.flow.clock_tree.insert_fanout_trees`) to meet their delay
+#: budget (:func:`edge_budget_steps`).
+BROADCAST_NETS = re.compile(r"(?:^|\.)tdc__(?:count_pos\[\d+\]|parity_neg)$")
+
+#: Phase steps of sampler error (phase errors and bubbles) the zones allow for: ``count_pos``
+#: is read as it is, and ``parity_neg`` at all, no sooner than ``K/4 - EDGE_ERROR_STEPS``
+#: steps after its clock edge, which is the delay budget of the broadcasts to the capture
+#: flip-flops (:func:`edge_budget_steps`; the SDC's max delay from ``clk`` to ``cmp``,
+#: mram_macro/flow/sdc.py). verif/unit/test_edge_tdc.py drives ``count_pos`` with old-or-new
+#: bits and ``parity_neg`` with garbage over that window after each update, with phase errors.
+EDGE_ERROR_STEPS = 0.6
+
+
+def edge_budget_steps(fine_taps: int) -> float:
+    """Phase steps after its clock edge within which a broadcast may still be changing at
+    the capture flip-flops (``K/4 - EDGE_ERROR_STEPS``)."""
+    return fine_taps / 4 - EDGE_ERROR_STEPS
 
 
 class EdgeCaptureTdc(wiring.Component):
@@ -63,8 +90,9 @@ class EdgeCaptureTdc(wiring.Component):
     Inputs: ``cmp`` (the comparators; column ``c``'s rising edge while ``ctl.enable`` is high
     clocks its count registers, once per conversion), ``fine`` (the held sampler bits,
     ``K - 1`` per column, stable from the comparator's edge until the precharge),
-    ``fine_table`` (FINE_TABLE) and ``ctl`` (:class:`~.interfaces.EdgeTdcControl`: the two
-    Gray copies of the biased count, ``enable``, ``take_end``; module docstring). Outputs:
+    ``fine_table`` (FINE_TABLE) and ``ctl`` (:class:`~.interfaces.EdgeTdcControl`: the
+    biased count in Gray code and the parity taken at falling edges, ``enable``,
+    ``take_end``; module docstring). Outputs:
     ``codes`` and ``overflow`` (valid after the ``take_end`` edge, until the next comparator
     edge with ``enable`` high), ``ctl.all_fired`` (every enabled comparator high, through
     ``SYNC_STAGES`` flip-flops in ``sync_domain``).
@@ -117,15 +145,17 @@ class EdgeCaptureTdc(wiring.Component):
         m.d[self.sync_domain] += chain[0].eq(tripped.all())
         for a, b in pairwise(chain):
             m.d[self.sync_domain] += b.eq(a)
-        m.d.comb += ctl.all_fired.eq(chain[-1])
+        # (ANDed with the enable: the synchroniser's own output keeps its name in a netlist,
+        # for the sign-off's synchroniser check)
+        m.d.comb += ctl.all_fired.eq(chain[-1] & ctl.enable)
         take = m.d[self.take_domain]
         for c in range(self.cols):
             domain = f"cmp{c}"
             m.domains += ClockDomain(domain, local=True, reset_less=True)
             m.d.comb += ClockSignal(domain).eq(tripped[c])
             pos = Signal(self.count_bits, name=f"count_pos{c}")
-            neg = Signal(self.count_bits, name=f"count_neg{c}")
-            m.d[domain] += [pos.eq(ctl.count_pos), neg.eq(ctl.count_neg)]
+            neg = Signal(name=f"parity_neg{c}")
+            m.d[domain] += [pos.eq(ctl.count_pos), neg.eq(ctl.parity_neg)]
             ones = Signal(fb, name=f"ones{c}")
             missed = Signal(name=f"missed{c}")          # not tripped by the end
             update = [ones.eq(popcount_tree(self.fine[c * (k - 1):(c + 1) * (k - 1)])),
@@ -135,10 +165,13 @@ class EdgeCaptureTdc(wiring.Component):
             else:
                 with m.If(ctl.take_end):
                     take += update
-            neg_bin = gray_to_binary(neg)
+            # the taken value's parity against parity_neg, in the quarters next to an update
+            taken = gray_to_binary(pos)
+            first, last = ones >= 3 * k // 4, ones < k // 4
+            same = taken[0] == neg
             count = Signal(self.count_bits + 1, name=f"count{c}")
-            m.d.comb += count.eq(Mux(ones >= 3 * k // 4, neg_bin + 1,
-                                     Mux(ones < k // 4, neg_bin, gray_to_binary(pos))))
+            m.d.comb += count.eq(Mux(first & same, taken + 1,
+                                     Mux(last & ~same, taken - 1, taken)))
             over = missed | (count >= late)
             coarse = (count - 2)[:cb]
             m.d.comb += [

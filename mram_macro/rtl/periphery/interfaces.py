@@ -61,9 +61,10 @@ class EdgeTdcControl(wiring.Signature):
     """The read control's time base, to the columns of a TDC that captures on the comparators'
     edges (:class:`~.edge_tdc.EdgeCaptureTdc`, whose docstring has the full contract).
 
-    ``count_pos`` / ``count_neg``: the biased coarse count (0-1 early, coarse code + 2,
-    saturating at ``2**coarse_bits + 2``) in Gray code, changing just after rising / falling
-    clock edges; ``enable``: the TDC front end is on (the comparators' output enable, the
+    ``count_pos``: the biased coarse count (0-1 early, coarse code + 2, saturating at
+    ``2**coarse_bits + 2``) in Gray code, changing just after rising clock edges;
+    ``parity_neg``: its parity (the binary count's lowest bit), taken at falling edges;
+    ``enable``: the TDC front end is on (the comparators' output enable, the
     macro's ``arr_tdc_en``); ``take_end``: on this edge the conversion ends (the columns'
     ones counts and overflow flags are taken). ``all_fired`` (back to the read control):
     every comparator has tripped, through a synchroniser (valid only from ``SYNC_STAGES`` of
@@ -81,7 +82,7 @@ class EdgeTdcControl(wiring.Signature):
         self.count_bits = self.late.bit_length()
         super().__init__({
             "count_pos": Out(self.count_bits),
-            "count_neg": Out(self.count_bits),
+            "parity_neg": Out(1),
             "enable": Out(1),
             "take_end": Out(1),
             "all_fired": In(1),

@@ -37,11 +37,12 @@ Edge capture (``edge_capture``, :class:`~.edge_tdc.EdgeCaptureTdc`): ``tdc`` is 
 :class:`~.interfaces.EdgeTdcControl`. The read control keeps the biased coarse count in Gray
 code (``count_pos``: in the period after edge ``E + j`` it is ``j - D + 2`` clamped to
 ``0 .. 2**tdc_bits + 2``, so 0-1 stand for a trip before code 0 and ``2**tdc_bits + 2`` for
-one after the last; 0 outside evaluations) and its copy half a period later (``count_neg``,
-a falling-edge register). ``enable`` is ``arr_tdc_en``: the columns see no comparator edge
-while it is low, so held codes being streamed are safe until the front end turns on; the
-precharge waits until the beats still to go fit in the ``D - 1`` edges before the edge that
-turns it on, and an evaluation that reaches that edge with ``hold`` still high is abandoned.
+one after the last; 0 outside evaluations) and its parity half a period later
+(``parity_neg``, a register on the inverted clock). ``enable`` is ``arr_tdc_en``: the
+columns see no comparator edge while it is low, so held codes being streamed are safe until
+the front end turns on; the precharge waits until the beats still to go fit in the ``D - 1``
+edges before the edge that turns it on, and an evaluation that reaches that edge with
+``hold`` still high is abandoned.
 The evaluation ends (``take_end``) on the edge that sees ``all_fired`` (its synchroniser
 flushed, as the capture rule above) or on the window's end, as with sampled capture: a trip
 in the window's last period (edge ``E + D + max_code + 1`` at the latest) is taken two edges
@@ -234,8 +235,8 @@ class ReadControl(wiring.Component):
 
     def _edge_count(self, m, rel):
         """The edge-capture count registers (module docstring): ``count_pos`` takes the
-        biased count ``count_next`` holds (clamped; 0 where the FSM leaves it 0) on every
-        edge, and ``count_neg`` takes ``count_pos`` on every falling edge. Returns
+        biased count ``count_next`` holds (clamped; 0 where the FSM leaves it 0) in Gray code
+        on every edge, and ``parity_neg`` takes its parity on every falling edge. Returns
         ``count_next`` (a signed value for the FSM to drive)."""
         tdc = self.tdc
         late = tdc.signature.late
@@ -245,9 +246,12 @@ class ReadControl(wiring.Component):
                                    Mux(count_next > late, late, count_next)))
         pos = Signal(tdc.signature.count_bits, name="count_pos_gray")
         m.d.sync += pos.eq(clamped ^ (clamped >> 1))
-        m.domains.rc_neg = ClockDomain("rc_neg", clk_edge="neg", local=True, reset_less=True)
-        m.d.comb += ClockSignal("rc_neg").eq(ClockSignal("sync"))
-        neg = Signal.like(pos, name="count_neg_gray")
-        m.d.rc_neg += neg.eq(pos)
-        m.d.comb += [tdc.count_pos.eq(pos), tdc.count_neg.eq(neg)]
+        # the falling edges as the rising edges of one inverted clock (one net and one clock
+        # tree for the copy's flip-flops, not an inverter per flip-flop of a falling-edge
+        # domain: a library without falling-edge flip-flops maps each with its own)
+        m.domains.rc_neg = ClockDomain("rc_neg", local=True, reset_less=True)
+        m.d.comb += ClockSignal("rc_neg").eq(~ClockSignal("sync"))
+        neg = Signal(name="count_parity_neg")
+        m.d.rc_neg += neg.eq(pos.xor())         # a Gray code's parity: the binary's bit 0
+        m.d.comb += [tdc.count_pos.eq(pos), tdc.parity_neg.eq(neg)]
         return count_next
