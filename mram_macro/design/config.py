@@ -540,6 +540,9 @@ PROFILES: dict[str, tuple[dict, str]] = {
              "write-verify"),
     "tracker": ({**FULL_FEATURES, "calibration": "gain"},
                 "full plus per-column gain and the temperature tracker (replica columns)"),
+    "edge": ({"tdc_capture": "edge"},
+             "plain with each TDC column's count taken on its comparator's own edge "
+             "(tdc_capture='edge': no synchronisers, no per-column clock gates)"),
 }
 
 
