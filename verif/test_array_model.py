@@ -81,6 +81,41 @@ def test_counter_macro_with_the_stand_in_computes_vmms(tmp_path):
 
 @needs_iverilog
 @pytest.mark.timeout(600)
+@pytest.mark.parametrize("zone", [None, "first", "mid", "last"])
+def test_edge_capture_macro_with_the_stand_in_computes_vmms(tmp_path, zone):
+    """The default with tdc_capture='edge': the stand-in raises each column where its zone of
+    the period reads a still count (first quarter at the rising edge, mid-period at the
+    falling edge, last quarter at the next rising edge); moved half a period the wrong way in
+    one zone (``zone``), it fails the bench."""
+    files = write_outputs(MacroConfig(tdc_capture="edge"), tmp_path / "gen")
+    model = files["array_model"]
+    text = model.read_text()
+    assert "always @(negedge clk)" in text
+    if zone is not None:
+        wrong = {"first": ("edge_count + 1 == START_DELAY + mismatches[c] / K && "
+                           "mismatches[c] % K < K / 4",
+                           "edge_count == START_DELAY + mismatches[c] / K && "
+                           "mismatches[c] % K < K / 4"),
+                 "mid": ("edge_count == START_DELAY + mismatches[c] / K && mismatches[c] % K "
+                         ">= K / 4",
+                         "edge_count == START_DELAY + 1 + mismatches[c] / K && mismatches[c] % "
+                         "K >= K / 4"),
+                 "last": ("edge_count == START_DELAY + mismatches[c] / K && mismatches[c] % K "
+                          ">= 3 * K / 4",
+                          "edge_count + 1 == START_DELAY + mismatches[c] / K && "
+                          "mismatches[c] % K >= 3 * K / 4")}[zone]
+        assert wrong[0] in text
+        model = tmp_path / "wrong.v"
+        model.write_text(text.replace(*wrong))
+    out = _bench(tmp_path, [files["verilog"], model], {"NVEC": 4})
+    if zone is None:
+        assert "PASS: 4 vectors x 64 columns checked" in out, out[-3000:]
+    else:
+        assert "FAIL" in out and "PASS" not in out, out[-3000:]
+
+
+@needs_iverilog
+@pytest.mark.timeout(600)
 def test_bench_fails_a_stand_in_that_trips_late(tmp_path):
     """The bench checks the stand-in's timing: one phase late on some columns is caught."""
     good = (HDL / f"{MODEL_NAME}.v").read_text()

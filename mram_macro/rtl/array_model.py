@@ -23,7 +23,11 @@ noise), on rising edges of ``clk``:
   and two-step TDCs the result is the exact ``sum_r x_r w_rc``; the coarse TDC's codes are
   mapped by its value table);
 * the tracker's replica columns (all MTJs high, left bypassed: ``k = rows``) trip by the same
-  rule while ``arr_ref_en`` is high.
+  rule while ``arr_ref_en`` is high;
+* with a TDC that captures on the comparators' edges (``tdc_capture="edge"``) a column rises
+  where its sampler code places the trip in the period: at that rising edge (first quarter),
+  at the falling edge after it (mid-period) or at the next rising edge (last quarter), so that
+  the macro reads the same ideal code (:func:`_edge_trips`).
 
 ``START_DELAY`` (a parameter) defaults to the reset value of TDC_START_DELAY: keep them equal.
 """
@@ -69,8 +73,12 @@ def render_array_model(config: MacroConfig, *, start_delay: int, prefix: str = "
     driven = [p for p, m in members.items() if m.flow == In]
     fine, replicas = "arr_fine" in members, "arr_ref_cmp" in members
 
-    def trip(cmp: str, index: str, count: str, fine_pin: str | None, pad: str) -> list[str]:
-        lines = [f"if (edge_count + 1 == START_DELAY + {count} / K) begin",
+    edge = config.tdc_capture == "edge"
+
+    def trip(cmp: str, index: str, count: str, fine_pin: str | None, pad: str,
+             when: str | None = None) -> list[str]:
+        when = when or f"edge_count + 1 == START_DELAY + {count} / K"
+        lines = [f"if ({when}) begin",
                  f"  {cmp}[{index}] <= 1'b1;"]
         if fine_pin:
             lines += ["  for (f = 0; f < K - 1; f = f + 1)",
@@ -121,7 +129,8 @@ def render_array_model(config: MacroConfig, *, start_delay: int, prefix: str = "
         "        end",
         "      // Driven at edge E + j, seen by the macro at E + j + 1.",
         "      for (c = 0; c < COLS; c = c + 1) begin",
-        *trip("arr_cmp", "c", "mismatches[c]", "arr_fine" if fine else None, " " * 8),
+        *(trip("arr_cmp", "c", "mismatches[c]", "arr_fine" if fine else None, " " * 8)
+          if not edge else _edge_trips(trip)),
         "      end",
     ]
     if replicas:
@@ -132,5 +141,34 @@ def render_array_model(config: MacroConfig, *, start_delay: int, prefix: str = "
                   "arr_ref_fine" if "arr_ref_fine" in members else None, " " * 10),
             "        end",
         ]
-    lines += ["      edge_count <= edge_count + 1;", "    end", "  end", "endmodule", ""]
+    lines += ["      edge_count <= edge_count + 1;", "    end", "  end"]
+    if edge:
+        lines += [
+            "  // mid-period trips: at the falling edge after the rising edge E + j",
+            "  always @(negedge clk)",
+            "    if (!arr_pre && arr_eval)",
+            "      for (c = 0; c < COLS; c = c + 1) begin",
+            *trip("arr_cmp", "c", "mismatches[c]", "arr_fine", " " * 8,
+                  "edge_count == START_DELAY + mismatches[c] / K"
+                  " && mismatches[c] % K >= K / 4 && mismatches[c] % K < 3 * K / 4"),
+            "      end",
+        ]
+    lines += ["endmodule", ""]
     return "\n".join(lines)
+
+
+def _edge_trips(trip) -> list[str]:
+    """The rising-edge trips of a macro whose TDC captures on the comparators' edges
+    (``tdc_capture="edge"``, mram_macro/rtl/periphery/edge_tdc.py): each column rises where
+    its samplers place the trip, ``f = K - 1 - k mod K`` ones: in the period's first quarter
+    (``f >= 3K/4``) at its rising edge ``E + j`` (as the other TDCs' columns), in the last
+    quarter (``f < K/4``) at the next one, ``E + j + 1``, and mid-period at the falling edge
+    between them (the ``negedge`` block), so that what the macro reads as it is never changes
+    at the raise (the other two take a count that may be changing, which the parity
+    resolves)."""
+    return [*trip("arr_cmp", "c", "mismatches[c]", "arr_fine", " " * 8,
+                  "edge_count + 1 == START_DELAY + mismatches[c] / K"
+                  " && mismatches[c] % K < K / 4"),
+            *trip("arr_cmp", "c", "mismatches[c]", "arr_fine", " " * 8,
+                  "edge_count == START_DELAY + mismatches[c] / K"
+                  " && mismatches[c] % K >= 3 * K / 4")]
