@@ -155,6 +155,15 @@ def draw_config(integer: IntDraw, choice: ChoiceDraw, *,
             last = ConfigError(f"no readout design for {config.fine_taps} phases on "
                                f"{config.rows} rows")
             continue
+        if config.tdc_capture == "edge":
+            # its start delay (a readout design's) must allow edge capture
+            from mram_macro.design.macro import MacroDesign
+
+            try:
+                MacroDesign.derive(config)
+            except ConfigError as exc:
+                last = exc
+                continue
         return config
     raise ConfigError(f"no legal configuration in {ATTEMPTS} draws; last: {last}")
 
