@@ -28,6 +28,11 @@ timing and power tool:
   there the padding they share goes once in front of the group's gates, on the ``clk`` branch
   that feeds only them, instead of once behind each gate.
 
+A clock that ``clk`` does not reach through combinational cells (an edge-capture TDC's column
+clocks: a comparator ANDed with an enable, :mod:`mram_macro.rtl.periphery.edge_tdc`) has no
+balance to keep with ``clk``: it gets no padding, and a tree only where its fan-out exceeds
+``max_fanout`` (a column's six flip-flops hang on its AND).
+
 The remaining skew (AND versus buffer delay, unequal loads) is what OpenSTA reports with
 ``set_propagated_clock`` (hold checks included, see :mod:`mram_macro.flow.ppa.sta`). No wire
 parasitics beyond the Liberty wire-load model: there is no placement.
@@ -51,7 +56,7 @@ __all__ = ["ClockTreeReport", "liberty_pins", "insert_clock_trees", "is_tree_cel
 
 TREE_PREFIX = "ctree_"
 #: Bumped whenever the tree shape changes (the flow's netlist cache key includes it).
-TREE_VERSION = 5
+TREE_VERSION = 6
 #: Clock gates that must lack delay alike before their shared padding goes in front of them
 #: (one chain clocked every cycle) instead of behind each (one chain per gate, clocked on its
 #: enabled cycles): with 64 TDC column gates, each enabled about once per 20 cycles, the shared
@@ -206,6 +211,13 @@ def insert_clock_trees(netlist: Path, liberty: Path, *, buffer: tuple[str, str, 
         ff = [s for s in sinks[net] if insts[s[0]].group(2) in flops]
         return ff, [s for s in sinks[net] if insts[s[0]].group(2) not in flops]
 
+    # Clocks not derived from the clock port (an edge-capture TDC's comparator clocks): no
+    # balance to keep with clk, so a buffer only where the fan-out needs one.
+    reached = clock_arrivals(text, liberty, clock_port)
+    asynchronous = {n for n in gated
+                    if not any(insts[i].group(3) in reached for i, _ in split(n)[0])}
+    gated = [n for n in gated if n not in asynchronous
+             or any(len(part) > max_fanout for part in split(n))]
     depth_g = max((_depth(len(split(n)[0]), max_fanout) for n in gated), default=0)
     plan: list[tuple[str, list[tuple[int, str]], int]] = []
     for n in gated:

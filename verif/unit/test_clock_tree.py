@@ -308,3 +308,32 @@ def test_fanout_trees_buffer_only_the_named_wide_nets(tmp_path):
     with pytest.raises(ValueError, match="max_fanout must be"):
         insert_fanout_trees(path, lib.require(), BROADCAST_NETS, buffer=lib.clock_buffer,
                             max_fanout=1)
+
+
+def test_a_clock_not_derived_from_clk_gets_a_buffer_only_where_its_fanout_needs_one(tmp_path):
+    """An edge-capture TDC's column clocks (a comparator ANDed with an enable) have no balance
+    to keep with ``clk``: one that drives few flip-flops stays unbuffered (no tree, no
+    padding); one that drives more than the fan-out limit still gets its tree."""
+    lib = library("nangate45")
+    lines = ["module t(clk, d, cmp0, cmp1, q);", "  input clk;", "  input d;", "  input cmp0;",
+             "  input cmp1;", "  output q;", "  wire en;", "  wire c0;", "  wire c1;",
+             "  DFF_X1 en_ff ( .CK(clk), .D(d), .Q(en) );",
+             "  AND2_X1 g0 ( .A1(cmp0), .A2(en), .ZN(c0) );",
+             "  AND2_X1 g1 ( .A1(cmp1), .A2(en), .ZN(c1) );"]
+    lines += [f"  DFF_X1 a{i} ( .CK(c0), .D(d), .Q() );" for i in range(6)]
+    lines += [f"  DFF_X1 b{i} ( .CK(c1), .D(d), .Q() );" for i in range(40)]
+    lines += ["  DFF_X1 last ( .CK(clk), .D(d), .Q(q) );", "endmodule", ""]
+    path = tmp_path / "t.v"
+    path.write_text("\n".join(lines))
+    insert_clock_trees(path, lib.require(), buffer=lib.clock_buffer, max_fanout=16)
+    insts, driver, _ = _drivers(path, lib)
+    by_name = {i.name: i for i in insts}
+    assert all(by_name[f"a{i}"].pins["CK"] == "c0" for i in range(6))
+    tops = set()
+    for i in range(40):
+        net = by_name[f"b{i}"].pins["CK"]
+        assert is_tree_cell(driver[net].name)
+        while is_tree_cell(driver[net].name):
+            net = driver[net].pins["A"]
+        tops.add(net)
+    assert tops == {"c1"}
