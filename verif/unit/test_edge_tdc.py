@@ -293,7 +293,7 @@ class EdgeReadPath(wiring.Component):
 
 
 @pytest.mark.parametrize(("k", "bits", "delay", "seed"), [(8, 7, 8, 11), (4, 6, 2, 12),
-                                                          (8, 6, 3, 13)])
+                                                          (8, 6, 3, 13), (8, 6, 2, 14)])
 def test_read_control_and_edge_tdc_give_the_golden_codes_of_trips_in_continuous_time(
         k, bits, delay, seed):
     """The read control's count copies and the end of the evaluation with the columns, over
@@ -318,6 +318,10 @@ def test_read_control_and_edge_tdc_give_the_golden_codes_of_trips_in_continuous_
             span = (delay + (1 << cb) + 2) * k
             trips = rng.uniform(0.05, span, cols)
             trips[n % cols] = rng.uniform(0.05, delay * k)        # before the front end
+            # the first quarter of each period up to code 0, where the count taken may be
+            # the previous period's and the parity decides (period 0's count matters there)
+            for j in range(1, delay + 1):
+                trips[(n + j) % cols] = rng.uniform(j * k + 0.05, j * k + k / 4 - 0.05)
             residue = k - (trips % k)
             therm = thermometer(residue, np.zeros(k - 1))
             m = (trips // k).astype(int) + 1

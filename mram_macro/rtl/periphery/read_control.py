@@ -197,7 +197,7 @@ class ReadControl(wiring.Component):
                                  self.arr_tdc_en.eq(rel >= -(SYNC_STAGES + 1))]
                     m.d.comb += clear.eq(1)
                     if count_next is not None:      # the count of period 0
-                        m.d.comb += count_next.eq(rel + SYNC_STAGES + 3)
+                        m.d.comb += count_next.eq(rel + SYNC_STAGES + 2)
                     m.next = "Evaluate"
                 with m.Elif(precharge_left != 0):
                     m.d.comb += count_down.eq(1)
